@@ -1,0 +1,61 @@
+"""Speech to text: caller audio in (mu-law 8 kHz), transcript events out.
+
+Every engine (Deepgram, offline) implements SpeechToText. Times are `time.monotonic()`
+seconds taken when the event reached us, so latency can be measured across engines.
+"""
+
+import abc
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SpeechStarted:
+    """Voice activity began (may be noise): the cheapest barge-in trigger."""
+
+    at: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A hypothesis. Interim ones (is_final=False) are replaced by later ones.
+
+    speech_final=True means the engine saw the caller stop talking (endpointing).
+    """
+
+    text: str
+    is_final: bool
+    speech_final: bool
+    at: float
+
+
+@dataclass(frozen=True)
+class UtteranceEnd:
+    """A longer gap after the last final word: the caller's turn is over."""
+
+    at: float
+
+
+SttEvent = SpeechStarted | Transcript | UtteranceEnd
+
+
+class SpeechToText(abc.ABC):
+    """One caller's stream. Use as: await start(); send() audio; iterate events(); await close()."""
+
+    @abc.abstractmethod
+    async def start(self):
+        """Open the stream. Raises VendorError if it cannot."""
+
+    @abc.abstractmethod
+    async def send(self, mulaw):
+        """Feed raw mu-law 8 kHz bytes (any length; empty chunks are ignored)."""
+
+    @abc.abstractmethod
+    def events(self):
+        """Async iterator of SttEvent until the stream is closed.
+
+        Raises VendorError if the engine fails and cannot recover on its own.
+        """
+
+    @abc.abstractmethod
+    async def close(self):
+        """Flush and close. Safe to call twice."""

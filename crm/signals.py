@@ -1,0 +1,26 @@
+"""Signals of the crm app: cache invalidation, and events other apps listen for."""
+
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import Signal, receiver
+
+from .actions import forget_cached_phone
+from .models import Customer
+
+# Sent after commit when a vehicle with a VIN is added (kwargs: vehicle_id); the VIN
+# decoder listens.
+vehicle_added = Signal()
+
+
+@receiver(pre_save, sender=Customer)
+def remember_old_phone(sender, instance, **kwargs):
+    if instance.pk:
+        instance._old_phone = Customer.objects.filter(pk=instance.pk).values_list("phone", flat=True).first()
+
+
+@receiver(post_save, sender=Customer)
+@receiver(post_delete, sender=Customer)
+def forget_cached_customer(sender, instance, **kwargs):
+    forget_cached_phone(instance.phone)
+    old = getattr(instance, "_old_phone", None)
+    if old and old != instance.phone:
+        forget_cached_phone(old)

@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import path
+
+admin.site.site_header = "Otto's back office"
+admin.site.site_title = "Otto's"
+admin.site.index_title = "Shop data"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+]

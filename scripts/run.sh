@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up and run Otto's on the embedded default: SQLite, in-memory layers, offline speech,
+# the scripted receptionist. No keys, no servers. Serves http://localhost:8000
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh requirements/base.txt
+mkdir -p var
+[ -s var/secret_key ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
+export SECRET_KEY="${SECRET_KEY:-$(cat var/secret_key)}"
+export DEBUG="${DEBUG:-true}"
+.venv/bin/python manage.py migrate --noinput
+.venv/bin/python manage.py seed_demo
+.venv/bin/python manage.py ensure_demo_login
+echo "Otto's is running on http://localhost:${PORT:-8000}/admin/  (Ctrl-C to stop)"
+exec .venv/bin/daphne -b "${HOST:-0.0.0.0}" -p "${PORT:-8000}" ottos.asgi:application
