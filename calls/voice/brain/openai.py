@@ -1,0 +1,140 @@
+"""The OpenAI brain: streaming chat completions with tools through the openai SDK (3.x, httpx2).
+
+Works with any OpenAI-compatible server (`base_url`). Failures surface as VendorError so the
+voice session can apologise and offer to take a message; nothing here decides what is spoken.
+"""
+
+import asyncio
+import logging
+
+import httpx2
+import openai
+
+from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.errors import VendorError
+
+log = logging.getLogger(__name__)
+
+VENDOR = "openai"
+RETRYABLE_STATUSES = frozenset({408, 409, 429})
+PERMANENT_CODES = frozenset({"insufficient_quota", "invalid_api_key", "model_not_found"})
+
+
+class OpenAIBrain(Brain):
+    """One brain per call (or shared: it holds only a connection pool).
+
+    `timeout_s` is the longest silence tolerated between two pieces of the reply (and for the
+    reply to start); `retry_budget_s` bounds the whole wait before the reply starts, the SDK's
+    own retries (`max_retries`, honouring retry-after-ms) included, so a caller never sits
+    through more dead air than that before the session can say something.
+    """
+
+    def __init__(
+        self,
+        api_key,
+        base_url=None,
+        *,
+        model="gpt-4.1-mini",
+        timeout_s=2.5,
+        max_retries=2,
+        retry_budget_s=3.0,
+        connect_timeout_s=1.0,
+        temperature=0.3,
+        max_completion_tokens=300,
+    ):
+        if not api_key:
+            raise VendorError(VENDOR, "no API key configured", retryable=False)
+        self.model = model
+        self.retry_budget_s = retry_budget_s
+        self.temperature = temperature
+        self.max_completion_tokens = max_completion_tokens
+        self.last_usage = None  # CompletionUsage of the latest finished reply, for metrics
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=httpx2.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
+            max_retries=max_retries,
+        )
+
+    async def respond(self, messages, tools):
+        stream = await self._open(messages, tools)
+        fragments = {}  # tool-call index -> {"id", "name", "arguments": [str]}
+        finish_reason = None
+        try:
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    self.last_usage = chunk.usage
+                if not chunk.choices:
+                    continue
+                choice = chunk.choices[0]
+                delta = choice.delta
+                if delta is not None:
+                    if delta.content:
+                        yield TextDelta(delta.content)
+                    for piece in delta.tool_calls or ():
+                        _collect(fragments, piece)
+                if choice.finish_reason:
+                    finish_reason = choice.finish_reason
+        except openai.APIError as exc:
+            raise _vendor_error(exc) from exc
+        except httpx2.TimeoutException as exc:
+            raise VendorError(VENDOR, "the reply stalled (read timeout)", retryable=True) from exc
+        except httpx2.HTTPError as exc:
+            raise VendorError(VENDOR, f"the reply broke off: {exc!r}", retryable=True) from exc
+        finally:
+            # On barge-in (aclose) this drops the HTTP response so the server stops generating.
+            await stream.close()
+
+        if finish_reason is None:
+            raise VendorError(VENDOR, "the reply ended without a finish reason", retryable=True)
+        for index in sorted(fragments):
+            call = fragments[index]
+            yield ToolCall(id=call["id"], name=call["name"], arguments="".join(call["arguments"]))
+        yield Done(finish_reason)
+
+    async def close(self):
+        await self._client.close()
+
+    async def _open(self, messages, tools):
+        request = {
+            "model": self.model,
+            "messages": messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            "temperature": self.temperature,
+            "max_completion_tokens": self.max_completion_tokens,
+        }
+        if tools:
+            request.update(tools=tools, tool_choice="auto", parallel_tool_calls=False)
+        try:
+            async with asyncio.timeout(self.retry_budget_s):
+                return await self._client.chat.completions.create(**request)
+        except TimeoutError as exc:
+            raise VendorError(VENDOR, f"no reply within {self.retry_budget_s:g} s", retryable=True) from exc
+        except openai.APIError as exc:
+            raise _vendor_error(exc) from exc
+
+
+def _collect(fragments, piece):
+    call = fragments.setdefault(piece.index, {"id": None, "name": None, "arguments": []})
+    if piece.id:
+        call["id"] = piece.id
+    function = piece.function
+    if function is not None:
+        if function.name:
+            call["name"] = function.name
+        if function.arguments:
+            call["arguments"].append(function.arguments)
+
+
+def _vendor_error(exc):
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return VendorError(VENDOR, f"cannot reach the server: {exc}", retryable=True)
+    code = getattr(exc, "code", None)
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        retryable = (status in RETRYABLE_STATUSES or status >= 500) and code not in PERMANENT_CODES
+        return VendorError(VENDOR, f"HTTP {status} {code or ''}: {exc.message}".replace("  ", " "), retryable=retryable)
+    # An error event inside an already started stream: a server-side failure unless it says otherwise.
+    retryable = code not in PERMANENT_CODES and getattr(exc, "type", None) != "invalid_request_error"
+    return VendorError(VENDOR, f"error in stream: {exc.message}", retryable=retryable)
