@@ -1,0 +1,416 @@
+"""The only way to read availability and to write an appointment.
+
+The admin, the phone agent's tools, the commands and the Celery tasks all call these. Every
+write is atomic, re-checks capacity under a lock on the shop's row (so two callers can never
+take the last bay), records an AppointmentChange, and announces itself after commit through
+scheduling.signals.appointment_changed. Anything a caller or advisor did wrong raises
+BookingRefused with a code and a sentence that can be read out to them.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.actions import forget_cached_phone
+from crm.models import Customer
+
+from . import availability
+from .availability import BookedInterval, DayHours, Demand, ServiceRules, ShopRules
+from .busy import external_busy
+from .models import Appointment, AppointmentChange, Closure, OpeningHours, ShopProfile
+
+log = logging.getLogger(__name__)
+
+
+class BookingRefused(Exception):
+    """A booking request the shop's rules do not allow. `message` can be said to the caller."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __repr__(self):
+        return f"BookingRefused({self.code!r}, {self.message!r})"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is changing an appointment, for the audit trail."""
+
+    kind: str
+    user: object = None
+    label: str = ""
+
+    def __post_init__(self):
+        if self.kind not in AppointmentChange.Actor.values:
+            raise ValueError(f"Unknown actor kind {self.kind!r}")
+
+    @classmethod
+    def phone_agent(cls, call_sid):
+        return cls(AppointmentChange.Actor.PHONE_AGENT, label=call_sid or "")
+
+    @classmethod
+    def advisor(cls, user):
+        return cls(AppointmentChange.Actor.ADVISOR, user=user, label=user.get_username() if user else "")
+
+    @classmethod
+    def command(cls, name):
+        return cls(AppointmentChange.Actor.COMMAND, label=name)
+
+    @classmethod
+    def task(cls, name):
+        return cls(AppointmentChange.Actor.TASK, label=name)
+
+    @property
+    def source(self):
+        if self.kind == AppointmentChange.Actor.PHONE_AGENT:
+            return Appointment.Source.PHONE_AGENT
+        if self.kind == AppointmentChange.Actor.ADVISOR:
+            return Appointment.Source.ADVISOR
+        return Appointment.Source.COMMAND
+
+
+# --- Reading -------------------------------------------------------------------------------
+
+
+def available_slots(service_type, start, end, *, waiter=False, now=None):
+    """Start times in [start, end) at which `service_type` can be booked, ascending, aware.
+
+    Raises BookingRefused for an inactive service, a waiter on a drop-off-only service, or
+    naive datetimes (so the agent can say why rather than "nothing is free").
+    """
+    now = now or timezone.now()
+    _require_aware(start, end, now)
+    if not service_type.active:
+        raise _refused("service_inactive", service=service_type)
+    if waiter and not service_type.waiter_allowed:
+        raise _refused("waiter_not_allowed", service=service_type)
+    profile = ShopProfile.load()
+    rules = _shop_rules(profile, start, end)
+    reach_end = end + service_type.duration
+    demand = Demand.of(_booked_between(max(start, now), reach_end), external_busy(start, reach_end))
+    return availability.slot_starts(
+        rules, _service_rules(service_type), start, end, now=now, demand=demand, waiter=waiter
+    )
+
+
+def upcoming_appointments(customer, *, now=None):
+    """The customer's active appointments from now on, soonest first."""
+    now = now or timezone.now()
+    return list(
+        Appointment.objects.upcoming(now).filter(customer=customer).select_related("service_type", "vehicle")
+    )
+
+
+# --- Writing -------------------------------------------------------------------------------
+
+
+def book_appointment(
+    *,
+    customer,
+    service_type,
+    start,
+    actor,
+    vehicle=None,
+    waiter=False,
+    loaner_requested=False,
+    notes="",
+    idempotency_key=None,
+):
+    """Book `service_type` for `customer` at `start` (end = start + the service's duration).
+
+    A repeated `idempotency_key` returns the appointment it already booked, once, even when
+    the repeats arrive at the same time.
+    """
+    if idempotency_key:
+        existing = _booked_with_key(idempotency_key, customer)
+        if existing is not None:
+            return existing
+    if not isinstance(start, datetime):
+        raise BookingRefused("invalid", "I need a date and a time for the appointment.")
+    _require_aware(start)
+    if customer is None or customer.pk is None:
+        raise BookingRefused("invalid", "The customer must be on file before booking.")
+    if vehicle is not None and vehicle.owner_id != customer.pk:
+        raise BookingRefused("invalid", "That vehicle isn't on file under this customer.")
+    if not service_type.active:
+        raise _refused("service_inactive", service=service_type)
+    end = start + service_type.duration
+    # Fetched before taking the lock: a slow calendar must not hold up other bookings.
+    busy = external_busy(start, end)
+    try:
+        with transaction.atomic():
+            profile = _lock_shop()
+            if idempotency_key:
+                existing = _booked_with_key(idempotency_key, customer)
+                if existing is not None:
+                    return existing
+            _check(profile, service_type, start, waiter=waiter, demand=Demand.of(_booked_between(start, end), busy))
+            appointment = Appointment.objects.create(
+                customer=customer, vehicle=vehicle, service_type=service_type, start=start, end=end,
+                waiter=waiter, loaner_requested=loaner_requested, notes=notes, source=actor.source,
+                idempotency_key=idempotency_key or None,
+            )
+            _record(appointment, "booked", actor, before=None)
+    except IntegrityError:
+        # Only the idempotency key is unique; someone else just booked with it.
+        existing = _booked_with_key(idempotency_key, customer) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing
+    return appointment
+
+
+def reschedule_appointment(appointment, *, new_start, actor, customer=None):
+    """Move an appointment to `new_start`; its own current time does not count against it."""
+    if not isinstance(new_start, datetime):
+        raise BookingRefused("invalid", "I need a date and a time to move the appointment to.")
+    _require_aware(new_start)
+    pk = _appointment_pk(appointment, customer)
+    with transaction.atomic():
+        profile = _lock_shop()
+        appointment = _locked_appointment(pk, customer)
+        if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
+            raise _refused("not_active", appointment=appointment)
+        if appointment.start == new_start:
+            return appointment
+        new_end = new_start + appointment.service_type.duration
+        others = _booked_between(new_start, new_end, exclude=appointment.pk)
+        demand = Demand.of(others, external_busy(new_start, new_end))
+        _check(profile, appointment.service_type, new_start, waiter=appointment.waiter, demand=demand)
+        before = _snapshot(appointment)
+        appointment.start, appointment.end = new_start, new_end
+        appointment.calendar_sync_state = Appointment.CalendarSync.PENDING
+        appointment.save(update_fields=["start", "end", "calendar_sync_state", "updated_at"])
+        _record(appointment, "rescheduled", actor, before=before)
+    return appointment
+
+
+def cancel_appointment(appointment, *, actor, customer=None, reason=""):
+    """Cancel an appointment, freeing its bay. Cancelling a cancelled one changes nothing."""
+    pk = _appointment_pk(appointment, customer)
+    with transaction.atomic():
+        appointment = _locked_appointment(pk, customer)
+        if appointment.status == Appointment.Status.CANCELLED:
+            return appointment
+        if not appointment.is_active:
+            raise _refused("not_active", appointment=appointment)
+        before = _snapshot(appointment)
+        appointment.status = Appointment.Status.CANCELLED
+        appointment.calendar_sync_state = Appointment.CalendarSync.PENDING
+        appointment.save(update_fields=["status", "calendar_sync_state", "updated_at"])
+        _record(appointment, "cancelled", actor, before=before, reason=reason)
+    return appointment
+
+
+# Which statuses an appointment may move to, and from where.
+_STATUS_FROM = {
+    Appointment.Status.CONFIRMED: {Appointment.Status.BOOKED},
+    Appointment.Status.ARRIVED: {Appointment.Status.BOOKED, Appointment.Status.CONFIRMED},
+    Appointment.Status.COMPLETED: {Appointment.Status.BOOKED, Appointment.Status.CONFIRMED, Appointment.Status.ARRIVED},
+    Appointment.Status.NO_SHOW: {Appointment.Status.BOOKED, Appointment.Status.CONFIRMED},
+}
+
+
+def set_appointment_status(appointment, status, *, actor):
+    """Mark an appointment confirmed, arrived, completed or no_show (a no-show counts against the customer)."""
+    if status not in _STATUS_FROM:
+        raise BookingRefused("invalid", f"{status!r} is not a status an appointment can be marked with here.")
+    status = Appointment.Status(status)
+    pk = _appointment_pk(appointment, None)
+    with transaction.atomic():
+        appointment = _locked_appointment(pk, None)
+        if appointment.status == status:
+            return appointment
+        if appointment.status not in _STATUS_FROM[status]:
+            if not appointment.is_active:
+                raise _refused("not_active", appointment=appointment)
+            raise BookingRefused(
+                "invalid", f"An appointment that is {appointment.get_status_display().lower()} "
+                f"can't be marked {status.label.lower()}."
+            )
+        if status == Appointment.Status.NO_SHOW and appointment.start > timezone.now():
+            raise BookingRefused("invalid", "The appointment hasn't started yet, so it can't be a no-show.")
+        before = _snapshot(appointment)
+        appointment.status = status
+        appointment.save(update_fields=["status", "updated_at"])
+        if status == Appointment.Status.NO_SHOW:
+            Customer.objects.filter(pk=appointment.customer_id).update(no_show_count=F("no_show_count") + 1)
+            phone = appointment.customer.phone
+            forget_cached_phone(phone)
+            transaction.on_commit(lambda: forget_cached_phone(phone))
+        _record(appointment, "status", actor, before=before)
+    return appointment
+
+
+# --- Inside the transaction -----------------------------------------------------------------
+
+
+def _lock_shop():
+    """Lock the shop's row: bookings that could compete for capacity queue up here."""
+    profile = ShopProfile.load()
+    return ShopProfile.objects.select_for_update().get(pk=profile.pk)
+
+
+def _check(profile, service_type, start, *, waiter, demand):
+    rules = _shop_rules(profile, start, start + service_type.duration)
+    code = availability.refusal_for(
+        rules, _service_rules(service_type), start, now=timezone.now(), demand=demand, waiter=waiter
+    )
+    if code:
+        raise _refused(code, service=service_type, start=start, rules=rules)
+
+
+def _booked_with_key(key, customer):
+    existing = Appointment.objects.select_related("service_type").filter(idempotency_key=key).first()
+    if existing is not None and customer is not None and existing.customer_id != customer.pk:
+        raise BookingRefused("invalid", "That booking request was already used for another customer.")
+    return existing
+
+
+def _appointment_pk(appointment, customer):
+    pk = appointment.pk if isinstance(appointment, Appointment) else appointment
+    try:
+        return int(pk)
+    except (TypeError, ValueError):
+        raise _not_found(customer) from None
+
+
+def _locked_appointment(pk, customer):
+    appointment = (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("service_type", "customer")
+        .filter(pk=pk)
+        .first()
+    )
+    if appointment is None or (customer is not None and appointment.customer_id != customer.pk):
+        raise _not_found(customer)
+    return appointment
+
+
+def _not_found(customer):
+    if customer is not None:
+        return BookingRefused("not_your_appointment", "I couldn't find that appointment under your name.")
+    return BookingRefused("invalid", "There is no such appointment.")
+
+
+def _record(appointment, action, actor, *, before, **extra):
+    details = {"before": before, "after": _snapshot(appointment), **extra}
+    AppointmentChange.objects.create(
+        appointment=appointment, action=action, actor_kind=actor.kind,
+        actor_user=actor.user if getattr(actor.user, "pk", None) else None,
+        actor_label=actor.label[:120], details=details,
+    )
+    appointment_id = appointment.pk
+    transaction.on_commit(lambda: _announce(appointment_id, action), robust=True)
+
+
+def _announce(appointment_id, action):
+    from .signals import appointment_changed
+
+    for receiver, result in appointment_changed.send_robust(
+        sender=Appointment, appointment_id=appointment_id, action=action
+    ):
+        if isinstance(result, Exception):
+            log.error("appointment_changed receiver %r failed for appointment %s", receiver, appointment_id,
+                      exc_info=result)
+
+
+def _snapshot(appointment):
+    return {
+        "start": appointment.start.isoformat(),
+        "end": appointment.end.isoformat(),
+        "status": appointment.status,
+        "service_type": appointment.service_type.name,
+        "vehicle_id": appointment.vehicle_id,
+        "waiter": appointment.waiter,
+        "loaner_requested": appointment.loaner_requested,
+    }
+
+
+# --- Loading the pure computation's inputs -------------------------------------------------
+
+
+def _shop_rules(profile, start, end):
+    tz = profile.tz
+    first_day = start.astimezone(tz).date() - timedelta(days=1)
+    last_day = end.astimezone(tz).date() + timedelta(days=1)
+    hours = {
+        h.weekday: DayHours(h.opens, h.closes, h.lunch_start, h.lunch_end) for h in OpeningHours.objects.all()
+    }
+    closures = tuple(
+        Closure.objects.filter(end_date__gte=first_day, start_date__lte=last_day).values_list("start_date", "end_date")
+    )
+    return ShopRules(
+        timezone=tz, hours=hours, closures=closures, bays=profile.bays, waiters_per_slot=profile.waiters_per_slot,
+        slot_minutes=max(profile.slot_minutes, 1), min_lead=timedelta(minutes=profile.min_lead_minutes),
+        horizon=timedelta(days=profile.booking_horizon_days),
+    )
+
+
+def _service_rules(service_type):
+    return ServiceRules(duration=service_type.duration, waiter_allowed=service_type.waiter_allowed)
+
+
+def _booked_between(start, end, *, exclude=None):
+    appointments = Appointment.objects.active().overlapping(start, end)
+    if exclude is not None:
+        appointments = appointments.exclude(pk=exclude)
+    return [BookedInterval(s, e, w) for s, e, w in appointments.values_list("start", "end", "waiter")]
+
+
+# --- Saying no --------------------------------------------------------------------------------
+
+
+def _require_aware(*moments):
+    for moment in moments:
+        if not isinstance(moment, datetime) or timezone.is_naive(moment):
+            raise BookingRefused("invalid", "Times must include a time zone.")
+
+
+def _say_when(moment, tz):
+    local = moment.astimezone(tz)
+    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
+
+
+def _say_duration(duration):
+    minutes = int(duration.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} minutes"
+    text = f"{hours} hour{'s' if hours > 1 else ''}"
+    return f"{text} {rest} minutes" if rest else text
+
+
+def _refused(code, *, service=None, start=None, rules=None, appointment=None):
+    tz = rules.timezone if rules else None
+    if code == "slot_taken":
+        message = "That time is already fully booked."
+    elif code == "outside_hours":
+        message = (
+            f"The {service.name.lower()} takes {_say_duration(service.duration)}, so it has to start and finish "
+            "while the shop is open, and not run into lunch."
+        )
+    elif code == "closed":
+        message = f"The shop is closed on {start.astimezone(tz):%A, %B} {start.astimezone(tz).day}."
+    elif code == "in_past":
+        message = "That time has already passed."
+    elif code == "too_soon":
+        earliest = timezone.now() + rules.min_lead
+        message = f"That's too soon to book; the earliest start is {_say_when(earliest, tz)}."
+    elif code == "too_far":
+        message = f"We only book up to {rules.horizon.days} days ahead."
+    elif code == "waiter_not_allowed":
+        message = f"The {service.name.lower()} is drop-off only; waiting at the shop isn't possible for it."
+    elif code == "service_inactive":
+        message = f"We aren't booking {service.name.lower()} at the moment."
+    elif code == "not_active":
+        message = f"That appointment is {appointment.get_status_display().lower()}, so it can't be changed."
+    else:
+        message = "That booking request isn't valid."
+    return BookingRefused(code, message)
