@@ -224,9 +224,103 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", ("http", "https"))
 SHOP_ADVISOR_NUMBER = env_str("SHOP_ADVISOR_NUMBER")
 
+# --- The phone agent's voice loop -----------------------------------------------------------
+VOICE_STT_MODEL = env_str("VOICE_STT_MODEL", "nova-3")
+VOICE_TTS_MODEL = env_str("VOICE_TTS_MODEL", "aura-2-thalia-en")
+# Silence that ends a caller's phrase, and the longer gap that ends their turn.
+VOICE_ENDPOINTING_MS = env_int("VOICE_ENDPOINTING_MS", 300, minimum=10)
+VOICE_UTTERANCE_END_MS = env_int("VOICE_UTTERANCE_END_MS", 1000, minimum=1000)
+VOICE_SILENCE_REPROMPT_S = env_float("VOICE_SILENCE_REPROMPT_S", 8.0)
+VOICE_MAX_CALL_S = env_int("VOICE_MAX_CALL_S", 900, minimum=30)
+RECORDING_DISCLOSURE = env_str(
+    "RECORDING_DISCLOSURE", "This call is recorded and transcribed so we can look after you properly."
+)
+# How long the token in the TwiML stays good: Twilio opens the media stream within seconds.
+CALL_TOKEN_MAX_AGE_S = env_int("CALL_TOKEN_MAX_AGE_S", 60, minimum=5)
+
 # --- Booking rules that are not shop data ------------------------------------------------
 # How long a phone-number lookup stays cached (seconds); changes invalidate it at once.
 CUSTOMER_CACHE_SECONDS = env_int("CUSTOMER_CACHE_SECONDS", 600, minimum=0)
+
+# --- Background work: Google Calendar, NHTSA, texts (scheduling/tasks.py, crm/tasks.py) ---
+# The shop calendar that bookings are written to and whose busy times block bays.
+GOOGLE_CALENDAR_ID = env_str("GOOGLE_CALENDAR_ID")
+# Credentials, one of: a service-account key file, the same JSON as text, or an OAuth
+# refresh token (with its client id and secret). GOOGLE_CALENDAR_BASE_URL points the client
+# at another server (e.g. http://127.0.0.1:9000/calendar/v3/); without credentials there
+# it is called anonymously.
+GOOGLE_SERVICE_ACCOUNT_FILE = env_str("GOOGLE_SERVICE_ACCOUNT_FILE")
+GOOGLE_SERVICE_ACCOUNT_JSON = env_str("GOOGLE_SERVICE_ACCOUNT_JSON")
+GOOGLE_CALENDAR_SUBJECT = env_str("GOOGLE_CALENDAR_SUBJECT")  # Workspace user a service account acts as
+GOOGLE_OAUTH_CLIENT_ID = env_str("GOOGLE_OAUTH_CLIENT_ID")
+GOOGLE_OAUTH_CLIENT_SECRET = env_str("GOOGLE_OAUTH_CLIENT_SECRET")
+GOOGLE_OAUTH_REFRESH_TOKEN = env_str("GOOGLE_OAUTH_REFRESH_TOKEN")
+GOOGLE_CALENDAR_BASE_URL = env_url("GOOGLE_CALENDAR_BASE_URL", ("http", "https"))
+_google_oauth = [GOOGLE_OAUTH_CLIENT_ID, GOOGLE_OAUTH_CLIENT_SECRET, GOOGLE_OAUTH_REFRESH_TOKEN]
+if any(_google_oauth) and not all(_google_oauth):
+    raise ImproperlyConfigured(
+        "GOOGLE_OAUTH_CLIENT_ID, GOOGLE_OAUTH_CLIENT_SECRET and GOOGLE_OAUTH_REFRESH_TOKEN go together"
+    )
+if sum(map(bool, (GOOGLE_SERVICE_ACCOUNT_FILE, GOOGLE_SERVICE_ACCOUNT_JSON, all(_google_oauth)))) > 1:
+    raise ImproperlyConfigured(
+        "Give one kind of Google credentials: GOOGLE_SERVICE_ACCOUNT_FILE, GOOGLE_SERVICE_ACCOUNT_JSON "
+        "or the GOOGLE_OAUTH_* refresh token"
+    )
+if GOOGLE_SERVICE_ACCOUNT_FILE and not Path(GOOGLE_SERVICE_ACCOUNT_FILE).is_file():
+    raise ImproperlyConfigured(f"GOOGLE_SERVICE_ACCOUNT_FILE is not a readable file: {GOOGLE_SERVICE_ACCOUNT_FILE!r}")
+if (
+    GOOGLE_CALENDAR_ID
+    and not GOOGLE_CALENDAR_BASE_URL
+    and not (GOOGLE_SERVICE_ACCOUNT_FILE or GOOGLE_SERVICE_ACCOUNT_JSON or all(_google_oauth))
+):
+    raise ImproperlyConfigured("GOOGLE_CALENDAR_ID is set but no Google credentials are")
+GOOGLE_CALENDAR_TIMEOUT_SECONDS = env_float("GOOGLE_CALENDAR_TIMEOUT_SECONDS", 10.0)
+# Free/busy answers are reused this long; the phone agent never waits on a fresh lookup
+# while a recent one exists, and at most GOOGLE_FREEBUSY_TIMEOUT_SECONDS when none does.
+GOOGLE_FREEBUSY_CACHE_SECONDS = env_int("GOOGLE_FREEBUSY_CACHE_SECONDS", 120, minimum=1)
+GOOGLE_FREEBUSY_TIMEOUT_SECONDS = env_float("GOOGLE_FREEBUSY_TIMEOUT_SECONDS", 1.5)
+CALENDAR_SYNC_MAX_RETRIES = env_int("CALENDAR_SYNC_MAX_RETRIES", 8, minimum=0)
+CALENDAR_RECONCILE_DAYS = env_int("CALENDAR_RECONCILE_DAYS", 14, minimum=1)
+
+NHTSA_VPIC_BASE_URL = (env_url("NHTSA_VPIC_BASE_URL", ("http", "https")) or "https://vpic.nhtsa.dot.gov/api").rstrip("/")
+NHTSA_RECALLS_BASE_URL = (env_url("NHTSA_RECALLS_BASE_URL", ("http", "https")) or "https://api.nhtsa.gov").rstrip("/")
+NHTSA_TIMEOUT_SECONDS = env_float("NHTSA_TIMEOUT_SECONDS", 5.0)
+NHTSA_MAX_RETRIES = env_int("NHTSA_MAX_RETRIES", 6, minimum=0)
+
+# Appointment texts (confirmation, reminder the day before, cancellation) to opted-in customers.
+TEXTS_ENABLED = env_bool("TEXTS_ENABLED", False)
+TEXTS_FROM_NUMBER = env_str("TEXTS_FROM_NUMBER")  # the shop's Twilio number, E.164
+if TEXTS_ENABLED and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TEXTS_FROM_NUMBER):
+    raise ImproperlyConfigured("TEXTS_ENABLED needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TEXTS_FROM_NUMBER")
+TEXTS_MAX_RETRIES = env_int("TEXTS_MAX_RETRIES", 6, minimum=0)
+
+
+def env_quiet_hours(name, default):
+    """'21:00-08:00' -> (time(21), time(8)) in shop-local time; empty -> None (no quiet hours)."""
+    from datetime import time as _time
+
+    value = env_str(name, default)
+    if not value:
+        return None
+    try:
+        first, last = (_time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must look like 21:00-08:00, not {value!r}") from None
+    if first == last:
+        raise ImproperlyConfigured(f"{name} starts and ends at the same time: {value!r}")
+    return first, last
+
+
+# No texts go out in these shop-local hours; they wait until the quiet hours end.
+QUIET_HOURS = env_quiet_hours("QUIET_HOURS", "21:00-08:00")
+
+CELERY_BEAT_SCHEDULE = {
+    "refresh-calendar-busy": {"task": "scheduling.tasks.refresh_calendar_busy", "schedule": 60.0},
+    "reconcile-calendar": {"task": "scheduling.tasks.reconcile_calendar", "schedule": 15 * 60.0},
+    "queue-reminders": {"task": "scheduling.tasks.queue_reminders", "schedule": 30 * 60.0},
+    "send-due-texts": {"task": "scheduling.tasks.send_due_texts", "schedule": 5 * 60.0},
+    "refresh-recalls": {"task": "crm.tasks.refresh_stale_recalls", "schedule": 24 * 3600.0},
+}
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

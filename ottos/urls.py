@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 admin.site.site_header = "Otto's back office"
 admin.site.site_title = "Otto's"
@@ -7,4 +7,5 @@ admin.site.index_title = "Shop data"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("twilio/", include("calls.urls")),
 ]

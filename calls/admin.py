@@ -1,0 +1,103 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from crm.phones import display_phone
+
+from .models import Call, CallbackRequest, CallEvent, ToolInvocation, Turn, TurnLatency
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Call records are written by the phone agent only; the admin shows them."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name not in ("id", "call")]
+
+
+class TurnInline(ReadOnlyInline):
+    model = Turn
+    fields = ["index", "role", "text", "heard_text", "interrupted", "started_at"]
+
+
+class ToolInvocationInline(ReadOnlyInline):
+    model = ToolInvocation
+    fields = ["at", "name", "arguments", "result", "ok", "duration_ms"]
+
+
+class TurnLatencyInline(ReadOnlyInline):
+    model = TurnLatency
+    fields = ["turn_index", "stt_final_ms", "llm_first_token_ms", "tts_first_byte_ms", "first_audio_ms", "voice_to_voice_ms"]
+
+
+class CallEventInline(ReadOnlyInline):
+    model = CallEvent
+    fields = ["at", "kind", "data"]
+
+
+@admin.register(Call)
+class CallAdmin(admin.ModelAdmin):
+    list_display = ["started_at", "caller", "customer", "outcome", "status", "duration_s", "interruption_count", "transferred"]
+    list_filter = ["outcome", "status", "transferred", "interrupted", "started_at"]
+    list_select_related = ["customer"]
+    search_fields = ["from_number", "call_sid", "customer__name", "summary"]
+    date_hierarchy = "started_at"
+    inlines = [TurnInline, ToolInvocationInline, TurnLatencyInline, CallEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Caller", ordering="from_number")
+    def caller(self, call):
+        return call.caller_display
+
+
+class HandledFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open"), ("done", "Done")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(handled_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(handled_at__isnull=False)
+        return queryset
+
+
+@admin.register(CallbackRequest)
+class CallbackRequestAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "name", "phone_display", "urgency", "reason", "is_open", "handled_by"]
+    list_filter = [HandledFilter, "urgency", "created_at"]
+    list_select_related = ["handled_by", "customer"]
+    search_fields = ["name", "phone", "reason", "customer__name"]
+    readonly_fields = ["call", "customer", "created_at", "handled_at", "handled_by"]
+    fields = ["name", "phone", "reason", "urgency", "customer", "call", "created_at", "handled_at", "handled_by"]
+    actions = ["mark_done"]
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_display(self, request_row):
+        return display_phone(request_row.phone) if request_row.phone else "-"
+
+    @admin.display(description="Open", boolean=True, ordering="handled_at")
+    def is_open(self, request_row):
+        return request_row.is_open
+
+    @admin.action(description="Mark selected messages as done", permissions=["change"])
+    def mark_done(self, request, queryset):
+        # Conditional update: a message someone else already handled keeps its handler.
+        done = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now(), handled_by=request.user)
+        self.message_user(request, f"{done} message(s) marked done.", messages.SUCCESS)

@@ -1,0 +1,183 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from crm.phones import display_phone
+
+
+class Call(models.Model):
+    class Status(models.TextChoices):
+        RINGING = "ringing", "Ringing"
+        IN_PROGRESS = "in-progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        BUSY = "busy", "Busy"
+        FAILED = "failed", "Failed"
+        NO_ANSWER = "no-answer", "No answer"
+        CANCELED = "canceled", "Canceled"
+
+    class Outcome(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        RESCHEDULED = "rescheduled", "Rescheduled"
+        CANCELLED = "cancelled", "Cancelled"
+        INFO = "info", "Information"
+        MESSAGE = "message", "Message taken"
+        TRANSFERRED = "transferred", "Transferred"
+        ABANDONED = "abandoned", "Abandoned"
+
+    TERMINAL_STATUSES = (Status.COMPLETED, Status.BUSY, Status.FAILED, Status.NO_ANSWER, Status.CANCELED)
+
+    call_sid = models.CharField("call SID", max_length=64, unique=True)
+    stream_sid = models.CharField("stream SID", max_length=64, blank=True)
+    # Caller ID exactly as Twilio sent it: E.164, or "anonymous", "client:x", a SIP URI.
+    from_number = models.CharField("from", max_length=128, blank=True)
+    to_number = models.CharField("to", max_length=128, blank=True)
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RINGING)
+    duration_s = models.PositiveIntegerField("duration (s)", null=True, blank=True)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
+    summary = models.TextField(blank=True)
+    end_reason = models.CharField(max_length=40, blank=True, help_text="Why the conversation ended.")
+    interrupted = models.BooleanField(default=False, help_text="The caller talked over the agent at least once.")
+    interruption_count = models.PositiveIntegerField(default=0)
+    transferred = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["-started_at"], name="call_started_at"),
+            models.Index(fields=["from_number", "-started_at"], name="call_from_started"),
+        ]
+
+    def __str__(self):
+        return f"Call from {self.caller_display} at {timezone.localtime(self.started_at):%b %-d %-I:%M %p}"
+
+    @property
+    def caller_display(self):
+        return display_phone(self.from_number) if self.from_number.startswith("+") else (self.from_number or "unknown")
+
+    @property
+    def is_over(self):
+        return self.ended_at is not None
+
+
+class Turn(models.Model):
+    class Role(models.TextChoices):
+        CALLER = "user", "Caller"
+        AGENT = "assistant", "Agent"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="turns")
+    index = models.PositiveIntegerField()
+    role = models.CharField(max_length=10, choices=Role.choices)
+    text = models.TextField(help_text="What was said (for the agent: everything it meant to say).")
+    heard_text = models.TextField(blank=True, help_text="For the agent: what the caller actually heard.")
+    interrupted = models.BooleanField(default=False)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["call", "index"]
+        constraints = [models.UniqueConstraint(fields=["call", "index"], name="turn_call_index_unique")]
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.text[:60]}"
+
+
+class ToolInvocation(models.Model):
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="tool_invocations")
+    name = models.CharField(max_length=60)
+    arguments = models.TextField(blank=True, help_text="JSON text, as the model produced it.")
+    result = models.TextField(blank=True)
+    ok = models.BooleanField()
+    duration_ms = models.FloatField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["call", "at", "id"]
+
+    def __str__(self):
+        return f"{self.name} ({'ok' if self.ok else 'failed'})"
+
+
+class TurnLatency(models.Model):
+    """How long one reply took, stage by stage, from the end of the caller's speech.
+
+    Each stage is measured from the end of the previous one; voice_to_voice_ms is the whole
+    wait the caller experienced (end of their speech to the first agent audio sent).
+    """
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="latencies")
+    turn_index = models.PositiveIntegerField(help_text="Index of the caller turn this replies to.")
+    stt_final_ms = models.FloatField("speech end → final transcript (ms)")
+    llm_first_token_ms = models.FloatField("→ first LLM token (ms)", null=True, blank=True)
+    tts_first_byte_ms = models.FloatField("→ first TTS byte (ms)", null=True, blank=True)
+    first_audio_ms = models.FloatField("→ first audio sent (ms)", null=True, blank=True)
+    voice_to_voice_ms = models.FloatField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["call", "turn_index", "id"]
+        verbose_name_plural = "turn latencies"
+
+    def __str__(self):
+        return f"turn {self.turn_index}: {self.voice_to_voice_ms or '-'} ms"
+
+
+class CallEvent(models.Model):
+    """Something that happened to the call's machinery: vendor errors, reconnects, failover."""
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["call", "at", "id"]
+
+    def __str__(self):
+        return self.kind
+
+
+class CallbackRequestQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(handled_at__isnull=True)
+
+
+class CallbackRequest(models.Model):
+    """A message the agent took for an advisor: call this person back."""
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", "Routine"
+        SOON = "soon", "Today"
+        URGENT = "urgent", "Urgent"
+
+    call = models.ForeignKey(Call, on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_requests")
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="callback_requests"
+    )
+    name = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=16, blank=True, help_text="Number to call back (E.164).")
+    reason = models.TextField()
+    urgency = models.CharField(max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE)
+    created_at = models.DateTimeField(default=timezone.now)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = CallbackRequestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["handled_at", "-created_at"], name="callback_open_created")]
+
+    def __str__(self):
+        who = self.name or (display_phone(self.phone) if self.phone else "caller")
+        return f"Call back {who}: {self.reason[:50]}"
+
+    @property
+    def is_open(self):
+        return self.handled_at is None

@@ -1,0 +1,88 @@
+"""Twilio's webhooks: the incoming call, its status callbacks, and the end of the media stream."""
+
+import logging
+import re
+
+from django.conf import settings
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.voice_response import Connect, VoiceResponse
+
+from . import actions
+from .models import Call
+from .tokens import issue_call_token
+from .twilio_auth import media_stream_url, public_url, webhook_is_from_twilio
+
+logger = logging.getLogger(__name__)
+
+_CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
+# <Parameter> name + value must stay under 500 characters.
+CALLER_PARAMETER_MAX = 200
+
+
+def _twiml(response):
+    return HttpResponse(response.to_xml(), content_type="text/xml")
+
+
+def _refused():
+    return HttpResponseForbidden("Twilio signature missing or invalid.", content_type="text/plain")
+
+
+@csrf_exempt
+@require_POST
+def incoming_call(request):
+    if not webhook_is_from_twilio(request):
+        return _refused()
+    call_sid = request.POST.get("CallSid", "")
+    if not _CALL_SID.match(call_sid):
+        return HttpResponseBadRequest("CallSid missing or malformed.", content_type="text/plain")
+    account = request.POST.get("AccountSid", "")
+    if settings.TWILIO_ACCOUNT_SID and account != settings.TWILIO_ACCOUNT_SID:
+        logger.warning("Incoming call %s for another account %s: refused", call_sid, account)
+        return _refused()
+    caller = request.POST.get("From", "")[:CALLER_PARAMETER_MAX]
+    actions.open_call(
+        call_sid=call_sid, from_number=caller, to_number=request.POST.get("To", ""),
+        status=request.POST.get("CallStatus", Call.Status.RINGING),
+    )
+    response = VoiceResponse()
+    # When the agent closes the stream Twilio asks the action URL what to do next.
+    connect = Connect(action=public_url(reverse("calls:stream_ended"), request), method="POST")
+    stream = connect.stream(url=media_stream_url(request))
+    stream.parameter(name="call_token", value=issue_call_token(call_sid, caller))
+    stream.parameter(name="caller", value=caller)
+    response.append(connect)
+    return _twiml(response)
+
+
+@csrf_exempt
+@require_POST
+def call_status(request):
+    if not webhook_is_from_twilio(request):
+        return _refused()
+    call_sid = request.POST.get("CallSid", "")
+    try:
+        duration = int(request.POST["CallDuration"]) if request.POST.get("CallDuration") else None
+    except ValueError:
+        duration = None
+    actions.record_call_status(call_sid, request.POST.get("CallStatus", ""), duration)
+    return HttpResponse(status=204)
+
+
+@csrf_exempt
+@require_POST
+def stream_ended(request):
+    """<Connect action>: the media stream closed while the caller is still on the line."""
+    if not webhook_is_from_twilio(request):
+        return _refused()
+    call = Call.objects.filter(call_sid=request.POST.get("CallSid", "")).first()
+    response = VoiceResponse()
+    if call is not None and call.end_reason.startswith("agent_error") and settings.SHOP_ADVISOR_NUMBER:
+        response.say("Sorry, I'm having trouble on my end. Let me put you through to a service advisor.")
+        response.dial(settings.SHOP_ADVISOR_NUMBER, timeout=25)
+    elif call is not None and call.end_reason.startswith("agent_error"):
+        response.say("Sorry, I'm having trouble on my end. Please call back in a few minutes.")
+    response.hangup()
+    return _twiml(response)
