@@ -28,6 +28,11 @@ class Customer(models.Model):
 
 
 class Vehicle(models.Model):
+    class DecodeSource(models.TextChoices):
+        NONE = "", "Not decoded"
+        VPIC = "vpic", "NHTSA vPIC"
+        OFFLINE = "offline", "Offline (manufacturer and year only)"
+
     owner = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="vehicles")
     vin = models.CharField("VIN", max_length=17, blank=True, validators=[validate_vin])
     year = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -38,6 +43,10 @@ class Vehicle(models.Model):
     # What the last VIN decode returned (NHTSA vPIC or the offline decoder), and when.
     decoded = models.JSONField(default=dict, blank=True)
     decoded_at = models.DateTimeField(null=True, blank=True)
+    decode_source = models.CharField(max_length=8, choices=DecodeSource.choices, blank=True, default="")
+    # Recall campaigns NHTSA lists for this make, model and model year (not checked per VIN).
+    recalls = models.JSONField(default=list, blank=True)
+    recalls_checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,3 +59,7 @@ class Vehicle(models.Model):
     def __str__(self):
         described = " ".join(str(p) for p in (self.year, self.make, self.model) if p)
         return described or (f"VIN {self.vin}" if self.vin else "Vehicle")
+
+    @property
+    def recall_count(self):
+        return len(self.recalls) if self.recalls_checked_at else None

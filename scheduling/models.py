@@ -267,3 +267,48 @@ class AppointmentChange(models.Model):
     def __str__(self):
         who = self.actor_user or self.actor_label or self.get_actor_kind_display()
         return f"{self.action} by {who}"
+
+
+class TextMessage(models.Model):
+    """A text to a customer about an appointment: what was (or will be) sent, and what Twilio said.
+
+    One per appointment, kind and appointment time, so a repeated task never texts twice;
+    a rescheduled appointment gets a fresh confirmation for its new time.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Confirmation"
+        REMINDER = "reminder", "Reminder"
+        CANCELLATION = "cancellation", "Cancellation notice"
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Waiting to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="texts")
+    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="texts")
+    to = models.CharField(max_length=16)
+    body = models.TextField()
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    for_start = models.DateTimeField(help_text="The appointment time this message is about.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    twilio_sid = models.CharField("Twilio SID", max_length=64, blank=True)
+    twilio_status = models.CharField(max_length=20, blank=True, help_text="As Twilio reported it when accepting.")
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    send_after = models.DateTimeField(help_text="Not before this time (quiet hours push it to the morning).")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appointment", "kind", "for_start"], name="one_text_per_appointment_kind_time"),
+        ]
+        indexes = [models.Index(fields=["status", "send_after"], name="text_status_send_after")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} to {self.to} ({self.get_status_display().lower()})"
