@@ -323,8 +323,8 @@ def _announce(appointment_id, action):
 
 def _snapshot(appointment):
     return {
-        "start": appointment.start.isoformat(),
-        "end": appointment.end.isoformat(),
+        "start": timezone.localtime(appointment.start).isoformat(),
+        "end": timezone.localtime(appointment.end).isoformat(),
         "status": appointment.status,
         "service_type": appointment.service_type.name,
         "vehicle_id": appointment.vehicle_id,
