@@ -59,3 +59,49 @@ def other_customer(db):
     from crm.models import Customer
 
     return Customer.objects.create(name="Marcus Oyelaran", phone="+17735550199")
+
+
+# --- Back-office personas (who is signed in to the admin) -------------------------------------
+# One place for every permission path: a manager, a service advisor, a staff account in no
+# group, and an outsider who is not staff at all.
+
+def _person(username, *, staff=True, group=None):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user(username, f"{username}@ottos.example", "not-a-real-password", is_staff=staff)
+    if group:
+        user.groups.add(Group.objects.get(name=group))
+    return user
+
+
+@pytest.fixture
+def manager(db):
+    return _person("morgan.manager", group="Managers")
+
+
+@pytest.fixture
+def advisor(db):
+    return _person("avery.advisor", group="Service advisors")
+
+
+@pytest.fixture
+def staff_without_group(db):
+    return _person("sam.staff")
+
+
+@pytest.fixture
+def outsider(db):
+    return _person("olive.outsider", staff=False)
+
+
+@pytest.fixture
+def signed_in():
+    """signed_in(user) -> a test client with that user logged in (one client per user)."""
+    from django.test import Client
+
+    def sign_in(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in

@@ -1,0 +1,176 @@
+"""The back office for customers and vehicles.
+
+Advisors type phone numbers and VINs the way people say them; both are normalized here so a
+search or a save never depends on the format typed.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django.utils.html import format_html
+
+from scheduling.models import Appointment
+
+from .models import Customer, Vehicle
+from .phones import display_phone, normalize_phone
+from .signals import vehicle_added
+from .vin import normalize_vin
+
+
+def phone_in_search(term):
+    """The E.164 number `term` reads as, or None (then it is a name, email, VIN...)."""
+    try:
+        return normalize_phone(term)
+    except ValidationError:
+        return None
+
+
+def vin_in_search(term):
+    try:
+        return normalize_vin(term)
+    except ValidationError:
+        return None
+
+
+class CustomerForm(forms.ModelForm):
+    # Wider than the stored E.164 column: "+1 (312) 555-0147" is longer than "+13125550147".
+    phone = forms.CharField(max_length=40, help_text="Any format, e.g. (312) 555-0147; stored as +13125550147.")
+
+    class Meta:
+        model = Customer
+        fields = ["name", "phone", "email", "sms_opt_in", "notes"]
+
+    def clean_phone(self):
+        phone = normalize_phone(self.cleaned_data["phone"])
+        taken = Customer.objects.filter(phone=phone).exclude(pk=self.instance.pk).first()
+        if taken is not None:
+            raise ValidationError(f"{display_phone(phone)} is already on file for {taken.name or 'another customer'}.")
+        return phone
+
+
+class VehicleForm(forms.ModelForm):
+    # Wider than 17: people paste VINs with spaces and dashes.
+    vin = forms.CharField(label="VIN", max_length=40, required=False)
+
+    class Meta:
+        model = Vehicle
+        fields = ["owner", "vin", "year", "make", "model", "trim", "mileage"]
+
+    def clean_vin(self):
+        raw = self.cleaned_data["vin"]
+        if not raw.strip():
+            return ""
+        vin = normalize_vin(raw)
+        taken = Vehicle.objects.filter(vin=vin).exclude(pk=self.instance.pk).select_related("owner").first()
+        if taken is not None:
+            raise ValidationError(f"VIN {vin} is already on file: {taken} of {taken.owner}.")
+        return vin
+
+
+def announce_new_vin(vehicle, form):
+    """A new or corrected VIN gets decoded, as when the phone agent adds one."""
+    if vehicle.vin and "vin" in form.changed_data:
+        pk = vehicle.pk
+        transaction.on_commit(lambda: vehicle_added.send(sender=Vehicle, vehicle_id=pk))
+
+
+class VehicleInline(admin.TabularInline):
+    model = Vehicle
+    form = VehicleForm
+    fields = ["vin", "year", "make", "model", "trim", "mileage"]
+    extra = 0
+    show_change_link = True
+
+
+class AppointmentInline(admin.TabularInline):
+    """The customer's appointments, read-only: bookings change through the appointment page."""
+
+    model = Appointment
+    fields = ["start", "service_type", "vehicle", "status", "waiter", "source"]
+    readonly_fields = fields
+    ordering = ["-start"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "appointments (open one to change it)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("service_type", "vehicle", "customer")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerForm
+    list_display = ["name", "phone_display", "email", "sms_opt_in", "no_show_count", "created_at"]
+    list_filter = ["sms_opt_in"]
+    search_fields = ["name", "email", "phone"]
+    search_help_text = "Name, email, phone in any format, or a full VIN."
+    readonly_fields = ["no_show_count", "created_at", "updated_at"]
+    fields = ["name", "phone", "email", "sms_opt_in", "notes", "no_show_count", "created_at", "updated_at"]
+    inlines = [VehicleInline, AppointmentInline]
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description="phone", ordering="phone")
+    def phone_display(self, customer):
+        return display_phone(customer.phone)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        phone = phone_in_search(term) if term else None
+        if phone:
+            return queryset.filter(phone=phone), False
+        vin = vin_in_search(term) if term else None
+        if vin:
+            return queryset.filter(vehicles__vin=vin), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is Vehicle:
+            for vehicle_form in formset.forms:
+                if vehicle_form.instance.pk and vehicle_form.has_changed():
+                    announce_new_vin(vehicle_form.instance, vehicle_form)
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(admin.ModelAdmin):
+    form = VehicleForm
+    list_display = ["__str__", "vin", "owner_link", "mileage", "decoded_at"]
+    list_select_related = ["owner"]
+    search_fields = ["vin", "make", "model"]
+    search_help_text = "VIN (full or part), make, model, or the owner's phone in any format."
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["decoded", "decoded_at", "created_at", "updated_at"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    @admin.display(description="owner", ordering="owner__name")
+    def owner_link(self, vehicle):
+        url = reverse("admin:crm_customer_change", args=[vehicle.owner_id])
+        return format_html('<a href="{}">{}</a>', url, vehicle.owner)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        phone = phone_in_search(term) if term else None
+        if phone:
+            return queryset.filter(owner__phone=phone), False
+        vin = vin_in_search(term) if term else None
+        if vin:
+            return queryset.filter(vin=vin), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        announce_new_vin(obj, form)
