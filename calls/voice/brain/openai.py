@@ -75,6 +75,8 @@ class OpenAIBrain(Brain):
                         _collect(fragments, piece)
                 if choice.finish_reason:
                     finish_reason = choice.finish_reason
+        except openai.APITimeoutError as exc:
+            raise VendorError(VENDOR, "the reply stalled (read timeout)", retryable=True) from exc
         except openai.APIError as exc:
             raise _vendor_error(exc) from exc
         except httpx2.TimeoutException as exc:
