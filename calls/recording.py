@@ -1,0 +1,210 @@
+"""CallRecorder: one call's turns, tool calls, latencies and events, written off the audio path.
+
+The voice session calls the recording methods from its audio loop, so they only queue: one
+background task writes batches to the database from a worker thread, another publishes live
+events to the channel layer (groups f"call-{call_sid}" and "live-calls", type "call.event")
+for anyone following calls from another process. A failing database or Redis is logged and
+skipped; it never slows or ends the call.
+"""
+
+import asyncio
+import json
+import logging
+import time
+from datetime import UTC, datetime
+
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from .models import CallEvent, ToolInvocation, Turn, TurnLatency
+
+logger = logging.getLogger(__name__)
+
+LIVE_CALLS_GROUP = "live-calls"
+MAX_PENDING = 5000
+PUBLISH_TIMEOUT_S = 1.0
+_STOP = object()
+
+
+def call_group(call_sid):
+    return f"call-{call_sid}"
+
+
+def _ms(start, end):
+    return None if start is None or end is None else round((end - start) * 1000, 1)
+
+
+def _plain(data):
+    """JSON-safe copy of event data (vendor errors hand us exceptions and the like)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+class CallRecorder:
+    def __init__(self, *, call_id, call_sid, channel_layer=None, clock=time.monotonic):
+        self.call_id = call_id
+        self.call_sid = call_sid
+        self.channel_layer = channel_layer if channel_layer is not None else get_channel_layer()
+        self._clock = clock
+        self._wall0, self._mono0 = time.time(), clock()
+        self._rows = asyncio.Queue()
+        self._live = asyncio.Queue()
+        self._tasks = []
+        self._next_index = 0
+        self._dropped = 0
+        # What the consumer needs to file the call when it ends.
+        self.last_caller_turn = None
+        self.first_caller_text = ""
+        self.caller_turns = 0
+        self.interruptions = 0
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self):
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._write_rows(), name=f"recorder-db-{self.call_sid}"),
+            loop.create_task(self._publish_live(), name=f"recorder-live-{self.call_sid}"),
+        ]
+
+    async def close(self, timeout=5.0):
+        """Write what is queued (waiting at most `timeout` seconds), then stop."""
+        if not self._tasks:
+            return
+        self._rows.put_nowait(_STOP)
+        self._live.put_nowait(_STOP)
+        done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+        for task in pending:
+            logger.error("Call %s: recorder could not finish writing in %.0f s; giving up", self.call_sid, timeout)
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+        self._tasks = []
+
+    # --- CallRecorder protocol (never blocks, never raises) --------------------------------
+
+    def turn(self, *, role, text, heard_text, interrupted, started_at, ended_at):
+        index = self._next_index
+        self._next_index += 1
+        if role == Turn.Role.CALLER:
+            self.last_caller_turn = index
+            self.caller_turns += 1
+            self.first_caller_text = self.first_caller_text or text
+        if interrupted:
+            self.interruptions += 1
+        self._queue(
+            Turn(
+                call_id=self.call_id, index=index, role=role, text=text, heard_text=heard_text or "",
+                interrupted=bool(interrupted), started_at=self._when(started_at), ended_at=self._when(ended_at),
+            ),
+            "turn",
+            {"index": index, "role": role, "text": text, "heard_text": heard_text, "interrupted": bool(interrupted)},
+        )
+
+    def tool(self, *, name, arguments, result, ok, duration_ms):
+        self._queue(
+            ToolInvocation(
+                call_id=self.call_id, name=name, arguments=arguments, result=result, ok=bool(ok),
+                duration_ms=float(duration_ms), at=self._when(self._clock()),
+            ),
+            "tool",
+            {"name": name, "arguments": arguments, "result": result, "ok": bool(ok), "duration_ms": duration_ms},
+        )
+
+    def latency(self, *, speech_end, stt_final, llm_first_token, tts_first_byte, first_audio_sent):
+        figures = {
+            "stt_final_ms": _ms(speech_end, stt_final),
+            "llm_first_token_ms": _ms(stt_final, llm_first_token),
+            "tts_first_byte_ms": _ms(llm_first_token, tts_first_byte),
+            "first_audio_ms": _ms(tts_first_byte, first_audio_sent),
+            "voice_to_voice_ms": _ms(speech_end, first_audio_sent),
+        }
+        turn_index = self.last_caller_turn if self.last_caller_turn is not None else self._next_index
+        figures["stt_final_ms"] = figures["stt_final_ms"] or 0.0
+        self._queue(
+            TurnLatency(call_id=self.call_id, turn_index=turn_index, at=self._when(self._clock()), **figures),
+            "latency",
+            {"turn_index": turn_index, **figures},
+        )
+
+    def event(self, kind, **data):
+        try:
+            data = _plain(data)
+        except (TypeError, ValueError):
+            data = {"unreadable": repr(data)}
+        self._queue(CallEvent(call_id=self.call_id, kind=kind[:40], data=data, at=self._when(self._clock())), kind, data)
+
+    # --- inside ---------------------------------------------------------------------------
+
+    def _when(self, monotonic_s):
+        return datetime.fromtimestamp(self._wall0 + (monotonic_s - self._mono0), tz=UTC)
+
+    def _queue(self, row, kind, live_data):
+        if self._rows.qsize() >= MAX_PENDING:
+            self._dropped += 1
+            if self._dropped == 1:
+                logger.error("Call %s: %d call records waiting for the database; dropping new ones",
+                             self.call_sid, MAX_PENDING)
+            return
+        self._rows.put_nowait(row)
+        self._live.put_nowait({"kind": kind, "data": live_data, "at": time.time()})
+
+    async def _write_rows(self):
+        stopping = False
+        while not stopping:
+            batch = [await self._rows.get()]
+            while not self._rows.empty():
+                batch.append(self._rows.get_nowait())
+            if batch[-1] is _STOP or _STOP in batch:
+                stopping = True
+                batch = [row for row in batch if row is not _STOP]
+            if batch:
+                await self._write(batch)
+
+    async def _write(self, batch):
+        try:
+            await database_sync_to_async(_save_rows, thread_sensitive=False)(batch)
+        except Exception:
+            logger.warning("Call %s: saving %d call records failed; retrying one by one", self.call_sid, len(batch),
+                           exc_info=True)
+            await asyncio.sleep(0.2)
+            try:
+                lost = await database_sync_to_async(_save_rows_one_by_one, thread_sensitive=False)(batch)
+            except Exception:
+                lost = len(batch)
+            if lost:
+                logger.error("Call %s: %d call records could not be saved and are lost", self.call_sid, lost)
+
+    async def _publish_live(self):
+        if self.channel_layer is None:
+            while await self._live.get() is not _STOP:
+                pass
+            return
+        while (item := await self._live.get()) is not _STOP:
+            message = {"type": "call.event", "call_sid": self.call_sid, **item}
+            for group in (call_group(self.call_sid), LIVE_CALLS_GROUP):
+                try:
+                    await asyncio.wait_for(self.channel_layer.group_send(group, message), PUBLISH_TIMEOUT_S)
+                except Exception:
+                    logger.warning("Call %s: live event to %s not published", self.call_sid, group, exc_info=True)
+
+
+# database_sync_to_async closes unusable (and, with CONN_MAX_AGE=0, all) connections around these.
+def _save_rows(batch):
+    by_model = {}
+    for row in batch:
+        by_model.setdefault(type(row), []).append(row)
+    with transaction.atomic():
+        for model, rows in by_model.items():
+            model.objects.bulk_create(rows)
+
+
+def _save_rows_one_by_one(batch):
+    lost = 0
+    for row in batch:
+        try:
+            row.save(force_insert=True)
+        except Exception:
+            logger.exception("Could not save %r", row)
+            lost += 1
+    return lost
