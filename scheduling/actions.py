@@ -9,7 +9,7 @@ BookingRefused with a code and a sentence that can be read out to them.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -92,7 +92,7 @@ def available_slots(service_type, start, end, *, waiter=False, now=None):
         raise _refused("waiter_not_allowed", service=service_type)
     profile = ShopProfile.load()
     rules = _shop_rules(profile, start, end)
-    reach_end = end + service_type.duration
+    reach_end = _ends(end, service_type.duration)
     demand = Demand.of(_booked_between(max(start, now), reach_end), external_busy(start, reach_end))
     return availability.slot_starts(
         rules, _service_rules(service_type), start, end, now=now, demand=demand, waiter=waiter
@@ -140,7 +140,7 @@ def book_appointment(
         raise BookingRefused("invalid", "That vehicle isn't on file under this customer.")
     if not service_type.active:
         raise _refused("service_inactive", service=service_type)
-    end = start + service_type.duration
+    end = _ends(start, service_type.duration)
     # Fetched before taking the lock: a slow calendar must not hold up other bookings.
     busy = external_busy(start, end)
     try:
@@ -179,7 +179,7 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None):
             raise _refused("not_active", appointment=appointment)
         if appointment.start == new_start:
             return appointment
-        new_end = new_start + appointment.service_type.duration
+        new_end = _ends(new_start, appointment.service_type.duration)
         others = _booked_between(new_start, new_end, exclude=appointment.pk)
         demand = Demand.of(others, external_busy(new_start, new_end))
         _check(profile, appointment.service_type, new_start, waiter=appointment.waiter, demand=demand)
@@ -258,7 +258,7 @@ def _lock_shop():
 
 
 def _check(profile, service_type, start, *, waiter, demand):
-    rules = _shop_rules(profile, start, start + service_type.duration)
+    rules = _shop_rules(profile, start, _ends(start, service_type.duration))
     code = availability.refusal_for(
         rules, _service_rules(service_type), start, now=timezone.now(), demand=demand, waiter=waiter
     )
@@ -351,6 +351,11 @@ def _shop_rules(profile, start, end):
         slot_minutes=max(profile.slot_minutes, 1), min_lead=timedelta(minutes=profile.min_lead_minutes),
         horizon=timedelta(days=profile.booking_horizon_days),
     )
+
+
+def _ends(start, duration):
+    """Real elapsed time: aware arithmetic in a local zone would follow the wall clock across DST."""
+    return start.astimezone(UTC) + duration
 
 
 def _service_rules(service_type):

@@ -198,6 +198,7 @@ def slot_starts(
     for moment in (window_start, window_end, now):
         if moment.tzinfo is None:
             raise ValueError("slot_starts needs timezone-aware datetimes")
+    window_start, window_end, now = (m.astimezone(UTC) for m in (window_start, window_end, now))
     if waiter and not service.waiter_allowed:
         return []
     earliest = max(window_start, now + rules.min_lead)
@@ -237,6 +238,8 @@ def refusal_for(
     """
     if start.tzinfo is None or now.tzinfo is None:
         return INVALID
+    # Arithmetic on aware datetimes in one zone follows the wall clock; real time needs UTC.
+    start, now = start.astimezone(UTC), now.astimezone(UTC)
     refusal = _timing_refusal(rules, start, now)
     if refusal:
         return refusal

@@ -363,3 +363,30 @@ def test_upcoming_loads_services_without_extra_queries(shop, customer, oil_chang
     with django_assert_num_queries(1):
         names = [a.service_type.name for a in upcoming_appointments(customer)]
     assert names == ["Oil change"] * 3
+
+
+# --- Daylight saving ---------------------------------------------------------------------------
+
+
+def test_a_booking_over_the_spring_clock_change_lasts_its_real_length(shop, customer, oil_change):
+    from datetime import date, datetime, time
+
+    from scheduling.models import OpeningHours, ServiceType
+
+    today = timezone.now().astimezone(shop.tz).date()
+    year = today.year if today < date(today.year, 3, 1) else today.year + 1
+    march_first = date(year, 3, 1)
+    spring_forward = march_first + timedelta(days=(6 - march_first.weekday()) % 7 + 7)  # second Sunday
+    shop.booking_horizon_days = 400
+    shop.save()
+    OpeningHours.objects.create(weekday=6, opens=time(0), closes=time(4))
+    overnight = ServiceType.objects.create(name="Overnight diagnosis", duration_minutes=120)
+    start = datetime.combine(spring_forward, time(1), tzinfo=shop.tz)
+
+    appointment = book(customer, overnight, start)
+    appointment.refresh_from_db()
+    assert appointment.end.astimezone(shop.tz).time() == time(4)  # 1:00 CST + 2 h = 4:00 CDT
+    assert appointment.end - appointment.start == timedelta(hours=2)
+    assert refusal(book, customer, overnight, start + timedelta(minutes=30)).code == "outside_hours"
+    slots = available_slots(overnight, start - timedelta(hours=1), start + timedelta(hours=5))
+    assert [s.time() for s in slots] == [time(0), time(0, 30), time(1)]
