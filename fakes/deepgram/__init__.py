@@ -1,0 +1,75 @@
+"""A loopback Deepgram: live speech to text (`/v1/listen` WS) and Aura text to speech
+(`/v1/speak` REST and WS) on one origin, as deepgram-sdk 7 expects (protocols.md sections 2-3).
+
+    from fakes.deepgram import FakeDeepgram, spoken, silence
+
+    with FakeDeepgram(api_key="test-key") as fake:          # serves on 127.0.0.1:<free port>
+        stt = DeepgramSTT("test-key", fake.base_url)
+        ...  await stt.send(silence(0.3) + spoken("I need an oil change") + silence(1.2))
+        fake.stt.streams[0].finals == ["I need an oil change"]
+
+How caller speech is recognised: speech.py. Knobs and faults: listen.py (fake.stt), speak.py (fake.tts).
+Run standalone for benchmarks: `python -m fakes.deepgram --port 8765`.
+"""
+
+from aiohttp import web
+
+from ..server import LoopbackServer
+from .listen import ListenFake, ListenStream
+from .speak import SpeakFake, SpeakRequest, SpeakSocket
+from .speech import decode_mulaw, encode_mulaw, is_speech, read_spoken, silence, spoken, tone
+
+__all__ = [
+    "FakeDeepgram", "ListenFake", "ListenStream", "SpeakFake", "SpeakRequest", "SpeakSocket",
+    "decode_mulaw", "encode_mulaw", "is_speech", "read_spoken", "silence", "spoken", "tone",
+]
+
+DEFAULT_API_KEY = "test-deepgram-key"
+
+
+class FakeDeepgram:
+    def __init__(self, api_key=DEFAULT_API_KEY, *, host="127.0.0.1", port=0, idle_timeout_s=10.0,
+                 interim_interval_s=0.25, tts_first_byte_s=0.0, tts_audio_s_per_char=0.07,
+                 tts_realtime_factor=None):
+        self.api_key = api_key
+        self.stt = ListenFake(api_key, interim_interval_s=interim_interval_s, idle_timeout_s=idle_timeout_s)
+        self.tts = SpeakFake(api_key, first_byte_s=tts_first_byte_s, audio_s_per_char=tts_audio_s_per_char,
+                             realtime_factor=tts_realtime_factor)
+        self.app = self._build_app()
+        self.server = LoopbackServer(self.app, host=host, port=port)
+
+    def start(self):
+        """Serve in a background thread; returns the base URL (http://127.0.0.1:PORT)."""
+        return self.server.start()
+
+    def stop(self):
+        self.server.stop()
+
+    @property
+    def base_url(self):
+        return self.server.base_url
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _build_app(self):
+        app = web.Application()
+        app["name"] = "deepgram"
+
+        async def speak(request):
+            if request.method == "GET":  # a WebSocket upgrade
+                return await self.tts.handle_socket(request)
+            return await self.tts.handle_rest(request)
+
+        async def close_sockets(app):
+            for ws in list(self.stt.open_sockets) + list(self.tts.open_sockets):
+                await ws.close(code=1001, message=b"server shutting down")
+
+        app.router.add_get("/v1/listen", self.stt.handle)
+        app.router.add_route("*", "/v1/speak", speak)
+        app.on_shutdown.append(close_sockets)
+        return app
