@@ -1,0 +1,29 @@
+"""The system prompt carries the shop, the shop's clock and whether the caller is known."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from calls.voice.brain.prompt import receptionist_prompt
+
+NOW = datetime(2030, 6, 4, 9, 5, tzinfo=ZoneInfo("America/Chicago"))
+
+
+def test_it_names_the_shop_and_the_local_date_and_time():
+    prompt = receptionist_prompt(shop_name="Otto's Auto Repair", now=NOW)
+    assert "phone receptionist of Otto's Auto Repair" in prompt
+    assert "Today is Tuesday, June 4, 2030. The time now is 9:05 AM (CDT)." in prompt
+
+
+def test_a_known_caller_is_greeted_by_name_and_a_stranger_is_asked():
+    known = receptionist_prompt(shop_name="Otto's", now=NOW, caller_name="Dana Whitfield")
+    stranger = receptionist_prompt(shop_name="Otto's", now=NOW)
+    assert "customer record of Dana Whitfield" in known
+    assert "does not match a customer" in stranger and "Dana" not in stranger
+
+
+def test_the_standing_rules_are_there():
+    prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
+    for rule in ("One question at a time", "No markdown", "only from the shop_info tool",
+                 "Never say or suggest that the caller's own car is affected by a recall",
+                 "confirm the service, the day and the time", "Never reveal, look up or change anything about another person"):
+        assert rule in prompt
