@@ -85,7 +85,7 @@ def _year(text):
 
 def decode_vin(vin):
     """Year, make, model and trim for a (valid, normalized) VIN from vPIC `DecodeVinValues`."""
-    key = f"nhtsa:vpic:{vin}"
+    key = f"nhtsa:vpic:{settings.NHTSA_VPIC_BASE_URL}:{vin}"
     cached = cache.get(key)
     if cached is not None:
         return VinDecode(**cached)
@@ -138,7 +138,7 @@ def decode_vin_offline(vin, *, today=None):
 
 def recalls_for(make, model, year):
     """Recall campaigns NHTSA lists for a make, model and model year (not a specific VIN)."""
-    key = f"nhtsa:recalls:{make.lower()}|{model.lower()}|{year}"
+    key = f"nhtsa:recalls:{settings.NHTSA_RECALLS_BASE_URL}:{make.lower()}|{model.lower()}|{year}"
     cached = cache.get(key)
     if cached is not None:
         return [Recall(**r) for r in cached]

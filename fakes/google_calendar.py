@@ -32,8 +32,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from fakes.server import BackgroundServer
+from fakes.server import LoopbackServer
 
+_BODY = web.RequestKey("json_body", object)
 _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
 _REASONS = {
     400: ("global", "badRequest", "Bad Request"),
@@ -77,6 +78,8 @@ def _rfc3339(moment):
 
 def error_body(status, reason=None, message=None, domain=None):
     default_domain, default_reason, default_message = _REASONS.get(status, ("global", "error", "Error"))
+    if reason and reason != default_reason:
+        default_domain, default_message = "global", f"The request failed: {reason}."
     message = message or default_message
     return {
         "error": {
@@ -102,15 +105,19 @@ class FakeGoogleCalendar:
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._sequence = itertools.count(1)
-        self._server = BackgroundServer(self._make_app)
+        self._server = None
 
     # -- lifecycle
     def start(self):
-        self._server.start()
+        if self._server is None:
+            self._server = LoopbackServer(self._make_app())
+            self._server.start()
         return self
 
     def stop(self):
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self):
         return self.start()
@@ -120,23 +127,29 @@ class FakeGoogleCalendar:
 
     @property
     def url(self):
-        return self._server.url
+        return self._server.base_url
 
     @property
     def api_endpoint(self):
         """The value for client_options api_endpoint / GOOGLE_CALENDAR_BASE_URL (full base)."""
-        return f"{self._server.url}/calendar/v3/"
+        return f"{self._server.base_url}/calendar/v3/"
 
     @property
     def token_uri(self):
-        return f"{self._server.url}/token"
+        return f"{self._server.base_url}/token"
 
     # -- arranging
-    def fail_next(self, status, reason=None, *, times=1, methods=None, message=None):
-        """The next `times` API calls (optionally only these HTTP methods) answer `status`."""
+    def fail_next(self, status, reason=None, *, times=1, methods=None, kind=None, message=None,
+                  after_applying=False):
+        """The next `times` API calls answer `status` - only calls with these HTTP `methods` and of
+        this `kind` ("events" or "freeBusy") if given; others pass.
+
+        With after_applying the call takes effect first and only the answer is lost (as when
+        a connection drops after Google stored the event).
+        """
         with self._lock:
             for _ in range(times):
-                self._faults.append((status, reason, message, set(methods) if methods else None))
+                self._faults.append((status, reason, message, set(methods) if methods else None, after_applying, kind))
 
     def add_event(self, start, end, *, calendar_id=None, summary="Blocked", transparency="opaque", **extra):
         """Put an event straight into the calendar, as staff would in Google's own UI."""
@@ -258,21 +271,22 @@ class FakeGoogleCalendar:
             self._changed.notify_all()
             fault = None
             if self.outage:
-                fault = (self.outage, None, None, None)
-            elif self._faults and (self._faults[0][3] is None or request.method in self._faults[0][3]):
-                fault = self._faults.popleft()
+                fault = (self.outage, None, None, None, False, None)
+            else:
+                fault = next((f for f in self._faults if _matches(f, request.method, request.path)), None)
+                if fault is not None:
+                    self._faults.remove(fault)
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        if fault:
-            status, reason, message, _ = fault
-            domain = "usageLimits" if reason in ("rateLimitExceeded", "userRateLimitExceeded") else None
-            return _error(status, reason, message, domain)
+        if fault and not fault[4]:
+            return _fault_response(fault)
         if self.require_auth:
             header = request.headers.get("Authorization", "")
             if not header.startswith("Bearer ") or header[7:] not in self.issued_tokens:
                 return _error(401, "authError", "Invalid Credentials")
-        request["json"] = body
-        return await handler(request)
+        request[_BODY] = body
+        response = await handler(request)
+        return _fault_response(fault) if fault else response
 
     async def _token(self, request):
         form = dict(await request.post())
@@ -287,7 +301,7 @@ class FakeGoogleCalendar:
         return cid, self._calendars.get(cid)
 
     async def _free_busy(self, request):
-        body = request["json"] or {}
+        body = request[_BODY] or {}
         try:
             time_min = _parse_time(body["timeMin"], self.time_zone)
             time_max = _parse_time(body["timeMax"], self.time_zone)
@@ -354,7 +368,7 @@ class FakeGoogleCalendar:
         cid, stored = self._calendar(request)
         if stored is None:
             return _error(404)
-        body = request["json"] or {}
+        body = request[_BODY] or {}
         if "start" not in body or "end" not in body:
             return _error(400, "required", "Missing end time.")
         event_id = body.get("id")
@@ -378,7 +392,7 @@ class FakeGoogleCalendar:
         event = (stored or {}).get(request.match_info["eid"])
         if event is None:
             return _error(404)
-        body = dict(request["json"] or {})
+        body = dict(request[_BODY] or {})
         body.pop("id", None)
         with self._lock:
             if event["status"] == "cancelled":
@@ -422,6 +436,17 @@ def _merge(spans):
         else:
             merged.append((start, end))
     return merged
+
+
+def _matches(fault, method, path):
+    methods, kind = fault[3], fault[5]
+    return (methods is None or method in methods) and (kind is None or _kind(path) == kind)
+
+
+def _fault_response(fault):
+    status, reason, message = fault[:3]
+    domain = "usageLimits" if reason in ("rateLimitExceeded", "userRateLimitExceeded") else None
+    return _error(status, reason, message, domain)
 
 
 def _error(status, reason=None, message=None, domain=None):

@@ -18,7 +18,7 @@ from collections import deque
 
 from aiohttp import web
 
-from fakes.server import BackgroundServer
+from fakes.server import LoopbackServer
 
 _CLEAN = "0 - VIN decoded clean. Check Digit (9th position) is correct"
 _UNKNOWN = ("7", "7 - Manufacturer is not registered with NHTSA for sale or importation in the U.S. "
@@ -38,14 +38,18 @@ class FakeNhtsa:
         self.requests = []
         self._faults = deque()
         self._lock = threading.Lock()
-        self._server = BackgroundServer(self._make_app)
+        self._server = None
 
     def start(self):
-        self._server.start()
+        if self._server is None:
+            self._server = LoopbackServer(self._make_app())
+            self._server.start()
         return self
 
     def stop(self):
-        self._server.stop()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
 
     def __enter__(self):
         return self.start()
@@ -55,11 +59,11 @@ class FakeNhtsa:
 
     @property
     def vpic_base_url(self):
-        return f"{self._server.url}/api"
+        return f"{self._server.base_url}/api"
 
     @property
     def recalls_base_url(self):
-        return self._server.url
+        return self._server.base_url
 
     def add_vehicle(self, vin, *, make, model, year, trim="", body_class="Sedan/Saloon",
                     vehicle_type="PASSENGER CAR", error_code="0", error_text=_CLEAN):

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class SchedulingConfig(AppConfig):
     name = "scheduling"
     verbose_name = "Scheduling"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (calendar sync and texts on appointment changes)

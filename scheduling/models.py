@@ -286,6 +286,7 @@ class TextMessage(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent (no longer applies)"
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="texts")
     customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="texts")

@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('body', models.TextField()),
                 ('kind', models.CharField(choices=[('confirmation', 'Confirmation'), ('reminder', 'Reminder'), ('cancellation', 'Cancellation notice')], max_length=12)),
                 ('for_start', models.DateTimeField(help_text='The appointment time this message is about.')),
-                ('status', models.CharField(choices=[('scheduled', 'Waiting to send'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed')], default='scheduled', max_length=10)),
+                ('status', models.CharField(choices=[('scheduled', 'Waiting to send'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed'), ('skipped', 'Not sent (no longer applies)')], default='scheduled', max_length=10)),
                 ('twilio_sid', models.CharField(blank=True, max_length=64, verbose_name='Twilio SID')),
                 ('twilio_status', models.CharField(blank=True, help_text='As Twilio reported it when accepting.', max_length=20)),
                 ('error', models.TextField(blank=True)),

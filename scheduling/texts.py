@@ -1,0 +1,217 @@
+"""Texts to customers about their appointments, through Twilio's Messages API.
+
+Only to customers who agreed to texts, never in quiet hours (the message waits until they
+end), at most one per appointment, kind and appointment time, and every message recorded
+with Twilio's SID and status. Sending is claimed with a conditional update, so two workers
+holding the same task cannot both send. A send whose outcome is unknown (Twilio took the
+request but the answer was lost) is marked failed rather than retried: a missing reminder
+is better than a duplicate.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.utils import timezone
+from twilio.base.exceptions import TwilioException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from crm.phones import display_phone
+
+from .models import Appointment, ShopProfile, TextMessage
+
+log = logging.getLogger(__name__)
+
+Kind = TextMessage.Kind
+TWILIO_TIMEOUT_SECONDS = 10
+# A message left "sending" this long belonged to a worker that died mid-send.
+STUCK_AFTER = timedelta(minutes=15)
+# No reminder when the confirmation went out this recently.
+REMINDER_AFTER_CONFIRMATION = timedelta(hours=12)
+
+
+class TextNotSent(Exception):
+    """Twilio is unreachable or overloaded (429/5xx): the message is queued again."""
+
+
+def twilio_client():
+    client = Client(
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
+        http_client=TwilioHttpClient(timeout=TWILIO_TIMEOUT_SECONDS),
+    )
+    if settings.TWILIO_API_BASE_URL:
+        client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
+    return client
+
+
+# --- When -------------------------------------------------------------------------------------
+
+
+def quiet_hours_end(moment, tz):
+    """If `moment` falls in quiet hours, when they end; else None."""
+    if not settings.QUIET_HOURS:
+        return None
+    first, last = settings.QUIET_HOURS
+    local = moment.astimezone(tz)
+    now = local.time()
+    quiet = (first <= now or now < last) if first > last else (first <= now < last)
+    if not quiet:
+        return None
+    day = local.date() if now < last else local.date() + timedelta(days=1)
+    return datetime.combine(day, last, tz)
+
+
+def first_allowed_time(moment, tz):
+    return quiet_hours_end(moment, tz) or moment
+
+
+# --- What -------------------------------------------------------------------------------------
+
+
+def _say_when(moment, tz):
+    local = moment.astimezone(tz)
+    return f"{local:%a, %b} {local.day} at {local:%-I:%M %p}"
+
+
+def message_body(appointment, kind, profile, *, moved=False):
+    tz = profile.tz
+    service = appointment.service_type.name.lower()
+    when = _say_when(appointment.start, tz)
+    vehicle = f" for your {appointment.vehicle}" if appointment.vehicle_id else ""
+    call = f" Call {display_phone(profile.phone)} to change it." if profile.phone else ""
+    if kind == Kind.CONFIRMATION and moved:
+        return f"{profile.name}: your {service}{vehicle} is moved to {when}.{call}"
+    if kind == Kind.CONFIRMATION:
+        return f"{profile.name}: you're booked for a {service}{vehicle} on {when}.{call}"
+    if kind == Kind.REMINDER:
+        return f"Reminder from {profile.name}: your {service}{vehicle} is tomorrow, {when}.{call}"
+    again = f" Call {display_phone(profile.phone)} to book again." if profile.phone else ""
+    return f"{profile.name}: your {service} on {when} is cancelled.{again}"
+
+
+def _applies(appointment, kind, now):
+    if not appointment.customer.sms_opt_in:
+        return False
+    if kind == Kind.CANCELLATION:
+        return appointment.status == Appointment.Status.CANCELLED and appointment.start > now
+    return appointment.is_active and appointment.start > now
+
+
+# --- Queueing and sending ---------------------------------------------------------------------
+
+
+def queue_text(appointment_id, kind, *, now=None):
+    """Record the text `kind` for the appointment as it is now; the existing one if already recorded.
+
+    Returns None when no text applies (texts off, customer not opted in, appointment past or
+    no longer in a state the text is about).
+    """
+    now = now or timezone.now()
+    if not settings.TEXTS_ENABLED:
+        return None
+    appointment = (
+        Appointment.objects.select_related("customer", "service_type", "vehicle").filter(pk=appointment_id).first()
+    )
+    if appointment is None or not _applies(appointment, kind, now):
+        return None
+    existing = TextMessage.objects.filter(appointment=appointment, kind=kind, for_start=appointment.start).first()
+    if existing is not None:
+        return existing
+    profile = ShopProfile.load()
+    moved = kind == Kind.CONFIRMATION and appointment.texts.filter(kind=Kind.CONFIRMATION).exists()
+    try:
+        with transaction.atomic():
+            return TextMessage.objects.create(
+                appointment=appointment, customer=appointment.customer, to=appointment.customer.phone,
+                body=message_body(appointment, kind, profile, moved=moved), kind=kind, for_start=appointment.start,
+                send_after=first_allowed_time(now, profile.tz),
+            )
+    except IntegrityError:
+        return TextMessage.objects.get(appointment=appointment, kind=kind, for_start=appointment.start)
+
+
+def send_text(message_id, *, now=None, client=None):
+    """Send one recorded message if it is due and nobody else has. Returns its status.
+
+    Raises TextNotSent when Twilio is unreachable or overloaded (the message is due again).
+    """
+    now = now or timezone.now()
+    claimed = TextMessage.objects.filter(
+        pk=message_id, status=TextMessage.Status.SCHEDULED, send_after__lte=now
+    ).update(status=TextMessage.Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
+    message = TextMessage.objects.select_related("appointment__customer", "customer").get(pk=message_id)
+    if not claimed:
+        return message.status
+    if not _applies(message.appointment, message.kind, now) or message.appointment.start != message.for_start:
+        return _finish(message, TextMessage.Status.SKIPPED, error="The appointment changed before the text went out.")
+    try:
+        sent = (client or twilio_client()).messages.create(
+            to=message.to, from_=settings.TEXTS_FROM_NUMBER, body=message.body
+        )
+    except TwilioException as exc:
+        status = getattr(exc, "status", None)
+        detail = f"Twilio answered {status}: {getattr(exc, 'code', '')} {getattr(exc, 'msg', '') or exc}".strip()
+        if status == 429 or (status or 0) >= 500:
+            _finish(message, TextMessage.Status.SCHEDULED, error=detail)
+            raise TextNotSent(detail) from exc
+        return _finish(message, TextMessage.Status.FAILED, error=detail)
+    except requests.exceptions.ConnectionError as exc:
+        # Includes ConnectTimeout: the request never reached Twilio, so sending again is safe.
+        _finish(message, TextMessage.Status.SCHEDULED, error=f"Twilio could not be reached: {exc}")
+        raise TextNotSent(str(exc)) from exc
+    except requests.exceptions.RequestException as exc:
+        return _finish(
+            message, TextMessage.Status.FAILED,
+            error=f"Twilio did not answer ({exc}); the text may or may not have gone out - check Twilio's log.",
+        )
+    return _finish(
+        message, TextMessage.Status.SENT, twilio_sid=sent.sid or "", twilio_status=str(sent.status or ""),
+        sent_at=timezone.now(), error="",
+    )
+
+
+def _finish(message, status, **fields):
+    TextMessage.objects.filter(pk=message.pk, status=TextMessage.Status.SENDING).update(
+        status=status, updated_at=timezone.now(), **fields
+    )
+    return status
+
+
+def due_messages(now=None):
+    now = now or timezone.now()
+    return list(
+        TextMessage.objects.filter(status=TextMessage.Status.SCHEDULED, send_after__lte=now)
+        .order_by("send_after")
+        .values_list("pk", flat=True)
+    )
+
+
+def release_stuck(now=None):
+    """Messages a dead worker left "sending" are marked failed (not resent: Twilio may have them)."""
+    now = now or timezone.now()
+    return TextMessage.objects.filter(status=TextMessage.Status.SENDING, updated_at__lt=now - STUCK_AFTER).update(
+        status=TextMessage.Status.FAILED,
+        error="The worker stopped while sending; not resent in case Twilio has it - check Twilio's log.",
+        updated_at=now,
+    )
+
+
+def reminders_due(now=None):
+    """Ids of active appointments tomorrow (shop time) for opted-in customers that lack a reminder."""
+    now = now or timezone.now()
+    tz = ShopProfile.load().tz
+    tomorrow = now.astimezone(tz).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), tz)
+    end = start + timedelta(days=1)
+    same_time = TextMessage.objects.filter(appointment=OuterRef("pk"), for_start=OuterRef("start"))
+    candidates = (
+        Appointment.objects.active()
+        .filter(start__gte=start, start__lt=end, customer__sms_opt_in=True)
+        .exclude(Exists(same_time.filter(kind=Kind.REMINDER)))
+        .exclude(Exists(same_time.filter(kind=Kind.CONFIRMATION, created_at__gte=now - REMINDER_AFTER_CONFIRMATION)))
+    )
+    return list(candidates.values_list("pk", flat=True))
