@@ -13,7 +13,8 @@ Point the real SDK at it: `AsyncOpenAI(api_key=fake.api_key, base_url=fake.base_
 Each request takes the next scripted reply; when the script is empty `fake.reply(body)` decides
 (a callable, so a test can answer from the conversation, e.g. read the last tool result).
 Replies: text / tool calls (optionally after text) / HTTP errors / an error event mid-stream /
-a stall. Latency (`first_token_s`, `tokens_per_s`) is set on the fake or per reply.
+a stall after the first chunk / a hang before any response. Latency (`first_token_s`,
+`tokens_per_s`) is set on the fake or per reply.
 """
 
 import asyncio
@@ -81,6 +82,11 @@ class Stall:
     text_before: str = ""
 
 
+@dataclass(frozen=True)
+class Hang:
+    """No answer at all, not even headers: the client's timeout (and retries) must deal with it."""
+
+
 def text(content, *, first_token_s=None, tokens_per_s=None, finish_reason=None):
     return Reply(text=content, first_token_s=first_token_s, tokens_per_s=tokens_per_s, finish_reason=finish_reason)
 
@@ -124,6 +130,10 @@ def stall(text_before=""):
     return Stall(text_before=text_before)
 
 
+def hang():
+    return Hang()
+
+
 # ---- what the fake remembers --------------------------------------------------------------------
 
 @dataclass
@@ -156,6 +166,7 @@ class FakeOpenAI:
         self.tokens_per_s = tokens_per_s  # None: as fast as possible
         self.reply = None  # callable(request_body) -> reply, used when the script is empty
         self.requests = []
+        self.reply_errors = []  # exceptions raised by `reply`
         self._script = deque()
         self._changed = threading.Condition()
         self._stopping = False
@@ -251,6 +262,12 @@ class FakeOpenAI:
         record.reply = reply
         if isinstance(reply, HttpError):
             return _error_response(record, reply)
+        if isinstance(reply, Hang):
+            try:
+                await self._stall(request)
+            except ConnectionError:
+                record.disconnected = True
+                return web.Response(status=499)
         record.status = 200
         if record.stream:
             return await self._stream(request, record, reply)
@@ -260,7 +277,12 @@ class FakeOpenAI:
         if self._script:
             return self._script.popleft()
         if self.reply is not None:
-            return _as_reply(self.reply(body))
+            try:
+                return _as_reply(self.reply(body))
+            except Exception as exc:  # a bug in the test's reply function: say so, do not retry
+                self.reply_errors.append(exc)
+                return HttpError(500, f"FakeOpenAI: the reply function raised {exc!r}", "fake_error",
+                                 headers=(("x-should-retry", "false"),))
         return HttpError(500, "FakeOpenAI: no reply scripted for this request", "fake_error",
                          headers=(("x-should-retry", "false"),))
 
@@ -286,12 +308,12 @@ class FakeOpenAI:
             await response.write(b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n")
 
         try:
-            first = True
-            for payload in chunks.events(reply, include_usage):
+            for index, payload in enumerate(chunks.events(reply, include_usage)):
                 if payload is _STALL:
                     await self._stall(request)
-                await send(payload, first_token_s if first else gap if payload.get("choices") else 0.0)
-                first = False
+                # The role chunk comes after the first-token latency, the first words right with it.
+                pause = first_token_s if index == 0 else 0.0 if index == 1 or not payload.get("choices") else gap
+                await send(payload, pause)
             await response.write(b"data: [DONE]\n\n")
             await response.write_eof()
         except ConnectionError:

@@ -10,6 +10,7 @@ from calls.voice.brain.openai import OpenAIBrain
 from calls.voice.errors import VendorError
 from fakes.openai import (
     FakeOpenAI,
+    hang,
     insufficient_quota,
     rate_limited,
     server_error,
@@ -167,6 +168,19 @@ async def test_a_stalled_reply_fails_after_the_read_timeout_keeping_what_was_sai
     assert "".join(e.text for e in received) == "Let me see"
     assert time.monotonic() - started < 0.3 + 1.0
     assert len(fake.requests) == 1  # a stream that has begun is never silently replayed
+
+
+async def test_a_server_that_never_answers_is_given_up_on_within_the_budget(fake):
+    fake.reply = lambda body: hang()
+    brain = OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.4, max_retries=2, retry_budget_s=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(VendorError) as caught:
+            await events_of(brain)
+    finally:
+        await brain.close()
+    assert caught.value.retryable
+    assert time.monotonic() - started < 1.0 + 0.5
 
 
 async def test_an_error_in_the_middle_of_the_stream_is_retryable(fake, brain):

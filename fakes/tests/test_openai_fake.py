@@ -8,6 +8,7 @@ import pytest
 
 from fakes.openai import (
     FakeOpenAI,
+    hang,
     insufficient_quota,
     rate_limited,
     server_error,
@@ -223,3 +224,17 @@ def test_the_fake_notices_a_client_that_hangs_up_mid_stream(fake):
 
     fake.wait_for(lambda f: f.requests[0].disconnected, timeout=3)
     assert not fake.requests[0].finished
+
+
+def test_a_hang_gives_no_headers_and_the_sdk_times_out(fake):
+    fake.script(hang())
+    with pytest.raises(openai.APITimeoutError):
+        client_for(fake, timeout=0.3).chat.completions.create(model="gpt-4.1-mini", messages=HELLO, stream=True)
+    fake.wait_for(lambda f: f.requests[0].disconnected, timeout=3)
+
+
+def test_a_failing_reply_function_is_reported_not_retried(fake):
+    fake.reply = lambda body: body["no such key"]
+    with pytest.raises(openai.InternalServerError, match="KeyError"):
+        client_for(fake, max_retries=2).chat.completions.create(model="gpt-4.1-mini", messages=HELLO)
+    assert len(fake.requests) == 1 and isinstance(fake.reply_errors[0], KeyError)
