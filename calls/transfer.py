@@ -44,7 +44,7 @@ async def transfer_call(call_sid, advisor_number=None):
     if settings.TWILIO_API_BASE_URL:
         client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
     try:
-        await client.api.v2010.calls(call_sid).update_async(twiml=transfer_twiml(advisor_number))
+        await client.calls(call_sid).update_async(twiml=transfer_twiml(advisor_number))
     except TwilioException as exc:
         logger.warning("Transfer of %s refused by Twilio: %s", call_sid, exc)
         raise TransferFailed(str(exc)) from exc
