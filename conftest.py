@@ -62,7 +62,8 @@ def other_customer(db):
 
 
 # --- Back-office personas (who is signed in to the admin) -------------------------------------
-# One place for every permission path: a manager, a service advisor, a staff account in no
+# One place for every permission path: a manager, a service advisor (`service_advisor`;
+# scheduling/tests has its own group-less `advisor` for actor tests), a staff account in no
 # group, and an outsider who is not staff at all.
 
 def _person(username, *, staff=True, group=None):
@@ -80,7 +81,7 @@ def manager(db):
 
 
 @pytest.fixture
-def advisor(db):
+def service_advisor(db):
     return _person("avery.advisor", group="Service advisors")
 
 

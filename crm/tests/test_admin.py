@@ -43,7 +43,7 @@ def dana_vehicle(customer):
 # --- Who may see what ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ["advisor", "manager"])
+@pytest.mark.parametrize("persona", ["service_advisor", "manager"])
 def test_advisors_and_managers_can_open_every_customer_page(request, signed_in, persona, customer, dana_vehicle):
     client = signed_in(request.getfixturevalue(persona))
     for url in (CUSTOMERS, ADD_CUSTOMER, reverse("admin:crm_customer_change", args=[customer.pk]),
@@ -67,8 +67,8 @@ def test_staff_outside_both_groups_cannot_see_customers(signed_in, staff_without
     assert not Customer.objects.filter(name="Priya Raman").exists()
 
 
-def test_advisors_cannot_delete_customers(signed_in, advisor, customer):
-    response = signed_in(advisor).post(reverse("admin:crm_customer_delete", args=[customer.pk]), {"post": "yes"})
+def test_advisors_cannot_delete_customers(signed_in, service_advisor, customer):
+    response = signed_in(service_advisor).post(reverse("admin:crm_customer_delete", args=[customer.pk]), {"post": "yes"})
     assert response.status_code == 403
     assert Customer.objects.filter(pk=customer.pk).exists()
 
@@ -77,19 +77,19 @@ def test_advisors_cannot_delete_customers(signed_in, advisor, customer):
 
 
 @pytest.mark.parametrize("typed", ["(312) 555-0147", "312.555.0147", "1-312-555-0147", "+1 312 555 0147"])
-def test_search_finds_a_customer_by_phone_in_any_format(signed_in, advisor, customer, other_customer, typed):
-    response = signed_in(advisor).get(CUSTOMERS, {"q": typed})
+def test_search_finds_a_customer_by_phone_in_any_format(signed_in, service_advisor, customer, other_customer, typed):
+    response = signed_in(service_advisor).get(CUSTOMERS, {"q": typed})
     assert list(response.context["cl"].result_list) == [customer]
 
 
-def test_search_finds_a_customer_by_name_email_or_vin(signed_in, advisor, customer, other_customer, dana_vehicle):
-    client = signed_in(advisor)
+def test_search_finds_a_customer_by_name_email_or_vin(signed_in, service_advisor, customer, other_customer, dana_vehicle):
+    client = signed_in(service_advisor)
     for typed in ("whitfield", "dana@example", VALID_VIN.lower(), "1HG-CM826 33A004352"):
         assert list(client.get(CUSTOMERS, {"q": typed}).context["cl"].result_list) == [customer], typed
 
 
-def test_autocomplete_finds_the_customer_by_phone_for_a_booking(signed_in, advisor, customer, other_customer):
-    response = signed_in(advisor).get(
+def test_autocomplete_finds_the_customer_by_phone_for_a_booking(signed_in, service_advisor, customer, other_customer):
+    response = signed_in(service_advisor).get(
         reverse("admin:autocomplete"),
         {"app_label": "scheduling", "model_name": "appointment", "field_name": "customer", "term": "773-555-0199"},
     )
@@ -97,9 +97,9 @@ def test_autocomplete_finds_the_customer_by_phone_for_a_booking(signed_in, advis
     assert [r["id"] for r in response.json()["results"]] == [str(other_customer.pk)]
 
 
-def test_vehicle_search_finds_by_vin_or_the_owners_phone(signed_in, advisor, customer, other_customer, dana_vehicle):
+def test_vehicle_search_finds_by_vin_or_the_owners_phone(signed_in, service_advisor, customer, other_customer, dana_vehicle):
     Vehicle.objects.create(owner=other_customer, vin=OTHER_VALID_VIN, make="Ford", model="Ranger")
-    client = signed_in(advisor)
+    client = signed_in(service_advisor)
     assert list(client.get(VEHICLES, {"q": "(312) 555-0147"}).context["cl"].result_list) == [dana_vehicle]
     assert list(client.get(VEHICLES, {"q": VALID_VIN.lower()}).context["cl"].result_list) == [dana_vehicle]
     assert list(client.get(VEHICLES, {"q": "accord"}).context["cl"].result_list) == [dana_vehicle]
@@ -108,8 +108,8 @@ def test_vehicle_search_finds_by_vin_or_the_owners_phone(signed_in, advisor, cus
 # --- Saving a customer -----------------------------------------------------------------------
 
 
-def test_a_phone_typed_any_way_is_stored_as_e164(signed_in, advisor):
-    response = signed_in(advisor).post(ADD_CUSTOMER, customer_form(phone="773.555.0162"))
+def test_a_phone_typed_any_way_is_stored_as_e164(signed_in, service_advisor):
+    response = signed_in(service_advisor).post(ADD_CUSTOMER, customer_form(phone="773.555.0162"))
     assert response.status_code == 302
     assert Customer.objects.get(name="Priya Raman").phone == "+17735550162"
 
@@ -118,32 +118,32 @@ def test_a_phone_typed_any_way_is_stored_as_e164(signed_in, advisor):
     "typed, reason",
     [("555-0162", "not a valid phone number (check the area code"), ("call me", "is not a phone number")],
 )
-def test_a_bad_phone_is_a_form_error_with_the_reason(signed_in, advisor, typed, reason):
-    response = signed_in(advisor).post(ADD_CUSTOMER, customer_form(phone=typed))
+def test_a_bad_phone_is_a_form_error_with_the_reason(signed_in, service_advisor, typed, reason):
+    response = signed_in(service_advisor).post(ADD_CUSTOMER, customer_form(phone=typed))
     assert response.status_code == 200
     assert reason in errors_of(response)["phone"][0]
     assert reason in response.content.decode().replace("&#x27;", "'")
     assert not Customer.objects.filter(name="Priya Raman").exists()
 
 
-def test_a_phone_already_on_file_in_another_format_names_its_owner(signed_in, advisor, customer):
-    response = signed_in(advisor).post(ADD_CUSTOMER, customer_form(phone="312 555 0147"))
+def test_a_phone_already_on_file_in_another_format_names_its_owner(signed_in, service_advisor, customer):
+    response = signed_in(service_advisor).post(ADD_CUSTOMER, customer_form(phone="312 555 0147"))
     assert errors_of(response)["phone"] == ["(312) 555-0147 is already on file for Dana Whitfield."]
     assert Customer.objects.count() == 1
 
 
-def test_changing_a_customers_phone_normalizes_it(signed_in, advisor, customer):
+def test_changing_a_customers_phone_normalizes_it(signed_in, service_advisor, customer):
     url = reverse("admin:crm_customer_change", args=[customer.pk])
     data = customer_form(name="Dana Whitfield", phone="+1 (872) 555-0101", email="dana@example.com")
-    response = signed_in(advisor).post(url, data)
+    response = signed_in(service_advisor).post(url, data)
     assert response.status_code == 302
     customer.refresh_from_db()
     assert customer.phone == "+18725550101"
 
 
-def test_a_vehicle_added_inline_has_its_vin_normalized(signed_in, advisor):
+def test_a_vehicle_added_inline_has_its_vin_normalized(signed_in, service_advisor):
     data = with_vehicle(customer_form(), vin="1hg-cm826 33a004352", year="2003", make="Honda", model="Accord")
-    response = signed_in(advisor).post(ADD_CUSTOMER, data)
+    response = signed_in(service_advisor).post(ADD_CUSTOMER, data)
     assert response.status_code == 302
     assert Customer.objects.get(name="Priya Raman").vehicles.get().vin == VALID_VIN
 
@@ -153,8 +153,8 @@ def test_a_vehicle_added_inline_has_its_vin_normalized(signed_in, advisor):
     [("1HGCM82643A004352", "check digit is wrong"), ("1HGCM8263OA004352", "I, O and Q never appear"),
      ("1HGCM82633A00435", "17 characters; this one has 16")],
 )
-def test_a_bad_vin_inline_is_a_form_error_and_saves_nothing(signed_in, advisor, vin, reason):
-    response = signed_in(advisor).post(ADD_CUSTOMER, with_vehicle(customer_form(), vin=vin, make="Honda"))
+def test_a_bad_vin_inline_is_a_form_error_and_saves_nothing(signed_in, service_advisor, vin, reason):
+    response = signed_in(service_advisor).post(ADD_CUSTOMER, with_vehicle(customer_form(), vin=vin, make="Honda"))
     assert response.status_code == 200
     formset_errors = response.context["inline_admin_formsets"][0].formset.errors
     assert reason in formset_errors[0]["vin"][0]
@@ -162,21 +162,21 @@ def test_a_bad_vin_inline_is_a_form_error_and_saves_nothing(signed_in, advisor, 
     assert not Vehicle.objects.exists()
 
 
-def test_a_bad_vin_on_the_vehicle_page_is_a_form_error(signed_in, advisor, customer):
+def test_a_bad_vin_on_the_vehicle_page_is_a_form_error(signed_in, service_advisor, customer):
     data = {"owner": customer.pk, "vin": "1HGCM82643A004352", "make": "Honda"}
-    response = signed_in(advisor).post(ADD_VEHICLE, data)
+    response = signed_in(service_advisor).post(ADD_VEHICLE, data)
     assert response.status_code == 200
     assert "check digit is wrong" in errors_of(response)["vin"][0]
     assert not Vehicle.objects.exists()
 
 
-def test_a_vin_already_on_file_is_refused_with_where_it_is(signed_in, advisor, other_customer, dana_vehicle):
-    response = signed_in(advisor).post(ADD_VEHICLE, {"owner": other_customer.pk, "vin": VALID_VIN.lower()})
+def test_a_vin_already_on_file_is_refused_with_where_it_is(signed_in, service_advisor, other_customer, dana_vehicle):
+    response = signed_in(service_advisor).post(ADD_VEHICLE, {"owner": other_customer.pk, "vin": VALID_VIN.lower()})
     assert errors_of(response)["vin"] == [f"VIN {VALID_VIN} is already on file: 2003 Honda Accord of {dana_vehicle.owner}."]
     assert Vehicle.objects.count() == 1
 
 
-def test_a_new_vin_from_the_vehicle_page_is_announced_for_decoding(signed_in, advisor, customer,
+def test_a_new_vin_from_the_vehicle_page_is_announced_for_decoding(signed_in, service_advisor, customer,
                                                                     django_capture_on_commit_callbacks):
     from crm.signals import vehicle_added
 
@@ -188,7 +188,7 @@ def test_a_new_vin_from_the_vehicle_page_is_announced_for_decoding(signed_in, ad
     vehicle_added.connect(listen)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            response = signed_in(advisor).post(ADD_VEHICLE, {"owner": customer.pk, "vin": VALID_VIN})
+            response = signed_in(service_advisor).post(ADD_VEHICLE, {"owner": customer.pk, "vin": VALID_VIN})
     finally:
         vehicle_added.disconnect(listen)
     assert response.status_code == 302
@@ -205,20 +205,20 @@ def _many_customers(count):
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_the_customer_list_needs_the_same_few_queries_however_long(signed_in, advisor, django_assert_max_num_queries,
+def test_the_customer_list_needs_the_same_few_queries_however_long(signed_in, service_advisor, django_assert_max_num_queries,
                                                                     count):
     _many_customers(count)
-    client = signed_in(advisor)
+    client = signed_in(service_advisor)
     with django_assert_max_num_queries(8):
         response = client.get(CUSTOMERS)
     assert len(response.context["cl"].result_list) == count
 
 
-def test_the_vehicle_list_loads_owners_in_the_same_query(signed_in, advisor, customer, django_assert_max_num_queries):
+def test_the_vehicle_list_loads_owners_in_the_same_query(signed_in, service_advisor, customer, django_assert_max_num_queries):
     for n in range(20):
         owner = Customer.objects.create(name=f"Owner {n}", phone=f"+1773555{3000 + n:04d}")
         Vehicle.objects.create(owner=owner, make="Honda", model="Civic")
-    client = signed_in(advisor)
+    client = signed_in(service_advisor)
     with django_assert_max_num_queries(8):
         response = client.get(VEHICLES)
     assert len(response.context["cl"].result_list) == 20

@@ -1,0 +1,229 @@
+"""The back office for the shop's schedule: appointments, services, hours, closures, FAQ.
+
+Every appointment write goes through scheduling.actions with the advisor as the actor, so
+the admin obeys the same capacity rules as the phone agent and leaves the same audit trail.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+
+from crm.admin import phone_in_search, vin_in_search
+
+from .actions import Actor, BookingRefused, cancel_appointment, set_appointment_status
+from .forms import AppointmentBookingForm, AppointmentChangeForm
+from .models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+
+
+def local_time(moment):
+    return date_format(timezone.localtime(moment), "D M j, g:i A")
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("today", "Today"), ("week", "This week"), ("upcoming", "Upcoming"), ("past", "Past")]
+
+    def queryset(self, request, queryset):
+        now = timezone.localtime()
+        midnight = timezone.make_aware(datetime.combine(now.date(), time()))
+        match self.value():
+            case "today":
+                tomorrow = timezone.make_aware(datetime.combine(now.date() + timedelta(days=1), time()))
+                return queryset.filter(start__gte=midnight, start__lt=tomorrow)
+            case "week":
+                monday = now.date() - timedelta(days=now.weekday())
+                week_start = timezone.make_aware(datetime.combine(monday, time()))
+                week_end = timezone.make_aware(datetime.combine(monday + timedelta(days=7), time()))
+                return queryset.filter(start__gte=week_start, start__lt=week_end)
+            case "upcoming":
+                return queryset.filter(start__gte=now)
+            case "past":
+                return queryset.filter(start__lt=now)
+        return queryset
+
+
+def _status_action(status, description, done):
+    def action(modeladmin, request, queryset):
+        modeladmin.apply_to_each(request, queryset, done,
+                                 lambda appointment, actor: set_appointment_status(appointment, status, actor=actor))
+
+    action.__name__ = f"mark_{status}"
+    return admin.action(description=description, permissions=["change"])(action)
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    list_display = ["start_local", "customer", "vehicle", "service_type", "status", "waiter", "source",
+                    "calendar_sync_state"]
+    list_display_links = ["start_local"]
+    list_filter = [WhenFilter, "status", "service_type", "source", "calendar_sync_state"]
+    list_select_related = ["customer", "vehicle", "service_type"]
+    date_hierarchy = "start"
+    search_fields = ["customer__name", "customer__email"]
+    search_help_text = "Customer name or email, phone in any format, or a full VIN."
+    autocomplete_fields = ["customer", "vehicle", "service_type"]
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ["-start"]
+    actions = [
+        _status_action(Appointment.Status.CONFIRMED, "Confirm", "confirmed"),
+        _status_action(Appointment.Status.ARRIVED, "Mark arrived", "marked arrived"),
+        _status_action(Appointment.Status.COMPLETED, "Mark completed", "marked completed"),
+        _status_action(Appointment.Status.NO_SHOW, "Mark no-show", "marked no-show"),
+        "cancel",
+    ]
+    change_readonly = ["customer", "vehicle", "service_type", "end", "waiter", "loaner_requested", "notes",
+                       "source", "calendar_sync_state", "calendar_event_id", "calendar_sync_error",
+                       "calendar_synced_at", "created_at", "updated_at", "history"]
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            fields = ["customer", "vehicle", "service_type", "start", "waiter", "loaner_requested", "notes",
+                      "booking_key"]
+            return [(None, {"fields": fields})]
+        return [
+            (None, {"fields": ["customer", "vehicle", "service_type", "start", "end", "status", "waiter",
+                               "loaner_requested", "notes", "source"]}),
+            ("Calendar", {"fields": ["calendar_sync_state", "calendar_event_id", "calendar_sync_error",
+                                     "calendar_synced_at"], "classes": ["collapse"]}),
+            ("History", {"fields": ["history", "created_at", "updated_at"]}),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.change_readonly if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = AppointmentChangeForm if obj is not None else AppointmentBookingForm
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (form,), {"actor": Actor.advisor(request.user)})
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("customer", "vehicle", "service_type")
+
+    def save_model(self, request, obj, form, change):
+        pass  # the form's booking actions already saved it (see scheduling.forms)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # appointments are cancelled, never deleted: the history stays
+
+    @admin.display(description="start", ordering="start")
+    def start_local(self, appointment):
+        return local_time(appointment.start)
+
+    @admin.display(description="changes")
+    def history(self, appointment):
+        changes = appointment.changes.select_related("actor_user")
+        if not changes:
+            return "No changes recorded."
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            ((local_time(c.at), c.action, c.actor_user or c.actor_label or c.get_actor_kind_display(),
+              "; ".join(f"{k}: {v}" for k, v in c.details.items())) for c in changes),
+        )
+        return format_html("<table><tr><th>When</th><th>What</th><th>Who</th><th>Details</th></tr>{}</table>", rows)
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        phone = phone_in_search(term) if term else None
+        if phone:
+            return queryset.filter(customer__phone=phone), False
+        vin = vin_in_search(term) if term else None
+        if vin:
+            return queryset.filter(vehicle__vin=vin), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description="Cancel", permissions=["change"])
+    def cancel(self, request, queryset):
+        self.apply_to_each(request, queryset, "cancelled",
+                           lambda appointment, actor: cancel_appointment(
+                               appointment, actor=actor, reason="Cancelled in the back office"))
+
+    def apply_to_each(self, request, queryset, done, change):
+        actor = Actor.advisor(request.user)
+        changed = 0
+        for appointment in queryset.select_related("customer", "service_type"):
+            try:
+                change(appointment, actor)
+            except BookingRefused as refusal:
+                self.message_user(request, f"{appointment}: {refusal.message}", messages.WARNING)
+            else:
+                changed += 1
+        if changed:
+            plural = "appointment" if changed == 1 else "appointments"
+            self.message_user(request, f"{changed} {plural} {done}.", messages.SUCCESS)
+
+
+@admin.register(AppointmentChange)
+class AppointmentChangeAdmin(admin.ModelAdmin):
+    """The audit trail, for managers: read-only."""
+
+    list_display = ["at", "appointment", "action", "actor_kind", "actor_user", "actor_label"]
+    list_filter = ["action", "actor_kind"]
+    list_select_related = ["appointment__customer", "appointment__service_type", "actor_user"]
+    search_fields = ["actor_label", "appointment__customer__name"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+    list_per_page = 100
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "duration_minutes", "price_estimate", "waiter_allowed", "active"]
+    list_filter = ["active", "waiter_allowed"]
+    search_fields = ["name"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deactivate instead: booked appointments point at it
+
+
+@admin.register(OpeningHours)
+class OpeningHoursAdmin(admin.ModelAdmin):
+    list_display = ["weekday", "opens", "closes", "lunch_start", "lunch_end"]
+
+
+@admin.register(Closure)
+class ClosureAdmin(admin.ModelAdmin):
+    list_display = ["reason", "start_date", "end_date"]
+    date_hierarchy = "start_date"
+
+
+@admin.register(FaqAnswer)
+class FaqAnswerAdmin(admin.ModelAdmin):
+    list_display = ["topic", "approved", "updated_at", "answer"]
+    list_filter = ["approved"]
+
+
+@admin.register(ShopProfile)
+class ShopProfileAdmin(admin.ModelAdmin):
+    """One shop, one row: the list opens it directly."""
+
+    list_display = ["name", "phone", "timezone", "bays", "waiters_per_slot"]
+
+    def has_add_permission(self, request):
+        return not ShopProfile.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def changelist_view(self, request, extra_context=None):
+        profile = ShopProfile.objects.order_by("pk").first()
+        if profile is not None and self.has_view_or_change_permission(request, profile):
+            return HttpResponseRedirect(reverse("admin:scheduling_shopprofile_change", args=[profile.pk]))
+        return super().changelist_view(request, extra_context)

@@ -1,0 +1,122 @@
+"""The back office's appointment forms.
+
+A slot is only known to be free once it has been taken, so these forms validate by calling
+the booking actions: a refusal (full slot, closed day, ...) becomes a form error with the
+action's own words, and nothing is written. The admin then shows the appointment the action
+returned instead of saving the form's instance itself.
+"""
+
+import uuid
+
+from django import forms
+from django.db import transaction
+
+from .actions import (
+    BookingRefused,
+    book_appointment,
+    cancel_appointment,
+    reschedule_appointment,
+    set_appointment_status,
+)
+from .models import Appointment
+
+# Which field a refusal is about; anything else is shown above the form.
+REFUSAL_FIELDS = {
+    "slot_taken": "start",
+    "outside_hours": "start",
+    "closed": "start",
+    "in_past": "start",
+    "too_soon": "start",
+    "too_far": "start",
+    "service_inactive": "service_type",
+    "waiter_not_allowed": "waiter",
+}
+
+
+def _new_booking_key():
+    return f"admin:{uuid.uuid4()}"
+
+
+class AppointmentActionForm(forms.ModelForm):
+    """Base: runs `apply()` (the domain actions) once the fields themselves are valid."""
+
+    actor = None  # the admin sets Actor.advisor(request.user) per request
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            with transaction.atomic():  # a refusal half-way undoes the earlier steps
+                self.instance = self.apply()
+        except BookingRefused as refusal:
+            field = REFUSAL_FIELDS.get(refusal.code)
+            self.add_error(field if field in self.fields else None, refusal.message)
+
+    def apply(self):
+        raise NotImplementedError
+
+    def save(self, commit=True):
+        # The actions already wrote everything; this only hands the admin the result.
+        if self.errors:
+            raise ValueError("The appointment could not be saved because the form has errors.")
+        self.save_m2m = lambda: None
+        return self.instance
+
+
+class AppointmentBookingForm(AppointmentActionForm):
+    # Makes a double-clicked Save book once: the key travels with the rendered form.
+    booking_key = forms.CharField(widget=forms.HiddenInput, initial=_new_booking_key, max_length=100)
+
+    class Meta:
+        model = Appointment
+        fields = ["customer", "vehicle", "service_type", "start", "waiter", "loaner_requested", "notes"]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer, vehicle = cleaned.get("customer"), cleaned.get("vehicle")
+        if customer and vehicle and vehicle.owner_id != customer.pk:
+            self.add_error("vehicle", f"That vehicle belongs to {vehicle.owner}, not to {customer}.")
+        return cleaned
+
+    def apply(self):
+        data = self.cleaned_data
+        return book_appointment(
+            customer=data["customer"],
+            service_type=data["service_type"],
+            start=data["start"],
+            actor=self.actor,
+            vehicle=data.get("vehicle"),
+            waiter=data.get("waiter", False),
+            loaner_requested=data.get("loaner_requested", False),
+            notes=data.get("notes", ""),
+            idempotency_key=data["booking_key"],
+        )
+
+
+class AppointmentChangeForm(AppointmentActionForm):
+    """Move an appointment and change its status; other fields are read-only on the page."""
+
+    class Meta:
+        model = Appointment
+        fields = ["start", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored_start = self.instance.start
+        self.stored_status = self.instance.status
+
+    def apply(self):
+        data = self.cleaned_data
+        appointment = self.instance
+        if data["start"] != self.stored_start:
+            appointment = reschedule_appointment(appointment.pk, new_start=data["start"], actor=self.actor)
+        status = data["status"]
+        if status != self.stored_status:
+            if status == Appointment.Status.CANCELLED:
+                appointment = cancel_appointment(appointment.pk, actor=self.actor, reason="Cancelled in the back office")
+            else:
+                appointment = set_appointment_status(appointment.pk, status, actor=self.actor)
+        if appointment is self.instance:
+            appointment.refresh_from_db()  # nothing changed; drop the form's unsaved values
+        return appointment
