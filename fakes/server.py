@@ -18,8 +18,9 @@ from aiohttp import web
 
 
 class LoopbackServer:
-    def __init__(self, app, *, host="127.0.0.1", port=0, shutdown_timeout=1.0):
+    def __init__(self, app, *, host="127.0.0.1", port=0, shutdown_timeout=1.0, name="fake"):
         self.app = app
+        self.name = name
         self.host = host
         self.port = port
         self.shutdown_timeout = shutdown_timeout
@@ -36,7 +37,7 @@ class LoopbackServer:
     def start(self, timeout=10.0):
         if self._thread is not None:
             return self.base_url
-        self._thread = threading.Thread(target=self._serve, name=f"loopback-{self.app.get('name', 'app')}", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=f"loopback-{self.name}", daemon=True)
         self._thread.start()
         if not self._started.wait(timeout):
             raise RuntimeError("loopback server did not start in time")

@@ -36,7 +36,7 @@ class FakeDeepgram:
         self.tts = SpeakFake(api_key, first_byte_s=tts_first_byte_s, audio_s_per_char=tts_audio_s_per_char,
                              realtime_factor=tts_realtime_factor)
         self.app = self._build_app()
-        self.server = LoopbackServer(self.app, host=host, port=port)
+        self.server = LoopbackServer(self.app, host=host, port=port, name="deepgram")
 
     def start(self):
         """Serve in a background thread; returns the base URL (http://127.0.0.1:PORT)."""
@@ -58,7 +58,6 @@ class FakeDeepgram:
 
     def _build_app(self):
         app = web.Application()
-        app["name"] = "deepgram"
 
         async def speak(request):
             if request.method == "GET":  # a WebSocket upgrade
