@@ -199,6 +199,7 @@ class TwilioCaller:
         self._send_lock = asyncio.Lock()
         self._tasks = []
         self._hung_up = False
+        self._after_stream = None
 
     # --- the call ------------------------------------------------------------------------
 
@@ -286,6 +287,8 @@ class TwilioCaller:
         await self.close()
 
     async def close(self):
+        if self._after_stream is not None:
+            await asyncio.wait({self._after_stream}, timeout=5)
         for task in self._tasks:
             if task is not asyncio.current_task():
                 task.cancel()
@@ -372,7 +375,7 @@ class TwilioCaller:
             if not self._hung_up:
                 self.closed.set()
                 if self.close_code is not None and self.connect_action:
-                    asyncio.ensure_future(self._connect_ended())
+                    self._after_stream = asyncio.ensure_future(self._connect_ended())
 
     async def _connect_ended(self):
         """<Connect> is over because the app closed the stream: ask its action URL what next."""

@@ -1,10 +1,27 @@
-"""Fixtures for the phone agent's tests: Twilio settings and personas."""
+"""Fixtures for the phone agent's tests: Twilio settings, the vendor fakes, the app served by a
+real Daphne server, and a fake caller."""
+
+import asyncio
+import threading
+import time
+from dataclasses import dataclass
 
 import pytest
 
 AUTH_TOKEN = "test-twilio-auth-token"
 ACCOUNT_SID = "AC" + "1" * 32
 PUBLIC_URL = "https://agent.example.test"
+ADVISOR = "+13125550123"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The cache is Redis, shared by every test: caller lookups and call tokens must not leak."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -17,11 +34,99 @@ def twilio(settings):
     return settings
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    """The cache is Redis, shared by every test: caller lookups and call tokens must not leak."""
-    from django.core.cache import cache
+@pytest.fixture
+def deepgram():
+    from fakes.deepgram import FakeDeepgram
 
-    cache.clear()
-    yield
-    cache.clear()
+    with FakeDeepgram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def openai():
+    from fakes.openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def twilio_rest():
+    from fakes.twilio_rest import FakeTwilioRest
+
+    with FakeTwilioRest(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN) as fake:
+        yield fake
+
+
+@pytest.fixture
+def phone_agent(twilio, deepgram, openai, twilio_rest, shop, oil_change, brake_job):
+    """Every vendor pointed at its loopback fake, the shop set up, an advisor line to transfer to."""
+    twilio.DEEPGRAM_API_KEY = deepgram.api_key
+    twilio.DEEPGRAM_BASE_URL = deepgram.base_url
+    twilio.OPENAI_API_KEY = openai.api_key
+    twilio.OPENAI_BASE_URL = openai.base_url
+    twilio.TWILIO_API_BASE_URL = twilio_rest.base_url
+    twilio.SHOP_ADVISOR_NUMBER = ADVISOR
+    return twilio
+
+
+@dataclass
+class LiveApp:
+    url: str
+    loop: asyncio.AbstractEventLoop
+
+    def tasks(self):
+        """Tasks alive on the server's event loop (besides the one asking)."""
+
+        async def alive():
+            return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+        return asyncio.run_coroutine_threadsafe(alive(), self.loop).result(5)
+
+
+@pytest.fixture(scope="session")
+def live_app(django_db_setup):
+    """The ASGI app under a real Daphne server (HTTP + WebSocket) in a thread of this process.
+
+    Twisted's reactor cannot be restarted, so one server serves the whole session; it sees
+    each test's settings because it shares this process.
+    """
+    from daphne.endpoints import build_endpoint_description_strings
+    from daphne.server import Server
+    from twisted.internet import reactor
+
+    from ottos.asgi import application
+
+    server = Server(
+        application=application, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
+        signal_handlers=False,
+    )
+    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.listening_addresses:
+        if time.monotonic() > deadline:
+            raise RuntimeError("Daphne did not start listening")
+        time.sleep(0.02)
+    yield LiveApp(url=f"http://127.0.0.1:{server.listening_addresses[0][1]}", loop=reactor._asyncioEventloop)
+    reactor.callFromThread(reactor.stop)
+    thread.join(10)
+
+
+@pytest.fixture
+async def make_caller(phone_agent):
+    """make_caller(live_app or an ASGI application, from_number=...) -> a TwilioCaller; any
+    caller still connected when the test ends is closed."""
+    from fakes.twilio_caller import TwilioCaller
+
+    callers = []
+
+    def make(where, **kwargs):
+        target = {"app_url": where.url} if isinstance(where, LiveApp) else {"application": where}
+        caller = TwilioCaller(public_url=PUBLIC_URL, auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID, **target, **kwargs)
+        callers.append(caller)
+        return caller
+
+    yield make
+    for caller in callers:
+        await caller.close()
