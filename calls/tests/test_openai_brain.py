@@ -59,7 +59,7 @@ async def test_text_deltas_stream_in_order_and_end_with_done(fake, brain):
     assert len(deltas) > 5
     assert "".join(deltas) == "Sure. Tuesday at nine works. Shall I book it?"
     assert events[-1] == Done("stop")
-    assert brain.last_usage.completion_tokens == len(deltas)
+    assert brain.last_usage["completion_tokens"] == len(deltas)
 
 
 async def test_the_request_asks_for_one_tool_call_at_a_time_streamed_with_usage(fake, brain):

@@ -48,7 +48,7 @@ class OpenAIBrain(Brain):
         self.retry_budget_s = retry_budget_s
         self.temperature = temperature
         self.max_completion_tokens = max_completion_tokens
-        self.last_usage = None  # CompletionUsage of the latest finished reply, for metrics
+        self.last_usage = None  # {"prompt_tokens", "completion_tokens", ...} of the latest reply
         self._client = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -61,20 +61,22 @@ class OpenAIBrain(Brain):
         fragments = {}  # tool-call index -> {"id", "name", "arguments": [str]}
         finish_reason = None
         try:
-            async for chunk in stream:
-                if chunk.usage is not None:
-                    self.last_usage = chunk.usage
-                if not chunk.choices:
+            async for chunk in stream:  # plain dicts: see _open
+                if not isinstance(chunk, dict):
+                    raise VendorError(VENDOR, f"unexpected chunk {chunk!r:.80}", retryable=True)
+                if chunk.get("usage"):
+                    self.last_usage = chunk["usage"]
+                choices = chunk.get("choices")
+                if not choices:
                     continue
-                choice = chunk.choices[0]
-                delta = choice.delta
-                if delta is not None:
-                    if delta.content:
-                        yield TextDelta(delta.content)
-                    for piece in delta.tool_calls or ():
-                        _collect(fragments, piece)
-                if choice.finish_reason:
-                    finish_reason = choice.finish_reason
+                choice = choices[0]
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    yield TextDelta(delta["content"])
+                for piece in delta.get("tool_calls") or ():
+                    _collect(fragments, piece)
+                if choice.get("finish_reason"):
+                    finish_reason = choice["finish_reason"]
         except openai.APITimeoutError as exc:
             raise VendorError(VENDOR, "the reply stalled (read timeout)", retryable=True) from exc
         except openai.APIError as exc:
@@ -83,6 +85,8 @@ class OpenAIBrain(Brain):
             raise VendorError(VENDOR, "the reply stalled (read timeout)", retryable=True) from exc
         except httpx2.HTTPError as exc:
             raise VendorError(VENDOR, f"the reply broke off: {exc!r}", retryable=True) from exc
+        except ValueError as exc:  # a chunk that is not JSON
+            raise VendorError(VENDOR, f"garbled reply: {exc}", retryable=True) from exc
         finally:
             # On barge-in (aclose) this drops the HTTP response so the server stops generating.
             await stream.close()
@@ -91,7 +95,9 @@ class OpenAIBrain(Brain):
             raise VendorError(VENDOR, "the reply ended without a finish reason", retryable=True)
         for index in sorted(fragments):
             call = fragments[index]
-            yield ToolCall(id=call["id"], name=call["name"], arguments="".join(call["arguments"]))
+            # Some OpenAI-compatible servers omit ids; the history needs one to pair the result.
+            yield ToolCall(id=call["id"] or f"call_{index}", name=call["name"] or "",
+                           arguments="".join(call["arguments"]))
         yield Done(finish_reason)
 
     async def close(self):
@@ -110,7 +116,16 @@ class OpenAIBrain(Brain):
             request.update(tools=tools, tool_choice="auto", parallel_tool_calls=False)
         try:
             async with asyncio.timeout(self.retry_budget_s):
-                return await self._client.chat.completions.create(**request)
+                # The SDK's documented raw-request path rather than chat.completions.create(), and
+                # chunks as dicts rather than models: create() re-walks every message and tool
+                # schema against its TypedDicts (~4 ms of CPU per turn with a real history) and a
+                # chunk model costs ~0.1 ms to build, 50 times a second per call. Retries, error
+                # mapping and SSE parsing (mid-stream error events included) stay the SDK's.
+                return await self._client.post(
+                    "/chat/completions", body=request, cast_to=object,
+                    options={"security": {"bearer_auth": True}},
+                    stream=True, stream_cls=openai.AsyncStream[object],
+                )
         except TimeoutError as exc:
             raise VendorError(VENDOR, f"no reply within {self.retry_budget_s:g} s", retryable=True) from exc
         except openai.APIError as exc:
@@ -118,15 +133,14 @@ class OpenAIBrain(Brain):
 
 
 def _collect(fragments, piece):
-    call = fragments.setdefault(piece.index, {"id": None, "name": None, "arguments": []})
-    if piece.id:
-        call["id"] = piece.id
-    function = piece.function
-    if function is not None:
-        if function.name:
-            call["name"] = function.name
-        if function.arguments:
-            call["arguments"].append(function.arguments)
+    call = fragments.setdefault(piece.get("index", 0), {"id": None, "name": None, "arguments": []})
+    if piece.get("id"):
+        call["id"] = piece["id"]
+    function = piece.get("function") or {}
+    if function.get("name"):
+        call["name"] = function["name"]
+    if function.get("arguments"):
+        call["arguments"].append(function["arguments"])
 
 
 def _vendor_error(exc):
