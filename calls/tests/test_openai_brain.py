@@ -183,6 +183,19 @@ async def test_a_server_that_never_answers_is_given_up_on_within_the_budget(fake
     assert time.monotonic() - started < 1.0 + 0.5
 
 
+async def test_a_first_word_later_than_the_budget_is_given_up_on(fake):
+    fake.script(text("Finally.", first_token_s=10))
+    brain = OpenAIBrain(fake.api_key, fake.base_url, timeout_s=5.0, retry_budget_s=0.5)
+    started = time.monotonic()
+    try:
+        with pytest.raises(VendorError) as caught:
+            await events_of(brain)
+    finally:
+        await brain.close()
+    assert caught.value.retryable
+    assert time.monotonic() - started < 0.5 + 0.5
+
+
 async def test_an_error_in_the_middle_of_the_stream_is_retryable(fake, brain):
     fake.script(stream_error(text_before="One moment"))
     with pytest.raises(VendorError) as caught:

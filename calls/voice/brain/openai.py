@@ -23,10 +23,10 @@ PERMANENT_CODES = frozenset({"insufficient_quota", "invalid_api_key", "model_not
 class OpenAIBrain(Brain):
     """One brain per call (or shared: it holds only a connection pool).
 
-    `timeout_s` is the longest silence tolerated between two pieces of the reply (and for the
-    reply to start); `retry_budget_s` bounds the whole wait before the reply starts, the SDK's
-    own retries (`max_retries`, honouring retry-after-ms) included, so a caller never sits
-    through more dead air than that before the session can say something.
+    `timeout_s` is the longest silence tolerated between two pieces of the reply;
+    `retry_budget_s` bounds the whole wait for its first piece, the SDK's own retries
+    (`max_retries`, honouring retry-after-ms) included, so a caller never sits through more
+    dead air than that before the session can say something.
     """
 
     def __init__(
@@ -57,19 +57,23 @@ class OpenAIBrain(Brain):
         )
 
     async def respond(self, messages, tools):
-        stream = await self._open(messages, tools)
+        deadline = asyncio.get_running_loop().time() + self.retry_budget_s
+        stream = await self._open(messages, tools, deadline)
+        chunks = aiter(stream)  # plain dicts: see _open
         fragments = {}  # tool-call index -> {"id", "name", "arguments": [str]}
         finish_reason = None
         try:
-            async for chunk in stream:  # plain dicts: see _open
+            try:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await anext(chunks, None)
+            except TimeoutError as exc:
+                raise VendorError(VENDOR, f"no reply within {self.retry_budget_s:g} s", retryable=True) from exc
+            while chunk is not None:
                 if not isinstance(chunk, dict):
                     raise VendorError(VENDOR, f"unexpected chunk {chunk!r:.80}", retryable=True)
                 if chunk.get("usage"):
                     self.last_usage = chunk["usage"]
-                choices = chunk.get("choices")
-                if not choices:
-                    continue
-                choice = choices[0]
+                choice = (chunk.get("choices") or [{}])[0]
                 delta = choice.get("delta") or {}
                 if delta.get("content"):
                     yield TextDelta(delta["content"])
@@ -77,6 +81,7 @@ class OpenAIBrain(Brain):
                     _collect(fragments, piece)
                 if choice.get("finish_reason"):
                     finish_reason = choice["finish_reason"]
+                chunk = await anext(chunks, None)
         except openai.APITimeoutError as exc:
             raise VendorError(VENDOR, "the reply stalled (read timeout)", retryable=True) from exc
         except openai.APIError as exc:
@@ -103,7 +108,7 @@ class OpenAIBrain(Brain):
     async def close(self):
         await self._client.close()
 
-    async def _open(self, messages, tools):
+    async def _open(self, messages, tools, deadline):
         request = {
             "model": self.model,
             "messages": messages,
@@ -115,7 +120,7 @@ class OpenAIBrain(Brain):
         if tools:
             request.update(tools=tools, tool_choice="auto", parallel_tool_calls=False)
         try:
-            async with asyncio.timeout(self.retry_budget_s):
+            async with asyncio.timeout_at(deadline):
                 # The SDK's documented raw-request path rather than chat.completions.create(), and
                 # chunks as dicts rather than models: create() re-walks every message and tool
                 # schema against its TypedDicts (~4 ms of CPU per turn with a real history) and a
