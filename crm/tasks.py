@@ -15,8 +15,8 @@ from .nhtsa import NhtsaError, NhtsaUnavailable
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FACTOR_SECONDS = 30
-BACKOFF_MAX_SECONDS = 3600
+# Below the Redis visibility timeout (1 h), past which a waiting retry would be delivered twice.
+BACKOFF_MAX_SECONDS = 600
 RECALLS_MAX_AGE = timedelta(days=30)
 
 
@@ -24,7 +24,7 @@ def _retry(task, exc):
     if settings.CELERY_TASK_ALWAYS_EAGER or task.request.retries >= settings.NHTSA_MAX_RETRIES:
         return
     countdown = get_exponential_backoff_interval(
-        BACKOFF_FACTOR_SECONDS, task.request.retries, BACKOFF_MAX_SECONDS, full_jitter=True
+        settings.TASK_RETRY_BACKOFF_SECONDS, task.request.retries, BACKOFF_MAX_SECONDS, full_jitter=True
     )
     raise task.retry(exc=exc, countdown=countdown, max_retries=settings.NHTSA_MAX_RETRIES)
 

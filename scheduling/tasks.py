@@ -21,7 +21,6 @@ from .models import TextMessage
 
 log = logging.getLogger(__name__)
 
-BACKOFF_FACTOR_SECONDS = 5
 BACKOFF_MAX_SECONDS = 600
 
 
@@ -30,7 +29,7 @@ def _retry(task, exc, max_retries):
     if settings.CELERY_TASK_ALWAYS_EAGER or task.request.retries >= max_retries:
         return
     countdown = get_exponential_backoff_interval(
-        BACKOFF_FACTOR_SECONDS, task.request.retries, BACKOFF_MAX_SECONDS, full_jitter=True
+        settings.TASK_RETRY_BACKOFF_SECONDS, task.request.retries, BACKOFF_MAX_SECONDS, full_jitter=True
     )
     raise task.retry(exc=exc, countdown=countdown, max_retries=max_retries)
 

@@ -81,12 +81,12 @@ def message_body(appointment, kind, profile, *, moved=False):
     tz = profile.tz
     service = appointment.service_type.name.lower()
     when = _say_when(appointment.start, tz)
-    vehicle = f" for your {appointment.vehicle}" if appointment.vehicle_id else ""
+    vehicle = f" ({appointment.vehicle})" if appointment.vehicle_id else ""
     call = f" Call {display_phone(profile.phone)} to change it." if profile.phone else ""
     if kind == Kind.CONFIRMATION and moved:
         return f"{profile.name}: your {service}{vehicle} is moved to {when}.{call}"
     if kind == Kind.CONFIRMATION:
-        return f"{profile.name}: you're booked for a {service}{vehicle} on {when}.{call}"
+        return f"{profile.name}: your {service}{vehicle} is booked for {when}.{call}"
     if kind == Kind.REMINDER:
         return f"Reminder from {profile.name}: your {service}{vehicle} is tomorrow, {when}.{call}"
     again = f" Call {display_phone(profile.phone)} to book again." if profile.phone else ""
