@@ -95,6 +95,7 @@ class FakeGoogleCalendar:
         self.calendar_ids = calendar_ids or ("primary",)
         self.time_zone = time_zone
         self.require_auth = require_auth  # only accept access tokens this fake handed out
+        self.honour_tokens = True  # False: hand out tokens, then refuse them (revoked access)
         self.outage = None  # an HTTP status every API call answers with, while set
         self.latency_s = 0.0
         self.requests = []
@@ -293,7 +294,8 @@ class FakeGoogleCalendar:
         with self._lock:
             self.token_requests.append(form)
             token = f"ya29.fake-{secrets.token_hex(8)}"
-            self.issued_tokens.append(token)
+            if self.honour_tokens:
+                self.issued_tokens.append(token)
         return web.json_response({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
 
     def _calendar(self, request):

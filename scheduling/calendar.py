@@ -135,6 +135,8 @@ def classify(exc):
         return CalendarRejected(f"Google refused our credentials: {exc}")
     if isinstance(exc, (auth_exceptions.TransportError, auth_exceptions.RefreshError)):
         return CalendarUnavailable(f"Could not get a Google access token: {exc}")
+    if isinstance(exc, auth_exceptions.GoogleAuthError):
+        return CalendarRejected(f"Google refused our credentials: {exc}")
     if isinstance(exc, (socket.timeout, TimeoutError)):
         return CalendarUnavailable("Google Calendar did not answer in time")
     if isinstance(exc, (OSError, httplib2.HttpLib2Error)):
