@@ -363,7 +363,7 @@ def _service_rules(service_type):
 
 
 def _booked_between(start, end, *, exclude=None):
-    appointments = Appointment.objects.active().overlapping(start, end)
+    appointments = Appointment.objects.active().overlapping(start, end).order_by()
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude)
     return [BookedInterval(s, e, w) for s, e, w in appointments.values_list("start", "end", "waiter")]

@@ -10,7 +10,7 @@ and overlaps are real elapsed time, computed in UTC.
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate
 from zoneinfo import ZoneInfo
@@ -82,52 +82,59 @@ class Demand:
 
 @dataclass
 class _Occupancy:
-    """How many bays (and waiter seats) are taken in each minute from `origin` on."""
+    """How many bays (and waiter seats) are taken in each clock minute from `origin` on.
 
-    origin: datetime
-    bays: list[int] = field(default_factory=list)
-    waiters: list[int] = field(default_factory=list)
+    Minutes are counted since the Unix epoch, so buckets line up with the clock and
+    back-to-back bookings never share one; partial minutes are rounded outwards.
+    """
+
+    origin: int
+    bays: list[int]
+    waiters: list[int] | None
 
     @classmethod
-    def build(cls, origin: datetime, until: datetime, demand: Demand) -> "_Occupancy":
-        # Whole-minute buckets aligned to the clock, so back-to-back bookings never share one.
-        origin = origin.astimezone(UTC).replace(second=0, microsecond=0)
-        size = _ceil_minutes(until - origin) + 1
+    def build(cls, origin: datetime, until: datetime, demand: Demand, *, waiters: bool) -> "_Occupancy":
+        base = _minute_floor(origin)
+        size = _minute_ceil(until) - base + 1
         bay_steps = [0] * (size + 1)
-        waiter_steps = [0] * (size + 1)
+        waiter_steps = [0] * (size + 1) if waiters else None
         for booking in demand.booked:
-            span = _span(origin, booking.start, booking.end, size)
+            span = _span(base, size, booking.start, booking.end)
             if span:
                 bay_steps[span[0]] += 1
                 bay_steps[span[1]] -= 1
-                if booking.waiter:
+                if waiter_steps is not None and booking.waiter:
                     waiter_steps[span[0]] += 1
                     waiter_steps[span[1]] -= 1
         for start, end in demand.busy:
-            span = _span(origin, start, end, size)
+            span = _span(base, size, start, end)
             if span:
                 bay_steps[span[0]] += 1
                 bay_steps[span[1]] -= 1
-        return cls(origin, list(accumulate(bay_steps)), list(accumulate(waiter_steps)))
+        return cls(base, list(accumulate(bay_steps)), list(accumulate(waiter_steps)) if waiters else None)
 
     def has_room(self, start: datetime, end: datetime, rules: ShopRules, waiter: bool) -> bool:
-        span = _span(self.origin, start, end, len(self.bays) - 1)
+        span = _span(self.origin, len(self.bays) - 1, start, end)
         if span is None:
             return True
         first, last = span
-        if max(self.bays[first:last], default=0) >= rules.bays:
+        if max(self.bays[first:last]) >= rules.bays:
             return False
-        return not waiter or max(self.waiters[first:last], default=0) < rules.waiters_per_slot
+        return not waiter or max(self.waiters[first:last]) < rules.waiters_per_slot
 
 
-def _ceil_minutes(delta: timedelta) -> int:
-    return -(-delta // MINUTE)
+def _minute_floor(moment: datetime) -> int:
+    return int(moment.timestamp() // 60)
 
 
-def _span(origin, start, end, size):
-    """Minute indexes [first, last) covering start..end, rounded outwards; None if outside."""
-    first = max((start - origin) // MINUTE, 0)
-    last = min(_ceil_minutes(end - origin), size)
+def _minute_ceil(moment: datetime) -> int:
+    return -int(-moment.timestamp() // 60)
+
+
+def _span(base, size, start, end):
+    """Minute indexes [first, last) covering start..end, clipped to [0, size); None if empty."""
+    first = max(_minute_floor(start) - base, 0)
+    last = min(_minute_ceil(end) - base, size)
     return (first, last) if first < last else None
 
 
@@ -206,7 +213,7 @@ def slot_starts(
     if earliest >= latest:
         return []
     tz = rules.timezone
-    occupancy = _Occupancy.build(earliest, latest + service.duration, demand)
+    occupancy = _Occupancy.build(earliest, latest + service.duration, demand, waiters=waiter)
     day, last_day = earliest.astimezone(tz).date(), latest.astimezone(tz).date()
     found = []
     while day <= last_day:
@@ -252,6 +259,6 @@ def refusal_for(
     end = start + service.duration
     if not _fits_hours(periods, start, end):
         return OUTSIDE_HOURS
-    if not _Occupancy.build(start, end, demand).has_room(start, end, rules, waiter):
+    if not _Occupancy.build(start, end, demand, waiters=waiter).has_room(start, end, rules, waiter):
         return SLOT_TAKEN
     return None
