@@ -1,0 +1,116 @@
+"""What a voice session talks to besides the speech engines, and how it is tuned.
+
+The Channels consumer implements CallTransport, calls/tools.py the ToolBox and
+calls/recording.py the CallRecorder; plain-asyncio tests implement all three in-process.
+Import these from calls.voice.session.
+"""
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class CallTransport(Protocol):
+    async def send_audio(self, mulaw: bytes) -> None:
+        """One 20 ms frame (160 bytes) at a time."""
+
+    async def send_mark(self, name: str) -> None: ...
+
+    async def send_clear(self) -> None: ...
+
+    async def hang_up(self) -> None:
+        """Close the media stream: the call ends."""
+
+
+@dataclass(frozen=True)
+class ToolOutcome:
+    content: str  # JSON text for the model
+    ok: bool
+    action: str | None = None  # None | "end_call" | "transfer"
+
+
+class ToolBox(Protocol):
+    def schemas(self) -> list[dict]:
+        """OpenAI tool schemas."""
+
+    async def call(self, name: str, arguments: str) -> ToolOutcome:
+        """Run one tool; never raises."""
+
+
+class CallRecorder(Protocol):
+    """Every method queues its write and returns at once; none raises or stalls audio."""
+
+    def turn(self, *, role: str, text: str, heard_text: str, interrupted: bool, started_at: float, ended_at: float) -> None: ...
+
+    def tool(self, *, name: str, arguments: str, result: str, ok: bool, duration_ms: float) -> None: ...
+
+    def latency(
+        self,
+        *,
+        speech_end: float,
+        stt_final: float,
+        llm_first_token: float | None,
+        tts_first_byte: float | None,
+        first_audio_sent: float | None,
+    ) -> None: ...
+
+    def event(self, kind: str, **data) -> None: ...
+
+
+BACKCHANNELS = frozenset(
+    {
+        "uh-huh", "uh huh", "mm-hmm", "mm hmm", "mhm", "mm", "hmm", "hm", "uh", "um", "ah", "oh",
+        "okay", "ok", "yeah", "yep", "right", "sure", "alright", "all right", "got it", "i see",
+    }
+)  # fmt: skip
+
+TOOL_FILLERS = {
+    "get_available_slots": "One moment while I check the schedule.",
+    "book_appointment": "One moment while I book that.",
+    "reschedule_appointment": "One moment while I move that.",
+    "cancel_appointment": "One moment while I cancel that.",
+    "get_upcoming_appointments": "One moment while I look that up.",
+    "lookup_customer": "One moment while I look that up.",
+    "decode_vin": "One moment while I look up that VIN.",
+}
+
+
+@dataclass
+class VoiceConfig:
+    system_prompt: str
+    greeting: str
+    recording_disclosure: str = ""
+    silence_reprompt_s: float = 8.0
+    max_reprompts: int = 2
+    max_call_s: float = 900.0
+    tool_timeout_s: float = 8.0
+    max_tool_depth: int = 5
+    filler_after_s: float = 0.7
+    history_token_budget: int = 3000
+    backchannels: frozenset = BACKCHANNELS
+    # Below: not in the first contract; all have defaults.
+    greeting_interruptible: bool = False  # the recording disclosure should be heard whole
+    barge_in_vad_only_s: float | None = None  # clear on SpeechStarted alone after this long without any transcript (for engines without interim results)
+    slow_brain_filler_s: float = 2.0  # nothing from the brain this long: say "One moment."
+    brain_stall_s: float = 6.0  # nothing from the brain this long: apologise
+    playout_high_s: float = 0.24  # most audio queued at Twilio
+    playout_low_s: float = 0.12
+    mark_grace_s: float = 2.0  # a mark this late is taken as played (echo lost)
+    transfer_wait_s: float = 30.0  # after a transfer, how long to wait for Twilio's stop
+    audio_backlog_frames: int = 500  # caller audio held while STT is slow (10 s)
+    filler: str = "One moment, please."
+    tool_fillers: dict = field(default_factory=lambda: dict(TOOL_FILLERS))
+    reprompt: str = "Are you still there?"
+    silence_goodbye: str = "I haven't heard from you, so I'll hang up now. Please call back any time. Goodbye!"
+    max_call_goodbye: str = "I'm sorry, we've reached the time limit for this call. Please call back if you need anything else. Goodbye!"
+    brain_apology: str = (
+        "I'm sorry, I'm having trouble on my end right now. "
+        "Would you like me to take a message so someone from the shop can call you back?"
+    )
+    tool_depth_apology: str = (
+        "I'm sorry, I'm having trouble getting that done. "
+        "Would you like me to take a message so someone from the shop can call you back?"
+    )
+    hearing_goodbye: str = "I'm sorry, I'm having trouble hearing you. Please call the shop back in a moment. Goodbye!"
+    goodbye: str = "Thanks for calling. Goodbye!"
+    transfer_line: str = "Let me transfer you to an advisor."
+    transfer_failed: str = "I'm sorry, I couldn't reach an advisor just now. I can take a message and have someone call you back."

@@ -1,0 +1,586 @@
+"""One phone call's conversation in plain asyncio: turn-taking, barge-in, silence, hang-up.
+
+The session knows nothing of Channels or Django. The consumer feeds it caller audio, mark
+echoes and key presses, and gives it a CallTransport to send audio, marks and `clear` back.
+Everything that happens is handled in one loop (`_converse`), one event at a time; each
+agent reply runs in its own task (calls/voice/reply.py) so a barge-in can cancel it.
+"""
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+from calls.voice.brain.history import trim_history
+from calls.voice.errors import VendorError
+from calls.voice.interfaces import CallRecorder, CallTransport, ToolBox, ToolOutcome, VoiceConfig
+from calls.voice.pacing import Pacer
+from calls.voice.playout import Playout
+from calls.voice.reply import Reply, TurnTiming
+from calls.voice.stt.base import SpeechStarted, Transcript, UtteranceEnd
+
+__all__ = ["CallRecorder", "CallTransport", "ToolBox", "ToolOutcome", "VoiceConfig", "VoiceSession", "is_backchannel"]
+
+log = logging.getLogger(__name__)
+
+CALLER_TURN_TIMEOUT_S = 2.0  # finals but no end-of-turn event from the engine: end the turn anyway
+BARGE_IN_ONSET_WINDOW_S = 2.0  # a SpeechStarted older than this is not the start of a barge-in
+MAX_CALL_OVERRUN_S = 30.0  # at the time limit, let a reply finish for at most this long
+STOP_WAIT_S = 2.0
+
+
+@dataclass
+class _CallerTurn:
+    """What the caller has said since their last turn ended."""
+
+    parts: list
+    onset: float | None = None  # SpeechStarted
+    started_at: float | None = None  # first words
+    last_final_at: float | None = None
+    over_agent: bool = False  # started while the agent was talking
+
+
+class VoiceSession:
+    def __init__(self, *, stt, tts, brain, tools, transport, recorder, config, clock=time.monotonic):
+        self.stt = stt
+        self.tts = tts
+        self.brain = brain
+        self.tools = tools
+        self.transport = transport
+        self.recorder = _SafeRecorder(recorder)
+        self.config = config
+        self.clock = clock
+        self.history = [{"role": "system", "content": config.system_prompt}]
+        self.pacer = Pacer(high_s=config.playout_high_s, low_s=config.playout_low_s, clock=clock)
+        self.playout = Playout()
+        self.reason = None
+        self._inbox = asyncio.Queue()
+        self._audio = asyncio.Queue(maxsize=max(1, config.audio_backlog_frames))
+        self._tasks = set()
+        self._tool_batches = set()
+        self._reply = None
+        self._replies = 0
+        self._state = "talking"  # -> "ending" | "transferring" -> "over"
+        self._caller = _CallerTurn(parts=[])
+        self._started_at = clock()
+        self._last_activity = self._started_at
+        self._quiet_since = self._started_at
+        self._max_call_at = self._started_at + config.max_call_s
+        self._reprompts = 0
+        self._stt_send_failed = False
+        self._main = None
+        self._over = None
+
+    # -- the consumer's side ------------------------------------------------------------
+
+    async def run(self):
+        """Greet, then hold the conversation until it ends; returns why it ended."""
+        if self._over is not None:
+            await self._over.wait()
+            return self.reason
+        if self._main is not None:
+            raise RuntimeError("VoiceSession.run() called twice")
+        self._started_at = self.clock()
+        self._max_call_at = self._started_at + self.config.max_call_s
+        self._main = asyncio.create_task(self._converse(), name="voice-session")
+        try:
+            await asyncio.wait({self._main})
+        except asyncio.CancelledError:
+            await self._shutdown("cancelled")
+            raise
+        reason = "stopped"
+        if not self._main.cancelled():
+            if self._main.exception() is None:
+                reason = self._main.result()
+            else:
+                log.error("voice session failed", exc_info=self._main.exception())
+                reason = "error"
+                await self._hang_up()
+        await self._shutdown(reason)
+        return self.reason
+
+    def feed_audio(self, mulaw):
+        """Caller audio (never blocks; the oldest audio is dropped if STT falls far behind)."""
+        if not mulaw or self._state == "over":
+            return
+        if self._audio.full():
+            self._audio.get_nowait()
+        self._audio.put_nowait(mulaw)
+
+    def on_mark(self, name):
+        if self._state == "over":
+            return
+        self.playout.on_mark(name, self.clock())
+        self._inbox.put_nowait(("mark", name))
+
+    def on_dtmf(self, digit):
+        if self._state != "over":
+            self._inbox.put_nowait(("dtmf", digit))
+
+    async def stop(self, reason="caller_hung_up"):
+        """Cancel everything, finalize the record. Safe to call more than once."""
+        await self._shutdown(reason)
+        return self.reason
+
+    @property
+    def agent_speaking(self):
+        """True from the start of a reply until the caller has heard all of it (or cut it off)."""
+        return self._agent_busy()
+
+    # -- what the rest of the voice package uses --------------------------------------
+
+    def messages_for_brain(self):
+        return trim_history(self.history, self.config.history_token_budget)
+
+    def run_tools(self, message, calls):
+        """Run tool calls in a task a barge-in does not cancel; results go after `message`."""
+        batch = self._spawn(self._run_tool_batch(message, calls), "tools")
+        self._tool_batches.add(batch)
+        batch.add_done_callback(self._tool_batches.discard)
+        return batch
+
+    async def tools_settled(self):
+        """Wait for tool calls still running from an interrupted reply (nothing is done twice)."""
+        if self._tool_batches:
+            await asyncio.wait(set(self._tool_batches))
+
+    # -- the loop -----------------------------------------------------------------------
+
+    async def _converse(self):
+        try:
+            await self.stt.start()
+        except Exception as exc:
+            self._vendor_failed("stt", exc)
+            return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
+        self._spawn(self._pump_audio(), "stt-send")
+        self._spawn(self._read_transcripts(), "stt-read")
+        greeting = " ".join(part for part in (self.config.greeting, self.config.recording_disclosure) if part)
+        if greeting:
+            self._start_reply(lambda reply: reply.say(greeting), interruptible=self.config.greeting_interruptible)
+        while True:
+            try:
+                kind, payload = await asyncio.wait_for(self._inbox.get(), self._next_timer())
+            except TimeoutError:
+                kind, payload = "timer", None
+            try:
+                ended = await self._handle(kind, payload)
+            except Exception:
+                log.exception("voice session: handling %s failed", kind)
+                self.recorder.event("session_error", stage=kind)
+                continue
+            if ended:
+                return ended
+
+    async def _handle(self, kind, payload):
+        if kind == "stt":
+            return await self._on_caller(payload)
+        if kind == "stt_failed":
+            if self._state == "talking":
+                self._vendor_failed("stt", payload or VendorError("stt", "transcript stream ended", retryable=False))
+                return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
+            return None
+        if kind == "mark":
+            self._close_reply_if_heard()
+            return None
+        if kind == "dtmf":
+            return await self._on_dtmf(payload)
+        if kind == "reply_done":
+            return await self._on_reply_done(payload)
+        return await self._on_timer()
+
+    # -- the caller ---------------------------------------------------------------------
+
+    async def _on_caller(self, event):
+        caller = self._caller
+        self._last_activity = max(self._last_activity, event.at)
+        if isinstance(event, SpeechStarted):
+            if caller.onset is None or caller.started_at is None:
+                caller.onset = event.at
+            return None
+        if isinstance(event, UtteranceEnd):
+            return await self._end_caller_turn(event.at)
+        text = event.text.strip()
+        if text:
+            if caller.started_at is None:
+                caller.started_at = event.at
+                caller.over_agent = self._agent_busy()
+            if self._can_interrupt() and not is_backchannel(text, self.config.backchannels):
+                await self._barge_in(event.at, trigger="final" if event.is_final else "interim")
+            if event.is_final:
+                caller.parts.append(text)
+                caller.last_final_at = event.at
+        if event.speech_final:
+            return await self._end_caller_turn(event.at)
+        return None
+
+    async def _end_caller_turn(self, at):
+        caller, self._caller = self._caller, _CallerTurn(parts=[])
+        text = " ".join(caller.parts).strip()
+        if not text or self._state != "talking":
+            return None
+        if caller.over_agent and is_backchannel(text, self.config.backchannels):
+            if self._agent_busy() or not self._agent_asked():
+                self.recorder.event("backchannel", text=text)
+                return None
+        self._reprompts = 0
+        if self._can_interrupt():
+            await self._barge_in(at, trigger="turn_end")
+        if self.history[-1]["role"] == "user":  # the reply to its first part was cut before a word was heard
+            self.history[-1]["content"] += " " + text
+        else:
+            self.history.append({"role": "user", "content": text})
+        self.recorder.turn(
+            role="user", text=text, heard_text=text, interrupted=False, started_at=caller.started_at or at, ended_at=at
+        )
+        timing = TurnTiming(speech_end=caller.last_final_at or at, stt_final=at)
+        self._start_reply(Reply.respond, interruptible=True, timing=timing)
+        return None
+
+    async def _on_dtmf(self, digit):
+        self.recorder.event("dtmf", digit=digit)
+        if digit != "0" or self._state != "talking":
+            return None
+        if self._agent_busy():
+            await self._interrupt(self._reply, at=self.clock(), trigger="dtmf")
+        self._state = "transferring"
+        self._start_reply(lambda reply: reply.transfer_on_request("caller pressed 0"), interruptible=False)
+        return None
+
+    # -- the agent ----------------------------------------------------------------------
+
+    def _start_reply(self, action, *, interruptible, timing=None):
+        previous = self._reply
+        follows = None
+        if previous is not None and not previous.closed:
+            follows = previous.speaker  # only a reply that cannot be interrupted is still going
+            previous.close(interrupted=False)
+        self._replies += 1
+        reply = Reply(self, number=self._replies, interruptible=interruptible, timing=timing, follows=follows)
+        self._reply = reply
+        for task in reply.speaker.tasks:
+            self._track(task)
+        reply.task = self._spawn(self._run_reply(reply, action), f"reply-{reply.number}")
+        return reply
+
+    async def _run_reply(self, reply, action):
+        try:
+            await action(reply)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("reply %s failed", reply.number)
+            self.recorder.event("session_error", stage="reply", turn=reply.number)
+            reply.speaker.say(self.config.brain_apology, None)
+        finally:
+            reply.speaker.finish()
+        await reply.speaker.finished()
+        self._inbox.put_nowait(("reply_done", reply))
+
+    async def _on_reply_done(self, reply):
+        if reply is not self._reply:
+            return None
+        if reply.after == "end_call":
+            self._state = "ending"
+            await self._wait_heard()
+            reply.close(interrupted=False)
+            await self._hang_up()
+            return "agent_ended"
+        if reply.after == "transfer":
+            self._state = "transferring"
+            await self._wait_heard()
+            reply.close(interrupted=False)
+            self.recorder.event("transferring")
+            await asyncio.sleep(self.config.transfer_wait_s)  # Twilio's stop normally comes first
+            return "transferred"
+        if self._state == "transferring":  # the transfer failed; the conversation goes on
+            self._state = "talking"
+        self._close_reply_if_heard()
+        return None
+
+    def _agent_busy(self):
+        return self._reply is not None and not self._reply.closed
+
+    def _can_interrupt(self):
+        return self._state == "talking" and self._agent_busy() and self._reply.interruptible
+
+    def _agent_asked(self):
+        reply = self._reply
+        return reply is not None and reply.heard_text.rstrip().endswith("?")
+
+    async def _barge_in(self, at, *, trigger):
+        caller = self._caller
+        onset = caller.onset if caller.onset is not None and at - caller.onset < BARGE_IN_ONSET_WINDOW_S else at
+        await self._interrupt(self._reply, at=onset, trigger=trigger)
+
+    async def _interrupt(self, reply, *, at, trigger):
+        """Stop the reply now; history keeps only what the caller heard."""
+        reply.task.cancel()
+        reply.speaker.cancel()
+        cleared_at = None
+        sent_audio = reply.speaker.first_audio_at is not None
+        if sent_audio and (self.playout.speaking or self.pacer.queued_s() > 0):
+            self.playout.clear()  # before sending: an echo racing our clear counts as unheard
+            self.pacer.cleared()
+            try:
+                await self.transport.send_clear()
+            except Exception:
+                log.exception("sending clear failed")
+            cleared_at = self.clock()
+        await asyncio.wait({reply.task, *reply.speaker.tasks})
+        reply.close(interrupted=True)
+        self._quiet_since = self.clock()
+        self.recorder.event(
+            "barge_in",
+            turn=reply.number,
+            trigger=trigger,
+            onset=at,
+            cleared_at=cleared_at,
+            onset_to_clear_ms=None if cleared_at is None else round((cleared_at - at) * 1000, 1),
+            heard_text=reply.heard_text,
+        )
+
+    def _close_reply_if_heard(self):
+        reply = self._reply
+        if reply is None or reply.closed or not reply.task.done():
+            return
+        pending = set(self.playout.pending_names)
+        if any(piece.name in pending for piece in reply.speaker.pieces) and not self._marks_overdue():
+            return
+        reply.close(interrupted=False)
+        self._quiet_since = self.clock()
+
+    def _marks_overdue(self):
+        return self.clock() > self.pacer.played_until + self.config.mark_grace_s
+
+    async def _wait_heard(self):
+        await self.playout.wait_idle(self.pacer.queued_s() + self.config.mark_grace_s)
+
+    async def _say_goodbye(self, text, reason):
+        """Say a last line, wait until it has played, hang up."""
+        if self._agent_busy():
+            await self._interrupt(self._reply, at=self.clock(), trigger=reason)
+        self._state = "ending"
+        reply = self._start_reply(lambda reply: reply.say(text), interruptible=False)
+        await asyncio.wait({reply.task})
+        await self._wait_heard()
+        reply.close(interrupted=False)
+        await self._hang_up()
+        return reason
+
+    async def _hang_up(self):
+        try:
+            await self.transport.hang_up()
+        except Exception:
+            log.exception("hanging up failed")
+
+    # -- time ---------------------------------------------------------------------------
+
+    def _next_timer(self):
+        deadlines = [self._max_call_at]
+        caller, config = self._caller, self.config
+        if caller.parts:
+            deadlines.append(self._last_activity + CALLER_TURN_TIMEOUT_S)
+        if config.barge_in_vad_only_s is not None and caller.onset is not None and caller.started_at is None:
+            deadlines.append(caller.onset + config.barge_in_vad_only_s)
+        reply = self._reply
+        if reply is not None and not reply.closed and reply.task.done():
+            deadlines.append(self.pacer.played_until + config.mark_grace_s)
+        if (silence := self._silence_deadline()) is not None:
+            deadlines.append(silence)
+        return max(0.0, min(deadlines) - self.clock())
+
+    def _silence_deadline(self):
+        if self._state != "talking" or self._agent_busy() or self._caller.parts:
+            return None
+        return max(self._last_activity, self._quiet_since) + self.config.silence_reprompt_s
+
+    async def _on_timer(self):
+        now, caller, config = self.clock(), self._caller, self.config
+        if now >= self._max_call_at:
+            overrun = now >= self._started_at + config.max_call_s + MAX_CALL_OVERRUN_S
+            if self._state == "talking" and (overrun or not self._agent_busy()):
+                return await self._say_goodbye(config.max_call_goodbye, "max_call_length")
+            self._max_call_at = now + 1.0  # let the current reply (or transfer) finish first
+        if caller.parts and now >= self._last_activity + CALLER_TURN_TIMEOUT_S:
+            await self._end_caller_turn(now)
+        vad_only = config.barge_in_vad_only_s
+        if vad_only is not None and caller.onset is not None and caller.started_at is None:
+            if now >= caller.onset + vad_only:
+                if self._can_interrupt():
+                    await self._interrupt(self._reply, at=caller.onset, trigger="vad")
+                caller.onset = None
+        self._close_reply_if_heard()
+        silence = self._silence_deadline()
+        if silence is not None and now >= silence:
+            if self._reprompts >= config.max_reprompts:
+                return await self._say_goodbye(config.silence_goodbye, "silence")
+            self._reprompts += 1
+            self.recorder.event("reprompt", count=self._reprompts)
+            self._start_reply(lambda reply: reply.say(config.reprompt), interruptible=True)
+        return None
+
+    # -- speech to text -----------------------------------------------------------------
+
+    async def _pump_audio(self):
+        while True:
+            chunks = [await self._audio.get()]
+            while not self._audio.empty():
+                chunks.append(self._audio.get_nowait())
+            try:
+                await self.stt.send(b"".join(chunks))
+            except Exception as exc:
+                if not self._stt_send_failed:  # the transcript stream reports the failure itself
+                    self._stt_send_failed = True
+                    self._vendor_failed("stt", exc)
+
+    async def _read_transcripts(self):
+        events = self.stt.events()
+        try:
+            async for event in events:
+                self._inbox.put_nowait(("stt", event))
+        except Exception as exc:
+            self._inbox.put_nowait(("stt_failed", exc))
+            return
+        finally:
+            close = getattr(events, "aclose", None)
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    await close()
+        self._inbox.put_nowait(("stt_failed", None))
+
+    # -- tools --------------------------------------------------------------------------
+
+    async def _run_tool_batch(self, message, calls):
+        outcomes = [await self._call_tool(call) for call in calls]
+        results = [
+            {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
+            for call, outcome in zip(calls, outcomes, strict=True)
+        ]
+        at = next((i for i, m in enumerate(self.history) if m is message), None)
+        if at is None:
+            self.history.extend(results)
+        else:
+            self.history[at + 1 : at + 1] = results
+        return outcomes
+
+    async def _call_tool(self, call):
+        started = self.clock()
+        try:
+            outcome = await asyncio.wait_for(self.tools.call(call.name, call.arguments), self.config.tool_timeout_s)
+        except TimeoutError:
+            self.recorder.event("tool_timeout", name=call.name, timeout_s=self.config.tool_timeout_s)
+            outcome = ToolOutcome(
+                json.dumps(
+                    {
+                        "error": f"{call.name} took too long and was stopped.",
+                        "hint": "It may still have gone through: check before trying it again.",
+                    }
+                ),
+                ok=False,
+            )
+        except Exception:
+            log.exception("tool %s raised", call.name)
+            outcome = ToolOutcome(json.dumps({"error": f"{call.name} failed unexpectedly."}), ok=False)
+        self.recorder.tool(
+            name=call.name,
+            arguments=call.arguments,
+            result=outcome.content,
+            ok=outcome.ok,
+            duration_ms=round((self.clock() - started) * 1000, 1),
+        )
+        return outcome
+
+    # -- bookkeeping --------------------------------------------------------------------
+
+    def _vendor_failed(self, stage, exc):
+        vendor = exc.vendor if isinstance(exc, VendorError) else stage
+        log.warning("%s failed: %s", stage, exc)
+        self.recorder.event("vendor_error", vendor=vendor, stage=stage, message=str(exc))
+
+    def _spawn(self, coro, name):
+        return self._track(asyncio.create_task(coro, name=name))
+
+    def _track(self, task):
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _shutdown(self, reason):
+        if self._over is not None:
+            await self._over.wait()
+            return
+        self._over = asyncio.Event()
+        self.reason = self.reason or reason
+        self._state = "over"
+        try:
+            current = asyncio.current_task()
+            tasks = [t for t in (self._main, *self._tasks) if t is not None and t is not current and not t.done()]
+            for task in tasks:
+                task.cancel()
+            if tasks:
+                _, stuck = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
+                for task in stuck:
+                    log.error("task %s did not stop when cancelled", task.get_name())
+            reply = self._reply
+            if reply is not None and not reply.closed:
+                unheard = any(not p.failed and not self.playout.heard(p.name) for p in reply.speaker.pieces)
+                reply.close(interrupted=unheard)
+            with contextlib.suppress(Exception):
+                await self.stt.close()
+            self.recorder.event("ended", reason=self.reason, duration_s=round(self.clock() - self._started_at, 3))
+        finally:
+            self._over.set()
+
+
+def is_backchannel(text, backchannels):
+    """True when `text` is only acknowledgement sounds ("uh-huh", "okay, yeah") or no words at all."""
+    words = _words(text)
+    phrases = _phrases(frozenset(backchannels))
+    at = 0
+    while at < len(words):
+        for phrase in phrases:
+            if tuple(words[at : at + len(phrase)]) == phrase:
+                at += len(phrase)
+                break
+        else:
+            return False
+    return True
+
+
+def _words(text):
+    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
+
+
+@functools.lru_cache(maxsize=8)
+def _phrases(backchannels):
+    return sorted({tuple(_words(p)) for p in backchannels if _words(p)}, key=len, reverse=True)
+
+
+class _SafeRecorder:
+    """The recorder must never take the call down, even if it breaks its promise not to raise."""
+
+    def __init__(self, recorder):
+        self._recorder = recorder
+
+    def turn(self, **fields):
+        self._safely(self._recorder.turn, **fields)
+
+    def tool(self, **fields):
+        self._safely(self._recorder.tool, **fields)
+
+    def latency(self, **fields):
+        self._safely(self._recorder.latency, **fields)
+
+    def event(self, kind, **data):
+        self._safely(self._recorder.event, kind, **data)
+
+    @staticmethod
+    def _safely(method, *args, **kwargs):
+        try:
+            method(*args, **kwargs)
+        except Exception:
+            log.exception("recording failed")
