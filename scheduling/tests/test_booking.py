@@ -166,6 +166,16 @@ def test_cancelled_and_finished_appointments_free_their_bay(shop, customer, othe
     assert at(9) in available_slots(oil_change, at(8), at(17))
 
 
+def test_available_slots_says_why_rather_than_offering_nothing(shop, brake_job, at):
+    assert refusal(available_slots, brake_job, at(8), at(17), waiter=True).code == "waiter_not_allowed"
+    assert refusal(available_slots, brake_job, at(8).replace(tzinfo=None), at(17)).code == "invalid"
+
+
+def test_an_actor_must_be_a_known_kind():
+    with pytest.raises(ValueError):
+        Actor("somebody")
+
+
 def test_available_slots_counts_calendar_busy_time_as_a_bay(shop, oil_change, at, monkeypatch):
     import scheduling.actions
 
