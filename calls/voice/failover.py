@@ -1,0 +1,201 @@
+"""Failover wrappers: a vendor that fails mid-call is replaced by the offline engine.
+
+FailoverSTT keeps the caller audio sent since the primary's last final transcript; when the
+primary raises VendorError it starts the backup, replays that audio into it (faster than real
+time: the offline engine segments by samples, not by the clock) and carries on, so the
+sentence the caller was saying is not lost. It stays on the backup for the rest of the call.
+
+FailoverTTS speaks a sentence with the backup when the primary fails. If the primary had
+already played part of the sentence, the backup starts from about where it stopped
+(estimated from the audio duration at a conversational pace) rather than from the top.
+After a failure the primary is left alone for `retry_after_s`, so each sentence does not
+pay for a vendor that is down.
+"""
+
+import asyncio
+import logging
+import time
+from collections import deque
+
+from calls.voice.audio import PHONE_RATE
+from calls.voice.errors import VendorError
+from calls.voice.stt.base import SpeechToText, Transcript
+from calls.voice.tts.base import TextToSpeech
+
+log = logging.getLogger(__name__)
+
+WORDS_PER_SECOND = 2.6  # typical synthetic speech pace, used to guess what was already heard
+
+
+class FailoverSTT(SpeechToText):
+    """`backup_factory()` returns a fresh (unstarted) SpeechToText, called only on failure."""
+
+    def __init__(self, primary, backup_factory, *, replay_s=15.0, keep_after_final_s=0.3, on_failover=None):
+        self.primary = primary
+        self._backup_factory = backup_factory
+        self._on_failover = on_failover
+        self._replay_bytes = int(replay_s * PHONE_RATE)
+        # A final transcript arrives a little after the audio it covers: keep that much.
+        self._keep_after_final = int(keep_after_final_s * PHONE_RATE)
+        self._unfinalised = deque()  # recent caller audio the engine has not given a final for
+        self._unfinalised_bytes = 0
+        self.active = primary
+        self.failed_over = False
+        self._switched = asyncio.Event()
+        self._switching = None
+        self._failure = None  # the backup could not start either
+        self._closed = False
+
+    async def start(self):
+        try:
+            await self.primary.start()
+        except VendorError as error:
+            await self._fail_over(error)
+
+    async def send(self, mulaw):
+        if not mulaw:
+            return
+        self._remember(mulaw)
+        if self._switching is not None:
+            await self._switching
+        engine = self.active
+        try:
+            await engine.send(mulaw)
+        except VendorError as error:
+            if engine is not self.primary:
+                raise
+            await self._fail_over(error)
+
+    def _remember(self, mulaw):
+        self._unfinalised.append(mulaw)
+        self._unfinalised_bytes += len(mulaw)
+        self._trim(self._replay_bytes)
+
+    def _trim(self, limit):
+        while self._unfinalised and self._unfinalised_bytes - len(self._unfinalised[0]) >= limit:
+            self._unfinalised_bytes -= len(self._unfinalised.popleft())
+
+    async def _fail_over(self, error):
+        if self._switching is not None:  # already switching or switched
+            await self._switching
+            return
+        self._switching = asyncio.get_running_loop().create_future()
+        log.warning("STT vendor failed (%s); switching to the backup", error)
+        try:
+            backup = self._backup_factory()
+            await backup.start()
+            for chunk in list(self._unfinalised):
+                await backup.send(chunk)
+            self.active = backup
+            self.failed_over = True
+            self._switched.set()
+            if self._on_failover is not None:
+                self._on_failover(error)
+        except Exception as failure:
+            self._failure = failure
+            raise
+        finally:
+            self._switching.set_result(None)
+        asyncio.ensure_future(_quietly(self.primary.close()))
+
+    async def events(self):
+        async for event in self._until_switched(self.primary):
+            yield event
+        if self._failure is not None:
+            raise VendorError("offline", f"backup failed too: {self._failure}", retryable=False)
+        if not self.failed_over:
+            return  # the primary ended its stream: the call is closing
+        async for event in self.active.events():
+            if isinstance(event, Transcript) and event.is_final:
+                self._trim(self._keep_after_final)
+            yield event
+
+    async def _until_switched(self, engine):
+        """The primary's events until it fails or we switched away from it."""
+        events = engine.events().__aiter__()
+        switched = asyncio.ensure_future(self._switched.wait())
+        try:
+            while True:
+                following = asyncio.ensure_future(events.__anext__())
+                await asyncio.wait({following, switched}, return_when=asyncio.FIRST_COMPLETED)
+                if not following.done():
+                    following.cancel()
+                    return
+                try:
+                    event = following.result()
+                except StopAsyncIteration:
+                    return
+                except VendorError as error:
+                    await self._fail_over(error)
+                    return
+                if isinstance(event, Transcript) and event.is_final:
+                    self._trim(self._keep_after_final)
+                yield event
+        finally:
+            switched.cancel()
+
+    async def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        if self._switching is not None:
+            await self._switching
+        await self.active.close()
+        if self.active is not self.primary:
+            await _quietly(self.primary.close())
+
+
+async def _quietly(awaitable):
+    try:
+        await awaitable
+    except Exception:  # the failed vendor's close may fail too; nothing to do about it
+        log.debug("Closing the failed STT engine raised", exc_info=True)
+
+
+class FailoverTTS(TextToSpeech):
+    def __init__(self, primary, backup, *, retry_after_s=60.0, on_failover=None, clock=time.monotonic):
+        self.primary = primary
+        self.backup = backup
+        self.retry_after_s = retry_after_s
+        self._on_failover = on_failover
+        self._clock = clock
+        self._primary_down_until = None
+
+    def _primary_usable(self):
+        return self._primary_down_until is None or self._clock() >= self._primary_down_until
+
+    async def synthesize(self, text):
+        if not self._primary_usable():
+            async for chunk in self.backup.synthesize(text):
+                yield chunk
+            return
+        played = 0
+        try:
+            async for chunk in self.primary.synthesize(text):
+                played += len(chunk)
+                yield chunk
+            self._primary_down_until = None
+            return
+        except VendorError as error:
+            log.warning("TTS vendor failed (%s); speaking with the backup", error)
+            self._primary_down_until = self._clock() + self.retry_after_s
+            if self._on_failover is not None:
+                self._on_failover(error)
+        rest = unheard_words(text, played / PHONE_RATE)
+        if rest:
+            async for chunk in self.backup.synthesize(rest):
+                yield chunk
+
+    async def close(self):
+        for engine in (self.primary, self.backup):
+            try:
+                await engine.close()
+            except Exception:
+                log.debug("Closing a TTS engine raised", exc_info=True)
+
+
+def unheard_words(text, seconds_played):
+    """The end of `text` not yet spoken after `seconds_played`, starting one word early."""
+    words = text.split()
+    heard = int(seconds_played * WORDS_PER_SECOND) - 1
+    return " ".join(words[max(heard, 0) :])

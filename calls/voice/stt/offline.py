@@ -1,0 +1,189 @@
+"""Offline speech to text: silero VAD endpointing in front of Whisper tiny.en.
+
+The VAD runs inline on every 32 ms window (~0.1 ms each) and raises SpeechStarted at once,
+so barge-in does not wait for any recognizer. At the first silent window after speech the
+utterance is handed to Whisper in a worker thread ("draft"); if the caller stays quiet for
+`endpointing_ms` the draft becomes the final transcript, so most of the decoding overlaps
+the endpointing wait. If the caller speaks again the draft is only an interim result.
+Segmentation counts samples, not wall time: audio replayed faster than real time (failover)
+is cut exactly as it was live.
+"""
+
+import asyncio
+import logging
+import time
+
+import numpy as np
+
+from calls.voice.audio import PHONE_RATE, mulaw_decode
+from calls.voice.errors import VendorError
+from calls.voice.stt.base import SpeechStarted, SpeechToText, Transcript, UtteranceEnd
+from calls.voice.stt.whisper import MAX_SECONDS, shared_recognizer
+from calls.voice.vad import SpeechDetector, load_vad
+
+log = logging.getLogger(__name__)
+
+VENDOR = "offline"
+_END = object()
+
+
+class _Draft:
+    def __init__(self, task, stop):
+        self.task = task
+        self.stop = stop  # sample where the transcribed audio ends
+        self.stale = False  # the caller spoke again after it was started
+
+
+class OfflineSTT(SpeechToText):
+    def __init__(
+        self,
+        *,
+        endpointing_ms=300,
+        utterance_end_ms=1000,
+        preroll_ms=250,
+        interim_results=True,
+        recognizer=None,
+        vad=None,
+        clock=time.monotonic,
+    ):
+        self.endpointing_ms = endpointing_ms
+        self.interim_results = interim_results
+        self._utterance_end_samples = PHONE_RATE * utterance_end_ms // 1000
+        self._preroll = PHONE_RATE * preroll_ms // 1000
+        self._max_samples = (MAX_SECONDS - 2) * PHONE_RATE
+        self._recognizer = recognizer
+        self._vad = vad
+        self._clock = clock
+        self._queue = asyncio.Queue()
+        self._detector = None
+        self._chunks = []  # (first sample, int16 array) since the start of what we may still need
+        self._received = 0
+        self._utterance_start = None
+        self._draft = None
+        self._finals = []  # tasks that publish transcripts, in order
+        self._awaiting_utterance_end = None  # sample where the last final's speech stopped
+        self._closed = False
+
+    async def start(self):
+        try:
+            if self._recognizer is None:
+                self._recognizer = await asyncio.to_thread(shared_recognizer)
+            vad = self._vad or await asyncio.to_thread(load_vad)
+        except Exception as error:  # missing package or unreadable model: nothing to retry
+            raise VendorError(VENDOR, f"cannot load the offline models: {error}", retryable=False) from error
+        self._detector = SpeechDetector(vad, endpoint_ms=self.endpointing_ms)
+
+    async def send(self, mulaw):
+        if not mulaw or self._closed:
+            return
+        if self._detector is None:
+            raise VendorError(VENDOR, "send() before start()", retryable=False)
+        pcm = mulaw_decode(mulaw)
+        self._chunks.append((self._received, pcm))
+        self._received += len(pcm)
+        for event in self._detector.push(pcm):
+            self._on_vad(event)
+        position = self._detector.position
+        if self._utterance_start is not None and position - self._utterance_start > self._max_samples:
+            self._finalize(position)  # a monologue: cut it before Whisper's 30 s window does
+            self._utterance_start = position
+        if self._awaiting_utterance_end is not None and (
+            position - self._awaiting_utterance_end >= self._utterance_end_samples
+        ):
+            self._awaiting_utterance_end = None
+            self._publish_after_finals(UtteranceEnd(at=self._clock()))
+        self._forget_before(position - self._preroll if self._utterance_start is None else self._utterance_start)
+
+    def _on_vad(self, event):
+        if event.kind == "speech_started":
+            self._queue.put_nowait(SpeechStarted(at=self._clock()))
+            self._awaiting_utterance_end = None
+            self._utterance_start = max(0, event.sample - self._preroll)
+        elif self._utterance_start is None:
+            return
+        elif event.kind == "pause":
+            self._draft = _Draft(self._transcribe(self._utterance_start, self._detector.position), event.sample)
+            self._draft.task.add_done_callback(self._on_draft_done)
+        elif event.kind == "resumed":
+            if self._draft is not None:
+                self._draft.stale = True
+                self._draft = None
+        elif event.kind == "speech_ended":
+            self._finalize(event.sample)
+            self._awaiting_utterance_end = event.sample
+
+    def _finalize(self, stop):
+        draft, self._draft = self._draft, None
+        if draft is not None and draft.stop == stop:
+            decoding = draft.task
+        else:
+            decoding = self._transcribe(self._utterance_start, max(stop, self._detector.position))
+        self._utterance_start = None
+        previous = self._finals[-1] if self._finals else None
+        self._finals.append(asyncio.ensure_future(self._publish_final(decoding, previous)))
+
+    async def _publish_final(self, decoding, previous):
+        if previous is not None:
+            await asyncio.shield(previous)  # keep transcripts in the order they were spoken
+        try:
+            text = await decoding
+        except Exception as error:
+            log.exception("Offline recognition failed")
+            self._queue.put_nowait(VendorError(VENDOR, f"recognition failed: {error}", retryable=False))
+            return
+        if text:
+            self._queue.put_nowait(Transcript(text=text, is_final=True, speech_final=True, at=self._clock()))
+
+    def _publish_after_finals(self, event):
+        pending = [task for task in self._finals if not task.done()]
+        if not pending:
+            self._queue.put_nowait(event)
+            return
+        self._finals.append(asyncio.ensure_future(self._put_after(pending[-1], event)))
+
+    async def _put_after(self, task, event):
+        await asyncio.shield(task)
+        self._queue.put_nowait(event)
+
+    def _on_draft_done(self, task):
+        if task.cancelled() or task.exception() is not None or not self.interim_results:
+            return
+        draft_is_current = self._draft is not None and self._draft.task is task
+        if task.result() and draft_is_current:
+            self._queue.put_nowait(Transcript(text=task.result(), is_final=False, speech_final=False, at=self._clock()))
+
+    def _transcribe(self, start, stop):
+        pcm = self._audio(start, stop)
+        return asyncio.ensure_future(asyncio.to_thread(self._recognizer.transcribe, pcm, PHONE_RATE))
+
+    def _audio(self, start, stop):
+        pieces = []
+        for first, chunk in self._chunks:
+            lo, hi = max(start, first), min(stop, first + len(chunk))
+            if lo < hi:
+                pieces.append(chunk[lo - first : hi - first])
+        return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.int16)
+
+    def _forget_before(self, sample):
+        while self._chunks and self._chunks[0][0] + len(self._chunks[0][1]) <= sample:
+            self._chunks.pop(0)
+
+    async def events(self):
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                self._queue.put_nowait(_END)  # a second reader also ends
+                return
+            if isinstance(item, VendorError):
+                raise item
+            yield item
+
+    async def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        if self._detector is not None and self._utterance_start is not None:
+            self._finalize(self._detector.position)  # the caller hung up mid-sentence
+        if self._finals:
+            await asyncio.gather(*self._finals, return_exceptions=True)
+        self._queue.put_nowait(_END)
