@@ -111,6 +111,7 @@ class VoiceConfig:
         "Would you like me to take a message so someone from the shop can call you back?"
     )
     hearing_goodbye: str = "I'm sorry, I'm having trouble hearing you. Please call the shop back in a moment. Goodbye!"
+    empty_reply: str = "Sorry, could you say that again?"
     goodbye: str = "Thanks for calling. Goodbye!"
     transfer_line: str = "Let me transfer you to an advisor."
     transfer_failed: str = "I'm sorry, I couldn't reach an advisor just now. I can take a message and have someone call you back."

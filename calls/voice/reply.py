@@ -82,6 +82,8 @@ class Reply:
                 self._commit(round, text=text)
                 if final and not text:
                     self._say_line(config.goodbye if self.after == "end_call" else config.transfer_line)
+                elif not self.planned_text:  # the brain said nothing at all: never leave dead air
+                    self._say_line(config.empty_reply)
                 return
             if tool_rounds == config.max_tool_depth:
                 session.recorder.event("tool_depth_limit", turn=self.number, depth=tool_rounds)
