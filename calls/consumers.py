@@ -196,6 +196,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         elif task.exception() is not None:
             logger.error("Call %s: the voice session failed", self.call_sid, exc_info=task.exception())
             reason = "agent_error"
+        elif task.result() == "error":
+            reason = "agent_error"
         elif isinstance(task.result(), str) and task.result():
             reason = task.result()
         if self._ending is None:
@@ -241,7 +243,6 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             except Exception:
                 logger.warning("Call %s: closing the engines failed", self.call_sid, exc_info=True)
         if self.recorder is not None:
-            self.recorder.event("ended", reason=reason)
             await self.recorder.close(timeout=RECORDER_FLUSH_TIMEOUT_S)
         try:
             await _in_db_thread(actions.finish_call)(

@@ -5,6 +5,11 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+# Imported here, not on the first call: loading the SDKs takes a second or two.
+from calls.voice.brain.openai import OpenAIBrain
+from calls.voice.stt.deepgram import DeepgramSTT
+from calls.voice.tts.deepgram import DeepgramTTS
+
 
 @dataclass
 class Engines:
@@ -23,10 +28,6 @@ def engines_for_call():
         raise ImproperlyConfigured("The phone agent needs DEEPGRAM_API_KEY for speech")
     if not settings.OPENAI_API_KEY:
         raise ImproperlyConfigured("The phone agent needs OPENAI_API_KEY for conversation")
-    from calls.voice.brain.openai import OpenAIBrain
-    from calls.voice.stt.deepgram import DeepgramSTT
-    from calls.voice.tts.deepgram import DeepgramTTS
-
     base_url = settings.DEEPGRAM_BASE_URL or None
     return Engines(
         stt=DeepgramSTT(

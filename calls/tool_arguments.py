@@ -8,7 +8,7 @@ passes are checked against the caller's own records.
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 
 class Arguments(BaseModel):
@@ -79,7 +79,11 @@ class Message(Arguments):
 
 
 class Handover(Arguments):
-    summary: str = Field(min_length=1, max_length=1000, description="One or two sentences for the advisor: who and what.")
+    # The session's own transfer (the caller pressed 0) passes a "reason".
+    summary: str = Field(
+        min_length=1, max_length=1000, validation_alias=AliasChoices("summary", "reason"),
+        description="One or two sentences for the advisor: who and what.",
+    )
 
 
 # name -> (arguments, description). The order is the order the model sees.

@@ -123,6 +123,7 @@ class _AsgiLink:
         )
         self.communicator = None
         self.close_code = None
+        self.error = None
 
     async def post(self, path, data, headers):
         response = await self.http.post(path, data=data, headers=headers)
@@ -146,7 +147,8 @@ class _AsgiLink:
         while True:
             try:
                 message = await self.communicator.receive_output(timeout=3600)
-            except Exception:  # the app crashed or never answered: the stream is gone
+            except Exception as exc:  # the app crashed or never answered: the stream is gone
+                self.error = exc
                 self.close_code = self.close_code or 1011
                 return None
             if message["type"] == "websocket.close":

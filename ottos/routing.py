@@ -1,3 +1,14 @@
 """WebSocket routes. Each app adds its consumers here."""
 
+from django.urls import path
+
+from calls.consumers import MediaStreamConsumer
+
+# Browser pages: behind the Origin check and the session login.
 websocket_urlpatterns = []
+
+# Twilio's servers send no Origin header; each stream authenticates itself (handshake
+# signature and a single-use call token), so these skip the browser checks.
+twilio_websocket_urlpatterns = [
+    path("ws/twilio/media/", MediaStreamConsumer.as_asgi()),
+]
