@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from scheduling.models import Appointment
 
+from .admin_recalls import decode_again, recall_count, recall_list
 from .models import Customer, Vehicle
 from .phones import display_phone, normalize_phone
 from .signals import vehicle_added
@@ -147,12 +148,15 @@ class CustomerAdmin(admin.ModelAdmin):
 @admin.register(Vehicle)
 class VehicleAdmin(admin.ModelAdmin):
     form = VehicleForm
-    list_display = ["__str__", "vin", "owner_link", "mileage", "decoded_at"]
+    list_display = ["__str__", "vin", "owner_link", "mileage", "decoded_at", "decode_source", recall_count]
+    list_filter = ["decode_source"]
+    actions = [decode_again]
     list_select_related = ["owner"]
     search_fields = ["vin", "make", "model"]
     search_help_text = "VIN (full or part), make, model, or the owner's phone in any format."
     autocomplete_fields = ["owner"]
-    readonly_fields = ["decoded", "decoded_at", "created_at", "updated_at"]
+    readonly_fields = ["decode_source", "decoded", "decoded_at", recall_list, "recalls_checked_at", "created_at",
+                       "updated_at"]
     show_full_result_count = False
     list_per_page = 50
 

@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from crm.admin import phone_in_search, vin_in_search
 
 from .actions import Actor, BookingRefused, cancel_appointment, set_appointment_status
+from .admin_sync import resync_calendar, texts_sent
 from .forms import AppointmentBookingForm, AppointmentChangeForm
 from .models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
 
@@ -79,10 +80,12 @@ class AppointmentAdmin(admin.ModelAdmin):
         _status_action(Appointment.Status.COMPLETED, "Mark completed", "marked completed"),
         _status_action(Appointment.Status.NO_SHOW, "Mark no-show", "marked no-show"),
         "cancel",
+        resync_calendar,
     ]
     change_readonly = ["customer", "vehicle", "service_type", "end", "waiter", "loaner_requested", "notes",
                        "source", "calendar_sync_state", "calendar_event_id", "calendar_sync_error",
-                       "calendar_synced_at", "created_at", "updated_at", "history"]
+                       "calendar_synced_at", "created_at", "updated_at", "history", "texts_sent"]
+    texts_sent = texts_sent
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
@@ -94,6 +97,7 @@ class AppointmentAdmin(admin.ModelAdmin):
                                "loaner_requested", "notes", "source"]}),
             ("Calendar", {"fields": ["calendar_sync_state", "calendar_event_id", "calendar_sync_error",
                                      "calendar_synced_at"], "classes": ["collapse"]}),
+            ("Texts to the customer", {"fields": ["texts_sent"]}),
             ("History", {"fields": ["history", "created_at", "updated_at"]}),
         ]
 
