@@ -23,6 +23,11 @@ def forget_cached_phone(e164):
     cache.delete(_cache_key(e164))
 
 
+def forget_cached_phones(e164s):
+    """forget_cached_phone for many numbers in one round trip (after bulk writes, which send no signals)."""
+    cache.delete_many([_cache_key(e164) for e164 in e164s])
+
+
 def find_customer_by_phone(raw_phone):
     """The customer whose phone is `raw_phone` (any reasonable format), or None.
 

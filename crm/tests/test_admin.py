@@ -84,7 +84,8 @@ def test_search_finds_a_customer_by_phone_in_any_format(signed_in, service_advis
 
 def test_search_finds_a_customer_by_name_email_or_vin(signed_in, service_advisor, customer, other_customer, dana_vehicle):
     client = signed_in(service_advisor)
-    for typed in ("whitfield", "dana@example", VALID_VIN.lower(), "1HG-CM826 33A004352"):
+    for typed in ("whitfield", "Dana  WHIT", "dana@example", "0147", "555-0147", VALID_VIN.lower(),
+                  "1HG-CM826 33A004352"):
         assert list(client.get(CUSTOMERS, {"q": typed}).context["cl"].result_list) == [customer], typed
 
 

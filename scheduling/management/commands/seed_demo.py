@@ -1,0 +1,185 @@
+"""Fill the database with a realistic demo shop; running it again changes nothing."""
+
+import random
+from datetime import datetime, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from crm.actions import create_customer, forget_cached_phones
+from crm.models import Customer, Vehicle
+from crm.phones import display_phone
+from scheduling.actions import Actor, BookingRefused, available_slots, book_appointment, set_appointment_status
+from scheduling.management import demo_shop
+from scheduling.models import Appointment, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+
+ACTOR = Actor.command("seed_demo")
+BATCH = 5000
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo shop (hours, services, FAQ), ~50 customers with vehicles and two weeks of "
+        "appointments. Idempotent. --customers N adds generated customers up to N in total."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--customers", type=int, default=0, metavar="N",
+            help="Total customers wanted; generated ones (with a vehicle each) make up the difference.",
+        )
+
+    def handle(self, *, customers, verbosity, **options):
+        if customers < 0:
+            raise CommandError("--customers must be zero or more.")
+        profile = self.shop()
+        services = self.services()
+        self.faq()
+        people, new_people = self.cast()
+        booked, new_bookings, refused = self.appointments(profile, people, services)
+        generated = self.bulk(max(0, customers - len(people)), verbosity)
+        demo = people[0]
+        return (
+            f"{profile.name}: {len(services)} services, {FaqAnswer.objects.count()} FAQ answers, "
+            f"{Customer.objects.count()} customers ({new_people + generated} new), "
+            f"{Vehicle.objects.count()} vehicles, {booked} demo appointments in the next two weeks "
+            f"({new_bookings} new, {refused} refused).\n"
+            f"Demo caller: {demo.name}, {display_phone(demo.phone)} ({demo.phone})."
+        )
+
+    # --- The shop ------------------------------------------------------------------------------
+
+    def shop(self):
+        profile = ShopProfile.objects.order_by("pk").first()
+        if profile is None:
+            profile = ShopProfile.objects.create(**demo_shop.SHOP)
+        for weekday, (opens, closes, lunch_start, lunch_end) in demo_shop.HOURS.items():
+            OpeningHours.objects.get_or_create(
+                weekday=weekday,
+                defaults={"opens": opens, "closes": closes, "lunch_start": lunch_start, "lunch_end": lunch_end},
+            )
+        for start, end, reason in demo_shop.holiday_closures(timezone.localdate()):
+            Closure.objects.get_or_create(start_date=start, end_date=end, defaults={"reason": reason})
+        return profile
+
+    def services(self):
+        services = []
+        for name, description, minutes, low, high, waiter_allowed in demo_shop.SERVICES:
+            service, _ = ServiceType.objects.get_or_create(name=name, defaults={
+                "description": description, "duration_minutes": minutes, "price_low": low, "price_high": high,
+                "waiter_allowed": waiter_allowed,
+            })
+            services.append(service)
+        return services
+
+    def faq(self):
+        for topic, answer in demo_shop.FAQ.items():
+            FaqAnswer.objects.get_or_create(topic=topic, defaults={"answer": answer})
+
+    # --- Customers -----------------------------------------------------------------------------
+
+    def cast(self):
+        people, created = [], 0
+        for person in demo_shop.cast():
+            customer = Customer.objects.filter(phone=person["phone"]).first()
+            if customer is None:
+                customer = create_customer(
+                    phone=person["phone"], name=person["name"], email=person["email"], sms_opt_in=True
+                )
+                created += 1
+            self.vehicle(customer, person)
+            people.append(customer)
+        return people, created
+
+    def vehicle(self, customer, person):
+        if Vehicle.objects.filter(vin=person["vin"]).exists():
+            return
+        # Written directly rather than through crm.actions.add_vehicle: these VINs are made up,
+        # so queueing NHTSA decodes for them would only slow the seed and muddle the demo.
+        make, model, _, _ = person["car"]
+        vehicle = Vehicle(owner=customer, vin=person["vin"], year=person["year"], make=make, model=model,
+                          mileage=person["mileage"])
+        vehicle.full_clean()
+        vehicle.save()
+
+    # --- Appointments ----------------------------------------------------------------------------
+
+    def appointments(self, profile, people, services):
+        """About two in three customers get one appointment in the next two weeks."""
+        rng = random.Random("seed_demo")
+        today = timezone.localtime(timezone.now(), profile.tz).date()
+        booked = new = refused = 0
+        for n, customer in enumerate(people):
+            service = services[rng.randrange(len(services))]
+            first_offset = rng.randrange(14)
+            pick, waiter, confirm = rng.random(), rng.random() < 0.3, rng.random() < 0.4
+            if n and n % 3 == 0:
+                continue
+            key = f"seed_demo:{customer.phone}:1"
+            if Appointment.objects.filter(idempotency_key=key).exists():
+                booked += 1
+                continue
+            waiter = waiter and service.waiter_allowed
+            start = self.free_start(profile, service, today, first_offset, pick, waiter)
+            if start is None:
+                refused += 1
+                continue
+            try:
+                appointment = book_appointment(
+                    customer=customer, service_type=service, start=start, actor=ACTOR,
+                    vehicle=customer.vehicles.first(), waiter=waiter, idempotency_key=key,
+                )
+                if confirm:
+                    set_appointment_status(appointment, Appointment.Status.CONFIRMED, actor=ACTOR)
+            except BookingRefused:
+                refused += 1
+                continue
+            booked += 1
+            new += 1
+        return booked, new, refused
+
+    @staticmethod
+    def free_start(profile, service, today, first_offset, pick, waiter):
+        """A free start on the first open day from today + 1 + first_offset, wrapping within two weeks."""
+        for offset in range(14):
+            day = today + timedelta(days=1 + (first_offset + offset) % 14)
+            start_of_day = datetime.combine(day, datetime.min.time(), tzinfo=profile.tz)
+            slots = available_slots(service, start_of_day, start_of_day + timedelta(days=1), waiter=waiter)
+            if slots:
+                return slots[int(pick * len(slots))]
+        return None
+
+    # --- Large data sets -----------------------------------------------------------------------
+
+    def bulk(self, count, verbosity):
+        """Generated customers 0..count-1 (each with a vehicle), written in batches; returns how many were new."""
+        if count > demo_shop.BULK_CAPACITY:
+            raise CommandError(f"At most {demo_shop.BULK_CAPACITY} generated customers are possible.")
+        created = 0
+        with tqdm(total=count, unit=" customers", disable=None if verbosity else True) as progress:
+            for first in range(0, count, BATCH):
+                created += self.bulk_batch(range(first, min(first + BATCH, count)))
+                progress.update(min(BATCH, count - first))
+        return created
+
+    @transaction.atomic
+    def bulk_batch(self, indexes):
+        generated = [demo_shop.bulk_customer(i) for i in indexes]
+        existing = set(Customer.objects.filter(phone__in=[g[1] for g in generated]).values_list("phone", flat=True))
+        fresh = [g for g in generated if g[1] not in existing]
+        if not fresh:
+            return 0
+        customers = Customer.objects.bulk_create(
+            [Customer(name=name, phone=phone) for name, phone, *_ in fresh], batch_size=1000
+        )
+        Vehicle.objects.bulk_create(
+            [Vehicle(owner=customer, vin=vin, year=year, make=car[0], model=car[1])
+             for customer, (_, _, vin, car, year) in zip(customers, fresh, strict=True)],
+            batch_size=1000, ignore_conflicts=True,
+        )
+        # bulk_create sends no signals: drop any cached "no such customer" for these numbers.
+        forget_cached_phones([customer.phone for customer in customers])
+        return len(customers)
+
