@@ -44,6 +44,7 @@ class ListenStream:
     close_code: int | None = None              # what the fake closed with; None while open or aborted
     dropped: bool = False                      # the fake dropped it on purpose
     open: bool = True
+    _close_after_handshake: tuple | None = field(default=None, repr=False)
 
     @property
     def finals(self):
@@ -94,7 +95,8 @@ class ListenFake:
             self._rejections.extend([status] * times)
 
     def drop_next(self, *, after_audio_s=0.0, code=None, reason="NET-0000", times=1):
-        """The next `times` streams are dropped once they received `after_audio_s` of audio.
+        """The next `times` streams to receive audio are dropped once they got `after_audio_s` of it
+        (an open stream counts: its audio so far is included).
 
         code=None resets the TCP connection (the client sees 1006); else a close frame with code/reason.
         """
@@ -144,24 +146,29 @@ class ListenFake:
             )
         ws = web.WebSocketResponse(max_msg_size=1 << 22)
         ws.headers["dg-request-id"] = request_id
-        await ws.prepare(request)
         stream = ListenStream(
             query=dict(request.query), authorization=authorization, request_id=request_id,
             session_id=request.headers.get("x-deepgram-session-id", ""),
         )
-        self.streams.append(stream)
         recognizer = Recognizer(
             request.query, next_line=self._next_line, interim_interval_s=self.interim_interval_s,
             word_s=self.word_s, request_id=request_id,
         )
-        drop = self._take(self._drops)
         loop = asyncio.get_running_loop()
+        # registered before the handshake completes: a client that is connected can always be dropped
+        self.streams.append(stream)
         with self._lock:
             self._droppers[id(stream)] = lambda code, reason: loop.call_soon_threadsafe(
                 lambda: loop.create_task(self._drop(request, ws, stream, code, reason)))
         self.open_sockets.add(ws)
         try:
-            await self._serve(request, ws, stream, recognizer, drop)
+            await ws.prepare(request)
+            if stream._close_after_handshake:
+                await ws.close(code=stream._close_after_handshake[0], message=stream._close_after_handshake[1])
+            else:
+                await self._serve(request, ws, stream, recognizer, self._take(self._drops))
+        except (ConnectionError, RuntimeError):  # dropped during the handshake
+            pass
         finally:
             self.open_sockets.discard(ws)
             with self._lock:
@@ -194,6 +201,8 @@ class ListenFake:
                 stream.audio_bytes += len(message.data)
                 stream.audio_frames += 1
                 await send(recognizer.feed(message.data))
+                if drop is None and self._drops:
+                    drop = self._take(self._drops)
                 if drop is not None and stream.audio_bytes >= drop.after_bytes:
                     await self._drop(request, ws, stream, drop.code, drop.reason)
                     return
@@ -221,7 +230,10 @@ class ListenFake:
             return
         stream.dropped = True
         if code is None:
-            request.transport.abort()
+            if request.transport is not None:
+                request.transport.abort()
+        elif not ws.prepared:
+            stream._close_after_handshake = (code, reason.encode())
         else:
             stream.close_code = code
             await ws.close(code=code, message=reason.encode())

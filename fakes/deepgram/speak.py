@@ -160,11 +160,11 @@ class SpeakFake:
                     return response
                 await response.write(chunk)
                 record.bytes_sent += len(chunk)
+            record.completed = True
             await response.write_eof()
         except (ConnectionError, RuntimeError):  # the client closed the stream early
-            record.aborted = True
+            record.aborted = not record.completed
             return response
-        record.completed = True
         return response
 
     async def _audio(self, total, *, start_sample=0):
