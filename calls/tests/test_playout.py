@@ -74,16 +74,16 @@ def test_the_framer_makes_whole_20_ms_frames_and_pads_the_tail_with_silence():
 
 
 async def test_the_pacer_keeps_a_little_audio_queued_and_never_the_whole_reply():
-    pacer = Pacer(high_s=0.2, low_s=0.1)
+    pacer = Pacer(high_s=0.1, low_s=0.05)
     started = time.monotonic()
     most_queued = 0.0
-    for _ in range(50):  # one second of audio
+    for _ in range(25):  # half a second of audio
         await pacer.room()
         pacer.sent(FRAME_BYTES)
         most_queued = max(most_queued, pacer.queued_s())
     elapsed = time.monotonic() - started
-    assert most_queued <= 0.2 + 1e-6
-    assert 0.75 <= elapsed <= 0.95  # real time, minus the head start
+    assert most_queued <= 0.1 + 1e-6
+    assert 0.38 <= elapsed <= 0.48  # real time, minus the head start
 
 
 async def test_after_a_clear_the_pacer_sends_the_next_reply_at_once():

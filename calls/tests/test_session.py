@@ -19,8 +19,10 @@ async def test_it_greets_with_the_recording_disclosure_and_remembers_the_greetin
 
 
 async def test_a_scripted_conversation_comes_back_as_paced_frames_with_a_mark_per_sentence():
-    tts = ToneTTS(ms_per_char=20.0)  # "We open at eight. We close at five." is 0.7 s of audio
-    async with Call(["We open at eight. We close at five."], tts=tts, greeting="Hi.", recording_disclosure="") as call:
+    tts = ToneTTS(ms_per_char=10.0)  # "We open at eight. We close at five." is 0.35 s of audio
+    script = ["We open at eight. We close at five."]
+    pacing = dict(playout_high_s=0.1, playout_low_s=0.05)
+    async with Call(script, tts=tts, greeting="Hi.", recording_disclosure="", **pacing) as call:
         await call.greeted()
         call.stt.says("When are you open?")
         await call.replied(2)
@@ -30,7 +32,7 @@ async def test_a_scripted_conversation_comes_back_as_paced_frames_with_a_mark_pe
         assert {len(frame) for _, frame in line.frames} == {FRAME_BYTES}
         assert line.max_queued_s <= call.config.playout_high_s + 0.03
         reply_frames = [at for at, _ in line.frames[-(len(line.frames) - 3) :]]
-        assert reply_frames[-1] - reply_frames[0] >= 0.7 - call.config.playout_high_s - 0.05  # not dumped at once
+        assert reply_frames[-1] - reply_frames[0] >= 0.35 - 0.1 - 0.05  # not dumped at once
         assert call.session.history[-2:] == [
             {"role": "user", "content": "When are you open?"},
             {"role": "assistant", "content": "We open at eight. We close at five."},
@@ -83,7 +85,7 @@ async def test_a_turn_is_the_finals_up_to_the_end_of_speech_and_utterance_end_do
 
 
 async def test_barge_in_clears_the_line_and_history_keeps_only_what_was_heard():
-    tts = ToneTTS(ms_per_char=10.0)
+    tts = ToneTTS(ms_per_char=5.0)
     reply = "Tuesday at nine works. I will need your name. And the car's make and model please."
     async with Call([reply], ["Sure, Wednesday then."], tts=tts) as call:
         await call.greeted()
@@ -114,9 +116,9 @@ async def test_barge_in_clears_the_line_and_history_keeps_only_what_was_heard():
 
 
 async def test_barge_in_while_the_brain_streams_cancels_the_brain_and_the_tts():
-    tts = ToneTTS(ms_per_char=10.0)
+    tts = ToneTTS(ms_per_char=5.0)
     script = ["Let me tell you about our services. " + "We do oil changes and brakes and tires. " * 6]
-    async with Call(script, word_delay_s=0.02, tts=tts) as call:
+    async with Call(script, word_delay_s=0.01, tts=tts) as call:
         await call.greeted()
         call.stt.says("What do you do?")
         await call.until(lambda: "t2-s1" in call.line.marks_sent)
@@ -131,7 +133,7 @@ async def test_barge_in_while_the_brain_streams_cancels_the_brain_and_the_tts():
 
 
 async def test_a_backchannel_does_not_interrupt():
-    tts = ToneTTS(ms_per_char=10.0)
+    tts = ToneTTS(ms_per_char=5.0)
     async with Call(["Your car will be ready at five. We will text you when it is done."], tts=tts) as call:
         await call.greeted()
         call.stt.says("When will my car be ready?")
@@ -170,7 +172,7 @@ async def test_speech_while_the_agent_is_thinking_joins_the_same_turn():
 
 
 async def test_the_greeting_plays_whole_even_if_the_caller_talks_over_it():
-    tts = ToneTTS(ms_per_char=10.0)
+    tts = ToneTTS(ms_per_char=5.0)
     async with Call(["Hello Sam, how can I help?"], tts=tts) as call:
         await call.until(lambda: call.line.frames)
         call.stt.says("Hi, it's Sam.")
@@ -181,8 +183,8 @@ async def test_the_greeting_plays_whole_even_if_the_caller_talks_over_it():
 
 
 async def test_stop_mid_reply_cancels_everything():
-    tts = ToneTTS(ms_per_char=10.0)
-    script = ["Here is a long answer. " * 10]
+    tts = ToneTTS(ms_per_char=5.0)
+    script = ["Here is a long answer. " * 6]
     async with Call(script, tts=tts, word_delay_s=0.01) as call:
         await call.greeted()
         before = asyncio.all_tasks()
@@ -203,3 +205,40 @@ async def test_stop_mid_reply_cancels_everything():
         sent = len(call.line.frames)
         await asyncio.sleep(0.1)
         assert len(call.line.frames) == sent
+
+
+async def test_a_finished_turn_without_end_of_speech_is_closed_by_utterance_end():
+    async with Call(["Okay."]) as call:
+        await call.greeted()
+        call.stt.final("My check engine light is on.", speech_final=False)
+        await asyncio.sleep(0.05)
+        assert len(call.brain.calls) == 0
+        call.stt.utterance_end()
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "My check engine light is on."}
+
+
+async def test_voice_activity_alone_does_not_cut_the_agent_off():
+    tts = ToneTTS(ms_per_char=5.0)
+    async with Call(["Your car is ready for pickup. We close at six tonight."], tts=tts) as call:
+        await call.greeted()
+        call.stt.says("Is my car ready?")
+        await call.until(lambda: call.line.marks_sent[-1:] == ["t2-s1"])
+        call.stt.speech_started()  # a cough, a door: no words follow
+        await call.replied(2)
+        assert call.line.clears == []
+        assert call.assistant_turns()[-1]["interrupted"] is False
+
+
+async def test_voice_activity_alone_can_cut_the_agent_off_for_engines_without_interim_words():
+    tts = ToneTTS(ms_per_char=5.0)
+    script = ["Your car is ready for pickup. We close at six tonight."]
+    async with Call(script, tts=tts, barge_in_vad_only_s=0.05) as call:
+        await call.greeted()
+        call.stt.says("Is my car ready?")
+        await call.until(lambda: call.line.marks_sent[-1:] == ["t2-s1"])
+        call.stt.speech_started()
+        await call.until(lambda: call.line.clears)
+        (barge_in,) = call.recorder.events_of("barge_in")
+        assert barge_in["trigger"] == "vad"
+        assert 50 <= barge_in["onset_to_clear_ms"] < 150

@@ -45,7 +45,7 @@ async def test_a_brain_failure_mid_reply_keeps_what_was_said_and_apologises():
 
 
 async def test_a_silent_brain_gets_a_filler_then_an_apology():
-    async with Call([10.0, "Too late."], slow_brain_filler_s=0.2, brain_stall_s=0.6) as call:
+    async with Call([10.0, "Too late."], slow_brain_filler_s=0.15, brain_stall_s=0.4) as call:
         await call.greeted()
         asked = time.monotonic()
         call.stt.says("Hello?")
@@ -95,7 +95,7 @@ async def test_when_speech_recognition_cannot_start_the_caller_still_hears_somet
 
 
 async def test_silence_is_reprompted_twice_then_the_agent_says_goodbye_and_hangs_up():
-    async with Call(silence_reprompt_s=0.15) as call:
+    async with Call(silence_reprompt_s=0.1) as call:
         await asyncio.wait({call.task}, timeout=3)
         assert call.task.result() == "silence"
         assert call.tts.requests[2:] == [
@@ -130,9 +130,7 @@ async def test_a_recorder_that_breaks_does_not_break_the_call():
         def turn(self, **fields):
             raise RuntimeError("database is down")
 
-    call = Call(["Still here."])
-    call.session.recorder._recorder = BrokenRecorder()
-    async with call:
+    async with Call(["Still here."], recorder=BrokenRecorder()) as call:
         await call.until(lambda: call.line.heard_marks[-1:] == ["t1-s2"])
         call.stt.says("Hello?")
         await call.until(lambda: call.line.heard_marks[-1:] == ["t2-s1"])

@@ -64,7 +64,7 @@ async def test_a_completed_booking_stays_in_history_when_the_caller_interrupts()
 
 
 async def test_a_slow_tool_gets_exactly_one_filler():
-    tools = ShopTools({"get_available_slots": BOOKED}, delays={"get_available_slots": 0.5})
+    tools = ShopTools({"get_available_slots": BOOKED}, delays={"get_available_slots": 0.3})
     first, second = [tool_call("get_available_slots")], [tool_call("get_available_slots", call_id="again")]
     async with Call(first, second, ["Tuesday at nine is open."], tools=tools, filler_after_s=0.1) as call:
         await call.greeted()
@@ -158,7 +158,7 @@ async def test_a_transfer_is_announced_then_the_session_waits_for_twilio():
 
 async def test_pressing_zero_transfers_to_an_advisor():
     tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, action="transfer")})
-    tts = ToneTTS(ms_per_char=6.0)
+    tts = ToneTTS(ms_per_char=3.0)
     async with Call(["Here is a long explanation of our brake service. It has many parts."], tools=tools, tts=tts) as call:
         await call.greeted()
         call.stt.says("Tell me about brakes.")

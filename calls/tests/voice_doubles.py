@@ -76,7 +76,7 @@ class ScriptedSTT(SpeechToText):
 class ToneTTS(TextToSpeech):
     """Audio whose length follows the text: `ms_per_char` milliseconds per character."""
 
-    def __init__(self, *, ms_per_char=1.0, first_byte_s=0.0, chunk_bytes=400, failing=()):
+    def __init__(self, *, ms_per_char=0.3, first_byte_s=0.0, chunk_bytes=400, failing=()):
         self.ms_per_char = ms_per_char
         self.first_byte_s = first_byte_s
         self.chunk_bytes = chunk_bytes
@@ -301,13 +301,13 @@ FAST = dict(
 class Call:
     """One session wired to the doubles above, with the caller's side to drive it."""
 
-    def __init__(self, *scripts, tools=None, tts=None, stt=None, line=None, word_delay_s=0.0, **config):
+    def __init__(self, *scripts, tools=None, tts=None, stt=None, recorder=None, word_delay_s=0.0, **config):
         self.stt = stt or ScriptedSTT()
         self.tts = tts or ToneTTS()
         self.brain = ScriptedBrain(*scripts, word_delay_s=word_delay_s)
         self.tools = tools or ShopTools()
-        self.line = line or PhoneLine()
-        self.recorder = Recorder()
+        self.line = PhoneLine()
+        self.recorder = recorder or Recorder()
         settings = dict(
             system_prompt="You are the receptionist at Otto's.",
             greeting="Thanks for calling Otto's.",

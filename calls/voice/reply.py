@@ -130,11 +130,10 @@ class Reply:
         loop = asyncio.get_running_loop()
         splitter = SentenceSplitter(first_clause=not self.speaker.pieces)
         parts, calls = round.parts, []
-        messages = session.messages_for_brain()
-        schemas = session.tools.schemas()
         slow = loop.call_later(config.slow_brain_filler_s, self._slow_brain)
-        stream = session.brain.respond(messages, schemas)
+        stream = None
         try:
+            stream = session.brain.respond(session.messages_for_brain(), session.tools.schemas())
             async with asyncio.timeout(config.brain_stall_s) as deadline:
                 async for event in stream:
                     deadline.reschedule(loop.time() + config.brain_stall_s)
@@ -154,7 +153,8 @@ class Reply:
             raise VendorError("brain", f"no reply for {config.brain_stall_s:g} s", retryable=True) from None
         finally:
             slow.cancel()
-            await _close(stream)
+            if stream is not None:
+                await _close(stream)
         if tail := splitter.flush():
             self.speaker.say(tail, round.number)
         return "".join(parts).strip(), calls

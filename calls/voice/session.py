@@ -314,9 +314,9 @@ class VoiceSession:
     async def _barge_in(self, at, *, trigger):
         caller = self._caller
         onset = caller.onset if caller.onset is not None and at - caller.onset < BARGE_IN_ONSET_WINDOW_S else at
-        await self._interrupt(self._reply, at=onset, trigger=trigger)
+        await self._interrupt(self._reply, at=onset, trigger=trigger, trigger_at=at)
 
-    async def _interrupt(self, reply, *, at, trigger):
+    async def _interrupt(self, reply, *, at, trigger, trigger_at=None):
         """Stop the reply now; history keeps only what the caller heard."""
         reply.task.cancel()
         reply.speaker.cancel()
@@ -339,7 +339,8 @@ class VoiceSession:
             trigger=trigger,
             onset=at,
             cleared_at=cleared_at,
-            onset_to_clear_ms=None if cleared_at is None else round((cleared_at - at) * 1000, 1),
+            onset_to_clear_ms=_ms(at, cleared_at),
+            trigger_to_clear_ms=_ms(trigger_at if trigger_at is not None else at, cleared_at),
             heard_text=reply.heard_text,
         )
 
@@ -534,6 +535,10 @@ class VoiceSession:
             self.recorder.event("ended", reason=self.reason, duration_s=round(self.clock() - self._started_at, 3))
         finally:
             self._over.set()
+
+
+def _ms(start, end):
+    return None if end is None else round((end - start) * 1000, 1)
 
 
 def is_backchannel(text, backchannels):
