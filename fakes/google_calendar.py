@@ -101,6 +101,7 @@ class FakeGoogleCalendar:
         self.requests = []
         self.issued_tokens = []
         self.token_requests = []
+        self.stored_at = {}  # event id -> time.time() when it was first stored
         self._calendars = {cid: {} for cid in self.calendar_ids}
         self._faults = deque()
         self._lock = threading.RLock()
@@ -233,6 +234,7 @@ class FakeGoogleCalendar:
         event["htmlLink"] = f"{self.url}/calendar/event?eid={event['id']}"
         event["etag"] = f'"{next(self._sequence)}"'
         self._calendars[calendar_id][event["id"]] = event
+        self.stored_at.setdefault(event["id"], time.time())
         self._changed.notify_all()
         return event
 
