@@ -20,9 +20,12 @@ from calls.voice.audio import PHONE_RATE, int16_to_float, resample
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-MAX_SECONDS = 28  # whisper's window is 30 s; longer utterances are cut by the caller
+MAX_SECONDS = 28
+# Whisper is trained on 30 s windows; encoding less is much faster but the decoder starts to
+# loop or drop words when the window is much longer than the speech. Measured on the domain
+# set (benchmarks/offline_speech.py): see README for the figures behind this choice.
+WINDOW_SECONDS = 6.0  # whisper's window is 30 s; longer utterances are cut by the caller
 _TAIL_SECONDS = 0.5  # silence after the speech: whisper ends sentences better with some
-_MIN_SECONDS = 2.0  # very short inputs make whisper guess; pad them to this length
 DOMAIN_PROMPT_PATH = Path(__file__).parent / "domain" / "prompt.txt"
 
 
@@ -37,7 +40,7 @@ def model_path():
 class WhisperRecognizer:
     """Thread-safe: decodes one utterance at a time (two cores gain nothing from more)."""
 
-    def __init__(self, path=None, *, prompt=None, beam_size=1, cpu_threads=2):
+    def __init__(self, path=None, *, prompt=None, window_s=WINDOW_SECONDS, timestamps=True, beam_size=1, cpu_threads=2):
         import ctranslate2
         import tokenizers
         from faster_whisper.feature_extractor import FeatureExtractor
@@ -50,9 +53,10 @@ class WhisperRecognizer:
         )
         self.features = FeatureExtractor(feature_size=self.model.n_mels)
         self.beam_size = beam_size
+        self.window_s = window_s
         if prompt is None:
             prompt = DOMAIN_PROMPT_PATH.read_text().strip()
-        self._prompt = self._prompt_tokens(prompt)
+        self._prompt = self._prompt_tokens(prompt, timestamps)
         self._suppress = sorted(
             set(self.tokenizer.non_speech_tokens)
             | {
@@ -66,11 +70,14 @@ class WhisperRecognizer:
         )
         self._lock = threading.Lock()
 
-    def _prompt_tokens(self, prompt):
+    def _prompt_tokens(self, prompt, timestamps):
+        # With timestamps on, Whisper decodes as in training (segments) and ends more cleanly
+        # on a shortened window; the timestamp tokens are dropped from the text.
         tokens = []
         if prompt:
             tokens = [self.tokenizer.sot_prev, *self.tokenizer.encode(" " + prompt)[-200:]]
-        return [*tokens, *self.tokenizer.sot_sequence, self.tokenizer.no_timestamps]
+        tokens += self.tokenizer.sot_sequence
+        return tokens if timestamps else [*tokens, self.tokenizer.no_timestamps]
 
     def transcribe(self, pcm, rate=PHONE_RATE):
         """int16 mono samples at `rate` -> text ('' for noise or silence)."""
@@ -78,7 +85,7 @@ class WhisperRecognizer:
 
         audio = int16_to_float(resample(pcm, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else pcm)
         audio = audio[: MAX_SECONDS * SAMPLE_RATE]
-        length = max(len(audio) + int(_TAIL_SECONDS * SAMPLE_RATE), int(_MIN_SECONDS * SAMPLE_RATE))
+        length = max(len(audio) + int(_TAIL_SECONDS * SAMPLE_RATE), int(self.window_s * SAMPLE_RATE))
         padded = np.zeros(length, dtype=np.float32)
         padded[: len(audio)] = audio
         mel = self.features(padded, padding=0)
@@ -89,7 +96,7 @@ class WhisperRecognizer:
                 encoded,
                 [self._prompt],
                 beam_size=self.beam_size,
-                max_length=min(448, len(self._prompt) + 120),
+                max_length=len(self._prompt) + _max_new_tokens(len(audio) / SAMPLE_RATE),
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
@@ -102,7 +109,33 @@ class WhisperRecognizer:
         # Whisper's own rule for "this was not speech": likely no-speech and a weak hypothesis.
         if result.no_speech_prob > 0.6 and avg_logprob < -1.0:
             return ""
-        return self.tokenizer.decode(tokens).strip()
+        return without_repetition(self.tokenizer.decode(tokens).strip())
+
+
+def _max_new_tokens(seconds):
+    # Fast speech is ~4 tokens a second and a VIN read out ~3; more than that is a decoding loop.
+    return min(int(seconds * 6) + 12, 200)
+
+
+def without_repetition(text):
+    """Cut a decoding loop: from the first run of words (2-4) that repeats an earlier run.
+
+    A shortened window makes Whisper re-read the utterance ("are you open on sundays are you
+    open on sundays ..."); callers rarely repeat four words in a row, digits aside.
+    """
+    words = text.split()
+    plain = [word.lower().strip(".,?!") for word in words]
+    for start in range(2, len(plain) - 1):
+        size = min(4, len(plain) - start)
+        run = plain[start : start + size]
+        if size < 2:
+            break
+        if all(len(word) <= 3 for word in run):  # digits and letters: a loop only if said 3 times running
+            if start >= 2 * size and plain[start - 2 * size : start] == run * 2:
+                return " ".join(words[: start - size]).rstrip(",")
+        elif any(plain[i : i + size] == run for i in range(start - size + 1)):
+            return " ".join(words[:start]).rstrip(",")
+    return text
 
 
 _recognizer = None

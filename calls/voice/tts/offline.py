@@ -18,6 +18,7 @@ import logging
 import re
 import shutil
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,27 +28,39 @@ from calls.voice.tts.base import TextToSpeech
 
 log = logging.getLogger(__name__)
 
+SENTENCE_PAUSE_MS = 250
+CLAUSE_PAUSE_MS = 120
+CUT_PAUSE_MS = 30
+_LEAD_MS = 20
 CHUNK_BYTES = 4000  # 0.5 s of mu-law: small enough for prompt barge-in, few enough awaits
 _JOINING_WORDS = frozenset(
     "and or but so because which that when while if to for on at with in from about".split()
 )
 
 
+@dataclass(frozen=True)
+class Phrase:
+    text: str
+    pause_ms: int  # silence kept after it: Piper pads every piece, joined pieces would drag
+
+
 def phrases(text, *, first_words=6, max_words=14):
     """Cut text into pieces to render one after another: a short first one, then clauses."""
     pieces = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
-        for clause in re.split(r"(?<=[,;:])\s+|\s+(?:-|–|—)\s+", sentence):
+        clauses = [c for c in re.split(r"(?<=[,;:])\s+|\s+(?:-|–|—)\s+", sentence) if re.search(r"\w", c)]
+        for number, clause in enumerate(clauses):
             words = clause.split()
             while words:
                 limit = first_words if not pieces else max_words
                 if len(words) <= limit + 2:
-                    pieces.append(" ".join(words))
+                    last_of_sentence = number == len(clauses) - 1
+                    pieces.append(Phrase(" ".join(words), SENTENCE_PAUSE_MS if last_of_sentence else CLAUSE_PAUSE_MS))
                     break
                 cut = _cut_point(words, limit)
-                pieces.append(" ".join(words[:cut]))
+                pieces.append(Phrase(" ".join(words[:cut]), CUT_PAUSE_MS))
                 words = words[cut:]
-    return [piece for piece in pieces if re.search(r"\w", piece)]
+    return pieces
 
 
 def _cut_point(words, limit):
@@ -73,11 +86,17 @@ class _PiperVoice:
         self.sample_rate = self.voice.config.sample_rate
         self._lock = threading.Lock()
 
-    def render(self, text):
-        """text -> float32 samples at self.sample_rate."""
+    def render(self, text, pause_ms=SENTENCE_PAUSE_MS):
+        """text -> float32 samples at self.sample_rate, with at most `pause_ms` of silence after."""
         with self._lock:
             chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text)]
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
+        voiced = np.nonzero(np.abs(samples) > 0.02)[0]
+        if len(voiced) == 0:
+            return samples[:0]
+        lead = self.sample_rate * _LEAD_MS // 1000
+        trail = self.sample_rate * pause_ms // 1000
+        return samples[max(voiced[0] - lead, 0) : voiced[-1] + 1 + trail]
 
 
 def shared_piper_voice():
@@ -110,7 +129,7 @@ class PiperTTS(TextToSpeech):
         if not pieces:
             return
         resampler = ResampleStream(voice.sample_rate, PHONE_RATE, dtype=np.float32)
-        pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[0]))
+        pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[0].text, pieces[0].pause_ms))
         try:
             for index in range(len(pieces)):
                 try:
@@ -118,7 +137,7 @@ class PiperTTS(TextToSpeech):
                 except Exception as error:
                     raise VendorError(self.vendor, f"synthesis failed: {error}", retryable=False) from error
                 if index + 1 < len(pieces):
-                    pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[index + 1]))
+                    pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[index + 1].text, pieces[index + 1].pause_ms))
                 out = resampler.push(samples)
                 if index + 1 == len(pieces):
                     out = np.concatenate([out, resampler.flush()])
@@ -144,10 +163,13 @@ class EspeakTTS(TextToSpeech):
             raise VendorError(self.vendor, "espeak-ng is not installed (apt-get install espeak-ng)", retryable=False)
         if not text.strip():
             return
-        process = await asyncio.create_subprocess_exec(
-            self.binary, "--stdout", "-v", self.voice, "-s", str(self.words_per_minute), "--", text,
-            stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.binary, "--stdout", "-v", self.voice, "-s", str(self.words_per_minute), "--", text,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as error:
+            raise VendorError(self.vendor, f"cannot run espeak-ng: {error}", retryable=False) from error
         try:
             async for chunk in self._read(process):
                 yield chunk

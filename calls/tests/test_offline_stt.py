@@ -1,0 +1,109 @@
+"""Offline speech to text: caller sentences spoken by the offline TTS, through the phone codec,
+recognised by Whisper tiny.en behind silero VAD endpointing."""
+
+import asyncio
+
+import pytest
+
+from calls.tests.spoken import frames_of, noise, silence, spoken
+from calls.voice.errors import VendorError
+from calls.voice.stt.accuracy import domain_sentences, normalize, word_error_rate
+from calls.voice.stt.base import SpeechStarted, Transcript, UtteranceEnd
+from calls.voice.stt.offline import OfflineSTT
+from calls.voice.stt.whisper import without_repetition
+
+
+async def recognise(audio, **options):
+    """Stream `audio` in 20 ms frames, close, and return every event the engine produced."""
+    stt = OfflineSTT(**options)
+    await stt.start()
+    events = []
+
+    async def read():
+        async for event in stt.events():
+            events.append(event)
+
+    reader = asyncio.create_task(read())
+    for frame in frames_of(audio):
+        await stt.send(frame)
+    await stt.close()
+    await asyncio.wait_for(reader, 30)
+    return events
+
+
+def finals(events):
+    return [e.text for e in events if isinstance(e, Transcript) and e.is_final]
+
+
+async def test_it_recognises_a_booking_request_through_the_phone_codec():
+    sentence = "Hi, I'd like to book an oil change for next Tuesday afternoon."
+    events = await recognise(silence(0.4) + spoken(sentence) + silence(1.5))
+    assert isinstance(events[0], SpeechStarted)
+    [text] = finals(events)
+    assert word_error_rate([sentence], [text]) <= 0.1, text
+    final = next(e for e in events if isinstance(e, Transcript) and e.is_final)
+    assert final.speech_final
+    assert isinstance(events[-1], UtteranceEnd)  # 1.5 s of silence after the final
+
+
+async def test_dates_and_times_come_out_as_a_caller_said_them():
+    events = await recognise(spoken("Can I reschedule my oil change to the 14th at 2?") + silence(0.8))
+    assert normalize(" ".join(finals(events))) == normalize("can I reschedule my oil change to the 14th at 2")
+
+
+async def test_a_vin_read_digit_by_digit_is_recognised_character_by_character():
+    sentence = "My VIN is 1 H G C M 8 2 6 3 3 A 0 0 4 3 5 2."
+    events = await recognise(spoken(sentence) + silence(0.8))
+    assert word_error_rate([sentence], [" ".join(finals(events))]) <= 0.15
+
+
+async def test_two_turns_give_two_finals_in_order():
+    audio = spoken("I need to cancel my appointment.") + silence(1.2) + spoken("Yes, cancel it please.") + silence(0.8)
+    events = await recognise(audio)
+    texts = finals(events)
+    assert len(texts) == 2
+    assert "cancel my appointment" in normalize(texts[0])
+    assert "cancel it" in normalize(texts[1])
+    assert sum(isinstance(e, SpeechStarted) for e in events) == 2
+
+
+async def test_silence_and_line_hiss_produce_no_transcript():
+    assert await recognise(silence(2) + noise(2, amplitude=60)) == []
+
+
+async def test_hanging_up_mid_sentence_still_gives_what_was_said():
+    events = await recognise(silence(0.3) + spoken("I'd like to book a tire rotation"))  # no trailing silence
+    assert "tire rotation" in normalize(" ".join(finals(events)))
+
+
+async def test_sending_before_start_is_a_clear_error():
+    with pytest.raises(VendorError):
+        await OfflineSTT().send(silence(0.02))
+
+
+async def test_close_twice_is_harmless_and_events_end():
+    stt = OfflineSTT()
+    await stt.start()
+    await stt.close()
+    await stt.close()
+    assert [event async for event in stt.events()] == []
+
+
+def test_a_decoding_loop_is_cut_but_real_words_are_kept():
+    assert without_repetition("Are you open on Sundays? Are you open on Sundays? Are you") == "Are you open on Sundays?"
+    assert without_repetition("No, no, I said Wednesday.") == "No, no, I said Wednesday."
+    assert without_repetition("My number is 5 5 5 5 2 0 1") == "My number is 5 5 5 5 2 0 1"
+
+
+async def test_word_error_rate_on_the_domain_set_is_at_most_ten_percent():
+    sentences = domain_sentences()
+    hypotheses = []
+    for sentence in sentences:
+        events = await recognise(silence(0.3) + spoken(sentence) + silence(0.8))
+        hypotheses.append(" ".join(finals(events)))
+    wer = word_error_rate(sentences, hypotheses)
+    print(f"\nOffline STT WER on the domain set ({len(sentences)} sentences): {wer:.1%}")
+    for sentence, hypothesis in zip(sentences, hypotheses):
+        if normalize(sentence) != normalize(hypothesis):
+            print(f"  said:  {sentence}\n  heard: {hypothesis}")
+    assert wer <= 0.10
