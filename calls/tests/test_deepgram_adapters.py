@@ -120,6 +120,42 @@ async def test_a_drop_mid_utterance_reconnects_and_loses_nothing(fake, stt, code
     assert fake.stt.streams[0].dropped and not fake.stt.streams[0].finals
 
 
+async def test_reconnects_are_reported_for_the_call_record(fake):
+    reported = []
+    stt = DeepgramSTT(KEY, fake.base_url, reconnect_delays_s=FAST_RECONNECT,
+                      notify=lambda kind, **data: reported.append((kind, data)))
+    await stt.start()
+    fake.stt.drop_next(after_audio_s=0.6)
+    await say(stt, spoken("Do you do alignments?") + silence(1.2))
+    await events_until(stt.events(), is_utterance_end)
+    await stt.close()
+    ((kind, data),) = reported
+    assert kind == "reconnect" and data["vendor"] == "deepgram" and data["replayed_s"] >= 0.6
+
+
+async def test_a_caller_who_keeps_getting_dropped_is_still_heard_while_each_socket_makes_progress(fake, stt):
+    # more drops than reconnect attempts, but every socket finalises something before it dies
+    fake.stt.drop_next(after_audio_s=2.5, times=len(FAST_RECONNECT) + 2)
+    events = stt.events()
+    lines = ["I'd like a quote.", "For front brakes.", "On a 2014 Camry.", "How much?", "Thanks."]
+    received = []
+    for line in lines:
+        await say(stt, spoken(line, seconds=0.8) + silence(1.2))
+        # a drop between a final and its UtteranceEnd loses the UtteranceEnd, never the words
+        received += await events_until(events, lambda e: isinstance(e, Transcript) and e.speech_final)
+    assert final_texts(received) == lines
+    assert stt.reconnects > len(FAST_RECONNECT)
+
+
+async def test_sockets_that_die_before_finalising_anything_end_in_a_vendor_error(fake, stt):
+    fake.stt.drop_next(after_audio_s=0.6, times=len(FAST_RECONNECT) + 1)
+    events = stt.events()
+    with pytest.raises(VendorError) as failure:
+        await say(stt, spoken("This never gets through", seconds=1.5) + silence(1.2))
+        await events_until(events, is_utterance_end)
+    assert failure.value.retryable is False and stt.reconnects == len(FAST_RECONNECT)
+
+
 async def test_a_drop_after_a_final_does_not_repeat_what_was_already_transcribed(fake, stt):
     events = stt.events()
     await say(stt, spoken("Hi, it's Sam.") + silence(1.2))

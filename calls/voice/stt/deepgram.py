@@ -31,7 +31,8 @@ _END = object()
 class DeepgramSTT(SpeechToText):
     def __init__(self, api_key, base_url=None, *, endpointing_ms=300, utterance_end_ms=1000, model="nova-3",
                  keepalive_s=4.0, replay_s=15.0, reconnect_delays_s=(0.05, 0.25, 1.0, 2.0),
-                 connect_timeout_s=5.0, close_timeout_s=3.0, clock=time.monotonic):
+                 connect_timeout_s=5.0, close_timeout_s=3.0, notify=None, clock=time.monotonic):
+        """`notify(kind, **data)` (e.g. CallRecorder.event) hears about reconnects; it must not block."""
         self._client = deepgram_client(api_key, base_url)
         self._options = dict(
             model=model, encoding="mulaw", sample_rate=8000, channels=1, interim_results=True,
@@ -44,6 +45,7 @@ class DeepgramSTT(SpeechToText):
         self.connect_timeout_s = connect_timeout_s
         self.close_timeout_s = close_timeout_s
         self._clock = clock
+        self._notify = notify
         self.reconnects = 0          # successful reconnects after a drop
         self._events = asyncio.Queue()
         self._socket = None
@@ -52,6 +54,7 @@ class DeepgramSTT(SpeechToText):
         self._audio_offset = 0       # position of _audio[0] on the current connection's audio clock
         self._last_sent = clock()
         self._turn_open = False      # a non-empty final arrived since the caller last stopped talking
+        self._heard = False          # the current connection delivered a final result
         self._supervisor = None
         self._keepalive = None
         self._closing = False
@@ -121,18 +124,24 @@ class DeepgramSTT(SpeechToText):
 
     async def _supervise(self, ready):
         failures = 0
+        dropped_by = None
         while True:
             connected_at = None
             failure = None
+            self._heard = False
             try:
                 async with contextlib.AsyncExitStack() as stack:
                     async with asyncio.timeout(self.connect_timeout_s):
                         socket = await stack.enter_async_context(self._client.listen.v1.connect(**self._options))
                     connected_at = self._clock()
-                    await self._attach(socket)
+                    replayed = await self._attach(socket)
                     if ready.done():
                         self.reconnects += 1
-                        log.warning("Deepgram stream reconnected (replayed %d bytes)", len(self._audio))
+                        log.warning("Deepgram stream reconnected, %.1f s of audio replayed", replayed)
+                        if self._notify is not None:
+                            with contextlib.suppress(Exception):
+                                self._notify("reconnect", vendor=VENDOR, attempts=failures,
+                                             replayed_s=round(replayed, 2), reason=str(dropped_by))
                     else:
                         ready.set_result(None)
                     await self._read(socket)
@@ -144,10 +153,11 @@ class DeepgramSTT(SpeechToText):
                 self._socket = None
             if self._closing:
                 return
-            if connected_at is not None and self._clock() - connected_at >= _STABLE_S:
-                failures = 0
+            if connected_at is not None and (self._heard or self._clock() - connected_at >= _STABLE_S):
+                failures = 0  # that connection worked: start counting afresh
             if failure is None:
                 failure = VendorError(VENDOR, "the server closed the stream", retryable=True)
+            dropped_by = failure
             if failure.retryable and failures < len(self.reconnect_delays_s):
                 log.warning("Deepgram stream lost (%s); reconnecting", failure)
                 await asyncio.sleep(self.reconnect_delays_s[failures])
@@ -168,6 +178,7 @@ class DeepgramSTT(SpeechToText):
             self._audio_offset = 0  # a new connection's audio clock starts at the replayed audio
             self._socket = socket
             self._last_sent = self._clock()
+        return len(pending) / BYTES_PER_SECOND
 
     async def _read(self, socket):
         async for message in socket:
@@ -191,6 +202,7 @@ class DeepgramSTT(SpeechToText):
                 self._events.put_nowait(Transcript(text=text, is_final=False, speech_final=False, at=at))
             return
         self._forget_audio_until(results.start + results.duration)
+        self._heard = True
         speech_final = bool(results.speech_final)
         if text:
             self._turn_open = not speech_final

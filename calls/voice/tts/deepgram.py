@@ -8,7 +8,7 @@ stops synthesis. Connections are kept alive between sentences.
 import httpx
 from deepgram.core.api_error import ApiError
 
-from ..deepgram_client import deepgram_client
+from ..deepgram_client import deepgram_client, http_client
 from ..errors import VendorError
 from .base import TextToSpeech
 
@@ -21,9 +21,9 @@ class DeepgramTTS(TextToSpeech):
                  first_byte_timeout_s=3.0):
         self.model = model
         # the read timeout bounds the wait for the first byte and any stall inside the stream
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(
+        self._http = http_client(httpx.Timeout(
             connect=connect_timeout_s, read=first_byte_timeout_s, write=connect_timeout_s, pool=connect_timeout_s))
-        self._client = deepgram_client(api_key, base_url, httpx_client=self._http)
+        self._client = deepgram_client(api_key, base_url, http=self._http)
 
     async def synthesize(self, text):
         for piece in _pieces(text):
