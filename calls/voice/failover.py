@@ -37,8 +37,9 @@ class FailoverSTT(SpeechToText):
         self._replay_bytes = int(replay_s * PHONE_RATE)
         # A final transcript arrives a little after the audio it covers: keep that much.
         self._keep_after_final = int(keep_after_final_s * PHONE_RATE)
-        self._unfinalised = deque()  # recent caller audio the engine has not given a final for
+        self._unfinalised = deque()  # (number, chunk): recent caller audio not yet covered by a final
         self._unfinalised_bytes = 0
+        self._chunks_seen = 0
         self.active = primary
         self.failed_over = False
         self._switched = asyncio.Event()
@@ -56,8 +57,8 @@ class FailoverSTT(SpeechToText):
         if not mulaw:
             return
         self._remember(mulaw)
-        if self._switching is not None:
-            await self._switching
+        if self._switching is not None and not self._switching.done():
+            return  # remembered: the switch replays it into the backup
         engine = self.active
         try:
             await engine.send(mulaw)
@@ -67,13 +68,25 @@ class FailoverSTT(SpeechToText):
             await self._fail_over(error)
 
     def _remember(self, mulaw):
-        self._unfinalised.append(mulaw)
+        self._unfinalised.append((self._chunks_seen, mulaw))
+        self._chunks_seen += 1
         self._unfinalised_bytes += len(mulaw)
         self._trim(self._replay_bytes)
 
     def _trim(self, limit):
-        while self._unfinalised and self._unfinalised_bytes - len(self._unfinalised[0]) >= limit:
-            self._unfinalised_bytes -= len(self._unfinalised.popleft())
+        while self._unfinalised and self._unfinalised_bytes - len(self._unfinalised[0][1]) >= limit:
+            self._unfinalised_bytes -= len(self._unfinalised.popleft()[1])
+
+    async def _replay_into(self, backup):
+        """Everything not yet finalised, including audio that arrives while replaying."""
+        following = self._unfinalised[0][0] if self._unfinalised else self._chunks_seen
+        while following < self._chunks_seen:
+            chunks = [(number, chunk) for number, chunk in self._unfinalised if number >= following]
+            for number, chunk in chunks:
+                await backup.send(chunk)
+                following = number + 1
+            if not chunks:
+                break
 
     async def _fail_over(self, error):
         if self._switching is not None:  # already switching or switched
@@ -84,8 +97,7 @@ class FailoverSTT(SpeechToText):
         try:
             backup = self._backup_factory()
             await backup.start()
-            for chunk in list(self._unfinalised):
-                await backup.send(chunk)
+            await self._replay_into(backup)
             self.active = backup
             self.failed_over = True
             self._switched.set()

@@ -24,7 +24,7 @@ MAX_SECONDS = 28
 # Whisper is trained on 30 s windows; encoding less is much faster but the decoder starts to
 # loop or drop words when the window is much longer than the speech. Measured on the domain
 # set (benchmarks/offline_speech.py): see README for the figures behind this choice.
-WINDOW_SECONDS = 6.0  # whisper's window is 30 s; longer utterances are cut by the caller
+WINDOW_SECONDS = 8.0  # whisper's window is 30 s; longer utterances are cut by the caller
 _TAIL_SECONDS = 0.5  # silence after the speech: whisper ends sentences better with some
 DOMAIN_PROMPT_PATH = Path(__file__).parent / "domain" / "prompt.txt"
 
@@ -130,7 +130,7 @@ def without_repetition(text):
         run = plain[start : start + size]
         if size < 2:
             break
-        if all(len(word) <= 3 for word in run):  # digits and letters: a loop only if said 3 times running
+        if all(word.isdigit() or len(word) == 1 for word in run):  # a VIN or a number: a loop only if said 3 times running
             if start >= 2 * size and plain[start - 2 * size : start] == run * 2:
                 return " ".join(words[: start - size]).rstrip(",")
         elif any(plain[i : i + size] == run for i in range(start - size + 1)):

@@ -1,0 +1,152 @@
+"""Failover: when Deepgram fails mid-call the offline engines carry the call on, and the
+sentence the caller was saying is not lost. The real Deepgram adapters talk to the loopback
+fake Deepgram; the backups are the real offline engines."""
+
+import asyncio
+
+import numpy as np
+
+from calls.tests.spoken import frames_of, silence, spoken
+from calls.voice.audio import PHONE_RATE, mulaw_decode
+from calls.voice.errors import VendorError
+from calls.voice.failover import FailoverSTT, FailoverTTS, unheard_words
+from calls.voice.stt.accuracy import normalize
+from calls.voice.stt.base import SpeechToText, Transcript
+from calls.voice.stt.deepgram import DeepgramSTT
+from calls.voice.stt.offline import OfflineSTT
+from calls.voice.stt.whisper import shared_recognizer
+from calls.voice.tts.deepgram import DeepgramTTS
+from calls.voice.tts.offline import PiperTTS
+
+FIRST = "I'd like to book an oil change."
+SECOND = "Can you fit me in this Saturday around ten thirty?"
+
+
+class Collector:
+    def __init__(self, stt):
+        self.events = []
+        self.task = asyncio.create_task(self._read(stt))
+
+    async def _read(self, stt):
+        async for event in stt.events():
+            self.events.append(event)
+
+    @property
+    def finals(self):
+        return [e.text for e in self.events if isinstance(e, Transcript) and e.is_final and e.text]
+
+    async def wait_for_finals(self, count, timeout=20):
+        async with asyncio.timeout(timeout):
+            while len(self.finals) < count:
+                await asyncio.sleep(0.02)
+
+
+async def send_paced(stt, audio, *, every=10):
+    for number, frame in enumerate(frames_of(audio)):
+        await stt.send(frame)
+        if number % every == 0:
+            await asyncio.sleep(0.005)  # let the network and the recognizer breathe
+
+
+async def test_deepgram_dying_mid_sentence_hands_the_sentence_to_offline_stt(deepgram):
+    deepgram.stt.script([FIRST])
+    switched = []
+    stt = FailoverSTT(
+        DeepgramSTT(deepgram.api_key, deepgram.base_url, reconnect_delays_s=(0.01,)),
+        OfflineSTT,
+        on_failover=switched.append,
+    )
+    await stt.start()
+    collector = Collector(stt)
+    await send_paced(stt, silence(0.3) + spoken(FIRST) + silence(1.2))
+    await collector.wait_for_finals(1)
+
+    second = spoken(SECOND)
+    half = len(second) // 2 // 160 * 160
+    await send_paced(stt, silence(0.3) + second[:half])
+    deepgram.stt.reject_next(503, times=5)  # reconnecting fails too
+    deepgram.stt.drop_open_streams()
+    await send_paced(stt, second[half:] + silence(1.2))
+    await collector.wait_for_finals(2)
+    await stt.close()
+
+    assert stt.failed_over and isinstance(switched[0], VendorError)
+    first, heard = collector.finals
+    assert first == FIRST  # from Deepgram, before it died
+    assert normalize(heard) == normalize(SECOND), heard  # the whole sentence, beginning included
+
+
+async def test_deepgram_refusing_at_the_start_of_the_call_means_offline_from_the_first_word(deepgram):
+    deepgram.stt.reject_next(401)
+    stt = FailoverSTT(DeepgramSTT("wrong-key", deepgram.base_url, reconnect_delays_s=()), OfflineSTT)
+    await stt.start()
+    collector = Collector(stt)
+    await send_paced(stt, spoken(SECOND) + silence(1.0))
+    await collector.wait_for_finals(1)
+    await stt.close()
+    assert stt.failed_over
+    assert normalize(collector.finals[0]) == normalize(SECOND)
+
+
+class BrokenBackup(SpeechToText):
+    async def start(self):
+        raise VendorError("offline", "models missing", retryable=False)
+
+    async def send(self, mulaw):
+        pass
+
+    async def events(self):
+        return
+        yield
+
+    async def close(self):
+        pass
+
+
+async def test_when_the_backup_cannot_start_either_the_error_reaches_the_session(deepgram):
+    deepgram.stt.reject_next(401)
+    stt = FailoverSTT(DeepgramSTT("wrong-key", deepgram.base_url, reconnect_delays_s=()), BrokenBackup)
+    try:
+        await stt.start()
+    except VendorError as error:
+        assert "models missing" in str(error)
+    else:
+        raise AssertionError("the failure was swallowed")
+
+
+def heard_words(mulaw):
+    return normalize(shared_recognizer().transcribe(mulaw_decode(mulaw))).split()
+
+
+async def test_tts_vendor_failing_before_any_audio_is_spoken_by_piper(deepgram):
+    deepgram.tts.fail_next(500)
+    tts = FailoverTTS(DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS())
+    sentence = "Your appointment is booked for Tuesday at nine."
+    audio = b"".join([chunk async for chunk in tts.synthesize(sentence)])
+    assert heard_words(audio) == normalize(sentence).split()
+
+    requests_before = len(deepgram.tts.requests)
+    audio = b"".join([chunk async for chunk in tts.synthesize("See you then.")])
+    assert len(deepgram.tts.requests) == requests_before  # the vendor is left alone for a while
+    assert len(audio) > 0.3 * PHONE_RATE
+    await tts.close()
+
+
+async def test_tts_vendor_breaking_mid_sentence_is_finished_by_piper_from_about_where_it_stopped(deepgram):
+    sentence = "We have an opening on Wednesday the fifteenth at two in the afternoon with a loaner car."
+    deepgram.tts.break_next(after_bytes=3 * PHONE_RATE)  # three seconds played, then the stream breaks
+    tts = FailoverTTS(DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS())
+    audio = b"".join([chunk async for chunk in tts.synthesize(sentence)])
+    vendor_part, backup_part = audio[: 3 * PHONE_RATE], audio[3 * PHONE_RATE :]
+    assert np.any(mulaw_decode(vendor_part) != 0)
+    heard = heard_words(backup_part)
+    words = normalize(sentence).split()
+    assert heard[-4:] == words[-4:]  # the end of the sentence is spoken
+    assert heard[0] != words[0] and len(heard) < len(words)  # not from the top again
+    await tts.close()
+
+
+def test_unheard_words_back_up_one_word():
+    text = "one two three four five six seven eight nine ten"
+    assert unheard_words(text, 0.0) == text
+    assert unheard_words(text, 2.0).split()[0] == "five"  # 2 s at 2.6 words/s: 5 heard, say the 5th again
