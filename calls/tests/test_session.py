@@ -238,7 +238,7 @@ async def test_voice_activity_alone_can_cut_the_agent_off_for_engines_without_in
         call.stt.says("Is my car ready?")
         await call.until(lambda: call.line.marks_sent[-1:] == ["t2-s1"])
         call.stt.speech_started()
-        await call.until(lambda: call.line.clears)
+        await call.until(lambda: call.recorder.events_of("barge_in"))
         (barge_in,) = call.recorder.events_of("barge_in")
         assert barge_in["trigger"] == "vad"
         assert 50 <= barge_in["onset_to_clear_ms"] < 150

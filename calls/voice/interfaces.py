@@ -5,8 +5,11 @@ calls/recording.py the CallRecorder; plain-asyncio tests implement all three in-
 Import these from calls.voice.session.
 """
 
+import logging
 from dataclasses import dataclass, field
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class CallTransport(Protocol):
@@ -54,6 +57,32 @@ class CallRecorder(Protocol):
     ) -> None: ...
 
     def event(self, kind: str, **data) -> None: ...
+
+
+class SafeRecorder:
+    """Wraps a CallRecorder: recording must never take the call down, even if it breaks its promise."""
+
+    def __init__(self, recorder):
+        self._recorder = recorder
+
+    def turn(self, **fields):
+        self._safely(self._recorder.turn, **fields)
+
+    def tool(self, **fields):
+        self._safely(self._recorder.tool, **fields)
+
+    def latency(self, **fields):
+        self._safely(self._recorder.latency, **fields)
+
+    def event(self, kind, **data):
+        self._safely(self._recorder.event, kind, **data)
+
+    @staticmethod
+    def _safely(method, *args, **kwargs):
+        try:
+            method(*args, **kwargs)
+        except Exception:
+            log.exception("recording failed")
 
 
 BACKCHANNELS = frozenset(

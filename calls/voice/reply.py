@@ -66,7 +66,7 @@ class Reply:
     async def respond(self):
         """Answer the caller: brain rounds with tools until the brain only talks."""
         session, config = self.session, self.session.config
-        await session.tools_settled()
+        await session.tool_runner.settled()
         tool_rounds = 0
         final = False  # after end_call/transfer: one last round for the words, no more tools
         while True:
@@ -175,7 +175,7 @@ class Reply:
         """Run the round's tools in a task of the session's (a barge-in does not cancel it),
         saying one filler if they are slow. Their results go into the history either way."""
         session = self.session
-        batch = session.run_tools(round.message, calls)
+        batch = session.tool_runner.run(round.message, calls)
         if not self._filler_said:
             timer = asyncio.create_task(self._filler_due(said_something))
             try:

@@ -8,20 +8,18 @@ agent reply runs in its own task (calls/voice/reply.py) so a barge-in can cancel
 
 import asyncio
 import contextlib
-import functools
-import json
 import logging
-import re
 import time
-from dataclasses import dataclass
 
 from calls.voice.brain.history import trim_history
+from calls.voice.caller import CallerAudio, CallerTurn, is_backchannel
 from calls.voice.errors import VendorError
-from calls.voice.interfaces import CallRecorder, CallTransport, ToolBox, ToolOutcome, VoiceConfig
+from calls.voice.interfaces import CallRecorder, CallTransport, SafeRecorder, ToolBox, ToolOutcome, VoiceConfig
 from calls.voice.pacing import Pacer
 from calls.voice.playout import Playout
 from calls.voice.reply import Reply, TurnTiming
 from calls.voice.stt.base import SpeechStarted, Transcript, UtteranceEnd
+from calls.voice.tool_calls import ToolRunner
 
 __all__ = ["CallRecorder", "CallTransport", "ToolBox", "ToolOutcome", "VoiceConfig", "VoiceSession", "is_backchannel"]
 
@@ -33,17 +31,6 @@ MAX_CALL_OVERRUN_S = 30.0  # at the time limit, let a reply finish for at most t
 STOP_WAIT_S = 2.0
 
 
-@dataclass
-class _CallerTurn:
-    """What the caller has said since their last turn ended."""
-
-    parts: list
-    onset: float | None = None  # SpeechStarted
-    started_at: float | None = None  # first words
-    last_final_at: float | None = None
-    over_agent: bool = False  # started while the agent was talking
-
-
 class VoiceSession:
     def __init__(self, *, stt, tts, brain, tools, transport, recorder, config, clock=time.monotonic):
         self.stt = stt
@@ -51,7 +38,7 @@ class VoiceSession:
         self.brain = brain
         self.tools = tools
         self.transport = transport
-        self.recorder = _SafeRecorder(recorder)
+        self.recorder = SafeRecorder(recorder)
         self.config = config
         self.clock = clock
         self.history = [{"role": "system", "content": config.system_prompt}]
@@ -59,19 +46,22 @@ class VoiceSession:
         self.playout = Playout()
         self.reason = None
         self._inbox = asyncio.Queue()
-        self._audio = asyncio.Queue(maxsize=max(1, config.audio_backlog_frames))
+        self._caller_audio = CallerAudio(
+            stt, self._inbox, backlog_frames=config.audio_backlog_frames, on_send_error=self._stt_send_failed
+        )
         self._tasks = set()
-        self._tool_batches = set()
+        self.tool_runner = ToolRunner(
+            tools=tools, history=self.history, recorder=self.recorder, timeout_s=config.tool_timeout_s, clock=clock
+        )
         self._reply = None
         self._replies = 0
         self._state = "talking"  # -> "ending" | "transferring" -> "over"
-        self._caller = _CallerTurn(parts=[])
+        self._caller = CallerTurn()
         self._started_at = clock()
         self._last_activity = self._started_at
         self._quiet_since = self._started_at
         self._max_call_at = self._started_at + config.max_call_s
         self._reprompts = 0
-        self._stt_send_failed = False
         self._main = None
         self._over = None
 
@@ -107,9 +97,7 @@ class VoiceSession:
         """Caller audio (never blocks; the oldest audio is dropped if STT falls far behind)."""
         if not mulaw or self._state == "over":
             return
-        if self._audio.full():
-            self._audio.get_nowait()
-        self._audio.put_nowait(mulaw)
+        self._caller_audio.feed(mulaw)
 
     def on_mark(self, name):
         if self._state == "over":
@@ -136,18 +124,6 @@ class VoiceSession:
     def messages_for_brain(self):
         return trim_history(self.history, self.config.history_token_budget)
 
-    def run_tools(self, message, calls):
-        """Run tool calls in a task a barge-in does not cancel; results go after `message`."""
-        batch = self._spawn(self._run_tool_batch(message, calls), "tools")
-        self._tool_batches.add(batch)
-        batch.add_done_callback(self._tool_batches.discard)
-        return batch
-
-    async def tools_settled(self):
-        """Wait for tool calls still running from an interrupted reply (nothing is done twice)."""
-        if self._tool_batches:
-            await asyncio.wait(set(self._tool_batches))
-
     # -- the loop -----------------------------------------------------------------------
 
     async def _converse(self):
@@ -156,8 +132,8 @@ class VoiceSession:
         except Exception as exc:
             self._vendor_failed("stt", exc)
             return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
-        self._spawn(self._pump_audio(), "stt-send")
-        self._spawn(self._read_transcripts(), "stt-read")
+        self._spawn(self._caller_audio.pump(), "stt-send")
+        self._spawn(self._caller_audio.listen(), "stt-listen")
         greeting = " ".join(part for part in (self.config.greeting, self.config.recording_disclosure) if part)
         if greeting:
             self._start_reply(lambda reply: reply.say(greeting), interruptible=self.config.greeting_interruptible)
@@ -218,8 +194,8 @@ class VoiceSession:
         return None
 
     async def _end_caller_turn(self, at):
-        caller, self._caller = self._caller, _CallerTurn(parts=[])
-        text = " ".join(caller.parts).strip()
+        caller, self._caller = self._caller, CallerTurn()
+        text = caller.text
         if not text or self._state != "talking":
             return None
         if caller.over_agent and is_backchannel(text, self.config.backchannels):
@@ -424,78 +400,10 @@ class VoiceSession:
             self._start_reply(lambda reply: reply.say(config.reprompt), interruptible=True)
         return None
 
-    # -- speech to text -----------------------------------------------------------------
-
-    async def _pump_audio(self):
-        while True:
-            chunks = [await self._audio.get()]
-            while not self._audio.empty():
-                chunks.append(self._audio.get_nowait())
-            try:
-                await self.stt.send(b"".join(chunks))
-            except Exception as exc:
-                if not self._stt_send_failed:  # the transcript stream reports the failure itself
-                    self._stt_send_failed = True
-                    self._vendor_failed("stt", exc)
-
-    async def _read_transcripts(self):
-        events = self.stt.events()
-        try:
-            async for event in events:
-                self._inbox.put_nowait(("stt", event))
-        except Exception as exc:
-            self._inbox.put_nowait(("stt_failed", exc))
-            return
-        finally:
-            close = getattr(events, "aclose", None)
-            if close is not None:
-                with contextlib.suppress(Exception):
-                    await close()
-        self._inbox.put_nowait(("stt_failed", None))
-
-    # -- tools --------------------------------------------------------------------------
-
-    async def _run_tool_batch(self, message, calls):
-        outcomes = [await self._call_tool(call) for call in calls]
-        results = [
-            {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
-            for call, outcome in zip(calls, outcomes, strict=True)
-        ]
-        at = next((i for i, m in enumerate(self.history) if m is message), None)
-        if at is None:
-            self.history.extend(results)
-        else:
-            self.history[at + 1 : at + 1] = results
-        return outcomes
-
-    async def _call_tool(self, call):
-        started = self.clock()
-        try:
-            outcome = await asyncio.wait_for(self.tools.call(call.name, call.arguments), self.config.tool_timeout_s)
-        except TimeoutError:
-            self.recorder.event("tool_timeout", name=call.name, timeout_s=self.config.tool_timeout_s)
-            outcome = ToolOutcome(
-                json.dumps(
-                    {
-                        "error": f"{call.name} took too long and was stopped.",
-                        "hint": "It may still have gone through: check before trying it again.",
-                    }
-                ),
-                ok=False,
-            )
-        except Exception:
-            log.exception("tool %s raised", call.name)
-            outcome = ToolOutcome(json.dumps({"error": f"{call.name} failed unexpectedly."}), ok=False)
-        self.recorder.tool(
-            name=call.name,
-            arguments=call.arguments,
-            result=outcome.content,
-            ok=outcome.ok,
-            duration_ms=round((self.clock() - started) * 1000, 1),
-        )
-        return outcome
-
     # -- bookkeeping --------------------------------------------------------------------
+
+    def _stt_send_failed(self, exc):
+        self._vendor_failed("stt", exc)
 
     def _vendor_failed(self, stage, exc):
         vendor = exc.vendor if isinstance(exc, VendorError) else stage
@@ -519,7 +427,8 @@ class VoiceSession:
         self._state = "over"
         try:
             current = asyncio.current_task()
-            tasks = [t for t in (self._main, *self._tasks) if t is not None and t is not current and not t.done()]
+            running = (self._main, *self._tasks, *self.tool_runner.tasks)
+            tasks = [t for t in running if t is not None and t is not current and not t.done()]
             for task in tasks:
                 task.cancel()
             if tasks:
@@ -539,53 +448,3 @@ class VoiceSession:
 
 def _ms(start, end):
     return None if end is None else round((end - start) * 1000, 1)
-
-
-def is_backchannel(text, backchannels):
-    """True when `text` is only acknowledgement sounds ("uh-huh", "okay, yeah") or no words at all."""
-    words = _words(text)
-    phrases = _phrases(frozenset(backchannels))
-    at = 0
-    while at < len(words):
-        for phrase in phrases:
-            if tuple(words[at : at + len(phrase)]) == phrase:
-                at += len(phrase)
-                break
-        else:
-            return False
-    return True
-
-
-def _words(text):
-    return re.findall(r"[a-z0-9']+", text.lower().replace("-", " "))
-
-
-@functools.lru_cache(maxsize=8)
-def _phrases(backchannels):
-    return sorted({tuple(_words(p)) for p in backchannels if _words(p)}, key=len, reverse=True)
-
-
-class _SafeRecorder:
-    """The recorder must never take the call down, even if it breaks its promise not to raise."""
-
-    def __init__(self, recorder):
-        self._recorder = recorder
-
-    def turn(self, **fields):
-        self._safely(self._recorder.turn, **fields)
-
-    def tool(self, **fields):
-        self._safely(self._recorder.tool, **fields)
-
-    def latency(self, **fields):
-        self._safely(self._recorder.latency, **fields)
-
-    def event(self, kind, **data):
-        self._safely(self._recorder.event, kind, **data)
-
-    @staticmethod
-    def _safely(method, *args, **kwargs):
-        try:
-            method(*args, **kwargs)
-        except Exception:
-            log.exception("recording failed")
