@@ -6,16 +6,15 @@ phone agent offers is exactly what the booking transaction accepts.
 
 Clock rules: opening hours, lunch and the slot grid are local wall-clock times in the shop's
 time zone (a 9:00 slot is 9:00 on a daylight-saving change day too); durations, lead time
-and overlaps are real elapsed time, computed in UTC.
+and overlaps are real elapsed time, counted in epoch seconds.
 """
 
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import accumulate
 from zoneinfo import ZoneInfo
-
-MINUTE = timedelta(minutes=1)
 
 # Refusal codes (the same strings scheduling.actions.BookingRefused carries).
 IN_PAST = "in_past"
@@ -80,104 +79,94 @@ class Demand:
         return cls(tuple(booked), tuple(busy))
 
 
-@dataclass
 class _Occupancy:
-    """How many bays (and waiter seats) are taken in each clock minute from `origin` on.
+    """How many of something (bays, waiter seats) are taken over time: a step function.
 
-    Minutes are counted since the Unix epoch, so buckets line up with the clock and
-    back-to-back bookings never share one; partial minutes are rounded outwards.
+    Built from half-open [start, end) intervals in epoch seconds; a booking that ends at
+    9:00 and one that starts at 9:00 never overlap.
     """
 
-    origin: int
-    bays: list[int]
-    waiters: list[int] | None
+    def __init__(self, intervals: Iterable[tuple[float, float]]):
+        changes: dict[float, int] = {}
+        for start, end in intervals:
+            if start < end:
+                changes[start] = changes.get(start, 0) + 1
+                changes[end] = changes.get(end, 0) - 1
+        self.times, self.levels = [-math.inf], [0]  # levels[i] holds from times[i] to times[i + 1]
+        level = 0
+        for moment in sorted(changes):
+            level += changes[moment]
+            self.times.append(moment)
+            self.levels.append(level)
+
+    def peak(self, start: float, end: float) -> int:
+        """The most taken at any instant in [start, end)."""
+        first = bisect_right(self.times, start) - 1
+        return max(self.levels[first:bisect_left(self.times, end, lo=first + 1)])
+
+
+@dataclass
+class _Capacity:
+    bays: _Occupancy
+    waiters: _Occupancy | None
 
     @classmethod
-    def build(cls, origin: datetime, until: datetime, demand: Demand, *, waiters: bool) -> "_Occupancy":
-        base = _minute_floor(origin)
-        size = _minute_ceil(until) - base + 1
-        bay_steps = [0] * (size + 1)
-        waiter_steps = [0] * (size + 1) if waiters else None
-        for booking in demand.booked:
-            span = _span(base, size, booking.start, booking.end)
-            if span:
-                bay_steps[span[0]] += 1
-                bay_steps[span[1]] -= 1
-                if waiter_steps is not None and booking.waiter:
-                    waiter_steps[span[0]] += 1
-                    waiter_steps[span[1]] -= 1
-        for start, end in demand.busy:
-            span = _span(base, size, start, end)
-            if span:
-                bay_steps[span[0]] += 1
-                bay_steps[span[1]] -= 1
-        return cls(base, list(accumulate(bay_steps)), list(accumulate(waiter_steps)) if waiters else None)
+    def of(cls, demand: Demand, *, waiters: bool) -> "_Capacity":
+        bays = _Occupancy(
+            [(b.start.timestamp(), b.end.timestamp()) for b in demand.booked]
+            + [(start.timestamp(), end.timestamp()) for start, end in demand.busy]
+        )
+        seats = None
+        if waiters:
+            seats = _Occupancy((b.start.timestamp(), b.end.timestamp()) for b in demand.booked if b.waiter)
+        return cls(bays, seats)
 
-    def has_room(self, start: datetime, end: datetime, rules: ShopRules, waiter: bool) -> bool:
-        span = _span(self.origin, len(self.bays) - 1, start, end)
-        if span is None:
-            return True
-        first, last = span
-        if max(self.bays[first:last]) >= rules.bays:
+    def has_room(self, start: float, end: float, rules: ShopRules, waiter: bool) -> bool:
+        if self.bays.peak(start, end) >= rules.bays:
             return False
-        return not waiter or max(self.waiters[first:last]) < rules.waiters_per_slot
+        return not waiter or self.waiters.peak(start, end) < rules.waiters_per_slot
 
 
-def _minute_floor(moment: datetime) -> int:
-    return int(moment.timestamp() // 60)
-
-
-def _minute_ceil(moment: datetime) -> int:
-    return -int(-moment.timestamp() // 60)
-
-
-def _span(base, size, start, end):
-    """Minute indexes [first, last) covering start..end, clipped to [0, size); None if empty."""
-    first = max(_minute_floor(start) - base, 0)
-    last = min(_minute_ceil(end) - base, size)
-    return (first, last) if first < last else None
-
-
-def _aware(day: date, at: time, tz: ZoneInfo) -> datetime:
-    return datetime.combine(day, at, tzinfo=tz)
-
-
-def open_periods(rules: ShopRules, day: date) -> list[tuple[datetime, datetime]]:
-    """The shop's working periods on local date `day` as UTC instants (lunch splits the day)."""
+def _open_periods(rules: ShopRules, day: date) -> list[tuple[float, float]]:
+    """The shop's working periods on local date `day` in epoch seconds (lunch splits the day)."""
     if rules.is_closed(day):
         return []
     hours = rules.hours[day.weekday()]
-    tz = rules.timezone
     edges = [(hours.opens, hours.closes)]
     if hours.lunch_start is not None and hours.lunch_end is not None:
         edges = [(hours.opens, hours.lunch_start), (hours.lunch_end, hours.closes)]
     periods = []
     for begin, finish in edges:
-        start, end = _aware(day, begin, tz).astimezone(UTC), _aware(day, finish, tz).astimezone(UTC)
+        start = datetime.combine(day, begin, tzinfo=rules.timezone).timestamp()
+        end = datetime.combine(day, finish, tzinfo=rules.timezone).timestamp()
         if start < end:
             periods.append((start, end))
     return periods
 
 
-def _grid_starts(rules: ShopRules, day: date) -> list[datetime]:
-    """The day's slot grid in UTC: every `slot_minutes` of wall-clock time from opening."""
+def _grid(rules: ShopRules, day: date) -> list[float]:
+    """The day's slot starts in epoch seconds: every `slot_minutes` of wall-clock time from opening."""
     hours = rules.hours[day.weekday()]
-    tz = rules.timezone
-    step = timedelta(minutes=rules.slot_minutes)
-    wall = datetime.combine(day, hours.opens)
+    step = timedelta(minutes=max(rules.slot_minutes, 1))
+    opens = datetime.combine(day, hours.opens)
     closes = datetime.combine(day, hours.closes)
+    count = -(-(closes - opens) // step)
+    opens_local = opens.replace(tzinfo=rules.timezone)
+    if opens_local.utcoffset() == closes.replace(tzinfo=rules.timezone).utcoffset():
+        # No clock change while open (nearly every day): wall-clock steps are real-time steps.
+        first, seconds = opens_local.timestamp(), step.total_seconds()
+        return [first + n * seconds for n in range(count)]
     starts = []
-    while wall < closes:
-        local = wall.replace(tzinfo=tz)
-        instant = local.astimezone(UTC)
+    for n in range(count):
+        wall = opens + n * step
+        instant = wall.replace(tzinfo=rules.timezone).astimezone(UTC)
         # Skip wall times that do not exist (the hour skipped when clocks spring forward).
-        if instant.astimezone(tz).replace(tzinfo=None) == wall:
-            starts.append(instant)
-        wall += step
+        if instant.astimezone(rules.timezone).replace(tzinfo=None) == wall:
+            starts.append(instant.timestamp())
     return starts
 
 
-def _fits_hours(periods, start: datetime, end: datetime) -> bool:
+def _fits_hours(periods, start: float, end: float) -> bool:
     return any(begin <= start and end <= finish for begin, finish in periods)
 
 
@@ -205,26 +194,29 @@ def slot_starts(
     for moment in (window_start, window_end, now):
         if moment.tzinfo is None:
             raise ValueError("slot_starts needs timezone-aware datetimes")
-    window_start, window_end, now = (m.astimezone(UTC) for m in (window_start, window_end, now))
     if waiter and not service.waiter_allowed:
         return []
-    earliest = max(window_start, now + rules.min_lead)
-    latest = min(window_end, now + rules.horizon + MINUTE)
-    if earliest >= latest:
+    # Real time is counted in epoch seconds: aware arithmetic in one zone follows the wall clock.
+    now_s = now.timestamp()
+    earliest = max(window_start.timestamp(), now_s + rules.min_lead.total_seconds())
+    before = window_end.timestamp()
+    latest = min(before, now_s + rules.horizon.total_seconds())  # inclusive
+    if earliest >= before or earliest > latest:
         return []
+    duration = service.duration.total_seconds()
+    capacity = _Capacity.of(demand, waiters=waiter)
     tz = rules.timezone
-    occupancy = _Occupancy.build(earliest, latest + service.duration, demand, waiters=waiter)
-    day, last_day = earliest.astimezone(tz).date(), latest.astimezone(tz).date()
+    day = datetime.fromtimestamp(earliest, tz).date()
+    last_day = datetime.fromtimestamp(latest, tz).date()
     found = []
     while day <= last_day:
-        periods = open_periods(rules, day)
+        periods = _open_periods(rules, day)
         if periods:
-            for start in _grid_starts(rules, day):
-                if not earliest <= start < latest or start > now + rules.horizon:
-                    continue
-                end = start + service.duration
-                if _fits_hours(periods, start, end) and occupancy.has_room(start, end, rules, waiter):
-                    found.append(start.astimezone(tz))
+            for start in _grid(rules, day):
+                if earliest <= start < before and start <= latest:
+                    end = start + duration
+                    if _fits_hours(periods, start, end) and capacity.has_room(start, end, rules, waiter):
+                        found.append(datetime.fromtimestamp(start, tz))
         day += timedelta(days=1)
     return found
 
@@ -245,20 +237,20 @@ def refusal_for(
     """
     if start.tzinfo is None or now.tzinfo is None:
         return INVALID
-    # Arithmetic on aware datetimes in one zone follows the wall clock; real time needs UTC.
+    # Aware arithmetic in one zone follows the wall clock; real time needs UTC.
     start, now = start.astimezone(UTC), now.astimezone(UTC)
     refusal = _timing_refusal(rules, start, now)
     if refusal:
         return refusal
     if waiter and not service.waiter_allowed:
         return WAITER_NOT_ALLOWED
-    day = start.astimezone(rules.timezone).date()
-    periods = open_periods(rules, day)
+    periods = _open_periods(rules, start.astimezone(rules.timezone).date())
     if not periods:
         return CLOSED
-    end = start + service.duration
-    if not _fits_hours(periods, start, end):
+    begin = start.timestamp()
+    end = begin + service.duration.total_seconds()
+    if not _fits_hours(periods, begin, end):
         return OUTSIDE_HOURS
-    if not _Occupancy.build(start, end, demand, waiters=waiter).has_room(start, end, rules, waiter):
+    if not _Capacity.of(demand, waiters=waiter).has_room(begin, end, rules, waiter):
         return SLOT_TAKEN
     return None
