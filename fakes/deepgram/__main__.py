@@ -1,6 +1,7 @@
 """Serve the fake Deepgram until interrupted: `python -m fakes.deepgram --port 8765 [--tts-first-byte-ms 150]`."""
 
 import argparse
+import signal
 import threading
 
 from . import DEFAULT_API_KEY, FakeDeepgram
@@ -22,9 +23,11 @@ def main():
         tts_first_byte_s=args.tts_first_byte_ms / 1000, tts_audio_s_per_char=args.tts_ms_per_char / 1000,
         tts_realtime_factor=args.tts_realtime_factor,
     )
-    print(f"fake Deepgram on {fake.start()} (API key {args.api_key!r}); Ctrl-C to stop", flush=True)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    print(f"fake Deepgram on {fake.start()} (API key {args.api_key!r}); Ctrl-C or SIGTERM to stop", flush=True)
     try:
-        threading.Event().wait()
+        stopping.wait()
     except KeyboardInterrupt:
         pass
     finally:
