@@ -242,3 +242,21 @@ async def test_voice_activity_alone_can_cut_the_agent_off_for_engines_without_in
         (barge_in,) = call.recorder.events_of("barge_in")
         assert barge_in["trigger"] == "vad"
         assert 50 <= barge_in["onset_to_clear_ms"] < 150
+
+
+async def test_cancelling_run_stops_everything_and_cancellation_propagates():
+    tts = ToneTTS(ms_per_char=5.0)
+    async with Call(["A fairly long answer that keeps going. And going on."], tts=tts) as call:
+        await call.greeted()
+        before = asyncio.all_tasks()
+        call.stt.says("Tell me.")
+        await call.until(lambda: "t2-s1" in call.line.marks_sent)
+        call.task.cancel()
+        await asyncio.wait({call.task}, timeout=1)
+        assert call.task.cancelled()
+        await asyncio.sleep(0)
+        left = {t for t in asyncio.all_tasks() - before if not t.done()}
+        left.discard(call.line._player)
+        assert left == set()
+        assert call.stt.closed
+        assert call.recorder.events_of("ended")[-1]["reason"] == "cancelled"

@@ -3,7 +3,7 @@
 import asyncio
 import json
 
-from calls.tests.voice_doubles import Call, ShopTools, ToneTTS, tool_call
+from calls.tests.voice_doubles import Call, PhoneLine, ShopTools, ToneTTS, tool_call
 from calls.voice.session import ToolOutcome
 
 BOOKED = ToolOutcome(json.dumps({"booked": True, "when": "Tuesday 9:00"}), ok=True)
@@ -128,6 +128,21 @@ async def test_end_call_says_the_goodbye_then_hangs_up_after_it_played():
         last_mark = call.line.marks_sent[-1]
         assert last_mark in call.line.heard_marks  # the goodbye played before the hang-up
         assert call.assistant_turns()[-1]["heard_text"] == "Thanks for calling, goodbye!"
+
+
+async def test_the_call_ends_as_agent_ended_even_when_closing_the_stream_stops_the_session():
+    class ConsumerLikeLine(PhoneLine):
+        async def hang_up(self):  # the consumer closes the socket and files the call right away
+            await super().hang_up()
+            await asyncio.create_task(self.session.stop("caller_hung_up"))
+
+    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, action="end_call")})
+    async with Call(["Bye now!", tool_call("end_call")], tools=tools, line=ConsumerLikeLine()) as call:
+        await call.greeted()
+        call.stt.says("Bye.")
+        await asyncio.wait({call.task}, timeout=3)
+        assert call.task.result() == "agent_ended"
+        assert call.recorder.events_of("ended") == [{"reason": "agent_ended", "duration_s": call.recorder.events_of("ended")[0]["duration_s"]}]
 
 
 async def test_end_call_without_words_asks_the_brain_for_them():

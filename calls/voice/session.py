@@ -29,6 +29,8 @@ CALLER_TURN_TIMEOUT_S = 2.0  # finals but no end-of-turn event from the engine: 
 BARGE_IN_ONSET_WINDOW_S = 2.0  # a SpeechStarted older than this is not the start of a barge-in
 MAX_CALL_OVERRUN_S = 30.0  # at the time limit, let a reply finish for at most this long
 STOP_WAIT_S = 2.0
+STT_START_TIMEOUT_S = 5.0
+CALLER_TRIGGERS = frozenset({"interim", "final", "turn_end", "vad"})
 
 
 class VoiceSession:
@@ -63,24 +65,24 @@ class VoiceSession:
         self._max_call_at = self._started_at + config.max_call_s
         self._reprompts = 0
         self._main = None
-        self._over = None
+        self._closing = None  # the shutdown task, once begun
 
     # -- the consumer's side ------------------------------------------------------------
 
     async def run(self):
         """Greet, then hold the conversation until it ends; returns why it ended."""
-        if self._over is not None:
-            await self._over.wait()
+        if self._closing is not None:
+            await asyncio.shield(self._closing)
             return self.reason
         if self._main is not None:
             raise RuntimeError("VoiceSession.run() called twice")
-        self._started_at = self.clock()
+        self._started_at = self._last_activity = self._quiet_since = self.clock()
         self._max_call_at = self._started_at + self.config.max_call_s
         self._main = asyncio.create_task(self._converse(), name="voice-session")
         try:
             await asyncio.wait({self._main})
         except asyncio.CancelledError:
-            await self._shutdown("cancelled")
+            await asyncio.shield(self._shut_down("cancelled"))
             raise
         reason = "stopped"
         if not self._main.cancelled():
@@ -88,9 +90,8 @@ class VoiceSession:
                 reason = self._main.result()
             else:
                 log.error("voice session failed", exc_info=self._main.exception())
-                reason = "error"
-                await self._hang_up()
-        await self._shutdown(reason)
+                reason = await self._hang_up("error")
+        await asyncio.shield(self._shut_down(reason))
         return self.reason
 
     def feed_audio(self, mulaw):
@@ -110,8 +111,8 @@ class VoiceSession:
             self._inbox.put_nowait(("dtmf", digit))
 
     async def stop(self, reason="caller_hung_up"):
-        """Cancel everything, finalize the record. Safe to call more than once."""
-        await self._shutdown(reason)
+        """Cancel everything, finalize the record. Safe to call more than once, from anywhere."""
+        await asyncio.shield(self._shut_down(reason))
         return self.reason
 
     @property
@@ -127,16 +128,16 @@ class VoiceSession:
     # -- the loop -----------------------------------------------------------------------
 
     async def _converse(self):
+        greeting = " ".join(part for part in (self.config.greeting, self.config.recording_disclosure) if part)
+        if greeting:  # while speech recognition connects; early caller audio waits in the backlog
+            self._start_reply(lambda reply: reply.say(greeting), interruptible=self.config.greeting_interruptible)
         try:
-            await self.stt.start()
+            await asyncio.wait_for(self.stt.start(), STT_START_TIMEOUT_S)
         except Exception as exc:
             self._vendor_failed("stt", exc)
             return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
         self._spawn(self._caller_audio.pump(), "stt-send")
         self._spawn(self._caller_audio.listen(), "stt-listen")
-        greeting = " ".join(part for part in (self.config.greeting, self.config.recording_disclosure) if part)
-        if greeting:
-            self._start_reply(lambda reply: reply.say(greeting), interruptible=self.config.greeting_interruptible)
         while True:
             try:
                 kind, payload = await asyncio.wait_for(self._inbox.get(), self._next_timer())
@@ -263,8 +264,7 @@ class VoiceSession:
             self._state = "ending"
             await self._wait_heard()
             reply.close(interrupted=False)
-            await self._hang_up()
-            return "agent_ended"
+            return await self._hang_up("agent_ended")
         if reply.after == "transfer":
             self._state = "transferring"
             await self._wait_heard()
@@ -310,7 +310,7 @@ class VoiceSession:
         reply.close(interrupted=True)
         self._quiet_since = self.clock()
         self.recorder.event(
-            "barge_in",
+            "barge_in" if trigger in CALLER_TRIGGERS else "cut_off",
             turn=reply.number,
             trigger=trigger,
             onset=at,
@@ -345,14 +345,15 @@ class VoiceSession:
         await asyncio.wait({reply.task})
         await self._wait_heard()
         reply.close(interrupted=False)
-        await self._hang_up()
-        return reason
+        return await self._hang_up(reason)
 
-    async def _hang_up(self):
+    async def _hang_up(self, reason):
+        self.reason = self.reason or reason  # closing the stream may make the consumer stop() us
         try:
             await self.transport.hang_up()
         except Exception:
             log.exception("hanging up failed")
+        return reason
 
     # -- time ---------------------------------------------------------------------------
 
@@ -418,17 +419,18 @@ class VoiceSession:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def _shutdown(self, reason):
-        if self._over is not None:
-            await self._over.wait()
-            return
-        self._over = asyncio.Event()
-        self.reason = self.reason or reason
-        self._state = "over"
+    def _shut_down(self, reason):
+        """The shutdown task (started once): whoever asked may be cancelled, it still completes."""
+        if self._closing is None:
+            self.reason = self.reason or reason
+            self._state = "over"
+            self._closing = asyncio.create_task(self._finalize(), name="voice-session-stop")
+        return self._closing
+
+    async def _finalize(self):
         try:
-            current = asyncio.current_task()
             running = (self._main, *self._tasks, *self.tool_runner.tasks)
-            tasks = [t for t in running if t is not None and t is not current and not t.done()]
+            tasks = [t for t in running if t is not None and not t.done()]
             for task in tasks:
                 task.cancel()
             if tasks:
@@ -440,10 +442,10 @@ class VoiceSession:
                 unheard = any(not p.failed and not self.playout.heard(p.name) for p in reply.speaker.pieces)
                 reply.close(interrupted=unheard)
             with contextlib.suppress(Exception):
-                await self.stt.close()
+                await asyncio.wait_for(self.stt.close(), STOP_WAIT_S)
             self.recorder.event("ended", reason=self.reason, duration_s=round(self.clock() - self._started_at, 3))
-        finally:
-            self._over.set()
+        except Exception:
+            log.exception("stopping the voice session failed")
 
 
 def _ms(start, end):
