@@ -172,6 +172,9 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None):
         raise BookingRefused("invalid", "I need a date and a time to move the appointment to.")
     _require_aware(new_start)
     pk = _appointment_pk(appointment, customer)
+    # Calendar busy time is fetched before taking the lock, as in book_appointment.
+    current = Appointment.objects.select_related("service_type").filter(pk=pk).first()
+    busy = external_busy(new_start, _ends(new_start, current.service_type.duration)) if current else []
     with transaction.atomic():
         profile = _lock_shop()
         appointment = _locked_appointment(pk, customer)
@@ -180,8 +183,7 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None):
         if appointment.start == new_start:
             return appointment
         new_end = _ends(new_start, appointment.service_type.duration)
-        others = _booked_between(new_start, new_end, exclude=appointment.pk)
-        demand = Demand.of(others, external_busy(new_start, new_end))
+        demand = Demand.of(_booked_between(new_start, new_end, exclude=appointment.pk), busy)
         _check(profile, appointment.service_type, new_start, waiter=appointment.waiter, demand=demand)
         before = _snapshot(appointment)
         appointment.start, appointment.end = new_start, new_end
