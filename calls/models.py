@@ -181,3 +181,24 @@ class CallbackRequest(models.Model):
     @property
     def is_open(self):
         return self.handled_at is None
+
+
+def _recording_path(recording, filename):
+    return f"recordings/{timezone.now():%Y/%m}/{filename}"
+
+
+class CallRecording(models.Model):
+    """The call's audio, both legs in one stereo file (caller left, agent right), kept for
+    RECORDING_RETENTION_DAYS when RECORDING_ENABLED is on."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording")
+    audio = models.FileField(upload_to=_recording_path)
+    content_type = models.CharField(max_length=40, default="audio/wav")
+    duration_s = models.FloatField("duration (s)", null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="recording_created")]
+
+    def __str__(self):
+        return f"Recording of {self.call}"

@@ -191,6 +191,7 @@ PHONE_REGION = env_str("PHONE_REGION", "US").upper()
 # --- Static files, auth ----------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"  # call recordings; served only through the access-checked call pages
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -235,6 +236,9 @@ VOICE_MAX_CALL_S = env_int("VOICE_MAX_CALL_S", 900, minimum=30)
 RECORDING_DISCLOSURE = env_str(
     "RECORDING_DISCLOSURE", "This call is recorded and transcribed so we can look after you properly."
 )
+# Keep the call's audio (both legs) for the managers' pages, and for how long.
+RECORDING_ENABLED = env_bool("RECORDING_ENABLED", False)
+RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90, minimum=1)
 # How long the token in the TwiML stays good: Twilio opens the media stream within seconds.
 CALL_TOKEN_MAX_AGE_S = env_int("CALL_TOKEN_MAX_AGE_S", 60, minimum=5)
 
