@@ -1,0 +1,63 @@
+"""ScriptedBrain: the receptionist without a language model, behind the same Brain interface.
+
+It reads the history the session gives it (the caller's words, and its own tool calls'
+results as JSON, exactly as a model would) and answers with text and tool calls from the same
+tool set. One instance per call: it remembers the conversation between rounds, and can take
+over a call another brain started (failover) from the history alone.
+"""
+
+import json
+import zoneinfo
+from datetime import datetime
+
+from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.brain.scripted.receptionist import Receptionist
+from calls.voice.brain.scripted.transcript import Reader
+
+
+class ScriptedBrain(Brain):
+    def __init__(self, *, timezone="America/Chicago", clock=None):
+        """`timezone`: the shop's (name or tzinfo); `clock`: () -> aware datetime, "now"."""
+        self.tz = zoneinfo.ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+        self.clock = clock or (lambda: datetime.now(self.tz))
+        self._reader = Reader()
+        self._receptionist = None
+
+    def _now(self):
+        moment = self.clock()
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(self.tz)
+        return moment.replace(tzinfo=None)
+
+    async def respond(self, messages, tools):
+        news = self._reader.news(messages)
+        names, services = tool_names(tools), service_names(tools)
+        if self._receptionist is None:
+            self._receptionist = Receptionist(now=self._now, services=services, tools=names)
+        else:
+            self._receptionist.tools, self._receptionist.services = set(names), services or self._receptionist.services
+        turn = self._receptionist.reply(news)
+        calls = [ToolCall(id=i, name=name, arguments=json.dumps(args)) for i, (name, args) in zip(turn.ids, turn.calls)]
+        self._reader.said(turn.text, turn.ids)
+        if turn.text:
+            yield TextDelta(turn.text)
+        for call in calls:
+            yield call
+        yield Done("tool_calls" if calls else "stop")
+
+    async def close(self):
+        pass
+
+
+def tool_names(tools):
+    return [(t.get("function") or {}).get("name") for t in tools or () if isinstance(t, dict)]
+
+
+def service_names(tools):
+    """The active services, from the enum in get_available_slots' schema."""
+    for tool in tools or ():
+        function = tool.get("function") or {} if isinstance(tool, dict) else {}
+        if function.get("name") == "get_available_slots":
+            service = ((function.get("parameters") or {}).get("properties") or {}).get("service") or {}
+            return [name for name in service.get("enum") or () if name]
+    return []

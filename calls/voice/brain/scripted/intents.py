@@ -1,0 +1,117 @@
+"""What the caller wants, from keywords. Order matters: the first intent found wins."""
+
+from calls.voice.brain.scripted.words import has_any, normalize
+
+GOODBYE = (
+    "bye", "goodbye", "good bye", "bye bye", "that's all", "that is all", "that's it", "that's everything",
+    "nothing else", "i'm all set", "im all set", "i'm good", "i'm done", "have a good day", "have a nice day",
+    "talk to you later", "hang up", "no that's it", "nope that's it", "that'll be all", "that will be all",
+)  # fmt: skip
+PERSON = (
+    "person", "human", "real person", "somebody", "someone", "advisor", "adviser", "representative", "operator",
+    "manager", "mechanic", "technician", "agent", "receptionist", "staff", "transfer me", "put me through",
+    "speak to", "talk to", "connect me",
+)  # fmt: skip
+PERSON_VERBS = ("speak", "talk", "transfer", "put me through", "connect", "get me", "can i get", "want", "need")
+MESSAGE = (
+    "leave a message", "take a message", "leave him a message", "leave her a message", "pass a message",
+    "pass on a message", "call me back", "call back", "callback", "have someone call", "have somebody call",
+    "get back to me", "give me a call",
+)  # fmt: skip
+CANCEL = ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "won't be able to make it")
+RESCHEDULE = (
+    "reschedule", "re schedule", "move my", "move the", "move it", "change my appointment", "change the appointment",
+    "change the time", "change the day", "different time", "different day", "push it", "push back",
+    "push my", "another day", "another time", "switch my", "bump my", "move that",
+)  # fmt: skip
+LIST = (
+    "when is my", "when's my", "what time is my", "do i have an appointment", "do i have any", "my appointments",
+    "my appointment", "upcoming", "what appointments", "am i booked", "am i scheduled", "confirm my appointment",
+    "check my appointment", "when am i",
+)  # fmt: skip
+BOOK = (
+    "book", "schedule", "appointment", "make an appointment", "set up", "bring it in", "bring my car",
+    "bring in my", "bring the car", "come in", "drop off", "drop it off", "get it in", "get my car in",
+    "get in", "available", "availability", "openings", "opening", "slot", "need a", "need an", "need my",
+    "need to get", "want to get", "like to get", "would like a", "would like an", "i'd like a", "i'd like an",
+    "looking for", "do you have time", "can you fit", "can i come", "squeak", "making a noise",
+)  # fmt: skip
+VEHICLE = (
+    "vin", "add a car", "add my car", "add a vehicle", "add my vehicle", "add another car", "add another vehicle",
+    "new car", "new vehicle", "another car", "second car", "got a new", "bought a", "add the car", "add a truck",
+    "add my truck", "put my car on file", "register my car", "add it to my account", "update my vehicle",
+)  # fmt: skip
+HOURS = (
+    "hours", "open", "opening time", "close", "closing", "closed", "what time do you", "when do you",
+    "are you open", "how late",
+)  # fmt: skip
+LOCATION = ("where", "address", "located", "location", "directions", "how do i get", "find you", "parking")
+PRICE = ("how much", "cost", "price", "prices", "pricing", "charge", "estimate", "quote", "expensive", "cheap", "rate")
+SERVICES = ("what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do", "do you offer", "do you fix", "do you repair")  # fmt: skip
+PAYMENT = ("pay", "payment", "credit card", "debit", "cash", "apple pay", "google pay", "financing", "check", "venmo")
+WARRANTY = ("warranty", "guarantee", "guaranteed")
+LOANERS = ("loaner", "rental", "shuttle", "ride", "courtesy car", "loan car", "borrow a car")
+MAKES = (
+    "do you work on", "do you service", "work on", "do you fix", "electric", "tesla", "diesel", "hybrid",
+    "motorcycle", "european", "bmw", "mercedes", "audi", "volkswagen", "toyota", "honda", "ford", "makes",
+)  # fmt: skip
+ABORT = ("never mind", "nevermind", "forget it", "forget that", "scratch that", "cancel that", "don't worry about it", "don't book", "do not book")
+REPEAT = ("say that again", "repeat that", "repeat", "come again", "pardon", "what was that", "didn't catch", "didn't hear", "one more time")  # fmt: skip
+WAIT_AT_SHOP = ("wait for it", "wait there", "wait at the shop", "wait while", "i'll wait", "i will wait", "stay while", "waiter")
+
+
+def detect(text):
+    """The caller's request as one of: goodbye, person, message, cancel, reschedule, list, vehicle,
+    book, price, hours, location, payment, warranty, loaners, makes, services, or None."""
+    said = normalize(text)
+    if not said:
+        return None
+    if has_any(said, PERSON) and has_any(said, PERSON_VERBS) and not has_any(said, ("call me", "call back")):
+        return "person"
+    if has_any(said, MESSAGE):
+        return "message"
+    if has_any(said, CANCEL) and not has_any(said, ("cancel that", "cancel it")):
+        return "cancel"
+    if has_any(said, RESCHEDULE):
+        return "reschedule"
+    if has_any(said, LIST) and not has_any(said, ("book", "make an appointment", "schedule an", "new appointment")):
+        return "list"
+    if has_any(said, VEHICLE):
+        return "vehicle"
+    if has_any(said, PRICE):
+        return "price"
+    if has_any(said, SERVICES):
+        return "services"
+    if has_any(said, WARRANTY):
+        return "warranty"
+    if has_any(said, LOANERS):
+        return "loaners"
+    if has_any(said, PAYMENT) and not has_any(said, ("check engine", "check my", "check the", "check on")):
+        return "payment"
+    if has_any(said, LOCATION):
+        return "location"
+    if has_any(said, BOOK):
+        return "book"
+    if has_any(said, HOURS):
+        return "hours"
+    if has_any(said, MAKES):
+        return "makes"
+    if has_any(said, GOODBYE):
+        return "goodbye"
+    return None
+
+
+def is_goodbye(text):
+    return has_any(normalize(text), GOODBYE)
+
+
+def is_abort(text):
+    return has_any(normalize(text), ABORT)
+
+
+def wants_repeat(text):
+    return has_any(normalize(text), REPEAT)
+
+
+def waits_at_shop(text):
+    return has_any(normalize(text), WAIT_AT_SHOP)

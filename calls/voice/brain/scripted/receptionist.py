@@ -1,0 +1,324 @@
+"""The scripted receptionist's conversation: what each caller utterance and tool result leads to.
+
+Pure and synchronous: `reply(news)` takes what is new in the history (transcript.News) and
+returns a Turn (words, then tool calls whose results continue at `turn.then`). The clock is
+injected, so the same words on the same clock always get the same reply.
+"""
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+
+from calls.voice.brain.scripted import appointments, booking, info, messages, vehicles
+from calls.voice.brain.scripted.intents import detect, is_abort, is_goodbye, wants_repeat
+from calls.voice.brain.scripted.services import match_service
+from calls.voice.brain.scripted.speech import say_moment, service_phrase
+from calls.voice.brain.scripted.state import Booking, Cancellation, Choosing, Conversation, Message, Pending, Turn, VinEntry
+from calls.voice.brain.scripted.transcript import ToolResult
+from calls.voice.brain.scripted.when import parse_when
+from calls.voice.brain.scripted.words import is_no, is_yes, normalize
+
+ANYTHING_ELSE = "Is there anything else I can help you with?"
+OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
+
+FLOWS = {Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles}
+STEPS = {
+    **{f"booking.{name}": getattr(booking, name) for name in booking.STEPS},
+    **{f"appointments.{name}": getattr(appointments, name) for name in appointments.STEPS},
+    **{f"messages.{name}": getattr(messages, name) for name in messages.STEPS},
+    **{f"vehicles.{name}": getattr(vehicles, name) for name in vehicles.STEPS},
+    **{f"info.{name}": getattr(info, name) for name in info.STEPS},
+}
+WRITES = ("book_appointment", "reschedule_appointment", "cancel_appointment", "take_message", "add_vehicle")
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    said: str  # normalized
+    when: object  # When
+    intent: str | None
+    service: str | None
+    yes: bool
+    no: bool
+
+
+class Receptionist:
+    def __init__(self, *, now, services, tools):
+        self.now = now  # () -> naive datetime, shop local time
+        self.services = list(services)
+        self.tools = set(tools)
+        self.state = Conversation()
+        self.last_heard = ""
+        self._before_last_utterance = None
+
+    def today(self):
+        return self.now().date()
+
+    def can(self, tool):
+        return tool in self.tools
+
+    # --- one reply ----------------------------------------------------------------------
+
+    def reply(self, news):
+        if news.merged and self._before_last_utterance is not None:
+            # Our answer to the first part went unheard: answer the whole utterance instead.
+            self.state = copy.deepcopy(self._before_last_utterance)
+        state = self.state
+        self.last_heard = news.last_heard or ""
+        turn = Turn()
+        text = news.user_text
+        if text:
+            self._before_last_utterance = copy.deepcopy(state)
+        pending, state.pending = state.pending, None
+        mine = [r for r in news.results if pending and r.call_id in pending.call_ids]
+        for result in news.results:
+            self.learn(result)
+        if news.takeover:
+            done = [r for r in news.results if r.call_id in news.recent_ids and _succeeded(r)]
+            if done:
+                for result in done:
+                    turn.say(self.announcement(result))
+                self.anything_else(turn)
+                return self._finish(turn)
+        if mine and text:
+            for result in mine:  # the caller spoke over us while these ran: say what was done
+                if _succeeded(result):
+                    turn.say(self.announcement(result))
+            if state.queued:
+                text, state.queued = f"{state.queued} {text}", None
+        elif mine:
+            STEPS[pending.step](self, {pending.names[r.call_id]: r.result for r in mine}, turn)
+        if text:
+            self.hear(text, turn)
+        if not turn.lines and not turn.calls:
+            turn.say(state.last_question or "Sorry, could you say that again?")
+        return self._finish(turn)
+
+    def _finish(self, turn):
+        state = self.state
+        turn.ids = []
+        if turn.calls:
+            for _ in turn.calls:
+                state.calls_made += 1
+                turn.ids.append(f"call_scripted_{state.calls_made}")
+            state.pending = Pending(
+                step=turn.then or "info.nothing", call_ids=list(turn.ids),
+                names={i: name for i, (name, _) in zip(turn.ids, turn.calls)},
+            )
+        if turn.lines:
+            state.last_said = turn.text
+        return turn
+
+    # --- what the caller said -----------------------------------------------------------
+
+    def utterance(self, text):
+        task = self.state.task
+        expect_time = isinstance(task, Booking) and task.stage in ("day", "offered", "confirm")
+        said = normalize(text)
+        return Utterance(
+            text=text.strip(), said=said, when=parse_when(text, self.today(), expect_time=expect_time),
+            intent=detect(text), service=match_service(text, self.service_names()), yes=is_yes(said), no=is_no(said),
+        )
+
+    def hear(self, text, turn):
+        state = self.state
+        caller = state.caller
+        if not caller.looked_up:
+            if self.can("lookup_customer"):
+                state.queued = text
+                turn.call("lookup_customer")
+                turn.then = "info.heard_after_lookup"
+                return
+            caller.looked_up = True
+        u = self.utterance(text)
+        task = state.task
+        flow = FLOWS.get(type(task))
+        if wants_repeat(text) and state.last_said and not u.when.said_anything:
+            turn.say(state.last_said)
+            return
+        if task is not None and is_abort(text):
+            state.task = None
+            turn.say(flow.dropped(self, task))
+            self.anything_else(turn)
+            return
+        if is_goodbye(text) and not (task and u.when.said_anything):
+            self.goodbye(turn)
+            return
+        if flow and flow.capture(self, task, u, turn):
+            state.misses = 0
+            return
+        if u.intent == "person":
+            self.transfer(turn, reason=text)
+            return
+        if flow and flow.answer(self, task, u, turn):
+            state.misses = 0
+            return
+        if state.awaiting and self.answer_awaited(u, turn):
+            state.misses = 0
+            return
+        if self.start(u, turn):
+            state.misses = 0
+            return
+        self.misunderstood(u, turn)
+
+    def answer_awaited(self, u, turn):
+        """A yes or no to the last question we asked outside any task."""
+        state = self.state
+        awaiting, state.awaiting = state.awaiting, None
+        if u.intent not in (None, "goodbye") and not (u.yes and u.intent == "book"):
+            return False
+        if awaiting == "take_message" and u.yes:
+            messages.start(self, turn, reason=state.unclear)
+            return True
+        if awaiting == "book_service" and u.yes:
+            booking.start(self, u, turn, service=state.offer_service)
+            return True
+        if awaiting == "book_new" and u.yes:
+            booking.start(self, u, turn)
+            return True
+        if awaiting == "anything_else" and u.yes and not u.service and not u.when.said_anything:
+            self.ask(turn, "Sure, what can I help you with?")
+            return True
+        if awaiting == "price" and u.service:
+            info.answer_price(self, u.service, turn)
+            return True
+        if u.no and not u.service and not u.when.said_anything:
+            if awaiting == "anything_else":
+                self.goodbye(turn)
+            else:
+                turn.say("Okay.")
+                self.anything_else(turn)
+            return True
+        return False
+
+    def start(self, u, turn):
+        """A new request. Questions about the shop keep the task in hand and come back to it."""
+        intent = u.intent
+        if intent == "goodbye":
+            self.goodbye(turn)
+        elif intent == "message":
+            messages.start(self, turn, reason=messages.reason_in(u.text))
+        elif intent in ("cancel", "reschedule", "list"):
+            appointments.start(self, u, turn, purpose={"reschedule": "move"}.get(intent, intent))
+        elif intent == "vehicle":
+            vehicles.start(self, u, turn)
+        elif intent in info.TOPICS:
+            info.ask_shop(self, intent, u, turn)
+        elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
+            booking.start(self, u, turn)
+        else:
+            return False
+        return True
+
+    def misunderstood(self, u, turn):
+        state = self.state
+        state.misses += 1
+        task = state.task
+        if task is not None and state.misses < 2 and state.task_question:
+            turn.say("Sorry, I didn't catch that.")
+            self.ask(turn, state.task_question)
+            return
+        state.misses = 0
+        if len(u.said.split()) >= 3:
+            state.unclear = u.text
+        turn.say("I'm sorry, I can't help with that myself.")
+        self.ask(turn, OFFER_MESSAGE)
+        state.awaiting = "take_message"
+
+    # --- shared moves -------------------------------------------------------------------
+
+    def ask(self, turn, question, *, aside=False):
+        """Ask something; unless it is an `aside`, it is the question the task comes back to."""
+        turn.say(question)
+        self.state.last_question = question
+        if not aside:
+            self.state.task_question = question
+
+    def heard(self, question):
+        """Did the caller hear all of `question` (not cut off by a barge-in)?"""
+        return " ".join(question.split()) in " ".join(self.last_heard.split())
+
+    def anything_else(self, turn):
+        task = self.state.task
+        if task is not None and self.state.task_question:
+            self.ask(turn, self.state.task_question)  # back to what we were doing
+            return
+        self.ask(turn, ANYTHING_ELSE)
+        self.state.awaiting = "anything_else"
+
+    def goodbye(self, turn):
+        name = self.state.caller.first_name
+        turn.say(f"Thanks for calling{', ' + name if name else ''}. Have a great day. Goodbye!")
+        self.state.task = None
+        if self.can("end_call"):
+            turn.call("end_call")
+            turn.then = "info.nothing"
+
+    def transfer(self, turn, *, reason):
+        state = self.state
+        if not self.can("transfer_to_advisor"):
+            turn.say("I can't transfer calls right now.")
+            self.ask(turn, OFFER_MESSAGE)
+            state.awaiting = "take_message"
+            return
+        who = state.caller.name or "A caller"
+        summary = f"{who} asked to speak with an advisor: {reason.strip()}"[:900]
+        turn.say("Sure. Let me transfer you to an advisor.")
+        turn.call("transfer_to_advisor", summary=summary)
+        turn.then = "info.transfer_failed"
+
+    def service_names(self):
+        if self.services:
+            return self.services
+        return list(self.state.shop.services or ())
+
+    # --- tool results -------------------------------------------------------------------
+
+    def learn(self, result: ToolResult):
+        """Keep what any tool result tells about the caller and the shop (ours or another brain's)."""
+        state, r = self.state, result.result
+        if result.name == "lookup_customer":
+            caller = state.caller
+            caller.looked_up = True
+            if "error" in r:
+                caller.caller_id = "caller id" not in r["error"].lower()
+            else:
+                caller.on_file = bool(r.get("on_file"))
+                caller.name = r.get("name") or caller.name
+                caller.vehicles = list(r.get("vehicles") or [])
+        elif result.name == "shop_info":
+            state.shop.learn(result.arguments.get("topic"), r)
+        elif result.name == "get_upcoming_appointments" and "error" not in r:
+            state.appointments = list(r.get("appointments") or [])
+        elif result.name == "create_customer" and "error" not in r:
+            state.caller.on_file = True
+            state.caller.name = r.get("name") or state.caller.name
+        elif result.name == "add_vehicle" and "error" not in r:
+            state.caller.vehicles.append(r)
+        if result.name in ("book_appointment", "reschedule_appointment", "cancel_appointment"):
+            state.appointments = None
+
+    def announcement(self, result):
+        r = result.result
+        when = say_moment(_local(r["start"])) if r.get("start") else ""
+        service = service_phrase(r["service"], article=False) if r.get("service") else "appointment"
+        if result.name == "book_appointment":
+            return f"You're all set: your {service} is booked for {when}."
+        if result.name == "reschedule_appointment":
+            return f"Your {service} is now on {when}."
+        if result.name == "cancel_appointment":
+            return f"Your {service} on {when} is cancelled."
+        if result.name == "take_message":
+            return "I've passed your message on to an advisor."
+        if result.name == "add_vehicle":
+            return f"I've added the {r.get('vehicle') or 'vehicle'} to your record."
+        return ""
+
+
+def _succeeded(result):
+    return result.name in WRITES and "error" not in result.result
+
+
+def _local(iso):
+    return datetime.fromisoformat(iso).replace(tzinfo=None)

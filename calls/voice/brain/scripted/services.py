@@ -1,0 +1,80 @@
+"""Which of the shop's services the caller means, from their own words.
+
+The shop names its services ("Brake pads and rotors", "Check engine light diagnostic");
+callers describe the car ("the brakes are squeaking", "the check engine light came on").
+Each family below ties symptoms and everyday names to the words a service name would contain.
+"""
+
+import re
+
+from calls.voice.brain.scripted.words import has_any, normalize
+
+# (what callers say, words a matching service name contains)
+FAMILIES = (
+    (("oil", "lube"), ("oil",)),
+    (
+        ("brake", "brakes", "squeak", "squeaks", "squeaking", "squeaky", "squeal", "squealing", "grinding",
+         "rotor", "rotors", "pads", "stopping"),
+        ("brake",),
+    ),
+    (
+        ("check engine", "engine light", "warning light", "dashboard light", "dash light", "light came on",
+         "light is on", "light on", "diagnostic", "diagnostics", "diagnosis", "diagnose", "knocking", "rattling",
+         "rattle", "strange noise", "weird noise", "funny noise", "making a noise", "making noise", "stalling",
+         "running rough", "misfire", "misfiring", "smoke", "leaking", "leak"),
+        ("diagnos", "check engine"),
+    ),
+    (("tire rotation", "rotate", "rotation", "tire", "tires"), ("rotation", "tire")),
+    (("alignment", "pulls", "pulling", "pulls to"), ("alignment",)),
+    (("battery", "won't start", "wont start", "dead", "jump"), ("battery",)),
+    (
+        ("a/c", "ac", "a c", "air conditioning", "air conditioner", "blowing warm", "blowing hot", "no cold air"),
+        ("a/c", "air cond"),
+    ),
+    (("inspection", "emissions", "smog", "safety check"), ("inspection",)),
+    (("coolant", "radiator", "overheating", "antifreeze", "running hot"), ("coolant", "radiator")),
+    (("transmission", "shifting", "slipping", "gearbox"), ("transmission",)),
+)
+
+SYMPTOMS = (
+    "squeak", "squeal", "grinding", "noise", "light", "knocking", "rattl", "stalling", "rough", "smoke", "leak",
+    "overheating", "won't start", "blowing", "pulls", "pulling", "slipping", "misfir",
+)
+
+
+def match_service(text, service_names):
+    """The best-matching active service name for what the caller said, or None."""
+    said = normalize(text)
+    if not said:
+        return None
+    best, best_score = None, 0
+    for name in service_names:
+        score = _score(said, name)
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+def is_symptom(text):
+    said = normalize(text)
+    return any(mark in said for mark in SYMPTOMS)
+
+
+def _score(said, name):
+    lowered = normalize(name)
+    if re.search(rf"\b{re.escape(lowered)}\b", said):
+        return 100 + len(lowered)
+    score = 0
+    for caller_words, name_words in FAMILIES:
+        if any(word in name.lower() for word in name_words) and has_any(said, caller_words):
+            score = max(score, 50)
+    name_words = [_stem(w) for w in lowered.split() if len(w) > 2 and w not in ("and", "the", "service")]
+    said_words = {_stem(w) for w in said.split()}
+    overlap = sum(1 for w in name_words if w in said_words)
+    if overlap:
+        score = max(score, 10 * overlap + (20 if overlap == len(name_words) else 0))
+    return score
+
+
+def _stem(word):
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word

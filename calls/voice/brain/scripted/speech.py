@@ -1,0 +1,53 @@
+"""How the receptionist says things: short spoken forms, never markdown or ISO dates."""
+
+from datetime import time
+
+from calls.voice.brain.scripted.words import ordinal
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def say_time(clock):
+    """9 AM, 9:30 AM, noon, 2 PM."""
+    if clock == time(12):
+        return "noon"
+    hour = clock.hour % 12 or 12
+    suffix = "AM" if clock.hour < 12 else "PM"
+    return f"{hour} {suffix}" if clock.minute == 0 else f"{hour}:{clock.minute:02d} {suffix}"
+
+
+def say_day(day):
+    """Tuesday, December 1st."""
+    return f"{WEEKDAY_NAMES[day.weekday()]}, {day:%B} {ordinal(day.day)}"
+
+
+def say_moment(moment):
+    """Tuesday, December 1st at 9 AM (a naive or aware datetime in shop time)."""
+    return f"{say_day(moment.date())} at {say_time(moment.time())}"
+
+
+def say_list(items, joiner="or"):
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {joiner} {items[-1]}"
+
+
+def service_phrase(name, *, article=True):
+    """"an oil change", "brake pads and rotors", "an A/C service": a service as said in a sentence."""
+    words = []
+    for index, word in enumerate(name.split()):
+        keep = sum(c.isupper() for c in word) > 1 or "/" in word or (index and word[:1].isupper())
+        words.append(word if keep else word.lower())
+    phrase = " ".join(words)
+    if not article or _is_plural(phrase):
+        return phrase
+    first = phrase.split()[0]
+    acronym = sum(c.isupper() for c in first) > 1 or "/" in first
+    vowel_sound = first[0].upper() in "AEFHILMNORSX" if acronym else first[0].lower() in "aeio"
+    return f"{'an' if vowel_sound else 'a'} {phrase}"
+
+
+def _is_plural(phrase):
+    last = phrase.split()[-1].lower()
+    return " and " in phrase or (last.endswith("s") and not last.endswith(("ss", "is", "us")))

@@ -1,0 +1,124 @@
+"""What the receptionist remembers during one call, and what one reply of hers consists of."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from calls.voice.brain.scripted.shop import ShopFacts
+from calls.voice.brain.scripted.when import When
+
+
+@dataclass
+class Caller:
+    looked_up: bool = False
+    on_file: bool = False
+    caller_id: bool = True  # False: withheld, nothing can be looked up or booked
+    name: str | None = None
+    vehicles: list = field(default_factory=list)  # lookup_customer's vehicle dicts
+
+    @property
+    def first_name(self):
+        return self.name.split()[0] if self.name else None
+
+
+@dataclass
+class Booking:
+    """Book a service, or move an appointment (`moving` is the appointment being moved)."""
+
+    stage: str = "service"  # service | day | time | offered | name | confirm
+    service: str | None = None
+    when: When | None = None
+    notes: str = ""
+    waiter: bool = False
+    vehicle_id: int | None = None
+    vehicle: str | None = None
+    moving: dict | None = None  # get_upcoming_appointments' appointment
+    offered: list = field(default_factory=list)  # datetimes (shop local, naive)
+    chosen: datetime | None = None
+    suggested_day: date | None = None
+    new_name: str | None = None  # a caller not on file: the name to create them with
+    misses: int = 0
+
+
+@dataclass
+class Cancellation:
+    stage: str = "choose"  # choose | confirm
+    appointment: dict | None = None
+    reason: str = ""
+    misses: int = 0
+
+
+@dataclass
+class Message:
+    stage: str = "reason"  # reason | name | urgency | callback | confirm
+    name: str | None = None
+    reason: str | None = None
+    urgency: str | None = None
+    callback: str | None = None
+    misses: int = 0
+
+
+@dataclass
+class VinEntry:
+    stage: str = "reading"  # name | reading | confirm
+    chars: str = ""
+    vin: str | None = None
+    decoded: str | None = None  # "a 2003 Honda"
+    new_name: str | None = None
+    misses: int = 0
+
+
+@dataclass
+class Choosing:
+    """Which appointment, for `purpose` (cancel | move), when the caller has several."""
+
+    purpose: str
+    options: list
+    said: str = ""  # the request, replayed once chosen
+    misses: int = 0
+
+
+@dataclass
+class Pending:
+    """Tool calls sent, waiting for their results; `step` continues the conversation."""
+
+    step: str
+    call_ids: list
+    names: dict  # call id -> tool name
+
+
+@dataclass
+class Conversation:
+    caller: Caller = field(default_factory=Caller)
+    shop: ShopFacts = field(default_factory=ShopFacts)
+    task: object = None
+    awaiting: str | None = None  # what a bare yes/no answers: anything_else | take_message | book_service | book_new
+    offer_service: str | None = None
+    unclear: str | None = None  # what the caller said that we could not handle (a message's reason)
+    appointments: list | None = None
+    pending: Pending | None = None
+    queued: str | None = None  # the caller's words waiting for a lookup to finish
+    last_question: str | None = None
+    task_question: str | None = None  # the task's own last question, asked again after an aside
+    last_said: str = ""
+    misses: int = 0
+    calls_made: int = 0
+    asked: tuple = (None, "")  # the shop question being answered: (intent, words)
+
+
+class Turn:
+    """One reply: words to say, then tool calls to make (continued at `then` with their results)."""
+
+    def __init__(self):
+        self.lines = []
+        self.calls = []  # (name, arguments dict)
+        self.then = None
+
+    def say(self, *sentences):
+        self.lines.extend(s for s in sentences if s)
+
+    def call(self, name, **arguments):
+        self.calls.append((name, arguments))
+
+    @property
+    def text(self):
+        return " ".join(self.lines)

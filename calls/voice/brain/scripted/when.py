@@ -1,0 +1,295 @@
+"""Days and times as callers say them, read against the shop's clock.
+
+Hand-written rules rather than a general date parser: the spoken forms a receptionist hears
+are few ("next Tuesday afternoon", "the 14th at 2", "half past nine", "in two weeks"), and
+they need phone-specific readings a general parser gets wrong — a bare "at 2" at a repair
+shop means 2 PM, "the 14th" means the next 14th to come, "Tuesday" said on a Tuesday means
+next week. (dateparser 1.5, tried first, read "the 14th at 2" as February 14th at midnight
+and "tomorrow at 9" as 10 AM.) Everything is a pure function of the text and `today`.
+"""
+
+import calendar
+import re
+from dataclasses import dataclass, replace
+from datetime import date, time, timedelta
+
+from calls.voice.brain.scripted.words import normalize, ordinal, spoken_numbers
+
+MONTHS = {
+    "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
+    "june": 6, "july": 7, "august": 8, "aug": 8, "september": 9, "sept": 9, "sep": 9, "october": 10,
+    "oct": 10, "november": 11, "nov": 11, "december": 12, "dec": 12,
+}  # fmt: skip
+WEEKDAYS = {
+    "monday": 0, "tuesday": 1, "tues": 1, "wednesday": 2, "weds": 2, "thursday": 3, "thurs": 3, "friday": 4,
+    "saturday": 5, "sunday": 6,
+}  # fmt: skip
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+_WEEKDAY = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
+_UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+
+ASAP = (
+    "as soon as possible", "asap", "earliest", "soonest", "first available", "next available",
+    "first opening", "next opening", "whenever", "any time", "anytime", "any day", "whatever you have",
+    "what do you have", "what have you got", "what's available", "what is available", "when can you",
+    "when are you free", "when do you have",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class When:
+    day: date | None = None
+    span_days: int = 1  # > 1 for "next week": any day of it
+    clock: time | None = None  # an exact time
+    part: str | None = None  # "morning" | "afternoon" | "evening"
+    after: time | None = None  # "any time after 2"
+    before: time | None = None
+    asap: bool = False
+    problem: str | None = None  # a spoken reason the day or time cannot be (February 30th)
+
+    @property
+    def said_anything(self):
+        return bool(self.day or self.clock or self.part or self.after or self.before or self.asap or self.problem)
+
+    def merged_over(self, earlier):
+        """A correction: what was said now, with the rest kept from `earlier`."""
+        if earlier is None:
+            return self
+        if self.day is not None or self.asap:
+            keep_time = self.clock is None and self.part is None and self.after is None and self.before is None
+            if keep_time:
+                return replace(self, clock=earlier.clock, part=earlier.part, after=earlier.after, before=earlier.before)
+            return self
+        if self.clock or self.part or self.after or self.before:
+            return replace(self, day=earlier.day, span_days=earlier.span_days, asap=earlier.asap)
+        return earlier
+
+
+def parse_when(text, today, *, expect_time=False):
+    """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked)."""
+    s = _digitized(text)
+    day, span, problem = _day(s, today)
+    clock, part, window, time_problem = _time(s, expect_time=expect_time)
+    asap = any(re.search(rf"\b{re.escape(p)}\b", s) for p in ASAP)
+    return When(
+        day=day, span_days=span, clock=clock, part=part, after=window[0], before=window[1],
+        asap=asap and day is None, problem=problem or time_problem,
+    )
+
+
+def _digitized(text):
+    """Normalized text with number words as digits and ordinals as "14th"."""
+    s = normalize(text)
+    s = re.sub(r"\bfirst thing\b", "morning", s)
+    s = re.sub(r"\bfirst (available|opening)\b", r"next \1", s)
+    s = re.sub(r"\b(a|one) o'?clock\b", "1 oclock", s)
+    s = re.sub(r"\bo'?clock\b", "oclock", s)
+    pieces = []
+    for word in spoken_numbers(s):
+        said_as_word = not word.text[:1].isdigit()
+        if word.ordinal is not None and (not said_as_word or (pieces and pieces[-1] in ("the", "on", *MONTHS))):
+            pieces.append(f"{word.ordinal}th")
+        elif word.number is not None:
+            pieces.append(str(word.number))
+        else:
+            pieces.append(word.text)
+    s = " ".join(pieces)
+    s = re.sub(r"\b(\d{1,2}) oh (\d)\b", r"\1:0\2", s)  # nine oh five
+    s = re.sub(r"\b(\d{1,2}) (\d)\b(?= (?:am|pm)\b)", r"\1:0\2", s)
+    return s
+
+
+# --- days ---------------------------------------------------------------------------------
+
+
+def _day(s, today):
+    """(day, span_days, problem)."""
+    if re.search(r"\byesterday\b|\blast (week|" + _WEEKDAY + r")\b", s):
+        return None, 1, "That day has already passed."
+    found = _relative(s, today)
+    if found:
+        return found
+    if re.search(r"\bday after tomorrow\b", s):
+        return today + timedelta(days=2), 1, None
+    if re.search(r"\btomorrow\b", s):
+        return today + timedelta(days=1), 1, None
+    if re.search(r"\b(today|tonight|this (morning|afternoon|evening)|later today)\b", s):
+        return today, 1, None
+    found = _month_day(s, today) or _nth(s, today) or _weekday(s, today)
+    if found:
+        return found
+    if re.search(r"\bnext week\b", s):
+        monday = today + timedelta(days=7 - today.weekday())
+        return monday, 6, None
+    if re.search(r"\b(this|later this|end of the|end of this) week\b", s):
+        return today, max(1, 6 - today.weekday()), None
+    if re.search(r"\bweekend\b", s):
+        return today + timedelta(days=(5 - today.weekday()) % 7), 1, None
+    return None, 1, None
+
+
+def _month_day(s, today):
+    patterns = (
+        rf"\b(?P<month>{_MONTH}) (?:the )?(?P<day>\d{{1,2}})(?:th)?\b",
+        rf"\b(?:the )?(?P<day>\d{{1,2}})(?:th)? of (?P<month>{_MONTH})\b",
+        rf"\b(?P<day>\d{{1,2}})th (?P<month>{_MONTH})\b",
+    )
+    for pattern in patterns:
+        match = re.search(pattern, s)
+        if match:
+            return _dated(MONTHS[match["month"]], int(match["day"]), today)
+    match = re.search(r"\b(\d{1,2})/(\d{1,2})\b", s)
+    if match and 1 <= int(match[1]) <= 12:
+        return _dated(int(match[1]), int(match[2]), today)
+    return None
+
+
+def _dated(month, day, today):
+    month_name = calendar.month_name[month]
+    if day < 1 or day > 31:
+        return None, 1, f"There's no {month_name} {ordinal(day)}."
+    year = today.year
+    if (month, day) < (today.month, today.day):
+        year += 1
+    last = calendar.monthrange(year, month)[1]
+    if day > last:
+        if month == 2:
+            return None, 1, f"There's no February {ordinal(day)}; February has {last} days in {year}."
+        return None, 1, f"There's no {month_name} {ordinal(day)}; {month_name} has {last} days."
+    return date(year, month, day), 1, None
+
+
+def _nth(s, today):
+    match = re.search(r"\b(\d{1,2})th\b", s)
+    if not match or re.search(rf"\b{match[1]}th (one|1|option|time|slot|choice)\b", s):
+        return None
+    wanted = int(match[1])
+    if wanted < 1 or wanted > 31:
+        return None, 1, f"There's no {ordinal(wanted)} in any month."
+    year, month = today.year, today.month
+    if wanted < today.day:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    while wanted > calendar.monthrange(year, month)[1]:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return date(year, month, wanted), 1, None
+
+
+def _weekday(s, today):
+    match = re.search(rf"\b(?:(?P<which>next|this|coming|this coming) )?(?P<day>{_WEEKDAY})s?\b(?P<after> after next)?", s)
+    if not match:
+        return None
+    weekday = WEEKDAYS[match["day"]]
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and match["which"] not in ("this",):
+        ahead = 7
+    if re.search(rf"\bnext week(?: on)? (?:{_WEEKDAY})\b|\b(?:{_WEEKDAY}) (?:of )?next week\b", s):
+        monday = today + timedelta(days=7 - today.weekday())
+        return monday + timedelta(days=weekday), 1, None
+    weeks = re.search(rf"\b(a|1|2|3) weeks? from (?:this |next )?(?:{_WEEKDAY})\b", s)
+    if match["after"]:
+        ahead += 7
+    elif weeks:
+        ahead += 7 * (1 if weeks[1] in ("a", "1") else int(weeks[1]))
+    return today + timedelta(days=ahead), 1, None
+
+
+def _relative(s, today):
+    match = re.search(r"\bin (a|an|1|2|3|4|5|6|7|8|9|10|a couple of|a couple|a few) (days?|weeks?)\b", s)
+    match = match or re.search(r"\b(a|1|2|3|4) (days?|weeks?) from (?:today|now)\b", s)
+    if match:
+        count = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "a few": 3}.get(match[1]) or int(match[1])
+        return today + timedelta(days=count * _UNITS[match[2]]), 1, None
+    match = re.search(r"\b(a|1|2) weeks? from tomorrow\b", s)
+    if match:
+        return today + timedelta(days=1 + 7 * (1 if match[1] == "a" else int(match[1]))), 1, None
+    return None
+
+
+# --- times --------------------------------------------------------------------------------
+
+
+def _time(s, *, expect_time):
+    """(time, part of day, (after, before), problem)."""
+    part = None
+    if re.search(r"\bmorning\b|\d am\b", s):
+        part = "morning"
+    if re.search(r"\b(afternoon|lunch ?time|after lunch)\b|\d pm\b", s):
+        part = "afternoon"
+    if re.search(r"\b(evening|tonight|after work)\b", s):
+        part = "evening"
+    if re.search(r"\bmidnight\b", s):
+        return None, part, (None, None), "We're not open at midnight."
+    clock, at = _clock(s, part, expect_time=expect_time)
+    if clock == "invalid":
+        return None, part, (None, None), "I didn't catch a time I can use."
+    window = (None, None)
+    if clock is not None and at is not None:
+        before_text = s[:at]
+        if re.search(r"\b(after|no earlier than|not before|from)\s*$", before_text):
+            window, clock = (clock, None), None
+        elif re.search(r"\b(before|no later than|not after|by)\s*$", before_text):
+            window, clock = (None, clock), None
+    if clock is not None and part is None:
+        part = "morning" if clock.hour < 12 else "afternoon"
+    return clock, part, window, None
+
+
+def _clock(s, part, *, expect_time):
+    """(time or None or "invalid", position of the time in s)."""
+    match = re.search(r"\b(noon|midday|12 noon)\b", s)
+    if match:
+        return time(12), match.start()
+    match = re.search(r"\bhalf past (\d{1,2})\b", s)
+    if match:
+        return _resolved(int(match[1]), 30, None, part), match.start()
+    match = re.search(r"\bquarter (past|after) (\d{1,2})\b", s)
+    if match:
+        return _resolved(int(match[2]), 15, None, part), match.start()
+    match = re.search(r"\bquarter (to|of|till) (\d{1,2})\b", s)
+    if match:
+        return _resolved(int(match[2]) - 1, 45, None, part), match.start()
+    match = re.search(r"\b(\d{1,2}):(\d{2})(?: (am|pm))?\b", s)
+    if match:
+        return _resolved(int(match[1]), int(match[2]), match[3], part), match.start()
+    match = re.search(r"\b(\d{1,2}) (\d{2})(?: (am|pm|oclock))?\b(?! (?:days?|weeks?|of)\b)", s)
+    if match and 10 <= int(match[2]) <= 59 and not re.search(rf"\b(?:{_MONTH}) {match[1]} {match[2]}\b", s):
+        return _resolved(int(match[1]), int(match[2]), match[3], part), match.start()
+    match = re.search(r"\b(\d{1,2}) (am|pm|oclock)\b", s) or re.search(
+        r"\b(\d{1,2}) in the (morning|afternoon|evening)\b", s
+    )
+    if match:
+        return _resolved(int(match[1]), 0, match[2], part), match.start()
+    match = re.search(
+        r"\b(?:at|around|about|by|after|before|from|say|make it|how about|what about|maybe|or|for)"
+        r" (\d{1,2})\b(?! ?(?:th|/|days?|weeks?|of|people|cars?|minutes?|hours?)\b)",
+        s,
+    )
+    if match:
+        return _resolved(int(match[1]), 0, None, part), match.start(1)
+    if expect_time:
+        match = re.fullmatch(r"(?:(?:um|uh|let's say|let's do|maybe|how about|is|at|just|ok|okay|yeah) )*(\d{1,2})(?: please)?", s)
+        if match:
+            return _resolved(int(match[1]), 0, None, part), match.start(1)
+    return None, None
+
+
+def _resolved(hour, minute, marker, part):
+    """A clock time; without am/pm, the hours a repair shop keeps decide (9 -> AM, 2 -> PM)."""
+    if minute > 59 or hour > 23 or hour < 0:
+        return "invalid"
+    if marker in ("morning", "am"):
+        if hour == 12:
+            hour = 0
+        elif hour > 12:
+            return "invalid"
+    elif marker in ("afternoon", "evening", "pm"):
+        if hour < 12:
+            hour += 12
+    elif hour <= 12:
+        if part in ("afternoon", "evening") and hour < 12:
+            hour += 12
+        elif part != "morning" and 1 <= hour <= 6:
+            hour += 12
+    if hour == 0 and marker in ("morning", "am"):
+        return "invalid"
+    return time(hour, minute)

@@ -1,0 +1,126 @@
+"""A caller's words made easy to match: lower case, plain spaces, spoken numbers as numbers.
+
+Transcripts come from speech-to-text, so "two thirty", "2:30" and "2 30" all occur, and
+so do "14th", "fourteenth" and "the twenty second".
+"""
+
+import re
+from dataclasses import dataclass
+
+UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+    "seventeen": 17, "eighteen": 18, "nineteen": 19,
+}  # fmt: skip
+TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14,
+    "fifteenth": 15, "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19,
+    "twentieth": 20, "thirtieth": 30,
+}  # fmt: skip
+
+YES = frozenset({
+    "yes", "yeah", "yep", "yup", "sure", "ok", "okay", "correct", "right", "absolutely", "definitely",
+    "please", "perfect", "great", "fine", "alright", "exactly", "affirmative", "sounds good", "that works",
+    "works for me", "that's right", "that is right", "go ahead", "do it", "book it", "yes please", "of course",
+    "that's fine", "that'd be great", "that would be great", "let's do it", "let's do that", "uh huh", "mm hmm",
+})  # fmt: skip
+NO = frozenset({
+    "no", "nope", "nah", "not really", "don't", "do not", "negative", "wrong", "that's wrong", "not right",
+    "that's not right", "no thanks", "no thank you", "never mind", "nevermind", "not that", "neither",
+    "none", "none of those", "not quite",
+})  # fmt: skip
+
+
+def normalize(text):
+    """Lower case, a.m./p.m. as am/pm, digits split from letters, punctuation gone (: kept in times)."""
+    text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
+    text = re.sub(r"\b([ap])\.?\s?m\.?(?=\W|$)", r"\1m", text)
+    text = re.sub(r"(\d)(am|pm)\b", r"\1 \2", text)
+    text = re.sub(r"(\d+)(st|nd|rd|th)\b", r"\1 \2", text)  # 14th -> "14 th", joined again in spoken_numbers
+    text = re.sub(r"(?<=\d):(?=\d)", "\x00", text)  # keep 10:30 together
+    text = re.sub(r"(?<=\d)/(?=\d)", "\x01", text)  # and 12/14
+    text = re.sub(r"[^\w\s'\x00\x01]", " ", text)
+    text = text.replace("\x00", ":").replace("\x01", "/")
+    text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
+    return " ".join(text.split())
+
+
+def has_phrase(text, phrase):
+    """Whole-word match of `phrase` in normalized `text`."""
+    return re.search(rf"(?<![\w']){re.escape(phrase)}(?![\w'])", text) is not None
+
+
+def has_any(text, phrases):
+    return any(has_phrase(text, phrase) for phrase in phrases)
+
+
+def first_of(text, phrases):
+    """Index of the earliest whole-word occurrence of any phrase, or None."""
+    found = [m.start() for p in phrases for m in [re.search(rf"(?<![\w']){re.escape(p)}(?![\w'])", text)] if m]
+    return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    number: int | None = None  # a cardinal: "two", "14", "twenty two"
+    ordinal: int | None = None  # "14th", "fourteenth", "twenty second"
+
+
+def spoken_numbers(text):
+    """The normalized text as Words, with number words and digit runs read as numbers."""
+    raw = text.split()
+    words = []
+    i = 0
+    while i < len(raw):
+        token = raw[i]
+        following = raw[i + 1] if i + 1 < len(raw) else ""
+        if token.isdigit():
+            if following in ("st", "nd", "rd", "th"):
+                words.append(Word(token + following, ordinal=int(token)))
+                i += 2
+                continue
+            words.append(Word(token, number=int(token)))
+        elif token in TENS:
+            if UNITS.get(following, 0) in range(1, 10):
+                words.append(Word(f"{token} {following}", number=TENS[token] + UNITS[following]))
+                i += 2
+                continue
+            if ORDINALS.get(following, 0) in range(1, 10):
+                words.append(Word(f"{token} {following}", ordinal=TENS[token] + ORDINALS[following]))
+                i += 2
+                continue
+            words.append(Word(token, number=TENS[token]))
+        elif token in UNITS:
+            words.append(Word(token, number=UNITS[token]))
+        elif token in ORDINALS:
+            words.append(Word(token, ordinal=ORDINALS[token]))
+        else:
+            words.append(Word(token))
+        i += 1
+    return words
+
+
+def is_yes(text):
+    """A plain agreement ("yes", "yeah that works", "sure, go ahead") with no "no" in it."""
+    if not text:
+        return False
+    if is_no(text):
+        return False
+    return any(has_phrase(text, phrase) for phrase in YES)
+
+
+def is_no(text):
+    if not text:
+        return False
+    if has_any(text, ("no problem", "not a problem")) and not has_phrase(text, "no no"):
+        return False
+    return any(has_phrase(text, phrase) for phrase in NO)
+
+
+def ordinal(n):
+    """14 -> "14th", 22 -> "22nd"."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
