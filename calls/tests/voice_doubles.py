@@ -243,7 +243,11 @@ class PhoneLine:
         while self._queue:
             kind, value = self._queue[0]
             if kind == "audio":
-                await asyncio.sleep(value / 8000)
+                nbytes = 0
+                while self._queue and self._queue[0][0] == "audio":  # play up to the next mark at once
+                    nbytes += self._queue.popleft()[1]
+                self._queue.appendleft(("audio", nbytes))
+                await asyncio.sleep(nbytes / 8000)
                 self._queue.popleft()
             else:
                 self._queue.popleft()
