@@ -1,30 +1,288 @@
 """The scripted receptionist books: service from the caller's words, natural days and times in
-the shop's timezone, read-back and a clear yes before anything is written."""
+the shop's timezone, offers of free times, read-back and a clear yes before anything is written.
 
-from datetime import timedelta
+The brain's clock is a Monday 10:00 in Chicago a week or two ahead (scripted_calls.brain_clock),
+so "tomorrow" is a Tuesday in every run. The shop: weekdays 8-5 with lunch 12-1, Saturday 8-12,
+Sunday closed, two bays, 30-minute grid.
+"""
+
+import calendar
+from datetime import date, timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (call_from, clock: fixtures)
+from calls.tests.scripted_calls import DANA, NEWCOMER, db, local
+from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.voice.brain.scripted.speech import say_day
+from calls.voice.brain.scripted.words import ordinal
+from crm.models import Customer
+from scheduling.actions import Actor, book_appointment
 from scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def appointments_of(phone):
-    return list(Appointment.objects.filter(customer__phone=phone).select_related("service_type").order_by("start"))
+    return list(
+        Appointment.objects.filter(customer__phone=phone).select_related("service_type", "customer").order_by("start")
+    )
+
+
+async def booked_for(phone):
+    return await db(appointments_of, phone)
+
+
+def fill(shop, service, day, hour, minute=0, *, times=2):
+    """Take every bay at that time (other customers' bookings)."""
+    for _ in range(times):
+        n = Customer.objects.count()
+        someone = Customer.objects.create(name=f"Other {n}", phone=f"+1773555{n:04d}")
+        book_appointment(customer=someone, service_type=service, start=local(shop, day, hour, minute),
+                         actor=Actor.command("test"))
 
 
 async def test_an_oil_change_tomorrow_at_9_is_read_back_and_booked_after_yes(shop, oil_change, customer, clock, call_from):
     call = await call_from(DANA)
     tuesday = clock.date() + timedelta(days=1)
     said = await call.caller("Hi, I'd like to get an oil change tomorrow at 9.")
-    assert "So that's an oil change on Tuesday" in said and "at 9 AM" in said and said.endswith("Shall I book it?")
-    assert await db(appointments_of, DANA) == []
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 9 AM. Shall I book it?", call.transcript
+    assert await booked_for(DANA) == []
     said = await call.caller("Yes please.")
-    assert "You're all set" in said
-    (booked,) = await db(appointments_of, DANA)
-    assert booked.start == local(shop, tuesday, 9)
-    assert booked.service_type == oil_change
+    assert said.startswith(f"You're all set. An oil change on {say_day(tuesday)} at 9 AM."), call.transcript
+    (booked,) = await booked_for(DANA)
+    assert (booked.start, booked.service_type, booked.source) == (local(shop, tuesday, 9), oil_change, "phone_agent")
     said = await call.caller("No, that's all, thanks.")
-    assert "Goodbye" in said and call.ended == "end_call"
+    assert said.endswith("Goodbye!") and call.ended == "end_call"
+
+
+async def test_squeaking_brakes_next_tuesday_afternoon_books_the_brake_service(shop, oil_change, brake_job, customer,
+                                                                             clock, call_from):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("My brakes are squeaking really bad.")
+    assert "What day would you like to bring it in?" in said, call.transcript
+    said = await call.caller("Next Tuesday afternoon.")
+    # A three-hour job must finish by 5: 1, 1:30 or 2 PM.
+    assert f"{say_day(tuesday)} at 1 PM, 1:30 PM or 2 PM" in said, call.transcript
+    said = await call.caller("The first one.")
+    assert f"So that's brake pads and rotors on {say_day(tuesday)} at 1 PM. Shall I book it?" == said
+    await call.caller("Yep.")
+    (booked,) = await booked_for(DANA)
+    assert (booked.service_type, booked.start) == (brake_job, local(shop, tuesday, 13))
+    assert "squeaking" in booked.notes
+
+
+async def test_the_14th_at_2_is_the_next_such_date_at_2_pm(shop, oil_change, customer, clock, call_from):
+    target = clock.date() + timedelta(days=9)  # a Wednesday; its day of the month comes next after the clock
+    call = await call_from(DANA)
+    said = await call.caller(f"Can I bring my car in for an oil change on the {ordinal(target.day)} at 2?")
+    assert said == f"So that's an oil change on {say_day(target)} at 2 PM. Shall I book it?", call.transcript
+    await call.caller("Yes.")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, target, 14)
+
+
+async def test_a_day_of_the_month_already_past_means_next_month(shop, oil_change, customer, clock, call_from):
+    said_day = (clock.date() - timedelta(days=3)).day  # that date has gone by this month
+    year, month = (clock.year + 1, 1) if clock.month == 12 else (clock.year, clock.month + 1)
+    while said_day > calendar.monthrange(year, month)[1]:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    expected = date(year, month, said_day)
+    call = await call_from(DANA)
+    said = await call.caller(f"I need an oil change on the {ordinal(said_day)}.")
+    assert say_day(expected) in said, call.transcript
+
+
+async def test_a_new_caller_books_tomorrow_morning_and_is_put_on_file_by_name(shop, oil_change, clock, call_from):
+    call = await call_from(NEWCOMER)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("Do you have anything tomorrow morning for an oil change?")
+    assert f"{say_day(tuesday)} at 8 AM, 9:30 AM or 11:30 AM" in said, call.transcript
+    said = await call.caller("9:30 works.")
+    assert "Can I get your name for the appointment?" in said
+    said = await call.caller("Sure, it's Jordan Lee.")
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 9:30 AM, under the name Jordan Lee. Shall I book it?"
+    said = await call.caller("That's right.")
+    assert "You're all set" in said, call.transcript
+    (booked,) = await booked_for(NEWCOMER)
+    assert booked.start == local(shop, tuesday, 9, 30) and booked.customer.name == "Jordan Lee"
+
+
+async def test_friday_at_half_past_ten(shop, oil_change, customer, clock, call_from):
+    friday = clock.date() + timedelta(days=4)
+    call = await call_from(DANA)
+    said = await call.caller("Oil change Friday at 10:30 please")
+    assert said == f"So that's an oil change on {say_day(friday)} at 10:30 AM. Shall I book it?", call.transcript
+    await call.caller("sure")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, friday, 10, 30)
+
+
+async def test_this_saturday_offers_the_morning_the_shop_is_open(shop, oil_change, customer, clock, call_from):
+    saturday = clock.date() + timedelta(days=5)
+    call = await call_from(DANA)
+    said = await call.caller("Could I get an oil change this Saturday?")
+    assert f"{say_day(saturday)} at 8 AM, 9:30 AM or 11:30 AM" in said, call.transcript
+    said = await call.caller("Let's do nine thirty.")
+    assert f"on {say_day(saturday)} at 9:30 AM. Shall I book it?" in said, call.transcript
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, saturday, 9, 30)
+
+
+async def test_in_two_weeks_then_the_last_time_offered(shop, oil_change, customer, clock, call_from):
+    monday = clock.date() + timedelta(days=14)
+    call = await call_from(DANA)
+    said = await call.caller("I'd like to schedule an oil change in two weeks")
+    assert say_day(monday) in said and "Which works best for you?" in said, call.transcript
+    said = await call.caller("the last one")
+    assert "4:30 PM. Shall I book it?" in said, call.transcript
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, monday, 16, 30)
+
+
+async def test_the_earliest_opening_is_offered_when_the_caller_asks_for_it(shop, oil_change, customer, clock, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("What's the earliest you can fit me in for an oil change?")
+    assert said.startswith("I have") and "Which works best for you?" in said, call.transcript
+    said = await call.caller("The first one is fine.")
+    assert said.endswith("Shall I book it?")
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start > clock
+
+
+# --- corrections --------------------------------------------------------------------------
+
+
+async def test_no_wednesday_moves_the_read_back_to_wednesday_at_the_same_time(shop, oil_change, customer, clock, call_from):
+    tuesday, wednesday = clock.date() + timedelta(days=1), clock.date() + timedelta(days=2)
+    call = await call_from(DANA)
+    said = await call.caller("Book me an oil change Tuesday at 9.")
+    assert f"{say_day(tuesday)} at 9 AM" in said
+    said = await call.caller("No, Wednesday.")
+    assert said == f"So that's an oil change on {say_day(wednesday)} at 9 AM. Shall I book it?", call.transcript
+    await call.caller("Yes.")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, wednesday, 9)
+
+
+async def test_actually_make_it_2_pm_keeps_the_day(shop, oil_change, customer, clock, call_from):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    await call.caller("I want an oil change on Thursday at 10 in the morning.")
+    said = await call.caller("Actually, make it 2 PM.")
+    assert said == f"So that's an oil change on {say_day(thursday)} at 2 PM. Shall I book it?", call.transcript
+    await call.caller("Perfect, yes.")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, thursday, 14)
+
+
+async def test_a_different_service_named_at_the_read_back_replaces_the_first(shop, oil_change, brake_job, customer,
+                                                                            clock, call_from):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    await call.caller("Oil change tomorrow at 8")
+    said = await call.caller("Oh wait, it's the brakes I need done, not the oil.")
+    assert said == f"So that's brake pads and rotors on {say_day(tuesday)} at 8 AM. Shall I book it?", call.transcript
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.service_type == brake_job
+
+
+# --- full times, impossible and closed days ------------------------------------------------
+
+
+async def test_a_full_time_gets_the_nearest_free_times_offered(shop, oil_change, brake_job, customer, clock, call_from):
+    tuesday = clock.date() + timedelta(days=1)
+    await db(fill, shop, brake_job, tuesday, 8)  # both bays 8 to 11
+    call = await call_from(DANA)
+    said = await call.caller("Oil change Tuesday at 9 please.")
+    assert said.startswith(f"I'm sorry, 9 AM isn't available on {say_day(tuesday)}."), call.transcript
+    assert said.endswith("I have 11 AM or 11:30 AM. Which works best for you?"), call.transcript
+    said = await call.caller("11 is good")
+    assert f"{say_day(tuesday)} at 11 AM. Shall I book it?" in said, call.transcript
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, tuesday, 11)
+
+
+async def test_a_time_taken_between_read_back_and_yes_is_refused_and_alternatives_offered(
+    shop, oil_change, customer, clock, call_from
+):
+    wednesday = clock.date() + timedelta(days=2)
+    call = await call_from(DANA)
+    said = await call.caller("an oil change Wednesday at 10 AM")
+    assert said.endswith("Shall I book it?")
+    await db(fill, shop, oil_change, wednesday, 10)  # someone else is quicker
+    said = await call.caller("Yes.")
+    assert "That time is already fully booked." in said and "Which works best for you?" in said, call.transcript
+    assert await booked_for(DANA) == []
+    said = await call.caller("10:30")
+    assert said.endswith("Shall I book it?"), call.transcript
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, wednesday, 10, 30)
+
+
+async def test_a_fully_booked_day_offers_the_next_openings(shop, brake_job, customer, clock, call_from):
+    friday = clock.date() + timedelta(days=4)
+    await db(fill, shop, brake_job, friday, 8)
+    await db(fill, shop, brake_job, friday, 13)
+    call = await call_from(DANA)
+    said = await call.caller("Can you do my brakes on Friday?")
+    assert said.startswith(f"I'm sorry, we're fully booked on {say_day(friday)}.")
+    assert f"The nearest openings are {say_day(friday + timedelta(days=1))} at 8 AM" in said, call.transcript
+
+
+async def test_february_30th_is_explained_and_the_day_asked_again(shop, oil_change, customer, clock, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Oil change on February 30th.")
+    assert said.startswith("There's no February 30th") and said.endswith("What day would you like to bring it in?")
+    wednesday = clock.date() + timedelta(days=2)
+    said = await call.caller("Wednesday at 3 then")
+    assert said == f"So that's an oil change on {say_day(wednesday)} at 3 PM. Shall I book it?", call.transcript
+
+
+async def test_sunday_is_closed_and_the_next_open_day_suggested(shop, oil_change, customer, clock, call_from):
+    sunday, monday = clock.date() + timedelta(days=6), clock.date() + timedelta(days=7)
+    call = await call_from(DANA)
+    said = await call.caller("Can I come in Sunday for an oil change?")
+    assert said == f"We're closed on Sundays. Would {say_day(monday)} work instead?", call.transcript
+    said = await call.caller("Yeah that works")
+    assert f"{say_day(monday)} at 8 AM" in said, call.transcript
+    said = await call.caller("The second one")
+    assert said.endswith("Shall I book it?")
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start.astimezone(shop.tz).date() == monday and booked.start.astimezone(shop.tz).weekday() == 0
+    assert sunday.weekday() == 6
+
+
+async def test_a_time_already_past_today_is_explained_and_later_times_offered(shop, oil_change, customer, clock,
+                                                                             call_from):
+    call = await call_from(DANA)
+    said = await call.caller("oil change today at 9")
+    assert said.startswith("It's already past 9 AM today."), call.transcript
+    assert "Which works best for you?" in said
+    said = await call.caller("the first one")
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start > clock and booked.start.date() == clock.date()
+
+
+async def test_a_time_before_opening_gets_the_hours_and_times_that_day(shop, oil_change, customer, clock, call_from):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    said = await call.caller("oil change tomorrow at 7 in the morning")
+    assert said.startswith("On Tuesdays we're open from 8 AM to 5 PM."), call.transcript
+    assert f"{say_day(tuesday)} at 8 AM" in said
+
+
+async def test_changing_your_mind_books_nothing(shop, oil_change, customer, clock, call_from):
+    call = await call_from(DANA)
+    await call.caller("oil change tomorrow at 9")
+    said = await call.caller("Actually, never mind.")
+    assert said.startswith("No problem, I won't book anything.") and said.endswith("anything else I can help you with?")
+    assert await booked_for(DANA) == []

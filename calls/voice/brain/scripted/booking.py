@@ -10,7 +10,7 @@ from calls.voice.brain.scripted.services import is_symptom
 from calls.voice.brain.scripted.speech import say_day, say_list, say_moment, say_time, service_phrase
 from calls.voice.brain.scripted.state import Booking
 from calls.voice.brain.scripted.when import When
-from calls.voice.brain.scripted.words import has_any, ordinal
+from calls.voice.brain.scripted.words import has_any, ordinal, spoken_numbers
 
 STEPS = ("checked", "alternatives", "customer_created", "booked", "moved")
 MOST_OFFERED = 3
@@ -83,10 +83,8 @@ def check(desk, b, turn):
     if w.clock and first == today and w.clock <= now.time():
         turn.say(f"It's already past {say_time(w.clock)} today.")
         b.when = w = replace(w, clock=None, part=None, after=now.time())
-    opening = shop.opening(first) if days == 1 else None
-    if w.clock and opening and not opening[0] <= w.clock < opening[1]:
-        turn.say(f"On {_weekday_plural(first)} we're open from {say_time(opening[0])} to {say_time(opening[1])}.")
-        b.when = w = replace(w, clock=None, part=None)
+    if days == 1:
+        _outside_hours(desk, b, turn)
     b.stage = "checking"
     if shop.hours is None and desk.can("shop_info"):
         turn.call("shop_info", topic="hours")
@@ -102,6 +100,17 @@ def _query(b, first, days):
     if b.waiter:
         query["waiter"] = True
     return query
+
+
+def _outside_hours(desk, b, turn):
+    """A time the shop is not open that day: say the hours and look at the whole day instead."""
+    w = b.when
+    opening = desk.state.shop.opening(w.day) if w.day else None
+    if w.clock and opening and not opening[0] <= w.clock < opening[1]:
+        turn.say(f"On {_weekday_plural(w.day)} we're open from {say_time(opening[0])} to {say_time(opening[1])}.")
+        b.when = replace(w, clock=None)
+        return True
+    return False
 
 
 def _part(w):
@@ -146,10 +155,13 @@ def checked(desk, results, turn):
     found = results.get("get_available_slots") or {}
     if "error" in found:
         return _schedule_trouble(desk, b, found, turn)
-    slots = _future(desk, found)
+    if not w.asap and w.span_days == 1 and _outside_hours(desk, b, turn):
+        w = b.when
+    slots = [s for s in _future(desk, found) if s not in b.taken]
     if w.clock:
         wanted = datetime.combine(w.day, w.clock)
-        if wanted in slots or (found.get("more_available") and slots and slots[0] < wanted < slots[-1]):
+        sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
+        if wanted in slots or (sampled and wanted not in b.taken):
             # Offers are a sample of the day; the booking itself re-checks the exact time.
             return choose(desk, b, wanted, turn)
         if slots:
@@ -209,8 +221,11 @@ def offer(desk, b, slots, turn, intro):
         if not days or days[-1][0] != slot.date():
             days.append((slot.date(), []))
         days[-1][1].append(say_time(slot.time()))
-    phrases = [f"{say_day(day)} at {say_list(times)}" for day, times in days]
-    listing = say_list(phrases, ", or" if len(phrases) > 1 else "or").replace(", , or", ", or")
+    if len(days) == 1 and say_day(days[0][0]) in " ".join(turn.lines + [intro]):
+        listing = say_list(days[0][1])  # the day was just said
+    else:
+        phrases = [f"{say_day(day)} at {say_list(times)}" for day, times in days]
+        listing = say_list(phrases, ", or" if len(phrases) > 1 else "or").replace(", , or", ", or")
     if intro.endswith("are"):
         sentence = f"{intro} {listing}."
     else:
@@ -391,6 +406,7 @@ def _refused(desk, b, result, turn):
         b.waiter = False
         return confirm(desk, b, turn)
     if code in RETRY_CODES:
+        b.taken.append(b.chosen)
         b.when = When(day=b.chosen.date(), clock=b.chosen.time())
         b.chosen = None
         return check(desk, b, turn)
@@ -444,6 +460,14 @@ def _pick(u, offered):
         if not matches and w.clock.hour > 12:  # "the 9" heard as 9 PM by the afternoon rule
             matches = [s for s in offered if s.time() == time(w.clock.hour - 12, w.clock.minute)]
         return matches[0] if len(matches) == 1 else None
+    said_hours = {word.number for word in spoken_numbers(said) if word.number and 1 <= word.number <= 12}
+    if said_hours and not w.day:  # "11 is good", "let's say the 2"
+        matches = [s for s in offered if (s.hour % 12 or 12) in said_hours]
+        on_the_hour = [s for s in matches if s.minute == 0]
+        if len(matches) > 1 and len(on_the_hour) == 1 and not has_any(said, ("30", "thirty", "half")):
+            matches = on_the_hour
+        if len(matches) == 1:
+            return matches[0]
     if w.day:
         matches = [s for s in offered if s.date() == w.day]
         return matches[0] if len(matches) == 1 else None

@@ -34,6 +34,7 @@ class Booking:
     moving: dict | None = None  # get_upcoming_appointments' appointment
     offered: list = field(default_factory=list)  # datetimes (shop local, naive)
     chosen: datetime | None = None
+    taken: list = field(default_factory=list)  # times a booking attempt found taken
     suggested_day: date | None = None
     new_name: str | None = None  # a caller not on file: the name to create them with
     misses: int = 0
@@ -116,8 +117,8 @@ class Turn:
     def say(self, *sentences):
         self.lines.extend(s for s in sentences if s)
 
-    def call(self, name, **arguments):
-        self.calls.append((name, arguments))
+    def call(self, tool, **arguments):
+        self.calls.append((tool, arguments))
 
     @property
     def text(self):
