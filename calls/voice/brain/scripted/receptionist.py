@@ -151,6 +151,9 @@ class Receptionist:
         if u.intent == "person":
             self.transfer(turn, reason=text)
             return
+        if u.intent in info.TOPICS and task is not None:
+            info.ask_shop(self, u.intent, u, turn)  # an aside: answered, then back to the task
+            return
         if flow and flow.answer(self, task, u, turn):
             state.misses = 0
             return

@@ -63,7 +63,9 @@ class VinEntry:
     stage: str = "reading"  # name | reading | confirm
     chars: str = ""
     vin: str | None = None
-    decoded: str | None = None  # "a 2003 Honda"
+    decoded: str | None = None  # "2003 Honda"
+    year: int | None = None
+    make: str | None = None
     new_name: str | None = None
     misses: int = 0
 

@@ -88,8 +88,9 @@ def decoded(desk, results, turn):
         turn.say("Hmm, that VIN doesn't check out, so I probably misheard a character.")
         desk.ask(turn, f"Let's try once more from the beginning. {READ_IT}")
         return
-    if check.get("make") or check.get("year"):
-        v.decoded = " ".join(str(p) for p in (check.get("year"), check.get("make")) if p)
+    v.year, v.make = check.get("year"), check.get("make")
+    if v.make or v.year:
+        v.decoded = " ".join(str(p) for p in (v.year, v.make) if p)
     _confirm(desk, v, turn)
 
 
@@ -111,8 +112,7 @@ def answer(desk, v, u, turn):
             turn.call("create_customer", name=v.new_name)
             turn.then = "vehicles.customer_created"
         else:
-            turn.call("add_vehicle", vin=v.vin)
-            turn.then = "vehicles.added"
+            _add(v, turn)
         return True
     if u.no:
         v.chars, v.vin, v.decoded, v.stage = "", None, None, "reading"
@@ -127,17 +127,28 @@ def customer_created(desk, results, turn):
         desk.state.task = None
         turn.say("I'm sorry, I couldn't set up your record just now.")
         return desk.anything_else(turn)
-    turn.call("add_vehicle", vin=v.vin)
+    _add(v, turn)
+
+
+def _add(v, turn):
+    arguments = {"vin": v.vin}
+    if v.year:
+        arguments["year"] = v.year
+    if v.make:
+        arguments["make"] = v.make[:40]
+    turn.call("add_vehicle", **arguments)
     turn.then = "vehicles.added"
 
 
 def added(desk, results, turn):
+    v = desk.state.task
     done = results.get("add_vehicle") or {}
     desk.state.task = None
     if "error" in done:
         turn.say(f"I'm sorry, I couldn't add it. {done['error']}")
     else:
-        turn.say(f"Done. I've added the {done.get('vehicle') or 'vehicle'} to your record.")
+        what = v.decoded if isinstance(v, VinEntry) and v.decoded else f"vehicle ending in {' '.join(v.vin[-4:])}"
+        turn.say(f"Done. I've added the {what} to your record.")
     desk.anything_else(turn)
 
 
