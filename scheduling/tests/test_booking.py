@@ -400,3 +400,31 @@ def test_a_booking_over_the_spring_clock_change_lasts_its_real_length(shop, cust
     assert refusal(book, customer, overnight, start + timedelta(minutes=30)).code == "outside_hours"
     slots = available_slots(overnight, start - timedelta(hours=1), start + timedelta(hours=5))
     assert [s.time() for s in slots] == [time(0), time(0, 30), time(1)]
+
+
+# --- The embedded default (SQLite) reads booked times the same way ------------------------------
+
+
+def test_booked_times_read_back_as_the_same_instants_on_sqlite(django_db_blocker):
+    from datetime import UTC, datetime
+
+    from django.db.models.expressions import RawSQL
+    from django.db.models.sql import Query
+    from django.db.utils import ConnectionHandler
+
+    from scheduling.actions import _EpochSeconds
+
+    moment = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)
+    with django_db_blocker.unblock():
+        sqlite = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}})[
+            "default"]
+        try:
+            compiler = Query(Appointment).get_compiler(connection=sqlite)
+            sql, params = _EpochSeconds(RawSQL("at", [])).as_sqlite(compiler, sqlite)
+            with sqlite.cursor() as cursor:
+                cursor.execute("CREATE TABLE booked (at datetime)")
+                cursor.execute("INSERT INTO booked VALUES (%s)", [sqlite.ops.adapt_datetimefield_value(moment)])
+                cursor.execute(f"SELECT {sql} FROM booked", params)
+                assert cursor.fetchone()[0] == moment.timestamp()
+        finally:
+            sqlite.close()
