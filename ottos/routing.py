@@ -3,9 +3,13 @@
 from django.urls import path
 
 from calls.consumers import MediaStreamConsumer
+from calls.live import LiveCallsConsumer
 
 # Browser pages: behind the Origin check and the session login.
-websocket_urlpatterns = []
+websocket_urlpatterns = [
+    path("ws/calls/live/", LiveCallsConsumer.as_asgi()),
+    path("ws/calls/<str:call_sid>/live/", LiveCallsConsumer.as_asgi()),
+]
 
 # Twilio's servers send no Origin header; each stream authenticates itself (handshake
 # signature and a single-use call token), so these skip the browser checks.

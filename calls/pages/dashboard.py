@@ -1,0 +1,37 @@
+"""The managers' dashboard: calls, outcomes, conversion, transfers and messages, latency and
+vendor trouble over the last 7, 30 or 90 days."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .access import check_manager, nav_context
+from .figures import DEFAULT_PERIOD, PERIODS, Period, call_figures, latency_figures, vendor_figures
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    check_manager(request)
+    try:
+        days = int(request.GET.get("days", DEFAULT_PERIOD))
+    except ValueError:
+        days = DEFAULT_PERIOD
+    days = days if days in PERIODS else DEFAULT_PERIOD
+    period = Period.ending_today(days)
+    totals, call_charts = call_figures(period)
+    latency, latency_chart = latency_figures(period)
+    vendor_totals, vendor_chart = vendor_figures(period)
+    ctx = {
+        **nav_context(request),
+        "period": period,
+        "periods": PERIODS,
+        "totals": totals,
+        "latency": latency,
+        "vendor_totals": vendor_totals,
+        "charts": [
+            call_charts["calls_per_day"], call_charts["outcomes"], call_charts["conversion"],
+            call_charts["transfers_messages"], latency_chart, vendor_chart,
+        ],
+    }
+    return render(request, "calls/dashboard.html", ctx)

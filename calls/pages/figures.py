@@ -1,0 +1,132 @@
+"""The dashboard's figures: a handful of aggregate queries over a period, whatever the call count."""
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from ..models import Call, CallbackRequest, CallEvent, TurnLatency
+from .charts import Chart, Series
+from .percentile import Percentile
+
+PERIODS = (7, 30, 90)
+DEFAULT_PERIOD = 30
+# What counts against a vendor on the dashboard (kinds of CallEvent the voice loop records).
+VENDOR_TROUBLE = ("vendor_error", "reconnect")
+
+
+@dataclass(frozen=True)
+class Period:
+    days: int
+    first_day: object
+    start: datetime
+
+    @classmethod
+    def ending_today(cls, days, now=None):
+        today = timezone.localdate(now)
+        first = today - timedelta(days=days - 1)
+        return cls(days, first, datetime.combine(first, time.min, tzinfo=timezone.get_current_timezone()))
+
+    @property
+    def dates(self):
+        return [self.first_day + timedelta(days=n) for n in range(self.days)]
+
+    @property
+    def labels(self):
+        return [f"{d:%b} {d.day}" for d in self.dates]
+
+
+def _per_day(period, rows, value):
+    by_day = {}
+    for row in rows:
+        by_day[row["day"]] = by_day.get(row["day"], 0) + value(row)
+    return [by_day.get(day, 0) for day in period.dates]
+
+
+def call_figures(period):
+    rows = list(
+        Call.objects.filter(started_at__gte=period.start)
+        .annotate(day=TruncDate("started_at"))
+        .values("day", "outcome")
+        .annotate(calls=Count("id"), transferred=Count("id", filter=Q(transferred=True)))
+        .order_by()
+    )
+    messages = list(
+        CallbackRequest.objects.filter(created_at__gte=period.start)
+        .annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by()
+    )
+    outcomes = [(value, label) for value, label in Call.Outcome.choices]
+    by_outcome = [
+        Series(label, _per_day(period, [r for r in rows if r["outcome"] == value], lambda r: r["calls"]))
+        for value, label in outcomes
+    ]
+    unfiled = _per_day(period, [r for r in rows if not r["outcome"]], lambda r: r["calls"])
+    if any(unfiled):
+        by_outcome.append(Series("Not filed yet", unfiled))
+    calls = _per_day(period, rows, lambda r: r["calls"])
+    booked = _per_day(period, [r for r in rows if r["outcome"] == Call.Outcome.BOOKED], lambda r: r["calls"])
+    conversations = _per_day(
+        period, [r for r in rows if r["outcome"] not in (Call.Outcome.ABANDONED, "")], lambda r: r["calls"]
+    )
+    transfers = _per_day(period, rows, lambda r: r["transferred"])
+    taken = _per_day(period, messages, lambda r: r["n"])
+    totals = {
+        "calls": sum(calls), "booked": sum(booked), "conversations": sum(conversations),
+        "transferred": sum(transfers), "messages": sum(taken),
+        "conversion": _percent(sum(booked), sum(conversations)),
+        "by_outcome": [(s.name, sum(s.values)) for s in by_outcome],
+    }
+    charts = {
+        "calls_per_day": Chart.draw("Calls per day, by outcome", period.labels, bars=[s for s in by_outcome if any(s.values)] or by_outcome[:1], unit=""),
+        "outcomes": Chart.draw("Outcomes over the period", [name for name, _ in totals["by_outcome"]],
+                               bars=[Series("Calls", [n for _, n in totals["by_outcome"]])]),
+        "conversion": Chart.draw("Booking conversion (booked ÷ calls where the caller talked to the agent)",
+                                 period.labels, lines=[Series("Conversion", [
+                                     _percent(b, c) for b, c in zip(booked, conversations)])], unit="%"),
+        "transfers_messages": Chart.draw("Transfers and messages taken per day", period.labels,
+                                         bars=[Series("Transferred", transfers), Series("Messages", taken)],
+                                         stacked=False),
+    }
+    return totals, charts
+
+
+def latency_figures(period):
+    measured = TurnLatency.objects.filter(at__gte=period.start, voice_to_voice_ms__isnull=False)
+    rows = list(
+        measured.annotate(day=TruncDate("at")).values("day")
+        .annotate(p50=Percentile("voice_to_voice_ms", 0.5), p95=Percentile("voice_to_voice_ms", 0.95), n=Count("id"))
+        .order_by()
+    )
+    overall = measured.aggregate(p50=Percentile("voice_to_voice_ms", 0.5), p95=Percentile("voice_to_voice_ms", 0.95),
+                                 turns=Count("id"))
+    by_day = {r["day"]: r for r in rows}
+    p50 = [by_day[d]["p50"] if d in by_day else None for d in period.dates]
+    p95 = [by_day[d]["p95"] if d in by_day else None for d in period.dates]
+    chart = Chart.draw("Voice-to-voice latency per day (end of caller speech to first agent audio)",
+                       period.labels, lines=[Series("p50", p50), Series("p95", p95, "#D55E00")], unit="ms")
+    return overall, chart
+
+
+def vendor_figures(period):
+    rows = list(
+        CallEvent.objects.filter(at__gte=period.start, kind__in=VENDOR_TROUBLE)
+        .annotate(day=TruncDate("at"), vendor=KeyTextTransform("vendor", "data"))
+        .values("day", "kind", "vendor").annotate(n=Count("id")).order_by()
+    )
+    names = sorted({(r["kind"], r["vendor"] or "unknown") for r in rows})
+    series = [
+        Series(f"{vendor}: {'errors' if kind == 'vendor_error' else 'reconnects'}",
+               _per_day(period, [r for r in rows if r["kind"] == kind and (r["vendor"] or "unknown") == vendor],
+                        lambda r: r["n"]))
+        for kind, vendor in names
+    ]
+    totals = [(s.name, sum(s.values)) for s in series]
+    chart = Chart.draw("Vendor errors and reconnects per day", period.labels, bars=series or [Series("Errors", [0] * period.days)])
+    return totals, chart
+
+
+def _percent(part, whole):
+    return round(100 * part / whole, 1) if whole else None

@@ -1,0 +1,17 @@
+"""The managers' call pages, under /calls/."""
+
+from django.urls import path
+
+from .pages import call_detail, call_list, dashboard, live_calls
+
+app_name = "call_pages"
+
+urlpatterns = [
+    path("", call_list.call_list, name="list"),
+    path("export.csv", call_list.call_list_csv, name="csv"),
+    path("live/", live_calls.live_calls, name="live"),
+    path("live/fragment/", live_calls.live_calls_fragment, name="live_fragment"),
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("<str:call_sid>/", call_detail.call_detail, name="detail"),
+    path("<str:call_sid>/audio/", call_detail.call_audio, name="audio"),
+]
