@@ -108,8 +108,6 @@ class Reader:
             previous = self.last_user_text
             if user_text and previous and user_text != previous and user_text.startswith(previous):
                 merged = True
-            elif user_text == previous and last_own != -1:
-                user_text = None  # already answered; our answer was dropped (nothing heard) and nothing new came
         if takeover:
             results = [r for r in results if r.call_id not in self.own_call_ids]
         self.seen_call_ids.update(r.call_id for r in results)
