@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, NEWCOMER, db, local
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.voice.brain.scripted.speech import say_day
 from scheduling.actions import Actor, book_appointment
 from scheduling.models import Appointment
@@ -55,7 +54,9 @@ async def test_cancelling_the_only_appointment_after_a_yes(shop, clock, tuesday_
     call = await call_from(DANA)
     tuesday = clock.date() + timedelta(days=1)
     said = await call.caller("I need to cancel my appointment, something came up at work.")
-    assert said == f"Just to confirm, you'd like to cancel your oil change on {say_day(tuesday)} at 9 AM?", call.transcript
+    assert said == f"Just to confirm, you'd like to cancel your oil change on {say_day(tuesday)} at 9 AM?", (
+        call.transcript
+    )
     assert (await db(fresh, tuesday_oil_change)).status == "booked"
     said = await call.caller("Yes, please cancel it.")
     assert said.startswith(f"Done. Your oil change on {say_day(tuesday)} at 9 AM is cancelled."), call.transcript
@@ -76,8 +77,9 @@ async def test_a_no_at_the_cancel_read_back_keeps_the_appointment(shop, tuesday_
     assert call.used("cancel_appointment") == []
 
 
-async def test_with_two_appointments_the_caller_picks_which_to_cancel(shop, clock, tuesday_oil_change, friday_brakes,
-                                                                    call_from):
+async def test_with_two_appointments_the_caller_picks_which_to_cancel(
+    shop, clock, tuesday_oil_change, friday_brakes, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("I'd like to cancel an appointment")
     assert said.endswith("Which one would you like to cancel?"), call.transcript

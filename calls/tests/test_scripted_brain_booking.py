@@ -11,8 +11,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, NEWCOMER, db, local
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.voice.brain.scripted.speech import say_day
 from calls.voice.brain.scripted.words import ordinal
 from crm.models import Customer
@@ -37,11 +36,14 @@ def fill(shop, service, day, hour, minute=0, *, times=2):
     for _ in range(times):
         n = Customer.objects.count()
         someone = Customer.objects.create(name=f"Other {n}", phone=f"+1773555{n:04d}")
-        book_appointment(customer=someone, service_type=service, start=local(shop, day, hour, minute),
-                         actor=Actor.command("test"))
+        book_appointment(
+            customer=someone, service_type=service, start=local(shop, day, hour, minute), actor=Actor.command("test")
+        )
 
 
-async def test_an_oil_change_tomorrow_at_9_is_read_back_and_booked_after_yes(shop, oil_change, customer, clock, call_from):
+async def test_an_oil_change_tomorrow_at_9_is_read_back_and_booked_after_yes(
+    shop, oil_change, customer, clock, call_from
+):
     call = await call_from(DANA)
     tuesday = clock.date() + timedelta(days=1)
     said = await call.caller("Hi, I'd like to get an oil change tomorrow at 9.")
@@ -55,8 +57,9 @@ async def test_an_oil_change_tomorrow_at_9_is_read_back_and_booked_after_yes(sho
     assert said.endswith("Goodbye!") and call.ended == "end_call"
 
 
-async def test_squeaking_brakes_next_tuesday_afternoon_books_the_brake_service(shop, oil_change, brake_job, customer,
-                                                                             clock, call_from):
+async def test_squeaking_brakes_next_tuesday_afternoon_books_the_brake_service(
+    shop, oil_change, brake_job, customer, clock, call_from
+):
     call = await call_from(DANA)
     tuesday = clock.date() + timedelta(days=1)
     said = await call.caller("My brakes are squeaking really bad.")
@@ -101,7 +104,9 @@ async def test_a_new_caller_books_tomorrow_morning_and_is_put_on_file_by_name(sh
     said = await call.caller("9:30 works.")
     assert "Can I get your name for the appointment?" in said
     said = await call.caller("Sure, it's Jordan Lee.")
-    assert said == f"So that's an oil change on {say_day(tuesday)} at 9:30 AM, under the name Jordan Lee. Shall I book it?"
+    assert (
+        said == f"So that's an oil change on {say_day(tuesday)} at 9:30 AM, under the name Jordan Lee. Shall I book it?"
+    )
     said = await call.caller("That's right.")
     assert "You're all set" in said, call.transcript
     (booked,) = await booked_for(NEWCOMER)
@@ -142,7 +147,9 @@ async def test_in_two_weeks_then_the_last_time_offered(shop, oil_change, custome
     assert booked.start == local(shop, monday, 16, 30)
 
 
-async def test_the_earliest_opening_is_offered_when_the_caller_asks_for_it(shop, oil_change, customer, clock, call_from):
+async def test_the_earliest_opening_is_offered_when_the_caller_asks_for_it(
+    shop, oil_change, customer, clock, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("What's the earliest you can fit me in for an oil change?")
     assert said.startswith("I have") and "Which works best for you?" in said, call.transcript
@@ -156,7 +163,9 @@ async def test_the_earliest_opening_is_offered_when_the_caller_asks_for_it(shop,
 # --- corrections --------------------------------------------------------------------------
 
 
-async def test_no_wednesday_moves_the_read_back_to_wednesday_at_the_same_time(shop, oil_change, customer, clock, call_from):
+async def test_no_wednesday_moves_the_read_back_to_wednesday_at_the_same_time(
+    shop, oil_change, customer, clock, call_from
+):
     tuesday, wednesday = clock.date() + timedelta(days=1), clock.date() + timedelta(days=2)
     call = await call_from(DANA)
     said = await call.caller("Book me an oil change Tuesday at 9.")
@@ -179,8 +188,9 @@ async def test_actually_make_it_2_pm_keeps_the_day(shop, oil_change, customer, c
     assert booked.start == local(shop, thursday, 14)
 
 
-async def test_a_different_service_named_at_the_read_back_replaces_the_first(shop, oil_change, brake_job, customer,
-                                                                            clock, call_from):
+async def test_a_different_service_named_at_the_read_back_replaces_the_first(
+    shop, oil_change, brake_job, customer, clock, call_from
+):
     tuesday = clock.date() + timedelta(days=1)
     call = await call_from(DANA)
     await call.caller("Oil change tomorrow at 8")
@@ -260,8 +270,9 @@ async def test_sunday_is_closed_and_the_next_open_day_suggested(shop, oil_change
     assert sunday.weekday() == 6
 
 
-async def test_a_time_already_past_today_is_explained_and_later_times_offered(shop, oil_change, customer, clock,
-                                                                             call_from):
+async def test_a_time_already_past_today_is_explained_and_later_times_offered(
+    shop, oil_change, customer, clock, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("oil change today at 9")
     assert said.startswith("It's already past 9 AM today."), call.transcript

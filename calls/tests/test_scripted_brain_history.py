@@ -7,8 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import CALL_SID, DANA, GREETING, Dialogue, db, local
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import CALL_SID, DANA, GREETING, Dialogue, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.tests.voice_doubles import Call
 from calls.tools import ToolBox
 from calls.voice.brain.history import trim_history
@@ -36,8 +35,9 @@ class TrimmedDialogue(Dialogue):
             self.history = full
 
 
-async def test_a_reply_nobody_heard_is_answered_again_with_the_callers_whole_sentence(shop, oil_change, customer, clock,
-                                                                                    call_from):
+async def test_a_reply_nobody_heard_is_answered_again_with_the_callers_whole_sentence(
+    shop, oil_change, customer, clock, call_from
+):
     call = await call_from(DANA)
     tuesday, wednesday = clock.date() + timedelta(days=1), clock.date() + timedelta(days=2)
     await call.caller("oil change tomorrow at 9")
@@ -51,8 +51,9 @@ async def test_a_reply_nobody_heard_is_answered_again_with_the_callers_whole_sen
     assert tuesday != wednesday
 
 
-async def test_a_yes_to_a_read_back_cut_off_before_the_question_books_nothing(shop, oil_change, customer, clock,
-                                                                            call_from):
+async def test_a_yes_to_a_read_back_cut_off_before_the_question_books_nothing(
+    shop, oil_change, customer, clock, call_from
+):
     call = await call_from(DANA)
     tuesday = clock.date() + timedelta(days=1)
     said = await call.caller("oil change tomorrow at 9")
@@ -76,21 +77,31 @@ async def test_a_history_trimmed_to_the_token_budget_still_books(shop, oil_chang
     assert await db(starts) == [local(shop, thursday, 16, 30)]
 
 
-async def test_a_booking_that_finished_while_the_caller_spoke_is_announced(shop, oil_change, customer, clock, call_from):
+async def test_a_booking_that_finished_while_the_caller_spoke_is_announced(
+    shop, oil_change, customer, clock, call_from
+):
     call = await call_from(DANA)
     tuesday = clock.date() + timedelta(days=1)
     await call.caller("oil change tomorrow at 9")
     call.history.append({"role": "user", "content": "yes"})
     text, calls, _ = await call._round()  # the brain asks for the booking...
-    call.history.append({"role": "assistant", "content": None, "tool_calls": [
-        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
-    ]})
+    call.history.append(
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in calls
+            ],
+        }
+    )
     for c in calls:
         outcome = await call.toolbox.call(c.name, c.arguments)
         call.history.append({"role": "tool", "tool_call_id": c.id, "content": outcome.content})
     # ...the caller talks over the filler before the brain could say it was done.
     said = await call.caller("and what are your hours?")
-    assert said.startswith(f"You're all set: your oil change is booked for {say_day(tuesday)} at 9 AM."), call.transcript
+    assert said.startswith(f"You're all set: your oil change is booked for {say_day(tuesday)} at 9 AM."), (
+        call.transcript
+    )
     assert "We're open 8 to 5 on weekdays" in said
     assert await db(starts) == [local(shop, tuesday, 9)]
 
@@ -104,9 +115,15 @@ async def llm_history(toolbox, user_text, calls):
     ]
     for n, (name, arguments) in enumerate(calls):
         call_id = f"call_llm_{n}"
-        history.append({"role": "assistant", "content": None, "tool_calls": [
-            {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
-        ]})
+        history.append(
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": json.dumps(arguments)}}
+                ],
+            }
+        )
         outcome = await toolbox.call(name, json.dumps(arguments))
         history.append({"role": "tool", "tool_call_id": call_id, "content": outcome.content})
     return history
@@ -115,10 +132,14 @@ async def llm_history(toolbox, user_text, calls):
 async def test_taking_over_from_a_failed_llm_mid_reply(shop, oil_change, customer, clock):
     toolbox = await ToolBox.for_call(call_sid=CALL_SID, caller_phone=DANA)
     tuesday = clock.date() + timedelta(days=1)
-    history = await llm_history(toolbox, "Book me an oil change tomorrow at 9", [
-        ("lookup_customer", {}),
-        ("get_available_slots", {"service": "Oil change", "date": tuesday.isoformat()}),
-    ])
+    history = await llm_history(
+        toolbox,
+        "Book me an oil change tomorrow at 9",
+        [
+            ("lookup_customer", {}),
+            ("get_available_slots", {"service": "Oil change", "date": tuesday.isoformat()}),
+        ],
+    )
     call = Dialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: clock), toolbox)
     call.history = history
     said = await call.agent_turn()
@@ -130,9 +151,13 @@ async def test_taking_over_from_a_failed_llm_mid_reply(shop, oil_change, custome
 async def test_taking_over_after_the_llm_already_booked_never_books_twice(shop, oil_change, customer, clock):
     toolbox = await ToolBox.for_call(call_sid=CALL_SID, caller_phone=DANA)
     tuesday = clock.date() + timedelta(days=1)
-    history = await llm_history(toolbox, "Yes, book it", [
-        ("book_appointment", {"service": "Oil change", "start": f"{tuesday.isoformat()}T09:00"}),
-    ])
+    history = await llm_history(
+        toolbox,
+        "Yes, book it",
+        [
+            ("book_appointment", {"service": "Oil change", "start": f"{tuesday.isoformat()}T09:00"}),
+        ],
+    )
     call = Dialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: clock), toolbox)
     call.history = history
     said = await call.agent_turn()
@@ -145,7 +170,14 @@ async def test_taking_over_after_the_llm_already_booked_never_books_twice(shop, 
 
 
 async def test_the_same_words_on_the_same_clock_get_the_same_replies(shop, oil_change, brake_job, customer, call_from):
-    lines = ["Hi", "My brakes are grinding", "next Tuesday afternoon", "what about Wednesday morning", "never mind", "bye"]
+    lines = [
+        "Hi",
+        "My brakes are grinding",
+        "next Tuesday afternoon",
+        "what about Wednesday morning",
+        "never mind",
+        "bye",
+    ]
     transcripts = []
     for _ in range(2):
         call = await call_from(DANA)

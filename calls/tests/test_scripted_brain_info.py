@@ -5,8 +5,7 @@ from datetime import timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, db, local
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import DANA, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.voice.brain.scripted.speech import say_day
 from scheduling.models import Appointment, FaqAnswer
 
@@ -28,8 +27,9 @@ async def test_location_is_the_approved_answer(shop, oil_change, customer, call_
     assert said.startswith("We're at 1200 West Fulton Street, near the Morgan L stop."), call.transcript
 
 
-async def test_a_price_comes_from_the_service_list_and_leads_to_a_booking(shop, oil_change, brake_job, customer, clock,
-                                                                         call_from):
+async def test_a_price_comes_from_the_service_list_and_leads_to_a_booking(
+    shop, oil_change, brake_job, customer, clock, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("How much is an oil change?")
     assert said == (
@@ -49,7 +49,9 @@ async def test_a_price_comes_from_the_service_list_and_leads_to_a_booking(shop, 
 async def test_a_price_question_without_a_service_asks_which(shop, oil_change, brake_job, customer, call_from):
     call = await call_from(DANA)
     said = await call.caller("What do you charge?")
-    assert said == "Which service would you like a price for? We do brake pads and rotors and oil change.", call.transcript
+    assert said == "Which service would you like a price for? We do brake pads and rotors and oil change.", (
+        call.transcript
+    )
     said = await call.caller("The brakes")
     assert said.startswith("Brake pads and rotors is usually $250 to $600."), call.transcript
 
@@ -64,8 +66,9 @@ async def test_a_topic_with_no_approved_answer_is_not_guessed(shop, oil_change, 
     assert said.endswith("anything else I can help you with?")
 
 
-async def test_a_question_in_the_middle_of_booking_is_answered_and_the_booking_resumes(shop, oil_change, customer,
-                                                                                     call_from):
+async def test_a_question_in_the_middle_of_booking_is_answered_and_the_booking_resumes(
+    shop, oil_change, customer, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("I need an oil change")
     assert said.endswith("What day would you like to bring it in?")

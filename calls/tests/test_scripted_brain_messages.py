@@ -6,8 +6,7 @@ from datetime import timedelta
 import pytest
 
 from calls.models import Call, CallbackRequest
-from calls.tests.scripted_calls import CALL_SID, DANA, NEWCOMER, db
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import CALL_SID, DANA, NEWCOMER, call_from, clock, db  # noqa: F401 (fixtures)
 from fakes.twilio_rest import FakeTwilioRest
 from scheduling.models import Appointment
 
@@ -24,8 +23,9 @@ def call_record(db):
     return Call.objects.create(call_sid=CALL_SID, from_number=DANA, to_number="+13125550100")
 
 
-async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(shop, oil_change, customer, call_record,
-                                                                      call_from):
+async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(
+    shop, oil_change, customer, call_record, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("Is my car ready to be picked up yet?")
     assert said == (
@@ -35,14 +35,19 @@ async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(shop, oil
     said = await call.caller("Yes please")
     assert said.startswith("How urgent is it"), call.transcript
     said = await call.caller("I need it back today")
-    assert said == (
-        "Okay. I'll pass this on to an advisor: Is my car ready to be picked up yet. Shall I send it?"
-    ), call.transcript
+    assert said == ("Okay. I'll pass this on to an advisor: Is my car ready to be picked up yet. Shall I send it?"), (
+        call.transcript
+    )
     assert await db(messages) == []
     said = await call.caller("Yes")
     assert said.startswith("Thanks, Dana. I've passed your message on, and an advisor will call you back today.")
     (message,) = await db(messages)
-    assert (message.name, message.phone, message.customer, message.urgency) == ("Dana Whitfield", DANA, customer, "soon")
+    assert (message.name, message.phone, message.customer, message.urgency) == (
+        "Dana Whitfield",
+        DANA,
+        customer,
+        "soon",
+    )
     assert "ready to be picked up" in message.reason
 
 

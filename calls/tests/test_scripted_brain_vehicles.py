@@ -3,8 +3,7 @@ digit over several turns, in groups, with "oh" for zero; it checks it and reads 
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, NEWCOMER, db
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db  # noqa: F401 (fixtures)
 from crm.models import Customer, Vehicle
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -64,7 +64,9 @@ def loaded(desk, results, turn):
         return _proceed(desk, task, chosen, turn)
     described = [f"your {_what(a)} on {_when(a)}" for a in options]
     verb = "cancel" if task.purpose == "cancel" else "move"
-    desk.ask(turn, f"You have {len(options)} appointments: {say_list(described, 'and')}. Which one would you like to {verb}?")
+    desk.ask(
+        turn, f"You have {len(options)} appointments: {say_list(described, 'and')}. Which one would you like to {verb}?"
+    )
 
 
 def _proceed(desk, task, appointment, turn):
@@ -96,7 +98,9 @@ def cancelled(desk, results, turn):
     if done.get("code") == "not_active":
         turn.say(done.get("error", ""))
         return desk.anything_else(turn)
-    desk.state.unclear = f"Caller wants to cancel their {_what(c.appointment)} on {_when(c.appointment)}." if c else None
+    desk.state.unclear = (
+        f"Caller wants to cancel their {_what(c.appointment)} on {_when(c.appointment)}." if c else None
+    )
     desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
     desk.state.awaiting = "take_message"
 

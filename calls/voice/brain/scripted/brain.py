@@ -37,7 +37,10 @@ class ScriptedBrain(Brain):
         else:
             self._receptionist.tools, self._receptionist.services = set(names), services or self._receptionist.services
         turn = self._receptionist.reply(news)
-        calls = [ToolCall(id=i, name=name, arguments=json.dumps(args)) for i, (name, args) in zip(turn.ids, turn.calls)]
+        calls = [
+            ToolCall(id=i, name=name, arguments=json.dumps(args))
+            for i, (name, args) in zip(turn.ids, turn.calls, strict=True)
+        ]
         self._reader.said(turn.text, turn.ids)
         if turn.text:
             yield TextDelta(turn.text)

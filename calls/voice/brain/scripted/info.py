@@ -72,7 +72,8 @@ def answer_price(desk, service, turn):
         desk.state.awaiting = "take_message"
         return
     estimate = estimate if estimate.startswith("about") else f"usually {estimate}"
-    turn.say(f"{phrase[:1].upper()}{phrase[1:]} is {estimate}. That's an estimate; the advisor confirms the price after looking at the car.")
+    turn.say(f"{phrase[:1].upper()}{phrase[1:]} is {estimate}.")
+    turn.say("That's an estimate; the advisor confirms the price after looking at the car.")
     if desk.state.task is None:
         desk.state.offer_service = service
         desk.ask(turn, "Would you like to book one?" if not phrase.endswith("s") else "Would you like to book it?")

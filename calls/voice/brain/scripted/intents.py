@@ -47,7 +47,10 @@ HOURS = (
 )  # fmt: skip
 LOCATION = ("where", "address", "located", "location", "directions", "how do i get", "find you", "parking")
 PRICE = ("how much", "cost", "price", "prices", "pricing", "charge", "estimate", "quote", "expensive", "cheap", "rate")
-SERVICES = ("what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do", "do you offer", "do you fix", "do you repair")  # fmt: skip
+SERVICES = (
+    "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
+    "do you offer", "do you fix", "do you repair",
+)  # fmt: skip
 PAYMENT = ("pay", "payment", "credit card", "debit", "cash", "apple pay", "google pay", "financing", "check", "venmo")
 WARRANTY = ("warranty", "guarantee", "guaranteed")
 LOANERS = ("loaner", "rental", "shuttle", "ride", "courtesy car", "loan car", "borrow a car")
@@ -55,9 +58,31 @@ MAKES = (
     "do you work on", "do you service", "work on", "do you fix", "electric", "tesla", "diesel", "hybrid",
     "motorcycle", "european", "bmw", "mercedes", "audi", "volkswagen", "toyota", "honda", "ford", "makes",
 )  # fmt: skip
-ABORT = ("never mind", "nevermind", "forget it", "forget that", "scratch that", "cancel that", "don't worry about it", "don't book", "do not book")
-REPEAT = ("say that again", "repeat that", "repeat", "come again", "pardon", "what was that", "didn't catch", "didn't hear", "one more time")  # fmt: skip
-WAIT_AT_SHOP = ("wait for it", "wait there", "wait at the shop", "wait while", "i'll wait", "i will wait", "stay while", "waiter")
+ABORT = (
+    "never mind",
+    "nevermind",
+    "forget it",
+    "forget that",
+    "scratch that",
+    "cancel that",
+    "don't worry about it",
+    "don't book",
+    "do not book",
+)
+REPEAT = (
+    "say that again", "repeat that", "repeat", "come again", "pardon", "what was that", "didn't catch",
+    "didn't hear", "one more time",
+)  # fmt: skip
+WAIT_AT_SHOP = (
+    "wait for it",
+    "wait there",
+    "wait at the shop",
+    "wait while",
+    "i'll wait",
+    "i will wait",
+    "stay while",
+    "waiter",
+)
 
 
 def detect(text):

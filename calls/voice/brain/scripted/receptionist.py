@@ -9,11 +9,20 @@ import copy
 from dataclasses import dataclass
 from datetime import datetime
 
-from calls.voice.brain.scripted import appointments, booking, info, messages, vehicles
+from calls.voice.brain.scripted import appointments, booking, info, messages, schedule, vehicles
 from calls.voice.brain.scripted.intents import detect, is_abort, is_goodbye, wants_repeat
 from calls.voice.brain.scripted.services import match_service
 from calls.voice.brain.scripted.speech import say_moment, service_phrase
-from calls.voice.brain.scripted.state import Booking, Cancellation, Choosing, Conversation, Message, Pending, Turn, VinEntry
+from calls.voice.brain.scripted.state import (
+    Booking,
+    Cancellation,
+    Choosing,
+    Conversation,
+    Message,
+    Pending,
+    Turn,
+    VinEntry,
+)
 from calls.voice.brain.scripted.transcript import ToolResult
 from calls.voice.brain.scripted.when import parse_when
 from calls.voice.brain.scripted.words import is_no, is_yes, normalize
@@ -24,6 +33,7 @@ OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you
 FLOWS = {Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles}
 STEPS = {
     **{f"booking.{name}": getattr(booking, name) for name in booking.STEPS},
+    **{f"schedule.{name}": getattr(schedule, name) for name in schedule.STEPS},
     **{f"appointments.{name}": getattr(appointments, name) for name in appointments.STEPS},
     **{f"messages.{name}": getattr(messages, name) for name in messages.STEPS},
     **{f"vehicles.{name}": getattr(vehicles, name) for name in vehicles.STEPS},
@@ -103,8 +113,9 @@ class Receptionist:
                 state.calls_made += 1
                 turn.ids.append(f"call_scripted_{state.calls_made}")
             state.pending = Pending(
-                step=turn.then or "info.nothing", call_ids=list(turn.ids),
-                names={i: name for i, (name, _) in zip(turn.ids, turn.calls)},
+                step=turn.then or "info.nothing",
+                call_ids=list(turn.ids),
+                names={i: name for i, (name, _) in zip(turn.ids, turn.calls, strict=True)},
             )
         if turn.lines:
             state.last_said = turn.text
@@ -117,8 +128,13 @@ class Receptionist:
         expect_time = isinstance(task, Booking) and task.stage in ("day", "offered", "confirm")
         said = normalize(text)
         return Utterance(
-            text=text.strip(), said=said, when=parse_when(text, self.today(), expect_time=expect_time),
-            intent=detect(text), service=match_service(text, self.service_names()), yes=is_yes(said), no=is_no(said),
+            text=text.strip(),
+            said=said,
+            when=parse_when(text, self.today(), expect_time=expect_time),
+            intent=detect(text),
+            service=match_service(text, self.service_names()),
+            yes=is_yes(said),
+            no=is_no(said),
         )
 
     def hear(self, text, turn):

@@ -34,7 +34,7 @@ def say_list(items, joiner="or"):
 
 
 def service_phrase(name, *, article=True):
-    """"an oil change", "brake pads and rotors", "an A/C service": a service as said in a sentence."""
+    """ "an oil change", "brake pads and rotors", "an A/C service": a service as said in a sentence."""
     words = []
     for index, word in enumerate(name.split()):
         keep = sum(c.isupper() for c in word) > 1 or "/" in word or (index and word[:1].isupper())

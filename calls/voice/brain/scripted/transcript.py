@@ -116,6 +116,10 @@ class Reader:
             self.last_user_text = user_text
         recent = frozenset(call_id for call_id in recent if any(r.call_id == call_id for r in results))
         return News(
-            user_text=user_text, results=results, recent_ids=recent, last_heard=last_heard, merged=merged,
+            user_text=user_text,
+            results=results,
+            recent_ids=recent,
+            last_heard=last_heard,
+            merged=merged,
             takeover=takeover,
         )

@@ -73,6 +73,6 @@ def vin_fix(chars):
 
 
 def read_back(chars, group=4):
-    """"1 H G C, M 8 2 6, ..." so the caller can follow along."""
+    """ "1 H G C, M 8 2 6, ..." so the caller can follow along."""
     groups = [chars[i : i + group] for i in range(0, len(chars), group)]
     return ", ".join(" ".join(g) for g in groups)

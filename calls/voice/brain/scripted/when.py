@@ -72,8 +72,14 @@ def parse_when(text, today, *, expect_time=False):
     clock, part, window, time_problem = _time(s, expect_time=expect_time)
     asap = any(re.search(rf"\b{re.escape(p)}\b", s) for p in ASAP)
     return When(
-        day=day, span_days=span, clock=clock, part=part, after=window[0], before=window[1],
-        asap=asap and day is None, problem=problem or time_problem,
+        day=day,
+        span_days=span,
+        clock=clock,
+        part=part,
+        after=window[0],
+        before=window[1],
+        asap=asap and day is None,
+        problem=problem or time_problem,
     )
 
 
@@ -175,7 +181,9 @@ def _nth(s, today):
 
 
 def _weekday(s, today):
-    match = re.search(rf"\b(?:(?P<which>next|this|coming|this coming) )?(?P<day>{_WEEKDAY})s?\b(?P<after> after next)?", s)
+    match = re.search(
+        rf"\b(?:(?P<which>next|this|coming|this coming) )?(?P<day>{_WEEKDAY})s?\b(?P<after> after next)?", s
+    )
     if not match:
         return None
     weekday = WEEKDAYS[match["day"]]
@@ -267,7 +275,9 @@ def _clock(s, part, *, expect_time):
     if match:
         return _resolved(int(match[1]), 0, None, part), match.start(1)
     if expect_time:
-        match = re.fullmatch(r"(?:(?:um|uh|let's say|let's do|maybe|how about|is|at|just|ok|okay|yeah) )*(\d{1,2})(?: please)?", s)
+        match = re.fullmatch(
+            r"(?:(?:um|uh|let's say|let's do|maybe|how about|is|at|just|ok|okay|yeah) )*(\d{1,2})(?: please)?", s
+        )
         if match:
             return _resolved(int(match[1]), 0, None, part), match.start(1)
     return None, None

@@ -1,0 +1,262 @@
+"""Looking at the schedule for the day the caller asked for, and offering the nearest free times.
+
+get_available_slots returns a sample of each day's free starts (at most six, spread out), so
+an exact time not in the sample but inside it may still be free: it goes to the read-back and
+book_appointment re-checks it; a time found taken is never offered again.
+"""
+
+from dataclasses import replace
+from datetime import datetime, time, timedelta
+
+from calls.voice.brain.scripted import booking
+from calls.voice.brain.scripted.speech import say_day, say_list, say_time
+from calls.voice.brain.scripted.state import Booking
+from calls.voice.brain.scripted.words import has_any, ordinal, spoken_numbers
+
+STEPS = ("checked", "alternatives")
+MOST_OFFERED = 3
+
+
+def check(desk, b, turn):
+    """Look up free times for the day asked (and the shop's hours, the first time)."""
+    shop, w, now = desk.state.shop, b.when, desk.now()
+    today = now.date()
+    first, days = (today, 7) if w.asap else (w.day, w.span_days)
+    if not w.asap and w.day < today:
+        turn.say("That day has already passed.")
+        return booking.ask_day(desk, b, turn)
+    if days == 1 and closed_turned_away(desk, b, first, turn):
+        return
+    if w.clock and first == today and w.clock <= now.time():
+        turn.say(f"It's already past {say_time(w.clock)} today.")
+        b.when = w = replace(w, clock=None, part=None, after=now.time())
+    if days == 1:
+        _outside_hours(desk, b, turn)
+    b.stage = "checking"
+    if shop.hours is None and desk.can("shop_info"):
+        turn.call("shop_info", topic="hours")
+    turn.call("get_available_slots", **_query(b, first, days))
+    turn.then = "schedule.checked"
+
+
+def _query(b, first, days):
+    query = {"service": b.service, "date": first.isoformat(), "days": days}
+    part = _part(b.when)
+    if part:
+        query["part_of_day"] = part
+    if b.waiter:
+        query["waiter"] = True
+    return query
+
+
+def _outside_hours(desk, b, turn):
+    """A time the shop is not open that day: say the hours and look at the whole day instead."""
+    w = b.when
+    opening = desk.state.shop.opening(w.day) if w.day else None
+    if w.clock and opening and not opening[0] <= w.clock < opening[1]:
+        turn.say(f"On {_weekday_plural(w.day)} we're open from {say_time(opening[0])} to {say_time(opening[1])}.")
+        b.when = replace(w, clock=None)
+        return True
+    return False
+
+
+def _part(w):
+    if w.clock:
+        return "morning" if w.clock.hour < 12 else "afternoon"
+    if w.part in ("morning", "afternoon"):
+        return w.part
+    return "afternoon" if w.part == "evening" else None
+
+
+def closed_turned_away(desk, b, day, turn):
+    reason = desk.state.shop.closed_because(day)
+    if reason is None:
+        return False
+    turn.say(reason)
+    following = _next_open_day(desk, day)
+    b.when = None if following is None else replace(b.when, day=following, span_days=1, asap=False)
+    b.suggested_day = following
+    b.stage = "day"
+    if following is None:
+        desk.ask(turn, "What other day would work for you?")
+    else:
+        desk.ask(turn, f"Would {say_day(following)} work instead?")
+    return True
+
+
+def _next_open_day(desk, day):
+    for ahead in range(1, 15):
+        candidate = day + timedelta(days=ahead)
+        if desk.state.shop.closed_because(candidate) is None:
+            return candidate
+    return None
+
+
+def checked(desk, results, turn):
+    b = desk.state.task
+    if not isinstance(b, Booking):
+        return
+    w = b.when
+    if not w.asap and w.span_days == 1 and closed_turned_away(desk, b, w.day, turn):
+        return
+    found = results.get("get_available_slots") or {}
+    if "error" in found:
+        return schedule_trouble(desk, b, found, turn)
+    if not w.asap and w.span_days == 1 and _outside_hours(desk, b, turn):
+        w = b.when
+    slots = [s for s in _future(desk, found) if s not in b.taken]
+    if w.clock:
+        wanted = datetime.combine(w.day, w.clock)
+        sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
+        if wanted in slots or (sampled and wanted not in b.taken):
+            # Offers are a sample of the day; the booking itself re-checks the exact time.
+            return booking.choose(desk, b, wanted, turn)
+        if slots:
+            nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
+            return offer(desk, b, nearest, turn, f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}.")
+    else:
+        fitting = [s for s in slots if _fits(w, s)]
+        if fitting:
+            return offer(desk, b, _spread(fitting, w), turn, "")
+    _look_further(desk, b, turn)
+
+
+def _look_further(desk, b, turn):
+    w = b.when
+    first = desk.today() if w.asap else w.day
+    last = first + timedelta(days=(7 if w.asap else w.span_days) - 1)
+    if w.asap:
+        turn.say("I'm sorry, I don't see anything open in the next week.")
+        return _nothing_soon(desk, b, turn)
+    span = say_day(first) if last == first else "that week"
+    part = f" {w.part}" if w.part and last == first else ""
+    turn.say(f"I'm sorry, we're fully booked on {span}{part}.")
+    query = _query(b, last + timedelta(days=1), 7)
+    if w.clock:
+        query.pop("part_of_day", None)
+    b.when = replace(w, day=last + timedelta(days=1), span_days=7)
+    turn.call("get_available_slots", **query)
+    turn.then = "schedule.alternatives"
+
+
+def alternatives(desk, results, turn):
+    b = desk.state.task
+    if not isinstance(b, Booking):
+        return
+    found = results.get("get_available_slots") or {}
+    if "error" in found:
+        return schedule_trouble(desk, b, found, turn)
+    slots = [s for s in _future(desk, found) if _fits(replace(b.when, clock=None), s)]
+    if not slots:
+        turn.say("I don't see anything open the week after either.")
+        return _nothing_soon(desk, b, turn)
+    offer(desk, b, slots[:MOST_OFFERED], turn, "The nearest openings are")
+
+
+def _nothing_soon(desk, b, turn):
+    desk.state.task = None
+    desk.state.unclear = f"Caller wants {booking.spoken_service(b)} but found no free time soon."
+    desk.ask(turn, "I can take a message for an advisor to find you a time. Would you like that?")
+    desk.state.awaiting = "take_message"
+
+
+def offer(desk, b, slots, turn, intro):
+    b.offered = list(slots)
+    b.stage = "offered"
+    days = []
+    for slot in slots:
+        if not days or days[-1][0] != slot.date():
+            days.append((slot.date(), []))
+        days[-1][1].append(say_time(slot.time()))
+    if len(days) == 1 and say_day(days[0][0]) in " ".join(turn.lines + [intro]):
+        listing = say_list(days[0][1])  # the day was just said
+    else:
+        phrases = [f"{say_day(day)} at {say_list(times)}" for day, times in days]
+        listing = say_list(phrases, ", or" if len(phrases) > 1 else "or").replace(", , or", ", or")
+    if intro.endswith("are"):
+        sentence = f"{intro} {listing}."
+    else:
+        sentence = f"{intro} I have {listing}.".strip()
+    turn.say(sentence)
+    desk.ask(turn, "Would that work?" if len(slots) == 1 else "Which works best for you?")
+
+
+def schedule_trouble(desk, b, result, turn):
+    if result.get("code") == "waiter_not_allowed" and b.waiter:
+        turn.say(result["error"])
+        b.waiter = False
+        return check(desk, b, turn)
+    turn.say("I'm sorry, I can't get into the schedule right now.")
+    booking.offer_message(desk, turn, b)
+
+
+def pick(u, offered):
+    if not offered:
+        return None
+    said = u.said
+    if has_any(said, ("first", "earliest", "earlier", "1st")) and not u.when.clock:
+        return offered[0]
+    if has_any(said, ("last", "latest", "later one", "last one")) and not u.when.clock:
+        return offered[-1]
+    for n in (2, 3):
+        if has_any(said, (ordinal(n), ("second", "third")[n - 2])) and len(offered) >= n and not u.when.clock:
+            return offered[n - 1]
+    w = u.when
+    if w.clock:
+        matches = [s for s in offered if s.time() == w.clock and (w.day is None or s.date() == w.day)]
+        if not matches and w.clock.hour > 12:  # "the 9" heard as 9 PM by the afternoon rule
+            matches = [s for s in offered if s.time() == time(w.clock.hour - 12, w.clock.minute)]
+        return matches[0] if len(matches) == 1 else None
+    said_hours = {word.number for word in spoken_numbers(said) if word.number and 1 <= word.number <= 12}
+    if said_hours and not w.day:  # "11 is good", "let's say the 2"
+        matches = [s for s in offered if (s.hour % 12 or 12) in said_hours]
+        on_the_hour = [s for s in matches if s.minute == 0]
+        if len(matches) > 1 and len(on_the_hour) == 1 and not has_any(said, ("30", "thirty", "half")):
+            matches = on_the_hour
+        if len(matches) == 1:
+            return matches[0]
+    if w.day:
+        matches = [s for s in offered if s.date() == w.day]
+        return matches[0] if len(matches) == 1 else None
+    if u.yes and len(offered) == 1:
+        return offered[0]
+    return None
+
+
+def _future(desk, found):
+    now = desk.now()
+    slots = []
+    for slot in found.get("slots") or []:
+        try:
+            moment = booking.local_time(slot["start"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if moment > now:
+            slots.append(moment)
+    return sorted(slots)
+
+
+def _fits(w, slot):
+    t = slot.time()
+    if w.part == "morning" and t.hour >= 12:
+        return False
+    if w.part in ("afternoon", "evening") and t.hour < 12:
+        return False
+    if w.after and t < w.after:
+        return False
+    if w.before and t >= w.before:
+        return False
+    return True
+
+
+def _spread(slots, w):
+    if w.asap or w.span_days > 1:
+        return slots[:MOST_OFFERED]
+    if len(slots) <= MOST_OFFERED:
+        return slots
+    step = (len(slots) - 1) / (MOST_OFFERED - 1)
+    return [slots[round(i * step)] for i in range(MOST_OFFERED)]
+
+
+def _weekday_plural(day):
+    return f"{day:%A}s"
