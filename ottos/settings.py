@@ -332,11 +332,27 @@ CELERY_BEAT_SCHEDULE = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
+# Structured lines (ottos/logging.py): the call SID on every line of a call, phone numbers cut to
+# their last four digits, secrets masked. LOG_FORMAT "text" gives key=value pairs, "json" one object.
+LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "call_sid": {"()": "ottos.logging.CallSidFilter"},
+        "redact": {"()": "ottos.logging.RedactingFilter"},
+    },
+    "formatters": {"structured": {"()": "ottos.logging.StructuredFormatter", "style": LOG_FORMAT}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["call_sid", "redact"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+# Celery workers log through LOGGING too, rather than replacing the root handler with their own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# /metrics answers only requests with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")

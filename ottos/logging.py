@@ -1,0 +1,230 @@
+"""Structured logs: every line of a call carries its call SID, and no line carries a secret.
+
+The Channels consumer binds the call SID when the media stream starts (`bind_call_sid`);
+tasks it creates afterwards, and threads run through asgiref, inherit it (contextvars), so
+each line logged on behalf of the call is tagged without passing the SID around. Elsewhere
+`with call_context(sid):` does the same for a block.
+
+Wired in settings.LOGGING: `CallSidFilter` and `RedactingFilter` on the console handler and
+`StructuredFormatter` (LOG_FORMAT "text": key=value pairs, or "json": one object per line).
+
+Redaction: phone numbers keep their last four digits (***0147), card-like numbers (Luhn) too,
+secret settings' values, Authorization headers, bearer/basic credentials, key=value secrets,
+passwords in URLs and PEM private keys are replaced by ***.
+"""
+
+import contextlib
+import contextvars
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+import phonenumbers
+
+_call_sid = contextvars.ContextVar("call_sid", default=None)
+
+# Settings whose values must never appear in a log line.
+SECRET_SETTINGS = (
+    "SECRET_KEY", "DEEPGRAM_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN", "GOOGLE_OAUTH_CLIENT_SECRET",
+    "GOOGLE_OAUTH_REFRESH_TOKEN", "GOOGLE_SERVICE_ACCOUNT_JSON", "METRICS_TOKEN",
+)
+MASK = "***"
+
+
+def current_call_sid():
+    return _call_sid.get()
+
+
+def bind_call_sid(call_sid):
+    """Tag every later log line of this task (and tasks/threads it starts) with `call_sid`.
+
+    Returns the contextvars token, for `unbind_call_sid` if the task lives on after the call.
+    """
+    return _call_sid.set(call_sid or None)
+
+
+def unbind_call_sid(token):
+    _call_sid.reset(token)
+
+
+@contextlib.contextmanager
+def call_context(call_sid):
+    token = bind_call_sid(call_sid)
+    try:
+        yield
+    finally:
+        _call_sid.reset(token)
+
+
+# --- Redaction --------------------------------------------------------------------------------
+
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.DOTALL)
+_AUTH_HEADER = re.compile(r"""(?i)(authorization["']?\s*[:=]\s*["']?)(?:(bearer|token|basic)\s+)?[^\s"',}]+""")
+_CREDENTIAL = re.compile(r"(?i)\b(bearer|token|basic)(\s+)[A-Za-z0-9._~+/=-]{12,}")
+_KEY_VALUE = re.compile(
+    r"""(?i)(?<![\w-])(api[_-]?key|access[_-]?token|refresh[_-]?token|auth[_-]?token|call[_-]?token|id[_-]?token|"""
+    r"""client[_-]?secret|secret[_-]?key|private[_-]?key|password|passwd|secret|token|signature)"""
+    r"""(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+"""
+)
+_OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{12,}")
+_URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.IGNORECASE)
+_CARD = re.compile(r"(?<![\d+])(?:\d[ -]?){12,18}\d(?!\d)")
+_E164 = re.compile(r"\+[1-9]\d{7,14}(?!\d)")
+# Worth asking libphonenumber about: seven or more digits, with at most single separators.
+_DIGIT_RUN = re.compile(r"\d(?:[\s().-]?\d){6,}")
+
+
+def _luhn_ok(digits):
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        n = int(char)
+        if i % 2:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+def _last_four(text):
+    digits = re.sub(r"\D", "", text)
+    return MASK + digits[-4:]
+
+
+def _mask_card(match):
+    digits = re.sub(r"\D", "", match.group())
+    return _last_four(digits) if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group()
+
+
+def _phone_region():
+    try:
+        from django.conf import settings
+
+        return settings.PHONE_REGION if settings.configured else "US"
+    except Exception:
+        return "US"
+
+
+def _mask_national_phones(text):
+    if not _DIGIT_RUN.search(text):
+        return text
+    found = list(phonenumbers.PhoneNumberMatcher(text, _phone_region(), leniency=phonenumbers.Leniency.VALID))
+    for match in reversed(found):
+        text = text[: match.start] + _last_four(match.raw_string) + text[match.end :]
+    return text
+
+
+def _secret_values():
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return []
+        values = [str(getattr(settings, name, "") or "") for name in SECRET_SETTINGS]
+    except Exception:
+        return []
+    # Short values would mask ordinary words; real keys and tokens are long.
+    return sorted((v for v in values if len(v) >= 8), key=len, reverse=True)
+
+
+def redact(text):
+    """`text` with secrets replaced by *** and phone/card numbers cut to their last four digits."""
+    if not text:
+        return text
+    for value in _secret_values():
+        if value in text:
+            text = text.replace(value, MASK)
+    text = _PRIVATE_KEY.sub("[private key]", text)
+    text = _AUTH_HEADER.sub(lambda m: m.group(1) + (m.group(2) + " " if m.group(2) else "") + MASK, text)
+    text = _CREDENTIAL.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    text = _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    text = _OPENAI_KEY.sub("sk-" + MASK, text)
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    text = _CARD.sub(_mask_card, text)
+    text = _E164.sub(lambda m: _last_four(m.group()), text)
+    return _mask_national_phones(text)
+
+
+# --- Filters and formatter ----------------------------------------------------------------------
+
+
+class CallSidFilter(logging.Filter):
+    """Sets `record.call_sid` (None outside a call) unless the caller passed one in `extra`."""
+
+    def filter(self, record):
+        if getattr(record, "call_sid", None) is None:
+            record.call_sid = _call_sid.get()
+        return True
+
+
+class RedactingFilter(logging.Filter):
+    """Rewrites the record's message (and traceback) with `redact`, before any handler formats it."""
+
+    _formatter = logging.Formatter()
+
+    def filter(self, record):
+        if getattr(record, "_ottos_redacted", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:
+            message = f"[log message could not be formatted: {record.msg!r} % {record.args!r}]"
+        record.msg, record.args = redact(message), None
+        try:
+            if record.exc_info and not record.exc_text:
+                record.exc_text = self._formatter.formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = redact(record.exc_text)
+            if record.stack_info:
+                record.stack_info = redact(record.stack_info)
+        except Exception:
+            record.exc_text = "[traceback could not be formatted]"
+        record._ottos_redacted = True
+        return True
+
+
+# Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
+    "message", "asctime", "call_sid", "_ottos_redacted", "taskName",
+}
+_BARE = re.compile(r"^[\w.:/@+-]+$")
+
+
+class StructuredFormatter(logging.Formatter):
+    """One line per record: `ts=... level=INFO logger=calls.consumers call_sid=CA... msg="..."` or JSON."""
+
+    def __init__(self, style="text", **kwargs):
+        super().__init__()
+        if style not in ("text", "json"):
+            raise ValueError(f"log style must be 'text' or 'json', not {style!r}")
+        self.json = style == "json"
+
+    def format(self, record):
+        fields = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "level": record.levelname,
+            "logger": record.name,
+        }
+        call_sid = getattr(record, "call_sid", None)
+        if call_sid:
+            fields["call_sid"] = call_sid
+        message = record.getMessage()
+        fields["msg"] = message if getattr(record, "_ottos_redacted", False) else redact(message)
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith("_"):
+                fields[key] = value if isinstance(value, (int, float, bool)) or value is None else redact(str(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact(self.formatException(record.exc_info))
+        if record.exc_text:
+            fields["exc"] = record.exc_text
+        if record.stack_info:
+            fields["stack"] = record.stack_info
+        if self.json:
+            return json.dumps(fields, default=str, ensure_ascii=False)
+        return " ".join(f"{key}={_text_value(value)}" for key, value in fields.items())
+
+
+def _text_value(value):
+    text = str(value)
+    if text and _BARE.match(text):
+        return text
+    return json.dumps(text, ensure_ascii=False)

@@ -1,0 +1,84 @@
+"""Prometheus metrics for the phone agent (prometheus-client), served at /metrics (ottos.health).
+
+The recorder of a call (calls/recording.py) reports through the small functions below; they
+never raise, so a metrics problem cannot touch a call. With several server processes set
+PROMETHEUS_MULTIPROC_DIR to an empty directory shared by them (wiped at deploy): values are
+then kept in files there and /metrics adds them up (the active-calls gauge over live processes).
+"""
+
+import logging
+import re
+
+from prometheus_client import Counter, Gauge, Histogram
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_CALLS = Gauge(
+    "ottos_active_calls", "Calls whose media stream is open right now.", multiprocess_mode="livesum"
+)
+TURNS = Counter("ottos_call_turns", "Conversation turns recorded, by who spoke.", ["role"])
+VOICE_TO_VOICE = Histogram(
+    "ottos_voice_to_voice_seconds",
+    "From the end of the caller's speech to the first audio of the agent's reply.",
+    buckets=(0.3, 0.5, 0.7, 0.85, 1.0, 1.2, 1.5, 2.0, 3.0, 5.0, 8.0),
+)
+TOOL_ERRORS = Counter("ottos_tool_errors", "Agent tool calls that failed, by tool.", ["tool"])
+VENDOR_ERRORS = Counter("ottos_vendor_errors", "Errors from speech and language vendors, by vendor.", ["vendor"])
+VENDOR_RECONNECTS = Counter(
+    "ottos_vendor_reconnects", "Streams to a vendor re-opened in the middle of a call, by vendor.", ["vendor"]
+)
+
+ROLES = {"user", "assistant"}
+# Label values come from call events: keep them few and tidy whatever a vendor module sends.
+_LABEL = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def _label(value, known=None):
+    text = str(value or "").strip().lower()
+    if known is not None:
+        return text if text in known else "other"
+    return text if _LABEL.match(text) else "other"
+
+
+def _safely(update):
+    try:
+        update()
+    except Exception:
+        logger.warning("Updating a metric failed", exc_info=True)
+
+
+def call_started():
+    _safely(ACTIVE_CALLS.inc)
+
+
+def call_ended():
+    _safely(ACTIVE_CALLS.dec)
+
+
+def turn_recorded(role):
+    _safely(lambda: TURNS.labels(role=_label(role, ROLES)).inc())
+
+
+def voice_to_voice(seconds):
+    if seconds is not None and seconds >= 0:
+        _safely(lambda: VOICE_TO_VOICE.observe(seconds))
+
+
+def tool_failed(name):
+    _safely(lambda: TOOL_ERRORS.labels(tool=_label(name)).inc())
+
+
+def vendor_error(vendor):
+    _safely(lambda: VENDOR_ERRORS.labels(vendor=_label(vendor)).inc())
+
+
+def vendor_reconnected(vendor):
+    _safely(lambda: VENDOR_RECONNECTS.labels(vendor=_label(vendor)).inc())
+
+
+def call_event(kind, data):
+    """Count what a CallRecorder.event() reports: "vendor_error" and "reconnect" events."""
+    if kind == "vendor_error":
+        vendor_error(data.get("vendor"))
+    elif kind == "reconnect":
+        vendor_reconnected(data.get("vendor"))

@@ -1,0 +1,123 @@
+"""Live checks of the vendors (for `manage.py check_services`): one cheap authenticated request
+each, through the same SDK and base-URL setting the app uses, with a short timeout and no retries.
+
+    Deepgram         GET /v1/projects        (lists the key's projects; free)
+    OpenAI           GET /v1/models/{model}  (the key works and OPENAI_MODEL is available to it)
+    Twilio           GET /2010-04-01/Accounts/{sid}.json  (credentials work, account is active)
+    Google Calendar  POST freeBusy for the shop calendar for the next hour (what availability reads)
+"""
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from .probes import fail, not_configured, ok
+
+
+def _where(base_url, default):
+    return f" at {base_url}" if base_url else f" ({default})"
+
+
+def deepgram(timeout):
+    if not settings.DEEPGRAM_API_KEY:
+        return not_configured("DEEPGRAM_API_KEY is empty: the phone agent cannot hear or speak")
+    from deepgram.core.api_error import ApiError
+
+    from calls.voice.deepgram_client import deepgram_client, http_client
+
+    async def list_projects():
+        async with http_client(timeout=httpx.Timeout(timeout)) as http:
+            client = deepgram_client(settings.DEEPGRAM_API_KEY, settings.DEEPGRAM_BASE_URL or None, http=http)
+            return await client.manage.v1.projects.list(
+                request_options={"max_retries": 0, "timeout_in_seconds": timeout}
+            )
+
+    where = _where(settings.DEEPGRAM_BASE_URL, "api.deepgram.com")
+    try:
+        answer = asyncio.run(list_projects())
+    except ApiError as exc:
+        if exc.status_code in (401, 403):
+            return fail(f"the API key was refused ({exc.status_code}){where}")
+        return fail(f"Deepgram answered {exc.status_code}{where}")
+    except httpx.TimeoutException:
+        return fail(f"no answer within {timeout:g} s{where}")
+    except httpx.TransportError as exc:
+        return fail(f"could not connect{where}: {exc or type(exc).__name__}")
+    projects = len(answer.projects or [])
+    return ok(f"key accepted, {projects} project(s){where}")
+
+
+def openai(timeout):
+    if not settings.OPENAI_API_KEY:
+        return not_configured("OPENAI_API_KEY is empty: the phone agent cannot hold a conversation")
+    import openai as openai_sdk
+
+    where = _where(settings.OPENAI_BASE_URL, "api.openai.com")
+    client = openai_sdk.OpenAI(
+        api_key=settings.OPENAI_API_KEY, base_url=settings.OPENAI_BASE_URL or None, timeout=timeout, max_retries=0
+    )
+    try:
+        model = client.models.retrieve(settings.OPENAI_MODEL)
+    except openai_sdk.AuthenticationError:
+        return fail(f"the API key was refused (401){where}")
+    except openai_sdk.NotFoundError:
+        return fail(f"model {settings.OPENAI_MODEL!r} (OPENAI_MODEL) is not available to this key{where}")
+    except openai_sdk.APITimeoutError:
+        return fail(f"no answer within {timeout:g} s{where}")
+    except openai_sdk.APIConnectionError as exc:
+        return fail(f"could not connect{where}: {exc.__cause__ or exc}")
+    except openai_sdk.APIStatusError as exc:
+        return fail(f"OpenAI answered {exc.status_code}{where}")
+    finally:
+        client.close()
+    return ok(f"key accepted, model {model.id} available{where}")
+
+
+def twilio(timeout):
+    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
+        return not_configured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to transfer calls and send texts")
+    import requests
+    from twilio.base.exceptions import TwilioRestException
+    from twilio.http.http_client import TwilioHttpClient
+    from twilio.rest import Client
+
+    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
+                    http_client=TwilioHttpClient(timeout=timeout))
+    if settings.TWILIO_API_BASE_URL:
+        client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
+    where = _where(settings.TWILIO_API_BASE_URL, "api.twilio.com")
+    try:
+        account = client.api.v2010.accounts(settings.TWILIO_ACCOUNT_SID).fetch()
+    except TwilioRestException as exc:
+        if exc.status in (401, 403):
+            return fail(f"the account SID and auth token were refused ({exc.status}){where}")
+        return fail(f"Twilio answered {exc.status}: {exc.msg}{where}")
+    except requests.Timeout:
+        return fail(f"no answer within {timeout:g} s{where}")
+    except requests.RequestException as exc:
+        return fail(f"could not connect{where}: {type(exc).__name__}")
+    if account.status != "active":
+        return fail(f"the account {account.friendly_name!r} is {account.status}{where}")
+    transfers = "transfers go to SHOP_ADVISOR_NUMBER" if settings.SHOP_ADVISOR_NUMBER else \
+        "no SHOP_ADVISOR_NUMBER, so calls cannot be transferred"
+    return ok(f"account {account.friendly_name!r} active; {transfers}{where}")
+
+
+def google_calendar(timeout):
+    from scheduling import calendar
+
+    if not calendar.is_configured():
+        return not_configured("GOOGLE_CALENDAR_ID is empty: bookings are not written to a calendar")
+    where = _where(settings.GOOGLE_CALENDAR_BASE_URL, "www.googleapis.com")
+    # The app's own client; free/busy uses its quick timeout (GOOGLE_FREEBUSY_TIMEOUT_SECONDS).
+    shop_calendar = calendar.ShopCalendar.from_settings()
+    now = timezone.now()
+    try:
+        busy = shop_calendar.busy(now, now + timedelta(hours=1), quick=True)
+    except calendar.CalendarError as exc:
+        return fail(f"{exc}{where}")
+    return ok(f"free/busy of {settings.GOOGLE_CALENDAR_ID} readable ({len(busy)} busy block(s) in the next hour)"
+              f"{where}")
