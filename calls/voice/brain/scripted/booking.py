@@ -150,6 +150,10 @@ def answer(desk, b, u, turn):
             b.stage, b.when = "day", None
             desk.ask(turn, "No problem. What other day or time would work for you?")
             return True
+        if u.yes:
+            times = say_list([say_time(s.time()) for s in b.offered])
+            desk.ask(turn, f"Great. Which time works best: {times}?")
+            return True
         return False
     if stage == "name":
         return False
@@ -163,8 +167,6 @@ def _confirmed(desk, b, u, turn):
     same = (w.day in (None, b.chosen.date())) and (w.clock in (None, b.chosen.time())) and not w.asap
     if w.said_anything and not same:
         b.when = w.merged_over(When(day=b.chosen.date(), clock=b.chosen.time()))
-        if w.day and not w.clock and not w.part:
-            b.when = replace(b.when, clock=b.chosen.time())
         b.chosen = None
         advance(desk, b, turn)
         return True

@@ -21,7 +21,8 @@ MESSAGE = (
 CANCEL = ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "won't be able to make it")
 RESCHEDULE = (
     "reschedule", "re schedule", "move my", "move the", "move it", "change my appointment", "change the appointment",
-    "change the time", "change the day", "different time", "different day", "push it", "push back",
+    "change my booking", "change the time of", "change the day of", "different time", "different day", "push it",
+    "push back",
     "push my", "another day", "another time", "switch my", "bump my", "move that",
 )  # fmt: skip
 LIST = (
@@ -58,6 +59,8 @@ MAKES = (
     "do you work on", "do you service", "work on", "do you fix", "electric", "tesla", "diesel", "hybrid",
     "motorcycle", "european", "bmw", "mercedes", "audi", "volkswagen", "toyota", "honda", "ford", "makes",
 )  # fmt: skip
+GREETING = ("hi", "hello", "hey", "hi there", "hello there", "good morning", "good afternoon", "good evening", "howdy")
+THANKS = ("thanks", "thank you", "thank you so much", "thanks a lot", "great thanks", "awesome", "perfect", "great")
 ABORT = (
     "never mind",
     "nevermind",
@@ -124,6 +127,23 @@ def detect(text):
     if has_any(said, GOODBYE):
         return "goodbye"
     return None
+
+
+def is_greeting(text):
+    """Only a hello, with nothing asked yet."""
+    said = normalize(text)
+    for filler in ("yes", "yeah", "oh", "um", "uh", "so"):
+        said = said.removeprefix(filler + " ")
+    return said in GREETING or any(said == f"{g} {w}" for g in GREETING for w in ("otto's", "ottos", "otto"))
+
+
+def is_thanks(text):
+    """A thank-you with nothing else in it ("ok great, thanks")."""
+    words = normalize(text).split()
+    while len(words) > 1 and words[0] in ("ok", "okay", "great", "perfect", "alright", "oh", "awesome", "cool"):
+        words = words[1:]
+    said = " ".join(words)
+    return said in THANKS or any(said == f"{t} {w}" for t in THANKS for w in ("so much", "very much", "bye"))
 
 
 def is_goodbye(text):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from calls.voice.brain.scripted import appointments, booking, info, messages, schedule, vehicles
-from calls.voice.brain.scripted.intents import detect, is_abort, is_goodbye, wants_repeat
+from calls.voice.brain.scripted.intents import detect, is_abort, is_goodbye, is_greeting, is_thanks, wants_repeat
 from calls.voice.brain.scripted.services import match_service
 from calls.voice.brain.scripted.speech import say_moment, service_phrase
 from calls.voice.brain.scripted.state import (
@@ -161,6 +161,17 @@ class Receptionist:
         if is_goodbye(text) and not (task and u.when.said_anything):
             self.goodbye(turn)
             return
+        if is_greeting(text) and not task:
+            name = state.caller.first_name
+            self.ask(turn, f"Hi{' ' + name if name else ''}! How can I help you today?", aside=True)
+            return
+        if is_thanks(text) and task is None and state.awaiting in (None, "anything_else"):
+            if state.awaiting == "anything_else":
+                self.goodbye(turn)  # "thanks!" after "anything else?" closes the call
+            else:
+                turn.say("You're welcome.")
+                self.anything_else(turn)
+            return
         if flow and flow.capture(self, task, u, turn):
             state.misses = 0
             return
@@ -237,6 +248,9 @@ class Receptionist:
         if task is not None and state.misses < 2 and state.task_question:
             turn.say("Sorry, I didn't catch that.")
             self.ask(turn, state.task_question)
+            return
+        if task is None and len(u.said.split()) < 3 and state.misses < 2:
+            self.ask(turn, "Sorry, I didn't catch that. How can I help you today?", aside=True)
             return
         state.misses = 0
         if len(u.said.split()) >= 3:

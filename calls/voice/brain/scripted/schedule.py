@@ -55,7 +55,7 @@ def _outside_hours(desk, b, turn):
     opening = desk.state.shop.opening(w.day) if w.day else None
     if w.clock and opening and not opening[0] <= w.clock < opening[1]:
         turn.say(f"On {_weekday_plural(w.day)} we're open from {say_time(opening[0])} to {say_time(opening[1])}.")
-        b.when = replace(w, clock=None)
+        b.when = replace(w, clock=None, part=None)
         return True
     return False
 
@@ -102,9 +102,11 @@ def checked(desk, results, turn):
     found = results.get("get_available_slots") or {}
     if "error" in found:
         return schedule_trouble(desk, b, found, turn)
+    slots = [s for s in _future(desk, found) if s not in b.taken]
     if not w.asap and w.span_days == 1 and _outside_hours(desk, b, turn):
         w = b.when
-    slots = [s for s in _future(desk, found) if s not in b.taken]
+        if not slots:  # we asked for the wrong half of the day: ask for all of it
+            return check(desk, b, turn)
     if w.clock:
         wanted = datetime.combine(w.day, w.clock)
         sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
@@ -113,12 +115,26 @@ def checked(desk, results, turn):
             return booking.choose(desk, b, wanted, turn)
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
-            return offer(desk, b, nearest, turn, f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}.")
+            sorry = f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}."
+            return offer(desk, b, nearest, turn, f"{sorry}{_too_long(desk, wanted, found)}")
     else:
         fitting = [s for s in slots if _fits(w, s)]
         if fitting:
             return offer(desk, b, _spread(fitting, w), turn, "")
     _look_further(desk, b, turn)
+
+
+def _too_long(desk, wanted, found):
+    """ " It takes about 3 hours, and we close at 5 PM." when that is why a time does not work."""
+    opening = desk.state.shop.opening(wanted.date())
+    minutes = found.get("duration_minutes") or 0
+    if not opening or not minutes or (wanted + timedelta(minutes=minutes)).time() <= opening[1]:
+        return ""
+    hours, rest = divmod(minutes, 60)
+    length = f"{minutes} minutes" if not hours else f"{hours} hour{'s' if hours > 1 else ''}"
+    if hours and rest:
+        length += " and a half" if rest == 30 else f" {rest} minutes"
+    return f" It takes about {length}, and we close at {say_time(opening[1])}."
 
 
 def _look_further(desk, b, turn):

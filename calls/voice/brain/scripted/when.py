@@ -45,6 +45,7 @@ class When:
     after: time | None = None  # "any time after 2"
     before: time | None = None
     asap: bool = False
+    browsing: bool = False  # "what do you have Monday": asking what is free, not for a time
     problem: str | None = None  # a spoken reason the day or time cannot be (February 30th)
 
     @property
@@ -56,7 +57,7 @@ class When:
         if earlier is None:
             return self
         if self.day is not None or self.asap:
-            keep_time = self.clock is None and self.part is None and self.after is None and self.before is None
+            keep_time = not self.browsing and not (self.clock or self.part or self.after or self.before)
             if keep_time:
                 return replace(self, clock=earlier.clock, part=earlier.part, after=earlier.after, before=earlier.before)
             return self
@@ -79,6 +80,7 @@ def parse_when(text, today, *, expect_time=False):
         after=window[0],
         before=window[1],
         asap=asap and day is None,
+        browsing=asap,
         problem=problem or time_problem,
     )
 
