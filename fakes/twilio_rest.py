@@ -149,6 +149,7 @@ class FakeTwilioRest:
         app.router.add_get(f"{account}/Calls/{{sid}}.json", self._fetch_call)
         app.router.add_post(f"{account}/Messages.json", self._create_message)
         app.router.add_get(f"{account}/Messages/{{sid}}.json", self._fetch_message)
+        app.router.add_get(f"{account}.json", self._fetch_account)
         return app
 
     async def _begin(self, request, resource):
@@ -266,6 +267,17 @@ class FakeTwilioRest:
         except KeyError:
             return self._not_found(record, request.path)
         return self._ok(record, _public(message))
+
+    async def _fetch_account(self, request):
+        record, refusal = await self._begin(request, "Accounts")
+        if refusal:
+            return refusal
+        sid = self.account_sid
+        return self._ok(record, {
+            "sid": sid, "friendly_name": "Otto's Auto Repair (fake)", "status": "active", "type": "Full",
+            "owner_account_sid": sid, "auth_token": self.auth_token, "date_created": _rfc2822(),
+            "date_updated": _rfc2822(), "uri": f"{API}/Accounts/{sid}.json", "subresource_uris": {},
+        })
 
     def _ok(self, record, resource, status=200):
         record.status = status

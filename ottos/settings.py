@@ -349,7 +349,13 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["call_sid", "redact"]}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.channels.server": {"level": "WARNING"},
+        # The SDKs log every request at INFO (Twilio ten lines each): only their problems.
+        "twilio.http_client": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }
 # Celery workers log through LOGGING too, rather than replacing the root handler with their own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -64,11 +64,17 @@ class FakeDeepgram:
                 return await self.tts.handle_socket(request)
             return await self.tts.handle_rest(request)
 
+        async def projects(request):  # the cheap authenticated request `check_services` makes
+            if request.headers.get("Authorization", "") != f"Token {self.api_key}":
+                return web.json_response({"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."}, status=401)
+            return web.json_response({"projects": [{"project_id": "fake-project", "name": "Otto's (fake)"}]})
+
         async def close_sockets(app):
             for ws in list(self.stt.open_sockets) + list(self.tts.open_sockets):
                 await ws.close(code=1001, message=b"server shutting down")
 
         app.router.add_get("/v1/listen", self.stt.handle)
         app.router.add_route("*", "/v1/speak", speak)
+        app.router.add_get("/v1/projects", projects)
         app.on_shutdown.append(close_sockets)
         return app

@@ -113,7 +113,17 @@ class FakeOpenAI:
     def _make_app(self):
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._chat_completions)
+        app.router.add_get("/v1/models/{model}", self._model)
         return app
+
+    async def _model(self, request):
+        """Any model is available (the fake answers chat for any model): for `check_services`."""
+        if request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            return _error_response(RecordedRequest(None, dict(request.headers), time.monotonic()), HttpError(
+                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"))
+        return web.json_response(
+            {"id": request.match_info["model"], "object": "model", "created": 1700000000, "owned_by": "openai"}
+        )
 
     async def _chat_completions(self, request):
         raw = await request.read()
