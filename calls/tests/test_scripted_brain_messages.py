@@ -35,9 +35,8 @@ async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(
     said = await call.caller("Yes please")
     assert said.startswith("How urgent is it"), call.transcript
     said = await call.caller("I need it back today")
-    assert said == ("Okay. I'll pass this on to an advisor: Is my car ready to be picked up yet. Shall I send it?"), (
-        call.transcript
-    )
+    read_back = "Okay. I'll pass this on to an advisor: is my car ready to be picked up yet? Shall I send it?"
+    assert said == read_back, call.transcript
     assert await db(messages) == []
     said = await call.caller("Yes")
     assert said.startswith("Thanks, Dana. I've passed your message on, and an advisor will call you back today.")
@@ -60,7 +59,10 @@ async def test_a_new_caller_leaves_a_message_with_their_name(shop, call_from):
     said = await call.caller("Sam Ortiz")
     assert said.startswith("How urgent is it")
     said = await call.caller("Not urgent, it can wait.")
-    assert said.startswith("Okay. I'll pass this on to an advisor: Tell him the tow truck")
+    assert said == (
+        "Okay. I'll pass this on to an advisor: tell him the tow truck is dropping my Civic off tonight. "
+        "Shall I send it?"
+    ), call.transcript
     await call.caller("yes")
     (message,) = await db(messages)
     assert (message.name, message.phone, message.urgency, message.customer) == ("Sam Ortiz", NEWCOMER, "routine", None)

@@ -50,8 +50,7 @@ def advance(desk, m, turn):
         desk.ask(turn, URGENCY_QUESTION)
     else:
         m.stage = "confirm"
-        reason = m.reason.rstrip(".?! ")
-        desk.ask(turn, f"Okay. I'll pass this on to an advisor: {reason}. Shall I send it?")
+        desk.ask(turn, f"Okay. I'll pass this on to an advisor: {_read_back(m.reason)} Shall I send it?")
 
 
 def capture(desk, m, u, turn):
@@ -125,6 +124,22 @@ def taken(desk, results, turn):
 
 def dropped(desk, m):
     return "No problem, I won't send a message."
+
+
+QUESTION_WORDS = (
+    "is", "are", "can", "could", "do", "does", "did", "will", "would", "when", "what", "where", "why", "how",
+    "should", "has", "have", "was",
+)  # fmt: skip
+
+
+def _read_back(reason):
+    """The caller's words as a clause: "is my car ready yet?", "the tow truck comes tonight."."""
+    text = " ".join(reason.split()).rstrip(".!? ")
+    first = text.split(" ", 1)[0]
+    question = reason.rstrip().endswith("?") or first.lower() in QUESTION_WORDS
+    if first not in ("I", "I'm", "I've", "I'll", "I'd") and not first.isupper():
+        text = text[:1].lower() + text[1:]
+    return f"{text}{'?' if question else '.'}"
 
 
 def _urgency(u):
