@@ -1,0 +1,106 @@
+import csv
+import statistics
+from datetime import date, datetime, time, timedelta
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Count
+from django.utils import timezone
+from tqdm import tqdm
+
+from calls.models import Call, TurnLatency
+from ottos.stopping import StopOnSigterm
+
+CHUNK = 1000
+COLUMNS = [
+    "started_at", "call_sid", "from", "customer", "customer_phone", "status", "outcome", "duration_s",
+    "transferred", "interrupted", "interruptions", "turns", "median_voice_to_voice_ms", "end_reason", "summary",
+]
+
+
+def parse_day(text, option):
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{option} must be a date like 2030-06-04, not {text!r}") from None
+
+
+class Command(BaseCommand):
+    help = (
+        "Write calls as CSV (one row per call, oldest first) to stdout or --output: time (shop time), "
+        "call SID, caller, customer, status, outcome, duration, transferred, interrupted, turns, median "
+        "voice-to-voice latency, end reason, summary. --since/--until are shop-local days, both included."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--since", metavar="YYYY-MM-DD", help="First day to include.")
+        parser.add_argument("--until", metavar="YYYY-MM-DD", help="Last day to include.")
+        parser.add_argument("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+
+    def handle(self, *args, since, until, output, **options):
+        tz = timezone.get_current_timezone()
+        calls = Call.objects.all()
+        first = parse_day(since, "--since") if since else None
+        last = parse_day(until, "--until") if until else None
+        if first and last and first > last:
+            raise CommandError(f"--since ({first}) is after --until ({last})")
+        if first:
+            calls = calls.filter(started_at__gte=datetime.combine(first, time(), tz))
+        if last:
+            calls = calls.filter(started_at__lt=datetime.combine(last + timedelta(days=1), time(), tz))
+        calls = (calls.select_related("customer").annotate(turn_count=Count("turns"))
+                 .order_by("started_at", "pk"))
+        try:
+            out = open(output, "w", newline="", encoding="utf-8") if output else None
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
+        try:
+            written, stopped = self._write(calls, out or self.stdout._out, quiet=options["verbosity"] == 0 or not out)
+        finally:
+            if out:
+                out.close()
+        where = output or "stdout"
+        if stopped:
+            raise CommandError(f"Stopped on SIGTERM after {written} calls; {where} is incomplete.")
+        return f"{written} calls written to {where}." if output else None
+
+    def _write(self, calls, stream, quiet):
+        writer = csv.writer(stream)
+        writer.writerow(COLUMNS)
+        written = 0
+        ids = list(calls.values_list("pk", flat=True))
+        with StopOnSigterm() as stop, tqdm(total=len(ids), desc="Calls", unit="call", disable=quiet,
+                                           file=self.stderr._out) as bar:
+            for start in range(0, len(ids), CHUNK):
+                if stop.requested:
+                    return written, True
+                chunk = ids[start:start + CHUNK]
+                medians = _median_voice_to_voice(chunk)
+                for call in calls.filter(pk__in=chunk):
+                    writer.writerow(_row(call, medians.get(call.pk)))
+                written += len(chunk)
+                bar.update(len(chunk))
+        return written, False
+
+
+def _median_voice_to_voice(call_ids):
+    figures = {}
+    rows = TurnLatency.objects.filter(call__in=call_ids, voice_to_voice_ms__isnull=False)
+    for call_id, ms in rows.values_list("call_id", "voice_to_voice_ms"):
+        figures.setdefault(call_id, []).append(ms)
+    return {call_id: round(statistics.median(values)) for call_id, values in figures.items()}
+
+
+def _row(call, median_ms):
+    customer = call.customer
+    return [
+        timezone.localtime(call.started_at).isoformat(timespec="seconds"), call.call_sid, call.from_number,
+        _text(customer.name) if customer else "", customer.phone if customer else "", call.status, call.outcome,
+        "" if call.duration_s is None else call.duration_s, "yes" if call.transferred else "no",
+        "yes" if call.interrupted else "no", call.interruption_count, call.turn_count,
+        "" if median_ms is None else median_ms, call.end_reason, _text(call.summary),
+    ]
+
+
+def _text(value):
+    """Free text that a spreadsheet must not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
