@@ -5,7 +5,7 @@ import re
 
 from calls.voice.brain.scripted.words import TENS, UNITS, normalize
 
-DIGITS = {**{w: str(n) for w, n in UNITS.items() if n < 10}, "oh": "0", "o": "0", "nil": "0", "zero": "0"}
+DIGITS = {**{w: str(n) for w, n in UNITS.items() if n < 10}, "oh": "0", "o": "0", "zero": "0", "niner": "9"}
 NATO = {
     "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
     "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J", "kilo": "K", "lima": "L",
@@ -35,7 +35,7 @@ def vin_characters(text):
         if word in ("double", "triple"):
             repeat = 2 if word == "double" else 3
             continue
-        if tens_open and word in DIGITS and word not in ("oh", "o", "zero", "nil"):
+        if tens_open and word in DIGITS and DIGITS[word] != "0":
             chars[-1] = chars[-1][0] + DIGITS[word]  # "eighty two" is 82
             tens_open = False
             continue

@@ -1,0 +1,176 @@
+"""How the scripted receptionist reads spoken words: days and times against a fixed Monday,
+VINs read out loud, services from symptoms, names, yes and no; and how it says things back."""
+
+from datetime import date, datetime, time
+
+import pytest
+
+from calls.voice.brain.scripted.intents import detect
+from calls.voice.brain.scripted.names import spoken_name
+from calls.voice.brain.scripted.services import match_service
+from calls.voice.brain.scripted.speech import say_day, say_moment, say_time, service_phrase
+from calls.voice.brain.scripted.vin import read_back, vin_characters
+from calls.voice.brain.scripted.when import parse_when
+from calls.voice.brain.scripted.words import is_no, is_yes, normalize
+
+MONDAY = date(2026, 12, 7)
+
+
+@pytest.mark.parametrize(
+    "said, day, clock, part",
+    [
+        ("next Tuesday afternoon", date(2026, 12, 8), None, "afternoon"),
+        ("the 14th at 2", date(2026, 12, 14), time(14), "afternoon"),
+        ("the fourteenth at two thirty", date(2026, 12, 14), time(14, 30), "afternoon"),
+        ("tomorrow morning", date(2026, 12, 8), None, "morning"),
+        ("tomorrow at 9", date(2026, 12, 8), time(9), "morning"),
+        ("Friday at 10:30", date(2026, 12, 11), time(10, 30), "morning"),
+        ("this Saturday", date(2026, 12, 12), None, None),
+        ("in two weeks", date(2026, 12, 21), None, None),
+        ("two weeks from today", date(2026, 12, 21), None, None),
+        ("a week from Friday", date(2026, 12, 18), None, None),
+        ("a week from tomorrow", date(2026, 12, 15), None, None),
+        ("Tuesday", date(2026, 12, 8), None, None),
+        ("Monday", date(2026, 12, 14), None, None),  # said on a Monday: next week's
+        ("this Monday at 4", date(2026, 12, 7), time(16), "afternoon"),
+        ("the 3rd", date(2027, 1, 3), None, None),  # gone by this month: next month's
+        ("the 31st", date(2026, 12, 31), None, None),
+        ("December 14th at 2 pm", date(2026, 12, 14), time(14), "afternoon"),
+        ("June 5th at 3", date(2027, 6, 5), time(15), "afternoon"),
+        ("12/14 at 11", date(2026, 12, 14), time(11), "morning"),
+        ("next week on Tuesday", date(2026, 12, 15), None, None),
+        ("Thursday after next", date(2026, 12, 17), None, None),
+        ("noon tomorrow", date(2026, 12, 8), time(12), "afternoon"),
+        ("half past two", None, time(14, 30), "afternoon"),
+        ("quarter to ten", None, time(9, 45), "morning"),
+        ("nine oh five am", None, time(9, 5), "morning"),
+        ("at 7", None, time(7), "morning"),
+        ("actually make it 2 PM", None, time(14), "afternoon"),
+        ("first thing Thursday", date(2026, 12, 10), None, "morning"),
+        ("no, Wednesday", date(2026, 12, 9), None, None),
+        ("wait a second", None, None, None),
+        ("I am free Wednesday", date(2026, 12, 9), None, None),
+    ],
+)
+def test_spoken_days_and_times(said, day, clock, part):
+    when = parse_when(said, MONDAY)
+    assert (when.day, when.clock, when.part, when.problem) == (day, clock, part, None)
+
+
+@pytest.mark.parametrize(
+    "said, problem",
+    [
+        ("February 30th", "There's no February 30th; February has 28 days in 2027."),
+        ("Feb 29", "There's no February 29th; February has 28 days in 2027."),
+        ("April 31st", "There's no April 31st; April has 30 days."),
+        ("the 32nd", "There's no 32nd in any month."),
+        ("yesterday", "That day has already passed."),
+        ("midnight", "We're not open at midnight."),
+    ],
+)
+def test_impossible_days_come_with_a_reason(said, problem):
+    assert parse_when(said, MONDAY).problem == problem
+
+
+def test_a_bare_number_is_a_time_only_when_a_time_was_asked_for():
+    assert parse_when("2", MONDAY).clock is None
+    assert parse_when("2", MONDAY, expect_time=True).clock == time(14)
+    assert parse_when("how about 9", MONDAY).clock == time(9)
+    assert parse_when("sometime next week", MONDAY).span_days == 6
+    assert parse_when("what's the earliest you have", MONDAY).asap
+    window = parse_when("any time after 2 on Thursday", MONDAY)
+    assert (window.day, window.after, window.clock) == (date(2026, 12, 10), time(14), None)
+
+
+@pytest.mark.parametrize(
+    "said, characters",
+    [
+        ("one H G C M eight two six three three A oh oh four three five two", "1HGCM82633A004352"),
+        ("1HGCM 82633 A004352", "1HGCM82633A004352"),
+        ("double five, triple oh", "55000"),
+        ("b as in boy, c as in charlie", "BC"),
+        ("alpha bravo zero niner", "AB09"),
+        ("eighty two sixty three", "8263"),
+    ],
+)
+def test_a_vin_read_out_loud(said, characters):
+    assert vin_characters(said)[0] == characters
+
+
+def test_words_that_are_not_a_vin_are_set_aside():
+    chars, unknown = vin_characters("sorry I don't have it with me")
+    assert len(unknown) > len(chars)
+    assert read_back("1HGCM82633A004352") == "1 H G C, M 8 2 6, 3 3 A 0, 0 4 3 5, 2"
+
+
+SERVICES = [
+    "Oil change", "Brake pads and rotors", "Check engine light diagnostic", "Tire rotation", "A/C service",
+    "State inspection", "Battery replacement", "Wheel alignment",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "said, service",
+    [
+        ("I need an oil change", "Oil change"),
+        ("my brakes are squeaking", "Brake pads and rotors"),
+        ("there's a grinding noise when I stop", "Brake pads and rotors"),
+        ("the check engine light came on", "Check engine light diagnostic"),
+        ("my AC is blowing warm air", "A/C service"),
+        ("rotate my tires", "Tire rotation"),
+        ("the car pulls to the left", "Wheel alignment"),
+        ("I want to book an appointment", None),
+    ],
+)
+def test_services_from_the_callers_words(said, service):
+    assert match_service(said, SERVICES) == service
+
+
+@pytest.mark.parametrize(
+    "said, name",
+    [
+        ("It's Jordan Lee", "Jordan Lee"),
+        ("my name is ana lucia morales", "Ana Lucia Morales"),
+        ("yeah this is Sam here", "Sam"),
+        ("I want to book an oil change", None),
+        ("no", None),
+    ],
+)
+def test_names(said, name):
+    assert spoken_name(said) == name
+
+
+@pytest.mark.parametrize(
+    "said, intent",
+    [
+        ("What are your hours?", "hours"),
+        ("Where are you located?", "location"),
+        ("How much is a brake job?", "price"),
+        ("I need to cancel my appointment", "cancel"),
+        ("Can I move my appointment to Friday?", "reschedule"),
+        ("When is my appointment?", "list"),
+        ("I'd like to book an oil change", "book"),
+        ("Oil change the day after tomorrow", None),
+        ("Can I talk to a real person?", "person"),
+        ("Please have someone call me back", "message"),
+        ("I want to add my new car", "vehicle"),
+        ("That's all, bye", "goodbye"),
+    ],
+)
+def test_what_the_caller_wants(said, intent):
+    assert detect(said) == intent
+
+
+def test_yes_and_no():
+    assert is_yes(normalize("Yeah, that works")) and not is_no(normalize("Yeah, that works"))
+    assert is_no(normalize("No, Wednesday")) and not is_yes(normalize("No, Wednesday"))
+    assert not is_no(normalize("no problem, go ahead")) and is_yes(normalize("no problem, go ahead"))
+
+
+def test_how_dates_times_and_services_are_said():
+    assert say_time(time(9)) == "9 AM" and say_time(time(14, 30)) == "2:30 PM" and say_time(time(12)) == "noon"
+    assert say_day(date(2026, 12, 1)) == "Tuesday, December 1st"
+    assert say_moment(datetime(2026, 12, 22, 9)) == "Tuesday, December 22nd at 9 AM"
+    assert service_phrase("Oil change") == "an oil change"
+    assert service_phrase("Brake pads and rotors") == "brake pads and rotors"
+    assert service_phrase("A/C service") == "an A/C service"
