@@ -54,7 +54,7 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
         try:
-            written, stopped = self._write(calls, out or self.stdout._out, quiet=options["verbosity"] == 0 or not out)
+            written, stopped = self._write(calls, out or self.stdout._out, quiet=options["verbosity"] == 0 or not out)  # stdout is the CSV
         finally:
             if out:
                 out.close()
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         writer.writerow(COLUMNS)
         written = 0
         ids = list(calls.values_list("pk", flat=True))
-        with StopOnSigterm() as stop, tqdm(total=len(ids), desc="Calls", unit="call", disable=quiet,
+        with StopOnSigterm() as stop, tqdm(total=len(ids), desc="Calls", unit="call", disable=True if quiet else None,
                                            file=self.stderr._out) as bar:
             for start in range(0, len(ids), CHUNK):
                 if stop.requested:

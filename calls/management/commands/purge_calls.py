@@ -97,7 +97,7 @@ class Command(BaseCommand):
             CallRecording._meta.label: "recordings",
         }
         files_left = 0
-        with tqdm(total=calls.count(), desc="Calls", unit="call", disable=quiet, file=self.stderr._out) as bar:
+        with tqdm(total=calls.count(), desc="Calls", unit="call", disable=True if quiet else None, file=self.stderr._out) as bar:
             while not stop.requested:
                 batch = list(calls.order_by("started_at", "pk").values_list("pk", flat=True)[:BATCH])
                 if not batch:
