@@ -297,3 +297,42 @@ async def test_changing_your_mind_books_nothing(shop, oil_change, customer, cloc
     said = await call.caller("Actually, never mind.")
     assert said.startswith("No problem, I won't book anything.") and said.endswith("anything else I can help you with?")
     assert await booked_for(DANA) == []
+
+
+@pytest.fixture
+def diagnostic(db):
+    from scheduling.models import ServiceType
+
+    return ServiceType.objects.create(
+        name="Check engine light diagnostic", duration_minutes=60, price_low=99, price_high=149, waiter_allowed=False
+    )
+
+
+async def test_a_check_engine_light_is_booked_as_the_diagnostic(
+    shop, oil_change, diagnostic, customer, clock, call_from
+):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    said = await call.caller("My check engine light came on this morning")
+    assert said == "What day would you like to bring it in?", call.transcript
+    said = await call.caller("Thursday at 8")
+    assert said == f"So that's a check engine light diagnostic on {say_day(thursday)} at 8 AM. Shall I book it?"
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert (booked.service_type, booked.start) == (diagnostic, local(shop, thursday, 8))
+    assert "check engine light came on" in booked.notes
+
+
+async def test_a_holiday_closure_is_explained_with_its_reason(shop, oil_change, customer, clock, call_from):
+    from scheduling.models import Closure
+
+    thursday = clock.date() + timedelta(days=3)
+    await db(Closure.objects.create, start_date=thursday, end_date=thursday, reason="the team training day")
+    call = await call_from(DANA)
+    said = await call.caller("oil change Thursday at 10")
+    assert said == (
+        f"We're closed on {say_day(thursday)} for the team training day. "
+        f"Would {say_day(thursday + timedelta(days=1))} work instead?"
+    ), call.transcript
+    said = await call.caller("yes please")
+    assert said == f"So that's an oil change on {say_day(thursday + timedelta(days=1))} at 10 AM. Shall I book it?"

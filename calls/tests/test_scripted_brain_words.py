@@ -50,6 +50,8 @@ MONDAY = date(2026, 12, 7)
         ("no, Wednesday", date(2026, 12, 9), None, None),
         ("wait a second", None, None, None),
         ("I am free Wednesday", date(2026, 12, 9), None, None),
+        ("my check engine light came on this morning", None, None, None),  # when it happened, not when to come
+        ("it broke down yesterday, can I bring it in tomorrow", date(2026, 12, 8), None, None),
     ],
 )
 def test_spoken_days_and_times(said, day, clock, part):

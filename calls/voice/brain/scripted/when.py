@@ -85,9 +85,17 @@ def parse_when(text, today, *, expect_time=False):
     )
 
 
+_PAST = r"(?:came on|come on|started|began|happened|noticed|broke down|broke|went out|went off|died|since)"
+_WHEN_IT_HAPPENED = re.compile(
+    rf"\b{_PAST}(?: \w+)?? (?:this morning|this afternoon|this evening|earlier today|today|yesterday|last night"
+    rf"|last week|(?:on |last )?(?:{_WEEKDAY}))\b"
+)
+
+
 def _digitized(text):
-    """Normalized text with number words as digits and ordinals as "14th"."""
-    s = normalize(text)
+    """Normalized text with number words as digits and ordinals as "14th"; when something happened
+    to the car ("the light came on this morning") is not a day the caller is asking for."""
+    s = _WHEN_IT_HAPPENED.sub("", normalize(text))
     s = re.sub(r"\bfirst thing\b", "morning", s)
     s = re.sub(r"\bfirst (available|opening)\b", r"next \1", s)
     s = re.sub(r"\b(a|one) o'?clock\b", "1 oclock", s)
