@@ -107,3 +107,32 @@ async def test_word_error_rate_on_the_domain_set_is_at_most_ten_percent():
         if normalize(sentence) != normalize(hypothesis):
             print(f"  said:  {sentence}\n  heard: {hypothesis}")
     assert wer <= 0.10
+
+
+async def test_speech_started_comes_from_the_vad_while_the_caller_is_still_talking():
+    from calls.tests.spoken import speech_span
+
+    audio = silence(0.5) + spoken("Wait, no, I said Wednesday, not Tuesday.") + silence(0.8)
+    onset, end = speech_span(audio)
+    stt = OfflineSTT()
+    await stt.start()
+    sent_at_start = None
+    events = []
+
+    async def read():
+        async for event in stt.events():
+            events.append(event)
+
+    reader = asyncio.create_task(read())
+    sent = 0
+    for frame in frames_of(audio):
+        await stt.send(frame)
+        sent += len(frame)
+        await asyncio.sleep(0)
+        if sent_at_start is None and events:
+            sent_at_start = sent
+    await stt.close()
+    await reader
+    assert isinstance(events[0], SpeechStarted)
+    assert sent_at_start - onset < 0.1 * 8000  # barge-in after less than 100 ms of the caller's voice
+    assert all(not isinstance(e, Transcript) or e.at >= events[0].at for e in events)

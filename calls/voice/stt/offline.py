@@ -127,6 +127,7 @@ class OfflineSTT(SpeechToText):
         else:
             decoding = self._transcribe(self._utterance_start, max(stop, self._detector.position))
         self._utterance_start = None
+        self._finals = [task for task in self._finals if not task.done()]
         previous = self._finals[-1] if self._finals else None
         self._finals.append(asyncio.ensure_future(self._publish_final(decoding, previous)))
 
