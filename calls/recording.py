@@ -17,6 +17,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from ottos import metrics
+
 from .models import CallEvent, ToolInvocation, Turn, TurnLatency
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class CallRecorder:
             loop.create_task(self._write_rows(), name=f"recorder-db-{self.call_sid}"),
             loop.create_task(self._publish_live(), name=f"recorder-live-{self.call_sid}"),
         ]
+        metrics.call_started()
 
     async def close(self, timeout=5.0):
         """Write what is queued (waiting at most `timeout` seconds), then stop."""
@@ -80,6 +83,7 @@ class CallRecorder:
         if pending:
             await asyncio.wait(pending)
         self._tasks = []
+        metrics.call_ended()
 
     # --- CallRecorder protocol (never blocks, never raises) --------------------------------
 
@@ -92,6 +96,7 @@ class CallRecorder:
             self.first_caller_text = self.first_caller_text or text
         if interrupted:
             self.interruptions += 1
+        metrics.turn_recorded(role)
         self._queue(
             Turn(
                 call_id=self.call_id, index=index, role=role, text=text, heard_text=heard_text or "",
@@ -102,6 +107,8 @@ class CallRecorder:
         )
 
     def tool(self, *, name, arguments, result, ok, duration_ms):
+        if not ok:
+            metrics.tool_failed(name)
         self._queue(
             ToolInvocation(
                 call_id=self.call_id, name=name, arguments=arguments, result=result, ok=bool(ok),
@@ -121,6 +128,8 @@ class CallRecorder:
         }
         turn_index = self.last_caller_turn if self.last_caller_turn is not None else self._next_index
         figures["stt_final_ms"] = figures["stt_final_ms"] or 0.0
+        if figures["voice_to_voice_ms"] is not None:
+            metrics.voice_to_voice(figures["voice_to_voice_ms"] / 1000)
         self._queue(
             TurnLatency(call_id=self.call_id, turn_index=turn_index, at=self._when(self._clock()), **figures),
             "latency",
@@ -132,6 +141,7 @@ class CallRecorder:
             data = _plain(data)
         except (TypeError, ValueError):
             data = {"unreadable": repr(data)}
+        metrics.call_event(kind, data)
         self._queue(CallEvent(call_id=self.call_id, kind=kind[:40], data=data, at=self._when(self._clock())), kind, data)
 
     # --- inside ---------------------------------------------------------------------------

@@ -16,7 +16,9 @@ class Command(BaseCommand):
         "stored in E.164; VINs are checked (length, characters, check digit); year is a 4-digit model "
         "year; sms_opt_in is yes/no (empty = no). A customer whose phone is already on file is not "
         "changed (the shop's own records win) and gets the row's vehicle if it is new; running the same "
-        "file again adds nothing. Rejected rows are listed with their line numbers and reasons (and "
+        "file again adds nothing. Several rows may share a phone (one per vehicle); a row repeating an "
+        "earlier one, naming the phone's customer differently or reusing another phone's VIN is rejected. "
+        "Rejected rows are listed with their line numbers and reasons (and "
         "written to --rejects); the rest are imported. Stops cleanly between rows on SIGTERM."
     )
 
