@@ -336,3 +336,13 @@ async def test_a_holiday_closure_is_explained_with_its_reason(shop, oil_change, 
     ), call.transcript
     said = await call.caller("yes please")
     assert said == f"So that's an oil change on {say_day(thursday + timedelta(days=1))} at 10 AM. Shall I book it?"
+
+
+async def test_a_day_past_the_booking_horizon_is_explained(shop, oil_change, customer, clock, call_from):
+    far = clock.date() + timedelta(days=58)  # a Wednesday, past the shop's 60-day horizon from today
+    call = await call_from(DANA)
+    said = await call.caller(f"I'd like an oil change on {far:%B} {ordinal(far.day)}")
+    assert said == (
+        f"I'm sorry, I don't have anything open on {say_day(far)}; we may not be booking that far ahead. "
+        "What other day would work for you?"
+    ), call.transcript

@@ -102,7 +102,7 @@ async def test_a_booking_that_finished_while_the_caller_spoke_is_announced(
     assert said.startswith(f"You're all set: your oil change is booked for {say_day(tuesday)} at 9 AM."), (
         call.transcript
     )
-    assert "We're open 8 to 5 on weekdays" in said
+    assert "We're open 8 to 5 on weekdays" in said and said.endswith("Is there anything else I can help you with?")
     assert await db(starts) == [local(shop, tuesday, 9)]
 
 
@@ -203,3 +203,22 @@ async def test_a_whole_call_through_the_voice_session(shop, oil_change, customer
     assert spoken[1] == f"So that's an oil change on {say_day(tuesday)} at 9 AM. Shall I book it?"
     assert spoken[2].startswith("You're all set.") and spoken[3].endswith("Goodbye!")
     assert await db(starts) == [local(shop, tuesday, 9)]
+
+
+async def test_a_flaw_in_the_script_never_leaves_the_caller_in_silence(
+    shop, oil_change, customer, call_from, monkeypatch
+):
+    from calls.voice.brain.scripted import booking
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(booking, "start", broken)
+    call = await call_from(DANA)
+    said = await call.caller("I'd like an oil change tomorrow")
+    assert said == (
+        "I'm sorry, I got a bit lost there. I can take a message for an advisor to call you back. "
+        "Would you like me to do that?"
+    )
+    said = await call.caller("yes")
+    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript

@@ -7,12 +7,15 @@ over a call another brain started (failover) from the history alone.
 """
 
 import json
+import logging
 import zoneinfo
 from datetime import datetime
 
 from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.brain.scripted.receptionist import Receptionist
 from calls.voice.brain.scripted.transcript import Reader
+
+log = logging.getLogger(__name__)
 
 
 class ScriptedBrain(Brain):
@@ -36,7 +39,12 @@ class ScriptedBrain(Brain):
             self._receptionist = Receptionist(now=self._now, services=services, tools=names)
         else:
             self._receptionist.tools, self._receptionist.services = set(names), services or self._receptionist.services
-        turn = self._receptionist.reply(news)
+        try:
+            turn = self._receptionist.reply(news)
+        except Exception:
+            # A flaw in the script must not end the call: say something safe and offer a message.
+            log.exception("scripted receptionist failed on %r", news.user_text)
+            turn = self._receptionist.recover()
         calls = [
             ToolCall(id=i, name=name, arguments=json.dumps(args))
             for i, (name, args) in zip(turn.ids, turn.calls, strict=True)

@@ -92,9 +92,12 @@ class Receptionist:
                 self.anything_else(turn)
                 return self._finish(turn)
         if mine and text:
-            for result in mine:  # the caller spoke over us while these ran: say what was done
-                if _succeeded(result):
-                    turn.say(self.announcement(result))
+            # The caller spoke while these ran: say what was done, then answer what they said.
+            writes = [r for r in mine if r.name in WRITES]
+            for result in writes:
+                turn.say(self.announcement(result) if _succeeded(result) else "I'm sorry, that didn't go through.")
+            if writes:
+                state.task = None
             if state.queued:
                 text, state.queued = f"{state.queued} {text}", None
         elif mine:
@@ -105,9 +108,17 @@ class Receptionist:
             turn.say(state.last_question or "Sorry, could you say that again?")
         return self._finish(turn)
 
+    def recover(self):
+        """After an internal failure: drop whatever was going on and offer a message."""
+        self.state.task, self.state.pending, self.state.queued = None, None, None
+        turn = Turn()
+        turn.say("I'm sorry, I got a bit lost there.")
+        self.ask(turn, OFFER_MESSAGE)
+        self.state.awaiting = "take_message"
+        return self._finish(turn)
+
     def _finish(self, turn):
         state = self.state
-        turn.ids = []
         if turn.calls:
             for _ in turn.calls:
                 state.calls_made += 1
@@ -322,15 +333,11 @@ class Receptionist:
                 caller.vehicles = list(r.get("vehicles") or [])
         elif result.name == "shop_info":
             state.shop.learn(result.arguments.get("topic"), r)
-        elif result.name == "get_upcoming_appointments" and "error" not in r:
-            state.appointments = list(r.get("appointments") or [])
         elif result.name == "create_customer" and "error" not in r:
             state.caller.on_file = True
             state.caller.name = r.get("name") or state.caller.name
         elif result.name == "add_vehicle" and "error" not in r:
             state.caller.vehicles.append(r)
-        if result.name in ("book_appointment", "reschedule_appointment", "cancel_appointment"):
-            state.appointments = None
 
     def announcement(self, result):
         r = result.result
@@ -345,7 +352,8 @@ class Receptionist:
         if result.name == "take_message":
             return "I've passed your message on to an advisor."
         if result.name == "add_vehicle":
-            return f"I've added the {r.get('vehicle') or 'vehicle'} to your record."
+            vehicle = r.get("vehicle") or ""
+            return f"I've added {'your vehicle' if vehicle.startswith('VIN') or not vehicle else 'the ' + vehicle}."
         return ""
 
 

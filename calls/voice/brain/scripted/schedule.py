@@ -15,6 +15,7 @@ from calls.voice.brain.scripted.words import has_any, ordinal, spoken_numbers
 
 STEPS = ("checked", "alternatives")
 MOST_OFFERED = 3
+FAR_AHEAD_DAYS = 30  # nothing at all free this far out is more likely the booking horizon than a full day
 
 
 def check(desk, b, turn):
@@ -144,8 +145,11 @@ def _look_further(desk, b, turn):
     if w.asap:
         turn.say("I'm sorry, I don't see anything open in the next week.")
         return _nothing_soon(desk, b, turn)
+    if (first - desk.today()).days > FAR_AHEAD_DAYS:
+        turn.say(f"I'm sorry, I don't have anything open on {say_day(first)}; we may not be booking that far ahead.")
+        return booking.ask_day(desk, b, turn)
     span = say_day(first) if last == first else "that week"
-    part = f" {w.part}" if w.part and last == first else ""
+    part = f" in the {w.part}" if w.part and last == first else ""
     turn.say(f"I'm sorry, we're fully booked on {span}{part}.")
     query = _query(b, last + timedelta(days=1), 7)
     if w.clock:

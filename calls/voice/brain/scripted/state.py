@@ -97,7 +97,6 @@ class Conversation:
     awaiting: str | None = None  # what a bare yes/no answers: anything_else | take_message | book_service | book_new
     offer_service: str | None = None
     unclear: str | None = None  # what the caller said that we could not handle (a message's reason)
-    appointments: list | None = None
     pending: Pending | None = None
     queued: str | None = None  # the caller's words waiting for a lookup to finish
     last_question: str | None = None
@@ -114,6 +113,7 @@ class Turn:
     def __init__(self):
         self.lines = []
         self.calls = []  # (name, arguments dict)
+        self.ids = []  # the calls' ids, given when the turn is finished
         self.then = None
 
     def say(self, *sentences):
