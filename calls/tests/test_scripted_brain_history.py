@@ -222,3 +222,19 @@ async def test_a_flaw_in_the_script_never_leaves_the_caller_in_silence(
     )
     said = await call.caller("yes")
     assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript
+
+
+async def test_a_yes_to_the_sessions_own_offer_of_a_message_takes_one(shop, customer, call_from):
+    call = await call_from(DANA)
+    # The caller pressed 0; the session tried the transfer itself, it failed, and the session said so.
+    call.history += [
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "dtmf-2", "type": "function",
+             "function": {"name": "transfer_to_advisor", "arguments": '{"reason": "caller pressed 0"}'}},
+        ]},
+        {"role": "tool", "tool_call_id": "dtmf-2", "content": '{"error": "The transfer didn\'t go through."}'},
+        {"role": "assistant", "content": "I'm sorry, I couldn't reach an advisor just now. I can take a message "
+                                         "and have someone call you back."},
+    ]  # fmt: skip
+    said = await call.caller("Yes please")
+    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript

@@ -198,6 +198,9 @@ class Receptionist:
         if state.awaiting and self.answer_awaited(u, turn):
             state.misses = 0
             return
+        if u.yes and not task and "take a message" in self.last_heard.lower():
+            messages.start(self, turn, reason=state.unclear)  # the session's own apology offered one
+            return
         if self.start(u, turn):
             state.misses = 0
             return

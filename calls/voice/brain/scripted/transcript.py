@@ -25,7 +25,7 @@ class News:
     user_text: str | None  # the caller's latest words not answered yet
     results: list  # ToolResults not seen before, oldest first
     recent_ids: frozenset  # of those, the ones answering calls made after the caller last spoke
-    last_heard: str  # what the caller heard of the latest assistant message
+    last_heard: str  # what the caller heard of the latest thing said to them
     merged: bool  # user_text is the previous utterance continued (the reply to it went unheard)
     takeover: bool  # the history holds another brain's turns and none of ours
 
@@ -79,11 +79,12 @@ class Reader:
         calls = {}
         results = []
         recent = set()
-        last_own = last_user = last_assistant = -1
+        last_own = last_user = last_spoken = -1
         for index, message in enumerate(messages):
             role = message.get("role")
             if role == "assistant":
-                last_assistant = index
+                if content_text(message.get("content")).strip():
+                    last_spoken = index
                 if self.is_own(message):
                     last_own = index
                 for call in message.get("tool_calls") or ():
@@ -111,7 +112,7 @@ class Reader:
         if takeover:
             results = [r for r in results if r.call_id not in self.own_call_ids]
         self.seen_call_ids.update(r.call_id for r in results)
-        last_heard = content_text(messages[last_assistant].get("content")) if last_assistant >= 0 else ""
+        last_heard = content_text(messages[last_spoken].get("content")) if last_spoken >= 0 else ""
         if user_text:
             self.last_user_text = user_text
         recent = frozenset(call_id for call_id in recent if any(r.call_id == call_id for r in results))
