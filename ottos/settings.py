@@ -350,6 +350,8 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        # Django's own console handler (DEBUG only) would print unredacted lines a second time.
+        "django": {"handlers": []},
         "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
         # The SDKs log every request at INFO (Twilio ten lines each): only their problems.
