@@ -71,8 +71,9 @@ _OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{12,}")
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.IGNORECASE)
 _CARD = re.compile(r"(?<![\d+])(?:\d[ -]?){12,18}\d(?!\d)")
 _E164 = re.compile(r"\+[1-9]\d{7,14}(?!\d)")
-# Worth asking libphonenumber about: seven or more digits, with at most single separators.
-_DIGIT_RUN = re.compile(r"\d(?:[\s().-]?\d){6,}")
+# Worth asking libphonenumber about (it costs ~0.3 ms): seven or more digits with at most single
+# separators, standing alone (not inside an id such as a call SID).
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d(?:[\s().-]?\d){6,}(?![A-Za-z0-9])")
 
 
 def _luhn_ok(digits):
