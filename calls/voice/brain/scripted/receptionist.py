@@ -6,6 +6,7 @@ injected, so the same words on the same clock always get the same reply.
 """
 
 import copy
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,6 +30,7 @@ from calls.voice.brain.scripted.words import is_no, is_yes, normalize
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
+INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
 
 FLOWS = {Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles}
 STEPS = {
@@ -280,7 +282,8 @@ class Receptionist:
         turn.say(question)
         self.state.last_question = question
         if not aside:
-            self.state.task_question = question
+            again = INTERJECTION.sub("", question, count=1)
+            self.state.task_question = again[:1].upper() + again[1:]
 
     def heard(self, question):
         """Did the caller hear all of `question` (not cut off by a barge-in)?"""
