@@ -14,4 +14,5 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("calls/", include("calls.pages_urls")),
+    path("phone/", include("calls.phone")),
 ]
