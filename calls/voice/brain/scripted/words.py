@@ -4,6 +4,7 @@ Transcripts come from speech-to-text, so "two thirty", "2:30" and "2 30" all occ
 so do "14th", "fourteenth" and "the twenty second".
 """
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -49,17 +50,18 @@ def normalize(text):
 
 def has_phrase(text, phrase):
     """Whole-word match of `phrase` in normalized `text`."""
-    return re.search(rf"(?<![\w']){re.escape(phrase)}(?![\w'])", text) is not None
+    return _alternation((phrase,)).search(text) is not None
 
 
 def has_any(text, phrases):
-    return any(has_phrase(text, phrase) for phrase in phrases)
+    return _alternation(tuple(phrases)).search(text) is not None
 
 
-def first_of(text, phrases):
-    """Index of the earliest whole-word occurrence of any phrase, or None."""
-    found = [m.start() for p in phrases for m in [re.search(rf"(?<![\w']){re.escape(p)}(?![\w'])", text)] if m]
-    return min(found) if found else None
+@functools.lru_cache(maxsize=512)
+def _alternation(phrases):
+    # One compiled pattern per phrase list: hundreds of separate patterns would overflow re's cache.
+    options = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'])(?:{options})(?![\w'])")
 
 
 @dataclass(frozen=True)
