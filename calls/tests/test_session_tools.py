@@ -142,7 +142,7 @@ async def test_the_call_ends_as_agent_ended_even_when_closing_the_stream_stops_t
         call.stt.says("Bye.")
         await asyncio.wait({call.task}, timeout=3)
         assert call.task.result() == "agent_ended"
-        assert call.recorder.events_of("ended") == [{"reason": "agent_ended", "duration_s": call.recorder.events_of("ended")[0]["duration_s"]}]
+        assert [event["reason"] for event in call.recorder.events_of("ended")] == ["agent_ended"]
 
 
 async def test_end_call_without_words_asks_the_brain_for_them():
@@ -174,7 +174,8 @@ async def test_a_transfer_is_announced_then_the_session_waits_for_twilio():
 async def test_pressing_zero_transfers_to_an_advisor():
     tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, action="transfer")})
     tts = ToneTTS(ms_per_char=3.0)
-    async with Call(["Here is a long explanation of our brake service. It has many parts."], tools=tools, tts=tts) as call:
+    script = ["Here is a long explanation of our brake service. It has many parts."]
+    async with Call(script, tools=tools, tts=tts) as call:
         await call.greeted()
         call.stt.says("Tell me about brakes.")
         await call.until(lambda: call.line.heard_marks[-1:] == ["t2-s1"])

@@ -42,7 +42,9 @@ class ToolBox(Protocol):
 class CallRecorder(Protocol):
     """Every method queues its write and returns at once; none raises or stalls audio."""
 
-    def turn(self, *, role: str, text: str, heard_text: str, interrupted: bool, started_at: float, ended_at: float) -> None: ...
+    def turn(
+        self, *, role: str, text: str, heard_text: str, interrupted: bool, started_at: float, ended_at: float
+    ) -> None: ...
 
     def tool(self, *, name: str, arguments: str, result: str, ok: bool, duration_ms: float) -> None: ...
 
@@ -118,7 +120,8 @@ class VoiceConfig:
     backchannels: frozenset = BACKCHANNELS
     # Below: not in the first contract; all have defaults.
     greeting_interruptible: bool = False  # the recording disclosure should be heard whole
-    barge_in_vad_only_s: float | None = None  # clear on SpeechStarted alone after this long without any transcript (for engines without interim results)
+    # For engines without interim results: clear on SpeechStarted alone after this long without words.
+    barge_in_vad_only_s: float | None = None
     slow_brain_filler_s: float = 2.0  # nothing from the brain this long: say "One moment."
     brain_stall_s: float = 6.0  # nothing from the brain this long: apologise
     playout_high_s: float = 0.24  # most audio queued at Twilio
@@ -130,7 +133,9 @@ class VoiceConfig:
     tool_fillers: dict = field(default_factory=lambda: dict(TOOL_FILLERS))
     reprompt: str = "Are you still there?"
     silence_goodbye: str = "I haven't heard from you, so I'll hang up now. Please call back any time. Goodbye!"
-    max_call_goodbye: str = "I'm sorry, we've reached the time limit for this call. Please call back if you need anything else. Goodbye!"
+    max_call_goodbye: str = (
+        "I'm sorry, we've reached the time limit for this call. Please call back if you need anything else. Goodbye!"
+    )
     brain_apology: str = (
         "I'm sorry, I'm having trouble on my end right now. "
         "Would you like me to take a message so someone from the shop can call you back?"
@@ -143,4 +148,6 @@ class VoiceConfig:
     empty_reply: str = "Sorry, could you say that again?"
     goodbye: str = "Thanks for calling. Goodbye!"
     transfer_line: str = "Let me transfer you to an advisor."
-    transfer_failed: str = "I'm sorry, I couldn't reach an advisor just now. I can take a message and have someone call you back."
+    transfer_failed: str = (
+        "I'm sorry, I couldn't reach an advisor just now. I can take a message and have someone call you back."
+    )
