@@ -155,16 +155,17 @@ async def test_end_call_without_words_asks_the_brain_for_them():
         assert call.tts.requests[-1] == "Have a great day!"
 
 
-async def test_a_transfer_is_announced_then_the_session_waits_for_twilio():
+async def test_a_transfer_ends_the_conversation_and_the_session_waits_for_twilio():
     tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, action="transfer")})
-    script = [tool_call("transfer_to_advisor", reason="warranty question")]
-    async with Call(script, ["I'll put you through to an advisor now."], tools=tools) as call:
+    script = ["I'll put you through to an advisor.", tool_call("transfer_to_advisor", reason="warranty question")]
+    async with Call(script, tools=tools) as call:
         await call.greeted()
         call.stt.says("I want to talk to a person.")
         await call.until(lambda: call.recorder.events_of("transferring"))
+        assert call.line.heard_marks[-1] == call.line.marks_sent[-1]  # what was said was played
         call.stt.says("Hello?")
         await asyncio.sleep(0.05)
-        assert len(call.brain.calls) == 2  # no more conversation once transferring
+        assert len(call.brain.calls) == 1  # no more conversation once transferring
         assert call.line.hung_up_at is None
         await asyncio.wait({call.task}, timeout=2)
         assert call.task.result() == "transferred"

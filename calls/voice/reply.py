@@ -81,7 +81,7 @@ class Reply:
             if final or not calls:
                 self._commit(round, text=text)
                 if final and not text:
-                    self._say_line(config.goodbye if self.after == "end_call" else config.transfer_line)
+                    self._say_line(config.goodbye)
                 elif not self.planned_text:  # the brain said nothing at all: never leave dead air
                     self._say_line(config.empty_reply)
                 return
@@ -98,7 +98,7 @@ class Reply:
             actions = [outcome.action for outcome in outcomes if outcome.action in ("end_call", "transfer")]
             if actions:
                 self.after = actions[0]
-                if text:
+                if text or self.after == "transfer":  # Twilio announces the transfer itself
                     return
                 final = True
 
