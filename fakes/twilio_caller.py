@@ -268,8 +268,14 @@ class TwilioCaller:
         return utterance
 
     async def say(self, audio):
+        """Speak and wait until the audio has gone out; ConnectionError if the stream closes first."""
         utterance = self.speak(audio)
-        await utterance.sent.wait()
+        sent, closed = asyncio.ensure_future(utterance.sent.wait()), asyncio.ensure_future(self.closed.wait())
+        await asyncio.wait({sent, closed}, return_when=asyncio.FIRST_COMPLETED)
+        sent.cancel()
+        closed.cancel()
+        if not utterance.sent.is_set():
+            raise ConnectionError(f"the stream closed (code {self.close_code}) while the caller was talking")
         return utterance
 
     async def send_dtmf(self, digit):

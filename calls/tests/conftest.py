@@ -86,13 +86,14 @@ class LiveApp:
 
 
 @pytest.fixture(scope="session")
-def live_app(django_db_setup):
+def live_app(django_db_setup, django_db_blocker):
     """The ASGI app under a real Daphne server (HTTP + WebSocket) in a thread of this process.
 
     Twisted's reactor cannot be restarted, so one server serves the whole session; it sees
     each test's settings because it shares this process.
     """
     from daphne.endpoints import build_endpoint_description_strings
+    from django.db import connection
     from daphne.server import Server
     from twisted.internet import reactor
 
@@ -112,6 +113,13 @@ def live_app(django_db_setup):
     yield LiveApp(url=f"http://127.0.0.1:{server.listening_addresses[0][1]}", loop=reactor._asyncioEventloop)
     reactor.callFromThread(reactor.stop)
     thread.join(10)
+    # The server's worker threads may still hold connections; the test database can only be
+    # dropped once they are gone.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture

@@ -157,3 +157,12 @@ async def test_when_the_agent_cannot_start_the_caller_is_put_through_to_a_person
     assert f"<Dial timeout=\"25\">{ADVISOR}</Dial>" in caller.after_stream_twiml
     call = await database_sync_to_async(Call.objects.get)(call_sid=caller.call_sid)
     assert call.end_reason.startswith("agent_error")
+
+
+async def test_a_quiet_call_outlives_the_channel_layers_blocking_read(make_caller):
+    """Every consumer waits on Redis for channel messages in 5 s blocking reads; a call that is
+    quiet for longer than that must not be dropped (redis-py's default read timeout is 5 s too)."""
+    caller = make_caller(application)
+    await caller.dial()
+    await asyncio.sleep(7)
+    assert not caller.closed.is_set(), f"stream closed with {caller.close_code}: {caller.link.error!r}"
