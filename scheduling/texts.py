@@ -122,7 +122,10 @@ def queue_text(appointment_id, kind, *, now=None):
     if existing is not None:
         return existing
     profile = ShopProfile.load()
-    moved = kind == Kind.CONFIRMATION and appointment.texts.filter(kind=Kind.CONFIRMATION).exists()
+    # "Moved" only makes sense to a customer who got the first confirmation.
+    moved = kind == Kind.CONFIRMATION and appointment.texts.filter(
+        kind=Kind.CONFIRMATION, status=TextMessage.Status.SENT
+    ).exists()
     try:
         with transaction.atomic():
             return TextMessage.objects.create(

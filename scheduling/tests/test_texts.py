@@ -114,6 +114,21 @@ def test_quiet_hours_hold_the_text_until_morning(shop, twilio, book, settings, a
     assert len(twilio.messages) == 1
 
 
+def test_a_move_before_the_first_confirmation_went_out_is_texted_as_a_booking(shop, twilio, book, committed,
+                                                                             settings, at):
+    quiet_now(settings)
+    appointment = book(at(9))
+    committed(reschedule_appointment, appointment, new_start=at(14), actor=agent)
+    morning = appointment.texts.first().send_after
+
+    for message_id in texts.due_messages(now=morning):
+        texts.send_text(message_id, now=morning)
+
+    [sent] = twilio.messages
+    assert "is booked for" in sent["body"] and "at 2:00 PM" in sent["body"]
+    assert sorted(appointment.texts.values_list("status", flat=True)) == ["sent", "skipped"]
+
+
 def test_quiet_hours_wrap_past_midnight(shop, settings):
     settings.QUIET_HOURS = (time(21), time(8))
     tz = shop.tz
