@@ -162,6 +162,20 @@ def test_a_first_sync_repeated_after_a_crash_adopts_the_event_it_made(shop, goog
     assert appointment.calendar_sync_state == "synced"
 
 
+def test_an_unrecorded_event_deleted_by_hand_is_recreated_under_a_new_id(shop, google, book, at):
+    appointment = book(at(9))
+    first_id = appointment.calendar_event_id
+    Appointment.objects.filter(pk=appointment.pk).update(calendar_event_id="", calendar_sync_state="pending")
+    google.delete_event(first_id)  # its id lingers, deleted: inserting it again answers 409
+
+    sync_appointment_to_calendar.delay(appointment.pk)
+
+    appointment.refresh_from_db()
+    [event] = events_of(google, appointment)
+    assert event["id"] == appointment.calendar_event_id != first_id
+    assert appointment.calendar_sync_state == "synced"
+
+
 def test_a_cancelled_appointment_whose_event_was_deleted_by_hand_settles_quietly(shop, google, book, committed, at):
     appointment = book(at(9))
     google.delete_event(appointment.calendar_event_id)  # staff removed it in Google Calendar
