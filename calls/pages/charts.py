@@ -16,9 +16,11 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D00", "#4D4D4D"]
-WIDTH, HEIGHT = 720, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 14, 44
-MAX_X_LABELS = 12
+WIDTH, HEIGHT = 640, 260
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 44
+MAX_BAR_W = 64
+FONT = 13
+MAX_X_LABELS = 8
 _ids = count(1)
 
 
@@ -37,6 +39,14 @@ def nice_ceiling(value):
     return next(step * power for step in (1, 2, 2.5, 5, 10) if step * power >= value * (1 - 1e-9))
 
 
+def axis_top(value, *, whole=False):
+    """Where the value axis ends; with whole numbers (counts), every gridline is one too."""
+    top = nice_ceiling(value)
+    if whole:
+        top = max(4, math.ceil(top / 4) * 4)
+    return top
+
+
 def number(value, unit=""):
     if value is None:
         return "–"
@@ -52,14 +62,17 @@ class Chart:
     lines: list = field(default_factory=list)
     unit: str = ""
     stacked: bool = True
+    whole: bool = False
+    scale_max: float | None = None
     svg: str = ""
     chart_id: str = ""
 
     @classmethod
-    def draw(cls, title, categories, *, bars=(), lines=(), unit="", stacked=True):
+    def draw(cls, title, categories, *, bars=(), lines=(), unit="", stacked=True, whole=False, scale_max=None):
+        """`whole`: the values are counts; `scale_max`: a fixed top for the axis (e.g. 100 %)."""
         colors = iter(PALETTE * 2)
         painted = [Series(s.name, list(s.values), s.color or next(colors)) for s in [*bars, *lines]]
-        chart = cls(title, list(categories), painted[: len(bars)], painted[len(bars):], unit, stacked)
+        chart = cls(title, list(categories), painted[: len(bars)], painted[len(bars):], unit, stacked, whole, scale_max)
         chart.chart_id = f"chart-{next(_ids)}"
         chart.svg = mark_safe(_Drawing(chart).svg())
         return chart
@@ -70,7 +83,8 @@ class Chart:
 
     @property
     def is_empty(self):
-        return not any(v for s in self.series for v in s.values if v is not None)
+        """Nothing to draw: no bar above zero and no point on a line (a 0 % day is a point)."""
+        return not any(v for s in self.bars for v in s.values) and all(v is None for s in self.lines for v in s.values)
 
     def rows(self):
         """(category, [value per series]) for the figures table under the chart."""
@@ -88,7 +102,7 @@ class Chart:
 class _Drawing:
     def __init__(self, chart):
         self.chart = chart
-        self.scale_max = nice_ceiling(chart.top())
+        self.scale_max = chart.scale_max or axis_top(chart.top(), whole=chart.whole)
         self.plot_w = WIDTH - LEFT - RIGHT
         self.plot_h = HEIGHT - TOP - BOTTOM
         self.slot = self.plot_w / max(1, len(chart.categories))
@@ -126,23 +140,26 @@ class _Drawing:
             y = self.y(value)
             parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                          f'stroke="#d0d4da" stroke-width="1"/>')
-            parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="#333">'
+            parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT}" fill="#333">'
                          f"{escape(number(value, self.chart.unit))}</text>")
         every = max(1, math.ceil(len(self.chart.categories) / MAX_X_LABELS))
+        longest = max((len(str(c)) for c in self.chart.categories), default=1)
+        # Category names that would run into each other get a smaller type (down to 9 px).
+        size = max(9.0, min(FONT, every * self.slot / (longest * 0.6)))
         for i, category in enumerate(self.chart.categories):
             if i % every == 0:
                 parts.append(f'<text x="{self.x_center(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                             f'font-size="11" fill="#333">{escape(category)}</text>')
+                             f'font-size="{size:.1f}" fill="#333">{escape(category)}</text>')
         if self.chart.is_empty:
             parts.append(f'<text x="{LEFT + self.plot_w / 2:.1f}" y="{TOP + self.plot_h / 2:.1f}" '
-                         f'text-anchor="middle" font-size="14" fill="#555">No data for this period</text>')
+                         f'text-anchor="middle" font-size="{FONT + 2}" fill="#555">No data for this period</text>')
         return parts
 
     def bars(self):
         chart, parts = self.chart, []
         if not chart.bars:
             return parts
-        group_w = self.slot * 0.7
+        group_w = min(self.slot * 0.7, MAX_BAR_W * (1 if chart.stacked else len(chart.bars)))
         bar_w = group_w if chart.stacked else group_w / len(chart.bars)
         for i, category in enumerate(chart.categories):
             base = 0.0

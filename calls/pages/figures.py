@@ -79,16 +79,19 @@ def call_figures(period):
         "conversion": _percent(sum(booked), sum(conversations)),
         "by_outcome": [(s.name, sum(s.values)) for s in by_outcome],
     }
+    drawn_outcomes = [s for s in by_outcome if any(s.values)] or by_outcome[:1]
     charts = {
-        "calls_per_day": Chart.draw("Calls per day, by outcome", period.labels, bars=[s for s in by_outcome if any(s.values)] or by_outcome[:1], unit=""),
+        "calls_per_day": Chart.draw("Calls per day, by outcome", period.labels, bars=drawn_outcomes, whole=True),
         "outcomes": Chart.draw("Outcomes over the period", [name for name, _ in totals["by_outcome"]],
-                               bars=[Series("Calls", [n for _, n in totals["by_outcome"]])]),
-        "conversion": Chart.draw("Booking conversion (booked ÷ calls where the caller talked to the agent)",
-                                 period.labels, lines=[Series("Conversion", [
-                                     _percent(b, c) for b, c in zip(booked, conversations)])], unit="%"),
+                               bars=[Series("Calls", [n for _, n in totals["by_outcome"]])], whole=True),
+        "conversion": Chart.draw(
+            "Booking conversion (booked ÷ calls where the caller talked to the agent)", period.labels,
+            lines=[Series("Conversion", [_percent(b, c) for b, c in zip(booked, conversations)])],
+            unit="%", scale_max=100,
+        ),
         "transfers_messages": Chart.draw("Transfers and messages taken per day", period.labels,
                                          bars=[Series("Transferred", transfers), Series("Messages", taken)],
-                                         stacked=False),
+                                         stacked=False, whole=True),
     }
     return totals, charts
 
@@ -124,7 +127,8 @@ def vendor_figures(period):
         for kind, vendor in names
     ]
     totals = [(s.name, sum(s.values)) for s in series]
-    chart = Chart.draw("Vendor errors and reconnects per day", period.labels, bars=series or [Series("Errors", [0] * period.days)])
+    chart = Chart.draw("Vendor errors and reconnects per day", period.labels,
+                       bars=series or [Series("Errors", [0] * period.days)], whole=True)
     return totals, chart
 
 

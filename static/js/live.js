@@ -100,7 +100,7 @@
     const data = event.data || {};
     if (!sid) return;
     switch (event.kind) {
-      case "started": ensureCall(sid, data); break;
+      case "started": if (!findCall(sid)) reload(); break; // the server renders the caller and customer
       case "turn": addTurn(sid, data, event.at); break;
       case "tool": addNote(sid, `Tool ${data.name}: ${data.ok ? "ok" : "failed"}, ${Math.round(data.duration_ms || 0)} ms`, "tool"); break;
       case "vendor_error": addNote(sid, `${data.vendor || "Vendor"} error (${data.stage || ""})`, "note warn"); break;
