@@ -12,8 +12,8 @@ from calls.voice.session import VoiceConfig
 def greeting_for(shop_name, customer):
     first_name = customer.first_name if customer is not None else ""
     if first_name:
-        return f"Hi {first_name}, thanks for calling {shop_name}. How can I help you today?"
-    return f"Thanks for calling {shop_name}. How can I help you today?"
+        return f"Hi {first_name}, thanks for calling {shop_name}."
+    return f"Thanks for calling {shop_name}."
 
 
 def voice_config(*, shop_name, timezone, customer, now=None):
@@ -23,7 +23,8 @@ def voice_config(*, shop_name, timezone, customer, now=None):
             shop_name=shop_name, now=now, caller_name=(customer.name or None) if customer is not None else None
         ),
         greeting=greeting_for(shop_name, customer),
-        recording_disclosure=settings.RECORDING_DISCLOSURE,
+        # Said right after the greeting; the question goes last so that it is what the caller answers.
+        recording_disclosure=f"{settings.RECORDING_DISCLOSURE} How can I help you today?".strip(),
         silence_reprompt_s=settings.VOICE_SILENCE_REPROMPT_S,
         max_call_s=settings.VOICE_MAX_CALL_S,
     )

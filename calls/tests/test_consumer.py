@@ -166,3 +166,22 @@ async def test_a_quiet_call_outlives_the_channel_layers_blocking_read(make_calle
     await caller.dial()
     await asyncio.sleep(7)
     assert not caller.closed.is_set(), f"stream closed with {caller.close_code}: {caller.link.error!r}"
+
+
+async def test_a_regular_caller_is_greeted_by_name_before_the_recording_notice(make_caller, deepgram, customer):
+    caller = make_caller(application)
+    await caller.dial()
+    await greeted(caller)
+    spoken = " ".join(deepgram.tts.texts)
+    assert spoken.startswith("Hi Dana, thanks for calling Otto's Auto Repair.")
+    assert spoken.index("recorded") < spoken.index("How can I help you today?")
+
+
+@pytest.mark.parametrize("caller_id", ["anonymous", "client:kiosk"])
+async def test_a_withheld_caller_id_gets_a_general_greeting(make_caller, deepgram, customer, caller_id):
+    caller = make_caller(application, from_number=caller_id)
+    await caller.dial()
+    await greeted(caller)
+    assert " ".join(deepgram.tts.texts).startswith("Thanks for calling Otto's Auto Repair.")
+    call = await database_sync_to_async(Call.objects.get)(call_sid=caller.call_sid)
+    assert call.customer_id is None and call.from_number == caller_id
