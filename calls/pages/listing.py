@@ -51,6 +51,11 @@ class CallFilterForm(forms.Form):
         """What the valid fields ask for (an invalid field is reported and left out)."""
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
+        for name in self.errors:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(
+                    {"aria-invalid": "true", "aria-describedby": f"{self[name].id_for_label}-error"}
+                )
         return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
 
 

@@ -2,6 +2,7 @@
 
 from django import template
 
+from calls.pages.charts import number
 from crm.phones import display_phone
 
 register = template.Library()
@@ -30,6 +31,4 @@ def ms(value):
 
 @register.filter
 def chart_number(value, unit=""):
-    from calls.pages.charts import number
-
     return number(value, unit)

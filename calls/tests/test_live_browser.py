@@ -52,6 +52,8 @@ def _free_port():
 
 
 def _test_database_url():
+    if not os.environ.get("DATABASE_URL"):
+        raise RuntimeError("the browser tests need PostgreSQL shared by two processes: run them with scripts/test.sh")
     parts = urlsplit(os.environ["DATABASE_URL"])
     return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
 

@@ -75,6 +75,7 @@ def test_a_date_that_is_not_a_date_is_reported(manager_client):
     response = manager_client.get(LIST, {"date_from": "next tuesday"})
     assert response.status_code == 200
     assert "Enter a valid date." in response.text
+    assert 'aria-invalid="true" aria-describedby="id_date_from-error"' in response.text
     assert len(sids(response)) == 1
 
 
