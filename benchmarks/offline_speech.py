@@ -124,10 +124,11 @@ async def main(count):
     await probe.start()  # loads and warms the recognizer once for the process
     await probe.close()
 
+    caller_voice = PiperTTS(variation=False)  # the same audio as the accuracy test hears
     recognizer = shared_recognizer()
     hypotheses, latencies, decode_times = [], [], []
     for sentence in sentences:
-        spoken = await speak(tts, sentence)
+        spoken = await speak(caller_voice, sentence)
         audio = mulaw_silence(300) + spoken + mulaw_silence(1000)
         started = time.monotonic()
         recognizer.transcribe(mulaw_decode(mulaw_silence(250) + spoken + mulaw_silence(50)))

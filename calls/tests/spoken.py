@@ -11,11 +11,12 @@ from calls.voice.audio import mulaw_decode, mulaw_encode, mulaw_silence
 
 @functools.lru_cache(maxsize=None)
 def spoken(text):
-    """mu-law 8 kHz bytes of `text` said by the Piper voice (cached: the same audio every time)."""
+    """mu-law 8 kHz bytes of `text` said by the Piper voice, without its random variation so
+    every run hears exactly the same audio."""
     from calls.voice.tts.offline import PiperTTS
 
     async def collect():
-        return b"".join([chunk async for chunk in PiperTTS().synthesize(text)])
+        return b"".join([chunk async for chunk in PiperTTS(variation=False).synthesize(text)])
 
     return asyncio.run(collect()) if not _loop_running() else _in_thread(collect)
 

@@ -5,6 +5,7 @@ so barge-in does not wait for any recognizer. At the first silent window after s
 utterance is handed to Whisper in a worker thread ("draft"); if the caller stays quiet for
 `endpointing_ms` the draft becomes the final transcript, so most of the decoding overlaps
 the endpointing wait. If the caller speaks again the draft is only an interim result.
+Whisper runs one utterance at a time per process (see whisper.py).
 The endpoint is 250 ms of silence as silero sees it, which lags the voice by 30-60 ms: about
 the 300 ms of Deepgram's endpointing, and it leaves the 400 ms budget room for decoding.
 Segmentation counts samples, not wall time: audio replayed faster than real time (failover)
@@ -36,10 +37,10 @@ async def warm_up():
 
 
 class _Draft:
-    def __init__(self, task, stop):
+    def __init__(self, task, stop, utterance):
         self.task = task
         self.stop = stop  # sample where the transcribed audio ends
-        self.stale = False  # the caller spoke again after it was started
+        self.utterance = utterance
 
 
 class OfflineSTT(SpeechToText):
@@ -67,7 +68,9 @@ class OfflineSTT(SpeechToText):
         self._chunks = []  # (first sample, int16 array) since the start of what we may still need
         self._received = 0
         self._utterance_start = None
+        self._utterances = 0
         self._draft = None
+        self._drafting = None  # the draft decode still running, current or not
         self._finals = []  # tasks that publish transcripts, in order
         self._awaiting_utterance_end = None  # sample where the last final's speech stopped
         self._closed = False
@@ -107,15 +110,18 @@ class OfflineSTT(SpeechToText):
             self._queue.put_nowait(SpeechStarted(at=self._clock()))
             self._awaiting_utterance_end = None
             self._utterance_start = max(0, event.sample - self._preroll)
+            self._utterances += 1
         elif self._utterance_start is None:
             return
         elif event.kind == "pause":
-            self._draft = _Draft(self._transcribe(self._utterance_start, self._detector.position), event.sample)
-            self._draft.task.add_done_callback(self._on_draft_done)
+            if self._drafting is not None and not self._drafting.done():
+                return  # one draft at a time: a backlog would delay the final
+            task = self._transcribe(self._utterance_start, self._detector.position)
+            self._draft = _Draft(task, event.sample, self._utterances)
+            self._drafting = task
+            task.add_done_callback(lambda done, draft=self._draft: self._on_draft_done(draft))
         elif event.kind == "resumed":
-            if self._draft is not None:
-                self._draft.stale = True
-                self._draft = None
+            self._draft = None  # the caller went on: it can only be an interim result now
         elif event.kind == "speech_ended":
             self._finalize(event.sample)
             self._awaiting_utterance_end = event.sample
@@ -154,11 +160,13 @@ class OfflineSTT(SpeechToText):
         await asyncio.shield(task)
         self._queue.put_nowait(event)
 
-    def _on_draft_done(self, task):
+    def _on_draft_done(self, draft):
+        """A draft of an utterance that is still going on is an interim transcript."""
+        task = draft.task
         if task.cancelled() or task.exception() is not None or not self.interim_results:
             return
-        draft_is_current = self._draft is not None and self._draft.task is task
-        if task.result() and draft_is_current:
+        still_talking = self._utterance_start is not None and draft.utterance == self._utterances
+        if task.result() and still_talking:
             self._queue.put_nowait(Transcript(text=task.result(), is_final=False, speech_final=False, at=self._clock()))
 
     def _transcribe(self, start, stop):

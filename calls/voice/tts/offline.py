@@ -99,10 +99,16 @@ class _PiperVoice:
         self.sample_rate = self.voice.config.sample_rate
         self._lock = threading.Lock()
 
-    def render(self, text, pause_ms=SENTENCE_PAUSE_MS):
-        """text -> float32 samples at self.sample_rate, with at most `pause_ms` of silence after."""
+    def render(self, text, pause_ms=SENTENCE_PAUSE_MS, variation=True):
+        """text -> float32 samples at self.sample_rate, with at most `pause_ms` of silence after.
+
+        variation=False turns off the voice's random noise: the same text gives the same audio.
+        """
+        from piper import SynthesisConfig
+
+        config = None if variation else SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
         with self._lock:
-            chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text)]
+            chunks = [chunk.audio_float_array for chunk in self.voice.synthesize(text, syn_config=config)]
         samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
         voiced = np.nonzero(np.abs(samples) > 0.02)[0]
         if len(voiced) == 0:
@@ -128,7 +134,12 @@ def _frames(mulaw):
 
 
 class PiperTTS(TextToSpeech):
+    """`variation=False` speaks the same text the same way every time (tests, benchmarks)."""
+
     vendor = "piper"
+
+    def __init__(self, *, variation=True):
+        self.variation = variation
 
     async def warm_up(self):
         await asyncio.to_thread(shared_piper_voice)
@@ -142,7 +153,7 @@ class PiperTTS(TextToSpeech):
         if not pieces:
             return
         resampler = ResampleStream(voice.sample_rate, PHONE_RATE, dtype=np.float32)
-        pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[0].text, pieces[0].pause_ms))
+        pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[0].text, pieces[0].pause_ms, self.variation))
         try:
             for index in range(len(pieces)):
                 try:
@@ -150,7 +161,9 @@ class PiperTTS(TextToSpeech):
                 except Exception as error:
                     raise VendorError(self.vendor, f"synthesis failed: {error}", retryable=False) from error
                 if index + 1 < len(pieces):
-                    pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[index + 1].text, pieces[index + 1].pause_ms))
+                    pending = asyncio.ensure_future(asyncio.to_thread(
+                        voice.render, pieces[index + 1].text, pieces[index + 1].pause_ms, self.variation
+                    ))
                 out = resampler.push(samples)
                 if index + 1 == len(pieces):
                     out = np.concatenate([out, resampler.flush()])
