@@ -151,3 +151,24 @@ def test_unheard_words_back_up_one_word():
     text = "one two three four five six seven eight nine ten"
     assert unheard_words(text, 0.0) == text
     assert unheard_words(text, 2.0).split()[0] == "five"  # 2 s at 2.6 words/s: 5 heard, say the 5th again
+
+
+async def test_after_the_pause_the_tts_vendor_is_tried_again(deepgram):
+    now = [0.0]
+    deepgram.tts.fail_next(503)
+    tts = FailoverTTS(DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS(), retry_after_s=30, clock=lambda: now[0])
+    [chunk async for chunk in tts.synthesize("One moment please.")]
+    now[0] = 31.0
+    [chunk async for chunk in tts.synthesize("Thanks for waiting.")]
+    assert deepgram.tts.texts[-1] == "Thanks for waiting."  # the vendor spoke again
+    await tts.close()
+
+
+async def test_barge_in_during_failover_speech_stops_it_cleanly(deepgram):
+    deepgram.tts.fail_next(500)
+    tts = FailoverTTS(DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS())
+    chunks = tts.synthesize("We have openings on Monday, Tuesday, Wednesday and Thursday mornings.")
+    first = await anext(chunks)
+    await chunks.aclose()
+    assert len(first) > 0
+    await tts.close()

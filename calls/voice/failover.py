@@ -13,6 +13,7 @@ pay for a vendor that is down.
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import deque
@@ -178,14 +179,17 @@ class FailoverTTS(TextToSpeech):
 
     async def synthesize(self, text):
         if not self._primary_usable():
-            async for chunk in self.backup.synthesize(text):
-                yield chunk
+            async with contextlib.aclosing(self.backup.synthesize(text)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
             return
         played = 0
         try:
-            async for chunk in self.primary.synthesize(text):
-                played += len(chunk)
-                yield chunk
+            # aclosing: on barge-in the vendor's stream is closed now, not when collected
+            async with contextlib.aclosing(self.primary.synthesize(text)) as chunks:
+                async for chunk in chunks:
+                    played += len(chunk)
+                    yield chunk
             self._primary_down_until = None
             return
         except VendorError as error:
@@ -195,8 +199,9 @@ class FailoverTTS(TextToSpeech):
                 self._on_failover(error)
         rest = unheard_words(text, played / PHONE_RATE)
         if rest:
-            async for chunk in self.backup.synthesize(rest):
-                yield chunk
+            async with contextlib.aclosing(self.backup.synthesize(rest)) as chunks:
+                async for chunk in chunks:
+                    yield chunk
 
     async def close(self):
         for engine in (self.primary, self.backup):
