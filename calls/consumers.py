@@ -2,8 +2,9 @@
 session's audio, marks and clears out as Twilio's JSON. It owns no conversation logic.
 
 Close codes: 4403 the handshake signature is wrong; 4401 the stream's call token is missing,
-forged, expired, for another call or already used. Malformed frames (bad JSON, unknown
-events, bad base64, oversized, media before `start`) are logged and ignored.
+forged, expired, for another call or already used; 1011 the token could not be checked (the
+cache is down). Malformed frames (bad JSON, unknown events, bad base64, oversized, media
+before `start`) are logged and ignored.
 """
 
 import asyncio
@@ -110,6 +111,9 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         except InvalidCallToken as exc:
             logger.warning("Media stream for %s refused: %s", call_sid, exc)
             return await self._close(4401)
+        except Exception:
+            logger.exception("Media stream for %s: the call token could not be checked", call_sid)
+            return await self._close(1011)
         self.call_sid, self.stream_sid = call_sid, stream_sid
         self._media_prefix = '{"event":"media","streamSid":%s,"media":{"payload":"' % json.dumps(stream_sid)
         try:

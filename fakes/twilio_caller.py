@@ -202,6 +202,7 @@ class TwilioCaller:
         self._tasks = []
         self._hung_up = False
         self._after_stream = None
+        self._stream_open = False
 
     # --- the call ------------------------------------------------------------------------
 
@@ -237,6 +238,7 @@ class TwilioCaller:
         signature = self.sign(self.stream_url) if signature is None else signature
         headers = {"X-Twilio-Signature": signature} if signature else {}
         await self.link.open(self.stream_url, headers)
+        self._stream_open = True
         self._tasks.append(asyncio.create_task(self._receive_loop(), name=f"fake-twilio-receive-{self.call_sid}"))
 
     async def send_start(self, *, parameters=None):
@@ -286,12 +288,15 @@ class TwilioCaller:
 
     async def hang_up(self):
         """The caller hangs up: `stop`, then the socket closes."""
-        if not self.closed.is_set():
-            self._hung_up = True
-            await self.send_json({
-                "event": "stop", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
-                "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
-            })
+        self._hung_up = True
+        if self._stream_open and not self.closed.is_set():
+            try:
+                await self.send_json({
+                    "event": "stop", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
+                    "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
+                })
+            except Exception:
+                pass  # the app closed the stream at the same moment
         await self.close()
 
     async def close(self):

@@ -138,4 +138,20 @@ async def make_caller(phone_agent):
 
     yield make
     for caller in callers:
-        await caller.close()
+        await caller.hang_up()
+        await _call_filed(caller.call_sid)
+
+
+async def _call_filed(call_sid, timeout=10.0):
+    """Wait until the app has finished writing a call that got going, so that nothing still
+    writes to the database while the test's data is being flushed."""
+    from channels.db import database_sync_to_async
+
+    from calls.models import Call
+
+    def still_running():
+        return Call.objects.filter(call_sid=call_sid, ended_at__isnull=True).exclude(stream_sid="").exists()
+
+    deadline = time.monotonic() + timeout
+    while await database_sync_to_async(still_running)() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
