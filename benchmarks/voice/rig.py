@@ -1,0 +1,166 @@
+"""The processes of the call benchmark and what they cost: both vendor fakes, each in its own
+process, and one Daphne serving ottos.asgi:application on the PostgreSQL and Redis named by
+DATABASE_URL and REDIS_URL, configured as production would be (signed webhooks, keys, base
+URLs pointing at the fakes).
+
+On a machine with two or more CPUs the server gets CPU 0 to itself and everything else
+(fakes, callers) shares the others: the fakes stand for Deepgram's, OpenAI's and Twilio's
+machines, and must not take the server's CPU. PostgreSQL and Redis are left where they run.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from benchmarks.voice import script
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+DAPHNE = str(Path(sys.executable).with_name("daphne"))
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PUBLIC_BASE_URL = "https://ottos-bench.example"
+TWILIO_AUTH_TOKEN = "benchmark-twilio-auth-token"
+DEEPGRAM_API_KEY = "test-deepgram-key"  # fakes.deepgram.DEFAULT_API_KEY
+OPENAI_API_KEY = "sk-fake-openai-key"  # fakes.openai.DEFAULT_API_KEY
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a whole process (all its threads) so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def rss_mb(pid):
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_busy():
+    """Per CPU: (busy, total) jiffies since boot, from /proc/stat."""
+    busy = {}
+    with open("/proc/stat") as stat:
+        for line in stat:
+            name, *values = line.split()
+            if name.startswith("cpu") and name != "cpu":
+                values = list(map(int, values[:8]))
+                idle = values[3] + values[4]
+                busy[name] = (sum(values) - idle, sum(values))
+    return busy
+
+
+class Rig:
+    def __init__(self, workdir, *, pin=True, port=0):
+        self.workdir = Path(workdir)
+        self.port = port or _free_port()
+        self.app_url = f"http://127.0.0.1:{self.port}"
+        cpus = sorted(os.sched_getaffinity(0))
+        self.server_cpus = {cpus[0]} if pin and len(cpus) > 1 else None
+        self.other_cpus = set(cpus[1:]) if self.server_cpus else None
+        self.processes = {}  # name -> Popen
+        self.urls = {}
+
+    def __enter__(self):
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def server_pid(self):
+        return self.processes["server"].pid
+
+    def start(self):
+        if self.other_cpus:
+            os.sched_setaffinity(0, self.other_cpus)  # the callers
+        for vendor in ("deepgram", "openai"):
+            self.urls[vendor] = self._start_vendor(vendor)
+        env = self.server_env()
+        for command in (["migrate", "--noinput"], ["seed_demo"]):
+            subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True,
+                           stdout=subprocess.DEVNULL)
+        log = open(self.workdir / "server.log", "wb")
+        self.processes["server"] = subprocess.Popen(
+            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "ottos.asgi:application"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self._pin(self.server_cpus),
+        )
+        self._wait_healthy()
+
+    def server_env(self):
+        env = dict(os.environ)
+        env.update(
+            SECRET_KEY="benchmark-only-not-secret", DEBUG="false", ALLOWED_HOSTS="127.0.0.1,localhost",
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN,
+            DEEPGRAM_API_KEY=DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL=self.urls["deepgram"],
+            OPENAI_API_KEY=OPENAI_API_KEY, OPENAI_BASE_URL=self.urls["openai"],
+            VOICE_ENDPOINTING_MS=str(script.STT_ENDPOINTING_MS), PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def stop(self):
+        for name, process in reversed(list(self.processes.items())):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.processes.clear()
+
+    def cpu_by_process(self):
+        figures = {name: cpu_seconds(p.pid) for name, p in self.processes.items() if p.poll() is None}
+        times = os.times()
+        figures["callers"] = times.user + times.system
+        return figures
+
+    def _start_vendor(self, vendor):
+        process = subprocess.Popen(
+            [PYTHON, "-m", "benchmarks.voice.vendors", vendor], cwd=ROOT, stdout=subprocess.PIPE,
+            stderr=open(self.workdir / f"{vendor}.log", "wb"), preexec_fn=self._pin(self.other_cpus),
+        )
+        self.processes[vendor] = process
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {vendor} fake did not start; see {self.workdir / (vendor + '.log')}")
+        return json.loads(line)["base_url"]
+
+    def _wait_healthy(self, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.processes["server"].poll() is not None:
+                raise RuntimeError(f"the server exited; see {self.workdir / 'server.log'}")
+            try:
+                with urllib.request.urlopen(self.app_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"the server did not answer /healthz in {timeout:g} s")
+
+    @staticmethod
+    def _pin(cpus):
+        if not cpus:
+            return None
+        return lambda: os.sched_setaffinity(0, cpus)
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
