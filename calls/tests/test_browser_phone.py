@@ -1,0 +1,189 @@
+"""The browser phone in headless Chromium (Debian's package) with a fake microphone playing a
+WAV file of a caller asking for an oil change: the page speaks Media Streams to the real
+server, the embedded agent books the appointment, and its answers reach the page and play."""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import wave
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import httpx
+import numpy as np
+import pytest
+from django.conf import settings
+from django.db import connections
+from django.test import Client
+
+from calls.models import Call
+from calls.voice.audio import mulaw_decode, resample
+from calls.voice.tts.offline import PiperTTS
+from scheduling.models import Appointment
+
+from .page_records import ensure_staff_groups
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHROMIUM = "/usr/bin/chromium"
+WAV_RATE = 16000
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url_of_tests():
+    db = settings.DATABASES["default"]
+    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def server(tmp_path):
+    """Daphne in its own process on the test database, as `make run` serves (DEBUG: static files
+    from the project), with no vendor keys: offline speech and the scripted receptionist."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY")}
+    env.update(DATABASE_URL=database_url_of_tests(), DEBUG="true", DATA_DIR=str(tmp_path / "data"))
+    log = open(tmp_path / "server.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
+        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the server did not start: {(tmp_path / 'server.log').read_text()[-3000:]}")
+        time.sleep(0.2)
+    yield url
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    log.close()
+
+
+async def spoken(text):
+    tts = PiperTTS(variation=False)  # the same audio every run
+    try:
+        return b"".join([chunk async for chunk in tts.synthesize(text)])
+    finally:
+        await tts.close()
+
+
+def caller_wav(path, script):
+    """`script`: seconds of silence (numbers) and sentences, spoken by the offline TTS at phone
+    quality, written as 16 kHz PCM for Chromium's fake microphone."""
+    pieces = []
+    for part in script:
+        if isinstance(part, str):
+            pieces.append(resample(mulaw_decode(asyncio.run(spoken(part))), 8000, WAV_RATE).astype(np.int16))
+        else:
+            pieces.append(np.zeros(int(part * WAV_RATE), dtype=np.int16))
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(WAV_RATE)
+        out.writeframes(np.concatenate(pieces).tobytes())
+
+
+def until(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout} s waiting for {what}")
+        time.sleep(0.25)
+    return result
+
+
+@pytest.fixture
+def staff_groups(transactional_db):
+    ensure_staff_groups()
+
+
+@pytest.fixture
+def from_db():
+    """Run a query outside Playwright's event loop (Django refuses ORM calls inside one)."""
+    worker = ThreadPoolExecutor(1)
+    yield lambda query: worker.submit(query).result()
+    worker.submit(connections.close_all).result()
+    worker.shutdown()
+
+
+def test_a_spoken_booking_request_books_and_the_agent_is_heard(staff_groups, server, tmp_path, shop, oil_change,
+                                                               customer, manager, from_db):
+    from playwright.sync_api import sync_playwright
+
+    day = datetime.now(shop.tz).date() + timedelta(days=1)
+    words = "tomorrow"
+    if day.weekday() == 6:  # closed on Sundays
+        day, words = day + timedelta(days=1), "on Monday"
+    microphone = tmp_path / "caller.wav"
+    # Quiet through the greeting, the request, quiet through the read-back, the yes, quiet.
+    caller_wav(microphone, [15.0, f"I'd like an oil change {words} at 9 AM.", 13.0, "Yes, please.", 12.0])
+    client = Client()
+    client.force_login(manager)
+    session = client.cookies["sessionid"].value
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={microphone}%noloop"]
+        )
+        try:
+            context = browser.new_context()
+            context.add_cookies([{"name": "sessionid", "value": session, "url": server}])
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"{server}/phone/")
+            assert page.input_value("#phone-caller") == customer.phone
+            page.click("#phone-call")
+            until(lambda: page.evaluate("window.ottosPhone.state") == "connected", 20, "the call to connect")
+
+            nine = datetime(day.year, day.month, day.day, 9, tzinfo=shop.tz)
+            appointment = until(lambda: from_db(Appointment.objects.filter(customer=customer).select_related(
+                "service_type").first), 90, "the appointment to be booked")
+            assert (appointment.start, appointment.service_type, appointment.source) == (nine, oil_change,
+                                                                                         "phone_agent")
+            until(lambda: page.locator("#phone-transcript", has_text="You're all set").count(), 30,
+                  "the agent's confirmation in the transcript")
+            until(lambda: page.evaluate("window.ottosPhone.marksEchoed >= 3 && window.ottosPhone.secondsPlayed > 10"),
+                  30, "the confirmation to play")
+            page.click("#phone-hang-up")
+            until(lambda: page.evaluate("window.ottosPhone.state") == "ended", 10, "the call to end")
+            until(lambda: page.locator("#phone-outcome", has_text="Booked Oil change").count(), 10, "the outcome")
+            stats = page.evaluate("window.ottosPhone")
+            transcript = page.inner_text("#phone-transcript")
+        finally:
+            # Shown by pytest when the test fails: what the page and the server saw.
+            print("page:", page.evaluate("window.ottosPhone"), page.inner_text("#phone-status"),
+                  page.inner_text("#phone-transcript"), sep="\n")
+            print("server log:", (tmp_path / "server.log").read_text()[-4000:], sep="\n")
+            browser.close()
+
+    assert stats["framesSent"] > 30 * 50, "the microphone went out as 20 ms frames all along"
+    assert stats["framesReceived"] > 0 and stats["secondsPlayed"] > 10 and stats["clears"] == 0
+    assert stats["closeCode"] == 1000 and errors == []
+    assert "Shall I book it?" in transcript and "oil change" in transcript.lower()
+    call = Call.objects.get(call_sid=stats["callSid"])
+    assert (call.from_number, call.to_number, call.customer) == (customer.phone, "browser:morgan.manager", customer)
+    assert call.outcome == "booked" and call.end_reason == "caller_hung_up"
