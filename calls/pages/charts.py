@@ -17,7 +17,7 @@ from django.utils.safestring import mark_safe
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#8C6D00", "#4D4D4D"]
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 44
+LEFT, RIGHT, TOP, BOTTOM = 78, 12, 14, 44
 MAX_BAR_W = 64
 FONT = 13
 MAX_X_LABELS = 8
