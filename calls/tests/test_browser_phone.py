@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import wave
+from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client
 
-from calls.models import Call
+from calls.models import Call, Turn
 from calls.voice.audio import mulaw_decode, resample
 from calls.voice.tts.offline import PiperTTS
 from scheduling.models import Appointment
@@ -48,14 +49,16 @@ def database_url_of_tests():
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-@pytest.fixture
-def server(tmp_path):
+@pytest.fixture(scope="module")
+def server(django_db_setup, tmp_path_factory):
     """Daphne in its own process on the test database, as `make run` serves (DEBUG: static files
     from the project), with no vendor keys: offline speech and the scripted receptionist."""
+    directory = tmp_path_factory.mktemp("phone-server")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY")}
-    env.update(DATABASE_URL=database_url_of_tests(), DEBUG="true", DATA_DIR=str(tmp_path / "data"))
-    log = open(tmp_path / "server.log", "w")
+    env.update(DATABASE_URL=database_url_of_tests(), DEBUG="true", DATA_DIR=str(directory / "data"))
+    log_path = directory / "server.log"
+    log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -70,9 +73,9 @@ def server(tmp_path):
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"the server did not start: {(tmp_path / 'server.log').read_text()[-3000:]}")
+            raise RuntimeError(f"the server did not start: {log_path.read_text()[-3000:]}")
         time.sleep(0.2)
-    yield url
+    yield SimpleNamespace(url=url, log=log_path)
     process.terminate()
     try:
         process.wait(15)
@@ -129,61 +132,108 @@ def from_db():
     worker.shutdown()
 
 
-def test_a_spoken_booking_request_books_and_the_agent_is_heard(staff_groups, server, tmp_path, shop, oil_change,
-                                                               customer, manager, from_db):
+def caller_says(tz):
+    """A day the shop opens at 9, and how a caller says it."""
+    day = datetime.now(tz).date() + timedelta(days=1)
+    if day.weekday() == 6:  # closed on Sundays
+        return day + timedelta(days=1), "on Monday"
+    return day, "tomorrow"
+
+
+@pytest.fixture
+def phone_call(staff_groups, server, tmp_path, manager):
+    """phone_call(script) -> the /phone/ page in Chromium, signed in as a manager, its microphone
+    playing `script` (see caller_wav) from the moment Call is pressed."""
     from playwright.sync_api import sync_playwright
 
-    day = datetime.now(shop.tz).date() + timedelta(days=1)
-    words = "tomorrow"
-    if day.weekday() == 6:  # closed on Sundays
-        day, words = day + timedelta(days=1), "on Monday"
-    microphone = tmp_path / "caller.wav"
-    # Quiet through the greeting, the request, quiet through the read-back, the yes, quiet.
-    caller_wav(microphone, [15.0, f"I'd like an oil change {words} at 9 AM.", 13.0, "Yes, please.", 12.0])
     client = Client()
     client.force_login(manager)
     session = client.cookies["sessionid"].value
+    browsers, errors, playwright = [], [], []
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+    def place(script):
+        microphone = tmp_path / f"caller-{len(browsers)}.wav"
+        caller_wav(microphone, script)
+        # Playwright runs an event loop in this thread from here on: the ORM only through from_db.
+        if not playwright:
+            playwright.append(sync_playwright().start())
+        browser = playwright[0].chromium.launch(
             executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, f"--use-file-for-fake-audio-capture={microphone}%noloop"]
         )
-        try:
-            context = browser.new_context()
-            context.add_cookies([{"name": "sessionid", "value": session, "url": server}])
-            page = context.new_page()
-            errors = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"{server}/phone/")
-            assert page.input_value("#phone-caller") == customer.phone
-            page.click("#phone-call")
-            until(lambda: page.evaluate("window.ottosPhone.state") == "connected", 20, "the call to connect")
+        browsers.append(browser)
+        context = browser.new_context()
+        context.add_cookies([{"name": "sessionid", "value": session, "url": server.url}])
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{server.url}/phone/")
+        page.click("#phone-call")
+        until(lambda: page.evaluate("window.ottosPhone.state") == "connected", 20, "the call to connect")
+        return page
 
-            nine = datetime(day.year, day.month, day.day, 9, tzinfo=shop.tz)
-            appointment = until(lambda: from_db(Appointment.objects.filter(customer=customer).select_related(
-                "service_type").first), 90, "the appointment to be booked")
-            assert (appointment.start, appointment.service_type, appointment.source) == (nine, oil_change,
-                                                                                         "phone_agent")
-            until(lambda: page.locator("#phone-transcript", has_text="You're all set").count(), 30,
-                  "the agent's confirmation in the transcript")
-            until(lambda: page.evaluate("window.ottosPhone.marksEchoed >= 3 && window.ottosPhone.secondsPlayed > 10"),
-                  30, "the confirmation to play")
-            page.click("#phone-hang-up")
-            until(lambda: page.evaluate("window.ottosPhone.state") == "ended", 10, "the call to end")
-            until(lambda: page.locator("#phone-outcome", has_text="Booked Oil change").count(), 10, "the outcome")
-            stats = page.evaluate("window.ottosPhone")
-            transcript = page.inner_text("#phone-transcript")
-        finally:
-            # Shown by pytest when the test fails: what the page and the server saw.
-            print("page:", page.evaluate("window.ottosPhone"), page.inner_text("#phone-status"),
-                  page.inner_text("#phone-transcript"), sep="\n")
-            print("server log:", (tmp_path / "server.log").read_text()[-4000:], sep="\n")
-            browser.close()
+    place.errors = errors
+    yield place
+    for browser in browsers:
+        page = browser.contexts[0].pages[0]
+        # Shown by pytest when a test fails: what the page and the server saw.
+        print("page:", page.evaluate("window.ottosPhone"), page.inner_text("#phone-status"),
+              page.inner_text("#phone-transcript"), sep="\n")
+        browser.close()
+    print("server log:", server.log.read_text()[-4000:], sep="\n")
+    for running in playwright:
+        running.stop()
 
+
+def stats_of(page):
+    return page.evaluate("window.ottosPhone")
+
+
+def test_a_spoken_booking_request_books_and_the_agent_is_heard(phone_call, shop, oil_change, customer, from_db):
+    day, words = caller_says(shop.tz)
+    # Quiet through the greeting, the request, quiet through the read-back, the yes, quiet.
+    page = phone_call([15.0, f"I'd like an oil change {words} at 9 AM.", 13.0, "Yes, please.", 12.0])
+    assert page.input_value("#phone-caller") == customer.phone
+
+    nine = datetime(day.year, day.month, day.day, 9, tzinfo=shop.tz)
+    appointment = until(lambda: from_db(Appointment.objects.filter(customer=customer).select_related(
+        "service_type").first), 90, "the appointment to be booked")
+    assert (appointment.start, appointment.service_type, appointment.source) == (nine, oil_change, "phone_agent")
+    until(lambda: page.locator("#phone-transcript", has_text="You're all set").count(), 30,
+          "the agent's confirmation in the transcript")
+    until(lambda: stats_of(page)["marksEchoed"] >= 3 and stats_of(page)["secondsPlayed"] > 10, 30,
+          "the confirmation to play")
+    page.click("#phone-hang-up")
+    until(lambda: stats_of(page)["state"] == "ended", 10, "the call to end")
+    until(lambda: page.locator("#phone-outcome", has_text="Booked Oil change").count(), 10, "the outcome")
+
+    stats, transcript = stats_of(page), page.inner_text("#phone-transcript")
     assert stats["framesSent"] > 30 * 50, "the microphone went out as 20 ms frames all along"
     assert stats["framesReceived"] > 0 and stats["secondsPlayed"] > 10 and stats["clears"] == 0
-    assert stats["closeCode"] == 1000 and errors == []
+    assert stats["closeCode"] == 1000 and phone_call.errors == []
     assert "Shall I book it?" in transcript and "oil change" in transcript.lower()
-    call = Call.objects.get(call_sid=stats["callSid"])
+    call = from_db(lambda: Call.objects.select_related("customer").get(call_sid=stats["callSid"]))
     assert (call.from_number, call.to_number, call.customer) == (customer.phone, "browser:morgan.manager", customer)
     assert call.outcome == "booked" and call.end_reason == "caller_hung_up"
+
+
+def test_talking_over_the_agent_clears_what_the_page_had_queued(phone_call, shop, oil_change, customer, from_db):
+    day, words = caller_says(shop.tz)
+    # The agent reads out several times; three seconds in, the caller picks one over it.
+    page = phone_call([15.0, f"Do you have anything {words} morning for an oil change?", 3.0, "The first one.",
+                       12.0])
+    until(lambda: stats_of(page)["clears"], 60, "the agent to clear the page's playback")
+    call_sid = stats_of(page)["callSid"]
+    cut = until(lambda: from_db(Turn.objects.filter(call__call_sid=call_sid, interrupted=True).first), 10,
+                "the interrupted turn")
+    until(lambda: page.locator("#phone-transcript .badge", has_text="Interrupted").count(), 10,
+          "the interruption on the page")
+    until(lambda: page.locator("#phone-transcript", has_text="Shall I book it?").count(), 30,
+          "the agent to carry on with what the caller picked")
+    page.click("#phone-hang-up")
+    until(lambda: stats_of(page)["state"] == "ended", 10, "the call to end")
+
+    stats = stats_of(page)
+    assert stats["secondsPlayed"] < stats["secondsReceived"], "the audio dropped at the clear was never played"
+    assert cut.role == "assistant" and cut.text.startswith(cut.heard_text) and cut.heard_text != cut.text, (
+        "the agent knows the caller heard only what had played before the clear"
+    )
+    assert phone_call.errors == []

@@ -26,7 +26,7 @@
 
   const stats = (window.ottosPhone = {
     callSid: null, state: "idle", framesSent: 0, framesReceived: 0, secondsReceived: 0,
-    secondsPlayed: 0, marksEchoed: 0, clears: 0, closeCode: null, turns: [],
+    secondsPlayed: 0, marksEchoed: 0, marksFlushed: 0, clears: 0, closeCode: null, turns: [],
   });
   let call = null;
 
@@ -110,6 +110,7 @@
       this.playhead = this.context.currentTime;
       const flushed = this.marks;
       this.marks = [];
+      stats.marksFlushed += flushed.length;
       for (const mark of flushed) this.onMark(mark.name);
     }
 
