@@ -150,7 +150,8 @@ async def browser_stream(info, *, cookie):
     await socket.send_json_to({
         "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
         "start": {"streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": info["call_sid"],
-                  "tracks": ["inbound"], "customParameters": {"call_token": info["call_token"], "caller": info["caller"]},
+                  "tracks": ["inbound"],
+                  "customParameters": {"call_token": info["call_token"], "caller": info["caller"]},
                   "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}},
     })
     return socket, stream_sid

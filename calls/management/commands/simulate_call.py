@@ -41,7 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--server", metavar="URL",
                             help="Call an Otto's server that is already running (e.g. http://localhost:8000) "
                                  "instead of starting one here.")
-        parser.add_argument("--json", dest="as_json", action="store_true", help="Print one JSON object instead of the transcript.")
+        parser.add_argument("--json", dest="as_json", action="store_true",
+                            help="Print one JSON object instead of the transcript.")
         parser.add_argument("--reply-timeout", type=float, default=30.0, metavar="SECONDS",
                             help="How long to wait for the agent to answer a line (default 30).")
 
