@@ -13,10 +13,12 @@ import binascii
 import json
 import logging
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from crm.actions import find_customer_by_phone
+from ottos.logging import bind_call_sid
 from scheduling.models import ServiceType, ShopProfile
 
 from . import actions
@@ -115,6 +117,9 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             logger.exception("Media stream for %s: the call token could not be checked", call_sid)
             return await self._close(1011)
         self.call_sid, self.stream_sid = call_sid, stream_sid
+        # Only a SID its token vouched for tags the logs. The session's tasks and the database
+        # threads started from here on inherit it; the consumer's task ends with the stream.
+        bind_call_sid(call_sid)
         self._media_prefix = '{"event":"media","streamSid":%s,"media":{"payload":"' % json.dumps(stream_sid)
         try:
             await self._begin(caller)

@@ -1,5 +1,6 @@
 """Twilio's webhooks: the incoming call, its status callbacks, and the end of the media stream."""
 
+import functools
 import logging
 import re
 
@@ -9,6 +10,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Connect, VoiceResponse
+
+from ottos.logging import call_context
 
 from . import actions
 from .models import Call
@@ -22,6 +25,17 @@ _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 CALLER_PARAMETER_MAX = 200
 
 
+def _in_call_context(view):
+    """Every log line while Twilio's request is handled carries the call's SID."""
+
+    @functools.wraps(view)
+    def logged(request, *args, **kwargs):
+        with call_context(request.POST.get("CallSid", "")[:64] or None):
+            return view(request, *args, **kwargs)
+
+    return logged
+
+
 def _twiml(response):
     return HttpResponse(response.to_xml(), content_type="text/xml")
 
@@ -32,6 +46,7 @@ def _refused():
 
 @csrf_exempt
 @require_POST
+@_in_call_context
 def incoming_call(request):
     if not webhook_is_from_twilio(request):
         return _refused()
@@ -59,6 +74,7 @@ def incoming_call(request):
 
 @csrf_exempt
 @require_POST
+@_in_call_context
 def call_status(request):
     if not webhook_is_from_twilio(request):
         return _refused()
@@ -73,6 +89,7 @@ def call_status(request):
 
 @csrf_exempt
 @require_POST
+@_in_call_context
 def stream_ended(request):
     """<Connect action>: the media stream closed while the caller is still on the line."""
     if not webhook_is_from_twilio(request):
