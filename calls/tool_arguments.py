@@ -25,6 +25,11 @@ class SlotQuery(Arguments):
     days: int | None = Field(None, ge=1, le=7, description="How many days to look at from that date, 1 to 7 (default 1).")
     part_of_day: Literal["morning", "afternoon"] | None = Field(None, description="Only mornings or only afternoons.")
     waiter: bool | None = Field(None, description="True if the caller wants to wait at the shop.")
+    time: str | None = Field(
+        None,
+        description="An exact start the caller asked for, HH:MM 24-hour shop local time, on `date`: the result "
+        "says whether that start is free and the nearest free starts before and after it.",
+    )
 
 
 class Booking(Arguments):
@@ -48,6 +53,10 @@ class Move(Arguments):
 
 class VinOnly(Arguments):
     vin: str = Field(description="The 17-character VIN as the caller read it.")
+
+
+class VehicleChoice(Arguments):
+    vehicle_id: int = Field(description="One of the caller's vehicle ids from lookup_customer or add_vehicle.")
 
 
 class NewVehicle(Arguments):
@@ -96,6 +105,7 @@ TOOLS = {
     "reschedule_appointment": (Move, "Move one of the caller's appointments to a new free time, after they confirmed."),
     "decode_vin": (VinOnly, "Check a VIN the caller read out and say what make and year it is."),
     "add_vehicle": (NewVehicle, "Add a vehicle to the caller's record (VIN and/or year, make, model)."),
+    "check_recalls": (VehicleChoice, "What may be said about NHTSA recalls for one of the caller's vehicles: say only its sentence."),
     "create_customer": (NewCustomer, "Put a new caller on file under their caller ID, with their name."),
     "shop_info": (ShopQuestion, "The shop's approved answers: hours, location, payment, warranty, loaners, makes, services and prices."),
     "take_message": (Message, "Leave a message for a service advisor to call the caller back."),

@@ -11,6 +11,7 @@ JSON the model can read; bad arguments, refusals and database failures come back
 import hashlib
 import json
 import logging
+import re
 from datetime import date, datetime, time, timedelta
 
 from channels.db import database_sync_to_async
@@ -26,6 +27,7 @@ from calls.voice.session import ToolOutcome
 from crm import actions as crm_actions
 from crm.nhtsa import decode_vin_offline
 from crm.phones import normalize_phone
+from crm.recalls import recall_notice
 from crm.vin import normalize_vin
 from scheduling import actions as booking
 from scheduling.models import Appointment, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
@@ -71,6 +73,16 @@ def _parse_start(text, tz, field):
     except ValueError:
         raise ToolRefused(f"{field} must be a local date and time like 2030-06-04T09:30, not {text!r}") from None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _parse_clock(text):
+    match = _CLOCK.match(text)
+    if match is None:
+        raise ToolRefused(f"time must be a 24-hour shop local time like 14:30, not {text!r}")
+    return time(int(match[1]), int(match[2]))
 
 
 def _spread(items, count):
@@ -189,13 +201,18 @@ class ToolBox:
         upcoming = Appointment.objects.upcoming(datetime.now(self.tz)).filter(customer=customer).count()
         return {"on_file": True, "name": customer.name, "vehicles": vehicles, "upcoming_appointments": upcoming}
 
+    def _slot_view(self, moment):
+        return {"start": _local_iso(moment, self.tz), "say": _say_when(moment, self.tz)}
+
     def _get_available_slots(self, args):
         service = self._service(args.service)
         first = _parse_day(args.date)
+        clock = _parse_clock(args.time) if args.time else None
         days = args.days or 1
         start = datetime.combine(first, time(0), self.tz)
         end = datetime.combine(first + timedelta(days=days), time(0), self.tz)
         slots = booking.available_slots(service, start, end, waiter=bool(args.waiter))
+        requested = self._exact_start(datetime.combine(first, clock, self.tz), slots) if clock else None
         if args.part_of_day == "morning":
             slots = [s for s in slots if s.astimezone(self.tz).hour < 12]
         elif args.part_of_day == "afternoon":
@@ -205,12 +222,26 @@ class ToolBox:
             by_day.setdefault(slot.astimezone(self.tz).date(), []).append(slot)
         offered = [s for day_slots in by_day.values() for s in _spread(day_slots, SLOTS_PER_DAY)]
         self.outcomes.add(Call.Outcome.INFO)
-        return {
+        result = {
             "service": service.name,
             "duration_minutes": service.duration_minutes,
-            "slots": [{"start": _local_iso(s, self.tz), "say": _say_when(s, self.tz)} for s in offered],
+            "slots": [self._slot_view(s) for s in offered],
             "more_available": len(offered) < len(slots),
             "note": None if slots else "Nothing free then; try other days.",
+        }
+        if requested is not None:
+            result["requested"] = requested
+        return result
+
+    def _exact_start(self, wanted, free_starts):
+        """Whether `wanted` is one of the free starts, and the nearest free starts either side."""
+        before = [s for s in free_starts if s < wanted]
+        after = [s for s in free_starts if s > wanted]
+        return {
+            **self._slot_view(wanted),
+            "free": wanted in free_starts,
+            "nearest_before": self._slot_view(before[-1]) if before else None,
+            "nearest_after": self._slot_view(after[0]) if after else None,
         }
 
     def _book_appointment(self, args):
@@ -268,6 +299,15 @@ class ToolBox:
         )
         self.done.append(f"Added vehicle {vehicle}.")
         return {"vehicle_id": vehicle.pk, "vehicle": str(vehicle), "vin_ends_with": vehicle.vin[-6:] or None}
+
+    def _check_recalls(self, args):
+        vehicle = self._vehicle(self._caller(), args.vehicle_id)
+        return {
+            "vehicle_id": vehicle.pk,
+            "vehicle": str(vehicle),
+            "say": recall_notice(vehicle),
+            "note": "Say only this about recalls. Never say or suggest that this car is affected.",
+        }
 
     def _create_customer(self, args):
         existing = self._caller(required=False)

@@ -218,6 +218,24 @@ async def test_a_full_time_gets_the_nearest_free_times_offered(shop, oil_change,
     assert booked.start == local(shop, tuesday, 11)
 
 
+async def test_a_taken_time_inside_the_days_sample_is_found_taken_before_the_read_back(
+    shop, oil_change, customer, clock, call_from
+):
+    tuesday = clock.date() + timedelta(days=1)
+    await db(fill, shop, oil_change, tuesday, 10)
+    call = await call_from(DANA)
+    said = await call.caller("Oil change Tuesday at 10 please.")
+    asked = [arguments for name, arguments, _ in call.tools_used if name == "get_available_slots"]
+    assert asked[-1]["time"] == "10:00"
+    assert said.startswith(f"I'm sorry, 10 AM isn't available on {say_day(tuesday)}."), call.transcript
+    assert said.endswith("I have 9 AM, 9:30 AM or 10:30 AM. Which works best for you?"), call.transcript
+    said = await call.caller("9:30 then")
+    assert said.endswith(f"{say_day(tuesday)} at 9:30 AM. Shall I book it?"), call.transcript
+    await call.caller("yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, tuesday, 9, 30)
+
+
 async def test_a_time_taken_between_read_back_and_yes_is_refused_and_alternatives_offered(
     shop, oil_change, customer, clock, call_from
 ):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from channels.db import database_sync_to_async
 from django.db import connections
+from django.utils import timezone
 
 from calls.models import Call, CallbackRequest
 from calls.tool_arguments import TOOLS
@@ -178,8 +179,49 @@ async def test_get_available_slots_on_a_closed_day_has_nothing(shop, oil_change,
     assert outcome.ok and content["slots"] == [] and content["note"]
 
 
+async def test_an_exact_time_is_checked_even_where_the_sample_of_the_day_skips_it(shop, oil_change, day):
+    toolbox = await toolbox_for(DANA)
+    outcome, content = await use(toolbox, "get_available_slots",
+                                 {"service": "Oil change", "date": day.isoformat(), "time": "15:30"})
+    assert outcome.ok
+    assert f"{day.isoformat()}T15:30" not in [slot["start"] for slot in content["slots"]], "not among the sample"
+    requested = content["requested"]
+    assert (requested["start"], requested["free"]) == (f"{day.isoformat()}T15:30", True)
+    assert requested["say"].endswith("at 3:30 PM")
+    assert requested["nearest_before"]["start"] == f"{day.isoformat()}T15:00"
+    assert requested["nearest_after"]["start"] == f"{day.isoformat()}T16:00"
+
+
+async def test_a_taken_exact_time_comes_with_the_nearest_free_starts_either_side(
+    shop, customer, other_customer, oil_change, brake_job, day, at
+):
+    for someone in (customer, other_customer):  # both bays, 9 to noon
+        await db(book_appointment, customer=someone, service_type=brake_job, start=at(9), actor=Actor.command("test"))
+    toolbox = await toolbox_for(DANA)
+    outcome, content = await use(toolbox, "get_available_slots", {
+        "service": "Oil change", "date": day.isoformat(), "time": "10:00", "part_of_day": "morning"})
+    assert outcome.ok
+    requested = content["requested"]
+    assert requested["free"] is False
+    assert requested["nearest_before"] == {"start": f"{day.isoformat()}T08:30", "say": _say(day, "8:30 AM")}
+    assert requested["nearest_after"]["start"] == f"{day.isoformat()}T13:00", "after lunch, past the morning asked"
+    outcome, content = await use(toolbox, "get_available_slots",
+                                 {"service": "Oil change", "date": day.isoformat(), "time": "8:00"})
+    assert content["requested"]["free"] is True and content["requested"]["nearest_before"] is None
+    outcome, content = await use(toolbox, "get_available_slots",
+                                 {"service": "Oil change", "date": day.isoformat(), "time": "17:00"})
+    assert content["requested"]["free"] is False, "the shop closes at 5"
+    assert content["requested"]["nearest_after"] is None
+
+
+def _say(day, clock):
+    return f"{day:%A, %B} {day.day} at {clock}"
+
+
 @pytest.mark.parametrize(("arguments", "expected"), [
     ({"service": "Oil change", "date": "next tuesday"}, "date must be a day like"),
+    ({"service": "Oil change", "date": "2030-06-04", "time": "2pm"}, "time must be a 24-hour shop local time"),
+    ({"service": "Oil change", "date": "2030-06-04", "time": "24:00"}, "like 14:30"),
     ({"service": "Unicorn detailing", "date": "2030-06-04"}, "Services: Oil change"),
 ])
 async def test_get_available_slots_explains_bad_input(shop, oil_change, arguments, expected):
@@ -267,6 +309,37 @@ async def test_add_vehicle_adds_to_the_caller_and_refuses_a_bad_vin(shop, custom
     assert not outcome.ok and "17 characters" in content["error"]
     outcome, content = await use(toolbox, "add_vehicle", {})
     assert not outcome.ok
+
+
+async def test_check_recalls_says_only_how_many_nhtsa_lists_for_the_model_year(shop, customer):
+    accord = await db(Vehicle.objects.create, owner=customer, vin=VALID_VIN, year=2003, make="Honda", model="Accord",
+                      recalls=[{"campaign": "03V123000"}, {"campaign": "04V456000"}],
+                      recalls_checked_at=timezone.now())
+    clean = await db(Vehicle.objects.create, owner=customer, year=2019, make="Honda", model="Fit", recalls=[],
+                     recalls_checked_at=timezone.now())
+    unknown = await db(Vehicle.objects.create, owner=customer, make="Honda")
+    toolbox = await toolbox_for(DANA)
+    outcome, content = await use(toolbox, "check_recalls", {"vehicle_id": accord.pk})
+    assert outcome.ok
+    assert content["say"] == "NHTSA lists 2 recalls for that model year; an advisor will confirm for the specific VIN."
+    assert "03V123000" not in outcome.content, "campaigns are for the advisor, not read out"
+    _, content = await use(toolbox, "check_recalls", {"vehicle_id": clean.pk})
+    assert content["say"].startswith("NHTSA lists no recalls for that model year")
+    _, content = await use(toolbox, "check_recalls", {"vehicle_id": unknown.pk})
+    assert "year, make and model" in content["say"]
+
+
+async def test_check_recalls_on_someone_elses_vehicle_is_not_found(shop, customer, other_customer):
+    marcus_car = await db(Vehicle.objects.create, owner=other_customer, vin=VALID_VIN, year=2003, make="Honda",
+                          model="Accord", recalls=[{"campaign": "03V123000"}], recalls_checked_at=timezone.now())
+    toolbox = await toolbox_for(DANA)
+    outcome, content = await use(toolbox, "check_recalls", {"vehicle_id": marcus_car.pk})
+    missing, missing_content = await use(toolbox, "check_recalls", {"vehicle_id": 987654})
+    assert not outcome.ok and not missing.ok
+    assert content["error"] == missing_content["error"], "someone else's vehicle and no vehicle read the same"
+    assert "Accord" not in outcome.content and "recall" not in content["error"].lower()
+    outcome, content = await use(await toolbox_for(None), "check_recalls", {"vehicle_id": marcus_car.pk})
+    assert not outcome.ok and "Caller ID is withheld" in content["error"]
 
 
 # --- what the shop approved -------------------------------------------------------------------

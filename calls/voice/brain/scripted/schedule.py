@@ -1,8 +1,10 @@
 """Looking at the schedule for the day the caller asked for, and offering the nearest free times.
 
-get_available_slots returns a sample of each day's free starts (at most six, spread out), so
-an exact time not in the sample but inside it may still be free: it goes to the read-back and
-book_appointment re-checks it; a time found taken is never offered again.
+get_available_slots returns a sample of each day's free starts (at most six, spread out), so an
+exact time the caller named is asked about with `time`: the answer says whether that start is
+free and the nearest free starts either side, before anything is read back. (A result without
+that answer, from a model's call before a takeover, falls back to the sample: a time inside it
+goes to the read-back and book_appointment re-checks it.) A time found taken is never offered again.
 """
 
 from dataclasses import replace
@@ -36,7 +38,10 @@ def check(desk, b, turn):
     b.stage = "checking"
     if shop.hours is None and desk.can("shop_info"):
         turn.call("shop_info", topic="hours")
-    turn.call("get_available_slots", **_query(b, first, days))
+    query = _query(b, first, days)
+    if w.clock and not w.asap:
+        query["time"] = w.clock.strftime("%H:%M")
+    turn.call("get_available_slots", **query)
     turn.then = "schedule.checked"
 
 
@@ -110,10 +115,13 @@ def checked(desk, results, turn):
             return check(desk, b, turn)
     if w.clock:
         wanted = datetime.combine(w.day, w.clock)
-        sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
-        if wanted in slots or (sampled and wanted not in b.taken):
-            # Offers are a sample of the day; the booking itself re-checks the exact time.
+        free, nearby = _exact(desk, found, wanted)
+        if free is None:
+            sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
+            free = wanted in slots or bool(sampled)
+        if free and wanted not in b.taken:
             return booking.choose(desk, b, wanted, turn)
+        slots = sorted({*slots, *(s for s in nearby if s not in b.taken)})
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
             sorry = f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}."
@@ -123,6 +131,21 @@ def checked(desk, results, turn):
         if fitting:
             return offer(desk, b, _spread(fitting, w), turn, "")
     _look_further(desk, b, turn)
+
+
+def _exact(desk, found, wanted):
+    """(free, nearest free starts either side) from the answer about the exact time asked for;
+    (None, []) when the result has no such answer."""
+    exact = found.get("requested")
+    if not isinstance(exact, dict) or exact.get("start") is None:
+        return None, []
+    try:
+        if booking.local_time(exact["start"]) != wanted:
+            return None, []
+    except (TypeError, ValueError):
+        return None, []
+    nearby = _future(desk, {"slots": [exact.get("nearest_before"), exact.get("nearest_after")]})
+    return exact.get("free") is True, nearby
 
 
 def _too_long(desk, wanted, found):
