@@ -133,7 +133,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         self.recorder.start()
         self.recorder.event("started", caller=caller, customer=customer.name if customer else None)
         self.tools = ToolBox(call_sid=self.call_sid, caller_phone=phone, service_names=services, timezone=shop.tz)
-        self.engines = engines_for_call()
+        self.engines = engines_for_call(timezone=shop.tz, record_event=self.recorder.event)
         self.session = VoiceSession(
             stt=self.engines.stt, tts=self.engines.tts, brain=self.engines.brain, tools=self.tools,
             transport=self, recorder=self.recorder,

@@ -1,14 +1,84 @@
-"""Which speech and language engines a call uses, chosen by settings (one place)."""
+"""Which speech and language engines a call uses, chosen by settings (one place).
 
+VOICE_STT / VOICE_TTS / VOICE_BRAIN pick an engine each; empty means the vendor when its key
+is set, else the offline one (Whisper, Piper or espeak-ng, the scripted receptionist): with no
+keys at all, the embedded default, every call runs offline. A vendor engine is wrapped so
+that, if it fails mid-call, the offline engine carries the call on (VOICE_FAILOVER).
+
+The offline models take a couple of seconds to load: `warm_up_in_background()` (called by
+ottos/asgi.py, i.e. only in processes that serve calls, never in `migrate` and the like)
+loads the ones this configuration can use in a thread, so the first call does not wait.
+"""
+
+import logging
+import threading
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 # Imported here, not on the first call: loading the SDKs takes a second or two.
+from calls.voice.brain.failover import FailoverBrain, Outage
 from calls.voice.brain.openai import OpenAIBrain
+from calls.voice import vad
+from calls.voice.brain.scripted import ScriptedBrain
+from calls.voice.failover import FailoverSTT, FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
+from calls.voice.stt.offline import OfflineSTT
+from calls.voice.stt.whisper import shared_recognizer
 from calls.voice.tts.deepgram import DeepgramTTS
+from calls.voice.tts.offline import EspeakTTS, PiperTTS, offline_tts, shared_piper_voice
+
+log = logging.getLogger(__name__)
+
+# One per process: while OpenAI is failing, new calls start on the scripted receptionist
+# instead of each sitting through the retry budget first. Tried again after five minutes.
+BRAIN_OUTAGE = Outage(rest_s=300.0)
+
+
+@dataclass(frozen=True)
+class Choice:
+    stt: str  # "deepgram" | "offline"
+    tts: str  # "deepgram" | "piper" | "espeak" | "offline" (Piper if installed, else espeak-ng)
+    brain: str  # "openai" | "scripted"
+    failover: bool
+
+    def describe(self):
+        """For people: "speech in: Deepgram with offline backup, speech out: ..."."""
+        def named(engine, names):
+            backup = " with offline backup" if self.failover and engine in ("deepgram", "openai") else ""
+            return names[engine] + backup
+
+        return (
+            f"speech in: {named(self.stt, {'deepgram': 'Deepgram', 'offline': 'offline (Whisper)'})}, "
+            f"speech out: {named(self.tts, TTS_NAMES)}, "
+            f"conversation: {named(self.brain, {'openai': 'OpenAI', 'scripted': 'the scripted receptionist'})}"
+        )
+
+
+TTS_NAMES = {"deepgram": "Deepgram", "piper": "offline (Piper)", "espeak": "offline (espeak-ng)",
+             "offline": "offline (Piper, else espeak-ng)"}
+
+
+def chosen_engines():
+    """What the settings ask for, with the automatic choices made. ImproperlyConfigured if impossible."""
+    stt = _pick("VOICE_STT", ("deepgram", "offline"), "deepgram", "DEEPGRAM_API_KEY", "offline")
+    tts = _pick("VOICE_TTS", ("deepgram", "piper", "espeak"), "deepgram", "DEEPGRAM_API_KEY", "offline")
+    brain = _pick("VOICE_BRAIN", ("openai", "scripted"), "openai", "OPENAI_API_KEY", "scripted")
+    return Choice(stt=stt, tts=tts, brain=brain, failover=bool(getattr(settings, "VOICE_FAILOVER", True)))
+
+
+def _pick(name, choices, vendor, key, offline):
+    value = (getattr(settings, name, "") or "").strip().lower()
+    if value and value not in choices:
+        raise ImproperlyConfigured(f"{name} must be {', '.join(choices)} or empty (automatic), not {value!r}")
+    has_key = bool(getattr(settings, key, ""))
+    if value == vendor and not has_key:
+        raise ImproperlyConfigured(f"{name} is {vendor} but {key} is not set")
+    if value:
+        return value
+    return vendor if has_key else offline
 
 
 @dataclass
@@ -16,24 +86,108 @@ class Engines:
     stt: object  # calls.voice.stt.base.SpeechToText
     tts: object  # calls.voice.tts.base.TextToSpeech
     brain: object  # calls.voice.brain.base.Brain
+    choice: Choice | None = None
 
     async def close(self):
         for engine in (self.stt, self.tts, self.brain):
-            await engine.close()
+            try:
+                await engine.close()
+            except Exception:  # one engine failing to close must not keep the others open
+                log.warning("Closing %s failed", type(engine).__name__, exc_info=True)
 
 
-def engines_for_call():
-    """Fresh engines for one call: Deepgram when DEEPGRAM_API_KEY is set, OpenAI when OPENAI_API_KEY is."""
-    if not settings.DEEPGRAM_API_KEY:
-        raise ImproperlyConfigured("The phone agent needs DEEPGRAM_API_KEY for speech")
-    if not settings.OPENAI_API_KEY:
-        raise ImproperlyConfigured("The phone agent needs OPENAI_API_KEY for conversation")
-    base_url = settings.DEEPGRAM_BASE_URL or None
-    return Engines(
-        stt=DeepgramSTT(
-            settings.DEEPGRAM_API_KEY, base_url, endpointing_ms=settings.VOICE_ENDPOINTING_MS,
+def engines_for_call(*, timezone=None, record_event=None):
+    """Fresh engines for one call.
+
+    `timezone`: the shop's (for the scripted receptionist; default SHOP_TIME_ZONE).
+    `record_event(kind, **data)`: told of every failover (e.g. the call recorder's `event`).
+    """
+    choice = chosen_engines()
+    warm_up_in_background(choice)
+    timezone = timezone or settings.SHOP_TIME_ZONE
+    deepgram_url = settings.DEEPGRAM_BASE_URL or None
+
+    def failed_over(engine, backup):
+        def record(error):
+            if record_event is not None:
+                record_event("failover", engine=engine, vendor=getattr(error, "vendor", ""),
+                             to=backup, error=str(error)[:300])
+        return record
+
+    if choice.stt == "deepgram":
+        stt = DeepgramSTT(
+            settings.DEEPGRAM_API_KEY, deepgram_url, endpointing_ms=settings.VOICE_ENDPOINTING_MS,
             utterance_end_ms=settings.VOICE_UTTERANCE_END_MS, model=settings.VOICE_STT_MODEL,
-        ),
-        tts=DeepgramTTS(settings.DEEPGRAM_API_KEY, base_url, model=settings.VOICE_TTS_MODEL),
-        brain=OpenAIBrain(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, model=settings.OPENAI_MODEL),
-    )
+        )
+        if choice.failover:
+            stt = FailoverSTT(stt, OfflineSTT, on_failover=failed_over("stt", "offline"))
+    else:
+        stt = OfflineSTT()
+
+    if choice.tts == "deepgram":
+        tts = DeepgramTTS(settings.DEEPGRAM_API_KEY, deepgram_url, model=settings.VOICE_TTS_MODEL)
+        if choice.failover:
+            backup = offline_tts()
+            tts = FailoverTTS(tts, backup, on_failover=failed_over("tts", getattr(backup, "vendor", "offline")))
+    else:
+        tts = {"piper": PiperTTS, "espeak": EspeakTTS}.get(choice.tts, offline_tts)()
+
+    if choice.brain == "openai":
+        brain = OpenAIBrain(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, model=settings.OPENAI_MODEL)
+        if choice.failover:
+            brain = FailoverBrain(brain, ScriptedBrain(timezone=timezone), outage=BRAIN_OUTAGE,
+                                  on_failover=failed_over("brain", "scripted"))
+    else:
+        brain = ScriptedBrain(timezone=timezone)
+    return Engines(stt=stt, tts=tts, brain=brain, choice=choice)
+
+
+# --- warm-up -----------------------------------------------------------------------------------
+
+_warming = None
+_warming_lock = threading.Lock()
+
+
+def offline_models_needed(choice):
+    """Which offline models a call under `choice` may use: a subset of {"whisper", "piper"}."""
+    needed = set()
+    if choice.stt == "offline" or choice.failover:  # the primary, or Deepgram's backup
+        needed.add("whisper")
+    if choice.tts in ("offline", "piper") or (choice.tts == "deepgram" and choice.failover):
+        needed.add("piper")
+    return needed
+
+
+def warm_up_in_background(choice=None):
+    """Load the offline models this configuration can use, once per process, in a daemon thread.
+
+    Returns the thread (already finished or running), or None when nothing needs loading.
+    A call that starts before it is done simply waits for the same load (the loaders share a lock).
+    """
+    global _warming
+    with _warming_lock:
+        if _warming is not None:
+            return _warming
+        try:
+            needed = offline_models_needed(choice or chosen_engines())
+        except ImproperlyConfigured:
+            return None  # the call itself will say what is wrong
+        if not needed:
+            return None
+        _warming = threading.Thread(target=_warm_up, args=(needed,), name="offline-voice-warm-up", daemon=True)
+        _warming.start()
+        return _warming
+
+
+def _warm_up(needed):
+    started = time.monotonic()
+    try:
+        if "whisper" in needed:
+            shared_recognizer()
+            vad.warm_up()
+        if "piper" in needed and (settings.VOICE_TTS == "piper" or isinstance(offline_tts(), PiperTTS)):
+            shared_piper_voice()
+    except Exception:  # a call would hit the same problem and fall back or say so; only log here
+        log.warning("Warming up the offline voice models failed", exc_info=True)
+        return
+    log.info("Offline voice models (%s) ready in %.1f s", ", ".join(sorted(needed)), time.monotonic() - started)

@@ -11,6 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
+from calls.engines import warm_up_in_background  # noqa: E402
 from ottos.routing import twilio_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -24,3 +25,7 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# This module is loaded only by processes that serve calls: load the offline voice models now,
+# in a thread, rather than on the first caller's words.
+warm_up_in_background()

@@ -230,6 +230,31 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", ("http", "https"))
 SHOP_ADVISOR_NUMBER = env_str("SHOP_ADVISOR_NUMBER")
 
+# --- Which engines a call uses (calls/engines.py) ----------------------------------------------
+def env_choice(name, choices):
+    """One of `choices`, or "" for automatic."""
+    value = env_str(name).lower()
+    if value and value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be {', '.join(choices)} or empty (automatic), not {os.environ[name]!r}"
+        )
+    return value
+
+
+# Empty = automatic: the vendor when its key is set, else the offline engine / scripted receptionist.
+VOICE_STT = env_choice("VOICE_STT", ("deepgram", "offline"))
+VOICE_TTS = env_choice("VOICE_TTS", ("deepgram", "piper", "espeak"))
+VOICE_BRAIN = env_choice("VOICE_BRAIN", ("openai", "scripted"))
+for _name, _vendor, _key in (
+    ("VOICE_STT", "deepgram", "DEEPGRAM_API_KEY"),
+    ("VOICE_TTS", "deepgram", "DEEPGRAM_API_KEY"),
+    ("VOICE_BRAIN", "openai", "OPENAI_API_KEY"),
+):
+    if globals()[_name] == _vendor and not globals()[_key]:
+        raise ImproperlyConfigured(f"{_name} is {_vendor} but {_key} is not set")
+# A vendor engine that fails mid-call is replaced by the offline one (false: apologise instead).
+VOICE_FAILOVER = env_bool("VOICE_FAILOVER", True)
+
 # --- The phone agent's voice loop -----------------------------------------------------------
 VOICE_STT_MODEL = env_str("VOICE_STT_MODEL", "nova-3")
 VOICE_TTS_MODEL = env_str("VOICE_TTS_MODEL", "aura-2-thalia-en")
