@@ -217,7 +217,8 @@
         event: "stop", sequenceNumber: this.nextSequence(), streamSid: this.streamSid,
         stop: { accountSid: this.accountSid, callSid: this.info.call_sid },
       });
-      this.socket.close(1000);
+      if (this.socket) this.socket.close(1000);
+      else this.closed(1000);
     }
 
     closed(code) {
@@ -321,6 +322,12 @@
       await call.start();
       hangUpButton.disabled = false;
     } catch (error) {
+      if (call && !call.over) {
+        call.over = true;
+        call.playback.stop();
+        if (call.live) call.live.close();
+        if (call.socket) call.socket.close();
+      }
       if (microphone) microphone.getTracks().forEach((track) => track.stop());
       context.close();
       callButton.disabled = false;
