@@ -14,7 +14,8 @@ Columns (milliseconds unless stated):
   own p50/p95   end of the caller's turn -> first agent frame sent, minus the engines' own time
                 (LLM until its first sentence is complete, TTS first byte)
   v2v p50/p95   end of the caller's turn -> first agent frame sent (what the engines add included)
-  clear p95     barge-in words arriving -> `clear` sent
+  clear p95     the caller's SpeechStarted (voice onset) -> `clear` sent; the first interim words
+                arrive FIRST_INTERIM_S after the onset, as with Deepgram
   max gap       longest silence inside a reply that was not interrupted (Twilio ran dry)
   CPU s/min     process CPU seconds per call-minute
   MB/call       memory per additional call (RSS growth / calls)
@@ -44,6 +45,7 @@ LLM_FIRST_TOKEN_S = 0.35
 LLM_TOKEN_S = 0.02
 TTS_FIRST_BYTE_S = 0.15
 SPEECH_MS_PER_CHAR = 66
+FIRST_INTERIM_S = 0.25  # Deepgram's first interim words come about this long after speech onset
 
 
 class TimedBrain(Brain):
@@ -111,11 +113,13 @@ class SimulatedCall:
             frames_before = before[0]
             if turn % 2:
                 await self.wait(lambda: self.line.heard_marks and self.line.heard_marks[-1].endswith("-s1"))
-                self.stt.interim("Actually wait")
-                spoke = time.monotonic()
                 clears = len(self.line.clears)
+                self.stt.speech_started()
+                onset = time.monotonic()
+                await asyncio.sleep(FIRST_INTERIM_S)
+                self.stt.interim("Actually wait")
                 await self.wait(lambda: len(self.line.clears) > clears)
-                self.clears.append(self.line.clears[-1] - spoke)
+                self.clears.append(self.line.clears[clears] - onset)
                 self.stt.final("Actually wait, never mind.")
                 await self.wait(lambda: not self.session.agent_speaking)
             else:

@@ -134,7 +134,8 @@ async def test_barge_in_while_the_brain_streams_cancels_the_brain_and_the_tts():
 
 async def test_a_backchannel_does_not_interrupt():
     tts = ToneTTS(ms_per_char=5.0)
-    async with Call(["Your car will be ready at five. We will text you when it is done."], tts=tts) as call:
+    reply = "Your car will be ready at five. We will text you when it is done."
+    async with Call([reply], tts=tts, barge_in_resume_after_s=0.2) as call:
         await call.greeted()
         call.stt.says("When will my car be ready?")
         await call.until(lambda: "t2-s1" in call.line.marks_sent)
@@ -142,8 +143,9 @@ async def test_a_backchannel_does_not_interrupt():
         call.stt.interim("uh-huh")
         call.stt.final("Uh-huh.")
         await call.replied(2)
-        assert call.line.clears == []
+        assert len(call.line.clears) == 1  # paused at the sound, then resumed
         assert call.assistant_turns()[-1]["interrupted"] is False
+        assert call.session.history[-1] == {"role": "assistant", "content": reply}
         await asyncio.sleep(0.05)
         assert len(call.brain.calls) == 1  # the backchannel is not a turn of its own
         assert call.recorder.events_of("backchannel") == [{"text": "Uh-huh."}]
@@ -218,9 +220,26 @@ async def test_a_finished_turn_without_end_of_speech_is_closed_by_utterance_end(
         assert call.brain.calls[0][0][-1] == {"role": "user", "content": "My check engine light is on."}
 
 
+async def test_a_backchannel_does_not_even_pause_the_agent_when_barge_in_waits_for_words():
+    tts = ToneTTS(ms_per_char=5.0)
+    async with Call(["Your car will be ready at five. We will text you when it is done."], tts=tts,
+                    barge_in_mode="words") as call:
+        await call.greeted()
+        call.stt.says("When will my car be ready?")
+        await call.until(lambda: "t2-s1" in call.line.marks_sent)
+        call.stt.speech_started()
+        call.stt.interim("uh-huh")
+        call.stt.final("Uh-huh.")
+        await call.replied(2)
+        assert call.line.clears == []
+        assert call.assistant_turns()[-1]["interrupted"] is False
+        assert call.recorder.events_of("backchannel") == [{"text": "Uh-huh."}]
+
+
 async def test_voice_activity_alone_does_not_cut_the_agent_off():
     tts = ToneTTS(ms_per_char=5.0)
-    async with Call(["Your car is ready for pickup. We close at six tonight."], tts=tts) as call:
+    async with Call(["Your car is ready for pickup. We close at six tonight."], tts=tts,
+                    barge_in_mode="words") as call:
         await call.greeted()
         call.stt.says("Is my car ready?")
         await call.until(lambda: call.line.marks_sent[-1:] == ["t2-s1"])
@@ -233,7 +252,7 @@ async def test_voice_activity_alone_does_not_cut_the_agent_off():
 async def test_voice_activity_alone_can_cut_the_agent_off_for_engines_without_interim_words():
     tts = ToneTTS(ms_per_char=5.0)
     script = ["Your car is ready for pickup. We close at six tonight."]
-    async with Call(script, tts=tts, barge_in_vad_only_s=0.05) as call:
+    async with Call(script, tts=tts, barge_in_vad_only_s=0.05, barge_in_mode="words") as call:
         await call.greeted()
         call.stt.says("Is my car ready?")
         await call.until(lambda: call.line.marks_sent[-1:] == ["t2-s1"])

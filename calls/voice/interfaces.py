@@ -94,6 +94,8 @@ BACKCHANNELS = frozenset(
     }
 )  # fmt: skip
 
+BARGE_IN_MODES = ("pause_resume", "words")
+
 TOOL_FILLERS = {
     "get_available_slots": "One moment while I check the schedule.",
     "book_appointment": "One moment while I book that.",
@@ -120,6 +122,11 @@ class VoiceConfig:
     backchannels: frozenset = BACKCHANNELS
     # Below: not in the first contract; all have defaults.
     greeting_interruptible: bool = False  # the recording disclosure should be heard whole
+    # "pause_resume": the agent's audio stops at the caller's first sound (SpeechStarted) and comes
+    # back from the first unheard sentence if no real words follow within barge_in_resume_after_s
+    # (a backchannel or a noise); "words": the agent is cut off only once real words arrive.
+    barge_in_mode: str = "pause_resume"
+    barge_in_resume_after_s: float = 0.7
     # For engines without interim results: clear on SpeechStarted alone after this long without words.
     barge_in_vad_only_s: float | None = None
     slow_brain_filler_s: float = 2.0  # nothing from the brain this long: say "One moment."
@@ -151,3 +158,9 @@ class VoiceConfig:
     transfer_failed: str = (
         "I'm sorry, I couldn't reach an advisor just now. I can take a message and have someone call you back."
     )
+
+    def __post_init__(self):
+        if self.barge_in_mode not in BARGE_IN_MODES:
+            raise ValueError(f"barge_in_mode must be one of {', '.join(BARGE_IN_MODES)}, not {self.barge_in_mode!r}")
+        if self.barge_in_resume_after_s <= 0:
+            raise ValueError("barge_in_resume_after_s must be more than 0")

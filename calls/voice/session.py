@@ -4,12 +4,18 @@ The session knows nothing of Channels or Django. The consumer feeds it caller au
 echoes and key presses, and gives it a CallTransport to send audio, marks and `clear` back.
 Everything that happens is handled in one loop (`_converse`), one event at a time; each
 agent reply runs in its own task (calls/voice/reply.py) so a barge-in can cancel it.
+
+Barge-in ("pause_resume" mode): at the caller's first sound over the agent (SpeechStarted) the
+line is cleared at once and the reply paused, its brain and TTS still running. Real words within
+`barge_in_resume_after_s` make it an interruption (the reply is cancelled, the history keeps what
+was heard); a backchannel or a noise resumes the reply from its first unheard sentence.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
+from dataclasses import dataclass
 
 from calls.voice.brain.history import trim_history
 from calls.voice.caller import CallerAudio, CallerTurn, is_backchannel
@@ -56,6 +62,7 @@ class VoiceSession:
             tools=tools, history=self.history, recorder=self.recorder, timeout_s=config.tool_timeout_s, clock=clock
         )
         self._reply = None
+        self._paused = None  # a Pause while the reply waits to learn whether the caller interrupts
         self._replies = 0
         self._state = "talking"  # -> "ending" | "transferring" -> "over"
         self._caller = CallerTurn()
@@ -177,6 +184,8 @@ class VoiceSession:
         if isinstance(event, SpeechStarted):
             if caller.onset is None or caller.started_at is None:
                 caller.onset = event.at
+            if self.config.barge_in_mode == "pause_resume" and self._paused is None and self._can_interrupt():
+                await self._pause(event.at)
             return None
         if isinstance(event, UtteranceEnd):
             return await self._end_caller_turn(event.at)
@@ -260,13 +269,18 @@ class VoiceSession:
     async def _on_reply_done(self, reply):
         if reply is not self._reply:
             return None
+        if self._paused is not None and self._paused.reply is reply:
+            self._paused.reply_done = True  # handled again if the reply resumes
+            return None
         if reply.after == "end_call":
             self._state = "ending"
+            await reply.speaker.finished()  # it may be sending again what a pause cut off
             await self._wait_heard()
             reply.close(interrupted=False)
             return await self._hang_up("agent_ended")
         if reply.after == "transfer":
             self._state = "transferring"
+            await reply.speaker.finished()
             await self._wait_heard()
             reply.close(interrupted=False)
             self.recorder.event("transferring")
@@ -288,24 +302,69 @@ class VoiceSession:
         return reply is not None and reply.heard_text.rstrip().endswith("?")
 
     async def _barge_in(self, at, *, trigger):
-        caller = self._caller
+        caller, paused = self._caller, self._paused
         onset = caller.onset if caller.onset is not None and at - caller.onset < BARGE_IN_ONSET_WINDOW_S else at
+        if paused is not None and paused.reply is self._reply:
+            onset = paused.onset
         await self._interrupt(self._reply, at=onset, trigger=trigger, trigger_at=at)
+
+    async def _pause(self, onset):
+        """The caller made a sound over the agent: silence the agent now, decide later."""
+        reply = self._reply
+        if reply.speaker.first_audio_at is None:
+            return  # nothing was said yet: nothing to stop
+        reply.speaker.pause()
+        cleared_at = await self._clear()
+        self._paused = Pause(reply, onset=onset, cleared_at=cleared_at, until=onset + self.config.barge_in_resume_after_s)
+
+    async def _resume(self):
+        """Only a backchannel or a noise: the agent goes on from the first sentence not heard."""
+        paused, self._paused = self._paused, None
+        reply = paused.reply
+        if reply is not self._reply or reply.closed:
+            return
+        again = reply.speaker.resume()
+        for task in reply.speaker.tasks:
+            self._track(task)
+        if paused.reply_done:
+            self._inbox.put_nowait(("reply_done", reply))
+        caller = self._caller
+        if caller.started_at is None:
+            caller.onset = None  # the noise is over; the next sound is a new onset
+        self.recorder.event(
+            "barge_in_resumed",
+            turn=reply.number,
+            onset=paused.onset,
+            cleared_at=paused.cleared_at,
+            onset_to_clear_ms=_ms(paused.onset, paused.cleared_at),
+            paused_ms=_ms(paused.onset, self.clock()),
+            caller_text=caller.text,
+            again=[piece.name for piece in again],
+        )
+
+    async def _clear(self):
+        """Empty Twilio's playback queue if anything may be in it; returns when `clear` went out."""
+        if not (self.playout.speaking or self.pacer.queued_s() > 0):
+            return None
+        self.playout.clear()  # before sending: an echo racing our clear counts as unheard
+        self.pacer.cleared()
+        try:
+            await self.transport.send_clear()
+        except Exception:
+            log.exception("sending clear failed")
+        return self.clock()
 
     async def _interrupt(self, reply, *, at, trigger, trigger_at=None):
         """Stop the reply now; history keeps only what the caller heard."""
+        paused = self._paused
+        self._paused = None
         reply.task.cancel()
         reply.speaker.cancel()
         cleared_at = None
-        sent_audio = reply.speaker.first_audio_at is not None
-        if sent_audio and (self.playout.speaking or self.pacer.queued_s() > 0):
-            self.playout.clear()  # before sending: an echo racing our clear counts as unheard
-            self.pacer.cleared()
-            try:
-                await self.transport.send_clear()
-            except Exception:
-                log.exception("sending clear failed")
-            cleared_at = self.clock()
+        if reply.speaker.first_audio_at is not None:
+            cleared_at = await self._clear()
+        if paused is not None and paused.reply is reply:
+            cleared_at = paused.cleared_at or cleared_at
         await asyncio.wait({reply.task, *reply.speaker.tasks})
         reply.close(interrupted=True)
         self._quiet_since = self.clock()
@@ -322,7 +381,7 @@ class VoiceSession:
 
     def _close_reply_if_heard(self):
         reply = self._reply
-        if reply is None or reply.closed or not reply.task.done():
+        if reply is None or reply.closed or not reply.task.done() or self._paused is not None:
             return
         pending = set(self.playout.pending_names)
         if any(piece.name in pending for piece in reply.speaker.pieces) and not self._marks_overdue():
@@ -364,6 +423,8 @@ class VoiceSession:
             deadlines.append(self._last_activity + CALLER_TURN_TIMEOUT_S)
         if config.barge_in_vad_only_s is not None and caller.onset is not None and caller.started_at is None:
             deadlines.append(caller.onset + config.barge_in_vad_only_s)
+        if self._paused is not None:
+            deadlines.append(self._paused.until)
         reply = self._reply
         if reply is not None and not reply.closed and reply.task.done():
             deadlines.append(self.pacer.played_until + config.mark_grace_s)
@@ -391,6 +452,8 @@ class VoiceSession:
                 if self._can_interrupt():
                     await self._interrupt(self._reply, at=caller.onset, trigger="vad")
                 caller.onset = None
+        if self._paused is not None and now >= self._paused.until:
+            await self._resume()
         self._close_reply_if_heard()
         silence = self._silence_deadline()
         if silence is not None and now >= silence:
@@ -446,6 +509,15 @@ class VoiceSession:
             self.recorder.event("ended", reason=self.reason, duration_s=round(self.clock() - self._started_at, 3))
         except Exception:
             log.exception("stopping the voice session failed")
+
+
+@dataclass
+class Pause:
+    reply: object
+    onset: float  # when the caller's sound began (SpeechStarted)
+    cleared_at: float | None  # when `clear` went out (None: nothing was queued)
+    until: float  # resume then unless real words came
+    reply_done: bool = False  # the reply finished while paused
 
 
 def _ms(start, end):

@@ -3,6 +3,10 @@
 Two tasks per reply: one synthesizes the pieces in order (so the engine sees one request at
 a time), the other sends their audio. While a piece is being paced out, the next one is
 already being synthesized, so sentences follow each other without a gap.
+
+A speaker can be paused (the caller made a sound: the sender stops, synthesis goes on) and
+resumed: each piece keeps its audio, so the pieces the caller did not hear are sent again
+under new marks, starting from the first of them.
 """
 
 import asyncio
@@ -26,6 +30,9 @@ class Piece:
     audio: asyncio.Queue = field(default_factory=asyncio.Queue)
     failed: bool = False
     marked: bool = False  # its audio and mark went out
+    received: bytearray = field(default_factory=bytearray)  # audio taken from `audio` so far
+    complete: bool = False  # all of its audio was taken from `audio`
+    resent: int = 0
 
 
 class Speaker:
@@ -45,6 +52,11 @@ class Speaker:
         self._to_send = asyncio.Queue()
         self._caught_up = asyncio.Event()
         self._caught_up.set()
+        self._done = asyncio.Event()  # every piece went out, or the speaker was cancelled
+        self._paused = False
+        self._cancelled = False
+        self._ended = False  # finish() was read by the sender
+        self._current = None  # the piece being sent
         self._synthesizer = asyncio.create_task(self._synthesize(), name=f"tts-{number}")
         self._sender = asyncio.create_task(self._send(), name=f"send-{number}")
 
@@ -70,8 +82,13 @@ class Speaker:
         self._to_synthesize.put_nowait(None)
         self._to_send.put_nowait(None)
 
+    @property
+    def paused(self):
+        return self._paused
+
     async def finished(self):
         """Wait until every piece's audio and mark went out (or the speaker was cancelled)."""
+        await self._done.wait()
         await asyncio.wait({self._sender})
 
     async def caught_up(self):
@@ -79,8 +96,40 @@ class Speaker:
         await self._caught_up.wait()
 
     def cancel(self):
+        self._paused = False
+        self._cancelled = True
         for task in self.tasks:
             task.cancel()
+        self._done.set()
+        self._caught_up.set()
+
+    def pause(self):
+        """Stop sending audio now (the caller may be interrupting); synthesis goes on."""
+        if self._paused or self._cancelled:
+            return
+        self._paused = True
+        self._sender.cancel()
+
+    def resume(self):
+        """Send again what the caller did not hear, then the rest; returns the pieces sent again
+        (a new sending task takes over: see `tasks`)."""
+        if not self._paused:
+            return []
+        self._paused = False
+        again = [p for p in self.pieces if p.marked and not p.failed and not self._playout.heard(p.name)]
+        if self._current is not None and self._current not in again:
+            again.append(self._current)
+        self._current = None
+        for piece in again:
+            if piece.marked:  # its old mark was flushed by the clear: the echo must not count
+                piece.resent += 1
+                piece.name = f"{piece.name.split('-r')[0]}-r{piece.resent}"
+                piece.marked = False
+        if again or not self._ended:
+            self._caught_up.clear()
+        self._done.clear()
+        self._sender = asyncio.create_task(self._send(again), name=f"send-{self.number}-again")
+        return again
 
     async def _synthesize(self):
         while (piece := await self._to_synthesize.get()) is not None:
@@ -103,11 +152,17 @@ class Speaker:
                     await _close(stream)
             piece.audio.put_nowait(None)
 
-    async def _send(self):
-        if self._follows is not None:
-            await self._follows.finished()
+    async def _send(self, again=()):
         try:
-            while (piece := await self._to_send.get()) is not None:
+            if self._follows is not None:
+                await self._follows.finished()
+                self._follows = None
+            for piece in again:
+                await self._send_piece(piece)
+            while not self._ended:
+                if (piece := await self._to_send.get()) is None:
+                    self._ended = True
+                    break
                 await self._send_piece(piece)
                 if self._to_send.empty():
                     self._caught_up.set()
@@ -117,23 +172,39 @@ class Speaker:
             log.exception("sending audio failed; the rest of this reply is dropped")
             self._recorder.event("transport_error", stage="send_audio")
         finally:
-            self._caught_up.set()
+            if not self._paused and self._sender is asyncio.current_task():
+                self._done.set()
+                self._caught_up.set()
 
     async def _send_piece(self, piece):
+        if piece.failed:
+            return
+        self._current = piece
         framer = Framer()
         nbytes = 0
-        while (chunk := await piece.audio.get()) is not None:
+        for frame in framer.feed(bytes(piece.received)):  # sent before a pause, or nothing
+            nbytes += await self._send_frame(frame)
+        while not piece.complete:
+            chunk = await piece.audio.get()
+            if chunk is None:
+                piece.complete = True
+                break
             if chunk is _FAILED:
+                piece.complete = True
+                self._current = None
                 return
+            piece.received += chunk
             for frame in framer.feed(chunk):
                 nbytes += await self._send_frame(frame)
         for frame in framer.flush():
             nbytes += await self._send_frame(frame)
         if not nbytes:
             piece.failed = True  # nothing to hear
+            self._current = None
             return
+        piece.marked = True  # from here a pause sends it again under a new mark
+        self._current = None
         await self._transport.send_mark(piece.name)
-        piece.marked = True
         self._playout.sent(piece.name, piece.text, nbytes, self._clock())
 
     async def _send_frame(self, frame):
