@@ -16,26 +16,15 @@ from django.db.models import F, FloatField, Func
 from django.utils import timezone
 
 from crm.actions import forget_cached_phone
-from crm.models import Customer
+from crm.models import Customer, Vehicle
 
 from . import availability
 from .availability import BookedInterval, DayHours, Demand, ServiceRules, ShopRules
 from .busy import external_busy
 from .models import Appointment, AppointmentChange, Closure, OpeningHours, ShopProfile
+from .refusals import BookingRefused, no_waiter_seat, not_their_vehicle, refused
 
 log = logging.getLogger(__name__)
-
-
-class BookingRefused(Exception):
-    """A booking request the shop's rules do not allow. `message` can be said to the caller."""
-
-    def __init__(self, code, message):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def __repr__(self):
-        return f"BookingRefused({self.code!r}, {self.message!r})"
 
 
 @dataclass(frozen=True)
@@ -87,9 +76,9 @@ def available_slots(service_type, start, end, *, waiter=False, now=None):
     now = now or timezone.now()
     _require_aware(start, end, now)
     if not service_type.active:
-        raise _refused("service_inactive", service=service_type)
+        raise refused("service_inactive", service=service_type)
     if waiter and not service_type.waiter_allowed:
-        raise _refused("waiter_not_allowed", service=service_type)
+        raise refused("waiter_not_allowed", service=service_type)
     profile = ShopProfile.load()
     rules = _shop_rules(profile, start, end)
     reach_end = _ends(end, service_type.duration)
@@ -137,9 +126,9 @@ def book_appointment(
     if customer is None or customer.pk is None:
         raise BookingRefused("invalid", "The customer must be on file before booking.")
     if vehicle is not None and vehicle.owner_id != customer.pk:
-        raise BookingRefused("invalid", "That vehicle isn't on file under this customer.")
+        raise not_their_vehicle()
     if not service_type.active:
-        raise _refused("service_inactive", service=service_type)
+        raise refused("service_inactive", service=service_type)
     end = _ends(start, service_type.duration)
     # Fetched before taking the lock: a slow calendar must not hold up other bookings.
     busy = external_busy(start, end)
@@ -179,7 +168,7 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None):
         profile = _lock_shop()
         appointment = _locked_appointment(pk, customer)
         if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED):
-            raise _refused("not_active", appointment=appointment)
+            raise refused("not_active", appointment=appointment)
         if appointment.start == new_start:
             return appointment
         new_end = _ends(new_start, appointment.service_type.duration)
@@ -193,6 +182,61 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None):
     return appointment
 
 
+# Passed as `vehicle` to update_appointment_details: the appointment no longer names a vehicle.
+NO_VEHICLE = object()
+
+_EDITABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
+
+
+def update_appointment_details(appointment, *, actor, customer=None, notes=None, vehicle=None,
+                               loaner_requested=None, waiter=None):
+    """Change an appointment's notes, vehicle (or NO_VEHICLE), loaner request or waiting.
+
+    A detail left as None stays as it is; if nothing changes, nothing is recorded. The vehicle
+    must be the appointment's customer's. Switching to waiting needs the service to allow it
+    and a free waiter seat for the whole appointment (its time and bay are not asked again).
+    """
+    vehicle_given = vehicle is not None
+    if vehicle is NO_VEHICLE:
+        vehicle = None
+    elif vehicle_given and not isinstance(vehicle, Vehicle):
+        raise not_their_vehicle()
+    if notes is not None and not isinstance(notes, str):
+        raise BookingRefused("invalid", "Notes must be text.")
+    if any(flag is not None and not isinstance(flag, bool) for flag in (loaner_requested, waiter)):
+        raise BookingRefused("invalid", "Waiting and the loaner request are yes or no.")
+    pk = _appointment_pk(appointment, customer)
+    with transaction.atomic():
+        # Taking a waiter seat competes with bookings, so it queues on the shop's row like them.
+        profile = _lock_shop() if waiter else None
+        appointment = _locked_appointment(pk, customer)
+        if appointment.status not in _EDITABLE_STATUSES:
+            raise refused("not_active", appointment=appointment)
+        changes = {}
+        if notes is not None and notes != appointment.notes:
+            changes["notes"] = notes
+        if vehicle_given and (vehicle.pk if vehicle else None) != appointment.vehicle_id:
+            if vehicle is not None and vehicle.owner_id != appointment.customer_id:
+                raise not_their_vehicle()
+            changes["vehicle"] = vehicle
+        if loaner_requested is not None and loaner_requested != appointment.loaner_requested:
+            changes["loaner_requested"] = loaner_requested
+        if waiter is not None and waiter != appointment.waiter:
+            if waiter:
+                _check_waiter_seat(profile, appointment)
+            changes["waiter"] = waiter
+        if not changes:
+            return appointment
+        before = _snapshot(appointment)
+        for field, value in changes.items():
+            setattr(appointment, field, value)
+        # The calendar event's description names the vehicle, waiting, loaner and notes.
+        appointment.calendar_sync_state = Appointment.CalendarSync.PENDING
+        appointment.save(update_fields=[*changes, "calendar_sync_state", "updated_at"])
+        _record(appointment, "details", actor, before=before)
+    return appointment
+
+
 def cancel_appointment(appointment, *, actor, customer=None, reason=""):
     """Cancel an appointment, freeing its bay. Cancelling a cancelled one changes nothing."""
     pk = _appointment_pk(appointment, customer)
@@ -201,7 +245,7 @@ def cancel_appointment(appointment, *, actor, customer=None, reason=""):
         if appointment.status == Appointment.Status.CANCELLED:
             return appointment
         if not appointment.is_active:
-            raise _refused("not_active", appointment=appointment)
+            raise refused("not_active", appointment=appointment)
         before = _snapshot(appointment)
         appointment.status = Appointment.Status.CANCELLED
         appointment.calendar_sync_state = Appointment.CalendarSync.PENDING
@@ -231,7 +275,7 @@ def set_appointment_status(appointment, status, *, actor):
             return appointment
         if appointment.status not in _STATUS_FROM[status]:
             if not appointment.is_active:
-                raise _refused("not_active", appointment=appointment)
+                raise refused("not_active", appointment=appointment)
             raise BookingRefused(
                 "invalid", f"An appointment that is {appointment.get_status_display().lower()} "
                 f"can't be marked {status.label.lower()}."
@@ -265,7 +309,20 @@ def _check(profile, service_type, start, *, waiter, demand):
         rules, _service_rules(service_type), start, now=timezone.now(), demand=demand, waiter=waiter
     )
     if code:
-        raise _refused(code, service=service_type, start=start, rules=rules)
+        raise refused(code, service=service_type, start=start, rules=rules)
+
+
+def _check_waiter_seat(profile, appointment):
+    service_type = appointment.service_type
+    rules = _shop_rules(profile, appointment.start, appointment.end)
+    demand = Demand.of(_booked_between(appointment.start, appointment.end, exclude=appointment.pk))
+    code = availability.waiter_refusal(
+        rules, _service_rules(service_type), appointment.start, appointment.end, demand=demand
+    )
+    if code == availability.SLOT_TAKEN:
+        raise no_waiter_seat()
+    if code:
+        raise refused(code, service=service_type, start=appointment.start, rules=rules)
 
 
 def _booked_with_key(key, customer):
@@ -332,6 +389,7 @@ def _snapshot(appointment):
         "vehicle_id": appointment.vehicle_id,
         "waiter": appointment.waiter,
         "loaner_requested": appointment.loaner_requested,
+        "notes": appointment.notes,
     }
 
 
@@ -396,53 +454,7 @@ def _booked_between(start, end, *, exclude=None):
     return [BookedInterval(instant(s, UTC), instant(e, UTC), w) for s, e, w in rows]
 
 
-# --- Saying no --------------------------------------------------------------------------------
-
-
 def _require_aware(*moments):
     for moment in moments:
         if not isinstance(moment, datetime) or timezone.is_naive(moment):
             raise BookingRefused("invalid", "Times must include a time zone.")
-
-
-def _say_when(moment, tz):
-    local = moment.astimezone(tz)
-    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
-
-
-def _say_duration(duration):
-    minutes = int(duration.total_seconds() // 60)
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} minutes"
-    text = f"{hours} hour{'s' if hours > 1 else ''}"
-    return f"{text} {rest} minutes" if rest else text
-
-
-def _refused(code, *, service=None, start=None, rules=None, appointment=None):
-    tz = rules.timezone if rules else None
-    if code == "slot_taken":
-        message = "That time is already fully booked."
-    elif code == "outside_hours":
-        message = (
-            f"The {service.name.lower()} takes {_say_duration(service.duration)}, so it has to start and finish "
-            "while the shop is open, and not run into lunch."
-        )
-    elif code == "closed":
-        message = f"The shop is closed on {start.astimezone(tz):%A, %B} {start.astimezone(tz).day}."
-    elif code == "in_past":
-        message = "That time has already passed."
-    elif code == "too_soon":
-        earliest = timezone.now() + rules.min_lead
-        message = f"That's too soon to book; the earliest start is {_say_when(earliest, tz)}."
-    elif code == "too_far":
-        message = f"We only book up to {rules.horizon.days} days ahead."
-    elif code == "waiter_not_allowed":
-        message = f"The {service.name.lower()} is drop-off only; waiting at the shop isn't possible for it."
-    elif code == "service_inactive":
-        message = f"We aren't booking {service.name.lower()} at the moment."
-    elif code == "not_active":
-        message = f"That appointment is {appointment.get_status_display().lower()}, so it can't be changed."
-    else:
-        message = "That booking request isn't valid."
-    return BookingRefused(code, message)

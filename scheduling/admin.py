@@ -82,9 +82,10 @@ class AppointmentAdmin(admin.ModelAdmin):
         "cancel",
         resync_calendar,
     ]
-    change_readonly = ["customer", "vehicle", "service_type", "end", "waiter", "loaner_requested", "notes",
-                       "source", "calendar_sync_state", "calendar_event_id", "calendar_sync_error",
-                       "calendar_synced_at", "created_at", "updated_at", "history", "texts_sent"]
+    # An existing appointment keeps its customer and service; the rest changes through the actions.
+    change_readonly = ["customer", "service_type", "end", "source", "calendar_sync_state", "calendar_event_id",
+                       "calendar_sync_error", "calendar_synced_at", "created_at", "updated_at", "history",
+                       "texts_sent"]
     texts_sent = texts_sent
 
     def get_fieldsets(self, request, obj=None):

@@ -2,7 +2,8 @@
 
 `slot_starts` lists the bookable starts in a window; `refusal_for` says why one proposed start
 cannot be booked (or None). Both apply the same rules through the same code, so what the
-phone agent offers is exactly what the booking transaction accepts.
+phone agent offers is exactly what the booking transaction accepts. `waiter_refusal` asks the
+same waiter rules of an appointment that is already booked.
 
 Clock rules: opening hours, lunch and the slot grid are local wall-clock times in the shop's
 time zone (a 9:00 slot is 9:00 on a daylight-saving change day too); durations, lead time
@@ -124,7 +125,10 @@ class _Capacity:
     def has_room(self, start: float, end: float, rules: ShopRules, waiter: bool) -> bool:
         if self.bays.peak(start, end) >= rules.bays:
             return False
-        return not waiter or self.waiters.peak(start, end) < rules.waiters_per_slot
+        return not waiter or self.has_waiter_seat(start, end, rules)
+
+    def has_waiter_seat(self, start: float, end: float, rules: ShopRules) -> bool:
+        return self.waiters.peak(start, end) < rules.waiters_per_slot
 
 
 def _open_periods(rules: ShopRules, day: date) -> list[tuple[float, float]]:
@@ -252,5 +256,28 @@ def refusal_for(
     if not _fits_hours(periods, begin, end):
         return OUTSIDE_HOURS
     if not _Capacity.of(demand, waiters=waiter).has_room(begin, end, rules, waiter):
+        return SLOT_TAKEN
+    return None
+
+
+def waiter_refusal(
+    rules: ShopRules,
+    service: ServiceRules,
+    start: datetime,
+    end: datetime,
+    *,
+    demand: Demand = Demand(),
+) -> str | None:
+    """Why a booked appointment [start, end) cannot become one the customer waits at, or None.
+
+    Only the waiter rules are asked (the service allows waiting; a waiter seat is free the
+    whole time): the appointment's time and bay were accepted when it was booked, and a
+    customer who decides on the day to wait is not "too soon" or out of a bay.
+    """
+    if start.tzinfo is None or end.tzinfo is None:
+        return INVALID
+    if not service.waiter_allowed:
+        return WAITER_NOT_ALLOWED
+    if not _Capacity.of(demand, waiters=True).has_waiter_seat(start.timestamp(), end.timestamp(), rules):
         return SLOT_TAKEN
     return None

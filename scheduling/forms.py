@@ -12,11 +12,13 @@ from django import forms
 from django.db import transaction
 
 from .actions import (
+    NO_VEHICLE,
     BookingRefused,
     book_appointment,
     cancel_appointment,
     reschedule_appointment,
     set_appointment_status,
+    update_appointment_details,
 )
 from .models import Appointment
 
@@ -31,6 +33,9 @@ REFUSAL_FIELDS = {
     "service_inactive": "service_type",
     "waiter_not_allowed": "waiter",
 }
+
+# A refused change of details is about the vehicle or the waiting box, never the time.
+DETAILS_REFUSAL_FIELDS = {"invalid": "vehicle", "slot_taken": "waiter", "waiter_not_allowed": "waiter"}
 
 
 def _new_booking_key():
@@ -50,11 +55,14 @@ class AppointmentActionForm(forms.ModelForm):
             with transaction.atomic():  # a refusal half-way undoes the earlier steps
                 self.instance = self.apply()
         except BookingRefused as refusal:
-            field = REFUSAL_FIELDS.get(refusal.code)
+            field = self.field_for(refusal)
             self.add_error(field if field in self.fields else None, refusal.message)
 
     def apply(self):
         raise NotImplementedError
+
+    def field_for(self, refusal):
+        return REFUSAL_FIELDS.get(refusal.code)
 
     def save(self, commit=True):
         # The actions already wrote everything; this only hands the admin the result.
@@ -95,24 +103,36 @@ class AppointmentBookingForm(AppointmentActionForm):
 
 
 class AppointmentChangeForm(AppointmentActionForm):
-    """Move an appointment and change its status; other fields are read-only on the page."""
+    """Move an appointment, change its details and its status; customer and service stay as booked."""
+
+    DETAILS = ("notes", "vehicle", "loaner_requested", "waiter")
 
     class Meta:
         model = Appointment
-        fields = ["start", "status"]
+        fields = ["start", "status", "vehicle", "waiter", "loaner_requested", "notes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.stored_start = self.instance.start
-        self.stored_status = self.instance.status
+        # Validation writes the posted values into the instance; these are what was stored.
+        self.stored = {name: getattr(self.instance, name) for name in ("start", "status", *self.DETAILS)}
+        self.step = None
 
     def apply(self):
         data = self.cleaned_data
         appointment = self.instance
-        if data["start"] != self.stored_start:
-            appointment = reschedule_appointment(appointment.pk, new_start=data["start"], actor=self.actor)
+        details = {name: data[name] for name in self.DETAILS if data[name] != self.stored[name]}
+        if details.get("vehicle", NO_VEHICLE) is None:
+            details["vehicle"] = NO_VEHICLE
+        # A waiter seat given up goes before a move, so the new time is only asked for what is kept.
+        waiter_off = details.get("waiter") is False
+        if waiter_off:
+            appointment = self._change_details(appointment, details)
+        appointment = self._move(appointment)
+        if not waiter_off:
+            appointment = self._change_details(appointment, details)
         status = data["status"]
-        if status != self.stored_status:
+        if status != self.stored["status"]:
+            self.step = "status"
             if status == Appointment.Status.CANCELLED:
                 appointment = cancel_appointment(appointment.pk, actor=self.actor, reason="Cancelled in the back office")
             else:
@@ -120,3 +140,20 @@ class AppointmentChangeForm(AppointmentActionForm):
         if appointment is self.instance:
             appointment.refresh_from_db()  # nothing changed; drop the form's unsaved values
         return appointment
+
+    def _move(self, appointment):
+        if self.cleaned_data["start"] == self.stored["start"]:
+            return appointment
+        self.step = "move"
+        return reschedule_appointment(appointment.pk, new_start=self.cleaned_data["start"], actor=self.actor)
+
+    def _change_details(self, appointment, details):
+        if not details:
+            return appointment
+        self.step = "details"
+        return update_appointment_details(appointment.pk, actor=self.actor, **details)
+
+    def field_for(self, refusal):
+        if self.step == "details":
+            return DETAILS_REFUSAL_FIELDS.get(refusal.code)
+        return super().field_for(refusal)

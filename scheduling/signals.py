@@ -3,6 +3,6 @@
 from django.dispatch import Signal
 
 # Sent after commit whenever an appointment is written, with kwargs appointment_id and
-# action ("booked" | "rescheduled" | "cancelled" | "status"). Calendar sync and the
-# customer's texts hook it.
+# action ("booked" | "rescheduled" | "cancelled" | "status" | "details"). Calendar sync and
+# the customer's texts hook it; a listener should ignore actions it does not know.
 appointment_changed = Signal()

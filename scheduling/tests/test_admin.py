@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm.models import Customer, Vehicle
-from scheduling.actions import Actor, book_appointment
+from scheduling.actions import Actor, book_appointment, set_appointment_status
 from scheduling.models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours
 
 APPOINTMENTS = reverse("admin:scheduling_appointment_changelist")
@@ -273,6 +273,104 @@ def test_a_cancelled_appointment_cannot_be_moved(signed_in, service_advisor, boo
     assert form_errors(response)["__all__"] == ["That appointment is cancelled, so it can't be changed."]
     booked.refresh_from_db()
     assert booked.start == weekday_at(9)
+
+
+def details_form(appointment, **overrides):
+    """The change page as the advisor sees it (stored values), with some fields changed."""
+    start = timezone.localtime(appointment.start)
+    data = {**moving_form(start, appointment.status), "vehicle": appointment.vehicle_id or "",
+            "notes": appointment.notes, "waiter": "on" if appointment.waiter else None,
+            "loaner_requested": "on" if appointment.loaner_requested else None}
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_the_change_page_lets_advisors_edit_the_details(signed_in, service_advisor, booked):
+    form = signed_in(service_advisor).get(change_url(booked)).context["adminform"].form
+    assert {"start", "status", "vehicle", "waiter", "loaner_requested", "notes"} <= set(form.fields)
+    assert "customer" not in form.fields and "service_type" not in form.fields
+
+
+def test_an_advisor_changes_notes_vehicle_waiting_and_loaner(signed_in, service_advisor, booked, customer):
+    vehicle = Vehicle.objects.create(owner=customer, make="Subaru", model="Outback")
+    response = signed_in(service_advisor).post(change_url(booked), details_form(
+        booked, vehicle=vehicle.pk, notes="Customer waits; check the wipers too", waiter="on", loaner_requested="on"))
+    assert response.status_code == 302
+    booked.refresh_from_db()
+    assert (booked.vehicle, booked.notes, booked.waiter, booked.loaner_requested) == (
+        vehicle, "Customer waits; check the wipers too", True, True)
+    assert booked.start == weekday_at(9)
+    latest = booked.changes.first()
+    assert (latest.action, latest.actor_user) == ("details", service_advisor)
+    assert (latest.details["before"]["notes"], latest.details["after"]["notes"]) == (
+        "", "Customer waits; check the wipers too")
+
+
+def test_saving_an_unchanged_page_records_nothing(signed_in, service_advisor, booked):
+    assert signed_in(service_advisor).post(change_url(booked), details_form(booked)).status_code == 302
+    assert list(booked.changes.values_list("action", flat=True)) == ["booked"]
+
+
+def test_clearing_the_vehicle_takes_it_off_the_appointment(signed_in, service_advisor, booked, customer):
+    Appointment.objects.filter(pk=booked.pk).update(
+        vehicle=Vehicle.objects.create(owner=customer, make="Ford", model="Ranger"))
+    booked.refresh_from_db()
+    assert signed_in(service_advisor).post(change_url(booked), details_form(booked, vehicle="")).status_code == 302
+    booked.refresh_from_db()
+    assert booked.vehicle is None
+
+
+def test_a_vehicle_of_another_customer_is_an_error_on_the_vehicle(signed_in, service_advisor, booked, other_customer):
+    theirs = Vehicle.objects.create(owner=other_customer, make="Ford", model="Focus")
+    response = signed_in(service_advisor).post(change_url(booked), details_form(booked, vehicle=theirs.pk,
+                                                                                notes="Changed"))
+    assert response.status_code == 200
+    assert form_errors(response)["vehicle"] == ["That vehicle isn't on file under this customer."]
+    booked.refresh_from_db()
+    assert (booked.vehicle, booked.notes) == (None, "")
+    assert booked.changes.count() == 1
+
+
+def test_waiting_when_every_seat_is_taken_is_an_error_on_waiting(signed_in, service_advisor, booked, oil_change,
+                                                                 other_customer):
+    book_appointment(customer=other_customer, service_type=oil_change, start=weekday_at(9), waiter=True, actor=OFFICE)
+    response = signed_in(service_advisor).post(change_url(booked), details_form(booked, waiter="on"))
+    assert form_errors(response)["waiter"] == [
+        "Every waiting spot is taken at that time, so it has to stay a drop-off."]
+    booked.refresh_from_db()
+    assert not booked.waiter
+
+
+def test_a_refused_detail_undoes_the_move_made_with_it(signed_in, service_advisor, shop, customer, brake_job):
+    appointment = book_appointment(customer=customer, service_type=brake_job, start=weekday_at(8), actor=OFFICE)
+    response = signed_in(service_advisor).post(change_url(appointment), details_form(
+        appointment, start_1="13:00:00", waiter="on"))
+    assert "drop-off only" in form_errors(response)["waiter"][0]
+    appointment.refresh_from_db()
+    assert (appointment.start, appointment.waiter) == (weekday_at(8), False)
+    assert appointment.changes.count() == 1
+
+
+def test_giving_up_waiting_lets_the_appointment_move_where_the_seats_are_taken(signed_in, service_advisor, shop,
+                                                                             customer, other_customer, oil_change):
+    waiting = book_appointment(customer=customer, service_type=oil_change, start=weekday_at(9), waiter=True,
+                               actor=OFFICE)
+    book_appointment(customer=other_customer, service_type=oil_change, start=weekday_at(15), waiter=True, actor=OFFICE)
+    response = signed_in(service_advisor).post(change_url(waiting), details_form(
+        waiting, start_1="15:00:00", waiter=None))
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    assert (waiting.start, waiting.waiter) == (weekday_at(15), False)
+    assert list(waiting.changes.order_by("id").values_list("action", flat=True)) == ["booked", "details", "rescheduled"]
+
+
+def test_a_completed_appointment_keeps_its_details(signed_in, service_advisor, booked):
+    set_appointment_status(booked, "completed", actor=OFFICE)
+    booked.refresh_from_db()
+    response = signed_in(service_advisor).post(change_url(booked), details_form(booked, notes="Paid in cash"))
+    assert form_errors(response)["__all__"] == ["That appointment is completed, so it can't be changed."]
+    booked.refresh_from_db()
+    assert booked.notes == ""
 
 
 # --- Actions on the list -------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""What Otto's says when the shop's rules turn a request down.
+
+Every refusal carries a code (for the program) and a sentence that can be read out to a caller
+or shown to an advisor as it is.
+"""
+
+from django.utils import timezone
+
+
+class BookingRefused(Exception):
+    """A booking request the shop's rules do not allow. `message` can be said to the caller."""
+
+    def __init__(self, code, message):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def __repr__(self):
+        return f"BookingRefused({self.code!r}, {self.message!r})"
+
+
+def say_when(moment, tz):
+    local = moment.astimezone(tz)
+    return f"{local:%A, %B} {local.day} at {local:%-I:%M %p}"
+
+
+def say_duration(duration):
+    minutes = int(duration.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} minutes"
+    text = f"{hours} hour{'s' if hours > 1 else ''}"
+    return f"{text} {rest} minutes" if rest else text
+
+
+def refused(code, *, service=None, start=None, rules=None, appointment=None):
+    tz = rules.timezone if rules else None
+    if code == "slot_taken":
+        message = "That time is already fully booked."
+    elif code == "outside_hours":
+        message = (
+            f"The {service.name.lower()} takes {say_duration(service.duration)}, so it has to start and finish "
+            "while the shop is open, and not run into lunch."
+        )
+    elif code == "closed":
+        message = f"The shop is closed on {start.astimezone(tz):%A, %B} {start.astimezone(tz).day}."
+    elif code == "in_past":
+        message = "That time has already passed."
+    elif code == "too_soon":
+        earliest = timezone.now() + rules.min_lead
+        message = f"That's too soon to book; the earliest start is {say_when(earliest, tz)}."
+    elif code == "too_far":
+        message = f"We only book up to {rules.horizon.days} days ahead."
+    elif code == "waiter_not_allowed":
+        message = f"The {service.name.lower()} is drop-off only; waiting at the shop isn't possible for it."
+    elif code == "service_inactive":
+        message = f"We aren't booking {service.name.lower()} at the moment."
+    elif code == "not_active":
+        message = f"That appointment is {appointment.get_status_display().lower()}, so it can't be changed."
+    else:
+        message = "That booking request isn't valid."
+    return BookingRefused(code, message)
+
+
+def not_their_vehicle():
+    return BookingRefused("invalid", "That vehicle isn't on file under this customer.")
+
+
+def no_waiter_seat():
+    return BookingRefused("slot_taken", "Every waiting spot is taken at that time, so it has to stay a drop-off.")
