@@ -32,9 +32,15 @@ from calls.voice.tts.offline import EspeakTTS, PiperTTS, offline_tts, shared_pip
 
 log = logging.getLogger(__name__)
 
-# One per process: while OpenAI is failing, new calls start on the scripted receptionist
-# instead of each sitting through the retry budget first. Tried again after five minutes.
-BRAIN_OUTAGE = Outage(rest_s=300.0)
+# One per OpenAI server and key, shared by the calls of this process: while it is failing, new
+# calls start on the scripted receptionist instead of each sitting through the retry budget
+# first. It is tried again after five minutes.
+BRAIN_REST_S = 300.0
+_brain_outages = {}
+
+
+def brain_outage(base_url, api_key):
+    return _brain_outages.setdefault((base_url, api_key), Outage(rest_s=BRAIN_REST_S))
 
 
 @dataclass(frozen=True)
@@ -135,8 +141,10 @@ def engines_for_call(*, timezone=None, record_event=None):
     if choice.brain == "openai":
         brain = OpenAIBrain(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, model=settings.OPENAI_MODEL)
         if choice.failover:
-            brain = FailoverBrain(brain, ScriptedBrain(timezone=timezone), outage=BRAIN_OUTAGE,
-                                  on_failover=failed_over("brain", "scripted"))
+            brain = FailoverBrain(
+                brain, ScriptedBrain(timezone=timezone), on_failover=failed_over("brain", "scripted"),
+                outage=brain_outage(settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY),
+            )
     else:
         brain = ScriptedBrain(timezone=timezone)
     return Engines(stt=stt, tts=tts, brain=brain, choice=choice)
