@@ -85,7 +85,9 @@ async def test_when_openai_only_answers_500s_the_scripted_receptionist_books_the
     assert failed_requests >= 1
 
     await caller.say(carrying("Yes please"))
-    appointment = await eventually(lambda: Appointment.objects.filter(customer=customer).first(), timeout=15)
+    appointment = await eventually(
+        lambda: Appointment.objects.filter(customer=customer).select_related("service_type").first(), timeout=15
+    )
     assert appointment.start == datetime(weekday.year, weekday.month, weekday.day, 9, tzinfo=shop.tz)
     assert appointment.service_type.name == "Oil change"
     await caller.wait_for(lambda: "You're all set" in spoken_texts(deepgram), timeout=15)
