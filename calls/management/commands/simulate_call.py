@@ -7,12 +7,12 @@ import asyncio
 import json
 from pathlib import Path
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from calls.engines import chosen_engines
 from calls.simulation import SimulatedCall, SimulationError, local_server, speak_lines
 from crm.models import Customer
 from crm.phones import display_phone, normalize_phone
@@ -55,7 +55,7 @@ class Command(BaseCommand):
             raise CommandError("--reply-timeout must be between 1 and 300 seconds")
         caller_id = self._caller_id(from_number)
         self.as_json = as_json
-        self._prepare_shop(caller_id)
+        self._prepare_shop(caller_id, server)
         try:
             report = asyncio.run(self._call(texts, caller_id, server, reply_timeout))
         except SimulationError as error:
@@ -88,7 +88,7 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(f"--from: {' '.join(error.messages)}") from None
 
-    def _prepare_shop(self, caller_id):
+    def _prepare_shop(self, caller_id, server):
         try:
             empty = not ServiceType.objects.exists() and not Customer.objects.exists()
             if empty:
@@ -104,8 +104,9 @@ class Command(BaseCommand):
             raise CommandError(f"The database is not ready ({error}). Run `make run` once, or "
                                "`manage.py migrate`.") from None
         who = display_phone(caller_id) if caller_id != "anonymous" else "a withheld number"
+        engines = f"The server at {server} uses its own settings' engines." if server else _engines_text()
         self._note(f"Calling {self.shop_name} from {who} ({customer.name if customer else 'not a customer yet'}). "
-                   f"{_engines_text()}")
+                   f"{engines}")
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -160,9 +161,10 @@ def _words(text):
 
 
 def _engines_text():
-    speech = "Deepgram speech" if settings.DEEPGRAM_API_KEY else "offline speech"
-    brain = "OpenAI" if settings.OPENAI_API_KEY else "the scripted receptionist"
-    return f"Engines from the settings: {speech}, {brain}."
+    try:
+        return f"Engines from the settings: {chosen_engines().describe()}."
+    except ImproperlyConfigured as error:
+        raise CommandError(f"The engines are misconfigured: {error}") from None
 
 
 def _json_text(data):
