@@ -188,9 +188,18 @@ async def test_a_deepgram_drop_mid_sentence_loses_nothing(live_app, make_caller,
     await caller.wait_for(lambda: "Friday morning." in spoken_texts(deepgram), timeout=10)
 
 
+@pytest.fixture
+def without_offline_backup(phone_agent):
+    """The vendors alone, as with VOICE_FAILOVER=false: what the session itself does when one fails.
+
+    (With the offline backup, the failures are covered by test_failover_calls.py.)
+    """
+    phone_agent.VOICE_FAILOVER = False
+
+
 @pytest.mark.parametrize("failure", [server_error(500), server_error(503), Stall()], ids=["500", "503", "stall"])
 async def test_when_openai_fails_the_caller_hears_an_apology_and_an_offer_to_take_a_message(
-    live_app, make_caller, deepgram, openai, customer, failure
+    without_offline_backup, live_app, make_caller, deepgram, openai, customer, failure
 ):
     openai.script(failure, failure, failure, failure)
     caller = make_caller(live_app)
@@ -214,7 +223,9 @@ async def test_a_rate_limit_is_retried_and_the_caller_gets_the_answer(live_app, 
     assert caller.first_audio_after(utterance.ended_at) - utterance.ended_at < DEAD_AIR_LIMIT_S
 
 
-async def test_a_text_to_speech_failure_does_not_end_the_call(live_app, make_caller, deepgram, openai, customer):
+async def test_a_text_to_speech_failure_does_not_end_the_call(
+    without_offline_backup, live_app, make_caller, deepgram, openai, customer
+):
     openai.script(text("Yes, we do brake jobs."), text("We're open until five today."))
     caller = make_caller(live_app)
     await caller.dial()
