@@ -6,6 +6,7 @@ from .vin import validate_vin
 
 
 class Customer(models.Model):
+    # On PostgreSQL a trigram index (migration 0003, not in Meta: SQLite has none) serves name__icontains.
     name = models.CharField(max_length=120, blank=True)
     # E.164, e.g. +13125550147. Always written through crm.phones.normalize_phone.
     phone = models.CharField(max_length=16, unique=True)
