@@ -220,6 +220,8 @@ async def test_a_rate_limit_is_retried_and_the_caller_gets_the_answer(live_app, 
     await greeted(caller)
     utterance = await caller.say(spoken("Do you do brake jobs"))
     await caller.wait_for(lambda: "Yes, we do brake jobs." in spoken_texts(deepgram), timeout=10)
+    # The speech was asked for; its first audio reaches the caller a moment later.
+    await caller.wait_for(lambda: caller.first_audio_after(utterance.ended_at) is not None, timeout=10)
     assert caller.first_audio_after(utterance.ended_at) - utterance.ended_at < DEAD_AIR_LIMIT_S
 
 
