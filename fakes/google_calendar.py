@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from fakes.server import LoopbackServer
+from fakes.server import LoopbackFake
 
 _BODY = web.RequestKey("json_body", object)
 _EVENT_ID = re.compile(r"^[a-v0-9]{5,1024}$")
@@ -90,7 +90,7 @@ def error_body(status, reason=None, message=None, domain=None):
     }
 
 
-class FakeGoogleCalendar:
+class FakeGoogleCalendar(LoopbackFake):
     def __init__(self, *calendar_ids, time_zone="America/Chicago", require_auth=False):
         self.calendar_ids = calendar_ids or ("primary",)
         self.time_zone = time_zone
@@ -108,24 +108,6 @@ class FakeGoogleCalendar:
         self._changed = threading.Condition(self._lock)
         self._sequence = itertools.count(1)
         self._server = None
-
-    # -- lifecycle
-    def start(self):
-        if self._server is None:
-            self._server = LoopbackServer(self._make_app())
-            self._server.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     @property
     def url(self):

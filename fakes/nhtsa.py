@@ -18,7 +18,7 @@ from collections import deque
 
 from aiohttp import web
 
-from fakes.server import LoopbackServer
+from fakes.server import LoopbackFake
 
 _CLEAN = "0 - VIN decoded clean. Check Digit (9th position) is correct"
 _UNKNOWN = ("7", "7 - Manufacturer is not registered with NHTSA for sale or importation in the U.S. "
@@ -29,7 +29,7 @@ _OTHER_KEYS = ("BodyClass", "VehicleType", "DisplacementL", "EngineCylinders", "
                "AdditionalErrorText", "SuggestedVIN", "PossibleValues", "ErrorCode", "ErrorText")
 
 
-class FakeNhtsa:
+class FakeNhtsa(LoopbackFake):
     def __init__(self):
         self.vehicles = {}  # VIN -> vPIC values
         self.recalls = {}  # (MAKE, MODEL, year) -> list of recall rows
@@ -39,23 +39,6 @@ class FakeNhtsa:
         self._faults = deque()
         self._lock = threading.Lock()
         self._server = None
-
-    def start(self):
-        if self._server is None:
-            self._server = LoopbackServer(self._make_app())
-            self._server.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     @property
     def vpic_base_url(self):

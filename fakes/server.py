@@ -93,3 +93,29 @@ class LoopbackServer:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+
+
+class LoopbackFake:
+    """A vendor fake served by a LoopbackServer; the subclass builds its aiohttp app in _make_app().
+
+    start() / stop(), or use it as a context manager.
+    """
+
+    _server = None
+
+    def start(self):
+        if self._server is None:
+            self._server = LoopbackServer(self._make_app())
+            self._server.start()
+        return self
+
+    def stop(self):
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()

@@ -27,7 +27,7 @@ from email.utils import format_datetime
 from aiohttp import web
 from twilio.request_validator import RequestValidator
 
-from fakes.server import LoopbackServer
+from fakes.server import LoopbackFake
 
 API = "/2010-04-01"
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
@@ -60,7 +60,7 @@ class Fault:
     resource: str | None  # "Calls", "Messages" or None for any
 
 
-class FakeTwilioRest:
+class FakeTwilioRest(LoopbackFake):
     def __init__(self, *, account_sid=None, auth_token=None):
         self.account_sid = account_sid or "AC" + secrets.token_hex(16)
         self.auth_token = auth_token or secrets.token_hex(16)
@@ -72,24 +72,6 @@ class FakeTwilioRest:
         self._faults = deque()
         self._lock = threading.Lock()
         self._server = None
-
-    # -- lifecycle
-    def start(self):
-        if self._server is None:
-            self._server = LoopbackServer(self._make_app())
-            self._server.start()
-        return self
-
-    def stop(self):
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
     @property
     def base_url(self):
