@@ -27,9 +27,10 @@ cleanup() {
 trap cleanup EXIT
 
 as_pg_user "$pgbin/initdb" -D "$work/pg" -U ottos -A trust --no-sync >/dev/null
-# Unlike the test run, keep fsync on: a benchmark should see PostgreSQL as it runs for real.
+# PG_OPTIONS adds server settings: the test run turns fsync off and allows more connections;
+# a benchmark keeps the defaults, to see PostgreSQL as it runs for real.
 as_pg_user "$pgbin/pg_ctl" -D "$work/pg" -l "$work/pg.log" -w -o \
-    "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=100" start >/dev/null
+    "-p $pg_port -k $work -c listen_addresses=127.0.0.1 -c max_connections=100 ${PG_OPTIONS:-}" start >/dev/null
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
     --daemonize yes --pidfile "$work/redis.pid" --logfile "$work/redis.log"
 
