@@ -20,9 +20,9 @@ Columns (ms unless stated); how the fakes' time is taken out: benchmarks/voice/r
   own            v2v minus the fakes' own time (STT endpointing, LLM until the token that
                  completes the first spoken piece, TTS first byte), each measured by the fake
   own p95*       the same with the LLM's time ending at the piece's last token (stricter)
-  clear          the frame that brings the fake STT's first interim words -> `clear` at the caller
-  onset>clear    the caller's first frame of speech over the agent -> `clear` (includes the
-                 fake STT's 240 ms of audio before its first interim)
+  clear          barge-in: the caller's first frame of speech over the agent -> `clear` at the
+                 caller (the fake STT sends SpeechStarted on that first loud frame; its first
+                 interim words would come 240 ms of audio later)
   gap            the longest time a reply's playback ran dry between its first and last frame
   CPU s/call-min server process CPU seconds per minute of call
   MB/extra call  (server RSS at N calls - at the first level) / (N - first level's N)
@@ -54,15 +54,21 @@ def main():
     parser.add_argument("--min-turns", type=int, default=20, help="measured turns per level at least (default 20)")
     parser.add_argument("--stagger-s", type=float, default=5.0, help="calls of a round start over this long")
     parser.add_argument("--no-pin", action="store_true", help="do not give the server a CPU of its own")
+    parser.add_argument("--nice", type=int, default=-10,
+                        help="priority of the benchmark's processes (default -10; 0 leaves it)")
     parser.add_argument("--dump", metavar="FILE", help="write every measurement and fake timing as JSON")
+    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an extra setting for the server, e.g. DB_CONN_MAX_AGE=60 (repeatable)")
     args = parser.parse_args()
     levels = [int(n) for n in args.calls.split(",")]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
         sys.exit("Set DATABASE_URL (postgres://...) and REDIS_URL, or run it through scripts/bench_voice.sh")
     workdir = tempfile.mkdtemp(prefix="ottos-bench-voice-")
     print(f"logs in {workdir}", file=sys.stderr)
-    with rig.Rig(workdir, pin=not args.no_pin) as processes:
+    extra_env = dict(item.split("=", 1) for item in args.server_env)
+    with rig.Rig(workdir, pin=not args.no_pin, nice=args.nice, extra_env=extra_env) as processes:
         pinned = f"server on CPU {sorted(processes.server_cpus)}" if processes.server_cpus else "no CPU pinning"
+        pinned += f", nice {processes.nice}"
         print(f"server {processes.app_url} (pid {processes.server_pid}, {pinned}); fakes {processes.urls}",
               file=sys.stderr)
         results = asyncio.run(run_levels(processes, levels, args))
@@ -112,6 +118,15 @@ async def run_round(http, processes, size, numbers, phones, args):
         await asyncio.sleep(index * args.stagger_s / size)
         await call.run()
 
+    callers_lag = []
+
+    async def watch_lag():  # how late this process's timers fire: the callers' own delays
+        while True:
+            due = time.monotonic() + 0.01
+            await asyncio.sleep(0.01)
+            callers_lag.append(time.monotonic() - due)
+
+    lag = asyncio.create_task(watch_lag())
     rss_before = rig.rss_mb(pid)
     cpu_before, busy_before, started = processes.cpu_by_process(), rig.cpu_busy(), time.monotonic()
     sampler = asyncio.create_task(sample_memory())
@@ -119,10 +134,13 @@ async def run_round(http, processes, size, numbers, phones, args):
     await asyncio.sleep(SETTLE_S)
     sampler.cancel()
     cpu_after, busy_after, wall = processes.cpu_by_process(), rig.cpu_busy(), time.monotonic() - started
-    timings = {}
+    lag.cancel()
+    timings = {"lag": {"callers": callers_lag}}
     for vendor, base in processes.urls.items():
         async with http.get(base.removesuffix("/v1") + "/_bench/timings", params={"clear": "1"}) as response:
-            timings.update(await response.json())
+            answer = await response.json()
+        timings["lag"].update(answer.pop("lag", {}))
+        timings.update(answer)
     up = [c for c in calls if c.connected_at and c.closed_at]
     all_up = [rss for at, rss in samples
               if up and max(c.connected_at for c in up) <= at <= min(c.closed_at for c in up)]
@@ -151,6 +169,13 @@ def print_context(levels):
               f"{sum(r.server_cpu_s for r in rounds) / wall * 100:.0f}% of a core; "
               + ", ".join(f"{name} {seconds / wall * 100:.0f}%" for name, seconds in cpu.items())
               + "; machine " + ", ".join(f"{name} {max(shares) * 100:.0f}% busy" for name, shares in busy.items()))
+        lags = {}
+        for r in rounds:
+            for name, samples in r.timings.get("lag", {}).items():
+                lags.setdefault(name, []).extend(samples)
+        print("  timer lateness of the non-server processes (ms, p95/max): " + ", ".join(
+            f"{name} {report.pct(samples, 95) * 1000:.1f}/{max(samples, default=0) * 1000:.1f}"
+            for name, samples in lags.items()))
         for problem in level.problems[:10]:
             print(f"  problem: {problem}")
         if len(level.problems) > 10:

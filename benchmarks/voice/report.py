@@ -12,6 +12,9 @@ Per reply to a caller turn (all in monotonic seconds, one clock across processes
           tool   tool-call round written -> the next chat request (the tool and the database)
           tts    the first piece is complete -> its TTS request reaches the fake
           out    TTS first byte -> that audio's first frame reaches the caller
+Per barge-in: clear = `clear` at the caller - the caller's first frame over the agent, split into
+          vad_in        that frame's trip to the fake STT (until it sends SpeechStarted)
+          vad_to_clear  SpeechStarted sent -> `clear` reaches the caller
 "The token that completes the first piece": the sentence splitter cuts a piece only when the
 token after its last word shows it ended ("3." may become "3.5"), so that next token counts
 as the LLM's time. `own strict` instead charges the wait for it to the pipeline.
@@ -75,19 +78,19 @@ def _analyse_round(level, round):
         tag = script.tag_of(entry.get("text"))
         if tag is not None and tag not in speak:
             speak[tag] = entry
-    finals, interims = {}, {}
+    finals, onsets = {}, {}
     for timeline in timings.get("listen", []):
-        since_final = []
+        started = None  # the fake's SpeechStarted for the words of the next final
         for event in timeline:
-            if event["kind"] == "interim" and event["text"]:
-                since_final.append(event)
+            if event["kind"] == "SpeechStarted" and started is None:
+                started = event
             elif event["kind"] == "final" and event["text"]:
                 tag = script.tag_of(event["text"])
                 if tag is not None:
                     finals.setdefault(tag, event)
-                    if since_final:
-                        interims.setdefault(tag, since_final[0])
-                since_final = []
+                    if started is not None:
+                        onsets.setdefault(tag, started)
+                started = None
 
     for call in round.calls:
         for error in call.errors:
@@ -110,11 +113,12 @@ def _analyse_round(level, round):
             if barge.cleared_at is None:
                 level.problems.append(f"call {call.number} turn {barge.turn}: no clear after the caller cut in")
                 continue
-            interim = interims.get((call.number, barge.turn + 1))
+            vad = onsets.get((call.number, barge.turn + 1))
             level.barge_ins.append({
-                "own": barge.cleared_at - barge.interim_sent,
-                "raw": barge.cleared_at - barge.onset,
-                "in": interim["at"] - barge.interim_sent if interim else float("nan"),
+                "clear": barge.cleared_at - barge.onset,
+                "after_words": barge.cleared_at - barge.interim_sent,
+                "vad_in": vad["at"] - barge.onset if vad else float("nan"),
+                "vad_to_clear": barge.cleared_at - vad["at"] if vad else float("nan"),
             })
 
 
@@ -175,8 +179,7 @@ def level_row(level):
     v2v = [ms(t["v2v"]) for t in turns]
     own = [ms(t["own"]) for t in turns]
     strict = [ms(t["own_strict"]) for t in turns]
-    clear = [ms(b["own"]) for b in barges]
-    raw = [ms(b["raw"]) for b in barges]
+    clear = [ms(b["clear"]) for b in barges]
     gaps = [ms(g) for g in level.gaps]
     cpu = sum(r.server_cpu_s for r in level.rounds)
     minutes = sum(r.call_minutes for r in level.rounds)
@@ -184,7 +187,7 @@ def level_row(level):
         "calls": level.calls, "rounds": len(level.rounds), "turns": len(turns),
         "v2v_p50": pct(v2v, 50), "v2v_p95": pct(v2v, 95),
         "own_p50": pct(own, 50), "own_p95": pct(own, 95), "own_strict_p95": pct(strict, 95),
-        "clear_p50": pct(clear, 50), "clear_p95": pct(clear, 95), "raw_clear_p95": pct(raw, 95),
+        "clear_p50": pct(clear, 50), "clear_p95": pct(clear, 95),
         "barge_ins": len(clear),
         "gap_max": max(gaps) if gaps else float("nan"), "gap_p95": pct(gaps, 95),
         "gaps_over_100": sum(g > 100 for g in gaps), "replies": len(gaps),
@@ -193,11 +196,17 @@ def level_row(level):
     }
 
 
+TURN_PARTS = ("stt", "llm", "tts", "in", "to_llm", "tool", "to_tts", "out")
+BARGE_PARTS = ("vad_in", "vad_to_clear")
+
+
 def breakdown_row(level):
-    parts = ("stt", "llm", "tts", "in", "to_llm", "tool", "to_tts", "out")
     row = {"calls": level.calls}
-    for part in parts:
+    for part in TURN_PARTS:
         values = [ms(t[part]) for t in level.turns if t[part] == t[part] and (part != "tool" or t["tool_turn"])]
+        row[part] = (pct(values, 50), pct(values, 95))
+    for part in BARGE_PARTS:
+        values = [ms(b[part]) for b in level.barge_ins if b[part] == b[part]]
         row[part] = (pct(values, 50), pct(values, 95))
     return row
 
@@ -210,16 +219,17 @@ def render(levels):
         row["mb_per_call"] = (row["rss_mb"] - base["rss_mb"]) / extra if extra > 0 else float("nan")
     lines = []
     header = ("calls", "turns", "v2v p50", "v2v p95", "own p50", "own p95", "own p95*", "clear p50", "clear p95",
-              "onset>clear p95", "gap max", "gap p95", ">100ms", "CPU s/call-min", "RSS MB", "MB/extra call")
+              "gap max", "gap p95", ">100ms", "CPU s/call-min", "RSS MB", "MB/extra call")
     lines.append(_table(header, [(
         r["calls"], r["turns"], _f(r["v2v_p50"]), _f(r["v2v_p95"]), _f(r["own_p50"], 1), _f(r["own_p95"], 1),
-        _f(r["own_strict_p95"], 1), _f(r["clear_p50"], 1), _f(r["clear_p95"], 1), _f(r["raw_clear_p95"]),
+        _f(r["own_strict_p95"], 1), _f(r["clear_p50"], 1), _f(r["clear_p95"], 1),
         _f(r["gap_max"], 1), _f(r["gap_p95"], 1), f"{r['gaps_over_100']}/{r['replies']}",
         _f(r["cpu_per_min"], 2), _f(r["rss_mb"], 1), _f(r["mb_per_call"], 2),
     ) for r in rows]))
     lines.append("")
-    lines.append("Where the own share goes (ms, p50/p95): fakes' time | pipeline's hops")
-    parts = ("stt", "llm", "tts", "in", "to_llm", "tool", "to_tts", "out")
+    lines.append("Where the time goes (ms, p50/p95): the fakes' own (stt llm tts), the pipeline's hops of a turn "
+                 "(in to_llm tool to_tts out), and of a barge-in (vad_in vad_to_clear)")
+    parts = TURN_PARTS + BARGE_PARTS
     lines.append(_table(("calls", *parts), [
         (b["calls"], *(f"{_f(b[p][0], 1)}/{_f(b[p][1], 1)}" for p in parts)) for b in map(breakdown_row, levels)
     ]))

@@ -12,12 +12,14 @@ seconds, which is one clock for every process on the machine:
   its SpeechStarted / interim / final messages {kind, at, text} as they were sent.
 - openai: "chat": {call, turn, round, received, tokens: [[sent_at, text], ...], finished}.
   `round` counts the tool results after the caller's words (0: the first request of a turn).
+- both: "lag": {vendor: [seconds late of each 10 ms timer on the fake's loop]}.
 
 The fakes themselves (fakes/deepgram, fakes/openai) are used as they are; the timing is
 added here by wrapping them, so nothing in fakes/ knows about benchmarks.
 """
 
 import argparse
+import asyncio
 import contextvars
 import json
 import signal
@@ -28,6 +30,30 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from benchmarks.voice import script
+
+
+class LoopLag:
+    """How late a 10 ms timer fires on a loop: the fake's own delays, kept out of the server's share."""
+
+    PERIOD_S = 0.01
+
+    def __init__(self):
+        self.samples = []
+
+    async def watch(self):
+        while True:
+            due = time.monotonic() + self.PERIOD_S
+            await asyncio.sleep(self.PERIOD_S)
+            self.samples.append(time.monotonic() - due)
+
+    def take(self, clear):
+        samples = list(self.samples)
+        if clear:
+            self.samples.clear()
+        return samples
+
+    def start_on(self, loop):
+        asyncio.run_coroutine_threadsafe(self.watch(), loop)
 
 
 def _timings_route(get_and_maybe_clear):
@@ -98,9 +124,12 @@ def deepgram(port):
 
     fake.tts.handle_rest, fake.tts._audio = timed_rest, timed_audio
 
+    lag = LoopLag()
+
     def timings(clear):
         with lock:
-            answer = {"speak": list(speak), "listen": [list(t) for t in streams if t]}
+            answer = {"speak": list(speak), "listen": [list(t) for t in streams if t],
+                      "lag": {"deepgram": lag.take(clear)}}
             if clear:
                 speak.clear()
                 for timeline in streams:
@@ -108,7 +137,9 @@ def deepgram(port):
         return answer
 
     fake.app.router.add_get("/_bench/timings", _timings_route(timings))
-    return fake.start(), fake.stop
+    base_url = fake.start()
+    lag.start_on(fake.server.loop)
+    return base_url, fake.stop
 
 
 # --- OpenAI ---------------------------------------------------------------------------------
@@ -172,15 +203,18 @@ def openai(port):
 
     fake.reply = reply
 
+    lag = LoopLag()
+
     def timings(clear):
         with lock:
             # "finished" stays None for a stream the caller cut off (barge-in)
-            answer = {"chat": [dict(e) for e in chat]}
+            answer = {"chat": [dict(e) for e in chat], "lag": {"openai": lag.take(clear)}}
             if clear:
                 chat.clear()
         return answer
 
     fake.start()
+    lag.start_on(fake._server.loop)
     return fake.base_url, fake.stop
 
 
