@@ -134,13 +134,15 @@ class Recognizer:
                 if len(utterance.audio) < _RUN_BYTES_LIMIT:
                     utterance.audio += frame
                 utterance.end = now
-            if self.interim_results and not utterance.finalized and now >= utterance.next_interim:
+            if self.interim_results and not utterance.finalized and now >= utterance.next_interim - 1e-9:
                 utterance.next_interim += self.interim_interval_s
                 self._interim(utterance, now, messages)
             return
         self._previous_frame = frame
         if utterance is not None:
-            silent_for = now - utterance.end
+            # the audio clock is a sum of 20 ms steps: compare with a tolerance, or 15 frames of
+            # silence would often fall a hair short of 300 ms and endpointing would take a 16th
+            silent_for = now - utterance.end + 1e-9
             if self.endpointing_s is not None and silent_for >= self.endpointing_s:
                 self._end_utterance(utterance, speech_final=True, messages=messages)
             elif self.endpointing_s is None and silent_for >= (self.utterance_end_s or 1.0):
