@@ -22,6 +22,7 @@ from ottos.logging import bind_call_sid
 from scheduling.models import ServiceType, ShopProfile
 
 from . import actions
+from .call_audio import tape_for_call
 from .engines import engines_for_call
 from .greeting import voice_config
 from .recording import CallRecorder
@@ -53,6 +54,8 @@ def _load_call(call_sid, stream_sid, caller):
 
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):
+    tape = None  # the call's audio, when RECORDING_ENABLED
+
     async def connect(self):
         self.call_sid = self.stream_sid = None
         self.session = self.run_task = self.recorder = self.tools = self.engines = None
@@ -139,6 +142,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
 
     async def _begin(self, caller):
         call, phone, customer, shop, services = await _in_db_thread(_load_call)(self.call_sid, self.stream_sid, caller)
+        self.tape = tape_for_call(call.pk, self.call_sid)
         self.recorder = CallRecorder(call_id=call.pk, call_sid=self.call_sid)
         self.recorder.start()
         self.recorder.event("started", caller=caller, customer=customer.name if customer else None)
@@ -165,6 +169,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             return self._ignore("media before start")
         if audio:
             self.session.feed_audio(audio)
+            if self.tape is not None:
+                self.tape.caller_frame(audio)
 
     async def _on_mark(self, message):
         mark = message.get("mark")
@@ -194,6 +200,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     async def send_audio(self, mulaw):
         if not self.closed:
             await self.send(text_data=self._media_prefix + base64.b64encode(mulaw).decode("ascii") + '"}}')
+            if self.tape is not None:
+                self.tape.agent_frame(mulaw)
 
     async def send_mark(self, name):
         if not self.closed:
@@ -202,6 +210,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     async def send_clear(self):
         if not self.closed:
             await self.send(text_data=json.dumps({"event": "clear", "streamSid": self.stream_sid}))
+            if self.tape is not None:
+                self.tape.agent_cleared()
 
     async def hang_up(self):
         await self._close(1000)
@@ -256,6 +266,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             if not self.run_task.done():
                 self.run_task.cancel()
                 await asyncio.wait({self.run_task}, timeout=1.0)
+        if self.tape is not None:
+            self.tape.save_in_background()  # no more agent audio; the file copy does not hold up the call's end
         if self.engines is not None:
             try:
                 await asyncio.wait_for(self.engines.close(), STOP_TIMEOUT_S)
