@@ -65,3 +65,21 @@ def test_the_test_suite_runs_on_postgres_and_redis():
     # The README's test command provisions both; a run on SQLite would test the wrong thing.
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
     assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_postgres_gets_a_connection_pool_unless_turned_off():
+    postgres = {"DEBUG": "true", "DATABASE_URL": "postgres://u:p@db.example:5432/ottos"}
+    code = "import django; from django.conf import settings; django.setup(); print(settings.DATABASES['default'].get('OPTIONS'))"
+
+    def options(**env):
+        proc = subprocess.run([sys.executable, "-c", code], env={**BASE_ENV, **postgres, **env},
+                              capture_output=True, text=True, cwd=settings.BASE_DIR)
+        return proc.returncode == 0, proc.stdout + proc.stderr
+
+    ok, out = options()
+    assert ok, out
+    assert "'pool': {'min_size': 2, 'max_size': 20, 'timeout': 10}" in out
+    ok, out = options(DB_POOL_SIZE="0", DB_CONN_MAX_AGE="60")
+    assert ok and "pool" not in out, out
+    ok, out = options(DB_CONN_MAX_AGE="60")
+    assert not ok and "DB_CONN_MAX_AGE must be 0 while DB_POOL_SIZE is set" in out
