@@ -15,6 +15,7 @@ import logging
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from crm.actions import find_customer_by_phone
@@ -69,6 +70,20 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         if not stream_handshake_is_from_twilio(signature, host=host):
             logger.warning("Media stream with a bad handshake signature: closed")
             await self._close(4403)
+
+    async def __call__(self, scope, receive, send):
+        # Channels' own loop (await_many_dispatch) also listens on the channel layer, and for each
+        # message makes a new task and an asyncio.wait over both: 50 frames a second per call for
+        # nothing, since Twilio's stream takes no channel-layer messages (live events go out with
+        # group_send). One source, one plain loop.
+        self.scope = scope
+        self.channel_layer = None
+        self.base_send = send
+        try:
+            while True:
+                await self.dispatch(await receive())
+        except StopConsumer:
+            pass
 
     async def dispatch(self, message):
         # Channels' own dispatch first closes stale database connections by a hop to the sync

@@ -6,6 +6,7 @@ bound to the caller's own number (calls/tools.py). Appointment and vehicle ids t
 passes are checked against the caller's own records.
 """
 
+import functools
 from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -148,3 +149,11 @@ def openai_schema(name, *, service_names=()):
             "strict": True,
         },
     }
+
+
+@functools.lru_cache(maxsize=32)
+def openai_schemas(service_names=()):
+    """Every tool's schema for a shop with these services. Building them takes ~5 ms (pydantic),
+    on the event loop at every call's start; shops rarely change their services. Shared: do not mutate."""
+    return tuple(openai_schema(name, service_names=service_names) for name in TOOLS)
+

@@ -21,7 +21,7 @@ from pydantic import ValidationError as ArgumentError
 
 from calls import actions as call_actions
 from calls.models import Call
-from calls.tool_arguments import TOOLS, openai_schema
+from calls.tool_arguments import TOOLS, openai_schemas
 from calls.transfer import TransferFailed, transfer_call
 from calls.voice.session import ToolOutcome
 from crm import actions as crm_actions
@@ -103,7 +103,7 @@ class ToolBox:
         self.tz = timezone
         self.outcomes = set()  # Call.Outcome values this call achieved
         self.done = []  # what was done, in words, for the call's summary
-        self._schemas = [openai_schema(name, service_names=self.service_names) for name in TOOLS]
+        self._schemas = list(openai_schemas(tuple(self.service_names)))
 
     @classmethod
     async def for_call(cls, *, call_sid, caller_phone):
