@@ -12,4 +12,4 @@ export DEBUG="${DEBUG:-true}"
 .venv/bin/python manage.py seed_demo
 .venv/bin/python manage.py ensure_demo_login
 echo "Otto's is running on http://localhost:${PORT:-8000}/admin/  (Ctrl-C to stop)"
-exec .venv/bin/daphne -b "${HOST:-0.0.0.0}" -p "${PORT:-8000}" ottos.asgi:application
+exec .venv/bin/python -m ottos.serve -b "${HOST:-0.0.0.0}" -p "${PORT:-8000}" ottos.asgi:application

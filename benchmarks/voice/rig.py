@@ -22,7 +22,7 @@ from benchmarks.voice import script
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-DAPHNE = str(Path(sys.executable).with_name("daphne"))
+SERVER = [PYTHON, "-m", "ottos.serve"]  # Daphne on uvloop, as in production
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PUBLIC_BASE_URL = "https://ottos-bench.example"
 TWILIO_AUTH_TOKEN = "benchmark-twilio-auth-token"
@@ -100,7 +100,7 @@ class Rig:
                            stdout=subprocess.DEVNULL)
         log = open(self.workdir / "server.log", "wb")
         self.processes["server"] = subprocess.Popen(
-            [DAPHNE, "-b", "127.0.0.1", "-p", str(self.port), "ottos.asgi:application"],
+            [*SERVER, "-b", "127.0.0.1", "-p", str(self.port), "ottos.asgi:application"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self._pin(self.server_cpus),
         )
         self._wait_healthy()

@@ -60,7 +60,7 @@ def server(django_db_setup, tmp_path_factory):
     log_path = directory / "server.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
+        [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
         cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

@@ -75,7 +75,7 @@ def page_server(transactional_db, collected_static, tmp_path):
     env = {**os.environ, "DATABASE_URL": _test_database_url(), "DATA_DIR": str(collected_static), "DEBUG": "false"}
     log = open(tmp_path / "page-server.log", "wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
+        [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
         env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
