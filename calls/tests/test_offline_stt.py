@@ -2,6 +2,7 @@
 recognised by Whisper tiny.en behind silero VAD endpointing."""
 
 import asyncio
+import time
 
 import pytest
 
@@ -138,3 +139,42 @@ async def test_speech_started_comes_from_the_vad_while_the_caller_is_still_talki
     assert isinstance(events[0], SpeechStarted)
     assert sent_at_start - onset < 0.15 * 8000  # after less than 150 ms of the caller's voice
     assert all(not isinstance(e, Transcript) or e.at >= events[0].at for e in events)
+
+
+async def live(audio, **options):
+    """Stream `audio` in real time, as a call does; returns [(samples sent when it came, event)]."""
+    stt = OfflineSTT(**options)
+    await stt.start()
+    sent, events = 0, []
+
+    async def read():
+        async for event in stt.events():
+            events.append((sent, event))
+
+    reader = asyncio.create_task(read())
+    loop = asyncio.get_running_loop()
+    tick = loop.time()
+    for frame in frames_of(audio):
+        await stt.send(frame)
+        sent += len(frame)
+        tick += len(frame) / 8000
+        await asyncio.sleep(max(0.0, tick - loop.time()))
+    await stt.close()
+    await asyncio.wait_for(reader, 30)
+    return events
+
+
+async def test_a_final_says_when_the_callers_speech_ended():
+    from calls.tests.spoken import speech_span
+
+    audio = silence(0.4) + spoken("I need new brake pads on my truck.") + silence(1.2)
+    _, end = speech_span(audio)
+    started = time.monotonic()
+    events = await live(audio)
+    final = next(e for _, e in events if isinstance(e, Transcript) and e.is_final)
+    voice_ended = started + end / 8000
+    assert abs(final.speech_ended_at - voice_ended) < 0.15  # the VAD's end of speech, on the arrival clock
+    assert final.at - final.speech_ended_at >= 0.2  # at least the silence that ends a phrase went by
+    interims = [e for _, e in events if isinstance(e, Transcript) and not e.is_final]
+    assert all(e.speech_ended_at is None for e in interims)
+

@@ -63,6 +63,7 @@ class CallerTurn:
     onset: float | None = None  # latest SpeechStarted before the first words
     started_at: float | None = None  # first words
     last_final_at: float | None = None
+    speech_ended_at: float | None = None  # when the last final's speech ended, if the engine says
     over_agent: bool = False  # started while the agent was talking
 
     @property

@@ -199,6 +199,7 @@ class VoiceSession:
             if event.is_final:
                 caller.parts.append(text)
                 caller.last_final_at = event.at
+                caller.speech_ended_at = event.speech_ended_at
         if event.speech_final:
             return await self._end_caller_turn(event.at)
         return None
@@ -222,7 +223,7 @@ class VoiceSession:
         self.recorder.turn(
             role="user", text=text, heard_text=text, interrupted=False, started_at=caller.started_at or at, ended_at=at
         )
-        timing = TurnTiming(speech_end=caller.last_final_at or at, stt_final=at)
+        timing = TurnTiming(speech_end=caller.speech_ended_at or caller.last_final_at or at, stt_final=at)
         self._start_reply(Reply.respond, interruptible=True, timing=timing)
         return None
 

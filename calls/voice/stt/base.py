@@ -20,12 +20,14 @@ class Transcript:
     """A hypothesis. Interim ones (is_final=False) are replaced by later ones.
 
     speech_final=True means the engine saw the caller stop talking (endpointing).
+    speech_ended_at: when the caller's speech in it ended, if the engine knows (same clock as `at`).
     """
 
     text: str
     is_final: bool
     speech_final: bool
     at: float
+    speech_ended_at: float | None = None
 
 
 @dataclass(frozen=True)

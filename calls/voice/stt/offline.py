@@ -9,7 +9,8 @@ Whisper runs one utterance at a time per process (see whisper.py).
 The endpoint is 250 ms of silence as silero sees it, which lags the voice by 30-60 ms: about
 the 300 ms of Deepgram's endpointing, and it leaves the 400 ms budget room for decoding.
 Segmentation counts samples, not wall time: audio replayed faster than real time (failover)
-is cut exactly as it was live.
+is cut exactly as it was live. A final transcript says when the caller's speech ended (the
+VAD's last voiced sample, on the clock of the audio's arrival) for the latency record.
 """
 
 import asyncio
@@ -135,9 +136,14 @@ class OfflineSTT(SpeechToText):
         self._utterance_start = None
         self._finals = [task for task in self._finals if not task.done()]
         previous = self._finals[-1] if self._finals else None
-        self._finals.append(asyncio.ensure_future(self._publish_final(decoding, previous)))
+        ended_at = self._arrival_of(stop)
+        self._finals.append(asyncio.ensure_future(self._publish_final(decoding, previous, ended_at)))
 
-    async def _publish_final(self, decoding, previous):
+    def _arrival_of(self, sample):
+        """When `sample` reached us: audio comes in real time, so it is as old as what followed it."""
+        return self._clock() - max(0, self._received - sample) / PHONE_RATE
+
+    async def _publish_final(self, decoding, previous, ended_at):
         if previous is not None:
             await asyncio.shield(previous)  # keep transcripts in the order they were spoken
         try:
@@ -147,7 +153,9 @@ class OfflineSTT(SpeechToText):
             self._queue.put_nowait(VendorError(VENDOR, f"recognition failed: {error}", retryable=False))
             return
         if text:
-            self._queue.put_nowait(Transcript(text=text, is_final=True, speech_final=True, at=self._clock()))
+            self._queue.put_nowait(
+                Transcript(text=text, is_final=True, speech_final=True, at=self._clock(), speech_ended_at=ended_at)
+            )
 
     def _publish_after_finals(self, event):
         pending = [task for task in self._finals if not task.done()]
