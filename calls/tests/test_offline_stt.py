@@ -178,3 +178,22 @@ async def test_a_final_says_when_the_callers_speech_ended():
     interims = [e for _, e in events if isinstance(e, Transcript) and not e.is_final]
     assert all(e.speech_ended_at is None for e in interims)
 
+
+async def test_a_caller_who_does_not_pause_has_their_first_words_recognised_while_still_talking():
+    from calls.tests.spoken import speech_span
+
+    audio = silence(0.3) + spoken("What time do you close on Saturdays?") + silence(1.0)
+    _, end = speech_span(audio)
+    events = await live(audio)
+    sent_at, first = next((sent, e) for sent, e in events if isinstance(e, Transcript) and e.text)
+    assert not first.is_final and sent_at < end - 0.8 * 8000, "words long before the caller stops"
+    assert normalize(first.text).startswith("what"), first.text
+
+
+async def test_a_hum_comes_out_as_an_acknowledgement_not_as_words():
+    from calls.voice.caller import is_backchannel
+    from calls.voice.interfaces import BACKCHANNELS
+
+    events = await recognise(silence(0.3) + spoken("Mm-hmm.") + silence(1.2))
+    texts = [e.text for e in events if isinstance(e, Transcript)]
+    assert texts and all(is_backchannel(text, BACKCHANNELS) for text in texts), texts

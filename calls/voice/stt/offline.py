@@ -5,6 +5,10 @@ so barge-in does not wait for any recognizer. At the first silent window after s
 utterance is handed to Whisper in a worker thread ("draft"); if the caller stays quiet for
 `endpointing_ms` the draft becomes the final transcript, so most of the decoding overlaps
 the endpointing wait. If the caller speaks again the draft is only an interim result.
+While the caller keeps talking without a pause, the audio so far is drafted after
+`first_words_ms` of speech (and again each `first_words_ms` until words come, a few times):
+those first words are what lets the session tell a real interruption from a backchannel or a
+noise within its barge-in window, which a caller who does not pause would otherwise outlast.
 Whisper runs one utterance at a time per process (see whisper.py).
 The endpoint is 250 ms of silence as silero sees it, which lags the voice by 30-60 ms: about
 the 300 ms of Deepgram's endpointing, and it leaves the 400 ms budget room for decoding.
@@ -15,6 +19,7 @@ VAD's last voiced sample, on the clock of the audio's arrival) for the latency r
 
 import asyncio
 import logging
+import re
 import time
 
 import numpy as np
@@ -28,7 +33,11 @@ from calls.voice.vad import SpeechDetector, load_vad
 log = logging.getLogger(__name__)
 
 VENDOR = "offline"
+FIRST_WORDS_TRIES = 3  # a noise the VAD takes for speech is not decoded all along
 _END = object()
+# What Whisper writes for a hum ("MMM.", "M H M.", "M M."): an acknowledgement, not words.
+_HUM = re.compile(r"(?:h?m+)+")
+_HUM_SPELLINGS = frozenset({"m", "mm", "hm", "hmm", "mhm"})  # as written, left alone ("M" may be a VIN letter)
 
 
 async def warm_up():
@@ -51,6 +60,7 @@ class OfflineSTT(SpeechToText):
         endpointing_ms=250,
         utterance_end_ms=1000,
         preroll_ms=250,
+        first_words_ms=320,
         interim_results=True,
         recognizer=None,
         vad=None,
@@ -60,6 +70,7 @@ class OfflineSTT(SpeechToText):
         self.interim_results = interim_results
         self._utterance_end_samples = PHONE_RATE * utterance_end_ms // 1000
         self._preroll = PHONE_RATE * preroll_ms // 1000
+        self._first_words_samples = PHONE_RATE * first_words_ms // 1000
         self._max_samples = (MAX_SECONDS - 2) * PHONE_RATE
         self._recognizer = recognizer
         self._vad = vad
@@ -72,6 +83,8 @@ class OfflineSTT(SpeechToText):
         self._utterances = 0
         self._draft = None
         self._drafting = None  # the draft decode still running, current or not
+        self._first_words_at = None  # sample at which to draft the words so far, while none are known
+        self._first_words_tries = 0
         self._finals = []  # tasks that publish transcripts, in order
         self._awaiting_utterance_end = None  # sample where the last final's speech stopped
         self._closed = False
@@ -96,6 +109,8 @@ class OfflineSTT(SpeechToText):
         for event in self._detector.push(pcm):
             self._on_vad(event)
         position = self._detector.position
+        if self._first_words_at is not None and position >= self._first_words_at and self._draft is None:
+            self._draft_first_words(position)  # no pause to draft at yet
         if self._utterance_start is not None and position - self._utterance_start > self._max_samples:
             self._finalize(position)  # a monologue: cut it before Whisper's 30 s window does
             self._utterance_start = position
@@ -112,6 +127,9 @@ class OfflineSTT(SpeechToText):
             self._awaiting_utterance_end = None
             self._utterance_start = max(0, event.sample - self._preroll)
             self._utterances += 1
+            if self.interim_results:
+                self._first_words_at = event.sample + self._first_words_samples
+                self._first_words_tries = 0
         elif self._utterance_start is None:
             return
         elif event.kind == "pause":
@@ -127,6 +145,19 @@ class OfflineSTT(SpeechToText):
             self._finalize(event.sample)
             self._awaiting_utterance_end = event.sample
 
+    def _draft_first_words(self, position):
+        self._first_words_at = None
+        self._first_words_tries += 1
+        draft = _Draft(self._transcribe(self._utterance_start, position), position, self._utterances)
+        draft.task.add_done_callback(lambda done: self._on_first_words(draft))
+
+    def _on_first_words(self, draft):
+        if self._on_draft_done(draft):
+            return
+        still_talking = self._utterances == draft.utterance and self._detector.in_speech
+        if still_talking and self._first_words_tries < FIRST_WORDS_TRIES:  # no words yet: try again a little later
+            self._first_words_at = self._detector.position + self._first_words_samples
+
     def _finalize(self, stop):
         draft, self._draft = self._draft, None
         if draft is not None and draft.stop == stop:
@@ -134,6 +165,7 @@ class OfflineSTT(SpeechToText):
         else:
             decoding = self._transcribe(self._utterance_start, max(stop, self._detector.position))
         self._utterance_start = None
+        self._first_words_at = None
         self._finals = [task for task in self._finals if not task.done()]
         previous = self._finals[-1] if self._finals else None
         ended_at = self._arrival_of(stop)
@@ -152,6 +184,7 @@ class OfflineSTT(SpeechToText):
             log.exception("Offline recognition failed")
             self._queue.put_nowait(VendorError(VENDOR, f"recognition failed: {error}", retryable=False))
             return
+        text = _as_backchannel(text)
         if text:
             self._queue.put_nowait(
                 Transcript(text=text, is_final=True, speech_final=True, at=self._clock(), speech_ended_at=ended_at)
@@ -169,13 +202,17 @@ class OfflineSTT(SpeechToText):
         self._queue.put_nowait(event)
 
     def _on_draft_done(self, draft):
-        """A draft of an utterance that is still going on is an interim transcript."""
+        """A draft of an utterance that is still going on is an interim transcript; True if it was one."""
         task = draft.task
         if task.cancelled() or task.exception() is not None or not self.interim_results:
-            return
+            return False
         still_talking = self._utterance_start is not None and draft.utterance == self._utterances
-        if task.result() and still_talking:
-            self._queue.put_nowait(Transcript(text=task.result(), is_final=False, speech_final=False, at=self._clock()))
+        text = _as_backchannel(task.result())
+        if not (text and still_talking):
+            return False
+        self._first_words_at = None  # words are known: no need to draft early again
+        self._queue.put_nowait(Transcript(text=text, is_final=False, speech_final=False, at=self._clock()))
+        return True
 
     def _transcribe(self, start, stop):
         pcm = self._audio(start, stop)
@@ -212,3 +249,14 @@ class OfflineSTT(SpeechToText):
         if self._finals:
             await asyncio.gather(*self._finals, return_exceptions=True)
         self._queue.put_nowait(_END)
+
+
+def _as_backchannel(text):
+    """A hum as Whisper spells it ("MMM.", "M H M.") becomes "Mm-hmm.", which the session
+    knows for an acknowledgement rather than an interruption."""
+    words = re.findall(r"[a-z]+", text.lower())
+    if len(words) == 1 and words[0] in _HUM_SPELLINGS:
+        return text
+    if _HUM.fullmatch("".join(words)):
+        return "Mm-hmm."
+    return text
