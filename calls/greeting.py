@@ -26,5 +26,6 @@ def voice_config(*, shop_name, timezone, customer, now=None):
         # Said right after the greeting; the question goes last so that it is what the caller answers.
         recording_disclosure=f"{settings.RECORDING_DISCLOSURE} How can I help you today?".strip(),
         silence_reprompt_s=settings.VOICE_SILENCE_REPROMPT_S,
+        barge_in_mode=settings.VOICE_BARGE_IN_MODE,
         max_call_s=settings.VOICE_MAX_CALL_S,
     )

@@ -273,6 +273,13 @@ VOICE_TTS_MODEL = env_str("VOICE_TTS_MODEL", "aura-2-thalia-en")
 VOICE_ENDPOINTING_MS = env_int("VOICE_ENDPOINTING_MS", 300, minimum=10)
 VOICE_UTTERANCE_END_MS = env_int("VOICE_UTTERANCE_END_MS", 1000, minimum=1000)
 VOICE_SILENCE_REPROMPT_S = env_float("VOICE_SILENCE_REPROMPT_S", 8.0)
+# How a caller talking over the agent is handled (calls/voice/session.py): "pause_resume" goes quiet
+# at the first sound and carries on after a backchannel or a noise; "words" waits for real words.
+VOICE_BARGE_IN_MODE = env_str("VOICE_BARGE_IN_MODE").lower() or "pause_resume"
+if VOICE_BARGE_IN_MODE not in ("pause_resume", "words"):
+    raise ImproperlyConfigured(
+        f"VOICE_BARGE_IN_MODE must be pause_resume or words, not {os.environ['VOICE_BARGE_IN_MODE']!r}"
+    )
 VOICE_MAX_CALL_S = env_int("VOICE_MAX_CALL_S", 900, minimum=30)
 RECORDING_DISCLOSURE = env_str(
     "RECORDING_DISCLOSURE", "This call is recorded and transcribed so we can look after you properly."
