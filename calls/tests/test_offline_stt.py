@@ -9,7 +9,7 @@ import pytest
 from calls.tests.spoken import frames_of, noise, silence, spoken
 from calls.voice.errors import VendorError
 from calls.voice.stt.accuracy import domain_sentences, normalize, word_error_rate
-from calls.voice.stt.base import SpeechStarted, Transcript, UtteranceEnd
+from calls.voice.stt.base import SpeechContinues, SpeechStarted, Transcript, UtteranceEnd
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.stt.whisper import without_repetition
 
@@ -57,6 +57,17 @@ async def test_a_vin_read_digit_by_digit_is_recognised_character_by_character():
     sentence = "My VIN is 1 H G C M 8 2 6 3 3 A 0 0 4 3 5 2."
     events = await recognise(spoken(sentence) + silence(0.8))
     assert word_error_rate([sentence], [" ".join(finals(events))]) <= 0.15
+
+
+async def test_ongoing_speech_is_reported_every_fifth_of_a_second_and_only_while_it_lasts():
+    # A paused agent waits on these instead of resuming over a caller Whisper has no words for yet.
+    speech = spoken("Hi, I'd like to book an oil change for next Tuesday afternoon.")
+    events = await recognise(silence(0.4) + speech + silence(1.5))
+    reports = sum(isinstance(e, SpeechContinues) for e in events)
+    seconds = len(speech) / 8000  # mu-law: one byte a sample
+    # Every 0.2 s from the VAD's start to its end point (250 ms after the last word).
+    assert seconds / 0.2 - 3 <= reports <= (seconds + 0.25) / 0.2 + 1, (reports, seconds)
+    assert not any(isinstance(e, SpeechContinues) for e in events[events.index(next(e for e in events if isinstance(e, UtteranceEnd))):])
 
 
 async def test_two_turns_give_two_finals_in_order():

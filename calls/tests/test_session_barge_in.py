@@ -102,6 +102,34 @@ async def test_a_noise_with_no_words_resumes_the_reply():
         assert len(call.recorder.events_of("barge_in_resumed")) == 1
 
 
+async def test_a_caller_still_talking_without_words_yet_is_not_talked_over():
+    # A slow recognizer: the caller talks on for well past the resume window before any words come.
+    async with slow_call([REPLY], ["Wednesday at ten thirty it is."]) as call:
+        await first_sentence_heard(call)
+        call.stt.speech_started()
+        await call.until(lambda: call.line.clears, timeout=1)
+        sent = len(call.line.frames)
+        for _ in range(6):  # 0.6 s of speech, twice the window
+            await asyncio.sleep(WINDOW_S / 3)
+            call.stt.speech_continues()
+        assert len(call.line.frames) == sent, "the agent resumed over a caller who was still talking"
+        call.stt.final("Actually Wednesday works.")
+        await call.replied(3)
+        agent = call.assistant_turns()[1]
+        assert agent["interrupted"] is True and agent["heard_text"] == FIRST
+        assert call.recorder.events_of("barge_in_resumed") == []
+
+
+async def test_once_the_sound_stops_without_words_the_reply_resumes():
+    async with slow_call([REPLY]) as call:
+        await first_sentence_heard(call)
+        call.stt.speech_started()
+        call.stt.speech_continues()  # a long cough
+        await call.replied(2, timeout=6)
+        assert heard_sentences(call) == ["t2-s1", "t2-s2", "t2-s3"]
+        assert len(call.recorder.events_of("barge_in_resumed")) == 1
+
+
 async def test_the_caller_can_still_interrupt_the_resumed_reply():
     async with slow_call([REPLY], ["Sure."]) as call:
         await first_sentence_heard(call)

@@ -16,7 +16,7 @@ from collections import deque
 from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
 from calls.voice.session import ToolOutcome, VoiceConfig, VoiceSession
-from calls.voice.stt.base import SpeechStarted, SpeechToText, Transcript, UtteranceEnd
+from calls.voice.stt.base import SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
 from calls.voice.tts.base import TextToSpeech
 
 
@@ -53,6 +53,9 @@ class ScriptedSTT(SpeechToText):
 
     def speech_started(self):
         self._events.put_nowait(SpeechStarted(at=time.monotonic()))
+
+    def speech_continues(self):
+        self._events.put_nowait(SpeechContinues(at=time.monotonic()))
 
     def interim(self, text):
         self._events.put_nowait(Transcript(text, is_final=False, speech_final=False, at=time.monotonic()))

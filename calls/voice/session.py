@@ -8,7 +8,8 @@ agent reply runs in its own task (calls/voice/reply.py) so a barge-in can cancel
 Barge-in ("pause_resume" mode): at the caller's first sound over the agent (SpeechStarted) the
 line is cleared at once and the reply paused, its brain and TTS still running. Real words within
 `barge_in_resume_after_s` make it an interruption (the reply is cancelled, the history keeps what
-was heard); a backchannel or a noise resumes the reply from its first unheard sentence.
+was heard); a backchannel or a noise resumes the reply from its first unheard sentence. While the
+engine reports the caller still talking (SpeechContinues), the wait for words goes on.
 """
 
 import asyncio
@@ -24,7 +25,7 @@ from calls.voice.interfaces import CallRecorder, CallTransport, SafeRecorder, To
 from calls.voice.pacing import Pacer
 from calls.voice.playout import Playout
 from calls.voice.reply import Reply, TurnTiming
-from calls.voice.stt.base import SpeechStarted, Transcript, UtteranceEnd
+from calls.voice.stt.base import SpeechContinues, SpeechStarted, Transcript, UtteranceEnd
 from calls.voice.tool_calls import ToolRunner
 
 __all__ = ["CallRecorder", "CallTransport", "ToolBox", "ToolOutcome", "VoiceConfig", "VoiceSession", "is_backchannel"]
@@ -186,6 +187,10 @@ class VoiceSession:
                 caller.onset = event.at
             if self.config.barge_in_mode == "pause_resume" and self._paused is None and self._can_interrupt():
                 await self._pause(event.at)
+            return None
+        if isinstance(event, SpeechContinues):
+            if self._paused is not None:  # still talking, no words yet: wait for them, do not talk over
+                self._paused.until = max(self._paused.until, event.at + self.config.barge_in_resume_after_s)
             return None
         if isinstance(event, UtteranceEnd):
             return await self._end_caller_turn(event.at)

@@ -16,6 +16,15 @@ class SpeechStarted:
 
 
 @dataclass(frozen=True)
+class SpeechContinues:
+    """Voice activity is still going on. Engines with their own VAD say so every few hundred ms
+    of speech; a paused agent then waits for the caller rather than resuming over them while
+    the recognizer has no words yet. Engines without one never send it."""
+
+    at: float
+
+
+@dataclass(frozen=True)
 class Transcript:
     """A hypothesis. Interim ones (is_final=False) are replaced by later ones.
 
@@ -37,7 +46,7 @@ class UtteranceEnd:
     at: float
 
 
-SttEvent = SpeechStarted | Transcript | UtteranceEnd
+SttEvent = SpeechStarted | SpeechContinues | Transcript | UtteranceEnd
 
 
 class SpeechToText(abc.ABC):

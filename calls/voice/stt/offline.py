@@ -26,7 +26,7 @@ import numpy as np
 
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.errors import VendorError
-from calls.voice.stt.base import SpeechStarted, SpeechToText, Transcript, UtteranceEnd
+from calls.voice.stt.base import SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
 from calls.voice.stt.whisper import MAX_SECONDS, shared_recognizer
 from calls.voice.vad import SpeechDetector, load_vad
 
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 VENDOR = "offline"
 FIRST_WORDS_TRIES = 3  # a noise the VAD takes for speech is not decoded all along
+SPEECH_CONTINUES_MS = 200  # how often ongoing speech is reported (SpeechContinues)
 _END = object()
 # What Whisper writes for a hum ("MMM.", "M H M.", "M M."): an acknowledgement, not words.
 _HUM = re.compile(r"(?:h?m+)+")
@@ -71,6 +72,8 @@ class OfflineSTT(SpeechToText):
         self._utterance_end_samples = PHONE_RATE * utterance_end_ms // 1000
         self._preroll = PHONE_RATE * preroll_ms // 1000
         self._first_words_samples = PHONE_RATE * first_words_ms // 1000
+        self._continues_samples = PHONE_RATE * SPEECH_CONTINUES_MS // 1000
+        self._speech_reported = 0  # sample at which ongoing speech was last reported
         self._max_samples = (MAX_SECONDS - 2) * PHONE_RATE
         self._recognizer = recognizer
         self._vad = vad
@@ -109,6 +112,9 @@ class OfflineSTT(SpeechToText):
         for event in self._detector.push(pcm):
             self._on_vad(event)
         position = self._detector.position
+        if self._detector.in_speech and position - self._speech_reported >= self._continues_samples:
+            self._speech_reported = position
+            self._queue.put_nowait(SpeechContinues(at=self._clock()))
         if self._first_words_at is not None and position >= self._first_words_at and self._draft is None:
             self._draft_first_words(position)  # no pause to draft at yet
         if self._utterance_start is not None and position - self._utterance_start > self._max_samples:
@@ -124,6 +130,7 @@ class OfflineSTT(SpeechToText):
     def _on_vad(self, event):
         if event.kind == "speech_started":
             self._queue.put_nowait(SpeechStarted(at=self._clock()))
+            self._speech_reported = self._detector.position
             self._awaiting_utterance_end = None
             self._utterance_start = max(0, event.sample - self._preroll)
             self._utterances += 1
