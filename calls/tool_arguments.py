@@ -156,4 +156,3 @@ def openai_schemas(service_names=()):
     """Every tool's schema for a shop with these services. Building them takes ~5 ms (pydantic),
     on the event loop at every call's start; shops rarely change their services. Shared: do not mutate."""
     return tuple(openai_schema(name, service_names=service_names) for name in TOOLS)
-

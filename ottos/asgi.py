@@ -29,7 +29,6 @@ application = ProtocolTypeRouter(
 )
 
 
-
 def _freeze_startup_objects(warm_up):
     """Django, the SDKs and the offline models live as long as the process: once they are loaded,
     move them out of the garbage collector's reach. Otherwise every full collection walks
