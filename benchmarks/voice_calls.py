@@ -58,7 +58,7 @@ def main():
                         help="priority of the benchmark's processes (default -10; 0 leaves it)")
     parser.add_argument("--dump", metavar="FILE", help="write every measurement and fake timing as JSON")
     parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra setting for the server, e.g. DB_CONN_MAX_AGE=60 (repeatable)")
+                        help="an extra setting for the server, e.g. DB_POOL_SIZE=0 (repeatable)")
     args = parser.parse_args()
     levels = [int(n) for n in args.calls.split(",")]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
