@@ -87,6 +87,9 @@ def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summar
     call = Call.objects.get(call_sid=call_sid)
     if call.transferred:
         outcomes = {*outcomes, Call.Outcome.TRANSFERRED}
+    # The transfer tool's own save may not have run: the caller leaves the stream as soon as
+    # Twilio takes the call to the advisor, which cancels the tool mid-write.
+    call.transferred = Call.Outcome.TRANSFERRED in outcomes
     call.outcome = decide_outcome(outcomes, caller_spoke=caller_spoke)
     call.end_reason = end_reason[:40]
     call.summary = call.summary or summary
@@ -94,7 +97,9 @@ def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summar
     call.interrupted = interruption_count > 0
     call.ended_at = call.ended_at or timezone.now()
     call.save(
-        update_fields=["outcome", "end_reason", "summary", "interruption_count", "interrupted", "ended_at"]
+        update_fields=[
+            "outcome", "transferred", "end_reason", "summary", "interruption_count", "interrupted", "ended_at",
+        ]
     )
     return call
 

@@ -368,12 +368,18 @@ class ToolBox:
         return {"message_taken": True}
 
     async def _transfer(self, args):
-        try:
-            await transfer_call(self.call_sid)
-        except TransferFailed:
-            return _error("The transfer didn't go through. Offer to take a message instead.")
+        # Counted before the request: once Twilio applies it the caller leaves the stream, which
+        # can cancel this tool before the reply arrives; the finished call is still filed as a transfer.
         self.outcomes.add(Call.Outcome.TRANSFERRED)
         self.done.append(f"Transferred to an advisor: {args.summary}")
+        try:
+            await transfer_call(self.call_sid)
+        except Exception as exc:
+            self.outcomes.discard(Call.Outcome.TRANSFERRED)
+            self.done.pop()
+            if isinstance(exc, TransferFailed):
+                return _error("The transfer didn't go through. Offer to take a message instead.")
+            raise
         try:
             await database_sync_to_async(call_actions.mark_transferred, thread_sensitive=False)(
                 self.call_sid, args.summary

@@ -1,6 +1,7 @@
 """The phone agent's tools: each one's happy path and bad arguments, the caller binding that no
 prompt can get around, and failures that come back as errors the model can recover from."""
 
+import asyncio
 import json
 from datetime import datetime, timedelta
 
@@ -9,6 +10,7 @@ from channels.db import database_sync_to_async
 from django.db import connections
 from django.utils import timezone
 
+from calls.actions import finish_call
 from calls.models import Call, CallbackRequest
 from calls.tool_arguments import TOOLS
 from calls.tools import ToolBox
@@ -393,9 +395,32 @@ async def test_a_failed_transfer_lets_the_agent_offer_a_message(settings, shop, 
         settings.TWILIO_API_BASE_URL = twilio.base_url
         settings.SHOP_ADVISOR_NUMBER = "+13125550123"
         twilio.fail_next(500)
-        outcome, content = await use(await toolbox_for(DANA), "transfer_to_advisor", {"summary": "Wants a person."})
+        toolbox = await toolbox_for(DANA)
+        outcome, content = await use(toolbox, "transfer_to_advisor", {"summary": "Wants a person."})
     assert not outcome.ok and outcome.action is None and "take a message" in content["error"]
+    assert Call.Outcome.TRANSFERRED not in toolbox.outcomes and not toolbox.done
     assert not (await db(Call.objects.get, call_sid=CALL_SID)).transferred
+
+
+async def test_a_transfer_is_filed_even_when_the_caller_leaves_before_the_tool_saves_it(settings, shop, call):
+    """Twilio moves the caller to the advisor at once, which ends the stream and cancels the tool
+    while its save is still in flight: the finished call is still marked transferred."""
+    with FakeTwilioRest() as twilio:
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = twilio.account_sid, twilio.auth_token
+        settings.TWILIO_API_BASE_URL = twilio.base_url
+        settings.SHOP_ADVISOR_NUMBER = "+13125550123"
+        toolbox = await toolbox_for(DANA)
+        task = asyncio.ensure_future(use(toolbox, "transfer_to_advisor", {"summary": "Wants a person."}))
+        while not twilio.calls.get(CALL_SID, {}).get("updates"):
+            await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await db(Call.objects.filter(call_sid=CALL_SID).update, transferred=False)  # the save that never ran
+    await db(finish_call, CALL_SID, end_reason="stream_stopped", outcomes=toolbox.outcomes,
+             caller_spoke=True, summary=" ".join(toolbox.done))
+    saved = await db(Call.objects.get, call_sid=CALL_SID)
+    assert saved.transferred and saved.outcome == Call.Outcome.TRANSFERRED
+    assert "Wants a person." in saved.summary
 
 
 async def test_transfer_without_an_advisor_number_is_refused(settings, shop, call):

@@ -127,12 +127,12 @@ class FailoverSTT(SpeechToText):
         """The primary's events until it fails or we switched away from it."""
         events = engine.events().__aiter__()
         switched = asyncio.ensure_future(self._switched.wait())
+        following = None
         try:
             while True:
                 following = asyncio.ensure_future(events.__anext__())
                 await asyncio.wait({following, switched}, return_when=asyncio.FIRST_COMPLETED)
                 if not following.done():
-                    following.cancel()
                     return
                 try:
                     event = following.result()
@@ -146,6 +146,11 @@ class FailoverSTT(SpeechToText):
                 yield event
         finally:
             switched.cancel()
+            if following is not None:
+                # Closed mid-wait (the call ended) or switched away: the primary's pending read is
+                # abandoned, and its end (StopAsyncIteration or an error) is not worth a warning.
+                following.cancel()
+                following.add_done_callback(_retrieve)
 
     async def close(self):
         if self._closed:
@@ -156,6 +161,11 @@ class FailoverSTT(SpeechToText):
         await self.active.close()
         if self.active is not self.primary:
             await _quietly(self.primary.close())
+
+
+def _retrieve(task):
+    if not task.cancelled():
+        task.exception()
 
 
 async def _quietly(awaitable):
