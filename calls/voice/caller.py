@@ -8,21 +8,70 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from calls.voice.audio import PHONE_RATE, mulaw_decode
+
 log = logging.getLogger(__name__)
+
+
+def _quiet_codes(peak):
+    """The mu-law byte values whose sample is smaller than `peak` (of 32767) either way."""
+    return bytes(code for code, sample in enumerate(mulaw_decode(bytes(range(256)))) if abs(int(sample)) < peak)
+
+
+class QuietSpells:
+    """Sends the caller's audio to STT in fewer, larger messages while the line is quiet.
+
+    Twilio delivers 20 ms frames, and each one sent on is a websocket message and a wake-up
+    on both sides. Once the line has been quiet for `after_s` (past the engine's endpointing
+    and utterance-end windows, so no turn ends later), quiet frames are held and sent
+    `chunk_s` at a time. The first frame with any sound in it goes out at once with what was
+    held, so neither the start of speech nor a barge-in waits. All audio is sent, in order.
+    """
+
+    QUIET = _quiet_codes(100)  # about -50 dBFS: far below speech, and below any VAD's onset
+
+    def __init__(self, *, after_s, chunk_s):
+        self._after = round(after_s * PHONE_RATE)
+        self._chunk = max(1, round(chunk_s * PHONE_RATE))
+        self._quiet_for = 0  # bytes of quiet since the last sound
+        self._held = bytearray()
+
+    def take(self, mulaw):
+        """The audio to send now (maybe b"")."""
+        if mulaw.translate(None, self.QUIET):  # some sample is not quiet
+            self._quiet_for = 0
+            if self._held:
+                mulaw = bytes(self._held) + mulaw
+                self._held.clear()
+            return mulaw
+        self._quiet_for += len(mulaw)
+        if self._quiet_for <= self._after:
+            return mulaw
+        self._held += mulaw
+        if len(self._held) < self._chunk:
+            return b""
+        held = bytes(self._held)
+        self._held.clear()
+        return held
 
 
 class CallerAudio:
     """Caller audio to the STT engine without ever blocking the consumer, and the engine's
     events back into the session's inbox as ("stt", event) or ("stt_failed", error or None)."""
 
-    def __init__(self, stt, inbox, *, backlog_frames, on_send_error):
+    def __init__(self, stt, inbox, *, backlog_frames, on_send_error, quiet_spells=None):
         self._stt = stt
         self._inbox = inbox
         self._backlog = asyncio.Queue(maxsize=max(1, backlog_frames))
         self._on_send_error = on_send_error
         self._send_failed = False
+        self._quiet = quiet_spells
 
     def feed(self, mulaw):
+        if self._quiet is not None:
+            mulaw = self._quiet.take(mulaw)
+            if not mulaw:
+                return
         if self._backlog.full():  # STT far behind: drop the oldest audio, not the newest
             self._backlog.get_nowait()
         self._backlog.put_nowait(mulaw)

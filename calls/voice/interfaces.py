@@ -136,6 +136,10 @@ class VoiceConfig:
     mark_grace_s: float = 2.0  # a mark this late is taken as played (echo lost)
     transfer_wait_s: float = 30.0  # after a transfer, how long to wait for Twilio's stop
     audio_backlog_frames: int = 500  # caller audio held while STT is slow (10 s)
+    # Once the caller has been quiet this long (past endpointing and utterance end), their audio goes
+    # to STT quiet_chunk_s at a time instead of every 20 ms; any sound is sent at once. None: never.
+    quiet_after_s: float | None = 1.5
+    quiet_chunk_s: float = 0.1
     filler: str = "One moment, please."
     tool_fillers: dict = field(default_factory=lambda: dict(TOOL_FILLERS))
     reprompt: str = "Are you still there?"

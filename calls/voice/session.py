@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 
 from calls.voice.brain.history import trim_history
-from calls.voice.caller import CallerAudio, CallerTurn, is_backchannel
+from calls.voice.caller import CallerAudio, CallerTurn, QuietSpells, is_backchannel
 from calls.voice.errors import VendorError
 from calls.voice.interfaces import CallRecorder, CallTransport, SafeRecorder, ToolBox, ToolOutcome, VoiceConfig
 from calls.voice.pacing import Pacer
@@ -56,7 +56,11 @@ class VoiceSession:
         self.reason = None
         self._inbox = asyncio.Queue()
         self._caller_audio = CallerAudio(
-            stt, self._inbox, backlog_frames=config.audio_backlog_frames, on_send_error=self._stt_send_failed
+            stt, self._inbox, backlog_frames=config.audio_backlog_frames, on_send_error=self._stt_send_failed,
+            quiet_spells=(
+                QuietSpells(after_s=config.quiet_after_s, chunk_s=config.quiet_chunk_s)
+                if config.quiet_after_s is not None else None
+            ),
         )
         self._tasks = set()
         self.tool_runner = ToolRunner(
