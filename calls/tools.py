@@ -370,13 +370,14 @@ class ToolBox:
     async def _transfer(self, args):
         # Counted before the request: once Twilio applies it the caller leaves the stream, which
         # can cancel this tool before the reply arrives; the finished call is still filed as a transfer.
+        done = f"Transferred to an advisor: {args.summary}"
         self.outcomes.add(Call.Outcome.TRANSFERRED)
-        self.done.append(f"Transferred to an advisor: {args.summary}")
+        self.done.append(done)
         try:
             await transfer_call(self.call_sid)
         except Exception as exc:
             self.outcomes.discard(Call.Outcome.TRANSFERRED)
-            self.done.pop()
+            self.done.remove(done)
             if isinstance(exc, TransferFailed):
                 return _error("The transfer didn't go through. Offer to take a message instead.")
             raise
