@@ -17,7 +17,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -50,11 +49,6 @@ uvloop.run(main())
 
 async def parse_only_app(scope, receive, send):
     """An ASGI app that accepts a websocket and parses each frame as the media consumer would."""
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
     if scope["type"] != "websocket":
         return
     await receive()
@@ -84,7 +78,11 @@ def start(command, port):
 
 async def stream_tcp(port, seconds):
     _, writer = await asyncio.open_connection("127.0.0.1", port)
-    await paced(lambda: writer.write(FRAME.encode()), seconds)
+
+    async def send():
+        writer.write(FRAME.encode())
+
+    await paced(send, seconds)
     writer.close()
 
 
@@ -96,9 +94,7 @@ async def stream_websocket(port, seconds):
 async def paced(send_one, seconds):
     start, sent = time.monotonic(), 0
     while time.monotonic() - start < seconds:
-        result = send_one()
-        if asyncio.iscoroutine(result):
-            await result
+        await send_one()
         sent += 1
         await asyncio.sleep(max(0.0, start + sent * 0.02 - time.monotonic()))
 
@@ -126,8 +122,6 @@ def main():
     parser.add_argument("--streams", default="1,10")
     args = parser.parse_args()
     levels = [int(n) for n in args.streams.split(",")]
-    env_path = f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
-    os.environ["PYTHONPATH"] = env_path
     rows = []
     for streams in levels:
         port = free_port()

@@ -14,6 +14,7 @@ never the call.
 """
 
 import asyncio
+import contextlib
 import logging
 import tempfile
 import wave
@@ -137,10 +138,8 @@ class CallTape:
 
 def _close_quietly(wav, wav_file):
     for closable in (wav, wav_file):
-        try:
+        with contextlib.suppress(Exception):
             closable.close()
-        except Exception:
-            pass
 
 
 def _file_recording(call_id, name, wav, wav_file, duration_s):
