@@ -19,7 +19,7 @@ from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from crm.actions import find_customer_by_phone
-from ottos.logging import bind_call_sid
+from ottos.lib.logging import bind_call_sid
 from scheduling.models import ServiceType, ShopProfile
 
 from . import actions

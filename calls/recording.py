@@ -17,7 +17,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from ottos import metrics
+from ottos.lib import metrics
 
 from .models import CallEvent, ToolInvocation, Turn, TurnLatency
 

@@ -11,7 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from ottos.logging import call_context
+from ottos.lib.logging import call_context
 
 from . import actions
 from .models import Call

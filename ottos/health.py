@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.exposition import choose_encoder
 
-from . import probes
+from ottos.lib import probes
 
 READYZ_TIMEOUT_S = 2.0
 

@@ -389,10 +389,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "call_sid": {"()": "ottos.logging.CallSidFilter"},
-        "redact": {"()": "ottos.logging.RedactingFilter"},
+        "call_sid": {"()": "ottos.lib.logging.CallSidFilter"},
+        "redact": {"()": "ottos.lib.logging.RedactingFilter"},
     },
-    "formatters": {"structured": {"()": "ottos.logging.StructuredFormatter", "style": LOG_FORMAT}},
+    "formatters": {"structured": {"()": "ottos.lib.logging.StructuredFormatter", "style": LOG_FORMAT}},
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["call_sid", "redact"]}
     },

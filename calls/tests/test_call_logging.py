@@ -8,7 +8,7 @@ import pytest
 from fakes.deepgram import spoken
 from fakes.twilio_caller import silence
 from ottos.asgi import application
-from ottos.logging import CallSidFilter, StructuredFormatter
+from ottos.lib.logging import CallSidFilter, StructuredFormatter
 
 from .test_webhook import CALL_SID, incoming, signed_post
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import connections
 from prometheus_client import REGISTRY
 
-from ottos import metrics
+from ottos.lib import metrics
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import threading
 import pytest
 from asgiref.sync import sync_to_async
 
-from ottos.logging import (
+from ottos.lib.logging import (
     CallSidFilter, RedactingFilter, StructuredFormatter, bind_call_sid, call_context, redact, unbind_call_sid,
 )
 

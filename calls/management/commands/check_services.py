@@ -2,7 +2,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ottos import probes, vendor_probes
+from calls import vendor_probes
+from ottos.lib import probes
 
 SERVICES = {
     "PostgreSQL": probes.postgresql,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from calls.models import Call, TurnLatency
-from ottos.stopping import StopOnSigterm
+from ottos.lib.stopping import StopOnSigterm
 
 CHUNK = 1000
 COLUMNS = [

@@ -9,7 +9,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from calls.models import Call, CallEvent, CallRecording, ToolInvocation, Turn, TurnLatency
-from ottos.stopping import StopOnSigterm
+from ottos.lib.stopping import StopOnSigterm
 
 logger = logging.getLogger(__name__)
 

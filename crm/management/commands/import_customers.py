@@ -6,7 +6,7 @@ from django.db import transaction
 from tqdm import tqdm
 
 from crm.customer_import import COLUMNS, Import, RowRejected
-from ottos.stopping import StopOnSigterm
+from ottos.lib.stopping import StopOnSigterm
 
 
 class Command(BaseCommand):

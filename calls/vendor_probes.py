@@ -14,7 +14,7 @@ import httpx
 from django.conf import settings
 from django.utils import timezone
 
-from .probes import fail, not_configured, ok
+from ottos.lib.probes import fail, not_configured, ok
 
 
 def _where(base_url, default):

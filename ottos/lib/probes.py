@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
-from .logging import redact
+from ottos.lib.logging import redact
 
 OK, FAIL, NOT_CONFIGURED = "OK", "FAIL", "NOT CONFIGURED"
 
