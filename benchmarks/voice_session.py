@@ -32,7 +32,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from calls.tests.voice_doubles import PhoneLine, Recorder, ScriptedSTT, ShopTools  # noqa: E402
-from calls.voice.brain.base import Brain, Done, TextDelta  # noqa: E402
+from calls.voice.llm.base import Brain, Done, TextDelta  # noqa: E402
 from calls.voice.session import VoiceConfig, VoiceSession  # noqa: E402
 from calls.voice.tts.base import TextToSpeech  # noqa: E402
 

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from .pages.access import can_read_calls
-from .recording import LIVE_CALLS_GROUP, call_group
+from calls.transcript_log import LIVE_CALLS_GROUP, call_group
 
 NOT_ALLOWED = 4403
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from calls.consumers import MediaStreamConsumer
+from calls.telephony.consumer import MediaStreamConsumer
 from calls.live import LiveCallsConsumer
 
 # Browser pages: behind the Origin check and the session login.

@@ -9,10 +9,10 @@ admin.site.index_title = "Shop data"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("twilio/", include("calls.urls")),
+    path("twilio/", include("calls.telephony.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", health.metrics, name="metrics"),
     path("calls/", include("calls.pages_urls")),
-    path("phone/", include("calls.phone")),
+    path("phone/", include("calls.telephony.phone")),
 ]

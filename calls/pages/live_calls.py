@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from ..models import Call, Turn
-from ..recording import call_group
+from calls.transcript_log import call_group
 from .access import check_call_reader, nav_context
 from .transcript import split_heard
 

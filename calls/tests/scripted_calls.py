@@ -14,9 +14,9 @@ from datetime import datetime, time, timedelta
 import pytest
 from channels.db import database_sync_to_async
 
-from calls.tools import ToolBox
-from calls.voice.brain.base import Done, TextDelta, ToolCall
-from calls.voice.brain.scripted import ScriptedBrain
+from calls.agent.tools.toolbox import ToolBox
+from calls.voice.llm.base import Done, TextDelta, ToolCall
+from calls.agent.scripted import ScriptedBrain
 
 CALL_SID = "CA" + "5c" * 16
 DANA = "+13125550147"  # the `customer` fixture

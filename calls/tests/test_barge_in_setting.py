@@ -9,7 +9,7 @@ import zoneinfo
 import pytest
 from django.conf import settings
 
-from calls.greeting import voice_config
+from calls.agent.greeting import voice_config
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 

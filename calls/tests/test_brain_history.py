@@ -1,6 +1,6 @@
 """Trimming the conversation to a token budget without breaking what the API accepts."""
 
-from calls.voice.brain.history import estimate_tokens, trim_history
+from calls.voice.conversation import estimate_tokens, trim_history
 from fakes.openai import validation_problem
 
 SYSTEM = {"role": "system", "content": "You are the receptionist. " * 20}

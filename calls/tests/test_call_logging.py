@@ -44,8 +44,8 @@ def lines():
 def test_a_webhooks_log_lines_carry_the_call_sid_and_nothing_after_does(client, twilio, lines):
     response = signed_post(client, "/twilio/voice/", incoming(AccountSid="AC" + "9" * 32))
     assert response.status_code == 403
-    logging.getLogger("calls.views").warning("after the request")
-    (refused, refused_line), (after, after_line) = lines.of("calls.views")
+    logging.getLogger("calls.telephony.webhooks").warning("after the request")
+    (refused, refused_line), (after, after_line) = lines.of("calls.telephony.webhooks")
     assert "another account" in refused.getMessage()
     assert f"call_sid={CALL_SID}" in refused_line
     assert after.call_sid is None and "call_sid" not in after_line
@@ -65,7 +65,7 @@ async def test_a_calls_log_lines_carry_its_sid_in_the_consumer_and_in_the_tasks_
     await caller.say(spoken("I need an oil change") + silence(1.5))
     await caller.wait_for(lambda: caller.received_bytes > heard + 8000, timeout=10)
 
-    ignored = [(r, line) for r, line in lines.of("calls.consumers") if "ignored" in r.getMessage()]
+    ignored = [(r, line) for r, line in lines.of("calls.telephony.consumer") if "ignored" in r.getMessage()]
     (before, before_line), (during, during_line) = ignored
     assert before.call_sid is None and "call_sid" not in before_line, "no SID is known before start"
     assert f"call_sid={caller.call_sid}" in during_line

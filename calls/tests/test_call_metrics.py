@@ -8,7 +8,7 @@ from django.test import AsyncClient
 from prometheus_client import REGISTRY
 
 from calls.models import Call
-from calls.recording import CallRecorder
+from calls.transcript_log import CallRecorder
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

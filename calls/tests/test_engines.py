@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from calls.engines import Choice, chosen_engines, engines_for_call, offline_models_needed
-from calls.voice.brain.base import Done, TextDelta
-from calls.voice.brain.failover import RESUME, FailoverBrain, Outage
-from calls.voice.brain.openai import OpenAIBrain
-from calls.voice.brain.scripted import ScriptedBrain
-from calls.voice.failover import FailoverSTT, FailoverTTS
+from calls.agent.engines import Choice, chosen_engines, engines_for_call, offline_models_needed
+from calls.voice.llm.base import Done, TextDelta
+from calls.voice.llm.failover import RESUME, FailoverBrain, Outage
+from calls.voice.llm.openai import OpenAIBrain
+from calls.agent.scripted import ScriptedBrain
+from calls.voice.stt.failover import FailoverSTT
+from calls.voice.tts.failover import FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.tts.deepgram import DeepgramTTS
@@ -139,7 +140,7 @@ def test_good_engine_settings_start(tmp_path):
     environment.update(DEBUG="1", DJANGO_SETTINGS_MODULE="ottos.settings", VOICE_STT="Offline",
                        VOICE_TTS="espeak", VOICE_BRAIN="scripted", DEEPGRAM_API_KEY="dg", OPENAI_API_KEY="sk")
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from calls.engines import chosen_engines; "
+        [sys.executable, "-c", "import django; django.setup(); from calls.agent.engines import chosen_engines; "
                                "print(chosen_engines().describe())"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
     )

@@ -9,7 +9,8 @@ import numpy as np
 from calls.tests.spoken import frames_of, silence, spoken
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.errors import VendorError
-from calls.voice.failover import FailoverSTT, FailoverTTS, unheard_words
+from calls.voice.stt.failover import FailoverSTT
+from calls.voice.tts.failover import FailoverTTS, unheard_words
 from calls.voice.stt.accuracy import normalize, word_error_rate
 from calls.voice.stt.base import SpeechToText, Transcript
 from calls.voice.stt.deepgram import DeepgramSTT

@@ -14,7 +14,7 @@ from channels.db import database_sync_to_async
 from calls.models import Call, CallEvent
 from calls.tests import spoken as real
 from calls.voice.audio import mulaw_decode
-from calls.voice.brain.scripted.words import ordinal
+from calls.agent.scripted.words import ordinal
 from calls.voice.stt.accuracy import normalize, word_error_rate
 from calls.voice.stt.whisper import shared_recognizer
 from fakes.deepgram import spoken as carrying

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
-from calls.engines import chosen_engines
+from calls.agent.engines import chosen_engines
 from calls.models import Call, CallEvent, Turn, TurnLatency
 from calls.tests import spoken as real
 from calls.voice.audio import mulaw_encode

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from calls.voice.brain.base import Done, TextDelta, ToolCall
-from calls.voice.brain.openai import OpenAIBrain
+from calls.voice.llm.base import Done, TextDelta, ToolCall
+from calls.voice.llm.openai import OpenAIBrain
 from calls.voice.errors import VendorError
 from fakes.openai import (
     FakeOpenAI,

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from calls.models import Call, Turn
-from calls.recording import CallRecorder
+from calls.transcript_log import CallRecorder
 from ottos.asgi import application
 
 from .page_records import ensure_staff_groups, make_call

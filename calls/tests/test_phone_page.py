@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from calls import actions
 from calls.models import Call
-from calls.tokens import InvalidCallToken, redeem_call_token
+from calls.telephony.tokens import InvalidCallToken, redeem_call_token
 from ottos.asgi import application
 
 from .page_records import ensure_staff_groups, make_call

@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from calls.voice.brain.prompt import receptionist_prompt
+from calls.agent.prompt import receptionist_prompt
 
 NOW = datetime(2030, 6, 4, 9, 5, tzinfo=ZoneInfo("America/Chicago"))
 

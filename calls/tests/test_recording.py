@@ -11,7 +11,7 @@ from channels.layers import get_channel_layer
 from django.db import connections
 
 from calls.models import Call, CallEvent, ToolInvocation, Turn, TurnLatency
-from calls.recording import LIVE_CALLS_GROUP, CallRecorder, call_group
+from calls.transcript_log import LIVE_CALLS_GROUP, CallRecorder, call_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 import pytest
 
 from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
-from calls.voice.brain.scripted.speech import say_day
-from calls.voice.brain.scripted.words import ordinal
+from calls.agent.scripted.speech import say_day
+from calls.agent.scripted.words import ordinal
 from crm.models import Customer
 from scheduling.actions import Actor, book_appointment
 from scheduling.models import Appointment

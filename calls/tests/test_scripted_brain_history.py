@@ -9,10 +9,10 @@ import pytest
 
 from calls.tests.scripted_calls import CALL_SID, DANA, GREETING, Dialogue, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.tests.voice_doubles import Call
-from calls.tools import ToolBox
-from calls.voice.brain.history import trim_history
-from calls.voice.brain.scripted import ScriptedBrain
-from calls.voice.brain.scripted.speech import say_day
+from calls.agent.tools.toolbox import ToolBox
+from calls.voice.conversation import trim_history
+from calls.agent.scripted import ScriptedBrain
+from calls.agent.scripted.speech import say_day
 from scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -208,7 +208,7 @@ async def test_a_whole_call_through_the_voice_session(shop, oil_change, customer
 async def test_a_flaw_in_the_script_never_leaves_the_caller_in_silence(
     shop, oil_change, customer, call_from, monkeypatch
 ):
-    from calls.voice.brain.scripted import booking
+    from calls.agent.scripted import booking
 
     def broken(*args, **kwargs):
         raise KeyError("a bug")

@@ -5,13 +5,13 @@ from datetime import date, datetime, time
 
 import pytest
 
-from calls.voice.brain.scripted.intents import detect
-from calls.voice.brain.scripted.names import spoken_name
-from calls.voice.brain.scripted.services import match_service
-from calls.voice.brain.scripted.speech import say_day, say_moment, say_time, service_phrase
-from calls.voice.brain.scripted.vin import read_back, vin_characters
-from calls.voice.brain.scripted.when import parse_when
-from calls.voice.brain.scripted.words import is_no, is_yes, normalize
+from calls.agent.scripted.intents import detect
+from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.services import match_service
+from calls.agent.scripted.speech import say_day, say_moment, say_time, service_phrase
+from calls.agent.scripted.vin import read_back, vin_characters
+from calls.agent.scripted.when import parse_when
+from calls.agent.scripted.words import is_no, is_yes, normalize
 
 MONDAY = date(2026, 12, 7)
 

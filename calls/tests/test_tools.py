@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from calls.actions import finish_call
 from calls.models import Call, CallbackRequest
-from calls.tool_arguments import TOOLS
-from calls.tools import ToolBox
+from calls.agent.tools.arguments import TOOLS
+from calls.agent.tools.toolbox import ToolBox
 from crm.models import Customer, Vehicle
 from fakes.twilio_rest import FakeTwilioRest
 from scheduling.actions import Actor, book_appointment

@@ -7,7 +7,7 @@ from django.core import signing
 from twilio.request_validator import RequestValidator
 
 from calls.models import Call
-from calls.tokens import InvalidCallToken, redeem_call_token
+from calls.telephony.tokens import InvalidCallToken, redeem_call_token
 
 from .conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 

@@ -13,7 +13,7 @@ import json
 import time
 from collections import deque
 
-from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
 from calls.voice.session import ToolOutcome, VoiceConfig, VoiceSession
 from calls.voice.stt.base import SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd

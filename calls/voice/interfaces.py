@@ -7,6 +7,7 @@ Import these from calls.voice.session.
 
 import logging
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -25,15 +26,34 @@ class CallTransport(Protocol):
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """All the voice loop knows of a tool; what it does is the tool box's business.
+
+    `schema` is the function schema the language model sees. `filler` is said if the tool is
+    slow to answer (None: the general "One moment, please."). A successful call of a tool that
+    `ends_call` hangs up once the reply has been heard; one that `hands_over` leaves the caller
+    with a person. When the session hands the caller over on its own (they pressed 0), it calls
+    the `hands_over` tool with {"reason": "..."}.
+    """
+
+    name: str
+    schema: dict
+    filler: str | None = None
+    ends_call: bool = False
+    hands_over: bool = False
+
+
+@dataclass(frozen=True)
 class ToolOutcome:
     content: str  # JSON text for the model
     ok: bool
-    action: str | None = None  # None | "end_call" | "transfer"
+    ends_call: bool = False  # the call should end after this reply
+    hands_over: bool = False  # the caller is being put through to a person
 
 
 class ToolBox(Protocol):
-    def schemas(self) -> list[dict]:
-        """OpenAI tool schemas."""
+    def specs(self) -> Sequence[ToolSpec]:
+        """The tools, in the order the model sees them."""
 
     async def call(self, name: str, arguments: str) -> ToolOutcome:
         """Run one tool; never raises."""
@@ -96,17 +116,6 @@ BACKCHANNELS = frozenset(
 
 BARGE_IN_MODES = ("pause_resume", "words")
 
-TOOL_FILLERS = {
-    "get_available_slots": "One moment while I check the schedule.",
-    "book_appointment": "One moment while I book that.",
-    "reschedule_appointment": "One moment while I move that.",
-    "cancel_appointment": "One moment while I cancel that.",
-    "get_upcoming_appointments": "One moment while I look that up.",
-    "lookup_customer": "One moment while I look that up.",
-    "decode_vin": "One moment while I look up that VIN.",
-}
-
-
 @dataclass
 class VoiceConfig:
     system_prompt: str
@@ -141,7 +150,6 @@ class VoiceConfig:
     quiet_after_s: float | None = 1.5
     quiet_chunk_s: float = 0.1
     filler: str = "One moment, please."
-    tool_fillers: dict = field(default_factory=lambda: dict(TOOL_FILLERS))
     reprompt: str = "Are you still there?"
     silence_goodbye: str = "I haven't heard from you, so I'll hang up now. Please call back any time. Goodbye!"
     max_call_goodbye: str = (

@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 
-from calls.voice.brain.base import Done, TextDelta, ToolCall
+from calls.voice.llm.base import Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
 from calls.voice.sentences import SentenceSplitter
 from calls.voice.speaker import Speaker

@@ -18,7 +18,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from calls.voice.brain.history import trim_history
+from calls.voice.conversation import trim_history
 from calls.voice.caller import CallerAudio, CallerTurn, QuietSpells, is_backchannel
 from calls.voice.errors import VendorError
 from calls.voice.interfaces import CallRecorder, CallTransport, SafeRecorder, ToolBox, ToolOutcome, VoiceConfig

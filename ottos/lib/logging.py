@@ -191,7 +191,7 @@ _BARE = re.compile(r"^[\w.:/@+-]+$")
 
 
 class StructuredFormatter(logging.Formatter):
-    """One line per record: `ts=... level=INFO logger=calls.consumers call_sid=CA... msg="..."` or JSON."""
+    """One line per record: `ts=... level=INFO logger=calls.telephony.consumer call_sid=CA... msg="..."` or JSON."""
 
     def __init__(self, style="text", **kwargs):
         super().__init__()

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from calls.engines import chosen_engines
+from calls.agent.engines import chosen_engines
 from calls.simulation import SimulatedCall, SimulationError, local_server, speak_lines
 from crm.models import Customer
 from crm.phones import display_phone, normalize_phone

@@ -17,7 +17,7 @@ import contextlib
 import logging
 import time
 
-from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
 
 log = logging.getLogger(__name__)

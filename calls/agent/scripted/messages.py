@@ -2,9 +2,9 @@
 
 import re
 
-from calls.voice.brain.scripted.names import spoken_name
-from calls.voice.brain.scripted.state import Message
-from calls.voice.brain.scripted.words import has_any, normalize, spoken_numbers
+from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.state import Message
+from calls.agent.scripted.words import has_any, normalize, spoken_numbers
 
 STEPS = ("taken",)
 URGENT = (

@@ -2,7 +2,7 @@
 
 from datetime import time
 
-from calls.voice.brain.scripted.words import ordinal
+from calls.agent.scripted.words import ordinal
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

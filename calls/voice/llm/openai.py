@@ -13,7 +13,7 @@ import certifi
 import httpx2
 import openai
 
-from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,10 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 
 from ottos.lib.logging import call_context
 
-from . import actions
-from .models import Call
-from .tokens import issue_call_token
-from .twilio_auth import media_stream_url, public_url, webhook_is_from_twilio
+from calls import actions
+from calls.models import Call
+from calls.telephony.tokens import issue_call_token
+from calls.telephony.signatures import media_stream_url, public_url, webhook_is_from_twilio
 
 logger = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """Questions about the shop, answered only from shop_info (the approved FAQ, services and price
 ranges), and the small steps that only continue the conversation."""
 
-from calls.voice.brain.scripted.services import match_service
-from calls.voice.brain.scripted.speech import say_day, say_list, service_phrase
+from calls.agent.scripted.services import match_service
+from calls.agent.scripted.speech import say_day, say_list, service_phrase
 
 STEPS = ("answered", "heard_after_lookup", "nothing", "transfer_failed")
 TOPICS = ("hours", "location", "payment", "warranty", "loaners", "makes", "price", "services")

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from calls.voice.brain.prompt import receptionist_prompt
+from calls.agent.prompt import receptionist_prompt
 from calls.voice.session import VoiceConfig
 
 

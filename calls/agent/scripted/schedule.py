@@ -10,10 +10,10 @@ goes to the read-back and book_appointment re-checks it.) A time found taken is 
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
-from calls.voice.brain.scripted import booking
-from calls.voice.brain.scripted.speech import say_day, say_list, say_time
-from calls.voice.brain.scripted.state import Booking
-from calls.voice.brain.scripted.words import has_any, ordinal, spoken_numbers
+from calls.agent.scripted import booking
+from calls.agent.scripted.speech import say_day, say_list, say_time
+from calls.agent.scripted.state import Booking
+from calls.agent.scripted.words import has_any, ordinal, spoken_numbers
 
 STEPS = ("checked", "alternatives")
 MOST_OFFERED = 3

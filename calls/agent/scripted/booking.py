@@ -4,13 +4,13 @@ yes before anything is written. Looking at the schedule and offering times is sc
 from dataclasses import replace
 from datetime import datetime
 
-from calls.voice.brain.scripted import schedule
-from calls.voice.brain.scripted.intents import waits_at_shop
-from calls.voice.brain.scripted.names import spoken_name
-from calls.voice.brain.scripted.services import is_symptom
-from calls.voice.brain.scripted.speech import say_list, say_moment, say_time, service_phrase
-from calls.voice.brain.scripted.state import Booking
-from calls.voice.brain.scripted.when import When
+from calls.agent.scripted import schedule
+from calls.agent.scripted.intents import waits_at_shop
+from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.services import is_symptom
+from calls.agent.scripted.speech import say_list, say_moment, say_time, service_phrase
+from calls.agent.scripted.state import Booking
+from calls.agent.scripted.when import When
 
 STEPS = ("customer_created", "booked", "moved")
 RETRY_CODES = ("slot_taken", "outside_hours")

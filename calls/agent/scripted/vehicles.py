@@ -2,10 +2,10 @@
 
 import re
 
-from calls.voice.brain.scripted.names import spoken_name
-from calls.voice.brain.scripted.state import VinEntry
-from calls.voice.brain.scripted.vin import VIN_LENGTH, read_back, vin_characters, vin_fix
-from calls.voice.brain.scripted.words import has_any, normalize
+from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.state import VinEntry
+from calls.agent.scripted.vin import VIN_LENGTH, read_back, vin_characters, vin_fix
+from calls.agent.scripted.words import has_any, normalize
 
 STEPS = ("decoded", "customer_created", "added")
 READ_IT = "Please read me the 17-character VIN, a few characters at a time."

@@ -10,11 +10,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from calls.voice.brain.scripted import appointments, booking, info, messages, schedule, vehicles
-from calls.voice.brain.scripted.intents import detect, is_abort, is_goodbye, is_greeting, is_thanks, wants_repeat
-from calls.voice.brain.scripted.services import match_service
-from calls.voice.brain.scripted.speech import say_moment, service_phrase
-from calls.voice.brain.scripted.state import (
+from calls.agent.scripted import appointments, booking, info, messages, schedule, vehicles
+from calls.agent.scripted.intents import detect, is_abort, is_goodbye, is_greeting, is_thanks, wants_repeat
+from calls.agent.scripted.services import match_service
+from calls.agent.scripted.speech import say_moment, service_phrase
+from calls.agent.scripted.state import (
     Booking,
     Cancellation,
     Choosing,
@@ -24,9 +24,9 @@ from calls.voice.brain.scripted.state import (
     Turn,
     VinEntry,
 )
-from calls.voice.brain.scripted.transcript import ToolResult
-from calls.voice.brain.scripted.when import parse_when
-from calls.voice.brain.scripted.words import is_no, is_yes, normalize
+from calls.agent.scripted.transcript import ToolResult
+from calls.agent.scripted.when import parse_when
+from calls.agent.scripted.words import is_no, is_yes, normalize
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"

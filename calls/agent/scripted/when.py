@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 
-from calls.voice.brain.scripted.words import normalize, ordinal, spoken_numbers
+from calls.agent.scripted.words import normalize, ordinal, spoken_numbers
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,

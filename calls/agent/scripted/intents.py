@@ -1,6 +1,6 @@
 """What the caller wants, from keywords. Order matters: the first intent found wins."""
 
-from calls.voice.brain.scripted.words import has_any, normalize
+from calls.agent.scripted.words import has_any, normalize
 
 GOODBYE = (
     "bye", "goodbye", "good bye", "bye bye", "that's all", "that is all", "that's it", "that's everything",

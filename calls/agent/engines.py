@@ -19,11 +19,12 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 # Imported here, not on the first call: loading the SDKs takes a second or two.
-from calls.voice.brain.failover import FailoverBrain, Outage
-from calls.voice.brain.openai import OpenAIBrain
+from calls.voice.llm.failover import FailoverBrain, Outage
+from calls.voice.llm.openai import OpenAIBrain
 from calls.voice import vad
-from calls.voice.brain.scripted import ScriptedBrain
-from calls.voice.failover import FailoverSTT, FailoverTTS
+from calls.agent.scripted import ScriptedBrain
+from calls.voice.stt.failover import FailoverSTT
+from calls.voice.tts.failover import FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.stt.whisper import shared_recognizer
@@ -91,7 +92,7 @@ def _pick(name, choices, vendor, key, offline):
 class Engines:
     stt: object  # calls.voice.stt.base.SpeechToText
     tts: object  # calls.voice.tts.base.TextToSpeech
-    brain: object  # calls.voice.brain.base.Brain
+    brain: object  # calls.voice.llm.base.Brain
     choice: Choice | None = None
 
     async def close(self):

@@ -22,15 +22,15 @@ from crm.actions import find_customer_by_phone
 from ottos.lib.logging import bind_call_sid
 from scheduling.models import ServiceType, ShopProfile
 
-from . import actions
-from .call_audio import tape_for_call
-from .engines import engines_for_call
-from .greeting import voice_config
-from .recording import CallRecorder
-from .tokens import InvalidCallToken, redeem_call_token
-from .tools import ToolBox
-from .twilio_auth import stream_handshake_is_from_twilio
-from .voice.session import VoiceSession
+from calls import actions
+from calls.call_audio import tape_for_call
+from calls.agent.engines import engines_for_call
+from calls.agent.greeting import voice_config
+from calls.transcript_log import CallRecorder
+from calls.telephony.tokens import InvalidCallToken, redeem_call_token
+from calls.agent.tools.toolbox import ToolBox
+from calls.telephony.signatures import stream_handshake_is_from_twilio
+from calls.voice.session import VoiceSession
 
 logger = logging.getLogger(__name__)
 

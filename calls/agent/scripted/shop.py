@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time
 
-from calls.voice.brain.scripted.speech import WEEKDAY_NAMES, say_day, say_list, say_time
+from calls.agent.scripted.speech import WEEKDAY_NAMES, say_day, say_list, say_time
 
 
 @dataclass

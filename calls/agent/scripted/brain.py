@@ -11,9 +11,9 @@ import logging
 import zoneinfo
 from datetime import datetime
 
-from calls.voice.brain.base import Brain, Done, TextDelta, ToolCall
-from calls.voice.brain.scripted.receptionist import Receptionist
-from calls.voice.brain.scripted.transcript import Reader
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
+from calls.agent.scripted.receptionist import Receptionist
+from calls.agent.scripted.transcript import Reader
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from calls.voice.brain.scripted.shop import ShopFacts
-from calls.voice.brain.scripted.when import When
+from calls.agent.scripted.shop import ShopFacts
+from calls.agent.scripted.when import When
 
 
 @dataclass

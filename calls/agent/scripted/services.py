@@ -7,7 +7,7 @@ Each family below ties symptoms and everyday names to the words a service name w
 
 import re
 
-from calls.voice.brain.scripted.words import has_any, normalize
+from calls.agent.scripted.words import has_any, normalize
 
 # (what callers say, words a matching service name contains)
 FAMILIES = (

@@ -3,12 +3,12 @@ or handing it to the booking flow to be moved."""
 
 from datetime import datetime
 
-from calls.voice.brain.scripted import booking
-from calls.voice.brain.scripted.services import match_service
-from calls.voice.brain.scripted.speech import say_list, say_moment, service_phrase
-from calls.voice.brain.scripted.state import Cancellation, Choosing
-from calls.voice.brain.scripted.when import parse_when
-from calls.voice.brain.scripted.words import has_any, normalize
+from calls.agent.scripted import booking
+from calls.agent.scripted.services import match_service
+from calls.agent.scripted.speech import say_list, say_moment, service_phrase
+from calls.agent.scripted.state import Cancellation, Choosing
+from calls.agent.scripted.when import parse_when
+from calls.agent.scripted.words import has_any, normalize
 
 STEPS = ("loaded", "cancelled")
 

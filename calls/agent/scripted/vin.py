@@ -3,7 +3,7 @@
 
 import re
 
-from calls.voice.brain.scripted.words import TENS, UNITS, normalize
+from calls.agent.scripted.words import TENS, UNITS, normalize
 
 DIGITS = {**{w: str(n) for w, n in UNITS.items() if n < 10}, "oh": "0", "o": "0", "zero": "0", "niner": "9"}
 NATO = {

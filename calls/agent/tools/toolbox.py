@@ -21,8 +21,8 @@ from pydantic import ValidationError as ArgumentError
 
 from calls import actions as call_actions
 from calls.models import Call
-from calls.tool_arguments import TOOLS, openai_schemas
-from calls.transfer import TransferFailed, transfer_call
+from calls.agent.tools.arguments import TOOLS, openai_schemas
+from calls.telephony.transfer import TransferFailed, transfer_call
 from calls.voice.session import ToolOutcome
 from crm import actions as crm_actions
 from crm.nhtsa import decode_vin_offline
