@@ -147,7 +147,7 @@ async def test_the_caller_can_still_interrupt_the_resumed_reply():
 
 
 async def test_a_goodbye_paused_by_a_noise_is_heard_whole_before_the_call_ends():
-    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, action="end_call")})
+    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, ends_call=True)})
     goodbye = ["Thanks for calling Otto's today. Have a great afternoon. Goodbye!"]
     async with slow_call([tool_call("end_call")], goodbye, tools=tools) as call:
         await call.greeted()

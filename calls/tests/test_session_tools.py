@@ -64,7 +64,10 @@ async def test_a_completed_booking_stays_in_history_when_the_caller_interrupts()
 
 
 async def test_a_slow_tool_gets_exactly_one_filler():
-    tools = ShopTools({"get_available_slots": BOOKED}, delays={"get_available_slots": 0.3})
+    tools = ShopTools(
+        {"get_available_slots": BOOKED}, delays={"get_available_slots": 0.3},
+        fillers={"get_available_slots": "One moment while I check the schedule."},
+    )
     first, second = [tool_call("get_available_slots")], [tool_call("get_available_slots", call_id="again")]
     async with Call(first, second, ["Tuesday at nine is open."], tools=tools, filler_after_s=0.1) as call:
         await call.greeted()
@@ -115,7 +118,7 @@ async def test_a_tool_that_times_out_gives_the_model_an_error_it_can_explain():
 
 
 async def test_end_call_says_the_goodbye_then_hangs_up_after_it_played():
-    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, action="end_call")})
+    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, ends_call=True)})
     tts = ToneTTS(ms_per_char=5.0)
     script = ["Thanks for calling, goodbye!", tool_call("end_call")]
     async with Call(script, tools=tools, tts=tts) as call:
@@ -136,7 +139,7 @@ async def test_the_call_ends_as_agent_ended_even_when_closing_the_stream_stops_t
             await super().hang_up()
             await asyncio.create_task(self.session.stop("caller_hung_up"))
 
-    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, action="end_call")})
+    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, ends_call=True)})
     async with Call(["Bye now!", tool_call("end_call")], tools=tools, line=ConsumerLikeLine()) as call:
         await call.greeted()
         call.stt.says("Bye.")
@@ -146,7 +149,7 @@ async def test_the_call_ends_as_agent_ended_even_when_closing_the_stream_stops_t
 
 
 async def test_end_call_without_words_asks_the_brain_for_them():
-    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, action="end_call")})
+    tools = ShopTools({"end_call": ToolOutcome('{"ok": true}', ok=True, ends_call=True)})
     async with Call([tool_call("end_call")], ["Have a great day!"], tools=tools) as call:
         await call.greeted()
         call.stt.says("Bye.")
@@ -156,7 +159,7 @@ async def test_end_call_without_words_asks_the_brain_for_them():
 
 
 async def test_a_transfer_ends_the_conversation_and_the_session_waits_for_twilio():
-    tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, action="transfer")})
+    tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, hands_over=True)})
     script = ["I'll put you through to an advisor.", tool_call("transfer_to_advisor", reason="warranty question")]
     async with Call(script, tools=tools) as call:
         await call.greeted()
@@ -173,7 +176,7 @@ async def test_a_transfer_ends_the_conversation_and_the_session_waits_for_twilio
 
 
 async def test_pressing_zero_transfers_to_an_advisor():
-    tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, action="transfer")})
+    tools = ShopTools({"transfer_to_advisor": ToolOutcome('{"ok": true}', ok=True, hands_over=True)})
     tts = ToneTTS(ms_per_char=3.0)
     script = ["Here is a long explanation of our brake service. It has many parts."]
     async with Call(script, tools=tools, tts=tts) as call:

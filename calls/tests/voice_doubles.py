@@ -13,9 +13,9 @@ import json
 import time
 from collections import deque
 
-from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
-from calls.voice.session import ToolOutcome, VoiceConfig, VoiceSession
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.session import ToolOutcome, ToolSpec, VoiceConfig, VoiceSession
 from calls.voice.stt.base import SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
 from calls.voice.tts.base import TextToSpeech
 
@@ -162,19 +162,30 @@ def tool_call(name, call_id=None, **arguments):
 
 class ShopTools:
     """A ToolBox: `handlers` maps a tool name to a ToolOutcome, or to a function of the parsed
-    arguments returning one; `delays` holds seconds each tool takes."""
+    arguments returning one; `delays` holds seconds each tool takes; `fillers` the filler of a
+    tool that has its own; `hands_over` names the tool that puts the caller through to a person."""
 
-    def __init__(self, handlers=None, delays=None):
+    def __init__(self, handlers=None, delays=None, fillers=None, hands_over=("transfer_to_advisor",)):
         self.handlers = dict(handlers or {})
         self.delays = dict(delays or {})
+        self.fillers = dict(fillers or {})
+        self.hands_over = frozenset(hands_over)
         self.calls = []  # (name, arguments) as requested
         self.completed = []  # names of calls that ran to the end
 
-    def schemas(self):
+    def specs(self):
         return [
-            {"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {}}}}
+            ToolSpec(
+                name=name,
+                schema={"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {}}}},
+                filler=self.fillers.get(name),
+                hands_over=name in self.hands_over,
+            )
             for name in self.handlers
         ]
+
+    def schemas(self):
+        return [spec.schema for spec in self.specs()]
 
     async def call(self, name, arguments):
         self.calls.append((name, arguments))

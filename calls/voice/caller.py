@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from calls.voice.audio import PHONE_RATE, mulaw_decode
+from calls.voice.inbox import Heard, HearingFailed
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class QuietSpells:
 
 class CallerAudio:
     """Caller audio to the STT engine without ever blocking the consumer, and the engine's
-    events back into the session's inbox as ("stt", event) or ("stt_failed", error or None)."""
+    events back into the session's inbox as Heard(event), or HearingFailed when it stops."""
 
     def __init__(self, stt, inbox, *, backlog_frames, on_send_error, quiet_spells=None):
         self._stt = stt
@@ -92,16 +93,16 @@ class CallerAudio:
         events = self._stt.events()
         try:
             async for event in events:
-                self._inbox.put_nowait(("stt", event))
+                self._inbox.put_nowait(Heard(event))
         except Exception as exc:
-            self._inbox.put_nowait(("stt_failed", exc))
+            self._inbox.put_nowait(HearingFailed(exc))
             return
         finally:
             close = getattr(events, "aclose", None)
             if close is not None:
                 with contextlib.suppress(Exception):
                     await close()
-        self._inbox.put_nowait(("stt_failed", None))
+        self._inbox.put_nowait(HearingFailed(None))
 
 
 @dataclass

@@ -1,18 +1,111 @@
-"""Keeping the conversation the model sees inside a token budget.
+"""The conversation of one call, typed, with one writer; rendered for a language model on demand.
+
+Entries are the caller's turns and the agent's rounds. A round holds what the agent said (after
+the reply ends: what the caller actually heard of it), the tool calls it made and their
+results, so a result can never be separated from its request. Only the session and its
+replies write here, through these methods; brains get `render()`: OpenAI chat messages, the
+newest part that fits the token budget.
 
 Token counts are estimated (about four characters per token): the budget only needs to keep
 requests small and fast, not match the vendor's tokenizer exactly.
 """
 
-import json
+from dataclasses import dataclass, field
+
+from calls.voice.llm.base import ToolCall
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4
 
 
+@dataclass
+class CallerTurn:
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    call_id: str
+    content: str  # JSON text for the model
+
+
+@dataclass(eq=False)
+class AgentRound:
+    """One brain round of a reply (or a fixed line). `text` is None when nothing of it is said."""
+
+    text: str | None
+    tool_calls: tuple[ToolCall, ...] = ()
+    results: list[ToolResult] = field(default_factory=list)
+
+
+class Conversation:
+    def __init__(self, system_prompt, *, token_budget):
+        self.system_prompt = system_prompt
+        self.token_budget = token_budget
+        self.entries = []  # CallerTurn | AgentRound, oldest first
+
+    # -- writing --------------------------------------------------------------------------
+
+    def caller_said(self, text):
+        """A finished caller turn. Words following an agent reply nobody heard continue the turn
+        before it (the reply was dropped from the conversation)."""
+        if self.entries and isinstance(self.entries[-1], CallerTurn):
+            self.entries[-1].text += " " + text
+        else:
+            self.entries.append(CallerTurn(text))
+
+    def agent_said(self, round):
+        """Put an agent round in the conversation (once): it has words or tool calls."""
+        if round not in self.entries:
+            self.entries.append(round)
+
+    def holds(self, round):
+        return any(entry is round for entry in self.entries)
+
+    def heard(self, round, text):
+        """The caller heard `text` of the round (maybe nothing): the conversation keeps only that.
+        A round with tool calls stays for their sake; one with nothing heard and no calls goes."""
+        if round.tool_calls:
+            round.text = text or None
+        elif text:
+            round.text = text
+            self.agent_said(round)
+        else:
+            self.entries = [entry for entry in self.entries if entry is not round]
+
+    def answered(self, round, results):
+        """The results of the round's tool calls, in the order of the calls."""
+        round.results = list(results)
+
+    # -- reading --------------------------------------------------------------------------
+
+    def messages(self):
+        """The whole conversation as OpenAI chat messages (system prompt first)."""
+        messages = [{"role": "system", "content": self.system_prompt}]
+        for entry in self.entries:
+            messages.extend(_messages_of(entry))
+        return messages
+
+    def render(self):
+        """What a language model is sent: the newest part of `messages()` within the token budget."""
+        return trim_history(self.messages(), self.token_budget)
+
+
+def _messages_of(entry):
+    if isinstance(entry, CallerTurn):
+        return [{"role": "user", "content": entry.text}]
+    message = {"role": "assistant", "content": entry.text}
+    if entry.tool_calls:
+        message["tool_calls"] = [
+            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            for call in entry.tool_calls
+        ]
+    return [message, *({"role": "tool", "tool_call_id": r.call_id, "content": r.content} for r in entry.results)]
+
+
 def estimate_tokens(message):
     """Approximate tokens one chat message costs, tool calls included."""
-    chars = len(_text_of(message.get("content")))
+    chars = len(message.get("content") or "")
     for call in message.get("tool_calls") or ():
         function = call.get("function") or {}
         chars += len(function.get("name") or "") + len(function.get("arguments") or "") + len(call.get("id") or "")
@@ -63,13 +156,3 @@ def _exchanges(messages):
                 index += 1
         groups.append(group)
     return groups
-
-
-def _text_of(content):
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(part.get("text", "") if isinstance(part, dict) else str(part) for part in content)
-    return json.dumps(content)

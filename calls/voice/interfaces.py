@@ -1,13 +1,13 @@
 """What a voice session talks to besides the speech engines, and how it is tuned.
 
-The Channels consumer implements CallTransport, calls/tools.py the ToolBox and
-calls/recording.py the CallRecorder; plain-asyncio tests implement all three in-process.
-Import these from calls.voice.session.
+The Twilio consumer (calls/telephony) implements CallTransport, the agent's CallTools
+(calls/agent/tools) the ToolBox and the transcript log (calls/transcript_log.py) the
+CallRecorder; plain-asyncio tests implement all three in-process.
 """
 
 import logging
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 log = logging.getLogger(__name__)

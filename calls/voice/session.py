@@ -1,14 +1,15 @@
 """One phone call's conversation in plain asyncio: turn-taking, barge-in, silence, hang-up.
 
-The session knows nothing of Channels or Django. The consumer feeds it caller audio, mark
-echoes and key presses, and gives it a CallTransport to send audio, marks and `clear` back.
+The session knows nothing of Channels, Django or the shop. Whoever carries the call (the
+Twilio consumer, a test) feeds it caller audio, mark echoes and key presses, and gives it a
+CallTransport to send audio, marks and `clear` back.
 Everything that happens is handled in one loop (`_converse`), one event at a time; each
 agent reply runs in its own task (calls/voice/reply.py) so a barge-in can cancel it.
 
 Barge-in ("pause_resume" mode): at the caller's first sound over the agent (SpeechStarted) the
 line is cleared at once and the reply paused, its brain and TTS still running. Real words within
-`barge_in_resume_after_s` make it an interruption (the reply is cancelled, the history keeps what
-was heard); a backchannel or a noise resumes the reply from its first unheard sentence. While the
+`barge_in_resume_after_s` make it an interruption (the reply is cancelled, the conversation keeps
+what was heard); a backchannel or a noise resumes the reply from its first unheard sentence. While the
 engine reports the caller still talking (SpeechContinues), the wait for words goes on.
 """
 
@@ -18,17 +19,29 @@ import logging
 import time
 from dataclasses import dataclass
 
-from calls.voice.conversation import trim_history
 from calls.voice.caller import CallerAudio, CallerTurn, QuietSpells, is_backchannel
+from calls.voice.conversation import Conversation
 from calls.voice.errors import VendorError
-from calls.voice.interfaces import CallRecorder, CallTransport, SafeRecorder, ToolBox, ToolOutcome, VoiceConfig
+from calls.voice.inbox import After, CallState, Heard, HearingFailed, KeyPress, MarkEcho, ReplyDone, TimerDue
+from calls.voice.interfaces import (
+    CallRecorder,
+    CallTransport,
+    SafeRecorder,
+    ToolBox,
+    ToolOutcome,
+    ToolSpec,
+    VoiceConfig,
+)
 from calls.voice.pacing import Pacer
 from calls.voice.playout import Playout
-from calls.voice.reply import Reply, TurnTiming
-from calls.voice.stt.base import SpeechContinues, SpeechStarted, Transcript, UtteranceEnd
+from calls.voice.reply import Reply, ReplyContext, TurnTiming
+from calls.voice.stt.base import SpeechContinues, SpeechStarted, UtteranceEnd
 from calls.voice.tool_calls import ToolRunner
 
-__all__ = ["CallRecorder", "CallTransport", "ToolBox", "ToolOutcome", "VoiceConfig", "VoiceSession", "is_backchannel"]
+__all__ = [
+    "CallRecorder", "CallState", "CallTransport", "ToolBox", "ToolOutcome", "ToolSpec", "VoiceConfig", "VoiceSession",
+    "is_backchannel",
+]  # fmt: skip
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +63,7 @@ class VoiceSession:
         self.recorder = SafeRecorder(recorder)
         self.config = config
         self.clock = clock
-        self.history = [{"role": "system", "content": config.system_prompt}]
+        self.conversation = Conversation(config.system_prompt, token_budget=config.history_token_budget)
         self.pacer = Pacer(high_s=config.playout_high_s, low_s=config.playout_low_s, clock=clock)
         self.playout = Playout()
         self.reason = None
@@ -64,12 +77,18 @@ class VoiceSession:
         )
         self._tasks = set()
         self.tool_runner = ToolRunner(
-            tools=tools, history=self.history, recorder=self.recorder, timeout_s=config.tool_timeout_s, clock=clock
+            tools=tools, conversation=self.conversation, recorder=self.recorder, timeout_s=config.tool_timeout_s,
+            clock=clock,
+        )
+        self._reply_context = ReplyContext(
+            brain=brain, tts=tts, transport=transport, tool_specs={spec.name: spec for spec in tools.specs()},
+            tool_runner=self.tool_runner, conversation=self.conversation, pacer=self.pacer, playout=self.playout,
+            recorder=self.recorder, config=config, clock=clock,
         )
         self._reply = None
         self._paused = None  # a Pause while the reply waits to learn whether the caller interrupts
         self._replies = 0
-        self._state = "talking"  # -> "ending" | "transferring" -> "over"
+        self._state = CallState.TALKING  # -> ENDING | TRANSFERRING -> OVER
         self._caller = CallerTurn()
         self._started_at = clock()
         self._last_activity = self._started_at
@@ -108,19 +127,19 @@ class VoiceSession:
 
     def feed_audio(self, mulaw):
         """Caller audio (never blocks; the oldest audio is dropped if STT falls far behind)."""
-        if not mulaw or self._state == "over":
+        if not mulaw or self._state is CallState.OVER:
             return
         self._caller_audio.feed(mulaw)
 
     def on_mark(self, name):
-        if self._state == "over":
+        if self._state is CallState.OVER:
             return
         self.playout.on_mark(name, self.clock())
-        self._inbox.put_nowait(("mark", name))
+        self._inbox.put_nowait(MarkEcho(name))
 
     def on_dtmf(self, digit):
-        if self._state != "over":
-            self._inbox.put_nowait(("dtmf", digit))
+        if self._state is not CallState.OVER:
+            self._inbox.put_nowait(KeyPress(digit))
 
     async def stop(self, reason="caller_hung_up"):
         """Cancel everything, finalize the record. Safe to call more than once, from anywhere."""
@@ -132,10 +151,14 @@ class VoiceSession:
         """True from the start of a reply until the caller has heard all of it (or cut it off)."""
         return self._agent_busy()
 
-    # -- what the rest of the voice package uses --------------------------------------
+    @property
+    def state(self):
+        return self._state
 
-    def messages_for_brain(self):
-        return trim_history(self.history, self.config.history_token_budget)
+    @property
+    def history(self):
+        """The conversation so far as OpenAI chat messages (for tests and the record)."""
+        return self.conversation.messages()
 
     # -- the loop -----------------------------------------------------------------------
 
@@ -152,34 +175,37 @@ class VoiceSession:
         self._spawn(self._caller_audio.listen(), "stt-listen")
         while True:
             try:
-                kind, payload = await asyncio.wait_for(self._inbox.get(), self._next_timer())
+                event = await asyncio.wait_for(self._inbox.get(), self._next_timer())
             except TimeoutError:
-                kind, payload = "timer", None
+                event = TimerDue()
             try:
-                ended = await self._handle(kind, payload)
+                ended = await self._handle(event)
             except Exception:
-                log.exception("voice session: handling %s failed", kind)
-                self.recorder.event("session_error", stage=kind)
+                log.exception("voice session: handling %s failed", type(event).__name__)
+                self.recorder.event("session_error", stage=_STAGES.get(type(event), type(event).__name__))
                 continue
             if ended:
                 return ended
 
-    async def _handle(self, kind, payload):
-        if kind == "stt":
-            return await self._on_caller(payload)
-        if kind == "stt_failed":
-            if self._state == "talking":
-                self._vendor_failed("stt", payload or VendorError("stt", "transcript stream ended", retryable=False))
-                return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
-            return None
-        if kind == "mark":
-            self._close_reply_if_heard()
-            return None
-        if kind == "dtmf":
-            return await self._on_dtmf(payload)
-        if kind == "reply_done":
-            return await self._on_reply_done(payload)
-        return await self._on_timer()
+    async def _handle(self, event):
+        match event:
+            case Heard(event=heard):
+                return await self._on_caller(heard)
+            case HearingFailed(error=error):
+                if self._state is CallState.TALKING:
+                    self._vendor_failed("stt", error or VendorError("stt", "transcript stream ended", retryable=False))
+                    return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
+                return None
+            case MarkEcho():
+                self._close_reply_if_heard()
+                return None
+            case KeyPress(digit=digit):
+                return await self._on_dtmf(digit)
+            case ReplyDone(reply=reply):
+                return await self._on_reply_done(reply)
+            case TimerDue():
+                return await self._on_timer()
+        raise TypeError(f"unexpected inbox event {event!r}")
 
     # -- the caller ---------------------------------------------------------------------
 
@@ -216,7 +242,7 @@ class VoiceSession:
     async def _end_caller_turn(self, at):
         caller, self._caller = self._caller, CallerTurn()
         text = caller.text
-        if not text or self._state != "talking":
+        if not text or self._state is not CallState.TALKING:
             return None
         if caller.over_agent and is_backchannel(text, self.config.backchannels):
             if self._agent_busy() or not self._agent_asked():
@@ -225,10 +251,7 @@ class VoiceSession:
         self._reprompts = 0
         if self._can_interrupt():
             await self._barge_in(at, trigger="turn_end")
-        if self.history[-1]["role"] == "user":  # the reply to its first part was cut before a word was heard
-            self.history[-1]["content"] += " " + text
-        else:
-            self.history.append({"role": "user", "content": text})
+        self.conversation.caller_said(text)
         self.recorder.turn(
             role="user", text=text, heard_text=text, interrupted=False, started_at=caller.started_at or at, ended_at=at
         )
@@ -238,12 +261,12 @@ class VoiceSession:
 
     async def _on_dtmf(self, digit):
         self.recorder.event("dtmf", digit=digit)
-        if digit != "0" or self._state != "talking":
+        if digit != "0" or self._state is not CallState.TALKING:
             return None
         if self._agent_busy():
             await self._interrupt(self._reply, at=self.clock(), trigger="dtmf")
-        self._state = "transferring"
-        self._start_reply(lambda reply: reply.transfer_on_request("caller pressed 0"), interruptible=False)
+        self._state = CallState.TRANSFERRING
+        self._start_reply(lambda reply: reply.hand_over("caller pressed 0"), interruptible=False)
         return None
 
     # -- the agent ----------------------------------------------------------------------
@@ -252,12 +275,14 @@ class VoiceSession:
         previous = self._reply
         follows = None
         if previous is not None and not previous.closed:
-            follows = previous.speaker  # only a reply that cannot be interrupted is still going
+            follows = previous  # only a reply that cannot be interrupted is still going
             previous.close(interrupted=False)
         self._replies += 1
-        reply = Reply(self, number=self._replies, interruptible=interruptible, timing=timing, follows=follows)
+        reply = Reply(
+            self._reply_context, number=self._replies, interruptible=interruptible, timing=timing, follows=follows
+        )
         self._reply = reply
-        for task in reply.speaker.tasks:
+        for task in reply.tasks:
             self._track(task)
         reply.task = self._spawn(self._run_reply(reply, action), f"reply-{reply.number}")
         return reply
@@ -270,11 +295,11 @@ class VoiceSession:
         except Exception:
             log.exception("reply %s failed", reply.number)
             self.recorder.event("session_error", stage="reply", turn=reply.number)
-            reply.speaker.say(self.config.brain_apology, None)
+            await reply.say(self.config.brain_apology, remember=False)
         finally:
-            reply.speaker.finish()
-        await reply.speaker.finished()
-        self._inbox.put_nowait(("reply_done", reply))
+            reply.finish_speaking()
+        await reply.finished_speaking()
+        self._inbox.put_nowait(ReplyDone(reply))
 
     async def _on_reply_done(self, reply):
         if reply is not self._reply:
@@ -282,22 +307,22 @@ class VoiceSession:
         if self._paused is not None and self._paused.reply is reply:
             self._paused.reply_done = True  # handled again if the reply resumes
             return None
-        if reply.after == "end_call":
-            self._state = "ending"
-            await reply.speaker.finished()  # it may be sending again what a pause cut off
+        if reply.after is After.END_CALL:
+            self._state = CallState.ENDING
+            await reply.finished_speaking()  # it may be sending again what a pause cut off
             await self._wait_heard()
             reply.close(interrupted=False)
             return await self._hang_up("agent_ended")
-        if reply.after == "transfer":
-            self._state = "transferring"
-            await reply.speaker.finished()
+        if reply.after is After.HAND_OVER:
+            self._state = CallState.TRANSFERRING
+            await reply.finished_speaking()
             await self._wait_heard()
             reply.close(interrupted=False)
             self.recorder.event("transferring")
             await asyncio.sleep(self.config.transfer_wait_s)  # Twilio's stop normally comes first
             return "transferred"
-        if self._state == "transferring":  # the transfer failed; the conversation goes on
-            self._state = "talking"
+        if self._state is CallState.TRANSFERRING:  # the transfer failed; the conversation goes on
+            self._state = CallState.TALKING
         self._close_reply_if_heard()
         return None
 
@@ -305,7 +330,7 @@ class VoiceSession:
         return self._reply is not None and not self._reply.closed
 
     def _can_interrupt(self):
-        return self._state == "talking" and self._agent_busy() and self._reply.interruptible
+        return self._state is CallState.TALKING and self._agent_busy() and self._reply.interruptible
 
     def _agent_asked(self):
         reply = self._reply
@@ -321,9 +346,9 @@ class VoiceSession:
     async def _pause(self, onset):
         """The caller made a sound over the agent: silence the agent now, decide later."""
         reply = self._reply
-        if reply.speaker.first_audio_at is None:
+        if reply.first_audio_at is None:
             return  # nothing was said yet: nothing to stop
-        reply.speaker.pause()
+        reply.pause()
         cleared_at = await self._clear()
         self._paused = Pause(reply, onset=onset, cleared_at=cleared_at, until=onset + self.config.barge_in_resume_after_s)
 
@@ -333,11 +358,11 @@ class VoiceSession:
         reply = paused.reply
         if reply is not self._reply or reply.closed:
             return
-        again = reply.speaker.resume()
-        for task in reply.speaker.tasks:
+        again = reply.resume()
+        for task in reply.tasks:
             self._track(task)
         if paused.reply_done:
-            self._inbox.put_nowait(("reply_done", reply))
+            self._inbox.put_nowait(ReplyDone(reply))
         caller = self._caller
         if caller.started_at is None:
             caller.onset = None  # the noise is over; the next sound is a new onset
@@ -368,14 +393,13 @@ class VoiceSession:
         """Stop the reply now; history keeps only what the caller heard."""
         paused = self._paused
         self._paused = None
-        reply.task.cancel()
-        reply.speaker.cancel()
+        reply.cancel()
         cleared_at = None
-        if reply.speaker.first_audio_at is not None:
+        if reply.first_audio_at is not None:
             cleared_at = await self._clear()
         if paused is not None and paused.reply is reply:
             cleared_at = paused.cleared_at or cleared_at
-        await asyncio.wait({reply.task, *reply.speaker.tasks})
+        await asyncio.wait({reply.task, *reply.tasks})
         reply.close(interrupted=True)
         self._quiet_since = self.clock()
         self.recorder.event(
@@ -393,8 +417,7 @@ class VoiceSession:
         reply = self._reply
         if reply is None or reply.closed or not reply.task.done() or self._paused is not None:
             return
-        pending = set(self.playout.pending_names)
-        if any(piece.name in pending for piece in reply.speaker.pieces) and not self._marks_overdue():
+        if reply.waiting_for(set(self.playout.pending_names)) and not self._marks_overdue():
             return
         reply.close(interrupted=False)
         self._quiet_since = self.clock()
@@ -409,7 +432,7 @@ class VoiceSession:
         """Say a last line, wait until it has played, hang up."""
         if self._agent_busy():
             await self._interrupt(self._reply, at=self.clock(), trigger=reason)
-        self._state = "ending"
+        self._state = CallState.ENDING
         reply = self._start_reply(lambda reply: reply.say(text), interruptible=False)
         await asyncio.wait({reply.task})
         await self._wait_heard()
@@ -443,7 +466,7 @@ class VoiceSession:
         return max(0.0, min(deadlines) - self.clock())
 
     def _silence_deadline(self):
-        if self._state != "talking" or self._agent_busy() or self._caller.parts:
+        if self._state is not CallState.TALKING or self._agent_busy() or self._caller.parts:
             return None
         return max(self._last_activity, self._quiet_since) + self.config.silence_reprompt_s
 
@@ -451,7 +474,7 @@ class VoiceSession:
         now, caller, config = self.clock(), self._caller, self.config
         if now >= self._max_call_at:
             overrun = now >= self._started_at + config.max_call_s + MAX_CALL_OVERRUN_S
-            if self._state == "talking" and (overrun or not self._agent_busy()):
+            if self._state is CallState.TALKING and (overrun or not self._agent_busy()):
                 return await self._say_goodbye(config.max_call_goodbye, "max_call_length")
             self._max_call_at = now + 1.0  # let the current reply (or transfer) finish first
         if caller.parts and now >= self._last_activity + CALLER_TURN_TIMEOUT_S:
@@ -496,7 +519,7 @@ class VoiceSession:
         """The shutdown task (started once): whoever asked may be cancelled, it still completes."""
         if self._closing is None:
             self.reason = self.reason or reason
-            self._state = "over"
+            self._state = CallState.OVER
             self._closing = asyncio.create_task(self._finalize(), name="voice-session-stop")
         return self._closing
 
@@ -512,8 +535,7 @@ class VoiceSession:
                     log.error("task %s did not stop when cancelled", task.get_name())
             reply = self._reply
             if reply is not None and not reply.closed:
-                unheard = any(not p.failed and not self.playout.heard(p.name) for p in reply.speaker.pieces)
-                reply.close(interrupted=unheard)
+                reply.close(interrupted=reply.unheard())
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.stt.close(), STOP_WAIT_S)
             self.recorder.event("ended", reason=self.reason, duration_s=round(self.clock() - self._started_at, 3))
@@ -528,6 +550,11 @@ class Pause:
     cleared_at: float | None  # when `clear` went out (None: nothing was queued)
     until: float  # resume then unless real words came
     reply_done: bool = False  # the reply finished while paused
+
+
+# how the session's error record names the stage an inbox event belongs to
+_STAGES = {Heard: "stt", HearingFailed: "stt_failed", MarkEcho: "mark", KeyPress: "dtmf", ReplyDone: "reply_done",
+           TimerDue: "timer"}
 
 
 def _ms(start, end):

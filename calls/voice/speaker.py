@@ -10,12 +10,12 @@ under new marks, starting from the first of them.
 """
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 
 from calls.voice.errors import VendorError
 from calls.voice.pacing import Framer
+from calls.voice.streams import close_stream
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +148,7 @@ class Speaker:
                 piece.audio.put_nowait(_FAILED)
                 continue
             finally:
-                with contextlib.suppress(Exception):
-                    await _close(stream)
+                await close_stream(stream)
             piece.audio.put_nowait(None)
 
     async def _send(self, again=()):
@@ -215,8 +214,3 @@ class Speaker:
         self._pacer.sent(len(frame))
         return len(frame)
 
-
-async def _close(stream):
-    close = getattr(stream, "aclose", None)
-    if close is not None:
-        await close()

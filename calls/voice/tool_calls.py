@@ -1,31 +1,32 @@
 """Running the tools a brain round asked for, so that nothing is ever done twice.
 
 Tool calls run in tasks of their own: a barge-in cancels the reply that asked for them but
-not the calls, and their results always land in the history right after the assistant
-message that requested them. The next brain request waits for them (`settled`).
+not the calls, and their results always land in the conversation with the round that
+requested them. The next brain request waits for them (`settled`).
 """
 
 import asyncio
 import json
 import logging
 
+from calls.voice.conversation import ToolResult
 from calls.voice.interfaces import ToolOutcome
 
 log = logging.getLogger(__name__)
 
 
 class ToolRunner:
-    def __init__(self, *, tools, history, recorder, timeout_s, clock):
+    def __init__(self, *, tools, conversation, recorder, timeout_s, clock):
         self.tools = tools
         self.tasks = set()
-        self._history = history
+        self._conversation = conversation
         self._recorder = recorder
         self._timeout_s = timeout_s
         self._clock = clock
 
-    def run(self, message, calls):
-        """Start the calls; the task's result is their ToolOutcomes, in order."""
-        batch = asyncio.create_task(self._run(message, calls), name="tools")
+    def run(self, round, calls):
+        """Start the round's calls; the task's result is their ToolOutcomes, in order."""
+        batch = asyncio.create_task(self._run(round, calls), name="tools")
         self.tasks.add(batch)
         batch.add_done_callback(self.tasks.discard)
         return batch
@@ -34,18 +35,11 @@ class ToolRunner:
         if self.tasks:
             await asyncio.wait(set(self.tasks))
 
-    async def _run(self, message, calls):
+    async def _run(self, round, calls):
         outcomes = [await self._call(call) for call in calls]
-        results = [
-            {"role": "tool", "tool_call_id": call.id, "content": outcome.content}
-            for call, outcome in zip(calls, outcomes, strict=True)
-        ]
-        history = self._history
-        at = next((index for index, m in enumerate(history) if m is message), None)
-        if at is None:
-            history.extend(results)
-        else:  # the caller may have spoken since: results go right after their request
-            history[at + 1 : at + 1] = results
+        self._conversation.answered(
+            round, [ToolResult(call.id, outcome.content) for call, outcome in zip(calls, outcomes, strict=True)]
+        )
         return outcomes
 
     async def _call(self, call):

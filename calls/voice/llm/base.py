@@ -1,7 +1,8 @@
-"""The brain: conversation history and tool schemas in, streamed text and tool calls out.
+"""The brain: the conversation and tool schemas in, streamed text and tool calls out.
 
-History is a list of OpenAI chat-completions messages (dicts with role/content,
-assistant tool_calls, and tool results), the lingua franca every brain here reads.
+A brain is sent the conversation rendered as OpenAI chat-completions messages
+(calls.voice.conversation.Conversation.render(): dicts with role/content, assistant
+tool_calls and tool results), the lingua franca every brain here reads.
 """
 
 import abc

@@ -17,8 +17,8 @@ import contextlib
 import logging
 import time
 
-from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 
 log = logging.getLogger(__name__)
 
