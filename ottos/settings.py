@@ -241,7 +241,7 @@ TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", ("http", "https"))
 SHOP_ADVISOR_NUMBER = env_str("SHOP_ADVISOR_NUMBER")
 
-# --- Which engines a call uses (calls/engines.py) ----------------------------------------------
+# --- Which engines a call uses (calls/agent/engines.py; checked only here) ----------------------------------------------
 def env_choice(name, choices):
     """One of `choices`, or "" for automatic."""
     value = env_str(name).lower()

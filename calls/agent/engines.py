@@ -16,7 +16,6 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 
 # Imported here, not on the first call: loading the SDKs takes a second or two.
 from calls.voice.llm.failover import FailoverBrain, Outage
@@ -69,23 +68,12 @@ TTS_NAMES = {"deepgram": "Deepgram", "piper": "offline (Piper)", "espeak": "offl
 
 
 def chosen_engines():
-    """What the settings ask for, with the automatic choices made. ImproperlyConfigured if impossible."""
-    stt = _pick("VOICE_STT", ("deepgram", "offline"), "deepgram", "DEEPGRAM_API_KEY", "offline")
-    tts = _pick("VOICE_TTS", ("deepgram", "piper", "espeak"), "deepgram", "DEEPGRAM_API_KEY", "offline")
-    brain = _pick("VOICE_BRAIN", ("openai", "scripted"), "openai", "OPENAI_API_KEY", "scripted")
-    return Choice(stt=stt, tts=tts, brain=brain, failover=bool(getattr(settings, "VOICE_FAILOVER", True)))
-
-
-def _pick(name, choices, vendor, key, offline):
-    value = (getattr(settings, name, "") or "").strip().lower()
-    if value and value not in choices:
-        raise ImproperlyConfigured(f"{name} must be {', '.join(choices)} or empty (automatic), not {value!r}")
-    has_key = bool(getattr(settings, key, ""))
-    if value == vendor and not has_key:
-        raise ImproperlyConfigured(f"{name} is {vendor} but {key} is not set")
-    if value:
-        return value
-    return vendor if has_key else offline
+    """What the settings ask for, with the automatic choices made. The settings were checked when
+    they were read (ottos/settings.py): a vendor named without its key never gets this far."""
+    stt = settings.VOICE_STT or ("deepgram" if settings.DEEPGRAM_API_KEY else "offline")
+    tts = settings.VOICE_TTS or ("deepgram" if settings.DEEPGRAM_API_KEY else "offline")
+    brain = settings.VOICE_BRAIN or ("openai" if settings.OPENAI_API_KEY else "scripted")
+    return Choice(stt=stt, tts=tts, brain=brain, failover=bool(settings.VOICE_FAILOVER))
 
 
 @dataclass
@@ -177,10 +165,7 @@ def warm_up_in_background(choice=None):
     with _warming_lock:
         if _warming is not None:
             return _warming
-        try:
-            needed = offline_models_needed(choice or chosen_engines())
-        except ImproperlyConfigured:
-            return None  # the call itself will say what is wrong
+        needed = offline_models_needed(choice or chosen_engines())
         if not needed:
             return None
         _warming = threading.Thread(target=_warm_up, args=(needed,), name="offline-voice-warm-up", daemon=True)

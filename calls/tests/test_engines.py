@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.core.exceptions import ImproperlyConfigured
 
 from calls.agent.engines import Choice, chosen_engines, engines_for_call, offline_models_needed
 from calls.voice.llm.base import Done, TextDelta
@@ -43,9 +42,12 @@ def expected(stt, tts, brain, deepgram_key, openai_key):
     )
 
 
+# A vendor named without its key stops start-up (test_a_bad_engine_setting_stops_start_up_...):
+# a running process only ever sees the combinations below.
 @pytest.mark.parametrize(
     "stt,tts,brain,deepgram_key,openai_key",
-    list(itertools.product(STT_VALUES, TTS_VALUES, BRAIN_VALUES, (False, True), (False, True))),
+    [combination for combination in itertools.product(STT_VALUES, TTS_VALUES, BRAIN_VALUES, (False, True), (False, True))
+     if expected(*combination) is not None],
 )
 def test_every_combination_of_settings_and_keys_picks_what_the_readme_says(
     settings, stt, tts, brain, deepgram_key, openai_key
@@ -54,10 +56,6 @@ def test_every_combination_of_settings_and_keys_picks_what_the_readme_says(
     settings.DEEPGRAM_API_KEY = "dg-key" if deepgram_key else ""
     settings.OPENAI_API_KEY = "sk-key" if openai_key else ""
     want = expected(stt, tts, brain, deepgram_key, openai_key)
-    if want is None:
-        with pytest.raises(ImproperlyConfigured, match=r"VOICE_(STT|TTS|BRAIN) is \w+ but \w+_API_KEY is not set"):
-            chosen_engines()
-        return
     choice = chosen_engines()
     assert (choice.stt, choice.tts, choice.brain) == want
     engines = engines_for_call()
