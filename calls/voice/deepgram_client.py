@@ -4,13 +4,12 @@
 server serves REST and WebSocket endpoints on one origin, so both forms are derived from it.
 """
 
-import functools
-import ssl
 from urllib.parse import urlsplit, urlunsplit
 
-import certifi
 import httpx
 from deepgram import AsyncDeepgramClient, DeepgramClientEnvironment
+
+from calls.voice.tls import vendor_tls
 
 _REST = {"http": "http", "https": "https", "ws": "http", "wss": "https"}
 _SOCKET = {"http": "ws", "https": "wss", "ws": "ws", "wss": "wss"}
@@ -37,10 +36,4 @@ def deepgram_client(api_key, base_url=None, *, http=None):
 
 
 def http_client(timeout=None):
-    return httpx.AsyncClient(verify=_tls(), timeout=timeout or httpx.Timeout(60.0))
-
-
-@functools.cache
-def _tls():
-    # built once: a fresh context per client costs ~30 ms of CPU on the event loop at every call start
-    return ssl.create_default_context(cafile=certifi.where())
+    return httpx.AsyncClient(verify=vendor_tls(), timeout=timeout or httpx.Timeout(60.0))

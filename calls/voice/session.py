@@ -19,6 +19,7 @@ import logging
 import time
 from dataclasses import dataclass
 
+from calls.voice.clock import ms_between
 from calls.voice.caller import CallerAudio, CallerTurn, QuietSpells, is_backchannel
 from calls.voice.conversation import Conversation
 from calls.voice.errors import VendorError
@@ -371,8 +372,8 @@ class VoiceSession:
             turn=reply.number,
             onset=paused.onset,
             cleared_at=paused.cleared_at,
-            onset_to_clear_ms=_ms(paused.onset, paused.cleared_at),
-            paused_ms=_ms(paused.onset, self.clock()),
+            onset_to_clear_ms=ms_between(paused.onset, paused.cleared_at),
+            paused_ms=ms_between(paused.onset, self.clock()),
             caller_text=caller.text,
             again=[piece.name for piece in again],
         )
@@ -408,8 +409,8 @@ class VoiceSession:
             trigger=trigger,
             onset=at,
             cleared_at=cleared_at,
-            onset_to_clear_ms=_ms(at, cleared_at),
-            trigger_to_clear_ms=_ms(trigger_at if trigger_at is not None else at, cleared_at),
+            onset_to_clear_ms=ms_between(at, cleared_at),
+            trigger_to_clear_ms=ms_between(trigger_at if trigger_at is not None else at, cleared_at),
             heard_text=reply.heard_text,
         )
 
@@ -556,6 +557,3 @@ class Pause:
 _STAGES = {Heard: "stt", HearingFailed: "stt_failed", MarkEcho: "mark", KeyPress: "dtmf", ReplyDone: "reply_done",
            TimerDue: "timer"}
 
-
-def _ms(start, end):
-    return None if end is None else round((end - start) * 1000, 1)

@@ -5,16 +5,14 @@ voice session can apologise and offer to take a message; nothing here decides wh
 """
 
 import asyncio
-import functools
 import logging
-import ssl
 
-import certifi
 import httpx2
 import openai
 
-from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.voice.errors import VendorError
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.tls import vendor_tls
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +55,7 @@ class OpenAIBrain(Brain):
             base_url=base_url,
             timeout=httpx2.Timeout(timeout_s, connect=min(connect_timeout_s, timeout_s)),
             max_retries=max_retries,
-            http_client=openai.DefaultAsyncHttpxClient(verify=_tls()),
+            http_client=openai.DefaultAsyncHttpxClient(verify=vendor_tls()),
         )
 
     async def respond(self, messages, tools):
@@ -139,12 +137,6 @@ class OpenAIBrain(Brain):
             raise VendorError(VENDOR, f"no reply within {self.retry_budget_s:g} s", retryable=True) from exc
         except openai.APIError as exc:
             raise _vendor_error(exc) from exc
-
-
-@functools.cache
-def _tls():
-    # built once: a fresh context per call loads the CA bundle, ~30 ms of CPU on the event loop
-    return ssl.create_default_context(cafile=certifi.where())
 
 
 def _collect(fragments, piece):

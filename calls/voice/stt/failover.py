@@ -7,7 +7,6 @@ caller was saying is not lost. It stays on the backup for the rest of the call.
 """
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 
