@@ -2,22 +2,17 @@ from django.contrib import admin, messages
 from django.utils import timezone
 
 from crm.phones import display_phone
+from ottos.lib.admin import ViewOnly
 
 from .models import Call, CallbackRequest, CallEvent, ToolInvocation, Turn, TurnLatency
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ViewOnly, admin.TabularInline):
     """Call records are written by the phone agent only; the admin shows them."""
 
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields if f.name not in ("id", "call")]
@@ -44,19 +39,13 @@ class CallEventInline(ReadOnlyInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["started_at", "caller", "customer", "outcome", "status", "duration_s", "interruption_count", "transferred"]
     list_filter = ["outcome", "status", "transferred", "interrupted", "started_at"]
     list_select_related = ["customer"]
     search_fields = ["from_number", "call_sid", "customer__name", "summary"]
     date_hierarchy = "started_at"
     inlines = [TurnInline, ToolInvocationInline, TurnLatencyInline, CallEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Caller", ordering="from_number")
     def caller(self, call):

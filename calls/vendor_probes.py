@@ -81,13 +81,10 @@ def twilio(timeout):
         return not_configured("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are needed to transfer calls and send texts")
     import requests
     from twilio.base.exceptions import TwilioRestException
-    from twilio.http.http_client import TwilioHttpClient
-    from twilio.rest import Client
 
-    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
-                    http_client=TwilioHttpClient(timeout=timeout))
-    if settings.TWILIO_API_BASE_URL:
-        client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
+    from ottos.lib.twilio_rest import rest_client
+
+    client = rest_client(timeout=timeout)
     where = _where(settings.TWILIO_API_BASE_URL, "api.twilio.com")
     try:
         account = client.api.v2010.accounts(settings.TWILIO_ACCOUNT_SID).fetch()

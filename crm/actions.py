@@ -3,29 +3,14 @@
 The admin, the phone agent's tools, the commands and the Celery tasks all call these.
 """
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from .models import Customer, Vehicle
+from .phone_cache import customer_with_phone
 from .phones import normalize_phone
+from .tasks import queue_vin_decode
 from .vin import normalize_vin
-
-_MISSING = "missing"
-
-
-def _cache_key(e164):
-    return f"crm:customer-by-phone:{e164}"
-
-
-def forget_cached_phone(e164):
-    cache.delete(_cache_key(e164))
-
-
-def forget_cached_phones(e164s):
-    """forget_cached_phone for many numbers in one round trip (after bulk writes, which send no signals)."""
-    cache.delete_many([_cache_key(e164) for e164 in e164s])
 
 
 def find_customer_by_phone(raw_phone):
@@ -34,14 +19,7 @@ def find_customer_by_phone(raw_phone):
     Raises ValidationError when `raw_phone` is not a phone number at all. Cached, since
     every incoming call asks; saving or deleting a customer drops the entry (crm.signals).
     """
-    e164 = normalize_phone(raw_phone)
-    key = _cache_key(e164)
-    cached = cache.get(key)
-    if cached is not None:
-        return None if cached == _MISSING else cached
-    customer = Customer.objects.filter(phone=e164).first()
-    cache.set(key, customer if customer is not None else _MISSING, settings.CUSTOMER_CACHE_SECONDS)
-    return customer
+    return customer_with_phone(normalize_phone(raw_phone))
 
 
 def create_customer(*, phone, name="", email="", sms_opt_in=False, notes=""):
@@ -57,17 +35,48 @@ def create_customer(*, phone, name="", email="", sms_opt_in=False, notes=""):
     return customer
 
 
-def get_or_create_customer(*, phone, name=""):
-    """The customer on file for `phone`, created (with `name`) if there is none."""
+def get_or_create_customer(*, phone, name="", email=""):
+    """The customer on file for `phone`, created (with `name`, and `email` if it is valid) if there is none.
+
+    Returns (customer, created). A customer already on file is returned as it is: `name` and
+    `email` only go on a new record.
+    """
     customer = find_customer_by_phone(phone)
     if customer is not None:
         return customer, False
     try:
-        return create_customer(phone=phone, name=name), True
+        customer = create_customer(phone=phone, name=name)
     except ValidationError as exc:
         if exc.code != "phone_taken":
             raise
         return Customer.objects.get(phone=normalize_phone(phone)), False
+    if email:
+        _keep_email_if_valid(customer, email)
+    return customer, True
+
+
+def _keep_email_if_valid(customer, email):
+    # A misheard email must not cost the caller their new record: the customer stays, without it.
+    customer.email = email
+    try:
+        customer.full_clean()
+    except ValidationError:
+        customer.email = ""
+        return
+    customer.save(update_fields=["email", "updated_at"])
+
+
+def vehicles_of(customer):
+    """The customer's vehicles, in their usual order."""
+    return list(customer.vehicles.all())
+
+
+def vehicle_of(customer, vehicle_id):
+    """The customer's vehicle with id `vehicle_id`, or None: never another customer's, whatever the id."""
+    try:
+        return customer.vehicles.filter(pk=vehicle_id).first()
+    except (TypeError, ValueError):  # not an id at all
+        return None
 
 
 def add_vehicle(customer, *, vin="", year=None, make="", model="", trim="", mileage=None):
@@ -94,11 +103,5 @@ def add_vehicle(customer, *, vin="", year=None, make="", model="", trim="", mile
     except IntegrityError:
         raise ValidationError("That VIN was just added for another customer.", code="vin_other_owner") from None
     if vin:
-        transaction.on_commit(lambda: _vehicle_added(vehicle.pk))
+        queue_vin_decode(vehicle.pk)
     return vehicle
-
-
-def _vehicle_added(vehicle_id):
-    from .signals import vehicle_added
-
-    vehicle_added.send(sender=Vehicle, vehicle_id=vehicle_id)

@@ -9,16 +9,16 @@ import re
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
+from ottos.lib.admin import ViewOnlyNoDelete
 from scheduling.models import Appointment
 
 from .admin_recalls import decode_again, recall_count, recall_list
 from .models import Customer, Vehicle
 from .phones import display_phone, normalize_phone
-from .signals import vehicle_added
+from .tasks import queue_vin_decode
 from .vin import normalize_vin
 
 
@@ -75,11 +75,10 @@ class VehicleForm(forms.ModelForm):
         return vin
 
 
-def announce_new_vin(vehicle, form):
+def decode_new_vin(vehicle, form):
     """A new or corrected VIN gets decoded, as when the phone agent adds one."""
     if vehicle.vin and "vin" in form.changed_data:
-        pk = vehicle.pk
-        transaction.on_commit(lambda: vehicle_added.send(sender=Vehicle, vehicle_id=pk))
+        queue_vin_decode(vehicle.pk)
 
 
 class VehicleInline(admin.TabularInline):
@@ -90,7 +89,7 @@ class VehicleInline(admin.TabularInline):
     show_change_link = True
 
 
-class AppointmentInline(admin.TabularInline):
+class AppointmentInline(ViewOnlyNoDelete, admin.TabularInline):
     """The customer's appointments, read-only: bookings change through the appointment page."""
 
     model = Appointment
@@ -104,15 +103,6 @@ class AppointmentInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("service_type", "vehicle", "customer")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Customer)
@@ -156,7 +146,7 @@ class CustomerAdmin(admin.ModelAdmin):
         if formset.model is Vehicle:
             for vehicle_form in formset.forms:
                 if vehicle_form.instance.pk and vehicle_form.has_changed():
-                    announce_new_vin(vehicle_form.instance, vehicle_form)
+                    decode_new_vin(vehicle_form.instance, vehicle_form)
 
 
 @admin.register(Vehicle)
@@ -192,4 +182,4 @@ class VehicleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        announce_new_vin(obj, form)
+        decode_new_vin(obj, form)

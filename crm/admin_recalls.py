@@ -1,8 +1,9 @@
 """Back-office pieces for VIN decoding and recalls on the vehicle page. Used by crm/admin.py."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils.html import format_html, format_html_join
+
+from .tasks import queue_vin_decode
 
 
 @admin.display(description="recalls NHTSA lists for this model year")
@@ -30,9 +31,7 @@ def recall_count(vehicle):
 
 @admin.action(description="Decode VIN and check recalls again", permissions=["change"])
 def decode_again(modeladmin, request, queryset):
-    from .tasks import decode_vehicle
-
     ids = list(queryset.exclude(vin="").values_list("pk", flat=True))
     for vehicle_id in ids:
-        transaction.on_commit(lambda pk=vehicle_id: decode_vehicle.delay(pk, force=True))
+        queue_vin_decode(vehicle_id, force=True)
     modeladmin.message_user(request, f"{len(ids)} vehicles queued for decoding.", messages.SUCCESS)

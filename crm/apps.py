@@ -6,4 +6,4 @@ class CrmConfig(AppConfig):
     verbose_name = "Customers and vehicles"
 
     def ready(self):
-        from . import receivers, signals  # noqa: F401  (cache invalidation; VIN decoding on new vehicles)
+        from . import signals  # noqa: F401  (caller-ID cache invalidation)

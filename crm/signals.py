@@ -1,14 +1,10 @@
-"""Signals of the crm app: cache invalidation, and events other apps listen for."""
+"""Signals of the crm app: a customer's saved or deleted phone number is dropped from the caller-ID cache."""
 
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import Signal, receiver
+from django.dispatch import receiver
 
-from .actions import forget_cached_phone
 from .models import Customer
-
-# Sent after commit when a vehicle with a VIN is added (kwargs: vehicle_id); the VIN
-# decoder listens.
-vehicle_added = Signal()
+from .phone_cache import forget_cached_phone
 
 
 @receiver(pre_save, sender=Customer)

@@ -1,4 +1,7 @@
-"""Celery tasks of crm: VIN decoding and recalls. Take ids, reload, idempotent, retry with backoff."""
+"""Celery tasks of crm: VIN decoding and recalls. Take ids, reload, idempotent, retry with backoff.
+
+queue_vin_decode is the one way to ask for a decode; actions, the admin and commands call it.
+"""
 
 import logging
 from datetime import timedelta
@@ -8,6 +11,8 @@ from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+
+from ottos.lib.queueing import delay_on_commit
 
 from . import decoding, recalls
 from .models import Vehicle
@@ -41,6 +46,18 @@ def decode_vehicle(self, vehicle_id, force=False):
     if outcome == "decoded":
         fetch_recalls.delay(vehicle_id)
     return outcome
+
+
+def queue_vin_decode(vehicle_id, *, force=False):
+    """Decode the vehicle's VIN (then check its recalls) in the background once this transaction commits.
+
+    `force` decodes again a VIN already decoded. A broker outage is logged, not raised: the
+    vehicle is saved, and `manage.py decode_vins` decodes what was missed.
+    """
+    delay_on_commit(
+        decode_vehicle, vehicle_id, force=force, log=log,
+        failure=f"Could not queue the VIN decode of vehicle {vehicle_id}; `manage.py decode_vins` will do it",
+    )
 
 
 @shared_task(bind=True)

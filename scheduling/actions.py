@@ -15,8 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, FloatField, Func
 from django.utils import timezone
 
-from crm.actions import forget_cached_phone
 from crm.models import Customer, Vehicle
+from crm.phone_cache import forget_cached_phone
 
 from . import availability
 from .availability import BookedInterval, DayHours, Demand, ServiceRules, ShopRules
@@ -94,6 +94,12 @@ def upcoming_appointments(customer, *, now=None):
     return list(
         Appointment.objects.upcoming(now).filter(customer=customer).select_related("service_type", "vehicle")
     )
+
+
+def upcoming_count(customer, *, now=None):
+    """How many active appointments the customer has from now on."""
+    now = now or timezone.now()
+    return Appointment.objects.upcoming(now).filter(customer=customer).count()
 
 
 # --- Writing -------------------------------------------------------------------------------

@@ -10,19 +10,15 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from crm.admin import phone_in_search, vin_in_search
+from ottos.lib.admin import ViewOnlyNoDelete
 
 from .actions import Actor, BookingRefused, cancel_appointment, set_appointment_status
-from .admin_sync import resync_calendar, texts_sent
+from .admin_sync import local_time, resync_calendar, texts_sent
 from .forms import AppointmentBookingForm, AppointmentChangeForm
 from .models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
-
-
-def local_time(moment):
-    return date_format(timezone.localtime(moment), "D M j, g:i A")
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -167,7 +163,7 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(AppointmentChange)
-class AppointmentChangeAdmin(admin.ModelAdmin):
+class AppointmentChangeAdmin(ViewOnlyNoDelete, admin.ModelAdmin):
     """The audit trail, for managers: read-only."""
 
     list_display = ["at", "appointment", "action", "actor_kind", "actor_user", "actor_label"]
@@ -177,15 +173,6 @@ class AppointmentChangeAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     show_full_result_count = False
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ServiceType)

@@ -2,13 +2,16 @@
 and the "resync with Google Calendar" action. Used by scheduling/admin.py."""
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
+from ottos.lib.admin import ViewOnlyNoDelete
+
 from . import calendar, calendar_sync
 from .models import TextMessage
+from .tasks import queue_calendar_sync
+
 
 def local_time(moment):
     return date_format(timezone.localtime(moment), "D M j, g:i A")
@@ -40,18 +43,16 @@ def resync_calendar(modeladmin, request, queryset):
     if not calendar.is_configured():
         modeladmin.message_user(request, "No Google Calendar is configured.", messages.WARNING)
         return
-    from .tasks import sync_appointment_to_calendar
-
     ids = list(queryset.values_list("pk", flat=True))
     calendar_sync.mark_pending(ids)
     for appointment_id in ids:
-        transaction.on_commit(lambda pk=appointment_id: sync_appointment_to_calendar.delay(pk))
+        queue_calendar_sync(appointment_id)
     plural = "appointment" if len(ids) == 1 else "appointments"
     modeladmin.message_user(request, f"{len(ids)} {plural} queued for calendar sync.", messages.SUCCESS)
 
 
 @admin.register(TextMessage)
-class TextMessageAdmin(admin.ModelAdmin):
+class TextMessageAdmin(ViewOnlyNoDelete, admin.ModelAdmin):
     """Every text sent (or held back) to customers: read-only."""
 
     list_display = ["created_at", "to", "kind", "status", "appointment", "twilio_sid", "sent_at"]
@@ -63,12 +64,3 @@ class TextMessageAdmin(admin.ModelAdmin):
     readonly_fields = fields
     show_full_result_count = False
     list_per_page = 100
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

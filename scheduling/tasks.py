@@ -5,6 +5,9 @@ or redelivered task changes nothing twice. Retryable vendor errors retry with ex
 backoff and full jitter; permanent ones are recorded and not retried. Without a worker
 (the embedded default runs tasks in-process) nothing is retried inline: the failure is
 recorded for the reconcile or an advisor's "resync".
+
+queue_calendar_sync and queue_appointment_text are the one way to ask for that work after an
+appointment changes; the appointment_changed receiver and the admin call them.
 """
 
 import logging
@@ -14,6 +17,8 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.utils import timezone
+
+from ottos.lib.queueing import delay_on_commit
 
 from . import busy, calendar, calendar_sync, texts
 from .calendar import CalendarError
@@ -57,6 +62,20 @@ def sync_appointment_to_calendar(self, appointment_id):
         return "failed"
 
 
+def queue_calendar_sync(appointment_id):
+    """Bring the appointment's calendar event in line with it, in the background, once this transaction commits.
+
+    Nothing is queued without a shop calendar. A broker outage is logged, not raised: the
+    appointment stays "pending" and the reconcile (or an advisor's resync) syncs it.
+    """
+    if not calendar.is_configured():
+        return
+    delay_on_commit(
+        sync_appointment_to_calendar, appointment_id, log=log,
+        failure=f"Could not queue the calendar sync of appointment {appointment_id}",
+    )
+
+
 @shared_task(bind=True)
 def reconcile_calendar(self, days=None):
     """Beat: repair drift between the next days' appointments and the calendar."""
@@ -95,6 +114,22 @@ def send_appointment_text(self, appointment_id, kind):
     if message is None:
         return "not_applicable"
     return _send(self, message.pk)
+
+
+def queue_appointment_text(appointment_id, kind):
+    """Text the customer about the appointment (`kind`: a TextMessage.Kind), in the background, once
+    this transaction commits.
+
+    Nothing is queued with texts turned off; whether the text applies (opted in, still
+    upcoming) is decided when it is sent. A broker outage is logged, not raised: this one
+    text is lost, the appointment is not.
+    """
+    if not settings.TEXTS_ENABLED:
+        return
+    delay_on_commit(
+        send_appointment_text, appointment_id, kind, log=log,
+        failure=f"Could not queue the {kind} text for appointment {appointment_id}",
+    )
 
 
 @shared_task(bind=True)

@@ -17,10 +17,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from twilio.base.exceptions import TwilioException
-from twilio.http.http_client import TwilioHttpClient
-from twilio.rest import Client
 
 from crm.phones import display_phone
+from ottos.lib.twilio_rest import rest_client
 
 from .models import Appointment, ShopProfile, TextMessage
 
@@ -36,16 +35,6 @@ REMINDER_AFTER_CONFIRMATION = timedelta(hours=12)
 
 class TextNotSent(Exception):
     """Twilio is unreachable or overloaded (429/5xx): the message is queued again."""
-
-
-def twilio_client():
-    client = Client(
-        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN,
-        http_client=TwilioHttpClient(timeout=TWILIO_TIMEOUT_SECONDS),
-    )
-    if settings.TWILIO_API_BASE_URL:
-        client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
-    return client
 
 
 # --- When -------------------------------------------------------------------------------------
@@ -152,7 +141,7 @@ def send_text(message_id, *, now=None, client=None):
     if not _applies(message.appointment, message.kind, now) or message.appointment.start != message.for_start:
         return _finish(message, TextMessage.Status.SKIPPED, error="The appointment changed before the text went out.")
     try:
-        sent = (client or twilio_client()).messages.create(
+        sent = (client or rest_client(timeout=TWILIO_TIMEOUT_SECONDS)).messages.create(
             to=message.to, from_=settings.TEXTS_FROM_NUMBER, body=message.body
         )
     except TwilioException as exc:

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from crm.models import Customer, Vehicle
+from scheduling.tests.vendors import nhtsa, run_tasks  # noqa: F401
 
 VALID_VIN = "1HGCM82633A004352"
 OTHER_VALID_VIN = "1M8GDM9AXKP042788"
@@ -177,23 +178,17 @@ def test_a_vin_already_on_file_is_refused_with_where_it_is(signed_in, service_ad
     assert Vehicle.objects.count() == 1
 
 
-def test_a_new_vin_from_the_vehicle_page_is_announced_for_decoding(signed_in, service_advisor, customer,
-                                                                    django_capture_on_commit_callbacks):
-    from crm.signals import vehicle_added
+def test_a_new_vin_from_the_vehicle_page_is_decoded(signed_in, service_advisor, customer, nhtsa, run_tasks,
+                                                     django_capture_on_commit_callbacks):
+    nhtsa.add_vehicle(VALID_VIN, make="HONDA", model="Accord", year=2003, trim="EX")
 
-    announced = []
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(service_advisor).post(ADD_VEHICLE, {"owner": customer.pk, "vin": VALID_VIN})
 
-    def listen(sender, vehicle_id, **kwargs):
-        announced.append(vehicle_id)
-
-    vehicle_added.connect(listen)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = signed_in(service_advisor).post(ADD_VEHICLE, {"owner": customer.pk, "vin": VALID_VIN})
-    finally:
-        vehicle_added.disconnect(listen)
     assert response.status_code == 302
-    assert announced == [Vehicle.objects.get(vin=VALID_VIN).pk]
+    vehicle = Vehicle.objects.get(vin=VALID_VIN)
+    assert (vehicle.year, vehicle.make, vehicle.model, vehicle.decode_source) == (2003, "Honda", "Accord", "vpic")
+    assert len(nhtsa.calls("vpic")) == 1
 
 
 # --- Staying fast -------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Fixtures for scheduling tests: a weekday a few days ahead to book on, and an advisor."""
+"""Fixtures for scheduling tests: a weekday a few days ahead to book on, an advisor, and running an
+action to commit."""
 
 from datetime import datetime, timedelta
 
@@ -45,3 +46,16 @@ def announced():
     appointment_changed.connect(listen, weak=False)
     yield sent
     appointment_changed.disconnect(listen)
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """committed(action, *args, **kwargs): run an action as if its request committed, then reload what it returned."""
+
+    def run(action, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = action(*args, **kwargs)
+        result.refresh_from_db()
+        return result
+
+    return run

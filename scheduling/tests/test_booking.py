@@ -13,6 +13,7 @@ from scheduling.actions import (
     reschedule_appointment,
     set_appointment_status,
     upcoming_appointments,
+    upcoming_count,
 )
 from scheduling.models import Appointment, AppointmentChange, Closure
 
@@ -364,6 +365,17 @@ def test_upcoming_lists_the_customers_active_future_appointments_soonest_first(
     book(other_customer, oil_change, at(9))
     assert upcoming_appointments(customer) == [sooner, later]
     assert upcoming_appointments(customer, now=at(9)) == [later]
+
+
+def test_upcoming_count_counts_only_the_customers_active_future_appointments(
+        shop, customer, other_customer, oil_change, brake_job, at, missed_appointment):
+    book(customer, oil_change, at(15))
+    book(customer, brake_job, at(8))
+    cancel_appointment(book(customer, oil_change, at(13)), actor=agent)
+    book(other_customer, oil_change, at(9))
+    assert upcoming_count(customer) == 2
+    assert upcoming_count(customer, now=at(9)) == 1
+    assert upcoming_count(other_customer) == 1
 
 
 def test_upcoming_loads_services_without_extra_queries(shop, customer, oil_change, at,

@@ -36,17 +36,6 @@ def book(customer, oil_change, django_capture_on_commit_callbacks):
     return booking
 
 
-@pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = action(*args, **kwargs)
-        result.refresh_from_db()
-        return result
-
-    return run
-
-
 def events_of(google, appointment):
     return google.event_for_appointment(appointment.pk)
 

@@ -20,17 +20,6 @@ pytestmark = pytest.mark.usefixtures("run_tasks")
 
 
 @pytest.fixture
-def committed(django_capture_on_commit_callbacks):
-    def run(action, *args, **kwargs):
-        with django_capture_on_commit_callbacks(execute=True):
-            result = action(*args, **kwargs)
-        result.refresh_from_db()
-        return result
-
-    return run
-
-
-@pytest.fixture
 def book(committed, customer, oil_change):
     def booking(start, *, who=None):
         return committed(book_appointment, customer=who or customer, service_type=oil_change, start=start, actor=agent)

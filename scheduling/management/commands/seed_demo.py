@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from crm.actions import create_customer, forget_cached_phones
+from crm.actions import create_customer
 from crm.models import Customer, Vehicle
+from crm.phone_cache import forget_cached_phones
 from crm.phones import display_phone
 from scheduling.actions import Actor, BookingRefused, available_slots, book_appointment, set_appointment_status
 from scheduling.management import demo_shop
