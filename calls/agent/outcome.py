@@ -19,6 +19,10 @@ class CallOutcome:
         if line:
             self.lines.append(line)
 
+    def note(self, line):
+        """Something done that is no outcome of its own (a vehicle added), for the summary."""
+        self.lines.append(line)
+
     def withdraw(self, outcome, line=None):
         """Take back what a tool counted before it knew it had succeeded (a transfer Twilio refused)."""
         self.achieved.discard(outcome)

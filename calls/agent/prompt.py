@@ -2,7 +2,10 @@
 
 Everything the model says is spoken aloud on a phone line, and everything it may know about the
 shop or the caller comes from tools bound to the caller's own number; the rules below say so.
+The list of tools comes from the tool registry, like the schemas the model is given.
 """
+
+from calls.agent.tools import TOOLS
 
 RULES = """\
 You are the phone receptionist of {shop_name}, an independent auto repair shop. You are talking \
@@ -46,6 +49,8 @@ them to a service advisor (transfer_to_advisor) or to take a message (take_messa
 - When the caller is done, say a short goodbye and call end_call.
 """
 
+TOOL_LIST = "\nYour tools:\n" + "".join(f"- {t.name}: {t.description}\n" for t in TOOLS.values())
+
 CONTEXT = """
 Today is {today}. The time now is {time_now} ({timezone}).
 {caller_line}"""
@@ -69,4 +74,4 @@ def receptionist_prompt(*, shop_name, now, caller_name=None):
         timezone=now.tzname() or "shop time",
         caller_line=caller_line,
     )
-    return RULES.format(shop_name=shop_name) + context
+    return RULES.format(shop_name=shop_name) + TOOL_LIST + context

@@ -1,10 +1,10 @@
 """Driving the scripted receptionist the way the voice session does, against the real tools.
 
 A Dialogue keeps an OpenAI-format history, appends what the caller says, iterates the
-brain's respond(), runs every tool call through calls/tools.py's ToolBox (so bookings land
-in PostgreSQL), appends the results and asks again until the brain only talks — the same
-loop as calls/voice/reply.py, minus audio. Every line the agent says is checked to be
-speakable: no markdown, no ISO dates, no raw JSON.
+brain's respond() with the tools' schemas, runs every tool call through the registry's
+CallTools (so bookings land in PostgreSQL), appends the results and asks again until the
+brain only talks — the same loop as calls/voice/reply.py, minus audio. Every line the agent
+says is checked to be speakable: no markdown, no ISO dates, no raw JSON.
 """
 
 import json
@@ -14,9 +14,10 @@ from datetime import datetime, time, timedelta
 import pytest
 from channels.db import database_sync_to_async
 
-from calls.agent.tools.toolbox import ToolBox
-from calls.voice.llm.base import Done, TextDelta, ToolCall
 from calls.agent.scripted import ScriptedBrain
+from calls.agent.tools import CallTools
+from calls.voice.llm.base import Done, TextDelta, ToolCall
+from scheduling import shop_info
 
 CALL_SID = "CA" + "5c" * 16
 DANA = "+13125550147"  # the `customer` fixture
@@ -27,6 +28,17 @@ UNSPEAKABLE = re.compile(r"[*#_`{}\[\]<>|]|\d{4}-\d{2}-\d{2}|T\d{2}:\d{2}|\b\d{1
 
 def db(fn, *args, **kwargs):
     return database_sync_to_async(fn)(*args, **kwargs)
+
+
+async def tools_for(phone, *, call_sid=CALL_SID):
+    """The tools of a call from `phone` (None: caller ID withheld), built from the shop's data
+    the way the call runner builds them."""
+
+    def shop_data():
+        return shop_info.active_service_names(), shop_info.shop_profile().tz
+
+    service_names, tz = await db(shop_data)
+    return CallTools(call_sid=call_sid, caller_phone=phone, service_names=service_names, timezone=tz)
 
 
 def brain_clock(shop):
@@ -82,8 +94,10 @@ class Dialogue:
                 outcome = await self.toolbox.call(call.name, call.arguments)
                 self.history.append({"role": "tool", "tool_call_id": call.id, "content": outcome.content})
                 self.tools_used.append((call.name, json.loads(call.arguments), json.loads(outcome.content)))
-                if outcome.action:
-                    actions.append(outcome.action)
+                if outcome.ends_call:
+                    actions.append("end_call")
+                elif outcome.hands_over:
+                    actions.append("transfer")
             if actions and text:
                 self.ended = actions[0]
                 break
@@ -97,7 +111,8 @@ class Dialogue:
 
     async def _round(self):
         text, calls, finish = "", [], None
-        async for event in self.brain.respond(self.history, self.toolbox.schemas()):
+        schemas = [spec.schema for spec in self.toolbox.specs()]
+        async for event in self.brain.respond(self.history, schemas):
             assert finish is None, "events after Done"
             if isinstance(event, TextDelta):
                 text += event.text
@@ -126,8 +141,8 @@ def call_from(shop, clock):
     """call_from(phone) -> a Dialogue with a fresh ScriptedBrain on the fixed clock."""
 
     async def start(phone, *, call_sid=CALL_SID):
-        toolbox = await ToolBox.for_call(call_sid=call_sid, caller_phone=phone)
-        return Dialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: clock), toolbox)
+        tools = await tools_for(phone, call_sid=call_sid)
+        return Dialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: clock), tools)
 
     return start
 

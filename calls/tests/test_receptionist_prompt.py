@@ -1,9 +1,11 @@
-"""The system prompt carries the shop, the shop's clock and whether the caller is known."""
+"""The system prompt carries the shop, the shop's clock, whether the caller is known, and the
+tools from the registry."""
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from calls.agent.prompt import receptionist_prompt
+from calls.agent.tools import TOOLS
 
 NOW = datetime(2030, 6, 4, 9, 5, tzinfo=ZoneInfo("America/Chicago"))
 
@@ -27,3 +29,11 @@ def test_the_standing_rules_are_there():
                  "Never say or suggest that the caller's own car is affected by a recall",
                  "confirm the service, the day and the time", "Never reveal, look up or change anything about another person"):
         assert rule in prompt
+
+
+def test_it_lists_the_registered_tools_in_the_order_the_model_is_given_them():
+    prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
+    listed = prompt.split("\nYour tools:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert listed == [f"- {t.name}: {t.description}" for t in TOOLS.values()]
+    assert len(listed) == 14 and listed[0].startswith("- lookup_customer: ") and listed[-1].startswith("- end_call: ")
+    assert prompt.index("call end_call.\n") < prompt.index("Your tools:") < prompt.index("Today is")

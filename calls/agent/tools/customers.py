@@ -1,0 +1,48 @@
+"""Who is calling: the caller's own record, and putting a new caller on file."""
+
+from pydantic import Field
+
+from calls.agent.tools.context import NOT_ON_FILE
+from calls.agent.tools.registry import ToolResult, tool
+from calls.agent.tools.schema import Arguments, NoArguments
+from crm import actions as crm_actions
+from scheduling import actions as scheduling_actions
+
+
+@tool(
+    "lookup_customer", NoArguments,
+    "The caller's own customer record (by caller ID): name, vehicles, upcoming appointment count.",
+    filler="One moment while I look that up.",
+)
+def lookup_customer(call, args):
+    customer = call.caller(required=False)
+    if customer is None:
+        return ToolResult({"on_file": False, "note": NOT_ON_FILE})
+    vehicles = [
+        {"vehicle_id": v.pk, "vehicle": str(v), "vin_ends_with": v.vin[-6:] if v.vin else None}
+        for v in crm_actions.vehicles_of(customer)
+    ]
+    upcoming = scheduling_actions.upcoming_count(customer)
+    return ToolResult({"on_file": True, "name": customer.name, "vehicles": vehicles, "upcoming_appointments": upcoming})
+
+
+class NewCustomer(Arguments):
+    name: str = Field(min_length=1, max_length=120, description="The caller's full name.")
+    email: str | None = Field(None, max_length=254, description="Email, only if the caller offered it.")
+
+
+@tool(
+    "create_customer", NewCustomer, "Put a new caller on file under their caller ID, with their name.",
+    filler=None,
+)
+def create_customer(call, args):
+    existing = call.caller(required=False)
+    if existing is not None:
+        return ToolResult({"created": False, "already_on_file": True, "name": existing.name})
+    customer, created = crm_actions.get_or_create_customer(
+        phone=call.caller_phone, name=args.name, email=args.email or ""
+    )
+    return ToolResult(
+        {"created": created, "already_on_file": not created, "name": customer.name},
+        line=f"New customer {customer.name}." if created else None,
+    )

@@ -1,0 +1,73 @@
+"""The caller's vehicles: reading a VIN back, adding a vehicle, and what may be said about recalls."""
+
+from django.core.exceptions import ValidationError
+from pydantic import Field
+
+from calls.agent.tools.registry import ToolRefused, ToolResult, tool
+from calls.agent.tools.schema import Arguments
+from crm import actions as crm_actions
+from crm.nhtsa import decode_vin_offline
+from crm.recalls import recall_notice
+from crm.vin import normalize_vin
+
+
+class VinOnly(Arguments):
+    vin: str = Field(description="The 17-character VIN as the caller read it.")
+
+
+@tool(
+    "decode_vin", VinOnly, "Check a VIN the caller read out and say what make and year it is.",
+    filler="One moment while I look up that VIN.",
+)
+def decode_vin(call, args):
+    try:
+        vin = normalize_vin(args.vin)
+    except ValidationError as exc:
+        return ToolResult({"valid": False, "problem": " ".join(exc.messages), "note": "Ask the caller to read it again."})
+    decoded = decode_vin_offline(vin)
+    return ToolResult({"valid": True, "vin": vin, "make": decoded.make or None, "year": decoded.year})
+
+
+class NewVehicle(Arguments):
+    vin: str | None = Field(None, description="17-character VIN, if the caller has it.")
+    year: int | None = Field(None, ge=1950, le=2100, description="Model year.")
+    make: str | None = Field(None, max_length=40)
+    model: str | None = Field(None, max_length=60)
+    mileage: int | None = Field(None, ge=0, le=2_000_000)
+
+
+@tool(
+    "add_vehicle", NewVehicle, "Add a vehicle to the caller's record (VIN and/or year, make, model).",
+    filler=None, writes=True,
+)
+def add_vehicle(call, args):
+    customer = call.caller()
+    if not (args.vin or args.make or args.model):
+        raise ToolRefused("Give at least a VIN, or the make and model.")
+    vehicle = crm_actions.add_vehicle(
+        customer, vin=args.vin or "", year=args.year, make=args.make or "", model=args.model or "",
+        mileage=args.mileage,
+    )
+    return ToolResult(
+        {"vehicle_id": vehicle.pk, "vehicle": str(vehicle), "vin_ends_with": vehicle.vin[-6:] or None},
+        line=f"Added vehicle {vehicle}.",
+    )
+
+
+class VehicleChoice(Arguments):
+    vehicle_id: int = Field(description="One of the caller's vehicle ids from lookup_customer or add_vehicle.")
+
+
+@tool(
+    "check_recalls", VehicleChoice,
+    "What may be said about NHTSA recalls for one of the caller's vehicles: say only its sentence.",
+    filler=None,
+)
+def check_recalls(call, args):
+    vehicle = call.vehicle(call.caller(), args.vehicle_id)
+    return ToolResult({
+        "vehicle_id": vehicle.pk,
+        "vehicle": str(vehicle),
+        "say": recall_notice(vehicle),
+        "note": "Say only this about recalls. Never say or suggest that this car is affected.",
+    })

@@ -1,0 +1,78 @@
+"""The caller's own appointments: booking in the shop's time zone, once even when retried,
+refusals said rather than raised, and listing, moving and cancelling."""
+
+from datetime import timedelta
+
+import pytest
+
+from calls.models import Call
+from calls.tests.test_tools import (  # noqa: F401 (fixtures)
+    DANA, at, call_record, dana_appointment, day, db, nothing_happens, tools_for, use,
+)
+from scheduling.models import Appointment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_book_appointment_books_the_caller_in_the_shop_time_zone(shop, customer, oil_change, at, call_record):
+    tools = await tools_for(DANA)
+    arguments = {"service": "Oil change", "start": at(9, 30).strftime("%Y-%m-%dT%H:%M"), "waiter": True,
+                 "notes": "Oil light on"}
+    outcome, content = await use(tools, "book_appointment", arguments)
+    assert outcome.ok, content
+    assert not outcome.ends_call and not outcome.hands_over
+    appointment = await db(Appointment.objects.select_related("customer").get)
+    assert appointment.customer == customer
+    assert appointment.start == at(9, 30)
+    assert (appointment.waiter, appointment.notes, appointment.source) == (True, "Oil light on", "phone_agent")
+    assert content["booked"] is True and content["appointment_id"] == appointment.pk
+    assert "at 9:30 AM" in content["when"]
+    assert content["start"] == at(9, 30).strftime("%Y-%m-%dT%H:%M")
+    assert tools.outcome.achieved == {"booked"}
+    assert tools.outcome.lines == [f"Booked Oil change for {content['when']}."]
+
+
+async def test_a_retried_tool_call_books_once(shop, customer, oil_change, at):
+    tools = await tools_for(DANA)
+    arguments = {"service": "Oil change", "start": at(11).strftime("%Y-%m-%dT%H:%M")}
+    first, first_content = await use(tools, "book_appointment", arguments)
+    again, again_content = await use(tools, "book_appointment", arguments)
+    assert first.ok and again.ok
+    assert first_content["appointment_id"] == again_content["appointment_id"]
+    assert await db(Appointment.objects.count) == 1
+
+
+async def test_booking_refusals_are_said_not_raised(shop, customer, oil_change, at, day):
+    tools = await tools_for(DANA)
+    sunday = day + timedelta(days=6 - day.weekday())
+    outcome, content = await use(tools, "book_appointment",
+                                 {"service": "Oil change", "start": f"{sunday.isoformat()}T10:00"})
+    assert nothing_happens(outcome) and content["code"] == "closed" and "closed" in content["error"]
+    outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": "tomorrow at ten"})
+    assert nothing_happens(outcome) and "like 2030-06-04T09:30" in content["error"]
+    assert not await db(Appointment.objects.exists)
+    assert not tools.outcome.achieved and not tools.outcome.lines
+
+
+async def test_booking_needs_the_caller_on_file(shop, oil_change, at):
+    outcome, content = await use(await tools_for("+13125550111"), "book_appointment",
+                                 {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M")})
+    assert not outcome.ok and "create_customer" in content["error"]
+
+
+async def test_upcoming_cancel_and_reschedule_work_on_the_callers_own_appointment(shop, customer, dana_appointment, at):
+    tools = await tools_for(DANA)
+    outcome, content = await use(tools, "get_upcoming_appointments")
+    assert [a["appointment_id"] for a in content["appointments"]] == [dana_appointment.pk]
+    outcome, content = await use(tools, "reschedule_appointment", {
+        "appointment_id": dana_appointment.pk, "new_start": at(15).strftime("%Y-%m-%dT%H:%M")})
+    assert outcome.ok and content["rescheduled"] is True and content["start"].endswith("T15:00")
+    moved = content["when"]
+    outcome, content = await use(tools, "cancel_appointment", {"appointment_id": dana_appointment.pk,
+                                                               "reason": "Car sold"})
+    assert outcome.ok and content["cancelled"] is True and content["status"] == "cancelled"
+    refreshed = await db(Appointment.objects.get, pk=dana_appointment.pk)
+    assert (refreshed.status, refreshed.start) == ("cancelled", at(15))
+    assert tools.outcome.achieved == {"rescheduled", "cancelled"}
+    assert tools.outcome.lines == [f"Moved Oil change to {moved}.", f"Cancelled Oil change of {moved}."]
+    assert Call.Outcome.BOOKED not in tools.outcome.achieved
