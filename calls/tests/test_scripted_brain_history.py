@@ -7,9 +7,10 @@ from datetime import timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import CALL_SID, DANA, GREETING, Dialogue, call_from, clock, db, local  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import DANA, GREETING, Dialogue, db, local, tools_for
+from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
+from calls.tests import voice_doubles
 from calls.tests.voice_doubles import Call
-from calls.agent.tools.toolbox import ToolBox
 from calls.voice.conversation import trim_history
 from calls.agent.scripted import ScriptedBrain
 from calls.agent.scripted.speech import say_day
@@ -66,7 +67,7 @@ async def test_a_yes_to_a_read_back_cut_off_before_the_question_books_nothing(
 
 
 async def test_a_history_trimmed_to_the_token_budget_still_books(shop, oil_change, customer, clock):
-    toolbox = await ToolBox.for_call(call_sid=CALL_SID, caller_phone=DANA)
+    toolbox = await tools_for(DANA)
     call = TrimmedDialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: clock), toolbox)
     thursday = clock.date() + timedelta(days=3)
     await call.caller("Hi, I'm calling because I would like to get my car in for an oil change sometime this week")
@@ -130,7 +131,7 @@ async def llm_history(toolbox, user_text, calls):
 
 
 async def test_taking_over_from_a_failed_llm_mid_reply(shop, oil_change, customer, clock):
-    toolbox = await ToolBox.for_call(call_sid=CALL_SID, caller_phone=DANA)
+    toolbox = await tools_for(DANA)
     tuesday = clock.date() + timedelta(days=1)
     history = await llm_history(
         toolbox,
@@ -149,7 +150,7 @@ async def test_taking_over_from_a_failed_llm_mid_reply(shop, oil_change, custome
 
 
 async def test_taking_over_after_the_llm_already_booked_never_books_twice(shop, oil_change, customer, clock):
-    toolbox = await ToolBox.for_call(call_sid=CALL_SID, caller_phone=DANA)
+    toolbox = await tools_for(DANA)
     tuesday = clock.date() + timedelta(days=1)
     history = await llm_history(
         toolbox,
@@ -188,11 +189,12 @@ async def test_the_same_words_on_the_same_clock_get_the_same_replies(shop, oil_c
     assert await db(starts) == []
 
 
-async def test_a_whole_call_through_the_voice_session(shop, oil_change, customer, clock):
+async def test_a_whole_call_through_the_voice_session(shop, oil_change, customer, clock, monkeypatch):
     tuesday = clock.date() + timedelta(days=1)
-    toolbox = await ToolBox.for_call(call_sid=CALL_SID, caller_phone=DANA)
-    call = Call(tools=toolbox)
-    call.session.brain = ScriptedBrain(timezone=shop.timezone, clock=lambda: clock)
+    brain = ScriptedBrain(timezone=shop.timezone, clock=lambda: clock)
+    # The session hands its brain to each reply when it is built: the doubles' call gets this one instead of theirs.
+    monkeypatch.setattr(voice_doubles, "ScriptedBrain", lambda *scripts, **options: brain)
+    call = Call(tools=await tools_for(DANA))
     async with call:
         await call.greeted()
         for turns, line in enumerate(["I'd like an oil change tomorrow at 9", "Yes please", "That's all, bye"], 2):

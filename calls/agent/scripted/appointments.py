@@ -1,16 +1,13 @@
 """The caller's own appointments: listing them, picking one, cancelling it (after a clear yes),
 or handing it to the booking flow to be moved."""
 
-from datetime import datetime
-
-from calls.agent.scripted import booking
+from calls.agent.scripted import booking, messages
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_list, say_moment, service_phrase
 from calls.agent.scripted.state import Cancellation, Choosing
+from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, normalize
-
-STEPS = ("loaded", "cancelled")
 
 
 def start(desk, u, turn, *, purpose):
@@ -18,8 +15,7 @@ def start(desk, u, turn, *, purpose):
     caller = desk.state.caller
     if not caller.caller_id:
         turn.say("I'm sorry, I can't look up appointments without caller ID.")
-        desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
-        desk.state.awaiting = "take_message"
+        messages.offer(desk, turn)
         return
     if not caller.on_file:
         turn.say("I don't see any appointments under this phone number.")
@@ -28,7 +24,7 @@ def start(desk, u, turn, *, purpose):
         return
     desk.state.task = Choosing(purpose=purpose, options=[], said=u.text)
     turn.call("get_upcoming_appointments")
-    turn.then = "appointments.loaded"
+    turn.then = loaded
 
 
 def loaded(desk, results, turn):
@@ -39,8 +35,7 @@ def loaded(desk, results, turn):
     if "error" in found:
         desk.state.task = None
         turn.say("I'm sorry, I can't get into the schedule right now.")
-        desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
-        desk.state.awaiting = "take_message"
+        messages.offer(desk, turn)
         return
     options = list(found.get("appointments") or [])
     if task.purpose == "list":
@@ -101,8 +96,7 @@ def cancelled(desk, results, turn):
     desk.state.unclear = (
         f"Caller wants to cancel their {_what(c.appointment)} on {_when(c.appointment)}." if c else None
     )
-    desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
-    desk.state.awaiting = "take_message"
+    messages.offer(desk, turn)
 
 
 # --- the caller's answers ---------------------------------------------------------------
@@ -122,14 +116,14 @@ def answer(desk, task, u, turn):
         return True
     if task.stage == "confirm":
         if u.yes:
-            if not desk.heard(desk.state.last_question or ""):
+            if not desk.heard_question():
                 _confirm(desk, task, turn)
                 return True
             arguments = {"appointment_id": task.appointment["appointment_id"]}
             if task.reason:
                 arguments["reason"] = task.reason
             turn.call("cancel_appointment", **arguments)
-            turn.then = "appointments.cancelled"
+            turn.then = cancelled
             return True
         if u.no:
             desk.state.task = None
@@ -159,9 +153,9 @@ def _matching(desk, text, options, *, ordinals=False):
         candidates = [a for a in candidates if a["service"] == service]
     when = parse_when(text, desk.today())
     if when.day:
-        candidates = [a for a in candidates if _start(a).date() == when.day]
+        candidates = [a for a in candidates if local_time(a["start"]).date() == when.day]
     if when.clock:
-        candidates = [a for a in candidates if _start(a).time() == when.clock]
+        candidates = [a for a in candidates if local_time(a["start"]).time() == when.clock]
     narrowed = service or when.day or when.clock
     return candidates[0] if narrowed and len(candidates) == 1 else None
 
@@ -198,9 +192,5 @@ def _what(appointment):
     return service_phrase(appointment.get("service") or "appointment", article=False)
 
 
-def _start(appointment):
-    return datetime.fromisoformat(appointment["start"]).replace(tzinfo=None)
-
-
 def _when(appointment):
-    return say_moment(_start(appointment))
+    return say_moment(local_time(appointment["start"]))

@@ -1,18 +1,19 @@
 """Booking a service, or moving an appointment: service, day and time, read-back, and a clear
-yes before anything is written. Looking at the schedule and offering times is schedule.py."""
+yes before anything is written. Looking at the schedule and offering times is schedule.py; the
+read-back itself, readback.py."""
 
 from dataclasses import replace
-from datetime import datetime
 
-from calls.agent.scripted import schedule
+from calls.agent.scripted import messages, schedule
 from calls.agent.scripted.intents import waits_at_shop
 from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom
 from calls.agent.scripted.speech import say_list, say_moment, say_time, service_phrase
 from calls.agent.scripted.state import Booking
+from calls.agent.scripted.tool_times import iso, local_time
 from calls.agent.scripted.when import When
 
-STEPS = ("customer_created", "booked", "moved")
 RETRY_CODES = ("slot_taken", "outside_hours")
 
 
@@ -20,8 +21,7 @@ def start(desk, u, turn, *, service=None):
     caller = desk.state.caller
     if not caller.caller_id:
         turn.say("I'm sorry, I can't book appointments without caller ID.")
-        desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
-        desk.state.awaiting = "take_message"
+        messages.offer(desk, turn)
         return
     b = Booking(service=service or u.service, waiter=waits_at_shop(u.text))
     if b.service and is_symptom(u.text):
@@ -67,28 +67,6 @@ def advance(desk, b, turn):
             desk.ask(turn, f"What day would you like to bring it in{at}?")
         return
     schedule.check(desk, b, turn)
-
-
-def choose(desk, b, moment, turn):
-    b.chosen = moment
-    b.offered = []
-    caller = desk.state.caller
-    if not b.moving and not caller.on_file and not b.new_name:
-        b.stage = "name"
-        desk.ask(turn, f"I can do {say_moment(moment)}. Can I get your name for the appointment?")
-        return
-    confirm(desk, b, turn)
-
-
-def confirm(desk, b, turn):
-    b.stage = "confirm"
-    if b.moving:
-        old, new = say_moment(local_time(b.moving["start"])), say_moment(b.chosen)
-        desk.ask(turn, f"So I'll move your {spoken_service(b, article=False)} from {old} to {new}. Shall I go ahead?")
-        return
-    vehicle = f" for your {b.vehicle}" if b.vehicle else ""
-    name = f", under the name {b.new_name}" if b.new_name else ""
-    desk.ask(turn, f"So that's {spoken_service(b)} on {say_moment(b.chosen)}{vehicle}{name}. Shall I book it?")
 
 
 # --- the caller's answers ---------------------------------------------------------------
@@ -171,7 +149,7 @@ def _confirmed(desk, b, u, turn):
         advance(desk, b, turn)
         return True
     if u.yes:
-        if not desk.heard(desk.state.last_question or ""):
+        if not desk.heard_question():
             confirm(desk, b, turn)  # they said yes before hearing the whole read-back
             return True
         return write(desk, b, turn)
@@ -186,11 +164,11 @@ def write(desk, b, turn):
     b.stage = "writing"
     if b.moving:
         turn.call("reschedule_appointment", appointment_id=b.moving["appointment_id"], new_start=iso(b.chosen))
-        turn.then = "booking.moved"
+        turn.then = moved
         return True
     if not desk.state.caller.on_file:
         turn.call("create_customer", name=b.new_name)
-        turn.then = "booking.customer_created"
+        turn.then = customer_created
         return True
     arguments = {"service": b.service, "start": iso(b.chosen)}
     if b.vehicle_id:
@@ -200,7 +178,7 @@ def write(desk, b, turn):
     if b.notes:
         arguments["notes"] = b.notes
     turn.call("book_appointment", **arguments)
-    turn.then = "booking.booked"
+    turn.then = booked
     return True
 
 
@@ -214,23 +192,27 @@ def customer_created(desk, results, turn):
 
 
 def booked(desk, results, turn):
-    b = desk.state.task
-    done = results.get("book_appointment") or {}
-    if done.get("booked"):
-        desk.state.task = None
+    b, done = desk.state.task, results.get("book_appointment") or {}
+    if _went_through(desk, b, done, "booked", turn):
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
-        return desk.anything_else(turn)
-    _refused(desk, b, done, turn)
+        desk.anything_else(turn)
 
 
 def moved(desk, results, turn):
-    b = desk.state.task
-    done = results.get("reschedule_appointment") or {}
-    if done.get("rescheduled"):
-        desk.state.task = None
+    b, done = desk.state.task, results.get("reschedule_appointment") or {}
+    if _went_through(desk, b, done, "rescheduled", turn):
         turn.say(f"Done. Your {spoken_service(b, article=False)} is now on {say_moment(local_time(done['start']))}.")
-        return desk.anything_else(turn)
-    _refused(desk, b, done, turn)
+        desk.anything_else(turn)
+
+
+def _went_through(desk, b, result, flag, turn):
+    """True when the write went through (the task is then done); otherwise the caller hears why
+    and what now."""
+    if result.get(flag):
+        desk.state.task = None
+        return True
+    _refused(desk, b, result, turn)
+    return False
 
 
 def _refused(desk, b, result, turn):
@@ -252,22 +234,7 @@ def _refused(desk, b, result, turn):
         b.chosen = None
         return schedule.check(desk, b, turn)
     b.chosen = None
-    ask_day(desk, b, turn)
-
-
-def offer_message(desk, turn, b):
-    desk.state.task = None
-    if b is not None:
-        desk.state.unclear = f"Caller wanted {spoken_service(b)}" + (
-            f" on {say_moment(b.chosen)}." if b.chosen else "."
-        )
-    desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
-    desk.state.awaiting = "take_message"
-
-
-def ask_day(desk, b, turn):
-    b.stage, b.when = "day", None
-    desk.ask(turn, "What other day would work for you?")
+    schedule.ask_day(desk, b, turn)
 
 
 def dropped(desk, b):
@@ -277,17 +244,5 @@ def dropped(desk, b):
 # --- little helpers ---------------------------------------------------------------------
 
 
-def spoken_service(b, *, article=True):
-    return service_phrase(b.service, article=article) if b and b.service else "the appointment"
-
-
 def _capital(text):
     return text[:1].upper() + text[1:]
-
-
-def iso(moment):
-    return moment.strftime("%Y-%m-%dT%H:%M")
-
-
-def local_time(iso):
-    return datetime.fromisoformat(iso).replace(tzinfo=None)

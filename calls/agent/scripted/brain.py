@@ -19,10 +19,15 @@ log = logging.getLogger(__name__)
 
 
 class ScriptedBrain(Brain):
-    def __init__(self, *, timezone="America/Chicago", clock=None):
-        """`timezone`: the shop's (name or tzinfo); `clock`: () -> aware datetime, "now"."""
+    def __init__(self, *, timezone="America/Chicago", clock=None, writes=None):
+        """`timezone`: the shop's (name or tzinfo); `clock`: () -> aware datetime, "now"; `writes`:
+        the names of the tools that change records, whose results are announced (None: the tool
+        registry's, calls.agent.tools.WRITES)."""
         self.tz = zoneinfo.ZoneInfo(timezone) if isinstance(timezone, str) else timezone
         self.clock = clock or (lambda: datetime.now(self.tz))
+        if writes is None:
+            from calls.agent.tools import WRITES as writes  # lazily: the registry is Django's side
+        self.writes = frozenset(writes)
         self._reader = Reader()
         self._receptionist = None
 
@@ -36,7 +41,7 @@ class ScriptedBrain(Brain):
         news = self._reader.news(messages)
         names, services = tool_names(tools), service_names(tools)
         if self._receptionist is None:
-            self._receptionist = Receptionist(now=self._now, services=services, tools=names)
+            self._receptionist = Receptionist(now=self._now, services=services, tools=names, writes=self.writes)
         else:
             self._receptionist.tools, self._receptionist.services = set(names), services or self._receptionist.services
         try:

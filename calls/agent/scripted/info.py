@@ -1,10 +1,10 @@
 """Questions about the shop, answered only from shop_info (the approved FAQ, services and price
 ranges), and the small steps that only continue the conversation."""
 
+from calls.agent.scripted import messages
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_day, say_list, service_phrase
 
-STEPS = ("answered", "heard_after_lookup", "nothing", "transfer_failed")
 TOPICS = ("hours", "location", "payment", "warranty", "loaners", "makes", "price", "services")
 NOT_SURE = "I'm not sure about that one."
 
@@ -17,7 +17,7 @@ def ask_shop(desk, intent, u, turn):
     if known or not desk.can("shop_info"):
         return _say(desk, intent, u.text, turn)
     turn.call("shop_info", topic=topic)
-    turn.then = "info.answered"
+    turn.then = answered
 
 
 def answered(desk, results, turn):
@@ -57,8 +57,8 @@ def _say(desk, intent, text, turn):
         return desk.anything_else(turn)
     turn.say(NOT_SURE)
     desk.state.unclear = text
-    desk.ask(turn, "I can take a message for an advisor to call you back about it. Would you like that?", aside=True)
-    desk.state.awaiting = "take_message"
+    question = "I can take a message for an advisor to call you back about it. Would you like that?"
+    messages.offer(desk, turn, question, aside=True)
 
 
 def answer_price(desk, service, turn):
@@ -68,8 +68,7 @@ def answer_price(desk, service, turn):
     if not estimate:
         turn.say(f"I don't have a price for {phrase}; an advisor can give you a quote.")
         desk.state.unclear = f"Caller asked for a price for {phrase}."
-        desk.ask(turn, "Would you like me to take a message for an advisor?", aside=True)
-        desk.state.awaiting = "take_message"
+        messages.offer(desk, turn, "Would you like me to take a message for an advisor?", aside=True)
         return
     estimate = estimate if estimate.startswith("about") else f"usually {estimate}"
     turn.say(f"{phrase[:1].upper()}{phrase[1:]} is {estimate}.")
@@ -99,5 +98,4 @@ def transfer_failed(desk, results, turn):
         return
     turn.say("I'm sorry, I couldn't reach an advisor just now.")
     desk.state.unclear = desk.state.unclear or "Caller asked to speak with an advisor."
-    desk.ask(turn, "I can take a message and have someone call you back. Would you like that?")
-    desk.state.awaiting = "take_message"
+    messages.offer(desk, turn, "I can take a message and have someone call you back. Would you like that?")

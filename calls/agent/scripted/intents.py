@@ -88,6 +88,25 @@ WAIT_AT_SHOP = (
 )
 
 
+INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "person"
+    ("message", MESSAGE, ()),
+    ("cancel", CANCEL, ("cancel that", "cancel it")),
+    ("reschedule", RESCHEDULE, ()),
+    ("list", LIST, ("book", "make an appointment", "schedule an", "new appointment")),
+    ("vehicle", VEHICLE, ()),
+    ("price", PRICE, ()),
+    ("services", SERVICES, ()),
+    ("warranty", WARRANTY, ()),
+    ("loaners", LOANERS, ()),
+    ("payment", PAYMENT, ("check engine", "check my", "check the", "check on")),
+    ("location", LOCATION, ()),
+    ("book", BOOK, ()),
+    ("hours", HOURS, ()),
+    ("makes", MAKES, ()),
+    ("goodbye", GOODBYE, ()),
+)
+
+
 def detect(text):
     """The caller's request as one of: goodbye, person, message, cancel, reschedule, list, vehicle,
     book, price, hours, location, payment, warranty, loaners, makes, services, or None."""
@@ -96,36 +115,9 @@ def detect(text):
         return None
     if has_any(said, PERSON) and has_any(said, PERSON_VERBS) and not has_any(said, ("call me", "call back")):
         return "person"
-    if has_any(said, MESSAGE):
-        return "message"
-    if has_any(said, CANCEL) and not has_any(said, ("cancel that", "cancel it")):
-        return "cancel"
-    if has_any(said, RESCHEDULE):
-        return "reschedule"
-    if has_any(said, LIST) and not has_any(said, ("book", "make an appointment", "schedule an", "new appointment")):
-        return "list"
-    if has_any(said, VEHICLE):
-        return "vehicle"
-    if has_any(said, PRICE):
-        return "price"
-    if has_any(said, SERVICES):
-        return "services"
-    if has_any(said, WARRANTY):
-        return "warranty"
-    if has_any(said, LOANERS):
-        return "loaners"
-    if has_any(said, PAYMENT) and not has_any(said, ("check engine", "check my", "check the", "check on")):
-        return "payment"
-    if has_any(said, LOCATION):
-        return "location"
-    if has_any(said, BOOK):
-        return "book"
-    if has_any(said, HOURS):
-        return "hours"
-    if has_any(said, MAKES):
-        return "makes"
-    if has_any(said, GOODBYE):
-        return "goodbye"
+    for intent, phrases, unless in INTENTS:
+        if has_any(said, phrases) and not (unless and has_any(said, unless)):
+            return intent
     return None
 
 

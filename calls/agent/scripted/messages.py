@@ -1,4 +1,5 @@
-"""Taking a message for an advisor: what about, who, how urgent, read back, then take_message."""
+"""Offering to take a message for an advisor, and taking it: what about, who, how urgent, read back,
+then take_message."""
 
 import re
 
@@ -6,7 +7,7 @@ from calls.agent.scripted.names import spoken_name
 from calls.agent.scripted.state import Message
 from calls.agent.scripted.words import has_any, normalize, spoken_numbers
 
-STEPS = ("taken",)
+OFFER = "I can take a message and have an advisor call you back. Would you like that?"
 URGENT = (
     "urgent", "emergency", "stranded", "stuck", "broke down", "broken down", "unsafe", "dangerous", "right away",
     "asap", "as soon as possible", "immediately", "right now", "very", "it's urgent",
@@ -17,6 +18,12 @@ ROUTINE = (
     "routine", "a day or two", "this week", "not at all", "no", "nope",
 )  # fmt: skip
 URGENCY_QUESTION = "How urgent is it: is it an emergency, do you need a call back today, or can it wait a day or two?"
+
+
+def offer(desk, turn, question=OFFER, *, aside=False):
+    """Offer to take a message for an advisor: a yes to `question` starts one."""
+    desk.ask(turn, question, aside=aside)
+    desk.state.awaiting = "take_message"
 
 
 def start(desk, turn, *, reason=None):
@@ -85,14 +92,14 @@ def answer(desk, m, u, turn):
         return True
     if m.stage == "confirm":
         if u.yes:
-            if not desk.heard(desk.state.last_question or ""):
+            if not desk.heard_question():
                 advance(desk, m, turn)
                 return True
             arguments = {"name": m.name, "reason": m.reason, "urgency": m.urgency}
             if m.callback:
                 arguments["callback_number"] = m.callback
             turn.call("take_message", **arguments)
-            turn.then = "messages.taken"
+            turn.then = taken
             return True
         if u.no:
             m.reason = None

@@ -8,9 +8,8 @@ injected, so the same words on the same clock always get the same reply.
 import copy
 import re
 from dataclasses import dataclass
-from datetime import datetime
 
-from calls.agent.scripted import appointments, booking, info, messages, schedule, vehicles
+from calls.agent.scripted import appointments, booking, info, messages, vehicles
 from calls.agent.scripted.intents import detect, is_abort, is_goodbye, is_greeting, is_thanks, wants_repeat
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_moment, service_phrase
@@ -24,6 +23,7 @@ from calls.agent.scripted.state import (
     Turn,
     VinEntry,
 )
+from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.transcript import ToolResult
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import is_no, is_yes, normalize
@@ -33,15 +33,6 @@ OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
 
 FLOWS = {Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles}
-STEPS = {
-    **{f"booking.{name}": getattr(booking, name) for name in booking.STEPS},
-    **{f"schedule.{name}": getattr(schedule, name) for name in schedule.STEPS},
-    **{f"appointments.{name}": getattr(appointments, name) for name in appointments.STEPS},
-    **{f"messages.{name}": getattr(messages, name) for name in messages.STEPS},
-    **{f"vehicles.{name}": getattr(vehicles, name) for name in vehicles.STEPS},
-    **{f"info.{name}": getattr(info, name) for name in info.STEPS},
-}
-WRITES = ("book_appointment", "reschedule_appointment", "cancel_appointment", "take_message", "add_vehicle")
 
 
 @dataclass(frozen=True)
@@ -56,10 +47,11 @@ class Utterance:
 
 
 class Receptionist:
-    def __init__(self, *, now, services, tools):
+    def __init__(self, *, now, services, tools, writes):
         self.now = now  # () -> naive datetime, shop local time
         self.services = list(services)
         self.tools = set(tools)
+        self.writes = frozenset(writes)  # the tools that change records: their results are announced
         self.state = Conversation()
         self.last_heard = ""
         self._before_last_utterance = None
@@ -87,7 +79,7 @@ class Receptionist:
         for result in news.results:
             self.learn(result)
         if news.takeover:
-            done = [r for r in news.results if r.call_id in news.recent_ids and _succeeded(r)]
+            done = [r for r in news.results if r.call_id in news.recent_ids and self._succeeded(r)]
             if done:
                 for result in done:
                     turn.say(self.announcement(result))
@@ -95,15 +87,15 @@ class Receptionist:
                 return self._finish(turn)
         if mine and text:
             # The caller spoke while these ran: say what was done, then answer what they said.
-            writes = [r for r in mine if r.name in WRITES]
+            writes = [r for r in mine if r.name in self.writes]
             for result in writes:
-                turn.say(self.announcement(result) if _succeeded(result) else "I'm sorry, that didn't go through.")
+                turn.say(self.announcement(result) if self._succeeded(result) else "I'm sorry, that didn't go through.")
             if writes:
                 state.task = None
             if state.queued:
                 text, state.queued = f"{state.queued} {text}", None
         elif mine:
-            STEPS[pending.step](self, {pending.names[r.call_id]: r.result for r in mine}, turn)
+            pending.step(self, {pending.names[r.call_id]: r.result for r in mine}, turn)
         if text:
             self.hear(text, turn)
         if not turn.lines and not turn.calls:
@@ -115,8 +107,7 @@ class Receptionist:
         self.state.task, self.state.pending, self.state.queued = None, None, None
         turn = Turn()
         turn.say("I'm sorry, I got a bit lost there.")
-        self.ask(turn, OFFER_MESSAGE)
-        self.state.awaiting = "take_message"
+        messages.offer(self, turn, OFFER_MESSAGE)
         return self._finish(turn)
 
     def _finish(self, turn):
@@ -126,7 +117,7 @@ class Receptionist:
                 state.calls_made += 1
                 turn.ids.append(f"call_scripted_{state.calls_made}")
             state.pending = Pending(
-                step=turn.then or "info.nothing",
+                step=turn.then or info.nothing,
                 call_ids=list(turn.ids),
                 names={i: name for i, (name, _) in zip(turn.ids, turn.calls, strict=True)},
             )
@@ -157,7 +148,7 @@ class Receptionist:
             if self.can("lookup_customer"):
                 state.queued = text
                 turn.call("lookup_customer")
-                turn.then = "info.heard_after_lookup"
+                turn.then = info.heard_after_lookup
                 return
             caller.looked_up = True
         u = self.utterance(text)
@@ -272,8 +263,7 @@ class Receptionist:
         if len(u.said.split()) >= 3:
             state.unclear = u.text
         turn.say("I'm sorry, I can't help with that myself.")
-        self.ask(turn, OFFER_MESSAGE)
-        state.awaiting = "take_message"
+        messages.offer(self, turn, OFFER_MESSAGE)
 
     # --- shared moves -------------------------------------------------------------------
 
@@ -285,8 +275,10 @@ class Receptionist:
             again = INTERJECTION.sub("", question, count=1)
             self.state.task_question = again[:1].upper() + again[1:]
 
-    def heard(self, question):
-        """Did the caller hear all of `question` (not cut off by a barge-in)?"""
+    def heard_question(self):
+        """Did the caller hear all of our last question (not cut off by a barge-in)? A yes to a
+        read-back counts only then."""
+        question = self.state.last_question or ""
         return " ".join(question.split()) in " ".join(self.last_heard.split())
 
     def anything_else(self, turn):
@@ -303,20 +295,19 @@ class Receptionist:
         self.state.task = None
         if self.can("end_call"):
             turn.call("end_call")
-            turn.then = "info.nothing"
+            turn.then = info.nothing
 
     def transfer(self, turn, *, reason):
         state = self.state
         if not self.can("transfer_to_advisor"):
             turn.say("I can't transfer calls right now.")
-            self.ask(turn, OFFER_MESSAGE)
-            state.awaiting = "take_message"
+            messages.offer(self, turn, OFFER_MESSAGE)
             return
         who = state.caller.name or "A caller"
         summary = f"{who} asked to speak with an advisor: {reason.strip()}"[:900]
         turn.say("Sure. Let me transfer you to an advisor.")
         turn.call("transfer_to_advisor", summary=summary)
-        turn.then = "info.transfer_failed"
+        turn.then = info.transfer_failed
 
     def service_names(self):
         if self.services:
@@ -345,9 +336,13 @@ class Receptionist:
         elif result.name == "add_vehicle" and "error" not in r:
             state.caller.vehicles.append(r)
 
+    def _succeeded(self, result):
+        """A write that went through."""
+        return result.name in self.writes and "error" not in result.result
+
     def announcement(self, result):
         r = result.result
-        when = say_moment(_local(r["start"])) if r.get("start") else ""
+        when = say_moment(local_time(r["start"])) if r.get("start") else ""
         service = service_phrase(r["service"], article=False) if r.get("service") else "appointment"
         if result.name == "book_appointment":
             return f"You're all set: your {service} is booked for {when}."
@@ -362,10 +357,3 @@ class Receptionist:
             return f"I've added {'your vehicle' if vehicle.startswith('VIN') or not vehicle else 'the ' + vehicle}."
         return ""
 
-
-def _succeeded(result):
-    return result.name in WRITES and "error" not in result.result
-
-
-def _local(iso):
-    return datetime.fromisoformat(iso).replace(tzinfo=None)

@@ -10,12 +10,13 @@ goes to the read-back and book_appointment re-checks it.) A time found taken is 
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 
-from calls.agent.scripted import booking
+from calls.agent.scripted import messages
+from calls.agent.scripted.readback import choose, offer_message, spoken_service
 from calls.agent.scripted.speech import say_day, say_list, say_time
 from calls.agent.scripted.state import Booking
+from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.words import has_any, ordinal, spoken_numbers
 
-STEPS = ("checked", "alternatives")
 MOST_OFFERED = 3
 FAR_AHEAD_DAYS = 30  # nothing at all free this far out is more likely the booking horizon than a full day
 
@@ -27,7 +28,7 @@ def check(desk, b, turn):
     first, days = (today, 7) if w.asap else (w.day, w.span_days)
     if not w.asap and w.day < today:
         turn.say("That day has already passed.")
-        return booking.ask_day(desk, b, turn)
+        return ask_day(desk, b, turn)
     if days == 1 and closed_turned_away(desk, b, first, turn):
         return
     if w.clock and first == today and w.clock <= now.time():
@@ -42,7 +43,7 @@ def check(desk, b, turn):
     if w.clock and not w.asap:
         query["time"] = w.clock.strftime("%H:%M")
     turn.call("get_available_slots", **query)
-    turn.then = "schedule.checked"
+    turn.then = checked
 
 
 def _query(b, first, days):
@@ -80,14 +81,18 @@ def closed_turned_away(desk, b, day, turn):
         return False
     turn.say(reason)
     following = _next_open_day(desk, day)
-    b.when = None if following is None else replace(b.when, day=following, span_days=1, asap=False)
     b.suggested_day = following
-    b.stage = "day"
     if following is None:
-        desk.ask(turn, "What other day would work for you?")
+        ask_day(desk, b, turn)
     else:
+        b.stage, b.when = "day", replace(b.when, day=following, span_days=1, asap=False)
         desk.ask(turn, f"Would {say_day(following)} work instead?")
     return True
+
+
+def ask_day(desk, b, turn):
+    b.stage, b.when = "day", None
+    desk.ask(turn, "What other day would work for you?")
 
 
 def _next_open_day(desk, day):
@@ -120,7 +125,7 @@ def checked(desk, results, turn):
             sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
             free = wanted in slots or bool(sampled)
         if free and wanted not in b.taken:
-            return booking.choose(desk, b, wanted, turn)
+            return choose(desk, b, wanted, turn)
         slots = sorted({*slots, *(s for s in nearby if s not in b.taken)})
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
@@ -140,7 +145,7 @@ def _exact(desk, found, wanted):
     if not isinstance(exact, dict) or exact.get("start") is None:
         return None, []
     try:
-        if booking.local_time(exact["start"]) != wanted:
+        if local_time(exact["start"]) != wanted:
             return None, []
     except (TypeError, ValueError):
         return None, []
@@ -170,7 +175,7 @@ def _look_further(desk, b, turn):
         return _nothing_soon(desk, b, turn)
     if (first - desk.today()).days > FAR_AHEAD_DAYS:
         turn.say(f"I'm sorry, I don't have anything open on {say_day(first)}; we may not be booking that far ahead.")
-        return booking.ask_day(desk, b, turn)
+        return ask_day(desk, b, turn)
     span = say_day(first) if last == first else "that week"
     part = f" in the {w.part}" if w.part and last == first else ""
     turn.say(f"I'm sorry, we're fully booked on {span}{part}.")
@@ -179,7 +184,7 @@ def _look_further(desk, b, turn):
         query.pop("part_of_day", None)
     b.when = replace(w, day=last + timedelta(days=1), span_days=7)
     turn.call("get_available_slots", **query)
-    turn.then = "schedule.alternatives"
+    turn.then = alternatives
 
 
 def alternatives(desk, results, turn):
@@ -198,9 +203,8 @@ def alternatives(desk, results, turn):
 
 def _nothing_soon(desk, b, turn):
     desk.state.task = None
-    desk.state.unclear = f"Caller wants {booking.spoken_service(b)} but found no free time soon."
-    desk.ask(turn, "I can take a message for an advisor to find you a time. Would you like that?")
-    desk.state.awaiting = "take_message"
+    desk.state.unclear = f"Caller wants {spoken_service(b)} but found no free time soon."
+    messages.offer(desk, turn, "I can take a message for an advisor to find you a time. Would you like that?")
 
 
 def offer(desk, b, slots, turn, intro):
@@ -230,7 +234,7 @@ def schedule_trouble(desk, b, result, turn):
         b.waiter = False
         return check(desk, b, turn)
     turn.say("I'm sorry, I can't get into the schedule right now.")
-    booking.offer_message(desk, turn, b)
+    offer_message(desk, turn, b)
 
 
 def pick(u, offered):
@@ -271,7 +275,7 @@ def _future(desk, found):
     slots = []
     for slot in found.get("slots") or []:
         try:
-            moment = booking.local_time(slot["start"])
+            moment = local_time(slot["start"])
         except (KeyError, TypeError, ValueError):
             continue
         if moment > now:

@@ -1,5 +1,6 @@
 """What the receptionist remembers during one call, and what one reply of hers consists of."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -82,9 +83,10 @@ class Choosing:
 
 @dataclass
 class Pending:
-    """Tool calls sent, waiting for their results; `step` continues the conversation."""
+    """Tool calls sent, waiting for their results; `step(desk, results by tool name, turn)`
+    continues the conversation."""
 
-    step: str
+    step: Callable
     call_ids: list
     names: dict  # call id -> tool name
 
@@ -114,7 +116,7 @@ class Turn:
         self.lines = []
         self.calls = []  # (name, arguments dict)
         self.ids = []  # the calls' ids, given when the turn is finished
-        self.then = None
+        self.then = None  # a step, as in Pending
 
     def say(self, *sentences):
         self.lines.extend(s for s in sentences if s)

@@ -2,12 +2,12 @@
 
 import re
 
+from calls.agent.scripted import messages
 from calls.agent.scripted.names import spoken_name
 from calls.agent.scripted.state import VinEntry
 from calls.agent.scripted.vin import VIN_LENGTH, read_back, vin_characters, vin_fix
 from calls.agent.scripted.words import has_any, normalize
 
-STEPS = ("decoded", "customer_created", "added")
 READ_IT = "Please read me the 17-character VIN, a few characters at a time."
 START_OVER = ("start over", "start again", "from the beginning", "from the top", "scratch that", "let me start")
 
@@ -16,8 +16,7 @@ def start(desk, u, turn):
     caller = desk.state.caller
     if not caller.caller_id:
         turn.say("I'm sorry, I can't add a vehicle without caller ID.")
-        desk.ask(turn, "I can take a message and have an advisor call you back. Would you like that?")
-        desk.state.awaiting = "take_message"
+        messages.offer(desk, turn)
         return
     v = VinEntry()
     desk.state.task = v
@@ -72,7 +71,7 @@ def _take(desk, v, text, turn):
     v.vin = v.chars
     if desk.can("decode_vin"):
         turn.call("decode_vin", vin=v.vin)
-        turn.then = "vehicles.decoded"
+        turn.then = decoded
     else:
         _confirm(desk, v, turn)
     return True
@@ -105,12 +104,12 @@ def answer(desk, v, u, turn):
     if v.stage != "confirm":
         return False
     if u.yes:
-        if not desk.heard(desk.state.last_question or ""):
+        if not desk.heard_question():
             _confirm(desk, v, turn)
             return True
         if not desk.state.caller.on_file:
             turn.call("create_customer", name=v.new_name)
-            turn.then = "vehicles.customer_created"
+            turn.then = customer_created
         else:
             _add(v, turn)
         return True
@@ -137,7 +136,7 @@ def _add(v, turn):
     if v.make:
         arguments["make"] = v.make[:40]
     turn.call("add_vehicle", **arguments)
-    turn.then = "vehicles.added"
+    turn.then = added
 
 
 def added(desk, results, turn):
