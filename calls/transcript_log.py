@@ -1,4 +1,5 @@
-"""CallRecorder: one call's turns, tool calls, latencies and events, written off the audio path.
+"""The transcript log (CallRecorder): one call's turns, tool calls, latencies and events, written
+off the audio path. (The call's audio is calls/call_audio.py.)
 
 The voice session calls the recording methods from its audio loop, so they only queue: one
 background task writes batches to the database from a worker thread, another publishes live
@@ -17,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from calls.voice.clock import ms_between
 from ottos.lib import metrics
 
 from .models import CallEvent, ToolInvocation, Turn, TurnLatency
@@ -33,9 +35,6 @@ def call_group(call_sid):
     return f"call-{call_sid}"
 
 
-def _ms(start, end):
-    return None if start is None or end is None else round((end - start) * 1000, 1)
-
 
 def _plain(data):
     """JSON-safe copy of event data (vendor errors hand us exceptions and the like)."""
@@ -43,7 +42,7 @@ def _plain(data):
 
 
 class CallRecorder:
-    def __init__(self, *, call_id, call_sid, channel_layer=None, clock=time.monotonic):
+    def __init__(self, *, call_id, call_sid, outcome=None, channel_layer=None, clock=time.monotonic):
         self.call_id = call_id
         self.call_sid = call_sid
         self.channel_layer = channel_layer if channel_layer is not None else get_channel_layer()
@@ -54,11 +53,10 @@ class CallRecorder:
         self._tasks = []
         self._next_index = 0
         self._dropped = 0
-        # What the consumer needs to file the call when it ends.
+        # The call's CallOutcome (calls/agent/outcome.py) counts the caller's turns and the
+        # interruptions; the call is filed from it.
+        self.outcome = outcome
         self.last_caller_turn = None
-        self.first_caller_text = ""
-        self.caller_turns = 0
-        self.interruptions = 0
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -92,10 +90,10 @@ class CallRecorder:
         self._next_index += 1
         if role == Turn.Role.CALLER:
             self.last_caller_turn = index
-            self.caller_turns += 1
-            self.first_caller_text = self.first_caller_text or text
-        if interrupted:
-            self.interruptions += 1
+            if self.outcome is not None:
+                self.outcome.caller_said(text)
+        if interrupted and self.outcome is not None:
+            self.outcome.interrupted()
         metrics.turn_recorded(role)
         self._queue(
             Turn(
@@ -120,11 +118,11 @@ class CallRecorder:
 
     def latency(self, *, speech_end, stt_final, llm_first_token, tts_first_byte, first_audio_sent):
         figures = {
-            "stt_final_ms": _ms(speech_end, stt_final),
-            "llm_first_token_ms": _ms(stt_final, llm_first_token),
-            "tts_first_byte_ms": _ms(llm_first_token, tts_first_byte),
-            "first_audio_ms": _ms(tts_first_byte, first_audio_sent),
-            "voice_to_voice_ms": _ms(speech_end, first_audio_sent),
+            "stt_final_ms": ms_between(speech_end, stt_final),
+            "llm_first_token_ms": ms_between(stt_final, llm_first_token),
+            "tts_first_byte_ms": ms_between(llm_first_token, tts_first_byte),
+            "first_audio_ms": ms_between(tts_first_byte, first_audio_sent),
+            "voice_to_voice_ms": ms_between(speech_end, first_audio_sent),
         }
         turn_index = self.last_caller_turn if self.last_caller_turn is not None else self._next_index
         figures["stt_final_ms"] = figures["stt_final_ms"] or 0.0

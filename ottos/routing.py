@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from calls.agent.call import AgentCall
 from calls.telephony.consumer import MediaStreamConsumer
 from calls.live import LiveCallsConsumer
 
@@ -14,5 +15,5 @@ websocket_urlpatterns = [
 # Twilio's servers send no Origin header; each stream authenticates itself (handshake
 # signature and a single-use call token), so these skip the browser checks.
 twilio_websocket_urlpatterns = [
-    path("ws/twilio/media/", MediaStreamConsumer.as_asgi()),
+    path("ws/twilio/media/", MediaStreamConsumer.as_asgi(answer=AgentCall)),
 ]

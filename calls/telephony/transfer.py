@@ -1,8 +1,7 @@
 """Hand a live call to a person: Twilio REST replaces the call's TwiML with a <Dial>.
 
 Twilio then stops the media stream (the consumer gets `stop`) and rings SHOP_ADVISOR_NUMBER.
-TWILIO_API_BASE_URL points the SDK at another server (a test fake); the SDK has no setting of
-its own for that.
+The REST client comes from ottos/lib/twilio_rest.py, like the texts'.
 """
 
 import asyncio
@@ -11,9 +10,9 @@ import logging
 import aiohttp
 from django.conf import settings
 from twilio.base.exceptions import TwilioException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
-from twilio.rest import Client
 from twilio.twiml.voice_response import VoiceResponse
+
+from ottos.lib.twilio_rest import rest_client
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +38,7 @@ async def transfer_call(call_sid, advisor_number=None):
         raise TransferFailed("no advisor number is configured (SHOP_ADVISOR_NUMBER)")
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         raise TransferFailed("Twilio credentials are not configured")
-    http_client = AsyncTwilioHttpClient(timeout=REQUEST_TIMEOUT_S)
-    client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=http_client)
-    if settings.TWILIO_API_BASE_URL:
-        client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
+    client = rest_client(timeout=REQUEST_TIMEOUT_S, asynchronous=True)
     try:
         await client.calls(call_sid).update_async(twiml=transfer_twiml(advisor_number))
     except TwilioException as exc:
@@ -52,4 +48,4 @@ async def transfer_call(call_sid, advisor_number=None):
         logger.warning("Transfer of %s failed: Twilio unreachable: %r", call_sid, exc)
         raise TransferFailed(f"Twilio could not be reached: {exc!r}") from exc
     finally:
-        await http_client.close()
+        await client.http_client.close()

@@ -10,6 +10,7 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connections
 
+from calls.agent.outcome import CallOutcome
 from calls.models import Call, CallEvent, ToolInvocation, Turn, TurnLatency
 from calls.transcript_log import LIVE_CALLS_GROUP, CallRecorder, call_group
 
@@ -24,7 +25,7 @@ def call(db):
 
 
 def recorder_for(call):
-    recorder = CallRecorder(call_id=call.pk, call_sid=call.call_sid)
+    recorder = CallRecorder(call_id=call.pk, call_sid=call.call_sid, outcome=CallOutcome())
     recorder.start()
     return recorder
 
@@ -63,7 +64,8 @@ async def test_it_writes_the_conversation_in_order(call):
     assert (tool.name, tool.ok, tool.duration_ms) == ("get_available_slots", True, 41.5)
     event = await database_sync_to_async(CallEvent.objects.get)(call=call)
     assert (event.kind, event.data) == ("reconnect", {"vendor": "deepgram", "gap_ms": 180})
-    assert (recorder.caller_turns, recorder.interruptions, recorder.first_caller_text) == (1, 1, "I need an oil change.")
+    outcome = recorder.outcome
+    assert (outcome.caller_turns, outcome.interruptions, outcome.first_caller_text) == (1, 1, "I need an oil change.")
 
 
 async def test_it_publishes_live_events_for_other_processes(call):

@@ -1,0 +1,186 @@
+"""One call with the receptionist, from the stream's start to the filed record.
+
+The Twilio consumer only connects it: `start()` when the stream says which call it is, then
+`hear()`, `mark()` and `key()` as Twilio's frames arrive, and `end()` however the call ends.
+Here the call's data is loaded (in one database trip), its parts are built (the transcript log,
+the tape, the tools bound to the caller, the engines, the voice session), and at the end
+they are stopped in order and the call is filed from its CallOutcome.
+"""
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from channels.db import database_sync_to_async
+
+from calls import actions
+from calls.agent.engines import engines_for_call
+from calls.agent.greeting import voice_config
+from calls.agent.outcome import CallOutcome
+from calls.agent.tools import CallTools
+from calls.call_audio import tape_for_call
+from calls.transcript_log import CallRecorder
+from calls.voice.session import VoiceSession
+from crm.actions import find_customer_by_phone
+from scheduling.shop_info import active_service_names, shop_profile
+
+logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 3.0
+RECORDER_FLUSH_TIMEOUT_S = 3.0
+
+
+def _in_db_thread(fn):
+    return database_sync_to_async(fn, thread_sensitive=False)
+
+
+@dataclass(frozen=True)
+class CallData:
+    """Everything a call needs from the database, loaded once when its stream starts."""
+
+    call: object  # calls.models.Call
+    phone: str | None  # the caller's E.164 number; None when caller ID is withheld
+    customer: object  # crm.models.Customer | None
+    shop: object  # scheduling.models.ShopProfile
+    service_names: tuple
+
+
+def load_call_data(call_sid, stream_sid, caller):
+    call = actions.stream_started(call_sid, stream_sid)
+    phone = actions.caller_phone(caller)
+    customer = find_customer_by_phone(phone) if phone else None
+    return CallData(call, phone, customer, shop_profile(), tuple(active_service_names()))
+
+
+class TapedTransport:
+    """The transport the session speaks through, taping the agent's side when the call is recorded."""
+
+    def __init__(self, transport, tape):
+        self._transport = transport
+        self._tape = tape
+
+    async def send_audio(self, mulaw):
+        await self._transport.send_audio(mulaw)
+        self._tape.agent_frame(mulaw)
+
+    async def send_mark(self, name):
+        await self._transport.send_mark(name)
+
+    async def send_clear(self):
+        await self._transport.send_clear()
+        self._tape.agent_cleared()
+
+    async def hang_up(self):
+        await self._transport.hang_up()
+
+
+class AgentCall:
+    """`transport`: the stream's CallTransport. `on_over()`: awaited once the call is filed if
+    the conversation ended by itself (the agent hung up, the session failed): close the stream."""
+
+    def __init__(self, *, call_sid, stream_sid, transport, on_over):
+        self.call_sid = call_sid
+        self.stream_sid = stream_sid
+        self.outcome = CallOutcome()
+        self.session = self.tape = self.recorder = self.engines = None
+        self._transport = transport
+        self._on_over = on_over
+        self._run = None
+        self._ending = None
+
+    async def start(self, caller):
+        """Load the call, build its parts and start the conversation. Raises if it cannot start."""
+        data = await _in_db_thread(load_call_data)(self.call_sid, self.stream_sid, caller)
+        tz = data.shop.tz
+        self.tape = tape_for_call(data.call.pk, self.call_sid)
+        self.recorder = CallRecorder(call_id=data.call.pk, call_sid=self.call_sid, outcome=self.outcome)
+        self.recorder.start()
+        self.recorder.event("started", caller=caller, customer=data.customer.name if data.customer else None)
+        tools = CallTools(
+            call_sid=self.call_sid, caller_phone=data.phone, service_names=data.service_names, timezone=tz,
+            outcome=self.outcome,
+        )
+        self.engines = engines_for_call(timezone=tz, record_event=self.recorder.event)
+        transport = self._transport if self.tape is None else TapedTransport(self._transport, self.tape)
+        self.session = VoiceSession(
+            stt=self.engines.stt, tts=self.engines.tts, brain=self.engines.brain, tools=tools,
+            transport=transport, recorder=self.recorder,
+            config=voice_config(shop_name=data.shop.name, timezone=tz, customer=data.customer),
+        )
+        self._run = asyncio.create_task(self.session.run(), name=f"voice-session-{self.call_sid}")
+        self._run.add_done_callback(self._session_over)
+
+    # --- Twilio -> the conversation -----------------------------------------------------------
+
+    def hear(self, audio):
+        if self.session is None or not audio:
+            return
+        self.session.feed_audio(audio)
+        if self.tape is not None:
+            self.tape.caller_frame(audio)
+
+    def mark(self, name):
+        if self.session is not None:
+            self.session.on_mark(name)
+
+    def key(self, digit):
+        if self.session is not None:
+            self.session.on_dtmf(digit)
+
+    # --- ending -------------------------------------------------------------------------------
+
+    async def end(self, reason):
+        """Stop the conversation and file the call, once, however the call ends."""
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._finish(reason))
+        await asyncio.shield(self._ending)
+
+    async def fail(self, why):
+        """The agent cannot go on: note it, so the stream-ended webhook hands the caller to a person."""
+        try:
+            await _in_db_thread(actions.mark_agent_failed)(self.call_sid, why)
+        except Exception:
+            logger.exception("Call %s: could not note the failure", self.call_sid)
+
+    def _session_over(self, task):
+        reason = "ended"
+        if task.cancelled():
+            reason = "cancelled"
+        elif task.exception() is not None:
+            logger.error("Call %s: the voice session failed", self.call_sid, exc_info=task.exception())
+            reason = "agent_error"
+        elif task.result() == "error":
+            reason = "agent_error"
+        elif isinstance(task.result(), str) and task.result():
+            reason = task.result()
+        if self._ending is None:
+            self._ending = asyncio.ensure_future(self._over(reason))
+
+    async def _over(self, reason):
+        if reason == "agent_error":
+            await self.fail("the voice session failed")
+        await self._finish(reason)
+        await self._on_over()
+
+    async def _finish(self, reason):
+        if self._run is not None and not self._run.done():
+            try:
+                await asyncio.wait_for(self.session.stop(reason), STOP_TIMEOUT_S)
+            except Exception:
+                logger.exception("Call %s: the voice session did not stop cleanly", self.call_sid)
+            if not self._run.done():
+                self._run.cancel()
+                await asyncio.wait({self._run}, timeout=1.0)
+        if self.tape is not None:
+            self.tape.save_in_background()  # no more agent audio; the file copy does not hold up the call's end
+        if self.engines is not None:
+            try:
+                await asyncio.wait_for(self.engines.close(), STOP_TIMEOUT_S)
+            except Exception:
+                logger.warning("Call %s: closing the engines failed", self.call_sid, exc_info=True)
+        if self.recorder is not None:
+            await self.recorder.close(timeout=RECORDER_FLUSH_TIMEOUT_S)
+        try:
+            await _in_db_thread(actions.finish_call)(self.call_sid, end_reason=reason, **self.outcome.filing())
+        except Exception:
+            logger.exception("Call %s: could not file the finished call", self.call_sid)
