@@ -9,7 +9,6 @@ import pytest
 
 from calls.tests.scripted_calls import DANA, GREETING, Dialogue, db, local, tools_for
 from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
-from calls.tests import voice_doubles
 from calls.tests.voice_doubles import Call
 from calls.voice.conversation import trim_history
 from calls.agent.scripted import ScriptedBrain
@@ -189,12 +188,10 @@ async def test_the_same_words_on_the_same_clock_get_the_same_replies(shop, oil_c
     assert await db(starts) == []
 
 
-async def test_a_whole_call_through_the_voice_session(shop, oil_change, customer, clock, monkeypatch):
+async def test_a_whole_call_through_the_voice_session(shop, oil_change, customer, clock):
     tuesday = clock.date() + timedelta(days=1)
     brain = ScriptedBrain(timezone=shop.timezone, clock=lambda: clock)
-    # The session hands its brain to each reply when it is built: the doubles' call gets this one instead of theirs.
-    monkeypatch.setattr(voice_doubles, "ScriptedBrain", lambda *scripts, **options: brain)
-    call = Call(tools=await tools_for(DANA))
+    call = Call(brain=brain, tools=await tools_for(DANA))
     async with call:
         await call.greeted()
         for turns, line in enumerate(["I'd like an oil change tomorrow at 9", "Yes please", "That's all, bye"], 2):

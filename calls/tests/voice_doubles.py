@@ -319,10 +319,12 @@ FAST = dict(
 class Call:
     """One session wired to the doubles above, with the caller's side to drive it."""
 
-    def __init__(self, *scripts, tools=None, tts=None, stt=None, line=None, recorder=None, word_delay_s=0.0, **config):
+    def __init__(self, *scripts, brain=None, tools=None, tts=None, stt=None, line=None, recorder=None,
+                 word_delay_s=0.0, **config):
+        """`scripts`: the replies of a ScriptedBrain double, unless a `brain` is given."""
         self.stt = stt or ScriptedSTT()
         self.tts = tts or ToneTTS()
-        self.brain = ScriptedBrain(*scripts, word_delay_s=word_delay_s)
+        self.brain = brain or ScriptedBrain(*scripts, word_delay_s=word_delay_s)
         self.tools = tools or ShopTools()
         self.line = line or PhoneLine()
         self.recorder = recorder or Recorder()
