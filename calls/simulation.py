@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from calls.models import Call, ToolInvocation, Turn, TurnLatency
 from calls.voice.audio import PHONE_RATE, mulaw_decode
@@ -126,18 +127,16 @@ def voiced_seconds(mulaw):
 
 
 @contextmanager
-def local_server():
-    """Serve the ASGI app with Daphne on a free loopback port, in a thread of this process.
+def daphne_server():
+    """Serve the ASGI app with Daphne on a free loopback port, in a thread of this process; yields its URL.
 
-    The server is configured like production for Twilio: it checks signatures against a
-    throwaway auth token when none is set, and its public URL is the loopback one unless
-    PUBLIC_BASE_URL says otherwise. Yields the server's URL.
+    Twisted's reactor cannot be restarted: a process runs this once.
     """
     from daphne.endpoints import build_endpoint_description_strings
     from daphne.server import Server  # installs Twisted's asyncio reactor: before twisted.internet.reactor
     from twisted.internet import reactor
 
-    from ottos.asgi import application
+    application = import_string(settings.ASGI_APPLICATION)  # found as `runserver` finds it: no import of the wiring
 
     if reactor.running or getattr(reactor, "_startedBefore", False):
         raise SimulationError("this process already runs a server; pass --server URL to call it instead")
@@ -152,19 +151,30 @@ def local_server():
         if time.monotonic() > deadline or not thread.is_alive():
             raise SimulationError("the local server did not start listening")
         time.sleep(0.02)
-    url = f"http://127.0.0.1:{server.listening_addresses[0][1]}"
-    overrides = {"TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16),
-                 "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL or url}
-    saved = {name: getattr(settings, name) for name in overrides}
-    for name, value in overrides.items():
-        setattr(settings, name, value)
     try:
-        yield url
+        yield f"http://127.0.0.1:{server.listening_addresses[0][1]}"
     finally:
-        for name, value in saved.items():
-            setattr(settings, name, value)
         reactor.callFromThread(reactor.stop)
         thread.join(10)
+
+
+@contextmanager
+def local_server():
+    """daphne_server() configured like production for Twilio: it checks signatures against a
+    throwaway auth token when none is set, and its public URL is the loopback one unless
+    PUBLIC_BASE_URL says otherwise. Yields the server's URL.
+    """
+    with daphne_server() as url:
+        overrides = {"TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16),
+                     "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL or url}
+        saved = {name: getattr(settings, name) for name in overrides}
+        for name, value in overrides.items():
+            setattr(settings, name, value)
+        try:
+            yield url
+        finally:
+            for name, value in saved.items():
+                setattr(settings, name, value)
 
 
 # --- the call ------------------------------------------------------------------------------------

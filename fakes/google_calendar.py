@@ -182,15 +182,6 @@ class FakeGoogleCalendar(LoopbackFake):
                 if (method is None or r.method == method) and (kind is None or _kind(r.path) == kind)
             ]
 
-    def wait_for(self, predicate, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not predicate(self):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("FakeGoogleCalendar: condition not met in time")
-                self._changed.wait(left)
-
     def reset(self):
         with self._lock:
             self._calendars = {cid: {} for cid in self.calendar_ids}

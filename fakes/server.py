@@ -13,6 +13,7 @@ and returns its result, for poking app state that must be touched from that loop
 
 import asyncio
 import threading
+import time
 
 from aiohttp import web
 
@@ -98,14 +99,24 @@ class LoopbackServer:
 class LoopbackFake:
     """A vendor fake served by a LoopbackServer; the subclass builds its aiohttp app in _make_app().
 
-    start() / stop(), or use it as a context manager.
+    start() / stop(), or use it as a context manager. `host`, `port` (0: a free one) and `name` (of the
+    server's thread) may be set before start(). wait_for() needs `self._changed`, a threading.Condition
+    the fake notifies whenever it records something on the server's thread.
     """
 
+    host = "127.0.0.1"
+    port = 0
+    name = "fake"
     _server = None
+
+    @property
+    def server(self):
+        """The running LoopbackServer (`.loop`, `.call()`), or None when stopped."""
+        return self._server
 
     def start(self):
         if self._server is None:
-            self._server = LoopbackServer(self._make_app())
+            self._server = LoopbackServer(self._make_app(), host=self.host, port=self.port, name=self.name)
             self._server.start()
         return self
 
@@ -115,7 +126,18 @@ class LoopbackFake:
             self._server = None
 
     def __enter__(self):
-        return self.start()
+        self.start()
+        return self
 
     def __exit__(self, *exc_info):
         self.stop()
+
+    def wait_for(self, predicate, timeout=5.0):
+        """Block until predicate(fake) is true (requests are recorded from the server's thread)."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{type(self).__name__}: condition not met in time")
+                self._changed.wait(left)

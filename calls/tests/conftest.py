@@ -2,11 +2,12 @@
 real Daphne server, and a fake caller."""
 
 import asyncio
-import threading
 import time
 from dataclasses import dataclass
 
 import pytest
+
+from fakes.fixtures import deepgram, openai  # noqa: F401 (fixtures)
 
 AUTH_TOKEN = "test-twilio-auth-token"
 ACCOUNT_SID = "AC" + "1" * 32
@@ -32,22 +33,6 @@ def twilio(settings):
     settings.PUBLIC_BASE_URL = PUBLIC_URL
     settings.DEBUG = False
     return settings
-
-
-@pytest.fixture
-def deepgram():
-    from fakes.deepgram import FakeDeepgram
-
-    with FakeDeepgram() as fake:
-        yield fake
-
-
-@pytest.fixture
-def openai():
-    from fakes.openai import FakeOpenAI
-
-    with FakeOpenAI() as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -92,27 +77,14 @@ def live_app(django_db_setup, django_db_blocker):
     Twisted's reactor cannot be restarted, so one server serves the whole session; it sees
     each test's settings because it shares this process.
     """
-    from daphne.endpoints import build_endpoint_description_strings
     from django.db import connection
-    from daphne.server import Server
-    from twisted.internet import reactor
 
-    from ottos.asgi import application
+    from calls.simulation import daphne_server
 
-    server = Server(
-        application=application, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
-        signal_handlers=False,
-    )
-    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.listening_addresses:
-        if time.monotonic() > deadline:
-            raise RuntimeError("Daphne did not start listening")
-        time.sleep(0.02)
-    yield LiveApp(url=f"http://127.0.0.1:{server.listening_addresses[0][1]}", loop=reactor._asyncioEventloop)
-    reactor.callFromThread(reactor.stop)
-    thread.join(10)
+    with daphne_server() as url:
+        from twisted.internet import reactor  # Daphne's asyncio reactor, installed by now
+
+        yield LiveApp(url=url, loop=reactor._asyncioEventloop)
     # The server's worker threads may still hold connections; the test database can only be
     # dropped once they are gone.
     with django_db_blocker.unblock(), connection.cursor() as cursor:

@@ -9,16 +9,11 @@ from calls.voice.errors import VendorError
 from calls.voice.stt.base import SpeechStarted, Transcript, UtteranceEnd
 from calls.voice.stt.deepgram import DeepgramSTT
 from calls.voice.tts.deepgram import DeepgramTTS
-from fakes.deepgram import FakeDeepgram, is_speech, silence, spoken, tone
+from fakes.deepgram import DEFAULT_API_KEY, FakeDeepgram, in_frames, is_speech, silence, spoken, tone
+from fakes.fixtures import deepgram as fake  # noqa: F401 (the fixture: a FakeDeepgram)
 
-KEY = "adapter-test-key"
+KEY = DEFAULT_API_KEY
 FAST_RECONNECT = (0.01, 0.02, 0.05)
-
-
-@pytest.fixture
-def fake():
-    with FakeDeepgram(KEY) as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -29,10 +24,10 @@ async def stt(fake):
     await stt.close()
 
 
-async def say(stt, audio, frame=160):
+async def say(stt, audio):
     """Feed audio as Twilio would (20 ms frames), faster than real time."""
-    for i in range(0, len(audio), frame):
-        await stt.send(audio[i:i + frame])
+    for frame in in_frames(audio):
+        await stt.send(frame)
 
 
 async def events_until(events, done, timeout=5.0):

@@ -2,14 +2,15 @@
 
 import json
 import time
+from dataclasses import dataclass
 
 import pytest
 
 from calls.voice.llm.base import Done, TextDelta, ToolCall
 from calls.voice.llm.openai import OpenAIBrain
 from calls.voice.errors import VendorError
+from fakes.fixtures import openai as fake  # noqa: F401 (the fixture: a FakeOpenAI)
 from fakes.openai import (
-    FakeOpenAI,
     hang,
     insufficient_quota,
     rate_limited,
@@ -35,12 +36,6 @@ HISTORY = [{"role": "system", "content": "You are the receptionist."},
 
 
 @pytest.fixture
-def fake():
-    with FakeOpenAI() as server:
-        yield server
-
-
-@pytest.fixture
 async def brain(fake):
     brain = OpenAIBrain(fake.api_key, fake.base_url, model="gpt-4.1-mini", timeout_s=1.0, max_retries=2)
     yield brain
@@ -49,6 +44,26 @@ async def brain(fake):
 
 async def events_of(brain, messages=HISTORY, tools=TOOLS):
     return [event async for event in brain.respond(messages, tools)]
+
+
+@dataclass
+class Failure:
+    error: VendorError
+    events: list  # what the brain said before it failed
+    seconds: float  # from asking until the brain was closed after failing
+
+
+async def failure_of(brain):
+    """Ask `brain` (then closed) to answer HISTORY, which must end in a VendorError."""
+    events = []
+    started = time.monotonic()
+    try:
+        with pytest.raises(VendorError) as caught:
+            async for event in brain.respond(HISTORY, TOOLS):
+                events.append(event)
+    finally:
+        await brain.close()
+    return Failure(caught.value, events, time.monotonic() - started)
 
 
 async def test_text_deltas_stream_in_order_and_end_with_done(fake, brain):
@@ -139,61 +154,39 @@ async def test_a_persistent_server_error_is_a_retryable_vendor_error_within_thre
 
 async def test_a_long_retry_after_is_cut_short_by_the_budget(fake):
     fake.script(rate_limited(retry_after_ms=60_000), "too late")
-    brain = OpenAIBrain(fake.api_key, fake.base_url, timeout_s=1.0, max_retries=2, retry_budget_s=0.5)
-    started = time.monotonic()
-    try:
-        with pytest.raises(VendorError) as caught:
-            await events_of(brain)
-    finally:
-        await brain.close()
+    failure = await failure_of(
+        OpenAIBrain(fake.api_key, fake.base_url, timeout_s=1.0, max_retries=2, retry_budget_s=0.5))
 
-    assert caught.value.retryable
-    assert time.monotonic() - started < 2.0
+    assert failure.error.retryable
+    assert failure.seconds < 2.0
     assert fake.unused_replies == 1
 
 
 async def test_a_stalled_reply_fails_after_the_read_timeout_keeping_what_was_said(fake):
     fake.script(stall(text_before="Let me see"))
-    brain = OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.3, max_retries=2)
-    received = []
-    started = time.monotonic()
-    try:
-        with pytest.raises(VendorError) as caught:
-            async for event in brain.respond(HISTORY, TOOLS):
-                received.append(event)
-    finally:
-        await brain.close()
+    failure = await failure_of(OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.3, max_retries=2))
 
-    assert caught.value.retryable and "stalled" in str(caught.value)
-    assert "".join(e.text for e in received) == "Let me see"
-    assert time.monotonic() - started < 0.3 + 1.0
+    assert failure.error.retryable and "stalled" in str(failure.error)
+    assert "".join(e.text for e in failure.events) == "Let me see"
+    assert failure.seconds < 0.3 + 1.0
     assert len(fake.requests) == 1  # a stream that has begun is never silently replayed
 
 
 async def test_a_server_that_never_answers_is_given_up_on_within_the_budget(fake):
     fake.reply = lambda body: hang()
-    brain = OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.4, max_retries=2, retry_budget_s=1.0)
-    started = time.monotonic()
-    try:
-        with pytest.raises(VendorError) as caught:
-            await events_of(brain)
-    finally:
-        await brain.close()
-    assert caught.value.retryable
-    assert time.monotonic() - started < 1.0 + 0.5
+    failure = await failure_of(
+        OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.4, max_retries=2, retry_budget_s=1.0))
+
+    assert failure.error.retryable
+    assert failure.seconds < 1.0 + 0.5
 
 
 async def test_a_first_word_later_than_the_budget_is_given_up_on(fake):
     fake.script(text("Finally.", first_token_s=10))
-    brain = OpenAIBrain(fake.api_key, fake.base_url, timeout_s=5.0, retry_budget_s=0.5)
-    started = time.monotonic()
-    try:
-        with pytest.raises(VendorError) as caught:
-            await events_of(brain)
-    finally:
-        await brain.close()
-    assert caught.value.retryable
-    assert time.monotonic() - started < 0.5 + 0.5
+    failure = await failure_of(OpenAIBrain(fake.api_key, fake.base_url, timeout_s=5.0, retry_budget_s=0.5))
+
+    assert failure.error.retryable
+    assert failure.seconds < 0.5 + 0.5
 
 
 async def test_an_error_in_the_middle_of_the_stream_is_retryable(fake, brain):
@@ -215,13 +208,9 @@ async def test_closing_the_reply_early_hangs_up_on_the_server(fake, brain):
 
 
 async def test_a_bad_key_is_not_retryable_and_not_retried(fake):
-    brain = OpenAIBrain("sk-not-the-key", fake.base_url, max_retries=2)
-    try:
-        with pytest.raises(VendorError) as caught:
-            await events_of(brain)
-    finally:
-        await brain.close()
-    assert not caught.value.retryable and "401" in str(caught.value)
+    failure = await failure_of(OpenAIBrain("sk-not-the-key", fake.base_url, max_retries=2))
+
+    assert not failure.error.retryable and "401" in str(failure.error)
     assert len(fake.requests) == 1
 
 
@@ -246,13 +235,9 @@ async def test_a_malformed_history_is_a_permanent_error(fake, brain):
 async def test_an_unreachable_server_is_retryable(fake):
     base_url = fake.base_url
     fake.stop()
-    brain = OpenAIBrain("sk-any", base_url, timeout_s=0.5, max_retries=0)
-    try:
-        with pytest.raises(VendorError) as caught:
-            await events_of(brain)
-    finally:
-        await brain.close()
-    assert caught.value.retryable
+    failure = await failure_of(OpenAIBrain("sk-any", base_url, timeout_s=0.5, max_retries=0))
+
+    assert failure.error.retryable
 
 
 def test_a_missing_key_is_a_clear_permanent_error():

@@ -14,47 +14,43 @@ Run standalone for benchmarks: `python -m fakes.deepgram --port 8765`.
 
 from aiohttp import web
 
-from ..server import LoopbackServer
+from ..server import LoopbackFake
 from .listen import ListenFake, ListenStream
 from .speak import SpeakFake, SpeakRequest, SpeakSocket
-from .speech import decode_mulaw, encode_mulaw, is_speech, read_spoken, silence, spoken, tone
+from .speech import decode_mulaw, encode_mulaw, in_frames, is_speech, read_spoken, silence, spoken, tone
 
 __all__ = [
     "FakeDeepgram", "ListenFake", "ListenStream", "SpeakFake", "SpeakRequest", "SpeakSocket",
-    "decode_mulaw", "encode_mulaw", "is_speech", "read_spoken", "silence", "spoken", "tone",
+    "decode_mulaw", "encode_mulaw", "in_frames", "is_speech", "read_spoken", "silence", "spoken", "tone",
 ]
 
 DEFAULT_API_KEY = "test-deepgram-key"
 
 
-class FakeDeepgram:
+class FakeDeepgram(LoopbackFake):
+    name = "deepgram"
+
     def __init__(self, api_key=DEFAULT_API_KEY, *, host="127.0.0.1", port=0, idle_timeout_s=10.0,
                  interim_interval_s=0.25, tts_first_byte_s=0.0, tts_audio_s_per_char=0.07,
                  tts_realtime_factor=None):
         self.api_key = api_key
+        self.host, self.port = host, port
         self.stt = ListenFake(api_key, interim_interval_s=interim_interval_s, idle_timeout_s=idle_timeout_s)
         self.tts = SpeakFake(api_key, first_byte_s=tts_first_byte_s, audio_s_per_char=tts_audio_s_per_char,
                              realtime_factor=tts_realtime_factor)
-        self.app = self._build_app()
-        self.server = LoopbackServer(self.app, host=host, port=port, name="deepgram")
+        self.app = self._build_app()  # built now: a benchmark adds its own routes before start()
 
     def start(self):
         """Serve in a background thread; returns the base URL (http://127.0.0.1:PORT)."""
-        return self.server.start()
-
-    def stop(self):
-        self.server.stop()
+        super().start()
+        return self.base_url
 
     @property
     def base_url(self):
-        return self.server.base_url
+        return self._server.base_url
 
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+    def _make_app(self):
+        return self.app
 
     def _build_app(self):
         app = web.Application()

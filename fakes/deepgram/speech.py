@@ -59,6 +59,11 @@ def is_speech(frame):
     return float(np.sqrt(np.mean(samples * samples))) >= SPEECH_RMS
 
 
+def in_frames(audio):
+    """`audio` cut into 20 ms frames (the last may be shorter), as Twilio sends a caller's voice."""
+    return [audio[i:i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
+
+
 def silence(seconds):
     return bytes([MULAW_SILENCE]) * _frames(seconds) * FRAME_BYTES
 

@@ -13,7 +13,7 @@ from aiohttp import web
 from fakes.openai.replies import Hang, HttpError, Stall, StreamError, as_reply, server_error
 from fakes.openai.validation import invalid, validation_problem
 from fakes.openai.wire import STALL, Completion
-from fakes.server import LoopbackServer
+from fakes.server import LoopbackFake
 
 DEFAULT_API_KEY = "sk-fake-openai-key"
 
@@ -43,7 +43,9 @@ class RecordedRequest:
         return bool((self.body or {}).get("stream"))
 
 
-class FakeOpenAI:
+class FakeOpenAI(LoopbackFake):
+    name = "openai"
+
     def __init__(self, *, api_key=DEFAULT_API_KEY, first_token_s=0.0, tokens_per_s=None):
         self.api_key = api_key
         self.first_token_s = first_token_s
@@ -53,28 +55,16 @@ class FakeOpenAI:
         self.reply_errors = []  # exceptions raised by `reply`
         self._script = deque()
         self._changed = threading.Condition()
-        self._stopping = False
-        self._server = None
+        self._stopping = False  # a stalled reply gives up once set
 
-    # -- lifecycle
+    # -- lifecycle: a stalled reply must not hold up stop()
     def start(self):
         self._stopping = False
-        if self._server is None:
-            self._server = LoopbackServer(self._make_app())
-            self._server.start()
-        return self
+        return super().start()
 
     def stop(self):
         self._stopping = True
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
+        super().stop()
 
     @property
     def base_url(self):
@@ -94,17 +84,7 @@ class FakeOpenAI:
         self.reply = None
         self.requests.clear()
 
-    # -- assertions
-    def wait_for(self, predicate, timeout=5.0):
-        """Block until predicate(fake) is true (requests are recorded from the server thread)."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while not predicate(self):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError("FakeOpenAI: condition not met in time")
-                self._changed.wait(left)
-
+    # -- assertions: wait_for(predicate) (LoopbackFake), woken by each recorded request
     def _notify(self):
         with self._changed:
             self._changed.notify_all()

@@ -7,18 +7,13 @@ import json
 import aiohttp
 import pytest
 
-from fakes.deepgram import FakeDeepgram, decode_mulaw, is_speech, silence, spoken, tone
+from fakes.deepgram import DEFAULT_API_KEY, FakeDeepgram, decode_mulaw, in_frames, is_speech, silence, spoken, tone
+from fakes.fixtures import deepgram as fake  # noqa: F401 (the fixture: a FakeDeepgram)
 
-KEY = "fake-test-key"
+KEY = DEFAULT_API_KEY
 AUTH = {"Authorization": f"Token {KEY}"}
 PHONE = ("model=nova-3&encoding=mulaw&sample_rate=8000&channels=1&interim_results=true"
          "&endpointing=300&utterance_end_ms=1000&vad_events=true&smart_format=true")
-
-
-@pytest.fixture
-def fake():
-    with FakeDeepgram(KEY, idle_timeout_s=2.0) as fake:
-        yield fake
 
 
 @pytest.fixture
@@ -31,9 +26,9 @@ async def listen(http, fake, query=PHONE, headers=AUTH):
     return await http.ws_connect(f"{fake.base_url}/v1/listen?{query}", headers=headers)
 
 
-async def send_audio(ws, audio, frame=160):
-    for i in range(0, len(audio), frame):
-        await ws.send_bytes(audio[i:i + frame])
+async def send_audio(ws, audio):
+    for frame in in_frames(audio):
+        await ws.send_bytes(frame)
 
 
 async def messages_until(ws, kind, timeout=5.0):

@@ -6,6 +6,7 @@ import time
 import openai
 import pytest
 
+from fakes.fixtures import openai as fake  # noqa: F401 (the fixture: a FakeOpenAI)
 from fakes.openai import (
     FakeOpenAI,
     hang,
@@ -24,12 +25,6 @@ TOOLS = [{"type": "function", "function": {
     "parameters": {"type": "object", "properties": {"date": {"type": "string"}}, "required": ["date"]},
 }}]
 HELLO = [{"role": "system", "content": "You are a receptionist."}, {"role": "user", "content": "Hi"}]
-
-
-@pytest.fixture
-def fake():
-    with FakeOpenAI() as server:
-        yield server
 
 
 def client_for(fake, **options):

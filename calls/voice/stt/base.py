@@ -5,7 +5,10 @@ seconds taken when the event reached us, so latency can be measured across engin
 """
 
 import abc
+import asyncio
 from dataclasses import dataclass
+
+from ..errors import VendorError
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,26 @@ class UtteranceEnd:
 
 
 SttEvent = SpeechStarted | SpeechContinues | Transcript | UtteranceEnd
+
+_END = object()
+
+
+class EventQueue(asyncio.Queue):
+    """An engine's events on their way to its reader: put_nowait() each SttEvent, or a VendorError
+    for the reader to raise; end() once the stream is closed. events() returns read()."""
+
+    def end(self):
+        self.put_nowait(_END)
+
+    async def read(self):
+        while True:
+            item = await self.get()
+            if item is _END:
+                self.put_nowait(_END)  # a second reader also ends
+                return
+            if isinstance(item, VendorError):
+                raise item
+            yield item
 
 
 class SpeechToText(abc.ABC):

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from ..deepgram_client import deepgram_client
 from ..errors import VendorError
-from .base import SpeechStarted, SpeechToText, Transcript, UtteranceEnd
+from .base import EventQueue, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,6 @@ VENDOR = "deepgram"
 BYTES_PER_SECOND = 8000  # mu-law, 8 kHz, mono
 _REPLAY_CHUNK = 1600     # 200 ms per frame when replaying
 _STABLE_S = 5.0          # a connection that lived this long resets the failure count
-_END = object()
 
 
 class DeepgramSTT(SpeechToText):
@@ -47,7 +46,7 @@ class DeepgramSTT(SpeechToText):
         self._clock = clock
         self._notify = notify
         self.reconnects = 0          # successful reconnects after a drop
-        self._events = asyncio.Queue()
+        self._events = EventQueue()
         self._socket = None
         self._send_lock = asyncio.Lock()
         self._audio = bytearray()    # sent (or waiting to be sent) and not yet covered by a final result
@@ -91,15 +90,8 @@ class DeepgramSTT(SpeechToText):
             except Exception as error:  # the reader sees the same drop and reconnects
                 log.debug("Deepgram send failed: %r", error)
 
-    async def events(self):
-        while True:
-            item = await self._events.get()
-            if item is _END:
-                self._events.put_nowait(_END)
-                return
-            if isinstance(item, VendorError):
-                raise item
-            yield item
+    def events(self):
+        return self._events.read()
 
     async def close(self):
         if self._closed:
@@ -118,7 +110,7 @@ class DeepgramSTT(SpeechToText):
                     await asyncio.wait_for(asyncio.shield(supervisor), self.close_timeout_s)
             supervisor.cancel()
             await asyncio.gather(supervisor, self._keepalive or asyncio.sleep(0), return_exceptions=True)
-        self._events.put_nowait(_END)
+        self._events.end()
 
     # -- connection lifecycle ------------------------------------------------------------------------
 

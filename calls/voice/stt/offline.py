@@ -26,7 +26,7 @@ import numpy as np
 
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.errors import VendorError
-from calls.voice.stt.base import SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
+from calls.voice.stt.base import EventQueue, SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
 from calls.voice.stt.whisper import MAX_SECONDS, shared_recognizer
 from calls.voice.vad import SpeechDetector, load_vad
 
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 VENDOR = "offline"
 FIRST_WORDS_TRIES = 3  # a noise the VAD takes for speech is not decoded all along
 SPEECH_CONTINUES_MS = 200  # how often ongoing speech is reported (SpeechContinues)
-_END = object()
 # What Whisper writes for a hum ("MMM.", "M H M.", "M M."): an acknowledgement, not words.
 _HUM = re.compile(r"(?:h?m+)+")
 _HUM_SPELLINGS = frozenset({"m", "mm", "hm", "hmm", "mhm"})  # as written, left alone ("M" may be a VIN letter)
@@ -78,7 +77,7 @@ class OfflineSTT(SpeechToText):
         self._recognizer = recognizer
         self._vad = vad
         self._clock = clock
-        self._queue = asyncio.Queue()
+        self._queue = EventQueue()
         self._detector = None
         self._chunks = []  # (first sample, int16 array) since the start of what we may still need
         self._received = 0
@@ -237,15 +236,8 @@ class OfflineSTT(SpeechToText):
         while self._chunks and self._chunks[0][0] + len(self._chunks[0][1]) <= sample:
             self._chunks.pop(0)
 
-    async def events(self):
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                self._queue.put_nowait(_END)  # a second reader also ends
-                return
-            if isinstance(item, VendorError):
-                raise item
-            yield item
+    def events(self):
+        return self._queue.read()
 
     async def close(self):
         if self._closed:
@@ -255,7 +247,7 @@ class OfflineSTT(SpeechToText):
             self._finalize(self._detector.position)  # the caller hung up mid-sentence
         if self._finals:
             await asyncio.gather(*self._finals, return_exceptions=True)
-        self._queue.put_nowait(_END)
+        self._queue.end()
 
 
 def _as_backchannel(text):

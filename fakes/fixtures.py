@@ -1,0 +1,25 @@
+"""pytest fixtures that serve a vendor fake for the length of one test, with its default key.
+
+A conftest or test module imports the ones it uses; pytest knows a fixture by the name it is
+imported under:
+
+    from fakes.fixtures import openai               # noqa: F401 (a fixture)
+    from fakes.fixtures import openai as fake       # noqa: F401 (the same, as `fake`)
+"""
+
+import pytest
+
+from fakes.deepgram import FakeDeepgram
+from fakes.openai import FakeOpenAI
+
+
+@pytest.fixture
+def deepgram():
+    with FakeDeepgram() as fake:
+        yield fake
+
+
+@pytest.fixture
+def openai():
+    with FakeOpenAI() as fake:
+        yield fake
