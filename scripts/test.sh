@@ -16,6 +16,9 @@ command -v redis-server >/dev/null || { echo "Installing redis-server"; apt_inst
 command -v chromium >/dev/null || { echo "Installing chromium (browser tests)"; apt_install chromium chromium-driver; }
 command -v espeak-ng >/dev/null || { echo "Installing espeak-ng (offline TTS fallback)"; apt_install espeak-ng; }
 
+# The walls between the rooms (.importlinter): a layer crossed fails the run before any test.
+.venv/bin/lint-imports --no-cache
+
 # Durability is not under test: skip fsync; the live-server tests open many connections.
 export PG_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
 exec scripts/with_services.sh .venv/bin/python -m pytest "$@"
