@@ -127,3 +127,17 @@ async def _call_filed(call_sid, timeout=10.0):
     deadline = time.monotonic() + timeout
     while await database_sync_to_async(still_running)() and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
+
+
+@pytest.fixture
+def appointments_table_gone():
+    """The appointments table disappears (a botched migration): a real PostgreSQL error."""
+    from django.db import connections
+
+    connection = connections.create_connection("default")
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE scheduling_appointment RENAME TO scheduling_appointment_away")
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE scheduling_appointment_away RENAME TO scheduling_appointment")
+    connection.close()

@@ -10,12 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connections
 
 from calls.models import Call, ToolInvocation, Turn, TurnLatency
 from fakes.deepgram import spoken
 from fakes.openai import Stall, rate_limited, server_error, text, tool_call, tool_calls
-from fakes.twilio_caller import silence
 from scheduling.models import Appointment
 
 from .conftest import ADVISOR
@@ -241,17 +239,6 @@ async def test_a_text_to_speech_failure_does_not_end_the_call(
     await caller.wait_for(lambda: caller.received_bytes > heard + 4000, timeout=15)
     assert "open until five" in spoken_texts(deepgram)
     assert not caller.closed.is_set()
-
-
-@pytest.fixture
-def appointments_table_gone():
-    connection = connections.create_connection("default")
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE scheduling_appointment RENAME TO scheduling_appointment_away")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE scheduling_appointment_away RENAME TO scheduling_appointment")
-    connection.close()
 
 
 async def test_a_database_error_in_a_tool_is_apologised_for_and_the_call_goes_on(

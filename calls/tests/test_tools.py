@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connections
 
 from calls.models import Call
 from calls.tests.scripted_calls import tools_for as tools_for_call
@@ -150,18 +149,6 @@ async def test_a_caller_claiming_to_be_someone_else_gets_nothing_of_theirs(
 
 
 # --- failures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def appointments_table_gone():
-    """The appointments table disappears (a botched migration): a real PostgreSQL error."""
-    connection = connections.create_connection("default")
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE scheduling_appointment RENAME TO scheduling_appointment_away")
-    yield
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE scheduling_appointment_away RENAME TO scheduling_appointment")
-    connection.close()
 
 
 async def test_a_database_error_comes_back_as_an_apology_not_an_exception(
