@@ -3,6 +3,9 @@
 import logging
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.actions import find_customer_by_phone
@@ -21,6 +24,10 @@ OUTCOME_PRECEDENCE = (
     Call.Outcome.MESSAGE,
     Call.Outcome.INFO,
 )
+
+OPEN_STATUSES = (Call.Status.RINGING, Call.Status.IN_PROGRESS)
+# end_reason prefixes after which Twilio puts the caller through to an advisor: the call goes on.
+HANDED_OVER_REASONS = ("transferred", "agent_error", "stream_error")
 
 
 def caller_phone(from_number):
@@ -51,22 +58,26 @@ def open_call(*, call_sid, from_number, to_number, status=Call.Status.RINGING):
 
 
 def record_call_status(call_sid, status, duration_s=None):
-    """Apply a status callback. Returns the Call, or None for a call we never saw."""
+    """Apply Twilio's status callback: its word on how the call ended and how long it lasted
+    replaces what finish_call filed. Returns the Call, or None for a call we never saw."""
     if status not in Call.Status.values:
         logger.warning("Unknown Twilio call status %r for %s: ignored", status, call_sid)
         status = None
-    fields = {}
-    if status:
-        fields["status"] = status
-    if duration_s is not None:
-        fields["duration_s"] = duration_s
-    updated = Call.objects.filter(call_sid=call_sid).update(**fields) if fields else 0
+    calls = Call.objects.filter(call_sid=call_sid)
+    fields = {} if duration_s is None else {"duration_s": duration_s}
     if status in Call.TERMINAL_STATUSES:
-        Call.objects.filter(call_sid=call_sid, ended_at__isnull=True).update(ended_at=timezone.now())
-    if not updated and fields:
+        fields["status"] = status
+    if fields:
+        calls.update(**fields)
+    if status in Call.TERMINAL_STATUSES:
+        calls.filter(ended_at__isnull=True).update(ended_at=timezone.now())
+    elif status:
+        # Callbacks can come late or twice: a "ringing" or "in-progress" does not reopen a call that has ended.
+        calls.exclude(status__in=Call.TERMINAL_STATUSES).update(status=status)
+    call = calls.first()
+    if call is None and (status or fields):
         logger.warning("Status callback for unknown call %s", call_sid)
-        return None
-    return Call.objects.filter(call_sid=call_sid).first()
+    return call
 
 
 def stream_started(call_sid, stream_sid):
@@ -83,7 +94,10 @@ def decide_outcome(outcomes, *, caller_spoke):
 
 
 def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summary="", interruption_count=0):
-    """The conversation is over: file it. A summary already saved (by a transfer) is kept."""
+    """The conversation is over: file it. A summary already saved (by a transfer) is kept.
+
+    The end of the stream is the end of the call, unless the caller goes on with a person: then
+    Twilio's status callback ends it later (record_call_status)."""
     call = Call.objects.get(call_sid=call_sid)
     if call.transferred:
         outcomes = {*outcomes, Call.Outcome.TRANSFERRED}
@@ -96,16 +110,43 @@ def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summar
     call.interruption_count = interruption_count
     call.interrupted = interruption_count > 0
     call.ended_at = call.ended_at or timezone.now()
-    call.save(
-        update_fields=[
-            "outcome", "transferred", "end_reason", "summary", "interruption_count", "interrupted", "ended_at",
-        ]
-    )
+    with transaction.atomic():  # nobody sees the call filed but not yet ended
+        call.save(
+            update_fields=[
+                "outcome", "transferred", "end_reason", "summary", "interruption_count", "interrupted", "ended_at",
+            ]
+        )
+        if not goes_on_with_a_person(call):
+            _end_with_the_stream(call)
     return call
+
+
+def goes_on_with_a_person(call):
+    """After the stream the caller is with an advisor: put through by the agent, or by the
+    stream-ended webhook when the agent or its stream failed (calls/telephony/webhooks.py)."""
+    return call.transferred or call.end_reason.startswith(HANDED_OVER_REASONS)
+
+
+def _end_with_the_stream(call):
+    # One conditional update: Twilio's status callback may have come first (a caller who hangs up
+    # can be reported completed before the stream's stop arrives), and its status and CallDuration
+    # stay. Otherwise the call is completed, its length by our clock until Twilio reports its own.
+    seconds = max(0, round((call.ended_at - call.started_at).total_seconds()))
+    Call.objects.filter(pk=call.pk).update(
+        status=Case(When(status__in=OPEN_STATUSES, then=Value(Call.Status.COMPLETED)), default=F("status")),
+        duration_s=Coalesce(F("duration_s"), Value(seconds)),
+    )
+    call.refresh_from_db(fields=["status", "duration_s"])
 
 
 def mark_transferred(call_sid, summary):
     Call.objects.filter(call_sid=call_sid).update(transferred=True, summary=summary)
+
+
+def note_end_reason(call_sid, reason):
+    """Why the stream is about to end, noted before it closes: Twilio asks the stream-ended webhook
+    what to do with the caller at once, sooner than the call is filed (calls/telephony/webhooks.py)."""
+    Call.objects.filter(call_sid=call_sid).update(end_reason=reason[:40])
 
 
 def mark_agent_failed(call_sid, reason):

@@ -106,6 +106,11 @@ class _ServerLink:
             self.close_code = exc.rcvd.code if exc.rcvd else None
             return None
 
+    async def drop(self, code=1011):
+        """The socket goes; webhooks can still be posted."""
+        if self.ws is not None:
+            await self.ws.close(code)
+
     async def close(self, code=1000):
         if self.ws is not None:
             await self.ws.close(code)
@@ -156,6 +161,12 @@ class _AsgiLink:
                 return None
             if message["type"] == "websocket.send" and message.get("text") is not None:
                 return message["text"]
+
+    async def drop(self, code=1011):
+        """The socket goes; webhooks can still be posted."""
+        if self.communicator is not None and self.close_code is None:
+            await self.communicator.disconnect(code=code, timeout=10)
+            self.close_code = code
 
     async def close(self, code=1000):
         if self.communicator is not None and self.close_code is None:
@@ -297,6 +308,16 @@ class TwilioCaller:
                 })
             except Exception:
                 pass  # the app closed the stream at the same moment
+        await self.close()
+
+    async def lose_stream(self):
+        """The link to the app breaks: no `stop`, the socket just goes. <Connect> is over, so (as
+        when the app closes the stream) Twilio asks the action URL what to do with the caller,
+        who is still on the line."""
+        self._hung_up = True  # the receive loop must not ask the action URL a second time
+        await self.link.drop()
+        if self.connect_action:
+            await self._connect_ended()
         await self.close()
 
     async def close(self):

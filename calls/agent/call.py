@@ -19,6 +19,7 @@ from calls.agent.greeting import voice_config
 from calls.agent.outcome import CallOutcome
 from calls.agent.tools import CallTools
 from calls.call_audio import tape_for_call
+from calls.models import Call
 from calls.transcript_log import CallRecorder
 from calls.voice.session import VoiceSession
 from crm.actions import find_customer_by_phone
@@ -52,25 +53,30 @@ def load_call_data(call_sid, stream_sid, caller):
     return CallData(call, phone, customer, shop_profile(), tuple(active_service_names()))
 
 
-class TapedTransport:
-    """The transport the session speaks through, taping the agent's side when the call is recorded."""
+class CallLine:
+    """The transport the session speaks through: it tapes the agent's side when the call is
+    recorded, and notes why the call ends before it closes the stream."""
 
-    def __init__(self, transport, tape):
+    def __init__(self, transport, tape, note_end):
         self._transport = transport
         self._tape = tape
+        self._note_end = note_end
 
     async def send_audio(self, mulaw):
         await self._transport.send_audio(mulaw)
-        self._tape.agent_frame(mulaw)
+        if self._tape is not None:
+            self._tape.agent_frame(mulaw)
 
     async def send_mark(self, name):
         await self._transport.send_mark(name)
 
     async def send_clear(self):
         await self._transport.send_clear()
-        self._tape.agent_cleared()
+        if self._tape is not None:
+            self._tape.agent_cleared()
 
     async def hang_up(self):
+        await self._note_end()
         await self._transport.hang_up()
 
 
@@ -101,7 +107,7 @@ class AgentCall:
             outcome=self.outcome,
         )
         self.engines = engines_for_call(timezone=tz, record_event=self.recorder.event)
-        transport = self._transport if self.tape is None else TapedTransport(self._transport, self.tape)
+        transport = CallLine(self._transport, self.tape, self._note_end)
         self.session = VoiceSession(
             stt=self.engines.stt, tts=self.engines.tts, brain=self.engines.brain, tools=tools,
             transport=transport, recorder=self.recorder,
@@ -135,6 +141,21 @@ class AgentCall:
             self._ending = asyncio.ensure_future(self._finish(reason))
         await asyncio.shield(self._ending)
 
+    async def stream_broke(self):
+        """The stream went without Twilio's stop (the caller may still be on the line): end the call."""
+        if self._ending is None and not (self.session is not None and self.session.reason):
+            await self._note_end("stream_error")
+        await self.end("stream_error")
+
+    async def _note_end(self, reason=None):
+        """Write why the call is ending before the stream closes (the session's reason when it
+        hangs up): Twilio then asks the stream-ended webhook what to do with the caller at once."""
+        reason = self._why_it_ended(reason or "agent_ended")
+        try:
+            await _in_db_thread(actions.note_end_reason)(self.call_sid, reason)
+        except Exception:
+            logger.exception("Call %s: could not note why the call ends", self.call_sid)
+
     async def fail(self, why):
         """The agent cannot go on: note it, so the stream-ended webhook hands the caller to a person."""
         try:
@@ -162,6 +183,15 @@ class AgentCall:
         await self._finish(reason)
         await self._on_over()
 
+    def _why_it_ended(self, reason):
+        """The first cause wins: the session's own reason (a goodbye, silence, the time limit, a
+        hand-over) when it had one before the stream closed, else what the stream said."""
+        told = self.session.reason if self.session is not None else None
+        reason = {"error": "agent_error"}.get(told, told) or reason
+        if reason in ("caller_hung_up", "stream_error") and Call.Outcome.TRANSFERRED in self.outcome.achieved:
+            return "transferred"  # Twilio took the caller to the advisor before the session heard back
+        return reason
+
     async def _finish(self, reason):
         if self._run is not None and not self._run.done():
             try:
@@ -180,6 +210,7 @@ class AgentCall:
                 logger.warning("Call %s: closing the engines failed", self.call_sid, exc_info=True)
         if self.recorder is not None:
             await self.recorder.close(timeout=RECORDER_FLUSH_TIMEOUT_S)
+        reason = self._why_it_ended(reason)
         try:
             await _in_db_thread(actions.finish_call)(self.call_sid, end_reason=reason, **self.outcome.filing())
         except Exception:

@@ -9,14 +9,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from ..export import COLUMNS, call_row, for_export
 from .access import check_call_reader, nav_context
 from .listing import DEFAULT_SORT, SORTS, CallFilterForm, call_length, filtered_calls
 
 PAGE_SIZE = 25
-CSV_COLUMNS = [
-    "started_at", "call_sid", "caller", "customer", "duration_s", "status", "outcome", "transferred",
-    "interrupted", "interruptions", "median_voice_to_voice_ms", "end_reason", "summary",
-]
 
 
 def _columns(sort):
@@ -53,42 +50,17 @@ def call_list(request):
     return render(request, "calls/call_list.html", ctx)
 
 
-def _cell(text):
-    """Text a spreadsheet must not run as a formula (a caller can say anything)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _csv_row(call):
-    length = call_length(call)
-    return [
-        timezone.localtime(call.started_at).isoformat(timespec="seconds"),
-        call.call_sid,
-        call.from_number,
-        _cell(call.customer.name if call.customer else ""),
-        round(length.total_seconds()) if length is not None else "",
-        call.status,
-        call.outcome,
-        "yes" if call.transferred else "no",
-        "yes" if call.interrupted else "no",
-        call.interruption_count,
-        round(call.median_v2v_ms) if call.median_v2v_ms is not None else "",
-        call.end_reason,
-        _cell(call.summary),
-    ]
-
-
 @login_required
 @require_GET
 def call_list_csv(request):
     check_call_reader(request)
     form = CallFilterForm(request.GET)
-    calls = filtered_calls(form.filters())
+    calls = for_export(filtered_calls(form.filters()))
     # Built whole rather than streamed: under ASGI Django would buffer a sync stream anyway.
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for call in calls.iterator(chunk_size=1000):
-        writer.writerow(_csv_row(call))
+    writer.writerow(COLUMNS)
+    writer.writerows(call_row(call) for call in calls.iterator(chunk_size=1000))
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="calls-{stamp}.csv"'
     return response

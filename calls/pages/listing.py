@@ -5,7 +5,7 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import DurationField, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery
+from django.db.models import F, FloatField, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from crm.phones import normalize_phone
@@ -20,7 +20,7 @@ SORTS = {
     "started": ("Time", ["started_at"]),
     "caller": ("Caller", ["from_number"]),
     "customer": ("Customer", ["customer__name"]),
-    "duration": ("Duration", ["length"]),
+    "duration": ("Duration", ["duration_s"]),
     "outcome": ("Outcome", ["outcome"]),
     "latency": ("Voice-to-voice", ["median_v2v_ms"]),
 }
@@ -79,15 +79,12 @@ def _day_start(day):
 
 
 def with_figures(calls):
-    """Annotate each call's median voice-to-voice latency (ms) and its length (ended - started)."""
+    """Annotate each call's median voice-to-voice latency (ms)."""
     median = (
         TurnLatency.objects.filter(call=OuterRef("pk"), voice_to_voice_ms__isnull=False)
         .order_by().values("call").annotate(median=Percentile("voice_to_voice_ms", 0.5)).values("median")
     )
-    return calls.annotate(
-        median_v2v_ms=Subquery(median, output_field=FloatField()),
-        length=ExpressionWrapper(F("ended_at") - F("started_at"), output_field=DurationField()),
-    )
+    return calls.annotate(median_v2v_ms=Subquery(median, output_field=FloatField()))
 
 
 def filtered_calls(filters):
@@ -117,10 +114,7 @@ def ordering(sort):
 
 
 def call_length(call):
-    """How long the call lasted: Twilio's figure when it has reported one, else our own clock."""
-    if call.duration_s is not None:
-        return timedelta(seconds=call.duration_s)
-    length = getattr(call, "length", None)
-    if length is None and call.ended_at:
-        length = call.ended_at - call.started_at
-    return length
+    """How long the call lasted: Twilio's figure, or our clock's for a call that ended with its
+    stream until Twilio reports one (calls.actions.finish_call). None while it is not known: the
+    stream's end is not the call's when the caller went on with an advisor."""
+    return None if call.duration_s is None else timedelta(seconds=call.duration_s)

@@ -35,7 +35,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         self.call = self.frames = None
-        self.closed = False
+        self.closed = self.stopped = False
         self._bad_frames = 0
         await self.accept()
         headers = dict(self.scope.get("headers", []))
@@ -80,6 +80,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
                 case twilio.Dtmf(digit=digit) if call is not None and call.session is not None:
                     call.key(digit)
                 case twilio.Stop():
+                    self.stopped = True
                     await self._end("caller_hung_up")
                     await self._close(1000)
                 case twilio.Media() | twilio.Mark() | twilio.Dtmf():
@@ -93,6 +94,10 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             logger.exception("Call %s: handling a frame failed", self.call.call_sid if self.call else None)
 
     async def disconnect(self, code):
+        if self.call is not None and not (self.stopped or self.closed):
+            # Gone without Twilio's stop and not closed by us: the stream broke, the caller may still
+            # be on the line (the stream-ended webhook then hands them to a person).
+            await self.call.stream_broke()
         await self._end("caller_hung_up")
 
     async def _start(self, start):

@@ -96,10 +96,13 @@ def stream_ended(request):
         return _refused()
     call = Call.objects.filter(call_sid=request.POST.get("CallSid", "")).first()
     response = VoiceResponse()
-    if call is not None and call.end_reason.startswith("agent_error") and settings.SHOP_ADVISOR_NUMBER:
+    # The agent notes why a call ends before it closes the stream; a stream that ended with nothing
+    # noted broke under the call, and the caller is still on the line.
+    failed = call is not None and (not call.end_reason or call.end_reason.startswith(("agent_error", "stream_error")))
+    if failed and settings.SHOP_ADVISOR_NUMBER:
         response.say("Sorry, I'm having trouble on my end. Let me put you through to a service advisor.")
         response.dial(settings.SHOP_ADVISOR_NUMBER, timeout=25)
-    elif call is not None and call.end_reason.startswith("agent_error"):
+    elif failed:
         response.say("Sorry, I'm having trouble on my end. Please call back in a few minutes.")
     response.hangup()
     return _twiml(response)

@@ -10,6 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from calls.management.commands import purge_calls
@@ -167,6 +168,24 @@ def test_export_writes_every_call_oldest_first_with_its_figures(customer):
     # in shop time (Chicago), not UTC
     assert datetime.fromisoformat(row["started_at"]).utcoffset() == timezone.localtime(first.started_at).utcoffset()
     assert exported[1]["transferred"] == "yes" and exported[1]["median_voice_to_voice_ms"] == ""
+
+
+def test_the_command_and_the_call_list_download_write_the_same_sheet(signed_in, manager, customer):
+    a_call(3, customer=customer, summary="=Booked an oil change", interruption_count=2, interrupted=True)
+    with_an_advisor = a_call(2, recording=False, voice_to_voice=(), outcome=Call.Outcome.TRANSFERRED,
+                             transferred=True, end_reason="transferred")
+    Call.objects.filter(pk=with_an_advisor.pk).update(status=Call.Status.IN_PROGRESS, duration_s=None)
+    withheld = a_call(1, recording=False)
+    Call.objects.filter(pk=withheld.pk).update(from_number="anonymous")
+
+    command = export()
+    download = signed_in(manager).get(reverse("call_pages:csv"), {"sort": "started"}).content.decode()
+
+    assert command.splitlines()[0] == download.splitlines()[0] == (
+        "started_at,call_sid,caller,customer,customer_phone,status,outcome,duration_s,transferred,interrupted,"
+        "interruptions,turns,median_voice_to_voice_ms,end_reason,summary"
+    )
+    assert command == download
 
 
 def test_export_takes_a_range_of_shop_days(settings):

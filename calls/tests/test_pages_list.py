@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from calls.models import Call
 
-from .page_records import make_call
+from .page_records import add_conversation, make_call
 
 pytestmark = pytest.mark.django_db
 
@@ -141,8 +141,9 @@ def rows_of(response):
 
 
 def test_the_csv_holds_the_filtered_calls(manager_client, customer):
-    booked = make_call(outcome=Call.Outcome.BOOKED, customer=customer, voice_to_voice=(800.0, 1000.0),
-                       summary="=HYPERLINK(\"http://evil\") booked oil change")
+    booked = add_conversation(make_call(outcome=Call.Outcome.BOOKED, customer=customer,
+                                        voice_to_voice=(800.0, 1000.0),
+                                        summary="=HYPERLINK(\"http://evil\") booked oil change"))
     make_call(outcome=Call.Outcome.INFO)
     response = manager_client.get(reverse("call_pages:csv"), {"outcome": "booked", "page": 3})
     assert response["Content-Type"].startswith("text/csv")
@@ -151,6 +152,7 @@ def test_the_csv_holds_the_filtered_calls(manager_client, customer):
     assert [r["call_sid"] for r in rows] == [booked.call_sid]
     assert rows[0]["customer"] == "Dana Whitfield" and rows[0]["median_voice_to_voice_ms"] == "900"
     assert rows[0]["duration_s"] == "95" and rows[0]["caller"] == "+13125550147"
+    assert rows[0]["customer_phone"] == "+13125550147" and rows[0]["turns"] == "4"  # as `export_calls` has them
     assert rows[0]["summary"].startswith("'=HYPERLINK"), "a spreadsheet must not run what a caller said"
 
 

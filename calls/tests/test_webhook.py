@@ -170,11 +170,23 @@ class TestStatusCallback:
 
 @pytest.mark.django_db
 class TestStreamEnded:
-    def test_a_normal_end_hangs_up(self, client, twilio):
+    @pytest.mark.parametrize("reason", ["agent_ended", "silence", "max_call_length"])
+    def test_a_call_the_agent_ended_hangs_up(self, client, twilio, reason):
+        twilio.SHOP_ADVISOR_NUMBER = "+13125550123"
         signed_post(client, "/twilio/voice/", incoming())
+        Call.objects.filter(call_sid=CALL_SID).update(end_reason=reason)  # noted before the stream closed
         response = signed_post(client, "/twilio/stream-ended/", {"CallSid": CALL_SID})
         root = ET.fromstring(response.content)
         assert [child.tag for child in root] == ["Hangup"]
+
+    @pytest.mark.parametrize("reason", ["", "stream_error"])
+    def test_a_stream_that_ended_under_the_caller_puts_them_through_to_an_advisor(self, client, twilio, reason):
+        twilio.SHOP_ADVISOR_NUMBER = "+13125550123"
+        signed_post(client, "/twilio/voice/", incoming())
+        Call.objects.filter(call_sid=CALL_SID).update(end_reason=reason)
+        response = signed_post(client, "/twilio/stream-ended/", {"CallSid": CALL_SID})
+        root = ET.fromstring(response.content)
+        assert [child.tag for child in root] == ["Say", "Dial", "Hangup"]
 
     def test_when_the_agent_failed_the_caller_is_put_through_to_an_advisor(self, client, twilio):
         twilio.SHOP_ADVISOR_NUMBER = "+13125550123"

@@ -316,6 +316,7 @@ class VoiceSession:
             return await self._hang_up("agent_ended")
         if reply.after is After.HAND_OVER:
             self._state = CallState.TRANSFERRING
+            self.reason = self.reason or "transferred"  # Twilio's stop, when it comes, is the hand-over's
             await reply.finished_speaking()
             await self._wait_heard()
             reply.close(interrupted=False)

@@ -1,20 +1,16 @@
 import csv
-import statistics
 from datetime import date, datetime, time, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Count
 from django.utils import timezone
 from tqdm import tqdm
 
-from calls.models import Call, TurnLatency
+from calls.export import COLUMNS, call_row, for_export
+from calls.models import Call
+from calls.pages.listing import with_figures
 from ottos.lib.stopping import StopOnSigterm
 
 CHUNK = 1000
-COLUMNS = [
-    "started_at", "call_sid", "from", "customer", "customer_phone", "status", "outcome", "duration_s",
-    "transferred", "interrupted", "interruptions", "turns", "median_voice_to_voice_ms", "end_reason", "summary",
-]
 
 
 def parse_day(text, option):
@@ -26,9 +22,10 @@ def parse_day(text, option):
 
 class Command(BaseCommand):
     help = (
-        "Write calls as CSV (one row per call, oldest first) to stdout or --output: time (shop time), "
-        "call SID, caller, customer, status, outcome, duration, transferred, interrupted, turns, median "
-        "voice-to-voice latency, end reason, summary. --since/--until are shop-local days, both included."
+        "Write calls as CSV (one row per call, oldest first) to stdout or --output, with the columns of the "
+        "call list's download: time (shop time), call SID, caller, customer and their number, status, outcome, "
+        "duration, transferred, interrupted, interruptions, turns, median voice-to-voice latency, end reason, "
+        "summary. --since/--until are shop-local days, both included."
     )
 
     def add_arguments(self, parser):
@@ -47,8 +44,7 @@ class Command(BaseCommand):
             calls = calls.filter(started_at__gte=datetime.combine(first, time(), tz))
         if last:
             calls = calls.filter(started_at__lt=datetime.combine(last + timedelta(days=1), time(), tz))
-        calls = (calls.select_related("customer").annotate(turn_count=Count("turns"))
-                 .order_by("started_at", "pk"))
+        calls = for_export(with_figures(calls)).order_by("started_at", "pk")
         try:
             out = open(output, "w", newline="", encoding="utf-8") if output else None
         except OSError as exc:
@@ -74,33 +70,8 @@ class Command(BaseCommand):
                 if stop.requested:
                     return written, True
                 chunk = ids[start:start + CHUNK]
-                medians = _median_voice_to_voice(chunk)
-                for call in calls.filter(pk__in=chunk):
-                    writer.writerow(_row(call, medians.get(call.pk)))
+                writer.writerows(call_row(call) for call in calls.filter(pk__in=chunk))
                 written += len(chunk)
                 bar.update(len(chunk))
         return written, False
 
-
-def _median_voice_to_voice(call_ids):
-    figures = {}
-    rows = TurnLatency.objects.filter(call__in=call_ids, voice_to_voice_ms__isnull=False)
-    for call_id, ms in rows.values_list("call_id", "voice_to_voice_ms"):
-        figures.setdefault(call_id, []).append(ms)
-    return {call_id: round(statistics.median(values)) for call_id, values in figures.items()}
-
-
-def _row(call, median_ms):
-    customer = call.customer
-    return [
-        timezone.localtime(call.started_at).isoformat(timespec="seconds"), call.call_sid, call.from_number,
-        _text(customer.name) if customer else "", customer.phone if customer else "", call.status, call.outcome,
-        "" if call.duration_s is None else call.duration_s, "yes" if call.transferred else "no",
-        "yes" if call.interrupted else "no", call.interruption_count, call.turn_count,
-        "" if median_ms is None else median_ms, call.end_reason, _text(call.summary),
-    ]
-
-
-def _text(value):
-    """Free text that a spreadsheet must not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
