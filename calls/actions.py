@@ -160,3 +160,28 @@ def take_message(*, call_sid, customer, name, phone, reason, urgency=CallbackReq
     return CallbackRequest.objects.create(
         call=call, customer=customer, name=name[:120], phone=phone, reason=reason, urgency=urgency
     )
+
+
+def admit_incoming_call(*, call_sid, from_number, to_number, status=Call.Status.RINGING, idempotency_token=""):
+    """Open the call for Twilio's incoming-call webhook, or say why the request is a replay.
+
+    Twilio signs no timestamp, so a captured webhook verifies for ever. Only the call's first
+    webhook and Twilio's own retries of it are answered (None: connect the caller), until the
+    stream starts. A retry carries the first request's I-Twilio-Idempotency-Token, kept with the
+    call in the database (the cache may be down or flushed). Anything else is a replay: a call
+    with a stream or over, or a request with another token or none.
+    """
+    call = Call.objects.filter(call_sid=call_sid).first()
+    if call is None:
+        call = open_call(call_sid=call_sid, from_number=from_number, to_number=to_number, status=status)
+    elif call.stream_sid:
+        return "the call already has its media stream"
+    elif call.ended_at is not None or call.status in Call.TERMINAL_STATUSES:
+        return "the call is over"
+    kept = call.events.filter(kind="incoming_webhook").order_by("id").first()
+    if kept is None:
+        call.events.create(kind="incoming_webhook", data={"idempotency_token": idempotency_token[:200]})
+        return None
+    if idempotency_token and idempotency_token[:200] == kept.data.get("idempotency_token"):
+        return None
+    return "not Twilio's retry of the call's first webhook (another idempotency token, or none)"

@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 _CALL_SID = re.compile(r"^CA[0-9a-fA-F]{32}$")
 # <Parameter> name + value must stay under 500 characters.
 CALLER_PARAMETER_MAX = 200
+# Stable across Twilio's retries of one request (not signed: it tells retries apart, it proves nothing).
+IDEMPOTENCY_HEADER = "I-Twilio-Idempotency-Token"
 
 
 def _in_call_context(view):
@@ -40,6 +42,12 @@ def _twiml(response):
     return HttpResponse(response.to_xml(), content_type="text/xml")
 
 
+def _hang_up():
+    response = VoiceResponse()
+    response.hangup()
+    return _twiml(response)
+
+
 def _refused():
     return HttpResponseForbidden("Twilio signature missing or invalid.", content_type="text/plain")
 
@@ -48,6 +56,8 @@ def _refused():
 @require_POST
 @_in_call_context
 def incoming_call(request):
+    """The call rings: TwiML that opens the media stream, for the call's first webhook and Twilio's
+    retries of it; a replay of it is hung up (actions.admit_incoming_call decides)."""
     if not webhook_is_from_twilio(request):
         return _refused()
     call_sid = request.POST.get("CallSid", "")
@@ -58,10 +68,15 @@ def incoming_call(request):
         logger.warning("Incoming call %s for another account %s: refused", call_sid, account)
         return _refused()
     caller = request.POST.get("From", "")[:CALLER_PARAMETER_MAX]
-    actions.open_call(
+    replay = actions.admit_incoming_call(
         call_sid=call_sid, from_number=caller, to_number=request.POST.get("To", ""),
         status=request.POST.get("CallStatus", Call.Status.RINGING),
+        idempotency_token=request.headers.get(IDEMPOTENCY_HEADER, ""),
     )
+    if replay:
+        # Genuine but captured earlier: it must not open a stream as the caller. (No number logged.)
+        logger.warning("Incoming call %s: refused a replayed webhook, %s", call_sid, replay)
+        return _hang_up()
     response = VoiceResponse()
     # When the agent closes the stream Twilio asks the action URL what to do next.
     connect = Connect(action=public_url(reverse("calls:stream_ended"), request), method="POST")

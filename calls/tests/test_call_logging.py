@@ -1,16 +1,18 @@
 """Every log line written on behalf of a call carries its SID: in Twilio's webhooks, in the
-media-stream consumer once the stream's token is redeemed, and in the tasks the call starts."""
+media-stream consumer once the stream's token is redeemed, and in the tasks the call starts.
+A refused webhook says which call, never whose number."""
 
 import logging
 
 import pytest
 
+from calls.models import Call
 from fakes.deepgram import spoken
 from fakes.twilio_caller import silence
 from ottos.asgi import application
 from ottos.lib.logging import CallSidFilter, StructuredFormatter
 
-from .test_webhook import CALL_SID, incoming, signed_post
+from .test_webhook import CALL_SID, incoming, ring, signed_post
 
 
 class Lines(logging.Handler):
@@ -49,6 +51,17 @@ def test_a_webhooks_log_lines_carry_the_call_sid_and_nothing_after_does(client, 
     assert "another account" in refused.getMessage()
     assert f"call_sid={CALL_SID}" in refused_line
     assert after.call_sid is None and "call_sid" not in after_line
+
+
+@pytest.mark.django_db
+def test_a_refused_replay_is_logged_with_the_call_sid_and_no_phone_number(client, twilio, lines):
+    ring(client, "idem-1")
+    Call.objects.filter(call_sid=CALL_SID).update(stream_sid="MZ" + "5" * 32)
+    ring(client, "idem-1")
+    [(refusal, line)] = [(r, line) for r, line in lines.of("calls.telephony.webhooks") if r.levelname == "WARNING"]
+    assert "replay" in refusal.getMessage() and f"call_sid={CALL_SID}" in line
+    for digits in ("3125550147", "3125550100", "0147", "0100"):  # not even the last four
+        assert digits not in line
 
 
 @pytest.mark.django_db(transaction=True)

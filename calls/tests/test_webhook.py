@@ -1,9 +1,12 @@
 """Twilio's webhooks: only genuine, signed requests get TwiML that opens the media stream."""
 
+import socket
 import xml.etree.ElementTree as ET
 
 import pytest
 from django.core import signing
+from django.core.cache import cache
+from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from calls.models import Call
@@ -21,9 +24,15 @@ def incoming(**overrides):
     }
 
 
-def signed_post(client, path, form, *, token=AUTH_TOKEN, url=None):
+def signed_post(client, path, form, *, token=AUTH_TOKEN, url=None, headers=None):
     signature = RequestValidator(token).compute_signature(url or PUBLIC_URL + path, form)
-    return client.post(path, form, HTTP_X_TWILIO_SIGNATURE=signature)
+    return client.post(path, form, HTTP_X_TWILIO_SIGNATURE=signature, headers=headers)
+
+
+def ring(client, idempotency_token=None, **form):
+    """Twilio's incoming-call webhook, with the idempotency token Twilio keeps across its retries."""
+    headers = {"I-Twilio-Idempotency-Token": idempotency_token} if idempotency_token else None
+    return signed_post(client, "/twilio/voice/", incoming(**form), headers=headers)
 
 
 def stream_of(response):
@@ -76,8 +85,8 @@ class TestIncomingCall:
         assert call.status == Call.Status.RINGING
 
     def test_twilio_retrying_the_webhook_keeps_one_call(self, client, twilio):
-        first = signed_post(client, "/twilio/voice/", incoming())
-        second = signed_post(client, "/twilio/voice/", incoming())
+        first = ring(client, "idem-1")
+        second = ring(client, "idem-1")
         assert first.status_code == second.status_code == 200
         assert Call.objects.filter(call_sid=CALL_SID).count() == 1
         assert stream_of(first)[1]["call_token"] != stream_of(second)[1]["call_token"]
@@ -138,6 +147,87 @@ class TestIncomingCall:
         assert response.status_code == 200
         assert stream_of(response)[0] == "ws://testserver/ws/twilio/media/"
         assert "UNSIGNED" in caplog.text
+
+
+def hung_up(response):
+    return response.status_code == 200 and [child.tag for child in ET.fromstring(response.content)] == ["Hangup"]
+
+
+def closed_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def take_redis_down(settings):
+    """The cache pointed at a port where nothing listens."""
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}
+    }
+
+
+@pytest.mark.django_db
+class TestReplayedWebhook:
+    """Twilio signs no timestamp: a captured incoming-call webhook verifies for ever. Only the
+    call's first webhook and Twilio's retries of it (same idempotency token) open a stream, and
+    only until the stream starts."""
+
+    def test_twilios_retry_before_the_stream_starts_connects_the_caller_with_a_fresh_token(self, client, twilio):
+        ring(client, "idem-1")
+        retry = ring(client, "idem-1")
+        url, parameters = stream_of(retry)
+        assert url == "wss://agent.example.test/ws/twilio/media/"
+        redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147")
+
+    def test_the_retry_is_known_after_the_cache_forgot_everything(self, client, twilio):
+        ring(client, "idem-1")
+        cache.clear()  # Redis restarted or evicted: the first answer's stream token is gone too
+        _, parameters = stream_of(ring(client, "idem-1"))
+        redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147")
+        assert hung_up(ring(client, "idem-2"))
+
+    @pytest.mark.parametrize("token", ["idem-1", "idem-2", None])
+    def test_a_replay_after_the_stream_started_is_hung_up(self, client, twilio, token):
+        ring(client, "idem-1")
+        Call.objects.filter(call_sid=CALL_SID).update(stream_sid="MZ" + "5" * 32, status=Call.Status.IN_PROGRESS)
+        assert hung_up(ring(client, token))
+
+    @pytest.mark.parametrize("status", [status.value for status in Call.TERMINAL_STATUSES])
+    def test_a_replay_after_twilio_reported_the_end_is_hung_up(self, client, twilio, status):
+        ring(client, "idem-1")
+        signed_post(client, "/twilio/status/", {"CallSid": CALL_SID, "AccountSid": ACCOUNT_SID, "CallStatus": status})
+        assert hung_up(ring(client, "idem-1"))
+
+    def test_a_replay_after_the_call_was_filed_is_hung_up(self, client, twilio):
+        ring(client, "idem-1")
+        Call.objects.filter(call_sid=CALL_SID).update(ended_at=timezone.now())
+        assert hung_up(ring(client, "idem-1"))
+
+    @pytest.mark.parametrize("token", ["idem-2", None])
+    def test_another_request_before_the_stream_starts_is_hung_up(self, client, twilio, token):
+        ring(client, "idem-1")
+        assert hung_up(ring(client, token))
+        assert Call.objects.get(call_sid=CALL_SID).status == Call.Status.RINGING
+
+    def test_a_first_webhook_without_a_token_connects_but_cannot_be_retried(self, client, twilio):
+        assert stream_of(ring(client))[1]["call_token"]
+        assert hung_up(ring(client))
+
+    def test_each_call_keeps_its_own_token(self, client, twilio):
+        other = "CA" + "b2" * 16
+        ring(client, "idem-1")
+        assert stream_of(signed_post(client, "/twilio/voice/", incoming(CallSid=other),
+                                     headers={"I-Twilio-Idempotency-Token": "idem-2"}))[1]["call_token"]
+        assert stream_of(ring(client, "idem-1"))[1]["call_token"]
+        assert hung_up(ring(client, "idem-2"))
+
+    def test_a_replay_is_refused_in_one_query_without_the_cache(self, client, twilio, django_assert_num_queries):
+        ring(client, "idem-1")
+        Call.objects.filter(call_sid=CALL_SID).update(stream_sid="MZ" + "5" * 32)
+        take_redis_down(twilio)
+        with django_assert_num_queries(1):
+            assert hung_up(ring(client, "idem-1"))
 
 
 @pytest.mark.django_db

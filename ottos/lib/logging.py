@@ -10,7 +10,10 @@ Wired in settings.LOGGING: `CallSidFilter` and `RedactingFilter` on the console 
 
 Redaction: phone numbers keep their last four digits (***0147), card-like numbers (Luhn) too,
 secret settings' values, Authorization headers, bearer/basic credentials, key=value secrets,
-passwords in URLs and PEM private keys are replaced by ***.
+passwords in URLs and PEM private keys are replaced by ***. Numbers are looked for in the line
+as a person would read it: a URL's %-escapes decoded (`?q=%2B13125550147`, or twice over in a
+login redirect's `?next=`) and a "+" between digits read as the space it is in a query string.
+Daphne's access log goes through `redact` too (ottos/serve.py).
 """
 
 import contextlib
@@ -67,6 +70,8 @@ _KEY_VALUE = re.compile(
     r"""client[_-]?secret|secret[_-]?key|private[_-]?key|password|passwd|secret|token|signature)"""
     r"""(["']?\s*[:=]\s*["']?)[^\s"'&,;}]+"""
 )
+# A bare "key" is a secret in a URL's query (?key=...), not in prose ("missing key: service").
+_QUERY_KEY = re.compile(r"(?i)([?&]key=)[^\s\"'&#]+")
 _OPENAI_KEY = re.compile(r"\bsk-[A-Za-z0-9_-]{12,}")
 _URL_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)[^@\s/]+@", re.IGNORECASE)
 _CARD = re.compile(r"(?<![\d+])(?:\d[ -]?){12,18}\d(?!\d)")
@@ -74,6 +79,12 @@ _E164 = re.compile(r"\+[1-9]\d{7,14}(?!\d)")
 # Worth asking libphonenumber about (it costs ~0.3 ms): seven or more digits with at most single
 # separators, standing alone (not inside an id such as a call SID).
 _DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])\d(?:[\s().-]?\d){6,}(?![A-Za-z0-9])")
+_DIGIT = re.compile(r"\d")
+_PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+# In a query string "+" is a space: a search for "(312) 555-0147" arrives as "%28312%29+555-0147".
+_PLUS_AS_SPACE = re.compile(r"(?<=[\d)])\+(?=[\d(])")
+# A login redirect's ?next= holds the page's own query encoded once more ("%252B1312...").
+URL_DECODE_PASSES = 3
 
 
 def _luhn_ok(digits):
@@ -91,9 +102,9 @@ def _last_four(text):
     return MASK + digits[-4:]
 
 
-def _mask_card(match):
-    digits = re.sub(r"\D", "", match.group())
-    return _last_four(digits) if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group()
+def _is_card(text):
+    digits = re.sub(r"\D", "", text)
+    return 13 <= len(digits) <= 19 and _luhn_ok(digits)
 
 
 def _phone_region():
@@ -105,13 +116,70 @@ def _phone_region():
         return "US"
 
 
-def _mask_national_phones(text):
-    if not _DIGIT_RUN.search(text):
-        return text
-    found = list(phonenumbers.PhoneNumberMatcher(text, _phone_region(), leniency=phonenumbers.Leniency.VALID))
-    for match in reversed(found):
-        text = text[: match.start] + _last_four(match.raw_string) + text[match.end :]
+def _decode_escapes(text):
+    """`text` with each %XX decoded, and where each of its characters starts in `text` (plus its end)."""
+    pieces, starts, done = [], [], 0
+    for escape in _PERCENT_ESCAPE.finditer(text):
+        pieces += [text[done : escape.start()], chr(int(escape.group()[1:], 16))]
+        starts += [*range(done, escape.start()), escape.start()]
+        done = escape.end()
+    pieces.append(text[done:])
+    starts += range(done, len(text) + 1)
+    return "".join(pieces), starts
+
+
+def _as_read(text):
+    """`text` as a person reads it, and for each of its characters where it starts in `text` (None: the same place).
+
+    URLs are read decoded, up to URL_DECODE_PASSES times over; a "+" between digits is a query
+    string's space. Both keep the search for numbers from being fooled by how a URL is written.
+    """
+    view, origin = _PLUS_AS_SPACE.sub(" ", text), None
+    for _ in range(URL_DECODE_PASSES):
+        if not _PERCENT_ESCAPE.search(view):
+            break
+        view, starts = _decode_escapes(view)
+        view = _PLUS_AS_SPACE.sub(" ", view)
+        origin = starts if origin is None else [origin[i] for i in starts]
+    return view, origin
+
+
+def _blank(text, spans):
+    for start, end in spans:
+        text = text[:start] + "*" * (end - start) + text[end:]
     return text
+
+
+def _number_spans(view):
+    """Where `view` holds card numbers and phone numbers: (start, end) pairs that do not overlap."""
+    spans = [(m.start(), m.end()) for m in _CARD.finditer(view) if _is_card(m.group())]
+    view = _blank(view, spans)  # same length: later finds keep their places
+    found = [(m.start(), m.end()) for m in _E164.finditer(view)]
+    spans += found
+    view = _blank(view, found)
+    if _DIGIT_RUN.search(view):
+        matcher = phonenumbers.PhoneNumberMatcher(view, _phone_region(), leniency=phonenumbers.Leniency.VALID)
+        spans += [(match.start, match.end) for match in matcher]
+    return sorted(spans)
+
+
+def _mask_numbers(text):
+    """Card and phone numbers cut to their last four digits, wherever and however `text` writes them."""
+    if not _DIGIT.search(text):
+        return text
+    view, origin = _as_read(text)
+    spans = _number_spans(view)
+    if not spans:
+        return text
+    pieces, done = [], 0
+    for start, end in spans:
+        masked = _last_four(view[start:end])
+        if origin is not None:
+            start, end = origin[start], origin[end]
+        pieces += [text[done:start], masked]
+        done = end
+    pieces.append(text[done:])
+    return "".join(pieces)
 
 
 def _secret_values():
@@ -138,11 +206,10 @@ def redact(text):
     text = _AUTH_HEADER.sub(lambda m: m.group(1) + (m.group(2) + " " if m.group(2) else "") + MASK, text)
     text = _CREDENTIAL.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     text = _KEY_VALUE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    text = _QUERY_KEY.sub(lambda m: m.group(1) + MASK, text)
     text = _OPENAI_KEY.sub("sk-" + MASK, text)
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
-    text = _CARD.sub(_mask_card, text)
-    text = _E164.sub(lambda m: _last_four(m.group()), text)
-    return _mask_national_phones(text)
+    return _mask_numbers(text)
 
 
 # --- Filters and formatter ----------------------------------------------------------------------

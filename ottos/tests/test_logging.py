@@ -100,6 +100,61 @@ def test_phone_numbers_keep_only_their_last_four_digits(lines):
         assert last_four in text
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /calls/?q=%2B13125550147 HTTP/1.1",
+        "GET /calls/?q=%2b13125550147&page=2",
+        "GET /calls/?q=%28312%29%20555-0147",
+        "GET /calls/?q=%28312%29+555-0147",  # a form's GET: spaces are "+"
+        "GET /calls/?q=312-555-0147&page=2",
+        "GET /calls/?q=312-555-0147%20",
+        "GET /calls/?q=312.555.0147",
+        "GET /calls/?q=3125550147",
+        "GET /calls/?q=1+312+555+0147",
+        "GET /crm/customers/+13125550147/",
+        "GET /calls/?q=tel%3A%2B1%20312%20555%200147",
+        "GET /admin/login/?next=/calls/%3Fq%3D%252B13125550147",  # the login redirect: encoded twice
+        "GET /admin/login/?next=/calls/%3Fq%3D%2528312%2529%2B555-0147",
+    ],
+)
+def test_numbers_in_urls_keep_only_their_last_four_digits_however_encoded(line):
+    masked = redact(line)
+    assert "***0147" in masked
+    for digits in ("3125550147", "312-555", "312.555", "312%29", "555-0", "(312)"):
+        assert digits not in masked
+
+
+def test_the_rest_of_a_url_is_left_as_it_was_written():
+    line = 'GET /calls/?q=%28312%29%20555-0147&sort=-started_at&page=2 HTTP/1.1" 200 5120'
+    assert redact(line) == 'GET /calls/?q=***0147&sort=-started_at&page=2 HTTP/1.1" 200 5120'
+    assert redact("GET /calls/?q=%2B13125550147%0Aforged=1") == "GET /calls/?q=***0147%0Aforged=1"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /calls/?q=brake%20job&page=2 HTTP/1.1",
+        "GET /calls/?since=2030-06-04T15%3A00%3A03&until=2030-06-05",
+        "GET /static/calls/app.4f3a2b1c.js",
+        "GET /calls/CA0123456789abcdef0123456789abcdef/ 200 51234",
+        "100%25 of 1234567 frames",
+        "2+2 makes 4",
+    ],
+)
+def test_urls_without_numbers_are_left_alone(line):
+    assert redact(line) == line
+
+
+def test_secrets_in_query_strings_are_still_masked_next_to_numbers():
+    line = "GET /x?call_token=abc.def.ghi123&q=%2B13125550147&api_key=k3y-0123456789&key=AIzaSyA-0123456789 HTTP/1.1"
+    masked = redact(line)
+    for secret in ("abc.def.ghi123", "k3y-0123456789", "AIzaSyA-0123456789", "3125550147"):
+        assert secret not in masked
+    assert "***0147" in masked and "&key=***" in masked
+    assert redact("missing key: service_type") == "missing key: service_type"
+
+
 def test_ordinary_numbers_are_left_alone():
     line = "turn 4 took 1234 ms at 2030-06-04 15:00:03; epoch 1767225600; call CA0123456789abcdef0123456789abcdef"
     assert redact(line) == line
