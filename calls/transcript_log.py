@@ -36,6 +36,13 @@ def call_group(call_sid):
 
 
 
+RECORDED_CHARS = 10_000
+
+
+def _cut(text):
+    return text if len(text) <= RECORDED_CHARS else text[:RECORDED_CHARS] + f" [... {len(text) - RECORDED_CHARS} more characters cut]"
+
+
 def _plain(data):
     """JSON-safe copy of event data (vendor errors hand us exceptions and the like)."""
     return json.loads(json.dumps(data, default=str))
@@ -107,6 +114,9 @@ class CallRecorder:
     def tool(self, *, name, arguments, result, ok, duration_ms):
         if not ok:
             metrics.tool_failed(name)
+        # A model can send anything: a name past the column's width would lose the row, and a
+        # megabyte of arguments has no place on a manager's transcript page.
+        name, arguments, result = name[:60], _cut(arguments), _cut(result)
         self._queue(
             ToolInvocation(
                 call_id=self.call_id, name=name, arguments=arguments, result=result, ok=bool(ok),

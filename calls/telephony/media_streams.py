@@ -63,11 +63,14 @@ def parse(text):
         message = json.loads(text)
     except ValueError:
         raise BadFrame("a frame that is not JSON") from None
+    except RecursionError:  # [[[[...]]]] nested past the interpreter's limit
+        raise BadFrame("a JSON frame nested too deep") from None
     if not isinstance(message, dict):
         raise BadFrame("a JSON frame that is not an object")
-    parser = _PARSERS.get(message.get("event"))
+    event = message.get("event")
+    parser = _PARSERS.get(event) if isinstance(event, str) else None
     if parser is None:
-        raise BadFrame(f"an unknown event {str(message.get('event'))[:40]!r}")
+        raise BadFrame(f"an unknown event {str(event)[:40]!r}")
     return parser(message)
 
 

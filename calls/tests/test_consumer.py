@@ -93,6 +93,9 @@ MALFORMED = {
     "a mark without a name": json.dumps({"event": "mark", "mark": {}}),
     "a dtmf that is not a key": json.dumps({"event": "dtmf", "dtmf": {"digit": "10"}}),
     "an oversized frame": json.dumps({"event": "media", "media": {"payload": "A" * 100_000}}),
+    "JSON nested past the interpreter's limit": "[" * 30_000 + "]" * 30_000,
+    "an event that is a list": json.dumps({"event": ["media"], "streamSid": "MZ1"}),
+    "an event that is an object": json.dumps({"event": {"name": "stop"}, "streamSid": "MZ1"}),
 }
 
 

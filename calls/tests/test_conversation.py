@@ -1,6 +1,8 @@
 """The conversation: one typed history, written only through its methods, rendered for a model
 within a token budget without breaking what the API accepts."""
 
+import json
+
 from calls.voice.conversation import AgentRound, Conversation, ToolResult, estimate_tokens, trim_history
 from calls.voice.llm.base import ToolCall
 from fakes.openai import validation_problem
@@ -153,3 +155,18 @@ def test_the_model_is_sent_the_newest_part_within_the_budget():
     rendered = conversation.render()
     assert rendered[0] == SYSTEM and rendered[-1] == assistant("Answer number 39, anything else?")
     assert cost(rendered) <= 300 < cost(conversation.messages())
+
+
+def test_no_piece_makes_every_later_request_huge():
+    """A confused model sends a megabyte of arguments and a tool repeats them: what the model is
+    sent afterwards stays within a few thousand tokens, the system prompt and the newest turn included."""
+    conversation = Conversation(SYSTEM["content"], token_budget=3000)
+    huge = "x" * 1_000_000
+    conversation.caller_said("Book me in. " + huge)
+    asked = AgentRound(None, tool_calls=(ToolCall(id="call_1", name="book_appointment", arguments=huge),))
+    conversation.agent_said(asked)
+    conversation.answered(asked, [ToolResult("call_1", '{"error": "no service called ' + huge + '"}')])
+    rendered = conversation.render()
+    assert validation_problem({"model": "m", "messages": rendered}) is None
+    assert len(json.dumps(rendered)) < 16_000
+    assert rendered[-1]["content"].endswith("more characters cut]")

@@ -101,6 +101,24 @@ async def test_bad_arguments_come_back_as_an_error_the_model_can_read(shop, oil_
     assert not tools.outcome.achieved and not tools.outcome.lines
 
 
+@pytest.mark.parametrize(
+    ("name", "arguments"),
+    [
+        ("book_appointment", {"service": "Oil change", "start": "2030-06-04T09:00", "notes": "x" * 1_000_000}),
+        ("get_available_slots", {"service": "Oil change " * 300, "date": "2030-06-04"}),
+        ("get_available_slots", {"service": "Oil change", "date": "soon " * 500}),
+        ("x" * 10_000, {}),
+    ],
+)
+async def test_what_the_model_sent_is_not_repeated_back_at_length(shop, oil_change, customer, name, arguments):
+    """Whatever comes back goes to the model again in every later request of the call."""
+    tools = await tools_for(DANA)
+    outcome, content = await use(tools, name, arguments)
+    assert nothing_happens(outcome)
+    assert len(outcome.content) < 400, content["error"][:500]
+    assert await db(Appointment.objects.count) == 0
+
+
 async def test_empty_arguments_mean_none(shop, customer):
     outcome, content = await use(await tools_for(DANA), "lookup_customer", raw="")
     assert outcome.ok and content["name"] == "Dana Whitfield"

@@ -16,6 +16,10 @@ from calls.voice.llm.base import ToolCall
 
 CHARS_PER_TOKEN = 4
 MESSAGE_OVERHEAD_TOKENS = 4
+# The most of one piece the model is sent again, turn after turn: a tool's result, a tool call's
+# arguments, a caller's turn. The newest exchange is always sent whole, so without these one huge
+# piece (a confused model's megabyte of arguments, a tool repeating it) would make every request huge.
+MAX_PIECE_CHARS = {"tool": 6000, "arguments": 2000, "user": 4000}
 
 
 @dataclass
@@ -93,14 +97,23 @@ class Conversation:
 
 def _messages_of(entry):
     if isinstance(entry, CallerTurn):
-        return [{"role": "user", "content": entry.text}]
+        return [{"role": "user", "content": _cut(entry.text, "user")}]
     message = {"role": "assistant", "content": entry.text}
     if entry.tool_calls:
         message["tool_calls"] = [
-            {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            {"id": call.id, "type": "function",
+             "function": {"name": _cut(call.name, "arguments"), "arguments": _cut(call.arguments, "arguments")}}
             for call in entry.tool_calls
         ]
-    return [message, *({"role": "tool", "tool_call_id": r.call_id, "content": r.content} for r in entry.results)]
+    results = ({"role": "tool", "tool_call_id": r.call_id, "content": _cut(r.content, "tool")} for r in entry.results)
+    return [message, *results]
+
+
+def _cut(text, kind):
+    limit = MAX_PIECE_CHARS[kind]
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" [... {len(text) - limit} more characters cut]"
 
 
 def estimate_tokens(message):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from calls.agent.tools.registry import ToolRefused, ToolResult, tool
+from calls.agent.tools.registry import ToolRefused, ToolResult, quoted, tool
 from calls.agent.tools.schema import Arguments, NoArguments
 from calls.models import Call
 from scheduling import actions as scheduling_actions
@@ -108,5 +108,5 @@ def _parse_start(call, text, field):
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ToolRefused(f"{field} must be a local date and time like 2030-06-04T09:30, not {text!r}") from None
+        raise ToolRefused(f"{field} must be a local date and time like 2030-06-04T09:30, not {quoted(text)}") from None
     return moment.replace(tzinfo=call.tz) if moment.tzinfo is None else moment.astimezone(call.tz)

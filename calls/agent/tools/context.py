@@ -9,7 +9,7 @@ argument, `caller()` is the only way a tool finds a customer, and vehicle ids go
 import hashlib
 import json
 
-from calls.agent.tools.registry import ToolRefused
+from calls.agent.tools.registry import ToolRefused, quoted
 from crm import actions as crm_actions
 from scheduling import shop_info
 
@@ -40,7 +40,7 @@ class CallContext:
     def service(self, name):
         service = shop_info.active_service(name)
         if service is None:
-            raise ToolRefused(f"No service called {name!r}. Services: {', '.join(self.service_names)}.")
+            raise ToolRefused(f"No service called {quoted(name)}. Services: {', '.join(self.service_names)}.")
         return service
 
     def vehicle(self, customer, vehicle_id):

@@ -16,13 +16,16 @@ from pydantic import ValidationError as ArgumentError
 
 from calls.agent.outcome import CallOutcome
 from calls.agent.tools.context import CallContext
-from calls.agent.tools.registry import TOOLS, ToolRefused
+from calls.agent.tools.registry import TOOLS, ToolRefused, quoted
 from calls.voice.interfaces import ToolOutcome, ToolSpec
 from scheduling.actions import BookingRefused
 
 logger = logging.getLogger(__name__)
 
 SYSTEM_TROUBLE = "The shop's system didn't respond. Apologize and offer to take a message for an advisor."
+# No tool takes more (the longest, take_message, is a name and a reason of at most 1,000 characters);
+# a model that sends more is confused, and whatever it sent would ride along in every later request.
+MAX_ARGUMENTS_CHARS = 4000
 
 
 @functools.lru_cache(maxsize=32)
@@ -56,7 +59,9 @@ class CallTools:
     async def call(self, name, arguments):
         tool = TOOLS.get(name)
         if tool is None:
-            return _error(f"There is no tool called {name!r}.")
+            return _error(f"There is no tool called {quoted(name)}.")
+        if len(arguments or "") > MAX_ARGUMENTS_CHARS:
+            return _error(f"The arguments for {name} are {len(arguments)} characters long; send only what it asks for.")
         try:
             args = tool.arguments.model_validate_json(arguments or "{}")
         except ArgumentError as exc:

@@ -47,6 +47,16 @@ class ToolRefused(Exception):
     """The tool cannot do this; `message` tells the model what to do instead."""
 
 
+ECHO_CHARS = 60
+
+
+def quoted(text):
+    """What the model sent, repeated in a refusal: quoted, and cut short, since a tool's answer goes
+    back to the model in every later request of the call."""
+    text = str(text)
+    return repr(text) if len(text) <= ECHO_CHARS else repr(text[:ECHO_CHARS]) + f" (and {len(text) - ECHO_CHARS} more characters)"
+
+
 @dataclass(frozen=True)
 class ToolResult:
     data: dict  # the JSON the model reads

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from calls.agent.tools.registry import ToolRefused, ToolResult, tool
+from calls.agent.tools.registry import ToolRefused, ToolResult, quoted, tool
 from calls.agent.tools.schema import Arguments
 from calls.models import Call
 from scheduling import actions as scheduling_actions
@@ -89,11 +89,11 @@ def _parse_day(text):
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ToolRefused(f"date must be a day like 2030-06-04, not {text!r}") from None
+        raise ToolRefused(f"date must be a day like 2030-06-04, not {quoted(text)}") from None
 
 
 def _parse_clock(text):
     match = _CLOCK.match(text)
     if match is None:
-        raise ToolRefused(f"time must be a 24-hour shop local time like 14:30, not {text!r}")
+        raise ToolRefused(f"time must be a 24-hour shop local time like 14:30, not {quoted(text)}")
     return time(int(match[1]), int(match[2]))
