@@ -2,7 +2,8 @@
 
 /healthz  the process is up and serving (touches nothing else): 200 "ok"
 /readyz   the database, Redis and the channel layer answer, each within READYZ_TIMEOUT_S:
-          200 with a JSON status per check, or 503 naming the checks that failed
+          200 with a JSON status per check, or 503 naming the checks that failed; a vendor
+          left alone after a failure is reported (vendors_resting_s) without failing the probe
 /metrics  Prometheus text format; when METRICS_TOKEN is set it needs `Authorization: Bearer <token>`
 """
 
@@ -60,6 +61,12 @@ async def readyz(request):
     body = {"status": "unavailable" if failed else "ok", "checks": checks}
     if failed:
         body["failed"] = failed
+    # A vendor this process left alone after it failed (new calls run on the offline engine until
+    # the window closes): reported, but the process is still ready. Every process would say the same.
+    from calls.agent.engines import resting_vendors  # here: it loads the vendor SDKs, which only call servers need
+
+    if resting := resting_vendors():
+        body["vendors_resting_s"] = resting
     return JsonResponse(body, status=503 if failed else 200)
 
 

@@ -43,6 +43,12 @@ def brain_outage(base_url, api_key):
     return _brain_outages.setdefault((base_url, api_key), Outage(rest_s=BRAIN_REST_S))
 
 
+def resting_vendors():
+    """The vendors this process is leaving alone after a failure, with the seconds left: {"openai": 212.4}."""
+    resting = [outage.resting_s() for outage in _brain_outages.values() if outage.resting()]
+    return {"openai": round(max(resting), 1)} if resting else {}
+
+
 @dataclass(frozen=True)
 class Choice:
     stt: str  # "deepgram" | "offline"

@@ -14,8 +14,9 @@ from .percentile import Percentile
 
 PERIODS = (7, 30, 90)
 DEFAULT_PERIOD = 30
-# What counts against a vendor on the dashboard (kinds of CallEvent the voice loop records).
-VENDOR_TROUBLE = ("vendor_error", "reconnect")
+# What counts against a vendor on the dashboard (kinds of CallEvent the voice loop records). A
+# failover is the vendor failing too: the offline engine took over, so the caller did not hear it.
+VENDOR_TROUBLE = {"vendor_error": "errors", "failover": "failovers", "reconnect": "reconnects"}
 
 
 @dataclass(frozen=True)
@@ -115,19 +116,19 @@ def latency_figures(period):
 
 def vendor_figures(period):
     rows = list(
-        CallEvent.objects.filter(at__gte=period.start, kind__in=VENDOR_TROUBLE)
+        CallEvent.objects.filter(at__gte=period.start, kind__in=list(VENDOR_TROUBLE))
         .annotate(day=TruncDate("at"), vendor=KeyTextTransform("vendor", "data"))
         .values("day", "kind", "vendor").annotate(n=Count("id")).order_by()
     )
     names = sorted({(r["kind"], r["vendor"] or "unknown") for r in rows})
     series = [
-        Series(f"{vendor}: {'errors' if kind == 'vendor_error' else 'reconnects'}",
+        Series(f"{vendor}: {VENDOR_TROUBLE[kind]}",
                _per_day(period, [r for r in rows if r["kind"] == kind and (r["vendor"] or "unknown") == vendor],
                         lambda r: r["n"]))
         for kind, vendor in names
     ]
     totals = [(s.name, sum(s.values)) for s in series]
-    chart = Chart.draw("Vendor errors and reconnects per day", period.labels,
+    chart = Chart.draw("Vendor errors, failovers and reconnects per day", period.labels,
                        bars=series or [Series("Errors", [0] * period.days)], whole=True)
     return totals, chart
 

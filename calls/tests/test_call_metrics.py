@@ -1,5 +1,5 @@
 """What a call's recorder reports shows up at /metrics: active calls, turns, voice-to-voice,
-failed tools, vendor errors and reconnects."""
+failed tools, vendor errors, failovers and reconnects."""
 
 import time
 
@@ -29,6 +29,9 @@ def figures():
         "slot_failures": sample("ottos_tool_errors_total", tool="get_available_slots"),
         "openai_errors": sample("ottos_vendor_errors_total", vendor="openai"),
         "deepgram_reconnects": sample("ottos_vendor_reconnects_total", vendor="deepgram"),
+        "deepgram_errors": sample("ottos_vendor_errors_total", vendor="deepgram"),
+        "openai_failovers": sample("ottos_vendor_failovers_total", engine="brain", vendor="openai"),
+        "deepgram_tts_failovers": sample("ottos_vendor_failovers_total", engine="tts", vendor="deepgram"),
     }
 
 
@@ -68,3 +71,19 @@ async def test_a_calls_recorder_feeds_the_metrics():
     assert after["slot_failures"] == before["slot_failures"]
     assert after["openai_errors"] == before["openai_errors"] + 1
     assert after["deepgram_reconnects"] == before["deepgram_reconnects"] + 1
+
+
+async def test_a_vendor_replaced_by_the_offline_engine_counts_as_its_error_and_as_a_failover():
+    """With VOICE_FAILOVER on the caller never hears the vendor fail; the figures must still show it."""
+    call = await Call.objects.acreate(call_sid="CA" + "f6" * 16, from_number="+13125550147")
+    before = figures()
+    recorder = CallRecorder(call_id=call.pk, call_sid=call.call_sid)
+    recorder.start()
+    recorder.event("failover", engine="brain", vendor="openai", to="scripted", error="openai: HTTP 503")
+    recorder.event("failover", engine="tts", vendor="deepgram", to="piper", error="deepgram: HTTP 500")
+    await recorder.close()
+    after = figures()
+    assert after["openai_errors"] == before["openai_errors"] + 1
+    assert after["openai_failovers"] == before["openai_failovers"] + 1
+    assert after["deepgram_errors"] == before["deepgram_errors"] + 1
+    assert after["deepgram_tts_failovers"] == before["deepgram_tts_failovers"] + 1

@@ -37,6 +37,8 @@ def week(db):
     CallEvent.objects.create(call=transferred, kind="vendor_error", data={"vendor": "openai", "stage": "brain"})
     CallEvent.objects.create(call=transferred, kind="vendor_error", data={"vendor": "openai", "stage": "brain"})
     CallEvent.objects.create(call=transferred, kind="reconnect", data={"vendor": "deepgram"})
+    CallEvent.objects.create(call=transferred, kind="failover",
+                             data={"engine": "brain", "vendor": "openai", "to": "scripted", "error": "HTTP 503"})
     CallEvent.objects.create(call=transferred, kind="barge_in", data={})
     make_call(started_at=days_ago(40), outcome=Call.Outcome.BOOKED)  # outside a 30-day period
 
@@ -61,9 +63,9 @@ def test_latency_percentiles_per_day_match_postgresqls(week):
     assert overall["p95"] == pytest.approx(percentile_cont([600.0, 800.0, 1000.0, 2000.0], 0.95))
 
 
-def test_vendor_errors_and_reconnects_are_counted_per_vendor(week):
+def test_vendor_errors_failovers_and_reconnects_are_counted_per_vendor(week):
     totals, chart = vendor_figures(Period.ending_today(7))
-    assert dict(totals) == {"deepgram: reconnects": 1, "openai: errors": 2}
+    assert dict(totals) == {"deepgram: reconnects": 1, "openai: errors": 2, "openai: failovers": 1}
 
 
 def test_the_page_draws_each_chart_as_svg_with_its_figures(signed_in, manager, week):

@@ -1,6 +1,6 @@
 """Prometheus metrics for the phone agent (prometheus-client), served at /metrics (ottos.health).
 
-The recorder of a call (calls/recording.py) reports through the small functions below; they
+The transcript log of a call (calls/transcript_log.py) reports through the small functions below; they
 never raise, so a metrics problem cannot touch a call. With several server processes set
 PROMETHEUS_MULTIPROC_DIR to an empty directory shared by them (wiped at deploy): values are
 then kept in files there and /metrics adds them up (the active-calls gauge over live processes).
@@ -24,6 +24,11 @@ VOICE_TO_VOICE = Histogram(
 )
 TOOL_ERRORS = Counter("ottos_tool_errors", "Agent tool calls that failed, by tool.", ["tool"])
 VENDOR_ERRORS = Counter("ottos_vendor_errors", "Errors from speech and language vendors, by vendor.", ["vendor"])
+VENDOR_FAILOVERS = Counter(
+    "ottos_vendor_failovers",
+    "Times a failing vendor was replaced mid-call by the offline engine, by engine (stt, tts, brain) and vendor.",
+    ["engine", "vendor"],
+)
 VENDOR_RECONNECTS = Counter(
     "ottos_vendor_reconnects", "Streams to a vendor re-opened in the middle of a call, by vendor.", ["vendor"]
 )
@@ -76,9 +81,20 @@ def vendor_reconnected(vendor):
     _safely(lambda: VENDOR_RECONNECTS.labels(vendor=_label(vendor)).inc())
 
 
+def vendor_failed_over(engine, vendor):
+    _safely(lambda: VENDOR_FAILOVERS.labels(engine=_label(engine, ENGINES), vendor=_label(vendor)).inc())
+
+
+ENGINES = {"stt", "tts", "brain"}
+
+
 def call_event(kind, data):
-    """Count what a CallRecorder.event() reports: "vendor_error" and "reconnect" events."""
+    """Count what a CallRecorder.event() reports: "vendor_error", "failover" and "reconnect" events.
+    A failover is the vendor's error too: the offline engine took over because the vendor failed."""
     if kind == "vendor_error":
         vendor_error(data.get("vendor"))
+    elif kind == "failover":
+        vendor_error(data.get("vendor") or data.get("engine"))
+        vendor_failed_over(data.get("engine"), data.get("vendor") or data.get("engine"))
     elif kind == "reconnect":
         vendor_reconnected(data.get("vendor"))

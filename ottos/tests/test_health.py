@@ -61,6 +61,17 @@ def test_readyz_is_ready_when_database_redis_and_channel_layer_answer(client):
     assert body["checks"]["channel_layer"]["detail"] == "RedisChannelLayer"
 
 
+def test_readyz_reports_a_vendor_left_alone_after_a_failure_and_stays_ready(client, monkeypatch):
+    from calls.agent import engines
+
+    monkeypatch.setattr(engines, "_brain_outages", {})
+    assert "vendors_resting_s" not in client.get("/readyz").json()
+    engines.brain_outage("https://api.openai.com/v1", "sk-test").failed()
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert 0 < response.json()["vendors_resting_s"]["openai"] <= engines.BRAIN_REST_S
+
+
 def test_readyz_is_503_naming_redis_when_redis_is_unreachable(client, redis_down):
     response = client.get("/readyz")
     assert response.status_code == 503

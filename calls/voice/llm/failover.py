@@ -42,6 +42,10 @@ class Outage:
     def resting(self):
         return self._until is not None and self._clock() < self._until
 
+    def resting_s(self):
+        """Seconds until the vendor is tried again (0 when it is not resting)."""
+        return max(0.0, self._until - self._clock()) if self.resting() else 0.0
+
 
 class FailoverBrain(Brain):
     def __init__(self, primary, backup, *, on_failover=None, outage=None):
