@@ -3,21 +3,14 @@ WAV file of a caller asking for an oil change: the page speaks Media Streams to 
 server, the embedded agent books the appointment, and its answers reach the page and play."""
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 import wave
 from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from urllib.parse import quote
 
-import httpx
 import numpy as np
 import pytest
-from django.conf import settings
 from django.db import connections
 from django.test import Client
 
@@ -25,6 +18,8 @@ from calls.models import Call, Turn
 from calls.voice.audio import mulaw_decode, resample
 from calls.voice.tts.offline import PiperTTS
 from scheduling.models import Appointment
+
+from ottos.tests.server_process import server_process
 
 from .page_records import ensure_staff_groups
 
@@ -37,52 +32,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url_of_tests():
-    db = settings.DATABASES["default"]
-    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory):
     """Daphne in its own process on the test database, as `make run` serves (DEBUG: static files
     from the project), with no vendor keys: offline speech and the scripted receptionist."""
     directory = tmp_path_factory.mktemp("phone-server")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY")}
-    env.update(DATABASE_URL=database_url_of_tests(), DEBUG="true", DATA_DIR=str(directory / "data"))
     log_path = directory / "server.log"
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
-        cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the server did not start: {log_path.read_text()[-3000:]}")
-        time.sleep(0.2)
-    yield SimpleNamespace(url=url, log=log_path)
-    process.terminate()
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+    with server_process(log_path, DEBUG="true", DATA_DIR=str(directory / "data")) as url:
+        yield SimpleNamespace(url=url, log=log_path)
 
 
 async def spoken(text):

@@ -10,23 +10,21 @@ screenshotted and checked to have rendered.
 
 import asyncio
 import os
-import socket
 import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import pytest
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connection
 
 from calls.models import Call
 from fakes.deepgram import spoken
 from fakes.openai import text
+
+from ottos.tests.server_process import server_process
 
 from .page_records import ensure_staff_groups
 
@@ -45,19 +43,6 @@ def staff_groups(transactional_db):
     ensure_staff_groups()
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _test_database_url():
-    if not os.environ.get("DATABASE_URL"):
-        raise RuntimeError("the browser tests need PostgreSQL shared by two processes: run them with scripts/test.sh")
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
-
-
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory):
     """Static files collected as a deployment would (WhiteNoise serves them from there)."""
@@ -71,33 +56,8 @@ def collected_static(tmp_path_factory):
 @pytest.fixture
 def page_server(transactional_db, collected_static, tmp_path):
     """The ASGI app under Daphne in its own process, on the test database and the same Redis."""
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DATA_DIR": str(collected_static), "DEBUG": "false"}
-    log = open(tmp_path / "page-server.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
-        env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/calls/", timeout=1, trust_env=False).status_code == 302:
-                break
-        except httpx.TransportError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError("the page server did not start:\n" + (tmp_path / "page-server.log").read_text())
-        time.sleep(0.1)
-    yield url
-    server.terminate()
-    try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(5)
-    log.close()
+    with server_process(tmp_path / "page-server.log", DATA_DIR=str(collected_static), DEBUG="false") as url:
+        yield url
 
 
 @pytest.fixture

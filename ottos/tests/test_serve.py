@@ -2,19 +2,12 @@
 string reaches its log, neither Daphne's access log nor the app's own lines."""
 
 import io
-import os
-import socket
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
-from urllib.parse import quote
 
 import httpx
 from daphne.access import AccessLogGenerator
-from django.conf import settings
 
 from ottos.serve import redacted_access_log
+from ottos.tests.server_process import server_process
 
 # The caller +1 312 555 0147 as a search box, a link or a login redirect writes it.
 PATHS = [
@@ -27,55 +20,9 @@ PATHS = [
 WHOLE_NUMBER = ("3125550147", "312-555", "555-0147", "%2B1312", "%252B1312", "%28312", "%2528312", "+1312")
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def database_url_of_tests():
-    db = settings.DATABASES["default"]
-    credentials = quote(db["USER"]) + (f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else "")
-    return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-@contextmanager
-def production_server(log_path, data_dir):
-    """`python -m ottos.serve` as the Procfile starts it (DEBUG off, Daphne's default access log on
-    stdout), on the test database; yields its URL. Its stdout and stderr go to `log_path`."""
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY")}
-    env.update(DATABASE_URL=database_url_of_tests(), DEBUG="false", DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
-            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start: {log_path.read_text()[-3000:]}")
-                time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 def test_no_phone_number_reaches_the_servers_log(django_db_setup, tmp_path):
     log_path = tmp_path / "server.log"
-    with production_server(log_path, tmp_path / "data") as url:
+    with server_process(log_path, DEBUG="false", DATA_DIR=str(tmp_path / "data")) as url:
         for path in PATHS:
             httpx.get(url + path, follow_redirects=True, timeout=10)
     log = log_path.read_text()
