@@ -97,6 +97,8 @@ class AgentCall:
     async def start(self, caller):
         """Load the call, build its parts and start the conversation. Raises if it cannot start."""
         data = await _in_db_thread(load_call_data)(self.call_sid, self.stream_sid, caller)
+        if self._ending is not None:  # the stream went while the call was loading: nobody to talk to
+            return
         tz = data.shop.tz
         self.tape = tape_for_call(data.call.pk, self.call_sid)
         self.recorder = CallRecorder(call_id=data.call.pk, call_sid=self.call_sid, outcome=self.outcome)

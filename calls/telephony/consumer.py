@@ -94,7 +94,9 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             logger.exception("Call %s: handling a frame failed", self.call.call_sid if self.call else None)
 
     async def disconnect(self, code):
-        if self.call is not None and not (self.stopped or self.closed):
+        broke = not (self.stopped or self.closed)
+        self.closed = True  # the socket is gone: nothing more is sent on it while the call is filed
+        if self.call is not None and broke:
             # Gone without Twilio's stop and not closed by us: the stream broke, the caller may still
             # be on the line (the stream-ended webhook then hands them to a person).
             await self.call.stream_broke()
