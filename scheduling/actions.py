@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from crm.models import Customer, Vehicle
 from crm.phone_cache import forget_cached_phone
+from ottos.lib import clock
 
 from . import availability
 from .availability import BookedInterval, DayHours, Demand, ServiceRules, ShopRules
@@ -73,7 +74,7 @@ def available_slots(service_type, start, end, *, waiter=False, now=None):
     Raises BookingRefused for an inactive service, a waiter on a drop-off-only service, or
     naive datetimes (so the agent can say why rather than "nothing is free").
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     _require_aware(start, end, now)
     if not service_type.active:
         raise refused("service_inactive", service=service_type)
@@ -90,7 +91,7 @@ def available_slots(service_type, start, end, *, waiter=False, now=None):
 
 def upcoming_appointments(customer, *, now=None):
     """The customer's active appointments from now on, soonest first."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return list(
         Appointment.objects.upcoming(now).filter(customer=customer).select_related("service_type", "vehicle")
     )
@@ -98,7 +99,7 @@ def upcoming_appointments(customer, *, now=None):
 
 def upcoming_count(customer, *, now=None):
     """How many active appointments the customer has from now on."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return Appointment.objects.upcoming(now).filter(customer=customer).count()
 
 
@@ -286,7 +287,7 @@ def set_appointment_status(appointment, status, *, actor):
                 "invalid", f"An appointment that is {appointment.get_status_display().lower()} "
                 f"can't be marked {status.label.lower()}."
             )
-        if status == Appointment.Status.NO_SHOW and appointment.start > timezone.now():
+        if status == Appointment.Status.NO_SHOW and appointment.start > clock.now():
             raise BookingRefused("invalid", "The appointment hasn't started yet, so it can't be a no-show.")
         before = _snapshot(appointment)
         appointment.status = status
@@ -312,7 +313,7 @@ def _lock_shop():
 def _check(profile, service_type, start, *, waiter, demand):
     rules = _shop_rules(profile, start, _ends(start, service_type.duration))
     code = availability.refusal_for(
-        rules, _service_rules(service_type), start, now=timezone.now(), demand=demand, waiter=waiter
+        rules, _service_rules(service_type), start, now=clock.now(), demand=demand, waiter=waiter
     )
     if code:
         raise refused(code, service=service_type, start=start, rules=rules)

@@ -4,7 +4,7 @@ Every refusal carries a code (for the program) and a sentence that can be read o
 or shown to an advisor as it is.
 """
 
-from django.utils import timezone
+from ottos.lib import clock
 
 
 class BookingRefused(Exception):
@@ -47,7 +47,7 @@ def refused(code, *, service=None, start=None, rules=None, appointment=None):
     elif code == "in_past":
         message = "That time has already passed."
     elif code == "too_soon":
-        earliest = timezone.now() + rules.min_lead
+        earliest = clock.now() + rules.min_lead
         message = f"That's too soon to book; the earliest start is {say_when(earliest, tz)}."
     elif code == "too_far":
         message = f"We only book up to {rules.horizon.days} days ahead."

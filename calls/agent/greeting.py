@@ -1,11 +1,11 @@
 """How a call starts: the greeting (by name when caller ID matches a customer), the
 recording disclosure, the receptionist's instructions and the voice loop's knobs."""
 
-from datetime import datetime
 
 from django.conf import settings
 
 from calls.agent.prompt import receptionist_prompt
+from ottos.lib import clock
 from calls.voice.session import VoiceConfig
 
 
@@ -17,7 +17,7 @@ def greeting_for(shop_name, customer):
 
 
 def voice_config(*, shop_name, timezone, customer, now=None):
-    now = (now or datetime.now(timezone)).astimezone(timezone)
+    now = (now or clock.now()).astimezone(timezone)
     return VoiceConfig(
         system_prompt=receptionist_prompt(
             shop_name=shop_name, now=now, caller_name=(customer.name or None) if customer is not None else None

@@ -9,11 +9,11 @@ over a call another brain started (failover) from the history alone.
 import json
 import logging
 import zoneinfo
-from datetime import datetime
 
 from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.agent.scripted.receptionist import Receptionist
 from calls.agent.scripted.transcript import Reader
+from ottos.lib.clock import now as clock_now
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ class ScriptedBrain(Brain):
         the names of the tools that change records, whose results are announced (None: the tool
         registry's, calls.agent.tools.WRITES)."""
         self.tz = zoneinfo.ZoneInfo(timezone) if isinstance(timezone, str) else timezone
-        self.clock = clock or (lambda: datetime.now(self.tz))
+        self.clock = clock or clock_now
         if writes is None:
             from calls.agent.tools import WRITES as writes  # lazily: the registry is Django's side
         self.writes = frozenset(writes)

@@ -1,6 +1,6 @@
 """What the shop approved to be said: hours, location, policies, services and price estimates."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field
@@ -8,6 +8,7 @@ from pydantic import Field
 from calls.agent.tools.registry import ToolResult, tool
 from calls.agent.tools.schema import Arguments
 from calls.models import Call
+from ottos.lib import clock
 from scheduling import shop_info as shop
 
 CLOSURES_AHEAD_DAYS = 30
@@ -37,7 +38,7 @@ def shop_info(call, args):
     result = {"topic": args.topic, "approved_answer": answer}
     if args.topic == "hours":
         result["weekly_hours"] = shop.weekly_hours()
-        today = datetime.now(call.tz).date()
+        today = clock.now().astimezone(call.tz).date()
         result["upcoming_closures"] = shop.closures_between(today, today + timedelta(days=CLOSURES_AHEAD_DAYS))
     elif answer is None:
         result["note"] = "No approved answer. Say you're not sure and offer to take a message."
