@@ -1,0 +1,121 @@
+"""Play scenarios and report: one result per scenario, a table, JSON, and a pass rate."""
+
+import json
+import time
+import zoneinfo
+from dataclasses import asdict, dataclass, field
+
+from asgiref.sync import async_to_sync
+from django.conf import settings
+
+from calls import actions as call_actions
+from calls.agent.greeting import voice_config
+from calls.agent.scripted import ScriptedBrain
+from calls.agent.tools import CallTools
+from crm.actions import find_customer_by_phone
+from ottos.lib import clock
+from scheduling import shop_info
+from scheduling.management import demo_shop
+
+from . import shop
+from .dialogue import Caller, TextCall
+from .judge import judge, snapshot
+
+SHOP_NUMBER = demo_shop.SHOP["phone"]
+
+
+@dataclass
+class Result:
+    id: str
+    source: str
+    about: str
+    passed: bool
+    failures: list
+    transcript: list = field(default_factory=list)  # [{"who", "text", "tools"}]
+    seconds: float = 0.0
+    tags: tuple = ()
+
+
+def brain_for(kind, tz):
+    """A fresh brain for one call: the scripted receptionist, or the language model the settings name."""
+    if kind == "scripted":
+        return ScriptedBrain(timezone=tz)
+    if kind == "openai":
+        if not settings.OPENAI_API_KEY:
+            raise ValueError("--brain openai needs OPENAI_API_KEY (and OPENAI_BASE_URL for a compatible server)")
+        from calls.voice.llm.openai import OpenAIBrain
+
+        return OpenAIBrain(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, model=settings.OPENAI_MODEL)
+    raise ValueError(f"unknown brain {kind!r}: scripted or openai")
+
+
+def run_scenario(scenario, *, brain="scripted", number=1):
+    """Play one scenario in a freshly built shop; the shop's records are wiped first."""
+    started = time.perf_counter()
+    tz = zoneinfo.ZoneInfo(demo_shop.SHOP["timezone"])
+    moment = shop.call_moment(scenario, tz)
+    phone = shop.caller_phone(scenario.caller)
+    shop.wipe()
+    with clock.set_to(moment):
+        profile = shop.build(scenario, moment.date())
+        customer = find_customer_by_phone(phone) if phone else None
+        before = snapshot(customer)
+        call_sid = f"CAevaluation{number:020d}"
+        call_actions.open_call(call_sid=call_sid, from_number=phone or "anonymous", to_number=SHOP_NUMBER)
+        call = TextCall(
+            brain=brain_for(brain, tz),
+            tools=CallTools(
+                call_sid=call_sid, caller_phone=phone, service_names=tuple(shop_info.active_service_names()),
+                timezone=tz,
+            ),
+            config=voice_config(shop_name=profile.name, timezone=tz, customer=customer),
+            advisor_reachable=scenario.shop["advisor"],
+        )
+        lines = async_to_sync(_play)(call, Caller(scenario.says, scenario.rules))
+        failures = judge(
+            scenario, before=before, lines=lines, ended=call.ended, phone=phone, call_day=moment.date(), tz=tz
+        )
+    return Result(
+        id=scenario.id, source=scenario.source, about=scenario.about, passed=not failures, failures=failures,
+        transcript=[{"who": line.who, "text": line.text, "tools": line.tools} for line in lines],
+        seconds=round(time.perf_counter() - started, 2), tags=scenario.tags,
+    )
+
+
+async def _play(call, caller):
+    try:
+        return await call.play(caller)
+    finally:
+        await call.brain.close()
+
+
+def run_all(scenarios, *, brain="scripted", progress=None):
+    results = []
+    for number, scenario in enumerate(scenarios, 1):
+        result = run_scenario(scenario, brain=brain, number=number)
+        results.append(result)
+        if progress is not None:
+            progress(result)
+    return results
+
+
+def pass_rate(results):
+    return sum(r.passed for r in results) / len(results) if results else 0.0
+
+
+def table(results):
+    """Per file: scenarios, passed, rate; then the total."""
+    rows, by_source = [], {}
+    for result in results:
+        by_source.setdefault(result.source, []).append(result)
+    width = max([len(s) for s in by_source] + [5])
+    rows.append(f"{'file':<{width}}  scenarios  passed    rate")
+    for source, group in sorted(by_source.items()):
+        rows.append(f"{source:<{width}}  {len(group):>9}  {sum(r.passed for r in group):>6}  {pass_rate(group):>6.1%}")
+    rows.append(f"{'total':<{width}}  {len(results):>9}  {sum(r.passed for r in results):>6}  {pass_rate(results):>6.1%}")
+    return "\n".join(rows)
+
+
+def as_json(results, **meta):
+    return json.dumps({**meta, "pass_rate": round(pass_rate(results), 4), "results": [asdict(r) for r in results]},
+                      indent=2, default=str)

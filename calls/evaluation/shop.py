@@ -1,0 +1,165 @@
+"""The shop a scenario's call meets: the demo shop, a small cast of customers, and the
+scenario's own changes (the caller's appointments, closures, full days, other hours).
+
+Everything is written from scratch for each scenario into the evaluation's own database
+(evaluate_calls never touches the shop's real records), through the same domain actions the
+shop uses where a rule applies, so a scenario cannot declare a state the shop could not be in.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.apps import apps
+from django.core.management.color import no_style
+from django.db import connection
+
+from crm.models import Customer, Vehicle
+from crm.phone_cache import forget_cached_phones
+from ottos.lib import clock
+from scheduling.actions import Actor, book_appointment
+from scheduling.management import demo_shop
+from scheduling.models import Appointment, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+
+from .scenarios import ScenarioError
+
+ACTOR = Actor.command("evaluate_calls")
+NEW_CALLER = "+13125550188"  # never on file
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    phone: str
+    email: str
+    vehicles: tuple  # (year, make, model, serial)
+
+
+CAST = {
+    "dana": Person("Dana Whitfield", "+13125550147", "dana.whitfield@example.com", ((2019, "Honda", "CR-V", 1),)),
+    "marcus": Person(
+        "Marcus Oyelaran", "+17735550199", "marcus.o@example.com",
+        ((2016, "Toyota", "Camry", 2), (2012, "Ford", "F-150", 3)),
+    ),
+    "priya": Person("Priya Patel", "+18725550111", "priya.patel@example.com", ((2021, "Subaru", "Outback", 4),)),
+}
+BYSTANDER = "priya"  # has appointments of her own in every scenario: nobody else may touch them
+
+
+def caller_phone(caller):
+    """The E.164 number a scenario's `caller` calls from; None when caller ID is withheld."""
+    if caller == "withheld":
+        return None
+    if caller == "new":
+        return NEW_CALLER
+    if caller in CAST:
+        return CAST[caller].phone
+    if caller.startswith("+") and caller[1:].isdigit():
+        return caller
+    raise ScenarioError(f"caller is one of {', '.join(CAST)}, new, withheld or an E.164 number, not {caller!r}")
+
+
+def call_moment(scenario, tz, *, today=None):
+    """When the scenario's call happens: its weekday and time, in the first such week at least
+    a week from today (inside the booking horizon whatever day the evaluation runs)."""
+    today = today or clock.now().astimezone(tz).date()
+    first = today + timedelta(days=7)
+    day = first + timedelta(days=(scenario.weekday - first.weekday()) % 7)
+    return datetime.combine(day, scenario.at, tz)
+
+
+def wipe():
+    """Empty every table of the shop's apps (fast: one flush statement)."""
+    models = [m for label in ("calls", "crm", "scheduling") for m in apps.get_app_config(label).get_models()]
+    tables = [m._meta.db_table for m in models]
+    connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), tables, allow_cascade=True))
+    forget_cached_phones([p.phone for p in CAST.values()] + [NEW_CALLER])
+
+
+def build(scenario, call_day):
+    """The shop as the scenario declares it, the clock already set to the call's moment."""
+    profile = ShopProfile.objects.create(**demo_shop.SHOP)
+    _hours(scenario.shop["hours"])
+    for name, description, minutes, low, high, waiter_allowed in demo_shop.SERVICES:
+        ServiceType.objects.create(
+            name=name, description=description, duration_minutes=minutes, price_low=low, price_high=high,
+            waiter_allowed=waiter_allowed,
+        )
+    for topic, answer in demo_shop.FAQ.items():
+        FaqAnswer.objects.create(topic=topic, answer=answer)
+    for day, reason in scenario.shop["closed"]:
+        on = day.on(call_day)
+        Closure.objects.create(start_date=on, end_date=on, reason=reason)
+    people = {key: _person(person) for key, person in CAST.items()}
+    _bystander_appointments(people[BYSTANDER], call_day, profile)
+    caller = people.get(scenario.caller)
+    if scenario.has and caller is None:
+        raise ScenarioError(f"only a caller of the cast ({', '.join(CAST)}) can have appointments before the call")
+    for spec in scenario.has:
+        _book(caller, spec, call_day, profile)
+    for day in scenario.shop["full"]:
+        _fill(day.on(call_day), profile)
+    return profile
+
+
+def _hours(changes):
+    for weekday, (opens, closes, lunch_start, lunch_end) in demo_shop.HOURS.items():
+        if weekday in changes:
+            continue
+        OpeningHours.objects.create(
+            weekday=weekday, opens=opens, closes=closes, lunch_start=lunch_start, lunch_end=lunch_end
+        )
+    for weekday, span in changes.items():
+        if span is not None:
+            OpeningHours.objects.create(weekday=weekday, opens=span[0], closes=span[1])
+
+
+def _person(person):
+    customer = Customer.objects.create(name=person.name, phone=person.phone, email=person.email, sms_opt_in=True)
+    for year, make, model, serial in person.vehicles:
+        car = next(c for c in demo_shop.CARS if c[0] == make and c[1] == model)
+        Vehicle.objects.create(
+            owner=customer, year=year, make=make, model=model,
+            vin=demo_shop.make_vin(car, year, 700000 + serial, plant="E"),
+        )
+    return customer
+
+
+def _book(customer, spec, call_day, profile):
+    service = ServiceType.objects.filter(name__iexact=spec.service).first()
+    if service is None:
+        raise ScenarioError(f"{spec.text!r}: the shop has no service {spec.service!r}")
+    if spec.earliest is None:
+        raise ScenarioError(f"{spec.text!r}: an appointment before the call needs a time ('at H:MM')")
+    start = datetime.combine(spec.day.on(call_day), spec.earliest, profile.tz)
+    return book_appointment(
+        customer=customer, service_type=service, start=start, actor=ACTOR, vehicle=customer.vehicles.first()
+    )
+
+
+def _bystander_appointments(customer, call_day, profile):
+    """Two appointments on the first two open days after the call, written directly: they only
+    have to exist (and stay as they are), wherever the scenario's changes put the hours."""
+    open_days = [d for d in (call_day + timedelta(days=n) for n in range(1, 8)) if d.weekday() < 5][:2]
+    for day, hour, service in zip(open_days, (13, 10), ("Oil change", "Brake pads"), strict=True):
+        _write(customer, ServiceType.objects.get(name=service), datetime.combine(day, datetime.min.time(), profile.tz)
+               .replace(hour=hour))
+
+
+def _fill(day: date, profile):
+    """Every bay taken for the whole day, by customers of the shop who are not in the cast."""
+    hours = OpeningHours.objects.filter(weekday=day.weekday()).first()
+    if hours is None:
+        return
+    service = ServiceType.objects.order_by("-duration_minutes").first()
+    start = datetime.combine(day, hours.opens, profile.tz)
+    end = datetime.combine(day, hours.closes, profile.tz)
+    for bay in range(profile.bays):
+        holder = Customer.objects.create(name=f"Fleet account {bay + 1}", phone=f"+1630555{9000 + bay:04d}")
+        _write(holder, service, start, end=end)
+
+
+def _write(customer, service, start, *, end=None):
+    Appointment.objects.create(
+        customer=customer, service_type=service, start=start, end=end or start + service.duration,
+        source=Appointment.Source.COMMAND,
+    )

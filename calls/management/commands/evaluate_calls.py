@@ -1,0 +1,78 @@
+"""Play caller scenarios against the receptionist and report how many calls ended right."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from calls.evaluation import run, scenarios
+
+
+class Command(BaseCommand):
+    help = (
+        "Play caller scenarios (TOML files; default: the shipped ones in calls/evaluation/scenarios) "
+        "against the receptionist, each in a freshly built demo shop in a throwaway database (the "
+        "shop's own records are never touched), and print a table of how many ended right. Exits "
+        "non-zero below --threshold."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="*", help="Scenario files or directories (default: the shipped set).")
+        parser.add_argument("--brain", default="scripted", choices=["scripted", "openai"],
+                            help="scripted: the offline receptionist; openai: the model OPENAI_* settings name.")
+        parser.add_argument("--text", action="store_true", default=True,
+                            help="Caller lines go in as transcripts, replies come back as text (the default).")
+        parser.add_argument("-k", dest="match", default="", help="Only scenarios whose id contains this.")
+        parser.add_argument("--json", dest="json_path", default="", help="Also write every result, with its transcript, here.")
+        parser.add_argument("--threshold", type=float, default=0.95, help="Lowest passing share (default 0.95).")
+        parser.add_argument("--show", choices=["failures", "all", "none"], default="failures",
+                            help="Print the transcripts of failed calls (default), of all, or none.")
+
+    def handle(self, *, files, brain, match, json_path, threshold, show, verbosity, **options):
+        try:
+            chosen = [s for s in scenarios.load(files) if match in s.id]
+        except scenarios.ScenarioError as exc:
+            raise CommandError(str(exc)) from None
+        if not chosen:
+            raise CommandError("No scenario matched.")
+        database = self._throwaway_database(verbosity)
+        try:
+            results = run.run_all(chosen, brain=brain, progress=self._progress if verbosity else None)
+        except (scenarios.ScenarioError, ValueError) as exc:
+            raise CommandError(str(exc)) from None
+        finally:
+            connection.creation.destroy_test_db(database, verbosity=0)
+        for result in results:
+            if show == "all" or (show == "failures" and not result.passed):
+                self._transcript(result)
+        self.stdout.write("\n" + run.table(results))
+        if json_path:
+            Path(json_path).write_text(run.as_json(results, brain=brain, mode="text"))
+            self.stdout.write(f"Results written to {json_path}")
+        rate = run.pass_rate(results)
+        if rate < threshold:
+            raise CommandError(f"{rate:.1%} of calls ended right, below the threshold of {threshold:.0%}.")
+
+    def _throwaway_database(self, verbosity):
+        """A database of its own, made and migrated now and dropped at the end (as `manage.py
+        testserver` does): on SQLite a file, on PostgreSQL `test_<name>` (needs CREATEDB)."""
+        if connection.vendor == "sqlite":
+            connection.settings_dict.setdefault("TEST", {})
+            connection.settings_dict["TEST"]["NAME"] = str(Path(connection.settings_dict["NAME"]).with_name("evaluate_calls.sqlite3"))
+        old = connection.settings_dict["NAME"]
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        if verbosity:
+            self.stderr.write(f"Evaluating in a throwaway database (not {old}).")
+        return old
+
+    def _progress(self, result):
+        mark = "pass" if result.passed else "FAIL"
+        self.stderr.write(f"{mark}  {result.id}  ({result.seconds:.1f} s)")
+
+    def _transcript(self, result):
+        self.stdout.write(f"\n--- {result.id} ({result.source}): {result.about}")
+        for line in result.transcript:
+            tools = "".join(f"\n        [{name} {arguments} -> {answer}]" for name, arguments, answer in line["tools"])
+            self.stdout.write(f"  {line['who']:>6}: {line['text']}{tools}")
+        for failure in result.failures:
+            self.stdout.write(f"  ! {failure}")
