@@ -204,8 +204,9 @@ def _prices(agent):
     failures = []
     for text in agent:
         for amount in DOLLARS.findall(text):
-            if Decimal(amount.replace(",", "")) not in approved:
-                failures.append(f"the agent spoke a price the shop never approved: ${amount}")
+            failure = f"the agent spoke a price the shop never approved: ${amount}"
+            if Decimal(amount.replace(",", "")) not in approved and failure not in failures:
+                failures.append(failure)
     return failures
 
 

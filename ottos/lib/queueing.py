@@ -5,7 +5,25 @@ scheduling.tasks.queue_calendar_sync, scheduling.tasks.queue_appointment_text), 
 delay_on_commit; actions, the admin and commands all call those.
 """
 
+from contextlib import contextmanager
+
 from django.db import transaction
+
+_held = None  # a list while held(): what would have been queued
+
+
+@contextmanager
+def held():
+    """Within the block nothing is queued: each task that would be is appended to the list
+    yielded, (task name, args, kwargs). For rehearsals (manage.py evaluate_calls), whose
+    records live in a throwaway database: a worker reading the shop's own database must never
+    get their ids, and no customer may get a text from one."""
+    global _held
+    before, _held = _held, []
+    try:
+        yield _held
+    finally:
+        _held = before
 
 
 def delay_on_commit(task, *args, log, failure, **kwargs):
@@ -15,6 +33,10 @@ def delay_on_commit(task, *args, log, failure, **kwargs):
     A broker that cannot take the task is logged on `log` as `failure`, not raised: the write
     has committed by then, and its caller must not be told it failed.
     """
+
+    if _held is not None:
+        _held.append((task.name, args, kwargs))
+        return
 
     def send():
         try:
