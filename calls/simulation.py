@@ -183,7 +183,9 @@ def local_server():
 class SimulatedCall:
     """Places one call on the server at `server_url` and says `lines` one turn at a time.
 
-    `on_line(TranscriptLine)` is called as each line of the transcript is known (live output).
+    `lines`: a list of CallerLine, or a responder whose `await next(agent_text)` gives the next
+    CallerLine (None: hang up) from what the agent just said. `on_line(TranscriptLine)` is called
+    as each line of the transcript is known (live output).
     """
 
     def __init__(self, *, server_url, from_number, lines, on_line=None, reply_timeout_s=REPLY_TIMEOUT_S):
@@ -195,7 +197,7 @@ class SimulatedCall:
         # Twilio signs the wss:// URL it opens; without a public URL there is none to sign.
         self.sign_stream = bool(settings.TWILIO_AUTH_TOKEN and settings.PUBLIC_BASE_URL)
         self.from_number = from_number
-        self.lines = lines
+        self.lines = list(lines) if isinstance(lines, (list, tuple)) else lines
         self.on_line = on_line or (lambda line: None)
         self.reply_timeout_s = reply_timeout_s
         self.report = CallReport(call_sid=self.caller.call_sid, from_number=from_number, customer=None)
@@ -245,8 +247,9 @@ class SimulatedCall:
         caller = self.caller
         if not await self._until(lambda: self._agent_turns and self._agent_done(), GREETING_TIMEOUT_S):
             raise SimulationError(self._why_silent("greeting"))
-        for line in self.lines:
-            if caller.closed.is_set():
+        while not caller.closed.is_set():
+            line = await self._next_line()
+            if line is None:
                 break
             agent_turns = self._agent_turns
             self._said.append(line.text)
@@ -260,6 +263,14 @@ class SimulatedCall:
             )
             if not answered and not caller.closed.is_set():
                 self.report.unanswered.append(line.text)
+
+    async def _next_line(self):
+        """The next line to say: from the list given, or asked of a responder with what the agent
+        just said (`await lines.next(agent_text)`, None to hang up)."""
+        if isinstance(self.lines, list):
+            return self.lines.pop(0) if self.lines else None
+        said = next((line.text for line in reversed(self.report.transcript) if line.role == "agent"), "")
+        return await self.lines.next(said)
 
     def _agent_done(self):
         """Nothing left to play and no new agent audio for a moment (a filler is not the end)."""

@@ -35,6 +35,7 @@ class Result:
     transcript: list = field(default_factory=list)  # [{"who", "text", "tools"}]
     seconds: float = 0.0
     tags: tuple = ()
+    latencies_ms: list = field(default_factory=list)  # voice mode: caller's end of speech -> first agent audio
 
 
 def brain_for(kind, tz):
@@ -118,6 +119,19 @@ def table(results):
         rows.append(f"{source:<{width}}  {len(group):>9}  {sum(r.passed for r in group):>6}  {pass_rate(group):>6.1%}")
     rows.append(f"{'total':<{width}}  {len(results):>9}  {sum(r.passed for r in results):>6}  {pass_rate(results):>6.1%}")
     return "\n".join(rows)
+
+
+def latency_table(results):
+    """Voice mode: the caller's end of speech to the first agent audio, over every reply."""
+    values = sorted(ms for r in results for ms in r.latencies_ms)
+    if not values:
+        return ""
+
+    def pct(p):
+        return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+    return (f"replies  p50 ms  p95 ms  max ms\n"
+            f"{len(values):>7}  {pct(50):>6.0f}  {pct(95):>6.0f}  {values[-1]:>6.0f}")
 
 
 def as_json(results, **meta):

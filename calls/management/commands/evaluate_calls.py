@@ -20,15 +20,19 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", help="Scenario files or directories (default: the shipped set).")
         parser.add_argument("--brain", default="scripted", choices=["scripted", "openai"],
                             help="scripted: the offline receptionist; openai: the model OPENAI_* settings name.")
-        parser.add_argument("--text", action="store_true", default=True,
-                            help="Caller lines go in as transcripts, replies come back as text (the default).")
+        mode = parser.add_mutually_exclusive_group()
+        mode.add_argument("--text", dest="voice", action="store_false",
+                          help="Caller lines go in as transcripts, replies come back as text (the default).")
+        mode.add_argument("--voice", dest="voice", action="store_true",
+                          help="Whole phone calls in real time: offline TTS for the caller, the server's own "
+                               "engines (offline speech on the embedded default). A benchmark: minutes, not seconds.")
         parser.add_argument("-k", dest="match", default="", help="Only scenarios whose id contains this.")
         parser.add_argument("--json", dest="json_path", default="", help="Also write every result, with its transcript, here.")
         parser.add_argument("--threshold", type=float, default=0.95, help="Lowest passing share (default 0.95).")
         parser.add_argument("--show", choices=["failures", "all", "none"], default="failures",
                             help="Print the transcripts of failed calls (default), of all, or none.")
 
-    def handle(self, *, files, brain, match, json_path, threshold, show, verbosity, **options):
+    def handle(self, *, files, brain, voice, match, json_path, threshold, show, verbosity, **options):
         try:
             chosen = [s for s in scenarios.load(files) if match in s.id]
         except scenarios.ScenarioError as exc:
@@ -37,7 +41,15 @@ class Command(BaseCommand):
             raise CommandError("No scenario matched.")
         database = self._throwaway_database(verbosity)
         try:
-            results = run.run_all(chosen, brain=brain, progress=self._progress if verbosity else None)
+            progress = self._progress if verbosity else None
+            if voice:
+                if brain != "scripted":
+                    raise CommandError("--voice uses the server's own engines (VOICE_BRAIN and the keys); leave --brain out.")
+                from calls.evaluation.voice import run_all_voice
+
+                results = run_all_voice(chosen, progress=progress)
+            else:
+                results = run.run_all(chosen, brain=brain, progress=progress)
         except (scenarios.ScenarioError, ValueError) as exc:
             raise CommandError(str(exc)) from None
         finally:
@@ -46,8 +58,10 @@ class Command(BaseCommand):
             if show == "all" or (show == "failures" and not result.passed):
                 self._transcript(result)
         self.stdout.write("\n" + run.table(results))
+        if voice:
+            self.stdout.write("\nCaller's end of speech -> first agent audio:\n" + run.latency_table(results))
         if json_path:
-            Path(json_path).write_text(run.as_json(results, brain=brain, mode="text"))
+            Path(json_path).write_text(run.as_json(results, brain=brain, mode="voice" if voice else "text"))
             self.stdout.write(f"Results written to {json_path}")
         rate = run.pass_rate(results)
         if rate < threshold:
