@@ -1,5 +1,6 @@
 """Play caller scenarios against the receptionist and report how many calls ended right."""
 
+import os
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="*", help="Scenario files or directories (default: the shipped set).")
         parser.add_argument("--brain", default="scripted", choices=["scripted", "openai"],
                             help="scripted: the offline receptionist; openai: the model OPENAI_* settings name.")
+        parser.set_defaults(voice=False)
         mode = parser.add_mutually_exclusive_group()
         mode.add_argument("--text", dest="voice", action="store_false",
                           help="Caller lines go in as transcripts, replies come back as text (the default).")
@@ -72,7 +74,8 @@ class Command(BaseCommand):
         testserver` does): on SQLite a file, on PostgreSQL `test_<name>` (needs CREATEDB)."""
         if connection.vendor == "sqlite":
             connection.settings_dict.setdefault("TEST", {})
-            connection.settings_dict["TEST"]["NAME"] = str(Path(connection.settings_dict["NAME"]).with_name("evaluate_calls.sqlite3"))
+            name = f"evaluate_calls-{os.getpid()}.sqlite3"  # runs at the same time get their own
+            connection.settings_dict["TEST"]["NAME"] = str(Path(connection.settings_dict["NAME"]).with_name(name))
         old = connection.settings_dict["NAME"]
         connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
         if verbosity:
