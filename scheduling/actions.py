@@ -9,7 +9,7 @@ BookingRefused with a code and a sentence that can be read out to them.
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, FloatField, Func
@@ -23,7 +23,7 @@ from . import availability
 from .availability import BookedInterval, DayHours, Demand, ServiceRules, ShopRules
 from .busy import external_busy
 from .models import Appointment, AppointmentChange, Closure, OpeningHours, ShopProfile
-from .refusals import BookingRefused, no_waiter_seat, not_their_vehicle, refused
+from .refusals import BookingRefused, customer_overlap, no_waiter_seat, not_their_vehicle, refused
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +103,37 @@ def upcoming_count(customer, *, now=None):
     return Appointment.objects.upcoming(now).filter(customer=customer).count()
 
 
+def also_that_day(appointment):
+    """The customer's other active appointments on `appointment`'s day (shop time), soonest first.
+
+    Mentioned beside a booking: a customer who forgot the other one may want them together, or
+    may have booked the same job twice.
+    """
+    tz = ShopProfile.load().tz
+    day = appointment.start.astimezone(tz).date()
+    midnight, next_midnight = (datetime.combine(d, time(), tzinfo=tz) for d in (day, day + timedelta(days=1)))
+    return list(
+        Appointment.objects.active()
+        .filter(customer_id=appointment.customer_id, start__gte=midnight, start__lt=next_midnight)
+        .exclude(pk=appointment.pk)
+        .select_related("service_type")
+        .order_by("start")
+    )
+
+
+def count_booked_with_key_prefix(prefix, *, besides=None):
+    """How many active appointments hold an idempotency key that starts with `prefix`, not counting
+    the one that holds the key `besides`.
+
+    A phone call's keys start with its call SID, so this is what the call has booked and still
+    stands, read from the appointments themselves rather than from a tally kept beside them.
+    """
+    appointments = Appointment.objects.active().filter(idempotency_key__startswith=prefix)
+    if besides:
+        appointments = appointments.exclude(idempotency_key=besides)
+    return appointments.count()
+
+
 # --- Writing -------------------------------------------------------------------------------
 
 
@@ -117,14 +148,21 @@ def book_appointment(
     loaner_requested=False,
     notes="",
     idempotency_key=None,
+    overlap_reason="",
 ):
     """Book `service_type` for `customer` at `start` (end = start + the service's duration).
 
-    A repeated `idempotency_key` returns the appointment it already booked, once, even when
-    the repeats arrive at the same time.
+    A repeated `idempotency_key` returns the appointment it booked while that appointment is
+    active, once, even when the repeats arrive at the same time. Once it is cancelled (or over),
+    the same request books anew: asking again for a slot one gave up is a new booking, not a
+    retry, so the old appointment gives up the key (see _release_key).
+
+    The customer may not hold two active appointments that overlap; an advisor (never the phone
+    agent) books over one by giving `overlap_reason`, which the audit record keeps.
     """
+    overlap_reason = _overlap_reason(overlap_reason, actor)
     if idempotency_key:
-        existing = _booked_with_key(idempotency_key, customer)
+        existing = _live_booking_with_key(idempotency_key, customer)
         if existing is not None:
             return existing
     if not isinstance(start, datetime):
@@ -143,27 +181,36 @@ def book_appointment(
         with transaction.atomic():
             profile = _lock_shop()
             if idempotency_key:
-                existing = _booked_with_key(idempotency_key, customer)
+                existing = _live_booking_with_key(idempotency_key, customer)
                 if existing is not None:
                     return existing
-            _check(profile, service_type, start, waiter=waiter, demand=Demand.of(_booked_between(start, end), busy))
+            own_time = _OwnTime(customer.pk, overlap_reason=overlap_reason)
+            demand = Demand.of(_booked_between(start, end), busy)
+            overridden = _check(profile, service_type, start, waiter=waiter, demand=demand, own_time=own_time)
+            if idempotency_key:
+                _release_key(idempotency_key)
             appointment = Appointment.objects.create(
                 customer=customer, vehicle=vehicle, service_type=service_type, start=start, end=end,
                 waiter=waiter, loaner_requested=loaner_requested, notes=notes, source=actor.source,
                 idempotency_key=idempotency_key or None,
             )
-            _record(appointment, "booked", actor, before=None)
+            _record(appointment, "booked", actor, before=None, **overridden)
     except IntegrityError:
         # Only the idempotency key is unique; someone else just booked with it.
-        existing = _booked_with_key(idempotency_key, customer) if idempotency_key else None
+        existing = _live_booking_with_key(idempotency_key, customer) if idempotency_key else None
         if existing is None:
             raise
         return existing
     return appointment
 
 
-def reschedule_appointment(appointment, *, new_start, actor, customer=None):
-    """Move an appointment to `new_start`; its own current time does not count against it."""
+def reschedule_appointment(appointment, *, new_start, actor, customer=None, overlap_reason=""):
+    """Move an appointment to `new_start`; its own current time does not count against it.
+
+    As in book_appointment, the new time may not overlap the customer's other active
+    appointments unless an advisor gives `overlap_reason`.
+    """
+    overlap_reason = _overlap_reason(overlap_reason, actor)
     if not isinstance(new_start, datetime):
         raise BookingRefused("invalid", "I need a date and a time to move the appointment to.")
     _require_aware(new_start)
@@ -180,12 +227,14 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None):
             return appointment
         new_end = _ends(new_start, appointment.service_type.duration)
         demand = Demand.of(_booked_between(new_start, new_end, exclude=appointment.pk), busy)
-        _check(profile, appointment.service_type, new_start, waiter=appointment.waiter, demand=demand)
+        own_time = _OwnTime(appointment.customer_id, exclude=appointment.pk, overlap_reason=overlap_reason)
+        overridden = _check(profile, appointment.service_type, new_start, waiter=appointment.waiter, demand=demand,
+                            own_time=own_time)
         before = _snapshot(appointment)
         appointment.start, appointment.end = new_start, new_end
         appointment.calendar_sync_state = Appointment.CalendarSync.PENDING
         appointment.save(update_fields=["start", "end", "calendar_sync_state", "updated_at"])
-        _record(appointment, "rescheduled", actor, before=before)
+        _record(appointment, "rescheduled", actor, before=before, **overridden)
     return appointment
 
 
@@ -310,13 +359,57 @@ def _lock_shop():
     return ShopProfile.objects.select_for_update().get(pk=profile.pk)
 
 
-def _check(profile, service_type, start, *, waiter, demand):
-    rules = _shop_rules(profile, start, _ends(start, service_type.duration))
+def _check(profile, service_type, start, *, waiter, demand, own_time):
+    """Refuse `start` unless the shop and the customer's own appointments allow it; returns what
+    the audit record keeps of an overlap an advisor booked over.
+
+    The customer's appointments are asked after the shop's timing and hours, which no reason
+    overrides, and before its capacity: when their own appointment may be what fills the slot,
+    naming it tells them more than "fully booked".
+    """
+    end = _ends(start, service_type.duration)
+    rules = _shop_rules(profile, start, end)
     code = availability.refusal_for(
         rules, _service_rules(service_type), start, now=clock.now(), demand=demand, waiter=waiter
     )
+    if code not in (None, availability.SLOT_TAKEN):
+        raise refused(code, service=service_type, start=start, rules=rules)
+    overridden = own_time.overridden(start, end, rules.timezone)
     if code:
         raise refused(code, service=service_type, start=start, rules=rules)
+    return overridden
+
+
+@dataclass(frozen=True)
+class _OwnTime:
+    """The customer's other active appointments, which a new time may not overlap without a reason."""
+
+    customer_id: int
+    exclude: int | None = None  # the appointment being moved never overlaps itself
+    overlap_reason: str = ""
+
+    def overridden(self, start, end, tz):
+        """What to record of the overlap the reason let through ({} when nothing overlaps)."""
+        clash = self._first_overlapping(start, end)
+        if clash is None:
+            return {}
+        if not self.overlap_reason:
+            raise customer_overlap(clash, tz)
+        return {"overlap_reason": self.overlap_reason, "overlapping_appointment": clash.pk}
+
+    def _first_overlapping(self, start, end):
+        appointments = Appointment.objects.active().overlapping(start, end).filter(customer_id=self.customer_id)
+        if self.exclude is not None:
+            appointments = appointments.exclude(pk=self.exclude)
+        return appointments.select_related("service_type").order_by("start").first()
+
+
+def _overlap_reason(reason, actor):
+    """Booking over a customer's other appointment is a person's call, with a reason on record."""
+    reason = (reason or "").strip()
+    if reason and actor.kind == AppointmentChange.Actor.PHONE_AGENT:
+        raise ValueError("The phone agent cannot book over a customer's other appointment.")
+    return reason
 
 
 def _check_waiter_seat(profile, appointment):
@@ -332,11 +425,29 @@ def _check_waiter_seat(profile, appointment):
         raise refused(code, service=service_type, start=appointment.start, rules=rules)
 
 
-def _booked_with_key(key, customer):
+def _live_booking_with_key(key, customer):
+    """The active appointment booked with `key`, if any: only a live booking answers a retry."""
     existing = Appointment.objects.select_related("service_type").filter(idempotency_key=key).first()
     if existing is not None and customer is not None and existing.customer_id != customer.pk:
         raise BookingRefused("invalid", "That booking request was already used for another customer.")
-    return existing
+    return existing if existing is not None and existing.is_active else None
+
+
+def _release_key(key):
+    """Move `key` off the inactive appointment holding it, so the same request can book anew.
+
+    Keys are unique in the database. Done here, under the shop's lock and in the booking's own
+    transaction, rather than when cancelling: one place covers every way an appointment stops
+    being active (cancelled, completed, no-show), and a refused booking leaves the old row as it
+    was. The old key becomes "<key>#<id>" rather than blank, so the row still shows which
+    request made it (and still starts with the call's prefix).
+    """
+    holder = Appointment.objects.filter(idempotency_key=key).exclude(status__in=Appointment.ACTIVE_STATUSES).first()
+    if holder is None:
+        return
+    suffix = f"#{holder.pk}"
+    room = Appointment._meta.get_field("idempotency_key").max_length - len(suffix)
+    Appointment.objects.filter(pk=holder.pk).update(idempotency_key=key[:room] + suffix)
 
 
 def _appointment_pk(appointment, customer):

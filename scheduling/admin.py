@@ -13,12 +13,15 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from crm.admin import phone_in_search, vin_in_search
+from ottos.lib import clock
 from ottos.lib.admin import ViewOnlyNoDelete
 
-from .actions import Actor, BookingRefused, cancel_appointment, set_appointment_status
+from .actions import Actor, BookingRefused, also_that_day, cancel_appointment, set_appointment_status
 from .admin_sync import local_time, resync_calendar, texts_sent
 from .forms import AppointmentBookingForm, AppointmentChangeForm
+from . import shop_info
 from .models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+from .refusals import say_also_that_day
 
 
 class WhenFilter(admin.SimpleListFilter):
@@ -86,12 +89,12 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            fields = ["customer", "vehicle", "service_type", "start", "waiter", "loaner_requested", "notes",
-                      "booking_key"]
+            fields = ["customer", "vehicle", "service_type", "start", "overlap_reason", "waiter", "loaner_requested",
+                      "notes", "booking_key"]
             return [(None, {"fields": fields})]
         return [
-            (None, {"fields": ["customer", "vehicle", "service_type", "start", "end", "status", "waiter",
-                               "loaner_requested", "notes", "source"]}),
+            (None, {"fields": ["customer", "vehicle", "service_type", "start", "overlap_reason", "end", "status",
+                               "waiter", "loaner_requested", "notes", "source"]}),
             ("Calendar", {"fields": ["calendar_sync_state", "calendar_event_id", "calendar_sync_error",
                                      "calendar_synced_at"], "classes": ["collapse"]}),
             ("Texts to the customer", {"fields": ["texts_sent"]}),
@@ -110,7 +113,16 @@ class AppointmentAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related("customer", "vehicle", "service_type")
 
     def save_model(self, request, obj, form, change):
-        pass  # the form's booking actions already saved it (see scheduling.forms)
+        """The form's booking actions already saved it (see scheduling.forms); what is left is to
+        mention the customer's other appointments on the day it landed on."""
+        if not change or form.moved:
+            self.mention_also_that_day(request, obj)
+
+    def mention_also_that_day(self, request, appointment):
+        others = also_that_day(appointment)
+        if others:
+            who = appointment.customer.name or appointment.customer.phone
+            self.message_user(request, say_also_that_day(who, others, ShopProfile.load().tz), messages.WARNING)
 
     def has_delete_permission(self, request, obj=None):
         return False  # appointments are cancelled, never deleted: the history stays
@@ -187,7 +199,14 @@ class ServiceTypeAdmin(admin.ModelAdmin):
 
 @admin.register(OpeningHours)
 class OpeningHoursAdmin(admin.ModelAdmin):
+    """The hours bookings follow, and the hours callers hear: the list shows the sentence they hear."""
+
     list_display = ["weekday", "opens", "closes", "lunch_start", "lunch_end"]
+
+    def changelist_view(self, request, extra_context=None):
+        said = shop_info.hours_answer(clock.now().astimezone(ShopProfile.load().tz))
+        heard = f'Callers hear: "{said}"' if said else "No opening hours yet: callers hear no hours."
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": heard})
 
 
 @admin.register(Closure)
@@ -200,6 +219,10 @@ class ClosureAdmin(admin.ModelAdmin):
 class FaqAnswerAdmin(admin.ModelAdmin):
     list_display = ["topic", "approved", "updated_at", "answer"]
     list_filter = ["approved"]
+
+    def changelist_view(self, request, extra_context=None):
+        where = "Hours are not an FAQ answer: callers hear them from Opening hours and Closures."
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": where})
 
 
 @admin.register(ShopProfile)

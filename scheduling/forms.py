@@ -4,6 +4,9 @@ A slot is only known to be free once it has been taken, so these forms validate 
 the booking actions: a refusal (full slot, closed day, ...) becomes a form error with the
 action's own words, and nothing is written. The admin then shows the appointment the action
 returned instead of saving the form's instance itself.
+
+A time that overlaps the customer's other appointment is refused like the rest, but an advisor
+may book over it: the refusal brings up a box for the reason, which the action records.
 """
 
 import uuid
@@ -32,6 +35,7 @@ REFUSAL_FIELDS = {
     "too_far": "start",
     "service_inactive": "service_type",
     "waiter_not_allowed": "waiter",
+    "customer_overlap": "overlap_reason",
 }
 
 # A refused change of details is about the vehicle or the waiting box, never the time.
@@ -47,6 +51,12 @@ class AppointmentActionForm(forms.ModelForm):
 
     actor = None  # the admin sets Actor.advisor(request.user) per request
 
+    # Hidden until the customer's other appointment is in the way (see offer_overlap_reason).
+    overlap_reason = forms.CharField(
+        required=False, max_length=300, widget=forms.HiddenInput, label="Reason to book anyway",
+        help_text="To keep both appointments, say why; the reason goes into this appointment's history.",
+    )
+
     def _post_clean(self):
         super()._post_clean()
         if self.errors:
@@ -55,8 +65,14 @@ class AppointmentActionForm(forms.ModelForm):
             with transaction.atomic():  # a refusal half-way undoes the earlier steps
                 self.instance = self.apply()
         except BookingRefused as refusal:
+            if refusal.code == "customer_overlap" or self.cleaned_data.get("overlap_reason"):
+                self.offer_overlap_reason()
             field = self.field_for(refusal)
             self.add_error(field if field in self.fields else None, refusal.message)
+
+    def offer_overlap_reason(self):
+        """Show the reason box: the refusal names the overlap, and a reason given stays in sight."""
+        self.fields["overlap_reason"].widget = forms.TextInput(attrs={"maxlength": "300", "size": "80"})
 
     def apply(self):
         raise NotImplementedError
@@ -99,6 +115,7 @@ class AppointmentBookingForm(AppointmentActionForm):
             loaner_requested=data.get("loaner_requested", False),
             notes=data.get("notes", ""),
             idempotency_key=data["booking_key"],
+            overlap_reason=data.get("overlap_reason", ""),
         )
 
 
@@ -145,7 +162,13 @@ class AppointmentChangeForm(AppointmentActionForm):
         if self.cleaned_data["start"] == self.stored["start"]:
             return appointment
         self.step = "move"
-        return reschedule_appointment(appointment.pk, new_start=self.cleaned_data["start"], actor=self.actor)
+        return reschedule_appointment(appointment.pk, new_start=self.cleaned_data["start"], actor=self.actor,
+                                      overlap_reason=self.cleaned_data.get("overlap_reason", ""))
+
+    @property
+    def moved(self):
+        """The appointment now starts at another time than the page showed (once it is valid)."""
+        return self.instance.start != self.stored["start"]
 
     def _change_details(self, appointment, details):
         if not details:

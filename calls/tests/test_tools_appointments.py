@@ -76,3 +76,105 @@ async def test_upcoming_cancel_and_reschedule_work_on_the_callers_own_appointmen
     assert tools.outcome.achieved == {"rescheduled", "cancelled"}
     assert tools.outcome.lines == [f"Moved Oil change to {moved}.", f"Cancelled Oil change of {moved}."]
     assert Call.Outcome.BOOKED not in tools.outcome.achieved
+
+
+# --- Calls that end right: the caller's own appointments, rebooking, and how many per call ---------
+
+
+def _iso(moment):
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+async def test_booking_over_the_callers_own_appointment_is_refused_in_words(shop, customer, oil_change, at,
+                                                                            dana_appointment):
+    tools = await tools_for(DANA)
+    outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(10, 15))})
+    assert nothing_happens(outcome) and content["code"] == "customer_overlap"
+    when = (await use(tools, "get_upcoming_appointments"))[1]["appointments"][0]["when"]
+    assert content["error"] == f"You already have your oil change on {when}, which overlaps that time."
+    outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(10, 15)),
+                                                             "overlap_reason": "The caller insists"})
+    assert nothing_happens(outcome) and "overlap_reason: Extra inputs are not permitted" in content["error"]
+    assert await db(Appointment.objects.count) == 1
+    assert not tools.outcome.achieved
+
+
+async def test_moving_onto_the_callers_other_appointment_is_refused_in_words(shop, customer, oil_change, at,
+                                                                             dana_appointment):
+    tools = await tools_for(DANA)
+    _, later = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(15))})
+    outcome, content = await use(tools, "reschedule_appointment",
+                                 {"appointment_id": later["appointment_id"], "new_start": _iso(at(10))})
+    assert nothing_happens(outcome) and content["code"] == "customer_overlap"
+    assert content["error"].startswith("You already have your oil change on ")
+    assert (await db(Appointment.objects.get, pk=later["appointment_id"])).start == at(15)
+    assert Call.Outcome.RESCHEDULED not in tools.outcome.achieved
+
+
+async def test_rebooking_a_slot_cancelled_on_the_same_call_books_it_anew(shop, customer, oil_change, at):
+    tools = await tools_for(DANA)
+    arguments = {"service": "Oil change", "start": _iso(at(11))}
+    _, first = await use(tools, "book_appointment", arguments)
+    await use(tools, "cancel_appointment", {"appointment_id": first["appointment_id"]})
+    outcome, again = await use(tools, "book_appointment", arguments)
+    assert outcome.ok and again["booked"] is True and again["status"] == "booked"
+    assert again["appointment_id"] != first["appointment_id"]
+    statuses = await db(lambda: dict(Appointment.objects.values_list("pk", "status")))
+    assert statuses == {first["appointment_id"]: "cancelled", again["appointment_id"]: "booked"}
+    _, retried = await use(tools, "book_appointment", arguments)
+    assert retried["appointment_id"] == again["appointment_id"]
+
+
+async def test_a_call_books_at_most_three_appointments(shop, customer, oil_change, at, day):
+    tools = await tools_for(DANA)
+    for hour in (8, 10, 14):
+        outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(hour))})
+        assert outcome.ok, content
+    outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(16))})
+    assert nothing_happens(outcome) and content == {
+        "error": "I can book up to three appointments on one call; an advisor can help with more — "
+                 "shall I take a message?",
+        "code": "call_limit",
+    }
+    assert await db(Appointment.objects.count) == 3
+    outcome, retried = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(14))})
+    assert outcome.ok, "a retry of one already booked is not a fourth"
+    assert await db(Appointment.objects.count) == 3
+
+
+async def test_a_booking_cancelled_on_the_call_no_longer_counts_and_other_calls_have_their_own(
+        shop, customer, oil_change, at):
+    from calls.tests.scripted_calls import tools_for as tools_for_call
+
+    tools = await tools_for(DANA)
+    booked = [(await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(hour))}))[1]
+              for hour in (8, 10, 14)]
+    await use(tools, "cancel_appointment", {"appointment_id": booked[0]["appointment_id"]})
+    outcome, _ = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(15))})
+    assert outcome.ok
+    later_call = await tools_for_call(DANA, call_sid="CA" + "7" * 32)
+    outcome, _ = await use(later_call, "book_appointment", {"service": "Oil change", "start": _iso(at(16))})
+    assert outcome.ok
+    assert await db(Appointment.objects.filter(status="booked").count) == 4
+
+
+async def test_booking_on_a_day_with_another_appointment_says_so(shop, customer, oil_change, at, day,
+                                                                 dana_appointment):
+    tools = await tools_for(DANA)
+    outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(14))})
+    assert outcome.ok
+    assert content["also_that_day"] == "The caller also has the oil change at 10:00 AM that day."
+    outcome, content = await use(tools, "book_appointment",
+                                 {"service": "Oil change", "start": _iso(at(10, on=day + timedelta(days=1)))})
+    assert outcome.ok and "also_that_day" not in content
+
+
+async def test_moving_onto_a_day_with_another_appointment_says_so(shop, customer, oil_change, at, day,
+                                                                  dana_appointment):
+    tools = await tools_for(DANA)
+    _, other_day = await use(tools, "book_appointment",
+                             {"service": "Oil change", "start": _iso(at(9, on=day + timedelta(days=1)))})
+    outcome, content = await use(tools, "reschedule_appointment",
+                                 {"appointment_id": other_day["appointment_id"], "new_start": _iso(at(15))})
+    assert outcome.ok
+    assert content["also_that_day"] == "The caller also has the oil change at 10:00 AM that day."

@@ -145,7 +145,10 @@ def test_an_inactive_service_cannot_be_booked(shop, customer, oil_change, at):
 
 
 def test_when_every_bay_is_taken_the_slot_is_refused(shop, customer, other_customer, oil_change, brake_job, at):
-    book(customer, brake_job, at(8))
+    from crm.models import Customer
+
+    third = Customer.objects.create(name="Lena Kowalski", phone="+17735550133")
+    book(third, brake_job, at(8))
     book(other_customer, oil_change, at(9, 30))
     refused = refusal(book, customer, oil_change, at(9, 30))
     assert refused.code == "slot_taken" and "fully booked" in refused.message

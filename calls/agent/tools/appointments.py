@@ -9,6 +9,10 @@ from calls.agent.tools.schema import Arguments, NoArguments
 from calls.models import Call
 from scheduling import actions as scheduling_actions
 from scheduling.actions import Actor
+from scheduling.refusals import say_also_that_day, too_many_for_one_call
+
+# What one call may put on the books; more is an advisor's job (and a prank call's limit).
+MOST_BOOKINGS_PER_CALL = 3
 
 
 class Booking(Arguments):
@@ -27,16 +31,29 @@ class Booking(Arguments):
 def book_appointment(call, args):
     customer = call.caller()
     service = call.service(args.service)
+    key = call.idempotency_key("book_appointment", args)
+    _check_call_limit(call, key)
     appointment = scheduling_actions.book_appointment(
         customer=customer, service_type=service, start=_parse_start(call, args.start, "start"),
         actor=Actor.phone_agent(call.call_sid), vehicle=call.vehicle(customer, args.vehicle_id),
         waiter=bool(args.waiter), loaner_requested=bool(args.loaner_requested), notes=args.notes or "",
-        idempotency_key=call.idempotency_key("book_appointment", args),
+        idempotency_key=key,
     )
     return ToolResult(
-        {"booked": True, **_appointment_view(call, appointment)},
+        {"booked": True, **_appointment_view(call, appointment), **_also_that_day(call, appointment)},
         outcome=Call.Outcome.BOOKED, line=f"Booked {service.name} for {call.say_when(appointment.start)}.",
     )
+
+
+def _check_call_limit(call, key):
+    """Refuse a booking past MOST_BOOKINGS_PER_CALL; a retry of one already made is not a new one.
+
+    Counted from the appointments this call booked that still stand (their keys start with the
+    call SID, as CallContext.idempotency_key makes them). Not under the booking's lock: a call's
+    tools run one at a time (the model is asked for no parallel tool calls).
+    """
+    if scheduling_actions.count_booked_with_key_prefix(f"{call.call_sid}:", besides=key) >= MOST_BOOKINGS_PER_CALL:
+        raise too_many_for_one_call(MOST_BOOKINGS_PER_CALL)
 
 
 @tool(
@@ -86,7 +103,7 @@ def reschedule_appointment(call, args):
         args.appointment_id, new_start=new_start, actor=Actor.phone_agent(call.call_sid), customer=customer
     )
     return ToolResult(
-        {"rescheduled": True, **_appointment_view(call, appointment)},
+        {"rescheduled": True, **_appointment_view(call, appointment), **_also_that_day(call, appointment)},
         outcome=Call.Outcome.RESCHEDULED,
         line=f"Moved {appointment.service_type.name} to {call.say_when(appointment.start)}.",
     )
@@ -102,6 +119,12 @@ def _appointment_view(call, appointment):
         "waiter": appointment.waiter,
         "status": appointment.status,
     }
+
+
+def _also_that_day(call, appointment):
+    """{"also_that_day": sentence} when the caller has other appointments that day, so the model can mention them."""
+    others = scheduling_actions.also_that_day(appointment)
+    return {"also_that_day": say_also_that_day("The caller", others, call.tz)} if others else {}
 
 
 def _parse_start(call, text, field):
