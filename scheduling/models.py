@@ -52,10 +52,13 @@ class ShopProfile(models.Model):
 
 
 class FaqAnswer(models.Model):
-    """Text the shop approved for the phone agent to quote. Nothing else is quoted."""
+    """Text the shop approved for the phone agent to quote. Nothing else is quoted.
+
+    Hours are no topic: callers hear them from OpeningHours and Closure, the rows bookings obey,
+    so no text here can contradict them.
+    """
 
     class Topic(models.TextChoices):
-        HOURS = "hours", "Hours"
         LOCATION = "location", "Location and directions"
         PAYMENT = "payment", "Payment"
         WARRANTY = "warranty", "Warranty"
@@ -63,7 +66,11 @@ class FaqAnswer(models.Model):
         MAKES = "makes", "Makes serviced"
         OTHER = "other", "Other"
 
-    topic = models.CharField(max_length=20, choices=Topic.choices, unique=True)
+    topic = models.CharField(
+        max_length=20, choices=Topic.choices, unique=True,
+        help_text="Opening hours and closures are not answered from here: the phone agent reads them from "
+                  "Opening hours and Closures, the same rows bookings follow.",
+    )
     answer = models.TextField()
     approved = models.BooleanField(default=True, help_text="Only approved answers are read to callers.")
     updated_at = models.DateTimeField(auto_now=True)

@@ -31,6 +31,13 @@ def test_the_standing_rules_are_there():
         assert rule in prompt
 
 
+def test_hours_of_a_day_and_prices_come_from_shop_info_and_no_other_price_is_offered():
+    prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
+    assert "call shop_info with topic hours and that day" in prompt
+    assert "call shop_info with topic services and job set to what the caller asked about" in prompt
+    assert "never offer another service's price in its place" in prompt
+
+
 def test_it_lists_the_registered_tools_in_the_order_the_model_is_given_them():
     prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
     listed = prompt.split("\nYour tools:\n", 1)[1].split("\n\n", 1)[0].splitlines()

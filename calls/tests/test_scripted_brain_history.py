@@ -102,7 +102,8 @@ async def test_a_booking_that_finished_while_the_caller_spoke_is_announced(
     assert said.startswith(f"You're all set: your oil change is booked for {say_day(tuesday)} at 9 AM."), (
         call.transcript
     )
-    assert "We're open 8 to 5 on weekdays" in said and said.endswith("Is there anything else I can help you with?")
+    assert "We're open Monday to Friday 8 AM to 5 PM" in said
+    assert said.endswith("Is there anything else I can help you with?")
     assert await db(starts) == [local(shop, tuesday, 9)]
 
 

@@ -41,9 +41,8 @@ SERVICES = [
     ("Transmission fluid service", "Drain and fill, new filter where fitted", 90, 179, 299, False),
 ]
 
+# No "hours" answer: callers hear the hours from HOURS and the closures (scheduling.shop_info).
 FAQ = {
-    "hours": "We're open Monday to Friday 7:30 to 5:30, closed for lunch from noon to 1, "
-             "and Saturday 8 to 1. We're closed on Sundays and major holidays.",
     "location": "We're at 2417 North Milwaukee Avenue in Logan Square, two blocks from the California "
                 "Blue Line stop. Parking is in the lot behind the shop.",
     "payment": "We take cash, all major credit and debit cards, Apple Pay and Google Pay. "

@@ -72,7 +72,7 @@ def test_it_offers_priced_services_and_approved_faq_answers(seeded):
         assert service.duration_minutes > 0 and "$" in service.price_estimate
     assert any(s.waiter_allowed for s in services) and any(not s.waiter_allowed for s in services)
     assert set(FaqAnswer.objects.values_list("topic", flat=True)) == {
-        "hours", "location", "payment", "warranty", "loaners", "makes"}
+        "location", "payment", "warranty", "loaners", "makes"}  # hours come from OpeningHours, not FAQ text
 
 
 def test_its_customers_have_fictional_valid_phones_and_valid_vins(seeded):

@@ -55,10 +55,17 @@ def test_only_an_approved_answer_is_quoted(shop):
     assert shop_info.approved_answer("warranty") is None
 
 
+def test_an_hours_text_left_in_the_faq_is_never_quoted(shop):
+    FaqAnswer.objects.update_or_create(topic="hours", defaults={"answer": "Open 24/7!", "approved": True})
+
+    assert shop_info.approved_answer("hours") is None
+
+
 def test_weekly_hours_list_the_open_days_from_monday(shop):
+    weekday = {"opens": "08:00", "closes": "17:00", "lunch_start": "12:00", "lunch_end": "13:00"}
     assert shop_info.weekly_hours() == [
-        "Monday 08:00-17:00", "Tuesday 08:00-17:00", "Wednesday 08:00-17:00", "Thursday 08:00-17:00",
-        "Friday 08:00-17:00", "Saturday 08:00-12:00",
+        *({"weekday": day, **weekday} for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")),
+        {"weekday": "Saturday", "opens": "08:00", "closes": "12:00", "lunch_start": None, "lunch_end": None},
     ]
 
 
@@ -69,5 +76,6 @@ def test_closures_are_those_touching_the_days_asked_about(shop):
     Closure.objects.create(start_date=date(2031, 1, 3), end_date=date(2031, 1, 4), reason="After")
 
     assert shop_info.closures_between(date(2030, 12, 26), date(2031, 1, 2)) == [
-        "Christmas (2030-12-23 to 2030-12-26)", "Closed (2031-01-01)",
+        {"first_day": "2030-12-23", "last_day": "2030-12-26", "reason": "Christmas"},
+        {"first_day": "2031-01-01", "last_day": "2031-01-01", "reason": ""},
     ]

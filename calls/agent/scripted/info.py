@@ -1,84 +1,177 @@
-"""Questions about the shop, answered only from shop_info (the approved FAQ, services and price
-ranges), and the small steps that only continue the conversation."""
+"""Questions about the shop, answered only from shop_info: the approved FAQ, the hours as the
+shop's opening hours and closures say them (of one day when the caller names it), the services,
+and the price of the one service the caller's words name; and the small steps that only continue
+the conversation.
+
+Hours and prices are said in shop_info's own sentences, so both brains say the same thing and
+neither can contradict the shop's tables or quote a price the shop did not set.
+"""
 
 from calls.agent.scripted import messages
-from calls.agent.scripted.services import match_service
-from calls.agent.scripted.speech import say_day, say_list, service_phrase
+from calls.agent.scripted.speech import is_plural, say_list, service_phrase
+from calls.agent.scripted.when import parse_when
+from calls.agent.scripted.words import has_any, normalize
 
 TOPICS = ("hours", "location", "payment", "warranty", "loaners", "makes", "price", "services")
 NOT_SURE = "I'm not sure about that one."
+ESTIMATE = "That's an estimate; the advisor confirms the price after looking at the car."
+QUOTE = "An advisor can give you a quote. Would you like me to take a message for them to call you back?"
+WHOLE_WEEK = ("weekend", "weekends", "weekdays", "every day", "usual hours", "regular hours")
+RIGHT_NOW = ("now", "right now", "still open", "tonight", "currently")
+NOT_A_HOLIDAY = frozenset({"closed", "closure", "open", "hours", "shop", "store", "with", "from"})
 
 
 def ask_shop(desk, intent, u, turn):
-    topic = "services" if intent in ("price", "services") else intent
-    shop = desk.state.shop
-    known = shop.services is not None if topic == "services" else topic in shop.answers
+    if intent == "price":
+        return ask_price(desk, u.text, turn)
     desk.state.asked = (intent, u.text)
+    if intent == "hours":
+        return _ask_hours(desk, u.text, turn)
+    shop = desk.state.shop
+    known = shop.services is not None if intent == "services" else intent in shop.answers
     if known or not desk.can("shop_info"):
         return _say(desk, intent, u.text, turn)
-    turn.call("shop_info", topic=topic)
+    turn.call("shop_info", topic=intent)
     turn.then = answered
 
 
 def answered(desk, results, turn):
     intent, text = desk.state.asked
+    if intent == "hours":
+        return _hours_answered(desk, results.get("shop_info") or {}, text, turn)
     _say(desk, intent, text, turn)
 
 
 def _say(desk, intent, text, turn):
     shop = desk.state.shop
-    if intent == "price":
-        service = match_service(text, list(shop.services or ()) or desk.service_names())
-        if service:
-            return answer_price(desk, service, turn)
-        names = list(shop.services or ()) or desk.service_names()
-        listing = say_list([service_phrase(n, article=False) for n in names], "and")
-        desk.ask(turn, f"Which service would you like a price for? We do {listing}.", aside=True)
-        desk.state.awaiting = "price"
-        return
     if intent == "services":
-        names = list(shop.services or ()) or desk.service_names()
-        turn.say(f"We do {say_list([service_phrase(n, article=False) for n in names], 'and')}.")
+        turn.say(f"We do {_services_list(desk)}.")
         if desk.state.task is None:
             desk.ask(turn, "Would you like to book one of those?")
             desk.state.awaiting = "book_new"
             return
         return desk.anything_else(turn)
-    if intent == "hours":
-        sentence = shop.hours_sentence()
-        if sentence:
-            turn.say(sentence)
-            for first, _last, reason in shop.closures[:1]:
-                why = "" if reason.lower() == "closed" else f" for {reason}"
-                turn.say(f"We're also closed on {say_day(first)}{why}.")
-            return desk.anything_else(turn)
-    elif shop.answers.get(intent):
+    if shop.answers.get(intent):
         turn.say(shop.answers[intent])
         return desk.anything_else(turn)
+    _not_sure(desk, text, turn)
+
+
+def _not_sure(desk, text, turn):
     turn.say(NOT_SURE)
     desk.state.unclear = text
     question = "I can take a message for an advisor to call you back about it. Would you like that?"
     messages.offer(desk, turn, question, aside=True)
 
 
-def answer_price(desk, service, turn):
-    details = (desk.state.shop.services or {}).get(service) or {}
-    estimate = details.get("price_estimate")
-    phrase = service_phrase(service)
-    if not estimate:
-        turn.say(f"I don't have a price for {phrase}; an advisor can give you a quote.")
-        desk.state.unclear = f"Caller asked for a price for {phrase}."
-        messages.offer(desk, turn, "Would you like me to take a message for an advisor?", aside=True)
+def _services_list(desk):
+    names = list(desk.state.shop.services or ()) or desk.service_names()
+    return say_list([service_phrase(n, article=False) for n in names], "and")
+
+
+# --- Hours ---------------------------------------------------------------------------------
+
+
+def _ask_hours(desk, text, turn):
+    day = day_asked(desk, text)
+    shop = desk.state.shop
+    known = day in shop.day_hours if day else "hours" in shop.answers
+    if known or not desk.can("shop_info"):
+        return _say_hours(desk, day, text, turn)
+    turn.call("shop_info", topic="hours", **({"day": day.isoformat()} if day else {}))
+    turn.then = answered
+
+
+def _hours_answered(desk, found, text, turn):
+    day = day_asked(desk, text)
+    if day and day not in desk.state.shop.day_hours and not found.get("day") and "error" not in found:
+        # A holiday named by its reason: its date is known only now that the closures are.
+        turn.call("shop_info", topic="hours", day=day.isoformat())
+        turn.then = answered
         return
-    estimate = estimate if estimate.startswith("about") else f"usually {estimate}"
-    turn.say(f"{phrase[:1].upper()}{phrase[1:]} is {estimate}.")
-    turn.say("That's an estimate; the advisor confirms the price after looking at the car.")
-    if desk.state.task is None:
-        desk.state.offer_service = service
-        desk.ask(turn, "Would you like to book one?" if not phrase.endswith("s") else "Would you like to book it?")
-        desk.state.awaiting = "book_service"
-        return
+    _say_hours(desk, day, text, turn)
+
+
+def day_asked(desk, text):
+    """The one day an hours question is about ("are you open Saturday?", "what time do you close
+    today?", "are you open on Thanksgiving?"), or None for the week's hours."""
+    said, today = normalize(text), desk.today()
+    if has_any(said, WHOLE_WEEK):
+        return None
+    if has_any(said, RIGHT_NOW):
+        return today
+    when = parse_when(text, today)
+    if when.day and when.span_days == 1 and when.day >= today:
+        return when.day
+    return _closure_named(desk, said, today)
+
+
+def _closure_named(desk, said, today):
+    """A closure the caller names by its reason ("Thanksgiving"), if shop_info told of it."""
+    for first, last, reason in desk.state.shop.closures:
+        words = [w for w in normalize(reason).split() if len(w) > 3 and w not in NOT_A_HOLIDAY]
+        if words and last >= today and has_any(said, words):
+            return max(first, today)
+    return None
+
+
+def _say_hours(desk, day, text, turn):
+    """The day's answer when there is one, else the week's (which names the closures coming up)."""
+    shop = desk.state.shop
+    sentence = (shop.day_hours.get(day) if day else None) or shop.answers.get("hours")
+    if not sentence:
+        return _not_sure(desk, text, turn)
+    turn.say(sentence)
     desk.anything_else(turn)
+
+
+# --- Prices --------------------------------------------------------------------------------
+
+
+def ask_price(desk, text, turn):
+    """A price question: shop_info finds the one service the words name, if any, and says its price."""
+    desk.state.asked = ("price", text)
+    if not desk.can("shop_info"):
+        return _no_price(desk, text, turn, "I can't look up prices right now.")
+    turn.call("shop_info", topic="services", job=text)
+    turn.then = priced
+
+
+def price_named(desk, u, turn):
+    """The caller's answer to "Which service would you like a price for?" (False: not one)."""
+    if u.no and not u.service:
+        return False
+    ask_price(desk, u.text, turn)
+    return True
+
+
+def priced(desk, results, turn):
+    _, text = desk.state.asked
+    found = results.get("shop_info") or {}
+    if "error" in found:
+        return _no_price(desk, text, turn, "I can't look up prices right now.")
+    if "services" in found:  # the words named no job: which one?
+        desk.ask(turn, f"Which service would you like a price for? We do {_services_list(desk)}.", aside=True)
+        desk.state.awaiting = "price"
+        return
+    if not (found.get("service") and found.get("price_estimate")):
+        return _no_price(desk, text, turn, found.get("approved_answer") or "We don't have a listed price for that.")
+    turn.say(found["approved_answer"], ESTIMATE)
+    if desk.state.task is not None:
+        return desk.anything_else(turn)
+    desk.state.offer_service = found["service"]
+    desk.ask(turn, "Would you like to book that?" if is_plural(found["service"]) else "Would you like to book one?")
+    desk.state.awaiting = "book_service"
+
+
+def _no_price(desk, text, turn, sentence):
+    """No price the shop set: say so, and offer an advisor's call back with a quote."""
+    turn.say(sentence)
+    desk.state.unclear = text.strip()  # the caller's own question is the message's reason
+    messages.offer(desk, turn, QUOTE, aside=True)
+
+
+# --- Continuations -------------------------------------------------------------------------
 
 
 def heard_after_lookup(desk, results, turn):

@@ -3,6 +3,7 @@
 from datetime import time
 
 from calls.agent.scripted.words import ordinal
+from scheduling.shop_info import service_is_plural, spoken_service
 
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -34,20 +35,11 @@ def say_list(items, joiner="or"):
 
 
 def service_phrase(name, *, article=True):
-    """ "an oil change", "brake pads and rotors", "an A/C service": a service as said in a sentence."""
-    words = []
-    for index, word in enumerate(name.split()):
-        keep = sum(c.isupper() for c in word) > 1 or "/" in word or (index and word[:1].isupper())
-        words.append(word if keep else word.lower())
-    phrase = " ".join(words)
-    if not article or _is_plural(phrase):
-        return phrase
-    first = phrase.split()[0]
-    acronym = sum(c.isupper() for c in first) > 1 or "/" in first
-    vowel_sound = first[0].upper() in "AEFHILMNORSX" if acronym else first[0].lower() in "aeio"
-    return f"{'an' if vowel_sound else 'a'} {phrase}"
+    """ "an oil change", "brake pads and rotors", "an A/C service": a service as said in a sentence,
+    in the same words the tools say it (scheduling.shop_info)."""
+    return spoken_service(name, article=article)
 
 
-def _is_plural(phrase):
-    last = phrase.split()[-1].lower()
-    return " and " in phrase or (last.endswith("s") and not last.endswith(("ss", "is", "us")))
+def is_plural(name):
+    """ "Brake pads" are, "an oil change" is."""
+    return service_is_plural(name)

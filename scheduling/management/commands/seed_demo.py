@@ -22,7 +22,7 @@ BATCH = 5000
 
 class Command(BaseCommand):
     help = (
-        "Create the demo shop (hours, services, FAQ), ~50 customers with vehicles and two weeks of "
+        "Create the demo shop (hours, closures, services, FAQ), ~50 customers with vehicles and two weeks of "
         "appointments. Idempotent. --customers N adds generated customers up to N in total."
     )
 
