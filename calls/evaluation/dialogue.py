@@ -60,6 +60,7 @@ class TextCall:
         self.conversation = Conversation(config.system_prompt, token_budget=config.history_token_budget)
         self.lines = []
         self.ended = None  # "agent_ended" | "transferred" once a tool ended the call
+        self.stuck = False
 
     async def play(self, caller):
         greeting = " ".join(part for part in (self.config.greeting, self.config.recording_disclosure) if part)

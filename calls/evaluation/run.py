@@ -1,5 +1,6 @@
 """Play scenarios and report: one result per scenario, a table, JSON, and a pass rate."""
 
+import asyncio
 import json
 import time
 import zoneinfo
@@ -19,7 +20,7 @@ from scheduling import shop_info
 from scheduling.management import demo_shop
 
 from . import shop
-from .dialogue import Caller, TextCall
+from .dialogue import Caller, Line, TextCall
 from .judge import judge, snapshot
 
 SHOP_NUMBER = demo_shop.SHOP["phone"]
@@ -77,6 +78,8 @@ def run_scenario(scenario, *, brain="scripted", number=1):
         failures = judge(
             scenario, before=before, lines=lines, ended=call.ended, phone=phone, call_day=moment.date(), tz=tz
         )
+        if call.stuck:
+            failures.append("the call got stuck")
     return Result(
         id=scenario.id, source=scenario.source, about=scenario.about, passed=not failures, failures=failures,
         transcript=[{"who": line.who, "text": line.text, "tools": line.tools} for line in lines],
@@ -84,9 +87,17 @@ def run_scenario(scenario, *, brain="scripted", number=1):
     )
 
 
+CALL_TIMEOUT_S = 60.0  # a text call takes well under a second; a stuck one fails instead of hanging the run
+
+
 async def _play(call, caller):
     try:
-        return await call.play(caller)
+        async with asyncio.timeout(CALL_TIMEOUT_S):
+            return await call.play(caller)
+    except TimeoutError:
+        call.lines.append(Line("agent", f"[the call was stuck for {CALL_TIMEOUT_S:.0f} s and was hung up]"))
+        call.stuck = True
+        return call.lines
     finally:
         await call.brain.close()
 
