@@ -53,6 +53,12 @@ def load_call_data(call_sid, stream_sid, caller):
     return CallData(call, phone, customer, shop_profile(), tuple(active_service_names()))
 
 
+def call_vocabulary(data):
+    """What the caller is likely to say that a recognizer may not know: the shop's services and,
+    when caller ID finds them, their own name."""
+    return (*data.service_names, *([data.customer.name] if data.customer and data.customer.name else []))
+
+
 class CallLine:
     """The transport the session speaks through: it tapes the agent's side when the call is
     recorded, and notes why the call ends before it closes the stream."""
@@ -108,7 +114,7 @@ class AgentCall:
             call_sid=self.call_sid, caller_phone=data.phone, service_names=data.service_names, timezone=tz,
             outcome=self.outcome,
         )
-        self.engines = engines_for_call(timezone=tz, record_event=self.recorder.event)
+        self.engines = engines_for_call(timezone=tz, record_event=self.recorder.event, vocabulary=call_vocabulary(data))
         transport = CallLine(self._transport, self.tape, self._note_end)
         self.session = VoiceSession(
             stt=self.engines.stt, tts=self.engines.tts, brain=self.engines.brain, tools=tools,

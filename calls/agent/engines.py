@@ -10,6 +10,7 @@ ottos/asgi.py, i.e. only in processes that serve calls, never in `migrate` and t
 loads the ones this configuration can use in a thread, so the first call does not wait.
 """
 
+import functools
 import logging
 import threading
 import time
@@ -97,11 +98,13 @@ class Engines:
                 log.warning("Closing %s failed", type(engine).__name__, exc_info=True)
 
 
-def engines_for_call(*, timezone=None, record_event=None):
+def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
     """Fresh engines for one call.
 
     `timezone`: the shop's (for the scripted receptionist; default SHOP_TIME_ZONE).
     `record_event(kind, **data)`: told of every failover (e.g. the call recorder's `event`).
+    `vocabulary`: words the caller is likely to say (the shop's services, their name when known),
+    for the offline recognizer's prompt.
     """
     choice = chosen_engines()
     warm_up_in_background(choice)
@@ -121,9 +124,10 @@ def engines_for_call(*, timezone=None, record_event=None):
             utterance_end_ms=settings.VOICE_UTTERANCE_END_MS, model=settings.VOICE_STT_MODEL,
         )
         if choice.failover:
-            stt = FailoverSTT(stt, OfflineSTT, on_failover=failed_over("stt", "offline"))
+            backup = functools.partial(OfflineSTT, vocabulary=tuple(vocabulary))
+            stt = FailoverSTT(stt, backup, on_failover=failed_over("stt", "offline"))
     else:
-        stt = OfflineSTT()
+        stt = OfflineSTT(vocabulary=tuple(vocabulary))
 
     if choice.tts == "deepgram":
         tts = DeepgramTTS(settings.DEEPGRAM_API_KEY, deepgram_url, model=settings.VOICE_TTS_MODEL)

@@ -9,7 +9,9 @@ While the caller keeps talking without a pause, the audio so far is drafted afte
 `first_words_ms` of speech (and again each `first_words_ms` until words come, a few times):
 those first words are what lets the session tell a real interruption from a backchannel or a
 noise within its barge-in window, which a caller who does not pause would otherwise outlast.
-Whisper runs one utterance at a time per process (see whisper.py).
+Whisper runs one utterance at a time per process (see whisper.py). `vocabulary` (the shop's
+services, the caller's name when known) biases it through its prompt; final transcripts are
+made readable (normalize.py: glued clock times, spelled letters, "break" for "brake").
 The endpoint is 250 ms of silence as silero sees it, which lags the voice by 30-60 ms: about
 the 300 ms of Deepgram's endpointing, and it leaves the 400 ms budget room for decoding.
 Segmentation counts samples, not wall time: audio replayed faster than real time (failover)
@@ -18,6 +20,7 @@ VAD's last voiced sample, on the clock of the audio's arrival) for the latency r
 """
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -27,6 +30,7 @@ import numpy as np
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.errors import VendorError
 from calls.voice.stt.base import EventQueue, SpeechContinues, SpeechStarted, SpeechToText, Transcript, UtteranceEnd
+from calls.voice.stt.normalize import readable
 from calls.voice.stt.whisper import MAX_SECONDS, shared_recognizer
 from calls.voice.vad import SpeechDetector, load_vad
 
@@ -65,6 +69,7 @@ class OfflineSTT(SpeechToText):
         recognizer=None,
         vad=None,
         clock=time.monotonic,
+        vocabulary=(),
     ):
         self.endpointing_ms = endpointing_ms
         self.interim_results = interim_results
@@ -75,6 +80,7 @@ class OfflineSTT(SpeechToText):
         self._speech_reported = 0  # sample at which ongoing speech was last reported
         self._max_samples = (MAX_SECONDS - 2) * PHONE_RATE
         self._recognizer = recognizer
+        self._vocabulary = tuple(vocabulary or ())  # the call's own words for Whisper's prompt
         self._vad = vad
         self._clock = clock
         self._queue = EventQueue()
@@ -190,7 +196,7 @@ class OfflineSTT(SpeechToText):
             log.exception("Offline recognition failed")
             self._queue.put_nowait(VendorError(VENDOR, f"recognition failed: {error}", retryable=False))
             return
-        text = _as_backchannel(text)
+        text = readable(_as_backchannel(text))
         if text:
             self._queue.put_nowait(
                 Transcript(text=text, is_final=True, speech_final=True, at=self._clock(), speech_ended_at=ended_at)
@@ -222,7 +228,11 @@ class OfflineSTT(SpeechToText):
 
     def _transcribe(self, start, stop):
         pcm = self._audio(start, stop)
-        return asyncio.ensure_future(asyncio.to_thread(self._recognizer.transcribe, pcm, PHONE_RATE))
+        if self._vocabulary:
+            call = functools.partial(self._recognizer.transcribe, pcm, PHONE_RATE, vocabulary=self._vocabulary)
+        else:
+            call = functools.partial(self._recognizer.transcribe, pcm, PHONE_RATE)  # recognizers without a prompt
+        return asyncio.ensure_future(asyncio.to_thread(call))
 
     def _audio(self, start, stop):
         pieces = []

@@ -27,6 +27,8 @@ MAX_SECONDS = 28
 WINDOW_SECONDS = 8.0  # whisper's window is 30 s; longer utterances are cut by the caller
 _TAIL_SECONDS = 0.5  # silence after the speech: whisper ends sentences better with some
 DOMAIN_PROMPT_PATH = Path(__file__).parent / "domain" / "prompt.txt"
+PROMPT_TOKENS = 200  # of the 448-token context, leaving room for the longest transcript (_max_new_tokens)
+PROMPT_WORDS = 60  # of a call's own vocabulary (its services and the caller's name)
 
 
 def model_path():
@@ -49,14 +51,18 @@ class WhisperRecognizer:
         path = Path(path or model_path())
         self.model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type="int8", intra_threads=cpu_threads)
         self.tokenizer = Tokenizer(
-            tokenizers.Tokenizer.from_file(str(path / "tokenizer.json")), False, task="transcribe", language="en"
+            tokenizers.Tokenizer.from_file(str(path / "tokenizer.json")), self.model.is_multilingual, task="transcribe",
+            language="en",
         )
         self.features = FeatureExtractor(feature_size=self.model.n_mels)
         self.beam_size = beam_size
         self.window_s = window_s
         if prompt is None:
             prompt = DOMAIN_PROMPT_PATH.read_text().strip()
+        self._prompt_text = prompt
+        self._timestamps = timestamps
         self._prompt = self._prompt_tokens(prompt, timestamps)
+        self._call_prompts = {}  # vocabulary -> prompt tokens (a call asks with the same words each turn)
         self._suppress = sorted(
             set(self.tokenizer.non_speech_tokens)
             | {
@@ -75,12 +81,27 @@ class WhisperRecognizer:
         # on a shortened window; the timestamp tokens are dropped from the text.
         tokens = []
         if prompt:
-            tokens = [self.tokenizer.sot_prev, *self.tokenizer.encode(" " + prompt)[-200:]]
+            tokens = [self.tokenizer.sot_prev, *self.tokenizer.encode(" " + prompt)[-PROMPT_TOKENS:]]
         tokens += self.tokenizer.sot_sequence
         return tokens if timestamps else [*tokens, self.tokenizer.no_timestamps]
 
-    def transcribe(self, pcm, rate=PHONE_RATE):
-        """int16 mono samples at `rate` -> text ('' for noise or silence)."""
+    def prompt_for(self, vocabulary=()):
+        """The prompt tokens for a call that knows `vocabulary` (its shop's services, the caller's name)."""
+        vocabulary = tuple(vocabulary or ())
+        if not vocabulary:
+            return self._prompt
+        tokens = self._call_prompts.get(vocabulary)
+        if tokens is None:
+            tokens = self._prompt_tokens(call_prompt(self._prompt_text, vocabulary), self._timestamps)
+            if len(self._call_prompts) >= 256:  # one entry per shop and caller: keep it bounded
+                self._call_prompts.clear()
+            self._call_prompts[vocabulary] = tokens
+        return tokens
+
+    def transcribe(self, pcm, rate=PHONE_RATE, *, vocabulary=()):
+        """int16 mono samples at `rate` -> text ('' for noise or silence).
+
+        `vocabulary`: words and phrases this call is likely to hear (see call_prompt)."""
         import ctranslate2
 
         audio = int16_to_float(resample(pcm, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else pcm)
@@ -90,13 +111,14 @@ class WhisperRecognizer:
         padded[: len(audio)] = audio
         mel = self.features(padded, padding=0)
         mel = mel[:, : mel.shape[-1] - mel.shape[-1] % 2]  # the encoder halves the frame count
+        prompt = self.prompt_for(vocabulary)
         with self._lock:
             encoded = self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[np.newaxis])), to_cpu=False)
             result = self.model.generate(
                 encoded,
-                [self._prompt],
+                [prompt],
                 beam_size=self.beam_size,
-                max_length=len(self._prompt) + _max_new_tokens(len(audio) / SAMPLE_RATE),
+                max_length=len(prompt) + _max_new_tokens(len(audio) / SAMPLE_RATE),
                 return_scores=True,
                 return_no_speech_prob=True,
                 suppress_blank=True,
@@ -110,6 +132,29 @@ class WhisperRecognizer:
         if result.no_speech_prob > 0.6 and avg_logprob < -1.0:
             return ""
         return without_repetition(self.tokenizer.decode(tokens).strip())
+
+
+def call_prompt(prompt, vocabulary):
+    """The domain prompt followed by one call's own words, as the transcript before the caller's.
+
+    Whisper reads its prompt as the text that came before, and leans most on its last words:
+    the shop's service names and the caller's name go last, so "Siobhan" and "Wheel alignment"
+    are spelled as the shop spells them. Each phrase is cut to a few words and the whole to
+    PROMPT_WORDS words, so a shop with many services cannot push the domain prompt out.
+    """
+    phrases = []
+    for phrase in vocabulary:
+        phrase = " ".join(str(phrase).split()[:6]).strip(" ,.")
+        if phrase and phrase.lower() not in (p.lower() for p in phrases):
+            phrases.append(phrase)
+    words = 0
+    kept = []
+    for phrase in phrases:
+        words += len(phrase.split())
+        if words > PROMPT_WORDS:
+            break
+        kept.append(phrase)
+    return f"{prompt} {', '.join(kept)}." if kept else prompt
 
 
 def _max_new_tokens(seconds):
