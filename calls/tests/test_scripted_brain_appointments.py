@@ -135,3 +135,160 @@ async def test_a_caller_not_on_file_has_nothing_to_move_and_may_book(shop, oil_c
     assert said == "I don't see any appointments under this phone number. Would you like to book one?", call.transcript
     said = await call.caller("Sure, an oil change")
     assert said.endswith("What day would you like to bring it in?"), call.transcript
+
+
+# --- which appointment, however the caller says it ---------------------------------------
+
+
+@pytest.fixture
+def alignment(db):
+    from scheduling.models import ServiceType
+
+    return ServiceType.objects.create(name="Wheel alignment", duration_minutes=60, waiter_allowed=True)
+
+
+@pytest.fixture
+def thursday_alignment(shop, customer, alignment, clock):
+    return book(customer, alignment, local(shop, clock.date() + timedelta(days=3), 14))
+
+
+async def test_do_i_have_anything_booked_lists_them_and_books_nothing(shop, clock, thursday_alignment, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Hey, do I have anything booked with you guys?")
+    thursday = clock.date() + timedelta(days=3)
+    assert said == (
+        f"You have a wheel alignment on {say_day(thursday)} at 2 PM. Is there anything else I can help you with?"
+    ), call.transcript
+    assert call.used("get_available_slots") == []
+
+
+async def test_did_i_book_something_for_a_day_without_one_says_so_and_lists_the_rest(
+    shop, clock, tuesday_oil_change, call_from
+):
+    call = await call_from(DANA)
+    said = await call.caller("Did I book something for Wednesday?")
+    wednesday, tuesday = clock.date() + timedelta(days=2), clock.date() + timedelta(days=1)
+    assert said.startswith(
+        f"I don't see anything booked on {say_day(wednesday)}. You have an oil change on {say_day(tuesday)} at 9 AM."
+    ), call.transcript
+
+
+async def test_cancel_the_allignment_but_keep_the_oil_change(
+    shop, clock, tuesday_oil_change, thursday_alignment, call_from
+):
+    call = await call_from(DANA)
+    said = await call.caller("Hi, I need to cancel the allignment but keep the oil change.")
+    assert said.startswith("Just to confirm, you'd like to cancel your wheel alignment on"), call.transcript
+    await call.caller("Yes, cancel the alignment.")
+    assert (await db(fresh, thursday_alignment)).status == "cancelled"
+    assert (await db(fresh, tuesday_oil_change)).status == "booked"
+
+
+async def test_cancel_both_after_one_read_back(shop, clock, tuesday_oil_change, friday_brakes, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Please cancel both of my appointments.")
+    assert said.startswith("Just to confirm, you'd like to cancel your oil change on"), call.transcript
+    assert " and your brake pads and rotors on " in said
+    said = await call.caller("Yes")
+    assert "oil change" in said and "brake pads and rotors" in said, call.transcript
+    assert [(await db(fresh, a)).status for a in (tuesday_oil_change, friday_brakes)] == ["cancelled", "cancelled"]
+
+
+async def test_no_wait_the_other_one_at_the_read_back_reads_back_the_other(
+    shop, clock, tuesday_oil_change, friday_brakes, call_from
+):
+    call = await call_from(DANA)
+    await call.caller("Cancel my oil change")
+    said = await call.caller("No wait, the other one")
+    assert said.startswith("Just to confirm, you'd like to cancel your brake pads and rotors on"), call.transcript
+    await call.caller("Yes")
+    assert (await db(fresh, friday_brakes)).status == "cancelled"
+    assert (await db(fresh, tuesday_oil_change)).status == "booked"
+
+
+async def test_an_unclear_choice_is_asked_again_by_place_then_a_message_is_offered(
+    shop, clock, tuesday_oil_change, friday_brakes, call_from
+):
+    call = await call_from(DANA)
+    await call.caller("I need to cancel an appointment")
+    said = await call.caller("the blue one")
+    assert "the first is your oil change" in said and "the second is your brake pads" in said, call.transcript
+    said = await call.caller("hmm, the thing")
+    assert said.endswith("Would you like that?") and "message" in said, call.transcript
+    assert call.used("cancel_appointment") == []
+
+
+async def test_withheld_caller_id_cannot_change_appointments(shop, oil_change, call_from):
+    call = await call_from(None)
+    said = await call.caller("I need to cancel my appointment")
+    assert said.startswith("I'm sorry, I can't look up or change appointments without caller ID."), call.transcript
+    assert "message" in said
+
+
+# --- moves: always the same appointment, to the time asked -------------------------------
+
+
+async def test_a_bit_later_that_same_day_offers_only_later_times_and_moves(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("Could I push my oil change back a bit, later that same day?")
+    assert said.startswith(f"I have {say_day(tuesday)} at") and "8 AM" not in said, call.transcript
+    await call.caller("The first one")
+    await call.caller("Yes")
+    moved = await db(fresh, tuesday_oil_change)
+    start = moved.start.astimezone(shop.tz)
+    assert (start.date(), moved.status) == (tuesday, "booked")
+    assert start > tuesday_oil_change.start
+    assert call.used("book_appointment") == []
+
+
+async def test_friday_instead_moves_the_appointment(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    friday = clock.date() + timedelta(days=4)
+    said = await call.caller("Can I come Friday instead?")
+    assert said.startswith(f"I have {say_day(friday)} at"), call.transcript
+    await call.caller("The first one")
+    await call.caller("Yes")
+    assert (await db(fresh, tuesday_oil_change)).start.astimezone(shop.tz).date() == friday
+    assert call.used("book_appointment") == []
+
+
+async def test_same_time_on_thursday(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    thursday = clock.date() + timedelta(days=3)
+    said = await call.caller("Could you move my oil change to the same time on Thursday?")
+    assert said.endswith(f"to {say_day(thursday)} at 9 AM. Shall I go ahead?"), call.transcript
+    await call.caller("Yes")
+    assert (await db(fresh, tuesday_oil_change)).start == local(shop, thursday, 9)
+
+
+async def test_leave_it_at_the_move_read_back_changes_nothing(shop, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    await call.caller("Move my oil change to Thursday at 10")
+    said = await call.caller("No, leave it")
+    assert said.startswith("No problem, I'll leave your appointment as it is."), call.transcript
+    assert (await db(fresh, tuesday_oil_change)).start == tuesday_oil_change.start
+
+
+async def test_actually_the_other_one_moves_the_other_to_the_same_time(
+    shop, clock, tuesday_oil_change, thursday_alignment, call_from
+):
+    call = await call_from(DANA)
+    friday = clock.date() + timedelta(days=4)
+    await call.caller("I want to move my Tuesday appointment to Friday at 10")
+    said = await call.caller("No, actually the alignment")
+    assert said.startswith("So I'll move your wheel alignment from") and f"to {say_day(friday)} at 10 AM" in said
+    await call.caller("Yes")
+    assert (await db(fresh, thursday_alignment)).start == local(shop, friday, 10)
+    assert (await db(fresh, tuesday_oil_change)).start == tuesday_oil_change.start
+
+
+async def test_after_a_cancel_yes_with_another_service_books_that_service(
+    shop, clock, tuesday_oil_change, brake_job, call_from
+):
+    call = await call_from(DANA)
+    await call.caller("Cancel my oil change")
+    said = await call.caller("Yes")
+    assert said.endswith("Would you like to book a new time for it?"), call.transcript
+    said = await call.caller("Yes, brake pads, Wednesday at 9")
+    assert "brake pads and rotors" in said and "oil change" not in said, call.transcript

@@ -7,14 +7,17 @@ Sunday closed, two bays, 30-minute grid.
 """
 
 import calendar
+import re
 from datetime import date, timedelta
 
 import pytest
 
 from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
+from calls.tests.scripted_calls import Dialogue, tools_for
+from calls.agent.scripted import ScriptedBrain
 from calls.agent.scripted.speech import say_day
 from calls.agent.scripted.words import ordinal
-from crm.models import Customer
+from crm.models import Customer, Vehicle
 from scheduling.actions import Actor, book_appointment
 from scheduling.models import Appointment
 
@@ -364,3 +367,165 @@ async def test_a_day_past_the_booking_horizon_is_explained(shop, oil_change, cus
         f"I'm sorry, I don't have anything open on {say_day(far)}; we may not be booking that far ahead. "
         "What other day would work for you?"
     ), call.transcript
+
+
+# --- however callers phrase it ------------------------------------------------------------
+
+
+@pytest.fixture
+def tire_rotation(db):
+    from scheduling.models import ServiceType
+
+    return ServiceType.objects.create(name="Tire rotation", duration_minutes=30, waiter_allowed=True)
+
+
+def said_first_offer(said, day):
+    """The first time an offer on `day` names ("... Tuesday, December 15th at 8 AM, ..." -> 8:00)."""
+    match = re.search(rf"{re.escape(say_day(day))} at (\d{{1,2}})(?::(\d\d))? ([AP])M", said)
+    assert match, said
+    hour = int(match[1]) % 12 + (12 if match[3] == "P" else 0)
+    return hour, int(match[2] or 0)
+
+
+async def test_tuesday_at_eight_actually_ten_books_ten(shop, oil_change, customer, clock, call_from):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    said = await call.caller("I'd like an oil change Tuesday at eight. Actually, can we do ten instead?")
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 10 AM. Shall I book it?", call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, tuesday, 10)
+
+
+async def test_i_meant_the_afternoon_at_the_read_back_offers_the_afternoon(
+    shop, oil_change, customer, clock, call_from
+):
+    wednesday = clock.date() + timedelta(days=2)
+    call = await call_from(DANA)
+    await call.caller("Oil change Wednesday at 9")
+    said = await call.caller("Sorry, I meant the afternoon")
+    assert f"{say_day(wednesday)} at 1 PM" in said and "Which works best for you?" in said, call.transcript
+    await call.caller("The first one")
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, wednesday, 13)
+
+
+async def test_a_service_taken_back_in_the_same_breath_is_not_booked(
+    shop, oil_change, tire_rotation, customer, clock, call_from
+):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    said = await call.caller("Can I get an oil change, no wait, a tire rotation, tomorrow at 9?")
+    assert said == f"So that's a tire rotation on {say_day(tuesday)} at 9 AM. Shall I book it?", call.transcript
+
+
+async def test_whatevers_early_is_takes_the_earliest_time_offered(shop, oil_change, customer, clock, call_from):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    said = await call.caller("I need an oil change Thursday.")
+    first = said_first_offer(said, thursday)
+    said = await call.caller("Whatever's early is.")  # Whisper's "earliest"
+    assert said.endswith("Shall I book it?"), call.transcript
+    await call.caller("Yep")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, thursday, *first)
+
+
+async def test_whichevers_closest_takes_the_offered_time_nearest_the_one_asked(
+    shop, oil_change, customer, clock, call_from
+):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    said = await call.caller("Oil change Thursday at quarter to nine")
+    assert said.startswith(f"I'm sorry, 8:45 AM isn't available on {say_day(thursday)}."), call.transcript
+    said = await call.caller("Whichever's closest")
+    assert said.endswith("Shall I book it?"), call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start in (local(shop, thursday, 8, 30), local(shop, thursday, 9))
+
+
+async def test_answers_that_fit_no_offer_get_a_simpler_question_not_a_loop(
+    shop, oil_change, customer, clock, call_from
+):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    said = await call.caller("I need an oil change Thursday.")
+    first = said_first_offer(said, thursday)
+    said = await call.caller("Hmm, banana")
+    assert said.startswith("Sorry, I didn't catch that."), call.transcript
+    said = await call.caller("Purple monkey")
+    assert not said.startswith("Sorry, I didn't catch that.") and said.endswith("Would that work?"), call.transcript
+    said = await call.caller("Yes")
+    assert said.endswith("Shall I book it?"), call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, thursday, *first)
+
+
+async def test_any_of_those_takes_the_earliest(shop, oil_change, customer, clock, call_from):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    first = said_first_offer(await call.caller("I need an oil change Thursday."), thursday)
+    said = await call.caller("Any of those is fine")
+    assert said.endswith("Shall I book it?"), call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, thursday, *first)
+
+
+async def test_first_thing_offers_the_first_time_of_the_morning(shop, oil_change, customer, clock, call_from):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    said = await call.caller("Oil change Thursday, first thing in the morning")
+    assert said == f"I have {say_day(thursday)} at 8 AM. Would that work?", call.transcript
+
+
+async def test_late_on_saturday_this_saturday_morning_is_said_to_be_over_not_fully_booked(
+    shop, oil_change, customer, clock
+):
+    saturday = clock.date() + timedelta(days=5)
+    late = local(shop, saturday, 22, 50)
+    call = Dialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: late), await tools_for(DANA))
+    said = await call.caller("Hi, can I get an oil change this Saturday morning?")
+    assert said.startswith("This morning is already over, and we're closed for the rest of today."), call.transcript
+    assert "fully booked" not in said
+    assert f"The nearest openings are {say_day(saturday + timedelta(days=2))} at 8 AM" in said
+
+
+async def test_an_oil_change_and_a_tire_rotation_are_both_booked(
+    shop, oil_change, tire_rotation, customer, clock, call_from
+):
+    thursday = clock.date() + timedelta(days=3)
+    call = await call_from(DANA)
+    said = await call.caller("I need an oil change and a tire rotation Thursday morning")
+    assert "Which works best for you?" in said, call.transcript
+    await call.caller("The first one")
+    said = await call.caller("Yes")
+    assert "You're all set. An oil change" in said and "Now for a tire rotation." in said, call.transcript
+    await call.caller("The first one")
+    await call.caller("Yes")
+    oil, rotation = await booked_for(DANA)
+    assert oil.service_type == oil_change and rotation.service_type == tire_rotation
+    assert oil.end <= rotation.start and rotation.start.astimezone(shop.tz).date() == thursday
+
+
+async def test_the_truck_is_the_callers_f150(shop, oil_change, customer, clock, call_from):
+    await db(Vehicle.objects.create, owner=customer, year=2016, make="Toyota", model="Camry")
+    truck = await db(Vehicle.objects.create, owner=customer, year=2012, make="Ford", model="F-150")
+    call = await call_from(DANA)
+    said = await call.caller("I need to bring the truck in for an oil change Thursday at 10")
+    assert said.endswith("at 10 AM for your 2012 Ford F-150. Shall I book it?"), call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.vehicle_id == truck.pk
+
+
+async def test_how_long_while_choosing_is_answered_and_the_question_asked_again(
+    shop, oil_change, customer, clock, call_from
+):
+    call = await call_from(DANA)
+    await call.caller("I need an oil change Thursday.")
+    said = await call.caller("How long does that take? Do I have to leave it all day?")
+    assert "30 minutes" in said and said.endswith("Which works best for you?"), call.transcript

@@ -225,3 +225,62 @@ async def test_naming_an_unlisted_job_after_which_service_gets_no_price(
     await call.caller("What do you charge?")
     said = await call.caller("A timing belt")
     assert said == NO_PRICE, call.transcript
+
+
+# --- How long a job takes, and waiting for it ------------------------------------------------
+
+
+async def test_how_long_a_job_takes_is_answered_not_booked(shop, oil_change, brake_job, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("how long's a break job take")
+    assert said == (
+        "Brake pads and rotors take about 3 hours. Those are drop-off only, so you'd leave the car with us. "
+        "Would you like to book that?"
+    ), call.transcript
+    assert not await db(Appointment.objects.exists)
+
+
+async def test_a_caller_may_wait_for_a_waiter_service(shop, oil_change, brake_job, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("if i come in for an oil change can i just wait")
+    assert said == (
+        "An oil change takes about 30 minutes. You're welcome to wait while it's done. Would you like to book one?"
+    ), call.transcript
+    said = await call.caller("Yes")
+    assert said.endswith("What day would you like to bring it in?"), call.transcript
+
+
+async def test_how_long_in_the_middle_of_booking_resumes_the_booking(shop, oil_change, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("I need an oil change")
+    assert said.endswith("What day would you like to bring it in?")
+    said = await call.caller("how long does it take")
+    assert said.startswith("An oil change takes about 30 minutes."), call.transcript
+    assert said.endswith("What day would you like to bring it in?"), call.transcript
+
+
+# --- Location and makes, however they are asked ------------------------------------------------
+
+
+async def test_parking_and_the_train_get_the_location_answer(shop, oil_change, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("is there somewhere to park when i drop off")
+    assert said.startswith("We're at 1200 West Fulton Street"), call.transcript
+    said = await call.caller("and how close are you to the train")
+    assert said.startswith("We're at 1200 West Fulton Street"), call.transcript
+
+
+async def test_a_service_on_a_motorcycle_gets_the_makes_answer_and_no_booking(shop, oil_change, customer, call_from):
+    await db(FaqAnswer.objects.create, topic="makes", answer="We don't work on motorcycles.", approved=True)
+    call = await call_from(DANA)
+    said = await call.caller("can you guys do an oil change on my harley")
+    assert said == f"We don't work on motorcycles. {ANYTHING_ELSE}", call.transcript
+    said = await call.caller("do you do hybrids")
+    assert said == f"We don't work on motorcycles. {ANYTHING_ELSE}", call.transcript
+    assert not await db(Appointment.objects.exists)
+
+
+async def test_open_over_lunch_is_answered_from_the_hours(shop, oil_change, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("are you open over lunch could i swing by at 12:15 to drop off a key")
+    assert "closed for lunch from noon to 1" in said, call.transcript

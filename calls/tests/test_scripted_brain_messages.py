@@ -7,6 +7,7 @@ import pytest
 
 from calls.models import Call, CallbackRequest
 from calls.tests.scripted_calls import CALL_SID, DANA, NEWCOMER, call_from, clock, db  # noqa: F401 (fixtures)
+from crm.models import Customer
 from fakes.twilio_rest import FakeTwilioRest
 from scheduling.models import Appointment
 
@@ -27,15 +28,13 @@ async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(
     shop, oil_change, customer, call_record, call_from
 ):
     call = await call_from(DANA)
-    said = await call.caller("Is my car ready to be picked up yet?")
-    assert said == (
-        "I'm sorry, I can't help with that myself. I can take a message for an advisor to call you back. "
-        "Would you like me to do that?"
-    ), call.transcript
+    said = await call.caller("Is my car ready to be picked up yet? I need it back today.")
+    assert said.endswith("I can have one call you back with an update. Would you like that?"), call.transcript
     said = await call.caller("Yes please")
-    assert said.startswith("How urgent is it"), call.transcript
-    said = await call.caller("I need it back today")
-    read_back = "Okay. I'll pass this on to an advisor: is my car ready to be picked up yet? Shall I send it?"
+    read_back = (
+        "I'll pass this on to an advisor: is my car ready to be picked up yet? I need it back today. "
+        "They'll call you back today on the number you're calling from. Shall I send it?"
+    )
     assert said == read_back, call.transcript
     assert await db(messages) == []
     said = await call.caller("Yes")
@@ -57,25 +56,123 @@ async def test_a_new_caller_leaves_a_message_with_their_name(shop, call_from):
     said = await call.caller("Tell him the tow truck is dropping my Civic off tonight.")
     assert said == "Can I get your name, please?"
     said = await call.caller("Sam Ortiz")
-    assert said.startswith("How urgent is it")
-    said = await call.caller("Not urgent, it can wait.")
     assert said == (
-        "Okay. I'll pass this on to an advisor: tell him the tow truck is dropping my Civic off tonight. "
-        "Shall I send it?"
-    ), call.transcript
+        "I'll pass this on to an advisor from Sam Ortiz: tell him the tow truck is dropping my Civic off tonight. "
+        "They'll call you back today on the number you're calling from. Shall I send it?"
+    ), call.transcript  # "tonight": today
+    said = await call.caller("Actually it's not urgent, it can wait.")
+    assert "They'll call you back on the number you're calling from." in said, call.transcript
     await call.caller("yes")
     (message,) = await db(messages)
     assert (message.name, message.phone, message.urgency, message.customer) == ("Sam Ortiz", NEWCOMER, "routine", None)
 
 
-async def test_a_message_about_something_urgent(shop, customer, call_from):
+async def test_a_message_about_something_urgent_is_urgent_without_asking(shop, customer, call_from):
     call = await call_from(DANA)
     said = await call.caller("Please have someone call me back about my car, it broke down on the highway")
-    assert said.startswith("How urgent is it"), call.transcript
-    said = await call.caller("It's an emergency, I'm stranded")
+    assert "How urgent" not in said and said.endswith("as soon as possible on the number you're calling from. "
+                                                      "Shall I send it?"), call.transcript
     await call.caller("yes")
     (message,) = await db(messages)
     assert message.urgency == "urgent" and "broke down" in message.reason
+
+
+@pytest.mark.parametrize(
+    "said, urgency",
+    [
+        ("My brakes failed on the way home, can someone call me back?", "urgent"),
+        ("There's smoke coming from the hood, can somebody call me", "urgent"),
+        ("Can an advisor call me back today about my invoice?", "soon"),
+        ("Have someone call me as soon as possible about my invoice", "soon"),
+        ("Could someone call me about the warranty paperwork? No rush.", "routine"),
+    ],
+)
+async def test_how_urgent_a_message_is_comes_from_the_callers_words(shop, customer, call_from, said, urgency):
+    call = await call_from(DANA)
+    reply = await call.caller(said)
+    assert reply.endswith("Shall I send it?"), call.transcript
+    await call.caller("Yes")
+    (message,) = await db(messages)
+    assert message.urgency == urgency, call.transcript
+
+
+@pytest.mark.parametrize(
+    "said, number, read_back",
+    [
+        ("Call my cell instead, it's seven seven three, five five five, zero one two three.", "+17735550123",
+         "7 7 3, 5 5 5, 0 1 2 3"),
+        ("My wife's number is three one two five five five oh one nine eight.", "+13125550198",
+         "3 1 2, 5 5 5, 0 1 9 8"),
+        ("Use my cell, three one two double five five oh one nine eight.", "+13125550198", "3 1 2, 5 5 5, 0 1 9 8"),
+        ("My cell is 773-555-0142, better to use that.", "+17735550142", "7 7 3, 5 5 5, 0 1 4 2"),
+        ("Call me at (312) 555 0198.", "+13125550198", "3 1 2, 5 5 5, 0 1 9 8"),
+        ("It's 312 555 0190, sorry, no, 0191.", "+13125550191", "3 1 2, 5 5 5, 0 1 9 1"),
+    ],
+)
+async def test_a_callback_number_the_caller_gives_wins_over_caller_id(shop, customer, call_from, said, number,
+                                                                       read_back):
+    call = await call_from(DANA)
+    reply = await call.caller(f"Can someone call me back about the estimate for my brakes? {said}")
+    assert f"They'll call you back at {read_back}. Shall I send it?" in reply, call.transcript
+    await call.caller("Yes")
+    (message,) = await db(messages)
+    assert (message.phone, message.customer) == (number, customer)
+    assert "estimate for my brakes" in message.reason and "five" not in message.reason
+
+
+async def test_a_number_corrected_at_the_read_back_replaces_the_first(shop, customer, call_from):
+    call = await call_from(DANA)
+    await call.caller("Have someone call me about my warranty claim at 312 555 0190")
+    said = await call.caller("No wait, it's 312 555 0191")
+    assert "3 1 2, 5 5 5, 0 1 9 1" in said, call.transcript
+    await call.caller("Yes")
+    (message,) = await db(messages)
+    assert message.phone == "+13125550191"
+
+
+async def test_a_new_caller_gives_the_reason_first_and_the_name_in_a_later_turn(shop, call_from):
+    call = await call_from(NEWCOMER)
+    said = await call.caller("Yeah hi, my brakes are grinding pretty bad, can somebody call me back?")
+    assert said == "Can I get your name, please?", call.transcript
+    said = await call.caller("It's Jordan Reyes.")
+    assert said.startswith("I'll pass this on to an advisor from Jordan Reyes: my brakes are grinding pretty bad.")
+    await call.caller("Yes this number is fine.")
+    (message,) = await db(messages)
+    assert (message.name, message.phone, message.urgency) == ("Jordan Reyes", NEWCOMER, "routine")
+
+
+async def test_a_name_given_when_asked_what_to_pass_on_is_taken_as_the_name(shop, call_from):
+    call = await call_from(NEWCOMER)
+    said = await call.caller("Can someone call me back?")
+    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript
+    said = await call.caller("This is Jordan Reyes.")
+    assert said == "Thanks, Jordan. What would you like me to pass on to the advisor?", call.transcript
+    said = await call.caller("My check engine light is flashing")
+    assert said.startswith("I'll pass this on to an advisor from Jordan Reyes: my check engine light is flashing.")
+    said = await call.caller("Yes, that's it")
+    assert call.ended is None, call.transcript
+    (message,) = await db(messages)
+    assert (message.name, message.reason) == ("Jordan Reyes", "My check engine light is flashing")
+
+
+@pytest.mark.parametrize(
+    "said, name, spelling",
+    [
+        ("It's Linh Nguyen. Nguyen is N G U Y E N.", "Linh Nguyen", "L I N H, N G U Y E N"),
+        ("Last name Babich. B as in boy, A, B as in boy, I, C, H. First name Goran.", "Goran Babich",
+         "G O R A N, B A B I C H"),
+        ("S I O B H A N, last name Kelly, K-E-L-L-Y", "Siobhan Kelly", "S I O B H A N, K E L L Y"),
+    ],
+)
+async def test_a_spelled_name_is_spelled_back_with_the_message(shop, call_from, said, name, spelling):
+    call = await call_from(NEWCOMER)
+    await call.caller("I'd like a callback about my coolant leak.")
+    reply = await call.caller(said)
+    assert f"from {name}, spelled {spelling}: my coolant leak." in reply, call.transcript
+    assert "as in" not in reply
+    await call.caller("Yes, that's it")
+    (message,) = await db(messages)
+    assert message.name == name
 
 
 async def test_a_withheld_number_can_leave_a_message_with_a_callback_number(shop, oil_change, call_from):
@@ -87,9 +184,10 @@ async def test_a_withheld_number_can_leave_a_message_with_a_callback_number(shop
     await call.caller("I want an oil change on Friday morning")
     said = await call.caller("Lee Park")
     assert said == "What number should the advisor call you back on?", call.transcript
+    said = await call.caller("This number is fine")
+    assert "doesn't show up" in said, call.transcript
     said = await call.caller("three one two, five five five, zero one nine nine")
-    assert said.startswith("How urgent is it"), call.transcript
-    await call.caller("whenever")
+    assert "at 3 1 2, 5 5 5, 0 1 9 9. Shall I send it?" in said, call.transcript
     await call.caller("yes")
     (message,) = await db(messages)
     assert (message.name, message.phone, message.urgency) == ("Lee Park", "+13125550199", "routine")
@@ -114,14 +212,40 @@ async def test_asking_for_a_person_transfers_the_call(settings, shop, customer, 
 async def test_a_transfer_that_fails_turns_into_a_message(settings, shop, customer, call_record, call_from):
     settings.SHOP_ADVISOR_NUMBER = ""
     call = await call_from(DANA)
-    said = await call.caller("I want to speak to the manager")
+    said = await call.caller("I want to speak to the manager about my bill")
     assert said == (
         "Sure. Let me transfer you to an advisor. I'm sorry, I couldn't reach an advisor just now. "
         "I can take a message and have someone call you back. Would you like that?"
     ), call.transcript
     assert call.ended is None
     said = await call.caller("yes")
-    assert said.startswith("How urgent is it"), call.transcript
+    assert said.startswith("I'll pass this on to an advisor: my bill."), call.transcript
+    await call.caller("yes")
+    (message,) = await db(messages)
+    assert (message.phone, message.reason) == (DANA, "my bill")
+
+
+@pytest.mark.parametrize(
+    "said", ["Operator.", "A real human please", "Can I talk to someone?", "Representative. Human. Agent."]
+)
+async def test_however_a_person_is_asked_for_the_call_is_transferred(
+    settings, shop, customer, call_record, call_from, said
+):
+    with FakeTwilioRest() as twilio:
+        settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN = twilio.account_sid, twilio.auth_token
+        settings.TWILIO_API_BASE_URL = twilio.base_url
+        settings.SHOP_ADVISOR_NUMBER = ADVISOR
+        call = await call_from(DANA)
+        reply = await call.caller(said)
+        assert reply == "Sure. Let me transfer you to an advisor.", call.transcript
+        assert call.ended == "transfer"
+
+
+async def test_asking_for_someone_to_call_back_is_a_message_not_a_transfer(shop, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Can someone email me a copy of my invoice? No need to put me through, a message is fine")
+    assert said.startswith("I'll pass this on to an advisor: can someone email me a copy of my invoice?")
+    assert call.ended is None
 
 
 async def test_goodbye_ends_the_call(shop, customer, call_from):
@@ -149,3 +273,32 @@ async def test_the_caller_can_ask_to_hear_it_again(shop, oil_change, customer, c
     await call.caller("yes")
     (start,) = await db(lambda: list(Appointment.objects.values_list("start", flat=True)))
     assert start.astimezone(shop.tz).date() == clock.date() + timedelta(days=1)
+
+
+async def test_a_new_callers_spelled_name_is_confirmed_and_booked_under(shop, oil_change, call_from):
+    call = await call_from(NEWCOMER)
+    said = await call.caller("Hi, I'd like to book an oil change for Wednesday afternoon.")
+    assert said.endswith("Which works best for you?"), call.transcript
+    said = await call.caller("It's Siobhan, S I O B H A N, last name Kelly, K E L L Y.")
+    assert said == "Thanks, Siobhan. I have Siobhan Kelly, spelled S I O B H A N, K E L L Y. Is that right?"
+    said = await call.caller("Yes that's right")
+    assert said.endswith("Which works best for you?") and "That's Right" not in said, call.transcript
+    said = await call.caller("The first one")
+    assert "under the name Siobhan Kelly, spelled S I O B H A N, K E L L Y" in said, call.transcript
+    await call.caller("Yes")
+    customer = await db(Customer.objects.get, phone=NEWCOMER)
+    assert customer.name == "Siobhan Kelly"
+
+
+async def test_a_name_corrected_with_a_letter_is_fixed_before_booking(shop, oil_change, call_from):
+    call = await call_from(NEWCOMER)
+    await call.caller("I need an oil change on Wednesday afternoon")
+    said = await call.caller("The first one")
+    assert said.endswith("Can I get your name for the appointment?"), call.transcript
+    said = await call.caller("It's Kaitlin Smith")
+    assert "under the name Kaitlin Smith" in said, call.transcript
+    said = await call.caller("No, it's with a Y")
+    assert "under the name Kaitlyn Smith" in said, call.transcript
+    await call.caller("Yes")
+    customer = await db(Customer.objects.get, phone=NEWCOMER)
+    assert customer.name == "Kaitlyn Smith"

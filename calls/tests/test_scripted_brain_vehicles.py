@@ -45,7 +45,7 @@ async def test_a_misheard_vin_fails_its_check_digit_and_is_read_again(shop, cust
     call = await call_from(DANA)
     await call.caller("I want to add a car")
     said = await call.caller("1 H G C M 8 2 6 3 4 A 0 0 4 3 5 2")  # one digit off
-    assert said.startswith("Hmm, that VIN doesn't check out"), call.transcript
+    assert said.startswith("Hmm, 1 H G C, M 8 2 6, 3 4 A 0, 0 4 3 5, 2 isn't a valid VIN"), call.transcript
     said = await call.caller("one h g c m eight two six three three a zero zero four three five two")
     assert said.endswith("Shall I add it to your record?"), call.transcript
     await call.caller("yes")
@@ -74,3 +74,61 @@ async def test_a_new_caller_is_put_on_file_before_the_vehicle(shop, call_from):
     customer = await db(Customer.objects.get, phone=NEWCOMER)
     assert customer.name == "Ana Ruiz"
     assert await db(vehicles_of, NEWCOMER) == [VIN]
+
+
+async def test_a_vin_read_with_nato_words_and_pauses_is_read_back_whole(shop, customer, call_from):
+    call = await call_from(DANA)
+    await call.caller("I want to add a car")
+    await call.caller("one, hotel, golf")
+    await call.caller("charlie mike eight")
+    await call.caller("two six three three")
+    said = await call.caller("A as in apple, zero zero, four three five two")
+    assert said == f"I have {VIN_READ_BACK}. That's a 2003 Honda. Shall I add it to your record?", call.transcript
+    await call.caller("Yes")
+    assert await db(vehicles_of, DANA) == [VIN]
+
+
+async def test_an_invalid_vin_is_called_invalid_and_twice_invalid_asks_for_the_car_instead(shop, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Add my car please, the VIN is 1 H G C M 8 2 6 3 4 A 0 0 4 3 5 2")
+    assert "1 H G C, M 8 2 6, 3 4 A 0, 0 4 3 5, 2 isn't a valid VIN" in said, call.transcript
+    said = await call.caller("1 H G C M 8 2 6 3 4 A 0 0 4 3 5 2")
+    assert said.endswith("What's the year, make and model?"), call.transcript
+    said = await call.caller("It's a 2003 Honda Accord")
+    assert said == "So that's a 2003 Honda Accord. Shall I add it to your record?", call.transcript
+    await call.caller("Yes")
+    assert await db(lambda: list(Vehicle.objects.filter(owner__phone=DANA).values_list("year", "make", "model"))) == [
+        (2003, "Honda", "Accord")
+    ]
+
+
+@pytest.mark.parametrize(
+    "said, then, year, make, model",
+    [
+        ("Hey, I just bought a 2018 Toyota Camry, can you add it to my account?", None, 2018, "Toyota", "Camry"),
+        ("I want to add my car", "I don't have the VIN handy, it's a twenty fifteen Chevy Silverado",
+         2015, "Chevrolet", "Silverado"),
+        ("Can you add my wife's car to my account?", "a 2016 Honda CR-V", 2016, "Honda", "CR-V"),
+    ],
+)
+async def test_a_car_is_added_by_year_make_and_model(shop, customer, call_from, said, then, year, make, model):
+    call = await call_from(DANA)
+    reply = await call.caller(said)
+    if then:
+        reply = await call.caller(then)
+    assert reply == f"So that's a {year} {make} {model}. Shall I add it to your record?", call.transcript
+    reply = await call.caller("Yes")
+    assert reply.startswith(f"Done. I've added the {year} {make} {model} to your record."), call.transcript
+    rows = await db(lambda: list(Vehicle.objects.filter(owner__phone=DANA).values_list("year", "make", "model")))
+    assert (year, make, model) in rows
+
+
+async def test_a_new_caller_adding_a_car_by_model_is_put_on_file(shop, call_from):
+    call = await call_from(NEWCOMER)
+    said = await call.caller("I'd like to add my 2015 Ford F-150 to my account")
+    assert said == "Sure. I'll put you on file first. Can I get your name, please?", call.transcript
+    said = await call.caller("My name is Bo Diaz")
+    assert said == "So that's a 2015 Ford F-150. Shall I add it to your record?", call.transcript
+    await call.caller("Yes")
+    customer = await db(Customer.objects.get, phone=NEWCOMER)
+    assert customer.name == "Bo Diaz"

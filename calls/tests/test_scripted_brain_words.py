@@ -74,6 +74,44 @@ def test_impossible_days_come_with_a_reason(said, problem):
     assert parse_when(said, MONDAY).problem == problem
 
 
+@pytest.mark.parametrize(
+    "said, day, clock, part",
+    [
+        ("Tuesday at eight. Actually, can we do ten instead?", date(2026, 12, 8), time(10), "morning"),
+        ("Tuesday at 8, no wait, ten thirty", date(2026, 12, 8), time(10, 30), "morning"),
+        ("Wednesday morning, sorry I meant the afternoon", date(2026, 12, 9), None, "afternoon"),
+        ("Wednesday at 9, no wait, make that Thursday", date(2026, 12, 10), time(9), "morning"),
+        ("Thursday around 9, or actually 10 would be better", date(2026, 12, 10), time(10), "morning"),
+        ("Actually, Friday", date(2026, 12, 11), None, None),  # nothing taken back
+    ],
+)
+def test_the_latest_statement_wins(said, day, clock, part):
+    when = parse_when(said, MONDAY)
+    assert (when.day, when.clock, when.part) == (day, clock, part)
+
+
+@pytest.mark.parametrize(
+    "said, clock, window, edge",
+    [
+        ("Thursday around lunch", time(12), (None, None), None),
+        ("tomorrow, noonish", time(12), (None, None), None),
+        ("tenish", time(10), (None, None), None),
+        ("something before lunch", None, (None, time(12)), None),
+        ("tomorrow at for in the afternoon", time(16), (None, None), None),  # Whisper's "four"
+        ("for pm", time(16), (None, None), None),
+        ("let's do 2", time(14), (None, None), None),
+        ("late afternoon Friday", None, (time(15), None), None),
+        ("first thing in the morning", None, (None, None), "first"),
+        ("the earliest you have on Thursday", None, (None, None), "first"),
+        ("end of the day tomorrow", None, (None, None), "last"),
+        ("book it for in the morning", None, (None, None), None),
+    ],
+)
+def test_colloquial_times(said, clock, window, edge):
+    when = parse_when(said, MONDAY)
+    assert (when.clock, (when.after, when.before), when.edge) == (clock, window, edge)
+
+
 def test_a_bare_number_is_a_time_only_when_a_time_was_asked_for():
     assert parse_when("2", MONDAY).clock is None
     assert parse_when("2", MONDAY, expect_time=True).clock == time(14)

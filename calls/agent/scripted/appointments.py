@@ -1,20 +1,30 @@
-"""The caller's own appointments: listing them, picking one, cancelling it (after a clear yes),
-or handing it to the booking flow to be moved."""
+"""The caller's own appointments: listing them, picking the one meant, cancelling it (or all of
+them) after a clear yes, or handing it to the booking flow to be moved. Which appointment the
+words mean, and to when a move asks, is appointment_words.py."""
 
-from calls.agent.scripted import booking, messages
-from calls.agent.scripted.services import match_service
-from calls.agent.scripted.speech import say_list, say_moment, service_phrase
-from calls.agent.scripted.state import Cancellation, Choosing
+from calls.agent.scripted import booking, messages, schedule
+from calls.agent.scripted.appointment_words import keeps_it, move_target, names_another, pick, split_move
+from calls.agent.scripted.speech import say_day, say_list, say_moment, service_phrase
+from calls.agent.scripted.state import Booking, Cancellation, Choosing
 from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, normalize
+
+INSTEAD_OF_BOOKING = ("instead", "rather", "works better", "would be better", "is better")
+SHIFTED = ("later", "earlier", "push", "a day", "an hour", "same time", "same day")
+NEW_BOOKING = (
+    "book", "new appointment", "another appointment", "also", "too", "as well", "like to get", "need a", "need an",
+    "get a", "get an", "get my", "another",
+)  # fmt: skip
+CALLING = ("call back", "call you", "call me", "talk later", "talk to you")  # "I'll call back later" moves nothing
+VERBS = {"cancel": "cancel", "move": "move", "list": "check"}
 
 
 def start(desk, u, turn, *, purpose):
     """purpose: "list", "cancel" or "move"."""
     caller = desk.state.caller
     if not caller.caller_id:
-        turn.say("I'm sorry, I can't look up appointments without caller ID.")
+        turn.say("I'm sorry, I can't look up or change appointments without caller ID.")
         messages.offer(desk, turn)
         return
     if not caller.on_file:
@@ -25,6 +35,21 @@ def start(desk, u, turn, *, purpose):
     desk.state.task = Choosing(purpose=purpose, options=[], said=u.text)
     turn.call("get_upcoming_appointments")
     turn.then = loaded
+
+
+def existing_purpose(desk, u):
+    """ "Can I come Friday instead?", "can we do it an hour later?", "can you cancel it?" from a
+    caller with appointments and nothing else under way: "move" or "cancel" one of them."""
+    state = desk.state
+    has_some = state.appointments if state.appointments is not None else state.caller.upcoming
+    if not has_some or state.task is not None or has_any(u.said, NEW_BOOKING):
+        return None
+    if "cancel" in u.said.split():
+        return "cancel"
+    if has_any(u.said, CALLING):
+        return None
+    moved = (u.when.said_anything and has_any(u.said, INSTEAD_OF_BOOKING)) or has_any(u.said, SHIFTED)
+    return "move" if moved else None
 
 
 def loaded(desk, results, turn):
@@ -38,9 +63,10 @@ def loaded(desk, results, turn):
         messages.offer(desk, turn)
         return
     options = list(found.get("appointments") or [])
+    desk.state.appointments = options
     if task.purpose == "list":
         desk.state.task = None
-        turn.say(_listing(options))
+        turn.say(_listing_for(desk, task.said, options))
         if not options:
             desk.ask(turn, "Would you like to book one?")
             desk.state.awaiting = "book_new"
@@ -53,50 +79,106 @@ def loaded(desk, results, turn):
         desk.state.awaiting = "book_new"
         return
     task.options = options
-    which, _ = _split_move(task.said, desk.today()) if task.purpose == "move" else (task.said, None)
-    chosen = options[0] if len(options) == 1 else _matching(desk, which, options)
-    if chosen is not None:
-        return _proceed(desk, task, chosen, turn)
+    found = _pick(desk, task, task.said)
+    if found.missing:
+        turn.say(f"I don't see {service_phrase(found.missing)} booked for you.")
+    elif found.one is not None:
+        return _proceed(desk, task, [found.one], turn)
+    elif found.several and found.chosen:
+        return _proceed(desk, task, found.chosen, turn)
+    elif not found.named and len(options) == 1:
+        return _proceed(desk, task, options, turn)
+    narrowed = found.chosen if found.named and len(found.chosen) > 1 else options
+    _ask_which(desk, task, narrowed, turn)
+
+
+def _pick(desk, task, text, *, current=None):
+    which = split_move(text, desk.today())[0] if task.purpose == "move" else None
+    return pick(
+        text, task.options, desk.today(), services=desk.service_names(), current=current,
+        everything=task.purpose == "cancel", which=which,
+    )  # fmt: skip
+
+
+def _ask_which(desk, task, options, turn, *, ordinals=False):
+    verb = VERBS[task.purpose]
+    if len(options) == 1:
+        only = options[0]
+        desk.ask(turn, f"You have your {_what(only)} on {_when(only)}. Is that the one you'd like to {verb}?")
+        return
+    if ordinals:
+        places = ("first", "second", "third", "fourth", "fifth", "sixth")
+        described = [f"the {places[i]} is your {_what(a)} on {_when(a)}" for i, a in enumerate(options[:6])]
+        desk.ask(turn, f"Let me list them: {say_list(described, 'and')}. Which one would you like to {verb}?")
+        return
     described = [f"your {_what(a)} on {_when(a)}" for a in options]
-    verb = "cancel" if task.purpose == "cancel" else "move"
     desk.ask(
         turn, f"You have {len(options)} appointments: {say_list(described, 'and')}. Which one would you like to {verb}?"
     )
 
 
-def _proceed(desk, task, appointment, turn):
+def _proceed(desk, task, chosen, turn):
     if task.purpose == "cancel":
-        cancellation = Cancellation(stage="confirm", appointment=appointment, reason=_reason(task.said))
+        cancellation = Cancellation(stage="confirm", appointment=chosen[0], reason=_reason(task.said))
+        cancellation.also = list(chosen[1:])
         desk.state.task = cancellation
         _confirm(desk, cancellation, turn)
         return
-    _, target = _split_move(task.said, desk.today())
-    booking.start_move(desk, appointment, parse_when(target, desk.today()), turn)
+    appointment = chosen[0]
+    target = move_target(task.said, appointment, desk.today())
+    booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn)
 
 
 def _confirm(desk, c, turn):
     c.stage = "confirm"
+    if c.also:
+        described = [f"your {_what(a)} on {_when(a)}" for a in [c.appointment, *c.also]]
+        desk.ask(turn, f"Just to confirm, you'd like to cancel {say_list(described, 'and')}?")
+        return
     desk.ask(turn, f"Just to confirm, you'd like to cancel your {_what(c.appointment)} on {_when(c.appointment)}?")
+
+
+def _cancel(c, appointment, turn):
+    arguments = {"appointment_id": appointment["appointment_id"]}
+    if c.reason:
+        arguments["reason"] = c.reason
+    turn.call("cancel_appointment", **arguments)
+    turn.then = cancelled
 
 
 def cancelled(desk, results, turn):
     c = desk.state.task
     done = results.get("cancel_appointment") or {}
-    desk.state.task = None
     if done.get("cancelled"):
-        turn.say(f"Done. Your {_what(done)} on {_when(done)} is cancelled.")
+        _forget(desk, done)
+        several = isinstance(c, Cancellation) and c.stage == "several"
+        turn.say(f"{'' if several else 'Done. '}Your {_what(done)} on {_when(done)} is cancelled.")
+        if isinstance(c, Cancellation) and c.also:
+            c.appointment = c.also.pop(0)
+            return _cancel(c, c.appointment, turn)
+        desk.state.task = None
+        if several:
+            return desk.anything_else(turn)
         desk.state.offer_service = done.get("service")
         desk.ask(turn, "Would you like to book a new time for it?")
         desk.state.awaiting = "book_service"
         return
+    desk.state.task = None
     turn.say("I'm sorry, I couldn't cancel that.")
     if done.get("code") == "not_active":
         turn.say(done.get("error", ""))
         return desk.anything_else(turn)
     desk.state.unclear = (
-        f"Caller wants to cancel their {_what(c.appointment)} on {_when(c.appointment)}." if c else None
+        f"Caller wants to cancel their {_what(c.appointment)} on {_when(c.appointment)}."
+        if isinstance(c, Cancellation)
+        else None
     )
     messages.offer(desk, turn)
+
+
+def _forget(desk, done):
+    known = desk.state.appointments or []
+    desk.state.appointments = [a for a in known if a["appointment_id"] != done.get("appointment_id")]
 
 
 # --- the caller's answers ---------------------------------------------------------------
@@ -106,69 +188,114 @@ def capture(desk, task, u, turn):
     return False
 
 
+def intercept(desk, task, u, turn):
+    """Before anything else hears it: a yes that says "cancel that" at the cancel read-back, and
+    a correction or "leave it" while a move is under way."""
+    if isinstance(task, Cancellation) and task.stage == "confirm" and u.yes:
+        return answer(desk, task, u, turn)
+    if not (isinstance(task, Booking) and task.moving) or task.stage == "writing":
+        return False
+    if keeps_it(u.text) and not u.when.said_anything:
+        desk.state.task = None
+        turn.say("No problem, I'll leave your appointment as it is.")
+        desk.anything_else(turn)
+        return True
+    options = desk.state.appointments or []
+    if task.stage == "offered" and schedule.pick(u, task.offered):
+        return False  # "the Thursday one" is a time offered
+    other = names_another(u.text, options, desk.today(), task.moving, services=desk.service_names())
+    if other is None:
+        return False
+    asked_before = task.when if task.when and task.when.day else None
+    target = move_target(u.text, other, desk.today(), apart=True) or asked_before
+    booking.start_move(desk, other, target or parse_when("", desk.today()), turn)
+    return True
+
+
 def answer(desk, task, u, turn):
     if isinstance(task, Choosing):
-        chosen = _matching(desk, u.text, task.options, ordinals=True)
-        if chosen is None:
-            return False
-        desk.state.task = task
-        _proceed(desk, task, chosen, turn)
+        return _chosen(desk, task, u, turn)
+    if task.stage != "confirm":
+        return False
+    options = desk.state.appointments or [task.appointment]
+    other = None if task.also else names_another(u.text, options, desk.today(), task.appointment)
+    several = pick(u.text, options, desk.today(), everything=True)
+    if other is None and several.several and len(several.chosen) > 1 and not task.also:
+        task.appointment, task.also = several.chosen[0], list(several.chosen[1:])
+        _confirm(desk, task, turn)
         return True
-    if task.stage == "confirm":
-        if u.yes:
-            if not desk.heard_question():
-                _confirm(desk, task, turn)
-                return True
-            arguments = {"appointment_id": task.appointment["appointment_id"]}
-            if task.reason:
-                arguments["reason"] = task.reason
-            turn.call("cancel_appointment", **arguments)
-            turn.then = cancelled
+    if other is not None:
+        task.appointment = other
+        _confirm(desk, task, turn)
+        return True
+    if u.yes:
+        if not desk.heard_question():
+            _confirm(desk, task, turn)
             return True
-        if u.no:
-            desk.state.task = None
-            turn.say("Okay, I'll leave it as it is.")
-            desk.anything_else(turn)
-            return True
+        if task.also:
+            task.stage = "several"
+        _cancel(task, task.appointment, turn)
+        return True
+    if u.no or keeps_it(u.text):
+        desk.state.task = None
+        turn.say("Okay, I'll leave it as it is." if not task.also else "Okay, I'll leave them as they are.")
+        desk.anything_else(turn)
+        return True
     return False
+
+
+def _chosen(desk, task, u, turn):
+    """The answer to "which one?"."""
+    found = _pick(desk, task, u.text)
+    chosen = found.one
+    if chosen is None and found.several and found.chosen:
+        return _proceed(desk, task, found.chosen, turn) or True
+    if chosen is None and u.yes and len(task.options) == 1:
+        chosen = task.options[0]
+    if chosen is not None:
+        if task.purpose == "move" and not move_target(task.said, chosen, desk.today()):
+            task.said = u.text  # "the alignment, to Friday": the new time may come with it
+        return _proceed(desk, task, [chosen], turn) or True
+    if u.no and not found.named:
+        desk.state.task = None
+        turn.say("Okay, I'll leave your appointments as they are.")
+        desk.anything_else(turn)
+        return True
+    if u.intent not in (None, task.purpose, "cancel", "reschedule", "list"):
+        return False
+    task.misses += 1
+    if task.misses >= 2:
+        desk.state.task = None
+        desk.state.unclear = f"Caller wants to {VERBS[task.purpose]} an appointment: {task.said}"
+        turn.say("I'm sorry, I'm not sure which appointment you mean.")
+        messages.offer(desk, turn)
+        return True
+    turn.say("Sorry, I'm not sure which one you mean.")
+    narrowed = found.chosen if found.named and len(found.chosen) > 1 else task.options
+    _ask_which(desk, task, narrowed, turn, ordinals=True)
+    return True
 
 
 def dropped(desk, task):
     return "No problem, I'll leave your appointments as they are."
 
 
-# --- which appointment ------------------------------------------------------------------
+# --- saying them ------------------------------------------------------------------------
 
 
-def _matching(desk, text, options, *, ordinals=False):
-    said = normalize(text)
-    if ordinals:
-        if has_any(said, ("first", "first one", "earlier", "earliest", "sooner")):
-            return options[0]
-        if has_any(said, ("second", "second one", "other one", "later", "last", "last one")) and len(options) >= 2:
-            return options[1] if has_any(said, ("second", "other one")) else options[-1]
-    candidates = options
-    service = match_service(text, sorted({a["service"] for a in options}))
-    if service:
-        candidates = [a for a in candidates if a["service"] == service]
-    when = parse_when(text, desk.today())
-    if when.day:
-        candidates = [a for a in candidates if local_time(a["start"]).date() == when.day]
-    if when.clock:
-        candidates = [a for a in candidates if local_time(a["start"]).time() == when.clock]
-    narrowed = service or when.day or when.clock
-    return candidates[0] if narrowed and len(candidates) == 1 else None
-
-
-def _split_move(text, today):
-    """("my Tuesday oil change", "Thursday at 10") from "move my Tuesday oil change to Thursday at 10"."""
-    said = normalize(text)
-    cuts = [i for i in range(len(said)) if said.startswith(" to ", i) or said.startswith(" for ", i)]
-    for cut in reversed(cuts):
-        target = said[cut:].split(" ", 2)[-1]
-        if parse_when(target, today).said_anything:
-            return said[:cut], target
-    return said, said
+def _listing_for(desk, text, options):
+    """All of them, or the ones asked about ("did I book something for Thursday?")."""
+    if not options:
+        return _listing(options)
+    w = parse_when(text, desk.today())
+    found = pick(text, options, desk.today(), services=desk.service_names())
+    if w.day and w.span_days == 1 and not found.named:
+        return f"I don't see anything booked on {say_day(w.day)}. {_listing(options)}"
+    if found.missing:
+        return f"I don't see {service_phrase(found.missing)} booked for you. {_listing(options)}"
+    if found.named and found.chosen and len(found.chosen) < len(options):
+        return _listing(found.chosen)
+    return _listing(options)
 
 
 def _listing(options):

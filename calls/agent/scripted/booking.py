@@ -2,36 +2,60 @@
 yes before anything is written. Looking at the schedule and offering times is schedule.py; the
 read-back itself, readback.py."""
 
+import re
 from dataclasses import replace
+from datetime import timedelta
 
 from calls.agent.scripted import messages, schedule
 from calls.agent.scripted.intents import waits_at_shop
-from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
-from calls.agent.scripted.services import is_symptom
+from calls.agent.scripted.services import is_symptom, match_service
 from calls.agent.scripted.speech import say_list, say_moment, say_time, service_phrase
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import iso, local_time
 from calls.agent.scripted.when import When
+from calls.agent.scripted.words import has_any, has_phrase, latest_statement, normalize
 
-RETRY_CODES = ("slot_taken", "outside_hours")
+RETRY_CODES = ("slot_taken", "outside_hours", "customer_overlap")
+TRUCKS = (
+    "f 150", "f150", "f 250", "f250", "f 350", "silverado", "sierra", "ram", "tacoma", "tundra", "ranger",
+    "colorado", "frontier", "titan", "ridgeline", "gladiator", "maverick", "canyon",
+)  # fmt: skip
 
 
 def start(desk, u, turn, *, service=None):
-    caller = desk.state.caller
+    caller, current = desk.state.caller, desk.state.task
+    if isinstance(current, Booking) and not current.moving and not (service or u.service):
+        return _carry_on(desk, current, u, turn)  # "I need to get it in": the booking in hand goes on
     if not caller.caller_id:
         turn.say("I'm sorry, I can't book appointments without caller ID.")
         messages.offer(desk, turn)
         return
     b = Booking(service=service or u.service, waiter=waits_at_shop(u.text))
+    if service is None:
+        named = services_named(u.text, desk.service_names())
+        if len(named) > 1 and b.service in named:  # "an oil change and a tire rotation": one after the other
+            b.service, b.also = named[0], named[1:]
     if b.service and is_symptom(u.text):
         b.notes = u.text[:500]
     if u.when.said_anything:
         b.when = u.when
-    if len(caller.vehicles) == 1:
-        b.vehicle_id, b.vehicle = caller.vehicles[0].get("vehicle_id"), caller.vehicles[0].get("vehicle")
+    vehicle = vehicle_named(u.text, caller.vehicles)
+    if vehicle is None and len(caller.vehicles) == 1:
+        vehicle = caller.vehicles[0]
+    if vehicle is not None:
+        b.vehicle_id, b.vehicle = vehicle.get("vehicle_id"), vehicle.get("vehicle")
     desk.state.task = b
     advance(desk, b, turn)
+
+
+def _carry_on(desk, b, u, turn):
+    if u.when.said_anything:
+        b.when = u.when.merged_over(b.when)
+        b.chosen, b.offered = None, []
+        return advance(desk, b, turn)
+    desk.ask(turn, desk.state.task_question or "What day would you like to bring it in?")
 
 
 def start_move(desk, appointment, when, turn):
@@ -73,20 +97,35 @@ def advance(desk, b, turn):
 
 
 def capture(desk, b, u, turn):
-    if b.stage != "name":
-        return False
-    name = spoken_name(u.text)
+    if b.stage != "name" or has_any(u.said, (*schedule.FIRST, *schedule.LAST, "second", "third")):
+        return False  # "the first one" is no name
+    name = heard_name(u.text)
     if name is None:
         return False
-    b.new_name = name
+    remember(desk, name)  # b.new_name too; a spelled name is spelled back in the read-back
     confirm(desk, b, turn)
     return True
 
 
 def answer(desk, b, u, turn):
+    if u.yes and desk.state.awaiting == "take_message":
+        return False  # a yes to the offer of a message, not to the booking
+    misses = b.misses
+    if _other_vehicle(desk, b, u, turn):
+        return True
+    if _answer(desk, b, u, turn):
+        if b.misses == misses:
+            b.misses = 0  # the booking moved on
+        return True
+    if b.stage in ("day", "offered", "confirm") and not (u.intent or u.service or u.when.said_anything):
+        return _unclear(desk, b, u, turn)
+    return False
+
+
+def _answer(desk, b, u, turn):
     stage = b.stage
     if u.service and u.service != b.service and not b.moving:
-        if not (stage == "offered" and schedule.pick(u, b.offered)):
+        if not (stage == "offered" and _picked(b, u)):
             b.service = u.service
             if b.chosen and not u.when.said_anything:
                 b.when = When(day=b.chosen.date(), clock=b.chosen.time())
@@ -113,7 +152,7 @@ def answer(desk, b, u, turn):
             return True
         return False
     if stage == "offered":
-        picked = schedule.pick(u, b.offered)
+        picked = _picked(b, u)
         if picked:
             choose(desk, b, picked, turn)
             return True
@@ -129,6 +168,11 @@ def answer(desk, b, u, turn):
             desk.ask(turn, "No problem. What other day or time would work for you?")
             return True
         if u.yes:
+            if b.misses:  # asked which already: the earliest, read back before anything is booked
+                turn.say("Let's go with the earliest, then.")
+                choose(desk, b, b.offered[0], turn)
+                return True
+            b.misses += 1
             times = say_list([say_time(s.time()) for s in b.offered])
             desk.ask(turn, f"Great. Which time works best: {times}?")
             return True
@@ -140,9 +184,61 @@ def answer(desk, b, u, turn):
     return False
 
 
+def _picked(b, u):
+    return schedule.pick(u, b.offered, near=b.when.clock if b.when else None)
+
+
+def about_this(b, u):
+    """A question about "that" while booking (its price) is about the service being booked."""
+    if not isinstance(b, Booking) or u.service or not b.service:
+        return u
+    return replace(u, text=f"{u.text} ({b.service})", service=b.service)
+
+
+def _unclear(desk, b, u, turn):
+    """An answer that fits nothing: the receptionist asks once more; the second time running the
+    question gets simpler (the earliest time, a plain yes or no); after that, a message for an advisor."""
+    if desk.state.misses < 1:
+        return False  # "Sorry, I didn't catch that", and the question again
+    b.misses += 1
+    if b.stage == "offered" and len(b.offered) > 1:
+        schedule.offer(desk, b, b.offered[:1], turn, "Let me make it simple: the earliest")
+        return True
+    if b.stage == "day" and b.misses == 1 and not b.moving:
+        turn.say("Let me look for the earliest time I have.")
+        b.when = When(asap=True)
+        advance(desk, b, turn)
+        return True
+    if b.stage == "confirm" and b.misses == 1:
+        booking = f"{spoken_service(b)} on {say_moment(b.chosen)}"
+        desk.ask(turn, f"Sorry, just so I get it right: shall I book {booking}, yes or no?")
+        return True
+    turn.say("I'm sorry, I'm not getting this right over the phone.")
+    offer_message(desk, turn, b)
+    return True
+
+
+def _other_vehicle(desk, b, u, turn):
+    """ "It's for the truck": another of the caller's vehicles, taken without losing the place."""
+    vehicle = vehicle_named(u.text, desk.state.caller.vehicles)
+    if vehicle is None or vehicle.get("vehicle_id") == b.vehicle_id or b.moving:
+        return False
+    b.vehicle_id, b.vehicle = vehicle.get("vehicle_id"), vehicle.get("vehicle")
+    if u.when.said_anything or u.service or u.yes or u.no or (b.stage == "offered" and _picked(b, u)):
+        return False  # the rest of the answer still counts
+    if b.stage == "confirm":
+        confirm(desk, b, turn)
+    elif desk.state.task_question:
+        desk.ask(turn, f"Got it, the {b.vehicle}. {desk.state.task_question}")
+    else:
+        return False
+    return True
+
+
 def _confirmed(desk, b, u, turn):
     w = u.when
-    same = (w.day in (None, b.chosen.date())) and (w.clock in (None, b.chosen.time())) and not w.asap
+    same = w.day in (None, b.chosen.date()) and w.clock in (None, b.chosen.time()) and not w.asap
+    same = same and schedule.fits(w, b.chosen)  # "I meant the afternoon" at a morning read-back
     if w.said_anything and not same:
         b.when = w.merged_over(When(day=b.chosen.date(), clock=b.chosen.time()))
         b.chosen = None
@@ -195,7 +291,21 @@ def booked(desk, results, turn):
     b, done = desk.state.task, results.get("book_appointment") or {}
     if _went_through(desk, b, done, "booked", turn):
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
+        if b.also:
+            return _book_next(desk, b, local_time(done["start"]), turn)
         desk.anything_else(turn)
+
+
+def _book_next(desk, b, start, turn):
+    """The next service asked for in the same breath, at the time asked, around the one just booked."""
+    following = Booking(
+        service=b.also[0], also=b.also[1:], when=b.when or When(day=start.date()), waiter=b.waiter,
+        vehicle_id=b.vehicle_id, vehicle=b.vehicle, new_name=b.new_name,
+        busy=[*b.busy, (start, start + timedelta(minutes=b.minutes))],
+    )  # fmt: skip
+    desk.state.task = following
+    turn.say(f"Now for {spoken_service(following)}.")
+    advance(desk, following, turn)
 
 
 def moved(desk, results, turn):
@@ -242,6 +352,36 @@ def dropped(desk, b):
 
 
 # --- little helpers ---------------------------------------------------------------------
+
+
+def services_named(text, names):
+    """Every service the caller asked for, in the order said ("an oil change and a tire rotation"),
+    leaving out what they took back."""
+    found = []
+    for piece in re.split(r"\b(?:and also|and then|and|plus|also|as well as)\b", latest_statement(normalize(text))):
+        service = match_service(piece, names) if piece.strip() else None
+        if service and service not in found:
+            found.append(service)
+    return found
+
+
+def vehicle_named(text, vehicles):
+    """The one vehicle of the caller's their words name ("my F-150", "the truck", "the Camry"), or None."""
+    said = normalize(text)
+    named = []
+    for vehicle in vehicles:
+        words = normalize(vehicle.get("vehicle") or "").split()
+        year = words.pop(0) if words and words[0].isdigit() else None
+        make, model = (words[0], " ".join(words[1:])) if words else (None, "")
+        squashed = model.replace(" ", "")
+        if (
+            (model and (has_phrase(said, model) or squashed in said.split()))
+            or (make and has_phrase(said, make))
+            or (year and has_phrase(said, year) and not has_any(said, ("am", "pm")))
+            or (has_any(said, ("truck", "pickup")) and (model in TRUCKS or squashed in TRUCKS))
+        ):
+            named.append(vehicle)
+    return named[0] if len(named) == 1 else None
 
 
 def _capital(text):

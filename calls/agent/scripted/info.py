@@ -8,13 +8,15 @@ neither can contradict the shop's tables or quote a price the shop did not set.
 """
 
 from calls.agent.scripted import messages
+from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import is_plural, say_list, service_phrase
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, normalize
 
-TOPICS = ("hours", "location", "payment", "warranty", "loaners", "makes", "price", "services")
+TOPICS = ("hours", "location", "payment", "warranty", "loaners", "makes", "price", "duration", "services")
 NOT_SURE = "I'm not sure about that one."
 ESTIMATE = "That's an estimate; the advisor confirms the price after looking at the car."
+ADVISOR_TIME = "An advisor can tell you how long. Would you like me to take a message for them to call you back?"
 QUOTE = "An advisor can give you a quote. Would you like me to take a message for them to call you back?"
 WHOLE_WEEK = ("weekend", "weekends", "weekdays", "every day", "usual hours", "regular hours")
 RIGHT_NOW = ("now", "right now", "still open", "tonight", "currently")
@@ -22,8 +24,10 @@ NOT_A_HOLIDAY = frozenset({"closed", "closure", "open", "hours", "shop", "store"
 
 
 def ask_shop(desk, intent, u, turn):
-    if intent == "price":
-        return ask_price(desk, u.text, turn)
+    if intent in ("price", "duration"):
+        return ask_about_job(desk, intent, u.text, turn)
+    if intent == "services" and u.service and desk.can("shop_info"):
+        return ask_about_job(desk, intent, u.text, turn)  # "do you do alignments?": that one, if listed
     desk.state.asked = (intent, u.text)
     if intent == "hours":
         return _ask_hours(desk, u.text, turn)
@@ -125,43 +129,93 @@ def _say_hours(desk, day, text, turn):
     desk.anything_else(turn)
 
 
-# --- Prices --------------------------------------------------------------------------------
+# --- One service: its price, how long it takes, whether the caller can wait --------------------
 
 
 def ask_price(desk, text, turn):
     """A price question: shop_info finds the one service the words name, if any, and says its price."""
-    desk.state.asked = ("price", text)
+    ask_about_job(desk, "price", text, turn)
+
+
+def ask_about_job(desk, topic, text, turn):
+    """A question about one service (`topic`: price, duration, or services for "do you do X?"):
+    shop_info finds the one service the words name, if any, and says its price, time and waiting."""
+    desk.state.asked = (topic, text)
     if not desk.can("shop_info"):
-        return _no_price(desk, text, turn, "I can't look up prices right now.")
+        return _no_price(desk, text, turn, "I can't look that up right now.")
     turn.call("shop_info", topic="services", job=text)
     turn.then = priced
 
 
 def price_named(desk, u, turn):
-    """The caller's answer to "Which service would you like a price for?" (False: not one)."""
+    """The caller's answer to "Which service ...?" (False: not one)."""
     if u.no and not u.service:
         return False
-    ask_price(desk, u.text, turn)
+    topic = desk.state.asked[0] if desk.state.asked[0] in ("price", "duration") else "price"
+    ask_about_job(desk, topic, u.text, turn)
     return True
 
 
 def priced(desk, results, turn):
-    _, text = desk.state.asked
+    topic, text = desk.state.asked
     found = results.get("shop_info") or {}
     if "error" in found:
-        return _no_price(desk, text, turn, "I can't look up prices right now.")
-    if "services" in found:  # the words named no job: which one?
-        desk.ask(turn, f"Which service would you like a price for? We do {_services_list(desk)}.", aside=True)
+        return _no_price(desk, text, turn, "I can't look that up right now.")
+    if topic == "services" and not found.get("service"):
+        return _listed_services(desk, text, turn)  # not one of ours: say what we do
+    if "services" in found or (topic == "duration" and not found.get("service") and not _names_service(desk, text)):
+        # the words named no job: which one?
+        asking = "a price for" if topic == "price" else "to know about"
+        desk.ask(turn, f"Which service would you like {asking}? We do {_services_list(desk)}.", aside=True)
         desk.state.awaiting = "price"
         return
+    if topic == "duration":
+        return _say_duration(desk, found, text, turn)
+    if topic == "services":
+        turn.say(f"Yes, we do {service_phrase(found['service'], article=False)}.", found.get("approved_answer"))
+        return _offer_booking(desk, found["service"], turn)
     if not (found.get("service") and found.get("price_estimate")):
         return _no_price(desk, text, turn, found.get("approved_answer") or "We don't have a listed price for that.")
     turn.say(found["approved_answer"], ESTIMATE)
+    _offer_booking(desk, found["service"], turn)
+
+
+def _say_duration(desk, found, text, turn):
+    """How long the service takes, and whether the caller can wait for it or leaves the car."""
+    if not (found.get("service") and found.get("how_long")):
+        turn.say("We don't have a set time for that; it depends on the car.")
+        desk.state.unclear = text.strip()
+        return messages.offer(desk, turn, ADVISOR_TIME, aside=True)
+    name = found["service"]
+    it = "they're" if is_plural(name) else "it's"
+    if found.get("wait_at_shop"):
+        waiting = f"You're welcome to wait while {it} done."
+    else:
+        waiting = f"{'Those are' if is_plural(name) else 'That one is'} drop-off only, so you'd leave the car with us."
+    turn.say(found["how_long"], waiting)
+    _offer_booking(desk, name, turn)
+
+
+def _offer_booking(desk, service, turn):
+    """After an answer about one service: back to the booking in hand, or offer to book it."""
     if desk.state.task is not None:
         return desk.anything_else(turn)
-    desk.state.offer_service = found["service"]
-    desk.ask(turn, "Would you like to book that?" if is_plural(found["service"]) else "Would you like to book one?")
+    desk.state.offer_service = service
+    desk.ask(turn, "Would you like to book that?" if is_plural(service) else "Would you like to book one?")
     desk.state.awaiting = "book_service"
+
+
+def _listed_services(desk, text, turn):
+    desk.state.asked = ("services", text)
+    if desk.state.shop.services is None and desk.can("shop_info"):
+        turn.call("shop_info", topic="services")
+        turn.then = answered
+        return
+    _say(desk, "services", text, turn)
+
+
+def _names_service(desk, text):
+    return match_service(text, desk.service_names()) is not None
 
 
 def _no_price(desk, text, turn, sentence):

@@ -16,7 +16,23 @@ PERSON_VERBS = ("speak", "talk", "transfer", "put me through", "connect", "get m
 MESSAGE = (
     "leave a message", "take a message", "leave him a message", "leave her a message", "pass a message",
     "pass on a message", "call me back", "call back", "callback", "have someone call", "have somebody call",
-    "get back to me", "give me a call",
+    "get back to me", "give me a call", "call me", "call my", "someone call", "somebody call", "anyone call",
+    "advisor call", "have them call", "have him call", "have her call", "email me", "text me", "ring me",
+    "message is fine", "get in touch", "contact me",
+)  # fmt: skip
+STATUS = (  # how a car in the shop is getting on: only an advisor knows
+    "is it ready", "is my car ready", "is my truck ready", "is the car ready", "is the truck ready", "ready yet",
+    "done yet", "finished yet", "is it done", "is my car done", "is my truck done", "car's done", "truck's done",
+    "car is done", "truck is done", "ready to pick up", "ready for pickup", "ready to be picked up",
+    "status of my", "how's my car", "how is my car", "update on my car", "update on my truck",
+)  # fmt: skip
+PERSON_ALONE = (
+    "person", "human", "operator", "representative", "agent", "advisor", "adviser", "manager", "receptionist",
+    "real person", "live person", "someone real",
+)  # fmt: skip
+NOT_PERSON = (  # a person asked for only to call back, or not wanted at all
+    "call me", "call back", "call my", "someone call", "somebody call", "no need to", "don't need to",
+    "message is fine", "leave a message", "take a message",
 )  # fmt: skip
 CANCEL = ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "won't be able to make it")
 RESCHEDULE = (
@@ -28,7 +44,10 @@ RESCHEDULE = (
 LIST = (
     "when is my", "when's my", "what time is my", "do i have an appointment", "do i have any", "my appointments",
     "my appointment", "upcoming", "what appointments", "am i booked", "am i scheduled", "confirm my appointment",
-    "check my appointment", "when am i",
+    "check my appointment", "when am i", "do i have anything", "do i have something", "anything booked",
+    "anything scheduled", "anything coming up", "something coming up", "coming up", "what time am i",
+    "what day am i", "did i book", "have i booked", "did i make an appointment", "am i down for", "when do i come in",
+    "when should i come in", "when do i bring", "what's my appointment", "look up my appointment", "still on for",
 )  # fmt: skip
 BOOK = (
     "book", "schedule", "appointment", "make an appointment", "set up", "bring it in", "bring my car",
@@ -41,20 +60,44 @@ VEHICLE = (
     "vin", "add a car", "add my car", "add a vehicle", "add my vehicle", "add another car", "add another vehicle",
     "new car", "new vehicle", "another car", "second car", "got a new", "bought a", "add the car", "add a truck",
     "add my truck", "put my car on file", "register my car", "add it to my account", "update my vehicle",
+    "to my account", "on my account", "to my record", "on my record", "to my profile", "add my", "add another",
 )  # fmt: skip
 HOURS = (
     "hours", "open", "opening time", "close", "closing", "closed", "what time do you", "when do you",
     "are you open", "how late",
 )  # fmt: skip
-LOCATION = ("where", "address", "located", "location", "directions", "how do i get", "find you", "parking")
+LOCATION = (
+    "where", "address", "located", "location", "directions", "how do i get", "find you", "parking", "park",
+    "train", "the l", "blue line", "subway", "bus", "transit", "public transport", "how close", "how far are you",
+    "how far is", "how far from", "near you", "nearby", "close to you", "walk from", "cross street", "what street",
+)  # fmt: skip
 PRICE = ("how much", "cost", "price", "prices", "pricing", "charge", "estimate", "quote", "expensive", "cheap", "rate")
 SERVICES = (
     "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
     "do you offer", "do you fix", "do you repair",
 )  # fmt: skip
 PAYMENT = ("pay", "payment", "credit card", "debit", "cash", "apple pay", "google pay", "financing", "check", "venmo")
+HOURS_QUESTIONS = (  # before a booking's words: "are you open over lunch? could I drop off a key?"
+    "are you open", "are you guys open", "you guys open", "are y'all open", "is the shop open", "over lunch",
+    "open during lunch", "open at lunch", "open for lunch", "closed for lunch", "close for lunch", "still open",
+    "open late",
+)  # fmt: skip
+DURATION = (  # how long a job takes, and whether the caller can wait for it
+    "how long", "how long's", "how longs", "how long'll", "how much time", "how many hours", "how many minutes", "take long", "takes long", "how quick",
+    "how fast", "can i wait", "could i wait", "can i just wait", "could i just wait", "can i stay",
+    "could i stay", "should i wait", "do i wait", "wait or", "do i have to leave", "do i need to leave",
+    "have to leave it", "need to leave it", "drop it off or", "is it a drop off",
+)  # fmt: skip
+VEHICLE_KINDS = (  # kinds of vehicle a shop may not take: asked about even beside a service's name
+    "hybrid", "hybrids", "prius", "plug in", "electric", "electric car", "ev", "evs", "tesla", "teslas",
+    "rivian", "nissan leaf", "bolt ev", "diesel", "diesels", "dually", "one ton", "1 ton", "semi", "box truck",
+    "motorcycle", "motorcycles", "motorbike", "motorbikes", "motor bike", "harley", "harleys", "harley davidson",
+    "bike", "dirt bike", "scooter", "moped", "rv", "motorhome", "motor home",
+)  # fmt: skip
 WARRANTY = ("warranty", "guarantee", "guaranteed")
-LOANERS = ("loaner", "rental", "shuttle", "ride", "courtesy car", "loan car", "borrow a car")
+LOANERS = (
+    "loaner", "loaners", "rental", "rentals", "shuttle", "ride", "courtesy car", "loan car", "borrow a car",
+)  # fmt: skip
 MAKES = (
     "do you work on", "do you service", "work on", "do you fix", "electric", "tesla", "diesel", "hybrid",
     "motorcycle", "european", "bmw", "mercedes", "audi", "volkswagen", "toyota", "honda", "ford", "makes",
@@ -85,21 +128,32 @@ WAIT_AT_SHOP = (
     "i will wait",
     "stay while",
     "waiter",
+    "wait in the lobby",
+    "wait in the waiting room",
+    "just wait",
+    "hang out",
+    "stick around",
 )
 
 
 INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "person"
-    ("message", MESSAGE, ()),
+    ("message", MESSAGE, ("i'll call back", "i will call back", "i'll call you back", "i can call back")),
+    ("status", STATUS, ()),
     ("cancel", CANCEL, ("cancel that", "cancel it")),
     ("reschedule", RESCHEDULE, ()),
-    ("list", LIST, ("book", "make an appointment", "schedule an", "new appointment")),
-    ("vehicle", VEHICLE, ()),
+    ("list", LIST, ("book a", "book an", "to book", "book me", "book it", "make an appointment", "schedule an",
+                    "new appointment")),
+    ("vehicle", VEHICLE, ("appointment", "booking", "message", "charge", "bill", "invoice", "payment")),
+    ("warranty", WARRANTY, ()),
+    ("makes", VEHICLE_KINDS, ()),
+    ("duration", DURATION, ("open", "close", "closed", "warranty", "guarantee", "loaner", "rental", "get me in",
+                            "until you", "till you", "in business")),
     ("price", PRICE, ()),
     ("services", SERVICES, ()),
-    ("warranty", WARRANTY, ()),
     ("loaners", LOANERS, ()),
     ("payment", PAYMENT, ("check engine", "check my", "check the", "check on")),
     ("location", LOCATION, ()),
+    ("hours", HOURS_QUESTIONS, ("lunch break", "my lunch")),
     ("book", BOOK, ()),
     ("hours", HOURS, ()),
     ("makes", MAKES, ()),
@@ -108,17 +162,26 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
 
 
 def detect(text):
-    """The caller's request as one of: goodbye, person, message, cancel, reschedule, list, vehicle,
-    book, price, hours, location, payment, warranty, loaners, makes, services, or None."""
+    """The caller's request as one of: goodbye, person, message, status, cancel, reschedule, list, vehicle,
+    book, price, duration, hours, location, payment, warranty, loaners, makes, services, or None."""
     said = normalize(text)
     if not said:
         return None
-    if has_any(said, PERSON) and has_any(said, PERSON_VERBS) and not has_any(said, ("call me", "call back")):
-        return "person"
+    if has_any(said, PERSON) and has_any(said, PERSON_VERBS) and not has_any(said, NOT_PERSON):
+        wanting_only = not has_any(said, PERSON_VERBS[:-2])  # only "want" or "need"
+        if not (wanting_only and not has_any(said, PERSON_ALONE)):  # "I need someone to look at my brakes"
+            return "person"
+    if has_any(said, PERSON_ALONE) and len(said.split()) <= 6 and not has_any(said, NOT_PERSON):
+        return "person"  # "Operator.", "A real human please", "Representative. Human. Agent."
     for intent, phrases, unless in INTENTS:
         if has_any(said, phrases) and not (unless and has_any(said, unless)):
             return intent
     return None
+
+
+def names_vehicle_kind(text):
+    """A kind of vehicle the shop may not service (a Harley, a diesel, an EV): asked about, not booked."""
+    return has_any(normalize(text), VEHICLE_KINDS)
 
 
 def is_greeting(text):

@@ -1,23 +1,69 @@
-"""Offering to take a message for an advisor, and taking it: what about, who, how urgent, read back,
-then take_message."""
+"""Offering to take a message for an advisor, and taking it: what about, who, which number, read
+back, then take_message.
+
+Callers give these in any order and often all at once ("my brakes are grinding, can someone call
+me back? My cell is seven seven three..."), so every utterance is searched for all of them, and
+only what is still missing is asked. How urgent it is comes from their words, never a question:
+the read-back says when to expect the call, and the caller can change it there.
+"""
 
 import re
 
-from calls.agent.scripted.names import spoken_name
-from calls.agent.scripted.state import Message
-from calls.agent.scripted.words import has_any, normalize, spoken_numbers
+from calls.agent.scripted import names
+from calls.agent.scripted.intents import detect
+from calls.agent.scripted.phone_numbers import has_digits, numbers_in, phone_number, say_number
+from calls.agent.scripted.state import Booking, Message
+from calls.agent.scripted.words import has_any, is_no, is_yes, normalize
 
 OFFER = "I can take a message and have an advisor call you back. Would you like that?"
 URGENT = (
-    "urgent", "emergency", "stranded", "stuck", "broke down", "broken down", "unsafe", "dangerous", "right away",
-    "asap", "as soon as possible", "immediately", "right now", "very", "it's urgent",
+    "urgent", "emergency", "stranded", "stuck", "broke down", "broken down", "breaking down", "unsafe",
+    "dangerous", "no brakes", "brakes failed", "brakes went out", "brakes gave out", "brake failure",
+    "lost my brakes", "lost brakes", "smoke", "smoking", "on fire", "fire", "overheating", "overheated",
+    "won't start", "wont start", "will not start", "doesn't start", "does not start", "can't start",
+    "not starting", "won't turn over", "dead on the", "side of the road", "on the highway",
+    "accident", "crash", "leaking gas", "smell gas", "smells like gas", "steering went",
+    "to the floor", "pedal went", "can't stop", "won't stop", "barely got it stopped", "shoulder", "pulled over",
+    "in the red", "stalled", "died on", "car died", "truck died", "need a tow", "locked out",
 )  # fmt: skip
-SOON = ("today", "this afternoon", "this morning", "tonight", "soon", "end of the day", "before five", "quickly")
+SOON = (
+    "today", "this afternoon", "this morning", "tonight", "soon", "end of the day", "before five", "quickly",
+    "asap", "as soon as possible", "as soon as you can", "right away", "immediately", "this evening",
+    "before you close", "by noon", "in an hour", "same day",
+)  # fmt: skip
 ROUTINE = (
-    "not urgent", "no rush", "whenever", "can wait", "it can wait", "tomorrow", "no hurry", "not really",
-    "routine", "a day or two", "this week", "not at all", "no", "nope",
+    "not urgent", "no rush", "no hurry", "whenever", "can wait", "not an emergency", "not really urgent",
+    "not that urgent", "isn't urgent", "tomorrow is fine", "a day or two", "this week", "routine", "no big deal",
+    "in no hurry", "not in a hurry", "any time", "anytime",
 )  # fmt: skip
-URGENCY_QUESTION = "How urgent is it: is it an emergency, do you need a call back today, or can it wait a day or two?"
+WHEN = {"urgent": "as soon as possible", "soon": "today", "routine": ""}
+# Words that carry no message ("yeah hi"), and ones that are about the call back itself, not its reason.
+FILLER = frozenset({
+    "yeah", "yes", "yep", "hi", "hello", "hey", "um", "uh", "so", "okay", "ok", "well", "oh", "good", "morning",
+    "afternoon", "evening", "there", "please", "thanks", "thank", "you", "sure", "and", "also", "alright",
+    "right", "great", "perfect", "fine", "that's", "it", "is", "that", "would", "be", "sorry", "no", "i",
+    "mean", "actually", "wait",
+})  # fmt: skip
+CALLBACK_CUES = (
+    "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
+    "instead", "number is", "number's", "my phone", "my mobile", "my work", "my wife", "my husband",
+    "caller id", "calling from", "best number", "phone number",
+)  # fmt: skip
+REQUEST_WORDS = frozenset({  # the asking for a call back, not what it is about
+    "can", "could", "would", "will", "you", "someone", "somebody", "anyone", "an", "a", "advisor", "please",
+    "have", "get", "give", "me", "my", "call", "calls", "back", "callback", "ring", "just", "want", "need",
+    "to", "like", "i'd", "i", "i'm", "want", "wanted", "somebody's", "asap", "now", "right", "away", "soon",
+    "today", "whenever", "sometime", "possible", "as", "when", "it's", "leave", "message", "take", "pass",
+    "on", "them", "him", "her", "their", "let", "know", "still", "then", "who", "can't", "cant", "for", "the",
+    "with", "of", "up", "is", "be", "there", "if", "someone's", "do", "i'd", "would", "tell", "ask",
+})  # fmt: skip
+DECLINED = (
+    "don't want to book", "do not want to book", "don't need to book", "not looking to book", "don't want to make",
+    "don't want an appointment", "don't want to schedule", "not ready to book", "no need to put me through",
+    "don't need to talk", "a message is fine", "message is fine",
+)  # fmt: skip
+ABOUT = re.compile(r"\b(?:about|regarding|concerning|because|since)\b\s+(.{4,})", re.IGNORECASE)
+NOT_A_NUMBER = "I didn't get a full phone number."
 
 
 def offer(desk, turn, question=OFFER, *, aside=False):
@@ -26,87 +72,197 @@ def offer(desk, turn, question=OFFER, *, aside=False):
     desk.state.awaiting = "take_message"
 
 
-def start(desk, turn, *, reason=None):
+def offer_call_back(desk, turn, u):
+    """A car in the shop ("is it ready yet?") or in trouble ("my brakes failed"): only an advisor
+    can help, so offer their call, kept to the caller's words."""
+    desk.state.unclear = u.text
+    if sounds_urgent(u.said):
+        turn.say("That sounds urgent. If you're somewhere unsafe, please get to safety first.")
+        offer(desk, turn, "I can have an advisor call you back right away. Would you like that?")
+        return
+    turn.say("I can't see how work in the shop is going from here, but an advisor can.")
+    offer(desk, turn, "I can have one call you back with an update. Would you like that?")
+
+
+def sounds_urgent(said):
+    return urgency_in(said) == "urgent" and not has_any(said, ROUTINE)
+
+
+def agrees(u):
+    """A yes to a read-back that also sounds like a goodbye ("yes, that's it")."""
+    return u.yes and not has_any(u.said, ("bye", "goodbye", "that's all", "that is all"))
+
+
+def start(desk, turn, *, reason=None, request=None):
+    """A message, from what is known: `reason` (what the call was about so far) and `request` (the
+    caller's words asking for it, which may hold the message, their name and a number)."""
     caller = desk.state.caller
-    message = Message(reason=reason or None, name=caller.name)
+    message = Message(name=caller.name)
+    before = desk.state.task
+    reason = reason or desk.state.unclear or (before.notes if isinstance(before, Booking) else None)
     desk.state.task = message
     desk.state.unclear = None
+    if request:
+        _absorb(desk, message, request)
+    if reason and not message.reason:
+        message.reason = reason[:1000]
+        message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
     advance(desk, message, turn)
 
 
 def reason_in(text):
-    """The message itself when the request carries it ("have someone call me about my invoice")."""
-    said = " ".join(text.split())
-    match = re.search(r"\b(?:about|regarding|because|that)\b\s+(.{6,})", said, flags=re.IGNORECASE)
-    return match[1].rstrip(".?! ") if match else None
+    """The message itself in the caller's words, without the asking for a call back, greetings,
+    their name or the number: "my brakes are grinding pretty bad, can somebody call me back?" is
+    "my brakes are grinding pretty bad"; None if nothing is left."""
+    said = " ".join((text or "").split())
+    kept = []
+    with_number = bool(numbers_in(said)) or has_digits(said)
+    for clause in re.split(r"(?<=[.?!;,])\s+", said):
+        clause = clause.strip()
+        plain = normalize(clause)
+        words = plain.split()
+        if not words or all(w in FILLER for w in words):
+            continue
+        if _only_yes_or_no(plain) or has_any(plain, DECLINED):
+            continue
+        if detect(clause) in ("message", "person"):
+            about = ABOUT.search(clause)
+            if about:
+                kept.append(about[1])
+            elif len([w for w in words if w not in REQUEST_WORDS and w not in FILLER]) >= 2:
+                kept.append(clause)  # "can someone email me a copy of my invoice": the request is the message
+            continue
+        if with_number and (re.search(r"\d", clause) or has_any(plain, CALLBACK_CUES) or _number_words(words)):
+            continue
+        if names.heard_name(clause, volunteered=True) is not None and len(words) <= 6:
+            continue
+        kept.append(clause)
+    reason = " ".join(k.strip() for k in kept if k.strip()).strip().rstrip(",;")
+    return reason.rstrip(".?! ") if len(normalize(reason).split()) >= 1 and reason else None
 
 
-def advance(desk, m, turn):
+def advance(desk, m, turn, *, lead=""):
+    """Ask for what is still missing, or read the message back."""
     caller = desk.state.caller
+    lead = f"{lead} " if lead else ""
     if not m.reason:
         m.stage = "reason"
-        desk.ask(turn, "Sure. What would you like me to pass on to the advisor?")
+        desk.ask(turn, f"{lead or 'Sure. '}What would you like me to pass on to the advisor?")
     elif not m.name:
         m.stage = "name"
-        desk.ask(turn, "Can I get your name, please?")
+        desk.ask(turn, f"{lead}Can I get your name, please?")
     elif not caller.caller_id and not m.callback:
         m.stage = "callback"
-        desk.ask(turn, "What number should the advisor call you back on?")
-    elif not m.urgency:
-        m.stage = "urgency"
-        desk.ask(turn, URGENCY_QUESTION)
+        desk.ask(turn, f"{lead}What number should the advisor call you back on?")
     else:
         m.stage = "confirm"
-        desk.ask(turn, f"Okay. I'll pass this on to an advisor: {_read_back(m.reason)} Shall I send it?")
+        desk.ask(turn, f"{lead}{_read_back(desk, m)} Shall I send it?")
 
 
 def capture(desk, m, u, turn):
-    """Free text: the message itself, the caller's name, a callback number."""
-    if m.stage == "reason":
-        if len(u.said.split()) < 2 and not u.said.isalpha():
-            return False
-        m.reason = u.text.strip()[:1000]
-    elif m.stage == "name":
-        name = spoken_name(u.text)
-        if name is None:
-            return False
-        m.name = name
-    elif m.stage == "callback":
-        number = _phone_digits(u.text)
-        if number is None:
-            return False
-        m.callback = number
-    else:
+    """Whatever the caller says while a message is taken: the message, their name, a number, how
+    urgent; answered with what is still missing."""
+    if u.intent in ("person", "goodbye") or (u.intent and u.intent not in ("message",) and m.stage == "confirm"):
         return False
+    if _is_question(u) and m.stage != "reason":
+        return False  # a question about the shop, answered as an aside
+    got = _absorb(desk, m, u.text, stage=m.stage)
+    if m.stage == "callback" and "callback" not in got:
+        if has_digits(u.text):
+            m.misses += 1
+            return _number_again(desk, m, turn)
+        if has_any(u.said, ("this number", "same number", "calling from", "caller id", "this one")):
+            desk.ask(turn, "I'm sorry, your number doesn't show up on my end. What number should the advisor call?")
+            return True
+        return _missed(desk, m, turn)
+    if m.stage == "name" and "name" not in got:
+        if got:
+            advance(desk, m, turn)
+            return True
+        more = reason_in(u.text) if not u.intent and not u.yes and not u.no else None
+        if more and len(more.split()) >= 4:  # more about the message, not the name
+            m.reason = f"{m.reason} {more}"[:1000] if m.reason else more
+            advance(desk, m, turn, lead="Got it.")
+            return True
+        return _missed(desk, m, turn)
+    if m.stage == "reason" and "reason" not in got:
+        if "name" in got:
+            advance(desk, m, turn, lead=f"Thanks, {m.name.split()[0]}.")
+            return True
+        if got:
+            advance(desk, m, turn, lead="Got it.")
+            return True
+        return False
+    if m.stage == "confirm":
+        if not got:
+            return False
+        if u.yes and got <= {"urgency"}:
+            return _send(desk, m, turn)
+        advance(desk, m, turn, lead="Okay.")
+        return True
     advance(desk, m, turn)
     return True
 
 
 def answer(desk, m, u, turn):
-    if m.stage == "urgency":
-        urgency = _urgency(u)
-        if urgency is None:
-            return False
-        m.urgency = urgency
-        advance(desk, m, turn)
+    if m.stage != "confirm":
+        return False
+    if u.yes:
+        if not desk.heard_question():
+            advance(desk, m, turn)
+            return True
+        return _send(desk, m, turn)
+    if u.no:
+        m.reason = None
+        m.stage = "reason"
+        desk.ask(turn, "Okay, let's fix that. What would you like me to pass on?")
         return True
-    if m.stage == "confirm":
-        if u.yes:
-            if not desk.heard_question():
-                advance(desk, m, turn)
-                return True
-            arguments = {"name": m.name, "reason": m.reason, "urgency": m.urgency}
-            if m.callback:
-                arguments["callback_number"] = m.callback
-            turn.call("take_message", **arguments)
-            turn.then = taken
-            return True
-        if u.no:
-            m.reason = None
-            m.stage = "reason"
-            desk.ask(turn, "Okay, let's fix that. What would you like me to pass on?")
-            return True
     return False
+
+
+def _send(desk, m, turn):
+    arguments = {"name": m.name or "Name not given", "reason": m.reason, "urgency": m.urgency or "routine"}
+    if m.callback:
+        arguments["callback_number"] = m.callback
+    turn.call("take_message", **arguments)
+    turn.then = taken
+    return True
+
+
+def _missed(desk, m, turn):
+    """Twice not understood: ask differently, then go on without it rather than ask again."""
+    m.misses += 1
+    if m.stage == "name":
+        if m.misses >= 2:
+            m.name = "Name not given"
+            advance(desk, m, turn, lead="No problem.")
+            return True
+        desk.ask(turn, "Sorry, I didn't catch your name. Could you say it once more, or spell it for me?")
+        return True
+    if m.stage == "callback":
+        if m.misses >= 2:
+            return _give_up_on_number(desk, m, turn)
+        desk.ask(turn, "Sorry, I didn't catch that. What's the best number to call you back on, with the area code?")
+        return True
+    return False
+
+
+def _number_again(desk, m, turn):
+    if m.misses >= 2:
+        return _give_up_on_number(desk, m, turn)
+    desk.ask(turn, f"{NOT_A_NUMBER} Could you say the whole number again, with the area code?")
+    return True
+
+
+def _give_up_on_number(desk, m, turn):
+    desk.state.task = None
+    if desk.can("transfer_to_advisor"):
+        turn.say("I'm sorry, I still didn't get a number I can use.")
+        desk.transfer(turn, reason=f"Caller wanted to leave a message: {m.reason or ''}")
+        return True
+    turn.say("I'm sorry, I couldn't get a number I can use. Please call back from a phone that shows its number.")
+    desk.anything_else(turn)
+    return True
 
 
 def taken(desk, results, turn):
@@ -114,12 +270,12 @@ def taken(desk, results, turn):
     done = results.get("take_message") or {}
     if done.get("message_taken"):
         desk.state.task = None
-        when = "as soon as possible" if m.urgency == "urgent" else "today" if m.urgency == "soon" else "soon"
-        name = f", {m.name.split()[0]}" if m.name else ""
+        when = WHEN.get(m.urgency or "routine") or "soon"
+        name = f", {m.name.split()[0]}" if m.name and m.name != "Name not given" else ""
         turn.say(f"Thanks{name}. I've passed your message on, and an advisor will call you back {when}.")
         return desk.anything_else(turn)
     error = done.get("error", "")
-    if "callback" in error.lower() or "call back" in error.lower():
+    if "callback" in error.lower() or "call back" in error.lower() or "number" in error.lower():
         m.callback = None
         m.stage = "callback"
         desk.ask(turn, "I didn't get a number I can use. What number should the advisor call you back on?")
@@ -133,43 +289,111 @@ def dropped(desk, m):
     return "No problem, I won't send a message."
 
 
+# --- what an utterance holds ------------------------------------------------------------------
+
+
+def _absorb(desk, m, text, *, stage=None):
+    """Take from `text` what it says for the message; returns which fields it gave."""
+    got = set()
+    said = normalize(text)
+    number = phone_number(text, previous=m.callback)
+    if number and number != m.callback:
+        m.callback = number
+        got.add("callback")
+    urgency = urgency_in(said)
+    if urgency and urgency != m.urgency:
+        m.urgency = _more_urgent(m.urgency, urgency) if urgency != "routine" else urgency
+        got.add("urgency")
+    name = None
+    if stage == "name" and not number:
+        name = names.heard_name(text)
+    elif not desk.state.caller.on_file:
+        name = names.heard_name(text, volunteered=True)
+        words = text.split()
+        if name is None and stage == "reason" and not m.name and 2 <= len(words) <= 3:
+            if all(w[:1].isupper() for w in words):  # asked what to pass on, the caller said who they are
+                name = names.heard_name(text)
+    if name is not None:
+        names.remember(desk, name)
+        m.name = name.full
+        got.add("name")
+    if stage in (None, "reason") or (stage == "confirm" and not _only_yes_or_no(said) and not got):
+        reason = reason_in(text)
+        if reason and not _only_urgency(reason):
+            m.reason = f"{m.reason} {reason}" if stage == "confirm" and m.reason else reason
+            m.reason = m.reason[:1000]
+            got.add("reason")
+    return got
+
+
+def _is_question(u):
+    return u.intent is not None and u.intent not in ("message", "book", "vehicle") and u.text.rstrip().endswith("?")
+
+
+def _only_yes_or_no(said):
+    words = [w for w in said.split() if w not in FILLER]
+    rest = " ".join(words)
+    if not rest:
+        return True
+    if (is_yes(said) or is_no(said)) and len(said.split()) <= 6:
+        return not has_any(said, ("because", "about", "but", "tell", "my car", "the car"))
+    return has_any(said, ("this number", "that number", "same number")) and len(said.split()) <= 7
+
+
+def _only_urgency(reason):
+    said = normalize(reason)
+    leftover = [w for w in said.split() if w not in FILLER and not has_any(w, URGENT + SOON + ROUTINE)]
+    return len(leftover) <= 1 and bool(urgency_in(said))
+
+
+def _number_words(words):
+    digits = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double")
+    return sum(w in digits or w.isdigit() for w in words) >= 3
+
+
+def urgency_in(said):
+    """urgent: safety or a car stranded; soon: wanted today; routine: said it can wait; else None."""
+    if has_any(said, ROUTINE):
+        return "routine"
+    if has_any(said, URGENT):
+        return "urgent"
+    if has_any(said, SOON):
+        return "soon"
+    return None
+
+
+def _more_urgent(old, new):
+    order = (None, "routine", "soon", "urgent")
+    return max(old, new, key=order.index)
+
+
+def _read_back(desk, m):
+    caller = desk.state.caller
+    spelled = caller.spelling if caller.spelling and caller.name == m.name else None
+    who = ""
+    if not caller.on_file and m.name and m.name != "Name not given":
+        who = f" from {m.name}" + (f", spelled {spelled}" if spelled else "")
+    when = WHEN.get(m.urgency or "routine")
+    when = f" {when}" if when else ""
+    where = f"at {say_number(m.callback)}" if m.callback else "on the number you're calling from"
+    return (
+        f"I'll pass this on to an advisor{who}: {_clause(m.reason)} "
+        f"They'll call you back{when} {where}."
+    )
+
+
 QUESTION_WORDS = (
     "is", "are", "can", "could", "do", "does", "did", "will", "would", "when", "what", "where", "why", "how",
     "should", "has", "have", "was",
 )  # fmt: skip
 
 
-def _read_back(reason):
+def _clause(reason):
     """The caller's words as a clause: "is my car ready yet?", "the tow truck comes tonight."."""
     text = " ".join(reason.split()).rstrip(".!? ")
     first = text.split(" ", 1)[0]
-    question = reason.rstrip().endswith("?") or first.lower() in QUESTION_WORDS
+    last = re.split(r"(?<=[.?!])\s+", text)[-1].split(" ", 1)[0]
+    question = reason.rstrip().endswith("?") or last.lower() in QUESTION_WORDS
     if first not in ("I", "I'm", "I've", "I'll", "I'd") and not first.isupper():
         text = text[:1].lower() + text[1:]
     return f"{text}{'?' if question else '.'}"
-
-
-def _urgency(u):
-    said = u.said
-    if has_any(said, ("not urgent", "no rush", "no hurry", "can wait", "not really", "not an emergency")):
-        return "routine"
-    if has_any(said, URGENT) or u.yes and not has_any(said, SOON):
-        return "urgent"
-    if has_any(said, SOON):
-        return "soon"
-    if has_any(said, ROUTINE) or u.no:
-        return "routine"
-    return None
-
-
-def _phone_digits(text):
-    digits = []
-    for word in spoken_numbers(normalize(text).replace("-", " ")):
-        if word.number is not None and word.text.isdigit():
-            digits.append(word.text)
-        elif word.number is not None and word.number < 10:
-            digits.append(str(word.number))
-        elif word.text in ("oh", "o"):
-            digits.append("0")
-    number = "".join(digits)
-    return number if 10 <= len(number) <= 11 else None

@@ -1,34 +1,290 @@
-"""A caller's name, as they say it ("it's Jordan Lee", "my name is Ana Lucia Morales")."""
+"""A caller's name, as they say it ("it's Jordan Lee", "my name is Ana Lucia Morales") or spell it
+("Siobhan, S I O B H A N", "B as in boy, O, B", "K-E-L-L-Y"), and corrections to it ("no, it's
+with a Y")."""
 
 import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from calls.agent.scripted.state import Booking, Message, VinEntry
 
 LEADS = (
     "my name is", "my name's", "name is", "name's", "the name is", "this is", "it's", "it is", "i'm", "i am",
     "call me", "you can put", "put it under", "put me down as", "under", "yeah", "yes", "sure", "okay", "ok",
-    "um", "uh", "so", "well", "oh", "hi", "hello",
+    "um", "uh", "so", "well", "oh", "hi", "hello", "and", "no", "sorry", "actually",
 )  # fmt: skip
+# Words that say which part of the name comes, or that it is being spelled: never part of it.
+MARKERS = frozenset({
+    "first", "last", "surname", "family", "given", "name", "name's", "names", "is", "spelled", "spelt",
+    "spelling", "that's", "it's", "its", "and", "then", "letter", "letters", "capital", "my", "the", "as", "in",
+    "like", "dash", "hyphen", "space", "comma", "period", "dot", "that", "it", "that", "s", "of", "course",
+})  # fmt: skip
 NOT_NAMES = frozenset({
     "no", "not", "don't", "book", "appointment", "cancel", "yes", "okay", "what", "why", "how", "when", "where",
     "sorry", "the", "a", "an", "my", "car", "oil", "change", "brakes", "tomorrow", "today", "monday", "tuesday",
     "wednesday", "thursday", "friday", "saturday", "sunday", "i", "you", "it", "is", "am", "please", "thanks",
     "thank", "hold", "wait", "minute", "second", "can", "could", "would", "want", "need", "have", "there",
+    "that's", "that", "this", "right", "correct", "yeah", "yep", "yup", "sure", "fine", "good", "great",
+    "perfect", "number", "cell", "phone", "wrong", "nope", "nah", "ok", "alright", "exactly", "absolutely",
+    "here", "speaking", "calling", "about", "with", "for", "to", "of", "and", "but", "just", "still", "again",
+    "urgent", "emergency", "stranded", "stuck", "asap", "soon", "later", "morning", "afternoon", "evening",
+    "message", "call", "back", "someone", "somebody", "person", "advisor", "manager", "human", "vin",
+    "honda", "toyota", "ford", "chevy", "chevrolet", "nissan", "subaru", "tesla", "bmw", "jeep", "kia",
+    "hyundai", "mazda", "dodge", "ram", "audi", "volkswagen", "lexus", "acura", "buick", "gmc", "cadillac",
+    "engine", "tire", "tires", "battery", "noise", "light", "transmission", "smoke", "start", "starting",
+    "was", "were", "are", "be", "been", "do", "does", "did", "will", "should", "had", "has", "got", "get",
+    "in", "on", "at", "by", "from", "if", "so", "as", "or", "me", "we", "he", "she", "they", "them", "his",
+    "her", "our", "your", "their", "who", "which", "also", "too", "very", "really", "still", "now", "then",
+    "today's", "tonight", "week", "weekend", "time", "day", "hello", "hi", "hey", "bye", "goodbye",
 })  # fmt: skip
+NATO = {
+    "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
+    "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J", "kilo": "K", "lima": "L",
+    "mike": "M", "november": "N", "oscar": "O", "papa": "P", "quebec": "Q", "romeo": "R", "sierra": "S",
+    "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "xray": "X", "x-ray": "X", "yankee": "Y",
+    "zulu": "Z",
+}  # fmt: skip
+# Letters that sound alike, for "no, it's with a Y": the letters a caller means instead of the one named.
+SOUND_ALIKE = {
+    "Y": ("ie", "i", "ey", "ee", "e"), "I": ("y", "e", "ee"), "E": ("a", "i", "y"), "A": ("e", "o"),
+    "K": ("ck", "c", "q"), "C": ("k", "s"), "S": ("c", "z"), "Z": ("s",), "F": ("ph", "v"), "V": ("f", "ph"),
+    "PH": ("f", "v"), "O": ("a", "u"), "U": ("o",), "J": ("g",), "G": ("j",),
+}  # fmt: skip
+SPELLED_LETTER = re.compile(r"^[A-Za-z]$")
+WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|[.,;:!?]")
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name heard: `full` in Title Case; `spelled` the parts the caller spelled out, letter by letter."""
+
+    full: str
+    spelled: tuple = ()
+
+    @property
+    def first(self):
+        return self.full.split()[0]
+
+    @property
+    def spelling(self):
+        """ "S I O B H A N, K E L L Y": every part of the name, letter by letter."""
+        return ", ".join(" ".join(part.upper().replace("-", "").replace("'", "")) for part in self.full.split())
 
 
 def spoken_name(text):
     """The name in Title Case, or None if this does not sound like a name."""
-    s = " ".join((text or "").replace(",", " ").replace(".", " ").split())
+    name = heard_name(text)
+    return name.full if name else None
+
+
+def heard_name(text, *, volunteered=False):
+    """The Name in an answer to "can I get your name?", or None if it does not sound like one.
+
+    `volunteered`: the caller was not asked, so only a name said as one counts ("this is Jordan
+    Reyes", "my name's Jo", one spelled out), with its words capitalized as a transcript writes names.
+    """
+    text = " ".join((text or "").replace("\u2019", "'").split())
+    if volunteered:
+        return _introduced(text)
+    name = _parse(_strip_leads(text))
+    return name or _introduced(text)
+
+
+def only_a_name(text):
+    """Is the whole utterance a name ("It's Jordan Reyes.", "S I O B H A N"), with nothing else asked?"""
+    return _parse(_strip_leads(" ".join((text or "").split()))) is not None
+
+
+def _introduced(text):
+    """The name after "my name is", "this is", "it's", "I'm" within a longer sentence, clause by clause."""
+    match = re.search(r"\b(my name is|my name's|name is|the name is|this is|it's|it is|i'm|i am)\s+", text, re.I)
+    if match is None:
+        return _spelled_alone(text)
+    lead = match[1].lower()
+    rest = re.sub(r"[\s,.]+(here|speaking)\b", "", text[match.end() :], flags=re.IGNORECASE)
+    clauses = re.split(r"(?<=[,.;!?])\s+", rest)
+    found = None
+    for count in range(1, len(clauses) + 1):
+        name = _parse(" ".join(clauses[:count]))
+        if name is None:
+            break
+        found = name
+    if found is None:
+        return None
+    plain = [w for w in found.full.split() if w.upper() not in found.spelled]
+    said = {w.lower(): w for w in WORD.findall(rest)}
+    capitalized = all(said.get(w.lower(), w)[:1].isupper() for w in plain)
+    if found.spelled or capitalized or lead.startswith(("my name", "name", "the name")):
+        return found
+    return None
+
+
+def _spelled_alone(text):
+    """A name spelled out without any lead ("S I O B H A N, last name Kelly")."""
+    name = _parse(_strip_leads(text))
+    return name if name and name.spelled else None
+
+
+def _strip_leads(text):
+    s = text
     changed = True
     while changed:
         changed = False
+        s = s.lstrip(" ,.")
         for lead in LEADS:
-            if s.lower().startswith(lead + " "):
-                s = s[len(lead) + 1 :]
+            if s.lower().startswith(lead) and (len(s) == len(lead) or not s[len(lead)].isalpha()):
+                s = s[len(lead) :]
                 changed = True
-    s = re.sub(r"\s+(here|speaking|thanks|thank you|please)$", "", s, flags=re.IGNORECASE)
-    words = re.findall(r"[A-Za-z][A-Za-z'\-]*", s)
-    if not 1 <= len(words) <= 4 or len(" ".join(words)) < 2:
+    s = re.sub(r"[\s,.]+(here|speaking|thanks|thank you|please)[.!]?$", "", s.strip(), flags=re.IGNORECASE)
+    return s.strip(" ,.")
+
+
+def _tokens(text):
+    """Words and spelled letters: "K-E-L-L-Y" and "double L" become letters, "B as in boy" is B."""
+    text = re.sub(r"\b([A-Za-z](?:-[A-Za-z]){1,})\b", lambda m: " ".join(m[1].split("-")), text)
+    text = re.sub(r"\b([A-Za-z]) (?:as in|like|for) [A-Za-z'\-]+", r"\1", text, flags=re.IGNORECASE)
+    text = re.sub(r"\bdouble ([A-Za-z])\b", r"\1 \1", text, flags=re.IGNORECASE)
+    return WORD.findall(text)
+
+
+def _parse(text):
+    """Name parts from words and spelled-out runs; a spelled run replaces the word it spells; a part
+    said as the "first name" goes first and one said as the "last name" last."""
+    parts = []  # [word, spelled?, role]
+    letters = []
+    tokens = _tokens(text)
+    role = None
+
+    def close_run():
+        if len(letters) >= 2:
+            _attach(parts, "".join(letters).upper(), role)
+        elif letters:
+            parts.append([letters[0], False, role])  # one letter alone: an initial
+        letters.clear()
+
+    for index, token in enumerate(tokens):
+        low = token.lower()
+        if token in ".,;:!?":
+            if letters and index + 1 < len(tokens) and SPELLED_LETTER.match(tokens[index + 1]):
+                continue  # "B, O, B": a pause inside the spelling
+            close_run()
+            continue
+        if SPELLED_LETTER.match(token) and not (token == "I" and not letters and _next_is_word(tokens, index)):
+            letters.append(token)
+            continue
+        if letters and low in NATO:
+            letters.append(NATO[low])
+            continue
+        close_run()
+        if low in ("first", "given"):
+            role = "first"
+        elif low in ("last", "surname", "family"):
+            role = "last"
+        if low in MARKERS:
+            continue
+        if low in NOT_NAMES:
+            return None
+        if any(word.lower() == low for word, _, _ in parts):
+            continue  # "Linh Nguyen. Nguyen is N G U Y E N"
+        parts.append([token, False, role])
+    close_run()
+    order = {"first": 0, None: 1, "last": 2}
+    parts.sort(key=lambda part: order[part[2]])
+    words = [_title(word) for word, _, _ in parts]
+    if not 1 <= len(words) <= 4 or len("".join(words)) < 2:
         return None
-    if any(w.lower() in NOT_NAMES for w in words):
+    if any(len(w) == 1 for w in words) and len(words) == 1:
         return None
-    return " ".join(w[:1].upper() + w[1:] for w in words)
+    spelled = tuple(word.upper() for word, was_spelled, _ in parts if was_spelled)
+    return Name(" ".join(words), spelled)
+
+
+def _next_is_word(tokens, index):
+    following = tokens[index + 1] if index + 1 < len(tokens) else ""
+    return len(following) > 1 and following not in ".,;:!?"
+
+
+def _attach(parts, spelled, role):
+    """Put a spelled run in place of the word it spells (the nearest earlier one like it), or add it."""
+    best, best_score = None, 0.0
+    for position in range(len(parts) - 1, -1, -1):
+        word, was_spelled, _ = parts[position]
+        if was_spelled:
+            continue
+        score = SequenceMatcher(None, word.lower(), spelled.lower()).ratio()
+        if position == len(parts) - 1:
+            score += 0.25  # the word just said is the one most often spelled
+        if score > best_score:
+            best, best_score = position, score
+    if best is not None and best_score >= 0.5:
+        parts[best] = [spelled, True, parts[best][2]]
+    else:
+        parts.append([spelled, True, role])
+
+
+def _title(word):
+    if word.isupper() or word.islower():
+        return "-".join(piece[:1].upper() + piece[1:].lower() for piece in word.split("-"))
+    return word[:1].upper() + word[1:]
+
+
+# --- corrections ------------------------------------------------------------------------------
+
+
+def corrected(name, text):
+    """`name` (a Name) as the caller corrects it, or None if `text` does not correct a name.
+
+    A new spelling or a new name replaces the part it is most like ("no, my last name is Reyes,
+    R E Y E S"); "with a Y" / "with a K instead" swaps in the letter for one that sounds like it.
+    """
+    letter = re.search(r"\bwith (?:a|an) ([A-Za-z]{1,2})\b(?: instead)?", text, re.IGNORECASE)
+    new = heard_name(text[: letter.start()] + text[letter.end() :] if letter else text)
+    if new is None and letter and len(_tokens(text)) <= 12:
+        swapped = _swap_letter(name.full, letter[1].upper())
+        if swapped:
+            return Name(swapped, tuple(p.upper() for p in swapped.split()))
+    if new is None:
+        return None
+    if len(new.full.split()) >= len(name.full.split()):
+        return new
+    parts = name.full.split()
+    for part in new.full.split():
+        position = max(range(len(parts)), key=lambda i: SequenceMatcher(None, parts[i].lower(), part.lower()).ratio())
+        if re.search(r"\blast name|surname|family name", text, re.IGNORECASE):
+            position = len(parts) - 1
+        elif re.search(r"\bfirst name", text, re.IGNORECASE):
+            position = 0
+        parts[position] = part
+    return Name(" ".join(parts), tuple(p.upper() for p in parts if p.upper() in new.spelled))
+
+
+def _swap_letter(full, letter):
+    """ "Kaitlin" with a Y is "Kaitlyn": the last letters that sound like `letter` become it."""
+    if letter.lower() in full.lower():
+        return None
+    parts = full.split()
+    for position, part in enumerate(parts):  # the first name is the one most often spelled wrong
+        for sound in SOUND_ALIKE.get(letter, ()):
+            for match in reversed(list(re.finditer(sound, part, re.IGNORECASE))):
+                start, end = match.span()
+                if start == 0 and letter not in ("K", "C", "S", "Z", "F", "G", "J"):
+                    continue  # a vowel heard wrong is inside the name, not its first letter
+                replacement = letter if start == 0 else letter.lower()
+                parts[position] = part[:start] + replacement + part[end:]
+                return " ".join(parts)
+    if letter == "H":
+        word = full.split()[0]
+        return full.replace(word, word + "h", 1) if not word.endswith("h") else None
+    return None
+
+
+def remember(desk, name):
+    """A new caller's name (a Name), kept for the call and for the task in hand."""
+    caller = desk.state.caller
+    caller.name = name.full
+    caller.spelling = name.spelling if name.spelled else None
+    task = desk.state.task
+    if isinstance(task, (Booking, VinEntry)):
+        task.new_name = name.full
+    elif isinstance(task, Message):
+        task.name = name.full

@@ -11,6 +11,8 @@ def choose(desk, b, moment, turn):
     b.chosen = moment
     b.offered = []
     caller = desk.state.caller
+    if not caller.on_file and not b.new_name:
+        b.new_name = caller.name  # said earlier in the call
     if not b.moving and not caller.on_file and not b.new_name:
         b.stage = "name"
         desk.ask(turn, f"I can do {say_moment(moment)}. Can I get your name for the appointment?")
@@ -26,6 +28,9 @@ def confirm(desk, b, turn):
         return
     vehicle = f" for your {b.vehicle}" if b.vehicle else ""
     name = f", under the name {b.new_name}" if b.new_name else ""
+    caller = desk.state.caller
+    if b.new_name and caller.spelling and caller.name == b.new_name:
+        name += f", spelled {caller.spelling}"
     desk.ask(turn, f"So that's {spoken_service(b)} on {say_moment(b.chosen)}{vehicle}{name}. Shall I book it?")
 
 

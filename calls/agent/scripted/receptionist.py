@@ -9,8 +9,16 @@ import copy
 import re
 from dataclasses import dataclass
 
-from calls.agent.scripted import appointments, booking, info, messages, vehicles
-from calls.agent.scripted.intents import detect, is_abort, is_goodbye, is_greeting, is_thanks, wants_repeat
+from calls.agent.scripted import appointments, booking, caller_name, info, messages, vehicles
+from calls.agent.scripted.intents import (
+    detect,
+    is_abort,
+    is_goodbye,
+    is_greeting,
+    is_thanks,
+    names_vehicle_kind,
+    wants_repeat,
+)
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_moment, service_phrase
 from calls.agent.scripted.state import (
@@ -26,7 +34,7 @@ from calls.agent.scripted.state import (
 from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.transcript import ToolResult
 from calls.agent.scripted.when import parse_when
-from calls.agent.scripted.words import is_no, is_yes, normalize
+from calls.agent.scripted.words import is_no, is_yes, latest_statement, normalize
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
@@ -136,10 +144,15 @@ class Receptionist:
             said=said,
             when=parse_when(text, self.today(), expect_time=expect_time),
             intent=detect(text),
-            service=match_service(text, self.service_names()),
+            service=self.service_in(said),
             yes=is_yes(said),
             no=is_no(said),
         )
+
+    def service_in(self, said):
+        """The service asked for; of a correction ("an oil change, no, a tire rotation"), the latest."""
+        names = self.service_names()
+        return match_service(latest_statement(said), names) or match_service(said, names)
 
     def hear(self, text, turn):
         state = self.state
@@ -157,12 +170,15 @@ class Receptionist:
         if wants_repeat(text) and state.last_said and not u.when.said_anything:
             turn.say(state.last_said)
             return
+        if appointments.intercept(self, task, u, turn):  # "yes, cancel that"; "no, the other one"
+            state.misses = 0
+            return
         if task is not None and is_abort(text):
             state.task = None
             turn.say(flow.dropped(self, task))
             self.anything_else(turn)
             return
-        if is_goodbye(text) and not (task and u.when.said_anything):
+        if is_goodbye(text) and not (task and (u.when.said_anything or messages.agrees(u))):
             self.goodbye(turn)
             return
         if is_greeting(text) and not task:
@@ -176,6 +192,9 @@ class Receptionist:
                 turn.say("You're welcome.")
                 self.anything_else(turn)
             return
+        if caller_name.heard(self, u, turn):  # a new caller's name, said unasked, spelled or corrected
+            state.misses = 0
+            return
         if flow and flow.capture(self, task, u, turn):
             state.misses = 0
             return
@@ -183,7 +202,7 @@ class Receptionist:
             self.transfer(turn, reason=text)
             return
         if u.intent in info.TOPICS and task is not None:
-            info.ask_shop(self, u.intent, u, turn)  # an aside: answered, then back to the task
+            info.ask_shop(self, u.intent, booking.about_this(task, u), turn)  # an aside, then back to the task
             return
         if flow and flow.answer(self, task, u, turn):
             state.misses = 0
@@ -192,7 +211,7 @@ class Receptionist:
             state.misses = 0
             return
         if u.yes and not task and "take a message" in self.last_heard.lower():
-            messages.start(self, turn, reason=state.unclear)  # the session's own apology offered one
+            messages.start(self, turn, reason=state.unclear, request=u.text)  # the session's own apology offered one
             return
         if self.start(u, turn):
             state.misses = 0
@@ -206,10 +225,10 @@ class Receptionist:
         if u.intent not in (None, "goodbye") and not (u.yes and u.intent == "book"):
             return False
         if awaiting == "take_message" and u.yes:
-            messages.start(self, turn, reason=state.unclear)
+            messages.start(self, turn, reason=state.unclear, request=u.text)
             return True
         if awaiting == "book_service" and u.yes:
-            booking.start(self, u, turn, service=state.offer_service)
+            booking.start(self, u, turn, service=u.service or state.offer_service)  # "yes, a state inspection"
             return True
         if awaiting == "book_new" and u.yes:
             booking.start(self, u, turn)
@@ -217,8 +236,7 @@ class Receptionist:
         if awaiting == "anything_else" and u.yes and not u.service and not u.when.said_anything:
             self.ask(turn, "Sure, what can I help you with?")
             return True
-        if awaiting == "price" and u.service:
-            info.answer_price(self, u.service, turn)
+        if awaiting == "price" and info.price_named(self, u, turn):
             return True
         if u.no and not u.service and not u.when.said_anything:
             if awaiting == "anything_else":
@@ -235,13 +253,18 @@ class Receptionist:
         if intent == "goodbye":
             self.goodbye(turn)
         elif intent == "message":
-            messages.start(self, turn, reason=messages.reason_in(u.text))
+            messages.start(self, turn, request=u.text)
+        elif intent == "status" or (intent != "book" and messages.sounds_urgent(u.said)):
+            messages.offer_call_back(self, turn, u)  # a car in the shop, or in trouble: an advisor calls
         elif intent in ("cancel", "reschedule", "list"):
             appointments.start(self, u, turn, purpose={"reschedule": "move"}.get(intent, intent))
         elif intent == "vehicle":
             vehicles.start(self, u, turn)
-        elif intent in info.TOPICS:
+        elif intent in info.TOPICS and not (intent == "makes" and u.service and not names_vehicle_kind(u.text)):
+            # "my Honda in for an oil change" books; "an oil change on my Harley" asks first
             info.ask_shop(self, intent, u, turn)
+        elif appointments.existing_purpose(self, u):
+            appointments.start(self, u, turn, purpose=appointments.existing_purpose(self, u))
         elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
             booking.start(self, u, turn)
         else:
@@ -305,6 +328,7 @@ class Receptionist:
             return
         who = state.caller.name or "A caller"
         summary = f"{who} asked to speak with an advisor: {reason.strip()}"[:900]
+        state.unclear = messages.reason_in(reason) or state.unclear  # the message, if the transfer fails
         turn.say("Sure. Let me transfer you to an advisor.")
         turn.call("transfer_to_advisor", summary=summary)
         turn.then = info.transfer_failed
@@ -328,6 +352,7 @@ class Receptionist:
                 caller.on_file = bool(r.get("on_file"))
                 caller.name = r.get("name") or caller.name
                 caller.vehicles = list(r.get("vehicles") or [])
+                caller.upcoming = int(r.get("upcoming_appointments") or 0)
         elif result.name == "shop_info":
             state.shop.learn(result.arguments.get("topic"), r)
         elif result.name == "create_customer" and "error" not in r:

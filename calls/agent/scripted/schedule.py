@@ -15,9 +15,20 @@ from calls.agent.scripted.readback import choose, offer_message, spoken_service
 from calls.agent.scripted.speech import say_day, say_list, say_time
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import local_time
-from calls.agent.scripted.words import has_any, ordinal, spoken_numbers
+from calls.agent.scripted.words import has_any, spoken_numbers
 
 MOST_OFFERED = 3
+# Choosing among the times offered.
+FIRST = ("first", "1st", "earliest", "earlier", "early is", "earlies", "soonest", "early one", "first one")
+CLOSEST = ("closest", "nearest", "closer", "close to", "as close as", "near")
+LAST = ("last", "latest", "later one", "late one", "last one")
+ANY = (
+    "any of those", "any of them", "any one", "anyone", "any is fine", "any works", "either", "either one",
+    "whichever", "doesn't matter", "does not matter", "don't mind", "don't care", "whatever's open",
+    "whatever is open", "whatever works", "whatever you have", "whatever's available", "whatever is available",
+    "whatever's good", "whatever is easiest", "you pick", "you choose", "up to you", "anything works",
+    "all good", "all of those work", "they all work", "any time works", "any of these",
+)  # fmt: skip
 FAR_AHEAD_DAYS = 30  # nothing at all free this far out is more likely the booking horizon than a full day
 
 
@@ -113,7 +124,8 @@ def checked(desk, results, turn):
     found = results.get("get_available_slots") or {}
     if "error" in found:
         return schedule_trouble(desk, b, found, turn)
-    slots = [s for s in _future(desk, found) if s not in b.taken]
+    minutes = b.minutes = found.get("duration_minutes") or 0
+    slots = [s for s in _future(desk, found) if s not in b.taken and not _clashes(b, s, minutes)]
     if not w.asap and w.span_days == 1 and _outside_hours(desk, b, turn):
         w = b.when
         if not slots:  # we asked for the wrong half of the day: ask for all of it
@@ -124,18 +136,20 @@ def checked(desk, results, turn):
         if free is None:
             sampled = found.get("more_available") and slots and slots[0] < wanted < slots[-1]
             free = wanted in slots or bool(sampled)
-        if free and wanted not in b.taken:
+        if free and wanted not in b.taken and not _clashes(b, wanted, minutes):
             return choose(desk, b, wanted, turn)
-        slots = sorted({*slots, *(s for s in nearby if s not in b.taken)})
+        slots = sorted({*slots, *(s for s in nearby if s not in b.taken and not _clashes(b, s, minutes))})
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
             sorry = f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}."
             return offer(desk, b, nearest, turn, f"{sorry}{_too_long(desk, wanted, found)}")
     else:
-        fitting = [s for s in slots if _fits(w, s)]
+        fitting = [s for s in slots if fits(w, s)]
+        if fitting and w.edge and not w.asap:  # "first thing", "the end of the day": that one time
+            return offer(desk, b, [fitting[0] if w.edge == "first" else fitting[-1]], turn, "")
         if fitting:
             return offer(desk, b, _spread(fitting, w), turn, "")
-    _look_further(desk, b, turn)
+    _look_further(desk, b, turn, found)
 
 
 def _exact(desk, found, wanted):
@@ -159,14 +173,43 @@ def _too_long(desk, wanted, found):
     minutes = found.get("duration_minutes") or 0
     if not opening or not minutes or (wanted + timedelta(minutes=minutes)).time() <= opening[1]:
         return ""
+    return f" It takes about {_say_duration(minutes)}, and we close at {say_time(opening[1])}."
+
+
+def _say_duration(minutes):
+    """90 -> "an hour and a half", 120 -> "2 hours", 45 -> "45 minutes"."""
     hours, rest = divmod(minutes, 60)
-    length = f"{minutes} minutes" if not hours else f"{hours} hour{'s' if hours > 1 else ''}"
-    if hours and rest:
+    if not hours:
+        return f"{minutes} minutes"
+    length = "an hour" if hours == 1 else f"{hours} hours"
+    if rest:
         length += " and a half" if rest == 30 else f" {rest} minutes"
-    return f" It takes about {length}, and we close at {say_time(opening[1])}."
+    return length
 
 
-def _look_further(desk, b, turn):
+def _clashes(b, start, minutes):
+    """Would `start` overlap what this call already booked for the caller?"""
+    end = start + timedelta(minutes=minutes)
+    return any(start < busy_end and busy_start < end for busy_start, busy_end in b.busy)
+
+
+def _nothing_left_today(desk, b, found):
+    """Why a day asked for that is today has nothing free: the truth, not "fully booked"."""
+    now, w = desk.now(), b.when
+    opening = desk.state.shop.opening(now.date())
+    closes = opening[1] if opening else None
+    closed = closes is not None and now.time() >= closes
+    if w.part == "morning" and now.hour >= 12:
+        return "This morning is already over" + (", and we're closed for the rest of today." if closed else ".")
+    if closed:
+        return "We've already closed for today."
+    minutes = found.get("duration_minutes") or 0
+    if closes and minutes and (now + timedelta(minutes=minutes)).time() > closes:
+        return f"It's too late to fit {spoken_service(b)} in today; we close at {say_time(closes)}."
+    return "I'm sorry, I don't have anything left today."
+
+
+def _look_further(desk, b, turn, found=None):
     w = b.when
     first = desk.today() if w.asap else w.day
     last = first + timedelta(days=(7 if w.asap else w.span_days) - 1)
@@ -178,7 +221,10 @@ def _look_further(desk, b, turn):
         return ask_day(desk, b, turn)
     span = say_day(first) if last == first else "that week"
     part = f" in the {w.part}" if w.part and last == first else ""
-    turn.say(f"I'm sorry, we're fully booked on {span}{part}.")
+    if first == last == desk.today():
+        turn.say(_nothing_left_today(desk, b, found or {}))
+    else:
+        turn.say(f"I'm sorry, we're fully booked on {span}{part}.")
     query = _query(b, last + timedelta(days=1), 7)
     if w.clock:
         query.pop("part_of_day", None)
@@ -194,7 +240,10 @@ def alternatives(desk, results, turn):
     found = results.get("get_available_slots") or {}
     if "error" in found:
         return schedule_trouble(desk, b, found, turn)
-    slots = [s for s in _future(desk, found) if _fits(replace(b.when, clock=None), s)]
+    minutes = found.get("duration_minutes") or b.minutes
+    slots = [
+        s for s in _future(desk, found) if fits(replace(b.when, clock=None), s) and not _clashes(b, s, minutes)
+    ]
     if not slots:
         turn.say("I don't see anything open the week after either.")
         return _nothing_soon(desk, b, turn)
@@ -210,6 +259,7 @@ def _nothing_soon(desk, b, turn):
 def offer(desk, b, slots, turn, intro):
     b.offered = list(slots)
     b.stage = "offered"
+    b.misses = 0
     days = []
     for slot in slots:
         if not days or days[-1][0] != slot.date():
@@ -237,18 +287,31 @@ def schedule_trouble(desk, b, result, turn):
     offer_message(desk, turn, b)
 
 
-def pick(u, offered):
+def pick(u, offered, *, near=None):
+    """The offered time the caller chose ("the first one", "the 10:30", "whatever's earliest",
+    "the one on Thursday", "any of those", "whichever's closest" to `near` or the time they say),
+    or None."""
     if not offered:
         return None
-    said = u.said
-    if has_any(said, ("first", "earliest", "earlier", "1st")) and not u.when.clock:
-        return offered[0]
-    if has_any(said, ("last", "latest", "later one", "last one")) and not u.when.clock:
-        return offered[-1]
-    for n in (2, 3):
-        if has_any(said, (ordinal(n), ("second", "third")[n - 2])) and len(offered) >= n and not u.when.clock:
-            return offered[n - 1]
-    w = u.when
+    said, w = u.said, u.when
+    if w.day and not any(s.date() == w.day for s in offered):
+        return None  # another day altogether
+    target = w.clock or near
+    if target and has_any(said, CLOSEST):
+        return min(offered, key=lambda s: (abs(datetime.combine(s.date(), target) - s), s))
+    if not w.clock:
+        if has_any(said, FIRST) or w.edge == "first":
+            return offered[0]
+        if has_any(said, LAST) or w.edge == "last":
+            return offered[-1]
+        for n, words in ((2, ("second", "2nd", "2 nd")), (3, ("third", "3rd", "3 rd"))):
+            if has_any(said, words) and len(offered) >= n:
+                return offered[n - 1]
+        if has_any(said, ("middle one", "the middle")) and len(offered) == 3:
+            return offered[1]
+        vague = not (w.day or w.part or w.after or w.before)
+        if vague and has_any(said, ANY):
+            return offered[0]
     if w.clock:
         matches = [s for s in offered if s.time() == w.clock and (w.day is None or s.date() == w.day)]
         if not matches and w.clock.hour > 12:  # "the 9" heard as 9 PM by the afternoon rule
@@ -283,7 +346,8 @@ def _future(desk, found):
     return sorted(slots)
 
 
-def _fits(w, slot):
+def fits(w, slot):
+    """Does `slot` fall in the part of the day and the window `w` asks for?"""
     t = slot.time()
     if w.part == "morning" and t.hour >= 12:
         return False

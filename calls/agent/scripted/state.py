@@ -14,7 +14,9 @@ class Caller:
     on_file: bool = False
     caller_id: bool = True  # False: withheld, nothing can be looked up or booked
     name: str | None = None
+    spelling: str | None = None  # the name as a new caller spelled it out: "S I O B H A N, K E L L Y"
     vehicles: list = field(default_factory=list)  # lookup_customer's vehicle dicts
+    upcoming: int = 0  # how many upcoming appointments lookup_customer found
 
     @property
     def first_name(self):
@@ -39,12 +41,16 @@ class Booking:
     suggested_day: date | None = None
     new_name: str | None = None  # a caller not on file: the name to create them with
     misses: int = 0
+    also: list = field(default_factory=list)  # more services asked for in the same breath, booked next
+    busy: list = field(default_factory=list)  # (start, end) of what this call already booked for the caller
+    minutes: int = 0  # how long the service takes, once the schedule said
 
 
 @dataclass
 class Cancellation:
-    stage: str = "choose"  # choose | confirm
+    stage: str = "choose"  # choose | confirm | several (cancelling `appointment` and then `also`)
     appointment: dict | None = None
+    also: list = field(default_factory=list)  # more to cancel after `appointment` ("both of them")
     reason: str = ""
     misses: int = 0
 
@@ -61,12 +67,13 @@ class Message:
 
 @dataclass
 class VinEntry:
-    stage: str = "reading"  # name | reading | confirm
+    stage: str = "reading"  # name | reading | model | confirm
     chars: str = ""
     vin: str | None = None
     decoded: str | None = None  # "2003 Honda"
     year: int | None = None
     make: str | None = None
+    model: str | None = None  # said by the caller ("a 2018 Toyota Camry"), with or without a VIN
     new_name: str | None = None
     misses: int = 0
 
@@ -98,6 +105,7 @@ class Conversation:
     task: object = None
     awaiting: str | None = None  # what a bare yes/no answers: anything_else | take_message | book_service | book_new
     offer_service: str | None = None
+    appointments: list | None = None  # the caller's upcoming ones, as get_upcoming_appointments last said
     unclear: str | None = None  # what the caller said that we could not handle (a message's reason)
     pending: Pending | None = None
     queued: str | None = None  # the caller's words waiting for a lookup to finish

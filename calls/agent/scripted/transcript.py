@@ -108,7 +108,12 @@ class Reader:
             user_text = _squash(content_text(messages[last_user].get("content"))) or None
             previous = self.last_user_text
             if user_text and previous and user_text != previous and user_text.startswith(previous):
-                merged = True
+                # Continued only if the earlier words are gone as a message of their own ("Yes",
+                # then "Yes, the state inspection" is two answers, not one).
+                merged = not any(
+                    m.get("role") == "user" and _squash(content_text(m.get("content"))) == previous
+                    for m in messages[:last_user]
+                )
         if takeover:
             results = [r for r in results if r.call_id not in self.own_call_ids]
         self.seen_call_ids.update(r.call_id for r in results)

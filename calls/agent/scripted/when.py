@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 
-from calls.agent.scripted.words import normalize, ordinal, spoken_numbers
+from calls.agent.scripted.words import corrections, normalize, ordinal, spoken_numbers
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
@@ -46,31 +46,60 @@ class When:
     before: time | None = None
     asap: bool = False
     browsing: bool = False  # "what do you have Monday": asking what is free, not for a time
+    edge: str | None = None  # "first" | "last": the first or last free time ("first thing", "end of the day")
     problem: str | None = None  # a spoken reason the day or time cannot be (February 30th)
 
     @property
     def said_anything(self):
-        return bool(self.day or self.clock or self.part or self.after or self.before or self.asap or self.problem)
+        return bool(
+            self.day or self.clock or self.part or self.after or self.before or self.edge or self.asap or self.problem
+        )
 
     def merged_over(self, earlier):
         """A correction: what was said now, with the rest kept from `earlier`."""
         if earlier is None:
             return self
         if self.day is not None or self.asap:
-            keep_time = not self.browsing and not (self.clock or self.part or self.after or self.before)
+            keep_time = not self.browsing and not (self.clock or self.part or self.after or self.before or self.edge)
             if keep_time:
-                return replace(self, clock=earlier.clock, part=earlier.part, after=earlier.after, before=earlier.before)
+                return replace(
+                    self, clock=earlier.clock, part=earlier.part, after=earlier.after, before=earlier.before,
+                    edge=earlier.edge,
+                )  # fmt: skip
             return self
-        if self.clock or self.part or self.after or self.before:
+        if self.clock or self.part or self.after or self.before or self.edge:
             return replace(self, day=earlier.day, span_days=earlier.span_days, asap=earlier.asap)
         return earlier
 
 
 def parse_when(text, today, *, expect_time=False):
-    """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked)."""
+    """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked).
+    What the caller took back is replaced by its correction ("Tuesday at eight, actually ten")."""
     s = _digitized(text)
+    for at in corrections(s):
+        earlier = _when(s[:at], today, expect_time=expect_time)
+        later = _when(s[at:], today, expect_time=expect_time)
+        if not later.said_anything and earlier.clock:
+            later = _bare_hour(s[at:])  # "at eight, actually, ten"
+        if later.said_anything:
+            return later.merged_over(earlier)
+    return _when(s, today, expect_time=expect_time)
+
+
+def _bare_hour(s):
+    match = re.search(rf"\b(\d{{1,2}})\b{_NOT_A_TIME}", s)
+    clock = _resolved(int(match[1]), 0, None, None) if match else None
+    if clock in (None, "invalid"):
+        return When()
+    return When(clock=clock, part="morning" if clock.hour < 12 else "afternoon")
+
+
+def _when(s, today, *, expect_time):
     day, span, problem = _day(s, today)
     clock, part, window, time_problem = _time(s, expect_time=expect_time)
+    edge = _edge(s)
+    if edge == "last" and part is None and clock is None:
+        part = "afternoon"
     asap = any(re.search(rf"\b{re.escape(p)}\b", s) for p in ASAP)
     return When(
         day=day,
@@ -81,8 +110,18 @@ def parse_when(text, today, *, expect_time=False):
         before=window[1],
         asap=asap and day is None,
         browsing=asap,
+        edge=edge if clock is None else None,
         problem=problem or time_problem,
     )
+
+
+def _edge(s):
+    """ "first thing", "the earliest you have": the first free time; "end of the day": the last."""
+    if re.search(r"\b(earliest|soonest|early as|early is|as early|early (in the )?morning)\b", s):
+        return "first"
+    if re.search(r"\b(latest|late as|end of (the|your|my) day|end of day|last thing|close of business)\b", s):
+        return "last"
+    return None
 
 
 _PAST = r"(?:came on|come on|started|began|happened|noticed|broke down|broke|went out|went off|died|since)"
@@ -96,7 +135,11 @@ def _digitized(text):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
     s = _WHEN_IT_HAPPENED.sub("", normalize(text))
-    s = re.sub(r"\bfirst thing\b", "morning", s)
+    s = re.sub(r"\bfirst thing\b", "earliest morning", s)
+    s = re.sub(r"\b(noon|\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)ish\b", r"around \1", s)
+    s = re.sub(r"\b(?<!after )(?<!past )lunch(?: ?time)?\b", "noon", s)  # "around lunch", "before lunch"
+    s = re.sub(r"\b(at|around|by) for\b", r"\1 4", s)  # Whisper hears "at four" as "at for"
+    s = re.sub(r"\bfor(?= (?:am|pm|oclock)\b)", "4", s)
     s = re.sub(r"\bfirst (available|opening)\b", r"next \1", s)
     s = re.sub(r"\b(a|one) o'?clock\b", "1 oclock", s)
     s = re.sub(r"\bo'?clock\b", "oclock", s)
@@ -225,6 +268,8 @@ def _relative(s, today):
 
 # --- times --------------------------------------------------------------------------------
 
+_NOT_A_TIME = r"(?! ?(?:th|/|days?|weeks?|of|people|cars?|minutes?|hours?|miles?|years?)\b)"
+
 
 def _time(s, *, expect_time):
     """(time, part of day, (after, before), problem)."""
@@ -249,7 +294,23 @@ def _time(s, *, expect_time):
             window, clock = (None, clock), None
     if clock is not None and part is None:
         part = "morning" if clock.hour < 12 else "afternoon"
+    if clock is None and window == (None, None):
+        window = _rough_window(s)
     return clock, part, window, None
+
+
+def _rough_window(s):
+    """ "late afternoon" and the like, as (after, before)."""
+    for words, window in (
+        ("late afternoon", (time(15), None)),
+        ("early afternoon", (None, time(15))),
+        ("late morning", (time(10), None)),
+        ("mid morning", (time(9), time(11))),
+        ("midmorning", (time(9), time(11))),
+    ):
+        if re.search(rf"\b{words}\b", s):
+            return window
+    return None, None
 
 
 def _clock(s, part, *, expect_time):
@@ -278,8 +339,8 @@ def _clock(s, part, *, expect_time):
     if match:
         return _resolved(int(match[1]), 0, match[2], part), match.start()
     match = re.search(
-        r"\b(?:at|around|about|by|after|before|from|say|make it|how about|what about|maybe|or|for)"
-        r" (\d{1,2})\b(?! ?(?:th|/|days?|weeks?|of|people|cars?|minutes?|hours?)\b)",
+        r"\b(?:at|around|about|by|after|before|from|say|make it|how about|what about|maybe|or|for|do)"
+        rf" (\d{{1,2}})\b{_NOT_A_TIME}",
         s,
     )
     if match:

@@ -34,6 +34,14 @@ NO = frozenset({
 })  # fmt: skip
 
 
+# Where a caller takes back what they just said: the words after the last one are what they want
+# ("Tuesday at eight, actually, can we do ten?"; "an oil change, no wait, a tire rotation").
+CORRECTIONS = (
+    "actually", "no wait", "wait no", "oh wait", "no sorry", "sorry i meant", "sorry i mean", "i meant", "i mean",
+    "make that", "make it", "scratch that", "or rather", "on second thought", "change that to", "let's say",
+)  # fmt: skip
+
+
 def normalize(text):
     """Lower case, a.m./p.m. as am/pm, digits split from letters, punctuation gone (: kept in times)."""
     text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
@@ -46,6 +54,18 @@ def normalize(text):
     text = text.replace("\x00", ":").replace("\x01", "/")
     text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
     return " ".join(text.split())
+
+
+def corrections(said):
+    """Where in normalized `said` the caller takes something back, latest first (a correction
+    opening the sentence takes nothing back)."""
+    return [m.start() for m in reversed(list(_alternation(CORRECTIONS).finditer(said))) if m.start() > 0]
+
+
+def latest_statement(said):
+    """Normalized `said` from its last correction on (all of it when nothing was taken back)."""
+    points = corrections(said)
+    return said[points[0]:] if points else said
 
 
 def has_phrase(text, phrase):

@@ -1,0 +1,295 @@
+"""Which of the caller's appointments their words mean ("the alignment", "the one on Thursday",
+"the 9 o'clock", "the second one", "both of them", "the alignment but keep the oil change"),
+and for a move, the new day and time asked for ("later that same day", "Friday instead",
+"same time on Thursday", "to next week").
+
+Pure functions of the words, the appointments (get_upcoming_appointments' dicts) and `today`.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from calls.agent.scripted.services import FAMILIES, match_service
+from calls.agent.scripted.tool_times import local_time
+from calls.agent.scripted.when import parse_when
+from calls.agent.scripted.words import has_any, has_phrase, normalize
+
+ALL = (
+    "both", "all of them", "all of my", "all my", "all the appointments", "all three", "all 3", "all two",
+    "everything", "each of them", "every one", "all of those", "all of it", "the lot",
+)  # fmt: skip
+OTHER = ("other one", "the other", "other appointment", "different one", "wrong one", "not that one", "not this one")
+KEEP_CLAUSE = re.compile(r"\b(?:but |and |just )?(?:keep|leave|don't cancel|don't touch|not the|but not)\b")
+KEEP_IT = (
+    "leave it", "leave it as", "keep it", "keep it as", "leave it be", "don't move it", "don't change it",
+    "don't cancel it", "don't cancel", "don't move", "keep the appointment", "keep my appointment",
+    "as it is", "leave things", "keep things",
+)  # fmt: skip
+ORDINALS = {
+    "first": 0, "1 st": 0, "former": 0, "earlier one": 0, "earliest one": 0, "sooner one": 0,
+    "second": 1, "2 nd": 1, "third": 2, "3 rd": 2, "fourth": 3,
+    "last": -1, "latter": -1, "later one": -1, "last one": -1,
+}  # fmt: skip
+NOT_ORDINAL = re.compile(r"\b(?:first|last) (?:thing|available|opening|time|week|day)\b|\bat last\b")
+GENERIC_WORDS = {"change", "service", "check", "light", "fluid", "replacement", "and", "the", "engine"}
+INSTEAD = re.compile(r"\b(?:instead|rather|works better|would be better|is better|better for me|suits me better)\b")
+MOVE_CUTS = (" to ", " for ", " till ", " until ", " into ")
+LATER = ("later", "push it back", "push back", "pushed back", "push that back", "push my", "bump it back")
+EARLIER = ("earlier", "bring it forward", "move it up", "bring it earlier")
+SAME_TIME = ("same time", "the same hour", "same slot")
+NEXT_DAY = ("a day later", "the day after", "next day", "the following day", "one day later", "back a day")
+HOURS = {"an": 1, "a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "half an": 0.5, "couple": 2, "few": 3}
+WEEK_LATER = ("a week later", "same time next week", "one week later", "back a week", "week after")
+
+
+@dataclass(frozen=True)
+class Pick:
+    """What the words said about which appointment: `chosen` (several for "both", or when the
+    words fit more than one: then `several` tells which), `named` (they said something about
+    which), `missing` (a service named that the caller has no appointment for)."""
+
+    chosen: list
+    named: bool = False
+    missing: str | None = None
+    several: bool = False  # the words meant every one chosen ("both", "the alignment and the oil change")
+
+    @property
+    def one(self):
+        return self.chosen[0] if self.named and len(self.chosen) == 1 else None
+
+
+def pick(text, options, today, *, services=(), current=None, everything=False, which=None, ordinals=True):
+    """Which of `options` the caller means. `current`: the one being talked about ("the other
+    one" is then another); `everything`: "both"/"all" may choose several; `which`: the part of
+    the words that says which (for a move, without its new time)."""
+    said = normalize(text)
+    meant, kept = _keep_clause(said)
+    which_said = _keep_clause(normalize(which))[0] if which is not None else meant
+    pool = options
+    if kept:
+        spared = pick(kept, options, today, services=services).chosen if kept else []
+        if spared and len(spared) < len(options) and _named_anything(kept, options, today, services):
+            pool = [a for a in options if a not in spared]
+            if not _named_anything(meant, pool, today, services) and len(pool) == 1:
+                return Pick(pool, named=True)
+    if everything and has_any(meant, ALL):
+        return Pick(list(pool), named=True, several=True)
+    if current is not None and has_any(meant, OTHER):
+        return Pick([a for a in pool if a["appointment_id"] != current["appointment_id"]], named=True)
+    if everything:
+        several = [name for name in {a["service"] for a in pool} if _names(meant, name)]
+        if len(several) > 1:  # "the alignment and the oil change"
+            return Pick([a for a in pool if a["service"] in several], named=True, several=True)
+    service, missing = _service(meant, pool, services)
+    if missing:
+        return Pick([], named=True, missing=missing)
+    candidates = [a for a in pool if a["service"] == service] if service else list(pool)
+    named = bool(service)
+    w = parse_when(which_said, today)
+    day_only = w.day and not re.search(r"\b(?:one|appointment)\b", which_said)  # "the 2nd" is a date
+    index = _ordinal(which_said) if ordinals and not day_only else None
+    if index is not None:
+        ordered = candidates if service else pool
+        if -len(ordered) <= index < len(ordered):
+            return Pick([ordered[index]], named=True)
+        return Pick([], named=True)
+    for narrowed in (_on_day(w, candidates, which_said), _at_time(w, candidates, which_said)):
+        if narrowed is not None and narrowed:
+            candidates, named = narrowed, True
+    return Pick(candidates, named=named)
+
+
+def keeps_it(text):
+    """ "No, leave it", "keep it as it is": the caller wants no change."""
+    return has_any(normalize(text), KEEP_IT)
+
+
+def names_another(text, options, today, current, *, services=()):
+    """The appointment other than `current` that a correction names ("no wait, the other one",
+    "actually the Thursday one", "the alignment"), or None. Not "the first one": that could be
+    a time offered."""
+    said = normalize(text)
+    selector = has_any(said, OTHER) or re.search(r"\b(?:one|appointment)\b", said) or _service(said, options, ())[0]
+    if not selector or len(options) < 2:
+        return None
+    found = pick(text, options, today, services=services, current=current, ordinals=False)
+    chosen = found.one
+    if chosen is None and has_any(said, OTHER) and len(found.chosen) == 1:
+        chosen = found.chosen[0]
+    return chosen if chosen is not None and chosen["appointment_id"] != current["appointment_id"] else None
+
+
+# --- a move: which one, and to when -------------------------------------------------------
+
+
+def split_move(text, today):
+    """(which, target): "my Tuesday oil change" and "Thursday at 10" from "move my Tuesday oil
+    change to Thursday at 10"; ("", "friday") from "can I come Friday instead"."""
+    said = normalize(text)
+    instead_of = re.search(r"\binstead of\b", said)
+    if instead_of:
+        return said[instead_of.end() :], said[: instead_of.start()]
+    instead = INSTEAD.search(said)
+    if instead:
+        words = said[: instead.start()].split()
+        taken = _when_tail(words, today)
+        if taken:
+            return " ".join(words[:-taken]) + " " + said[instead.end() :], " ".join(words[-taken:])
+    cuts = [i for i in range(len(said)) if any(said.startswith(cut, i) for cut in MOVE_CUTS)]
+    for cut in reversed(cuts):
+        target = said[cut:].split(" ", 2)[-1]
+        if parse_when(target, today, expect_time=True).said_anything or has_any(target, SAME_TIME):
+            return said[:cut], target
+    return said, said
+
+
+def moves_to(text, today):
+    """The part of the words that says the new time, only when it is set apart from the rest
+    ("to Friday", "Friday instead"); "" when not."""
+    which, target = split_move(text, today)
+    return "" if which == target else target
+
+
+def move_target(text, appointment, today, *, apart=False):
+    """The When a move asks for, read against the appointment it moves (None: not said).
+    `apart`: only a time set apart from the rest ("no, the Thursday one" names which, not when)."""
+    said = normalize(text)
+    target = moves_to(text, today) if apart else split_move(text, today)[1]
+    if apart and not target:
+        return None
+    w = parse_when(target, today, expect_time=True)
+    start = local_time(appointment["start"])
+    day, clock = start.date(), start.time()
+    some_day = w.day is not None and w.span_days == 1
+    if has_any(said, WEEK_LATER) or (has_any(said, SAME_TIME) and has_phrase(said, "next week") and not some_day):
+        return replace(w, day=day + timedelta(days=7), span_days=1, clock=w.clock or clock, asap=False)
+    if has_any(said, NEXT_DAY):
+        return replace(w, day=day + timedelta(days=1), span_days=1, clock=w.clock or clock, asap=False)
+    shift = _hours_shift(said)
+    if shift and not w.clock:
+        moved = datetime.combine(day, clock) + shift
+        return replace(w, day=moved.date(), span_days=1, clock=moved.time(), part=None, asap=False)
+    if has_any(said, SAME_TIME) and not w.clock:
+        w = replace(w, clock=clock, part=None)
+    same_day = w.day is None or (w.day == day and w.span_days == 1)
+    if same_day and not w.asap and not (w.clock or w.after or w.before):
+        if has_any(said, LATER):
+            return replace(w, day=day, span_days=1, after=(datetime.combine(day, clock) + timedelta(minutes=1)).time())
+        if has_any(said, EARLIER):
+            return replace(w, day=day, span_days=1, before=clock)
+    if w.day is None and not w.asap and (w.clock or w.part or w.after or w.before):
+        w = replace(w, day=day, span_days=1)  # "move it to 2 PM": the same day
+    if w.day == day and w.clock == clock:
+        return None  # where it is already: not a new time
+    return w if w.said_anything else None
+
+
+# --- little readers -----------------------------------------------------------------------
+
+
+def _keep_clause(said):
+    """("cancel the alignment", "the oil change") from "cancel the alignment but keep the oil change"."""
+    match = KEEP_CLAUSE.search(said)
+    if not match:
+        return said, ""
+    return said[: match.start()].strip(), said[match.end() :].strip()
+
+
+def _named_anything(said, options, today, services):
+    if not said:
+        return False
+    w = parse_when(said, today)
+    return bool(_service(said, options, services)[0] or w.day or w.clock or _ordinal(said) is not None)
+
+
+def _ordinal(said):
+    if NOT_ORDINAL.search(said):
+        return None
+    for phrase, index in sorted(ORDINALS.items(), key=lambda item: -len(item[0])):
+        if re.search(rf"\b{phrase}\b", said):
+            return index
+    return None
+
+
+def _service(said, options, services):
+    """(service among the options' that the words name, a service named that none of them is)."""
+    theirs = sorted({a["service"] for a in options})
+    hits = [name for name in theirs if _names(said, name)]
+    if hits:
+        return (hits[0] if len(hits) == 1 else match_service(said, hits) or hits[0]), None
+    others = [name for name in services if name not in theirs and _names(said, name)]
+    return None, (match_service(said, others) if others else None)
+
+
+def _names(said, service):
+    """Do the caller's words name this service (its family's words, or a word of its name,
+    allowing for a slip like "allignment" or "break")?"""
+    name = service.lower()
+    for caller_words, name_words in FAMILIES:
+        if any(word in name for word in name_words) and has_any(said, caller_words):
+            return True
+    own = [w for w in re.findall(r"[a-z/]+", name) if len(w) >= 3 and w not in GENERIC_WORDS]
+    for word in said.split():
+        stem = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+        for target in own:
+            if stem == target or (len(stem) >= 5 and difflib.SequenceMatcher(None, stem, target).ratio() >= 0.8):
+                return True
+    return False
+
+
+def _on_day(w, candidates, said):
+    if not w.day:
+        return None
+    if w.span_days > 1:
+        last = w.day + timedelta(days=w.span_days - 1)
+        return [a for a in candidates if w.day <= local_time(a["start"]).date() <= last]
+    exact = [a for a in candidates if local_time(a["start"]).date() == w.day]
+    if exact:
+        return exact
+    weekday = w.day.weekday()
+    if re.search(r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b", said):  # "Thursday": whichever Thursday
+        return [a for a in candidates if local_time(a["start"]).weekday() == weekday]
+    return []
+
+
+def _at_time(w, candidates, said):
+    clock = w.clock
+    if clock is None:
+        said_as_time = re.sub(r"\bthe\b", "at", said)  # "the 9 o'clock", "the 2"
+        clock = parse_when(said_as_time, local_time(candidates[0]["start"]).date()).clock if candidates else None
+    if clock is None:
+        return None
+    exact = [a for a in candidates if local_time(a["start"]).time() == clock]
+    if exact:
+        return exact
+    return [a for a in candidates if (local_time(a["start"]).hour % 12, local_time(a["start"]).minute)
+            == (clock.hour % 12, clock.minute)]  # fmt: skip
+
+
+def _when_tail(words, today):
+    """How many of the last words say a day or time ("come Friday at 10" -> 3), 0 if none."""
+    best, found = 0, None
+    for count in range(1, len(words) + 1):
+        w = parse_when(" ".join(words[-count:]), today)
+        if not w.said_anything:
+            if found and count - best > 3:
+                break
+            continue
+        if found and found.day and w.day and w.day != found.day:
+            break
+        best, found = count, w
+    return best
+
+
+def _hours_shift(said):
+    amount = r"(an|a|one|1|two|2|three|3|half an|a couple of|a couple|couple of|couple|a few|few)"
+    match = re.search(rf"\b{amount} hours? (later|earlier|back)\b", said) or re.search(
+        rf"\b(?:back|later|push it back|push back) (?:by )?{amount} hours?\b", said
+    )
+    if not match:
+        return None
+    count = HOURS.get(match[1]) or HOURS[match[1].removeprefix("a ").removesuffix(" of")]
+    sign = -1 if match.lastindex and match.lastindex >= 2 and match[2] == "earlier" else 1
+    return timedelta(hours=sign * count)

@@ -1,0 +1,90 @@
+"""A new caller's name wherever in the call it comes: said unasked ("this is Jordan Reyes"), spelled
+out (read back letter by letter for a yes), or corrected ("no, it's with a Y", "my last name is
+Reyes, R E Y E S") after it was said back. Heard before the task in hand, which then goes on."""
+
+from calls.agent.scripted import messages, readback
+from calls.agent.scripted.names import Name, corrected, heard_name, only_a_name, remember
+from calls.agent.scripted.state import Booking, Message
+
+
+def heard(desk, u, turn):
+    """True when the utterance was about the caller's name and has been answered."""
+    state = desk.state
+    caller = state.caller
+    if caller.on_file:
+        return False
+    awaiting = state.awaiting
+    if awaiting in ("name_check", "name_spell"):
+        state.awaiting = None
+        fixed = _correction(caller, u.text, asked_to_spell=awaiting == "name_spell")
+        if fixed is not None:
+            remember(desk, fixed)
+            return _spell_back(desk, fixed, turn)
+        if u.yes:
+            turn.say("Great.")
+            _carry_on(desk, turn)
+            return True
+        if u.no:
+            desk.ask(turn, "Sorry about that. Could you spell it for me, letter by letter?", aside=True)
+            state.awaiting = "name_spell"
+            return True
+        return False
+    if caller.name and caller.name in (desk.last_heard or "") and (u.no or _sounds_like_a_name_fix(u)):
+        fixed = _correction(caller, u.text)
+        if fixed is not None and fixed.full != caller.name:
+            remember(desk, fixed)
+            turn.say(f"Sorry about that, {fixed.first}.")
+            _read_again(desk, turn)
+            return True
+        return False
+    if getattr(state.task, "stage", None) == "name":
+        return False  # the task asked: it takes the answer
+    name = heard_name(u.text, volunteered=True)
+    if name is None or name.full == caller.name:
+        return False
+    remember(desk, name)
+    if not only_a_name(u.text):
+        return False  # "this is Jordan, I need an oil change": on to the request, name kept
+    if name.spelled:
+        return _spell_back(desk, name, turn)
+    turn.say(f"Thanks, {name.first}.")
+    _carry_on(desk, turn)
+    return True
+
+
+def _correction(caller, text, *, asked_to_spell=False):
+    fixed = corrected(Name(caller.name), text) if caller.name else heard_name(text)
+    if fixed is None and asked_to_spell:
+        fixed = heard_name(text)
+    return fixed
+
+
+def _sounds_like_a_name_fix(u):
+    return any(
+        phrase in u.said
+        for phrase in ("name is", "name's", "spelled", "spelt", "with a ", "with an ", "last name", "first name")
+    )
+
+
+def _spell_back(desk, name, turn):
+    desk.ask(turn, f"Thanks, {name.first}. I have {name.full}, spelled {name.spelling}. Is that right?", aside=True)
+    desk.state.awaiting = "name_check"
+    return True
+
+
+def _carry_on(desk, turn):
+    """Back to the task's question, or to what the caller wants."""
+    if desk.state.task is not None and desk.state.task_question:
+        desk.ask(turn, desk.state.task_question)
+        return
+    desk.ask(turn, "How can I help you today?", aside=True)
+
+
+def _read_again(desk, turn):
+    task = desk.state.task
+    if isinstance(task, Booking) and task.stage == "confirm":
+        readback.confirm(desk, task, turn)
+    elif isinstance(task, Message):
+        messages.advance(desk, task, turn)
+    else:
+        _carry_on(desk, turn)
