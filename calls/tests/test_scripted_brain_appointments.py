@@ -292,3 +292,17 @@ async def test_after_a_cancel_yes_with_another_service_books_that_service(
     assert said.endswith("Would you like to book a new time for it?"), call.transcript
     said = await call.caller("Yes, brake pads, Wednesday at 9")
     assert "brake pads and rotors" in said and "oil change" not in said, call.transcript
+
+
+async def test_the_afternoon_one_is_picked_by_part_of_the_day(shop, customer, oil_change, brake_job, clock, call_from):
+    friday = clock.date() + timedelta(days=4)
+    morning = await db(book, customer, oil_change, local(shop, friday, 8))
+    afternoon = await db(book, customer, brake_job, local(shop, friday, 14))
+    call = await call_from(DANA)
+    said = await call.caller("Cancel the afternoon one on Friday, keep the morning one.")
+    assert said == f"Just to confirm, you'd like to cancel your brake pads and rotors on {say_day(friday)} at 2 PM?", (
+        call.transcript
+    )
+    await call.caller("Yes")
+    assert (await db(fresh, afternoon)).status == "cancelled"
+    assert (await db(fresh, morning)).status == "booked"

@@ -529,3 +529,55 @@ async def test_how_long_while_choosing_is_answered_and_the_question_asked_again(
     await call.caller("I need an oil change Thursday.")
     said = await call.caller("How long does that take? Do I have to leave it all day?")
     assert "30 minutes" in said and said.endswith("Which works best for you?"), call.transcript
+
+
+async def test_scratch_that_make_it_wednesday_at_the_read_back_changes_the_day(
+    shop, oil_change, customer, clock, call_from
+):
+    tuesday, wednesday = clock.date() + timedelta(days=1), clock.date() + timedelta(days=2)
+    call = await call_from(DANA)
+    said = await call.caller("An oil change Tuesday at ten, please.")
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 10 AM. Shall I book it?", call.transcript
+    said = await call.caller("Actually scratch that, make it Wednesday, same time.")
+    assert said == f"So that's an oil change on {say_day(wednesday)} at 10 AM. Shall I book it?", call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, wednesday, 10)
+
+
+async def test_make_that_three_thirty_right_after_booking_moves_the_booking(
+    shop, oil_change, customer, clock, call_from
+):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    await call.caller("An oil change Tuesday at two thirty please.")
+    said = await call.caller("Yes")
+    assert said.startswith("You're all set."), call.transcript
+    said = await call.caller("Oh shoot, can we make that three thirty instead?")
+    assert "3:30 PM" in said and "move" in said, call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, tuesday, 15, 30), call.transcript
+
+
+async def test_two_services_with_their_own_days_in_one_breath_each_get_theirs(
+    shop, oil_change, tire_rotation, customer, clock, call_from
+):
+    tuesday, wednesday = clock.date() + timedelta(days=1), clock.date() + timedelta(days=2)
+    call = await call_from(DANA)
+    said = await call.caller("A tire rotation Tuesday at nine, and an oil change Wednesday at eleven.")
+    assert said == f"So that's a tire rotation on {say_day(tuesday)} at 9 AM. Shall I book it?", call.transcript
+    said = await call.caller("Yes")
+    assert f"oil change on {say_day(wednesday)} at 11 AM" in said, call.transcript
+    await call.caller("Yes")
+    booked = await booked_for(DANA)
+    assert [(b.service_type, b.start) for b in booked] == [
+        (tire_rotation, local(shop, tuesday, 9)), (oil_change, local(shop, wednesday, 11))
+    ], call.transcript
+
+
+def test_my_batterys_dying_is_the_battery_service():
+    from calls.agent.scripted.services import match_service
+
+    names = ["Oil change", "Battery replacement", "Brake pads and rotors"]
+    assert match_service("My battery's dying on me, could you swap it?", names) == "Battery replacement"

@@ -284,3 +284,22 @@ async def test_open_over_lunch_is_answered_from_the_hours(shop, oil_change, cust
     call = await call_from(DANA)
     said = await call.caller("are you open over lunch could i swing by at 12:15 to drop off a key")
     assert "closed for lunch from noon to 1" in said, call.transcript
+
+
+async def test_a_price_and_where_the_shop_is_in_one_breath_are_both_answered(
+    shop, oil_change, customer, call_from
+):
+    await db(ServiceType.objects.create, name="Wheel alignment", duration_minutes=60, price_low=Decimal("99"),
+             price_high=Decimal("149"))
+    call = await call_from(DANA)
+    said = await call.caller("How much for an alignment, and where are you guys?")
+    assert said.startswith("A wheel alignment is usually $99 to $149."), call.transcript
+    assert "We're at 1200 West Fulton Street, near the Morgan L stop." in said, call.transcript
+    assert said.endswith("Would you like to book one?"), call.transcript
+
+
+async def test_where_and_when_in_one_breath_are_both_answered(shop, oil_change, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Where are you located, and what are your hours?")
+    assert said.startswith("We're at 1200 West Fulton Street, near the Morgan L stop."), call.transcript
+    assert WEEK in said, call.transcript

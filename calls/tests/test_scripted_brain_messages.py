@@ -302,3 +302,53 @@ async def test_a_name_corrected_with_a_letter_is_fixed_before_booking(shop, oil_
     await call.caller("Yes")
     customer = await db(Customer.objects.get, phone=NEWCOMER)
     assert customer.name == "Kaitlyn Smith"
+
+
+async def test_a_name_spelled_with_an_apostrophe_and_a_hyphen_keeps_them(shop, oil_change, call_from):
+    call = await call_from(NEWCOMER)
+    await call.caller("I need an oil change on Wednesday afternoon")
+    said = await call.caller("The first one")
+    assert said.endswith("Can I get your name for the appointment?"), call.transcript
+    said = await call.caller("Kevin O'Brien-Walsh. O, apostrophe, B-R-I-E-N, hyphen, Walsh.")
+    assert "Kevin O'Brien-Walsh, spelled K E V I N, O apostrophe B R I E N hyphen W A L S H" in said, (
+        call.transcript
+    )
+    await call.caller("Yes")
+    said = await call.caller("Yes")
+    customer = await db(Customer.objects.get, phone=NEWCOMER)
+    assert customer.name == "Kevin O'Brien-Walsh", call.transcript
+
+
+@pytest.mark.parametrize(("said", "name"), [
+    ("Mary-Kate D'Angelo. D, apostrophe, A-N-G-E-L-O.", "Mary-Kate D'Angelo"),
+    ("It's Mary-Kate, M-A-R-Y hyphen K-A-T-E", "Mary-Kate"),
+    ("sean o'neil", "Sean O'Neil"),
+])
+def test_names_with_apostrophes_and_hyphens_are_names(said, name):
+    from calls.agent.scripted.names import spoken_name
+
+    assert spoken_name(said) == name
+
+
+async def test_a_callback_number_said_with_the_area_code_last(shop, oil_change, call_from):
+    call = await call_from(None)
+    said = await call.caller(
+        "My car died on the highway, please have someone call me back about a tow. "
+        "My number's five five five, oh one two three, area code seven seven three."
+    )
+    said = await call.caller("Carla Reyes")
+    assert "at 7 7 3, 5 5 5, 0 1 2 3. Shall I send it?" in said, call.transcript
+    await call.caller("Yes")
+    (message,) = await db(messages)
+    assert message.phone == "+17735550123"
+
+
+@pytest.mark.parametrize("said", [
+    "five five five, oh one two three, area code seven seven three",
+    "555-0123, area code 773",
+    "five five five oh one two three and the area code is seven seven three",
+])
+def test_the_area_code_said_last_goes_first(said):
+    from calls.agent.scripted.phone_numbers import phone_number
+
+    assert phone_number(said) == "+17735550123"

@@ -41,6 +41,7 @@ EARLIER = ("earlier", "bring it forward", "move it up", "bring it earlier")
 SAME_TIME = ("same time", "the same hour", "same slot")
 NEXT_DAY = ("a day later", "the day after", "next day", "the following day", "one day later", "back a day")
 HOURS = {"an": 1, "a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "half an": 0.5, "couple": 2, "few": 3}
+PART_HOURS = {"morning": (0, 12), "afternoon": (12, 24), "evening": (17, 24)}
 WEEK_LATER = ("a week later", "same time next week", "one week later", "back a week", "week after")
 
 
@@ -95,7 +96,9 @@ def pick(text, options, today, *, services=(), current=None, everything=False, w
         if -len(ordered) <= index < len(ordered):
             return Pick([ordered[index]], named=True)
         return Pick([], named=True)
-    for narrowed in (_on_day(w, candidates, which_said), _at_time(w, candidates, which_said)):
+    for narrowed in (
+        _on_day(w, candidates, which_said), _at_time(w, candidates, which_said), _in_part(w, candidates)
+    ):
         if narrowed is not None and narrowed:
             candidates, named = narrowed, True
     return Pick(candidates, named=named)
@@ -201,7 +204,7 @@ def _named_anything(said, options, today, services):
     if not said:
         return False
     w = parse_when(said, today)
-    return bool(_service(said, options, services)[0] or w.day or w.clock or _ordinal(said) is not None)
+    return bool(_service(said, options, services)[0] or w.day or w.clock or w.part or _ordinal(said) is not None)
 
 
 def _ordinal(said):
@@ -266,6 +269,14 @@ def _at_time(w, candidates, said):
         return exact
     return [a for a in candidates if (local_time(a["start"]).hour % 12, local_time(a["start"]).minute)
             == (clock.hour % 12, clock.minute)]  # fmt: skip
+
+
+def _in_part(w, candidates):
+    """ "The afternoon one", "the morning stuff": the appointments in that part of the day."""
+    if w.clock is not None or w.part not in PART_HOURS:
+        return None
+    first, last = PART_HOURS[w.part]
+    return [a for a in candidates if first <= local_time(a["start"]).hour < last]
 
 
 def _when_tail(words, today):

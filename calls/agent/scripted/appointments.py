@@ -126,7 +126,7 @@ def _proceed(desk, task, chosen, turn):
         return
     appointment = chosen[0]
     target = move_target(task.said, appointment, desk.today())
-    booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn)
+    booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn, said=task.said)
 
 
 def _confirm(desk, c, turn):

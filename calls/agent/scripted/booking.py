@@ -14,7 +14,7 @@ from calls.agent.scripted.services import is_symptom, match_service
 from calls.agent.scripted.speech import say_list, say_moment, say_time, service_phrase
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import iso, local_time
-from calls.agent.scripted.when import When
+from calls.agent.scripted.when import When, parse_when
 from calls.agent.scripted.words import has_any, has_phrase, latest_statement, normalize
 
 RETRY_CODES = ("slot_taken", "outside_hours", "customer_overlap")
@@ -26,6 +26,8 @@ TRUCKS = (
 
 def start(desk, u, turn, *, service=None):
     caller, current = desk.state.caller, desk.state.task
+    if current is None and service is None and _changes_just_booked(desk, u, turn):
+        return
     if isinstance(current, Booking) and not current.moving and not (service or u.service):
         return _carry_on(desk, current, u, turn)  # "I need to get it in": the booking in hand goes on
     if not caller.caller_id:
@@ -33,21 +35,65 @@ def start(desk, u, turn, *, service=None):
         messages.offer(desk, turn)
         return
     b = Booking(service=service or u.service, waiter=waits_at_shop(u.text))
+    own_whens = []
     if service is None:
-        named = services_named(u.text, desk.service_names())
+        requests = requests_named(u.text, desk.service_names(), desk.today())
+        named = [name for name, _ in requests]
         if len(named) > 1 and b.service in named:  # "an oil change and a tire rotation": one after the other
             b.service, b.also = named[0], named[1:]
+            days = {w.day for _, w in requests if w.day}
+            if len(days) > 1:  # "an inspection Monday at eight and an alignment Wednesday": each its own
+                own_whens = [w if w.said_anything else None for _, w in requests]
     if b.service and is_symptom(u.text):
         b.notes = u.text[:500]
     if u.when.said_anything:
         b.when = u.when
+    if own_whens:
+        b.when = own_whens[0] or b.when
+        b.also_details = [{"when": w} for w in own_whens[1:]]
     vehicle = vehicle_named(u.text, caller.vehicles)
     if vehicle is None and len(caller.vehicles) == 1:
         vehicle = caller.vehicles[0]
+    several = vehicles_meant(u.text, caller.vehicles) if vehicle is None and b.service and not b.also else []
+    if several:  # "oil changes on both cars": the same service once for each
+        vehicle = several[0]
+        b.also = [b.service] * (len(several) - 1)
+        b.also_details = [{"vehicle": v} for v in several[1:]]
     if vehicle is not None:
         b.vehicle_id, b.vehicle = vehicle.get("vehicle_id"), vehicle.get("vehicle")
     desk.state.task = b
     advance(desk, b, turn)
+
+
+def takes_back_to(desk, task, u):
+    """ "Scratch that, make it Monday" at a booking: a new day or time instead, not a drop."""
+    if not isinstance(task, Booking) or task.stage not in ("day", "offered", "confirm"):
+        return False
+    later = latest_statement(u.said)
+    if later == u.said or has_any(later, ("call back", "call you back", "another time", "some other time")):
+        return False
+    return parse_when(later, desk.today()).said_anything
+
+
+REFERS_BACK = (
+    "make that", "make it", "change that", "change it", "switch that", "switch it", "move that", "move it",
+    "instead", "push that", "push it", "bump that", "bump it",
+)  # fmt: skip
+
+
+def _changes_just_booked(desk, u, turn):
+    """ "Can we make that three thirty instead?" right after a booking: the one just made moves."""
+    done = desk.state.last_booked
+    if not done or not u.when.said_anything or not has_any(u.said, REFERS_BACK):
+        return False
+    if u.service and u.service != done["service"]:
+        return False
+    start_at = local_time(done["start"])
+    when = u.when.merged_over(When(day=start_at.date()))
+    if u.when.day is None and u.when.clock is None and not u.when.part:
+        return False
+    start_move(desk, done, when, turn)
+    return True
 
 
 def _carry_on(desk, b, u, turn):
@@ -58,8 +104,12 @@ def _carry_on(desk, b, u, turn):
     desk.ask(turn, desk.state.task_question or "What day would you like to bring it in?")
 
 
-def start_move(desk, appointment, when, turn):
+def start_move(desk, appointment, when, turn, *, said=""):
     b = Booking(service=appointment["service"], moving=appointment, when=when if when.said_anything else None)
+    added = _added_with_move(desk, appointment, said)
+    if added:  # "move my rotation to Thursday and add an oil change right after it"
+        b.also = [added]
+        b.also_details = [{"after": has_any(normalize(said), AFTER_IT)}]
     desk.state.task = b
     if b.when is None:
         b.stage = "day"
@@ -111,6 +161,7 @@ def answer(desk, b, u, turn):
     if u.yes and desk.state.awaiting == "take_message":
         return False  # a yes to the offer of a message, not to the booking
     misses = b.misses
+    u = _about_this_one(desk, b, u)
     if _other_vehicle(desk, b, u, turn):
         return True
     if _answer(desk, b, u, turn):
@@ -182,6 +233,24 @@ def _answer(desk, b, u, turn):
     if stage == "confirm":
         return _confirmed(desk, b, u, turn)
     return False
+
+
+def _about_this_one(desk, b, u):
+    """Of "eight Monday for the inspection, and the first one Wednesday for the alignment", the part
+    about the service being booked now."""
+    if b.moving or not b.service or u.service == b.service and not b.also:
+        return u
+    said = latest_statement(u.said)
+    pieces = [p for p in re.split(r"\b(?:and also|and then|and|plus|also|as well as)\b", said) if p.strip()]
+    names = desk.service_names()
+    ours = [p for p in pieces if match_service(p, names) == b.service]
+    if len(pieces) < 2 or len(ours) != 1 or all(match_service(p, names) in (None, b.service) for p in pieces):
+        return u
+    piece = ours[0].strip()
+    return replace(
+        u, text=piece, said=piece, service=b.service,
+        when=parse_when(piece, desk.today(), expect_time=b.stage in ("day", "offered", "confirm")),
+    )  # fmt: skip
 
 
 def _picked(b, u):
@@ -290,6 +359,9 @@ def customer_created(desk, results, turn):
 def booked(desk, results, turn):
     b, done = desk.state.task, results.get("book_appointment") or {}
     if _went_through(desk, b, done, "booked", turn):
+        desk.state.last_booked = {
+            "appointment_id": done.get("appointment_id"), "service": b.service, "start": done["start"],
+        }  # fmt: skip
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:
             return _book_next(desk, b, local_time(done["start"]), turn)
@@ -298,11 +370,22 @@ def booked(desk, results, turn):
 
 def _book_next(desk, b, start, turn):
     """The next service asked for in the same breath, at the time asked, around the one just booked."""
+    details = b.also_details[0] if b.also_details else {}
+    end = start + timedelta(minutes=b.minutes)
+    when = details.get("when") or (When(day=start.date()) if b.moving else b.when) or When(day=start.date())
+    if details.get("after") and b.minutes:
+        when = When(day=start.date(), clock=end.time())
+    vehicle = details.get("vehicle")
     following = Booking(
-        service=b.also[0], also=b.also[1:], when=b.when or When(day=start.date()), waiter=b.waiter,
-        vehicle_id=b.vehicle_id, vehicle=b.vehicle, new_name=b.new_name,
-        busy=[*b.busy, (start, start + timedelta(minutes=b.minutes))],
+        service=b.also[0], also=b.also[1:], also_details=b.also_details[1:], when=when, waiter=b.waiter,
+        vehicle_id=vehicle.get("vehicle_id") if vehicle else b.vehicle_id,
+        vehicle=vehicle.get("vehicle") if vehicle else b.vehicle, new_name=b.new_name,
+        busy=[*b.busy, (start, end)],
     )  # fmt: skip
+    if b.moving and not following.vehicle_id:
+        only = desk.state.caller.vehicles
+        if len(only) == 1:
+            following.vehicle_id, following.vehicle = only[0].get("vehicle_id"), only[0].get("vehicle")
     desk.state.task = following
     turn.say(f"Now for {spoken_service(following)}.")
     advance(desk, following, turn)
@@ -312,6 +395,8 @@ def moved(desk, results, turn):
     b, done = desk.state.task, results.get("reschedule_appointment") or {}
     if _went_through(desk, b, done, "rescheduled", turn):
         turn.say(f"Done. Your {spoken_service(b, article=False)} is now on {say_moment(local_time(done['start']))}.")
+        if b.also:
+            return _book_next(desk, b, local_time(done["start"]), turn)
         desk.anything_else(turn)
 
 
@@ -363,6 +448,47 @@ def services_named(text, names):
         if service and service not in found:
             found.append(service)
     return found
+
+
+def requests_named(text, names, today):
+    """Every service asked for with the day and time said beside it, in the order said."""
+    found = []
+    for piece in re.split(r"\b(?:and also|and then|and|plus|also|as well as)\b", latest_statement(normalize(text))):
+        service = match_service(piece, names) if piece.strip() else None
+        if service and service not in [name for name, _ in found]:
+            found.append((service, parse_when(piece, today)))
+    return found
+
+
+ADDING = ("add", "also book", "also get", "and book", "and get", "and a", "and an", "plus", "as well")
+AFTER_IT = ("right after", "after it", "after that", "straight after", "back to back", "right behind")
+
+
+def _added_with_move(desk, appointment, said):
+    """A new service asked for while moving another ("and add an oil change"), or None."""
+    said = normalize(said)
+    if not said or not has_any(said, ADDING):
+        return None
+    for name in services_named(said, desk.service_names()):
+        if name != appointment.get("service"):
+            return name
+    return None
+
+
+BOTH = ("both cars", "both vehicles", "both of them", "both of my cars", "both my cars", "both trucks", "each car",
+        "both of our cars", "all my cars", "all of my cars")  # fmt: skip
+
+
+def vehicles_meant(text, vehicles):
+    """The caller's vehicles one request is for when it is for more than one ("both cars",
+    "the Camry and the truck"), else []."""
+    said = normalize(text)
+    named = [v for v in vehicles if vehicle_named(said, [v]) is not None]
+    if len(named) > 1:
+        return named
+    if has_any(said, BOTH) and len(vehicles) > 1:
+        return list(vehicles) if len(vehicles) == 2 or has_any(said, ("all my cars", "all of my cars")) else []
+    return []
 
 
 def vehicle_named(text, vehicles):

@@ -7,7 +7,9 @@ Hours and prices are said in shop_info's own sentences, so both brains say the s
 neither can contradict the shop's tables or quote a price the shop did not set.
 """
 
-from calls.agent.scripted import messages
+import re
+
+from calls.agent.scripted import intents, messages
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import is_plural, say_list, service_phrase
 from calls.agent.scripted.when import parse_when
@@ -21,6 +23,8 @@ QUOTE = "An advisor can give you a quote. Would you like me to take a message fo
 WHOLE_WEEK = ("weekend", "weekends", "weekdays", "every day", "usual hours", "regular hours")
 RIGHT_NOW = ("now", "right now", "still open", "tonight", "currently")
 NOT_A_HOLIDAY = frozenset({"closed", "closure", "open", "hours", "shop", "store", "with", "from"})
+ALSO_TOPICS = ("location", "hours", "payment", "warranty", "loaners")  # a second question answered in passing
+CLAUSE_BREAK = re.compile(r"[,;?.!]|\b(?:and|also|plus)\b", re.IGNORECASE)
 
 
 def ask_shop(desk, intent, u, turn):
@@ -33,10 +37,39 @@ def ask_shop(desk, intent, u, turn):
         return _ask_hours(desk, u.text, turn)
     shop = desk.state.shop
     known = shop.services is not None if intent == "services" else intent in shop.answers
-    if known or not desk.can("shop_info"):
+    if not desk.can("shop_info"):
         return _say(desk, intent, u.text, turn)
-    turn.call("shop_info", topic=intent)
+    fetching = _fetch_also(desk, u.text, intent, turn)
+    if known and not fetching:
+        return _say(desk, intent, u.text, turn)
+    if not known:
+        turn.call("shop_info", topic=intent)
     turn.then = answered
+
+
+def also_asked(text, first):
+    """Another shop question asked in the same breath ("how much for an alignment, and where are
+    you?": location after a price), or None."""
+    for clause in CLAUSE_BREAK.split(text or ""):
+        topic = intents.detect(clause) if len(clause.split()) >= 2 else None
+        if topic in ALSO_TOPICS and topic != first:
+            return topic
+    return None
+
+
+def _fetch_also(desk, text, first, turn):
+    """Ask shop_info about the second question too, if not known yet (True: asked)."""
+    extra = also_asked(text, first)
+    if extra is None or extra in desk.state.shop.answers or not desk.can("shop_info"):
+        return False
+    turn.call("shop_info", topic=extra)
+    return True
+
+
+def _say_also(desk, text, first, turn):
+    extra = also_asked(text, first)
+    if extra and desk.state.shop.answers.get(extra):
+        turn.say(desk.state.shop.answers[extra])
 
 
 def answered(desk, results, turn):
@@ -57,6 +90,7 @@ def _say(desk, intent, text, turn):
         return desk.anything_else(turn)
     if shop.answers.get(intent):
         turn.say(shop.answers[intent])
+        _say_also(desk, text, intent, turn)
         return desk.anything_else(turn)
     _not_sure(desk, text, turn)
 
@@ -80,9 +114,13 @@ def _ask_hours(desk, text, turn):
     day = day_asked(desk, text)
     shop = desk.state.shop
     known = day in shop.day_hours if day else "hours" in shop.answers
-    if known or not desk.can("shop_info"):
+    if not desk.can("shop_info"):
         return _say_hours(desk, day, text, turn)
-    turn.call("shop_info", topic="hours", **({"day": day.isoformat()} if day else {}))
+    fetching = _fetch_also(desk, text, "hours", turn)
+    if known and not fetching:
+        return _say_hours(desk, day, text, turn)
+    if not known:
+        turn.call("shop_info", topic="hours", **({"day": day.isoformat()} if day else {}))
     turn.then = answered
 
 
@@ -126,6 +164,7 @@ def _say_hours(desk, day, text, turn):
     if not sentence:
         return _not_sure(desk, text, turn)
     turn.say(sentence)
+    _say_also(desk, text, "hours", turn)
     desk.anything_else(turn)
 
 
@@ -143,6 +182,7 @@ def ask_about_job(desk, topic, text, turn):
     desk.state.asked = (topic, text)
     if not desk.can("shop_info"):
         return _no_price(desk, text, turn, "I can't look that up right now.")
+    _fetch_also(desk, text, topic, turn)  # first: the job's answer is the one `priced` reads
     turn.call("shop_info", topic="services", job=text)
     turn.then = priced
 
@@ -177,6 +217,7 @@ def priced(desk, results, turn):
     if not (found.get("service") and found.get("price_estimate")):
         return _no_price(desk, text, turn, found.get("approved_answer") or "We don't have a listed price for that.")
     turn.say(found["approved_answer"], ESTIMATE)
+    _say_also(desk, text, topic, turn)
     _offer_booking(desk, found["service"], turn)
 
 
@@ -193,6 +234,7 @@ def _say_duration(desk, found, text, turn):
     else:
         waiting = f"{'Those are' if is_plural(name) else 'That one is'} drop-off only, so you'd leave the car with us."
     turn.say(found["how_long"], waiting)
+    _say_also(desk, text, "duration", turn)
     _offer_booking(desk, name, turn)
 
 

@@ -17,7 +17,7 @@ LEADS = (
 MARKERS = frozenset({
     "first", "last", "surname", "family", "given", "name", "name's", "names", "is", "spelled", "spelt",
     "spelling", "that's", "it's", "its", "and", "then", "letter", "letters", "capital", "my", "the", "as", "in",
-    "like", "dash", "hyphen", "space", "comma", "period", "dot", "that", "it", "that", "s", "of", "course",
+    "like", "dash", "hyphen", "apostrophe", "space", "comma", "period", "dot", "that", "it", "that", "s", "of", "course",
 })  # fmt: skip
 NOT_NAMES = frozenset({
     "no", "not", "don't", "book", "appointment", "cancel", "yes", "okay", "what", "why", "how", "when", "where",
@@ -51,6 +51,8 @@ SOUND_ALIKE = {
     "PH": ("f", "v"), "O": ("a", "u"), "U": ("o",), "J": ("g",), "G": ("j",),
 }  # fmt: skip
 SPELLED_LETTER = re.compile(r"^[A-Za-z]$")
+# Punctuation said inside a spelling: "O, apostrophe, B R I E N, hyphen, Walsh".
+SPELLED_MARKS = {"apostrophe": "'", "hyphen": "-", "dash": "-"}
 WORD = re.compile(r"[A-Za-z][A-Za-z'\-]*|[.,;:!?]")
 
 
@@ -68,7 +70,8 @@ class Name:
     @property
     def spelling(self):
         """ "S I O B H A N, K E L L Y": every part of the name, letter by letter."""
-        return ", ".join(" ".join(part.upper().replace("-", "").replace("'", "")) for part in self.full.split())
+        marks = {"-": "hyphen", "'": "apostrophe"}
+        return ", ".join(" ".join(marks.get(c, c) for c in part.upper()) for part in self.full.split())
 
 
 def spoken_name(text):
@@ -156,6 +159,10 @@ def _parse(text):
     role = None
 
     def close_run():
+        while letters and letters[-1] in "'-":
+            letters.pop()
+        while letters and letters[0] in "'-":
+            letters.pop(0)
         if len(letters) >= 2:
             _attach(parts, "".join(letters).upper(), role)
         elif letters:
@@ -165,8 +172,11 @@ def _parse(text):
     for index, token in enumerate(tokens):
         low = token.lower()
         if token in ".,;:!?":
-            if letters and index + 1 < len(tokens) and SPELLED_LETTER.match(tokens[index + 1]):
+            following = tokens[index + 1] if index + 1 < len(tokens) else ""
+            if letters and (SPELLED_LETTER.match(following) or following.lower() in SPELLED_MARKS):
                 continue  # "B, O, B": a pause inside the spelling
+            if letters and letters[-1] in "'-" and following.lower() not in NOT_NAMES | MARKERS:
+                continue  # "hyphen, Walsh": the rest of the name, said as a word
             close_run()
             continue
         if SPELLED_LETTER.match(token) and not (token == "I" and not letters and _next_is_word(tokens, index)):
@@ -174,6 +184,12 @@ def _parse(text):
             continue
         if letters and low in NATO:
             letters.append(NATO[low])
+            continue
+        if letters and low in SPELLED_MARKS:
+            letters.append(SPELLED_MARKS[low])
+            continue
+        if letters and letters[-1] in "'-" and low not in NOT_NAMES | MARKERS:
+            letters.extend(token.upper())  # "B R I E N, hyphen, Walsh"
             continue
         close_run()
         if low in ("first", "given"):
@@ -207,16 +223,23 @@ def _next_is_word(tokens, index):
 def _attach(parts, spelled, role):
     """Put a spelled run in place of the word it spells (the nearest earlier one like it), or add it."""
     best, best_score = None, 0.0
+    bare = re.sub(r"[^A-Z]", "", spelled)
     for position in range(len(parts) - 1, -1, -1):
         word, was_spelled, _ = parts[position]
         if was_spelled:
             continue
-        score = SequenceMatcher(None, word.lower(), spelled.lower()).ratio()
+        score = SequenceMatcher(None, re.sub(r"[^a-z]", "", word.lower()), bare.lower()).ratio()
         if position == len(parts) - 1:
             score += 0.25  # the word just said is the one most often spelled
         if score > best_score:
             best, best_score = position, score
     if best is not None and best_score >= 0.5:
+        word = parts[best][0]
+        pieces = [re.sub(r"[^A-Z]", "", piece) for piece in re.split(r"(?<=[-'])", word.upper())]
+        whole = bare == "".join(pieces)
+        if any(bare == "".join(pieces[:count]) for count in range(1, len(pieces) + 1)):
+            if not (whole and re.search(r"[-']", spelled)):
+                spelled = word.upper()  # "O'Brien-Walsh. O, apostrophe, B R I E N": the word as said, marks and all
         parts[best] = [spelled, True, parts[best][2]]
     else:
         parts.append([spelled, True, role])
@@ -224,7 +247,8 @@ def _attach(parts, spelled, role):
 
 def _title(word):
     if word.isupper() or word.islower():
-        return "-".join(piece[:1].upper() + piece[1:].lower() for piece in word.split("-"))
+        pieces = re.split(r"(?<=-)|(?<=\b[A-Za-z]')", word.lower())  # "O'Brien-Walsh", "D'Angelo"
+        return "".join(piece[:1].upper() + piece[1:] for piece in pieces)
     return word[:1].upper() + word[1:]
 
 

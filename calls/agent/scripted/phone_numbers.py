@@ -65,8 +65,28 @@ def _number(digits):
 
 
 def _digit_runs(said):
-    """The digits of each stretch of the utterance that is only digits and number words."""
-    runs, digits, repeat = [], [], 1
+    """The digits of each stretch of the utterance that is only digits and number words; an area
+    code said last ("five five five oh one two three, area code seven seven three") goes first."""
+    runs = _stretches(said)
+    joined = []
+    for index, (digits, start, end) in enumerate(runs):
+        if joined and joined[-1] is None:
+            joined[-1] = ""
+            continue
+        following = runs[index + 1] if index + 1 < len(runs) else None
+        if following and len(digits) == 7 and len(following[0]) == 3:
+            between = said.split()[end : following[1]]
+            if "area" in between and "code" in between and len(between) <= 6:
+                joined.append(following[0] + digits)
+                joined.append(None)
+                continue
+        joined.append(digits)
+    return [run for run in joined if run]
+
+
+def _stretches(said):
+    """(digits, first word index, index after the last word) of each stretch of digit words."""
+    runs, digits, repeat, start = [], [], 1, 0
     words = said.split()
     for index, word in enumerate(words):
         following = words[index + 1] if index + 1 < len(words) else ""
@@ -92,13 +112,15 @@ def _digit_runs(said):
             continue
         if piece is None:
             if digits:
-                runs.append("".join(digits))
+                runs.append(("".join(digits), start, index))
             digits, repeat = [], 1
             continue
+        if not digits:
+            start = index
         digits.append(piece * repeat if len(piece) == 1 else piece)
         repeat = 1
     if digits:
-        runs.append("".join(digits))
+        runs.append(("".join(digits), start, len(words)))
     return runs
 
 

@@ -173,7 +173,7 @@ class Receptionist:
         if appointments.intercept(self, task, u, turn):  # "yes, cancel that"; "no, the other one"
             state.misses = 0
             return
-        if task is not None and is_abort(text):
+        if task is not None and is_abort(text) and not booking.takes_back_to(self, task, u):
             state.task = None
             turn.say(flow.dropped(self, task))
             self.anything_else(turn)

@@ -98,7 +98,7 @@ SYMPTOMS = (
 
 def match_service(text, service_names):
     """The best-matching active service name for what the caller said, or None."""
-    said = normalize(text)
+    said = _without_possessives(normalize(text))
     if not said:
         return None
     best, best_score = None, 0
@@ -107,6 +107,11 @@ def match_service(text, service_names):
         if score > best_score:
             best, best_score = name, score
     return best
+
+
+def _without_possessives(said):
+    # "my battery's dying", "the truck's brakes": the thing, not a contraction to match whole.
+    return re.sub(r"(?<=[a-z])'s\b", "", said)
 
 
 def is_symptom(text):

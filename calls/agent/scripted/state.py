@@ -42,6 +42,7 @@ class Booking:
     new_name: str | None = None  # a caller not on file: the name to create them with
     misses: int = 0
     also: list = field(default_factory=list)  # more services asked for in the same breath, booked next
+    also_details: list = field(default_factory=list)  # per entry of `also`: its own when, vehicle, "right after"
     busy: list = field(default_factory=list)  # (start, end) of what this call already booked for the caller
     minutes: int = 0  # how long the service takes, once the schedule said
 
@@ -115,6 +116,7 @@ class Conversation:
     misses: int = 0
     calls_made: int = 0
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
+    last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it
 
 
 class Turn:

@@ -220,7 +220,7 @@ def _dated(month, day, today):
 
 def _nth(s, today):
     match = re.search(r"\b(\d{1,2})th\b", s)
-    if not match or re.search(rf"\b{match[1]}th (one|1|option|time|slot|choice)\b", s):
+    if not match or re.search(rf"\b{match[1]}th (?:\w+ )?(one|1|option|time|slot|choice|opening)\b", s):
         return None
     wanted = int(match[1])
     if wanted < 1 or wanted > 31:
