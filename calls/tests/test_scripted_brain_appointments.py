@@ -306,3 +306,56 @@ async def test_the_afternoon_one_is_picked_by_part_of_the_day(shop, customer, oi
     await call.caller("Yes")
     assert (await db(fresh, afternoon)).status == "cancelled"
     assert (await db(fresh, morning)).status == "booked"
+
+
+# --- checking, and switching between a move and a cancel ----------------------------------
+
+
+async def test_can_you_check_lists_the_appointments_not_payment(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("I think I have something booked with you guys this week, can you check?")
+    tuesday = clock.date() + timedelta(days=1)
+    assert said.startswith(f"You have an oil change on {say_day(tuesday)} at 9 AM."), call.transcript
+    assert "cash" not in said
+
+
+async def test_look_up_my_booking_with_nothing_booked(shop, customer, oil_change, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Could you look up my booking?")
+    assert said.startswith("You don't have any upcoming appointments with us."), call.transcript
+
+
+async def test_just_cancel_it_in_the_middle_of_a_move_cancels_that_one(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("Hi, I need to move my oil change.")
+    assert said == "Sure. What day would you like to move your oil change to?", call.transcript
+    said = await call.caller("Actually, you know what, just cancel it. I'll call back when I know my schedule.")
+    assert said == f"Just to confirm, you'd like to cancel your oil change on {say_day(tuesday)} at 9 AM?", (
+        call.transcript
+    )
+    said = await call.caller("Yes, cancel it.")
+    assert said.startswith(f"Done. Your oil change on {say_day(tuesday)} at 9 AM is cancelled."), call.transcript
+    assert (await db(fresh, tuesday_oil_change)).status == "cancelled"
+
+
+async def test_cancel_at_the_move_read_back_cancels_instead(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Can I move my oil change to Thursday at 10?")
+    assert said.endswith("Shall I go ahead?"), call.transcript
+    said = await call.caller("Hmm, no, cancel the whole thing.")
+    assert said.startswith("Just to confirm, you'd like to cancel your oil change"), call.transcript
+    await call.caller("Yes")
+    assert (await db(fresh, tuesday_oil_change)).status == "cancelled"
+
+
+async def test_move_it_instead_at_the_cancel_read_back_moves_it(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    thursday = clock.date() + timedelta(days=3)
+    said = await call.caller("I can't make my oil change on Tuesday.")
+    assert said.startswith("Just to confirm, you'd like to cancel your oil change"), call.transcript
+    said = await call.caller("I don't want to cancel it, can we push it to Thursday at 10?")
+    assert said.startswith("So I'll move your oil change from") and said.endswith("Shall I go ahead?"), call.transcript
+    await call.caller("Yes")
+    moved = await db(fresh, tuesday_oil_change)
+    assert (moved.start, moved.status) == (local(shop, thursday, 10), "booked")

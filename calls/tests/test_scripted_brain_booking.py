@@ -581,3 +581,48 @@ def test_my_batterys_dying_is_the_battery_service():
 
     names = ["Oil change", "Battery replacement", "Brake pads and rotors"]
     assert match_service("My battery's dying on me, could you swap it?", names) == "Battery replacement"
+
+
+async def test_a_tire_rotation_instead_right_after_booking_replaces_the_oil_change(
+    shop, oil_change, tire_rotation, customer, clock, call_from
+):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    await call.caller("An oil change Tuesday at two please.")
+    said = await call.caller("Yes")
+    assert said.startswith("You're all set."), call.transcript
+    said = await call.caller("Actually no, scratch that. Make it a tire rotation instead, same time.")
+    assert said == f"So that's a tire rotation on {say_day(tuesday)} at 2 PM. Shall I book it?", call.transcript
+    await call.caller("Yes")
+    (booked,) = [b for b in await booked_for(DANA) if b.is_active]
+    assert (booked.service_type, booked.start) == (tire_rotation, local(shop, tuesday, 14)), call.transcript
+
+
+async def test_at_to_thirty_is_two_thirty(shop, oil_change, customer, clock, call_from):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    said = await call.caller("I need an oil change tomorrow at to thirty in the afternoon.")
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 2:30 PM. Shall I book it?", call.transcript
+
+
+async def test_a_time_said_after_asking_about_the_hours_is_the_answer(shop, oil_change, customer, clock, call_from):
+    saturday = clock.date() + timedelta(days=5)
+    call = await call_from(DANA)
+    await call.caller("Can I bring it in Saturday at two for an oil change?")
+    said = await call.caller("Oh, you close early on Saturdays? Then ten in the morning.")
+    assert said == f"So that's an oil change on {say_day(saturday)} at 10 AM. Shall I book it?", call.transcript
+
+
+def test_symptoms_name_the_battery_and_the_inspection_but_a_dome_light_is_no_check_engine_light():
+    from calls.agent.scripted.messages import sounds_urgent
+    from calls.agent.scripted.services import match_service
+    from calls.agent.scripted.words import normalize
+
+    names = ["Oil change", "Battery replacement", "State inspection", "Check engine light diagnostic"]
+    assert match_service("It won't start in the mornings, it just clicks", names) == "Battery replacement"
+    assert match_service("my kid left the dome light on and it was dead", names) == "Battery replacement"
+    assert match_service("I need the F-150 inspected for my registration", names) == "State inspection"
+    assert match_service("it needs an emissions test", names) == "State inspection"
+    assert match_service("the check engine light is on", names) == "Check engine light diagnostic"
+    assert not sounds_urgent(normalize("My car won't start in the mornings, it just clicks."))
+    assert sounds_urgent(normalize("My car won't start and I'm stuck in a parking lot."))

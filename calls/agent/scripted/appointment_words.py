@@ -109,6 +109,22 @@ def keeps_it(text):
     return has_any(normalize(text), KEEP_IT)
 
 
+CANCELS = re.compile(r"\bcancel(?:l?ed|l?ing)?\b|\bcall (?:it|that|the whole thing) off\b|\bcall off\b")
+NOT_CANCEL = re.compile(
+    r"\b(?:don't|do not|dont|not|never|no need to|won't|rather not|instead of)(?: \w+){0,3} (?:cancel|call)"
+)
+JUST_THAT = re.compile(r"\bcancel that\b(?! (?:appointment|one|booking|altogether|entirely|completely|instead))")
+
+
+def wants_cancel(text):
+    """ "Actually, just cancel it", "you know what, cancel the whole thing": the appointment is to
+    be cancelled. Not "don't cancel it", nor a bare "cancel that" (what was just said is taken back)."""
+    said = normalize(text)
+    if not CANCELS.search(said) or NOT_CANCEL.search(said):
+        return False
+    return bool(CANCELS.search(JUST_THAT.sub(" ", said)))
+
+
 def names_another(text, options, today, current, *, services=()):
     """The appointment other than `current` that a correction names ("no wait, the other one",
     "actually the Thursday one", "the alignment"), or None. Not "the first one": that could be

@@ -2,8 +2,18 @@
 them) after a clear yes, or handing it to the booking flow to be moved. Which appointment the
 words mean, and to when a move asks, is appointment_words.py."""
 
+import re
+
 from calls.agent.scripted import booking, messages, schedule
-from calls.agent.scripted.appointment_words import keeps_it, move_target, names_another, pick, split_move
+from calls.agent.scripted.appointment_words import (
+    INSTEAD,
+    keeps_it,
+    move_target,
+    names_another,
+    pick,
+    split_move,
+    wants_cancel,
+)
 from calls.agent.scripted.speech import say_day, say_list, say_moment, service_phrase
 from calls.agent.scripted.state import Booking, Cancellation, Choosing
 from calls.agent.scripted.tool_times import local_time
@@ -189,8 +199,11 @@ def capture(desk, task, u, turn):
 
 
 def intercept(desk, task, u, turn):
-    """Before anything else hears it: a yes that says "cancel that" at the cancel read-back, and
-    a correction or "leave it" while a move is under way."""
+    """Before anything else hears it: a yes that says "cancel that" at the cancel read-back, a
+    switch between moving and cancelling ("actually, just cancel it"), and a correction or
+    "leave it" while a move is under way."""
+    if _switches(desk, task, u, turn):
+        return True
     if isinstance(task, Cancellation) and task.stage == "confirm" and u.yes:
         return answer(desk, task, u, turn)
     if not (isinstance(task, Booking) and task.moving) or task.stage == "writing":
@@ -210,6 +223,45 @@ def intercept(desk, task, u, turn):
     target = move_target(u.text, other, desk.today(), apart=True) or asked_before
     booking.start_move(desk, other, target or parse_when("", desk.today()), turn)
     return True
+
+
+def _switches(desk, task, u, turn):
+    """Moving one, the caller would rather cancel it (or the other way round): the same
+    appointment (or the one now named) goes the other way."""
+    options = desk.state.appointments or []
+    if isinstance(task, Booking) and task.moving and task.stage != "writing" and wants_cancel(u.text):
+        other = names_another(u.text, options, desk.today(), task.moving, services=desk.service_names())
+        c = Cancellation(stage="confirm", appointment=other or task.moving, reason=_reason(u.text))
+        desk.state.task = c
+        _confirm(desk, c, turn)
+        return True
+    if isinstance(task, Cancellation) and task.stage == "confirm" and not task.also and wants_move(desk, u):
+        other = names_another(u.text, options, desk.today(), task.appointment, services=desk.service_names())
+        if other is not None and u.intent != "reschedule":
+            return False  # "no, Friday instead": which one to cancel
+        appointment = other or task.appointment
+        target = move_target(u.text, appointment, desk.today())
+        booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn, said=u.text)
+        return True
+    if isinstance(task, Choosing):
+        purpose = "cancel" if wants_cancel(u.text) else "move" if wants_move(desk, u) else task.purpose
+        if purpose != task.purpose:
+            task.purpose, task.misses = purpose, 0
+            task.said = f"{task.said} {u.text}" if purpose == "move" else u.text
+            found = _pick(desk, task, u.text)
+            if found.one is not None or len(task.options) == 1:
+                return _proceed(desk, task, [found.one or task.options[0]], turn) or True
+            _ask_which(desk, task, found.chosen if found.named and found.chosen else task.options, turn)
+            return True
+    return False
+
+
+def wants_move(desk, u):
+    """ "Actually, can I just move it instead?": a move asked for, not a correction of which."""
+    said = u.said
+    if u.intent == "reschedule":
+        return True
+    return bool(u.when.said_anything and INSTEAD.search(said) and not re.search(r"\b(?:one|appointment)\b", said))
 
 
 def answer(desk, task, u, turn):

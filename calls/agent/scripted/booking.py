@@ -81,18 +81,61 @@ REFERS_BACK = (
 )  # fmt: skip
 
 
+SWAPS = (
+    "instead", "swap", "swap out", "switch", "scratch that", "rather than", "replace", "in place of", "change it to",
+    "change that to", "not the",
+)  # fmt: skip
+NOT_A_SWAP = ("also", "too", "as well", "another", "plus", "on top")
+
+
 def _changes_just_booked(desk, u, turn):
-    """ "Can we make that three thirty instead?" right after a booking: the one just made moves."""
+    """ "Can we make that three thirty instead?" right after a booking: the one just made moves.
+    "Make it a tire rotation instead, same time": another service takes its place."""
     done = desk.state.last_booked
-    if not done or not u.when.said_anything or not has_any(u.said, REFERS_BACK):
+    if not done:
         return False
-    if u.service and u.service != done["service"]:
+    if _swapped_in(desk, u, done):
+        return _replace_just_booked(desk, u, done, turn)
+    if not u.when.said_anything or not has_any(u.said, REFERS_BACK):
         return False
     start_at = local_time(done["start"])
     when = u.when.merged_over(When(day=start_at.date()))
     if u.when.day is None and u.when.clock is None and not u.when.part:
         return False
     start_move(desk, done, when, turn)
+    return True
+
+
+def _swapped_in(desk, u, done):
+    """The service named in place of the one just booked ("swap the oil change for a rotation"), or None."""
+    if not has_any(u.said, SWAPS) or has_any(u.said, NOT_A_SWAP):
+        return None
+    names = desk.service_names()
+    named = [n for n in services_named(u.said, names) if n != done["service"]]
+    for piece in re.split(r"\b(?:for|with|to|instead of|and)\b", latest_statement(u.said)):  # "swap X for Y"
+        service = match_service(piece, names) if piece.strip() else None
+        if service and service != done["service"] and service not in named:
+            named.append(service)
+    if u.service and u.service != done["service"] and u.service in named:
+        return u.service
+    return named[-1] if named else None
+
+
+def _replace_just_booked(desk, u, done, turn):
+    service = _swapped_in(desk, u, done)
+    start_at = local_time(done["start"])
+    when = When(day=start_at.date(), clock=start_at.time())  # "same time" unless another is said
+    if u.when.said_anything:
+        when = u.when.merged_over(when)
+    caller = desk.state.caller
+    b = Booking(service=service, when=when, replacing=done, waiter=waits_at_shop(u.text))
+    vehicle = caller.vehicles[0] if len(caller.vehicles) == 1 else None
+    if done.get("vehicle_id"):
+        b.vehicle_id, b.vehicle = done.get("vehicle_id"), done.get("vehicle")
+    elif vehicle is not None:
+        b.vehicle_id, b.vehicle = vehicle.get("vehicle_id"), vehicle.get("vehicle")
+    desk.state.task = b
+    advance(desk, b, turn)
     return True
 
 
@@ -335,6 +378,30 @@ def write(desk, b, turn):
         turn.call("create_customer", name=b.new_name)
         turn.then = customer_created
         return True
+    if b.replacing:  # the one it replaces goes first: the caller's own booking must not block it
+        turn.call(
+            "cancel_appointment", appointment_id=b.replacing["appointment_id"], reason=f"Changed to {b.service}"
+        )
+        turn.then = replaced
+        return True
+    _book(b, turn)
+    return True
+
+
+def replaced(desk, results, turn):
+    b = desk.state.task
+    done = results.get("cancel_appointment") or {}
+    if not isinstance(b, Booking):
+        return desk.anything_else(turn)
+    if not done.get("cancelled"):
+        turn.say("I'm sorry, I couldn't change that booking.")
+        return offer_message(desk, turn, b)
+    b.replacing = None
+    desk.state.last_booked = None
+    _book(b, turn)
+
+
+def _book(b, turn):
     arguments = {"service": b.service, "start": iso(b.chosen)}
     if b.vehicle_id:
         arguments["vehicle_id"] = b.vehicle_id
@@ -344,7 +411,6 @@ def write(desk, b, turn):
         arguments["notes"] = b.notes
     turn.call("book_appointment", **arguments)
     turn.then = booked
-    return True
 
 
 def customer_created(desk, results, turn):
@@ -361,6 +427,7 @@ def booked(desk, results, turn):
     if _went_through(desk, b, done, "booked", turn):
         desk.state.last_booked = {
             "appointment_id": done.get("appointment_id"), "service": b.service, "start": done["start"],
+            "vehicle_id": b.vehicle_id, "vehicle": b.vehicle,
         }  # fmt: skip
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:

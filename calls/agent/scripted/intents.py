@@ -34,7 +34,10 @@ NOT_PERSON = (  # a person asked for only to call back, or not wanted at all
     "call me", "call back", "call my", "someone call", "somebody call", "no need to", "don't need to",
     "message is fine", "leave a message", "take a message",
 )  # fmt: skip
-CANCEL = ("cancel", "call off", "can't make it", "cannot make it", "won't make it", "won't be able to make it")
+CANCEL = (
+    "cancel", "call off", "can't make it", "cannot make it", "won't make it", "won't be able to make it",
+    "can't make my", "cannot make my", "won't make my", "won't be able to make my",
+)  # fmt: skip
 RESCHEDULE = (
     "reschedule", "re schedule", "move my", "move the", "move it", "change my appointment", "change the appointment",
     "change my booking", "change the time of", "change the day of", "different time", "different day", "push it",
@@ -48,6 +51,12 @@ LIST = (
     "anything scheduled", "anything coming up", "something coming up", "coming up", "what time am i",
     "what day am i", "did i book", "have i booked", "did i make an appointment", "am i down for", "when do i come in",
     "when should i come in", "when do i bring", "what's my appointment", "look up my appointment", "still on for",
+    "my booking", "my bookings", "my reservation", "my reservations", "something booked", "something scheduled",
+    "something on the books", "anything on the books", "what i have booked", "what i have scheduled",
+    "what i've got booked", "what i have with you", "what i have coming", "see what i have", "check what i have",
+    "what do i have booked", "what do i have scheduled", "what do i have coming", "what do i have with you",
+    "what have i got", "what've i got", "have me down", "have me booked", "have me scheduled", "got me down",
+    "got me booked", "under my name",
 )  # fmt: skip
 BOOK = (
     "book", "schedule", "appointment", "make an appointment", "set up", "bring it in", "bring my car",
@@ -76,7 +85,8 @@ SERVICES = (
     "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
     "do you offer", "do you fix", "do you repair",
 )  # fmt: skip
-PAYMENT = ("pay", "payment", "credit card", "debit", "cash", "apple pay", "google pay", "financing", "check", "venmo")
+PAYMENT = ("pay", "payment", "credit card", "debit", "cash", "apple pay", "google pay", "financing", "checks", "a check", "by check",
+           "personal check", "cheque", "cheques", "venmo")  # not "can you check?"
 HOURS_QUESTIONS = (  # before a booking's words: "are you open over lunch? could I drop off a key?"
     "are you open", "are you guys open", "you guys open", "are y'all open", "is the shop open", "over lunch",
     "open during lunch", "open at lunch", "open for lunch", "closed for lunch", "close for lunch", "still open",
@@ -155,7 +165,8 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
     ("location", LOCATION, ()),
     ("hours", HOURS_QUESTIONS, ("lunch break", "my lunch")),
     ("book", BOOK, ()),
-    ("hours", HOURS, ()),
+    ("hours", HOURS, ("close to it", "close to that", "close to then", "or close", "close enough", "as close as",
+                      "close as")),
     ("makes", MAKES, ()),
     ("goodbye", GOODBYE, ()),
 )

@@ -84,8 +84,17 @@ def offer_call_back(desk, turn, u):
     offer(desk, turn, "I can have one call you back with an update. Would you like that?")
 
 
+# A trouble that keeps coming back ("won't start in the mornings") is a car to book, not one stranded now.
+RECURRING = (
+    "in the mornings", "every morning", "some mornings", "most mornings", "in the morning sometimes", "sometimes",
+    "lately", "every now and then", "now and then", "once in a while", "on and off", "off and on",
+    "every time", "when it's cold", "when it is cold", "cold mornings", "the last few days", "for a few days",
+    "for a while", "pretty sure it's the battery", "need a new battery", "needs a new battery",
+)  # fmt: skip
+
+
 def sounds_urgent(said):
-    return urgency_in(said) == "urgent" and not has_any(said, ROUTINE)
+    return urgency_in(said) == "urgent" and not has_any(said, ROUTINE) and not has_any(said, RECURRING)
 
 
 def agrees(u):

@@ -201,6 +201,11 @@ class Receptionist:
         if u.intent == "person":
             self.transfer(turn, reason=text)
             return
+        if u.intent in info.TOPICS and isinstance(task, Booking):
+            after = self.answer_after_question(u)  # "you close at 1? then ten in the morning"
+            if after is not None and flow.answer(self, task, after, turn):
+                state.misses = 0
+                return
         if u.intent in info.TOPICS and task is not None:
             info.ask_shop(self, u.intent, booking.about_this(task, u), turn)  # an aside, then back to the task
             return
@@ -217,6 +222,17 @@ class Receptionist:
             state.misses = 0
             return
         self.misunderstood(u, turn)
+
+    def answer_after_question(self, u):
+        """What follows a question the caller asked and answered at once ("Oh, you close early on
+        Saturdays? Then ten in the morning."): the day or time said after it, or None."""
+        head, mark, tail = u.text.rpartition("?")
+        if not mark or not tail.strip():
+            return None
+        after = self.utterance(tail)
+        if after.intent not in (None, "book") or not after.when.said_anything:
+            return None
+        return after
 
     def answer_awaited(self, u, turn):
         """A yes or no to the last question we asked outside any task."""

@@ -64,12 +64,24 @@ FAMILIES = (
     ),
     (("tire rotation", "rotate", "rotation", "tire", "tires"), ("rotation", "tire")),
     (("alignment", "pulls", "pulling", "pulls to"), ("alignment",)),
-    (("battery", "won't start", "wont start", "dead", "jump"), ("battery",)),
+    (
+        (
+            "battery", "won't start", "wont start", "will not start", "doesn't start", "won't turn over", "dead",
+            "jump", "jumped", "jump start", "jump started", "needs a jump", "clicks", "clicking", "just clicks",
+        ),
+        ("battery",),
+    ),
     (
         ("a/c", "ac", "a c", "air conditioning", "air conditioner", "blowing warm", "blowing hot", "no cold air"),
         ("a/c", "air cond"),
     ),
-    (("inspection", "emissions", "smog", "safety check"), ("inspection",)),
+    (
+        (
+            "inspection", "inspected", "inspect", "emissions", "emission", "smog", "safety check", "registration",
+            "sticker", "inspection sticker",
+        ),
+        ("inspection",),
+    ),
     (("coolant", "radiator", "overheating", "antifreeze", "running hot"), ("coolant", "radiator")),
     (("transmission", "shifting", "slipping", "gearbox"), ("transmission",)),
 )
@@ -93,13 +105,21 @@ SYMPTOMS = (
     "pulling",
     "slipping",
     "misfir",
+    "clicks",
+    "clicking",
+)
+
+# Lights that are no warning on the dash: "left the dome light on" drained a battery, it lit no check-engine light.
+OTHER_LIGHTS = re.compile(
+    r"\b(?:dome|head|interior|inside|cabin|map|reading|tail|fog|parking|porch|hazard|overhead|trunk)"
+    r" ?lights?\b"
 )
 
 
 def match_service(text, service_names):
     """The best-matching active service name for what the caller said, or None."""
-    said = _without_possessives(normalize(text))
-    if not said:
+    said = OTHER_LIGHTS.sub(" ", _without_possessives(normalize(text)))
+    if not said.strip():
         return None
     best, best_score = None, 0
     for name in service_names:

@@ -35,6 +35,7 @@ class Booking:
     vehicle_id: int | None = None
     vehicle: str | None = None
     moving: dict | None = None  # get_upcoming_appointments' appointment
+    replacing: dict | None = None  # the appointment this call just booked, cancelled when this one is booked
     offered: list = field(default_factory=list)  # datetimes (shop local, naive)
     chosen: datetime | None = None
     taken: list = field(default_factory=list)  # times a booking attempt found taken

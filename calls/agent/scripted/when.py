@@ -75,7 +75,7 @@ class When:
 def parse_when(text, today, *, expect_time=False):
     """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked).
     What the caller took back is replaced by its correction ("Tuesday at eight, actually ten")."""
-    s = _digitized(text)
+    s = _digitized(text, expect_time=expect_time)
     for at in corrections(s):
         earlier = _when(s[:at], today, expect_time=expect_time)
         later = _when(s[at:], today, expect_time=expect_time)
@@ -131,7 +131,29 @@ _WHEN_IT_HAPPENED = re.compile(
 )
 
 
-def _digitized(text):
+# Speech-to-text writes an hour as a word that sounds like it: "at to thirty", "won o'clock", "ate am".
+SOUND_ALIKE_HOURS = {"to": "2", "too": "2", "won": "1", "for": "4", "fore": "4", "ate": "8"}
+_SOUND_ALIKE = "|".join(SOUND_ALIKE_HOURS)
+_MINUTES_AFTER = (
+    r"(?:thirty|fifteen|forty five|forty|fourty|oclock|am|pm|in the (?:morning|afternoon|evening))"
+    r"(?! (?:minutes?|mins?|seconds?|days?|bucks|dollars)\b)"
+)
+
+
+def _sound_alike_hours(s, *, expect_time):
+    """ "at to thirty" -> "at 2 thirty": a sound-alike word where an hour belongs (after "at" and
+    before minutes or am/pm; or the whole answer when we asked for a time)."""
+    def hour(match):
+        return f"{match[1]}{SOUND_ALIKE_HOURS[match[2]]}"
+
+    s = re.sub(rf"\b((?:at|around|about|by|say|like|maybe|or|how about) )({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b)", hour, s)
+    s = re.sub(rf"\b(at )(to|too|won|ate)\b(?! \w+ing\b)(?=$| in the| please| then)", hour, s)
+    if expect_time:
+        s = re.sub(rf"^((?:um |uh |maybe |how about |just |ok |okay |yeah )*)({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b|$)", hour, s)
+    return s
+
+
+def _digitized(text, *, expect_time=False):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
     s = _WHEN_IT_HAPPENED.sub("", normalize(text))
@@ -143,6 +165,7 @@ def _digitized(text):
     s = re.sub(r"\bfirst (available|opening)\b", r"next \1", s)
     s = re.sub(r"\b(a|one) o'?clock\b", "1 oclock", s)
     s = re.sub(r"\bo'?clock\b", "oclock", s)
+    s = _sound_alike_hours(s, expect_time=expect_time)
     pieces = []
     for word in spoken_numbers(s):
         said_as_word = not word.text[:1].isdigit()
@@ -339,7 +362,8 @@ def _clock(s, part, *, expect_time):
     if match:
         return _resolved(int(match[1]), 0, match[2], part), match.start()
     match = re.search(
-        r"\b(?:at|around|about|by|after|before|from|say|make it|how about|what about|maybe|or|for|do)"
+        r"\b(?:at|around|about|by|after|before|from|say|make it|make that|how about|what about|maybe|or|for|do"
+        r"|(?:change|move|push|switch|bump) (?:it|that) to)"
         rf" (\d{{1,2}})\b{_NOT_A_TIME}",
         s,
     )
