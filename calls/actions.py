@@ -3,7 +3,7 @@
 import logging
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -12,6 +12,7 @@ from crm.actions import find_customer_by_phone
 from crm.phones import normalize_phone
 
 from .models import Call, CallbackRequest
+from .tasks import queue_voicemail_transcription
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +27,12 @@ OUTCOME_PRECEDENCE = (
 )
 
 OPEN_STATUSES = (Call.Status.RINGING, Call.Status.IN_PROGRESS)
-# end_reason prefixes after which Twilio puts the caller through to an advisor: the call goes on.
-HANDED_OVER_REASONS = ("transferred", "agent_error", "stream_error")
+# end_reason prefixes of an agent that could not go on (its stream broke, it could not hear the
+# caller, it failed): Twilio then puts the caller through to an advisor, or to the voicemail.
+AGENT_FAILED_REASONS = ("agent_error", "stream_error", "stt_failed")
+# end_reason prefixes after which the caller goes on with a person (or the voicemail): the call goes on.
+HANDED_OVER_REASONS = ("transferred", *AGENT_FAILED_REASONS)
+VOICEMAIL_PENDING = "Voicemail (not transcribed yet)"
 
 
 def caller_phone(from_number):
@@ -116,6 +121,8 @@ def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summar
                 "outcome", "transferred", "end_reason", "summary", "interruption_count", "interrupted", "ended_at",
             ]
         )
+        if call.transferred:  # the transfer tool's own mark may have been cancelled
+            Call.objects.filter(pk=call.pk, handover="").update(handover=Call.Handover.ADVISOR)
         if not goes_on_with_a_person(call):
             _end_with_the_stream(call)
     return call
@@ -139,8 +146,92 @@ def _end_with_the_stream(call):
     call.refresh_from_db(fields=["status", "duration_s"])
 
 
+def agent_failed(call):
+    """The stream ended under a caller still on the line, because the agent could not go on
+    (or with no reason noted: it broke before it could say)."""
+    return not call.end_reason or call.end_reason.startswith(AGENT_FAILED_REASONS)
+
+
 def mark_transferred(call_sid, summary):
-    Call.objects.filter(call_sid=call_sid).update(transferred=True, summary=summary)
+    """Twilio took the transfer: the caller is ringing an advisor (the whisper reads `summary`)."""
+    Call.objects.filter(call_sid=call_sid).update(transferred=True, summary=summary, handover=Call.Handover.ADVISOR)
+
+
+def hand_over(call_sid, to):
+    """Twilio is told to put the caller through to an advisor or to the voicemail, after the
+    stream ended (calls/telephony/webhooks.py). Returns the Call with its customer, or None."""
+    Call.objects.filter(call_sid=call_sid).update(handover=to, handover_ended_at=None)
+    return Call.objects.select_related("customer").filter(call_sid=call_sid).first()
+
+
+def dial_ended(call_sid, *, dial_status, caller_status, duration_s=None):
+    """The advisor's phone stopped ringing or the advisor hung up (<Dial action>). Returns what
+    Twilio should do with the caller next: "voicemail" when nobody took the call and the caller is
+    still on the line, else "hang_up". Only the first report acts: a replay just hangs up."""
+    call = Call.objects.filter(call_sid=call_sid).first()
+    if call is None:
+        return "hang_up"
+    claimed = Call.objects.filter(
+        pk=call.pk, handover=Call.Handover.ADVISOR, handover_ended_at__isnull=True, status__in=OPEN_STATUSES
+    )
+    answered = dial_status in ("completed", "answered")
+    if answered or caller_status in Call.TERMINAL_STATUSES:
+        if not claimed.exists():
+            return "hang_up"
+        call.events.create(kind="dial_ended", data={"dial_status": dial_status[:20], "duration_s": duration_s})
+        _close_handover(call)
+        return "hang_up"
+    if not claimed.update(handover=Call.Handover.VOICEMAIL):
+        return "hang_up"
+    call.events.create(kind="dial_ended", data={"dial_status": dial_status[:20], "duration_s": duration_s})
+    return "voicemail"
+
+
+def _close_handover(call):
+    """Twilio is told to hang up: the caller's call is over (its status callback may say so too,
+    and its own figures stay). It leaves the live page."""
+    now = timezone.now()
+    seconds = max(0, round((now - call.started_at).total_seconds()))
+    Call.objects.filter(pk=call.pk).update(
+        handover_ended_at=Coalesce(F("handover_ended_at"), Value(now)),
+        status=Case(When(status__in=OPEN_STATUSES, then=Value(Call.Status.COMPLETED)), default=F("status")),
+        duration_s=Coalesce(F("duration_s"), Value(seconds)),
+        ended_at=Coalesce(F("ended_at"), Value(now)),
+    )
+
+
+def handover_underway(call_sid):
+    """The Call whose caller Twilio is putting through to an advisor right now (for the whisper), or None."""
+    return (
+        Call.objects.select_related("customer")
+        .filter(call_sid=call_sid, handover=Call.Handover.ADVISOR, handover_ended_at__isnull=True,
+                status__in=OPEN_STATUSES)
+        .first()
+    )
+
+
+def file_voicemail(call_sid, *, recording_sid, recording_url="", duration_s=None):
+    """The caller left a voicemail (<Record action>): a callback request for the advisors at once,
+    its transcript later (calls.tasks.transcribe_voicemail, queued here on commit). Returns the
+    CallbackRequest, or None for a call that was not at the voicemail or a recording filed before
+    (Twilio's retry, or a replay)."""
+    call = Call.objects.select_related("customer").filter(call_sid=call_sid, handover=Call.Handover.VOICEMAIL).first()
+    if call is None:
+        return None
+    phone = caller_phone(call.from_number)
+    customer = call.customer or (find_customer_by_phone(phone) if phone else None)
+    try:
+        with transaction.atomic():
+            callback = CallbackRequest.objects.create(
+                call=call, customer=customer, name=(customer.name if customer else "")[:120], phone=phone or "",
+                reason=VOICEMAIL_PENDING, recording_sid=recording_sid[:64], recording_url=recording_url[:500],
+                recording_duration_s=duration_s,
+            )
+            _close_handover(call)
+            queue_voicemail_transcription(callback.pk)
+    except IntegrityError:
+        return None  # this recording is filed already
+    return callback
 
 
 def note_end_reason(call_sid, reason):

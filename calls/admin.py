@@ -1,5 +1,10 @@
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from crm.phones import display_phone
 from ottos.lib.admin import ViewOnly
@@ -41,7 +46,7 @@ class CallEventInline(ReadOnlyInline):
 @admin.register(Call)
 class CallAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["started_at", "caller", "customer", "outcome", "status", "duration_s", "interruption_count", "transferred"]
-    list_filter = ["outcome", "status", "transferred", "interrupted", "started_at"]
+    list_filter = ["outcome", "status", "transferred", "handover", "interrupted", "started_at"]
     list_select_related = ["customer"]
     search_fields = ["from_number", "call_sid", "customer__name", "summary"]
     date_hierarchy = "started_at"
@@ -69,13 +74,50 @@ class HandledFilter(admin.SimpleListFilter):
 
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "name", "phone_display", "urgency", "reason", "is_open", "handled_by"]
+    list_display = ["created_at", "name", "phone_display", "urgency", "reason", "voicemail_link", "is_open", "handled_by"]
     list_filter = [HandledFilter, "urgency", "created_at"]
     list_select_related = ["handled_by", "customer"]
-    search_fields = ["name", "phone", "reason", "customer__name"]
-    readonly_fields = ["call", "customer", "created_at", "handled_at", "handled_by"]
-    fields = ["name", "phone", "reason", "urgency", "customer", "call", "created_at", "handled_at", "handled_by"]
+    search_fields = ["name", "phone", "reason", "customer__name", "transcript"]
+    readonly_fields = ["call", "customer", "created_at", "handled_at", "handled_by", "voicemail", "transcript"]
+    fields = [
+        "name", "phone", "reason", "urgency", "voicemail", "transcript", "customer", "call", "created_at", "handled_at",
+        "handled_by",
+    ]
     actions = ["mark_done"]
+
+    def get_urls(self):
+        audio = self.admin_site.admin_view(self.voicemail_audio)
+        return [path("<int:pk>/voicemail/", audio, name="calls_callbackrequest_voicemail"), *super().get_urls()]
+
+    def voicemail_audio(self, request, pk):
+        """The voicemail's audio, for anyone who may see the callback request (not a public media URL)."""
+        callback = get_object_or_404(CallbackRequest, pk=pk)
+        if not self.has_view_permission(request, callback):
+            raise PermissionDenied
+        if not callback.recording or not callback.recording.storage.exists(callback.recording.name):
+            raise Http404("This voicemail's audio is not stored here.")
+        return FileResponse(callback.recording.open("rb"), content_type="audio/wav")
+
+    def _audio_url(self, callback):
+        if callback.recording:
+            return reverse("admin:calls_callbackrequest_voicemail", args=[callback.pk])
+        return callback.recording_url  # not copied (yet): Twilio's copy, behind the account's login
+
+    @admin.display(description="Voicemail")
+    def voicemail_link(self, callback):
+        url = self._audio_url(callback) if callback.is_voicemail else ""
+        return format_html('<a href="{}">Listen</a>', url) if url else "-"
+
+    @admin.display(description="Voicemail")
+    def voicemail(self, callback):
+        if not callback.is_voicemail:
+            return "-"
+        length = f"{callback.recording_duration_s} s" if callback.recording_duration_s is not None else ""
+        if callback.recording:
+            return format_html('<audio controls preload="none" src="{}"></audio> {}', self._audio_url(callback), length)
+        if callback.recording_url:
+            return format_html('<a href="{}">Listen at Twilio</a> {}', callback.recording_url, length)
+        return length or "-"
 
     @admin.display(description="Phone", ordering="phone")
     def phone_display(self, request_row):

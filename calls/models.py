@@ -24,6 +24,10 @@ class Call(models.Model):
         TRANSFERRED = "transferred", "Transferred"
         ABANDONED = "abandoned", "Abandoned"
 
+    class Handover(models.TextChoices):
+        ADVISOR = "advisor", "Put through to an advisor"
+        VOICEMAIL = "voicemail", "Leaving a voicemail"
+
     TERMINAL_STATUSES = (Status.COMPLETED, Status.BUSY, Status.FAILED, Status.NO_ANSWER, Status.CANCELED)
 
     call_sid = models.CharField("call SID", max_length=64, unique=True)
@@ -44,6 +48,10 @@ class Call(models.Model):
     interrupted = models.BooleanField(default=False, help_text="The caller talked over the agent at least once.")
     interruption_count = models.PositiveIntegerField(default=0)
     transferred = models.BooleanField(default=False)
+    # After the agent: where Twilio took the caller (an advisor's phone, then maybe the voicemail),
+    # and when that was over. The call stays on the live page until then.
+    handover = models.CharField(max_length=10, choices=Handover.choices, blank=True)
+    handover_ended_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -146,8 +154,13 @@ class CallbackRequestQuerySet(models.QuerySet):
         return self.filter(handled_at__isnull=True)
 
 
+def _voicemail_path(callback, filename):
+    return f"voicemails/{timezone.now():%Y/%m}/{filename}"
+
+
 class CallbackRequest(models.Model):
-    """A message the agent took for an advisor: call this person back."""
+    """A message for an advisor: call this person back. Taken by the agent, or left as a voicemail
+    (then with its recording and, once calls.tasks.transcribe_voicemail ran, its transcript)."""
 
     class Urgency(models.TextChoices):
         ROUTINE = "routine", "Routine"
@@ -167,12 +180,24 @@ class CallbackRequest(models.Model):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A voicemail: Twilio's recording (its SID makes a replayed webhook file nothing twice), the
+    # audio copied here, and what the offline recognizer heard in it.
+    recording_sid = models.CharField("recording SID", max_length=64, blank=True)
+    recording_url = models.URLField("recording at Twilio", max_length=500, blank=True)
+    recording = models.FileField("voicemail audio", upload_to=_voicemail_path, blank=True)
+    recording_duration_s = models.PositiveIntegerField("voicemail length (s)", null=True, blank=True)
+    transcript = models.TextField(blank=True)
 
     objects = CallbackRequestQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["handled_at", "-created_at"], name="callback_open_created")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recording_sid"], condition=~models.Q(recording_sid=""), name="callback_recording_sid_unique"
+            )
+        ]
 
     def __str__(self):
         who = self.name or (display_phone(self.phone) if self.phone else "caller")
@@ -181,6 +206,10 @@ class CallbackRequest(models.Model):
     @property
     def is_open(self):
         return self.handled_at is None
+
+    @property
+    def is_voicemail(self):
+        return bool(self.recording_sid)
 
 
 def _recording_path(recording, filename):

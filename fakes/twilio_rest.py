@@ -8,6 +8,7 @@ Point the real SDK at it (there is no base-URL variable):
         client.calls("CA...").update(twiml="<Response><Dial>...</Dial></Response>")
         client.messages.create(to="+13125550142", from_="+13125550100", body="See you Tuesday")
         fake.calls["CA..."]["updates"], fake.messages[-1]["body"], fake.requests
+        fake.add_recording("RE...", wav_bytes)   # GET .../Recordings/RE....wav serves it (Basic auth)
 
 Faults: `fake.fail_next(500)`, `fake.fail_next(429)`, `fake.fail_next(400, 21211, "...")`, or
 `fake.invalid_numbers.add("+13125550199")`. Error bodies have Twilio's legacy shape
@@ -69,6 +70,7 @@ class FakeTwilioRest(LoopbackFake):
         self.requests = []
         self.invalid_numbers = set()  # To numbers answered with error 21211
         self.unknown_calls_404 = False  # True: updating a call not added with add_call() is a 404
+        self.recordings = {}  # RecordingSid -> WAV bytes
         self._faults = deque()
         self._lock = threading.Lock()
         self._server = None
@@ -83,6 +85,10 @@ class FakeTwilioRest(LoopbackFake):
         with self._lock:
             self.calls[sid] = _call_resource(self.account_sid, sid, from_, to, status)
         return self.calls[sid]
+
+    def add_recording(self, sid, wav):
+        """A recording's media (WAV bytes), as Twilio serves it once the <Record> is processed."""
+        self.recordings[sid] = wav
 
     def fail_next(self, status, code=None, message=None, *, resource=None, times=1):
         """The next `times` requests (to `resource`, "Calls" or "Messages", if given) get this error."""
@@ -132,6 +138,7 @@ class FakeTwilioRest(LoopbackFake):
         app.router.add_post(f"{account}/Messages.json", self._create_message)
         app.router.add_get(f"{account}/Messages/{{sid}}.json", self._fetch_message)
         app.router.add_get(f"{account}.json", self._fetch_account)
+        app.router.add_get(f"{account}/Recordings/{{name}}", self._fetch_recording_media)
         return app
 
     async def _begin(self, request, resource):
@@ -260,6 +267,17 @@ class FakeTwilioRest(LoopbackFake):
             "owner_account_sid": sid, "auth_token": self.auth_token, "date_created": _rfc2822(),
             "date_updated": _rfc2822(), "uri": f"{API}/Accounts/{sid}.json", "subresource_uris": {},
         })
+
+    async def _fetch_recording_media(self, request):
+        record, refusal = await self._begin(request, "Recordings")
+        if refusal:
+            return refusal
+        sid, _, extension = request.match_info["name"].partition(".")
+        wav = self.recordings.get(sid)
+        if wav is None or extension not in ("", "wav"):
+            return self._not_found(record, request.path)
+        record.status = 200
+        return web.Response(body=wav, content_type="audio/x-wav")
 
     def _ok(self, record, resource, status=200):
         record.status = status

@@ -9,9 +9,10 @@ they are stopped in order and the call is filed from its CallOutcome.
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from calls import actions
 from calls.agent.engines import engines_for_call
@@ -57,6 +58,14 @@ def call_vocabulary(data):
     """What the caller is likely to say that a recognizer may not know: the shop's services and,
     when caller ID finds them, their own name."""
     return (*data.service_names, *([data.customer.name] if data.customer and data.customer.name else []))
+
+
+def hearing_goodbye():
+    """What the agent says when it cannot hear the caller any more: the stream-ended webhook then
+    puts them through to an advisor, or to the voicemail (calls/telephony/webhooks.py)."""
+    if settings.SHOP_ADVISOR_NUMBER:
+        return "I'm sorry, I'm having trouble hearing you. Let me put you through to a service advisor."
+    return "I'm sorry, I'm having trouble hearing you. Let me take you to our voicemail."
 
 
 class CallLine:
@@ -119,7 +128,10 @@ class AgentCall:
         self.session = VoiceSession(
             stt=self.engines.stt, tts=self.engines.tts, brain=self.engines.brain, tools=tools,
             transport=transport, recorder=self.recorder,
-            config=voice_config(shop_name=data.shop.name, timezone=tz, customer=data.customer),
+            config=replace(
+                voice_config(shop_name=data.shop.name, timezone=tz, customer=data.customer),
+                hearing_goodbye=hearing_goodbye(),
+            ),
         )
         self._run = asyncio.create_task(self.session.run(), name=f"voice-session-{self.call_sid}")
         self._run.add_done_callback(self._session_over)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -21,8 +21,11 @@ STALE_AFTER = timedelta(minutes=5)
 
 def calls_in_progress(call_sid=None, now=None):
     since = (now or timezone.now()) - timedelta(seconds=settings.VOICE_MAX_CALL_S) - STALE_AFTER
+    # A call the agent handed to an advisor (or the voicemail) is live until that is over too.
+    with_the_agent = Q(ended_at__isnull=True)
+    with_a_person = ~Q(handover="") & Q(handover_ended_at__isnull=True)
     calls = Call.objects.filter(
-        ended_at__isnull=True, status__in=[Call.Status.RINGING, Call.Status.IN_PROGRESS], started_at__gte=since
+        with_the_agent | with_a_person, status__in=[Call.Status.RINGING, Call.Status.IN_PROGRESS], started_at__gte=since
     )
     if call_sid:
         calls = calls.filter(call_sid=call_sid)

@@ -1,9 +1,12 @@
-"""Twilio's webhooks: the incoming call, its status callbacks, and the end of the media stream."""
+"""Twilio's webhooks: the incoming call, its status callbacks, the end of the media stream, and
+the hand-off to a person: the advisor's whisper, the end of their <Dial>, the voicemail."""
 
 import functools
 import logging
 import re
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.urls import reverse
@@ -14,9 +17,13 @@ from twilio.twiml.voice_response import Connect, VoiceResponse
 from ottos.lib.logging import call_context
 
 from calls import actions
-from calls.models import Call
+from calls.models import Call, Turn
+from calls.tasks import RECORDING_SID
 from calls.telephony.tokens import issue_call_token
 from calls.telephony.signatures import media_stream_url, public_url, webhook_is_from_twilio
+from calls.telephony.transfer import VOICEMAIL_THANKS, add_voicemail, handover_twiml
+from calls.transcript_log import LIVE_CALLS_GROUP, call_group
+from crm.phones import display_phone
 
 logger = logging.getLogger(__name__)
 
@@ -98,26 +105,134 @@ def call_status(request):
         duration = int(request.POST["CallDuration"]) if request.POST.get("CallDuration") else None
     except ValueError:
         duration = None
-    actions.record_call_status(call_sid, request.POST.get("CallStatus", ""), duration)
+    call = actions.record_call_status(call_sid, request.POST.get("CallStatus", ""), duration)
+    if call is not None and call.handover and call.status in Call.TERMINAL_STATUSES:
+        _publish(call_sid, "handover_ended")  # the caller left the advisor or the voicemail
     return HttpResponse(status=204)
+
+
+TROUBLE = "Sorry, I'm having trouble on my end."
+# The agent said its own last line (calls/agent/call.py) before it closed the stream.
+ANNOUNCED_REASONS = ("stt_failed",)
+WHISPER_REASON_CHARS = 400
+
+
+def _int(value):
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def _publish(call_sid, kind, **data):
+    """Tell the live page (calls/live.py) where the caller went; it is no matter if nobody hears."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "call.event", "call_sid": call_sid, "kind": kind, "data": data, "at": None}
+    try:
+        for group in (call_group(call_sid), LIVE_CALLS_GROUP):
+            async_to_sync(layer.group_send)(group, message)
+    except Exception:
+        logger.warning("Call %s: live event %s not published", call_sid, kind, exc_info=True)
 
 
 @csrf_exempt
 @require_POST
 @_in_call_context
 def stream_ended(request):
-    """<Connect action>: the media stream closed while the caller is still on the line."""
+    """<Connect action>: the media stream closed while the caller is still on the line. A call the
+    agent ended is hung up; one it could not carry on goes to an advisor, else to the voicemail."""
     if not webhook_is_from_twilio(request):
         return _refused()
     call = Call.objects.filter(call_sid=request.POST.get("CallSid", "")).first()
-    response = VoiceResponse()
     # The agent notes why a call ends before it closes the stream; a stream that ended with nothing
     # noted broke under the call, and the caller is still on the line.
-    failed = call is not None and (not call.end_reason or call.end_reason.startswith(("agent_error", "stream_error")))
-    if failed and settings.SHOP_ADVISOR_NUMBER:
-        response.say("Sorry, I'm having trouble on my end. Let me put you through to a service advisor.")
-        response.dial(settings.SHOP_ADVISOR_NUMBER, timeout=25)
-    elif failed:
-        response.say("Sorry, I'm having trouble on my end. Please call back in a few minutes.")
+    if call is None or not actions.agent_failed(call) or call.status in Call.TERMINAL_STATUSES:
+        return _hang_up()
+    to = Call.Handover.ADVISOR if settings.SHOP_ADVISOR_NUMBER else Call.Handover.VOICEMAIL
+    actions.hand_over(call.call_sid, to)
+    _publish(call.call_sid, "handover", to=to)
+    announced = call.end_reason.startswith(ANNOUNCED_REASONS)
+    intro = "" if announced else TROUBLE
+    if to == Call.Handover.ADVISOR and not announced:
+        intro += " Let me put you through to a service advisor."
+    return _twiml(handover_twiml(call.call_sid, request, intro=intro))
+
+
+@csrf_exempt
+@require_POST
+@_in_call_context
+def whisper(request, call_sid):
+    """<Number url>: what the advisor hears on picking up, before the caller is put through."""
+    if not webhook_is_from_twilio(request):
+        return _refused()
+    call = actions.handover_underway(call_sid)
+    response = VoiceResponse()
+    if call is None:  # over, or never handed over: nothing to tell (a replay learns nothing)
+        response.hangup()
+        return _twiml(response)
+    response.say(whisper_text(call))
+    return _twiml(response)
+
+
+def whisper_text(call):
+    """"Call from Dana Whitfield. Wants a quote for a timing belt." from the call so far."""
+    if call.customer is not None and call.customer.name:
+        who = call.customer.name
+    elif call.from_number.startswith("+"):
+        who = "a caller at " + display_phone(call.from_number)
+    else:
+        who = "a caller with a withheld number"
+    why = call.summary
+    if not why:
+        first = call.turns.filter(role=Turn.Role.CALLER).order_by("index").values_list("text", flat=True).first()
+        why = f"They said: {first}" if first else "They haven't said why they called."
+    if len(why) > WHISPER_REASON_CHARS:
+        why = why[:WHISPER_REASON_CHARS].rsplit(" ", 1)[0] + "..."
+    trouble = " The phone agent had trouble, so they come to you." if actions.agent_failed(call) else ""
+    return f"Call from {who}. {why}{trouble} Connecting you now."
+
+
+@csrf_exempt
+@require_POST
+@_in_call_context
+def dial_ended(request):
+    """<Dial action>: the advisor's phone stopped ringing, or the advisor hung up. Nobody took
+    the call (no-answer, busy, failed, canceled) and the caller is still there: the voicemail."""
+    if not webhook_is_from_twilio(request):
+        return _refused()
+    call_sid = request.POST.get("CallSid", "")
+    next_step = actions.dial_ended(
+        call_sid, dial_status=request.POST.get("DialCallStatus", ""),
+        caller_status=request.POST.get("CallStatus", ""), duration_s=_int(request.POST.get("DialCallDuration")),
+    )
+    if next_step == "voicemail":
+        _publish(call_sid, "handover", to=Call.Handover.VOICEMAIL)
+        return _twiml(add_voicemail(VoiceResponse(), request))
+    _publish(call_sid, "handover_ended")
+    return _hang_up()
+
+
+@csrf_exempt
+@require_POST
+@_in_call_context
+def voicemail(request):
+    """<Record action>: the caller left a voicemail. It is filed as a callback request at once; the
+    recording is fetched and transcribed in the background (calls.tasks.transcribe_voicemail)."""
+    if not webhook_is_from_twilio(request):
+        return _refused()
+    call_sid = request.POST.get("CallSid", "")
+    recording_sid = request.POST.get("RecordingSid", "")
+    if not RECORDING_SID.match(recording_sid):
+        return HttpResponseBadRequest("RecordingSid missing or malformed.", content_type="text/plain")
+    callback = actions.file_voicemail(
+        call_sid, recording_sid=recording_sid, recording_url=request.POST.get("RecordingUrl", ""),
+        duration_s=_int(request.POST.get("RecordingDuration")),
+    )
+    response = VoiceResponse()
+    if callback is not None:
+        _publish(call_sid, "handover_ended")
+        response.say(VOICEMAIL_THANKS)
     response.hangup()
     return _twiml(response)

@@ -10,6 +10,7 @@
   const roleNames = { user: "Caller", assistant: "Agent" };
   let backoff = 500;
   let pending = null; // events received while the list is being reloaded
+  const withAPerson = new Set(); // calls handed to an advisor or the voicemail: live until that ends
 
   function setStatus(text, state) {
     status.textContent = text;
@@ -95,6 +96,17 @@
     if (badge) badge.textContent = "Ended";
   }
 
+  function handOver(sid, data) {
+    withAPerson.add(sid);
+    const section = findCall(sid);
+    if (section) {
+      section.classList.remove("ended");
+      const badge = section.querySelector(".badge.live");
+      if (badge) badge.textContent = "In progress";
+    }
+    addNote(sid, data.to === "voicemail" ? "Leaving a voicemail…" : "Put through to an advisor…", "note");
+  }
+
   function apply(event) {
     const sid = event.call_sid;
     const data = event.data || {};
@@ -105,7 +117,9 @@
       case "tool": addNote(sid, `Tool ${data.name}: ${data.ok ? "ok" : "failed"}, ${Math.round(data.duration_ms || 0)} ms`, "tool"); break;
       case "vendor_error": addNote(sid, `${data.vendor || "Vendor"} error (${data.stage || ""})`, "note warn"); break;
       case "transferring": addNote(sid, "Transferring to an advisor…", "note"); break;
-      case "ended": endCall(sid); break;
+      case "ended": if (!withAPerson.has(sid)) endCall(sid); break;
+      case "handover": handOver(sid, data); break;
+      case "handover_ended": withAPerson.delete(sid); endCall(sid); break;
       default: break;
     }
   }

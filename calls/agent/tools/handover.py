@@ -10,6 +10,7 @@ from django.db import DatabaseError
 from pydantic import AliasChoices, Field
 
 from calls import actions as call_actions
+from calls.agent.outcome import SUMMARY_QUOTE_CHARS
 from calls.agent.tools.registry import ToolRefused, ToolResult, tool
 from calls.agent.tools.schema import Arguments, NoArguments
 from calls.models import Call
@@ -44,11 +45,25 @@ async def transfer_to_advisor(call, args):
         raise
     try:
         await database_sync_to_async(call_actions.mark_transferred, thread_sensitive=False)(
-            call.call_sid, args.summary
+            call.call_sid, handover_summary(args.summary, call.outcome, leaving_out=line)
         )
     except DatabaseError:
         logger.exception("Call %s: transferred, but the summary could not be saved", call.call_sid)
     return ToolResult({"transferring": True})
+
+
+def handover_summary(why, outcome, *, leaving_out=None):
+    """What the advisor is told (the whisper) and the call's summary: why the caller is put
+    through, and the conversation so far (what was done on the call, else what the caller said)."""
+    why = why.strip()
+    why = why[:1].upper() + why[1:]
+    parts = [why if why.endswith((".", "!", "?")) else why + "."]
+    done = [line for line in outcome.lines if line != leaving_out]
+    if done:
+        parts.append("So far: " + " ".join(done))
+    elif outcome.first_caller_text and outcome.first_caller_text not in why:
+        parts.append(f"Caller said: {outcome.first_caller_text[:SUMMARY_QUOTE_CHARS]}")
+    return " ".join(parts)
 
 
 @tool("end_call", NoArguments, "Hang up, after you said goodbye.", filler=None, ends_call=True)
