@@ -253,6 +253,24 @@ async def test_friday_instead_moves_the_appointment(shop, clock, tuesday_oil_cha
     assert call.used("book_appointment") == []
 
 
+async def test_push_it_out_a_week_same_time_moves_it_seven_days(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    week_later = clock.date() + timedelta(days=8)
+    said = await call.caller("Can you push my oil change out a week? Same time is fine.")
+    assert said.endswith(f"to {say_day(week_later)} at 9 AM. Shall I go ahead?"), call.transcript
+    await call.caller("Yes")
+    assert (await db(fresh, tuesday_oil_change)).start == local(shop, week_later, 9)
+
+
+async def test_cant_make_it_with_another_day_asked_moves_rather_than_cancels(
+    shop, clock, tuesday_oil_change, call_from
+):
+    call = await call_from(DANA)
+    friday = clock.date() + timedelta(days=4)
+    said = await call.caller("I can't make it tomorrow for the oil change. Can we do Friday instead?")
+    assert "cancel" not in said and said.startswith(f"I have {say_day(friday)} at"), call.transcript
+
+
 async def test_same_time_on_thursday(shop, clock, tuesday_oil_change, call_from):
     call = await call_from(DANA)
     thursday = clock.date() + timedelta(days=3)

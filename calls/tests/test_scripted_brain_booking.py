@@ -626,3 +626,58 @@ def test_symptoms_name_the_battery_and_the_inspection_but_a_dome_light_is_no_che
     assert match_service("the check engine light is on", names) == "Check engine light diagnostic"
     assert not sounds_urgent(normalize("My car won't start in the mornings, it just clicks."))
     assert sounds_urgent(normalize("My car won't start and I'm stuck in a parking lot."))
+
+
+async def test_a_window_between_9_and_11_is_offered_inside_it_and_kept_when_the_day_changes(
+    shop, oil_change, customer, clock, call_from
+):
+    call = await call_from(DANA)
+    said = await call.caller("Can I get an oil change Thursday, between 9 and 11?")
+    times = re.findall(r"\b(\d{1,2}(?::\d\d)? [AP]M)\b", said)
+    assert times and all(t.split(":")[0].split()[0] in ("9", "10") for t in times), call.transcript
+    said = await call.caller("The earliest one in that window.")
+    assert "9 AM" in said and "Shall I book it?" in said, call.transcript
+    await call.caller("Yes")
+    said = await call.caller("Hang on, Thursday's no good. Can we do the same window Friday instead?")
+    friday = clock.date() + timedelta(days=4)
+    assert say_day(friday) in said and "8 AM" not in said and "PM" not in said, call.transcript
+
+
+async def test_whenever_you_open_is_a_booking_at_opening_time_not_an_hours_question(
+    shop, oil_change, customer, clock, call_from
+):
+    call = await call_from(DANA)
+    saturday = clock.date() + timedelta(days=5)
+    said = await call.caller("Can I get an oil change Saturday, whenever you open?")
+    assert f"{say_day(saturday)} at 8 AM" in said and "Would that work?" in said, call.transcript
+
+
+async def test_did_i_say_tuesday_i_meant_thursday_moves_the_booking_just_made(
+    shop, tire_rotation, customer, clock, call_from
+):
+    call = await call_from(DANA)
+    await call.caller("I'd like to book a tire rotation for Tuesday at 9 in the morning.")
+    await call.caller("Yes")
+    said = await call.caller("Oh wait, did I say Tuesday? I meant Thursday. Thursday at 9, sorry.")
+    thursday = clock.date() + timedelta(days=3)
+    assert f"to {say_day(thursday)} at 9 AM" in said, call.transcript
+    await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, thursday, 9), call.transcript
+
+
+def test_between_windows_rejected_days_and_a_battery_that_wont_hold_a_charge():
+    from datetime import time
+
+    from calls.agent.scripted.intents import detect
+    from calls.agent.scripted.when import parse_when
+
+    today = date(2026, 12, 17)  # a Thursday
+    w = parse_when("something between 9 and 11?", today)
+    assert (w.after, w.before, w.part) == (time(9), time(11), "morning")
+    w = parse_when("from 1 to 3", today)
+    assert (w.after, w.before) == (time(13), time(15))
+    assert parse_when("Friday's no good, can we do Monday instead?", today).day == date(2026, 12, 21)
+    assert parse_when("not this Monday, a week from Monday", today).day == date(2026, 12, 28)
+    assert detect("The Camry won't hold a charge. Can you do a battery today, after 2?") != "price"
+    assert detect("Are you open tomorrow? I'd like an oil change whenever you open.") == "book"

@@ -208,6 +208,17 @@ async def test_a_job_the_shop_does_not_list_gets_no_other_services_price(
     assert f"{question[:1].lower()}{question[1:]}" in said, call.transcript  # the message is the question asked
 
 
+@pytest.mark.parametrize("question", [
+    "What's the ballpark for brake pads?",
+    "So my brakes squeak a bit, what would brake pads set me back?",
+    "What do you guys usually get for a brake job?",
+])
+async def test_a_price_asked_any_way_is_the_listed_price(shop, oil_change, brake_job, customer, call_from, question):
+    call = await call_from(DANA)
+    said = await call.caller(question)
+    assert said.startswith("Brake pads and rotors are usually $250 to $600."), call.transcript
+
+
 async def test_a_price_question_without_a_service_asks_which(shop, oil_change, brake_job, customer, call_from):
     call = await call_from(DANA)
     said = await call.caller("What do you charge?")

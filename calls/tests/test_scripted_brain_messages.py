@@ -82,6 +82,8 @@ async def test_a_message_about_something_urgent_is_urgent_without_asking(shop, c
     [
         ("My brakes failed on the way home, can someone call me back?", "urgent"),
         ("There's smoke coming from the hood, can somebody call me", "urgent"),
+        ("You did my brakes yesterday and the pedal feels soft, I'm scared to drive it. Call me right away.", "urgent"),
+        ("The brakes aren't really grabbing since you did them, can someone call me back?", "urgent"),
         ("Can an advisor call me back today about my invoice?", "soon"),
         ("Have someone call me as soon as possible about my invoice", "soon"),
         ("Could someone call me about the warranty paperwork? No rush.", "routine"),
@@ -352,3 +354,15 @@ def test_the_area_code_said_last_goes_first(said):
     from calls.agent.scripted.phone_numbers import phone_number
 
     assert phone_number(said) == "+17735550123"
+
+
+@pytest.mark.parametrize(("said", "name"), [
+    ("Dmitri Sokolov. D M I T R I, S O K O L O V.", "Dmitri Sokolov"),
+    ("S I O B H A N, K E L L Y", "Siobhan Kelly"),
+    ("B, O, B", "Bob"),
+    ("Yusuf Okonkwo, last name O-K-O-N-K-W-O.", "Yusuf Okonkwo"),
+])
+def test_a_spelling_applies_to_the_part_it_spells(said, name):
+    from calls.agent.scripted.names import spoken_name
+
+    assert spoken_name(said) == name

@@ -40,6 +40,10 @@ LATER = ("later", "push it back", "push back", "pushed back", "push that back", 
 EARLIER = ("earlier", "bring it forward", "move it up", "bring it earlier")
 SAME_TIME = ("same time", "the same hour", "same slot")
 NEXT_DAY = ("a day later", "the day after", "next day", "the following day", "one day later", "back a day")
+# "the day after tomorrow", "the day after Thursday": a day named, not the appointment's next day.
+NAMED_DAY_AFTER = re.compile(
+    r"\b(?:the )?day after (?:tomorrow|today|(?:this |next )?(?:mon|tues|wednes|thurs|fri|satur|sun)day|the \w+)\b"
+)
 HOURS = {"an": 1, "a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "half an": 0.5, "couple": 2, "few": 3}
 PART_HOURS = {"morning": (0, 12), "afternoon": (12, 24), "evening": (17, 24)}
 WEEK_LATER = ("a week later", "same time next week", "one week later", "back a week", "week after")
@@ -155,7 +159,11 @@ def split_move(text, today):
         words = said[: instead.start()].split()
         taken = _when_tail(words, today)
         if taken:
-            return " ".join(words[:-taken]) + " " + said[instead.end() :], " ".join(words[-taken:])
+            rest = said[instead.end() :]
+            target = " ".join(words[-taken:])
+            if rest.strip() and parse_when(rest, today, expect_time=True).said_anything:
+                return " ".join(words[:-taken]), f"{target} {rest}"  # "Friday instead? Before noon."
+            return " ".join(words[:-taken]) + " " + rest, target
     cuts = [i for i in range(len(said)) if any(said.startswith(cut, i) for cut in MOVE_CUTS)]
     for cut in reversed(cuts):
         target = said[cut:].split(" ", 2)[-1]
@@ -184,7 +192,11 @@ def move_target(text, appointment, today, *, apart=False):
     some_day = w.day is not None and w.span_days == 1
     if has_any(said, WEEK_LATER) or (has_any(said, SAME_TIME) and has_phrase(said, "next week") and not some_day):
         return replace(w, day=day + timedelta(days=7), span_days=1, clock=w.clock or clock, asap=False)
-    if has_any(said, NEXT_DAY):
+    shifted = _days_shift(said)
+    if shifted:
+        keep_clock = w.clock or (None if (w.part or w.after or w.before) else clock)
+        return replace(w, day=day + timedelta(days=shifted), span_days=1, clock=keep_clock, asap=False)
+    if has_any(NAMED_DAY_AFTER.sub(" ", said), NEXT_DAY):
         return replace(w, day=day + timedelta(days=1), span_days=1, clock=w.clock or clock, asap=False)
     shift = _hours_shift(said)
     if shift and not w.clock:
@@ -304,8 +316,8 @@ def _when_tail(words, today):
             if found and count - best > 3:
                 break
             continue
-        if found and found.day and w.day and w.day != found.day:
-            break
+        if found and found.day and w.day and w.day != found.day and not re.match(r"(?:the )?day after\b", " ".join(words[-count:])):
+            break  # "Tuesday ... Friday": two days; but "the day after tomorrow" is one
         best, found = count, w
     return best
 
@@ -320,3 +332,40 @@ def _hours_shift(said):
     count = HOURS.get(match[1]) or HOURS[match[1].removeprefix("a ").removesuffix(" of")]
     sign = -1 if match.lastindex and match.lastindex >= 2 and match[2] == "earlier" else 1
     return timedelta(hours=sign * count)
+
+
+UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7}
+COUNTS = {
+    "a": 1, "an": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "four": 4, "4": 4, "a couple of": 2,
+    "a couple": 2, "couple of": 2, "couple": 2, "a few": 3, "few": 3,
+}  # fmt: skip
+_COUNT = r"(a couple of|a couple|couple of|couple|a few|few|an|a|one|1|two|2|three|3|four|4)"
+_LATER_WORDS = r"(later|out|back|further|after that|on|over)"
+_EARLIER_WORDS = r"(earlier|sooner|forward|up|ahead|before that)"
+_SHIFT_VERB = r"\b(?:push|pushed|pushing|bump|bumped|bumping|move|moved|moving|shift|shifted|slide|scoot|put|push back|kick|kicked)\b"
+
+
+def _days_shift(said):
+    """By how many days a move shifts the appointment ("push it out a week", "a couple of days
+    later", "bump it up a day", "move my Thursday oil change back two weeks"): signed, or 0."""
+    unit = r"(days?|weeks?)"
+    match = re.search(rf"\b{_COUNT} {unit} (?:{_LATER_WORDS}|{_EARLIER_WORDS})\b", said)
+    if match:
+        sign = -1 if match[4] else 1
+        return sign * COUNTS[match[1]] * UNITS[match[2]]
+    verb = re.search(_SHIFT_VERB, said)
+    if not verb:
+        return 0
+    rest = said[verb.end() :]
+    match = re.search(
+        rf"^(?: [\w']+){{0,8}}? (?:{_LATER_WORDS}|{_EARLIER_WORDS})(?: by)? {_COUNT} {unit}\b", rest
+    ) or re.search(rf"^(?: (?:it|that|this|them|my|the|appointment|one))*(?: by)? {_COUNT} {unit}\b(?! (?:from|after|before))", rest)
+    if not match:
+        return 0
+    groups = match.groups()
+    if len(groups) == 4:
+        sign = -1 if groups[1] else 1
+        count, unit_word = groups[2], groups[3]
+    else:
+        sign, count, unit_word = 1, groups[0], groups[1]
+    return sign * COUNTS[count] * UNITS[unit_word]

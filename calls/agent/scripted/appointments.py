@@ -30,8 +30,25 @@ CALLING = ("call back", "call you", "call me", "talk later", "talk to you")  # "
 VERBS = {"cancel": "cancel", "move": "move", "list": "check"}
 
 
+# "I can't make it Tuesday, can we do Thursday instead?": a new time asked for, so a move.
+ASKS_ANOTHER_TIME = (
+    "instead", "rather", "reschedule", "re schedule", "rebook", "move it", "move that", "move the", "move my",
+    "push it", "push that", "push my", "switch it", "can we do", "could we do", "can i do", "could i do",
+    "can we make it", "could we make it", "how about", "what about", "can i come", "could i come",
+    "can i bring it", "could i bring it", "can i drop it", "another day", "another time", "different day",
+    "different time", "a later", "an earlier", "later in the week", "works better", "would be better",
+)  # fmt: skip
+
+
+def asks_another_time(u):
+    """A "can't make it" that asks for another time rather than a cancellation (no "cancel" said)."""
+    return not wants_cancel(u.text) and has_any(u.said, ASKS_ANOTHER_TIME)
+
+
 def start(desk, u, turn, *, purpose):
     """purpose: "list", "cancel" or "move"."""
+    if purpose == "cancel" and asks_another_time(u):
+        purpose = "move"
     caller = desk.state.caller
     if not caller.caller_id:
         turn.say("I'm sorry, I can't look up or change appointments without caller ID.")

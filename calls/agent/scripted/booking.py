@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from calls.agent.scripted import messages, schedule
+from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.intents import waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
@@ -59,10 +60,31 @@ def start(desk, u, turn, *, service=None):
         vehicle = several[0]
         b.also = [b.service] * (len(several) - 1)
         b.also_details = [{"vehicle": v} for v in several[1:]]
+    car = _car_not_on_file(desk, u.text) if not several else None
+    if car is not None:  # "my husband's 2014 Ram 1500, put it under me": added to the caller, then booked
+        vehicle, b.new_car, b.vehicle = None, car, car.spoken
     if vehicle is not None:
         b.vehicle_id, b.vehicle = vehicle.get("vehicle_id"), vehicle.get("vehicle")
     desk.state.task = b
     advance(desk, b, turn)
+
+
+def _car_not_on_file(desk, text):
+    """The car the caller names by make and model ("a 2014 Ram 1500") when it is none of theirs on file."""
+    if not desk.can("add_vehicle"):
+        return None
+    car = car_in(text)
+    if car is None or not car.model or not car.make:
+        return None
+    vehicles = desk.state.caller.vehicles
+    if vehicle_named(text, vehicles) is not None:
+        return None
+    spoken = normalize(car.spoken)
+    for v in vehicles:
+        on_file = normalize(v.get("vehicle") or "")
+        if normalize(car.model) in on_file or (car.make and normalize(car.make) in on_file and not car.year):
+            return None
+    return car if spoken else None
 
 
 def takes_back_to(desk, task, u):
@@ -77,7 +99,8 @@ def takes_back_to(desk, task, u):
 
 REFERS_BACK = (
     "make that", "make it", "change that", "change it", "switch that", "switch it", "move that", "move it",
-    "instead", "push that", "push it", "bump that", "bump it",
+    "instead", "push that", "push it", "bump that", "bump it", "i meant", "i mean", "did i say", "meant to say",
+    "should have said", "should've said", "supposed to be", "same window", "same time",
 )  # fmt: skip
 
 
@@ -98,8 +121,12 @@ def _changes_just_booked(desk, u, turn):
         return _replace_just_booked(desk, u, done, turn)
     if not u.when.said_anything or not has_any(u.said, REFERS_BACK):
         return False
+    if u.service and u.service != done["service"] and not has_any(u.said, REFERS_BACK[:13]):
+        return False  # "an oil change too, same time Thursday": another booking, not this one moved
     start_at = local_time(done["start"])
-    when = u.when.merged_over(When(day=start_at.date()))
+    asked = done.get("when") or When()  # the window the caller gave ("between 9 and 11") still holds
+    window = When(day=start_at.date(), part=asked.part, after=asked.after, before=asked.before)
+    when = u.when.merged_over(window)
     if u.when.day is None and u.when.clock is None and not u.when.part:
         return False
     start_move(desk, done, when, turn)
@@ -111,6 +138,9 @@ def _swapped_in(desk, u, done):
     if not has_any(u.said, SWAPS) or has_any(u.said, NOT_A_SWAP):
         return None
     names = desk.service_names()
+    instead = _named_instead(u.said, names)  # "I need an alignment instead of the rotation"
+    if instead and instead != done["service"]:
+        return instead
     named = [n for n in services_named(u.said, names) if n != done["service"]]
     for piece in re.split(r"\b(?:for|with|to|instead of|and)\b", latest_statement(u.said)):  # "swap X for Y"
         service = match_service(piece, names) if piece.strip() else None
@@ -119,6 +149,23 @@ def _swapped_in(desk, u, done):
     if u.service and u.service != done["service"] and u.service in named:
         return u.service
     return named[-1] if named else None
+
+
+INSTEAD_OF = re.compile(r"\b(?:instead of|rather than|in place of)\b")
+
+
+def _named_instead(said, names):
+    """The service named just before "instead of" ("so I think I need an alignment instead of the
+    rotation"), or None."""
+    match = INSTEAD_OF.search(said)
+    if not match:
+        return None
+    words = said[: match.start()].split()
+    for size in range(1, min(6, len(words)) + 1):  # the nearest words first
+        service = match_service(" ".join(words[-size:]), names)
+        if service:
+            return service
+    return None
 
 
 def _replace_just_booked(desk, u, done, turn):
@@ -370,6 +417,11 @@ def _confirmed(desk, b, u, turn):
 
 def write(desk, b, turn):
     b.stage = "writing"
+    if b.moving and b.chosen == local_time(b.moving["start"]):  # nothing to change: say so, truthfully
+        desk.state.task = None
+        turn.say(f"Your {spoken_service(b, article=False)} is already on {say_moment(b.chosen)}, so nothing needs to change.")
+        desk.anything_else(turn)
+        return True
     if b.moving:
         turn.call("reschedule_appointment", appointment_id=b.moving["appointment_id"], new_start=iso(b.chosen))
         turn.then = moved
@@ -377,6 +429,14 @@ def write(desk, b, turn):
     if not desk.state.caller.on_file:
         turn.call("create_customer", name=b.new_name)
         turn.then = customer_created
+        return True
+    if b.new_car is not None and not b.vehicle_id:
+        car = b.new_car
+        arguments = {"make": car.make[:40], "model": car.model[:60]}
+        if car.year:
+            arguments["year"] = car.year
+        turn.call("add_vehicle", **arguments)
+        turn.then = car_added
         return True
     if b.replacing:  # the one it replaces goes first: the caller's own booking must not block it
         turn.call(
@@ -386,6 +446,21 @@ def write(desk, b, turn):
         return True
     _book(b, turn)
     return True
+
+
+def car_added(desk, results, turn):
+    """The car named is on the caller's record now: the booking goes on it (or on none, if that failed)."""
+    b = desk.state.task
+    if not isinstance(b, Booking):
+        return desk.anything_else(turn)
+    done = results.get("add_vehicle") or {}
+    b.new_car = None
+    if done.get("vehicle_id"):
+        b.vehicle_id, b.vehicle = done["vehicle_id"], done.get("vehicle") or b.vehicle
+        desk.state.caller.vehicles.append({"vehicle_id": done["vehicle_id"], "vehicle": b.vehicle})
+    else:
+        b.vehicle = None
+    write(desk, b, turn)
 
 
 def replaced(desk, results, turn):
@@ -427,7 +502,7 @@ def booked(desk, results, turn):
     if _went_through(desk, b, done, "booked", turn):
         desk.state.last_booked = {
             "appointment_id": done.get("appointment_id"), "service": b.service, "start": done["start"],
-            "vehicle_id": b.vehicle_id, "vehicle": b.vehicle,
+            "vehicle_id": b.vehicle_id, "vehicle": b.vehicle, "when": b.when,
         }  # fmt: skip
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:
@@ -461,6 +536,11 @@ def _book_next(desk, b, start, turn):
 def moved(desk, results, turn):
     b, done = desk.state.task, results.get("reschedule_appointment") or {}
     if _went_through(desk, b, done, "rescheduled", turn):
+        desk.state.last_booked = {
+            "appointment_id": b.moving.get("appointment_id"), "service": b.service, "start": done["start"],
+            "vehicle_id": b.moving.get("vehicle_id") or b.vehicle_id, "vehicle": b.moving.get("vehicle") or b.vehicle,
+            "when": b.when,
+        }  # fmt: skip
         turn.say(f"Done. Your {spoken_service(b, article=False)} is now on {say_moment(local_time(done['start']))}.")
         if b.also:
             return _book_next(desk, b, local_time(done["start"]), turn)

@@ -2,9 +2,14 @@
 out (read back letter by letter for a yes), or corrected ("no, it's with a Y", "my last name is
 Reyes, R E Y E S") after it was said back. Heard before the task in hand, which then goes on."""
 
-from calls.agent.scripted import messages, readback
+import re
+
+from calls.agent.scripted import booking, messages, readback
 from calls.agent.scripted.names import Name, corrected, heard_name, only_a_name, remember
 from calls.agent.scripted.state import Booking, Message
+
+
+PART_NAMED = re.compile(r"\b(?:first|last|given|family|middle) name\b|\bsurname\b")
 
 
 def heard(desk, u, turn):
@@ -38,6 +43,12 @@ def heard(desk, u, turn):
             return True
         return False
     if getattr(state.task, "stage", None) == "name":
+        if isinstance(state.task, Booking) and PART_NAMED.search(u.said):
+            name = heard_name(u.text)  # "Yusuf Okonkwo, last name O K O N K W O": not "the last one"
+            if name is not None:
+                remember(desk, name)
+                booking.confirm(desk, state.task, turn)
+                return True
         return False  # the task asked: it takes the answer
     name = heard_name(u.text, volunteered=True)
     if name is None or name.full == caller.name:

@@ -1,6 +1,12 @@
 """What the caller wants, from keywords. Order matters: the first intent found wins."""
 
-from calls.agent.scripted.words import has_any, normalize
+import re
+
+from calls.agent.scripted.words import WHEN_YOU_OPEN, has_any, normalize
+
+# A car battery that "won't hold a charge" is no question about what the shop charges.
+NOT_A_PRICE = re.compile(r"\b(?:hold|holds|holding|keep|keeps|keeping|take|takes|taking|lose|loses|losing|losing its)"
+                         r" (?:a |its |the |any |much )?charge\b")
 
 GOODBYE = (
     "bye", "goodbye", "good bye", "bye bye", "that's all", "that is all", "that's it", "that's everything",
@@ -80,7 +86,14 @@ LOCATION = (
     "train", "the l", "blue line", "subway", "bus", "transit", "public transport", "how close", "how far are you",
     "how far is", "how far from", "near you", "nearby", "close to you", "walk from", "cross street", "what street",
 )  # fmt: skip
-PRICE = ("how much", "cost", "price", "prices", "pricing", "charge", "estimate", "quote", "expensive", "cheap", "rate")
+PRICE = (
+    "how much", "cost", "costs", "price", "prices", "pricing", "charge", "estimate", "quote", "expensive", "cheap",
+    "rate", "ballpark", "ball park", "set me back", "run me", "what does it run", "what does that run",
+    "what would it run", "what would that run", "what will it run", "what's it run", "what do they run",
+    "what do those run", "what's the damage", "how many dollars", "how many bucks",
+    "what do you get for", "what do you guys get for", "what do you ask for", "going rate", "usually get for",
+    "typically get for", "normally get for", "usually run", "typically run", "usually cost", "typically cost",
+)  # fmt: skip
 SERVICES = (
     "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
     "do you offer", "do you fix", "do you repair",
@@ -184,10 +197,16 @@ def detect(text):
             return "person"
     if has_any(said, PERSON_ALONE) and len(said.split()) <= 6 and not has_any(said, NOT_PERSON):
         return "person"  # "Operator.", "A real human please", "Representative. Human. Agent."
+    said = NOT_A_PRICE.sub(" ", said)
+    opening = WHEN_YOU_OPEN.search(said)  # "an oil change whenever you open": a booking at opening time
+    if opening:
+        said = WHEN_YOU_OPEN.sub(" ", said)
     for intent, phrases, unless in INTENTS:
         if has_any(said, phrases) and not (unless and has_any(said, unless)):
+            if opening and intent in ("hours", "makes"):
+                return "book"
             return intent
-    return None
+    return "book" if opening else None
 
 
 def names_vehicle_kind(text):

@@ -216,7 +216,10 @@ def capture(desk, m, u, turn):
 def answer(desk, m, u, turn):
     if m.stage != "confirm":
         return False
-    if u.yes:
+    same_number = not m.callback and not u.no and not has_digits(u.text) and len(u.said.split()) <= 8 and has_any(
+        u.said, ("this number", "that number", "same number", "calling from", "this one", "this phone", "my cell")
+    )  # "this number" to "they'll call you back on the number you're calling from": agreed
+    if u.yes or same_number:
         if not desk.heard_question():
             advance(desk, m, turn)
             return True
@@ -360,11 +363,31 @@ def _number_words(words):
     return sum(w in digits or w.isdigit() for w in words) >= 3
 
 
+# A car unsafe to drive: brakes that don't stop it right, steering or a wheel that gives, or a
+# caller afraid to drive it.
+UNSAFE = re.compile(
+    r"\b(?:pedal|brakes?|braking)\b(?: [\w']+){0,4} (?:soft|spongy|squishy|mushy|sinks?|sinking|sank|sinks to|goes down"
+    r"|went down|to the floor|all the way down|barely works?|not working|isn't working|aren't working|don't work"
+    r"|doesn't work|won't work|stopped working|not (?:grabbing|stopping|holding)|(?:don't|doesn't|won't|aren't|isn't)"
+    r" (?:grab|grabbing|stop|stopping|hold|holding|catch|catching)|gave out|giving out|failing|failed|went out)\b"
+    r"|\b(?:pedal|brakes?|braking)\b(?: [\w']+){0,4} (?:don't|doesn't|won't|aren't|isn't|not) (?:really |quite |fully |"
+    r"even |always )?(?:grab|grabbing|stop|stopping|hold|holding|catch|catching|work|working|bite|biting)\b"
+    r"|\bstomp(?:ing)? on (?:it|the brakes?|the pedal) to stop\b|\b(?:can|could) barely stop\b"
+    r"|\b(?:soft|spongy|squishy|mushy|sinking) (?:brake )?pedal\b"
+    r"|\b(?:scared|afraid|nervous|terrified|frightened) to (?:drive|take)\b|\b(?:not|isn't|don't feel|doesn't feel|"
+    r"never felt) (?:it's |it is |it )?safe\b|\bnot safe to drive\b|\bunsafe\b"
+    r"|\bsteering(?: [\w']+){0,3} (?:locked|locking|went out|gave out|failed|loose)\b"
+    r"|\bwheel(?: [\w']+){0,3} (?:came off|coming off|falling off|wobbling|wobbles|loose)\b"
+    r"|\blug nuts?(?: [\w']+){0,2} (?:loose|missing|came off)\b"
+)
+NOT_BRAKE_FAILURE = re.compile(r"\b(?:not|no|isn't|wasn't) (?:soft|spongy)\b")
+
+
 def urgency_in(said):
     """urgent: safety or a car stranded; soon: wanted today; routine: said it can wait; else None."""
     if has_any(said, ROUTINE):
         return "routine"
-    if has_any(said, URGENT):
+    if has_any(said, URGENT) or (UNSAFE.search(said) and not NOT_BRAKE_FAILURE.search(said)):
         return "urgent"
     if has_any(said, SOON):
         return "soon"

@@ -168,18 +168,26 @@ def _parse(text):
         elif letters:
             parts.append([letters[0], False, role])  # one letter alone: an initial
         letters.clear()
+        nonlocal spaced
+        spaced = False
 
+    spaced = False  # the run's letters came one after another, without pauses: "D M I T R I"
     for index, token in enumerate(tokens):
         low = token.lower()
+        before = tokens[index - 1] if index else ""
         if token in ".,;:!?":
             following = tokens[index + 1] if index + 1 < len(tokens) else ""
-            if letters and (SPELLED_LETTER.match(following) or following.lower() in SPELLED_MARKS):
-                continue  # "B, O, B": a pause inside the spelling
+            if letters and following.lower() in SPELLED_MARKS:
+                continue  # "O, apostrophe, B R I E N"
+            if letters and SPELLED_LETTER.match(following) and not (spaced and letters[-1] not in "'-"):
+                continue  # "B, O, B": a pause inside the spelling; "D M I T R I, S O K O L O V" is two parts
             if letters and letters[-1] in "'-" and following.lower() not in NOT_NAMES | MARKERS:
                 continue  # "hyphen, Walsh": the rest of the name, said as a word
             close_run()
             continue
         if SPELLED_LETTER.match(token) and not (token == "I" and not letters and _next_is_word(tokens, index)):
+            if letters and SPELLED_LETTER.match(before) and before.upper() == letters[-1]:
+                spaced = True
             letters.append(token)
             continue
         if letters and low in NATO:

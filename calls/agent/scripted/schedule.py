@@ -53,6 +53,8 @@ def check(desk, b, turn):
     query = _query(b, first, days)
     if w.clock and not w.asap:
         query["time"] = w.clock.strftime("%H:%M")
+    elif w.after and not w.asap and days == 1:
+        query["time"] = w.after.strftime("%H:%M")  # "after 2", "between 9 and 11": its start asked about
     turn.call("get_available_slots", **query)
     turn.then = checked
 
@@ -144,6 +146,11 @@ def checked(desk, results, turn):
             sorry = f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}."
             return offer(desk, b, nearest, turn, f"{sorry}{_too_long(desk, wanted, found)}")
     else:
+        if w.after and w.day:  # the window's own start and the free starts nearest it, beyond the sample
+            free, nearby = _exact(desk, found, datetime.combine(w.day, w.after))
+            near = [*nearby, datetime.combine(w.day, w.after)] if free else nearby
+            near = [s for s in near if s > desk.now() and s not in b.taken and not _clashes(b, s, minutes)]
+            slots = sorted({*slots, *near})
         fitting = [s for s in slots if fits(w, s)]
         if fitting and w.edge and not w.asap:  # "first thing", "the end of the day": that one time
             return offer(desk, b, [fitting[0] if w.edge == "first" else fitting[-1]], turn, "")

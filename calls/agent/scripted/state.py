@@ -34,6 +34,7 @@ class Booking:
     waiter: bool = False
     vehicle_id: int | None = None
     vehicle: str | None = None
+    new_car: object = None  # a car the caller named that is not on file (car_names.Car): added, then booked on
     moving: dict | None = None  # get_upcoming_appointments' appointment
     replacing: dict | None = None  # the appointment this call just booked, cancelled when this one is booked
     offered: list = field(default_factory=list)  # datetimes (shop local, naive)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 
-from calls.agent.scripted.words import corrections, normalize, ordinal, spoken_numbers
+from calls.agent.scripted.words import WHEN_YOU_OPEN, corrections, normalize, ordinal, spoken_numbers
 
 MONTHS = {
     "january": 1, "jan": 1, "february": 2, "feb": 2, "march": 3, "april": 4, "apr": 4, "may": 5,
@@ -157,6 +157,7 @@ def _digitized(text, *, expect_time=False):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
     s = _WHEN_IT_HAPPENED.sub("", normalize(text))
+    s = WHEN_YOU_OPEN.sub("earliest morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
     s = re.sub(r"\b(noon|\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)ish\b", r"around \1", s)
     s = re.sub(r"\b(?<!after )(?<!past )lunch(?: ?time)?\b", "noon", s)  # "around lunch", "before lunch"
@@ -257,11 +258,15 @@ def _nth(s, today):
 
 
 def _weekday(s, today):
-    match = re.search(
+    matches = list(re.finditer(
         rf"\b(?:(?P<which>next|this|coming|this coming) )?(?P<day>{_WEEKDAY})s?\b(?P<after> after next)?", s
-    )
-    if not match:
+    ))
+    if not matches:
         return None
+    kept = [m for m in matches if not _rejected(s, m)]
+    if not kept:
+        return None
+    match = kept[0]
     weekday = WEEKDAYS[match["day"]]
     ahead = (weekday - today.weekday()) % 7
     if ahead == 0 and match["which"] not in ("this",):
@@ -275,6 +280,18 @@ def _weekday(s, today):
     elif weeks:
         ahead += 7 * (1 if weeks[1] in ("a", "1") else int(weeks[1]))
     return today + timedelta(days=ahead), 1, None
+
+
+_REJECTED_BEFORE = re.compile(r"\b(?:not|can't do|cannot do|can't make|cannot make|can't on|not on)(?: this| next| on)?\s*$")
+_REJECTED_AFTER = re.compile(
+    r"^(?:'s| is| s)? (?:no good|not good|not great|out|bad|won't work|will not work|doesn't work|does not work"
+    r"|isn't going to work|is not going to work|not going to work|won't do|doesn't suit|is a no)\b"
+)
+
+
+def _rejected(s, match):
+    """ "Friday's no good", "not this Monday": a day named only to rule it out."""
+    return bool(_REJECTED_BEFORE.search(s[: match.start()]) or _REJECTED_AFTER.search(s[match.end():]))
 
 
 def _relative(s, today):
@@ -305,6 +322,12 @@ def _time(s, *, expect_time):
         part = "evening"
     if re.search(r"\bmidnight\b", s):
         return None, part, (None, None), "We're not open at midnight."
+    between = _between(s, part)
+    if between is not None:
+        after, before = between
+        if part is None:
+            part = "morning" if before <= time(12) else "afternoon" if after >= time(12) else None
+        return None, part, between, None
     clock, at = _clock(s, part, expect_time=expect_time)
     if clock == "invalid":
         return None, part, (None, None), "I didn't catch a time I can use."
@@ -320,6 +343,32 @@ def _time(s, *, expect_time):
     if clock is None and window == (None, None):
         window = _rough_window(s)
     return clock, part, window, None
+
+
+_HOUR = r"(noon|\d{1,2}(?::\d{2})?)(?: (am|pm|oclock))?"
+_BETWEEN = re.compile(rf"\b(?:between|from|anywhere from|sometime between) {_HOUR} (?:and|to|till|until|through) {_HOUR}\b")
+
+
+def _between(s, part):
+    """ "between 9 and 11", "from 1 to 3": a window (after, before), or None."""
+    match = _BETWEEN.search(s)
+    if not match:
+        return None
+    ends = []
+    for hour, marker in ((match[1], match[2] or (match[4] if match[4] != "oclock" else None)), (match[3], match[4])):
+        if hour == "noon":
+            ends.append(time(12))
+            continue
+        h, _, m = hour.partition(":")
+        marker = None if marker == "oclock" else marker
+        ends.append(_resolved(int(h), int(m or 0), marker, part))
+    after, before = ends
+    if "invalid" in ends or after >= before:
+        if after != "invalid" and before != "invalid" and before.hour < 12 and after.hour < 12 and not match[4]:
+            before = time(before.hour + 12, before.minute)  # "between 11 and 1"
+            return (after, before) if after < before else None
+        return None
+    return after, before
 
 
 def _rough_window(s):

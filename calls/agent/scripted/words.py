@@ -42,6 +42,15 @@ CORRECTIONS = (
 )  # fmt: skip
 
 
+# "Whenever you open", "first thing when you open": the opening time of the day asked for (normalized text).
+WHEN_YOU_OPEN = re.compile(
+    r"\b(?:(?:right|just|first thing|first|whenever|when|as soon as|soon as|once|the minute|the moment|as early as)"
+    r" (?:you|you guys|y'all|ya|the shop|the doors?|you all) (?:first )?(?:open|opens|open up|are open|get in|unlock)"
+    r"|(?:at|right at|first thing at) (?:opening|open|opening time)|(?:the )?(?:first|very first) (?:slot|thing|one|appointment)"
+    r" (?:when|after|once) (?:you|you guys|y'all) open)\b"
+)
+
+
 def normalize(text):
     """Lower case, a.m./p.m. as am/pm, digits split from letters, punctuation gone (: kept in times)."""
     text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
