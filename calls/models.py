@@ -149,6 +149,59 @@ class CallEvent(models.Model):
         return self.kind
 
 
+class CallUsage(models.Model):
+    """What the call used of each vendor, as the voice loop counted it (calls/voice/usage.py),
+    written by the transcript log when the session ends. Offline engines are counted too: they
+    cost nothing. The price is worked out from settings when shown (calls/costs.py), and Twilio's
+    voice minutes from the call's duration. A call without this row has no known cost."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="usage")
+    stream_s = models.FloatField("media stream (s)", default=0)
+    llm_models = models.CharField("language models", max_length=120, blank=True)
+    openai_prompt_tokens = models.PositiveIntegerField("OpenAI input tokens", default=0)
+    openai_completion_tokens = models.PositiveIntegerField("OpenAI output tokens", default=0)
+    openai_rounds = models.PositiveIntegerField("OpenAI requests", default=0)
+    openai_unreported_rounds = models.PositiveIntegerField(
+        "OpenAI requests without usage", default=0,
+        help_text="The server did not say what these used: the language model's cost is unknown.",
+    )
+    offline_brain_rounds = models.PositiveIntegerField("scripted receptionist rounds", default=0)
+    stt_deepgram_s = models.FloatField("Deepgram speech-to-text (s)", default=0)
+    stt_offline_s = models.FloatField("offline speech-to-text (s)", default=0)
+    tts_deepgram_chars = models.PositiveIntegerField("Deepgram text-to-speech (characters)", default=0)
+    tts_offline_chars = models.PositiveIntegerField("offline text-to-speech (characters)", default=0)
+
+    class Meta:
+        verbose_name_plural = "call usage"
+
+    def __str__(self):
+        return f"Usage of {self.call_id}"
+
+    @classmethod
+    def from_counts(cls, call_id, counts):
+        """The row for the voice loop's "usage" event data (calls.voice.usage.CallUsage.as_dict)."""
+        def by_engine(name):
+            figures = counts.get(name) or {}
+            vendor = figures.get("deepgram", 0)
+            return vendor, sum(value for engine, value in figures.items() if engine != "deepgram")
+
+        stt_deepgram, stt_offline = by_engine("stt_seconds")
+        tts_deepgram, tts_offline = by_engine("tts_characters")
+        rounds = counts.get("brain_rounds") or {}
+        return cls(
+            call_id=call_id,
+            stream_s=counts.get("stream_s") or 0,
+            llm_models=", ".join(counts.get("models") or ())[:120],
+            openai_prompt_tokens=(counts.get("prompt_tokens") or {}).get("openai", 0),
+            openai_completion_tokens=(counts.get("completion_tokens") or {}).get("openai", 0),
+            openai_rounds=rounds.get("openai", 0),
+            openai_unreported_rounds=(counts.get("unreported_rounds") or {}).get("openai", 0),
+            offline_brain_rounds=sum(n for vendor, n in rounds.items() if vendor != "openai"),
+            stt_deepgram_s=stt_deepgram, stt_offline_s=stt_offline,
+            tts_deepgram_chars=tts_deepgram, tts_offline_chars=tts_offline,
+        )
+
+
 class CallbackRequestQuerySet(models.QuerySet):
     def open(self):
         return self.filter(handled_at__isnull=True)

@@ -1,4 +1,5 @@
-"""The transcript log (CallRecorder): one call's turns, tool calls, latencies and events, written
+"""The transcript log (CallRecorder): one call's turns, tool calls, latencies, events and, at its
+end, what it used of each vendor (the session's "usage" event, kept as the call's CallUsage), written
 off the audio path. (The call's audio is calls/call_audio.py.)
 
 The voice session calls the recording methods from its audio loop, so they only queue: one
@@ -21,7 +22,7 @@ from django.db import transaction
 from calls.voice.clock import ms_between
 from ottos.lib import metrics
 
-from .models import CallEvent, ToolInvocation, Turn, TurnLatency
+from .models import CallEvent, CallUsage, ToolInvocation, Turn, TurnLatency
 
 logger = logging.getLogger(__name__)
 
@@ -149,6 +150,14 @@ class CallRecorder:
             data = _plain(data)
         except (TypeError, ValueError):
             data = {"unreadable": repr(data)}
+        if kind == "usage":  # the session's count of what the call used: the call's usage row
+            try:
+                row = CallUsage.from_counts(self.call_id, data)
+            except (AttributeError, TypeError, ValueError):
+                logger.exception("Call %s: unreadable usage %r", self.call_sid, data)
+                return
+            self._queue(row, kind, data)
+            return
         metrics.call_event(kind, data)
         self._queue(CallEvent(call_id=self.call_id, kind=kind[:40], data=data, at=self._when(self._clock())), kind, data)
 

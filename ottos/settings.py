@@ -290,6 +290,19 @@ RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90, minimum=1)
 # How long the token in the TwiML stays good: Twilio opens the media stream within seconds.
 CALL_TOKEN_MAX_AGE_S = env_int("CALL_TOKEN_MAX_AGE_S", 60, minimum=5)
 
+# --- What a call costs (calls/costs.py): vendors' list prices in US dollars --------------------
+# Defaults: OpenAI gpt-4.1-mini (the default OPENAI_MODEL), Deepgram Nova-3 streaming and Aura-2
+# pay-as-you-go, Twilio US local inbound voice plus Media Streams. Set your own contract's prices.
+PRICE_OPENAI_INPUT_PER_1M_TOKENS = env_float("PRICE_OPENAI_INPUT_PER_1M_TOKENS", 0.40)
+PRICE_OPENAI_OUTPUT_PER_1M_TOKENS = env_float("PRICE_OPENAI_OUTPUT_PER_1M_TOKENS", 1.60)
+PRICE_DEEPGRAM_STT_PER_MINUTE = env_float("PRICE_DEEPGRAM_STT_PER_MINUTE", 0.0077)
+PRICE_DEEPGRAM_TTS_PER_1K_CHARACTERS = env_float("PRICE_DEEPGRAM_TTS_PER_1K_CHARACTERS", 0.030)
+PRICE_TWILIO_VOICE_PER_MINUTE = env_float("PRICE_TWILIO_VOICE_PER_MINUTE", 0.0085)
+PRICE_TWILIO_STREAM_PER_MINUTE = env_float("PRICE_TWILIO_STREAM_PER_MINUTE", 0.004)
+for _name in [name for name in globals() if name.startswith("PRICE_")]:
+    if not 0 <= globals()[_name] < float("inf"):
+        raise ImproperlyConfigured(f"{_name} must be a price of 0 or more, not {os.environ[_name]!r}")
+
 # --- Booking rules that are not shop data ------------------------------------------------
 # How long a phone-number lookup stays cached (seconds); changes invalidate it at once.
 CUSTOMER_CACHE_SECONDS = env_int("CUSTOMER_CACHE_SECONDS", 600, minimum=0)

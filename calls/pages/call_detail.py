@@ -1,4 +1,4 @@
-"""One call: the conversation, tool calls, latency per reply, links into the admin, the audio."""
+"""One call: the conversation, tool calls, latency per reply, what it cost, links into the admin, the audio."""
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET
 from crm.models import Vehicle
 from scheduling.models import Appointment, AppointmentChange
 
+from ..costs import call_cost
 from ..models import Call
 from .access import check_call_reader, nav_context
 from .listing import call_length, with_figures
@@ -38,7 +39,7 @@ def recording_of(call):
 @require_GET
 def call_detail(request, call_sid):
     check_call_reader(request)
-    call = get_object_or_404(with_figures(Call.objects.select_related("customer", "recording")), call_sid=call_sid)
+    call = get_object_or_404(with_figures(Call.objects.select_related("customer", "recording", "usage")), call_sid=call_sid)
     latencies = list(call.latencies.all())
     appointments = appointments_from(call)
     vehicles = list(Vehicle.objects.filter(owner=call.customer).order_by("-created_at")) if call.customer else []
@@ -46,6 +47,7 @@ def call_detail(request, call_sid):
         **nav_context(request),
         "call": call,
         "talk_time": call_length(call),
+        "cost": call_cost(call),
         "entries": conversation(call, list(call.turns.all()), list(call.tool_invocations.all())),
         "latencies": latencies,
         "stages": STAGES,

@@ -1,12 +1,12 @@
-"""The managers' dashboard: calls, outcomes, conversion, transfers and messages, latency and
-vendor trouble over the last 7, 30 or 90 days."""
+"""The managers' dashboard: calls, outcomes, conversion, transfers and messages, latency, vendor
+trouble and what the calls cost over the last 7, 30 or 90 days."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .access import check_manager, nav_context
-from .figures import DEFAULT_PERIOD, PERIODS, Period, call_figures, latency_figures, vendor_figures
+from .figures import DEFAULT_PERIOD, PERIODS, Period, call_figures, cost_figures, latency_figures, vendor_figures
 
 
 @login_required
@@ -29,6 +29,7 @@ def dashboard(request):
         "totals": totals,
         "latency": latency,
         "vendor_totals": vendor_totals,
+        "cost": cost_figures(period, booked=totals["booked"]),
         "charts": [
             call_charts["calls_per_day"], call_charts["outcomes"], call_charts["conversion"],
             call_charts["transfers_messages"], latency_chart, vendor_chart,

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from ..costs import cost_expression, dollars
 from ..models import Call, CallbackRequest, CallEvent, TurnLatency
 from .charts import Chart, Series
 from .percentile import Percentile
@@ -131,6 +132,31 @@ def vendor_figures(period):
     chart = Chart.draw("Vendor errors, failovers and reconnects per day", period.labels,
                        bars=series or [Series("Errors", [0] * period.days)], whole=True)
     return totals, chart
+
+
+def cost_figures(period, booked):
+    """What the calls that are over cost: in all, per call and per booked call (`booked`: how many
+    calls booked). Calls whose cost is not known yet (no usage recorded, no duration from Twilio)
+    are counted, not priced at 0: while there are any, the sums are the least the period cost."""
+    figures = (
+        Call.objects.filter(started_at__gte=period.start, ended_at__isnull=False)
+        .annotate(cost=cost_expression())
+        .aggregate(total=Sum("cost"), priced=Count("cost"), calls=Count("id"))
+    )
+    priced, unpriced = figures["priced"], figures["calls"] - figures["priced"]
+    total = (figures["total"] or 0.0) if priced else None
+    lower_bound = "at least " if unpriced else ""
+
+    def label(amount, bound=""):
+        return "—" if amount is None else bound + dollars(amount)
+
+    per_booking = total / booked if total is not None and booked else None
+    per_call = total / priced if priced else None
+    return {
+        "total": total, "per_call": per_call, "per_booking": per_booking, "priced": priced, "unpriced": unpriced,
+        "total_label": label(total, lower_bound), "per_call_label": label(per_call),
+        "per_booking_label": label(per_booking, lower_bound),
+    }
 
 
 def _percent(part, whole):

@@ -183,7 +183,8 @@ def test_the_command_and_the_call_list_download_write_the_same_sheet(signed_in, 
 
     assert command.splitlines()[0] == download.splitlines()[0] == (
         "started_at,call_sid,caller,customer,customer_phone,status,outcome,duration_s,transferred,interrupted,"
-        "interruptions,turns,median_voice_to_voice_ms,end_reason,summary"
+        "interruptions,turns,median_voice_to_voice_ms,end_reason,summary,cost_usd,openai_usd,deepgram_usd,twilio_usd,"
+        "openai_input_tokens,openai_output_tokens,stt_deepgram_s,stt_offline_s,tts_deepgram_chars,tts_offline_chars"
     )
     assert command == download
 

@@ -41,6 +41,7 @@ class ReplyContext:
     recorder: object
     config: object  # VoiceConfig
     clock: object
+    usage: object = None  # calls.voice.usage.CallUsage: counts the brain's rounds
 
     @property
     def tool_schemas(self):
@@ -217,6 +218,8 @@ class Reply:
                     elif isinstance(event, ToolCall):
                         calls.append(event)
                     elif isinstance(event, Done):
+                        if context.usage is not None:
+                            context.usage.brain_round(event.usage)
                         break
         except TimeoutError:
             raise VendorError("brain", f"no reply for {config.brain_stall_s:g} s", retryable=True) from None

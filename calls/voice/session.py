@@ -38,6 +38,7 @@ from calls.voice.playout import Playout
 from calls.voice.reply import Reply, ReplyContext, TurnTiming
 from calls.voice.stt.base import SpeechContinues, SpeechStarted, UtteranceEnd
 from calls.voice.tool_calls import ToolRunner
+from calls.voice.usage import CallUsage, MeteredSTT, metered_tts
 
 __all__ = [
     "CallRecorder", "CallState", "CallTransport", "ToolBox", "ToolOutcome", "ToolSpec", "VoiceConfig", "VoiceSession",
@@ -69,8 +70,10 @@ class VoiceSession:
         self.playout = Playout()
         self.reason = None
         self._inbox = asyncio.Queue()
+        self.usage = CallUsage()  # reported to the recorder when the call ends
         self._caller_audio = CallerAudio(
-            stt, self._inbox, backlog_frames=config.audio_backlog_frames, on_send_error=self._stt_send_failed,
+            MeteredSTT(stt, self.usage), self._inbox, backlog_frames=config.audio_backlog_frames,
+            on_send_error=self._stt_send_failed,
             quiet_spells=(
                 QuietSpells(after_s=config.quiet_after_s, chunk_s=config.quiet_chunk_s)
                 if config.quiet_after_s is not None else None
@@ -82,9 +85,10 @@ class VoiceSession:
             clock=clock,
         )
         self._reply_context = ReplyContext(
-            brain=brain, tts=tts, transport=transport, tool_specs={spec.name: spec for spec in tools.specs()},
+            brain=brain, tts=metered_tts(tts, self.usage), transport=transport,
+            tool_specs={spec.name: spec for spec in tools.specs()},
             tool_runner=self.tool_runner, conversation=self.conversation, pacer=self.pacer, playout=self.playout,
-            recorder=self.recorder, config=config, clock=clock,
+            recorder=self.recorder, config=config, clock=clock, usage=self.usage,
         )
         self._reply = None
         self._paused = None  # a Pause while the reply waits to learn whether the caller interrupts
@@ -540,7 +544,9 @@ class VoiceSession:
                 reply.close(interrupted=reply.unheard())
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.stt.close(), STOP_WAIT_S)
-            self.recorder.event("ended", reason=self.reason, duration_s=round(self.clock() - self._started_at, 3))
+            duration_s = round(self.clock() - self._started_at, 3)
+            self.recorder.event("usage", stream_s=duration_s, **self.usage.as_dict())
+            self.recorder.event("ended", reason=self.reason, duration_s=duration_s)
         except Exception:
             log.exception("stopping the voice session failed")
 

@@ -46,8 +46,10 @@ class RecordedRequest:
 class FakeOpenAI(LoopbackFake):
     name = "openai"
 
-    def __init__(self, *, api_key=DEFAULT_API_KEY, first_token_s=0.0, tokens_per_s=None):
+    def __init__(self, *, api_key=DEFAULT_API_KEY, first_token_s=0.0, tokens_per_s=None, sends_usage=True):
         self.api_key = api_key
+        # False: like an OpenAI-compatible server that ignores stream_options.include_usage
+        self.sends_usage = sends_usage
         self.first_token_s = first_token_s
         self.tokens_per_s = tokens_per_s  # None: as fast as possible
         self.reply = None  # callable(request_body) -> reply, used when the script is empty
@@ -174,7 +176,7 @@ class FakeOpenAI(LoopbackFake):
         first_token_s, tokens_per_s = self._latency(reply)
         gap = 1.0 / tokens_per_s if tokens_per_s else 0.0
         chunks = Completion(record.body)
-        include_usage = bool((record.body.get("stream_options") or {}).get("include_usage"))
+        include_usage = self.sends_usage and bool((record.body.get("stream_options") or {}).get("include_usage"))
 
         async def send(payload, pause):
             if pause:

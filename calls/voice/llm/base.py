@@ -6,7 +6,7 @@ tool_calls and tool results), the lingua franca every brain here reads.
 """
 
 import abc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,21 @@ class ToolCall:
 
 
 @dataclass(frozen=True)
+class TokenUsage:
+    """What one request to a language-model vendor used, as the vendor reported it (and bills it)."""
+
+    vendor: str  # "openai"
+    model: str
+    prompt_tokens: int | None  # None: the server did not say (the round's cost is unknown)
+    completion_tokens: int | None
+
+
+@dataclass(frozen=True)
 class Done:
     finish_reason: str  # "stop", "tool_calls", "length", ...
+    # The round's usage when the brain is a metered vendor that reported it; None for a brain
+    # that costs nothing (the scripted receptionist). Not part of what the round said.
+    usage: TokenUsage | None = field(default=None, compare=False)
 
 
 BrainEvent = TextDelta | ToolCall | Done

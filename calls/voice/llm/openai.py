@@ -11,7 +11,7 @@ import httpx2
 import openai
 
 from calls.voice.errors import VendorError
-from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
+from calls.voice.llm.base import Brain, Done, TextDelta, TokenUsage, ToolCall
 from calls.voice.tls import vendor_tls
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class OpenAIBrain(Brain):
         chunks = aiter(stream)  # plain dicts: see _open
         fragments = {}  # tool-call index -> {"id", "name", "arguments": [str]}
         finish_reason = None
+        usage = None  # the last chunk's (choices: []), asked for with include_usage
         try:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -74,7 +75,7 @@ class OpenAIBrain(Brain):
                 if not isinstance(chunk, dict):
                     raise VendorError(VENDOR, f"unexpected chunk {chunk!r:.80}", retryable=True)
                 if chunk.get("usage"):
-                    self.last_usage = chunk["usage"]
+                    usage = self.last_usage = chunk["usage"]
                 choice = (chunk.get("choices") or [{}])[0]
                 delta = choice.get("delta") or {}
                 if delta.get("content"):
@@ -105,7 +106,16 @@ class OpenAIBrain(Brain):
             # Some OpenAI-compatible servers omit ids; the history needs one to pair the result.
             yield ToolCall(id=call["id"] or f"call_{index}", name=call["name"] or "",
                            arguments="".join(call["arguments"]))
-        yield Done(finish_reason)
+        yield Done(finish_reason, usage=self._token_usage(usage))
+
+    def _token_usage(self, usage):
+        """What the vendor bills for this round. A server that sent no usage (an OpenAI-compatible
+        one that ignores include_usage) leaves the counts None: unknown, not free."""
+        def count(name):
+            value = usage.get(name) if isinstance(usage, dict) else None
+            return value if isinstance(value, int) and value >= 0 else None
+
+        return TokenUsage(VENDOR, self.model, count("prompt_tokens"), count("completion_tokens"))
 
     async def close(self):
         await self._client.close()
