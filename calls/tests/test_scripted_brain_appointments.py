@@ -377,3 +377,29 @@ async def test_move_it_instead_at_the_cancel_read_back_moves_it(shop, clock, tue
     await call.caller("Yes")
     moved = await db(fresh, tuesday_oil_change)
     assert (moved.start, moved.status) == (local(shop, thursday, 10), "booked")
+
+
+async def test_forgetting_the_time_of_an_appointment_tells_it(shop, clock, tuesday_oil_change, friday_brakes, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("I forgot what time my brake appointment is.")
+    friday = clock.date() + timedelta(days=4)
+    assert said.startswith(f"You have brake pads and rotors on {say_day(friday)} at 8 AM."), call.transcript
+
+
+async def test_dropping_one_appointment_cancels_that_one(shop, clock, tuesday_oil_change, friday_brakes, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Can you drop the brake job? Keep the oil change though.")
+    friday = clock.date() + timedelta(days=4)
+    assert said == f"Just to confirm, you'd like to cancel your brake pads and rotors on {say_day(friday)} at 8 AM?", (
+        call.transcript
+    )
+    await call.caller("Yes")
+    assert (await db(fresh, friday_brakes)).status != "booked"
+    assert (await db(fresh, tuesday_oil_change)).status == "booked"
+
+
+async def test_asking_to_have_it_another_day_moves_the_appointment(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Can I have it Thursday instead, same time?")
+    assert "move" in said.lower() or "thursday" in said.lower(), call.transcript
+    assert "book it?" not in said, call.transcript

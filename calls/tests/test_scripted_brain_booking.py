@@ -681,3 +681,52 @@ def test_between_windows_rejected_days_and_a_battery_that_wont_hold_a_charge():
     assert parse_when("not this Monday, a week from Monday", today).day == date(2026, 12, 28)
     assert detect("The Camry won't hold a charge. Can you do a battery today, after 2?") != "price"
     assert detect("Are you open tomorrow? I'd like an oil change whenever you open.") == "book"
+
+
+def test_greetings_british_half_hours_round_and_rejected_times_and_alignment_symptoms():
+    from datetime import time
+
+    from calls.agent.scripted.services import match_service
+    from calls.agent.scripted.when import parse_when
+
+    today = date(2026, 12, 17)  # a Thursday
+    w = parse_when("Evening. Can somebody take a look Monday? I can drop it before work, like seven thirty.", today)
+    assert (w.day, w.clock) == (date(2026, 12, 21), time(7, 30))
+    assert parse_when("Half eleven, eleven thirty.", today).clock == time(11, 30)
+    assert parse_when("Tuesday, half ten if possible", today).clock == time(10, 30)
+    w = parse_when("Friday then, 'round eleven, or right after lunch.", today)
+    assert (w.clock, w.part) == (time(11), "morning")
+    assert parse_when("Eleven if you got it, else right after lunch.", today, expect_time=True).clock == time(11)
+    w = parse_when("Seven thirty, right when you open.", today, expect_time=True)
+    assert (w.clock, w.asap, w.day) == (time(7, 30), False, None)
+    w = parse_when("I can't do eight on Friday anymore. Later that day, like right after lunch?", today)
+    assert (w.clock, w.part) == (None, "afternoon")
+    names = ["Tire rotation", "Wheel alignment", "Oil change"]
+    assert match_service("My car pulls to the right, just put new tires on it too", names) == "Wheel alignment"
+    assert match_service("the steering wheel is off-center", names) == "Wheel alignment"
+    assert match_service("I've got uneven tire wear on the fronts", names) == "Wheel alignment"
+    assert match_service("I'd like to book a tyre rotation", names) == "Tire rotation"
+
+
+async def test_mornings_best_early_as_you_have_after_afternoon_times_offers_the_first_morning_time(
+    shop, oil_change, customer, clock, call_from
+):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("Evening! I need an oil change tomorrow afternoon.")
+    assert "PM" in said and "Which works best" in said, call.transcript
+    said = await call.caller("Actually, morning's best, early as you've got.")
+    assert f"{say_day(tuesday)} at 8 AM" in said and "Would that work?" in said, call.transcript
+    await call.caller("Yes")
+    said = await call.caller("Yes")
+    (booked,) = await booked_for(DANA)
+    assert booked.start == local(shop, tuesday, 8), call.transcript
+
+
+async def test_the_same_offer_is_never_made_three_times_running(shop, oil_change, customer, clock, call_from):
+    call = await call_from(DANA)
+    first = await call.caller("I need an oil change tomorrow afternoon.")
+    second = await call.caller("Hmm, afternoon, I guess.")
+    third = await call.caller("Hmm, afternoon, I guess.")
+    assert len({first, second, third}) > 1 or first != third, call.transcript
+    assert third != first, call.transcript

@@ -221,7 +221,7 @@ async def test_a_flaw_in_the_script_never_leaves_the_caller_in_silence(
         "Would you like me to do that?"
     )
     said = await call.caller("yes")
-    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript
+    assert said == "Sure. What's the message for the advisor?", call.transcript
 
 
 async def test_a_yes_to_the_sessions_own_offer_of_a_message_takes_one(shop, customer, call_from):
@@ -237,4 +237,4 @@ async def test_a_yes_to_the_sessions_own_offer_of_a_message_takes_one(shop, cust
                                          "and have someone call you back."},
     ]  # fmt: skip
     said = await call.caller("Yes please")
-    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript
+    assert said == "Sure. What's the message for the advisor?", call.transcript

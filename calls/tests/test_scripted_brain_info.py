@@ -314,3 +314,9 @@ async def test_where_and_when_in_one_breath_are_both_answered(shop, oil_change, 
     said = await call.caller("Where are you located, and what are your hours?")
     assert said.startswith("We're at 1200 West Fulton Street, near the Morgan L stop."), call.transcript
     assert WEEK in said, call.transcript
+
+
+async def test_a_price_and_a_duration_asked_together_are_both_answered(shop, oil_change, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("What do you charge for an oil change, and how long does it take?")
+    assert "$49 to $89" in said and ("minute" in said or "hour" in said), call.transcript

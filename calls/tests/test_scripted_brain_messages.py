@@ -52,7 +52,7 @@ async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(
 async def test_a_new_caller_leaves_a_message_with_their_name(shop, call_from):
     call = await call_from(NEWCOMER)
     said = await call.caller("Can I leave a message for Mike?")
-    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript
+    assert said == "Sure. What's the message for the advisor?", call.transcript
     said = await call.caller("Tell him the tow truck is dropping my Civic off tonight.")
     assert said == "Can I get your name, please?"
     said = await call.caller("Sam Ortiz")
@@ -146,9 +146,9 @@ async def test_a_new_caller_gives_the_reason_first_and_the_name_in_a_later_turn(
 async def test_a_name_given_when_asked_what_to_pass_on_is_taken_as_the_name(shop, call_from):
     call = await call_from(NEWCOMER)
     said = await call.caller("Can someone call me back?")
-    assert said == "Sure. What would you like me to pass on to the advisor?", call.transcript
+    assert said == "Sure. What's the message for the advisor?", call.transcript
     said = await call.caller("This is Jordan Reyes.")
-    assert said == "Thanks, Jordan. What would you like me to pass on to the advisor?", call.transcript
+    assert said == "Thanks, Jordan. What's the message for the advisor?", call.transcript
     said = await call.caller("My check engine light is flashing")
     assert said.startswith("I'll pass this on to an advisor from Jordan Reyes: my check engine light is flashing.")
     said = await call.caller("Yes, that's it")
@@ -182,7 +182,7 @@ async def test_a_withheld_number_can_leave_a_message_with_a_callback_number(shop
     said = await call.caller("I'd like to book an oil change")
     assert said.startswith("I'm sorry, I can't book appointments without caller ID."), call.transcript
     said = await call.caller("Okay, yes")
-    assert said == "Sure. What would you like me to pass on to the advisor?"
+    assert said == "Sure. What's the message for the advisor?"
     await call.caller("I want an oil change on Friday morning")
     said = await call.caller("Lee Park")
     assert said == "What number should the advisor call you back on?", call.transcript
@@ -366,3 +366,33 @@ def test_a_spelling_applies_to_the_part_it_spells(said, name):
     from calls.agent.scripted.names import spoken_name
 
     assert spoken_name(said) == name
+
+
+async def test_a_name_with_a_company_is_the_name_and_the_company_goes_in_the_message(settings, shop, call_from):
+    settings.SHOP_ADVISOR_NUMBER = ""
+    call = await call_from(None)
+    await call.caller("I'm dropping off a silver Altima for Ken Alvarez. Can I talk to someone in the shop?")
+    said = await call.caller("Yes")
+    assert said == "Can I get your name, please?", call.transcript
+    said = await call.caller("Dwayne, with Ace Towing.")
+    assert said == "What number should the advisor call you back on?", call.transcript
+    said = await call.caller("708-555-0151")
+    assert "from Dwayne at Ace Towing:" in said, call.transcript
+    await call.caller("Yes")
+    (message,) = await db(messages)
+    assert message.name == "Dwayne" and "Ace Towing" in message.reason and "Altima" in message.reason
+
+
+async def test_an_angry_callers_message_keeps_its_substance_not_filler(settings, shop, call_from):
+    settings.SHOP_ADVISOR_NUMBER = ""
+    call = await call_from(None)
+    await call.caller("Put me through to someone who actually knows something. Don't give me the robot runaround.")
+    said = await call.caller("Yes, obviously.")
+    assert said == "Sure. What's the message for the advisor?", call.transcript
+    await call.caller("Tell them it's about the overcharge on my bill.")
+    said = await call.caller("Just say Frank.")
+    assert said == "What number should the advisor call you back on?", call.transcript
+    await call.caller("312-555-0190")
+    await call.caller("Yes, obviously.")
+    (message,) = await db(messages)
+    assert message.name == "Frank" and "overcharge" in message.reason

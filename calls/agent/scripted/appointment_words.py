@@ -120,6 +120,45 @@ NOT_CANCEL = re.compile(
 JUST_THAT = re.compile(r"\bcancel that\b(?! (?:appointment|one|booking|altogether|entirely|completely|instead))")
 
 
+# "Drop the alignment", "scrap my Tuesday booking", "get rid of the oil change", "call the inspection
+# off": an appointment (by its service, or as one) taken off the books.
+DROP_VERB = re.compile(
+    r"\b(?:drop|scrap|ditch|nix|axe|scratch|strike|remove|delete|skip|lose|get rid of|take off|knock off|cross off"
+    r"|forget about|call off|call)\b"
+)
+PHRASE_ENDS = frozenset({
+    "for", "at", "on", "off", "in", "by", "to", "with", "and", "but", "though", "please", "because", "so",
+    "since", "from", "then", "keep", "leave", "just", "i", "we", "you", "if", "instead", "altogether",
+})  # fmt: skip
+CARRIED = re.compile(r"\b(?:car|cars|truck|vehicle|van|suv|keys?|kids?|it|him|her|me|us|them|line|number|name|price)\b")
+APPOINTMENT_NOUN = re.compile(r"\b(?:appointments?|bookings?|reservations?|visits?|one|ones)\b")
+
+
+def drops(text, services=()):
+    """ "Can you drop the alignment?", "scrap the Tuesday one", "call the oil change off": an
+    appointment named (by one of `services`, or as an appointment) to be taken off the books. Not
+    "drop the car off" nor "drop it at 8"."""
+    said = normalize(text)
+    for verb in DROP_VERB.finditer(said):
+        words = said[verb.end() :].split()
+        phrase = []
+        for word in words:
+            if word in PHRASE_ENDS:
+                break
+            phrase.append(word)
+        rest = words[len(phrase) :]
+        if not phrase or len(phrase) > 5 or CARRIED.search(" ".join(phrase)):
+            continue
+        if verb[0] == "call" and rest[:1] != ["off"]:
+            continue  # "call the oil change off", not "call the shop"
+        if verb[0] != "call" and rest[:1] == ["off"] and verb[0] not in ("take", "knock", "cross"):
+            continue  # "drop the Camry off": a drop-off
+        named = " ".join(phrase)
+        if APPOINTMENT_NOUN.search(named) or any(_names(named, service) for service in services):
+            return True
+    return False
+
+
 def wants_cancel(text):
     """ "Actually, just cancel it", "you know what, cancel the whole thing": the appointment is to
     be cancelled. Not "don't cancel it", nor a bare "cancel that" (what was just said is taken back)."""

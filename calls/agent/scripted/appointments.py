@@ -7,6 +7,7 @@ import re
 from calls.agent.scripted import booking, messages, schedule
 from calls.agent.scripted.appointment_words import (
     INSTEAD,
+    drops,
     keeps_it,
     move_target,
     names_another,
@@ -28,6 +29,12 @@ NEW_BOOKING = (
 )  # fmt: skip
 CALLING = ("call back", "call you", "call me", "talk later", "talk to you")  # "I'll call back later" moves nothing
 VERBS = {"cancel": "cancel", "move": "move", "list": "check"}
+# "Can we bump that to Tuesday?", "can I have it Tuesday?", "could we make it Thursday?": with a day or
+# time said, the appointment the caller has goes there.
+MOVE_ASKED = re.compile(
+    r"\b(?:bump|bumped|push|pushed|move|moved|shift|switch|swap|slide|scoot|change|put|make|have|do)"
+    r" (?:it|that|this|them|that one|this one|the appointment|my appointment|that appointment)\b(?! (?:done|looked|checked|fixed|seen))"
+)
 
 
 # "I can't make it Tuesday, can we do Thursday instead?": a new time asked for, so a move.
@@ -71,11 +78,12 @@ def existing_purpose(desk, u):
     has_some = state.appointments if state.appointments is not None else state.caller.upcoming
     if not has_some or state.task is not None or has_any(u.said, NEW_BOOKING):
         return None
-    if "cancel" in u.said.split():
+    if "cancel" in u.said.split() or drops(u.text, desk.service_names()):
         return "cancel"
     if has_any(u.said, CALLING):
         return None
     moved = (u.when.said_anything and has_any(u.said, INSTEAD_OF_BOOKING)) or has_any(u.said, SHIFTED)
+    moved = moved or bool(u.when.said_anything and MOVE_ASKED.search(u.said))
     return "move" if moved else None
 
 

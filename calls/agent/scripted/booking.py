@@ -239,12 +239,23 @@ def advance(desk, b, turn):
 def capture(desk, b, u, turn):
     if b.stage != "name" or has_any(u.said, (*schedule.FIRST, *schedule.LAST, "second", "third")):
         return False  # "the first one" is no name
-    name = heard_name(u.text)
+    name = heard_name(u.text) or _name_in_first_clauses(u.text)
     if name is None:
         return False
     remember(desk, name)  # b.new_name too; a spelled name is spelled back in the read-back
     confirm(desk, b, turn)
     return True
+
+
+def _name_in_first_clauses(text):
+    """ "Tomas Novak. T-O-M-A-S, Novak with a K.": the name in the longest run of leading clauses that
+    reads as one, when a spelling hint after it ("with a K") reads as none."""
+    clauses = re.split(r"(?<=[,.;!?])\s+", " ".join((text or "").split()))
+    for count in range(len(clauses) - 1, 0, -1):
+        name = heard_name(" ".join(clauses[:count]))
+        if name is not None:
+            return name
+    return None
 
 
 def answer(desk, b, u, turn):

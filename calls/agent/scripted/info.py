@@ -210,6 +210,8 @@ def priced(desk, results, turn):
         desk.state.awaiting = "price"
         return
     if topic == "duration":
+        if found.get("price_estimate") and _also_about_job(text, "price"):
+            turn.say(found["approved_answer"])  # "how much, and how long?": both
         return _say_duration(desk, found, text, turn)
     if topic == "services":
         turn.say(f"Yes, we do {service_phrase(found['service'], article=False)}.", found.get("approved_answer"))
@@ -217,8 +219,18 @@ def priced(desk, results, turn):
     if not (found.get("service") and found.get("price_estimate")):
         return _no_price(desk, text, turn, found.get("approved_answer") or "We don't have a listed price for that.")
     turn.say(found["approved_answer"], ESTIMATE)
+    if found.get("how_long") and _also_about_job(text, "duration"):
+        turn.say(found["how_long"])
     _say_also(desk, text, topic, turn)
     _offer_booking(desk, found["service"], turn)
+
+
+def _also_about_job(text, topic):
+    """Was `topic` (price or duration) asked too, in a clause of its own ("how much for an
+    alignment, and how long does it take?")?"""
+    return any(
+        intents.detect(clause) == topic for clause in CLAUSE_BREAK.split(text or "") if len(clause.split()) >= 2
+    )
 
 
 def _say_duration(desk, found, text, turn):
@@ -286,5 +298,5 @@ def transfer_failed(desk, results, turn):
         turn.say("Please hold.")
         return
     turn.say("I'm sorry, I couldn't reach an advisor just now.")
-    desk.state.unclear = desk.state.unclear or "Caller asked to speak with an advisor."
+    # No made-up reason: with nothing said about what it is for, the message asks what to pass on.
     messages.offer(desk, turn, "I can take a message and have someone call you back. Would you like that?")

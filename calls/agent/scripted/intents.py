@@ -48,7 +48,8 @@ RESCHEDULE = (
     "reschedule", "re schedule", "move my", "move the", "move it", "change my appointment", "change the appointment",
     "change my booking", "change the time of", "change the day of", "different time", "different day", "push it",
     "push back",
-    "push my", "another day", "another time", "switch my", "bump my", "move that",
+    "push my", "another day", "another time", "switch my", "bump my", "move that", "bump that", "bump it",
+    "bump the", "push that", "push the",
 )  # fmt: skip
 LIST = (
     "when is my", "when's my", "what time is my", "do i have an appointment", "do i have any", "my appointments",
@@ -185,6 +186,16 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
 )
 
 
+# "I forgot what time my AC appointment is", "remind me when I'm coming in": the caller's own booking asked about.
+LIST_ASKED = re.compile(
+    r"\b(?:when|what time|what day)(?: is| was|'s)? (?:my|the) (?:[\w/'-]+ ){0,3}(?:appointment|booking|reservation)s?"
+    r"(?! for (?:a|an|my|the) )\b|\b(?:remind me|forgot|forget|forgotten|can't remember|cannot remember|don't remember"
+    r"|lost track of) (?:when|what time|what day|which day) (?:my|i'm|i am|im|i|it is|it's|the appointment)\b|\b(?:when|what time|what day) (?:i'm|i am|im"
+    r"|i was|i'm supposed to|i was supposed to|i should|i need to|i have to) (?:be )?(?:coming in|come in|booked|scheduled|due"
+    r"|bringing|bring (?:it|the car|my car|the truck|her|him) in|dropping)\b"
+)
+
+
 def detect(text):
     """The caller's request as one of: goodbye, person, message, status, cancel, reschedule, list, vehicle,
     book, price, duration, hours, location, payment, warranty, loaners, makes, services, or None."""
@@ -202,7 +213,8 @@ def detect(text):
     if opening:
         said = WHEN_YOU_OPEN.sub(" ", said)
     for intent, phrases, unless in INTENTS:
-        if has_any(said, phrases) and not (unless and has_any(said, unless)):
+        listed = intent == "list" and LIST_ASKED.search(said)
+        if (has_any(said, phrases) or listed) and not (unless and has_any(said, unless)):
             if opening and intent in ("hours", "makes"):
                 return "book"
             return intent

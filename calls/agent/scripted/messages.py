@@ -42,8 +42,16 @@ FILLER = frozenset({
     "yeah", "yes", "yep", "hi", "hello", "hey", "um", "uh", "so", "okay", "ok", "well", "oh", "good", "morning",
     "afternoon", "evening", "there", "please", "thanks", "thank", "you", "sure", "and", "also", "alright",
     "right", "great", "perfect", "fine", "that's", "it", "is", "that", "would", "be", "sorry", "no", "i",
-    "mean", "actually", "wait",
+    "mean", "actually", "wait", "obviously", "definitely", "absolutely", "certainly", "course", "of", "totally",
+    "whatever", "duh", "go", "ahead", "yup", "yeah", "sure", "do", "already", "just", "god", "jeez", "geez", "come",
+    "on", "seriously", "really", "ugh", "fine", "exactly", "correct", "right", "guess", "suppose", "now", "hurry",
+    "up", "already", "quick", "quickly", "listen", "look", "hey", "man", "buddy", "lady", "dude",
 })  # fmt: skip
+# What the caller thinks of this call, not what the advisor should hear: "don't give me the robot runaround".
+ABOUT_THE_CALL = re.compile(
+    r"\b(?:robot|robots|runaround|run around|automated|a machine|bot|recording|recorded message|phone tree|menu"
+    r"|press \w+|on hold|talking to a computer)\b"
+)
 CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
     "instead", "number is", "number's", "my phone", "my mobile", "my work", "my wife", "my husband",
@@ -132,13 +140,14 @@ def reason_in(text):
         words = plain.split()
         if not words or all(w in FILLER for w in words):
             continue
-        if _only_yes_or_no(plain) or has_any(plain, DECLINED):
+        if _only_yes_or_no(plain) or has_any(plain, DECLINED) or ABOUT_THE_CALL.search(plain):
             continue
-        if detect(clause) in ("message", "person"):
+        intent = detect(clause)
+        if intent in ("message", "person"):
             about = ABOUT.search(clause)
             if about:
                 kept.append(about[1])
-            elif len([w for w in words if w not in REQUEST_WORDS and w not in FILLER]) >= 2:
+            elif intent == "message" and len([w for w in words if w not in REQUEST_WORDS and w not in FILLER]) >= 2:
                 kept.append(clause)  # "can someone email me a copy of my invoice": the request is the message
             continue
         if with_number and (re.search(r"\d", clause) or has_any(plain, CALLBACK_CUES) or _number_words(words)):
@@ -156,7 +165,7 @@ def advance(desk, m, turn, *, lead=""):
     lead = f"{lead} " if lead else ""
     if not m.reason:
         m.stage = "reason"
-        desk.ask(turn, f"{lead or 'Sure. '}What would you like me to pass on to the advisor?")
+        desk.ask(turn, f"{lead or 'Sure. '}What's the message for the advisor?")
     elif not m.name:
         m.stage = "name"
         desk.ask(turn, f"{lead}Can I get your name, please?")
@@ -233,7 +242,10 @@ def answer(desk, m, u, turn):
 
 
 def _send(desk, m, turn):
-    arguments = {"name": m.name or "Name not given", "reason": m.reason, "urgency": m.urgency or "routine"}
+    reason = m.reason or ""
+    if m.company and m.company.lower() not in reason.lower():
+        reason = f"{reason} (Calling from {m.company}.)".strip()[:1000]
+    arguments = {"name": m.name or "Name not given", "reason": reason, "urgency": m.urgency or "routine"}
     if m.callback:
         arguments["callback_number"] = m.callback
     turn.call("take_message", **arguments)
@@ -328,6 +340,7 @@ def _absorb(desk, m, text, *, stage=None):
     if name is not None:
         names.remember(desk, name)
         m.name = name.full
+        m.company = names.company_in(text) or m.company
         got.add("name")
     if stage in (None, "reason") or (stage == "confirm" and not _only_yes_or_no(said) and not got):
         reason = reason_in(text)
@@ -404,7 +417,8 @@ def _read_back(desk, m):
     spelled = caller.spelling if caller.spelling and caller.name == m.name else None
     who = ""
     if not caller.on_file and m.name and m.name != "Name not given":
-        who = f" from {m.name}" + (f", spelled {spelled}" if spelled else "")
+        who = f" from {m.name}" + (f", spelled {spelled}," if spelled and m.company else f", spelled {spelled}" if spelled else "")
+        who += f" at {m.company}" if m.company else ""
     when = WHEN.get(m.urgency or "routine")
     when = f" {when}" if when else ""
     where = f"at {say_number(m.callback)}" if m.callback else "on the number you're calling from"

@@ -10,7 +10,7 @@ from calls.agent.scripted.state import Booking, Message, VinEntry
 
 LEADS = (
     "my name is", "my name's", "name is", "name's", "the name is", "this is", "it's", "it is", "i'm", "i am",
-    "call me", "you can put", "put it under", "put me down as", "under", "yeah", "yes", "sure", "okay", "ok",
+    "call me", "you can call me", "just say", "just put", "put down", "put", "say", "just", "you can put", "put it under", "put me down as", "under", "yeah", "yes", "sure", "okay", "ok",
     "um", "uh", "so", "well", "oh", "hi", "hello", "and", "no", "sorry", "actually",
 )  # fmt: skip
 # Words that say which part of the name comes, or that it is being spelled: never part of it.
@@ -74,6 +74,39 @@ class Name:
         return ", ".join(" ".join(marks.get(c, c) for c in part.upper()) for part in self.full.split())
 
 
+# "Dwayne, with Ace Towing", "this is Dwayne from Ace Towing", "Priya over at Lakeside Insurance":
+# the company a caller speaks for, said after their name; never part of it.
+AFFILIATION = re.compile(
+    r"(?:\s*,\s*|\s+)(?:i'm |i am )?(?:with|from|at|over at|calling from|here from|here with|of)\s+"
+    r"(?!a\b|an\b|my\b|your\b|you\b|me\b|home\b|work\b)((?:the\s+)?[A-Za-z0-9&][\w&'.-]*(?:\s+[A-Za-z0-9&][\w&'.-]*){0,4})"
+    r"(?:\s*,?\s*(?:here|speaking))?\s*[.,;!]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def affiliation(text):
+    """(the words without it, the company) from "Dwayne, with Ace Towing"; (text, None) if none."""
+    text = " ".join((text or "").replace("\u2019", "'").split())
+    match = AFFILIATION.search(text)
+    if not match or match.start() == 0:
+        return text, None
+    before = text[: match.start()].strip(" ,")
+    company = match[1].strip(" .,!")
+    if not before or not re.search(r"[A-Za-z]", before) or not any(w[:1].isupper() for w in company.split()):
+        return text, None  # "from the dealership": a company said as one, capitalized
+    return before, company
+
+
+def company_in(text):
+    """The company in a name said with one ("this is Dwayne from Ace Towing"), or None."""
+    clauses = re.split(r"(?<=[,.;!?])\s+(?=[A-Za-z])", " ".join((text or "").split()))
+    for count in range(len(clauses), 0, -1):
+        rest, company = affiliation(" ".join(clauses[:count]))
+        if company and heard_name(rest) is not None:
+            return company
+    return None
+
+
 def spoken_name(text):
     """The name in Title Case, or None if this does not sound like a name."""
     name = heard_name(text)
@@ -87,6 +120,7 @@ def heard_name(text, *, volunteered=False):
     Reyes", "my name's Jo", one spelled out), with its words capitalized as a transcript writes names.
     """
     text = " ".join((text or "").replace("\u2019", "'").split())
+    text = affiliation(text)[0]
     if volunteered:
         return _introduced(text)
     name = _parse(_strip_leads(text))
@@ -105,7 +139,7 @@ def _introduced(text):
         return _spelled_alone(text)
     lead = match[1].lower()
     rest = re.sub(r"[\s,.]+(here|speaking)\b", "", text[match.end() :], flags=re.IGNORECASE)
-    clauses = re.split(r"(?<=[,.;!?])\s+", rest)
+    clauses = [affiliation(clause)[0] for clause in re.split(r"(?<=[,.;!?])\s+", rest)]
     found = None
     for count in range(1, len(clauses) + 1):
         name = _parse(" ".join(clauses[:count]))
@@ -139,6 +173,8 @@ def _strip_leads(text):
                 s = s[len(lead) :]
                 changed = True
     s = re.sub(r"[\s,.]+(here|speaking|thanks|thank you|please)[.!]?$", "", s.strip(), flags=re.IGNORECASE)
+    s = re.sub(r"(?:'s|\s+is|\s+will)\s+(?:fine|good|ok|okay|do|enough)(?:\s+enough)?[.!]?$", "", s, flags=re.IGNORECASE)
+    s = re.sub(r"[\s,.]+(?:is|'s) all you need[.!]?$", "", s, flags=re.IGNORECASE)
     return s.strip(" ,.")
 
 

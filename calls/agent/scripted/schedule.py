@@ -263,6 +263,9 @@ def _nothing_soon(desk, b, turn):
     messages.offer(desk, turn, "I can take a message for an advisor to find you a time. Would you like that?")
 
 
+AGAIN = "Would one of those work, or shall I look at another day?"
+
+
 def offer(desk, b, slots, turn, intro):
     b.offered = list(slots)
     b.stage = "offered"
@@ -281,8 +284,17 @@ def offer(desk, b, slots, turn, intro):
         sentence = f"{intro} {listing}."
     else:
         sentence = f"{intro} I have {listing}.".strip()
+    question = "Would that work?" if len(slots) == 1 else "Which works best for you?"
+    still = f"Those are still the times I have: {listing}."
+    again = desk.state.last_said.endswith((f"{sentence} {question}", f"{still} {AGAIN}"))
+    b.same_offers = b.same_offers + 1 if again else 0
+    if b.same_offers >= 3:  # the caller and I are going round in circles: an advisor instead
+        turn.say("I'm sorry, I'm not getting this right over the phone.")
+        return offer_message(desk, turn, b)
+    if b.same_offers == 2:  # never the same offer three times running
+        sentence, question = still, AGAIN
     turn.say(sentence)
-    desk.ask(turn, "Would that work?" if len(slots) == 1 else "Which works best for you?")
+    desk.ask(turn, question)
 
 
 def schedule_trouble(desk, b, result, turn):
@@ -306,6 +318,8 @@ def pick(u, offered, *, near=None):
     target = w.clock or near
     if target and has_any(said, CLOSEST):
         return min(offered, key=lambda s: (abs(datetime.combine(s.date(), target) - s), s))
+    if not w.clock and (w.part or w.after or w.before) and not any(fits(w, s) for s in offered):
+        return None  # "mornings are best, early as you've got" to afternoon times: another part of the day
     if not w.clock:
         if has_any(said, FIRST) or w.edge == "first":
             return offered[0]

@@ -62,8 +62,15 @@ FAMILIES = (
         ),
         ("diagnos", "check engine"),
     ),
-    (("tire rotation", "rotate", "rotation", "tire", "tires"), ("rotation", "tire")),
-    (("alignment", "pulls", "pulling", "pulls to"), ("alignment",)),
+    (("tire rotation", "tyre rotation", "rotate", "rotation", "tire", "tires", "tyre", "tyres"), ("rotation", "tire")),
+    (
+        (
+            "alignment", "pulls", "pulling", "pulls to", "drifts", "drifting", "drift", "off center",
+            "off centre", "crooked", "uneven tire wear", "uneven tyre wear", "uneven wear", "wearing unevenly",
+            "wear unevenly", "tires wearing", "tyres wearing",
+        ),
+        ("alignment",),
+    ),
     (
         (
             "battery", "won't start", "wont start", "will not start", "doesn't start", "won't turn over", "dead",
@@ -116,6 +123,14 @@ OTHER_LIGHTS = re.compile(
 )
 
 
+# What only a wheel alignment fixes, even when tires are mentioned in the same breath.
+ALIGNMENT_SIGNS = re.compile(
+    r"\b(?:pulls?|pulling|drifts?|drifting|veers?|veering) (?:to(?:wards)? )?(?:the )?(?:right|left|one side|to one side)\b"
+    r"|\b(?:drifts?|drifting) (?:over|off)\b|\boff ?(?:center|centre)\b|\bcrooked\b"
+    r"|\buneven(?:ly)? (?:tire |tyre )?wear|\bwear(?:ing)? unevenly\b|\b(?:tires?|tyres?) (?:are )?wearing (?:un)?even"
+)
+
+
 def match_service(text, service_names):
     """The best-matching active service name for what the caller said, or None."""
     said = OTHER_LIGHTS.sub(" ", _without_possessives(normalize(text)))
@@ -147,6 +162,8 @@ def _score(said, name):
     for caller_words, name_words in FAMILIES:
         if any(word in name.lower() for word in name_words) and has_any(said, caller_words):
             score = max(score, 50)
+    if "alignment" in name.lower() and ALIGNMENT_SIGNS.search(said):
+        score = max(score, 60)  # "it pulls to the right, just put new tires on": the tires are no rotation
     name_words = [_stem(w) for w in lowered.split() if len(w) > 2 and w not in ("and", "the", "service")]
     said_words = {_stem(w) for w in said.split()}
     overlap = sum(1 for w in name_words if w in said_words)

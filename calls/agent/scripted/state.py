@@ -47,6 +47,7 @@ class Booking:
     also_details: list = field(default_factory=list)  # per entry of `also`: its own when, vehicle, "right after"
     busy: list = field(default_factory=list)  # (start, end) of what this call already booked for the caller
     minutes: int = 0  # how long the service takes, once the schedule said
+    same_offers: int = 0  # how many times running the very same offer was just made again
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Message:
     urgency: str | None = None
     callback: str | None = None
     misses: int = 0
+    company: str | None = None  # who the caller speaks for ("Dwayne, with Ace Towing")
 
 
 @dataclass

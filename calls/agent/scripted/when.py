@@ -153,11 +153,24 @@ def _sound_alike_hours(s, *, expect_time):
     return s
 
 
+_GREETING = re.compile(
+    r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\s*[.,!;:\u2014-]+\s*"
+    r"(?=(?:i|i'm|i've|my|so|this|we|we've|it|it's|just|hi|hey|hello|yeah|yes|um|uh|got|can|could|quick|listen"
+    r"|ah|oh|okay|ok|well|look|need|calling)\b)",
+    re.IGNORECASE,
+)
+
+
+def _without_greeting(text):
+    """ "Evening. My check engine light...": a greeting is no part of the day the caller asks for."""
+    return _GREETING.sub("", text or "")
+
+
 def _digitized(text, *, expect_time=False):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
-    s = _WHEN_IT_HAPPENED.sub("", normalize(text))
-    s = WHEN_YOU_OPEN.sub("earliest morning", s)  # "whenever you open": the first time of the day
+    s = _WHEN_IT_HAPPENED.sub("", normalize(_without_greeting(text)))
+    s = WHEN_YOU_OPEN.sub("early morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
     s = re.sub(r"\b(noon|\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)ish\b", r"around \1", s)
     s = re.sub(r"\b(?<!after )(?<!past )lunch(?: ?time)?\b", "noon", s)  # "around lunch", "before lunch"
@@ -332,13 +345,15 @@ def _time(s, *, expect_time):
     if clock == "invalid":
         return None, part, (None, None), "I didn't catch a time I can use."
     window = (None, None)
+    if clock is not None and at is not None and _REJECTED_BEFORE.search(s[:at]):
+        clock = None  # "I can't do eight anymore": a time named only to rule it out
     if clock is not None and at is not None:
         before_text = s[:at]
         if re.search(r"\b(after|no earlier than|not before|from)\s*$", before_text):
             window, clock = (clock, None), None
         elif re.search(r"\b(before|no later than|not after|by)\s*$", before_text):
             window, clock = (None, clock), None
-    if clock is not None and part is None:
+    if clock is not None and (part is None or part == "afternoon" and clock.hour < 12):
         part = "morning" if clock.hour < 12 else "afternoon"
     if clock is None and window == (None, None):
         window = _rough_window(s)
@@ -393,6 +408,9 @@ def _clock(s, part, *, expect_time):
     match = re.search(r"\bhalf past (\d{1,2})\b", s)
     if match:
         return _resolved(int(match[1]), 30, None, part), match.start()
+    match = re.search(rf"\bhalf (\d{{1,2}})\b{_NOT_A_TIME}", s)  # British "half eleven": 11:30
+    if match:
+        return _resolved(int(match[1]), 30, None, part), match.start()
     match = re.search(r"\bquarter (past|after) (\d{1,2})\b", s)
     if match:
         return _resolved(int(match[2]), 15, None, part), match.start()
@@ -411,7 +429,7 @@ def _clock(s, part, *, expect_time):
     if match:
         return _resolved(int(match[1]), 0, match[2], part), match.start()
     match = re.search(
-        r"\b(?:at|around|about|by|after|before|from|say|make it|make that|how about|what about|maybe|or|for|do"
+        r"\b(?:at|around|round|about|by|after|before|from|say|make it|make that|how about|what about|maybe|or|for|do"
         r"|(?:change|move|push|switch|bump) (?:it|that) to)"
         rf" (\d{{1,2}})\b{_NOT_A_TIME}",
         s,
@@ -421,6 +439,13 @@ def _clock(s, part, *, expect_time):
     if expect_time:
         match = re.fullmatch(
             r"(?:(?:um|uh|let's say|let's do|maybe|how about|is|at|just|ok|okay|yeah) )*(\d{1,2})(?: please)?", s
+        )
+        if match:
+            return _resolved(int(match[1]), 0, None, part), match.start(1)
+        match = re.match(  # "eleven if you've got it", "two would be great"
+            rf"(?:(?:um|uh|let's say|let's do|maybe|how about|just|ok|okay|yeah|well) )*(\d{{1,2}})\b{_NOT_A_TIME}"
+            r"(?! ?(?:\d|am|pm|oclock|30|15|45|and|to|or)\b)",
+            s,
         )
         if match:
             return _resolved(int(match[1]), 0, None, part), match.start(1)
@@ -440,7 +465,7 @@ def _resolved(hour, minute, marker, part):
         if hour < 12:
             hour += 12
     elif hour <= 12:
-        if part in ("afternoon", "evening") and hour < 12:
+        if part == "evening" and hour < 12 or part == "afternoon" and hour < 7:  # "around 11, or after lunch": AM
             hour += 12
         elif part != "morning" and 1 <= hour <= 6:
             hour += 12
