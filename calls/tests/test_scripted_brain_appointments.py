@@ -403,3 +403,37 @@ async def test_asking_to_have_it_another_day_moves_the_appointment(shop, clock, 
     said = await call.caller("Can I have it Thursday instead, same time?")
     assert "move" in said.lower() or "thursday" in said.lower(), call.transcript
     assert "book it?" not in said, call.transcript
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "I'm selling the car this weekend, so I won't need that oil change anymore. Can you take me off?",
+        "You can scratch the oil change thing. My brother-in-law did it over the weekend.",
+    ],
+)
+async def test_everyday_words_for_a_cancellation_cancel(shop, clock, tuesday_oil_change, call_from, said):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    reply = await call.caller(said)
+    assert reply == f"Just to confirm, you'd like to cancel your oil change on {say_day(tuesday)} at 9 AM?", (
+        call.transcript
+    )
+
+
+async def test_what_have_i_got_scheduled_lists_them(shop, clock, tuesday_oil_change, call_from):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("Can you remind me what I've got scheduled with you guys?")
+    assert said.startswith(f"You have an oil change on {say_day(tuesday)} at 9 AM."), call.transcript
+
+
+@pytest.mark.parametrize("asked, answer", [("nine", "Yes."), ("ten", "Not quite.")])
+async def test_is_it_at_a_time_confirms_or_corrects_without_moving(
+    shop, clock, tuesday_oil_change, call_from, asked, answer
+):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller(f"I have an oil change tomorrow. Is that {asked} o'clock?")
+    assert said.startswith(f"{answer} You have an oil change on {say_day(tuesday)} at 9 AM."), call.transcript
+    assert (await db(fresh, tuesday_oil_change)).start == tuesday_oil_change.start

@@ -730,3 +730,15 @@ async def test_the_same_offer_is_never_made_three_times_running(shop, oil_change
     third = await call.caller("Hmm, afternoon, I guess.")
     assert len({first, second, third}) > 1 or first != third, call.transcript
     assert third != first, call.transcript
+
+
+async def test_first_thing_with_a_time_at_the_read_back_keeps_the_day_read_back(
+    shop, oil_change, customer, clock, call_from
+):
+    # "first thing, eight thirty" is that time on the day in hand, not the soonest time from today.
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("Hi, I'd like to get an oil change tomorrow at 10.")
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 10 AM. Shall I book it?", call.transcript
+    said = await call.caller("No, first thing, eight thirty.")
+    assert said == f"So that's an oil change on {say_day(tuesday)} at 8:30 AM. Shall I book it?", call.transcript

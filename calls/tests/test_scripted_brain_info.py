@@ -320,3 +320,26 @@ async def test_a_price_and_a_duration_asked_together_are_both_answered(shop, oil
     call = await call_from(DANA)
     said = await call.caller("What do you charge for an oil change, and how long does it take?")
     assert "$49 to $89" in said and ("minute" in said or "hour" in said), call.transcript
+
+
+async def test_what_are_you_charging_is_a_price_question(shop, oil_change, brake_job, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Hey, what are you guys charging for brake pads these days?")
+    assert said.startswith("Brake pads and rotors are usually $250 to $600."), call.transcript
+
+
+async def test_can_i_sit_there_or_is_it_all_day_asks_about_waiting(shop, oil_change, brake_job, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("If I bring it in for an oil change, can I just sit there, or is it an all-day thing?")
+    assert "wait" in said and "Would you like to book" in said, call.transcript
+    assert "$" not in said
+
+
+async def test_two_price_questions_get_a_price_and_no_listed_price(shop, oil_change, brake_job, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller(
+        "Two things. How much are brake pads? And my exhaust is super loud, how much to fix that?"
+    )
+    assert said.startswith("Brake pads and rotors are usually $250 to $600."), call.transcript
+    assert "we don't have a listed price" in said and "quote" in said, call.transcript
+    assert said.count("$") == 2

@@ -84,6 +84,8 @@ async def test_a_message_about_something_urgent_is_urgent_without_asking(shop, c
         ("There's smoke coming from the hood, can somebody call me", "urgent"),
         ("You did my brakes yesterday and the pedal feels soft, I'm scared to drive it. Call me right away.", "urgent"),
         ("The brakes aren't really grabbing since you did them, can someone call me back?", "urgent"),
+        ("My car smells really strongly of gas, like raw fuel. Can somebody call me back?", "urgent"),
+        ("There's a burning smell and coolant pouring out underneath, can someone call me", "urgent"),
         ("Can an advisor call me back today about my invoice?", "soon"),
         ("Have someone call me as soon as possible about my invoice", "soon"),
         ("Could someone call me about the warranty paperwork? No rush.", "routine"),
@@ -228,7 +230,11 @@ async def test_a_transfer_that_fails_turns_into_a_message(settings, shop, custom
 
 
 @pytest.mark.parametrize(
-    "said", ["Operator.", "A real human please", "Can I talk to someone?", "Representative. Human. Agent."]
+    "said",
+    [
+        "Operator.", "A real human please", "Can I talk to someone?", "Representative. Human. Agent.",
+        "Can you patch me through to whoever does your parts ordering?", "I'd rather just be put through.",
+    ],  # fmt: skip
 )
 async def test_however_a_person_is_asked_for_the_call_is_transferred(
     settings, shop, customer, call_record, call_from, said

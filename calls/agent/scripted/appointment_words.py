@@ -25,7 +25,9 @@ KEEP_CLAUSE = re.compile(r"\b(?:but |and |just )?(?:keep|leave|don't cancel|don'
 KEEP_IT = (
     "leave it", "leave it as", "keep it", "keep it as", "leave it be", "don't move it", "don't change it",
     "don't cancel it", "don't cancel", "don't move", "keep the appointment", "keep my appointment",
-    "as it is", "leave things", "keep things",
+    "as it is", "leave things", "keep things", "not changing anything", "not changing it", "not moving it",
+    "don't want to change", "don't want to move", "don't need to change", "don't need to move", "just checking",
+    "just wanted to check", "just confirming", "just wanted to confirm", "just making sure", "no changes",
 )  # fmt: skip
 ORDINALS = {
     "first": 0, "1 st": 0, "former": 0, "earlier one": 0, "earliest one": 0, "sooner one": 0,
@@ -134,11 +136,54 @@ CARRIED = re.compile(r"\b(?:car|cars|truck|vehicle|van|suv|keys?|kids?|it|him|he
 APPOINTMENT_NOUN = re.compile(r"\b(?:appointments?|bookings?|reservations?|visits?|one|ones)\b")
 
 
+# "I won't need that tire rotation anymore", "we don't need the Friday appointment after all",
+# "take me off the schedule": an appointment no longer wanted.
+NO_LONGER = re.compile(
+    r"\b(?:won't|will not|wont|don't|do not|dont|no longer|not going to|not gonna|doesn't|does not|shouldn't)"
+    r" (?:really |even |actually )?(?:be )?(?:need|needing|needs|want|wanting|require)\b"
+)
+ANYMORE = re.compile(r"\b(?:anymore|any more|after all|no longer|at all)\b")
+THE_ONE = re.compile(r"^(?:that|the|my|this|those|these|our|them|it)\b")
+TAKE_ME_OFF = re.compile(
+    r"\b(?:take|cross|strike|scratch|knock|pull) (?:me|us|my name|my car|my truck) off\b(?! (?:at|by|for|around))"
+    r"|\b(?:take|get|pull) (?:me|us|it|that|them|my car) (?:off|out) (?:of )?(?:the|your) (?:books|schedule|calendar|list)\b"
+)
+
+
+def clauses(text):
+    """The caller's sentences and dash-set asides, each normalized: words of one do not run into the next."""
+    parts = re.split(r"[.!?;\u2014\u2013]+|\s-\s", text or "")
+    return [said for said in (normalize(part) for part in parts) if said]
+
+
+def no_longer_needed(text, services=()):
+    """ "I won't need that tire rotation on Friday anymore", "we don't need the appointment after all",
+    "can you take me off the schedule?": an appointment (by its service, or as one) no longer wanted."""
+    for said in clauses(text):
+        if TAKE_ME_OFF.search(said):
+            return True
+        for match in NO_LONGER.finditer(said):
+            phrase = said[match.end() :].split()[:6]
+            named = " ".join(phrase)
+            if not phrase or not THE_ONE.match(named):
+                continue  # "I don't need an oil change": nothing booked named
+            if phrase[0] in ("it", "them") and not ANYMORE.search(said):
+                continue
+            if phrase[0] in ("it", "them") or APPOINTMENT_NOUN.search(named):
+                return True
+            if any(_names(named, service) for service in services):
+                return True
+    return False
+
+
 def drops(text, services=()):
     """ "Can you drop the alignment?", "scrap the Tuesday one", "call the oil change off": an
     appointment named (by one of `services`, or as an appointment) to be taken off the books. Not
     "drop the car off" nor "drop it at 8"."""
-    said = normalize(text)
+    return any(_drops(said, services) for said in clauses(text))
+
+
+def _drops(said, services):
     for verb in DROP_VERB.finditer(said):
         words = said[verb.end() :].split()
         phrase = []
@@ -157,6 +202,48 @@ def drops(text, services=()):
         if APPOINTMENT_NOUN.search(named) or any(_names(named, service) for service in services):
             return True
     return False
+
+
+# "Is that two o'clock?", "is my inspection still on Thursday?", "it's at ten, right?": when a booked
+# appointment is, checked, not changed.
+CHECK_ASKED = re.compile(
+    r"^(?:(?:and|so|oh|um|uh|just|wait|ok|okay|hi|hey|also|but|yeah|sorry|remind me) )*(?:is|isn't|was|wasn't|it's"
+    r"|that's|its|thats|it is|that is|am i|are we|i'm|i am|we're) (?:that|it|this|my|the|mine|still|down|booked"
+    r"|scheduled|set|coming in)\b"
+)
+CHECK_TAG = re.compile(r"\b(?:right|correct|is that right|is that correct|isn't it|am i right|yeah)$")
+NOT_A_CHECK = re.compile(
+    r"\b(?:available|open|free|opening|openings|too early|too late|possible|instead|rather|can|could|would|move"
+    r"|push|bump|change it|change that|changing|switch|book|fit|another|different|any)\b"
+)
+
+
+def _checks(text, today):
+    """(the question, its When) for each question checking a booked day or time."""
+    found = []
+    for question in re.findall(r"[^.!?\u2014\u2013]+\?", text or ""):
+        said = normalize(question)
+        if NOT_A_CHECK.search(said) or not (CHECK_ASKED.search(said) or CHECK_TAG.search(said)):
+            continue
+        w = parse_when(said, today, expect_time=True)
+        if w.day or w.clock or w.part:
+            found.append((question, w))
+    return found
+
+
+def checked_when(text, today):
+    """The day or time a caller asks to have confirmed about a booked appointment ("is that two
+    o'clock?", "it's Thursday, right?"), as a When; None when no such question was asked."""
+    found = _checks(text, today)
+    return found[0][1] if found else None
+
+
+def without_checks(text, today):
+    """The words without those questions ("my oil change is at four, right? Could I come at two?"
+    -> "my oil change Could I come at two?"): what else the caller asks."""
+    for question, _ in _checks(text, today):
+        text = text.replace(question, " ", 1)
+    return text
 
 
 def wants_cancel(text):

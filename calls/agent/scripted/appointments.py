@@ -4,16 +4,20 @@ words mean, and to when a move asks, is appointment_words.py."""
 
 import re
 
-from calls.agent.scripted import booking, messages, schedule
+from calls.agent.scripted import booking, info, messages, schedule
 from calls.agent.scripted.appointment_words import (
     INSTEAD,
+    checked_when,
+    clauses,
     drops,
     keeps_it,
     move_target,
     names_another,
+    no_longer_needed,
     pick,
     split_move,
     wants_cancel,
+    without_checks,
 )
 from calls.agent.scripted.speech import say_day, say_list, say_moment, service_phrase
 from calls.agent.scripted.state import Booking, Cancellation, Choosing
@@ -80,11 +84,20 @@ def existing_purpose(desk, u):
         return None
     if "cancel" in u.said.split() or drops(u.text, desk.service_names()):
         return "cancel"
+    if no_longer_needed(u.text, desk.service_names()):
+        return "cancel"  # "I'm selling the car, so I won't need that rotation anymore"
     if has_any(u.said, CALLING):
         return None
+    checking = checked_when(u.text, desk.today())
+    if checking:  # "is my inspection at two?" is a question, unless a move is asked besides it
+        rest = [desk.utterance(part) for part in clauses(without_checks(u.text, desk.today()))]
+        return "move" if any(_moved(part) for part in rest) else "list"
+    return "move" if _moved(u) else None
+
+
+def _moved(u):
     moved = (u.when.said_anything and has_any(u.said, INSTEAD_OF_BOOKING)) or has_any(u.said, SHIFTED)
-    moved = moved or bool(u.when.said_anything and MOVE_ASKED.search(u.said))
-    return "move" if moved else None
+    return moved or bool(u.when.said_anything and MOVE_ASKED.search(u.said))
 
 
 def loaded(desk, results, turn):
@@ -106,6 +119,9 @@ def loaded(desk, results, turn):
             desk.ask(turn, "Would you like to book one?")
             desk.state.awaiting = "book_new"
             return
+        asked = desk.utterance(task.said)
+        if asked.intent in info.TOPICS and checked_when(task.said, desk.today()):
+            return info.ask_shop(desk, asked.intent, asked, turn)  # "... and can I wait there?" answered next
         return desk.anything_else(turn)
     if not options:
         desk.state.task = None
@@ -371,8 +387,27 @@ def _listing_for(desk, text, options):
     if found.missing:
         return f"I don't see {service_phrase(found.missing)} booked for you. {_listing(options)}"
     if found.named and found.chosen and len(found.chosen) < len(options):
-        return _listing(found.chosen)
-    return _listing(options)
+        return _checked(desk, text, found.chosen) + _listing(found.chosen)
+    return _checked(desk, text, options) + _listing(options)
+
+
+def _checked(desk, text, chosen):
+    """ "Yes. " or "Not quite. " to "is that two o'clock?" about the one appointment meant; "" when
+    no day or time was asked to be confirmed."""
+    w = checked_when(text, desk.today())
+    if w is None or len(chosen) != 1:
+        return ""
+    start = local_time(chosen[0]["start"])
+    right = True
+    if w.clock is not None:
+        right = (start.hour % 12, start.minute) == (w.clock.hour % 12, w.clock.minute)
+    elif w.part == "morning":
+        right = start.hour < 12
+    elif w.part in ("afternoon", "evening"):
+        right = start.hour >= 12
+    if w.day is not None and w.span_days == 1:
+        right = right and start.date() == w.day
+    return "Yes. " if right else "Not quite. "
 
 
 def _listing(options):

@@ -69,6 +69,29 @@ def start(desk, u, turn, *, service=None):
     advance(desk, b, turn)
 
 
+# "I've got the A/C thing Saturday at nine ... can you take it tomorrow?": an appointment the caller
+# has, named by its day, and another day asked for in the same breath: a move, not a second booking.
+HELD = re.compile(
+    r"\b(?:i've got|i have got|i've|i have|i got|we've got|we have|i'm booked for|i'm down for|i'm scheduled for"
+    r"|i'm in for|i booked|i made) (?:the|an|a|my|our|that) (?:[\w/'-]+ ){0,4}?(?:on |for |this |next )?"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow)\b(?: (?:at|around) [\w:]+(?: am| pm)?)?"
+)
+ADDED = ("also", "another", "too", "as well", "add", "in addition", "second", "plus", "same day", "after it")
+
+
+def moves_one_held(desk, u):
+    """An appointment the caller has, named by its day, with another day asked for (see HELD)."""
+    state = desk.state
+    if not (state.appointments if state.appointments is not None else state.caller.upcoming):
+        return False
+    held = HELD.search(u.said)
+    if held is None or has_any(u.said, ADDED):
+        return False
+    today = desk.today()
+    was, wanted = parse_when(held[0], today), parse_when(u.said[held.end():], today)
+    return bool(was.day and wanted.day and wanted.day != was.day)
+
+
 def _car_not_on_file(desk, text):
     """The car the caller names by make and model ("a 2014 Ram 1500") when it is none of theirs on file."""
     if not desk.can("add_vehicle"):

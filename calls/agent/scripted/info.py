@@ -182,6 +182,12 @@ def ask_about_job(desk, topic, text, turn):
     desk.state.asked = (topic, text)
     if not desk.can("shop_info"):
         return _no_price(desk, text, turn, "I can't look that up right now.")
+    several = _price_questions(desk, text) if topic == "price" else []
+    if several:  # "what for a diagnostic? and how much to fix my exhaust?": each its own answer
+        desk.state.asked = ("prices", text, tuple(several[1:]), (), None)
+        turn.call("shop_info", topic="services", job=several[0])
+        turn.then = priced_each
+        return
     _fetch_also(desk, text, topic, turn)  # first: the job's answer is the one `priced` reads
     turn.call("shop_info", topic="services", job=text)
     turn.then = priced
@@ -223,6 +229,49 @@ def priced(desk, results, turn):
         turn.say(found["how_long"])
     _say_also(desk, text, topic, turn)
     _offer_booking(desk, found["service"], turn)
+
+
+SENTENCE_BREAK = re.compile(r"(?<=[?.!])\s+")
+
+
+def _price_questions(desk, text):
+    """The price questions of one breath, a sentence each, when there are several about different
+    jobs and at least one names a listed service ([] otherwise)."""
+    asked = [s for s in SENTENCE_BREAK.split(text or "") if s.strip() and intents.detect(s) == "price"]
+    if len(asked) < 2:
+        return []
+    names = desk.service_names()
+    matched = [match_service(s, names) for s in asked]
+    if not any(matched) or len({m for m in matched if m}) < sum(1 for m in matched if m):
+        return []  # none listed, or the same service asked twice: one answer does
+    return asked
+
+
+def priced_each(desk, results, turn):
+    """One answer per price question (see _price_questions), looked up one after another."""
+    _, text, rest, unlisted, offer = desk.state.asked
+    found = results.get("shop_info") or {}
+    questions = _price_questions(desk, text)
+    job = questions[-len(rest) - 1]
+    first = len(questions) - len(rest) == 1
+    if found.get("service") and found.get("price_estimate"):
+        turn.say(found["approved_answer"], None if offer else ESTIMATE)
+        offer = offer or found["service"]
+    elif "services" not in found:
+        unlisted = (*unlisted, job.strip())
+        if first:
+            turn.say("For the first one, we don't have a listed price.")
+        else:
+            turn.say("As for the other one, we don't have a listed price for that.")
+    if rest:
+        desk.state.asked = ("prices", text, rest[1:], unlisted, offer)
+        turn.call("shop_info", topic="services", job=rest[0])
+        turn.then = priced_each
+        return
+    desk.state.asked = ("price", text)
+    if unlisted:
+        return _no_price(desk, " ".join(unlisted), turn, "")
+    _offer_booking(desk, offer, turn)
 
 
 def _also_about_job(text, topic):

@@ -16,9 +16,11 @@ GOODBYE = (
 PERSON = (
     "person", "human", "real person", "somebody", "someone", "advisor", "adviser", "representative", "operator",
     "manager", "mechanic", "technician", "agent", "receptionist", "staff", "transfer me", "put me through",
-    "speak to", "talk to", "connect me",
+    "speak to", "talk to", "connect me", "whoever", "patch me through", "put through", "parts department",
+    "parts guy", "parts person", "parts manager", "service department", "service writer", "front desk",
 )  # fmt: skip
-PERSON_VERBS = ("speak", "talk", "transfer", "put me through", "connect", "get me", "can i get", "want", "need")
+PERSON_VERBS = ("speak", "talk", "transfer", "put me through", "put through", "patch", "connect", "get me", "can i get",
+                "want", "need")  # "want" and "need" last
 MESSAGE = (
     "leave a message", "take a message", "leave him a message", "leave her a message", "pass a message",
     "pass on a message", "call me back", "call back", "callback", "have someone call", "have somebody call",
@@ -94,6 +96,7 @@ PRICE = (
     "what do those run", "what's the damage", "how many dollars", "how many bucks",
     "what do you get for", "what do you guys get for", "what do you ask for", "going rate", "usually get for",
     "typically get for", "normally get for", "usually run", "typically run", "usually cost", "typically cost",
+    "charging for", "you charging", "you guys charging", "y'all charging", "what are the charges",
 )  # fmt: skip
 SERVICES = (
     "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
@@ -111,6 +114,9 @@ DURATION = (  # how long a job takes, and whether the caller can wait for it
     "how fast", "can i wait", "could i wait", "can i just wait", "could i just wait", "can i stay",
     "could i stay", "should i wait", "do i wait", "wait or", "do i have to leave", "do i need to leave",
     "have to leave it", "need to leave it", "drop it off or", "is it a drop off",
+    "can i sit", "could i sit", "can i just sit", "could i just sit", "sit and wait", "sit there while",
+    "all day thing", "all day job", "all day deal", "take all day", "takes all day", "an all day",
+    "wait for it or", "wait around", "can i hang out", "could i hang out",
 )  # fmt: skip
 VEHICLE_KINDS = (  # kinds of vehicle a shop may not take: asked about even beside a service's name
     "hybrid", "hybrids", "prius", "plug in", "electric", "electric car", "ev", "evs", "tesla", "teslas",
@@ -188,6 +194,8 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
 
 # "I forgot what time my AC appointment is", "remind me when I'm coming in": the caller's own booking asked about.
 LIST_ASKED = re.compile(
+    r"\bwhat (?:i've|i have|i|have i|do i have|did i)(?: got| get)? (?:booked|scheduled|coming up|lined up|on the books"
+    r"|set up|down for)\b|"
     r"\b(?:when|what time|what day)(?: is| was|'s)? (?:my|the) (?:[\w/'-]+ ){0,3}(?:appointment|booking|reservation)s?"
     r"(?! for (?:a|an|my|the) )\b|\b(?:remind me|forgot|forget|forgotten|can't remember|cannot remember|don't remember"
     r"|lost track of) (?:when|what time|what day|which day) (?:my|i'm|i am|im|i|it is|it's|the appointment)\b|\b(?:when|what time|what day) (?:i'm|i am|im"

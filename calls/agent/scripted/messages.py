@@ -392,6 +392,14 @@ UNSAFE = re.compile(
     r"|\bsteering(?: [\w']+){0,3} (?:locked|locking|went out|gave out|failed|loose)\b"
     r"|\bwheel(?: [\w']+){0,3} (?:came off|coming off|falling off|wobbling|wobbles|loose)\b"
     r"|\blug nuts?(?: [\w']+){0,2} (?:loose|missing|came off)\b"
+    # a strong smell of fuel or burning, smoke, or fluid pouring out
+    r"|\b(?:smell|smells|smelled|smelling|stinks?|stank|reeks?|reeking|odor|fumes)\b(?: [\w']+){0,4}"
+    r" (?:gas|gasoline|fuel|raw fuel|petrol|burning|burnt|burned|smoke|propane)\b(?! (?:mileage|station|cap|card|prices?|tank is low))"
+    r"|\b(?:gas|gasoline|fuel|burning|burnt|burned|electrical) (?:smell|smells|odor|fumes)\b"
+    r"|\b(?:smoke|steam)(?: is)? (?:coming|pouring|billowing|rolling)\b"
+    r"|\b(?:fluid|oil|coolant|gas|fuel|antifreeze|brake fluid|transmission fluid)(?: [\w']+){0,3}"
+    r" (?:pouring|gushing|spraying|streaming|spewing|dumping|running) (?:out|everywhere|all over)\b"
+    r"|\b(?:leaking|dripping) (?:gas|fuel|gasoline)\b"
 )
 NOT_BRAKE_FAILURE = re.compile(r"\b(?:not|no|isn't|wasn't) (?:soft|spongy)\b")
 

@@ -276,11 +276,15 @@ class Receptionist:
             appointments.start(self, u, turn, purpose={"reschedule": "move"}.get(intent, intent))
         elif intent == "vehicle":
             vehicles.start(self, u, turn)
+        elif intent in info.TOPICS and appointments.existing_purpose(self, u) == "list":
+            appointments.start(self, u, turn, purpose="list")  # "is my inspection at two? can I wait?": both
         elif intent in info.TOPICS and not (intent == "makes" and u.service and not names_vehicle_kind(u.text)):
             # "my Honda in for an oil change" books; "an oil change on my Harley" asks first
             info.ask_shop(self, intent, u, turn)
         elif appointments.existing_purpose(self, u):
             appointments.start(self, u, turn, purpose=appointments.existing_purpose(self, u))
+        elif self.state.task is None and booking.moves_one_held(self, u):  # "I've got X Saturday, can you take it tomorrow?"
+            appointments.start(self, u, turn, purpose="move")
         elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
             booking.start(self, u, turn)
         else:

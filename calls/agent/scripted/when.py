@@ -108,7 +108,7 @@ def _when(s, today, *, expect_time):
         part=part,
         after=window[0],
         before=window[1],
-        asap=asap and day is None,
+        asap=asap and day is None and clock is None,  # "first thing, seven thirty": that time, not the soonest
         browsing=asap,
         edge=edge if clock is None else None,
         problem=problem or time_problem,
