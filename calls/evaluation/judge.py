@@ -169,13 +169,25 @@ def _claims(agent, before, customer, tz):
             if sentence.strip().endswith("?"):
                 continue
             for kind, pattern in CLAIMS.items():
-                if not pattern.search(sentence):
+                if not pattern.search(sentence) or _only_all_set(kind, sentence):
                     continue
                 if not done[kind]:
                     failures.append(f"the agent claimed {kind} but nothing was: {sentence.strip()!r}")
                 elif kind in ("booked", "rescheduled") and not _time_matches(sentence, done[kind], tz):
                     failures.append(f"the agent's {kind} time is not on record: {sentence.strip()!r}")
     return failures
+
+
+WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|tomorrow)\b", re.I)
+
+
+def _only_all_set(kind, sentence):
+    """"You're all set" claims a booking only when it says when; after a message or an answer
+    it is just a friendly close."""
+    if kind != "booked" or not re.search(r"you're all set", sentence, re.I):
+        return False
+    rest = re.sub(r"you're all set", "", sentence, flags=re.I)
+    return not CLAIMS["booked"].search(rest) and not SPOKEN_TIME.search(sentence) and not WEEKDAY.search(sentence)
 
 
 def _time_matches(sentence, changes, tz):

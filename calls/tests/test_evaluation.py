@@ -108,6 +108,13 @@ def test_a_claimed_booking_the_records_do_not_show_fails_the_call(monkeypatch):
     assert any("expected 'Oil change on Wednesday 7:30-12:00'" in f for f in result.failures)
 
 
+def test_a_friendly_youre_all_set_that_says_no_time_claims_no_booking(monkeypatch):
+    s = scenario('[[scenario]]\nid = "f"\nsays = ["What are your hours?"]\n')
+    assert run_with(SaysOnly("You're all set. Have a good day."), s, monkeypatch).passed
+    said = run_with(SaysOnly("You're all set for Friday at 9 AM."), s, monkeypatch)
+    assert any("claimed booked" in f for f in said.failures), said.failures
+
+
 def test_a_price_the_shop_never_approved_fails_the_call_even_when_nothing_else_was_asked(monkeypatch):
     s = scenario('[[scenario]]\nid = "p"\nsays = ["How much for a timing belt?"]\n')
     assert run_with(SaysOnly("A timing belt is about $89."), s, monkeypatch).failures == [
