@@ -7,6 +7,21 @@ from dataclasses import replace
 from datetime import timedelta
 
 from calls.agent.scripted import messages, schedule
+from calls.agent.scripted.booking_words import (
+    ADDED,
+    ADDING,
+    AFTER_IT,
+    HELD,
+    NOT_A_SWAP,
+    REFERS_BACK,
+    SWAPS,
+    name_in_first_clauses,
+    named_instead,
+    requests_named,
+    services_named,
+    vehicle_named,
+    vehicles_meant,
+)
 from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.intents import waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
@@ -16,13 +31,9 @@ from calls.agent.scripted.speech import say_list, say_moment, say_time, service_
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import iso, local_time
 from calls.agent.scripted.when import When, parse_when
-from calls.agent.scripted.words import has_any, has_phrase, latest_statement, normalize
+from calls.agent.scripted.words import has_any, latest_statement, normalize
 
 RETRY_CODES = ("slot_taken", "outside_hours", "customer_overlap")
-TRUCKS = (
-    "f 150", "f150", "f 250", "f250", "f 350", "silverado", "sierra", "ram", "tacoma", "tundra", "ranger",
-    "colorado", "frontier", "titan", "ridgeline", "gladiator", "maverick", "canyon",
-)  # fmt: skip
 
 
 def start(desk, u, turn, *, service=None):
@@ -69,16 +80,6 @@ def start(desk, u, turn, *, service=None):
     advance(desk, b, turn)
 
 
-# "I've got the A/C thing Saturday at nine ... can you take it tomorrow?": an appointment the caller
-# has, named by its day, and another day asked for in the same breath: a move, not a second booking.
-HELD = re.compile(
-    r"\b(?:i've got|i have got|i've|i have|i got|we've got|we have|i'm booked for|i'm down for|i'm scheduled for"
-    r"|i'm in for|i booked|i made) (?:the|an|a|my|our|that) (?:[\w/'-]+ ){0,4}?(?:on |for |this |next )?"
-    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow)\b(?: (?:at|around) [\w:]+(?: am| pm)?)?"
-)
-ADDED = ("also", "another", "too", "as well", "add", "in addition", "second", "plus", "same day", "after it")
-
-
 def moves_one_held(desk, u):
     """An appointment the caller has, named by its day, with another day asked for (see HELD)."""
     state = desk.state
@@ -120,20 +121,6 @@ def takes_back_to(desk, task, u):
     return parse_when(later, desk.today()).said_anything
 
 
-REFERS_BACK = (
-    "make that", "make it", "change that", "change it", "switch that", "switch it", "move that", "move it",
-    "instead", "push that", "push it", "bump that", "bump it", "i meant", "i mean", "did i say", "meant to say",
-    "should have said", "should've said", "supposed to be", "same window", "same time",
-)  # fmt: skip
-
-
-SWAPS = (
-    "instead", "swap", "swap out", "switch", "scratch that", "rather than", "replace", "in place of", "change it to",
-    "change that to", "not the",
-)  # fmt: skip
-NOT_A_SWAP = ("also", "too", "as well", "another", "plus", "on top")
-
-
 def _changes_just_booked(desk, u, turn):
     """ "Can we make that three thirty instead?" right after a booking: the one just made moves.
     "Make it a tire rotation instead, same time": another service takes its place."""
@@ -161,7 +148,7 @@ def _swapped_in(desk, u, done):
     if not has_any(u.said, SWAPS) or has_any(u.said, NOT_A_SWAP):
         return None
     names = desk.service_names()
-    instead = _named_instead(u.said, names)  # "I need an alignment instead of the rotation"
+    instead = named_instead(u.said, names)  # "I need an alignment instead of the rotation"
     if instead and instead != done["service"]:
         return instead
     named = [n for n in services_named(u.said, names) if n != done["service"]]
@@ -172,23 +159,6 @@ def _swapped_in(desk, u, done):
     if u.service and u.service != done["service"] and u.service in named:
         return u.service
     return named[-1] if named else None
-
-
-INSTEAD_OF = re.compile(r"\b(?:instead of|rather than|in place of)\b")
-
-
-def _named_instead(said, names):
-    """The service named just before "instead of" ("so I think I need an alignment instead of the
-    rotation"), or None."""
-    match = INSTEAD_OF.search(said)
-    if not match:
-        return None
-    words = said[: match.start()].split()
-    for size in range(1, min(6, len(words)) + 1):  # the nearest words first
-        service = match_service(" ".join(words[-size:]), names)
-        if service:
-            return service
-    return None
 
 
 def _replace_just_booked(desk, u, done, turn):
@@ -262,23 +232,12 @@ def advance(desk, b, turn):
 def capture(desk, b, u, turn):
     if b.stage != "name" or has_any(u.said, (*schedule.FIRST, *schedule.LAST, "second", "third")):
         return False  # "the first one" is no name
-    name = heard_name(u.text) or _name_in_first_clauses(u.text)
+    name = heard_name(u.text) or name_in_first_clauses(u.text)
     if name is None:
         return False
     remember(desk, name)  # b.new_name too; a spelled name is spelled back in the read-back
     confirm(desk, b, turn)
     return True
-
-
-def _name_in_first_clauses(text):
-    """ "Tomas Novak. T-O-M-A-S, Novak with a K.": the name in the longest run of leading clauses that
-    reads as one, when a spelling hint after it ("with a K") reads as none."""
-    clauses = re.split(r"(?<=[,.;!?])\s+", " ".join((text or "").split()))
-    for count in range(len(clauses) - 1, 0, -1):
-        name = heard_name(" ".join(clauses[:count]))
-        if name is not None:
-            return name
-    return None
 
 
 def answer(desk, b, u, turn):
@@ -620,31 +579,6 @@ def dropped(desk, b):
 # --- little helpers ---------------------------------------------------------------------
 
 
-def services_named(text, names):
-    """Every service the caller asked for, in the order said ("an oil change and a tire rotation"),
-    leaving out what they took back."""
-    found = []
-    for piece in re.split(r"\b(?:and also|and then|and|plus|also|as well as)\b", latest_statement(normalize(text))):
-        service = match_service(piece, names) if piece.strip() else None
-        if service and service not in found:
-            found.append(service)
-    return found
-
-
-def requests_named(text, names, today):
-    """Every service asked for with the day and time said beside it, in the order said."""
-    found = []
-    for piece in re.split(r"\b(?:and also|and then|and|plus|also|as well as)\b", latest_statement(normalize(text))):
-        service = match_service(piece, names) if piece.strip() else None
-        if service and service not in [name for name, _ in found]:
-            found.append((service, parse_when(piece, today)))
-    return found
-
-
-ADDING = ("add", "also book", "also get", "and book", "and get", "and a", "and an", "plus", "as well")
-AFTER_IT = ("right after", "after it", "after that", "straight after", "back to back", "right behind")
-
-
 def _added_with_move(desk, appointment, said):
     """A new service asked for while moving another ("and add an oil change"), or None."""
     said = normalize(said)
@@ -654,41 +588,6 @@ def _added_with_move(desk, appointment, said):
         if name != appointment.get("service"):
             return name
     return None
-
-
-BOTH = ("both cars", "both vehicles", "both of them", "both of my cars", "both my cars", "both trucks", "each car",
-        "both of our cars", "all my cars", "all of my cars")  # fmt: skip
-
-
-def vehicles_meant(text, vehicles):
-    """The caller's vehicles one request is for when it is for more than one ("both cars",
-    "the Camry and the truck"), else []."""
-    said = normalize(text)
-    named = [v for v in vehicles if vehicle_named(said, [v]) is not None]
-    if len(named) > 1:
-        return named
-    if has_any(said, BOTH) and len(vehicles) > 1:
-        return list(vehicles) if len(vehicles) == 2 or has_any(said, ("all my cars", "all of my cars")) else []
-    return []
-
-
-def vehicle_named(text, vehicles):
-    """The one vehicle of the caller's their words name ("my F-150", "the truck", "the Camry"), or None."""
-    said = normalize(text)
-    named = []
-    for vehicle in vehicles:
-        words = normalize(vehicle.get("vehicle") or "").split()
-        year = words.pop(0) if words and words[0].isdigit() else None
-        make, model = (words[0], " ".join(words[1:])) if words else (None, "")
-        squashed = model.replace(" ", "")
-        if (
-            (model and (has_phrase(said, model) or squashed in said.split()))
-            or (make and has_phrase(said, make))
-            or (year and has_phrase(said, year) and not has_any(said, ("am", "pm")))
-            or (has_any(said, ("truck", "pickup")) and (model in TRUCKS or squashed in TRUCKS))
-        ):
-            named.append(vehicle)
-    return named[0] if len(named) == 1 else None
 
 
 def _capital(text):
