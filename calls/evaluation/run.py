@@ -3,7 +3,6 @@
 import asyncio
 import json
 import time
-import zoneinfo
 from dataclasses import asdict, dataclass, field
 
 from asgiref.sync import async_to_sync
@@ -14,14 +13,13 @@ from calls import actions as call_actions
 from calls.agent.greeting import voice_config
 from calls.agent.scripted import ScriptedBrain
 from calls.agent.tools import CallTools
-from crm.actions import find_customer_by_phone
-from ottos.lib import clock, queueing
+from ottos.lib import queueing
 from scheduling import shop_info
 from scheduling.management import demo_shop
 
 from . import shop
 from .dialogue import Caller, Line, TextCall
-from .judge import judge, snapshot
+from .judge import judge
 
 SHOP_NUMBER = demo_shop.SHOP["phone"]
 
@@ -55,28 +53,23 @@ def brain_for(kind, tz):
 def run_scenario(scenario, *, brain="scripted", number=1):
     """Play one scenario in a freshly built shop; the shop's records are wiped first."""
     started = time.perf_counter()
-    tz = zoneinfo.ZoneInfo(demo_shop.SHOP["timezone"])
-    moment = shop.call_moment(scenario, tz)
-    phone = shop.caller_phone(scenario.caller)
-    shop.wipe()
-    with clock.set_to(moment):
-        profile = shop.build(scenario, moment.date())
-        customer = find_customer_by_phone(phone) if phone else None
-        before = snapshot(customer)
+    with shop.staged(scenario) as stage:
+        tz = stage.tz
         call_sid = f"CAevaluation{number:020d}"
-        call_actions.open_call(call_sid=call_sid, from_number=phone or "anonymous", to_number=SHOP_NUMBER)
+        call_actions.open_call(call_sid=call_sid, from_number=stage.phone or "anonymous", to_number=SHOP_NUMBER)
         call = TextCall(
             brain=brain_for(brain, tz),
             tools=CallTools(
-                call_sid=call_sid, caller_phone=phone, service_names=tuple(shop_info.active_service_names()),
+                call_sid=call_sid, caller_phone=stage.phone, service_names=tuple(shop_info.active_service_names()),
                 timezone=tz,
             ),
-            config=voice_config(shop_name=profile.name, timezone=tz, customer=customer),
+            config=voice_config(shop_name=stage.profile.name, timezone=tz, customer=stage.customer),
             advisor_reachable=scenario.shop["advisor"],
         )
         lines = async_to_sync(_play)(call, Caller(scenario.says, scenario.rules))
         failures = judge(
-            scenario, before=before, lines=lines, ended=call.ended, phone=phone, call_day=moment.date(), tz=tz
+            scenario, before=stage.before, lines=lines, ended=call.ended, phone=stage.phone,
+            call_day=stage.moment.date(), tz=tz,
         )
         if call.stuck:
             failures.append("the call got stuck")

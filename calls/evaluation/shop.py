@@ -6,6 +6,8 @@ Everything is written from scratch for each scenario into the evaluation's own d
 shop uses where a rule applies, so a scenario cannot declare a state the shop could not be in.
 """
 
+import zoneinfo
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -20,6 +22,7 @@ from scheduling.actions import Actor, book_appointment
 from scheduling.management import demo_shop
 from scheduling.models import Appointment, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
 
+from .judge import snapshot
 from .scenarios import ScenarioError
 
 ACTOR = Actor.command("evaluate_calls")
@@ -65,6 +68,31 @@ def call_moment(scenario, tz, *, today=None):
     first = today + timedelta(days=7)
     day = first + timedelta(days=(scenario.weekday - first.weekday()) % 7)
     return datetime.combine(day, scenario.at, tz)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A scenario's shop, built, with the clock set to the call: what a call mode plays against."""
+
+    moment: object  # the call's aware datetime, shop time
+    tz: object
+    phone: str | None  # the caller's number; None when withheld
+    profile: object
+    customer: object  # the caller's record before the call, if any
+    before: object  # judge.Before
+
+
+@contextmanager
+def staged(scenario):
+    """Wipe the shop, build it as `scenario` declares, and hold the clock at the call's moment."""
+    tz = zoneinfo.ZoneInfo(demo_shop.SHOP["timezone"])
+    moment = call_moment(scenario, tz)
+    phone = caller_phone(scenario.caller)
+    wipe()
+    with clock.set_to(moment):
+        profile = build(scenario, moment.date())
+        customer = Customer.objects.filter(phone=phone).first() if phone else None
+        yield Stage(moment, tz, phone, profile, customer, snapshot(customer))
 
 
 def wipe():

@@ -10,19 +10,16 @@ asked whether the caller was still there: it must never do so while it is still 
 
 import asyncio
 import time
-import zoneinfo
 
 from django.test.utils import override_settings
 
 from calls.simulation import CallerLine, SimulatedCall, SimulationError, local_server, voiced_seconds
 from calls.voice.interfaces import VoiceConfig
-from crm.actions import find_customer_by_phone
-from ottos.lib import clock, queueing
-from scheduling.management import demo_shop
+from ottos.lib import queueing
 
 from . import shop
 from .dialogue import Caller, Line
-from .judge import judge, snapshot
+from .judge import judge
 from .run import Result
 
 STILL_THERE = VoiceConfig.__dataclass_fields__["reprompt"].default
@@ -59,14 +56,8 @@ def run_all_voice(scenarios, *, progress=None):
 
 def run_voice_scenario(scenario, *, url, tts):
     started = time.perf_counter()
-    tz = zoneinfo.ZoneInfo(demo_shop.SHOP["timezone"])
-    moment = shop.call_moment(scenario, tz)
-    phone = shop.caller_phone(scenario.caller)
-    shop.wipe()
-    with clock.set_to(moment):
-        shop.build(scenario, moment.date())
-        before = snapshot(find_customer_by_phone(phone) if phone else None)
-        call = SimulatedCall(server_url=url, from_number=phone or "anonymous",
+    with shop.staged(scenario) as stage:
+        call = SimulatedCall(server_url=url, from_number=stage.phone or "anonymous",
                              lines=SpokenCaller(Caller(scenario.says, scenario.rules), tts))
         try:
             report = asyncio.run(call.run())
@@ -76,7 +67,8 @@ def run_voice_scenario(scenario, *, url, tts):
         lines = [Line(line.role, line.said or line.text if line.role == "caller" else line.text)
                  for line in report.transcript]
         ended = "transferred" if report.outcome == "transferred" else ("agent_ended" if report.ended_by == "agent" else None)
-        failures = judge(scenario, before=before, lines=lines, ended=ended, phone=phone, call_day=moment.date(), tz=tz)
+        failures = judge(scenario, before=stage.before, lines=lines, ended=ended, phone=stage.phone,
+                         call_day=stage.moment.date(), tz=stage.tz)
     failures += [problem] if problem else []
     failures += [f"no answer to {text!r}" for text in report.unanswered]
     if any(STILL_THERE in line.text for line in report.transcript if line.role == "agent"):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from calls.agent.scripted.state import Booking, Message, VinEntry
+from calls.agent.scripted.vin import NATO
 
 LEADS = (
     "my name is", "my name's", "name is", "name's", "the name is", "this is", "it's", "it is", "i'm", "i am",
@@ -37,13 +38,6 @@ NOT_NAMES = frozenset({
     "her", "our", "your", "their", "who", "which", "also", "too", "very", "really", "still", "now", "then",
     "today's", "tonight", "week", "weekend", "time", "day", "hello", "hi", "hey", "bye", "goodbye",
 })  # fmt: skip
-NATO = {
-    "alpha": "A", "alfa": "A", "bravo": "B", "charlie": "C", "delta": "D", "echo": "E", "foxtrot": "F",
-    "golf": "G", "hotel": "H", "india": "I", "juliet": "J", "juliett": "J", "kilo": "K", "lima": "L",
-    "mike": "M", "november": "N", "oscar": "O", "papa": "P", "quebec": "Q", "romeo": "R", "sierra": "S",
-    "tango": "T", "uniform": "U", "victor": "V", "whiskey": "W", "xray": "X", "x-ray": "X", "yankee": "Y",
-    "zulu": "Z",
-}  # fmt: skip
 # Letters that sound alike, for "no, it's with a Y": the letters a caller means instead of the one named.
 SOUND_ALIKE = {
     "Y": ("ie", "i", "ey", "ee", "e"), "I": ("y", "e", "ee"), "E": ("a", "i", "y"), "A": ("e", "o"),
