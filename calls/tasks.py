@@ -22,6 +22,7 @@ from ottos.lib.queueing import delay_on_commit
 from ottos.lib.twilio_rest import rest_client
 
 from .models import CallbackRequest
+from .urgency import plain, urgency_in
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,6 @@ CHUNK_S = 25  # Whisper hears at most ~28 s at a time; a voicemail is up to 120 
 REQUEST_TIMEOUT_S = 10.0
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 MAX_RECORDING_BYTES = 20 * 1024 * 1024  # 120 s of 8 kHz 16-bit WAV is 2 MB; anything far bigger is not ours
-# How urgent a voicemail sounds, from its words. (The scripted receptionist's fuller lists,
-# calls/agent/scripted/messages.py, are out of this module's reach: the agent imports actions.)
-URGENT_WORDS = (
-    "urgent", "emergency", "stranded", "stuck", "broke down", "broken down", "unsafe", "dangerous", "no brakes",
-    "brakes failed", "brake failure", "smoke", "smoking", "fire", "overheating", "won't start", "side of the road",
-    "highway", "accident", "crash", "leaking gas", "smell gas", "stalled", "need a tow", "locked out",
-)  # fmt: skip
-SOON_WORDS = ("today", "this afternoon", "this morning", "tonight", "asap", "as soon as", "right away", "immediately")
-NOT_URGENT_WORDS = ("not urgent", "no rush", "no hurry", "whenever", "can wait", "not an emergency")
-
-
 class RecordingUnavailable(Exception):
     """The recording could not be had. `retryable`: Twilio may still be processing it (404) or
     was unreachable; try again later."""
@@ -83,14 +73,8 @@ def recording_wav(recording_sid):
 
 
 def urgency_of(text):
-    words = " " + re.sub(r"[^a-z' ]+", " ", text.lower().replace("\u2019", "'")) + " "
-    if any(f" {w} " in words for w in NOT_URGENT_WORDS):
-        return CallbackRequest.Urgency.ROUTINE
-    if any(f" {w} " in words for w in URGENT_WORDS):
-        return CallbackRequest.Urgency.URGENT
-    if any(f" {w} " in words for w in SOON_WORDS):
-        return CallbackRequest.Urgency.SOON
-    return CallbackRequest.Urgency.ROUTINE
+    """How urgent a voicemail sounds, by the rule the receptionist's messages follow."""
+    return urgency_in(plain(text)) or CallbackRequest.Urgency.ROUTINE
 
 
 def queue_voicemail_transcription(callback_id):
