@@ -52,11 +52,25 @@ def get_or_create_customer(*, phone, name="", email=""):
         return Customer.objects.get(phone=normalize_phone(phone)), False
     if email:
         _keep_email_if_valid(customer, email)
+    if customer.name and Customer.objects.filter(name__iexact=customer.name).exclude(pk=customer.pk).exists():
+        note_for_advisors(customer, "Put on file by phone under the same name as another customer: check who this is.")
     return customer, True
+
+
+def note_for_advisors(customer, text):
+    """Add a line to the customer's notes, where advisors see it on the customer's page."""
+    customer.notes = "\n".join(filter(None, (customer.notes.strip(), text.strip())))
+    customer.save(update_fields=["notes", "updated_at"])
 
 
 def _keep_email_if_valid(customer, email):
     # A misheard email must not cost the caller their new record: the customer stays, without it.
+    # Nor does an e-mail another customer gave: stored, it would tie this caller to their record
+    # (and the caller hears nothing of it either way).
+    if Customer.objects.filter(email__iexact=email.strip()).exclude(pk=customer.pk).exists():
+        note_for_advisors(customer, "Gave an e-mail address on the phone that is on another customer's record; "
+                                    "it was not saved. Check it with the customer.")
+        return
     customer.email = email
     try:
         customer.full_clean()

@@ -67,3 +67,16 @@ async def test_a_withheld_caller_id_can_leave_a_message_but_not_touch_records(sh
     message = await db(CallbackRequest.objects.get)
     assert (message.phone, message.customer_id) == ("+13125550188", None)
     assert not await db(Customer.objects.exists)
+
+
+async def test_a_new_caller_giving_another_customers_name_and_email_learns_nothing_and_gets_no_link(shop, customer):
+    await db(Customer.objects.filter(pk=customer.pk).update, email="dana@example.com")
+    tools = await tools_for(NEWCOMER)
+    outcome, content = await use(tools, "create_customer", {"name": "Dana Whitfield", "email": "Dana@Example.com"})
+    assert outcome.ok and content == {"created": True, "already_on_file": False, "name": "Dana Whitfield"}
+    created = await db(Customer.objects.get, phone=NEWCOMER)
+    assert created.email == ""
+    assert "same name as another customer" in created.notes and "e-mail address" in created.notes
+    assert "dana@example.com" not in created.notes.lower()
+    await db(customer.refresh_from_db)
+    assert (customer.phone, customer.email) == (DANA, "dana@example.com")

@@ -65,3 +65,19 @@ async def test_check_recalls_on_someone_elses_vehicle_is_not_found(shop, custome
     assert "Accord" not in outcome.content and "recall" not in content["error"].lower()
     outcome, content = await use(await tools_for(None), "check_recalls", {"vehicle_id": marcus_car.pk})
     assert not outcome.ok and "Caller ID is withheld" in content["error"]
+
+
+async def test_a_vin_on_another_customers_car_is_not_confirmed_to_the_caller(shop, customer, other_customer):
+    theirs = await db(Vehicle.objects.create, owner=other_customer, vin=VALID_VIN, year=2003, make="Honda",
+                      model="Accord")
+    tools = await tools_for(DANA)
+    outcome, content = await use(tools, "add_vehicle", {"vin": VALID_VIN})
+    assert outcome.ok
+    said = str(content).lower()
+    assert "another customer" not in said and "on file" not in said and "different" not in said
+    assert "advisor will confirm the vin" in said
+    added = await db(Vehicle.objects.get, pk=content["vehicle_id"])
+    assert (added.owner_id, added.vin, added.make, added.year) == (customer.pk, "", "Honda", 2003)
+    assert (await db(Vehicle.objects.get, pk=theirs.pk)).owner_id == other_customer.pk
+    await db(customer.refresh_from_db)
+    assert "another customer's vehicle" in customer.notes and VALID_VIN not in customer.notes

@@ -44,13 +44,33 @@ def add_vehicle(call, args):
     customer = call.caller()
     if not (args.vin or args.make or args.model):
         raise ToolRefused("Give at least a VIN, or the make and model.")
-    vehicle = crm_actions.add_vehicle(
-        customer, vin=args.vin or "", year=args.year, make=args.make or "", model=args.model or "",
-        mileage=args.mileage,
-    )
+    details = {"year": args.year, "make": args.make or "", "model": args.model or "", "mileage": args.mileage}
+    try:
+        vehicle = crm_actions.add_vehicle(customer, vin=args.vin or "", **details)
+    except ValidationError as exc:
+        if exc.code != "vin_other_owner":
+            raise
+        return _added_without_vin(call, customer, args.vin, details)
     return ToolResult(
         {"vehicle_id": vehicle.pk, "vehicle": str(vehicle), "vin_ends_with": vehicle.vin[-6:] or None},
         line=f"Added vehicle {vehicle}.",
+    )
+
+
+def _added_without_vin(call, customer, vin, details):
+    """A VIN that is on another customer's vehicle: the car goes on the caller's record without it,
+    for an advisor to check, and the caller hears nothing about anyone else's records."""
+    decoded = decode_vin_offline(normalize_vin(vin))
+    details = {**details, "year": details["year"] or decoded.year, "make": details["make"] or decoded.make or ""}
+    vehicle = crm_actions.add_vehicle(customer, **details)
+    crm_actions.note_for_advisors(
+        customer, f"Call {call.call_sid}: the VIN given for the {vehicle} is on another customer's vehicle; "
+                  "it was not saved. Check it with the customer."
+    )
+    return ToolResult(
+        {"vehicle_id": vehicle.pk, "vehicle": str(vehicle), "vin_ends_with": None,
+         "vin_check": "An advisor will confirm the VIN with the caller before the visit."},
+        line=f"Added vehicle {vehicle} (VIN left for an advisor to check).",
     )
 
 
