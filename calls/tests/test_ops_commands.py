@@ -230,3 +230,27 @@ def test_export_queries_stay_bounded_whatever_the_number_of_calls(django_assert_
 def test_export_refuses_what_it_cannot_do(args, message):
     with pytest.raises(CommandError, match=message):
         export(*args)
+
+
+def test_voicemail_audio_past_retention_goes_and_the_request_keeps_its_words(settings):
+    settings.RECORDING_RETENTION_DAYS = 30
+    old = CallbackRequest.objects.create(name="Dana", phone="+13125550147", reason="Voicemail: brakes grinding",
+                                         transcript="brakes grinding", recording_sid="RE" + "a" * 32,
+                                         created_at=timezone.now() - timedelta(days=45))
+    old.recording.save("old.wav", ContentFile(b"RIFF old"), save=True)
+    recent = CallbackRequest.objects.create(name="Sam", phone="+13125550188", reason="Voicemail: tire quote",
+                                            recording_sid="RE" + "b" * 32)
+    recent.recording.save("recent.wav", ContentFile(b"RIFF recent"), save=True)
+    old_audio = old.recording.name
+
+    assert purge("--older-than", "90d", "--dry-run").endswith(
+        " 1 voicemail recordings past retention would be removed (their transcripts kept).")
+    assert default_storage.exists(old_audio)
+    summary = purge("--older-than", "90d")
+
+    assert summary.endswith(" 1 voicemail recordings past retention removed (their transcripts kept).")
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not old.recording and not default_storage.exists(old_audio)
+    assert (old.reason, old.transcript) == ("Voicemail: brakes grinding", "brakes grinding")
+    assert recent.recording and default_storage.exists(recent.recording.name)

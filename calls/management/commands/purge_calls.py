@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from calls.models import Call, CallEvent, CallRecording, ToolInvocation, Turn, TurnLatency
+from calls.models import Call, CallbackRequest, CallEvent, CallRecording, ToolInvocation, Turn, TurnLatency
 from ottos.lib.stopping import StopOnSigterm
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,8 @@ class Command(BaseCommand):
     help = (
         "Delete calls older than --older-than (by start time) with their transcript, tool calls, latency "
         "figures, events and recording (the audio file too). Recordings alone also go once older than "
-        "--recordings-older-than (default RECORDING_RETENTION_DAYS days), keeping the transcript. "
+        "--recordings-older-than (default RECORDING_RETENTION_DAYS days), keeping the transcript; so does "
+        "voicemail audio, keeping the callback request and its transcript. "
         "Messages taken for advisors are kept (they lose the link to the call). Works in batches, "
         "stops cleanly between batches on SIGTERM; run it again to carry on."
     )
@@ -58,20 +59,25 @@ class Command(BaseCommand):
         now = timezone.now()
         calls = Call.objects.filter(started_at__lt=now - call_age)
         recordings = CallRecording.objects.filter(created_at__lt=now - recording_age).exclude(call__in=calls)
+        voicemails = CallbackRequest.objects.filter(created_at__lt=now - recording_age).exclude(recording="")
         if dry_run:
-            return self._dry_run(calls, recordings)
+            return self._dry_run(calls, recordings) + _voicemails_said(voicemails.count(), "would be removed")
         quiet = options["verbosity"] == 0
         with StopOnSigterm() as stop:
             counts, files_left = self._purge_calls(calls, stop, quiet)
-            recordings_gone = 0
+            recordings_gone = voicemails_gone = 0
             if not stop.requested:
                 recordings_gone, more_files_left = self._purge_recordings(recordings, stop)
+                files_left += more_files_left
+            if not stop.requested:
+                voicemails_gone, more_files_left = self._purge_voicemails(voicemails, stop)
                 files_left += more_files_left
         summary = (
             f"Deleted {counts['calls']} calls with {counts['turns']} turns, {counts['tool calls']} tool calls, "
             f"{counts['latencies']} latency records, {counts['events']} events and {counts['recordings']} "
             f"recordings; {recordings_gone} more recordings of kept calls."
         )
+        summary += _voicemails_said(voicemails_gone, "removed")
         if files_left:
             summary += f" {files_left} audio files could not be removed (see the log)."
         if stop.requested:
@@ -122,6 +128,21 @@ class Command(BaseCommand):
                 gone += CallRecording.objects.filter(pk__in=[pk for pk, _ in batch]).delete()[0]
             files_left += _remove_files([name for _, name in batch])
         return gone, files_left
+
+    def _purge_voicemails(self, voicemails, stop):
+        """Voicemail audio past retention goes; the callback request keeps its transcript."""
+        gone = files_left = 0
+        while not stop.requested:
+            batch = list(voicemails.order_by("created_at", "pk").values_list("pk", "recording")[:BATCH])
+            if not batch:
+                break
+            gone += CallbackRequest.objects.filter(pk__in=[pk for pk, _ in batch]).update(recording="")
+            files_left += _remove_files([name for _, name in batch])
+        return gone, files_left
+
+
+def _voicemails_said(count, done):
+    return f" {count} voicemail recordings past retention {done} (their transcripts kept)." if count else ""
 
 
 def _remove_files(names):
