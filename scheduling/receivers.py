@@ -1,9 +1,11 @@
-"""Queue the slow work an appointment change causes: the calendar event and the customer's text."""
+"""Queue the slow work an appointment or repair order change causes: the calendar event and the customer's text."""
 
+from django.conf import settings
 from django.dispatch import receiver
 
-from .models import TextMessage
-from .signals import appointment_changed
+from .models import Appointment, TextMessage
+from .repair_orders.tasks import queue_repair_order_text
+from .signals import appointment_changed, repair_order_changed
 from .tasks import queue_appointment_text, queue_calendar_sync
 
 _TEXT_FOR_ACTION = {
@@ -20,3 +22,16 @@ def queue_appointment_work(sender, appointment_id, action, **kwargs):
     kind = _TEXT_FOR_ACTION.get(action)
     if kind:
         queue_appointment_text(appointment_id, kind)
+    elif action == "status" and settings.TEXTS_ENABLED and _is_no_show(appointment_id):
+        queue_appointment_text(appointment_id, TextMessage.Kind.NO_SHOW_FOLLOW_UP)
+
+
+def _is_no_show(appointment_id):
+    return Appointment.objects.filter(pk=appointment_id, status=Appointment.Status.NO_SHOW).exists()
+
+
+@receiver(repair_order_changed, dispatch_uid="scheduling.queue_repair_order_work")
+def queue_repair_order_work(sender, repair_order_id, action, status, **kwargs):
+    # Sent after commit too. Only a status move is announced: line and note changes keep the status.
+    if action == "status":
+        queue_repair_order_text(repair_order_id, status)

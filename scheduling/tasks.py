@@ -7,7 +7,8 @@ backoff and full jitter; permanent ones are recorded and not retried. Without a 
 recorded for the reconcile or an advisor's "resync".
 
 queue_calendar_sync and queue_appointment_text are the one way to ask for that work after an
-appointment changes; the appointment_changed receiver and the admin call them.
+appointment changes; the appointment_changed receiver and the admin call them. Repair orders'
+texts are scheduling.repair_orders.tasks (which uses send_recorded_text).
 """
 
 import logging
@@ -109,11 +110,11 @@ def refresh_calendar_busy(days=None):
 
 @shared_task(bind=True)
 def send_appointment_text(self, appointment_id, kind):
-    """Record the confirmation/reminder/cancellation text for an appointment and send it when due."""
+    """Record the confirmation/reminder/cancellation/no-show text for an appointment and send it when due."""
     message = texts.queue_text(appointment_id, kind)
     if message is None:
         return "not_applicable"
-    return _send(self, message.pk)
+    return send_recorded_text(self, message.pk)
 
 
 def queue_appointment_text(appointment_id, kind):
@@ -134,10 +135,12 @@ def queue_appointment_text(appointment_id, kind):
 
 @shared_task(bind=True)
 def send_text_message(self, message_id):
-    return _send(self, message_id)
+    return send_recorded_text(self, message_id)
 
 
-def _send(task, message_id):
+def send_recorded_text(task, message_id):
+    """Send a recorded TextMessage from inside `task`: Twilio unreachable or overloaded retries the
+    task with backoff, and after the last retry the message is marked failed."""
     try:
         return texts.send_text(message_id)
     except texts.TextNotSent as exc:
@@ -170,3 +173,4 @@ def queue_reminders():
     for message_id in texts.due_messages():
         send_text_message.delay(message_id)
     return f"{queued} reminders queued"
+

@@ -1,8 +1,9 @@
-"""Texts to customers about their appointments, through Twilio's Messages API.
+"""Texts to customers about their appointments and repair orders, through Twilio's Messages API.
 
 Only to customers who agreed to texts, never in quiet hours (the message waits until they
-end), at most one per appointment, kind and appointment time, and every message recorded
-with Twilio's SID and status. Sending is claimed with a conditional update, so two workers
+end), at most one per appointment, kind and appointment time (one per repair order, kind and
+`about` for repair-order texts, whose bodies and queries live in scheduling.repair_orders.texts),
+and every message recorded with Twilio's SID and status. Sending is claimed with a conditional update, so two workers
 holding the same task cannot both send. A send whose outcome is unknown (Twilio took the
 request but the answer was lost) is marked failed rather than retried: a missing reminder
 is better than a duplicate.
@@ -31,6 +32,8 @@ TWILIO_TIMEOUT_SECONDS = 10
 STUCK_AFTER = timedelta(minutes=15)
 # No reminder when the confirmation went out this recently.
 REMINDER_AFTER_CONFIRMATION = timedelta(hours=12)
+# A no-show marked later than this after the appointment's start gets no "we missed you" text.
+NO_SHOW_TEXT_WITHIN = timedelta(days=2)
 
 
 class TextNotSent(Exception):
@@ -66,12 +69,27 @@ def _say_when(moment, tz):
     return f"{local:%a, %b} {local.day} at {local:%-I:%M %p}"
 
 
-def message_body(appointment, kind, profile, *, moved=False):
+def _say_day(moment, tz, *, sent_at):
+    """today, yesterday or "on Tue, Nov 3": the day of `moment` as read when the text arrives."""
+    day, reading = moment.astimezone(tz).date(), sent_at.astimezone(tz).date()
+    if day == reading:
+        return "today"
+    if day == reading - timedelta(days=1):
+        return "yesterday"
+    return f"on {moment.astimezone(tz):%a, %b} {moment.astimezone(tz).day}"
+
+
+def message_body(appointment, kind, profile, *, moved=False, sent_at=None):
+    """`sent_at`: when the text will go out (quiet hours may hold it), for "today" in a no-show text."""
     tz = profile.tz
     service = appointment.service_type.name.lower()
     when = _say_when(appointment.start, tz)
     vehicle = f" ({appointment.vehicle})" if appointment.vehicle_id else ""
     call = f" Call {display_phone(profile.phone)} to change it." if profile.phone else ""
+    if kind == Kind.NO_SHOW_FOLLOW_UP:
+        day = _say_day(appointment.start, tz, sent_at=sent_at or timezone.now())
+        rebook = f" Call {display_phone(profile.phone)} to rebook." if profile.phone else ""
+        return f"{profile.name}: we missed you for your {service} {day}.{rebook}"
     if kind == Kind.CONFIRMATION and moved:
         return f"{profile.name}: your {service}{vehicle} is moved to {when}.{call}"
     if kind == Kind.CONFIRMATION:
@@ -82,12 +100,33 @@ def message_body(appointment, kind, profile, *, moved=False):
     return f"{profile.name}: your {service} on {when} is cancelled.{again}"
 
 
-def _applies(appointment, kind, now):
+def _appointment_text_applies(appointment, kind, now):
     if not appointment.customer.sms_opt_in:
         return False
     if kind == Kind.CANCELLATION:
         return appointment.status == Appointment.Status.CANCELLED and appointment.start > now
-    return appointment.is_active and appointment.start > now
+    if kind == Kind.NO_SHOW_FOLLOW_UP:
+        return appointment.status == Appointment.Status.NO_SHOW and appointment.start > now - NO_SHOW_TEXT_WITHIN
+    if kind in (Kind.CONFIRMATION, Kind.REMINDER):
+        return appointment.is_active and appointment.start > now
+    return False
+
+
+def _applies(message, now):
+    """Whether a recorded text still says something true when it goes out, from the model fields alone.
+
+    An appointment text: the appointment is still at the time the text names and in the state
+    it is about. A repair-order status text: the order is still in the status it announces.
+    A declined-work follow-up stays true (a declined line is never un-declined).
+    """
+    if not message.customer.sms_opt_in:
+        return False
+    if message.appointment_id is not None:
+        appointment = message.appointment
+        return appointment.start == message.for_start and _appointment_text_applies(appointment, message.kind, now)
+    if message.kind == Kind.REPAIR_STATUS:
+        return message.repair_order.status == message.about
+    return message.kind == Kind.DECLINED_WORK
 
 
 # --- Queueing and sending ---------------------------------------------------------------------
@@ -105,9 +144,10 @@ def queue_text(appointment_id, kind, *, now=None):
     appointment = (
         Appointment.objects.select_related("customer", "service_type", "vehicle").filter(pk=appointment_id).first()
     )
-    if appointment is None or not _applies(appointment, kind, now):
+    if appointment is None or not _appointment_text_applies(appointment, kind, now):
         return None
-    existing = TextMessage.objects.filter(appointment=appointment, kind=kind, for_start=appointment.start).first()
+    once = {"appointment": appointment, "kind": kind, "for_start": appointment.start}
+    existing = TextMessage.objects.filter(**once).first()
     if existing is not None:
         return existing
     profile = ShopProfile.load()
@@ -115,15 +155,21 @@ def queue_text(appointment_id, kind, *, now=None):
     moved = kind == Kind.CONFIRMATION and appointment.texts.filter(
         kind=Kind.CONFIRMATION, status=TextMessage.Status.SENT
     ).exists()
+    send_after = first_allowed_time(now, profile.tz)
+    return record_once(
+        once, customer=appointment.customer, to=appointment.customer.phone, send_after=send_after,
+        body=message_body(appointment, kind, profile, moved=moved, sent_at=send_after),
+    )
+
+
+def record_once(once, **fields):
+    """The TextMessage the unique fields `once` name: created with `fields`, or the one already there
+    (a task running twice, or two at once, records one message)."""
     try:
         with transaction.atomic():
-            return TextMessage.objects.create(
-                appointment=appointment, customer=appointment.customer, to=appointment.customer.phone,
-                body=message_body(appointment, kind, profile, moved=moved), kind=kind, for_start=appointment.start,
-                send_after=first_allowed_time(now, profile.tz),
-            )
+            return TextMessage.objects.create(**once, **fields)
     except IntegrityError:
-        return TextMessage.objects.get(appointment=appointment, kind=kind, for_start=appointment.start)
+        return TextMessage.objects.get(**once)
 
 
 def send_text(message_id, *, now=None, client=None):
@@ -135,11 +181,14 @@ def send_text(message_id, *, now=None, client=None):
     claimed = TextMessage.objects.filter(
         pk=message_id, status=TextMessage.Status.SCHEDULED, send_after__lte=now
     ).update(status=TextMessage.Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
-    message = TextMessage.objects.select_related("appointment__customer", "customer").get(pk=message_id)
+    message = TextMessage.objects.select_related("appointment__customer", "repair_order", "customer").get(
+        pk=message_id
+    )
     if not claimed:
         return message.status
-    if not _applies(message.appointment, message.kind, now) or message.appointment.start != message.for_start:
-        return _finish(message, TextMessage.Status.SKIPPED, error="The appointment changed before the text went out.")
+    if not _applies(message, now):
+        what = "appointment" if message.appointment_id is not None else "repair order"
+        return _finish(message, TextMessage.Status.SKIPPED, error=f"The {what} changed before the text went out.")
     try:
         sent = (client or rest_client(timeout=TWILIO_TIMEOUT_SECONDS)).messages.create(
             to=message.to, from_=settings.TEXTS_FROM_NUMBER, body=message.body
