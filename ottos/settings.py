@@ -387,6 +387,9 @@ CELERY_BEAT_SCHEDULE = {
     "reconcile-calendar": {"task": "scheduling.tasks.reconcile_calendar", "schedule": 15 * 60.0},
     "queue-reminders": {"task": "scheduling.tasks.queue_reminders", "schedule": 30 * 60.0},
     "send-due-texts": {"task": "scheduling.tasks.send_due_texts", "schedule": 5 * 60.0},
+    "queue-declined-work-follow-ups": {
+        "task": "scheduling.repair_orders.tasks.queue_declined_work_follow_ups", "schedule": 3600.0,
+    },
     "refresh-recalls": {"task": "crm.tasks.refresh_stale_recalls", "schedule": 24 * 3600.0},
 }
 
