@@ -7,6 +7,12 @@ background task writes batches to the database from a worker thread, another pub
 events to the channel layer (groups f"call-{call_sid}" and "live-calls", type "call.event")
 for anyone following calls from another process. A failing database or Redis is logged and
 skipped; it never slows or ends the call.
+
+While the database is unreachable (a PostgreSQL restart, a failover) the writer keeps its batch
+and retries it with backoff for up to RETRY_FOR_S; what the call records meanwhile waits in the
+queue, at most MAX_PENDING rows. Records that are given up on are logged and counted in
+ottos_call_records_dropped_total{reason}. A call that ends during the outage leaves its writer to
+finish in the background.
 """
 
 import asyncio
@@ -17,7 +23,7 @@ from datetime import UTC, datetime
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from calls.voice.clock import ms_between
 from ottos.lib import metrics
@@ -29,7 +35,16 @@ logger = logging.getLogger(__name__)
 LIVE_CALLS_GROUP = "live-calls"
 MAX_PENDING = 5000
 PUBLISH_TIMEOUT_S = 1.0
+# How long one batch is retried while the database cannot be reached, and the waits in between.
+RETRY_FOR_S = 30.0
+FIRST_RETRY_WAIT_S = 0.25
+MAX_RETRY_WAIT_S = 4.0
+# What a database restart or failover raises (a pooled connection it broke, a refused connection,
+# the pool's timeout); anything else is a problem with the records themselves.
+_UNREACHABLE = (OperationalError, InterfaceError)
 _STOP = object()
+# Writers still emptying their queue after their call ended (a reference, so they are not collected).
+_finishing = set()
 
 
 def call_group(call_sid):
@@ -60,7 +75,7 @@ class CallRecorder:
         self._live = asyncio.Queue()
         self._tasks = []
         self._next_index = 0
-        self._dropped = 0
+        self._overflowed = 0
         # The call's CallOutcome (calls/agent/outcome.py) counts the caller's turns and the
         # interruptions; the call is filed from it.
         self.outcome = outcome
@@ -77,17 +92,23 @@ class CallRecorder:
         metrics.call_started()
 
     async def close(self, timeout=5.0):
-        """Write what is queued (waiting at most `timeout` seconds), then stop."""
+        """Write what is queued, then stop. Waits at most `timeout` seconds: a writer still
+        retrying an unreachable database after that carries on in the background."""
         if not self._tasks:
             return
         self._rows.put_nowait(_STOP)
         self._live.put_nowait(_STOP)
-        done, pending = await asyncio.wait(self._tasks, timeout=timeout)
-        for task in pending:
-            logger.error("Call %s: recorder could not finish writing in %.0f s; giving up", self.call_sid, timeout)
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
+        writer, publisher = self._tasks
+        await asyncio.wait(self._tasks, timeout=timeout)
+        if not writer.done():
+            # The database is slow or down: the writer goes on by itself, within its own bounds.
+            logger.warning("Call %s: call records still being written %.0f s after the call; finishing in the "
+                           "background", self.call_sid, timeout)
+            _finishing.add(writer)
+            writer.add_done_callback(_finishing.discard)
+        if not publisher.done():
+            publisher.cancel()
+            await asyncio.wait({publisher})
         self._tasks = []
         metrics.call_ended()
 
@@ -168,13 +189,15 @@ class CallRecorder:
 
     def _queue(self, row, kind, live_data):
         if self._rows.qsize() >= MAX_PENDING:
-            self._dropped += 1
-            if self._dropped == 1:
+            self._overflowed += 1
+            metrics.call_records_dropped("overflow")
+            if self._overflowed == 1:
                 logger.error("Call %s: %d call records waiting for the database; dropping new ones",
                              self.call_sid, MAX_PENDING)
             return
         self._rows.put_nowait(row)
-        self._live.put_nowait({"kind": kind, "data": live_data, "at": time.time()})
+        if self._live.qsize() < MAX_PENDING:  # Redis that hangs: the live page misses some, nothing piles up
+            self._live.put_nowait({"kind": kind, "data": live_data, "at": time.time()})
 
     async def _write_rows(self):
         stopping = False
@@ -189,18 +212,43 @@ class CallRecorder:
                 await self._write(batch)
 
     async def _write(self, batch):
-        try:
-            await database_sync_to_async(_save_rows, thread_sensitive=False)(batch)
-        except Exception:
-            logger.warning("Call %s: saving %d call records failed; retrying one by one", self.call_sid, len(batch),
-                           exc_info=True)
-            await asyncio.sleep(0.2)
+        give_up_at, wait = None, FIRST_RETRY_WAIT_S
+        while True:
             try:
-                lost = await database_sync_to_async(_save_rows_one_by_one, thread_sensitive=False)(batch)
+                await database_sync_to_async(_save_rows, thread_sensitive=False)(batch)
+            except _UNREACHABLE as exc:
+                if give_up_at is None:
+                    give_up_at = time.monotonic() + RETRY_FOR_S
+                    logger.warning("Call %s: the database is unreachable (%s); keeping %d call records and retrying "
+                                   "for up to %.0f s", self.call_sid, type(exc).__name__, len(batch), RETRY_FOR_S)
+                remaining = give_up_at - time.monotonic()
+                if remaining <= 0:
+                    metrics.call_records_dropped("unreachable", len(batch))
+                    logger.error("Call %s: the database stayed unreachable for %.0f s; %d call records are lost",
+                                 self.call_sid, RETRY_FOR_S, len(batch))
+                    return
+                # database_sync_to_async closes the broken connection, so the next try opens a new one.
+                await asyncio.sleep(min(wait, remaining))
+                wait = min(wait * 2, MAX_RETRY_WAIT_S)
+                continue
             except Exception:
-                lost = len(batch)
-            if lost:
-                logger.error("Call %s: %d call records could not be saved and are lost", self.call_sid, lost)
+                await self._write_one_by_one(batch)
+                return
+            if give_up_at is not None:
+                logger.warning("Call %s: the database is back; %d call records written", self.call_sid, len(batch))
+            return
+
+    async def _write_one_by_one(self, batch):
+        logger.warning("Call %s: saving %d call records failed; retrying one by one", self.call_sid, len(batch),
+                       exc_info=True)
+        await asyncio.sleep(0.2)
+        try:
+            lost = await database_sync_to_async(_save_rows_one_by_one, thread_sensitive=False)(batch)
+        except Exception:
+            lost = len(batch)
+        if lost:
+            metrics.call_records_dropped("unsavable", lost)
+            logger.error("Call %s: %d call records could not be saved and are lost", self.call_sid, lost)
 
     async def _publish_live(self):
         if self.channel_layer is None:

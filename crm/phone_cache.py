@@ -3,6 +3,9 @@
 crm.actions.find_customer_by_phone reads through it. crm.signals forgets a number whenever a
 customer with it is saved or deleted; writes that send no signals (bulk_create, update) must
 call forget_cached_phone(s) themselves.
+
+Redis down never fails a lookup: the cache backend (ottos/lib/cache.py) answers a miss, counted as
+ottos_cache_degraded_total{what="crm_customer_by_phone"}, and the customer comes from the database.
 """
 
 from django.conf import settings

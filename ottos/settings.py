@@ -169,13 +169,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: cache, channel layer, Celery -----------------------------------------------
 REDIS_URL = env_url("REDIS_URL", ("redis", "rediss", "unix"))
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis down or slow is a cache miss, counted (ottos/lib/cache.py): the phone keeps answering.
+    # Short timeouts, so a Redis that does not answer costs a lookup a second at most.
+    CACHES = {
+        "default": {
+            "BACKEND": "ottos.lib.cache.ForgivingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1.0},
+        }
+    }
     CHANNEL_LAYERS = {
         # redis-py 8 reads with a 5 s socket timeout, exactly channels_redis' 5 s blocking pop:
-        # an idle consumer's receive would time out and crash the consumer. Read longer.
+        # an idle consumer's receive would time out and crash the consumer. Read longer. A Redis
+        # that does not take the connection must not hold up a webhook's live-page message.
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15, "socket_connect_timeout": 1}]},
         }
     }
 else:

@@ -6,7 +6,9 @@ in ottos/routing.py), so the Twilio edge does not import the agent that, for tra
 
 Close codes: 4403 the handshake signature is wrong; 4401 the stream's call token is missing,
 forged, expired, for another call or already used; 1011 the token could not be checked (the
-cache is down). Malformed frames (media_streams.BadFrame) are logged and ignored.
+database is down: then there is no call to take either). Redis down closes nothing. Malformed frames (media_streams.BadFrame) are logged and ignored.
+The server itself closes with 1009 a message over MEDIA_STREAM_MAX_MESSAGE_BYTES: a broken stream,
+whose caller the stream-ended webhook hands to a person.
 """
 
 import logging
@@ -24,6 +26,7 @@ from ottos.lib.logging import bind_call_sid
 logger = logging.getLogger(__name__)
 
 MAX_LOGGED_BAD_FRAMES = 5
+MESSAGE_TOO_BIG = 1009  # the server closed the socket: a message over MEDIA_STREAM_MAX_MESSAGE_BYTES
 
 
 class MediaStreamConsumer(AsyncWebsocketConsumer):
@@ -97,6 +100,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         broke = not (self.stopped or self.closed)
         self.closed = True  # the socket is gone: nothing more is sent on it while the call is filed
         if self.call is not None and broke:
+            logger.warning("Call %s: the stream broke (close code %s%s)", self.call.call_sid, code,
+                           ", a message over MEDIA_STREAM_MAX_MESSAGE_BYTES" if code == MESSAGE_TOO_BIG else "")
             # Gone without Twilio's stop and not closed by us: the stream broke, the caller may still
             # be on the line (the stream-ended webhook then hands them to a person).
             await self.call.stream_broke()
@@ -107,7 +112,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             return self._ignore("a second start")
         try:
             await database_sync_to_async(redeem_call_token, thread_sensitive=False)(
-                start.call_token, call_sid=start.call_sid, caller=start.caller
+                start.call_token, call_sid=start.call_sid, caller=start.caller, stream_sid=start.stream_sid
             )
         except InvalidCallToken as exc:
             logger.warning("Media stream for %s refused: %s", start.call_sid, exc)

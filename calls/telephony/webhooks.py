@@ -1,6 +1,7 @@
 """Twilio's webhooks: the incoming call, its status callbacks, the end of the media stream, and
 the hand-off to a person: the advisor's whisper, the end of their <Dial>, the voicemail."""
 
+import asyncio
 import functools
 import logging
 import re
@@ -22,7 +23,7 @@ from calls.tasks import RECORDING_SID
 from calls.telephony.tokens import issue_call_token
 from calls.telephony.signatures import media_stream_url, public_url, webhook_is_from_twilio
 from calls.telephony.transfer import VOICEMAIL_THANKS, add_voicemail, handover_twiml
-from calls.transcript_log import LIVE_CALLS_GROUP, call_group
+from calls.transcript_log import LIVE_CALLS_GROUP, PUBLISH_TIMEOUT_S, call_group
 from crm.phones import display_phone
 
 logger = logging.getLogger(__name__)
@@ -130,10 +131,14 @@ def _publish(call_sid, kind, **data):
     if layer is None:
         return
     message = {"type": "call.event", "call_sid": call_sid, "kind": kind, "data": data, "at": None}
-    try:
+
+    async def send():
         for group in (call_group(call_sid), LIVE_CALLS_GROUP):
-            async_to_sync(layer.group_send)(group, message)
-    except Exception:
+            await asyncio.wait_for(layer.group_send(group, message), PUBLISH_TIMEOUT_S)
+
+    try:
+        async_to_sync(send)()
+    except Exception:  # Redis down or slow: Twilio's answer must not wait on the live page
         logger.warning("Call %s: live event %s not published", call_sid, kind, exc_info=True)
 
 

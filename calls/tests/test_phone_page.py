@@ -20,6 +20,7 @@ from ottos.asgi import application
 from .page_records import ensure_staff_groups, make_call
 
 DANA = "+13125550147"
+STREAM_SID = "MZ" + "5" * 32
 
 
 @pytest.fixture
@@ -85,9 +86,9 @@ def test_placing_a_call_opens_it_like_the_webhook_and_hands_over_a_single_use_to
     assert info["stream_path"] == "/ws/twilio/media/"
     assert info["live_path"] == f"/ws/calls/{call.call_sid}/live/"
     assert info["details_url"] == reverse("call_pages:detail", args=[call.call_sid])
-    redeem_call_token(info["call_token"], call_sid=call.call_sid, caller=DANA)
+    redeem_call_token(info["call_token"], call_sid=call.call_sid, caller=DANA, stream_sid=STREAM_SID)
     with pytest.raises(InvalidCallToken, match="already used"):
-        redeem_call_token(info["call_token"], call_sid=call.call_sid, caller=DANA)
+        redeem_call_token(info["call_token"], call_sid=call.call_sid, caller=DANA, stream_sid=STREAM_SID)
 
 
 @pytest.mark.django_db

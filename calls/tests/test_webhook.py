@@ -15,6 +15,7 @@ from calls.telephony.tokens import InvalidCallToken, redeem_call_token
 from .conftest import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL
 
 CALL_SID = "CA" + "a1" * 16
+STREAM_SID = "MZ" + "5" * 32
 
 
 def incoming(**overrides):
@@ -58,23 +59,23 @@ class TestIncomingCall:
         _, parameters = stream_of(signed_post(client, "/twilio/voice/", incoming()))
         token = parameters["call_token"]
         with pytest.raises(InvalidCallToken, match="another call"):
-            redeem_call_token(token, call_sid="CA" + "b2" * 16, caller="+13125550147")
+            redeem_call_token(token, call_sid="CA" + "b2" * 16, caller="+13125550147", stream_sid=STREAM_SID)
         with pytest.raises(InvalidCallToken, match="another call"):
-            redeem_call_token(token, call_sid=CALL_SID, caller="+17735550199")
-        redeem_call_token(token, call_sid=CALL_SID, caller="+13125550147")
+            redeem_call_token(token, call_sid=CALL_SID, caller="+17735550199", stream_sid=STREAM_SID)
+        redeem_call_token(token, call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
         with pytest.raises(InvalidCallToken, match="already used"):
-            redeem_call_token(token, call_sid=CALL_SID, caller="+13125550147")
+            redeem_call_token(token, call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
 
     def test_a_forged_or_expired_token_is_refused(self, client, twilio):
         _, parameters = stream_of(signed_post(client, "/twilio/voice/", incoming()))
         with pytest.raises(InvalidCallToken, match="not genuine"):
-            redeem_call_token(parameters["call_token"] + "x", call_sid=CALL_SID, caller="+13125550147")
+            redeem_call_token(parameters["call_token"] + "x", call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
         twilio.CALL_TOKEN_MAX_AGE_S = -1
         with pytest.raises(InvalidCallToken, match="expired"):
-            redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147")
+            redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
         forged = signing.dumps({"sid": CALL_SID, "caller": "+13125550147", "n": "x"}, salt="elsewhere")
         with pytest.raises(InvalidCallToken, match="not genuine"):
-            redeem_call_token(forged, call_sid=CALL_SID, caller="+13125550147")
+            redeem_call_token(forged, call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
 
     def test_it_records_the_call_and_knows_the_customer(self, client, twilio, customer):
         signed_post(client, "/twilio/voice/", incoming())
@@ -178,13 +179,13 @@ class TestReplayedWebhook:
         retry = ring(client, "idem-1")
         url, parameters = stream_of(retry)
         assert url == "wss://agent.example.test/ws/twilio/media/"
-        redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147")
+        redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
 
     def test_the_retry_is_known_after_the_cache_forgot_everything(self, client, twilio):
         ring(client, "idem-1")
         cache.clear()  # Redis restarted or evicted: the first answer's stream token is gone too
         _, parameters = stream_of(ring(client, "idem-1"))
-        redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147")
+        redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
         assert hung_up(ring(client, "idem-2"))
 
     @pytest.mark.parametrize("token", ["idem-1", "idem-2", None])

@@ -32,6 +32,17 @@ VENDOR_FAILOVERS = Counter(
 VENDOR_RECONNECTS = Counter(
     "ottos_vendor_reconnects", "Streams to a vendor re-opened in the middle of a call, by vendor.", ["vendor"]
 )
+CACHE_DEGRADED = Counter(
+    "ottos_cache_degraded",
+    "Cache operations answered without Redis (unreachable or timing out), by what the key is for.",
+    ["what"],
+)
+CALL_RECORDS_DROPPED = Counter(
+    "ottos_call_records_dropped",
+    "Call records (turns, tool calls, latencies, events) never written, by reason: unreachable (the database "
+    "was down for longer than the recorder retries), overflow (too many waiting), unsavable (refused).",
+    ["reason"],
+)
 
 ROLES = {"user", "assistant"}
 # Label values come from call events: keep them few and tidy whatever a vendor module sends.
@@ -86,6 +97,18 @@ def vendor_failed_over(engine, vendor):
 
 
 ENGINES = {"stt", "tts", "brain"}
+
+
+def cache_degraded(what):
+    _safely(lambda: CACHE_DEGRADED.labels(what=_label(what)).inc())
+
+
+DROP_REASONS = {"unreachable", "overflow", "unsavable"}
+
+
+def call_records_dropped(reason, count=1):
+    if count > 0:
+        _safely(lambda: CALL_RECORDS_DROPPED.labels(reason=_label(reason, DROP_REASONS)).inc(count))
 
 
 def call_event(kind, data):

@@ -36,7 +36,7 @@ def test_database_and_redis_urls_switch_to_postgres_and_redis():
     )
     assert ok, out
     assert "postgresql channels_redis.core.RedisChannelLayer" in out
-    assert "redis.RedisCache False" in out
+    assert "ottos.lib.cache.ForgivingRedisCache False" in out
 
 
 def test_secret_key_is_required_when_debug_is_off():
@@ -64,7 +64,7 @@ def test_bad_values_fail_at_start_naming_the_variable(name, value, message):
 def test_the_test_suite_runs_on_postgres_and_redis():
     # The README's test command provisions both; a run on SQLite would test the wrong thing.
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert settings.CACHES["default"]["BACKEND"] == "ottos.lib.cache.ForgivingRedisCache"
 
 
 def test_postgres_gets_a_connection_pool_unless_turned_off():
