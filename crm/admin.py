@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from ottos.lib.admin import ViewOnlyNoDelete
-from scheduling.models import Appointment
+from scheduling.models import Appointment, RepairOrder
 
 from .admin_recalls import decode_again, recall_count, recall_list
 from .models import Customer, Vehicle
@@ -105,6 +105,27 @@ class AppointmentInline(ViewOnlyNoDelete, admin.TabularInline):
         return super().get_queryset(request).select_related("service_type", "vehicle", "customer")
 
 
+class RepairOrderInline(ViewOnlyNoDelete, admin.TabularInline):
+    """The repair orders, read-only: an order changes through its own page (open it from here)."""
+
+    model = RepairOrder
+    fields = ["opened_at", "vehicle", "status", "promised_at", "closed_at"]
+    readonly_fields = fields
+    ordering = ["-opened_at", "-id"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    verbose_name_plural = "repair orders (open one to change it)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("vehicle", "customer")
+
+
+class VehicleRepairOrderInline(RepairOrderInline):
+    fields = ["opened_at", "customer", "status", "promised_at", "closed_at", "mileage_in"]
+    readonly_fields = fields
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerForm
@@ -116,6 +137,9 @@ class CustomerAdmin(admin.ModelAdmin):
     readonly_fields = ["no_show_count", "created_at", "updated_at"]
     fields = ["name", "phone", "email", "sms_opt_in", "notes", "no_show_count", "created_at", "updated_at"]
     inlines = [VehicleInline, AppointmentInline]
+
+    def get_inlines(self, request, obj):
+        return [*self.inlines, RepairOrderInline] if obj is not None else self.inlines
     show_full_result_count = False
     list_per_page = 50
 
@@ -164,6 +188,9 @@ class VehicleAdmin(admin.ModelAdmin):
                        "updated_at"]
     show_full_result_count = False
     list_per_page = 50
+
+    def get_inlines(self, request, obj):
+        return [VehicleRepairOrderInline] if obj is not None else []
 
     @admin.display(description="owner", ordering="owner__name")
     def owner_link(self, vehicle):

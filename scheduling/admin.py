@@ -242,3 +242,6 @@ class ShopProfileAdmin(admin.ModelAdmin):
         if profile is not None and self.has_view_or_change_permission(request, profile):
             return HttpResponseRedirect(reverse("admin:scheduling_shopprofile_change", args=[profile.pk]))
         return super().changelist_view(request, extra_context)
+
+
+from .repair_orders import admin as repair_orders_admin  # noqa: F401  (registers the repair-order pages)

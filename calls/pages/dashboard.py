@@ -1,12 +1,15 @@
 """The managers' dashboard: calls, outcomes, conversion, transfers and messages, latency, vendor
-trouble and what the calls cost over the last 7, 30 or 90 days."""
+trouble and what the calls cost over the last 7, 30 or 90 days; repair orders open now by status,
+and the approval rate and declined value of the work customers decided on in the period."""
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from .access import check_manager, nav_context
-from .figures import DEFAULT_PERIOD, PERIODS, Period, call_figures, cost_figures, latency_figures, vendor_figures
+from .figures import (
+    DEFAULT_PERIOD, PERIODS, Period, call_figures, cost_figures, latency_figures, repair_order_figures, vendor_figures,
+)
 
 
 @login_required
@@ -30,6 +33,7 @@ def dashboard(request):
         "latency": latency,
         "vendor_totals": vendor_totals,
         "cost": cost_figures(period, booked=totals["booked"]),
+        "repair_orders": repair_order_figures(period),
         "charts": [
             call_charts["calls_per_day"], call_charts["outcomes"], call_charts["conversion"],
             call_charts["transfers_messages"], latency_chart, vendor_chart,

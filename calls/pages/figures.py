@@ -5,8 +5,10 @@ from datetime import datetime, time, timedelta
 
 from django.db.models import Count, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
+
+from scheduling.models import JobLine, RepairOrder
 
 from ..costs import cost_expression, dollars
 from ..models import Call, CallbackRequest, CallEvent, TurnLatency
@@ -157,6 +159,50 @@ def cost_figures(period, booked):
         "total_label": label(total, lower_bound), "per_call_label": label(per_call),
         "per_booking_label": label(per_booking, lower_bound),
     }
+
+
+def repair_order_figures(period):
+    """Open repair orders per status (now), and the customers' decisions on job lines in the period:
+    the approval rate (approved ÷ decided; None while nothing was decided), the declined value (a
+    line's amount, else its estimate; unpriced lines are counted, not valued at 0) and the same
+    week by week. Two queries."""
+    counts = dict(RepairOrder.objects.open().values_list("status").annotate(n=Count("id")).order_by())
+    open_by_status = [(RepairOrder.Status(s).label, counts.get(s, 0)) for s in RepairOrder.OPEN_STATUSES]
+    approved, declined = Q(status__in=[JobLine.Status.APPROVED, JobLine.Status.DONE]), Q(status=JobLine.Status.DECLINED)
+    rows = list(
+        JobLine.objects.filter(decided_at__gte=period.start)
+        .annotate(day=TruncDate("decided_at"), worth=Coalesce("amount", "estimate_high", "estimate_low"))
+        .values("day")
+        .annotate(approved=Count("id", filter=approved), declined=Count("id", filter=declined),
+                  declined_value=Sum("worth", filter=declined),
+                  unpriced=Count("id", filter=declined & Q(worth__isnull=True)))
+        .order_by()
+    )
+    weeks = []
+    for start in range(0, period.days, 7):
+        days = set(period.dates[start:start + 7])
+        weeks.append(_decisions([r for r in rows if r["day"] in days], first_day=min(days)))
+    return {"open_by_status": open_by_status, "open": sum(counts.values()), **_decisions(rows), "weeks": weeks}
+
+
+def _decisions(rows, **extra):
+    approved = sum(r["approved"] for r in rows)
+    declined = sum(r["declined"] for r in rows)
+    value = sum((r["declined_value"] for r in rows if r["declined_value"] is not None), 0)
+    unpriced = sum(r["unpriced"] for r in rows)
+    return {
+        **extra, "approved": approved, "declined": declined, "decided": approved + declined,
+        "approval_rate": _percent(approved, approved + declined), "declined_value": value,
+        "declined_unpriced": unpriced, "declined_value_label": _declined_value_label(declined, value, unpriced),
+    }
+
+
+def _declined_value_label(declined, value, unpriced):
+    if not declined:
+        return "nothing declined"
+    if unpriced == declined:
+        return "not priced"
+    return ("at least " if unpriced else "") + f"${value:,.0f}"
 
 
 def _percent(part, whole):

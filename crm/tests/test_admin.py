@@ -20,6 +20,7 @@ def customer_form(**overrides):
         "name": "Priya Raman", "phone": "(773) 555-0162", "email": "priya@example.com", "notes": "",
         "vehicles-TOTAL_FORMS": "0", "vehicles-INITIAL_FORMS": "0",
         "appointments-TOTAL_FORMS": "0", "appointments-INITIAL_FORMS": "0",
+        "repair_orders-TOTAL_FORMS": "0", "repair_orders-INITIAL_FORMS": "0",  # shown on a customer's own page
     }
     data.update(overrides)
     return data

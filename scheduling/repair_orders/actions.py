@@ -30,7 +30,7 @@ LineStatus = JobLine.Status
 __all__ = [
     "Actor", "RepairOrderRefused", "add_job_line", "approve_job_lines", "close_repair_order", "decline_job_lines",
     "lines_awaiting_decision", "mark_lines_done", "open_orders_for", "open_repair_order", "request_work",
-    "set_promised_time", "set_repair_status", "set_status_note",
+    "set_promised_time", "set_repair_status", "set_shop_details", "set_status_note",
 ]
 
 
@@ -139,6 +139,32 @@ def set_status_note(order, note, *, approved, actor):
         order.status_note, order.status_note_approved = note, approved
         order.save(update_fields=["status_note", "status_note_approved", "updated_at"])
         _record(order, "note", actor, before=before)
+    return order
+
+
+SHOP_DETAILS = ("internal_notes", "technician", "mileage_in")
+
+
+def set_shop_details(order, *, actor, **details):
+    """Internal notes, technician and mileage in: the shop's own, never told to callers; recorded
+    like every change but announced to nobody (no customer text hangs on them)."""
+    unknown = set(details) - set(SHOP_DETAILS)
+    if unknown:
+        raise ValueError(f"Not shop details: {', '.join(sorted(unknown))}")
+    with transaction.atomic():
+        order = _locked(order, None)
+        before = {name: getattr(order, name) for name in SHOP_DETAILS}
+        after = {**before, **details}
+        if after == before:
+            return order
+        for name, value in details.items():
+            setattr(order, name, value)
+        order.save(update_fields=[*details, "updated_at"])
+        RepairOrderChange.objects.create(
+            repair_order=order, action="shop_details", actor_kind=actor.kind,
+            actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_label=actor.label[:120],
+            details={"before": before, "after": after},
+        )
     return order
 
 
