@@ -12,7 +12,7 @@ from crm.actions import find_customer_by_phone
 from crm.phones import normalize_phone
 
 from .models import Call, CallbackRequest
-from .tasks import queue_voicemail_transcription
+from .tasks import queue_urgent_alert, queue_voicemail_transcription
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 OUTCOME_PRECEDENCE = (
     Call.Outcome.TRANSFERRED,
     Call.Outcome.BOOKED,
+    Call.Outcome.APPROVED,
     Call.Outcome.RESCHEDULED,
     Call.Outcome.CANCELLED,
     Call.Outcome.MESSAGE,
@@ -246,11 +247,15 @@ def mark_agent_failed(call_sid, reason):
 
 
 def take_message(*, call_sid, customer, name, phone, reason, urgency=CallbackRequest.Urgency.ROUTINE):
-    """Leave a message for the advisors: they see it in the admin until someone marks it done."""
+    """Leave a message for the advisors: they see it in the admin until someone marks it done; an
+    urgent one alerts them at once (calls.alerts)."""
     call = Call.objects.filter(call_sid=call_sid).first()
-    return CallbackRequest.objects.create(
+    callback = CallbackRequest.objects.create(
         call=call, customer=customer, name=name[:120], phone=phone, reason=reason, urgency=urgency
     )
+    if urgency == CallbackRequest.Urgency.URGENT:
+        queue_urgent_alert(callback.pk)
+    return callback
 
 
 def admit_incoming_call(*, call_sid, from_number, to_number, status=Call.Status.RINGING, idempotency_token=""):

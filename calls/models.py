@@ -19,6 +19,7 @@ class Call(models.Model):
         BOOKED = "booked", "Booked"
         RESCHEDULED = "rescheduled", "Rescheduled"
         CANCELLED = "cancelled", "Cancelled"
+        APPROVED = "approved", "Work approved"
         INFO = "info", "Information"
         MESSAGE = "message", "Message taken"
         TRANSFERRED = "transferred", "Transferred"
@@ -240,6 +241,9 @@ class CallbackRequest(models.Model):
     recording = models.FileField("voicemail audio", upload_to=_voicemail_path, blank=True)
     recording_duration_s = models.PositiveIntegerField("voicemail length (s)", null=True, blank=True)
     transcript = models.TextField(blank=True)
+    # Urgent requests alert the advisors (calls.alerts): when the alert was sent, and what failed.
+    alerted_at = models.DateTimeField("advisors alerted", null=True, blank=True)
+    alert_error = models.TextField(blank=True)
 
     objects = CallbackRequestQuerySet.as_manager()
 
