@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -9,6 +10,7 @@ from django.utils.html import format_html
 from crm.phones import display_phone
 from ottos.lib.admin import ViewOnly
 
+from .alerts import alerts_configured
 from .models import Call, CallbackRequest, CallEvent, ToolInvocation, Turn, TurnLatency
 
 
@@ -74,15 +76,34 @@ class HandledFilter(admin.SimpleListFilter):
 
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "name", "phone_display", "urgency", "reason", "voicemail_link", "is_open", "handled_by"]
+    list_display = [
+        "created_at", "name", "phone_display", "urgency", "reason", "voicemail_link", "is_open", "alerted", "handled_by",
+    ]
     list_filter = [HandledFilter, "urgency", "created_at"]
     list_select_related = ["handled_by", "customer"]
     search_fields = ["name", "phone", "reason", "customer__name", "transcript"]
-    readonly_fields = ["call", "customer", "created_at", "handled_at", "handled_by", "voicemail", "transcript"]
+    readonly_fields = [
+        "call", "customer", "created_at", "handled_at", "handled_by", "voicemail", "transcript", "alerted_at",
+        "alert_error",
+    ]
     fields = [
         "name", "phone", "reason", "urgency", "voicemail", "transcript", "customer", "call", "created_at", "handled_at",
-        "handled_by",
+        "handled_by", "alerted_at", "alert_error",
     ]
+    def get_ordering(self, request):
+        """Open requests first, the urgent ones on top, newest first within each."""
+        urgency = CallbackRequest.Urgency
+        rank = Case(When(urgency=urgency.URGENT, then=Value(0)), When(urgency=urgency.SOON, then=Value(1)),
+                    default=Value(2))
+        return [F("handled_at").desc(nulls_first=True), rank, "-created_at", "-id"]
+
+    @admin.display(description="Advisors alerted")
+    def alerted(self, callback):
+        if callback.urgency != CallbackRequest.Urgency.URGENT:
+            return "-"
+        if callback.alerted_at is None:
+            return "not alerted (no alert channel set)" if not alerts_configured() else "not yet"
+        return "alerted, some alerts failed" if callback.alert_error else "alerted"
     actions = ["mark_done"]
 
     def get_urls(self):

@@ -1,6 +1,7 @@
-"""Celery tasks of calls: fetching and transcribing a voicemail. Take ids, reload, idempotent.
+"""Celery tasks of calls: fetching and transcribing a voicemail, and alerting the advisors about an
+urgent callback request. Take ids, reload, idempotent.
 
-queue_voicemail_transcription is the one way to ask for it (calls.actions.file_voicemail).
+queue_voicemail_transcription and queue_urgent_alert are the one way to ask for them (calls.actions).
 This module imports nothing else of calls but its models and the voice engine: actions queue
 from here, and the agent and the Twilio edge import actions (import-linter keeps calls acyclic).
 """
@@ -21,6 +22,7 @@ from django.core.files.base import ContentFile
 from ottos.lib.queueing import delay_on_commit
 from ottos.lib.twilio_rest import rest_client
 
+from . import alerts
 from .models import CallbackRequest
 from .urgency import plain, urgency_in
 
@@ -116,10 +118,26 @@ def transcribe_voicemail(self, callback_id):
         return _could_not_transcribe(callback)
     if not text:
         return _could_not_transcribe(callback)
-    CallbackRequest.objects.filter(pk=callback.pk).update(
-        transcript=text, reason=f"Voicemail: {text}", urgency=urgency_of(text)
-    )
+    urgency = urgency_of(text)
+    CallbackRequest.objects.filter(pk=callback.pk).update(transcript=text, reason=f"Voicemail: {text}", urgency=urgency)
+    if urgency == CallbackRequest.Urgency.URGENT:
+        queue_urgent_alert(callback.pk)
     return "transcribed"
+
+
+@shared_task
+def alert_urgent_callback(callback_id):
+    return alerts.send_urgent_alert(callback_id)
+
+
+def queue_urgent_alert(callback_id):
+    """Alert the advisors about an urgent callback request once this transaction commits (nothing
+    is queued with no alert channel configured; a broker outage is logged: the request stays)."""
+    if not alerts.alerts_configured():
+        return
+    delay_on_commit(
+        alert_urgent_callback, callback_id, log=log, failure=f"Could not queue the alert for callback {callback_id}"
+    )
 
 
 def _download(recording_sid):

@@ -7,6 +7,7 @@ with an ImproperlyConfigured error naming the variable, rather than being guesse
 """
 
 import os
+import re
 import zoneinfo
 from pathlib import Path
 
@@ -370,6 +371,35 @@ TEXTS_FROM_NUMBER = env_str("TEXTS_FROM_NUMBER")  # the shop's Twilio number, E.
 if TEXTS_ENABLED and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TEXTS_FROM_NUMBER):
     raise ImproperlyConfigured("TEXTS_ENABLED needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TEXTS_FROM_NUMBER")
 TEXTS_MAX_RETRIES = env_int("TEXTS_MAX_RETRIES", 6, minimum=0)
+
+
+def env_names(name, pattern, what):
+    """A comma-separated list of `what`s, each matching `pattern`; empty -> []."""
+    values = [v.strip() for v in env_str(name).split(",") if v.strip()]
+    for value in values:
+        if not re.fullmatch(pattern, value):
+            raise ImproperlyConfigured(f"{name} must be a comma-separated list of {what}; one entry is not")
+    return values
+
+
+# Urgent callback requests (a safety problem, a stranded car) alert the advisors at once: a text to
+# each on-call number (E.164, sent from TEXTS_FROM_NUMBER) and an e-mail to each address.
+URGENT_ALERT_SMS_TO = env_names("URGENT_ALERT_SMS_TO", r"\+[1-9]\d{7,14}", "E.164 phone numbers")
+URGENT_ALERT_EMAIL_TO = env_names("URGENT_ALERT_EMAIL_TO", r"[^@\s,]+@[^@\s,]+\.[^@\s,]+", "e-mail addresses")
+if URGENT_ALERT_SMS_TO and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN and TEXTS_FROM_NUMBER):
+    raise ImproperlyConfigured("URGENT_ALERT_SMS_TO needs TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN and TEXTS_FROM_NUMBER")
+# Outgoing e-mail (the urgent alerts): SMTP when EMAIL_HOST is set, else written to the console log.
+_email_host = env_str("EMAIL_HOST")  # the environment's names; Django's EMAIL_* settings are deprecated
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ottos@localhost")
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host, "port": env_int("EMAIL_PORT", 587, minimum=1), "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"), "use_tls": env_bool("EMAIL_USE_TLS", True), "timeout": 10,
+        },
+    } if _email_host else {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+}
 
 
 def env_quiet_hours(name, default):

@@ -165,8 +165,10 @@ async def test_when_speech_recognition_dies_mid_call_the_caller_is_put_through_t
 
 
 async def test_an_unanswered_advisor_sends_the_caller_to_the_voicemail_which_is_filed_and_transcribed(
-    live_app, make_caller, phone_agent, twilio_rest, customer, run_tasks, media
+    live_app, make_caller, phone_agent, twilio_rest, customer, run_tasks, media, settings
 ):
+    settings.URGENT_ALERT_SMS_TO = ["+17735550100"]  # the advisor on call
+    settings.TEXTS_FROM_NUMBER = "+13125550100"
     caller = make_caller(live_app)
     await caller.dial()
     await greeted(caller)
@@ -198,6 +200,12 @@ async def test_an_unanswered_advisor_sends_the_caller_to_the_voicemail_which_is_
     heard = callback.transcript.lower()
     assert "brakes" in heard and "call me back" in heard, heard
     assert callback.urgency == CallbackRequest.Urgency.URGENT
+    def alert_texted():
+        return twilio_rest.messages[0] if twilio_rest.messages else None
+
+    alert = await eventually(alert_texted, timeout=10)
+    assert alert["to"] == "+17735550100" and alert["body"].startswith("URGENT voicemail for ")
+    assert "Dana Whitfield" in alert["body"] and "brakes" in alert["body"].lower()
     assert callback.recording and callback.recording_url == recording_url
     assert any(r.path.endswith(f"/Recordings/{RECORDING_SID}.wav") and r.authenticated for r in twilio_rest.requests)
     assert await db(calls_in_progress) == []
