@@ -86,6 +86,7 @@ class CallReport:
         if self.changes:
             return "; ".join(f"{c.action.capitalize()}: {c.service}, {c.when}" for c in self.changes)
         return {
+            Call.Outcome.APPROVED: "Work approved on a car in the shop",
             Call.Outcome.MESSAGE: "Message taken for a service advisor",
             Call.Outcome.TRANSFERRED: "Transferred to a service advisor",
             Call.Outcome.INFO: "Nothing booked (questions answered)",
@@ -142,7 +143,8 @@ def daphne_server():
         raise SimulationError("this process already runs a server; pass --server URL to call it instead")
     server = Server(
         application=application, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
-        signal_handlers=False,
+        signal_handlers=False, websocket_max_message_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,
+        websocket_max_frame_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,  # as ottos.serve runs it
     )
     thread = threading.Thread(target=server.run, name="daphne", daemon=True)
     thread.start()

@@ -401,14 +401,17 @@ class TwilioCaller:
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
 
     async def _receive_loop(self):
+        ended = False  # the app closed or dropped the socket (not: this loop was cancelled)
         try:
             while (text := await self.link.receive()) is not None:
                 await self._on_app_message(text)
+            ended = True
         finally:
             self.close_code = self.link.close_code
             if not self._hung_up:
                 self.closed.set()
-                if self.close_code is not None and self.connect_action:
+                # Closed cleanly or dropped, <Connect> is over either way: Twilio asks the action URL.
+                if ended and self.connect_action:
                     self._after_stream = asyncio.ensure_future(self._connect_ended())
 
     async def _connect_ended(self):

@@ -35,10 +35,16 @@ def redacted_access_log(action_logger):
 
 
 def server_with_redacted_access_log(**options):
-    """Daphne's Server, as its command line builds it, with the access log redacted."""
+    """Daphne's Server, as its command line builds it, with the access log redacted and the
+    WebSocket message limit set by MEDIA_STREAM_MAX_MESSAGE_BYTES (Daphne's CLI has no option)."""
     from daphne.server import Server
+    from django.conf import settings  # configured: the CLI imported the application first
 
-    return Server(**{**options, "action_logger": redacted_access_log(options.get("action_logger"))})
+    limit = settings.MEDIA_STREAM_MAX_MESSAGE_BYTES
+    return Server(**{
+        **options, "action_logger": redacted_access_log(options.get("action_logger")),
+        "websocket_max_message_size": limit, "websocket_max_frame_size": limit,
+    })
 
 
 def main(argv=None):

@@ -299,6 +299,10 @@ RECORDING_ENABLED = env_bool("RECORDING_ENABLED", False)
 RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90, minimum=1)
 # How long the token in the TwiML stays good: Twilio opens the media stream within seconds.
 CALL_TOKEN_MAX_AGE_S = env_int("CALL_TOKEN_MAX_AGE_S", 60, minimum=5)
+# The largest WebSocket message the server takes (Daphne's own default is 1 MiB). Twilio's Media
+# Streams messages are well under 2 KiB; a stream that sends more is broken or hostile, and is
+# closed (1009): the caller is then handed to a person like on any broken stream.
+MEDIA_STREAM_MAX_MESSAGE_BYTES = env_int("MEDIA_STREAM_MAX_MESSAGE_BYTES", 64 * 1024, minimum=4096)
 
 # --- What a call costs (calls/costs.py): vendors' list prices in US dollars --------------------
 # Defaults: OpenAI gpt-4.1-mini (the default OPENAI_MODEL), Deepgram Nova-3 streaming and Aura-2

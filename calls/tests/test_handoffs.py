@@ -228,6 +228,21 @@ async def test_without_an_advisor_number_the_caller_goes_straight_to_the_voicema
     assert call.handover == Call.Handover.VOICEMAIL
 
 
+async def test_a_stream_message_over_the_limit_closes_the_stream_and_hands_the_caller_to_a_person(
+    live_app, make_caller, phone_agent, settings
+):
+    caller = make_caller(live_app)
+    await caller.dial()
+    await greeted(caller)
+    oversized = '{"event": "media", "media": {"payload": "' + "A" * settings.MEDIA_STREAM_MAX_MESSAGE_BYTES + '"}}'
+    await caller.send_text(oversized)
+    await asyncio.wait_for(caller.closed.wait(), timeout=10)  # the server dropped the socket
+    await caller.wait_for(lambda: caller.after_stream_twiml is not None, timeout=10)
+    assert_dials_the_advisor(caller.after_stream_twiml, caller.call_sid)
+    call = await db(Call.objects.get, call_sid=caller.call_sid)
+    assert call.end_reason == "stream_error"
+
+
 # --- the webhooks one by one ----------------------------------------------------------------
 
 
