@@ -291,6 +291,11 @@ if VOICE_BARGE_IN_MODE not in ("pause_resume", "words"):
         f"VOICE_BARGE_IN_MODE must be pause_resume or words, not {os.environ['VOICE_BARGE_IN_MODE']!r}"
     )
 VOICE_MAX_CALL_S = env_int("VOICE_MAX_CALL_S", 900, minimum=30)
+# Keypad keys that hand the caller to an advisor when pressed first (calls/voice/keypad.py); other
+# digits are a number keyed in, ended by # (e.g. a callback number).
+KEYPAD_ADVISOR_KEYS = env_str("KEYPAD_ADVISOR_KEYS", "0").replace(",", "").replace(" ", "")
+if not re.fullmatch(r"[0-9*]*", KEYPAD_ADVISOR_KEYS):
+    raise ImproperlyConfigured("KEYPAD_ADVISOR_KEYS must be keypad digits (0-9 or *), e.g. 0 or 0,1")
 RECORDING_DISCLOSURE = env_str(
     "RECORDING_DISCLOSURE", "This call is recorded and transcribed so we can look after you properly."
 )

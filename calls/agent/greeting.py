@@ -28,4 +28,5 @@ def voice_config(*, shop_name, timezone, customer, now=None):
         silence_reprompt_s=settings.VOICE_SILENCE_REPROMPT_S,
         barge_in_mode=settings.VOICE_BARGE_IN_MODE,
         max_call_s=settings.VOICE_MAX_CALL_S,
+        advisor_keys=frozenset(settings.KEYPAD_ADVISOR_KEYS),
     )

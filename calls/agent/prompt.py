@@ -52,6 +52,8 @@ Handing over:
 - If the caller asks for a person, is upset, or needs something you cannot do, offer to transfer \
 them to a service advisor (transfer_to_advisor) or to take a message (take_message).
 - When the caller is done, say a short goodbye and call end_call.
+- A caller's turn that starts with "(keyed on the phone)" holds digits they typed on the keypad, \
+such as a callback number: take the digits as they are, and read a number back before using it.
 """
 
 TOOL_LIST = "\nYour tools:\n" + "".join(f"- {t.name}: {t.description}\n" for t in TOOLS.values())

@@ -194,3 +194,21 @@ def test_talking_over_the_agent_clears_what_the_page_had_queued(phone_call, shop
         "the agent knows the caller heard only what had played before the clear"
     )
     assert phone_call.errors == []
+
+
+def test_a_callback_number_keyed_on_the_page_keypad_reaches_the_agent(phone_call, shop, oil_change, customer,
+                                                                        from_db):
+    page = phone_call([12.0, "Please have someone call me back about my brakes, on a different number.", 30.0])
+    until(lambda: page.locator("#phone-transcript", has_text="key it in").count(), 60,
+          "the agent to ask for the number")
+    assert page.is_visible("#phone-keypad")
+    for key in "7735550123#":
+        page.click(f'#phone-keypad button[data-key="{key}"]')
+    until(lambda: page.locator("#phone-transcript", has_text="(keyed on the phone) 7735550123").count(), 20,
+          "the keyed number in the transcript")
+    until(lambda: page.locator("#phone-transcript", has_text="7 7 3, 5 5 5, 0 1 2 3").count(), 30,
+          "the agent to read the number back")
+    assert stats_of(page)["keysSent"] == "7735550123#"
+    page.click("#phone-hang-up")
+    until(lambda: stats_of(page)["state"] == "ended", 10, "the call to end")
+    assert not page.is_visible("#phone-keypad") and phone_call.errors == []

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 import pytest
 from channels.db import database_sync_to_async
 
-from calls.models import Call, ToolInvocation, Turn, TurnLatency
+from calls.models import Call, CallbackRequest, ToolInvocation, Turn, TurnLatency
 from fakes.deepgram import spoken
 from fakes.openai import Stall, rate_limited, server_error, text, tool_call, tool_calls
 from scheduling.models import Appointment
@@ -283,3 +283,29 @@ async def test_hanging_up_mid_reply_cancels_everything_and_files_the_call(live_a
         await asyncio.sleep(0.05)
     assert left_running() == []
     assert all(not s.open for s in deepgram.stt.streams), "the speech-to-text stream was closed"
+
+
+async def test_a_number_keyed_on_the_phone_reaches_the_agent_as_the_callers_turn(
+    live_app, make_caller, deepgram, openai, customer
+):
+    message = {"name": "Dana Whitfield", "reason": "Brakes grinding", "urgency": "routine",
+               "callback_number": "+17735550123"}
+    openai.script(
+        text("Sure. What number should the advisor call you back on? You can key it in and press pound."),
+        tool_calls(tool_call("take_message", message)),
+        text("Done: an advisor will call you on 7 7 3, 5 5 5, 0 1 2 3."),
+    )
+    caller = make_caller(live_app)
+    await caller.dial()
+    await greeted(caller)
+    await caller.say(spoken("Have someone call me back about my brakes grinding, on my cell"))
+    await caller.wait_for(lambda: "key it in" in spoken_texts(deepgram) and not caller.is_playing, timeout=15)
+    for key in "7735550123#":
+        await caller.send_dtmf(key)
+    callback = await eventually(lambda: CallbackRequest.objects.filter(call__call_sid=caller.call_sid).first())
+    assert callback.phone == "+17735550123"
+    assert user_messages(openai)[-1] == "(keyed on the phone) 7735550123"
+    turn = await eventually(lambda: Turn.objects.filter(call__call_sid=caller.call_sid, role="user",
+                                                        text__startswith="(keyed").first())
+    assert turn.text == "(keyed on the phone) 7735550123"
+    await caller.hang_up()

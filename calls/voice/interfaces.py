@@ -166,6 +166,10 @@ class VoiceConfig:
     hearing_goodbye: str = "I'm sorry, I'm having trouble hearing you. Please call the shop back in a moment. Goodbye!"
     empty_reply: str = "Sorry, could you say that again?"
     goodbye: str = "Thanks for calling. Goodbye!"
+    # Keys that hand the caller to an advisor when pressed first (see keypad.py); digits keyed
+    # otherwise end with #, or after this long without a key.
+    advisor_keys: frozenset = frozenset("0")
+    keyed_timeout_s: float = 5.0
     transfer_line: str = "Let me transfer you to an advisor."
     transfer_failed: str = (
         "I'm sorry, I couldn't reach an advisor just now. I can take a message and have someone call you back."

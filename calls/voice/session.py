@@ -33,6 +33,7 @@ from calls.voice.interfaces import (
     ToolSpec,
     VoiceConfig,
 )
+from calls.voice.keypad import Keyed, Keypad, Route
 from calls.voice.pacing import Pacer
 from calls.voice.playout import Playout
 from calls.voice.reply import Reply, ReplyContext, TurnTiming
@@ -95,6 +96,7 @@ class VoiceSession:
         self._replies = 0
         self._state = CallState.TALKING  # -> ENDING | TRANSFERRING -> OVER
         self._caller = CallerTurn()
+        self._keypad = Keypad(route_keys=config.advisor_keys, timeout_s=config.keyed_timeout_s)
         self._started_at = clock()
         self._last_activity = self._started_at
         self._quiet_since = self._started_at
@@ -253,26 +255,42 @@ class VoiceSession:
             if self._agent_busy() or not self._agent_asked():
                 self.recorder.event("backchannel", text=text)
                 return None
+        timing = TurnTiming(speech_end=caller.speech_ended_at or caller.last_final_at or at, stt_final=at)
+        return await self._caller_turn(text, started_at=caller.started_at or at, at=at, timing=timing)
+
+    async def _caller_turn(self, text, *, started_at, at, timing):
+        """The caller's turn is complete: record it and answer it."""
         self._reprompts = 0
         if self._can_interrupt():
             await self._barge_in(at, trigger="turn_end")
         self.conversation.caller_said(text)
-        self.recorder.turn(
-            role="user", text=text, heard_text=text, interrupted=False, started_at=caller.started_at or at, ended_at=at
-        )
-        timing = TurnTiming(speech_end=caller.speech_ended_at or caller.last_final_at or at, stt_final=at)
+        self.recorder.turn(role="user", text=text, heard_text=text, interrupted=False, started_at=started_at, ended_at=at)
         self._start_reply(Reply.respond, interruptible=True, timing=timing)
         return None
 
     async def _on_dtmf(self, digit):
         self.recorder.event("dtmf", digit=digit)
-        if digit != "0" or self._state is not CallState.TALKING:
+        if self._state is not CallState.TALKING:
             return None
-        if self._agent_busy():
-            await self._interrupt(self._reply, at=self.clock(), trigger="dtmf")
-        self._state = CallState.TRANSFERRING
-        self._start_reply(lambda reply: reply.hand_over("caller pressed 0"), interruptible=False)
+        now = self.clock()
+        self._last_activity = max(self._last_activity, now)
+        keying = self._keypad.keying
+        match self._keypad.press(digit, now):
+            case Route(key=key):
+                if self._agent_busy():
+                    await self._interrupt(self._reply, at=now, trigger="dtmf")
+                self._state = CallState.TRANSFERRING
+                self._start_reply(lambda reply: reply.hand_over(f"caller pressed {key}"), interruptible=False)
+            case Keyed() as keyed:
+                return await self._keyed(keyed, now)
+            case None if self._keypad.keying and not keying and self._can_interrupt():
+                await self._barge_in(now, trigger="dtmf")  # keying over the agent: it stops to listen
         return None
+
+    async def _keyed(self, keyed, at):
+        """Digits the caller keyed in: their turn, marked as keyed. Its latency counts from the
+        entry's end (the # or the pause that ended it)."""
+        return await self._caller_turn(keyed.text, started_at=at, at=at, timing=TurnTiming(speech_end=at, stt_final=at))
 
     # -- the agent ----------------------------------------------------------------------
 
@@ -469,10 +487,12 @@ class VoiceSession:
             deadlines.append(self.pacer.played_until + config.mark_grace_s)
         if (silence := self._silence_deadline()) is not None:
             deadlines.append(silence)
+        if self._keypad.deadline is not None:
+            deadlines.append(self._keypad.deadline)
         return max(0.0, min(deadlines) - self.clock())
 
     def _silence_deadline(self):
-        if self._state is not CallState.TALKING or self._agent_busy() or self._caller.parts:
+        if self._state is not CallState.TALKING or self._agent_busy() or self._caller.parts or self._keypad.keying:
             return None
         return max(self._last_activity, self._quiet_since) + self.config.silence_reprompt_s
 
@@ -485,6 +505,8 @@ class VoiceSession:
             self._max_call_at = now + 1.0  # let the current reply (or transfer) finish first
         if caller.parts and now >= self._last_activity + CALLER_TURN_TIMEOUT_S:
             await self._end_caller_turn(now)
+        if self._state is CallState.TALKING and (keyed := self._keypad.expire(now)) is not None:
+            await self._keyed(keyed, now)
         vad_only = config.barge_in_vad_only_s
         if vad_only is not None and caller.onset is not None and caller.started_at is None:
             if now >= caller.onset + vad_only:

@@ -14,6 +14,7 @@
   const statusLine = document.getElementById("phone-status");
   const transcript = document.getElementById("phone-transcript");
   const outcome = document.getElementById("phone-outcome");
+  const keypad = document.getElementById("phone-keypad");
   const roleNames = { user: "You", assistant: "Agent" };
   const PHONE_RATE = 8000;
   const LEAD_S = 0.05; // scheduling slack before the first queued sample plays
@@ -26,7 +27,7 @@
 
   const stats = (window.ottosPhone = {
     callSid: null, state: "idle", framesSent: 0, framesReceived: 0, secondsReceived: 0,
-    secondsPlayed: 0, marksEchoed: 0, marksFlushed: 0, clears: 0, closeCode: null, turns: [],
+    secondsPlayed: 0, marksEchoed: 0, marksFlushed: 0, clears: 0, closeCode: null, turns: [], keysSent: "",
   });
   let call = null;
 
@@ -173,6 +174,7 @@
       });
       this.started = true;
       setStatus(`On a call as ${this.info.customer || this.info.caller_display}.`, "connected");
+      keypad.hidden = false;
     }
 
     sendAudio(frame) {
@@ -183,6 +185,15 @@
         media: { track: "inbound", chunk: String(this.chunk), timestamp: String((this.chunk - 1) * 20), payload: toBase64(frame) },
       });
       stats.framesSent += 1;
+    }
+
+    sendKey(digit) {
+      if (!this.started || this.over) return;
+      this.send({
+        event: "dtmf", sequenceNumber: this.nextSequence(), streamSid: this.streamSid,
+        dtmf: { track: "inbound_track", digit },
+      });
+      stats.keysSent += digit;
     }
 
     echoMark(name) {
@@ -237,6 +248,7 @@
       }, this.playback.remaining * 1000 + 300);
       hangUpButton.disabled = true;
       callButton.disabled = false;
+      keypad.hidden = true;
       this.showOutcome(10);
     }
 
@@ -338,5 +350,9 @@
 
   form.addEventListener("submit", placeCall);
   hangUpButton.addEventListener("click", () => call && call.hangUp());
+  keypad.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-key]");
+    if (button && call) call.sendKey(button.dataset.key);
+  });
   window.addEventListener("pagehide", () => call && call.hangUp());
 })();

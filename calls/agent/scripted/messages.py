@@ -38,6 +38,12 @@ CALLBACK_CUES = (
     "instead", "number is", "number's", "my phone", "my mobile", "my work", "my wife", "my husband",
     "caller id", "calling from", "best number", "phone number",
 )  # fmt: skip
+# Called back on another number than this one, not yet said: "on my cell, not this number".
+OTHER_NUMBER = re.compile(
+    r"\b(?:not (?:on )?(?:this|the same) (?:number|phone|line)|(?:a |my )?(?:different|other|another) (?:number|phone)"
+    r"|(?:on|at) my (?:cell|cellphone|cell phone|mobile|work number|work phone|(?:wife's|husband's) (?:cell|phone|number))"
+    r"|call my (?:cell|mobile|work))\b"
+)
 REQUEST_WORDS = frozenset({  # the asking for a call back, not what it is about
     "can", "could", "would", "will", "you", "someone", "somebody", "anyone", "an", "a", "advisor", "please",
     "have", "get", "give", "me", "my", "call", "calls", "back", "callback", "ring", "just", "want", "need",
@@ -150,9 +156,10 @@ def advance(desk, m, turn, *, lead=""):
     elif not m.name:
         m.stage = "name"
         desk.ask(turn, f"{lead}Can I get your name, please?")
-    elif not caller.caller_id and not m.callback:
+    elif (not caller.caller_id or m.other_number) and not m.callback:
         m.stage = "callback"
-        desk.ask(turn, f"{lead}What number should the advisor call you back on?")
+        desk.ask(turn, f"{lead}What number should the advisor call you back on? You can say it, or key it in and "
+                       "press pound.")
     else:
         m.stage = "confirm"
         desk.ask(turn, f"{lead}{_read_back(desk, m)} Shall I send it?")
@@ -305,6 +312,8 @@ def _absorb(desk, m, text, *, stage=None):
     if number and number != m.callback:
         m.callback = number
         got.add("callback")
+    elif not number and not m.callback and OTHER_NUMBER.search(said):
+        m.other_number = True
     urgency = urgency_in(said)
     if urgency and urgency != m.urgency:
         m.urgency = _more_urgent(m.urgency, urgency) if urgency != "routine" else urgency

@@ -68,6 +68,7 @@ class Message:
     callback: str | None = None
     misses: int = 0
     company: str | None = None  # who the caller speaks for ("Dwayne, with Ace Towing")
+    other_number: bool = False  # "call my cell, not this number", with no number given yet
 
 
 @dataclass
