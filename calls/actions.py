@@ -180,6 +180,8 @@ def dial_ended(call_sid, *, dial_status, caller_status, duration_s=None):
         if not claimed.exists():
             return "hang_up"
         call.events.create(kind="dial_ended", data={"dial_status": dial_status[:20], "duration_s": duration_s})
+        # Twilio bills the advisor's leg only when it was answered; its length is DialCallDuration.
+        Call.objects.filter(pk=call.pk).update(advisor_leg_s=max(0, duration_s or 0) if answered else 0)
         _close_handover(call)
         return "hang_up"
     if not claimed.update(handover=Call.Handover.VOICEMAIL):

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Case, F, FloatField, Value, When
-from django.db.models.functions import Cast, Ceil
+from django.db.models.functions import Cast, Ceil, Coalesce
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Prices:
     deepgram_tts_per_1k_characters: float
     twilio_voice_per_minute: float
     twilio_stream_per_minute: float
+    twilio_outbound_per_minute: float = 0.0
 
     @classmethod
     def from_settings(cls):
@@ -38,6 +39,7 @@ class Prices:
             deepgram_tts_per_1k_characters=settings.PRICE_DEEPGRAM_TTS_PER_1K_CHARACTERS,
             twilio_voice_per_minute=settings.PRICE_TWILIO_VOICE_PER_MINUTE,
             twilio_stream_per_minute=settings.PRICE_TWILIO_STREAM_PER_MINUTE,
+            twilio_outbound_per_minute=settings.PRICE_TWILIO_OUTBOUND_PER_MINUTE,
         )
 
 
@@ -111,6 +113,12 @@ def call_cost(call, prices=None):
         minutes = started_minutes(usage.stream_s)
         lines.append(CostLine("twilio", "Twilio Media Streams", _count(minutes, "minute"),
                               minutes * prices.twilio_stream_per_minute))
+    if call.advisor_leg_s:
+        minutes = started_minutes(call.advisor_leg_s)
+        lines.append(CostLine("twilio", "Twilio transfer to an advisor", _count(minutes, "minute"),
+                              minutes * prices.twilio_outbound_per_minute))
+    elif call.advisor_leg_s is None and call.handover == call.Handover.ADVISOR:
+        lines.append(CostLine("twilio", "Twilio transfer to an advisor", "transfer not over yet", None))
     return CallCost(tuple(lines))
 
 
@@ -157,9 +165,13 @@ def cost_expression(prices=None):
         + Cast(F("usage__tts_deepgram_chars"), FloatField()) * price(prices.deepgram_tts_per_1k_characters / 1000)
         + minutes("usage__stream_s") * price(prices.twilio_stream_per_minute)
     )
-    total = engines + minutes("duration_s") * price(prices.twilio_voice_per_minute)
-    # NULL when the usage row or the duration is missing (the sum is), or the tokens went unreported.
-    return Case(When(usage__openai_unreported_rounds__gt=0, then=Value(None, output_field=FloatField())),
+    advisor_leg = Coalesce(minutes("advisor_leg_s"), price(0)) * price(prices.twilio_outbound_per_minute)
+    total = engines + minutes("duration_s") * price(prices.twilio_voice_per_minute) + advisor_leg
+    # NULL when the usage row or the duration is missing (the sum is), the tokens went unreported,
+    # or a transfer to an advisor has not reported its length yet.
+    unknown = Value(None, output_field=FloatField())
+    return Case(When(usage__openai_unreported_rounds__gt=0, then=unknown),
+                When(handover="advisor", advisor_leg_s__isnull=True, then=unknown),
                 default=total, output_field=FloatField())
 
 

@@ -53,6 +53,10 @@ class Call(models.Model):
     # and when that was over. The call stays on the live page until then.
     handover = models.CharField(max_length=10, choices=Handover.choices, blank=True)
     handover_ended_at = models.DateTimeField(null=True, blank=True)
+    advisor_leg_s = models.PositiveIntegerField(
+        "advisor's leg (s)", null=True, blank=True,
+        help_text="How long the advisor talked with the caller after a transfer, as Twilio reported it.",
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]

@@ -318,6 +318,7 @@ PRICE_DEEPGRAM_STT_PER_MINUTE = env_float("PRICE_DEEPGRAM_STT_PER_MINUTE", 0.007
 PRICE_DEEPGRAM_TTS_PER_1K_CHARACTERS = env_float("PRICE_DEEPGRAM_TTS_PER_1K_CHARACTERS", 0.030)
 PRICE_TWILIO_VOICE_PER_MINUTE = env_float("PRICE_TWILIO_VOICE_PER_MINUTE", 0.0085)
 PRICE_TWILIO_STREAM_PER_MINUTE = env_float("PRICE_TWILIO_STREAM_PER_MINUTE", 0.004)
+PRICE_TWILIO_OUTBOUND_PER_MINUTE = env_float("PRICE_TWILIO_OUTBOUND_PER_MINUTE", 0.014)
 for _name in [name for name in globals() if name.startswith("PRICE_")]:
     if not 0 <= globals()[_name] < float("inf"):
         raise ImproperlyConfigured(f"{_name} must be a price of 0 or more, not {os.environ[_name]!r}")

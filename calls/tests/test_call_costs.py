@@ -34,6 +34,7 @@ def prices(settings):
     settings.PRICE_DEEPGRAM_TTS_PER_1K_CHARACTERS = 0.03
     settings.PRICE_TWILIO_VOICE_PER_MINUTE = 0.01
     settings.PRICE_TWILIO_STREAM_PER_MINUTE = 0.005
+    settings.PRICE_TWILIO_OUTBOUND_PER_MINUTE = 0.02
 
 
 def with_usage(call, **figures):
@@ -153,3 +154,33 @@ def test_with_no_calls_there_is_no_cost_rather_than_zero(manager_client):
     figures = cost_figures(Period.ending_today(7), booked=0)
     assert figures["total"] is None and figures["per_call"] is None and figures["per_booking"] is None
     assert '<dd class="cost-total">—</dd>' in manager_client.get(DASHBOARD).text
+
+
+def test_the_advisors_leg_after_a_transfer_is_priced_once_twilio_reports_it(manager_client):
+    from calls import actions
+
+    call = with_usage(make_call(outcome=Call.Outcome.TRANSFERRED, seconds=95))
+    Call.objects.filter(pk=call.pk).update(handover=Call.Handover.ADVISOR, status=Call.Status.IN_PROGRESS)
+    call.refresh_from_db()
+    assert call_cost(call).total is None  # the advisor is still talking: not known yet
+    assert "transfer not over yet" in detail(manager_client, call)
+    assert cost_figures(Period.ending_today(7), booked=0)["unpriced"] == 1
+
+    actions.dial_ended(call.call_sid, dial_status="completed", caller_status="in-progress", duration_s=125)
+    call.refresh_from_db()
+    assert call.advisor_leg_s == 125
+    # PRICED plus 125 s of the advisor's leg: 3 started minutes at $0.02
+    assert call_cost(call).total == pytest.approx(PRICED + 0.06)
+    assert "Twilio transfer to an advisor" in detail(manager_client, call)
+    assert cost_figures(Period.ending_today(7), booked=0)["total"] == pytest.approx(PRICED + 0.06)
+
+
+def test_an_unanswered_transfer_costs_no_advisors_leg():
+    from calls import actions
+
+    call = with_usage(make_call(seconds=95))
+    Call.objects.filter(pk=call.pk).update(handover=Call.Handover.ADVISOR, status=Call.Status.IN_PROGRESS)
+    assert actions.dial_ended(call.call_sid, dial_status="no-answer", caller_status="in-progress") == "voicemail"
+    call.refresh_from_db()
+    assert call.advisor_leg_s is None and call.handover == Call.Handover.VOICEMAIL
+    assert call_cost(call).total == pytest.approx(PRICED)
