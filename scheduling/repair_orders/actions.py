@@ -29,7 +29,7 @@ LineStatus = JobLine.Status
 
 __all__ = [
     "Actor", "RepairOrderRefused", "add_job_line", "approve_job_lines", "close_repair_order", "decline_job_lines",
-    "lines_awaiting_decision", "mark_lines_done", "open_orders_for", "open_repair_order", "request_work",
+    "lines_awaiting_decision", "mark_followed_up", "mark_lines_done", "open_orders_for", "open_repair_order", "request_work",
     "set_promised_time", "set_repair_status", "set_shop_details", "set_status_note",
 ]
 
@@ -248,6 +248,24 @@ def decline_job_lines(order, line_ids, *, actor, via, customer=None, decided_by=
     """The customer declines these lines; a follow-up date is set (the shop's declined-work delay)."""
     return _decide(order, line_ids, LineStatus.DECLINED, actor=actor, via=via, customer=customer,
                    decided_by=decided_by, words=words, reason=reason)
+
+
+def mark_followed_up(line, *, actor, note=""):
+    """An advisor followed up declined work (called the customer): it leaves the follow-up list.
+    The record is the change itself, with what the advisor noted; doing it twice records it once."""
+    with transaction.atomic():
+        order = _locked(line.repair_order_id, None)
+        line = JobLine.objects.get(pk=line.pk, repair_order=order)
+        if line.status != LineStatus.DECLINED:
+            raise RepairOrderRefused("invalid", f"{line.description} was not declined, so there is nothing to follow up.")
+        if line.changes.filter(action="followed_up").exists():
+            return line
+        RepairOrderChange.objects.create(
+            repair_order=order, line=line, action="followed_up", actor_kind=actor.kind,
+            actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_label=actor.label[:120],
+            details={"note": (note or "").strip()[:500]},
+        )
+    return line
 
 
 def mark_lines_done(order, line_ids, *, actor):

@@ -281,6 +281,8 @@ class RepairOrderAdmin(admin.ModelAdmin):
                  name="scheduling_repairorder_move"),
             path("follow-ups/", view(lambda request: board.follow_ups_view(self, request)),
                  name="scheduling_repairorder_follow_ups"),
+            path("follow-ups/<int:line_pk>/done/", view(lambda request, line_pk: board.followed_up_view(
+                self, request, line_pk)), name="scheduling_repairorder_followed_up"),
             *super().get_urls(),
         ]
 

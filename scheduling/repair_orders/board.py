@@ -19,7 +19,7 @@ from ottos.lib import clock
 from ..actions import Actor
 from ..admin_sync import local_time
 from ..models import JobLine, RepairOrder
-from .actions import RepairOrderRefused
+from .actions import RepairOrderRefused, mark_followed_up
 from .follow_ups import due_follow_ups
 from .forms import move_repair_order
 
@@ -124,6 +124,26 @@ def move_view(model_admin, request, pk):
     return HttpResponseRedirect(board)
 
 
+def followed_up_view(model_admin, request, line_pk):
+    """An advisor called the customer about declined work: off the list, with their note."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not model_admin.has_change_permission(request):
+        raise PermissionDenied
+    page = reverse("admin:scheduling_repairorder_follow_ups")
+    line = JobLine.objects.select_related("repair_order").filter(pk=line_pk).first()
+    if line is None:
+        messages.warning(request, "There is no such job line (it may have been removed).")
+        return HttpResponseRedirect(page)
+    try:
+        mark_followed_up(line, actor=Actor.advisor(request.user), note=request.POST.get("note", ""))
+    except RepairOrderRefused as refusal:
+        messages.warning(request, f"RO {line.repair_order.number}: {refusal.message}")
+    else:
+        messages.success(request, f"RO {line.repair_order.number}: {line.description} marked followed up.")
+    return HttpResponseRedirect(page)
+
+
 def follow_up_rows(lines):
     return [
         {
@@ -135,6 +155,7 @@ def follow_up_rows(lines):
             "estimate": line.estimate or "not priced",
             "declined": local_time(line.decided_at) if line.decided_at else "—",
             "url": reverse("admin:scheduling_repairorder_change", args=[line.repair_order_id]),
+            "done_url": reverse("admin:scheduling_repairorder_followed_up", args=[line.pk]),
         }
         for line in lines
     ]

@@ -5,7 +5,7 @@ that day the line is due. A customer who agreed to texts gets one text per repai
 follow-up day, naming every line of that order due that day; the text is the record. A line
 is followed up while that text is waiting, sending or sent; one that failed or was not sent
 puts the line back on the advisors' list (it is never texted twice). Customers who did not
-agree to texts stay on the list for an advisor to call.
+agree to texts stay on the list until an advisor marks the line followed up (actions.mark_followed_up).
 """
 
 from django.conf import settings
@@ -35,6 +35,7 @@ def due_follow_ups(today=None) -> list[JobLine]:
         today = clock.now().astimezone(ShopProfile.load().tz).date()
     lines = list(
         JobLine.objects.filter(status=JobLine.Status.DECLINED, follow_up_on__lte=today)
+        .exclude(changes__action="followed_up")
         .select_related("repair_order__vehicle", "repair_order__customer")
         .order_by("follow_up_on", "repair_order_id", "id")
     )

@@ -329,6 +329,22 @@ def test_the_follow_up_list_shows_declined_work_that_is_due(signed_in, service_a
     assert "Timing belt" not in page  # its follow-up day has not come
 
 
+def test_an_advisor_who_called_marks_the_follow_up_done_and_it_leaves_the_list(signed_in, service_advisor,
+                                                                              checked_in):
+    brakes = add_job_line(checked_in, description="Front brake pads", actor=OFFICE, amount="300")
+    decline_job_lines(checked_in, [brakes.pk], actor=OFFICE, via=JobLine.Via.IN_PERSON)
+    JobLine.objects.filter(pk=brakes.pk).update(follow_up_on=clock.now().date() - timedelta(days=1))
+    client = signed_in(service_advisor)
+    done = reverse("admin:scheduling_repairorder_followed_up", args=[brakes.pk])
+    assert done in client.get(FOLLOW_UPS).text
+    page = client.post(done, {"note": "Will book after payday"}, follow=True).text
+    assert "Front brake pads marked followed up" in page and "No declined work is due for a follow-up." in page
+    client.post(done, {"note": "again"})  # a second click records nothing more
+    record = brakes.changes.get(action="followed_up")
+    assert (record.details["note"], record.actor_user) == ("Will book after payday", service_advisor)
+    assert client.get(done).status_code == 405
+
+
 def test_the_follow_up_list_says_when_nothing_is_due(signed_in, service_advisor, checked_in):
     assert "No declined work is due for a follow-up." in signed_in(service_advisor).get(FOLLOW_UPS).text
 
