@@ -27,6 +27,7 @@ from fakes.openai import text
 from ottos.tests.server_process import server_process
 
 from .page_records import ensure_staff_groups
+from .test_handoffs import twilio_posts
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -172,3 +173,36 @@ async def test_an_advisor_is_refused_the_dashboard_in_the_browser(page_server, b
     response = await page.goto(f"{page_server}/calls/")
     assert response.status == 200
     assert await page.get_by_role("link", name="Dashboard").count() == 0
+
+
+async def test_a_call_handed_to_an_advisor_stays_live_until_the_advisor_is_done(
+    page_server, browser, live_app, make_caller, openai, customer, manager, signed_in, tmp_path
+):
+    from playwright.async_api import expect
+
+    page = await signed_in_page(browser, page_server, signed_in, manager)
+    await page.goto(f"{page_server}/calls/live/")
+    await expect(page.locator("#live-status")).to_have_attribute("data-state", "connected", timeout=STEP_TIMEOUT_MS)
+
+    caller = make_caller(live_app)
+    await caller.dial()
+    call = page.locator(f'section.live-call[data-call-sid="{caller.call_sid}"]')
+    await expect(call.locator("ol.transcript")).to_contain_text("Hi Dana", timeout=STEP_TIMEOUT_MS)
+
+    await caller.lose_stream()  # the agent is gone: Twilio asks what next, and the caller is put through
+    assert "<Dial" in caller.after_stream_twiml
+    await expect(call).to_contain_text("Put through to an advisor", timeout=STEP_TIMEOUT_MS)
+    await call_is_over(caller.call_sid)  # the agent's part is filed...
+    await asyncio.sleep(1.0)
+    await expect(call.locator(".badge.live")).to_have_text("In progress")  # ...but the caller is still on
+    handed_png = await screenshot(page, tmp_path / "live-handed-over.png")
+
+    status, twiml = await twilio_posts(live_app, "/twilio/dial-ended/", {
+        "CallSid": caller.call_sid, "AccountSid": caller.account_sid, "CallStatus": "in-progress",
+        "DialCallStatus": "completed", "DialCallDuration": "42",
+    })
+    assert status == 200 and "<Hangup" in twiml
+    await expect(call.locator(".badge.live")).to_have_text("Ended", timeout=STEP_TIMEOUT_MS)
+    await page.reload()  # and once over, a fresh page no longer lists it
+    await expect(page.locator(f'section.live-call[data-call-sid="{caller.call_sid}"]')).to_have_count(0)
+    assert handed_png.exists()
