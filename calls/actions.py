@@ -99,8 +99,10 @@ def decide_outcome(outcomes, *, caller_spoke):
     return Call.Outcome.INFO if caller_spoke else Call.Outcome.ABANDONED
 
 
-def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summary="", interruption_count=0):
-    """The conversation is over: file it. A summary already saved (by a transfer) is kept.
+def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summary="", interruption_count=0,
+                ended_at=None):
+    """The conversation is over (at `ended_at`, default now): file it. A summary already saved (by a
+    transfer) is kept.
 
     The end of the stream is the end of the call, unless the caller goes on with a person: then
     Twilio's status callback ends it later (record_call_status)."""
@@ -115,7 +117,7 @@ def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summar
     call.summary = call.summary or summary
     call.interruption_count = interruption_count
     call.interrupted = interruption_count > 0
-    call.ended_at = call.ended_at or timezone.now()
+    call.ended_at = call.ended_at or ended_at or timezone.now()
     with transaction.atomic():  # nobody sees the call filed but not yet ended
         call.save(
             update_fields=[

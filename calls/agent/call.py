@@ -9,10 +9,13 @@ they are stopped in order and the call is filed from its CallOutcome.
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, replace
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
 from calls import actions
 from calls.agent.engines import engines_for_call
@@ -24,6 +27,7 @@ from calls.models import Call
 from calls.transcript_log import CallRecorder
 from calls.voice.session import VoiceSession
 from crm.actions import find_customer_by_phone
+from ottos.lib import metrics
 from scheduling.shop_info import active_service_names, shop_profile
 
 logger = logging.getLogger(__name__)
@@ -34,6 +38,54 @@ RECORDER_FLUSH_TIMEOUT_S = 3.0
 
 def _in_db_thread(fn):
     return database_sync_to_async(fn, thread_sensitive=False)
+
+
+# A call that ends while the database is unreachable is filed once it is back: retried in the
+# background for up to FILING_RETRY_FOR_S. The end of the call waits at most FILING_WAIT_S for it.
+FILING_RETRY_FOR_S = 60.0
+FILING_WAIT_S = 3.0
+_filings = set()  # filings under way (held, so that a background one is not collected)
+
+
+async def file_finished_call(call_sid, **filing):
+    """File the finished call (actions.finish_call), with the time it really ended. A database that
+    is down or slow neither holds up the end of the call nor loses the filing: it carries on in the
+    background, and is counted as lost only if the database never comes back."""
+    filing.setdefault("ended_at", timezone.now())
+    task = asyncio.ensure_future(_file(call_sid, filing))
+    _filings.add(task)
+    task.add_done_callback(_filings.discard)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), FILING_WAIT_S)
+    except TimeoutError:
+        logger.warning("Call %s: filing the call is slow; it goes on in the background", call_sid)
+
+
+async def _file(call_sid, filing):
+    give_up_at, wait = None, 0.25
+    while True:
+        try:
+            await _in_db_thread(actions.finish_call)(call_sid, **filing)
+        except (OperationalError, InterfaceError) as exc:
+            if give_up_at is None:
+                give_up_at = time.monotonic() + FILING_RETRY_FOR_S
+                logger.warning("Call %s: the database is unreachable (%s); filing the call when it is back",
+                               call_sid, type(exc).__name__)
+            remaining = give_up_at - time.monotonic()
+            if remaining <= 0:
+                metrics.call_records_dropped("unreachable")
+                logger.error("Call %s: the database stayed unreachable for %.0f s; the call was not filed",
+                             call_sid, FILING_RETRY_FOR_S)
+                return
+            await asyncio.sleep(min(wait, remaining))
+            wait = min(wait * 2, 4.0)
+            continue
+        except Exception:
+            logger.exception("Call %s: could not file the finished call", call_sid)
+            return
+        if give_up_at is not None:
+            logger.warning("Call %s: the database is back; the call is filed", call_sid)
+        return
 
 
 @dataclass(frozen=True)
@@ -230,8 +282,4 @@ class AgentCall:
                 logger.warning("Call %s: closing the engines failed", self.call_sid, exc_info=True)
         if self.recorder is not None:
             await self.recorder.close(timeout=RECORDER_FLUSH_TIMEOUT_S)
-        reason = self._why_it_ended(reason)
-        try:
-            await _in_db_thread(actions.finish_call)(self.call_sid, end_reason=reason, **self.outcome.filing())
-        except Exception:
-            logger.exception("Call %s: could not file the finished call", self.call_sid)
+        await file_finished_call(self.call_sid, end_reason=self._why_it_ended(reason), **self.outcome.filing())

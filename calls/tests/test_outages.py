@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
-from django.db import connections
+from django.db import OperationalError, connections
 from prometheus_client import REGISTRY
 
 from calls import transcript_log
@@ -335,3 +335,32 @@ async def test_an_outage_longer_than_the_retries_loses_records_counted_not_the_c
     a_conversation(recorder)
     await recorder.close(timeout=25)
     assert await rows_of(later) == ROWS_PER_CONVERSATION
+
+
+async def test_a_call_that_ends_while_postgresql_restarts_is_filed_when_it_is_back(outage_db, caplog):
+    from django.utils import timezone
+
+    from calls.agent.call import file_finished_call
+
+    call = await open_call("CA" + "b8" * 16)
+    await asyncio.to_thread(outage_db.stop)
+    ended = timezone.now()
+    started = time.monotonic()
+    await file_finished_call(call.call_sid, end_reason="caller_hung_up", outcomes={Call.Outcome.BOOKED},
+                             caller_spoke=True, summary="Booked an oil change.")
+    assert time.monotonic() - started < 4, "the end of the call waits for the database at most a moment"
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(outage_db.start)
+
+    deadline = time.monotonic() + 25
+    filed = None
+    while filed is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+        try:
+            filed = await database_sync_to_async(Call.objects.filter(pk=call.pk, ended_at__isnull=False).first)()
+        except OperationalError:  # the pool is still reconnecting
+            continue
+    assert filed is not None, "the call was filed once the database was back"
+    assert (filed.end_reason, filed.outcome, filed.summary) == ("caller_hung_up", "booked", "Booked an oil change.")
+    assert abs((filed.ended_at - ended).total_seconds()) < 1, "filed with the time it ended, not when filed"
+    assert "filing the call when it is back" in caplog.text and "the call is filed" in caplog.text
