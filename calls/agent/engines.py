@@ -27,6 +27,7 @@ from calls.voice.stt.failover import FailoverSTT
 from calls.voice.tts.failover import FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
 from calls.voice.stt.offline import OfflineSTT
+from calls.voice.stt.still_talking import StillTalking
 from calls.voice.stt.whisper import shared_recognizer
 from calls.voice.tts.deepgram import DeepgramTTS
 from calls.voice.tts.offline import EspeakTTS, PiperTTS, offline_tts, shared_piper_voice
@@ -123,6 +124,8 @@ def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
             settings.DEEPGRAM_API_KEY, deepgram_url, endpointing_ms=settings.VOICE_ENDPOINTING_MS,
             utterance_end_ms=settings.VOICE_UTTERANCE_END_MS, model=settings.VOICE_STT_MODEL,
         )
+        if settings.VOICE_BARGE_IN_MODE == "pause_resume":  # a paused agent must know the caller still talks
+            stt = StillTalking(stt)
         if choice.failover:
             backup = functools.partial(OfflineSTT, vocabulary=tuple(vocabulary))
             stt = FailoverSTT(stt, backup, on_failover=failed_over("stt", "offline"))

@@ -18,6 +18,7 @@ from calls.agent.scripted import ScriptedBrain
 from calls.voice.stt.failover import FailoverSTT
 from calls.voice.tts.failover import FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
+from calls.voice.stt.still_talking import StillTalking
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.tts.deepgram import DeepgramTTS
 from calls.voice.tts.offline import EspeakTTS, PiperTTS
@@ -79,7 +80,8 @@ def test_vendor_engines_have_the_offline_ones_behind_them(settings):
     settings.DEEPGRAM_API_KEY, settings.OPENAI_API_KEY = "dg-key", "sk-key"
     settings.VOICE_STT = settings.VOICE_TTS = settings.VOICE_BRAIN = ""
     engines = engines_for_call(timezone="America/New_York")
-    assert isinstance(engines.stt.primary, DeepgramSTT)
+    # Deepgram says nothing between words: the local VAD tells a paused agent the caller still talks.
+    assert isinstance(engines.stt.primary, StillTalking) and isinstance(engines.stt.primary.inner, DeepgramSTT)
     assert isinstance(engines.stt._backup_factory(), OfflineSTT)
     assert isinstance(engines.tts.primary, DeepgramTTS) and isinstance(engines.tts.backup, PiperTTS)
     assert isinstance(engines.brain.primary, OpenAIBrain) and isinstance(engines.brain.backup, ScriptedBrain)
@@ -92,7 +94,15 @@ def test_without_failover_the_vendor_engines_stand_alone(settings):
     settings.VOICE_STT = settings.VOICE_TTS = settings.VOICE_BRAIN = ""
     settings.VOICE_FAILOVER = False
     engines = engines_for_call()
-    assert (type(engines.stt), type(engines.tts), type(engines.brain)) == (DeepgramSTT, DeepgramTTS, OpenAIBrain)
+    assert (type(engines.stt.inner), type(engines.tts), type(engines.brain)) == (DeepgramSTT, DeepgramTTS, OpenAIBrain)
+
+
+def test_when_the_agent_only_stops_for_words_deepgram_goes_unwrapped(settings):
+    settings.DEEPGRAM_API_KEY, settings.OPENAI_API_KEY = "dg-key", "sk-key"
+    settings.VOICE_STT = settings.VOICE_TTS = settings.VOICE_BRAIN = ""
+    settings.VOICE_FAILOVER = False
+    settings.VOICE_BARGE_IN_MODE = "words"
+    assert type(engines_for_call().stt) is DeepgramSTT
 
 
 @pytest.mark.parametrize(
