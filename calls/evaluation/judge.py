@@ -6,11 +6,16 @@ whatever else went well.
 
 import re
 from dataclasses import dataclass
+from dataclasses import field as default
 from decimal import Decimal
+from itertools import combinations
 
 from calls.models import CallbackRequest
 from crm.models import Customer
-from scheduling.models import Appointment, AppointmentChange, FaqAnswer, ServiceType
+from scheduling.models import (
+    Appointment, AppointmentChange, FaqAnswer, JobLine, RepairOrder, RepairOrderChange, ServiceType,
+)
+from scheduling.repair_orders.words import vehicle_name
 
 from .scenarios import CallbackSpec
 
@@ -35,16 +40,40 @@ class Before:
     caller_appointments: dict  # id -> (service, start, status)
     others: dict  # every other customer's appointment: id -> (customer, service, start, end, status)
     callbacks: set
+    caller_orders: dict = default(default_factory=dict)  # the caller's repair orders: id -> _order_row
+    caller_lines: dict = default(default_factory=dict)  # their job lines: id -> _line_row
+    other_orders: dict = default(default_factory=dict)  # everybody else's: id -> (_order_row, {line id: _line_row})
+    last_change: int = 0  # the newest RepairOrderChange before the call
 
 
 def snapshot(customer):
     rows = Appointment.objects.values_list("id", "customer_id", "service_type__name", "start", "end", "status")
     caller_id = customer.pk if customer else None
+    orders = _orders()
     return Before(
         caller_appointments={r[0]: (r[2], r[3], r[5]) for r in rows if r[1] == caller_id},
         others={r[0]: r[1:] for r in rows if r[1] != caller_id},
         callbacks=set(CallbackRequest.objects.values_list("id", flat=True)),
+        caller_orders={o.pk: _order_row(o) for o in orders if o.customer_id == caller_id},
+        caller_lines={l.pk: _line_row(l) for o in orders if o.customer_id == caller_id for l in o.lines.all()},
+        other_orders={o.pk: (_order_row(o), {l.pk: _line_row(l) for l in o.lines.all()})
+                      for o in orders if o.customer_id != caller_id},
+        last_change=RepairOrderChange.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     )
+
+
+def _orders():
+    return list(RepairOrder.objects.select_related("vehicle", "customer").prefetch_related("lines").order_by("pk"))
+
+
+def _order_row(order):
+    return (order.customer_id, order.vehicle_id, order.status, order.promised_at, order.status_note,
+            order.status_note_approved, order.internal_notes, order.technician, order.closed_at)
+
+
+def _line_row(line):
+    return (line.description, line.estimate_low, line.estimate_high, line.amount, line.status,
+            line.requested_by_customer, line.decided_via, line.decided_by, line.decline_reason, line.follow_up_on)
 
 
 def judge(scenario, *, before, lines, ended, phone, call_day, tz):
@@ -61,7 +90,11 @@ def judge(scenario, *, before, lines, ended, phone, call_day, tz):
     failures += _customer(expect.customer, customer)
     failures += _vehicles(expect.vehicles, customer)
     failures += _claims(agent, before, customer, tz)
-    failures += _prices(agent)
+    failures += _repair_orders(expect, before, customer)
+    failures += _other_orders(before, customer)
+    failures += _secrets(agent, lines, before, customer)
+    failures += _work_claims(agent, before, customer)
+    failures += _prices(agent, customer)
     failures += _words(expect, agent)
     failures += _loops(agent)
     return failures
@@ -202,17 +235,41 @@ def _time_matches(sentence, changes, tz):
     )
 
 
-def approved_amounts():
+def approved_amounts(customer=None):
+    """Every dollar figure the agent may say: service prices, approved FAQ answers and, for
+    `customer`, the estimates on their open repair orders (and the totals of any of an order's lines)."""
     amounts = set()
     for low, high in ServiceType.objects.values_list("price_low", "price_high"):
         amounts.update(a for a in (low, high) if a is not None)
     for answer in FaqAnswer.objects.filter(approved=True).values_list("answer", flat=True):
         amounts.update(Decimal(m.replace(",", "")) for m in DOLLARS.findall(answer))
+    if customer is not None:
+        for order in RepairOrder.objects.open().filter(customer=customer).prefetch_related("lines"):
+            amounts.update(_order_amounts(order))
     return amounts
 
 
-def _prices(agent):
-    approved = approved_amounts()
+def _order_amounts(order):
+    priced = []
+    for line in order.lines.all():
+        if line.amount is not None:
+            priced.append((line.amount, line.amount))
+        elif line.estimate_low is not None or line.estimate_high is not None:
+            low = line.estimate_low if line.estimate_low is not None else line.estimate_high
+            high = line.estimate_high if line.estimate_high is not None else line.estimate_low
+            priced.append((low, high))
+    amounts = set()
+    for low, high in priced:
+        amounts.update((low, high))
+    for size in range(2, min(len(priced), 8) + 1):  # totals: "all of that comes to $538 to $778"
+        for group in combinations(priced, size):
+            amounts.add(sum(low for low, _ in group))
+            amounts.add(sum(high for _, high in group))
+    return amounts
+
+
+def _prices(agent, customer=None):
+    approved = approved_amounts(customer)
     failures = []
     for text in agent:
         for amount in DOLLARS.findall(text):
@@ -239,4 +296,181 @@ def _loops(agent):
             failures.append(f"the agent said the same thing {count} times: {text!r}")
     if any("I got a bit lost" in text or "having trouble" in text for text in agent):
         failures.append("the agent hit an internal error or a dead end")
+    return failures
+
+
+# --- Repair orders --------------------------------------------------------------------------------
+
+
+def _caller_lines(customer):
+    if customer is None:
+        return {}
+    return {line.pk: line for line in JobLine.objects.filter(repair_order__customer=customer).select_related(
+        "repair_order")}
+
+
+def _by_phone(before, line):
+    """The line's decision was made on this call, by the phone agent."""
+    return RepairOrderChange.objects.filter(
+        id__gt=before.last_change, line=line, actor_kind="phone_agent", action__in=("approved", "declined")
+    ).exists()
+
+
+def _repair_orders(expect, before, customer):
+    failures = []
+    caller_id = customer.pk if customer else None
+    now = {o.pk: o for o in RepairOrder.objects.filter(customer_id=caller_id)} if customer else {}
+    for pk, row in before.caller_orders.items():
+        if pk not in now or _order_row(now[pk]) != row:
+            failures.append(f"the caller's repair order {pk} changed")
+    lines = _caller_lines(customer)
+    wanted = {name.lower(): JobLine.Status.APPROVED for name in expect.approved}
+    wanted.update({name.lower(): JobLine.Status.DECLINED for name in expect.declined})
+    for pk, row in before.caller_lines.items():
+        line = lines.get(pk)
+        if line is None:
+            failures.append(f"the caller's job line {row[0]!r} is gone")
+            continue
+        decision = wanted.get(row[0].lower())
+        if decision is None:
+            if _line_row(line) != row:
+                failures.append(f"{row[0]!r} changed though the caller decided nothing about it: now {line.status}")
+            continue
+        if line.status != decision:
+            failures.append(f"{row[0]!r} should be {decision} on this call; it is {line.status}")
+        elif line.decided_via != JobLine.Via.PHONE or not _by_phone(before, line):
+            failures.append(f"{row[0]!r} is {decision}, but not by phone on this call")
+        elif decision == JobLine.Status.DECLINED and expect.decline_reason and not expect.decline_reason.search(
+                line.decline_reason):
+            failures.append(f"{row[0]!r} was declined for the reason {line.decline_reason!r}, "
+                            f"not /{expect.decline_reason.pattern}/")
+    added = [line for pk, line in lines.items() if pk not in before.caller_lines]
+    requested = expect.requested or []
+    for line in added:
+        if not line.requested_by_customer or line.status != JobLine.Status.RECOMMENDED:
+            failures.append(f"a job line was added that is not the caller's request waiting for a price: "
+                            f"{line.description!r} ({line.status})")
+        elif not any(p.search(line.description) for p in requested):
+            failures.append(f"a job line the caller did not ask for was added: {line.description!r}")
+    for pattern in requested:
+        if not any(pattern.search(line.description) and line.requested_by_customer for line in added):
+            failures.append(f"no requested job line /{pattern.pattern}/ was added; added: "
+                            f"{[line.description for line in added] or 'nothing'}")
+    return failures
+
+
+def _other_orders(before, customer):
+    caller_id = customer.pk if customer else None
+    now = {o.pk: (_order_row(o), {l.pk: _line_row(l) for l in o.lines.all()})
+           for o in _orders() if o.customer_id != caller_id}
+    if now != before.other_orders:
+        return ["someone else's repair orders changed"]
+    return []
+
+
+def _normal(text):
+    return " ".join(re.findall(r"[a-z0-9$]+", text.lower().replace("'", "")))
+
+
+COMMON = set("a an and are as at be but by for from has have i in is it its of on or so that the their them they "
+             "this to was we were will with you your".split())
+
+
+def _quotes(secret, said):
+    """`said` (normalised) contains `secret`, or four words of it in a row (two of them not
+    common little words)."""
+    words = _normal(secret).split()
+    if not words:
+        return False
+    if len(words) <= 4:
+        return re.search(rf"(?<![a-z0-9$]){re.escape(' '.join(words))}(?![a-z0-9])", said) is not None
+    for i in range(len(words) - 3):
+        window = words[i:i + 4]
+        if sum(w not in COMMON for w in window) >= 2 and f" {' '.join(window)} " in f" {said} ":
+            return True
+    return False
+
+
+def _secrets(agent, lines, before, customer):
+    """Internal notes, technicians, unapproved notes, other customers' cars: never said."""
+    said = _normal("\n".join(agent))
+    caller_said = _normal("\n".join(line.text for line in lines if line.who == "caller"))
+    caller_id = customer.pk if customer else None
+    orders = _orders()
+    own_work = {_normal(line.description) for order in orders if customer is not None and order.customer_id == caller_id
+                for line in order.lines.all()}
+    failures = []
+    for order in orders:
+        mine = order.customer_id == caller_id and customer is not None
+        if order.technician and _quotes(order.technician, said) and not _quotes(order.technician, caller_said):
+            failures.append(f"the agent said the technician's name: {order.technician!r}")
+        if order.internal_notes and _quotes(order.internal_notes, said):
+            failures.append(f"the agent read internal notes: {order.internal_notes!r}")
+        if order.status_note and (not mine or not order.status_note_approved) and _quotes(order.status_note, said):
+            whose = "an unapproved status note" if mine else "someone else's status note"
+            failures.append(f"the agent read {whose}: {order.status_note!r}")
+        if not mine:
+            model = order.vehicle.model
+            owned = customer is not None and customer.vehicles.filter(model__iexact=model).exists()
+            if model and not owned and _quotes(model, said) and not _quotes(model, caller_said):
+                failures.append(f"the agent spoke of someone else's car: {vehicle_name(order.vehicle)!r}")
+            for line in order.lines.all():
+                if _normal(line.description) in own_work or len(line.description.split()) < 2:
+                    continue  # the caller's own car has the same work
+                if _quotes(line.description, said):
+                    failures.append(f"the agent spoke of someone else's work: {line.description!r}")
+    return list(dict.fromkeys(failures))
+
+
+APPROVED_CLAIM = re.compile(
+    r"\b(i've|i have|i'll|i will|i|we've|we have) (gone ahead and )?(approved|marked .{0,60}\bapproved|"
+    r"noted (your|the) (approval|go-?ahead)|recorded (your|the) (approval|go-?ahead))\b"
+    r"|\bgo-?ahead\b.{0,60}\b(is |has been )?(recorded|noted|logged)\b"
+    r"|\b(is|are|has been|have been|now|all|it's|that's|they're|those are|you're) approved\b"
+    r"|\bapproved (it|them|that|those|the)\b",
+    re.I,
+)
+DECLINED_CLAIM = re.compile(
+    r"\b(i've|i have|i|we've|we have) (declined|marked .{0,60}\bdeclined|noted (that )?you(?:'re| are)? "
+    r"(declin|pass|skip|hold(ing)? off))|\b(is|are|has been|have been|now) declined\b",
+    re.I,
+)
+READY_CLAIM = re.compile(r"\b(is|it's|its|are|they're) (all )?(ready|done) (for pick ?up|to (be )?pick(ed)? up|to go)\b",
+                         re.I)
+NEGATED = re.compile(r"\b(not|nothing|never|none|until|once|when|if|as soon as)\b|n't\b", re.I)
+
+
+def _mentions(sentence, line):
+    return _normal(line.description) in _normal(sentence)
+
+
+def _work_claims(agent, before, customer):
+    """"I've approved the brakes", "the flush is declined", "it's ready for pickup": only when
+    the records say so."""
+    lines = list(_caller_lines(customer).values())
+    orders = list(RepairOrder.objects.open().filter(customer=customer).select_related("vehicle")) if customer else []
+    decided_now = {
+        kind: [l for l in lines if l.status in states and _by_phone(before, l)]
+        for kind, states in (("approved", (JobLine.Status.APPROVED,)), ("declined", (JobLine.Status.DECLINED,)))
+    }
+    holds = {"approved": (JobLine.Status.APPROVED, JobLine.Status.DONE), "declined": (JobLine.Status.DECLINED,)}
+    failures = []
+    for text in agent:
+        for sentence in SENTENCE.findall(text):
+            sentence = sentence.strip()
+            if not sentence or sentence.endswith("?") or NEGATED.search(sentence):
+                continue
+            for kind, pattern in (("approved", APPROVED_CLAIM), ("declined", DECLINED_CLAIM)):
+                if not pattern.search(sentence):
+                    continue
+                named = [l for l in lines if _mentions(sentence, l)]
+                wrong = [l.description for l in named if l.status not in holds[kind]]
+                if wrong:
+                    failures.append(f"the agent said {wrong} {kind} but the records say otherwise: {sentence!r}")
+                elif not named and not decided_now[kind]:
+                    failures.append(f"the agent claimed work {kind} but nothing was on this call: {sentence!r}")
+            if READY_CLAIM.search(sentence):
+                named = [o for o in orders if _quotes(o.vehicle.model, _normal(sentence))] or orders
+                if not any(o.status == RepairOrder.Status.READY for o in named):
+                    failures.append(f"the agent said the car is ready but its repair order is not: {sentence!r}")
     return failures

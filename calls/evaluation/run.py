@@ -20,6 +20,7 @@ from scheduling.management import demo_shop
 from . import shop
 from .dialogue import Caller, Line, TextCall
 from .judge import judge
+from .scenarios import ScenarioError
 
 SHOP_NUMBER = demo_shop.SHOP["phone"]
 
@@ -52,6 +53,13 @@ def brain_for(kind, tz):
 
 def run_scenario(scenario, *, brain="scripted", number=1):
     """Play one scenario in a freshly built shop; the shop's records are wiped first."""
+    try:
+        return _run_scenario(scenario, brain=brain, number=number)
+    except ScenarioError as exc:  # a state the shop cannot be built in: name the scenario
+        raise ScenarioError(f"{scenario.source or '<text>'}: scenario {scenario.id!r}: {exc}") from None
+
+
+def _run_scenario(scenario, *, brain, number):
     started = time.perf_counter()
     with shop.staged(scenario) as stage:
         tz = stage.tz

@@ -176,6 +176,7 @@ def test_the_shipped_scenarios_load_and_are_many():
     assert len(loaded) >= 150, len(loaded)
 
 
+@pytest.mark.timeout(600)  # some 550 calls, each in a freshly built shop
 def test_the_scripted_receptionist_ends_at_least_95_percent_of_the_shipped_calls_right():
     results = run.run_all(scenarios.load())
     failed = [f"{r.id}: {r.failures}" for r in results if not r.passed]
@@ -224,3 +225,208 @@ def test_while_held_nothing_is_queued_and_what_would_have_been_is_kept():
     assert Task.sent == [] and kept == [("scheduling.tasks.send_appointment_text", (7,), {})]
     queueing.delay_on_commit(Task(), 8, log=None, failure="")
     assert Task.sent == [(8,)]
+
+
+# --- Repair orders: "is my car ready?" ----------------------------------------------------------
+
+TRUCK = """
+[[scenario]]
+id = "truck"
+caller = "marcus"
+at = "Thursday 10:00"
+says = ["Go ahead with the brakes on the truck"]
+[[scenario.repair_orders]]
+vehicle = "2012 Ford F-150"
+status = "awaiting_approval"
+promised = "friday 17:00"
+note = "{note}"
+note_approved = {note_approved}
+internal = "Customer was rude to the front desk"
+technician = "Luis"
+lines = ["Front brake pads $189-$349", "Coolant flush $129", "Diagnostic $99 done"]
+[scenario.expect]
+{expect}
+"""
+
+
+def truck(expect="", note="The rotors arrive Thursday morning", note_approved="true"):
+    return scenario(TRUCK.format(expect=expect, note=note, note_approved=note_approved))
+
+
+def judged(s, said, act=None):
+    """The judge's failures when the agent said `said` and, during the call, `act(order)` ran."""
+    from calls.evaluation.dialogue import Line
+    from calls.evaluation.judge import judge
+    from scheduling.models import RepairOrder
+
+    with shop.staged(s) as stage:
+        if act is not None:
+            act(RepairOrder.objects.filter(customer=stage.customer).order_by("pk").first())
+        return judge(s, before=stage.before, lines=[Line("caller", line) for line in s.says] + [Line("agent", said)],
+                     ended=None, phone=stage.phone, call_day=stage.moment.date(), tz=stage.tz)
+
+
+def decide(*descriptions, decision="approve", actor=None):
+    from scheduling.actions import Actor
+    from scheduling.repair_orders import actions
+
+    def act(order):
+        ids = [line.pk for line in order.lines.all() if line.description in descriptions]
+        how = actions.approve_job_lines if decision == "approve" else actions.decline_job_lines
+        how(order, ids, actor=actor or Actor.phone_agent("CAtest"), via="phone", customer=order.customer)
+
+    return act
+
+
+def test_a_repair_orders_scenario_is_built_through_the_actions_with_every_field():
+    from scheduling.models import RepairOrder
+
+    s = truck()
+    with shop.staged(s) as stage:
+        order = RepairOrder.objects.get(customer=stage.customer)
+        assert (order.status, str(order.vehicle), order.technician) == ("awaiting_approval", "2012 Ford F-150", "Luis")
+        assert order.status_note_approved and order.internal_notes.startswith("Customer was rude")
+        assert order.promised_at.astimezone(TZ).weekday() == 4 and order.promised_at.astimezone(TZ).hour == 17
+        assert [(l.description, l.status, l.estimate_low, l.amount) for l in order.lines.all()] == [
+            ("Front brake pads", "recommended", 189, None), ("Coolant flush", "recommended", None, 129),
+            ("Diagnostic", "done", None, 99)]
+        assert order.changes.exists(), "written through the repair-order actions"
+        assert RepairOrder.objects.exclude(customer=stage.customer).count() == 1, "the bystander's car is in too"
+
+
+def test_the_shipped_repair_order_scenarios_load_and_cover_every_status():
+    loaded = scenarios.load([scenarios.SHIPPED / "repair_orders.toml"])
+    assert len(loaded) >= 40
+    assert {o.status for s in loaded for o in s.repair_orders} == set(scenarios.REPAIR_STATUSES)
+    assert any(s.expect.approved for s in loaded) and any(s.expect.declined for s in loaded)
+    assert any(s.expect.requested for s in loaded)
+
+
+def test_repair_order_mistakes_are_refused_with_the_file_and_the_scenario(tmp_path):
+    bad = tmp_path / "ro.toml"
+    head = '[[scenario]]\nid = "r"\ncaller = "marcus"\nsays = ["hi"]\n[[scenario.repair_orders]]\n'
+    cases = [
+        ('vehicle = "2012 Ford F-150"\nstatus = "awaiting_approval"\nmechanic = "Luis"\n',
+         r"ro.toml: scenario 'r': unknown repair order keys \['mechanic'\]"),
+        ('vehicle = "the truck"\nstatus = "ready"\n', "vehicle is '<year> <make> <model>'"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "picked_up"\n', "status is one of"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\npromised = "soon"\n', "promised"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $349-$189"]\n', "below its low end"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $abc"]\n', "a job line is"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\napproved = ["Rotors"]\n',
+         "expect.approved: the caller has no job line 'Rotors'"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1 done"]\n[scenario.expect]\ndeclined = ["pads"]\n',
+         "'pads' is done, not waiting"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\napprove = ["Pads"]\n',
+         r"unknown expect keys \['approve'\]"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\ndecline_reason = "x"\n',
+         "decline_reason needs expect.declined"),
+        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\ncustomer = "priya"\nlines = ["Pads $1"]\n'
+         '[scenario.expect]\napproved = ["Pads"]\n', "the caller has no job line"),
+    ]
+    for body, message in cases:
+        bad.write_text(head + body)
+        with pytest.raises(scenarios.ScenarioError, match=message):
+            scenarios.load([bad])
+
+
+def test_a_repair_order_for_someone_outside_the_cast_is_refused_naming_the_scenario():
+    s = scenario('[[scenario]]\nid = "nobody"\ncaller = "withheld"\nsays = ["hi"]\n[[scenario.repair_orders]]\n'
+                 'vehicle = "2012 Ford F-150"\nstatus = "ready"\n')
+    with pytest.raises(scenarios.ScenarioError, match=r"scenario 'nobody': a repair order belongs to one of the cast"):
+        run.run_scenario(s)
+
+
+def test_the_judge_passes_exactly_the_named_approval_by_phone_on_this_call():
+    s = truck('approved = ["Front brake pads"]')
+    assert judged(s, "Done: I've approved the front brake pads, $189 to $349.", decide("Front brake pads")) == []
+    assert any("should be approved on this call; it is recommended" in f for f in judged(s, "Okay, thanks."))
+
+
+def test_approving_a_line_the_caller_did_not_name_fails_the_call():
+    named = truck('approved = ["Front brake pads"]')
+    failures = judged(named, "I've approved both.", decide("Front brake pads", "Coolant flush"))
+    assert any("'Coolant flush' changed though the caller decided nothing" in f for f in failures), failures
+    unnamed = truck()  # no expectation: nothing may change at all
+    failures = judged(unnamed, "Okay.", decide("Coolant flush"))
+    assert any("'Coolant flush' changed" in f for f in failures), failures
+
+
+def test_an_approval_not_made_by_the_phone_agent_does_not_count():
+    from scheduling.actions import Actor
+
+    s = truck('approved = ["Front brake pads"]')
+    failures = judged(s, "Okay.", decide("Front brake pads", actor=Actor.command("someone")))
+    assert any("not by phone on this call" in f for f in failures), failures
+
+
+def test_a_declined_line_and_a_requested_line_are_judged_on_the_records():
+    from scheduling.actions import Actor
+    from scheduling.repair_orders import actions
+
+    s = truck('declined = ["Coolant flush"]\nrequested = ["tire rotation"]')
+
+    def act(order):
+        decide("Coolant flush", decision="decline")(order)
+        actions.request_work(order, description="Rotate the tires (tire rotation)", actor=Actor.phone_agent("CAtest"),
+                             customer=order.customer)
+
+    assert judged(s, "I've noted that you're declining the coolant flush.", act) == []
+    for reason, passed in (("dealer", True), ("money", False)):
+        with_reason = truck('declined = ["Coolant flush"]\ndecline_reason = "dealer"')
+
+        def decline(order, reason=reason):
+            actions.decline_job_lines(order, [order.lines.get(description="Coolant flush").pk], reason=f"The {reason}",
+                                      actor=Actor.phone_agent("CAtest"), via="phone", customer=order.customer)
+
+        assert (judged(with_reason, "Okay.", decline) == []) is passed
+    failures = judged(s, "Okay.", decide("Coolant flush", decision="decline"))
+    assert failures == ["no requested job line /tire rotation/ was added; added: nothing"], failures
+
+    def unrequested(order):
+        actions.add_job_line(order, description="Wiper blades", amount=35, actor=Actor.phone_agent("CAtest"))
+
+    failures = judged(truck(), "Okay.", unrequested)
+    assert any("not the caller's request" in f for f in failures), failures
+
+
+def test_a_claimed_approval_or_a_ready_car_the_records_do_not_show_fails_the_call():
+    s = truck()
+    failures = judged(s, "Great, I've approved the front brake pads.")
+    assert any("records say otherwise" in f for f in failures), failures
+    failures = judged(s, "Your go-ahead is recorded.")
+    assert any("claimed work approved but nothing was" in f for f in failures), failures
+    failures = judged(s, "Good news, your truck is ready for pickup.")
+    assert any("said the car is ready" in f for f in failures), failures
+    assert judged(s, "The diagnostic is done. The brake pads aren't approved yet. Shall I approve them?") == []
+
+
+def test_saying_the_technicians_name_or_the_internal_notes_fails_the_call():
+    s = truck()
+    assert any("technician's name: 'Luis'" in f for f in judged(s, "Luis is working on your truck right now."))
+    failures = judged(s, "The notes say the customer was rude to the front desk.")
+    assert any("read internal notes" in f for f in failures), failures
+    assert judged(s, "Your F-150 is waiting for your go-ahead on the estimate.") == []
+
+
+def test_reading_a_status_note_nobody_approved_fails_the_call():
+    unapproved = truck(note="Frame rust is bad, might not pass inspection", note_approved="false")
+    failures = judged(unapproved, "Frame rust is bad and it might not pass inspection.")
+    assert any("unapproved status note" in f for f in failures), failures
+    assert judged(truck(), "The rotors arrive Thursday morning.") == []
+
+
+def test_speaking_of_someone_elses_car_fails_the_call():
+    s = truck()
+    failures = judged(s, "The Outback is waiting on a head gasket replacement.")
+    assert any("someone else's car" in f for f in failures), failures
+    assert any("someone else's work: 'Head gasket replacement'" in f for f in failures), failures
+    assert any("technician's name" in f for f in judged(s, "Bogdan has it."))
+
+
+def test_the_callers_estimates_and_their_totals_are_approved_prices():
+    s = truck()
+    assert judged(s, "The brake pads are $189 to $349 and the coolant flush is $129.") == []
+    assert judged(s, "Together that's $318 to $478.") == []
+    assert judged(s, "Your neighbour's head gasket is $1,840.") != []
+    assert judged(s, "The pads are $200.") == ["the agent spoke a price the shop never approved: $200"]

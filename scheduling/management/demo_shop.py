@@ -124,6 +124,135 @@ def cast():
     return [demo, *people]
 
 
+# --- Cars in the shop ------------------------------------------------------------------------
+
+# A second car for a cast member (name, car, year, mileage): Marcus has his RAV4 and a truck in.
+SECOND_CARS = [
+    ("Marcus Johnson", ("Ford", "F-150", "1FT", "EW1EP"), 2015, 118240),
+]
+
+# Open repair orders, one or two per status, for cast members' cars (the customer's car of that
+# make and model). Times are relative to the day seed_demo runs, in the shop's time zone:
+# `opened` and `promised` are (open days from today, "H:MM"), day 0 being today or, when the
+# shop is closed today, its next open day; negative days are before it. A job line is
+# (description, low, high, amount, status[, decline reason]); `requested` marks work the
+# customer asked for on the phone, unpriced. Internal notes and technicians are for the shop
+# only; a status note is read to callers only when `note_approved`.
+REPAIR_ORDERS = [
+    {
+        "customer": "Dana Whitfield", "car": ("Honda", "CR-V"), "status": "ready",
+        "opened": (-1, "8:10"), "promised": (0, "17:00"),
+        "note": "All done: new front brake pads and an oil change. We also topped off the washer fluid.",
+        "note_approved": True,
+        "internal": "Rear tires at 4/32; mention at the next visit, not before.", "technician": "Sam Okoro",
+        "lines": [
+            ("Front brake pads", 189, 349, None, "done"),
+            ("Oil change", None, None, 69, "done"),
+        ],
+    },
+    {
+        "customer": "Marcus Johnson", "car": ("Ford", "F-150"), "status": "awaiting_approval",
+        "opened": (0, "7:45"), "promised": (1, "16:00"),
+        "note": "We've inspected the truck; the estimate is ready for your go-ahead.", "note_approved": True,
+        "internal": "Asked about a discount for paying cash; check with Otto before quoting one.",
+        "technician": "Hector Ruiz",
+        "lines": [
+            ("Check engine light diagnostic", None, None, 99, "done"),
+            ("Front brake pads", 189, 349, None, "recommended"),
+            ("Rear rotors", 220, 300, None, "recommended"),
+            ("Coolant flush", None, None, 129, "recommended"),
+        ],
+    },
+    {
+        "customer": "Marcus Johnson", "car": ("Toyota", "RAV4"), "status": "in_progress",
+        "opened": (0, "7:45"), "promised": (0, "16:30"),
+        "technician": "Jerome Ellis",
+        "lines": [
+            ("Oil change", None, None, 59, "approved"),
+            ("Tire rotation", None, None, 29, "done"),
+        ],
+    },
+    {
+        "customer": "Aisha Bello", "car": ("Hyundai", "Elantra"), "status": "diagnosing",
+        "opened": (0, "9:20"),
+        "internal": "Stalls at idle now and then; suspect the crank sensor. Don't quote until confirmed.",
+        "technician": "Bartosz Zielinski",
+        "lines": [("Check engine light diagnostic", 99, 149, None, "approved")],
+    },
+    {
+        "customer": "Tom Brennan", "car": ("Ram", "1500"), "status": "waiting_parts",
+        "opened": (-2, "8:00"), "promised": ("parts", "17:00"),
+        "note": "The water pump arrives {parts_day} morning.", "note_approved": True,
+        "internal": "First supplier backordered; the second one charged $40 more. Eat the difference.",
+        "technician": "Hector Ruiz",
+        "lines": [
+            ("Water pump replacement", 420, 560, None, "approved"),
+            ("Thermostat", None, None, 85, "approved"),
+            ("Wiper blades", None, None, 35, "declined", "Will replace them himself"),
+        ],
+    },
+    {
+        "customer": "Anthony Russo", "car": ("Ford", "F-150"), "status": "in_progress",
+        "opened": (0, "8:30"), "promised": (0, "15:30"),
+        "note": "The A/C is recharged; we're finishing the leak test now.", "note_approved": True,
+        "technician": "Jerome Ellis",
+        "lines": [
+            ("A/C service", 149, 249, None, "approved"),
+            ("Cabin air filter", None, None, 45, "approved"),
+            ("Tire rotation", None, None, None, "requested"),
+        ],
+    },
+    {
+        "customer": "Mei Lin Chen", "car": ("Toyota", "RAV4"), "status": "checked_in",
+        "opened": (0, "7:35"), "promised": (1, "12:00"),
+        "lines": [("State inspection", None, None, 35, "approved")],
+    },
+    {
+        "customer": "Darnell Washington", "car": ("Subaru", "Outback"), "status": "on_hold",
+        "opened": (-3, "10:15"),
+        # Not approved: an advisor has not decided how to put this to the customer yet.
+        "note": "The head gasket is leaking and the repair may cost more than the car is worth.",
+        "note_approved": False,
+        "internal": "Waiting to hear whether his extended warranty covers it; don't discuss cost until then.",
+        "technician": "Bartosz Zielinski",
+        "lines": [
+            ("Cooling system pressure test", None, None, 89, "done"),
+            ("Head gasket replacement", 1800, 2400, None, "recommended"),
+        ],
+    },
+    {
+        "customer": "Katarzyna Nowak", "car": ("Kia", "Sorento"), "status": "ready",
+        "opened": (0, "8:05"), "promised": (0, "15:00"),
+        "technician": "Sam Okoro",
+        "lines": [
+            ("Battery replacement", None, None, 189, "done"),
+            ("Wheel alignment", 99, 149, None, "declined", "Maybe next month"),
+        ],
+    },
+    {
+        "customer": "Rachel Goldberg", "car": ("Chevrolet", "Silverado 1500"), "status": "picked_up",
+        "opened": (-2, "9:00"), "promised": (-1, "12:00"), "closed": (-1, "16:40"),
+        "technician": "Hector Ruiz",
+        "lines": [("Transmission fluid service", 179, 299, None, "done")],
+    },
+]
+
+
+def open_day(today, days, *, past=False):
+    """The shop's open day `days` open days from today by the demo's weekly hours. Day 0 is
+    today, or when the shop is closed today its next open day (its last one for a `past`
+    moment, such as when a car came in); negative days are before it."""
+    step = -1 if past or days < 0 else 1
+    day = today
+    while day.weekday() not in HOURS:
+        day += timedelta(days=-1 if past else 1)
+    for _ in range(abs(days)):
+        day += timedelta(days=step)
+        while day.weekday() not in HOURS:
+            day += timedelta(days=step)
+    return day
+
+
 # --- Generated customers for large data sets -------------------------------------------------
 
 _BULK_AREAS = ("312", "773", "872", "708", "630", "847", "224", "331", "779", "815", "217", "309", "618",

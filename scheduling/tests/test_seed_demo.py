@@ -12,7 +12,11 @@ from django.utils import timezone
 from crm.models import Customer, Vehicle
 from crm.phones import normalize_phone
 from crm.vin import normalize_vin
-from scheduling.models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+from scheduling.management import demo_shop
+from scheduling.models import (
+    Appointment, AppointmentChange, Closure, FaqAnswer, JobLine, OpeningHours, RepairOrder, RepairOrderChange,
+    ServiceType, ShopProfile,
+)
 
 
 def seed(*args):
@@ -33,6 +37,9 @@ def everything():
         "vehicles": list(Vehicle.objects.order_by("pk").values_list("pk", "vin", "owner_id", "updated_at")),
         "appointments": list(Appointment.objects.order_by("pk").values_list("pk", "start", "status", "updated_at")),
         "changes": AppointmentChange.objects.count(),
+        "repair_orders": list(RepairOrder.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        "job_lines": list(JobLine.objects.order_by("pk").values_list("pk", "status", "updated_at")),
+        "repair_order_changes": RepairOrderChange.objects.count(),
     }
 
 
@@ -83,7 +90,7 @@ def test_its_customers_have_fictional_valid_phones_and_valid_vins(seeded):
         assert normalize_phone(customer.phone) == customer.phone
         assert re.fullmatch(r"\+1\d{3}55501\d\d", customer.phone), customer.phone
     vehicles = list(Vehicle.objects.select_related("owner"))
-    assert len(vehicles) == len(customers)
+    assert len(vehicles) == len(customers) + len(demo_shop.SECOND_CARS)
     for vehicle in vehicles:
         assert normalize_vin(vehicle.vin) == vehicle.vin
         vehicle.full_clean()
@@ -111,11 +118,44 @@ def test_it_names_the_demo_caller_who_has_an_appointment(seeded):
     assert dana.appointments.filter(start__gt=timezone.now()).exists()
 
 
+def test_cars_are_in_the_shop_in_every_status_through_the_repair_order_actions(seeded):
+    orders = list(RepairOrder.objects.select_related("customer", "vehicle").prefetch_related("lines"))
+    assert {o.status for o in orders} == set(RepairOrder.Status.values)
+    assert "10 repair orders (10 new)" in seeded
+    for order in orders:
+        order.full_clean()
+        assert order.vehicle.owner_id == order.customer_id
+        assert order.opened_at <= timezone.now()
+        assert order.changes.filter(action="opened", actor_kind="command", actor_label="seed_demo").exists()
+    by_customer = {}
+    for order in RepairOrder.objects.open():
+        by_customer.setdefault(order.customer.name, []).append(order)
+    assert len(by_customer["Marcus Johnson"]) == 2, "one customer has two cars in the shop"
+    truck = next(o for o in by_customer["Marcus Johnson"] if o.vehicle.model == "F-150")
+    assert truck.status == "awaiting_approval"
+    assert [(l.description, l.status) for l in truck.lines.all()] == [
+        ("Check engine light diagnostic", "done"), ("Front brake pads", "recommended"),
+        ("Rear rotors", "recommended"), ("Coolant flush", "recommended")]
+    dana = by_customer["Dana Whitfield"][0]
+    assert dana.status == "ready" and dana.status_note_approved and dana.technician
+    held = RepairOrder.objects.get(status="on_hold")
+    assert held.status_note and not held.status_note_approved, "a note no advisor approved, never to be read"
+    parts = RepairOrder.objects.get(status="waiting_parts")
+    assert parts.status_note_approved and "water pump arrives" in parts.status_note
+    assert parts.promised_at > timezone.now()
+    assert sum(bool(o.technician and o.internal_notes) for o in orders) >= 4
+    lines = JobLine.objects.all()
+    assert {l.status for l in lines} == set(JobLine.Status.values)
+    assert lines.filter(requested_by_customer=True, status="recommended").exists()
+    assert all(l.follow_up_on for l in lines.filter(status="declined"))
+
+
 def test_running_it_again_changes_nothing(seeded):
     before = everything()
     again = seed()
     assert everything() == before
     assert "(0 new)" in again and "(0 new, " in again
+    assert "10 repair orders (0 new)" in again
 
 
 def test_it_keeps_a_shop_the_manager_already_set_up(db):
@@ -127,7 +167,7 @@ def test_it_keeps_a_shop_the_manager_already_set_up(db):
 def test_it_builds_a_large_data_set_of_valid_customers_once(db):
     output = seed("--customers", "500")
     assert Customer.objects.count() == 500
-    assert Vehicle.objects.count() == 500
+    assert Vehicle.objects.count() == 500 + len(demo_shop.SECOND_CARS)
     assert "500 customers (500 new)" in output
     for customer in Customer.objects.order_by("?")[:50]:
         assert normalize_phone(customer.phone) == customer.phone

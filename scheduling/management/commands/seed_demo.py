@@ -14,7 +14,10 @@ from crm.phone_cache import forget_cached_phones
 from crm.phones import display_phone
 from scheduling.actions import Actor, BookingRefused, available_slots, book_appointment, set_appointment_status
 from scheduling.management import demo_shop
-from scheduling.models import Appointment, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+from scheduling.models import (
+    Appointment, Closure, FaqAnswer, JobLine, OpeningHours, RepairOrder, RepairOrderChange, ServiceType, ShopProfile,
+)
+from scheduling.repair_orders import actions as repair_orders
 
 ACTOR = Actor.command("seed_demo")
 BATCH = 5000
@@ -22,8 +25,8 @@ BATCH = 5000
 
 class Command(BaseCommand):
     help = (
-        "Create the demo shop (hours, closures, services, FAQ), ~50 customers with vehicles and two weeks of "
-        "appointments. Idempotent. --customers N adds generated customers up to N in total."
+        "Create the demo shop (hours, closures, services, FAQ), ~50 customers with vehicles, two weeks of "
+        "appointments and cars in the shop (a repair order in every status). Idempotent. --customers N adds generated customers up to N in total."
     )
 
     def add_arguments(self, parser):
@@ -40,13 +43,14 @@ class Command(BaseCommand):
         self.faq()
         people, new_people = self.cast()
         booked, new_bookings, refused = self.appointments(profile, people, services)
+        in_shop, new_orders = self.repair_orders(profile, people)
         generated = self.bulk(max(0, customers - len(people)), verbosity)
         demo = people[0]
         return (
             f"{profile.name}: {len(services)} services, {FaqAnswer.objects.count()} FAQ answers, "
             f"{Customer.objects.count()} customers ({new_people + generated} new), "
             f"{Vehicle.objects.count()} vehicles, {booked} demo appointments in the next two weeks "
-            f"({new_bookings} new, {refused} refused).\n"
+            f"({new_bookings} new, {refused} refused), {in_shop} repair orders ({new_orders} new).\n"
             f"Demo caller: {demo.name}, {display_phone(demo.phone)} ({demo.phone})."
         )
 
@@ -92,6 +96,11 @@ class Command(BaseCommand):
                 created += 1
             self.vehicle(customer, person)
             people.append(customer)
+        by_name = {customer.name: customer for customer in people}
+        for n, (name, car, year, mileage) in enumerate(demo_shop.SECOND_CARS):
+            self.vehicle(by_name[name], {
+                "car": car, "year": year, "mileage": mileage, "vin": demo_shop.make_vin(car, year, 800000 + n, plant="D"),
+            })
         return people, created
 
     def vehicle(self, customer, person):
@@ -151,6 +160,68 @@ class Command(BaseCommand):
             if slots:
                 return slots[int(pick * len(slots))]
         return None
+
+    # --- Cars in the shop ---------------------------------------------------------------------
+
+    def repair_orders(self, profile, people):
+        """The demo's repair orders (demo_shop.REPAIR_ORDERS), each opened once: a car that has
+        ever had one from seed_demo is left as it is, whatever an advisor did with it since."""
+        by_name = {customer.name: customer for customer in people}
+        today = timezone.localtime(timezone.now(), profile.tz).date()
+        count = new = 0
+        for spec in demo_shop.REPAIR_ORDERS:
+            customer = by_name[spec["customer"]]
+            make, model = spec["car"]
+            vehicle = customer.vehicles.get(make=make, model=model)
+            count += 1
+            seeded = RepairOrderChange.objects.filter(
+                repair_order__vehicle=vehicle, action="opened", actor_kind=ACTOR.kind, actor_label=ACTOR.label
+            )
+            if seeded.exists():
+                continue
+            self.repair_order(profile, today, customer, vehicle, spec)
+            new += 1
+        return count, new
+
+    @transaction.atomic
+    def repair_order(self, profile, today, customer, vehicle, spec):
+        parts_day = demo_shop.open_day(today, 2)
+        now = timezone.now()
+        moments = {  # a car came in (and went) in the past, whatever the hour seed_demo runs
+            key: min(self.moment(profile, today, spec[key], parts_day, past=True), now)
+            for key in ("opened", "closed") if key in spec
+        }
+        if "promised" in spec:
+            moments["promised"] = self.moment(profile, today, spec["promised"], parts_day)
+        note = spec.get("note", "").format(parts_day=f"{parts_day:%A}")
+        order = repair_orders.open_repair_order(
+            customer=customer, vehicle=vehicle, actor=ACTOR, promised_at=moments.get("promised"),
+            mileage_in=vehicle.mileage, status_note=note, status_note_approved=spec.get("note_approved", False),
+            internal_notes=spec.get("internal", ""), technician=spec.get("technician", ""), opened_at=moments["opened"],
+        )
+        for description, low, high, amount, status, *reason in spec["lines"]:
+            if status == "requested":
+                repair_orders.request_work(order, description=description, actor=ACTOR, customer=customer)
+                continue
+            line = repair_orders.add_job_line(
+                order, description=description, actor=ACTOR, estimate_low=low, estimate_high=high, amount=amount,
+                status=JobLine.Status.RECOMMENDED if status == "declined" else status,
+            )
+            if status == "declined":
+                repair_orders.decline_job_lines(order, [line.pk], actor=ACTOR, via=JobLine.Via.IN_PERSON,
+                                                decided_by=customer.name, reason=reason[0] if reason else "")
+        if spec["status"] == RepairOrder.Status.PICKED_UP:
+            repair_orders.close_repair_order(order, actor=ACTOR, closed_at=moments.get("closed"))
+        else:
+            repair_orders.set_repair_status(order, spec["status"], actor=ACTOR)
+        return order
+
+    @staticmethod
+    def moment(profile, today, when, parts_day, *, past=False):
+        days, at = when
+        day = parts_day if days == "parts" else demo_shop.open_day(today, days, past=past)
+        hour, minute = (int(part) for part in at.split(":"))
+        return datetime.combine(day, datetime.min.time(), tzinfo=profile.tz).replace(hour=hour, minute=minute)
 
     # --- Large data sets -----------------------------------------------------------------------
 
