@@ -309,3 +309,22 @@ async def test_a_number_keyed_on_the_phone_reaches_the_agent_as_the_callers_turn
                                                         text__startswith="(keyed").first())
     assert turn.text == "(keyed on the phone) 7735550123"
     await caller.hang_up()
+
+
+async def test_the_stored_latency_starts_where_the_caller_stopped_talking(live_app, make_caller, deepgram, openai,
+                                                                         customer):
+    # The final transcript arrives only after Deepgram's endpointing wait; the latency recorded must
+    # still start at the caller's end of speech (the last word's end on the audio clock), as the
+    # caller lives it, not at the final's arrival.
+    openai.script(text("Sure, what day works for you?"))
+    caller = make_caller(live_app)
+    await caller.dial()
+    await greeted(caller)
+    utterance = await caller.say(spoken("Can I bring my car in this week"))
+    await caller.wait_for(lambda: caller.first_audio_after(utterance.ended_at), timeout=15)
+    heard_after_ms = (caller.first_audio_after(utterance.ended_at) - utterance.ended_at) * 1000
+    call = await eventually(lambda: Call.objects.filter(call_sid=caller.call_sid).first())
+    latency = await eventually(lambda: TurnLatency.objects.filter(call=call).first())
+    assert latency.voice_to_voice_ms >= 300, "the endpointing wait (300 ms) is part of what the caller waited"
+    assert abs(latency.voice_to_voice_ms - heard_after_ms) <= 40, (latency.voice_to_voice_ms, heard_after_ms)
+    await caller.hang_up()

@@ -373,3 +373,34 @@ async def test_closing_the_iterator_early_stops_the_stream():
                 await asyncio.sleep(0.02)
         assert first and fake.tts.requests[0].bytes_sent < fake.tts.audio_bytes_for(text) / 2
         await tts.close()
+
+
+class AudioClock:
+    """Our clock as the caller's audio arrives: 20 ms per frame."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.mark.parametrize("drop", [False, True], ids=["one-connection", "reconnected-mid-sentence"])
+async def test_a_final_says_when_the_caller_stopped_talking_on_our_clock(fake, drop):
+    clock = AudioClock()
+    stt = DeepgramSTT(KEY, fake.base_url, clock=clock)
+    await stt.start()
+    if drop:
+        fake.stt.drop_next(after_audio_s=1.0)
+    words = spoken("My brakes are grinding when I stop.")
+    events = stt.events()
+    for frame in in_frames(silence(0.4) + words + silence(1.2)):
+        clock.now += len(frame) / 8000
+        await stt.send(frame)
+        await asyncio.sleep(0)
+    received = await events_until(events, is_utterance_end)
+    await stt.close()
+    final = [e for e in received if isinstance(e, Transcript) and e.is_final and e.text][-1]
+    speech_ended = 1000.0 + 0.4 + len(words) / 8000
+    assert final.speech_ended_at == pytest.approx(speech_ended, abs=0.025)
+    assert final.at >= final.speech_ended_at

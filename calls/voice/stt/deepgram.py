@@ -5,12 +5,17 @@ result covers it (at most `replay_s` seconds). When the socket drops without our
 keeps collecting in that buffer; the stream reconnects with backoff and replays it first, so an
 utterance cut in half is transcribed whole on the new socket. Only when reconnecting keeps
 failing does events() raise VendorError(retryable=False).
+
+Deepgram times words on the stream's audio clock. A final's last word's `end` is mapped back to
+when that audio reached us (`speech_ended_at`), so the caller's end of speech, not the final's
+arrival after the endpointing wait, is where a turn's latency starts.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 
 from deepgram.core.api_error import ApiError
 from websockets.exceptions import ConnectionClosed
@@ -51,6 +56,9 @@ class DeepgramSTT(SpeechToText):
         self._send_lock = asyncio.Lock()
         self._audio = bytearray()    # sent (or waiting to be sent) and not yet covered by a final result
         self._audio_offset = 0       # position of _audio[0] on the current connection's audio clock
+        self._received = 0           # bytes received from the caller since the start
+        self._received_at = deque()  # (bytes received so far, when): the audio clock back to ours
+        self._connection_base = 0    # the current connection's audio clock 0, in bytes received
         self._last_sent = clock()
         self._turn_open = False      # a non-empty final arrived since the caller last stopped talking
         self._heard = False          # the current connection delivered a final result
@@ -77,6 +85,11 @@ class DeepgramSTT(SpeechToText):
             return
         async with self._send_lock:
             self._audio += mulaw
+            self._received += len(mulaw)
+            self._received_at.append((self._received, self._clock()))
+            oldest = self._received - self.replay_bytes - 5 * BYTES_PER_SECOND  # more than a final can reach back
+            while self._received_at and self._received_at[0][0] < oldest:
+                self._received_at.popleft()
             if len(self._audio) > self.replay_bytes + BYTES_PER_SECOND:
                 excess = len(self._audio) - self.replay_bytes
                 del self._audio[:excess]
@@ -168,6 +181,7 @@ class DeepgramSTT(SpeechToText):
             for start in range(0, len(pending), _REPLAY_CHUNK):
                 await socket.send_media(pending[start:start + _REPLAY_CHUNK])
             self._audio_offset = 0  # a new connection's audio clock starts at the replayed audio
+            self._connection_base = self._received - len(pending)
             self._socket = socket
             self._last_sent = self._clock()
         return len(pending) / BYTES_PER_SECOND
@@ -198,11 +212,25 @@ class DeepgramSTT(SpeechToText):
         speech_final = bool(results.speech_final)
         if text:
             self._turn_open = not speech_final
-            self._events.put_nowait(Transcript(text=text, is_final=True, speech_final=speech_final, at=at))
+            self._events.put_nowait(Transcript(
+                text=text, is_final=True, speech_final=speech_final, at=at,
+                speech_ended_at=self._when_heard(getattr(alternatives[0], "words", None)),
+            ))
         elif speech_final and self._turn_open:
             # earlier finals carried the words; this empty one still says the caller stopped
             self._turn_open = False
             self._events.put_nowait(Transcript(text="", is_final=True, speech_final=True, at=at))
+
+    def _when_heard(self, words):
+        """When the audio at the end of the last of `words` reached us, on our clock (None if unknown)."""
+        end = getattr(words[-1], "end", None) if words else None
+        if end is None:
+            return None
+        target = self._connection_base + end * BYTES_PER_SECOND
+        for received, at in self._received_at:
+            if received >= target:
+                return min(at - (received - target) / BYTES_PER_SECOND, self._clock())
+        return None
 
     def _forget_audio_until(self, seconds):
         covered = round(seconds * BYTES_PER_SECOND) - self._audio_offset
