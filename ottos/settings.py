@@ -77,9 +77,16 @@ def env_timezone(name, default):
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_str("SECRET_KEY")
+# `make run` keeps its generated key in DATA_DIR/secret_key, so that `manage.py` works afterwards
+# in any shell on the same install without the key in the environment.
+_KEY_FILE = Path(env_str("DATA_DIR") or BASE_DIR / "var") / "secret_key"
+if not SECRET_KEY and _KEY_FILE.is_file():
+    SECRET_KEY = _KEY_FILE.read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
-        raise ImproperlyConfigured("SECRET_KEY is required when DEBUG is off")
+        raise ImproperlyConfigured(
+            "SECRET_KEY is required when DEBUG is off (set it, or run `make run` once to generate var/secret_key)"
+        )
     SECRET_KEY = "insecure-debug-only-key"
 
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h.strip()]
@@ -283,6 +290,11 @@ VOICE_TTS_MODEL = env_str("VOICE_TTS_MODEL", "aura-2-thalia-en")
 VOICE_ENDPOINTING_MS = env_int("VOICE_ENDPOINTING_MS", 300, minimum=10)
 VOICE_UTTERANCE_END_MS = env_int("VOICE_UTTERANCE_END_MS", 1000, minimum=1000)
 VOICE_SILENCE_REPROMPT_S = env_float("VOICE_SILENCE_REPROMPT_S", 8.0)
+# At the endpoint, an end-of-turn model hears whether the caller finished their sentence
+# (calls/voice/turn.py); if not, the turn waits for more words up to VOICE_UTTERANCE_END_MS.
+VOICE_TURN_MODEL = env_str("VOICE_TURN_MODEL").lower() or "smart_turn"
+if VOICE_TURN_MODEL not in ("smart_turn", "off"):
+    raise ImproperlyConfigured(f"VOICE_TURN_MODEL must be smart_turn or off, not {os.environ['VOICE_TURN_MODEL']!r}")
 # How a caller talking over the agent is handled (calls/voice/session.py): "pause_resume" goes quiet
 # at the first sound and carries on after a backchannel or a noise; "words" waits for real words.
 VOICE_BARGE_IN_MODE = env_str("VOICE_BARGE_IN_MODE").lower() or "pause_resume"

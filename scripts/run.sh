@@ -4,9 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh requirements/base.txt
-mkdir -p var
-[ -s var/secret_key ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key
-export SECRET_KEY="${SECRET_KEY:-$(cat var/secret_key)}"
+DATA_DIR="${DATA_DIR:-var}"
+mkdir -p "$DATA_DIR"
+[ -s "$DATA_DIR/secret_key" ] || .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > "$DATA_DIR/secret_key"
+export SECRET_KEY="${SECRET_KEY:-$(cat "$DATA_DIR/secret_key")}"
 export DEBUG="${DEBUG:-true}"
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo

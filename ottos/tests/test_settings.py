@@ -45,6 +45,16 @@ def test_secret_key_is_required_when_debug_is_off():
     assert "SECRET_KEY is required when DEBUG is off" in out
 
 
+def test_after_make_run_manage_py_works_in_any_shell_with_the_generated_key(tmp_path):
+    (tmp_path / "secret_key").write_text("a-key-make-run-generated\n")
+    env = {**BASE_ENV, "DATA_DIR": str(tmp_path)}  # no SECRET_KEY, no DEBUG
+    proc = subprocess.run([sys.executable, "manage.py", "help"], env=env, capture_output=True, text=True,
+                          cwd=settings.BASE_DIR)
+    assert proc.returncode == 0, proc.stderr
+    assert "simulate_call" in proc.stdout and "evaluate_calls" in proc.stdout and "seed_demo" in proc.stdout
+    assert "settings are not properly configured" not in proc.stdout + proc.stderr
+
+
 @pytest.mark.parametrize(
     "name, value, message",
     [
