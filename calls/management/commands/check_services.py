@@ -9,6 +9,7 @@ SERVICES = {
     "PostgreSQL": probes.postgresql,
     "Redis": probes.redis,
     "Celery": probes.celery,
+    "Offline voice": vendor_probes.offline_voice,
     "Deepgram": vendor_probes.deepgram,
     "OpenAI": vendor_probes.openai,
     "Twilio": vendor_probes.twilio,
