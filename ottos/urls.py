@@ -6,6 +6,7 @@ from ottos import health
 admin.site.site_header = "Otto's back office"
 admin.site.site_title = "Otto's"
 admin.site.index_title = "Shop data"
+admin.site.site_url = "/calls/"  # "View site": the call pages, which link back here
 
 urlpatterns = [
     path("admin/", admin.site.urls),
