@@ -42,5 +42,13 @@ def test_it_lists_the_registered_tools_in_the_order_the_model_is_given_them():
     prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
     listed = prompt.split("\nYour tools:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert listed == [f"- {t.name}: {t.description}" for t in TOOLS.values()]
-    assert len(listed) == 14 and listed[0].startswith("- lookup_customer: ") and listed[-1].startswith("- end_call: ")
+    assert len(listed) == 18 and listed[0].startswith("- lookup_customer: ") and listed[-1].startswith("- end_call: ")
     assert prompt.index("call end_call.\n") < prompt.index("Your tools:") < prompt.index("Today is")
+
+
+def test_a_car_in_the_shop_is_spoken_of_only_from_its_repair_order_and_approved_only_as_named():
+    prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
+    for rule in ("answer only from get_repair_status", "Say estimates as estimates",
+                 "Approve or decline only the job lines the caller named", "wait for a clear yes",
+                 "Never approve work the caller did not name", "is a request", "Never promise it"):
+        assert rule in prompt, rule

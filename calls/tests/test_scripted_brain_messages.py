@@ -14,6 +14,8 @@ from scheduling.models import Appointment
 pytestmark = pytest.mark.django_db(transaction=True)
 ADVISOR = "+13125550123"
 
+ASK_FOR_NUMBER = "What number should the advisor call you back on? You can say it, or key it in and press pound."
+
 
 def messages():
     return list(CallbackRequest.objects.select_related("customer").order_by("created_at"))
@@ -29,7 +31,9 @@ async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(
 ):
     call = await call_from(DANA)
     said = await call.caller("Is my car ready to be picked up yet? I need it back today.")
-    assert said.endswith("I can have one call you back with an update. Would you like that?"), call.transcript
+    # No car of hers is in the shop (no open repair order): she hears so, and is offered a message.
+    assert said.endswith("I can check your appointments, or take a message for an advisor. "
+                         "Would you like me to take a message?"), call.transcript
     said = await call.caller("Yes please")
     read_back = (
         "I'll pass this on to an advisor: is my car ready to be picked up yet? I need it back today. "
@@ -187,7 +191,7 @@ async def test_a_withheld_number_can_leave_a_message_with_a_callback_number(shop
     assert said == "Sure. What's the message for the advisor?"
     await call.caller("I want an oil change on Friday morning")
     said = await call.caller("Lee Park")
-    assert said == "What number should the advisor call you back on?", call.transcript
+    assert said == ASK_FOR_NUMBER, call.transcript
     said = await call.caller("This number is fine")
     assert "doesn't show up" in said, call.transcript
     said = await call.caller("three one two, five five five, zero one nine nine")
@@ -381,7 +385,7 @@ async def test_a_name_with_a_company_is_the_name_and_the_company_goes_in_the_mes
     said = await call.caller("Yes")
     assert said == "Can I get your name, please?", call.transcript
     said = await call.caller("Dwayne, with Ace Towing.")
-    assert said == "What number should the advisor call you back on?", call.transcript
+    assert said == ASK_FOR_NUMBER, call.transcript
     said = await call.caller("708-555-0151")
     assert "from Dwayne at Ace Towing:" in said, call.transcript
     await call.caller("Yes")
@@ -397,7 +401,7 @@ async def test_an_angry_callers_message_keeps_its_substance_not_filler(settings,
     assert said == "Sure. What's the message for the advisor?", call.transcript
     await call.caller("Tell them it's about the overcharge on my bill.")
     said = await call.caller("Just say Frank.")
-    assert said == "What number should the advisor call you back on?", call.transcript
+    assert said == ASK_FOR_NUMBER, call.transcript
     await call.caller("312-555-0190")
     await call.caller("Yes, obviously.")
     (message,) = await db(messages)

@@ -18,8 +18,8 @@ from calls.agent.tools.schema import NoArguments
 from calls.tests.scripted_calls import tools_for
 
 MODEL_ORDER = [
-    "lookup_customer", "get_available_slots", "book_appointment", "get_upcoming_appointments", "cancel_appointment",
-    "reschedule_appointment", "decode_vin", "add_vehicle", "check_recalls", "create_customer", "shop_info",
+    "lookup_customer", "get_available_slots", "book_appointment", "get_upcoming_appointments", "get_repair_status",
+    "approve_work", "decline_work", "request_work", "cancel_appointment", "reschedule_appointment", "decode_vin", "add_vehicle", "check_recalls", "create_customer", "shop_info",
     "take_message", "transfer_to_advisor", "end_call",
 ]
 FILLERS = {  # said while these tools are slow; every other tool gets the general filler
@@ -30,13 +30,17 @@ FILLERS = {  # said while these tools are slow; every other tool gets the genera
     "get_upcoming_appointments": "One moment while I look that up.",
     "lookup_customer": "One moment while I look that up.",
     "decode_vin": "One moment while I look up that VIN.",
+    "get_repair_status": "One moment while I check on that.",
+    "approve_work": "One moment while I note that approval.",
+    "decline_work": "One moment while I note that.",
+    "request_work": "One moment while I note that.",
 }
 SERVICES = ("Brake pads and rotors", "Oil change")
 TOOLS_DIR = Path(registry_package.__file__).parent
 SCRIPTED_DIR = TOOLS_DIR.parent / "scripted"
 
 
-def test_the_registry_holds_the_fourteen_tools_in_the_order_the_model_sees_them():
+def test_the_registry_holds_the_eighteen_tools_in_the_order_the_model_sees_them():
     assert list(TOOLS) == MODEL_ORDER
     assert all(isinstance(t, Tool) and t.name == name for name, t in TOOLS.items())
 
@@ -80,7 +84,10 @@ def test_only_end_call_ends_the_call_and_only_the_transfer_hands_over():
 
 
 def test_the_tools_that_change_records_are_the_ones_a_retried_turn_must_not_repeat():
-    assert WRITES == {"book_appointment", "reschedule_appointment", "cancel_appointment", "take_message", "add_vehicle"}
+    assert WRITES == {
+        "book_appointment", "reschedule_appointment", "cancel_appointment", "take_message", "add_vehicle",
+        "approve_work", "decline_work", "request_work",
+    }
     assert ScriptedBrain().writes == WRITES, "the scripted receptionist announces exactly these"
 
 

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 
 from calls.agent.scripted import appointments, booking, caller_name, info, messages, vehicles
+from calls.agent.scripted import repair_orders, repair_speech
 from calls.agent.scripted.intents import (
     detect,
     is_abort,
@@ -24,6 +25,7 @@ from calls.agent.scripted.speech import say_moment, service_phrase
 from calls.agent.scripted.state import (
     Booking,
     Cancellation,
+    CarInShop,
     Choosing,
     Conversation,
     Message,
@@ -40,7 +42,10 @@ ANYTHING_ELSE = "Is there anything else I can help you with?"
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
 
-FLOWS = {Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles}
+FLOWS = {
+    Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles,
+    CarInShop: repair_orders,
+}
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,10 @@ class Receptionist:
         if flow and flow.answer(self, task, u, turn):
             state.misses = 0
             return
+        if task is None and u.intent != "message" and len(u.said.split()) > 3 and repair_orders.wanted(self, u):
+            state.awaiting = None  # "oh wait, no, don't do the pads" after "anything else?" is about the car
+            repair_orders.start(self, u, turn)
+            return
         if state.awaiting and self.answer_awaited(u, turn):
             state.misses = 0
             return
@@ -270,6 +279,8 @@ class Receptionist:
             self.goodbye(turn)
         elif intent == "message":
             messages.start(self, turn, request=u.text)
+        elif repair_orders.wanted(self, u):  # the car in the shop: its status, the work, pickup
+            repair_orders.start(self, u, turn)
         elif intent == "status" or (intent != "book" and messages.sounds_urgent(u.said)):
             messages.offer_call_back(self, turn, u)  # a car in the shop, or in trouble: an advisor calls
         elif intent in ("cancel", "reschedule", "list"):
@@ -373,6 +384,7 @@ class Receptionist:
                 caller.name = r.get("name") or caller.name
                 caller.vehicles = list(r.get("vehicles") or [])
                 caller.upcoming = int(r.get("upcoming_appointments") or 0)
+                caller.cars_in_shop = int(r.get("cars_in_shop") or 0)
         elif result.name == "shop_info":
             state.shop.learn(result.arguments.get("topic"), r)
         elif result.name == "create_customer" and "error" not in r:
@@ -397,6 +409,8 @@ class Receptionist:
             return f"Your {service} on {when} is cancelled."
         if result.name == "take_message":
             return "I've passed your message on to an advisor."
+        if result.name in ("approve_work", "decline_work", "request_work"):
+            return repair_speech.announcement(result.name, r)
         if result.name == "add_vehicle":
             vehicle = r.get("vehicle") or ""
             return f"I've added {'your vehicle' if vehicle.startswith('VIN') or not vehicle else 'the ' + vehicle}."

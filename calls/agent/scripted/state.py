@@ -17,6 +17,7 @@ class Caller:
     spelling: str | None = None  # the name as a new caller spelled it out: "S I O B H A N, K E L L Y"
     vehicles: list = field(default_factory=list)  # lookup_customer's vehicle dicts
     upcoming: int = 0  # how many upcoming appointments lookup_customer found
+    cars_in_shop: int = 0  # how many open repair orders lookup_customer found
 
     @property
     def first_name(self):
@@ -91,6 +92,25 @@ class Choosing:
     purpose: str
     options: list
     said: str = ""  # the request, replayed once chosen
+    misses: int = 0
+
+
+@dataclass
+class CarInShop:
+    """The caller's car in the shop (open repair orders): which one, then deciding on its work.
+
+    stage: choose (which car) | decide (which lines) | confirm (the read-back) | writing."""
+
+    stage: str = "choose"
+    said: str = ""  # what the caller asked, answered once the orders are in
+    orders: list = field(default_factory=list)  # get_repair_status' repair_orders
+    order: dict | None = None
+    pickup_today: str = ""  # today's hours, as get_repair_status said them
+    approve: list = field(default_factory=list)  # line views the caller named to go ahead with
+    decline: list = field(default_factory=list)  # ... and to leave
+    reason: str = ""  # why they declined, in their words
+    words: str = ""  # what they said deciding, as heard
+    after: str = ""  # a decision said with a request for more work, taken up once the request is in
     misses: int = 0
 
 

@@ -10,7 +10,7 @@ source of what the model is given (schemas), what the caller hears while a tool 
 """
 
 # The families, in the order the model sees their tools (registry.MODEL_ORDER pins it exactly).
-from calls.agent.tools import customers, schedule, appointments, vehicles, shop, messages, handover  # noqa: F401, I001
+from calls.agent.tools import customers, schedule, appointments, repair_orders, vehicles, shop, messages, handover  # noqa: F401, I001
 from calls.agent.tools.dispatch import CallTools, tool_specs
 from calls.agent.tools.registry import TOOLS, Tool, ToolRefused, ToolResult, tool
 

@@ -7,11 +7,12 @@ from calls.agent.tools.registry import ToolResult, tool
 from calls.agent.tools.schema import Arguments, NoArguments
 from crm import actions as crm_actions
 from scheduling import actions as scheduling_actions
+from scheduling.repair_orders import actions as repair_actions
 
 
 @tool(
     "lookup_customer", NoArguments,
-    "The caller's own customer record (by caller ID): name, vehicles, upcoming appointment count.",
+    "The caller's own customer record (by caller ID): name, vehicles, upcoming appointment count, cars in the shop.",
     filler="One moment while I look that up.",
 )
 def lookup_customer(call, args):
@@ -23,7 +24,11 @@ def lookup_customer(call, args):
         for v in crm_actions.vehicles_of(customer)
     ]
     upcoming = scheduling_actions.upcoming_count(customer)
-    return ToolResult({"on_file": True, "name": customer.name, "vehicles": vehicles, "upcoming_appointments": upcoming})
+    in_shop = len(repair_actions.open_orders_for(customer))
+    return ToolResult({
+        "on_file": True, "name": customer.name, "vehicles": vehicles, "upcoming_appointments": upcoming,
+        "cars_in_shop": in_shop,
+    })
 
 
 class NewCustomer(Arguments):

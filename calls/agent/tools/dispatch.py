@@ -19,6 +19,7 @@ from calls.agent.tools.context import CallContext
 from calls.agent.tools.registry import TOOLS, ToolRefused, quoted
 from calls.voice.interfaces import ToolOutcome, ToolSpec
 from scheduling.actions import BookingRefused
+from scheduling.repair_orders.actions import RepairOrderRefused
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class CallTools:
                 )
         except ToolRefused as exc:
             return _error(str(exc))
-        except BookingRefused as exc:
+        except (BookingRefused, RepairOrderRefused) as exc:
             return _error(exc.message, code=exc.code)
         except ValidationError as exc:
             return _error(" ".join(exc.messages))

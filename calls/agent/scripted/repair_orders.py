@@ -1,0 +1,400 @@
+"""The caller's car in the shop: where it stands, what was found and what it is estimated at, when
+it can be picked up, going ahead with (or leaving) the work the caller names after a read-back
+and a clear yes, and more work asked for while it is in, as a request an advisor prices.
+
+Only get_repair_status says anything about a car: the caller's own, bound to their number. What
+the words mean is repair_words.py (which car, what is asked) and work_decisions.py (which lines,
+yes or no to each); how it is said is repair_speech.py."""
+
+import re
+
+from calls.agent.scripted import decided_work, info, messages
+from calls.agent.scripted.car_names import car_in
+from calls.agent.scripted.intents import detect
+from calls.agent.scripted.repair_words import (
+    asks_about_car,
+    asks_after_car,
+    order_named,
+    split_request,
+    wants_findings,
+    wants_pickup,
+)
+from calls.agent.scripted.repair_speech import (
+    announcement,
+    decision_question,
+    priced,
+    recommended,
+    status_said,
+    waiting_lines,
+    work_name,
+    work_so_far,
+)
+from calls.agent.scripted.speech import say_list
+from calls.agent.scripted.state import CarInShop
+from calls.agent.scripted.words import has_any, is_yes, normalize
+from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines, reason_in
+
+OFFER = "I can take a message for an advisor to call you back. Would you like me to do that?"
+UNDECIDED = (
+    "i'll decide", "decide about", "decide when", "when i pick it up", "not sure", "let you know", "think about it", "think it over", "call you back", "call back", "talk to my", "check with my", "let me think",
+    "get back to you", "not sure yet", "i'll let you know", "sleep on it", "ask my", "talk it over", "decide later",
+    "hold off on all", "hold off on everything", "not right now", "not today", "none of it", "none of them",
+    "nothing for now", "nothing yet", "i'll pass", "no thanks", "no thank you",
+)  # fmt: skip
+SIDE_TOPICS = ("payment", "location", "warranty", "loaners")  # asked beside the car, answered after it
+BOTH = ("both", "all my", "my cars", "each of", "all of them", "two cars", "all my cars", "both of them")
+RUSH = ("rush", "hurry", "speed it up", "any faster", "any sooner", "need it by", "need the car by", "need it back by")
+NEEDED = (
+    "necessary", "really need", "do i need", "does it need", "need that", "need it", "padding", "ripping me off",
+    "rip off", "why does", "why do", "is it needed", "worth it", "really needed", "upsell",
+)  # fmt: skip
+TOTAL = (
+    "all that", "all of that", "total", "altogether", "all together", "all in", "the whole thing", "damage", "owe",
+    "the bill",
+)  # fmt: skip
+NOT_BOOKING = ("book", "cancel", "reschedule", "list", "vehicle")
+THIS_CAR = (
+    "my car", "the car", "my truck", "the truck", "on it", "estimate", "you quoted", "you found", "it needs",
+    "it need", "you guys found", "the work",
+)  # fmt: skip
+
+
+def wanted(desk, u):
+    """A question about a car in the shop, and the tool to answer it."""
+    if not desk.can("get_repair_status"):
+        return False
+    if u.intent == "status":
+        return True
+    caller = desk.state.caller
+    if u.intent is not None and caller.on_file and not caller.cars_in_shop:
+        return False  # "can I bring both my cars in Friday?" from a caller with none in the shop books
+    if asks_after_car(u.said):
+        return True
+    if u.intent in ("price", "duration", "services") and u.service and not has_any(u.said, THIS_CAR) and (
+        car_in(u.text) is None
+    ):
+        return False  # "how much is an oil change?": the shop's price list, not the car in the shop
+    return u.intent not in NOT_BOOKING and asks_about_car(u.said, caller, intent=u.intent)
+
+
+def start(desk, u, turn):
+    caller = desk.state.caller
+    if not caller.caller_id or not caller.on_file:
+        desk.state.unclear = u.text
+        turn.say(
+            "I'm sorry, without caller ID I can't look up a car in the shop." if not caller.caller_id
+            else "I don't have a customer record for this number, so I can't look up a car in the shop."
+        )
+        messages.offer(desk, turn, OFFER)
+        return
+    desk.state.task = CarInShop(said=u.text)
+    turn.call("get_repair_status")
+    turn.then = loaded
+
+
+def loaded(desk, results, turn):
+    task = desk.state.task
+    if not isinstance(task, CarInShop):
+        return
+    found = results.get("get_repair_status") or {}
+    if "error" in found:
+        desk.state.task = None
+        turn.say("I'm sorry, I can't get into the shop's records right now.")
+        messages.offer(desk, turn, OFFER)
+        return
+    task.orders = list(found.get("repair_orders") or [])
+    task.pickup_today = found.get("pickup_today") or ""
+    desk.state.caller.cars_in_shop = len(task.orders)
+    if not task.orders:
+        desk.state.task = None
+        desk.state.unclear = task.said
+        turn.say("I don't see a car of yours in the shop right now: there's no open repair order under your number.")
+        messages.offer(desk, turn, "I can check your appointments, or take a message for an advisor. "
+                                   "Would you like me to take a message?")
+        return
+    order = order_named(task.said, task.orders)
+    if order is None and len(task.orders) > 1 and has_any(normalize(task.said), BOTH):
+        for each in task.orders:  # "how are both my cars doing?"
+            turn.say(status_said(each, task.said, "", desk.today()))
+        desk.state.task = None
+        return desk.anything_else(turn)
+    if order is None and len(task.orders) == 1:
+        order = task.orders[0]
+        if _names_another_car(task.said, order):
+            turn.say(f"The only car I have in the shop for you is your {order['vehicle']}.")
+    if order is None:
+        return _ask_which(desk, task, turn)
+    _about(desk, task, order, task.said, turn)
+
+
+def _names_another_car(text, order):
+    car = car_in(text)
+    return car is not None and car.make.lower() not in order["vehicle"].lower()
+
+
+def _ask_which(desk, task, turn):
+    task.stage = "choose"
+    cars = [f"your {o['vehicle']}" for o in task.orders]
+    desk.ask(turn, f"I see {len(cars)} of your cars in the shop: {say_list(cars, 'and')}. Which one are you asking about?")
+
+
+# --- what the caller hears -----------------------------------------------------------------
+
+
+def _about(desk, task, order, said, turn):
+    """Answer what `said` asks about `order`: ask for work, decide on work, or where it stands
+    (and a shop question asked beside it, after)."""
+    task.order = order
+    waiting = waiting_lines(order)
+    again = decided_work.settled(desk, task, said, turn)
+    if again is True:
+        return
+    if again:
+        task.after = ""
+        return _request(desk, task, work_name(again), said, turn)
+    if (waiting and bargains(said)) and (named_lines(said, waiting) or decides(said)):
+        return decided_work.bargain(desk, task, said, turn)
+    job, rest = split_request(said)
+    if job and named_lines(job, waiting):  # "can you do the brakes while it's there?" with the brakes estimated
+        return _decide(desk, task, f"Go ahead with {job}. {rest}", turn, words=said)
+    if job:
+        task.after = rest if waiting and decides(rest) else ""
+        return _request(desk, task, job, said, turn)
+    if waiting and decides(said):
+        decided = decision(said, waiting)
+        if decided.named or decided.vague:
+            return _decide(desk, task, said, turn)
+    turn.say(status_said(order, said, task.pickup_today, desk.today()))
+    if has_any(normalize(said), RUSH) and not order["ready"]:
+        turn.say("I can't promise it any sooner, but I can have an advisor call you about the timing.")
+    findings = wants_findings(normalize(said)) or order["status"].startswith("inspected")
+    question = None
+    asked = named_lines(said, waiting)
+    if asked and len(asked) < len(waiting):  # "is the flush really necessary?": that line
+        turn.say(recommended(asked))
+        if has_any(normalize(said), NEEDED):
+            turn.say("Whether it's needed is for the technician to explain; your advisor can go over it with you.")
+        task.stage, question = "decide", "Which of the work would you like us to go ahead with, if any?"
+    elif waiting:
+        turn.say(recommended(waiting, total=has_any(normalize(said), TOTAL) and findings))
+        task.stage, question = "decide", decision_question(waiting)
+    else:
+        if findings:
+            turn.say(work_so_far(order, total=has_any(normalize(said), TOTAL)))
+        desk.state.task = None
+    side = _side_question(said)
+    if side is not None:
+        if question:
+            desk.state.task_question = desk.state.last_question = question
+        return info.ask_shop(desk, side[0], desk.utterance(side[1]), turn)
+    if question:
+        return desk.ask(turn, question)
+    desk.anything_else(turn)
+
+
+def _side_question(said):
+    """A question about the shop asked beside the car ("do you take Apple Pay?"): (topic, words)."""
+    for sentence in re.split(r"(?<=[.!?;])\s+", said or ""):
+        topic = detect(sentence)
+        if topic in SIDE_TOPICS:
+            return topic, sentence
+    return None
+
+
+def _ask_decision(desk, task, turn):
+    task.stage = "decide"
+    desk.ask(turn, decision_question(waiting_lines(task.order)))
+
+
+# --- deciding on the work ------------------------------------------------------------------
+
+
+def capture(desk, task, u, turn):
+    if task.stage == "choose":
+        return _chosen(desk, task, u, turn)
+    if task.stage not in ("decide", "confirm"):
+        return False
+    waiting = waiting_lines(task.order)
+    if bargains(u.text):
+        return decided_work.bargain(desk, task, u.text, turn) or True
+    job, rest = split_request(u.text)
+    if job and named_lines(job, waiting):
+        return _decide(desk, task, f"Go ahead with {job}. {rest}", turn, answer=u, words=u.text)
+    if job:
+        task.after = rest if decides(rest) else ""
+        return _request(desk, task, job, u.text, turn) or True
+    if task.stage == "confirm" and _agrees(u) and _unchanged(task, decision(u.text, waiting)):
+        if not desk.heard_question():
+            _read_back(desk, task, turn)
+            return True
+        return _write(desk, task, u, turn) or True
+    return _decide(desk, task, u.text, turn, answer=u)
+
+
+def _agrees(u):
+    """A clear yes: not a question ("so is that a yes on 150?"), not "okay, I'll let you know"."""
+    return is_yes(u.said) and not u.text.rstrip().endswith("?") and not has_any(u.said, UNDECIDED)
+
+
+def _unchanged(task, decided):
+    """The words name nothing, or just what was read back ("yes, just the pads")."""
+    if decided.undecided:
+        return False
+    ids = lambda lines: {line["line_id"] for line in lines}  # noqa: E731
+    approve, decline = ids(task.approve), ids(task.decline)
+    return ids(decided.approve) <= approve and ids(decided.decline) <= decline
+
+
+def _chosen(desk, task, u, turn):
+    order = order_named(u.text, task.orders) or _by_place(u.said, task.orders)
+    if order is None:
+        task.misses += 1
+        if task.misses < 2:
+            _ask_which(desk, task, turn)
+            return True
+        for each in task.orders:  # still unclear: where each of them stands
+            turn.say(status_said(each, task.said, task.pickup_today, desk.today()))
+        desk.state.task = None
+        desk.anything_else(turn)
+        return True
+    task.misses = 0
+    _about(desk, task, order, f"{task.said} {u.text}", turn)
+    return True
+
+
+def _by_place(said, orders):
+    places = {"first": 0, "second": 1, "last": -1, "other": -1}
+    for word, index in places.items():
+        if re.search(rf"\b{word}\b", said):
+            return orders[index]
+    return None
+
+
+def _decide(desk, task, text, turn, *, answer=None, words=None):
+    """The caller's words about the waiting work: lines named (read back for a yes), "whatever it
+    needs" (the lines listed, asked which), a no or "let me think" (nothing approved)."""
+    waiting = waiting_lines(task.order)
+    decided = decision(text, waiting, offered_one=task.stage == "decide" and len(waiting) == 1)
+    if decided.named:
+        for line in decided.approve:
+            task.approve = [*[x for x in task.approve if x["line_id"] != line["line_id"]], line]
+            task.decline = [x for x in task.decline if x["line_id"] != line["line_id"]]
+        for line in decided.decline:
+            task.decline = [*[x for x in task.decline if x["line_id"] != line["line_id"]], line]
+            task.approve = [x for x in task.approve if x["line_id"] != line["line_id"]]
+        for line in decided.undecided:
+            task.approve = [x for x in task.approve if x["line_id"] != line["line_id"]]
+            task.decline = [x for x in task.decline if x["line_id"] != line["line_id"]]
+        task.reason = decided.reason if decided.decline else task.reason
+        task.words = f"{task.words} / {words or text}".strip(" /")
+        if not (task.approve or task.decline):
+            task.stage = "decide"
+            desk.ask(turn, "Okay, nothing's approved. Which would you like us to go ahead with, if any?")
+            return True
+        _read_back(desk, task, turn)
+        return True
+    if decided.vague:
+        turn.say("I can only approve work you name, so let me go through it.")
+        turn.say(recommended(waiting))
+        desk.ask(turn, decision_question(waiting))
+        task.stage, task.approve, task.decline = "decide", [], []
+        return True
+    if answer is None:
+        return False
+    said = answer.said
+    if answer.no or has_any(said, UNDECIDED):
+        if task.stage == "confirm" and not has_any(said, UNDECIDED):  # "no" to the read-back: which, then?
+            task.stage, task.approve, task.decline = "decide", [], []
+            desk.ask(turn, "Okay, nothing's approved. Which would you like us to go ahead with, if any?")
+            return True
+        desk.state.task = None
+        turn.say("No problem, I won't approve anything for now. The estimate will be here when you're ready.")
+        desk.anything_else(turn)
+        return True
+    if wants_findings(said):
+        asked = named_lines(text, waiting)
+        turn.say(recommended(asked or waiting, total=not asked and has_any(said, TOTAL)))
+        _ask_decision(desk, task, turn)
+        return True
+    if wants_pickup(said):
+        turn.say(status_said(task.order, said, task.pickup_today, desk.today()))
+        desk.ask(turn, desk.state.task_question or "Which of those would you like us to go ahead with?")
+        return True
+    if answer.yes and task.stage == "decide" and not answer.text.rstrip().endswith("?"):
+        names = [work_name(line) for line in waiting]
+        desk.ask(turn, f"Sure. Which of them: {say_list(names, 'or')}? Or more than one?")
+        return True
+    return False
+
+
+def _read_back(desk, task, turn):
+    task.stage = "confirm"
+    parts = []
+    if task.approve:
+        parts.append(f"go ahead with the {say_list([priced(line) for line in task.approve], 'and the')}")
+    if task.decline:
+        parts.append(f"hold off on the {say_list([work_name(line) for line in task.decline], 'and the')}")
+    desk.ask(turn, f"Just to confirm: you'd like us to {' and '.join(parts)}. Is that right?")
+
+
+def _write(desk, task, u, turn):
+    task.stage = "writing"
+    words = f"{task.words} / {u.text}".strip(" /")[:1000]
+    order_id = task.order["repair_order_id"]
+    if task.approve:
+        turn.call("approve_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.approve],
+                  caller_words=words)
+    if task.decline:
+        turn.call("decline_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.decline],
+                  caller_words=words, reason=task.reason or reason_in(u.text) or None)
+    turn.then = written
+
+
+def written(desk, results, turn):
+    task = desk.state.task
+    desk.state.task = None
+    failed = [r for r in results.values() if "error" in r]
+    for name, result in results.items():
+        if "error" not in result:
+            turn.say(announcement(name, result))
+    if failed:
+        turn.say("I'm sorry, I couldn't record all of that.")
+        if isinstance(task, CarInShop):
+            desk.state.unclear = f"Caller's decision on the work on their {task.order['vehicle']}: {task.words}"
+        messages.offer(desk, turn, OFFER)
+        return
+    desk.anything_else(turn)
+
+
+# --- more work while it is in -------------------------------------------------------------
+
+
+def _request(desk, task, job, said, turn):
+    task.stage = "writing"
+    description = job[:1].upper() + job[1:]
+    turn.call("request_work", repair_order_id=task.order["repair_order_id"], description=description,
+              caller_words=said[:1000])
+    turn.then = requested
+
+
+def requested(desk, results, turn):
+    task = desk.state.task
+    done = results.get("request_work") or {}
+    desk.state.task = None
+    if "error" in done:
+        turn.say("I'm sorry, I couldn't add that to the order.")
+        messages.offer(desk, turn, OFFER)
+        return
+    turn.say(announcement("request_work", done))
+    if isinstance(task, CarInShop) and task.after:
+        desk.state.task, task.stage = task, "decide"
+        return _decide(desk, task, task.after, turn)
+    desk.anything_else(turn)
+
+
+def answer(desk, task, u, turn):
+    return False
+
+
+def dropped(desk, task):
+    return "No problem, I won't approve or change anything."

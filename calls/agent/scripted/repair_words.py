@@ -1,0 +1,167 @@
+"""A caller's words about their car in the shop: whether they ask about it at all, what they want
+to know (what was found, when to pick it up), which car they mean, and the work they ask for while
+it is in. Which job lines they go ahead with or leave is work_decisions.py."""
+
+import re
+
+from calls.agent.scripted.car_names import car_in
+from calls.agent.scripted.words import has_any, normalize
+
+ABOUT_THE_CAR = (
+    "what's the holdup", "what is the holdup", "what's taking so long", "any news on my", "any update on my",
+    "any news on the", "any updates on my", "checking on my", "check on my", "checking in on my", "checking on the",
+    "what's the latest on", "what is the latest on", "what's going on with my", "what's going on with the",
+    "what's happening with my", "what's the status", "what is the status", "status on my", "status of the",
+    "figure out what's wrong", "figured out what's wrong", "find out what's wrong", "what did you find",
+    "what did you guys find", "what'd you find", "what did they find", "what'd they find", "what did the mechanic find",
+    "what did the tech find", "started on it", "start on it", "started on my", "working on my car", "work on it yet",
+    "the estimate on my", "the estimate for my", "called about my", "called me about", "calling about the estimate",
+    "calling about my car", "calling about my truck", "when can i pick", "when can i come get", "when can i get it back",
+    "when will it be ready", "when will my car be ready", "when will the car be ready", "when's it gonna be ready",
+    "when is it going to be ready", "when will it be done", "is it finished", "while it's there", "while it is there",
+    "while you have it", "while you've got it", "while you got it", "while it's in", "while it is in",
+    "while you're at it", "how's it coming", "how is it coming", "how's it looking", "nobody's called me back",
+    "while you're in there", "while you are in there", "while it's in there", "since you've got", "since you have my",
+    "since you got my", "since it's there", "since it's in", "you've got my", "you have my", "you guys have my",
+    "throw in", "waiting on that part", "waiting on the part", "waiting for the part", "waiting on parts",
+    "waiting for parts", "the part in", "rush it", "rush the", "how are both", "how are my cars",
+    "how's my truck", "how is my truck", "how are my", "how's the truck", "how's the car", "how are the cars",
+    "how's it going with my", "what's up with my", "any word on", "heard anything on", "still in the shop",
+    "car in the shop", "truck in the shop", "car at the shop", "truck at the shop", "coming along",
+    "got the message about", "got your message", "got a message about", "got a call about", "got your call",
+    "you called about", "you guys called about", "returning your call", "calling you back about", "calling back about",
+    "left me a message", "left me a voicemail", "got a voicemail", "got your voicemail", "got the estimate",
+    "got your text", "got the text", "go ahead with the", "approve the", "authorize the", "chance to look",
+    "look at my car yet", "look at it yet", "looked at my car", "looked at it yet", "had a look at my",
+)  # fmt: skip
+# "Is my Camry ready?", "is the truck done yet", "is the CR-V finished": a car in the shop asked after.
+READY_ASKED = re.compile(
+    r"\b(?:is|was|are|will) (?:my|the|our|her|his) (?:[\w'-]+ ){0,3}(?:ready|done|finished|fixed|dun)\b"
+    r"|\bhow(?:'s| is| are) (?:my|the|our) (?:[\w'-]+ ){0,3}(?:coming|doing|looking|going|getting on)\b"
+    r"|\bwhen(?:'s| is| will| would)? (?:my|the|it|she|he)(?: [\w'-]+){0,3} (?:be )?(?:ready|done|finished|fixed)\b"
+)
+# Asked only by a caller who has a car in the shop.
+IN_SHOP = (
+    "any news", "any update", "any updates", "anything new", "ready", "done", "finished", "how much", "what's the damage", "the damage", "run me", "cost me", "the total",
+    "the bill", "estimate", "go ahead", "approve", "hold off", "whatever it needs", "just fix it", "pick it up",
+    "pick up my", "pick up the", "pick her up", "pick him up", "come get it", "get it back", "about my truck",
+    "about my car", "about the truck", "about the car", "my truck", "the truck", "what's going on with",
+    "what's wrong with it", "what does it need", "what all does it need", "do the", "the work",
+)  # fmt: skip
+FINDINGS = (
+    "what did you find", "what did you guys find", "what'd you find", "what did they find", "what'd they find",
+    "what did the", "how much", "damage", "run me", "cost", "price", "estimate", "the total", "the bill", "quote",
+    "what's wrong", "what is wrong", "what does it need", "what all does it need", "what do i owe", "owe you",
+    "what was wrong", "what needs", "needs done", "need done",
+)  # fmt: skip
+PICKUP = (
+    "pick it up", "pick up", "pick her up", "pick him up", "come get", "get it back", "grab it", "come grab",
+    "get it tonight", "get it today", "close", "closing",
+    "open until", "open till", "how late", "what time do you", "when do you",
+)  # fmt: skip
+KINDS = {
+    "truck": ("f 150", "f150", "f 250", "silverado", "sierra", "ram", "tacoma", "tundra", "ranger", "colorado",
+              "frontier", "titan", "pickup"),
+    "suv": ("cr v", "crv", "rav4", "rav 4", "outback", "forester", "explorer", "escape", "tahoe", "equinox",
+            "pilot", "highlander", "rogue", "tucson", "santa fe", "sorento", "sportage", "wrangler", "cherokee",
+            "grand cherokee", "cx 5", "tiguan", "crosstrek"),
+    "van": ("odyssey", "sienna", "caravan", "pacifica", "transit"),
+}  # fmt: skip
+KIND_WORDS = {"truck": ("truck", "pickup"), "suv": ("suv", "s u v"), "van": ("van", "minivan")}
+
+
+def asks_after_car(said):
+    """Whether normalized `said` asks after a car in the shop, whoever the caller is."""
+    return has_any(said, ABOUT_THE_CAR) or READY_ASKED.search(said) is not None
+
+
+def asks_about_car(said, caller, *, intent=None):
+    """Whether normalized `said` asks about a car in the shop (its status, cost, pickup, the work):
+    a caller with one there may just name it ("about my CR-V...")."""
+    if asks_after_car(said):
+        return True
+    if caller.cars_in_shop <= 0:
+        return False
+    return has_any(said, IN_SHOP) or (intent is None and car_in(said) is not None)
+
+
+def wants_findings(text):
+    return has_any(normalize(text), FINDINGS)
+
+
+def wants_pickup(text):
+    return has_any(normalize(text), PICKUP)
+
+
+def order_named(text, orders):
+    """The order whose car the words name (model, make or kind: "the Camry", "the truck"), or None."""
+    said = re.sub(r"\b(?:not|no|isn't|isnt) (?:the|my|that) [\w'-]+(?: [\w'-]+)?", " ", normalize(text))
+    named = [o for o in orders if _names_vehicle(said, o["vehicle"])]
+    return named[0] if len(named) == 1 else None
+
+
+def _names_vehicle(said, vehicle):
+    plain = normalize(vehicle)  # "2012 ford f 150"
+    parts = plain.split()
+    model = " ".join(parts[2:]) if len(parts) > 2 else ""
+    make = parts[1] if len(parts) > 1 else ""
+    keys = [k for k in (model, model.replace(" ", ""), make) if k]
+    if keys and has_any(said, keys):
+        return True
+    for kind, models in KINDS.items():
+        if any(has_any(plain, (m,)) for m in models) and has_any(said, KIND_WORDS[kind]):
+            return True
+    return False
+
+
+# --- asking for more work ---------------------------------------------------------------
+
+REQUEST = re.compile(
+    r"\b(?:can|could|would|will) (?:you guys|you all|y'all|you|ya|they|the guys) (?:also |please |maybe |just |go ahead and )*"
+    r"(?P<job>.+?)(?: too| as well| also| for me| please)*"
+    r" (?:while|since|when) (?:it's|it is|its|you have|you've got|you got|you're|you guys have|you guys got|the car's"
+    r"|the car is|the truck's|the truck is|it's still|you are|they have|they've got)\b"
+    r"|\b(?:i'd|i would|i) (?:also )?(?:like|want|need) (?:you guys to |y'all to |you to |them to )?(?:also )?"
+    r"(?P<job2>.+?)(?: too| as well| also| please)* (?:while|since) (?:it's|it is|you have|you've got|you got|you're)\b"
+    r"|\b(?:while|since) (?:it's|it is|you have|you've got|you got|you're|you are|you guys have|you guys got)\b[^?.!]*?"
+    r" (?:can|could|would|will) (?:you guys|you all|y'all|you|ya) (?P<job3>.+?)(?: too| as well| also| please| for me)*$"
+)
+JOB_FILLER = re.compile(
+    r"^(?:go ahead and |also |just |please |take a look at |have a look at |look at |check out |do |throw in |add )+"
+)
+
+
+def requested_job(text):
+    """The work asked for while the car is in ("can you do the brakes while it's there?": "the
+    brakes"), or None."""
+    return split_request(text)[0]
+
+
+def split_request(text):
+    """(the work asked for, or None; the rest of the words, without the sentence that asked)."""
+    sentences = re.split(r"(?<=[.!?;])\s+", (text or "").strip())
+    for index, sentence in enumerate(sentences):
+        job = _job_in(normalize(sentence))
+        if job:
+            return job, " ".join(sentences[:index] + sentences[index + 1 :])
+    return None, text
+
+
+def _job_in(said):
+    match = REQUEST.search(said)
+    if not match:
+        return None
+    job = (match["job"] or match["job2"] or match["job3"] or "").strip()
+    looked = re.match(r"^(?:take a look at|have a look at|look at|check out|check on|check)\b\s*", job)
+    if looked:
+        job = job[looked.end():]
+    job = JOB_FILLER.sub("", job).strip()
+    job = re.sub(r" (?:on|for|to|with) (?:it|her|him|my \w+|the \w+)$", "", job)  # "the tires on my truck"
+    if looked:
+        if job in ("it", "that", "this", "something", "what's wrong", "the noise", ""):
+            return "take a look at it"
+        return f"check {job}"
+    job = re.sub(r"^(?:a|an|the|my|some) ", "", job)
+    if not job or job in ("it", "that", "this", "something"):
+        return None
+    return job

@@ -1,0 +1,323 @@
+"""Which job lines a caller goes ahead with, which they leave (and why), and which they leave for
+later, from their words and the lines read to them: only the lines they name, by their words
+("the brakes", mis-heard "the breaks"), their place ("the first one"), their price ("the 129 dollar
+one") or all together ("both"), and only in sentences that decide (not in questions or bargains)."""
+
+import re
+from dataclasses import dataclass, field
+
+from calls.agent.scripted.words import has_any, is_no, is_yes, normalize, spoken_numbers
+
+EVERYTHING = (
+    "all of it", "all of them", "everything", "all three", "all four", "all two", "both", "both of them",
+    "the whole thing", "all that", "all of that", "everything you said", "everything you listed", "the lot",
+)  # fmt: skip
+VAGUE = (
+    "whatever it needs", "whatever you think", "whatever you guys think", "whatever he thinks", "whatever they think",
+    "whatever needs", "whatever it takes", "just fix it", "fix it", "fix whatever", "do what you need",
+    "do what it needs", "do whatever", "whatever you need", "what it needs", "do what you gotta do",
+)  # fmt: skip
+AGAINST = (
+    "not", "no", "don't", "dont", "do not", "hold off", "skip", "leave", "pass on", "pass", "decline", "forget",
+    "without", "except", "nah", "wait on", "won't", "can't", "cannot", "later", "hold on", "not now", "not yet",
+    "rather not", "no thanks", "nope", "off on",
+)  # fmt: skip
+NEGATORS = frozenset({"not", "don't", "dont", "do not", "won't", "can't", "cannot", "rather not"})
+ELSEWHERE = ("myself", "my brother", "my buddy", "my dad", "a friend", "somewhere else", "another shop", "elsewhere")
+FOR = ("go ahead", "do", "approve", "yes", "yeah", "yep", "sure", "ok", "okay", "fine", "fix", "replace", "want")
+REASONS = (
+    "too expensive", "too much", "expensive", "can't afford", "cannot afford", "afford", "money's tight",
+    "money is tight", "tight", "myself", "my brother", "my buddy", "a friend", "my dad", "somewhere else",
+    "another shop", "cheaper", "next time", "next month", "next week", "payday", "get paid", "paycheck", "later",
+    "right now", "for now", "think about it", "not in the budget", "budget", "talk to my", "check with my",
+    "dealer", "already had", "just had", "had it done", "had that done", "selling", "trading it in", "trade it in",
+)  # fmt: skip
+ORDINAL_WORDS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "last": -1}
+# Words of a job line that say little about which line is meant.
+WEAK = frozenset({
+    "and", "the", "a", "an", "of", "to", "for", "with", "replace", "replacement", "replaced", "service", "new",
+    "set", "job", "work", "repair", "install", "check", "inspection", "labor", "parts", "both", "all",
+})  # fmt: skip
+SAME = {  # what speech-to-text and callers say for a word of a job line
+    "break": "brake", "brakes": "brake", "breaks": "brake", "antifreeze": "coolant", "tyre": "tire", "tires": "tire",
+    "tyres": "tire", "ac": "a/c", "air": "air", "aircon": "a/c", "trans": "transmission", "plug": "plug",
+    "wipers": "wiper", "blades": "blade",
+}  # fmt: skip
+
+
+@dataclass
+class Decision:
+    approve: list = field(default_factory=list)  # line views
+    decline: list = field(default_factory=list)
+    undecided: list = field(default_factory=list)  # named, but left for later ("not the flush yet")
+    vague: bool = False  # "whatever it needs": nothing named
+    reason: str = ""
+
+    @property
+    def named(self):
+        return bool(self.approve or self.decline or self.undecided)
+
+
+# Words that decide, as opposed to asking about the work ("how much were the rotors?").
+DECIDING = (
+    "go ahead", "do the", "do it", "do all", "do both", "do everything", "do them", "do that", "approve", "approved",
+    "hold off", "skip", "don't do", "dont do", "leave the", "leave off", "pass on", "decline", "not the", "just the",
+    "only the", "let's do", "lets do", "go with", "put in", "fix the", "take care of", "replace the", "yes", "yeah",
+    "yep", "sure", "whatever it needs", "just fix", "do whatever", "do what", "i'll do", "forget the", "no to",
+    "yes to", "don't need", "don't want", "go for", "ok to", "okay to", "i want the", "i'd like the", "get the",
+    "can wait", "the rest", "sounds good", "fine", "i'll take", "we'll do", "let's go ahead", "no thanks",
+    "no thank you", "had that done", "had it done", "already had", "already done", "just had", "don't need",
+    "not the", "no to the", "want the", "only want", "just want", "go with the", "i'll go with", "put on",
+)  # fmt: skip
+QUESTION_STARTS = (
+    "is", "are", "was", "were", "can", "could", "would", "will", "how", "what", "what's", "whats", "why", "does",
+    "do you", "should", "when", "where", "which", "who", "remind me", "so is",
+)  # fmt: skip
+# A price or a condition the shop can't promise: "as long as it's under 300", "can you do it for 150?".
+BARGAIN = re.compile(
+    r"\b(?:as long as|only if|provided|providing|so long as|no more than|not a penny more|tops|at most"
+    r"|under (?:\$?\d+|a hundred|one hundred|two hundred|three hundred|four hundred|five hundred|a grand)"
+    r"|for (?:\$?\d+|a hundred|one hundred|two hundred|three hundred|four hundred)(?! (?:miles|years|months|days))"
+    r"|cheaper|discount|knock (?:some|it|that|a little|something) off|come down|price match|match (?:the|their|a) price)\b"
+)
+CONDITIONAL = re.compile(r"\bif\b|\bthen i'll\b|" + BARGAIN.pattern)
+LATER = (
+    "yet", "ask my", "call back about", "call you back about", "think about", "let you know", "check with",
+    "talk to my", "get back to you", "decide later", "decide when", "decide about", "i'll decide", "not sure",
+    "unsure", "don't know", "dunno", "maybe", "i'll see", "when i pick it up",
+)  # fmt: skip
+
+
+def named_lines(text, lines):
+    """The lines the words name one by one, asked about or not ("is the flush really needed?")."""
+    named = []
+    for sentence, _ in _sentences(text):
+        said = _finder(EVERYTHING).sub(" ", normalize(sentence))  # "all of it" names none of them
+        named += [line for line, _ in _lines_in(said, lines) if line not in named]
+    return named
+
+
+def decides(text):
+    """Whether the words decide on work at all (not only ask about it)."""
+    return any(states and has_any(normalize(sentence), DECIDING) for sentence, states in _sentences(text))
+
+
+def _sentences(text):
+    """The caller's sentences, each with whether it says something (not a question, not "if you can
+    do it for 150", not a long remark with no deciding word in it)."""
+    for sentence in re.split(r"(?<=[.!?;])\s+|\.\.\.\s*|\u2026\s*", (text or "").strip()):
+        said = normalize(sentence)
+        if not said:
+            continue
+        asking = sentence.rstrip().endswith("?") or said.split()[0] in QUESTION_STARTS or has_any(
+            " ".join(said.split()[:2]), QUESTION_STARTS)
+        states = not (asking and not has_any(said, ("go ahead", "approve")))
+        states = states and not CONDITIONAL.search(said)
+        states = states and (has_any(said, DECIDING) or len(said.split()) <= 6)
+        yield sentence, states
+
+
+def decision(text, lines, *, offered_one=False):
+    """Which of `lines` (the views read to the caller, in that order) the words go ahead with and
+    which they leave. Only lines the caller named (by their words, "the first one", "both", "the
+    $129 one", or "that" after naming one) are decided, and only in sentences that say so (not in
+    questions or bargains); a later sentence takes back an earlier one. "Whatever it needs" is
+    vague. `offered_one`: a plain yes answers the one line offered."""
+    result = Decision(reason=reason_in(text))
+    decided = {}  # line_id -> (line, "approve" | "decline" | "later")
+    named_before = []  # the lines the last sentence named, for "that" in the next
+    for sentence, states in _sentences(text):
+        said = normalize(sentence)
+        if not states:
+            named_before = [line for line, _ in _lines_in(said, lines)] or named_before
+            continue
+        verdicts = _sentence_decision(sentence, lines)
+        pronoun = PRONOUN.search(said)
+        if not verdicts and named_before and pronoun and _polar(said):
+            against = _against(said, _token_at(said, pronoun.start()), default=False)
+            verdict = ("later" if has_any(said, LATER) else "decline") if against else "approve"
+            verdicts = [(line, verdict) for line in named_before]
+        for line, verdict in verdicts:
+            decided.pop(line["line_id"], None)
+            decided[line["line_id"]] = (line, verdict)
+        named_before = [line for line, _ in verdicts] or named_before
+    for line, verdict in decided.values():
+        {"approve": result.approve, "decline": result.decline, "later": result.undecided}[verdict].append(line)
+    said = " ".join(normalize(s) for s, states in _sentences(text) if states)
+    if not result.named:
+        if has_any(said, VAGUE) and not has_any(said, EVERYTHING):
+            result.vague = True
+        elif offered_one and len(lines) == 1 and said and _plain_answer(said) is not None:
+            (result.approve if _plain_answer(said) else result.decline).extend(lines)
+    return result
+
+
+CONTRAST = re.compile(r"^(?:just|only|but|instead|and just|and only|rather)\b")
+
+
+def _sentence_decision(sentence, lines):
+    """(line, verdict) for each line one sentence names. A part after a comma keeps the verdict
+    before it ("not the pads, the rotors or the flush") unless it turns ("..., just the rotors")."""
+    said_all = normalize(sentence)
+    negate_rest = bool(re.search(r"\b(?:except|without)\b", said_all))
+    verdicts = {}
+    inherited = None
+    last_named = []
+    index = 0
+    for part in re.split(r"\s*[,:]\s*", sentence):
+        said = normalize(part)
+        if not said:
+            continue
+        clauses = re.split(
+            r"\s*(?:\bbut\b|\bhowever\b|\bthough\b|\bexcept\b(?= )|\bwithout\b(?= )|\band\b(?= (?:not|no|don't|dont"
+            r"|hold|skip|leave|pass|forget|wait|i'll|ill)\b))\s*",
+            said,
+        )
+        # "Everything except the flush": the lines named one by one first, then "everything" the rest.
+        ordered = sorted(enumerate(clauses, start=index), key=lambda pair: bool(_finder(EVERYTHING).search(pair[1])))
+        index += len(clauses)
+        for at_clause, clause in ordered:
+            default = negate_rest and at_clause > 0
+            if inherited is not None and at_clause == index - len(clauses) and not CONTRAST.search(clause):
+                default = inherited
+            for line, at in _lines_in(clause, lines) if clause else []:
+                if line["line_id"] in verdicts:
+                    continue
+                against = _against(clause, at, default=default)
+                unsure = has_any(said_all, LATER) and (against or not has_any(clause, FOR))
+                verdicts[line["line_id"]] = (line, "later" if unsure else "decline" if against else "approve")
+                inherited = against
+            if clause and not _lines_in(clause, lines) and last_named and PRONOUN.search(clause) and _polar(clause):
+                # "I said no to the flush, but actually go ahead and do it": "it" is the flush, said last
+                against = _against(clause, len(clause.split()), default=False)
+                for line in last_named:
+                    verdicts[line["line_id"]] = (line, "decline" if against else "approve")
+            last_named = [line for line, _ in _lines_in(clause, lines)] or last_named
+    return list(verdicts.values())
+
+
+PRONOUN = re.compile(r"\b(?:that|it|those|them|this one|that one)\b")
+
+
+def _polar(said):
+    return has_any(said, AGAINST) or has_any(said, FOR)
+
+
+def bargains(text):
+    """A condition or a price of the caller's own put on the work ("as long as it's under 300")."""
+    return BARGAIN.search(normalize(text)) is not None
+
+
+def _against(clause, at, *, default):
+    """Whether the words of `clause` around its token `at` (where a line is named) leave that line."""
+    if has_any(clause, ELSEWHERE):
+        return True
+    events = sorted(
+        [(_token_at(clause, m.start()), True, m[0]) for m in _finder(AGAINST).finditer(clause)]
+        + [(_token_at(clause, m.start()), False, m[0]) for m in _finder(FOR).finditer(clause)]
+    )
+    negators = [t for t, against, phrase in events if against and phrase in NEGATORS]
+    polarity = []
+    for token, against, phrase in events:
+        if not against and any(0 < token - t <= 2 for t in negators):
+            against = True  # "don't do the flush", "not gonna do the rotors"
+        polarity.append((token, against))
+    before = [against for token, against in polarity if token <= at]
+    if before:
+        return before[-1]
+    after = [against for token, against in polarity if token > at]
+    return after[0] if after else default
+
+
+def _token_at(text, position):
+    return len(text[:position].split())
+
+
+def _finder(phrases):
+    options = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'])(?:{options})(?![\w'])")
+
+
+def _plain_answer(said):
+    if is_yes(said) or has_any(said, ("go ahead", "do it", "approve it", "let's do it", "sounds good")):
+        return True
+    if is_no(said) or has_any(said, ("hold off", "not right now", "not now", "skip it", "leave it", "pass")):
+        return False
+    return None
+
+
+def _lines_in(clause, lines):
+    """The lines a clause names, each with the token where it is named: by words of their
+    description, by place ("the first one"), by price ("the 129 dollar one"), or all ("both")."""
+    everything = _finder(EVERYTHING).search(clause)
+    if everything:
+        return [(line, _token_at(clause, everything.start())) for line in lines]
+    placed = _by_place(clause, lines) or _by_price(clause, lines)
+    if placed:
+        return placed
+    words = _keys(clause)
+    matched = {i: _line_keys(line["work"]) & set(words) for i, line in enumerate(lines)}
+    return [
+        (line, min(t for t, w in enumerate(words) if w in matched[i]))
+        for i, line in enumerate(lines)
+        if matched[i] and not any(matched[j] > matched[i] for j in matched if j != i)
+    ]
+
+
+def _by_price(clause, lines):
+    """ "The 129 dollar one", "the hundred and twenty nine dollar one"."""
+    if not re.search(r"\b(?:dollars?|bucks?|one)\b", clause):
+        return []
+    said = [w for w in spoken_numbers(clause)]
+    amounts = set()
+    for i, word in enumerate(said):
+        if word.text == "hundred":
+            before = said[i - 1].number if i and said[i - 1].number else 1
+            rest = [w for w in said[i + 1 : i + 3] if w.text != "and"]
+            after = rest[0].number if rest and rest[0].number is not None and rest[0].number < 100 else 0
+            amounts.add(before * 100 + after)
+        elif word.number is not None and word.number >= 20:
+            amounts.add(word.number)
+    chosen = [
+        (line, 0) for line in lines
+        if amounts & {int(f.replace(",", "")) for f in re.findall(r"\$([\d,]+)", line["estimate"])}
+    ]
+    return chosen
+
+
+def _by_place(clause, lines):
+    match = re.search(r"\b(?:the|that) (first|1st|second|2nd|third|3rd|fourth|last)\b(?! (?:thing|of all|time))"
+                      r"|\b(first|1st|second|2nd|third|3rd|fourth|last) (?:one|line|item)\b", clause)
+    if not match:
+        return []
+    index = ORDINAL_WORDS[match[1] or match[2]]
+    return [(lines[index], _token_at(clause, match.start()))] if -len(lines) <= index < len(lines) else []
+
+
+def _line_keys(description):
+    return {k for k in _keys(normalize(description)) if k not in WEAK}
+
+
+def _keys(said):
+    keys = []
+    for word in said.split():
+        word = SAME.get(word, word)
+        if len(word) > 3 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        keys.append(SAME.get(word, word))
+    return keys
+
+
+def reason_in(text):
+    """Why the caller leaves work, in their words ("money's tight right now"), or ""."""
+    said = normalize(text)
+    because = re.search(r"\b(?:because|cause|'cause|since|as) (.+)$", said)
+    if because and has_any(because[1], REASONS):
+        return because[1][:200]
+    for clause in re.split(r"\s*[,.;!?]\s*|\s+\bbut\b\s+", (text or "").strip()):
+        plain = normalize(clause)
+        if plain and has_any(plain, REASONS):
+            return plain[:200]
+    return ""

@@ -1,0 +1,319 @@
+"""The scripted receptionist with the caller's car in the shop: where it stands, what it needs and
+what that is estimated at, approving and declining only the work the caller names (after a
+read-back and a clear yes), asking for more work, and nothing about anyone else's car."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db  # noqa: F401 (fixtures)
+from crm.models import Vehicle
+from scheduling.actions import Actor
+from scheduling.models import JobLine, RepairOrder
+from ottos.lib import clock as shop_clock
+from scheduling.repair_orders import actions as repair_actions
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ADVISOR = Actor.command("test")
+
+
+@pytest.fixture(autouse=True)
+def same_clock(clock):
+    """The tools' clock and the receptionist's agree: a Monday, 10 AM."""
+    with shop_clock.set_to(clock):
+        yield
+
+
+def open_order(customer, *, make, model, year, status, promised_at=None, note="", note_approved=False, lines=()):
+    vehicle = Vehicle.objects.create(owner=customer, make=make, model=model, year=year)
+    order = repair_actions.open_repair_order(
+        customer=customer, vehicle=vehicle, actor=ADVISOR, promised_at=promised_at, status_note=note,
+        status_note_approved=note_approved, internal_notes="Upsell the flush", technician="Rudy",
+    )
+    for description, low, high in lines:
+        repair_actions.add_job_line(order, description=description, estimate_low=low, estimate_high=high, actor=ADVISOR)
+    if status != RepairOrder.Status.CHECKED_IN:
+        repair_actions.set_repair_status(order, status, actor=ADVISOR)
+    return order
+
+
+def statuses(order):
+    return {line.description: line.status for line in JobLine.objects.filter(repair_order=order)}
+
+
+def line(order, description):
+    return JobLine.objects.get(repair_order=order, description=description)
+
+
+@pytest.fixture
+def truck(shop, customer, clock):
+    return open_order(
+        customer, make="Ford", model="F-150", year=2012, status=RepairOrder.Status.AWAITING_APPROVAL,
+        promised_at=clock.replace(hour=16) + timedelta(days=1),
+        lines=[("Front brake pads", Decimal("189"), Decimal("349")), ("Coolant flush", Decimal("129"), Decimal("129")),
+               ("Cabin air filter", Decimal("45"), Decimal("45"))],
+    )
+
+
+@pytest.fixture
+def camry_ready(shop, customer, clock):
+    return open_order(
+        customer, make="Toyota", model="Camry", year=2016, status=RepairOrder.Status.READY,
+        promised_at=clock.replace(hour=15), note="We also topped off your washer fluid", note_approved=True,
+    )
+
+
+async def test_is_my_car_ready_reads_the_status_the_note_and_todays_hours(camry_ready, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Hi, is my car ready yet?")
+    assert said.startswith(
+        "Your 2016 Toyota Camry is ready for pickup. We also topped off your washer fluid. "
+        "You can pick it up any time we're open. We're open today until 5 PM"
+    ), call.transcript
+    assert "Rudy" not in said and "Upsell" not in said
+    assert said.endswith("Is there anything else I can help you with?")
+
+
+async def test_when_can_i_pick_it_up_and_when_do_you_close_are_answered_together(shop, customer, clock, call_from):
+    await db(open_order, customer, make="Honda", model="CR-V", year=2019, status=RepairOrder.Status.IN_PROGRESS,
+             promised_at=clock.replace(hour=16))
+    call = await call_from(DANA)
+    said = await call.caller("When can I pick up my car, and what time do you guys close today?")
+    assert "Your 2019 Honda CR-V is being worked on." in said, call.transcript
+    assert "We're planning to have it ready today by 4 PM." in said
+    assert "We're open today until 5 PM" in said
+
+
+async def test_whats_the_damage_lists_the_estimates_as_estimates_and_approves_nothing(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Hi, you guys called about my truck. So what's the damage?")
+    assert (
+        "The technician recommends front brake pads, estimated at $189 to $349, coolant flush, about $129 and "
+        "cabin air filter, about $45. All together that's an estimated $363 to $523. Those are estimates; "
+        "the final price comes from your advisor."
+    ) in said, call.transcript
+    assert said.endswith("Which of those would you like us to go ahead with?")
+    said = await call.caller("Okay, let me think about it and I'll call you back.")
+    assert said.startswith("No problem, I won't approve anything for now."), call.transcript
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+    assert call.used("approve_work") == []
+
+
+async def test_go_ahead_with_the_brakes_is_read_back_and_approved_after_a_yes(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("Hey, calling about the estimate on my truck.")
+    said = await call.caller("Yeah go ahead with the brakes.")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349. "
+        "Is that right?"
+    ), call.transcript
+    assert (await db(statuses, truck))["Front brake pads"] == "recommended"
+    said = await call.caller("Yes.")
+    assert said.startswith(
+        "Done. I've approved the front brake pads, estimated at $189 to $349. That's an estimate; the final "
+        "price comes from your advisor."
+    ), call.transcript
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "recommended",
+    }
+    brakes = await db(line, truck, "Front brake pads")
+    assert brakes.decided_via == "phone" and brakes.decided_call_sid
+    assert "go ahead with the brakes" in brakes.decided_words and "Yes" in brakes.decided_words
+
+
+async def test_the_pads_but_not_the_flush_approves_one_and_declines_the_other_with_the_reason(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Hi, about my truck. Do the pads but hold off on the flush, money's tight right now.")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349 and hold "
+        "off on the coolant flush. Is that right?"
+    ), call.transcript
+    said = await call.caller("Yep.")
+    assert "I've approved the front brake pads" in said and "holding off on the coolant flush" in said
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "declined", "Cabin air filter": "recommended",
+    }
+    flush = await db(line, truck, "Coolant flush")
+    assert flush.decline_reason == "money's tight right now" and flush.follow_up_on is not None
+
+
+async def test_whatever_it_needs_approves_nothing_until_the_caller_names_the_work(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("It's about the truck. Look, just do whatever it needs.")
+    assert said.startswith("I can only approve work you name, so let me go through it."), call.transcript
+    assert "front brake pads" in said and "coolant flush" in said and "cabin air filter" in said
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+    said = await call.caller("Hmm okay, just the brake pads for now, the rest can wait.")
+    assert said.startswith("Just to confirm: you'd like us to go ahead with the front brake pads"), call.transcript
+    await call.caller("Yes")
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "recommended",
+    }
+
+
+async def test_a_change_of_mind_before_the_yes_is_read_back_again(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("What did you guys find on my truck?")
+    said = await call.caller("Do the break pads and the flush.")
+    assert "front brake pads" in said and "coolant flush" in said, call.transcript
+    said = await call.caller("Actually no, not the flush.")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349 and hold "
+        "off on the coolant flush. Is that right?"
+    ), call.transcript
+    await call.caller("Yes that's right")
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "declined", "Cabin air filter": "recommended",
+    }
+
+
+async def test_a_no_at_the_read_back_approves_nothing(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("Is my truck ready? Go ahead with the first one.")
+    said = await call.caller("No, wait.")
+    assert "nothing's approved" in said, call.transcript
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+
+
+async def test_with_two_cars_it_asks_which_and_answers_for_the_one_named(truck, camry_ready, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Is my car done?")
+    assert said == (
+        "I see 2 of your cars in the shop: your 2016 Toyota Camry and your 2012 Ford F-150. "
+        "Which one are you asking about?"
+    ), call.transcript
+    said = await call.caller("The truck")
+    assert said.startswith("Your 2012 Ford F-150 is inspected, and the estimate is waiting for your go-ahead."), (
+        call.transcript
+    )
+    call = await call_from(DANA, call_sid="CA" + "7d" * 16)
+    said = await call.caller("Is the Camry done?")
+    assert said.startswith("Your 2016 Toyota Camry is ready for pickup."), call.transcript
+
+
+async def test_more_work_while_it_is_there_is_a_request_for_the_advisor(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Can you rotate the tires on my truck while it's there?")
+    assert said.startswith(
+        "I've passed that on as a request: rotate the tires. Your advisor will price it and check with you"
+    ), call.transcript
+    requested = await db(line, truck, "Rotate the tires")
+    assert requested.requested_by_customer and requested.status == "recommended" and requested.estimate == ""
+
+
+async def test_a_caller_with_no_car_in_the_shop_is_told_so_and_offered_a_message(shop, customer, other_customer,
+                                                                                  call_from):
+    await db(open_order, other_customer, make="Subaru", model="Outback", year=2021,
+             status=RepairOrder.Status.READY, note="Head gasket done", note_approved=True)
+    call = await call_from(DANA)
+    said = await call.caller("Hi, I'm picking up my neighbor's Outback. Is it ready?")
+    assert said.startswith("I don't see a car of yours in the shop right now"), call.transcript
+    assert "gasket" not in said.lower() and "ready for pickup" not in said
+    said = await call.caller("Yes please")
+    assert call.used("take_message") == [] and said  # the message is being taken
+
+
+@pytest.mark.parametrize("phone", [None, NEWCOMER])
+async def test_withheld_or_unknown_callers_hear_nothing_and_approve_nothing(truck, call_from, phone):
+    call = await call_from(phone)
+    said = await call.caller("Is my truck ready? Just go ahead and do the brakes.")
+    assert "$" not in said and "brake" not in said.lower(), call.transcript
+    assert "take a message" in said
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+
+
+async def test_without_the_repair_tool_a_status_question_still_offers_a_call_back(shop, customer, clock):
+    from calls.agent.scripted import ScriptedBrain
+    from calls.tests.scripted_calls import Dialogue, tools_for
+
+    tools = await tools_for(DANA)
+    schemas = [s for s in tools.specs() if s.name != "get_repair_status"]
+
+    class Without:
+        outcome = tools.outcome
+
+        def specs(self):
+            return schemas
+
+        async def call(self, name, arguments):
+            return await tools.call(name, arguments)
+
+    call = Dialogue(ScriptedBrain(timezone=shop.timezone, clock=lambda: clock), Without())
+    said = await call.caller("Is my car ready yet?")
+    assert "an advisor can" in said, call.transcript
+
+
+async def test_a_question_about_one_line_approves_nothing_even_followed_by_okay(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Remind me, how much was the coolant flush on the truck again?")
+    assert "coolant flush, about $129" in said and "brake" not in said, call.transcript
+    said = await call.caller("Okay. I'll let you know.")
+    assert "won't approve anything" in said, call.transcript
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+
+
+async def test_a_bargain_is_no_approval(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("That brake estimate on my truck is crazy. Can you do the pads for a hundred fifty? Then I'll say yes.")
+    await call.caller("So is that a yes on 150?")
+    assert call.used("approve_work") == []
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+
+
+async def test_a_line_named_by_its_price_and_a_request_in_the_same_breath(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller(
+        "About the truck: do the hundred and twenty nine dollar one. Oh, and while you're in there, can you guys "
+        "swap out my wiper blades? They're streaking."
+    )
+    assert said.startswith("I've passed that on as a request: swap out my wiper blades."), call.transcript
+    assert said.endswith("Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?")
+    await call.caller("Yes")
+    found = await db(statuses, truck)
+    assert found["Coolant flush"] == "approved" and found["Front brake pads"] == "recommended"
+    assert found["Swap out my wiper blades"] == "recommended"
+
+
+async def test_an_approval_on_a_condition_approves_nothing_and_offers_the_advisor(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("About the truck. Go ahead with the brake pads as long as it comes in under three hundred bucks.")
+    assert said.startswith("I can't approve work on a condition or change a price myself."), call.transcript
+    assert said.endswith("I can have your advisor call you about the price. Would you like that?")
+    assert set((await db(statuses, truck)).values()) == {"recommended"}
+
+
+async def test_taking_back_an_approval_leaves_it_on_record_and_the_advisor_a_message(truck, call_from):
+    from calls.models import CallbackRequest
+
+    call = await call_from(DANA)
+    await call.caller("Go ahead with the front brake pads on my truck.")
+    await call.caller("Yes")
+    said = await call.caller("Oh wait, no. Don't do the pads, my brother can do them.")
+    assert said.startswith("The front brake pads are already approved, so I can't take that back myself."), (
+        call.transcript
+    )
+    assert (await db(statuses, truck))["Front brake pads"] == "approved"
+    (message,) = await db(lambda: list(CallbackRequest.objects.all()))
+    assert message.urgency == "urgent" and "hold off on the front brake pads" in message.reason
+
+
+async def test_work_declined_earlier_and_wanted_after_all_goes_back_to_the_advisor_as_a_request(truck, call_from):
+    flush = await db(line, truck, "Coolant flush")
+    await db(repair_actions.decline_job_lines, truck, [flush.pk], actor=ADVISOR, via="in_person", reason="Not today")
+    call = await call_from(DANA)
+    said = await call.caller("I said no to the coolant flush when I dropped off the truck, but actually, go ahead and do it.")
+    assert "was declined earlier" in said and "I've passed that on as a request: coolant flush." in said, call.transcript
+    assert (await db(lambda: JobLine.objects.get(pk=flush.pk))).status == "declined", call.transcript
+    requested = await db(lambda: JobLine.objects.get(repair_order=truck, requested_by_customer=True))
+    assert requested.description == "Coolant flush" and requested.status == "recommended"
+
+
+async def test_with_a_car_in_the_shop_the_price_list_and_bookings_still_answer_their_own_questions(
+    shop, oil_change, camry_ready, call_from
+):
+    call = await call_from(DANA)
+    said = await call.caller("How much is an oil change?")
+    assert "$49" in said and "Camry" not in said, call.transcript
+    assert call.used("get_repair_status") == []
