@@ -160,11 +160,7 @@ def set_shop_details(order, *, actor, **details):
         for name, value in details.items():
             setattr(order, name, value)
         order.save(update_fields=[*details, "updated_at"])
-        RepairOrderChange.objects.create(
-            repair_order=order, action="shop_details", actor_kind=actor.kind,
-            actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_label=actor.label[:120],
-            details={"before": before, "after": after},
-        )
+        _record(order, "shop_details", actor, details={"before": before, "after": after}, announce=False)
     return order
 
 
@@ -260,11 +256,7 @@ def mark_followed_up(line, *, actor, note=""):
             raise RepairOrderRefused("invalid", f"{line.description} was not declined, so there is nothing to follow up.")
         if line.changes.filter(action="followed_up").exists():
             return line
-        RepairOrderChange.objects.create(
-            repair_order=order, line=line, action="followed_up", actor_kind=actor.kind,
-            actor_user=actor.user if getattr(actor.user, "pk", None) else None, actor_label=actor.label[:120],
-            details={"note": (note or "").strip()[:500]},
-        )
+        _record(order, "followed_up", actor, line=line, details={"note": (note or "").strip()[:500]}, announce=False)
     return line
 
 
@@ -367,15 +359,19 @@ def _money(value):
     return money
 
 
-def _record(order, action, actor, *, before, line=None):
-    after = _line_snapshot(line) if line is not None else _snapshot(order)
+def _record(order, action, actor, *, before=None, line=None, details=None, announce=True):
+    """The audit record of a change (before and after, unless `details` says what happened); after
+    commit, announced to listeners (the status text) unless the change is the shop's own business."""
+    if details is None:
+        details = {"before": before, "after": _line_snapshot(line) if line is not None else _snapshot(order)}
     RepairOrderChange.objects.create(
         repair_order=order, line=line, action=action, actor_kind=actor.kind,
         actor_user=actor.user if getattr(actor.user, "pk", None) else None,
-        actor_label=actor.label[:120], details={"before": before, "after": after},
+        actor_label=actor.label[:120], details=details,
     )
-    order_id, status = order.pk, order.status
-    transaction.on_commit(lambda: _announce(order_id, action, status), robust=True)
+    if announce:
+        order_id, status = order.pk, order.status
+        transaction.on_commit(lambda: _announce(order_id, action, status), robust=True)
 
 
 def _announce(order_id, action, status):
