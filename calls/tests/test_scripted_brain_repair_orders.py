@@ -317,3 +317,141 @@ async def test_with_a_car_in_the_shop_the_price_list_and_bookings_still_answer_t
     said = await call.caller("How much is an oil change?")
     assert "$49" in said and "Camry" not in said, call.transcript
     assert call.used("get_repair_status") == []
+
+
+async def test_forget_the_line_ill_do_it_myself_declines_it_with_the_reason(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("Hey, calling about the estimate on my truck.")
+    said = await call.caller("Eh, forget the cabin filter then, I'll do it myself.")
+    assert said == "Just to confirm: you'd like us to hold off on the cabin air filter. Is that right?", call.transcript
+    await call.caller("Yes.")
+    assert (await db(line, truck, "Cabin air filter")).status == "declined"
+    assert "myself" in (await db(line, truck, "Cabin air filter")).decline_reason
+
+
+async def test_a_hedged_yes_goes_ahead_and_the_other_thing_waits(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("Hey, calling about the estimate on my truck.")
+    said = await call.caller("Ugh. Yeah, I guess do the brakes. Leave the other stuff for now, I'll decide later.")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349. "
+        "Is that right?"
+    ), call.transcript
+    await call.caller("Yes.")
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "recommended",
+    }
+
+
+async def test_a_yes_to_holding_off_on_all_of_it_declines_them(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("I'm not doing any of that on my truck: not the brakes, not the flush, not the filter.")
+    assert said.startswith("Just to confirm: you'd like us to hold off on the front brake pads"), call.transcript
+    await call.caller("Yes, none of it.")
+    assert set((await db(statuses, truck)).values()) == {"declined"}, call.transcript
+    assert call.used("approve_work") == []
+
+
+async def test_anything_under_a_cap_goes_ahead_only_with_lines_whose_whole_estimate_is_under_it(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("On my truck, anything under one fifty just go ahead. The rest I'll think about.")
+    assert said == (
+        "The estimate for the front brake pads can go over that, so I'll leave it for now. Just to confirm: you'd "
+        "like us to go ahead with the coolant flush, about $129 and the cabin air filter, about $45. Is that right?"
+    ), call.transcript
+    await call.caller("Yes, the cheap ones, not the brakes.")
+    assert await db(statuses, truck) == {
+        "Front brake pads": "recommended", "Coolant flush": "approved", "Cabin air filter": "approved",
+    }
+
+
+async def test_a_misheard_line_is_that_line_and_both_means_the_two_named(shop, customer, clock, call_from):
+    order = await db(open_order, customer, make="Ford", model="F-150", year=2012,
+                     status=RepairOrder.Status.AWAITING_APPROVAL,
+                     lines=[("Front brake pads", Decimal("189"), Decimal("349")),
+                            ("Front rotors", Decimal("220"), Decimal("300")),
+                            ("Coolant flush", Decimal("129"), Decimal("129"))])
+    call = await call_from(DANA)
+    said = await call.caller("Yeah on the truck, do the pads and the rotters both.")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349 and the "
+        "front rotors, estimated at $220 to $300. Is that right?"
+    ), call.transcript
+    await call.caller("Yes.")
+    assert (await db(statuses, order))["Coolant flush"] == "recommended"
+    assert (await db(statuses, order))["Front rotors"] == "approved"
+
+
+async def test_fewer_lines_named_at_the_read_back_are_read_back_again(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("Hey, calling about the estimate on my truck.")
+    await call.caller("Do the brakes and the flush.")
+    said = await call.caller("Yes, the brakes.")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349. "
+        "Is that right?"
+    ), call.transcript
+    await call.caller("Yes.")
+    assert (await db(statuses, truck))["Coolant flush"] == "recommended"
+
+
+async def test_a_yes_that_says_the_read_back_again_is_a_yes(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("About my truck, hold off on the coolant flesh. I don't want that one.")
+    said = await call.caller("Yes, no coolant flush.")
+    assert said.startswith("I've noted that you're holding off on the coolant flush"), call.transcript
+    assert (await db(statuses, truck))["Coolant flush"] == "declined"
+
+
+async def test_a_symptom_the_note_ties_to_a_line_names_that_line(shop, customer, clock, call_from):
+    order = await db(open_order, customer, make="Honda", model="CR-V", year=2019,
+                     status=RepairOrder.Status.AWAITING_APPROVAL, note_approved=True,
+                     note="The squeal when you start it is the serpentine belt; it's cracked.",
+                     lines=[("Serpentine belt", Decimal("137"), Decimal("137")),
+                            ("Cabin air filter", Decimal("45"), Decimal("45"))])
+    call = await call_from(DANA)
+    await call.caller("Hi, what did you find on my Honda?")
+    said = await call.caller("Okay, fix the thing that makes the squeaking noise. The other stuff can wait.")
+    assert said == "Just to confirm: you'd like us to go ahead with the serpentine belt, about $137. Is that right?", (
+        call.transcript
+    )
+    await call.caller("Yes.")
+    assert await db(statuses, order) == {"Serpentine belt": "approved", "Cabin air filter": "recommended"}
+
+
+async def test_a_car_named_by_its_make_is_that_car_in_the_shop(truck, camry_ready, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("What's the story with the Ford?")
+    assert said.startswith("Your 2012 Ford F-150 is inspected"), call.transcript
+    assert call.used("shop_info") == []
+
+
+async def test_also_while_my_car_is_there_and_can_you_also_look_at_are_requests(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Hi, while my F-150 is there, could you guys also rotate the tires?")
+    assert said.startswith("I've passed that on as a request: rotate the tires."), call.transcript
+    call = await call_from(DANA, call_sid="CA" + "8e" * 16)
+    said = await call.caller("Yes, do the brake pads on my truck. And can you also look at my left headlight, it's out.")
+    assert "I've passed that on as a request: check my left headlight." in said, call.transcript
+    assert said.endswith("Just to confirm: you'd like us to go ahead with the front brake pads, estimated at "
+                         "$189 to $349. Is that right?")
+    call = await call_from(DANA, call_sid="CA" + "9f" * 16)
+    said = await call.caller("Go ahead with the flush on my truck, and while it's in, can you also do an oil change?")
+    assert "I've passed that on as a request: oil change." in said, call.transcript
+    assert said.endswith("Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?")
+
+
+async def test_a_shop_question_beside_an_approval_is_answered_and_the_approval_goes_on(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Okay so, do the brake pads on the truck. Oh wait, are you open Saturday?")
+    assert [args["topic"] for args, _ in call.used("shop_info")] == ["hours"], call.transcript
+    assert "8" in said and "noon" in said.lower() or "12" in said
+    assert said.endswith(
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349. "
+        "Is that right?"
+    )
+    await call.caller("Yes.")
+    said = await call.caller("Cool. And yeah, the coolant flush too.")
+    assert said == "Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?", (
+        call.transcript
+    )

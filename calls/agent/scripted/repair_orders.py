@@ -4,13 +4,14 @@ and a clear yes, and more work asked for while it is in, as a request an advisor
 
 Only get_repair_status says anything about a car: the caller's own, bound to their number. What
 the words mean is repair_words.py (which car, what is asked) and work_decisions.py (which lines,
-yes or no to each); how it is said is repair_speech.py."""
+yes or no to each, with work_hints.py: a shop question beside it, "anything under 150", a symptom
+for a line); the answer to the read-back and writing it is work_written.py; how it is said is
+repair_speech.py."""
 
 import re
 
-from calls.agent.scripted import decided_work, info, messages
+from calls.agent.scripted import decided_work, info, messages, work_written
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import detect
 from calls.agent.scripted.repair_words import (
     asks_about_car,
     asks_after_car,
@@ -31,17 +32,13 @@ from calls.agent.scripted.repair_speech import (
 )
 from calls.agent.scripted.speech import say_list
 from calls.agent.scripted.state import CarInShop
-from calls.agent.scripted.words import has_any, is_yes, normalize
-from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines, reason_in
+from calls.agent.scripted.words import has_any, normalize
+from calls.agent.scripted.work_written import UNDECIDED, agrees, narrows, restates, unchanged
+from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines
+from calls.agent.scripted.work_hints import answer_aside, price_cap, side_question, under_cap, with_symptoms
 
 OFFER = "I can take a message for an advisor to call you back. Would you like me to do that?"
-UNDECIDED = (
-    "i'll decide", "decide about", "decide when", "when i pick it up", "not sure", "let you know", "think about it", "think it over", "call you back", "call back", "talk to my", "check with my", "let me think",
-    "get back to you", "not sure yet", "i'll let you know", "sleep on it", "ask my", "talk it over", "decide later",
-    "hold off on all", "hold off on everything", "not right now", "not today", "none of it", "none of them",
-    "nothing for now", "nothing yet", "i'll pass", "no thanks", "no thank you",
-)  # fmt: skip
-SIDE_TOPICS = ("payment", "location", "warranty", "loaners")  # asked beside the car, answered after it
+SERVICED = ("do you", "work on", "service", "can you", "take", "fix")  # "do you work on Fords?" is about the shop
 BOTH = ("both", "all my", "my cars", "each of", "all of them", "two cars", "all my cars", "both of them")
 RUSH = ("rush", "hurry", "speed it up", "any faster", "any sooner", "need it by", "need the car by", "need it back by")
 NEEDED = (
@@ -70,11 +67,22 @@ def wanted(desk, u):
         return False  # "can I bring both my cars in Friday?" from a caller with none in the shop books
     if asks_after_car(u.said):
         return True
+    if caller.cars_in_shop and decides(u.text) and any(
+        named_lines(u.text, waiting_lines(order)) for order in desk.state.cars_seen
+    ):
+        return True  # "and yeah, the coolant flush too" after the pads were approved
+    if u.intent == "makes" and caller.cars_in_shop and _own_car(u.text, caller) and not has_any(u.said, SERVICED):
+        return True  # "what's the story with the Ford?": theirs, in the shop
     if u.intent in ("price", "duration", "services") and u.service and not has_any(u.said, THIS_CAR) and (
         car_in(u.text) is None
     ):
         return False  # "how much is an oil change?": the shop's price list, not the car in the shop
     return u.intent not in NOT_BOOKING and asks_about_car(u.said, caller, intent=u.intent)
+
+
+def _own_car(text, caller):
+    car = car_in(text)
+    return car is not None and any(car.make.lower() in (v.get("vehicle") or "").lower() for v in caller.vehicles)
 
 
 def start(desk, u, turn):
@@ -103,6 +111,7 @@ def loaded(desk, results, turn):
         messages.offer(desk, turn, OFFER)
         return
     task.orders = list(found.get("repair_orders") or [])
+    desk.state.cars_seen = task.orders
     task.pickup_today = found.get("pickup_today") or ""
     desk.state.caller.cars_in_shop = len(task.orders)
     if not task.orders:
@@ -152,18 +161,23 @@ def _about(desk, task, order, said, turn):
     if again:
         task.after = ""
         return _request(desk, task, work_name(again), said, turn)
+    cap = price_cap(said) if waiting else None
+    if cap:  # "anything under 150, go ahead"
+        return _capped(desk, task, cap, said, turn)
     if (waiting and bargains(said)) and (named_lines(said, waiting) or decides(said)):
         return decided_work.bargain(desk, task, said, turn)
     job, rest = split_request(said)
     if job and named_lines(job, waiting):  # "can you do the brakes while it's there?" with the brakes estimated
-        return _decide(desk, task, f"Go ahead with {job}. {rest}", turn, words=said)
+        _decide(desk, task, f"Go ahead with {job}. {rest}", turn, words=said)
+        return answer_aside(desk, said, turn)
     if job:
         task.after = rest if waiting and decides(rest) else ""
         return _request(desk, task, job, said, turn)
     if waiting and decides(said):
-        decided = decision(said, waiting)
+        decided = decision(with_symptoms(said, order, waiting), waiting)
         if decided.named or decided.vague:
-            return _decide(desk, task, said, turn)
+            _decide(desk, task, said, turn)
+            return answer_aside(desk, said, turn)
     turn.say(status_said(order, said, task.pickup_today, desk.today()))
     if has_any(normalize(said), RUSH) and not order["ready"]:
         turn.say("I can't promise it any sooner, but I can have an advisor call you about the timing.")
@@ -182,7 +196,7 @@ def _about(desk, task, order, said, turn):
         if findings:
             turn.say(work_so_far(order, total=has_any(normalize(said), TOTAL)))
         desk.state.task = None
-    side = _side_question(said)
+    side = side_question(said)
     if side is not None:
         if question:
             desk.state.task_question = desk.state.last_question = question
@@ -190,15 +204,6 @@ def _about(desk, task, order, said, turn):
     if question:
         return desk.ask(turn, question)
     desk.anything_else(turn)
-
-
-def _side_question(said):
-    """A question about the shop asked beside the car ("do you take Apple Pay?"): (topic, words)."""
-    for sentence in re.split(r"(?<=[.!?;])\s+", said or ""):
-        topic = detect(sentence)
-        if topic in SIDE_TOPICS:
-            return topic, sentence
-    return None
 
 
 def _ask_decision(desk, task, turn):
@@ -215,34 +220,33 @@ def capture(desk, task, u, turn):
     if task.stage not in ("decide", "confirm"):
         return False
     waiting = waiting_lines(task.order)
+    cap = price_cap(u.text) if waiting else None
+    if cap:
+        return _capped(desk, task, cap, u.text, turn) or True
     if bargains(u.text):
         return decided_work.bargain(desk, task, u.text, turn) or True
     job, rest = split_request(u.text)
     if job and named_lines(job, waiting):
-        return _decide(desk, task, f"Go ahead with {job}. {rest}", turn, answer=u, words=u.text)
+        _decide(desk, task, f"Go ahead with {job}. {rest}", turn, answer=u, words=u.text)
+        return answer_aside(desk, u.text, turn) or True
     if job:
         task.after = rest if decides(rest) else ""
         return _request(desk, task, job, u.text, turn) or True
-    if task.stage == "confirm" and _agrees(u) and _unchanged(task, decision(u.text, waiting)):
+    decided = decision(with_symptoms(u.text, task.order, waiting), waiting)
+    if task.stage == "confirm" and narrows(task, decided, u):  # "yes, pads and rotors" to three read back
+        task.approve = decided.approve
+        task.decline = [x for x in waiting if x in task.decline or x in decided.decline]
+        _read_back(desk, task, turn)
+        return True
+    if task.stage == "confirm" and (agrees(u) or restates(task, decided, u)) and unchanged(task, decided):
         if not desk.heard_question():
             _read_back(desk, task, turn)
             return True
-        return _write(desk, task, u, turn) or True
-    return _decide(desk, task, u.text, turn, answer=u)
-
-
-def _agrees(u):
-    """A clear yes: not a question ("so is that a yes on 150?"), not "okay, I'll let you know"."""
-    return is_yes(u.said) and not u.text.rstrip().endswith("?") and not has_any(u.said, UNDECIDED)
-
-
-def _unchanged(task, decided):
-    """The words name nothing, or just what was read back ("yes, just the pads")."""
-    if decided.undecided:
-        return False
-    ids = lambda lines: {line["line_id"] for line in lines}  # noqa: E731
-    approve, decline = ids(task.approve), ids(task.decline)
-    return ids(decided.approve) <= approve and ids(decided.decline) <= decline
+        return work_written.write(desk, task, u, turn) or True
+    done = _decide(desk, task, u.text, turn, answer=u)
+    if done:
+        answer_aside(desk, u.text, turn)
+    return done
 
 
 def _chosen(desk, task, u, turn):
@@ -274,6 +278,7 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
     """The caller's words about the waiting work: lines named (read back for a yes), "whatever it
     needs" (the lines listed, asked which), a no or "let me think" (nothing approved)."""
     waiting = waiting_lines(task.order)
+    text = with_symptoms(text, task.order, waiting)
     decided = decision(text, waiting, offered_one=task.stage == "decide" and len(waiting) == 1)
     if decided.named:
         for line in decided.approve:
@@ -327,6 +332,24 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
     return False
 
 
+def _capped(desk, task, cap, said, turn):
+    """ "Anything under 150, go ahead": the lines whose whole estimate is under it, read back."""
+    waiting = waiting_lines(task.order)
+    under = under_cap(waiting, cap)
+    over = [line for line in waiting if line not in under]
+    task.words = f"{task.words} / {said}".strip(" /")
+    if not under:
+        task.stage, task.approve, task.decline = "decide", [], []
+        turn.say("None of the work is estimated under that, so I haven't approved anything.")
+        turn.say(recommended(waiting))
+        return desk.ask(turn, decision_question(waiting))
+    task.approve, task.decline, task.left = under, [line for line in task.decline if line in over], over
+    if over:
+        names = say_list([work_name(line) for line in over], "and the")
+        turn.say(f"The estimate for the {names} can go over that, so I'll leave it for now.")
+    _read_back(desk, task, turn)
+
+
 def _read_back(desk, task, turn):
     task.stage = "confirm"
     parts = []
@@ -335,35 +358,6 @@ def _read_back(desk, task, turn):
     if task.decline:
         parts.append(f"hold off on the {say_list([work_name(line) for line in task.decline], 'and the')}")
     desk.ask(turn, f"Just to confirm: you'd like us to {' and '.join(parts)}. Is that right?")
-
-
-def _write(desk, task, u, turn):
-    task.stage = "writing"
-    words = f"{task.words} / {u.text}".strip(" /")[:1000]
-    order_id = task.order["repair_order_id"]
-    if task.approve:
-        turn.call("approve_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.approve],
-                  caller_words=words)
-    if task.decline:
-        turn.call("decline_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.decline],
-                  caller_words=words, reason=task.reason or reason_in(u.text) or None)
-    turn.then = written
-
-
-def written(desk, results, turn):
-    task = desk.state.task
-    desk.state.task = None
-    failed = [r for r in results.values() if "error" in r]
-    for name, result in results.items():
-        if "error" not in result:
-            turn.say(announcement(name, result))
-    if failed:
-        turn.say("I'm sorry, I couldn't record all of that.")
-        if isinstance(task, CarInShop):
-            desk.state.unclear = f"Caller's decision on the work on their {task.order['vehicle']}: {task.words}"
-        messages.offer(desk, turn, OFFER)
-        return
-    desk.anything_else(turn)
 
 
 # --- more work while it is in -------------------------------------------------------------

@@ -116,15 +116,28 @@ def _names_vehicle(said, vehicle):
 
 # --- asking for more work ---------------------------------------------------------------
 
+# "while it's there", "while you've got it", "while my CR-V is in", "since the truck's there"
+THERE = (
+    r"(?:it's|it is|its|you have|you've got|you got|you're|you are|you guys have|you guys got|it's still|they have"
+    r"|they've got|(?:my|the|our|her|his) (?:[\w'-]+ ){0,2}?[\w'-]+(?:'s| is) (?:there|in|still)|the car's|the car is"
+    r"|the truck's|the truck is)"
+)
+YOU = r"(?:you guys|you all|y'all|you|ya)"
 REQUEST = re.compile(
     r"\b(?:can|could|would|will) (?:you guys|you all|y'all|you|ya|they|the guys) (?:also |please |maybe |just |go ahead and )*"
     r"(?P<job>.+?)(?: too| as well| also| for me| please)*"
-    r" (?:while|since|when) (?:it's|it is|its|you have|you've got|you got|you're|you guys have|you guys got|the car's"
-    r"|the car is|the truck's|the truck is|it's still|you are|they have|they've got)\b"
+    rf" (?:while|since|when) {THERE}\b"
     r"|\b(?:i'd|i would|i) (?:also )?(?:like|want|need) (?:you guys to |y'all to |you to |them to )?(?:also )?"
-    r"(?P<job2>.+?)(?: too| as well| also| please)* (?:while|since) (?:it's|it is|you have|you've got|you got|you're)\b"
-    r"|\b(?:while|since) (?:it's|it is|you have|you've got|you got|you're|you are|you guys have|you guys got)\b[^?.!]*?"
-    r" (?:can|could|would|will) (?:you guys|you all|y'all|you|ya) (?P<job3>.+?)(?: too| as well| also| please| for me)*$"
+    rf"(?P<job2>.+?)(?: too| as well| also| please)* (?:while|since) {THERE}\b"
+    rf"|\b(?:while|since) {THERE}\b[^?.!]*?"
+    rf" (?:can|could|would|will) {YOU} (?P<job3>.+?)(?: too| as well| also| please| for me)*$"
+    # "can you also look at my headlight?", "also, could you rotate the tires": more work, said as more
+    rf"|\b(?:can|could|would) {YOU} (?:please )?also (?P<job4>.+?)(?: too| as well| please| for me)*$"
+    rf"|\balso,? (?:can|could|would) {YOU} (?:please )?(?P<job5>.+?)(?: too| as well| please| for me)*$"
+)
+NOT_WORK = re.compile(
+    r"^(?:tell|let|give|call|text|send|email|e mail|remind|say|explain|confirm|hold|skip|leave|wait|cancel|keep"
+    r"|make sure|have it|get it|put it|approve|not|don't|dont|check (?:if|whether|when|how|what)|see (?:if|whether|when))\b"
 )
 JOB_FILLER = re.compile(
     r"^(?:go ahead and |also |just |please |take a look at |have a look at |look at |check out |do |throw in |add )+"
@@ -138,12 +151,17 @@ def requested_job(text):
 
 
 def split_request(text):
-    """(the work asked for, or None; the rest of the words, without the sentence that asked)."""
+    """(the work asked for, or None; the rest of the words, without the request: "go ahead with the
+    alignment, and while it's in, can you also do an oil change?" leaves "go ahead with the alignment")."""
     sentences = re.split(r"(?<=[.!?;])\s+", (text or "").strip())
     for index, sentence in enumerate(sentences):
-        job = _job_in(normalize(sentence))
+        said = normalize(sentence)
+        job = _job_in(said)
         if job:
-            return job, " ".join(sentences[:index] + sentences[index + 1 :])
+            match = REQUEST.search(said)
+            before = re.sub(r"(?:\s+(?:and|also|so|oh|plus))+$", "", said[: match.start()].strip())
+            before = [f"{before}."] if len(before.split()) > 2 else []
+            return job, " ".join(sentences[:index] + before + sentences[index + 1 :])
     return None, text
 
 
@@ -151,7 +169,10 @@ def _job_in(said):
     match = REQUEST.search(said)
     if not match:
         return None
-    job = (match["job"] or match["job2"] or match["job3"] or "").strip()
+    job = next((match[g] for g in ("job", "job2", "job3", "job4", "job5") if match[g]), "").strip()
+    job = re.split(r" (?:it's|it is|that's|which is|because|cause|since it) ", job)[0]  # "my headlight, it's out"
+    if NOT_WORK.match(JOB_FILLER.sub("", job)):
+        return None
     looked = re.match(r"^(?:take a look at|have a look at|look at|check out|check on|check)\b\s*", job)
     if looked:
         job = job[looked.end():]

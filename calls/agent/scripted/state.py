@@ -110,6 +110,7 @@ class CarInShop:
     decline: list = field(default_factory=list)  # ... and to leave
     reason: str = ""  # why they declined, in their words
     words: str = ""  # what they said deciding, as heard
+    left: list = field(default_factory=list)  # lines the read-back said it leaves ("over your limit")
     after: str = ""  # a decision said with a request for more work, taken up once the request is in
     misses: int = 0
 
@@ -141,6 +142,7 @@ class Conversation:
     misses: int = 0
     calls_made: int = 0
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
+    cars_seen: list = field(default_factory=list)  # get_repair_status' orders, as last heard
     last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it
 
 

@@ -5,6 +5,7 @@ one") or all together ("both"), and only in sentences that decide (not in questi
 
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from calls.agent.scripted.words import has_any, is_no, is_yes, normalize, spoken_numbers
 
@@ -12,6 +13,7 @@ EVERYTHING = (
     "all of it", "all of them", "everything", "all three", "all four", "all two", "both", "both of them",
     "the whole thing", "all that", "all of that", "everything you said", "everything you listed", "the lot",
 )  # fmt: skip
+COUNTED = ("both", "both of them", "all two", "all three", "all four", "the two of them", "all of those")
 VAGUE = (
     "whatever it needs", "whatever you think", "whatever you guys think", "whatever he thinks", "whatever they think",
     "whatever needs", "whatever it takes", "just fix it", "fix it", "fix whatever", "do what you need",
@@ -20,7 +22,7 @@ VAGUE = (
 AGAINST = (
     "not", "no", "don't", "dont", "do not", "hold off", "skip", "leave", "pass on", "pass", "decline", "forget",
     "without", "except", "nah", "wait on", "won't", "can't", "cannot", "later", "hold on", "not now", "not yet",
-    "rather not", "no thanks", "nope", "off on",
+    "rather not", "no thanks", "nope", "off on", "can wait", "could wait", "has to wait", "have to wait",
 )  # fmt: skip
 NEGATORS = frozenset({"not", "don't", "dont", "do not", "won't", "can't", "cannot", "rather not"})
 ELSEWHERE = ("myself", "my brother", "my buddy", "my dad", "a friend", "somewhere else", "another shop", "elsewhere")
@@ -80,12 +82,15 @@ BARGAIN = re.compile(
     r"|for (?:\$?\d+|a hundred|one hundred|two hundred|three hundred|four hundred)(?! (?:miles|years|months|days))"
     r"|cheaper|discount|knock (?:some|it|that|a little|something) off|come down|price match|match (?:the|their|a) price)\b"
 )
-CONDITIONAL = re.compile(r"\bif\b|\bthen i'll\b|" + BARGAIN.pattern)
+# "... then I'll approve it" is a condition; "forget the wipers then, I'll do them myself" is not.
+CONDITIONAL = re.compile(r"\bif\b|\bthen i'll\b(?!.*\b(?:myself|ourselves)\b)|" + BARGAIN.pattern)
 LATER = (
     "yet", "ask my", "call back about", "call you back about", "think about", "let you know", "check with",
     "talk to my", "get back to you", "decide later", "decide when", "decide about", "i'll decide", "not sure",
     "unsure", "don't know", "dunno", "maybe", "i'll see", "when i pick it up",
-)  # fmt: skip
+)
+WAITS = ("can wait", "could wait", "has to wait", "have to wait")  # "the flush can wait": later, not no
+REFUSED = ("hold off", "skip", "decline", "don't want", "don't need", "no to", "forget", "pass on", "not")  # fmt: skip
 
 
 def named_lines(text, lines):
@@ -132,6 +137,12 @@ def decision(text, lines, *, offered_one=False):
             named_before = [line for line, _ in _lines_in(said, lines)] or named_before
             continue
         verdicts = _sentence_decision(sentence, lines)
+        others = OTHERS.search(said)
+        if others and decided:  # "do the brakes. Leave the other thing": the lines not decided yet
+            verdicts = [(line, v) for line, v in verdicts if line["line_id"] not in decided]
+        if others and (decided or verdicts):
+            verdicts += _the_others(sentence, [
+                line for line in lines if line["line_id"] not in decided and line not in [x for x, _ in verdicts]])
         pronoun = PRONOUN.search(said)
         if not verdicts and named_before and pronoun and _polar(said):
             against = _against(said, _token_at(said, pronoun.start()), default=False)
@@ -184,7 +195,8 @@ def _sentence_decision(sentence, lines):
                 if line["line_id"] in verdicts:
                     continue
                 against = _against(clause, at, default=default)
-                unsure = has_any(said_all, LATER) and (against or not has_any(clause, FOR))
+                unsure = has_any(said_all, LATER) and (against or not has_any(clause, FOR)) or (
+                    against and has_any(clause, WAITS))
                 verdicts[line["line_id"]] = (line, "later" if unsure else "decline" if against else "approve")
                 inherited = against
             if clause and not _lines_in(clause, lines) and last_named and PRONOUN.search(clause) and _polar(clause):
@@ -196,7 +208,25 @@ def _sentence_decision(sentence, lines):
     return list(verdicts.values())
 
 
+OTHERS = re.compile(
+    r"\b(?:the|that|those) other (?:one|ones|thing|things|stuff|work|line|lines|job|jobs|items?)\b|\bthe rest\b"
+    r"|\b(?:everything|anything|all the rest|all) else\b"
+)
 PRONOUN = re.compile(r"\b(?:that|it|those|them|this one|that one)\b")
+
+
+def _the_others(sentence, rest):
+    """ "The rest can wait", "leave the other thing for now": the lines not named, left for later
+    (or held off on, said so); "and the rest too": gone ahead with. Only the words of the part of
+    the sentence that says "the rest" count."""
+    part = next((p for p in map(normalize, re.split(r"\s*[,:]\s*|\s+but\s+", sentence)) if OTHERS.search(p)), "")
+    others = OTHERS.search(part)
+    if not rest or not others:
+        return []
+    against = _against(part, _token_at(part, others.start()), default=False)
+    refused = has_any(part, REFUSED) and not has_any(part, LATER + WAITS)
+    verdict = ("decline" if refused else "later") if against else "approve"
+    return [(line, verdict) for line in rest]
 
 
 def _polar(said):
@@ -250,12 +280,16 @@ def _lines_in(clause, lines):
     """The lines a clause names, each with the token where it is named: by words of their
     description, by place ("the first one"), by price ("the 129 dollar one"), or all ("both")."""
     everything = _finder(EVERYTHING).search(clause)
+    if everything and _finder(COUNTED).fullmatch(everything[0]):
+        named = _lines_in(_finder(EVERYTHING).sub(" ", clause), lines)
+        if len(named) > 1:  # "the pads and the rotors both": those two, not every line
+            return named
     if everything:
         return [(line, _token_at(clause, everything.start())) for line in lines]
     placed = _by_place(clause, lines) or _by_price(clause, lines)
     if placed:
         return placed
-    words = _keys(clause)
+    words = [_heard_as(word, lines) for word in _keys(clause)]  # mis-heard: "the rotters", "coolant flesh"
     matched = {i: _line_keys(line["work"]) & set(words) for i, line in enumerate(lines)}
     return [
         (line, min(t for t, w in enumerate(words) if w in matched[i]))
@@ -308,6 +342,32 @@ def _keys(said):
             word = word[:-1]
         keys.append(SAME.get(word, word))
     return keys
+
+
+NOT_MISHEARD = frozenset({  # everyday words that sound like a part, never taken for one
+    "while", "well", "will", "wall", "later", "other", "there", "their", "three", "those", "these", "better",
+    "bother", "rather", "either", "whether", "after", "never", "ever", "thanks", "think", "thing", "things",
+    "right", "wait", "matter", "water", "sorry", "really", "already", "totally", "actually", "probably", "maybe",
+    "money", "many", "month", "monday", "friday", "today", "tomorrow", "tonight", "brother", "mother", "father",
+})  # fmt: skip
+
+
+def _heard_as(word, lines):
+    """A word of a line the caller's word sounds like (same consonants, nearly the same letters), or
+    the word itself."""
+    if len(word) < 4 or word in NOT_MISHEARD or any(word in _line_keys(line["work"]) for line in lines):
+        return word
+    for line in lines:
+        for key in _line_keys(line["work"]):
+            if key[0] == word[0] and _consonants(key) == _consonants(word) and len(_consonants(key)) >= 3 and (
+                SequenceMatcher(None, key, word).ratio() >= 0.7
+            ):
+                return key
+    return word
+
+
+def _consonants(word):
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word))
 
 
 def reason_in(text):
