@@ -21,7 +21,7 @@ from django.conf import settings
 # Imported here, not on the first call: loading the SDKs takes a second or two.
 from calls.voice.llm.failover import FailoverBrain, Outage
 from calls.voice.llm.openai import OpenAIBrain
-from calls.voice import vad
+from calls.voice import turn, vad
 from calls.agent.scripted import ScriptedBrain
 from calls.voice.stt.failover import FailoverSTT
 from calls.voice.tts.failover import FailoverTTS
@@ -192,6 +192,8 @@ def _warm_up(needed):
         if "whisper" in needed:
             shared_recognizer()
             vad.warm_up()
+        if settings.VOICE_TURN_MODEL != "off":
+            turn.warm_up()
         if "piper" in needed and (settings.VOICE_TTS == "piper" or isinstance(offline_tts(), PiperTTS)):
             shared_piper_voice()
     except Exception:  # a call would hit the same problem and fall back or say so; only log here

@@ -29,4 +29,6 @@ def voice_config(*, shop_name, timezone, customer, now=None):
         barge_in_mode=settings.VOICE_BARGE_IN_MODE,
         max_call_s=settings.VOICE_MAX_CALL_S,
         advisor_keys=frozenset(settings.KEYPAD_ADVISOR_KEYS),
+        turn_model=settings.VOICE_TURN_MODEL,
+        turn_wait_s=settings.VOICE_UTTERANCE_END_MS / 1000,
     )

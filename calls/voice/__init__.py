@@ -34,5 +34,5 @@ The pipeline, in the order audio and words flow:
 
 Interfaces the outside implements: interfaces.py (CallTransport, ToolBox/ToolSpec/ToolOutcome,
 CallRecorder, VoiceConfig). Typed vendor errors: errors.py. Audio codec and resampling:
-audio.py; voice activity: vad.py.
+audio.py; voice activity: vad.py; whether the caller is done at the recogniser's endpoint: turn.py.
 """

@@ -115,6 +115,7 @@ class CallerTurn:
     last_final_at: float | None = None
     speech_ended_at: float | None = None  # when the last final's speech ended, if the engine says
     over_agent: bool = False  # started while the agent was talking
+    held_until: float | None = None  # the endpoint came mid-sentence (turn.py): end the turn then at the latest
 
     @property
     def text(self):

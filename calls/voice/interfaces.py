@@ -115,6 +115,7 @@ BACKCHANNELS = frozenset(
 )  # fmt: skip
 
 BARGE_IN_MODES = ("pause_resume", "words")
+TURN_MODELS = ("smart_turn", "off")
 
 @dataclass
 class VoiceConfig:
@@ -149,6 +150,11 @@ class VoiceConfig:
     # to STT quiet_chunk_s at a time instead of every 20 ms; any sound is sent at once. None: never.
     quiet_after_s: float | None = 1.5
     quiet_chunk_s: float = 0.1
+    # At the recogniser's endpoint, an end-of-turn model (calls/voice/turn.py) may hear an unfinished
+    # sentence: the turn then waits for more words, ending at UtteranceEnd or turn_wait_s after the
+    # speech stopped. "off": the endpoint ends the turn.
+    turn_model: str = "off"
+    turn_wait_s: float = 1.0
     filler: str = "One moment, please."
     reprompt: str = "Are you still there?"
     silence_goodbye: str = "I haven't heard from you, so I'll hang up now. Please call back any time. Goodbye!"
@@ -178,5 +184,7 @@ class VoiceConfig:
     def __post_init__(self):
         if self.barge_in_mode not in BARGE_IN_MODES:
             raise ValueError(f"barge_in_mode must be one of {', '.join(BARGE_IN_MODES)}, not {self.barge_in_mode!r}")
+        if self.turn_model not in TURN_MODELS:
+            raise ValueError(f"turn_model must be one of {', '.join(TURN_MODELS)}, not {self.turn_model!r}")
         if self.barge_in_resume_after_s <= 0:
             raise ValueError("barge_in_resume_after_s must be more than 0")

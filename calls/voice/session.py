@@ -11,6 +11,10 @@ line is cleared at once and the reply paused, its brain and TTS still running. R
 `barge_in_resume_after_s` make it an interruption (the reply is cancelled, the conversation keeps
 what was heard); a backchannel or a noise resumes the reply from its first unheard sentence. While the
 engine reports the caller still talking (SpeechContinues), the wait for words goes on.
+
+End of turn: the recogniser's endpoint (speech_final) ends the caller's turn unless the end-of-turn
+model (turn.py, `turn_model`) hears an unfinished sentence in the caller's recent audio; then the
+turn waits for more words, and ends at UtteranceEnd or `turn_wait_s` after the speech stopped.
 """
 
 import asyncio
@@ -39,6 +43,7 @@ from calls.voice.playout import Playout
 from calls.voice.reply import Reply, ReplyContext, TurnTiming
 from calls.voice.stt.base import SpeechContinues, SpeechStarted, UtteranceEnd
 from calls.voice.tool_calls import ToolRunner
+from calls.voice.turn import EndOfTurn, RecentAudio, load_turn_model
 from calls.voice.usage import CallUsage, MeteredSTT, metered_tts
 
 __all__ = [
@@ -80,6 +85,7 @@ class VoiceSession:
                 if config.quiet_after_s is not None else None
             ),
         )
+        self._end_of_turn = EndOfTurn(None, RecentAudio(), wait_s=config.turn_wait_s)  # model loaded in run()
         self._tasks = set()
         self.tool_runner = ToolRunner(
             tools=tools, conversation=self.conversation, recorder=self.recorder, timeout_s=config.tool_timeout_s,
@@ -136,6 +142,7 @@ class VoiceSession:
         """Caller audio (never blocks; the oldest audio is dropped if STT falls far behind)."""
         if not mulaw or self._state is CallState.OVER:
             return
+        self._end_of_turn.audio.push(mulaw, self.clock())
         self._caller_audio.feed(mulaw)
 
     def on_mark(self, name):
@@ -178,6 +185,7 @@ class VoiceSession:
         except Exception as exc:
             self._vendor_failed("stt", exc)
             return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
+        self._end_of_turn.model = await asyncio.to_thread(load_turn_model, self.config.turn_model)
         self._spawn(self._caller_audio.pump(), "stt-send")
         self._spawn(self._caller_audio.listen(), "stt-listen")
         while True:
@@ -220,12 +228,14 @@ class VoiceSession:
         caller = self._caller
         self._last_activity = max(self._last_activity, event.at)
         if isinstance(event, SpeechStarted):
+            caller.held_until = None  # the caller goes on: wait for the next endpoint
             if caller.onset is None or caller.started_at is None:
                 caller.onset = event.at
             if self.config.barge_in_mode == "pause_resume" and self._paused is None and self._can_interrupt():
                 await self._pause(event.at)
             return None
         if isinstance(event, SpeechContinues):
+            caller.held_until = None  # still talking (its SpeechStarted may have come before the endpoint)
             if self._paused is not None:  # still talking, no words yet: wait for them, do not talk over
                 self._paused.until = max(self._paused.until, event.at + self.config.barge_in_resume_after_s)
             return None
@@ -233,6 +243,7 @@ class VoiceSession:
             return await self._end_caller_turn(event.at)
         text = event.text.strip()
         if text:
+            caller.held_until = None
             if caller.started_at is None:
                 caller.started_at = event.at
                 caller.over_agent = self._agent_busy()
@@ -243,6 +254,9 @@ class VoiceSession:
                 caller.last_final_at = event.at
                 caller.speech_ended_at = event.speech_ended_at
         if event.speech_final:
+            if caller.parts and not await self._end_of_turn.complete(caller.onset):
+                caller.held_until = (event.speech_ended_at or event.at) + self._end_of_turn.wait_s
+                return None
             return await self._end_caller_turn(event.at)
         return None
 
@@ -478,6 +492,8 @@ class VoiceSession:
         caller, config = self._caller, self.config
         if caller.parts:
             deadlines.append(self._last_activity + CALLER_TURN_TIMEOUT_S)
+        if caller.held_until is not None:
+            deadlines.append(caller.held_until)
         if config.barge_in_vad_only_s is not None and caller.onset is not None and caller.started_at is None:
             deadlines.append(caller.onset + config.barge_in_vad_only_s)
         if self._paused is not None:
@@ -503,7 +519,8 @@ class VoiceSession:
             if self._state is CallState.TALKING and (overrun or not self._agent_busy()):
                 return await self._say_goodbye(config.max_call_goodbye, "max_call_length")
             self._max_call_at = now + 1.0  # let the current reply (or transfer) finish first
-        if caller.parts and now >= self._last_activity + CALLER_TURN_TIMEOUT_S:
+        held_out = caller.held_until is not None and now >= caller.held_until
+        if caller.parts and (now >= self._last_activity + CALLER_TURN_TIMEOUT_S or held_out):
             await self._end_caller_turn(now)
         if self._state is CallState.TALKING and (keyed := self._keypad.expire(now)) is not None:
             await self._keyed(keyed, now)

@@ -1,0 +1,248 @@
+"""The end-of-turn model: a caller who pauses mid-sentence is not answered at the endpoint."""
+
+import asyncio
+import logging
+import time
+
+import numpy as np
+import pytest
+
+from calls.tests.spoken import frames_of, silence, speech_span, spoken
+from calls.tests.voice_doubles import Call
+from calls.voice import turn
+from calls.voice.audio import PHONE_RATE, mulaw_decode
+from calls.voice.interfaces import VoiceConfig
+from calls.voice.stt.offline import OfflineSTT
+from calls.voice.turn import RecentAudio, SmartTurn
+
+def caller_sound():
+    """Audio the caller's line carried (the session's recent audio), for engines that are doubles."""
+    return spoken("Hello.")
+
+
+def quiet_gaps(pcm, threshold=150, min_ms=50):
+    """(start, end) samples of the short silences between the words of `pcm`."""
+    frames = pcm[: len(pcm) // 80 * 80].astype(np.float64).reshape(-1, 80)
+    quiet = np.sqrt((frames**2).mean(axis=1)) < threshold
+    loud = np.nonzero(~quiet)[0]
+    gaps, at = [], loud[0]
+    while at <= loud[-1]:
+        end = at
+        while quiet[end]:
+            end += 1
+        if (end - at) * 10 >= min_ms:
+            gaps.append((at * 80, end * 80))
+        at = end + 1
+    return gaps
+
+
+def cut_before_last_word(text):
+    """`text` spoken, cut in the short pause before its last words: "I need to bring in my, uh, |"."""
+    pcm = mulaw_decode(spoken(text))
+    start, end = quiet_gaps(pcm)[-1]
+    return pcm[: (start + end) // 2]
+
+
+def with_silence(pcm, ms=300):
+    return np.concatenate([pcm, np.zeros(PHONE_RATE * ms // 1000, dtype=np.int16)])
+
+
+class Judge:
+    """Stands in for SmartTurn: says the probabilities it was given, in order."""
+
+    def __init__(self, *probabilities, error=None):
+        self.probabilities = list(probabilities)
+        self.error = error
+        self.heard = []
+
+    def probability(self, pcm):
+        self.heard.append(len(pcm))
+        if self.error is not None:
+            raise self.error
+        return self.probabilities.pop(0)
+
+
+@pytest.fixture
+def judge(monkeypatch):
+    def install(*probabilities, error=None):
+        model = Judge(*probabilities, error=error)
+        monkeypatch.setattr(turn, "SmartTurn", lambda: model)
+        return model
+
+    return install
+
+
+# -- the model on real speech ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["What time do you close on Saturday?", "I need to bring my Camry in for an oil change."])
+def test_the_model_hears_a_finished_sentence_as_complete(text):
+    assert SmartTurn().probability(with_silence(mulaw_decode(spoken(text)))) > turn.COMPLETE_AT
+
+
+@pytest.mark.parametrize("text", ["I need to bring in my, uh, Camry.", "I was wondering if, you know, you do tires."])
+def test_the_model_hears_a_sentence_cut_off_mid_thought_as_unfinished(text):
+    assert SmartTurn().probability(with_silence(cut_before_last_word(text))) < turn.COMPLETE_AT
+
+
+def test_log_mel_features_are_whisper_sized():
+    features = turn.log_mel(np.zeros(turn.WINDOW_S * turn.MODEL_RATE, dtype=np.float32))
+    assert features.shape == (80, 800) and features.dtype == np.float32
+
+
+# -- the caller's recent audio --------------------------------------------------------------
+
+
+def test_recent_audio_keeps_the_last_eight_seconds():
+    audio = RecentAudio()
+    for second in range(10):
+        audio.push(spoken("Hello.")[:PHONE_RATE].ljust(PHONE_RATE, b"\xff"), at=float(second))
+    assert len(audio.since(None)) == 8 * PHONE_RATE
+
+
+def test_recent_audio_since_a_moment_is_what_arrived_after_it():
+    audio = RecentAudio()
+    audio.push(b"\xff" * PHONE_RATE * 2, at=10.0)
+    assert len(audio.since(9.5)) == PHONE_RATE // 2
+    assert len(audio.since(11.0)) == 0
+    assert len(audio.since(5.0)) == 2 * PHONE_RATE
+
+
+def test_an_unknown_turn_model_is_refused():
+    with pytest.raises(ValueError, match="turn_model"):
+        VoiceConfig(system_prompt="", greeting="", turn_model="magic")
+
+
+# -- the session ----------------------------------------------------------------------------
+
+
+async def test_the_session_waits_through_a_mid_sentence_pause_when_the_model_hears_it_unfinished(judge):
+    model = judge(0.1, 0.9)
+    async with Call(["Sure."], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await asyncio.sleep(0.4)
+        assert len(call.brain.calls) == 0  # not answered in the pause
+        call.stt.speech_started()
+        call.stt.final("Camry.", speech_final=True)
+        await call.replied(2)
+        assert len(call.brain.calls) == 1
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my Camry."}
+        assert len(model.heard) == 2
+
+
+async def test_the_session_answers_at_once_when_the_model_hears_a_finished_sentence(judge):
+    judge(0.95)
+    async with Call(["We close at five."], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("What time do you close?", speech_final=True)
+        await call.until(lambda: call.brain.calls)
+        assert time.monotonic() - said_at < 0.3
+
+
+async def test_an_unfinished_turn_ends_at_utterance_end(judge):
+    judge(0.1)
+    async with Call(["Which car?"], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await asyncio.sleep(0.1)
+        assert not call.brain.calls
+        call.stt.utterance_end()
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my"}
+
+
+async def test_an_unfinished_turn_ends_after_the_wait_if_nothing_else_comes(judge):
+    judge(0.1)
+    async with Call(["Which car?"], turn_model="smart_turn", turn_wait_s=0.3) as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await call.until(lambda: call.brain.calls)
+        assert 0.25 <= time.monotonic() - said_at < 0.8
+
+
+async def test_the_caller_still_talking_keeps_the_turn_open(judge):
+    judge(0.1, 0.9)
+    async with Call(["Sure."], turn_model="smart_turn", turn_wait_s=0.3) as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("Can you check the", speech_final=True)
+        for _ in range(4):  # the caller goes on for 0.4 s, past the wait, before their words come
+            await asyncio.sleep(0.1)
+            call.stt.speech_continues()
+        assert not call.brain.calls
+        call.stt.final("brakes?", speech_final=True)
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "Can you check the brakes?"}
+
+
+async def test_switching_the_model_off_restores_plain_endpointing(judge):
+    model = judge(0.1)
+    async with Call(["Which car?"], turn_model="off") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my"}
+        assert model.heard == []
+
+
+async def test_a_missing_model_file_falls_back_to_plain_endpointing_and_says_so(monkeypatch, caplog):
+    monkeypatch.setattr(turn, "smart_turn_model_path", lambda: None)
+    monkeypatch.setattr(turn, "_session", None)
+    caplog.set_level(logging.WARNING, logger="calls.voice.turn")
+    async with Call(["Which car?"], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my"}
+    assert "End-of-turn model unavailable" in caplog.text
+    assert "Smart Turn's ONNX model is not installed" in caplog.text
+
+
+async def test_a_failing_model_never_holds_up_the_call(judge):
+    judge(error=RuntimeError("onnxruntime broke"))
+    async with Call(["Which car?"], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await call.replied(2)
+        assert call.session.state.name == "TALKING"
+
+
+async def test_a_caller_pausing_mid_sentence_on_the_offline_recogniser_gets_one_answer_to_all_of_it():
+    text = "I need to bring in my, uh, Camry for an oil change."
+    whole = spoken(text)
+    first_half_ends = speech_span(spoken("I need to bring in my, uh,"))[1]
+    start, end = min(quiet_gaps(mulaw_decode(whole)), key=lambda gap: abs(gap[0] - first_half_ends))
+    pause_at = (start + end) // 2
+    audio = silence(0.3) + whole[:pause_at] + silence(0.7) + whole[pause_at:] + silence(1.5)
+    # A generous wait: on a loaded machine the audio may reach the session late; what is tested is
+    # that the model holds the turn through the pause, not how long it may wait.
+    async with Call(["Sure."], stt=OfflineSTT(), turn_model="smart_turn", turn_wait_s=2.0, greeting="",
+                    recording_disclosure="") as call:
+        started = time.monotonic()
+        for index, frame in enumerate(frames_of(audio)):
+            await asyncio.sleep(max(0.0, started + index * 0.02 - time.monotonic()))
+            call.session.feed_audio(frame)
+            if call.brain.calls:
+                break
+        await call.until(lambda: call.brain.calls, timeout=5)
+        assert len(call.brain.calls) == 1
+        said = call.brain.calls[0][0][-1]["content"].lower()
+        assert "camry" in said and "oil change" in said

@@ -1,0 +1,196 @@
+"""Whether the caller has finished their turn, from how their last words sounded.
+
+The recogniser's endpoint is a silence (300 ms): a caller who pauses mid-thought ("I need to
+bring in my... uh... Camry") reaches it too. At each endpoint the session asks the end-of-turn
+model about the turn's audio; if it hears an unfinished sentence (intonation, a cut-off word)
+the session waits for more words, up to the utterance-end limit, instead of answering.
+
+The model is Smart Turn v3.2 (Daily, BSD-2-Clause): a Whisper-tiny encoder with a classifier
+head, run on onnxruntime from the ONNX file shipped in the `pipecat-ai` wheel. The package is
+installed without its dependencies and never imported (its `__init__` pulls in much of its
+framework); only its data file is used, as vad.py does with silero. Input: the last 8 s of
+the turn at 16 kHz, as Whisper log-mel features; output: the probability the turn is complete.
+`log_mel` follows pipecat's numpy port of transformers' WhisperFeatureExtractor
+(pipecat/audio/turn/smart_turn/_whisper_features.py, BSD-2-Clause; Apache-2.0 upstream).
+"""
+
+import asyncio
+import importlib.util
+import logging
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from calls.voice.audio import PHONE_RATE, int16_to_float, mulaw_decode, resample
+from calls.voice.interfaces import TURN_MODELS
+
+log = logging.getLogger(__name__)
+
+MODEL_RATE = 16000
+WINDOW_S = 8  # the model hears at most the last 8 s of a turn
+COMPLETE_AT = 0.5
+_MODEL_FILE = Path("audio", "turn", "smart_turn", "data", "smart-turn-v3.2-cpu.onnx")
+
+_session = None
+_session_lock = threading.Lock()
+
+
+def smart_turn_model_path():
+    """Path of the Smart Turn v3 ONNX model inside the installed pipecat-ai package, or None."""
+    spec = importlib.util.find_spec("pipecat")  # finds the package without running its __init__
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / _MODEL_FILE
+    return path if path.is_file() else None
+
+
+def _smart_turn_session():
+    global _session
+    with _session_lock:
+        if _session is None:
+            import onnxruntime
+
+            path = smart_turn_model_path()
+            if path is None:
+                raise RuntimeError("Smart Turn's ONNX model is not installed (pipecat-ai, requirements/offline.txt)")
+            options = onnxruntime.SessionOptions()
+            options.intra_op_num_threads = 1
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            _session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        return _session
+
+
+class SmartTurn:
+    """Probability that a turn is complete, from its audio (the ONNX session is shared)."""
+
+    name = "smart_turn"
+
+    def __init__(self):
+        self._session = _smart_turn_session()
+
+    def probability(self, pcm):
+        """int16 8 kHz audio of the turn, ending at the endpoint -> probability it is complete."""
+        audio = resample(int16_to_float(pcm), PHONE_RATE, MODEL_RATE)[-WINDOW_S * MODEL_RATE :]
+        audio = np.pad(audio, (WINDOW_S * MODEL_RATE - len(audio), 0))  # silence before, as in training
+        (out,) = self._session.run(None, {"input_features": log_mel(audio)[np.newaxis]})
+        return float(out[0][0])
+
+
+def load_turn_model(choice):
+    """The end-of-turn model `choice` names, or None: "off", or it cannot run here (logged)."""
+    if choice not in TURN_MODELS:
+        raise ValueError(f"turn model must be one of {', '.join(TURN_MODELS)}, not {choice!r}")
+    if choice == "off":
+        return None
+    try:
+        return SmartTurn()
+    except Exception as error:  # missing package, no onnxruntime, unreadable file: never the call's end
+        log.warning("End-of-turn model unavailable (%s); turns end at the recogniser's endpoint", error)
+        return None
+
+
+def warm_up():
+    """Load the shared model now rather than at a caller's first endpoint."""
+    model = load_turn_model("smart_turn")
+    if model is not None:
+        model.probability(np.zeros(PHONE_RATE, dtype=np.int16))
+
+
+class RecentAudio:
+    """The caller's last WINDOW_S seconds of audio as it arrived, and when the latest came."""
+
+    def __init__(self, seconds=WINDOW_S):
+        self._max = seconds * PHONE_RATE
+        self._mulaw = bytearray()
+        self.received_at = None
+
+    def push(self, mulaw, at):
+        self._mulaw += mulaw
+        if len(self._mulaw) > self._max:
+            del self._mulaw[: len(self._mulaw) - self._max]
+        self.received_at = at
+
+    def since(self, at):
+        """int16 samples from clock time `at` (None: all held) to the latest audio."""
+        held = len(self._mulaw)
+        if at is not None and self.received_at is not None:
+            held = min(held, max(0, round((self.received_at - at) * PHONE_RATE)))
+        return mulaw_decode(bytes(self._mulaw[len(self._mulaw) - held :]))
+
+
+class EndOfTurn:
+    """At the recogniser's endpoint: is the caller done? With no model, always yes."""
+
+    PREROLL_S = 0.5  # audio kept from before the turn's first sound
+
+    def __init__(self, model, audio, *, wait_s):
+        self.model = model
+        self.audio = audio
+        self.wait_s = wait_s  # an unfinished turn still ends this long after its speech stopped
+
+    async def complete(self, onset=None):
+        """True to answer now, False to wait for more words (or the wait to run out)."""
+        if self.model is None:
+            return True
+        pcm = self.audio.since(None if onset is None else onset - self.PREROLL_S)
+        if not np.any(pcm):
+            return True  # no audio of the turn reached us: nothing to judge
+        try:
+            probability = await asyncio.to_thread(self.model.probability, pcm)
+        except Exception:
+            log.exception("end-of-turn model failed; ending the turn at the endpoint")
+            return True
+        return probability >= COMPLETE_AT
+
+
+# -- Whisper log-mel features (80 x 800 for 8 s at 16 kHz) ------------------------------------
+
+_N_FFT = 400
+_HOP = 160
+_N_MELS = 80
+
+
+def _hz_to_mel(hz):  # Slaney scale: linear below 1 kHz, logarithmic above
+    hz = np.atleast_1d(np.asarray(hz, dtype=np.float64))
+    mel = 3.0 * hz / 200.0
+    log_region = hz >= 1000.0
+    mel[log_region] = 15.0 + np.log(hz[log_region] / 1000.0) * (27.0 / np.log(6.4))
+    return mel
+
+
+def _mel_to_hz(mel):
+    mel = np.atleast_1d(np.asarray(mel, dtype=np.float64))
+    hz = 200.0 * mel / 3.0
+    log_region = mel >= 15.0
+    hz[log_region] = 1000.0 * np.exp(np.log(6.4) / 27.0 * (mel[log_region] - 15.0))
+    return hz
+
+
+def _mel_filters():
+    """Slaney-normalised triangular filters, shape (n_fft // 2 + 1, n_mels)."""
+    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0)[0], _hz_to_mel(MODEL_RATE / 2)[0], _N_MELS + 2))
+    bins = np.linspace(0, MODEL_RATE // 2, _N_FFT // 2 + 1)
+    slopes = edges[np.newaxis, :] - bins[:, np.newaxis]
+    widths = np.diff(edges)
+    down = -slopes[:, :-2] / widths[:-1]
+    up = slopes[:, 2:] / widths[1:]
+    filters = np.maximum(0.0, np.minimum(down, up))
+    return filters * (2.0 / (edges[2:] - edges[:-2]))[np.newaxis, :]
+
+
+_FILTERS = _mel_filters()
+_WINDOW = np.hanning(_N_FFT + 1)[:-1]  # periodic Hann, as torch.hann_window
+
+
+def log_mel(audio):
+    """Float 16 kHz audio of exactly WINDOW_S seconds -> float32 (80, 800) Whisper log-mel features."""
+    x = np.asarray(audio, dtype=np.float32)
+    x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)  # zero mean, unit variance first
+    padded = np.pad(x.astype(np.float64), _N_FFT // 2, mode="reflect")
+    frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT)[::_HOP]
+    power = np.abs(np.fft.rfft(frames * _WINDOW, axis=-1)) ** 2  # (frames, bins)
+    spec = np.log10(np.maximum(1e-10, power @ _FILTERS)).T[:, :-1]  # the last frame is dropped
+    spec = np.maximum(spec, spec.max() - 8.0)
+    return ((spec + 4.0) / 4.0).astype(np.float32)
