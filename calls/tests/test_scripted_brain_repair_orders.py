@@ -455,3 +455,224 @@ async def test_a_shop_question_beside_an_approval_is_answered_and_the_approval_g
     assert said == "Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?", (
         call.transcript
     )
+
+
+# --- how callers talk: held-out set 2 -------------------------------------------------------------
+
+
+def two_lines(customer, first, second, *, make="Honda", model="CR-V", year=2019):
+    return open_order(customer, make=make, model=model, year=year, status=RepairOrder.Status.AWAITING_APPROVAL,
+                      lines=[first, second])
+
+
+BELTS = (("Serpentine belt", Decimal("137"), Decimal("137")), ("Timing belt", Decimal("890"), Decimal("1100")))
+
+
+async def test_the_cheaper_one_is_the_line_with_the_lower_estimate_and_the_other_no_declines_it(
+    shop, customer, clock, call_from
+):
+    order = await db(two_lines, customer, *BELTS)
+    call = await call_from(DANA)
+    await call.caller("Hi, I think you have my Honda? somebody said there's two things")
+    said = await call.caller("ok which one's cheaper? do the cheaper one. the other one no, money's tight this month")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the serpentine belt, about $137 and hold off on the timing "
+        "belt. Is that right?"
+    ), call.transcript
+    await call.caller("Yes.")
+    assert await db(statuses, order) == {"Serpentine belt": "approved", "Timing belt": "declined"}
+    assert "money" in (await db(line, order, "Timing belt")).decline_reason
+
+
+async def test_a_long_word_misspelled_as_heard_names_its_line_and_leaving_one_for_now_is_no_decline(
+    shop, customer, clock, call_from
+):
+    order = await db(two_lines, customer, ("Wheel alignment", Decimal("99"), Decimal("149")),
+                     ("Tire rotation", Decimal("29"), Decimal("29")))
+    call = await call_from(DANA)
+    await call.caller("Morning, you have my CR-V in there")
+    said = await call.caller("not sure about the rotation yet, leave that one for now. do the alinement though")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the wheel alignment, estimated at $99 to $149. Is that right?"
+    ), call.transcript
+    await call.caller("yes, the alinement")
+    assert await db(statuses, order) == {"Wheel alignment": "approved", "Tire rotation": "recommended"}
+
+
+async def test_skip_the_misheard_line_too_pricey_declines_it_with_the_reason(shop, customer, clock, call_from):
+    order = await db(two_lines, customer, ("Transmission fluid service", Decimal("179"), Decimal("299")),
+                     ("Coolant flush", Decimal("129"), Decimal("129")), make="Ford", model="F-150", year=2012)
+    call = await call_from(DANA)
+    await call.caller("Calling about my truck")
+    said = await call.caller("nah skip the transmition one, too pricey. the coolant flush is fine, do that")
+    assert "go ahead with the coolant flush, about $129 and hold off on the transmission fluid service" in said, (
+        call.transcript
+    )
+    await call.caller("right, flush yes, transmition no")
+    assert await db(statuses, order) == {"Transmission fluid service": "declined", "Coolant flush": "approved"}
+    assert "pricey" in (await db(line, order, "Transmission fluid service")).decline_reason
+
+
+async def test_no_on_the_one_line_offered_with_a_reason_is_a_decline(shop, customer, clock, call_from):
+    order = await db(open_order, customer, make="Ford", model="F-150", year=2012,
+                     status=RepairOrder.Status.AWAITING_APPROVAL,
+                     lines=[("Front brake pads", Decimal("189"), Decimal("349"))])
+    call = await call_from(DANA)
+    await call.caller("About the truck, what did you find?")
+    said = await call.caller("alright, well I can't swing it this week anyway, so no on the brakes")
+    assert said == "Just to confirm: you'd like us to hold off on the front brake pads. Is that right?", call.transcript
+    await call.caller("Yes.")
+    assert await db(statuses, order) == {"Front brake pads": "declined"}
+    assert "swing" in (await db(line, order, "Front brake pads")).decline_reason
+
+
+async def test_my_car_is_in_there_is_the_car_in_the_shop_and_look_at_the_ac_is_a_request(
+    shop, customer, clock, call_from
+):
+    order = await db(open_order, customer, make="Honda", model="CR-V", year=2019,
+                     status=RepairOrder.Status.IN_PROGRESS, promised_at=clock.replace(hour=16))
+    call = await call_from(DANA)
+    said = await call.caller("hey Dana here, my Honda's in there for the oil change")
+    assert said.startswith("Your 2019 Honda CR-V is being worked on."), call.transcript
+    said = await call.caller("while you've got it, could you guys look at the AC? it's been blowing kinda warm")
+    assert said.startswith("I've passed that on as a request: check the ac."), call.transcript
+    assert (await db(line, order, "Check the ac")).requested_by_customer
+
+
+async def test_what_it_all_comes_to_is_the_total_of_the_estimates(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("About the truck. what's it all come to if I do everything?")
+    assert "All together that's an estimated $363 to $523. Those are estimates" in said, call.transcript
+    assert call.used("approve_work") == []
+
+
+async def test_a_yes_that_leaves_a_line_not_read_back_for_later_is_a_yes(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("On my truck, do the pads I suppose. I'll let you know about the flush")
+    assert said.startswith("Just to confirm: you'd like us to go ahead with the front brake pads"), call.transcript
+    said = await call.caller("yeah, the pads. not the flush yet")
+    assert said.startswith("Done. I've approved the front brake pads"), call.transcript
+    assert (await db(statuses, truck))["Coolant flush"] == "recommended"
+
+
+async def test_a_yes_to_the_lines_under_a_cap_that_leaves_the_rest_for_later_is_a_yes(truck, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("On my truck, honestly anything under a hundred fifty bucks just do it")
+    assert said.endswith("the coolant flush, about $129 and the cabin air filter, about $45. Is that right?"), (
+        call.transcript
+    )
+    await call.caller("yes, the flush and the cabin filter. not the brakes yet")
+    assert await db(statuses, truck) == {
+        "Front brake pads": "recommended", "Coolant flush": "approved", "Cabin air filter": "approved",
+    }
+
+
+async def test_whats_wrong_with_my_car_while_it_is_diagnosed_has_no_estimate_and_no_service_price(
+    shop, customer, clock, oil_change, call_from
+):
+    order = await db(open_order, customer, make="Toyota", model="Camry", year=2016,
+                     status=RepairOrder.Status.DIAGNOSING,
+                     lines=[("Check engine light diagnostic", Decimal("99"), Decimal("149"))])
+    await db(lambda: JobLine.objects.filter(repair_order=order).update(status="approved"))
+    call = await call_from(DANA)
+    said = await call.caller("what's wrong with my Camry? any idea what it's gonna cost?")
+    assert said.startswith("Your 2016 Toyota Camry is being inspected: the technician is still working out what it "
+                           "needs."), call.transcript
+    assert "There's no estimate for the repair yet" in said and "Rudy" not in said
+    assert call.used("shop_info") == []
+
+
+async def test_both_cars_asked_after_and_work_named_on_each_car_decided_on_its_own_car(
+    truck, shop, customer, call_from
+):
+    camry = await db(open_order, customer, make="Toyota", model="Camry", year=2016,
+                     status=RepairOrder.Status.AWAITING_APPROVAL, lines=[("Wiper blades", Decimal("35"), Decimal("35"))])
+    call = await call_from(DANA)
+    said = await call.caller("hey, both of mine are there right?")
+    assert "Your 2012 Ford F-150 is inspected" in said and "Your 2016 Toyota Camry is inspected" in said, (
+        call.transcript
+    )
+    said = await call.caller("yeah do the wipers on the Camry and the brakes on the truck, forget the flush")
+    assert said == (
+        "Just to confirm: on your 2016 Toyota Camry, go ahead with the wiper blades, about $35; and on your 2012 "
+        "Ford F-150, go ahead with the front brake pads, estimated at $189 to $349 and hold off on the coolant "
+        "flush. Is that right?"
+    ), call.transcript
+    await call.caller("right, wipers on the Camry, brakes on the truck, no flush")
+    assert await db(statuses, camry) == {"Wiper blades": "approved"}
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "declined", "Cabin air filter": "recommended",
+    }
+
+
+async def test_the_reason_given_first_is_kept_when_the_decision_is_said_again(shop, customer, clock, call_from):
+    order = await db(two_lines, customer, ("Tire rotation", Decimal("29"), Decimal("29")),
+                     ("Wheel alignment", Decimal("99"), Decimal("149")), make="Toyota", model="Camry", year=2016)
+    call = await call_from(DANA)
+    said = await call.caller(
+        "On the Camry. skip the alignment, I just had one done at Costco like two months ago. rotation's fine though")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the tire rotation, about $29 and hold off on the wheel "
+        "alignment. Is that right?"
+    ), call.transcript
+    await call.caller("yes, rotation yes, alignment no")
+    await call.caller("yep")
+    assert await db(statuses, order) == {"Tire rotation": "approved", "Wheel alignment": "declined"}
+    assert "costco" in (await db(line, order, "Wheel alignment")).decline_reason
+
+
+async def test_and_the_filter_too_at_the_read_back_adds_it(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("Go ahead with the brakes on my truck")
+    said = await call.caller("oh wait, and the cabin filter too, might as well")
+    assert said == (
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at $189 to $349 and the "
+        "cabin air filter, about $45. Is that right?"
+    ), call.transcript
+    await call.caller("yes")
+    assert await db(statuses, truck) == {
+        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "approved",
+    }
+
+
+async def test_the_price_of_a_listed_service_while_the_car_is_in_then_add_it_as_a_request(
+    shop, customer, clock, oil_change, call_from
+):
+    order = await db(open_order, customer, make="Honda", model="CR-V", year=2019,
+                     status=RepairOrder.Status.IN_PROGRESS, promised_at=clock.replace(hour=16))
+    call = await call_from(DANA)
+    said = await call.caller("my Honda's in for the brakes. how much would it be to throw in an oil change?")
+    assert "$49" in said and "$89" in said, call.transcript
+    assert said.endswith("Would you like me to add an oil change to the order as a request for your advisor?")
+    said = await call.caller("yeah ok add that")
+    assert said.startswith("I've passed that on as a request: oil change."), call.transcript
+    assert (await db(line, order, "Oil change")).requested_by_customer
+
+
+async def test_what_is_a_line_is_answered_from_the_estimate_and_the_decision_stays_open(truck, call_from):
+    call = await call_from(DANA)
+    await call.caller("About my truck, what did you find?")
+    said = await call.caller("what's a coolant flush? is that a big deal?")
+    assert said == (
+        "Your advisor can go over the coolant flush with you in more detail. The technician recommends coolant "
+        "flush, about $129. Those are estimates; the final price comes from your advisor. Which of those would you "
+        "like us to go ahead with?"
+    ), call.transcript
+    assert call.used("approve_work") == []
+
+
+async def test_a_no_to_adding_the_priced_service_adds_nothing_and_since_you_have_it_is_a_request(
+    shop, customer, clock, oil_change, call_from
+):
+    order = await db(open_order, customer, make="Ford", model="F-150", year=2012,
+                     status=RepairOrder.Status.IN_PROGRESS, promised_at=clock.replace(hour=16))
+    call = await call_from(DANA)
+    said = await call.caller("my truck's in for the brakes. how much is an oil change?")
+    assert "$49" in said and said.endswith("as a request for your advisor?"), call.transcript
+    said = await call.caller("no that's fine, just the brakes")
+    assert said.startswith("No problem, I won't add it."), call.transcript
+    said = await call.caller("since you have it, can you check the tire pressure too?")
+    assert said.startswith("I've passed that on as a request: check the tire pressure."), call.transcript
+    assert [x.description for x in await db(lambda: list(JobLine.objects.filter(repair_order=order)))] == [
+        "Check the tire pressure"
+    ]

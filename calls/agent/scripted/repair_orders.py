@@ -5,23 +5,27 @@ and a clear yes, and more work asked for while it is in, as a request an advisor
 Only get_repair_status says anything about a car: the caller's own, bound to their number. What
 the words mean is repair_words.py (which car, what is asked) and work_decisions.py (which lines,
 yes or no to each, with work_hints.py: a shop question beside it, "anything under 150", a symptom
-for a line); the answer to the read-back and writing it is work_written.py; how it is said is
-repair_speech.py."""
+for a line); the answer to the read-back and writing it is work_written.py; more work asked for
+(and a listed service's price first) is more_work.py; work on two cars decided at once is
+several_cars.py; how it is said is repair_speech.py."""
 
 import re
 
-from calls.agent.scripted import decided_work, info, messages, work_written
+from calls.agent.scripted import decided_work, info, messages, more_work, several_cars, work_written
 from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.repair_words import (
     asks_about_car,
     asks_after_car,
+    asks_what,
+    says_in_shop,
     order_named,
+    per_car,
     split_request,
     wants_findings,
     wants_pickup,
 )
 from calls.agent.scripted.repair_speech import (
-    announcement,
+    NO_ESTIMATE,
     decision_question,
     priced,
     recommended,
@@ -47,7 +51,8 @@ NEEDED = (
 )  # fmt: skip
 TOTAL = (
     "all that", "all of that", "total", "altogether", "all together", "all in", "the whole thing", "damage", "owe",
-    "the bill",
+    "the bill", "come to", "comes to", "add up", "adds up", "for everything", "do everything", "do it all",
+    "for all of it", "all of it cost",
 )  # fmt: skip
 NOT_BOOKING = ("book", "cancel", "reschedule", "list", "vehicle")
 THIS_CAR = (
@@ -73,8 +78,10 @@ def wanted(desk, u):
         return True  # "and yeah, the coolant flush too" after the pads were approved
     if u.intent == "makes" and caller.cars_in_shop and _own_car(u.text, caller) and not has_any(u.said, SERVICED):
         return True  # "what's the story with the Ford?": theirs, in the shop
+    if caller.cars_in_shop and _own_car(u.text, caller) and wants_findings(u.said) and not u.service:
+        return True  # "what's wrong with my Camry? what's it gonna cost?": theirs, in the shop
     if u.intent in ("price", "duration", "services") and u.service and not has_any(u.said, THIS_CAR) and (
-        car_in(u.text) is None
+        car_in(u.text) is None and not (caller.cars_in_shop and says_in_shop(u.said))
     ):
         return False  # "how much is an oil change?": the shop's price list, not the car in the shop
     return u.intent not in NOT_BOOKING and asks_about_car(u.said, caller, intent=u.intent)
@@ -131,6 +138,9 @@ def loaded(desk, results, turn):
         order = task.orders[0]
         if _names_another_car(task.said, order):
             turn.say(f"The only car I have in the shop for you is your {order['vehicle']}.")
+    cars = per_car(task.said, task.orders, waiting_lines) if order is None else []
+    if cars and several_cars.decide(desk, task, cars, task.said, turn):  # "wipers on the Camry, brakes on the truck"
+        return
     if order is None:
         return _ask_which(desk, task, turn)
     _about(desk, task, order, task.said, turn)
@@ -160,19 +170,22 @@ def _about(desk, task, order, said, turn):
         return
     if again:
         task.after = ""
-        return _request(desk, task, work_name(again), said, turn)
+        return more_work.request(desk, task, work_name(again), said, turn, then=decide_after)
     cap = price_cap(said) if waiting else None
     if cap:  # "anything under 150, go ahead"
         return _capped(desk, task, cap, said, turn)
     if (waiting and bargains(said)) and (named_lines(said, waiting) or decides(said)):
         return decided_work.bargain(desk, task, said, turn)
+    asked_price = more_work.priced_service(desk, order, said)
+    if asked_price:  # "how much would it be to throw in an oil change?": the shop's price, then add it?
+        return more_work.ask_price(desk, task, *asked_price, turn)
     job, rest = split_request(said)
     if job and named_lines(job, waiting):  # "can you do the brakes while it's there?" with the brakes estimated
         _decide(desk, task, f"Go ahead with {job}. {rest}", turn, words=said)
         return answer_aside(desk, said, turn)
     if job:
         task.after = rest if waiting and decides(rest) else ""
-        return _request(desk, task, job, said, turn)
+        return more_work.request(desk, task, job, said, turn, then=decide_after)
     if waiting and decides(said):
         decided = decision(with_symptoms(said, order, waiting), waiting)
         if decided.named or decided.vague:
@@ -195,6 +208,9 @@ def _about(desk, task, order, said, turn):
     else:
         if findings:
             turn.say(work_so_far(order, total=has_any(normalize(said), TOTAL)))
+        if findings and order["status"].startswith("being inspected") and order.get("work"):
+            turn.say(NO_ESTIMATE)  # what it needs is not known yet: nothing to price
+            desk.state.unclear = f"Please call when you know what the {order['vehicle']} needs and what it will cost."
         desk.state.task = None
     side = side_question(said)
     if side is not None:
@@ -217,6 +233,10 @@ def _ask_decision(desk, task, turn):
 def capture(desk, task, u, turn):
     if task.stage == "choose":
         return _chosen(desk, task, u, turn)
+    if task.stage == "add":
+        return more_work.added(desk, task, u, turn)
+    if task.several and task.stage == "confirm":
+        return several_cars.answer(desk, task, u, turn)
     if task.stage not in ("decide", "confirm"):
         return False
     waiting = waiting_lines(task.order)
@@ -231,7 +251,7 @@ def capture(desk, task, u, turn):
         return answer_aside(desk, u.text, turn) or True
     if job:
         task.after = rest if decides(rest) else ""
-        return _request(desk, task, job, u.text, turn) or True
+        return more_work.request(desk, task, job, u.text, turn, then=decide_after) or True
     decided = decision(with_symptoms(u.text, task.order, waiting), waiting)
     if task.stage == "confirm" and narrows(task, decided, u):  # "yes, pads and rotors" to three read back
         task.approve = decided.approve
@@ -290,7 +310,7 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
         for line in decided.undecided:
             task.approve = [x for x in task.approve if x["line_id"] != line["line_id"]]
             task.decline = [x for x in task.decline if x["line_id"] != line["line_id"]]
-        task.reason = decided.reason if decided.decline else task.reason
+        task.reason = (decided.reason or task.reason) if decided.decline else task.reason
         task.words = f"{task.words} / {words or text}".strip(" /")
         if not (task.approve or task.decline):
             task.stage = "decide"
@@ -319,6 +339,12 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
     if wants_findings(said):
         asked = named_lines(text, waiting)
         turn.say(recommended(asked or waiting, total=not asked and has_any(said, TOTAL)))
+        _ask_decision(desk, task, turn)
+        return True
+    asked = named_lines(text, waiting)
+    if asked and asks_what(said) and answer.text.rstrip().endswith("?"):  # "what's a serpentine belt?"
+        names = say_list([work_name(line) for line in asked], "and the")
+        turn.say(f"Your advisor can go over the {names} with you in more detail.", recommended(asked))
         _ask_decision(desk, task, turn)
         return True
     if wants_pickup(said):
@@ -360,30 +386,9 @@ def _read_back(desk, task, turn):
     desk.ask(turn, f"Just to confirm: you'd like us to {' and '.join(parts)}. Is that right?")
 
 
-# --- more work while it is in -------------------------------------------------------------
-
-
-def _request(desk, task, job, said, turn):
-    task.stage = "writing"
-    description = job[:1].upper() + job[1:]
-    turn.call("request_work", repair_order_id=task.order["repair_order_id"], description=description,
-              caller_words=said[:1000])
-    turn.then = requested
-
-
-def requested(desk, results, turn):
-    task = desk.state.task
-    done = results.get("request_work") or {}
-    desk.state.task = None
-    if "error" in done:
-        turn.say("I'm sorry, I couldn't add that to the order.")
-        messages.offer(desk, turn, OFFER)
-        return
-    turn.say(announcement("request_work", done))
-    if isinstance(task, CarInShop) and task.after:
-        desk.state.task, task.stage = task, "decide"
-        return _decide(desk, task, task.after, turn)
-    desk.anything_else(turn)
+def decide_after(desk, task, turn):
+    """The decision said with a request for more work, once the request is in."""
+    return _decide(desk, task, task.after, turn)
 
 
 def answer(desk, task, u, turn):

@@ -9,6 +9,9 @@ from calls.agent.scripted.speech import say_list, say_moment, say_time
 from calls.agent.scripted.tool_times import local_time
 
 WAITING = "waiting for your decision"
+NO_ESTIMATE = (
+    "There's no estimate for the repair yet; your advisor will call you once the technician knows what it needs."
+)
 
 
 def status_said(order, said, pickup_today, today):

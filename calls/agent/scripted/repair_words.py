@@ -6,6 +6,7 @@ import re
 
 from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.words import has_any, normalize
+from calls.agent.scripted.work_decisions import decides, named_lines
 
 ABOUT_THE_CAR = (
     "what's the holdup", "what is the holdup", "what's taking so long", "any news on my", "any update on my",
@@ -22,7 +23,8 @@ ABOUT_THE_CAR = (
     "while you have it", "while you've got it", "while you got it", "while it's in", "while it is in",
     "while you're at it", "how's it coming", "how is it coming", "how's it looking", "nobody's called me back",
     "while you're in there", "while you are in there", "while it's in there", "since you've got", "since you have my",
-    "since you got my", "since it's there", "since it's in", "you've got my", "you have my", "you guys have my",
+    "since you got my", "since it's there", "since it's in", "since you have it", "since you've got it",
+    "since you got it", "since you guys have it", "since you guys got it", "you've got my", "you have my", "you guys have my",
     "throw in", "waiting on that part", "waiting on the part", "waiting for the part", "waiting on parts",
     "waiting for parts", "the part in", "rush it", "rush the", "how are both", "how are my cars",
     "how's my truck", "how is my truck", "how are my", "how's the truck", "how's the car", "how are the cars",
@@ -45,7 +47,7 @@ IN_SHOP = (
     "any news", "any update", "any updates", "anything new", "ready", "done", "finished", "how much", "what's the damage", "the damage", "run me", "cost me", "the total",
     "the bill", "estimate", "go ahead", "approve", "hold off", "whatever it needs", "just fix it", "pick it up",
     "pick up my", "pick up the", "pick her up", "pick him up", "come get it", "get it back", "about my truck",
-    "about my car", "about the truck", "about the car", "my truck", "the truck", "what's going on with",
+    "about my car", "about my cars", "about the cars", "about my trucks", "about my vehicles", "about the truck", "about the car", "my truck", "the truck", "what's going on with",
     "what's wrong with it", "what does it need", "what all does it need", "do the", "the work",
 )  # fmt: skip
 FINDINGS = (
@@ -70,6 +72,19 @@ KINDS = {
 KIND_WORDS = {"truck": ("truck", "pickup"), "suv": ("suv", "s u v"), "van": ("van", "minivan")}
 
 
+# "my Honda's in there for the oil change", "both of mine are there, right?": said only of a car in the shop.
+IN_THERE = re.compile(
+    r"\b(?:my|our|the|her|his) (?:[\w'-]+ ){0,2}?[\w'-]+(?:'s| is) (?:in there|in the shop|in your shop|there now"
+    r"|in (?:for|with you|right now|already|today)|with you(?: guys)?|at your (?:shop|place))\b"
+    r"|\b(?:both|all|each|two|three) of (?:mine|them|my cars|my vehicles) (?:are|is|still)? ?(?:there|in|with you)\b"
+)
+
+
+def says_in_shop(said):
+    """ "My Honda's in for the brakes": normalized `said` tells of the caller's car in the shop."""
+    return IN_THERE.search(said) is not None
+
+
 def asks_after_car(said):
     """Whether normalized `said` asks after a car in the shop, whoever the caller is."""
     return has_any(said, ABOUT_THE_CAR) or READY_ASKED.search(said) is not None
@@ -82,7 +97,17 @@ def asks_about_car(said, caller, *, intent=None):
         return True
     if caller.cars_in_shop <= 0:
         return False
-    return has_any(said, IN_SHOP) or (intent is None and car_in(said) is not None)
+    return has_any(said, IN_SHOP) or IN_THERE.search(said) is not None or (intent is None and car_in(said) is not None)
+
+
+# "What's a serpentine belt? Is that a big deal?": a line asked about, not decided.
+WHAT_IS = re.compile(
+    r"\b(?:what's|whats|what is|what are|what does|what do|what kind of|explain|mean|big deal|serious)\b"
+)
+
+
+def asks_what(said):
+    return WHAT_IS.search(said) is not None
 
 
 def wants_findings(text):
@@ -98,6 +123,31 @@ def order_named(text, orders):
     said = re.sub(r"\b(?:not|no|isn't|isnt) (?:the|my|that) [\w'-]+(?: [\w'-]+)?", " ", normalize(text))
     named = [o for o in orders if _names_vehicle(said, o["vehicle"])]
     return named[0] if len(named) == 1 else None
+
+
+def per_car(text, orders, lines_of):
+    """ "Do the wipers on the Camry and the brakes on the truck, forget the flush": the words about
+    each car, [(order, words)] in the order said, when they decide on work of two cars or more
+    ([] otherwise). A clause goes to the car it names, else to the one car whose work it names,
+    else to the car of the clause before."""
+    if len(orders) < 2 or not decides(text):
+        return []
+    parts, current = {}, None
+    for clause in re.split(r"\s*[,;.!?]\s*|\s+(?:and|but|also|plus)\s+", text or ""):
+        said = normalize(clause)
+        if not said:
+            continue
+        cars = [o for o in orders if _names_vehicle(said, o["vehicle"])]
+        owners = [o for o in orders if named_lines(said, lines_of(o))]
+        order = cars[0] if len(cars) == 1 else owners[0] if len(owners) == 1 else current
+        if order is None:
+            continue
+        current = order
+        parts.setdefault(order["repair_order_id"], (order, []))[1].append(clause.strip())
+    decided = [
+        (order, ", ".join(words)) for order, words in parts.values() if named_lines(" ".join(words), lines_of(order))
+    ]
+    return decided if len(decided) > 1 else []
 
 
 def _names_vehicle(said, vehicle):

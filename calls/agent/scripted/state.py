@@ -99,7 +99,8 @@ class Choosing:
 class CarInShop:
     """The caller's car in the shop (open repair orders): which one, then deciding on its work.
 
-    stage: choose (which car) | decide (which lines) | confirm (the read-back) | writing."""
+    stage: choose (which car) | decide (which lines) | confirm (the read-back) | add (a priced service:
+    add it?) | writing."""
 
     stage: str = "choose"
     said: str = ""  # what the caller asked, answered once the orders are in
@@ -112,6 +113,8 @@ class CarInShop:
     words: str = ""  # what they said deciding, as heard
     left: list = field(default_factory=list)  # lines the read-back said it leaves ("over your limit")
     after: str = ""  # a decision said with a request for more work, taken up once the request is in
+    several: list = field(default_factory=list)  # decisions on two cars or more at once: {order, approve, ...}
+    adding: str = ""  # a listed service whose price was asked: added as a request if the caller says so
     misses: int = 0
 
 

@@ -1,19 +1,15 @@
 """Which job lines a caller goes ahead with, which they leave (and why), and which they leave for
 later, from their words and the lines read to them: only the lines they name, by their words
 ("the brakes", mis-heard "the breaks"), their place ("the first one"), their price ("the 129 dollar
-one") or all together ("both"), and only in sentences that decide (not in questions or bargains)."""
+one") or all together ("both"): line_names.py), and only in sentences that decide (not in questions
+or bargains)."""
 
 import re
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
-from calls.agent.scripted.words import has_any, is_no, is_yes, normalize, spoken_numbers
+from calls.agent.scripted.line_names import EVERYTHING, RANK, finder, lines_in, token_at
+from calls.agent.scripted.words import has_any, is_no, is_yes, normalize
 
-EVERYTHING = (
-    "all of it", "all of them", "everything", "all three", "all four", "all two", "both", "both of them",
-    "the whole thing", "all that", "all of that", "everything you said", "everything you listed", "the lot",
-)  # fmt: skip
-COUNTED = ("both", "both of them", "all two", "all three", "all four", "the two of them", "all of those")
 VAGUE = (
     "whatever it needs", "whatever you think", "whatever you guys think", "whatever he thinks", "whatever they think",
     "whatever needs", "whatever it takes", "just fix it", "fix it", "fix whatever", "do what you need",
@@ -33,18 +29,9 @@ REASONS = (
     "another shop", "cheaper", "next time", "next month", "next week", "payday", "get paid", "paycheck", "later",
     "right now", "for now", "think about it", "not in the budget", "budget", "talk to my", "check with my",
     "dealer", "already had", "just had", "had it done", "had that done", "selling", "trading it in", "trade it in",
+    "pricey", "pricy", "steep", "can't swing", "cannot swing", "swing it", "can't do it", "broke", "this week",
+    "this month", "not worth", "spendy", "out of my", "a lot of money", "too rich",
 )  # fmt: skip
-ORDINAL_WORDS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "last": -1}
-# Words of a job line that say little about which line is meant.
-WEAK = frozenset({
-    "and", "the", "a", "an", "of", "to", "for", "with", "replace", "replacement", "replaced", "service", "new",
-    "set", "job", "work", "repair", "install", "check", "inspection", "labor", "parts", "both", "all",
-})  # fmt: skip
-SAME = {  # what speech-to-text and callers say for a word of a job line
-    "break": "brake", "brakes": "brake", "breaks": "brake", "antifreeze": "coolant", "tyre": "tire", "tires": "tire",
-    "tyres": "tire", "ac": "a/c", "air": "air", "aircon": "a/c", "trans": "transmission", "plug": "plug",
-    "wipers": "wiper", "blades": "blade",
-}  # fmt: skip
 
 
 @dataclass
@@ -70,7 +57,14 @@ DECIDING = (
     "can wait", "the rest", "sounds good", "fine", "i'll take", "we'll do", "let's go ahead", "no thanks",
     "no thank you", "had that done", "had it done", "already had", "already done", "just had", "don't need",
     "not the", "no to the", "want the", "only want", "just want", "go with the", "i'll go with", "put on",
+    "no on", "no for", "no on the", "nah", "might as well", "add the",
 )  # fmt: skip
+# "and the wipers too", "the filter as well": more work added to what was said, deciding too.
+ADDED = re.compile(
+    r"\b(?:too|as well)\b(?! (?:much|expensive|pricey|high|many|steep|far|long|late|soon|early|big|bad|costly))"
+)
+# "Right, wipers on the Camry, brakes on the truck, no flush": a long answer that starts agreeing still decides.
+AGREEING = frozenset({"right", "correct", "exactly", "ok", "okay", "yes", "yeah", "yep", "yup"})
 QUESTION_STARTS = (
     "is", "are", "was", "were", "can", "could", "would", "will", "how", "what", "what's", "whats", "why", "does",
     "do you", "should", "when", "where", "which", "who", "remind me", "so is",
@@ -80,7 +74,7 @@ BARGAIN = re.compile(
     r"\b(?:as long as|only if|provided|providing|so long as|no more than|not a penny more|tops|at most"
     r"|under (?:\$?\d+|a hundred|one hundred|two hundred|three hundred|four hundred|five hundred|a grand)"
     r"|for (?:\$?\d+|a hundred|one hundred|two hundred|three hundred|four hundred)(?! (?:miles|years|months|days))"
-    r"|cheaper|discount|knock (?:some|it|that|a little|something) off|come down|price match|match (?:the|their|a) price)\b"
+    r"|(?<!the )(?<!one's )(?<!one is )(?<!which is )(?<!which's )cheaper(?! (?:one|ones|of the))|discount|knock (?:some|it|that|a little|something) off|come down|price match|match (?:the|their|a) price)\b"
 )
 # "... then I'll approve it" is a condition; "forget the wipers then, I'll do them myself" is not.
 CONDITIONAL = re.compile(r"\bif\b|\bthen i'll\b(?!.*\b(?:myself|ourselves)\b)|" + BARGAIN.pattern)
@@ -90,21 +84,28 @@ LATER = (
     "unsure", "don't know", "dunno", "maybe", "i'll see", "when i pick it up",
 )
 WAITS = ("can wait", "could wait", "has to wait", "have to wait")  # "the flush can wait": later, not no
-REFUSED = ("hold off", "skip", "decline", "don't want", "don't need", "no to", "forget", "pass on", "not")  # fmt: skip
+REFUSED = ("hold off", "skip", "decline", "don't want", "don't need", "no to", "forget", "pass on", "not", "no", "nah",
+           "nope")  # fmt: skip
 
 
 def named_lines(text, lines):
     """The lines the words name one by one, asked about or not ("is the flush really needed?")."""
     named = []
     for sentence, _ in _sentences(text):
-        said = _finder(EVERYTHING).sub(" ", normalize(sentence))  # "all of it" names none of them
-        named += [line for line, _ in _lines_in(said, lines) if line not in named]
+        said = finder(EVERYTHING).sub(" ", normalize(sentence))  # "all of it" names none of them
+        named += [line for line, _ in lines_in(said, lines) if line not in named]
     return named
 
 
 def decides(text):
     """Whether the words decide on work at all (not only ask about it)."""
-    return any(states and has_any(normalize(sentence), DECIDING) for sentence, states in _sentences(text))
+    return any(states and _deciding(normalize(sentence)) for sentence, states in _sentences(text))
+
+
+def _deciding(said):
+    """Words that decide: "go ahead", "and the wipers too", "the other one no"."""
+    return has_any(said, DECIDING) or ADDED.search(said) is not None or (
+        OTHERS.search(said) is not None and _polar(said))
 
 
 def _sentences(text):
@@ -118,7 +119,7 @@ def _sentences(text):
             " ".join(said.split()[:2]), QUESTION_STARTS)
         states = not (asking and not has_any(said, ("go ahead", "approve")))
         states = states and not CONDITIONAL.search(said)
-        states = states and (has_any(said, DECIDING) or len(said.split()) <= 6)
+        states = states and (_deciding(said) or len(said.split()) <= 6 or said.split()[0] in AGREEING)
         yield sentence, states
 
 
@@ -134,7 +135,7 @@ def decision(text, lines, *, offered_one=False):
     for sentence, states in _sentences(text):
         said = normalize(sentence)
         if not states:
-            named_before = [line for line, _ in _lines_in(said, lines)] or named_before
+            named_before = [line for line, _ in lines_in(said, lines)] or named_before
             continue
         verdicts = _sentence_decision(sentence, lines)
         others = OTHERS.search(said)
@@ -145,7 +146,7 @@ def decision(text, lines, *, offered_one=False):
                 line for line in lines if line["line_id"] not in decided and line not in [x for x, _ in verdicts]])
         pronoun = PRONOUN.search(said)
         if not verdicts and named_before and pronoun and _polar(said):
-            against = _against(said, _token_at(said, pronoun.start()), default=False)
+            against = _against(said, token_at(said, pronoun.start()), default=False)
             verdict = ("later" if has_any(said, LATER) else "decline") if against else "approve"
             verdicts = [(line, verdict) for line in named_before]
         for line, verdict in verdicts:
@@ -185,13 +186,13 @@ def _sentence_decision(sentence, lines):
             said,
         )
         # "Everything except the flush": the lines named one by one first, then "everything" the rest.
-        ordered = sorted(enumerate(clauses, start=index), key=lambda pair: bool(_finder(EVERYTHING).search(pair[1])))
+        ordered = sorted(enumerate(clauses, start=index), key=lambda pair: bool(finder(EVERYTHING).search(pair[1])))
         index += len(clauses)
         for at_clause, clause in ordered:
             default = negate_rest and at_clause > 0
             if inherited is not None and at_clause == index - len(clauses) and not CONTRAST.search(clause):
                 default = inherited
-            for line, at in _lines_in(clause, lines) if clause else []:
+            for line, at in lines_in(clause, lines) if clause else []:
                 if line["line_id"] in verdicts:
                     continue
                 against = _against(clause, at, default=default)
@@ -199,12 +200,13 @@ def _sentence_decision(sentence, lines):
                     against and has_any(clause, WAITS))
                 verdicts[line["line_id"]] = (line, "later" if unsure else "decline" if against else "approve")
                 inherited = against
-            if clause and not _lines_in(clause, lines) and last_named and PRONOUN.search(clause) and _polar(clause):
+            if clause and not lines_in(clause, lines) and last_named and PRONOUN.search(clause) and _polar(clause):
                 # "I said no to the flush, but actually go ahead and do it": "it" is the flush, said last
                 against = _against(clause, len(clause.split()), default=False)
+                unsure = against and has_any(said_all, LATER)  # "not sure about the rotation, leave that one"
                 for line in last_named:
-                    verdicts[line["line_id"]] = (line, "decline" if against else "approve")
-            last_named = [line for line, _ in _lines_in(clause, lines)] or last_named
+                    verdicts[line["line_id"]] = (line, "later" if unsure else "decline" if against else "approve")
+            last_named = [line for line, _ in lines_in(clause, lines)] or last_named
     return list(verdicts.values())
 
 
@@ -223,7 +225,7 @@ def _the_others(sentence, rest):
     others = OTHERS.search(part)
     if not rest or not others:
         return []
-    against = _against(part, _token_at(part, others.start()), default=False)
+    against = _against(part, token_at(part, others.start()), default=False)
     refused = has_any(part, REFUSED) and not has_any(part, LATER + WAITS)
     verdict = ("decline" if refused else "later") if against else "approve"
     return [(line, verdict) for line in rest]
@@ -243,8 +245,8 @@ def _against(clause, at, *, default):
     if has_any(clause, ELSEWHERE):
         return True
     events = sorted(
-        [(_token_at(clause, m.start()), True, m[0]) for m in _finder(AGAINST).finditer(clause)]
-        + [(_token_at(clause, m.start()), False, m[0]) for m in _finder(FOR).finditer(clause)]
+        [(token_at(clause, m.start()), True, m[0]) for m in finder(AGAINST).finditer(clause)]
+        + [(token_at(clause, m.start()), False, m[0]) for m in finder(FOR).finditer(clause)]
     )
     negators = [t for t, against, phrase in events if against and phrase in NEGATORS]
     polarity = []
@@ -259,15 +261,6 @@ def _against(clause, at, *, default):
     return after[0] if after else default
 
 
-def _token_at(text, position):
-    return len(text[:position].split())
-
-
-def _finder(phrases):
-    options = "|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'])(?:{options})(?![\w'])")
-
-
 def _plain_answer(said):
     if is_yes(said) or has_any(said, ("go ahead", "do it", "approve it", "let's do it", "sounds good")):
         return True
@@ -276,108 +269,15 @@ def _plain_answer(said):
     return None
 
 
-def _lines_in(clause, lines):
-    """The lines a clause names, each with the token where it is named: by words of their
-    description, by place ("the first one"), by price ("the 129 dollar one"), or all ("both")."""
-    everything = _finder(EVERYTHING).search(clause)
-    if everything and _finder(COUNTED).fullmatch(everything[0]):
-        named = _lines_in(_finder(EVERYTHING).sub(" ", clause), lines)
-        if len(named) > 1:  # "the pads and the rotors both": those two, not every line
-            return named
-    if everything:
-        return [(line, _token_at(clause, everything.start())) for line in lines]
-    placed = _by_place(clause, lines) or _by_price(clause, lines)
-    if placed:
-        return placed
-    words = [_heard_as(word, lines) for word in _keys(clause)]  # mis-heard: "the rotters", "coolant flesh"
-    matched = {i: _line_keys(line["work"]) & set(words) for i, line in enumerate(lines)}
-    return [
-        (line, min(t for t, w in enumerate(words) if w in matched[i]))
-        for i, line in enumerate(lines)
-        if matched[i] and not any(matched[j] > matched[i] for j in matched if j != i)
-    ]
-
-
-def _by_price(clause, lines):
-    """ "The 129 dollar one", "the hundred and twenty nine dollar one"."""
-    if not re.search(r"\b(?:dollars?|bucks?|one)\b", clause):
-        return []
-    said = [w for w in spoken_numbers(clause)]
-    amounts = set()
-    for i, word in enumerate(said):
-        if word.text == "hundred":
-            before = said[i - 1].number if i and said[i - 1].number else 1
-            rest = [w for w in said[i + 1 : i + 3] if w.text != "and"]
-            after = rest[0].number if rest and rest[0].number is not None and rest[0].number < 100 else 0
-            amounts.add(before * 100 + after)
-        elif word.number is not None and word.number >= 20:
-            amounts.add(word.number)
-    chosen = [
-        (line, 0) for line in lines
-        if amounts & {int(f.replace(",", "")) for f in re.findall(r"\$([\d,]+)", line["estimate"])}
-    ]
-    return chosen
-
-
-def _by_place(clause, lines):
-    match = re.search(r"\b(?:the|that) (first|1st|second|2nd|third|3rd|fourth|last)\b(?! (?:thing|of all|time))"
-                      r"|\b(first|1st|second|2nd|third|3rd|fourth|last) (?:one|line|item)\b", clause)
-    if not match:
-        return []
-    index = ORDINAL_WORDS[match[1] or match[2]]
-    return [(lines[index], _token_at(clause, match.start()))] if -len(lines) <= index < len(lines) else []
-
-
-def _line_keys(description):
-    return {k for k in _keys(normalize(description)) if k not in WEAK}
-
-
-def _keys(said):
-    keys = []
-    for word in said.split():
-        word = SAME.get(word, word)
-        if len(word) > 3 and word.endswith("ies"):
-            word = word[:-3] + "y"
-        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        keys.append(SAME.get(word, word))
-    return keys
-
-
-NOT_MISHEARD = frozenset({  # everyday words that sound like a part, never taken for one
-    "while", "well", "will", "wall", "later", "other", "there", "their", "three", "those", "these", "better",
-    "bother", "rather", "either", "whether", "after", "never", "ever", "thanks", "think", "thing", "things",
-    "right", "wait", "matter", "water", "sorry", "really", "already", "totally", "actually", "probably", "maybe",
-    "money", "many", "month", "monday", "friday", "today", "tomorrow", "tonight", "brother", "mother", "father",
-})  # fmt: skip
-
-
-def _heard_as(word, lines):
-    """A word of a line the caller's word sounds like (same consonants, nearly the same letters), or
-    the word itself."""
-    if len(word) < 4 or word in NOT_MISHEARD or any(word in _line_keys(line["work"]) for line in lines):
-        return word
-    for line in lines:
-        for key in _line_keys(line["work"]):
-            if key[0] == word[0] and _consonants(key) == _consonants(word) and len(_consonants(key)) >= 3 and (
-                SequenceMatcher(None, key, word).ratio() >= 0.7
-            ):
-                return key
-    return word
-
-
-def _consonants(word):
-    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouy]", "", word))
-
-
 def reason_in(text):
     """Why the caller leaves work, in their words ("money's tight right now"), or ""."""
     said = normalize(text)
     because = re.search(r"\b(?:because|cause|'cause|since|as) (.+)$", said)
     if because and has_any(because[1], REASONS):
         return because[1][:200]
-    for clause in re.split(r"\s*[,.;!?]\s*|\s+\bbut\b\s+", (text or "").strip()):
+    told = " ".join(s for s in re.split(r"(?<=[.!?;])\s+", (text or "").strip()) if not s.rstrip().endswith("?"))
+    for clause in re.split(r"\s*[,.;!?]\s*|\s+\bbut\b\s+", told):  # not "which one's cheaper?"
         plain = normalize(clause)
-        if plain and has_any(plain, REASONS):
+        if plain and has_any(RANK.sub(" ", plain), REASONS):  # not "do the cheaper one"
             return plain[:200]
     return ""

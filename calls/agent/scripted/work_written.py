@@ -42,11 +42,12 @@ def narrows(task, decided, u):
 
 def unchanged(task, decided):
     """The words name nothing, or just what was read back ("yes, just the pads", "not the one you
-    left")."""
-    if decided.undecided:
-        return False
+    left"), or leave for later only lines the read-back did not decide ("yes, the pads. not the
+    rotors yet")."""
     ids = lambda lines: {line["line_id"] for line in lines}  # noqa: E731
     approve, decline = ids(task.approve), ids(task.decline) | ids(task.left)  # "yes, not the timing belt": left
+    if ids(decided.undecided) & (approve | ids(task.decline)):
+        return False  # "yes, but not the pads yet" to the pads read back
     return ids(decided.approve) <= approve and ids(decided.decline) <= decline
 
 
