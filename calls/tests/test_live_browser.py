@@ -148,7 +148,7 @@ async def test_a_manager_follows_a_call_live_then_reviews_it(page_server, browse
 
     await page.goto(f"{page_server}/calls/dashboard/")
     await expect(page.locator("svg.chart")).to_have_count(6)
-    await expect(page.locator("dl.tiles")).to_contain_text("Calls")
+    await expect(page.locator("dl.tiles").first).to_contain_text("Calls")
     dashboard_png = await screenshot(page, tmp_path / "dashboard.png")
 
     assert all(p.exists() for p in (live_png, list_png, detail_png, dashboard_png))
