@@ -79,6 +79,7 @@ async def test_a_backchannel_still_resumes_the_reply_soon_after_it_ends():
         _, ended = await talk(call, uh_huh + real.silence(0.1))
         call.stt.inner.final("uh-huh", speech_final=True)
         await call.until(lambda: call.recorder.events_of("barge_in_resumed"), timeout=3)
+        await call.until(lambda: any(at > ended for at, _ in call.line.frames), timeout=3)  # its audio follows
         resumed_at = min(at for at, _ in call.line.frames if at > ended)
         assert resumed_at - ended <= RESUME_AFTER_S + 0.25, f"resumed {resumed_at - ended:.2f} s after the uh-huh"
 
