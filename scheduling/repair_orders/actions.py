@@ -29,7 +29,7 @@ LineStatus = JobLine.Status
 
 __all__ = [
     "Actor", "RepairOrderRefused", "add_job_line", "approve_job_lines", "close_repair_order", "decline_job_lines",
-    "lines_awaiting_decision", "mark_followed_up", "mark_lines_done", "open_orders_for", "open_repair_order", "request_work",
+    "lines_awaiting_decision", "mark_followed_up", "mark_lines_done", "move_repair_order", "open_orders_for", "open_repair_order", "request_work",
     "set_promised_time", "set_repair_status", "set_shop_details", "set_status_note",
 ]
 
@@ -162,6 +162,13 @@ def set_shop_details(order, *, actor, **details):
         order.save(update_fields=[*details, "updated_at"])
         _record(order, "shop_details", actor, details={"before": before, "after": after}, announce=False)
     return order
+
+
+def move_repair_order(order, status, *, actor):
+    """The board's, the admin's and any caller's one way to move an order: picked up closes it, the rest is a status."""
+    if status == Status.PICKED_UP:
+        return close_repair_order(order, actor=actor)
+    return set_repair_status(order, status, actor=actor)
 
 
 def close_repair_order(order, *, actor, closed_at=None):

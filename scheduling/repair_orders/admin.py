@@ -19,14 +19,13 @@ from ..admin_sync import local_time
 from ..models import JobLine, RepairOrder, RepairOrderChange
 from . import board
 from .board import is_overdue
-from .actions import RepairOrderRefused, approve_job_lines, decline_job_lines, mark_lines_done
+from .actions import RepairOrderRefused, approve_job_lines, decline_job_lines, mark_lines_done, move_repair_order
 from .forms import (
     JobLineDecisionForm,
     NewJobLineForm,
     RepairOrderChangeForm,
     RepairOrderOpenForm,
     add_lines,
-    move_repair_order,
 )
 
 Status = RepairOrder.Status

@@ -19,9 +19,8 @@ from ottos.lib import clock
 from ..actions import Actor
 from ..admin_sync import local_time
 from ..models import JobLine, RepairOrder
-from .actions import RepairOrderRefused, mark_followed_up
+from .actions import RepairOrderRefused, mark_followed_up, move_repair_order
 from .follow_ups import due_follow_ups
-from .forms import move_repair_order
 
 Status = RepairOrder.Status
 LADDER = list(RepairOrder.LADDER)

@@ -10,13 +10,12 @@ from django.db import transaction
 
 from ..models import JobLine, RepairOrder
 from .actions import (
+    move_repair_order,
     SHOP_DETAILS,
     RepairOrderRefused,
     add_job_line,
-    close_repair_order,
     open_repair_order,
     set_promised_time,
-    set_repair_status,
     set_shop_details,
     set_status_note,
 )
@@ -24,13 +23,6 @@ from .actions import (
 Status = RepairOrder.Status
 CHANGEABLE = ["status", "promised_at", "status_note", "status_note_approved", "technician", "mileage_in",
               "internal_notes"]
-
-
-def move_repair_order(order, status, *, actor):
-    """The board's and the admin's one way to move an order: picked up closes it, the rest is a status."""
-    if status == Status.PICKED_UP:
-        return close_repair_order(order, actor=actor)
-    return set_repair_status(order, status, actor=actor)
 
 
 class RepairOrderActionForm(forms.ModelForm):
