@@ -11,7 +11,8 @@ installed without its dependencies and never imported (its `__init__` pulls in m
 framework); only its data file is used, as vad.py does with silero. Input: the last 8 s of
 the turn at 16 kHz, as Whisper log-mel features; output: the probability the turn is complete.
 `log_mel` follows pipecat's numpy port of transformers' WhisperFeatureExtractor
-(pipecat/audio/turn/smart_turn/_whisper_features.py, BSD-2-Clause; Apache-2.0 upstream).
+(pipecat/audio/turn/smart_turn/_whisper_features.py, BSD-2-Clause; Apache-2.0 upstream) on the
+front end it shares with the recogniser (log_mel.py).
 """
 
 import asyncio
@@ -24,6 +25,7 @@ import numpy as np
 
 from calls.voice.audio import PHONE_RATE, int16_to_float, mulaw_decode, resample
 from calls.voice.interfaces import TURN_MODELS
+from calls.voice.log_mel import log_mel as whisper_log_mel
 
 log = logging.getLogger(__name__)
 
@@ -145,52 +147,9 @@ class EndOfTurn:
         return probability >= COMPLETE_AT
 
 
-# -- Whisper log-mel features (80 x 800 for 8 s at 16 kHz) ------------------------------------
-
-_N_FFT = 400
-_HOP = 160
-_N_MELS = 80
-
-
-def _hz_to_mel(hz):  # Slaney scale: linear below 1 kHz, logarithmic above
-    hz = np.atleast_1d(np.asarray(hz, dtype=np.float64))
-    mel = 3.0 * hz / 200.0
-    log_region = hz >= 1000.0
-    mel[log_region] = 15.0 + np.log(hz[log_region] / 1000.0) * (27.0 / np.log(6.4))
-    return mel
-
-
-def _mel_to_hz(mel):
-    mel = np.atleast_1d(np.asarray(mel, dtype=np.float64))
-    hz = 200.0 * mel / 3.0
-    log_region = mel >= 15.0
-    hz[log_region] = 1000.0 * np.exp(np.log(6.4) / 27.0 * (mel[log_region] - 15.0))
-    return hz
-
-
-def _mel_filters():
-    """Slaney-normalised triangular filters, shape (n_fft // 2 + 1, n_mels)."""
-    edges = _mel_to_hz(np.linspace(_hz_to_mel(0.0)[0], _hz_to_mel(MODEL_RATE / 2)[0], _N_MELS + 2))
-    bins = np.linspace(0, MODEL_RATE // 2, _N_FFT // 2 + 1)
-    slopes = edges[np.newaxis, :] - bins[:, np.newaxis]
-    widths = np.diff(edges)
-    down = -slopes[:, :-2] / widths[:-1]
-    up = slopes[:, 2:] / widths[1:]
-    filters = np.maximum(0.0, np.minimum(down, up))
-    return filters * (2.0 / (edges[2:] - edges[:-2]))[np.newaxis, :]
-
-
-_FILTERS = _mel_filters()
-_WINDOW = np.hanning(_N_FFT + 1)[:-1]  # periodic Hann, as torch.hann_window
-
-
 def log_mel(audio):
-    """Float 16 kHz audio of exactly WINDOW_S seconds -> float32 (80, 800) Whisper log-mel features."""
+    """Float 16 kHz audio of exactly WINDOW_S seconds -> float32 (80, 800) Whisper log-mel features,
+    as Smart Turn was trained on them: transformers' front end, on zero-mean unit-variance audio."""
     x = np.asarray(audio, dtype=np.float32)
-    x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)  # zero mean, unit variance first
-    padded = np.pad(x.astype(np.float64), _N_FFT // 2, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(padded, _N_FFT)[::_HOP]
-    power = np.abs(np.fft.rfft(frames * _WINDOW, axis=-1)) ** 2  # (frames, bins)
-    spec = np.log10(np.maximum(1e-10, power @ _FILTERS)).T[:, :-1]  # the last frame is dropped
-    spec = np.maximum(spec, spec.max() - 8.0)
-    return ((spec + 4.0) / 4.0).astype(np.float32)
+    x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
+    return whisper_log_mel(x, dtype=np.float64)

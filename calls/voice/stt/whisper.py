@@ -5,7 +5,11 @@ requirements/offline.txt), so nothing is downloaded. We call CTranslate2 directl
 faster-whisper's `transcribe()` because that pads every utterance to 30 s: encoding only the
 utterance (plus a little silence) cuts decoding from ~400 ms to ~100 ms for a 3 s sentence
 on two cores, which is what keeps end-of-speech -> transcript under the 400 ms target.
-faster-whisper still supplies the log-mel front end and the tokenizer.
+The log-mel front end (calls/voice/log_mel.py) and the tokenizer (below: `tokenizers` on the
+model's tokenizer.json) are our own, following faster-whisper's, rather than imported from it:
+importing faster-whisper maps PyAV (FFmpeg, ~150 MB) and huggingface_hub into the process
+though nothing is decoded from a file or downloaded. calls/tests/test_whisper_*.py hold them
+to faster-whisper's numbers and transcripts.
 """
 
 import logging
@@ -16,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from calls.voice.audio import PHONE_RATE, int16_to_float, resample
+from calls.voice.log_mel import log_mel
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +49,10 @@ class WhisperRecognizer:
 
     def __init__(self, path=None, *, prompt=None, window_s=WINDOW_SECONDS, timestamps=True, beam_size=1, cpu_threads=2):
         import ctranslate2
-        import tokenizers
-        from faster_whisper.feature_extractor import FeatureExtractor
-        from faster_whisper.tokenizer import Tokenizer
 
         path = Path(path or model_path())
         self.model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type="int8", intra_threads=cpu_threads)
-        self.tokenizer = Tokenizer(
-            tokenizers.Tokenizer.from_file(str(path / "tokenizer.json")), self.model.is_multilingual, task="transcribe",
-            language="en",
-        )
-        self.features = FeatureExtractor(feature_size=self.model.n_mels)
+        self.tokenizer = WhisperTokenizer(path / "tokenizer.json", multilingual=self.model.is_multilingual)
         self.beam_size = beam_size
         self.window_s = window_s
         if prompt is None:
@@ -109,7 +107,7 @@ class WhisperRecognizer:
         length = max(len(audio) + int(_TAIL_SECONDS * SAMPLE_RATE), int(self.window_s * SAMPLE_RATE))
         padded = np.zeros(length, dtype=np.float32)
         padded[: len(audio)] = audio
-        mel = self.features(padded, padding=0)
+        mel = log_mel(padded, self.model.n_mels)
         mel = mel[:, : mel.shape[-1] - mel.shape[-1] % 2]  # the encoder halves the frame count
         prompt = self.prompt_for(vocabulary)
         with self._lock:
@@ -132,6 +130,58 @@ class WhisperRecognizer:
         if result.no_speech_prob > 0.6 and avg_logprob < -1.0:
             return ""
         return without_repetition(self.tokenizer.decode(tokens).strip())
+
+
+class WhisperTokenizer:
+    """Whisper's text <-> token ids and its special tokens, from a model's tokenizer.json.
+
+    As faster-whisper's tokenizer.py (MIT) does it, for English transcription."""
+
+    def __init__(self, path, *, multilingual=False):
+        import tokenizers
+
+        self._tokenizer = tokenizers.Tokenizer.from_file(str(path))
+        self.sot = self._special("<|startoftranscript|>")
+        self.sot_prev = self._special("<|startofprev|>")
+        self.sot_lm = self._special("<|startoflm|>")
+        self.eot = self._special("<|endoftext|>")
+        self.no_timestamps = self._special("<|notimestamps|>")
+        self.transcribe = self._special("<|transcribe|>")
+        self.translate = self._special("<|translate|>")
+        # "<|nocaptions|>" in the English-only models' vocabulary
+        self.no_speech = self._tokenizer.token_to_id("<|nospeech|>") or self._special("<|nocaptions|>")
+        # A multilingual model is told the language and the task; an English-only one only starts.
+        self.sot_sequence = [self.sot, self._special("<|en|>"), self.transcribe] if multilingual else [self.sot]
+        self.non_speech_tokens = self._non_speech_tokens()
+
+    def _special(self, token):
+        token_id = self._tokenizer.token_to_id(token)
+        if token_id is None:
+            raise ValueError(f"{token} is not in this Whisper model's tokenizer")
+        return token_id
+
+    def encode(self, text):
+        return self._tokenizer.encode(text, add_special_tokens=False).ids
+
+    def decode(self, tokens):
+        """The text of `tokens`; special and timestamp tokens are left out."""
+        return self._tokenizer.decode([token for token in tokens if token < self.eot])
+
+    def _non_speech_tokens(self):
+        """Tokens that start speaker tags and sound annotations ("[DAVID]", "( MUSIC )", "♪♪"),
+        which Whisper learned from subtitles: never spoken, so never written. Plain punctuation
+        stays, and "-" and "'" inside words."""
+        symbols = list('"#()*+/:;<=>@[\\]^_`{|}~「」『』')
+        symbols += "<< >> <<< >>> -- --- -( -[ (' (\" (( )) ((( ))) [[ ]] {{ }} ♪♪ ♪♪♪".split()
+        # Music signs may take several tokens: their first is safe to suppress (U+2640-U+267F
+        # share their first two UTF-8 bytes).
+        miscellaneous = set("♩♪♫♬♭♮♯")
+        result = {self.encode(" -")[0], self.encode(" '")[0]}
+        for symbol in symbols + list(miscellaneous):
+            for tokens in (self.encode(symbol), self.encode(" " + symbol)):
+                if len(tokens) == 1 or symbol in miscellaneous:
+                    result.add(tokens[0])
+        return tuple(sorted(result))
 
 
 def call_prompt(prompt, vocabulary):
