@@ -262,6 +262,18 @@ def take_message(*, call_sid, customer, name, phone, reason, urgency=CallbackReq
     return callback
 
 
+def mark_called_back(callback, *, by, note="", at=None):
+    """An advisor called the customer back: the request leaves the inbox, with who, when and
+    their note. Returns False when someone else got there first (their name and note stay)."""
+    at = at or timezone.now()
+    done = CallbackRequest.objects.filter(pk=callback.pk, handled_at__isnull=True).update(
+        handled_at=at, handled_by=by, handled_note=note.strip()
+    )
+    if done:
+        callback.handled_at, callback.handled_by, callback.handled_note = at, by, note.strip()
+    return bool(done)
+
+
 def admit_incoming_call(*, call_sid, from_number, to_number, status=Call.Status.RINGING, idempotency_token=""):
     """Open the call for Twilio's incoming-call webhook, or say why the request is a replay.
 

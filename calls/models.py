@@ -238,6 +238,7 @@ class CallbackRequest(models.Model):
     handled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    handled_note = models.TextField("note", blank=True, help_text="What the advisor who called back noted.")
     # A voicemail: Twilio's recording (its SID makes a replayed webhook file nothing twice), the
     # audio copied here, and what the offline recognizer heard in it.
     recording_sid = models.CharField("recording SID", max_length=64, blank=True)

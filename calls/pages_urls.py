@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .pages import call_detail, call_list, dashboard, live_calls
+from .pages import call_detail, call_list, callbacks, dashboard, live_calls
 
 app_name = "call_pages"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("live/", live_calls.live_calls, name="live"),
     path("live/fragment/", live_calls.live_calls_fragment, name="live_fragment"),
     path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("callbacks/", callbacks.callbacks_inbox, name="callbacks"),
+    path("callbacks/<int:pk>/called-back/", callbacks.called_back, name="called_back"),
     path("<str:call_sid>/", call_detail.call_detail, name="detail"),
     path("<str:call_sid>/audio/", call_detail.call_audio, name="audio"),
 ]

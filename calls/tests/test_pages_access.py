@@ -52,11 +52,11 @@ def test_the_layout_links_to_the_admin(signed_in, manager, call):
     assert '<main id="content"' in page and 'href="#content"' in page and '<nav aria-label="Main">' in page
 
 
-def test_the_admin_links_back_to_the_pages_and_view_site_is_the_call_list(signed_in, service_advisor, call):
+def test_the_admin_links_back_to_the_pages_and_view_site_is_the_home_page(signed_in, service_advisor, call):
     page = signed_in(service_advisor).get(reverse("admin:index")).text
     for name in ("call_pages:list", "call_pages:live", "admin:scheduling_repairorder_board", "phone:page"):
         assert f'href="{reverse(name)}"' in page, name
-    assert f'<a href="{reverse("call_pages:list")}">View site</a>' in page
+    assert f'<a href="{reverse("home")}">View site</a>' in page
     assert "Recent actions" in page  # the admin's own sidebar is still there
 
 

@@ -68,7 +68,7 @@ def test_a_name_search_needs_the_same_few_queries_however_many_match(signed_in, 
     with django_assert_max_num_queries(len(few)):
         response = client.get(CUSTOMERS, {"q": "kowalski"})
     assert response.context["cl"].result_count == 120 and len(response.context["cl"].result_list) == 50
-    assert len(few) <= 8
+    assert len(few) <= 10  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
 
 
 def test_postgresql_can_answer_a_name_search_from_the_trigram_index(signed_in, service_advisor, regulars):

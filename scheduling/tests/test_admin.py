@@ -501,7 +501,7 @@ def test_the_appointment_list_needs_the_same_few_queries_however_long(signed_in,
     with django_assert_max_num_queries(few):
         response = client.get(APPOINTMENTS)
     assert len(response.context["cl"].result_list) == 30
-    assert few <= 10
+    assert few <= 12  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
 
 
 def test_the_audit_list_needs_the_same_few_queries_however_long(signed_in, manager, shop, oil_change,
@@ -511,7 +511,7 @@ def test_the_audit_list_needs_the_same_few_queries_however_long(signed_in, manag
         AppointmentChange.objects.create(appointment=appointment, action="booked", actor_kind="advisor",
                                          actor_user=manager)
     client = signed_in(manager)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(12):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
         response = client.get(reverse("admin:scheduling_appointmentchange_changelist"))
     assert len(response.context["cl"].result_list) == 30
 
