@@ -4,12 +4,15 @@ from django.db.models import Case, F, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 
+from crm.admin import LatestInline, add_to_customer_page
 from crm.phones import display_phone
 from ottos.lib.admin import ViewOnly
+from scheduling.admin_sync import local_time
 
+from .actions import mark_called_back
 from .alerts import alerts_configured
 from .models import Call, CallbackRequest, CallEvent, ToolInvocation, Turn, TurnLatency
 
@@ -83,12 +86,12 @@ class CallbackRequestAdmin(admin.ModelAdmin):
     list_select_related = ["handled_by", "customer"]
     search_fields = ["name", "phone", "reason", "customer__name", "transcript"]
     readonly_fields = [
-        "call", "customer", "created_at", "handled_at", "handled_by", "voicemail", "transcript", "alerted_at",
-        "alert_error",
+        "call", "customer", "created_at", "handled_at", "handled_by", "handled_note", "voicemail", "transcript",
+        "alerted_at", "alert_error",
     ]
     fields = [
         "name", "phone", "reason", "urgency", "voicemail", "transcript", "customer", "call", "created_at", "handled_at",
-        "handled_by", "alerted_at", "alert_error",
+        "handled_by", "handled_note", "alerted_at", "alert_error",
     ]
     def get_ordering(self, request):
         """Open requests first, the urgent ones on top, newest first within each."""
@@ -150,6 +153,68 @@ class CallbackRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark selected messages as done", permissions=["change"])
     def mark_done(self, request, queryset):
-        # Conditional update: a message someone else already handled keeps its handler.
-        done = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now(), handled_by=request.user)
+        # The inbox's action, one request at a time: one someone else already handled keeps its handler.
+        done = sum(mark_called_back(callback, by=request.user) for callback in queryset.filter(handled_at__isnull=True))
         self.message_user(request, f"{done} message(s) marked done.", messages.SUCCESS)
+
+
+# --- On the customer's page (crm shows them without importing calls) -------------------------
+
+
+class CustomerCallInline(LatestInline):
+    """The customer's calls, newest first, each a link to its transcript."""
+
+    model = Call
+    fields = ["when", "outcome", "length", "about"]
+    readonly_fields = fields
+    ordering = ["-started_at", "-id"]
+    verbose_name_plural = "calls (open one to read its transcript)"
+
+    @admin.display(description="when")
+    def when(self, call):
+        return format_html('<a href="{}">{}</a>', reverse("call_pages:detail", args=[call.call_sid]),
+                           local_time(call.started_at))
+
+    @admin.display(description="summary")
+    def about(self, call):
+        return Truncator(call.summary).chars(120) or "-"
+
+    @admin.display(description="length")
+    def length(self, call):
+        if call.duration_s is None:
+            return "-"
+        return f"{call.duration_s // 60}:{call.duration_s % 60:02d}"
+
+
+class CustomerCallbackInline(LatestInline):
+    """The messages the agent took for an advisor to call the customer back."""
+
+    model = CallbackRequest
+    fields = ["asked", "urgency", "reason", "called_back", "on_call"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-id"]
+    verbose_name_plural = "callback requests"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("handled_by", "call")
+
+    @admin.display(description="asked")
+    def asked(self, callback):
+        return format_html('<a href="{}">{}</a>', reverse("admin:calls_callbackrequest_change", args=[callback.pk]),
+                           local_time(callback.created_at))
+
+    @admin.display(description="called back")
+    def called_back(self, callback):
+        if callback.is_open:
+            return "Not yet"
+        by = f" by {callback.handled_by.get_username()}" if callback.handled_by else ""
+        return f"{local_time(callback.handled_at)}{by}"
+
+    @admin.display(description="call")
+    def on_call(self, callback):
+        if callback.call is None:
+            return "-"
+        return format_html('<a href="{}">transcript</a>', reverse("call_pages:detail", args=[callback.call.call_sid]))
+
+
+add_to_customer_page(CustomerCallInline, CustomerCallbackInline)

@@ -23,7 +23,7 @@ from . import availability
 from .availability import BookedInterval, DayHours, Demand, ServiceRules, ShopRules
 from .busy import external_busy
 from .models import Appointment, AppointmentChange, Closure, OpeningHours, ShopProfile
-from .refusals import BookingRefused, customer_overlap, no_waiter_seat, not_their_vehicle, refused
+from .refusals import BookingRefused, customer_overlap, no_waiter_seat, not_their_vehicle, refused, say_when
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +68,21 @@ class Actor:
 # --- Reading -------------------------------------------------------------------------------
 
 
-def available_slots(service_type, start, end, *, waiter=False, now=None):
+def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in=False):
     """Start times in [start, end) at which `service_type` can be booked, ascending, aware.
 
     Raises BookingRefused for an inactive service, a waiter on a drop-off-only service, or
-    naive datetimes (so the agent can say why rather than "nothing is free").
+    naive datetimes (so the agent can say why rather than "nothing is free"). `walk_in`: the
+    starts an advisor may book at the counter (see WALK_IN_GRACE), inside the minimum lead.
     """
-    now = now or clock.now()
+    now = _walk_in_now(now or clock.now(), walk_in)
     _require_aware(start, end, now)
     if not service_type.active:
         raise refused("service_inactive", service=service_type)
     if waiter and not service_type.waiter_allowed:
         raise refused("waiter_not_allowed", service=service_type)
     profile = ShopProfile.load()
-    rules = _shop_rules(profile, start, end)
+    rules = _shop_rules(profile, start, end, walk_in=walk_in)
     reach_end = _ends(end, service_type.duration)
     demand = Demand.of(_booked_between(max(start, now), reach_end), external_busy(start, reach_end))
     return availability.slot_starts(
@@ -149,6 +150,7 @@ def book_appointment(
     notes="",
     idempotency_key=None,
     overlap_reason="",
+    walk_in=False,
 ):
     """Book `service_type` for `customer` at `start` (end = start + the service's duration).
 
@@ -159,8 +161,12 @@ def book_appointment(
 
     The customer may not hold two active appointments that overlap; an advisor (never the phone
     agent) books over one by giving `overlap_reason`, which the audit record keeps.
+
+    The shop's minimum lead is for callers: an advisor booking a customer at the counter
+    passes `walk_in` and may book any start from now on (never the phone agent).
     """
     overlap_reason = _overlap_reason(overlap_reason, actor)
+    _allow_walk_in(walk_in, actor)
     if idempotency_key:
         existing = _live_booking_with_key(idempotency_key, customer)
         if existing is not None:
@@ -186,7 +192,8 @@ def book_appointment(
                     return existing
             own_time = _OwnTime(customer.pk, overlap_reason=overlap_reason)
             demand = Demand.of(_booked_between(start, end), busy)
-            overridden = _check(profile, service_type, start, waiter=waiter, demand=demand, own_time=own_time)
+            overridden = _check(profile, service_type, start, waiter=waiter, demand=demand, own_time=own_time,
+                                walk_in=walk_in)
             if idempotency_key:
                 _release_key(idempotency_key)
             appointment = Appointment.objects.create(
@@ -195,6 +202,8 @@ def book_appointment(
                 idempotency_key=idempotency_key or None,
             )
             _record(appointment, "booked", actor, before=None, **overridden)
+    except BookingRefused as refusal:
+        raise _with_earliest_start(refusal, service_type, waiter) from None
     except IntegrityError:
         # Only the idempotency key is unique; someone else just booked with it.
         existing = _live_booking_with_key(idempotency_key, customer) if idempotency_key else None
@@ -204,13 +213,15 @@ def book_appointment(
     return appointment
 
 
-def reschedule_appointment(appointment, *, new_start, actor, customer=None, overlap_reason=""):
+def reschedule_appointment(appointment, *, new_start, actor, customer=None, overlap_reason="", walk_in=False):
     """Move an appointment to `new_start`; its own current time does not count against it.
 
     As in book_appointment, the new time may not overlap the customer's other active
-    appointments unless an advisor gives `overlap_reason`.
+    appointments unless an advisor gives `overlap_reason`, and only an advisor (`walk_in`)
+    may move it inside the minimum lead.
     """
     overlap_reason = _overlap_reason(overlap_reason, actor)
+    _allow_walk_in(walk_in, actor)
     if not isinstance(new_start, datetime):
         raise BookingRefused("invalid", "I need a date and a time to move the appointment to.")
     _require_aware(new_start)
@@ -228,8 +239,11 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None, over
         new_end = _ends(new_start, appointment.service_type.duration)
         demand = Demand.of(_booked_between(new_start, new_end, exclude=appointment.pk), busy)
         own_time = _OwnTime(appointment.customer_id, exclude=appointment.pk, overlap_reason=overlap_reason)
-        overridden = _check(profile, appointment.service_type, new_start, waiter=appointment.waiter, demand=demand,
-                            own_time=own_time)
+        try:
+            overridden = _check(profile, appointment.service_type, new_start, waiter=appointment.waiter,
+                                demand=demand, own_time=own_time, walk_in=walk_in)
+        except BookingRefused as refusal:
+            raise _with_earliest_start(refusal, appointment.service_type, appointment.waiter) from None
         before = _snapshot(appointment)
         appointment.start, appointment.end = new_start, new_end
         appointment.calendar_sync_state = Appointment.CalendarSync.PENDING
@@ -359,7 +373,7 @@ def _lock_shop():
     return ShopProfile.objects.select_for_update().get(pk=profile.pk)
 
 
-def _check(profile, service_type, start, *, waiter, demand, own_time):
+def _check(profile, service_type, start, *, waiter, demand, own_time, walk_in=False):
     """Refuse `start` unless the shop and the customer's own appointments allow it; returns what
     the audit record keeps of an overlap an advisor booked over.
 
@@ -368,9 +382,10 @@ def _check(profile, service_type, start, *, waiter, demand, own_time):
     naming it tells them more than "fully booked".
     """
     end = _ends(start, service_type.duration)
-    rules = _shop_rules(profile, start, end)
+    rules = _shop_rules(profile, start, end, walk_in=walk_in)
     code = availability.refusal_for(
-        rules, _service_rules(service_type), start, now=clock.now(), demand=demand, waiter=waiter
+        rules, _service_rules(service_type), start, now=_walk_in_now(clock.now(), walk_in), demand=demand,
+        waiter=waiter,
     )
     if code not in (None, availability.SLOT_TAKEN):
         raise refused(code, service=service_type, start=start, rules=rules)
@@ -410,6 +425,37 @@ def _overlap_reason(reason, actor):
     if reason and actor.kind == AppointmentChange.Actor.PHONE_AGENT:
         raise ValueError("The phone agent cannot book over a customer's other appointment.")
     return reason
+
+
+# A walk-in booked at the counter may take the slot that started a moment ago.
+WALK_IN_GRACE = timedelta(minutes=5)
+
+
+def _allow_walk_in(walk_in, actor):
+    """The minimum lead gives the shop time to prepare for a caller; a person at the counter is here."""
+    if walk_in and actor.kind == AppointmentChange.Actor.PHONE_AGENT:
+        raise ValueError("The phone agent is held to the shop's minimum lead.")
+
+
+def _walk_in_now(now, walk_in):
+    return now - WALK_IN_GRACE if walk_in else now
+
+
+def _with_earliest_start(refusal, service_type, waiter):
+    """A "too soon" refusal names the first start really free (never the night or a closed day)."""
+    if refusal.code != availability.TOO_SOON:
+        return refusal
+    now = clock.now()
+    try:
+        first = next(iter(available_slots(service_type, now, now + _EARLIEST_LOOKAHEAD, waiter=waiter, now=now)), None)
+    except BookingRefused:
+        first = None
+    if first is None:
+        return BookingRefused(refusal.code, "That's too soon to book, and nothing is free in the next two weeks.")
+    return BookingRefused(refusal.code, f"That's too soon to book; the earliest start is {say_when(first, first.tzinfo)}.")
+
+
+_EARLIEST_LOOKAHEAD = timedelta(days=14)
 
 
 def _check_waiter_seat(profile, appointment):
@@ -514,7 +560,7 @@ def _snapshot(appointment):
 # --- Loading the pure computation's inputs -------------------------------------------------
 
 
-def _shop_rules(profile, start, end):
+def _shop_rules(profile, start, end, *, walk_in=False):
     tz = profile.tz
     first_day = start.astimezone(tz).date() - timedelta(days=1)
     last_day = end.astimezone(tz).date() + timedelta(days=1)
@@ -526,7 +572,7 @@ def _shop_rules(profile, start, end):
     )
     return ShopRules(
         timezone=tz, hours=hours, closures=closures, bays=profile.bays, waiters_per_slot=profile.waiters_per_slot,
-        slot_minutes=max(profile.slot_minutes, 1), min_lead=timedelta(minutes=profile.min_lead_minutes),
+        slot_minutes=max(profile.slot_minutes, 1), min_lead=timedelta(minutes=0 if walk_in else profile.min_lead_minutes),
         horizon=timedelta(days=profile.booking_horizon_days),
     )
 

@@ -179,7 +179,8 @@ def test_booking_a_full_slot_is_a_form_error_with_the_reason(signed_in, service_
     before = Appointment.objects.count()
     response = signed_in(service_advisor).post(BOOK, booking_form(customer, oil_change, full_at_ten))
     assert response.status_code == 200
-    assert form_errors(response)["start"] == ["That time is already fully booked."]
+    assert form_errors(response)["start"][0] == "That time is already fully booked."
+    assert form_errors(response)["start"][1].startswith("Free that day: ")  # the nearest free times
     assert "That time is already fully booked." in response.content.decode()
     assert Appointment.objects.count() == before
     assert not Appointment.objects.filter(customer=customer).exists()
@@ -240,7 +241,7 @@ def test_moving_an_appointment_reschedules_it_and_records_who(signed_in, service
 def test_moving_into_a_full_slot_is_a_form_error_and_keeps_the_time(signed_in, service_advisor, booked, full_at_ten):
     response = signed_in(service_advisor).post(change_url(booked), moving_form(full_at_ten, "booked"))
     assert response.status_code == 200
-    assert form_errors(response)["start"] == ["That time is already fully booked."]
+    assert form_errors(response)["start"][0] == "That time is already fully booked."
     booked.refresh_from_db()
     assert booked.start == weekday_at(9)
     assert list(booked.changes.values_list("action", flat=True)) == ["booked"]

@@ -31,7 +31,7 @@ def test_the_reason_box_stays_out_of_the_way_until_an_overlap(signed_in, service
 
 def test_booking_over_the_customers_appointment_says_so_and_asks_for_a_reason(signed_in, service_advisor, booked,
                                                                               customer, oil_change):
-    response = signed_in(service_advisor).post(BOOK, booking_form(customer, oil_change, weekday_at(9, 15)))
+    response = signed_in(service_advisor).post(BOOK, booking_form(customer, oil_change, weekday_at(9)))
     assert response.status_code == 200
     assert form_errors(response)["overlap_reason"] == [overlap_message(weekday_at(9))]
     page = response.content.decode()
@@ -41,10 +41,10 @@ def test_booking_over_the_customers_appointment_says_so_and_asks_for_a_reason(si
 
 def test_an_advisor_books_over_it_by_giving_a_reason(signed_in, service_advisor, booked, customer, oil_change):
     response = signed_in(service_advisor).post(BOOK, booking_form(
-        customer, oil_change, weekday_at(9, 15), overlap_reason="Her son brings the second car"))
+        customer, oil_change, weekday_at(9), overlap_reason="Her son brings the second car"))
     assert response.status_code == 302
     second = Appointment.objects.exclude(pk=booked.pk).get()
-    assert (second.customer, second.start, second.status) == (customer, weekday_at(9, 15), "booked")
+    assert (second.customer, second.start, second.status) == (customer, weekday_at(9), "booked")
     change = second.changes.get()
     assert (change.actor_user, change.details["overlap_reason"], change.details["overlapping_appointment"]) == (
         service_advisor, "Her son brings the second car", booked.pk)
