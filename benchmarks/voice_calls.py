@@ -1,7 +1,7 @@
 """Phone-call benchmark: N concurrent simulated calls against a running server, end to end.
 
 Usage (throwaway PostgreSQL and Redis, started and stopped for the run):
-    scripts/bench_voice.sh [--calls 1,10,50] [--min-turns 20]
+    scripts/bench_voice.sh [--calls 1,10,50] [--min-turns 20] [--processes N]
 which is   scripts/with_services.sh .venv/bin/python benchmarks/voice_calls.py ...
 
 What runs (issue 3, "Benchmark"): one Daphne process serving ottos.asgi:application on
@@ -15,6 +15,11 @@ turns (benchmarks/voice/script.py): questions answered in two or three sentences
 through the get_available_slots tool (PostgreSQL), and one reply the caller talks over.
 Each level runs enough rounds of N calls for --min-turns measured turns.
 
+--processes N (N > 1): N Daphne processes behind nginx running deploy/nginx.conf (least_conn),
+sharing a PROMETHEUS_MULTIPROC_DIR, as production runs several; the callers' webhooks and media
+streams go through nginx. The server's CPU and memory are then summed over the processes, and
+each level also gives each process's CPU and the media streams it took.
+
 Columns (ms unless stated); how the fakes' time is taken out: benchmarks/voice/report.py.
   v2v            the caller's last speech frame -> the first agent frame reaching the caller
   own            v2v minus the fakes' own time (STT endpointing, LLM until the token that
@@ -24,7 +29,7 @@ Columns (ms unless stated); how the fakes' time is taken out: benchmarks/voice/r
                  caller (the fake STT sends SpeechStarted on that first loud frame; its first
                  interim words would come 240 ms of audio later)
   gap            the longest time a reply's playback ran dry between its first and last frame
-  CPU s/call-min server process CPU seconds per minute of call
+  CPU s/call-min server process CPU seconds per minute of call (all server processes)
   MB/extra call  (server RSS at N calls - at the first level) / (N - first level's N)
 """
 
@@ -54,6 +59,8 @@ def main():
     parser.add_argument("--min-turns", type=int, default=20, help="measured turns per level at least (default 20)")
     parser.add_argument("--stagger-s", type=float, default=5.0, help="calls of a round start over this long")
     parser.add_argument("--no-pin", action="store_true", help="do not give the server a CPU of its own")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="server processes; more than 1 puts them behind nginx (deploy/nginx.conf)")
     parser.add_argument("--nice", type=int, default=-10,
                         help="priority of the benchmark's processes (default -10; 0 leaves it)")
     parser.add_argument("--dump", metavar="FILE", help="write every measurement and fake timing as JSON")
@@ -66,10 +73,15 @@ def main():
     workdir = tempfile.mkdtemp(prefix="ottos-bench-voice-")
     print(f"logs in {workdir}", file=sys.stderr)
     extra_env = dict(item.split("=", 1) for item in args.server_env)
-    with rig.Rig(workdir, pin=not args.no_pin, nice=args.nice, extra_env=extra_env) as processes:
+    if args.processes < 1:
+        sys.exit("--processes must be at least 1")
+    with rig.Rig(workdir, pin=not args.no_pin, nice=args.nice, extra_env=extra_env,
+                 processes=args.processes) as processes:
         pinned = f"server on CPU {sorted(processes.server_cpus)}" if processes.server_cpus else "no CPU pinning"
         pinned += f", nice {processes.nice}"
-        print(f"server {processes.app_url} (pid {processes.server_pid}, {pinned}); fakes {processes.urls}",
+        pids = ", ".join(map(str, processes.server_pids))
+        behind = " behind nginx" if args.processes > 1 else ""
+        print(f"server {processes.app_url}{behind} (pid {pids}, {pinned}); fakes {processes.urls}",
               file=sys.stderr)
         results = asyncio.run(run_levels(processes, levels, args))
     text, _ = report.render(results)
@@ -101,7 +113,6 @@ async def run_levels(processes, sizes, args):
 
 
 async def run_round(http, processes, size, numbers, phones, args):
-    pid = processes.server_pid
     calls = [
         caller.SimulatedCall(http, number=next(numbers), app_url=processes.app_url, public_url=rig.PUBLIC_BASE_URL,
                              auth_token=rig.TWILIO_AUTH_TOKEN, from_number=phones[i % len(phones)])
@@ -111,7 +122,7 @@ async def run_round(http, processes, size, numbers, phones, args):
 
     async def sample_memory():
         while True:
-            samples.append((time.monotonic(), rig.rss_mb(pid)))
+            samples.append((time.monotonic(), processes.server_rss_mb()))
             await asyncio.sleep(0.25)
 
     async def place(index, call):
@@ -127,13 +138,15 @@ async def run_round(http, processes, size, numbers, phones, args):
             callers_lag.append(time.monotonic() - due)
 
     lag = asyncio.create_task(watch_lag())
-    rss_before = rig.rss_mb(pid)
+    rss_before = processes.server_rss_mb()
+    streams_before = processes.streams_per_process()
     cpu_before, busy_before, started = processes.cpu_by_process(), rig.cpu_busy(), time.monotonic()
     sampler = asyncio.create_task(sample_memory())
     await asyncio.gather(*(place(i, call) for i, call in enumerate(calls)))
     await asyncio.sleep(SETTLE_S)
     sampler.cancel()
     cpu_after, busy_after, wall = processes.cpu_by_process(), rig.cpu_busy(), time.monotonic() - started
+    streams = [now - then for now, then in zip(processes.streams_per_process(), streams_before)]
     lag.cancel()
     timings = {"lag": {"callers": callers_lag}}
     for vendor, base in processes.urls.items():
@@ -151,6 +164,7 @@ async def run_round(http, processes, size, numbers, phones, args):
         calls=calls, server_cpu_s=cpu_after["server"] - cpu_before["server"],
         server_rss_mb=max(all_up or [rss for _, rss in samples] or [rss_before]),
         server_rss_before_mb=rss_before, other_cpu_s=other, wall_s=wall, timings=timings,
+        streams_per_process=streams,
     )
 
 
@@ -173,6 +187,14 @@ def print_context(levels):
         for r in rounds:
             for name, samples in r.timings.get("lag", {}).items():
                 lags.setdefault(name, []).extend(samples)
+        servers = sorted((name for name in rounds[0].other_cpu_s if name.startswith("server-")),
+                         key=lambda name: int(name.split("-")[1]))
+        if servers:  # several processes behind nginx
+            streams = [sum(r.streams_per_process[i] for r in rounds) for i in range(len(servers))]
+            print(f"  {len(servers)} server processes: CPU "
+                  + ", ".join(f"{sum(r.other_cpu_s[name] for r in rounds) / wall * 100:.0f}%" for name in servers)
+                  + f" of a core (nginx {sum(r.other_cpu_s['nginx'] for r in rounds) / wall * 100:.0f}%); "
+                  + "media streams " + "/".join(map(str, streams)))
         print("  timer lateness of the non-server processes (ms, p95/max): " + ", ".join(
             f"{name} {report.pct(samples, 95) * 1000:.1f}/{max(samples, default=0) * 1000:.1f}"
             for name, samples in lags.items()))

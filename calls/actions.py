@@ -239,6 +239,25 @@ def file_voicemail(call_sid, *, recording_sid, recording_url="", duration_s=None
     return callback
 
 
+OVER_CAPACITY = "over_capacity"
+
+
+def hand_over_over_capacity(call_sid, to, load):
+    """The agent's lines are full (calls/telephony/admission.py): the call goes straight to a person
+    (`to`: an advisor, or the voicemail), filed as such with the load that turned it away."""
+    Call.objects.filter(call_sid=call_sid).update(
+        outcome=Call.Outcome.OVER_CAPACITY, end_reason=OVER_CAPACITY, handover=to, handover_ended_at=None,
+    )
+    call = Call.objects.select_related("customer").filter(call_sid=call_sid).first()
+    if call is not None:
+        call.events.create(kind=OVER_CAPACITY, data={"to": to, **load})
+    return call
+
+
+def refused_over_capacity(call):
+    return call.end_reason == OVER_CAPACITY
+
+
 def note_end_reason(call_sid, reason):
     """Why the stream is about to end, noted before it closes: Twilio asks the stream-ended webhook
     what to do with the caller at once, sooner than the call is filed (calls/telephony/webhooks.py)."""

@@ -24,6 +24,7 @@ class Call(models.Model):
         MESSAGE = "message", "Message taken"
         TRANSFERRED = "transferred", "Transferred"
         ABANDONED = "abandoned", "Abandoned"
+        OVER_CAPACITY = "overflow", "Lines full: handed over"
 
     class Handover(models.TextChoices):
         ADVISOR = "advisor", "Put through to an advisor"

@@ -1,5 +1,5 @@
-"""Celery tasks of calls: fetching and transcribing a voicemail, and alerting the advisors about an
-urgent callback request. Take ids, reload, idempotent.
+"""Celery tasks of calls: fetching and transcribing a voicemail, alerting the advisors about an
+urgent callback request, and the daily retention purge. Take ids, reload, idempotent.
 
 queue_voicemail_transcription and queue_urgent_alert are the one way to ask for them (calls.actions).
 This module imports nothing else of calls but its models and the voice engine: actions queue
@@ -18,6 +18,7 @@ from celery import shared_task
 from celery.utils.time import get_exponential_backoff_interval
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.management import call_command
 
 from ottos.lib.queueing import delay_on_commit
 from ottos.lib.twilio_rest import rest_client
@@ -138,6 +139,17 @@ def queue_urgent_alert(callback_id):
     delay_on_commit(
         alert_urgent_callback, callback_id, log=log, failure=f"Could not queue the alert for callback {callback_id}"
     )
+
+
+@shared_task
+def purge_old_calls():
+    """Retention, run daily by beat: exactly `manage.py purge_calls`, with the ages the settings give
+    (calls after CALL_RETENTION_DAYS, recordings and voicemail audio after RECORDING_RETENTION_DAYS)."""
+    summary = call_command(
+        "purge_calls", older_than=f"{settings.CALL_RETENTION_DAYS}d", verbosity=0, stdout=io.StringIO()
+    )
+    log.info("Retention: %s", summary)
+    return summary
 
 
 def _download(recording_sid):

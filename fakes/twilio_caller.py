@@ -223,6 +223,9 @@ class TwilioCaller:
     async def post_webhook(self, path, form, *, signature=None):
         """POST a signed form to the app as Twilio would; returns (status, body)."""
         headers = {"X-Twilio-Signature": signature if signature is not None else self.sign(self.public_url + path, form)}
+        if self.public_url.startswith("https://"):
+            # Twilio reaches an https address through the TLS proxy, which tells the app so.
+            headers["X-Forwarded-Proto"] = "https"
         return await self.link.post(path, form, headers)
 
     def incoming_call_form(self, **extra):

@@ -14,6 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import re_path  # noqa: E402
 
 from calls.agent.engines import warm_up_in_background  # noqa: E402
+from calls.telephony import admission  # noqa: E402
 from ottos.routing import twilio_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -41,6 +42,8 @@ def _freeze_startup_objects(warm_up):
 
 # This module is loaded only by processes that serve calls: load the offline voice models now,
 # in a thread, rather than on the first caller's words.
+# Its live calls count towards the cluster's room for calls (admission control), from now on.
+admission.start_publishing()
 threading.Thread(
     target=_freeze_startup_objects, args=(warm_up_in_background(),), name="freeze-startup-objects", daemon=True
 ).start()

@@ -3,7 +3,10 @@
 /healthz  the process is up and serving (touches nothing else): 200 "ok"
 /readyz   the database, Redis and the channel layer answer, each within READYZ_TIMEOUT_S:
           200 with a JSON status per check, or 503 naming the checks that failed; a vendor
-          left alone after a failure is reported (vendors_resting_s) without failing the probe
+          left alone after a failure is reported (vendors_resting_s) without failing the probe.
+          `calls` is the load: this process's live calls and its capacity (CALLS_PER_PROCESS),
+          and the cluster's as Redis knows it; 503 ("full") while this process is full, so
+          that a load balancer steers new calls to another
 /metrics  Prometheus text format; when METRICS_TOKEN is set it needs `Authorization: Bearer <token>`
 """
 
@@ -18,6 +21,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
 from prometheus_client.exposition import choose_encoder
 
+from calls.telephony import admission
 from ottos.lib import probes
 
 READYZ_TIMEOUT_S = 2.0
@@ -42,15 +46,24 @@ async def _channel_layer_check(timeout):
         return probes.fail(probes.describe_error(exc))
 
 
+async def _cluster_load(timeout):
+    try:
+        load = await asyncio.wait_for(asyncio.to_thread(admission.cluster_load), timeout)
+    except Exception:  # TimeoutError: the redis check says what is wrong
+        return None
+    return None if load is None else load.as_dict()
+
+
 @never_cache
 @require_GET
 async def readyz(request):
     timeout = READYZ_TIMEOUT_S
     names = ("database", "redis", "channel_layer")
-    results = await asyncio.gather(
+    *results, cluster = await asyncio.gather(
         probes.arun_probe(probes.database, timeout, "database"),
         _redis_check(timeout),
         _channel_layer_check(timeout),
+        _cluster_load(timeout),
     )
     checks = {}
     for name, result in zip(names, results):
@@ -59,13 +72,20 @@ async def readyz(request):
             checks[name]["ms"] = result.ms
     failed = [name for name in names if not checks[name]["ok"]]
     body = {"status": "unavailable" if failed else "ok", "checks": checks}
+    live, capacity = admission.live_calls(), admission.calls_per_process()
+    body["calls"] = {"live": live, "capacity": capacity, "full": live >= capacity}
+    if cluster is not None:
+        body["calls"]["cluster"] = cluster
+    if live >= capacity:
+        body["status"] = body["status"] if failed else "full"
+        failed.append("calls")
     if failed:
         body["failed"] = failed
-    # A vendor this process left alone after it failed (new calls run on the offline engine until
-    # the window closes): reported, but the process is still ready. Every process would say the same.
-    from calls.agent.engines import resting_vendors  # here: it loads the vendor SDKs, which only call servers need
+    # A vendor left alone after it failed, here or in another process (new calls run on the offline
+    # engine until the window closes): reported, but the process is still ready.
+    from calls.agent.engines import shared_resting_vendors  # here: it loads the vendor SDKs, which only call servers need
 
-    if resting := resting_vendors():
+    if resting := await shared_resting_vendors():
         body["vendors_resting_s"] = resting
     return JsonResponse(body, status=503 if failed else 200)
 

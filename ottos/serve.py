@@ -13,6 +13,11 @@ Daphne writes its access log itself (to stdout, or the file of --access-log), no
 as it came, query string and all (`GET /calls/?q=%2B13125550147`). The server is given an access
 log that passes every path through the same `redact` first; where and in what form Daphne writes
 it stay Daphne's (--access-log, -v).
+
+Several processes behind a load balancer (deploy/nginx.conf) run with --proxy-headers, so that
+the client's address and scheme come from X-Forwarded-For/-Proto, and share
+PROMETHEUS_MULTIPROC_DIR: a process starting forgets the live gauges of processes that died
+without saying so, and one stopping takes its own out.
 """
 
 import asyncio
@@ -40,6 +45,9 @@ def server_with_redacted_access_log(**options):
     from daphne.server import Server
     from django.conf import settings  # configured: the CLI imported the application first
 
+    from ottos.lib import metrics  # after the settings, which check PROMETHEUS_MULTIPROC_DIR
+
+    metrics.forget_dead_processes()
     limit = settings.MEDIA_STREAM_MAX_MESSAGE_BYTES
     return Server(**{
         **options, "action_logger": redacted_access_log(options.get("action_logger")),
@@ -58,7 +66,18 @@ def main(argv=None):
 
     cli = CommandLineInterface()
     cli.server_class = server_with_redacted_access_log
-    cli.run(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.run(sys.argv[1:] if argv is None else argv)
+    finally:
+        _leave_the_live_gauges()
+
+
+def _leave_the_live_gauges():
+    """This process no longer counts in PROMETHEUS_MULTIPROC_DIR's live gauges (if it got as far
+    as loading the metrics: importing them here would create their files)."""
+    metrics = sys.modules.get("ottos.lib.metrics")
+    if metrics is not None:
+        metrics.process_exited()
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ with an ImproperlyConfigured error naming the variable, rather than being guesse
 import os
 import re
 import zoneinfo
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -105,6 +106,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "servestatic",
+    "axes",
     "channels",
     "crm",
     "scheduling",
@@ -113,13 +116,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Static files, answered in the event loop (ServeStatic is async; WhiteNoise's middleware cost
+    # every request a hop to a thread under ASGI).
+    "servestatic.middleware.ServeStaticMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "ottos.urls"
@@ -227,15 +233,18 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 MEDIA_ROOT = DATA_DIR / "media"  # call recordings; served only through the access-checked call pages
 STATICFILES_DIRS = [BASE_DIR / "static"] if (BASE_DIR / "static").is_dir() else []
+# Production serves static files under content-hashed names (collectstatic writes them and a
+# manifest), so browsers may keep them for ever; ServeStatic sends them with a ten-year max-age.
+# Without the manifest (DEBUG, or STATIC_HASHED_NAMES=false as in the tests) they keep their names.
+STATIC_HASHED_NAMES = env_bool("STATIC_HASHED_NAMES", not DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_HASHED_NAMES
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG
 LOGIN_URL = "admin:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -243,10 +252,40 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# Admin sign-in is throttled (django-axes): after SIGN_IN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused for SIGN_IN_LOCKOUT_MINUTES, right password or
+# not. The address is REMOTE_ADDR: behind nginx, `ottos.serve --proxy-headers` sets it from the
+# X-Forwarded-For that nginx writes; a header the client sent itself is never read here.
+AUTHENTICATION_BACKENDS = [
+    "ottos.sign_in.SignInThrottle",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "ottos.sign_in.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/sign_in_locked.html"
+AXES_HTTP_RESPONSE_CODE = 429
+
+# --- HTTPS behind the proxy (check with `manage.py check --deploy`) -------------------------------
 if not DEBUG:
+    # nginx terminates TLS and says so in X-Forwarded-Proto (deploy/nginx.conf); it must overwrite
+    # that header, never pass on the client's.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Plain http is sent to https, except the probes and the scrape, which the load balancer and
+    # Prometheus call on the private address. Twilio's webhooks arrive through nginx as https.
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PUBLIC_BASE_URL.startswith("https://"))
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    # HSTS: browsers that saw the site over https refuse plain http for this long (0: not sent).
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if SECURE_SSL_REDIRECT else 0, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    # Asking browsers to ship the domain as https-only is hard to undo: only on purpose.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
 
 # --- Vendors (the phone agent, the workers) --------------------------------------------
 DEEPGRAM_API_KEY = env_str("DEEPGRAM_API_KEY")
@@ -315,8 +354,14 @@ RECORDING_DISCLOSURE = env_str(
 # Keep the call's audio (both legs) for the managers' pages, and for how long.
 RECORDING_ENABLED = env_bool("RECORDING_ENABLED", False)
 RECORDING_RETENTION_DAYS = env_int("RECORDING_RETENTION_DAYS", 90, minimum=1)
+# Calls older than this go with their transcripts (beat runs `purge_calls` daily: calls.tasks.purge_old_calls).
+CALL_RETENTION_DAYS = env_int("CALL_RETENTION_DAYS", 365, minimum=1)
 # How long the token in the TwiML stays good: Twilio opens the media stream within seconds.
 CALL_TOKEN_MAX_AGE_S = env_int("CALL_TOKEN_MAX_AGE_S", 60, minimum=5)
+# Admission control (calls/telephony/admission.py): the calls one server process carries well (the
+# call benchmark). A call beyond CALLS_PER_PROCESS x the live processes is not taken by the agent: it
+# goes to SHOP_ADVISOR_NUMBER, else to the voicemail, and /readyz answers 503 while this process is full.
+CALLS_PER_PROCESS = env_int("CALLS_PER_PROCESS", 100, minimum=1)
 # The largest WebSocket message the server takes (Daphne's own default is 1 MiB). Twilio's Media
 # Streams messages are well under 2 KiB; a stream that sends more is broken or hostile, and is
 # closed (1009): the caller is then handed to a person like on any broken stream.
@@ -453,13 +498,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.repair_orders.tasks.queue_declined_work_follow_ups", "schedule": 3600.0,
     },
     "refresh-recalls": {"task": "crm.tasks.refresh_stale_recalls", "schedule": 24 * 3600.0},
+    "purge-old-calls": {"task": "calls.tasks.purge_old_calls", "schedule": 24 * 3600.0},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, not {LOG_LEVEL!r}")
-# Structured lines (ottos/logging.py): the call SID on every line of a call, phone numbers cut to
-# their last four digits, secrets masked. LOG_FORMAT "text" gives key=value pairs, "json" one object.
+# Structured lines (ottos/lib/logging.py): the call SID on every line of a call, the task's id and name
+# on every line of a Celery task, phone numbers cut to their last four digits, secrets masked.
+# LOG_FORMAT "text" gives key=value pairs, "json" one object.
 LOG_FORMAT = env_str("LOG_FORMAT", "text").lower()
 if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, not {LOG_FORMAT!r}")
@@ -468,11 +515,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "call_sid": {"()": "ottos.lib.logging.CallSidFilter"},
+        "celery_task": {"()": "ottos.lib.logging.TaskFilter"},  # the task's id and name inside a Celery task
         "redact": {"()": "ottos.lib.logging.RedactingFilter"},
     },
     "formatters": {"structured": {"()": "ottos.lib.logging.StructuredFormatter", "style": LOG_FORMAT}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["call_sid", "redact"]}
+        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["call_sid", "celery_task", "redact"]}
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
@@ -483,10 +531,30 @@ LOGGING = {
         # The SDKs log every request at INFO (Twilio ten lines each): only their problems.
         "twilio.http_client": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # its version banner, at every start of every process
     },
 }
 # Celery workers log through LOGGING too, rather than replacing the root handler with their own.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Error reports go to Sentry only when SENTRY_DSN is set, from every process (web, worker, beat,
+# commands), redacted like the log lines (ottos/lib/error_reports.py).
+SENTRY_DSN = env_url("SENTRY_DSN", ("http", "https"))
+SENTRY_ENVIRONMENT = env_str("SENTRY_ENVIRONMENT", "production")
+if SENTRY_DSN:
+    from ottos.lib.error_reports import start_error_reports
+
+    start_error_reports(SENTRY_DSN, environment=SENTRY_ENVIRONMENT, release=env_str("SENTRY_RELEASE"))
+
 # /metrics answers only requests with `Authorization: Bearer <METRICS_TOKEN>` when it is set.
 METRICS_TOKEN = env_str("METRICS_TOKEN")
+
+# --- Prometheus across processes ---------------------------------------------------------
+# With several server processes each keeps its figures in files in this directory (read by
+# prometheus_client itself, from the environment, before any metric exists) and /metrics adds
+# them up. It must exist, shared by the processes of one host, and be emptied at each deploy.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR")
+if PROMETHEUS_MULTIPROC_DIR and not Path(PROMETHEUS_MULTIPROC_DIR).is_dir():
+    raise ImproperlyConfigured(
+        f"PROMETHEUS_MULTIPROC_DIR must be an existing directory, not {PROMETHEUS_MULTIPROC_DIR!r}"
+    )

@@ -15,6 +15,7 @@ apt_install() {
 command -v redis-server >/dev/null || { echo "Installing redis-server"; apt_install redis-server; }
 command -v chromium >/dev/null || { echo "Installing chromium (browser tests)"; apt_install chromium chromium-driver; }
 command -v espeak-ng >/dev/null || { echo "Installing espeak-ng (offline TTS fallback)"; apt_install espeak-ng; }
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "Installing nginx (the load balancer)"; apt_install nginx-light; }
 
 # The walls between the rooms (.importlinter): a layer crossed fails the run before any test.
 .venv/bin/lint-imports --no-cache

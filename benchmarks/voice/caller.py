@@ -7,6 +7,11 @@ drains at 8000 bytes/s, marks echoed by timers when it reaches them, `clear` emp
 media frames are not decoded. Protocol as in protocols.md 1.5-1.8: signed webhook, signed
 stream handshake, connected/start, a media frame every 20 ms, stop.
 
+A call the server has no room for (admission control: CALLS_PER_PROCESS) gets TwiML without a
+<Connect><Stream>: the caller notes it was refused and with which hand-off ("advisor" for a
+<Dial>, "voicemail" for a <Record>, "none" for anything else, which is a problem), reports the
+call over as Twilio would once the caller leaves, and is not counted as a failed call.
+
 Every time here is time.monotonic(), the clock the vendor fakes stamp their records with.
 """
 
@@ -42,6 +47,19 @@ CLEAR_TIMEOUT_S = 5.0
 
 class CallFailed(Exception):
     pass
+
+
+class Refused(Exception):
+    """The incoming-call webhook handed the caller to a person instead of connecting the agent."""
+
+
+def hand_off_of(root):
+    """What TwiML without a media stream does with the caller: "advisor", "voicemail" or "none"."""
+    if root.find("Dial") is not None:
+        return "advisor"
+    if root.find("Record") is not None:
+        return "voicemail"
+    return "none"
 
 
 @dataclass
@@ -92,6 +110,7 @@ class SimulatedCall:
         self.replies, self.barge_ins, self.errors = [], [], []
         self.marks = []  # (name, at, flushed)
         self.stray_frames = 0  # agent audio after a clear that belonged to no reply
+        self.refused = None  # the hand-off ("advisor", "voicemail", "none") when the server had no room
         self._seq = 0
         self._outgoing = deque()
         self._after = None  # the utterance whose trailing silence is being counted
@@ -114,6 +133,8 @@ class SimulatedCall:
             for number in range(1, turns + 1):
                 utterance = utterance or self._say(script.caller_line(self.number, number))
                 utterance = await self._turn(number, utterance)
+        except Refused:
+            pass  # not a failure: counted with the refused calls
         except Exception as exc:  # reported with the results; the other calls go on
             self.errors.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -180,7 +201,11 @@ class SimulatedCall:
         status, twiml = await self._post("/twilio/voice/", form)
         if status != 200:
             raise CallFailed(f"the incoming-call webhook answered {status}")
-        stream = ET.fromstring(twiml).find("Connect/Stream")
+        root = ET.fromstring(twiml)
+        stream = root.find("Connect/Stream")
+        if stream is None:
+            self.refused = hand_off_of(root)
+            raise Refused(self.refused)
         url = stream.get("url")
         parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
         local = urlsplit(self.app_url)
@@ -219,8 +244,9 @@ class SimulatedCall:
         if self._timer is not None:
             self._timer.cancel()
         self.closed_at = self.closed_at or ended
-        if self.connected_at is not None:
-            duration = str(max(1, round(self.closed_at - self.connected_at)))
+        if self.connected_at is not None or self.refused is not None:
+            # A refused caller leaves the advisor or the voicemail at once, as far as the server knows.
+            duration = str(max(1, round(self.closed_at - (self.connected_at or self.closed_at))))
             try:
                 await self._post("/twilio/status/", {"CallSid": self.call_sid, "AccountSid": self.account_sid,
                                                      "CallStatus": "completed", "CallDuration": duration,

@@ -12,6 +12,8 @@ Per reply to a caller turn (all in monotonic seconds, one clock across processes
           tool   tool-call round written -> the next chat request (the tool and the database)
           tts    the first piece is complete -> its TTS request reaches the fake
           out    TTS first byte -> that audio's first frame reaches the caller
+Refused calls (the server had no room: admission control) are counted with their hand-off (advisor
+or voicemail); every other figure is of the admitted calls.
 Per barge-in: clear = `clear` at the caller - the caller's first frame over the agent, split into
           vad_in        that frame's trip to the fake STT (until it sends SpeechStarted)
           vad_to_clear  SpeechStarted sent -> `clear` reaches the caller
@@ -20,7 +22,7 @@ token after its last word shows it ended ("3." may become "3.5"), so that next t
 as the LLM's time. `own strict` instead charges the wait for it to the pipeline.
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -44,6 +46,7 @@ class Level:
     barge_ins: list = field(default_factory=list)
     gaps: list = field(default_factory=list)  # the longest gap of each reply, seconds
     problems: list = field(default_factory=list)
+    refused: list = field(default_factory=list)  # the hand-off of each refused call: "advisor", "voicemail", "none"
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Round:
     other_cpu_s: dict  # process name -> CPU seconds during the round
     wall_s: float
     timings: dict  # merged /_bench/timings of both fakes
+    streams_per_process: list = field(default_factory=list)  # media streams each server process took (--processes)
 
     @property
     def call_minutes(self):
@@ -93,6 +97,10 @@ def _analyse_round(level, round):
                 started = None
 
     for call in round.calls:
+        if call.refused is not None:
+            level.refused.append(call.refused)
+            if call.refused == "none":
+                level.problems.append(f"call {call.number}: refused without a hand-off to a person")
         for error in call.errors:
             level.problems.append(f"call {call.number}: {error}")
         if call.stray_frames:
@@ -193,6 +201,8 @@ def level_row(level):
         "gaps_over_100": sum(g > 100 for g in gaps), "replies": len(gaps),
         "cpu_per_min": cpu / minutes if minutes else float("nan"), "call_minutes": minutes,
         "rss_mb": max(r.server_rss_mb for r in level.rounds),
+        "placed": sum(len(r.calls) for r in level.rounds), "refused": len(level.refused),
+        "hand_offs": dict(Counter(level.refused)),
     }
 
 
@@ -233,6 +243,14 @@ def render(levels):
     lines.append(_table(("calls", *parts), [
         (b["calls"], *(f"{_f(b[p][0], 1)}/{_f(b[p][1], 1)}" for p in parts)) for b in map(breakdown_row, levels)
     ]))
+    if any(r["refused"] for r in rows):
+        lines.append("")
+        lines.append("Refused calls (no room: CALLS_PER_PROCESS); the figures above are of the admitted calls")
+        lines.append(_table(("calls", "placed", "admitted", "refused", "to an advisor", "to the voicemail",
+                             "no hand-off"), [
+            (r["calls"], r["placed"], r["placed"] - r["refused"], r["refused"], r["hand_offs"].get("advisor", 0),
+             r["hand_offs"].get("voicemail", 0), r["hand_offs"].get("none", 0)) for r in rows
+        ]))
     lines.append("")
     lines.append(_table(("target (issue 3)", "measured", "result"), list(_verdicts(rows))))
     return "\n".join(lines), rows
@@ -251,8 +269,15 @@ def _verdicts(rows):
     yield (f"own share p95 <= 60 ms at {largest['calls']} calls", f"{_f(largest['own_p95'], 1)} ms",
            verdict(check(largest["own_p95"], 60)))
     for r in rows:
-        yield (f"barge-in -> clear p95 <= 100 ms ({r['calls']} calls)", f"{_f(r['clear_p95'], 1)} ms",
+        admitted = f", {r['placed'] - r['refused']} of {r['placed']} admitted" if r["refused"] else ""
+        yield (f"barge-in -> clear p95 <= 100 ms ({r['calls']} calls{admitted})", f"{_f(r['clear_p95'], 1)} ms",
                verdict(check(r["clear_p95"], 100)))
+    for r in rows:
+        if r["refused"]:
+            handed = r["refused"] - r["hand_offs"].get("none", 0)
+            yield (f"every refused caller got the hand-off ({r['calls']} calls)",
+                   f"{handed} of {r['refused']} ({', '.join(f'{k} {v}' for k, v in sorted(r['hand_offs'].items()))})",
+                   verdict(handed == r["refused"]))
     for r in rows:
         yield (f"no gap > 100 ms inside a reply ({r['calls']} calls)",
                f"max {_f(r['gap_max'], 1)} ms, {r['gaps_over_100']} of {r['replies']} replies",
@@ -278,12 +303,13 @@ def dump(levels):
     """Everything measured, as JSON-ready data (for --dump)."""
     return [{
         "calls": level.calls, "turns": level.turns, "barge_ins": level.barge_ins, "gaps": level.gaps,
-        "problems": level.problems,
+        "problems": level.problems, "refused": level.refused,
         "rounds": [{
             "server_cpu_s": r.server_cpu_s, "server_rss_mb": r.server_rss_mb, "wall_s": r.wall_s,
             "server_rss_before_mb": r.server_rss_before_mb, "other_cpu_s": r.other_cpu_s, "timings": r.timings,
+            "streams_per_process": r.streams_per_process,
             "calls": [{"number": c.number, "connected_at": c.connected_at, "closed_at": c.closed_at,
-                       "errors": c.errors, "replies": [asdict(x) for x in c.replies],
+                       "errors": c.errors, "refused": c.refused, "replies": [asdict(x) for x in c.replies],
                        "barge_ins": [asdict(x) for x in c.barge_ins], "marks": c.marks} for c in r.calls],
         } for r in level.rounds],
     } for level in levels]

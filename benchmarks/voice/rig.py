@@ -1,7 +1,10 @@
 """The processes of the call benchmark and what they cost: both vendor fakes, each in its own
 process, and one Daphne serving ottos.asgi:application on the PostgreSQL and Redis named by
 DATABASE_URL and REDIS_URL, configured as production would be (signed webhooks, keys, base
-URLs pointing at the fakes).
+URLs pointing at the fakes). With `processes` > 1, that many Daphne processes behind nginx
+running deploy/nginx.conf (ottos/tests/balanced_servers.py, as test_scale_out runs them), sharing
+a PROMETHEUS_MULTIPROC_DIR; the callers then go through nginx, and the server's CPU and memory
+are the sums over its processes.
 
 On a machine with two or more CPUs the server gets CPU 0 and everything else (fakes,
 callers) shares the others: the fakes stand for Deepgram's, OpenAI's and Twilio's machines,
@@ -19,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from benchmarks.voice import script
+from ottos.tests.balanced_servers import BalancedServers
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -59,15 +63,20 @@ def cpu_busy():
 
 
 class Rig:
-    def __init__(self, workdir, *, pin=True, nice=-10, port=0, extra_env=None):
+    def __init__(self, workdir, *, pin=True, nice=-10, port=0, extra_env=None, processes=1):
         self.workdir = Path(workdir)
         self.nice = nice
         self.extra_env = dict(extra_env or {})
         self.port = port or _free_port()
         self.app_url = f"http://127.0.0.1:{self.port}"
+        self.server_count = processes
+        self.balanced = None  # BalancedServers, with several server processes
         cpus = sorted(os.sched_getaffinity(0))
-        self.server_cpus = {cpus[0]} if pin and len(cpus) > 1 else None
-        self.other_cpus = set(cpus[1:]) if self.server_cpus else None
+        # The server processes share the first CPUs (as many as there are processes, leaving one
+        # for the fakes and callers); everything else gets the rest.
+        server_share = max(1, min(processes, len(cpus) - 1))
+        self.server_cpus = set(cpus[:server_share]) if pin and len(cpus) > 1 else None
+        self.other_cpus = set(cpus[server_share:]) if self.server_cpus else None
         self.processes = {}  # name -> Popen
         self.urls = {}
 
@@ -84,7 +93,20 @@ class Rig:
 
     @property
     def server_pid(self):
-        return self.processes["server"].pid
+        return self.server_pids[0]
+
+    @property
+    def server_pids(self):
+        if self.balanced is not None:
+            return self.balanced.pids
+        return [self.processes["server"].pid]
+
+    def server_rss_mb(self):
+        return sum(rss_mb(pid) for pid in self.server_pids)
+
+    def streams_per_process(self):
+        """Media streams each server process has accepted so far (several processes only)."""
+        return self.balanced.streams() if self.balanced is not None else []
 
     def start(self):
         if self.other_cpus:
@@ -98,6 +120,14 @@ class Rig:
         for command in (["migrate", "--noinput"], ["seed_demo"]):
             subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True,
                            stdout=subprocess.DEVNULL)
+        if self.server_count > 1:
+            (self.workdir / "metrics").mkdir(exist_ok=True)
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(self.workdir / "metrics")
+            self.balanced = BalancedServers(self.workdir, self.server_count, env,
+                                            preexec_fn=self._pin(self.server_cpus), python=PYTHON)
+            self.balanced.start()
+            self.app_url = self.balanced.url
+            return
         log = open(self.workdir / "server.log", "wb")
         self.processes["server"] = subprocess.Popen(
             [*SERVER, "-b", "127.0.0.1", "-p", str(self.port), "ottos.asgi:application"],
@@ -113,11 +143,14 @@ class Rig:
             DEEPGRAM_API_KEY=DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL=self.urls["deepgram"],
             OPENAI_API_KEY=OPENAI_API_KEY, OPENAI_BASE_URL=self.urls["openai"],
             VOICE_ENDPOINTING_MS=str(script.STT_ENDPOINTING_MS), PYTHONUNBUFFERED="1",
+            SECURE_SSL_REDIRECT="false",  # plain http on loopback stands for TLS at the balancer
         )
         env.update(self.extra_env)
         return env
 
     def stop(self):
+        if self.balanced is not None:
+            self.balanced.stop()
         for name, process in reversed(list(self.processes.items())):
             if process.poll() is None:
                 process.terminate()
@@ -129,7 +162,15 @@ class Rig:
         self.processes.clear()
 
     def cpu_by_process(self):
+        """CPU seconds so far: "server" (summed over its processes), each vendor fake, the callers
+        (this process), and with several server processes each of them ("server-1"...) and nginx."""
         figures = {name: cpu_seconds(p.pid) for name, p in self.processes.items() if p.poll() is None}
+        if self.balanced is not None:
+            for index, pid in enumerate(self.balanced.pids, 1):
+                figures[f"server-{index}"] = cpu_seconds(pid)
+            figures["server"] = sum(figures[f"server-{i}"] for i in range(1, len(self.balanced.pids) + 1))
+            nginx = self.balanced.nginx.pid
+            figures["nginx"] = sum(cpu_seconds(pid) for pid in [nginx, *_children(nginx)])
         times = os.times()
         figures["callers"] = times.user + times.system
         return figures
@@ -197,6 +238,19 @@ def _service_pids():
         if ("postgres" in command or "redis-server" in command) and any(m in command for m in marks if "None" not in m):
             pids.append(int(entry.name))
     return pids + [pid for pid, parent in parents.items() if parent in pids]
+
+
+def _children(pid):
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            if parent == pid:
+                children.append(int(entry.name))
+    return children
 
 
 def _free_port():

@@ -10,13 +10,16 @@ ottos/asgi.py, i.e. only in processes that serve calls, never in `migrate` and t
 loads the ones this configuration can use in a thread, so the first call does not wait.
 """
 
+import asyncio
 import functools
+import hashlib
 import logging
 import threading
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 
 # Imported here, not on the first call: loading the SDKs takes a second or two.
 from calls.voice.llm.failover import FailoverBrain, Outage
@@ -34,21 +37,49 @@ from calls.voice.tts.offline import EspeakTTS, PiperTTS, offline_tts, shared_pip
 
 log = logging.getLogger(__name__)
 
-# One per OpenAI server and key, shared by the calls of this process: while it is failing, new
-# calls start on the scripted receptionist instead of each sitting through the retry budget
-# first. It is tried again after five minutes.
+# One per OpenAI server and key, shared by the calls of this process, and through the cache (Redis in
+# production) by every process: while it is failing, new calls start on the scripted receptionist
+# instead of each sitting through the retry budget first. It is tried again after five minutes.
 BRAIN_REST_S = 300.0
 _brain_outages = {}
 
 
+class CachedOutageWindow:
+    """An Outage's "resting until" in the shared cache (calls.voice.llm.failover.SharedWindow), keyed
+    by vendor and a hash of its server and key: the key itself goes nowhere near Redis."""
+
+    def __init__(self, vendor, base_url, api_key):
+        digest = hashlib.sha256(f"{base_url or ''}\n{api_key or ''}".encode()).hexdigest()[:24]
+        self.key = f"calls:vendor-outage:{vendor}:{digest}"
+
+    async def get(self):
+        # A worker thread of its own: Django's aget would queue behind the database's thread.
+        return await asyncio.to_thread(cache.get, self.key)
+
+    async def set(self, until, ttl_s):
+        await asyncio.to_thread(cache.set, self.key, until, ttl_s)
+
+
 def brain_outage(base_url, api_key):
-    return _brain_outages.setdefault((base_url, api_key), Outage(rest_s=BRAIN_REST_S))
+    outage = _brain_outages.get((base_url, api_key))
+    if outage is None:
+        shared = CachedOutageWindow("openai", base_url, api_key)
+        outage = _brain_outages.setdefault((base_url, api_key), Outage(rest_s=BRAIN_REST_S, shared=shared))
+    return outage
 
 
 def resting_vendors():
     """The vendors this process is leaving alone after a failure, with the seconds left: {"openai": 212.4}."""
     resting = [outage.resting_s() for outage in _brain_outages.values() if outage.resting()]
     return {"openai": round(max(resting), 1)} if resting else {}
+
+
+async def shared_resting_vendors():
+    """resting_vendors(), with what other processes found read first (for /readyz)."""
+    if chosen_engines().brain == "openai":
+        brain_outage(settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY)
+    await asyncio.gather(*(outage.sync() for outage in list(_brain_outages.values())))
+    return resting_vendors()
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from calls.telephony import admission
 from calls.telephony import media_streams as twilio
 from calls.telephony.signatures import stream_handshake_is_from_twilio
 from calls.telephony.tokens import InvalidCallToken, redeem_call_token
@@ -39,6 +40,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.call = self.frames = None
         self.closed = self.stopped = False
+        self._send_failed = False  # a send found the socket gone (not a close of ours: see disconnect)
         self._bad_frames = 0
         await self.accept()
         headers = dict(self.scope.get("headers", []))
@@ -105,6 +107,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             # Gone without Twilio's stop and not closed by us: the stream broke, the caller may still
             # be on the line (the stream-ended webhook then hands them to a person).
             await self.call.stream_broke()
+        if getattr(self, "live_call_sid", None):
+            admission.stream_ended(self.live_call_sid)
         await self._end("caller_hung_up")
 
     async def _start(self, start):
@@ -122,6 +126,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             return await self._close(1011)
         # Only a SID its token vouched for tags the logs; the call's tasks and threads inherit it.
         bind_call_sid(start.call_sid)
+        self.live_call_sid = start.call_sid  # a live call of this process until the socket goes (admission)
+        admission.stream_started(start.call_sid)
         self.frames = twilio.OutgoingFrames(start.stream_sid)
         self.call = self.answer(call_sid=start.call_sid, stream_sid=start.stream_sid, transport=self,
                                 on_over=self.hang_up)
@@ -134,16 +140,25 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     # --- the session's CallTransport ----------------------------------------------------------
 
     async def send_audio(self, mulaw):
-        if not self.closed:
-            await self.send(text_data=self.frames.media(mulaw))
+        await self._send_frame(self.frames.media, mulaw)
 
     async def send_mark(self, name):
-        if not self.closed:
-            await self.send(text_data=self.frames.mark(name))
+        await self._send_frame(self.frames.mark, name)
 
     async def send_clear(self):
-        if not self.closed:
-            await self.send(text_data=self.frames.clear())
+        await self._send_frame(self.frames.clear)
+
+    async def _send_frame(self, frame, *args):
+        if self.closed or self._send_failed:
+            return
+        try:
+            await self.send(text_data=frame(*args))
+        except Exception as exc:
+            # The caller hung up between our last look and this send (Daphne raises its socket
+            # library's "closed" error): nothing more goes out; disconnect() files the call.
+            self._send_failed = True
+            logger.info("Call %s: the socket closed under a send (%s)",
+                        self.call.call_sid if self.call else None, type(exc).__name__)
 
     async def hang_up(self):
         await self._close(1000)

@@ -20,6 +20,7 @@ from ottos.lib.logging import call_context
 from calls import actions
 from calls.models import Call, Turn
 from calls.tasks import RECORDING_SID
+from calls.telephony import admission
 from calls.telephony.tokens import issue_call_token
 from calls.telephony.signatures import media_stream_url, public_url, webhook_is_from_twilio
 from calls.telephony.transfer import VOICEMAIL_THANKS, add_voicemail, handover_twiml
@@ -65,7 +66,8 @@ def _refused():
 @_in_call_context
 def incoming_call(request):
     """The call rings: TwiML that opens the media stream, for the call's first webhook and Twilio's
-    retries of it; a replay of it is hung up (actions.admit_incoming_call decides)."""
+    retries of it; a replay of it is hung up (actions.admit_incoming_call decides). While the
+    agent's lines are full (calls/telephony/admission.py) the caller goes to a person instead."""
     if not webhook_is_from_twilio(request):
         return _refused()
     call_sid = request.POST.get("CallSid", "")
@@ -85,6 +87,9 @@ def incoming_call(request):
         # Genuine but captured earlier: it must not open a stream as the caller. (No number logged.)
         logger.warning("Incoming call %s: refused a replayed webhook, %s", call_sid, replay)
         return _hang_up()
+    refused = _no_room_for(call_sid)
+    if refused is not None:
+        return _over_capacity(call_sid, request, refused)
     response = VoiceResponse()
     # When the agent closes the stream Twilio asks the action URL what to do next.
     connect = Connect(action=public_url(reverse("calls:stream_ended"), request), method="POST")
@@ -93,6 +98,31 @@ def incoming_call(request):
     stream.parameter(name="caller", value=caller)
     response.append(connect)
     return _twiml(response)
+
+
+LINES_FULL = "Thanks for calling. All our lines are busy right now."
+
+
+def _no_room_for(call_sid):
+    """None when the call has a slot; else the load that turns it away ({} for Twilio's retry of a
+    call turned away already: it is turned away again, and filed once)."""
+    if Call.objects.filter(call_sid=call_sid, end_reason=actions.OVER_CAPACITY).exists():
+        return {}
+    decision = admission.admit(call_sid)
+    return None if decision.admitted else decision.load.as_dict()
+
+
+def _over_capacity(call_sid, request, load):
+    """The agent's lines are full: the caller goes to an advisor, else to the voicemail (the same
+    hand-off as when the agent cannot go on), and the call is filed as turned away."""
+    to = Call.Handover.ADVISOR if settings.SHOP_ADVISOR_NUMBER else Call.Handover.VOICEMAIL
+    if load:
+        logger.warning("Incoming call %s: the lines are full (%s live, %s starting, room for %s): to the %s",
+                       call_sid, load["live_calls"], load["pending_calls"], load["capacity"], to)
+        actions.hand_over_over_capacity(call_sid, to, load)
+        _publish(call_sid, "handover", to=to)
+    intro = LINES_FULL + (" Let me put you through to a service advisor." if to == Call.Handover.ADVISOR else "")
+    return _twiml(handover_twiml(call_sid, request, intro=intro))
 
 
 @csrf_exempt
@@ -107,6 +137,8 @@ def call_status(request):
     except ValueError:
         duration = None
     call = actions.record_call_status(call_sid, request.POST.get("CallStatus", ""), duration)
+    if call is not None and call.status in Call.TERMINAL_STATUSES and not call.stream_sid:
+        admission.release(call_sid)  # over before its stream started: its slot is free again
     if call is not None and call.handover and call.status in Call.TERMINAL_STATUSES:
         _publish(call_sid, "handover_ended")  # the caller left the advisor or the voicemail
     return HttpResponse(status=204)
@@ -196,6 +228,8 @@ def whisper_text(call):
     if len(why) > WHISPER_REASON_CHARS:
         why = why[:WHISPER_REASON_CHARS].rsplit(" ", 1)[0] + "..."
     trouble = " The phone agent had trouble, so they come to you." if actions.agent_failed(call) else ""
+    if actions.refused_over_capacity(call):
+        trouble = " The phone agent's lines are full, so they come to you."
     return f"Call from {who}. {why}{trouble} Connecting you now."
 
 

@@ -5,8 +5,11 @@ tasks it creates afterwards, and threads run through asgiref, inherit it (contex
 each line logged on behalf of the call is tagged without passing the SID around. Elsewhere
 `with call_context(sid):` does the same for a block.
 
-Wired in settings.LOGGING: `CallSidFilter` and `RedactingFilter` on the console handler and
-`StructuredFormatter` (LOG_FORMAT "text": key=value pairs, or "json": one object per line).
+Inside a Celery task (a worker's, or one run eagerly) every line carries the task's id and name:
+Celery's task_prerun / task_postrun signals bind them for the task's run (`TaskFilter`).
+
+Wired in settings.LOGGING: `CallSidFilter`, `TaskFilter` and `RedactingFilter` on the console
+handler and `StructuredFormatter` (LOG_FORMAT "text": key=value pairs, or "json": one object per line).
 
 Redaction: phone numbers keep their last four digits (***0147), card-like numbers (Luhn) too,
 secret settings' values, Authorization headers, bearer/basic credentials, key=value secrets,
@@ -26,6 +29,7 @@ from datetime import UTC, datetime
 import phonenumbers
 
 _call_sid = contextvars.ContextVar("call_sid", default=None)
+_task = contextvars.ContextVar("celery_task", default=None)  # (task id, task name) while a task runs
 
 # Settings whose values must never appear in a log line.
 SECRET_SETTINGS = (
@@ -58,6 +62,36 @@ def call_context(call_sid):
         yield
     finally:
         _call_sid.reset(token)
+
+
+def current_task():
+    """(id, name) of the Celery task running here, or None."""
+    return _task.get()
+
+
+_task_tokens = {}  # task id -> the contextvars token that restores what was bound before it
+
+
+def _task_started(task_id=None, task=None, **_):
+    _task_tokens[task_id] = _task.set((task_id, getattr(task, "name", None)))
+
+
+def _task_finished(task_id=None, **_):
+    token = _task_tokens.pop(task_id, None)
+    if token is not None:
+        try:
+            _task.reset(token)
+        except ValueError:  # finished in another context than it started in: just unbind
+            _task.set(None)
+
+
+try:
+    from celery.signals import task_postrun, task_prerun
+except ImportError:  # pragma: no cover (Celery is a requirement; logging must not depend on it)
+    pass
+else:
+    task_prerun.connect(_task_started, weak=False, dispatch_uid="ottos.lib.logging.task_started")
+    task_postrun.connect(_task_finished, weak=False, dispatch_uid="ottos.lib.logging.task_finished")
 
 
 # --- Redaction --------------------------------------------------------------------------------
@@ -224,6 +258,16 @@ class CallSidFilter(logging.Filter):
         return True
 
 
+class TaskFilter(logging.Filter):
+    """Sets `record.task_id` and `record.task_name` (None outside a Celery task)."""
+
+    def filter(self, record):
+        task = _task.get()
+        if getattr(record, "task_id", None) is None:
+            record.task_id, record.task_name = task if task else (None, None)
+        return True
+
+
 class RedactingFilter(logging.Filter):
     """Rewrites the record's message (and traceback) with `redact`, before any handler formats it."""
 
@@ -252,7 +296,7 @@ class RedactingFilter(logging.Filter):
 
 # Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message", "asctime", "call_sid", "_ottos_redacted", "taskName",
+    "message", "asctime", "call_sid", "_ottos_redacted", "taskName", "task_id", "task_name",
 }
 _BARE = re.compile(r"^[\w.:/@+-]+$")
 
@@ -275,6 +319,10 @@ class StructuredFormatter(logging.Formatter):
         call_sid = getattr(record, "call_sid", None)
         if call_sid:
             fields["call_sid"] = call_sid
+        task_id = getattr(record, "task_id", None)
+        if task_id:
+            fields["task"] = getattr(record, "task_name", None) or "?"
+            fields["task_id"] = redact(str(task_id))
         message = record.getMessage()
         fields["msg"] = message if getattr(record, "_ottos_redacted", False) else redact(message)
         for key, value in vars(record).items():

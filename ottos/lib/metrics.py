@@ -3,19 +3,29 @@
 The transcript log of a call (calls/transcript_log.py) reports through the small functions below; they
 never raise, so a metrics problem cannot touch a call. With several server processes set
 PROMETHEUS_MULTIPROC_DIR to an empty directory shared by them (wiped at deploy): values are
-then kept in files there and /metrics adds them up (the active-calls gauge over live processes).
+then kept in files there and any process's /metrics adds them all up; the gauges count live
+processes only (`forget_dead_processes`, `process_exited`), and ottos_process_active_calls keeps
+one series per process (its pid), to show how evenly the load balancer spreads the calls.
 """
 
+import glob
 import logging
+import os
 import re
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
 logger = logging.getLogger(__name__)
 
 ACTIVE_CALLS = Gauge(
     "ottos_active_calls", "Calls whose media stream is open right now.", multiprocess_mode="livesum"
 )
+PROCESS_ACTIVE_CALLS = Gauge(
+    "ottos_process_active_calls",
+    "Calls whose media stream is open right now, per server process (a pid label with several processes).",
+    multiprocess_mode="liveall",
+)
+CALLS = Counter("ottos_calls", "Calls whose media stream opened (the agent answered).")
 TURNS = Counter("ottos_call_turns", "Conversation turns recorded, by who spoke.", ["role"])
 VOICE_TO_VOICE = Histogram(
     "ottos_voice_to_voice_seconds",
@@ -64,11 +74,14 @@ def _safely(update):
 
 
 def call_started():
+    _safely(CALLS.inc)
     _safely(ACTIVE_CALLS.inc)
+    _safely(PROCESS_ACTIVE_CALLS.inc)
 
 
 def call_ended():
     _safely(ACTIVE_CALLS.dec)
+    _safely(PROCESS_ACTIVE_CALLS.dec)
 
 
 def turn_recorded(role):
@@ -121,3 +134,40 @@ def call_event(kind, data):
         vendor_failed_over(data.get("engine"), data.get("vendor") or data.get("engine"))
     elif kind == "reconnect":
         vendor_reconnected(data.get("vendor"))
+
+
+# --- several processes (PROMETHEUS_MULTIPROC_DIR) --------------------------------------------
+
+
+def _multiprocess_dir():
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+
+
+def process_exited(pid=None):
+    """A server process is gone: its live gauges stop counting (its counters stay in the sums)."""
+    if _multiprocess_dir():
+        multiprocess.mark_process_dead(os.getpid() if pid is None else pid)
+
+
+def forget_dead_processes():
+    """At a server's start: the live gauges of processes that died without `process_exited`
+    (killed, crashed) stop counting. Returns their pids."""
+    path = _multiprocess_dir()
+    if not path:
+        return []
+    pids = {int(match.group(1)) for name in glob.glob(os.path.join(path, "gauge_live*_*.db"))
+            if (match := re.search(r"_(\d+)\.db$", name))}
+    dead = sorted(pid for pid in pids if not _running(pid))
+    for pid in dead:
+        process_exited(pid)
+    return dead
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

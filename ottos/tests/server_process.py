@@ -32,15 +32,17 @@ def tests_database_url():
 
 
 @contextmanager
-def server_process(log_path, **environment):
+def server_process(log_path, *, server_options=(), **environment):
     """Yields the server's URL once /healthz answers; its output goes to `log_path`. `environment`
-    adds settings (DEBUG, DATA_DIR...); vendor keys are left out, so it runs on the offline engines."""
+    adds settings (DEBUG, DATA_DIR...); vendor keys are left out, so it runs on the offline engines.
+    `server_options` are more of Daphne's options (e.g. "--proxy-headers")."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY")}
     env.update(DATABASE_URL=tests_database_url(), PYTHONUNBUFFERED="1", **environment)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), "ottos.asgi:application"],
+            [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), *server_options,
+             "ottos.asgi:application"],
             cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )
         try:
