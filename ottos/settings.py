@@ -313,6 +313,9 @@ def env_choice(name, choices):
 VOICE_STT = env_choice("VOICE_STT", ("deepgram", "offline"))
 VOICE_TTS = env_choice("VOICE_TTS", ("deepgram", "piper", "espeak"))
 VOICE_BRAIN = env_choice("VOICE_BRAIN", ("openai", "scripted"))
+# The offline voice, when speech out is offline and as Deepgram's backup: empty = Piper when it is
+# installed, else espeak-ng. espeak keeps Piper (GPL, in-process) out of the server entirely.
+VOICE_TTS_OFFLINE = env_choice("VOICE_TTS_OFFLINE", ("piper", "espeak"))
 for _name, _vendor, _key in (
     ("VOICE_STT", "deepgram", "DEEPGRAM_API_KEY"),
     ("VOICE_TTS", "deepgram", "DEEPGRAM_API_KEY"),

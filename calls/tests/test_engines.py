@@ -120,6 +120,18 @@ def test_only_the_offline_models_a_call_may_use_are_warmed_up(choice, models):
     assert offline_models_needed(choice) == models
 
 
+def test_the_offline_voice_setting_picks_espeak_as_primary_and_as_deepgram_s_backup(settings):
+    settings.VOICE_STT = settings.VOICE_TTS = settings.VOICE_BRAIN = ""
+    settings.VOICE_TTS_OFFLINE = "espeak"
+    settings.DEEPGRAM_API_KEY = settings.OPENAI_API_KEY = ""
+    assert chosen_engines().tts == "espeak" and isinstance(engines_for_call().tts, EspeakTTS)
+    assert offline_models_needed(chosen_engines()) == {"whisper"}
+    settings.DEEPGRAM_API_KEY = "dg-key"
+    engines = engines_for_call()
+    assert isinstance(engines.tts.primary, DeepgramTTS) and isinstance(engines.tts.backup, EspeakTTS)
+    assert offline_models_needed(engines.choice) == {"whisper"}  # Piper is never loaded
+
+
 @pytest.mark.parametrize(
     "env,variable",
     [
@@ -130,6 +142,7 @@ def test_only_the_offline_models_a_call_may_use_are_warmed_up(choice, models):
         ({"VOICE_TTS": "deepgram"}, "VOICE_TTS is deepgram but DEEPGRAM_API_KEY is not set"),
         ({"VOICE_BRAIN": "openai"}, "VOICE_BRAIN is openai but OPENAI_API_KEY is not set"),
         ({"VOICE_FAILOVER": "maybe"}, "VOICE_FAILOVER"),
+        ({"VOICE_TTS_OFFLINE": "festival"}, "VOICE_TTS_OFFLINE"),
     ],
 )
 def test_a_bad_engine_setting_stops_start_up_naming_the_variable(env, variable):
