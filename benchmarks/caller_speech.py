@@ -24,7 +24,6 @@ import re
 import sys
 import time
 import tomllib
-from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +39,8 @@ import django  # noqa: E402
 
 django.setup()  # the scripted receptionist's readers live in a package that loads the shop's models
 
+from offline_speech import percentile, recognise_live, speak, speech_end  # noqa: E402
+
 from calls.agent.scripted.vin import vin_characters  # noqa: E402
 from calls.agent.scripted.when import parse_when  # noqa: E402
 from calls.agent.scripted.words import has_phrase, is_no, is_yes, normalize  # noqa: E402
@@ -48,7 +49,6 @@ from calls.voice.stt.accuracy import word_error_rate  # noqa: E402
 from calls.voice.stt.offline import OfflineSTT  # noqa: E402
 from calls.voice.stt.whisper import WhisperRecognizer, shared_recognizer  # noqa: E402
 from calls.voice.tts.offline import EspeakTTS, PiperTTS  # noqa: E402
-from offline_speech import percentile, recognise_live, speak, speech_end  # noqa: E402
 
 UTTERANCES = ROOT / "benchmarks" / "caller_utterances.toml"
 TODAY = date(2025, 6, 11)  # a Wednesday: every day slot is read against it

@@ -149,7 +149,7 @@ async def run_round(http, processes, size, numbers, phones, args):
     streams = [now - then for now, then in zip(processes.streams_per_process(), streams_before)]
     lag.cancel()
     timings = {"lag": {"callers": callers_lag}}
-    for vendor, base in processes.urls.items():
+    for _vendor, base in processes.urls.items():
         async with http.get(base.removesuffix("/v1") + "/_bench/timings", params={"clear": "1"}) as response:
             answer = await response.json()
         timings["lag"].update(answer.pop("lag", {}))

@@ -9,8 +9,9 @@ calls is closed at once with code 4403 and never joins a group.
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from .pages.access import can_read_calls
 from calls.transcript_log import LIVE_CALLS_GROUP, call_group
+
+from .pages.access import can_read_calls
 
 NOT_ALLOWED = 4403
 

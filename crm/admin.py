@@ -26,7 +26,6 @@ from .phones import display_phone, normalize_phone
 from .tasks import queue_vin_decode
 from .vin import normalize_vin
 
-
 PARTIAL_PHONE = re.compile(r"[\d\s().+-]*\d{3}[\d\s().+-]*")
 
 

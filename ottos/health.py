@@ -83,7 +83,9 @@ async def readyz(request):
         body["failed"] = failed
     # A vendor left alone after it failed, here or in another process (new calls run on the offline
     # engine until the window closes): reported, but the process is still ready.
-    from calls.agent.engines import shared_resting_vendors  # here: it loads the vendor SDKs, which only call servers need
+    from calls.agent.engines import (
+        shared_resting_vendors,  # here: it loads the vendor SDKs, which only call servers need
+    )
 
     if resting := await shared_resting_vendors():
         body["vendors_resting_s"] = resting

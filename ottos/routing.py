@@ -3,8 +3,8 @@
 from django.urls import path
 
 from calls.agent.call import AgentCall
-from calls.telephony.consumer import MediaStreamConsumer
 from calls.live import LiveCallsConsumer
+from calls.telephony.consumer import MediaStreamConsumer
 
 # Browser pages: behind the Origin check and the session login.
 websocket_urlpatterns = [

@@ -13,17 +13,17 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from crm.admin import phone_in_search, vin_in_search
-from crm.phones import display_phone
 from crm.models import Vehicle
+from crm.phones import display_phone
 from ottos.lib import clock
 from ottos.lib.admin import ViewOnlyNoDelete
 
+from . import shop_info
 from .actions import Actor, BookingRefused, also_that_day, cancel_appointment, set_appointment_status
 from .admin_sync import local_time, resync_calendar, texts_sent
 from .booking_times import day_and_time, free_times
 from .forms import AppointmentBookingForm, AppointmentChangeForm
 from .history import history_table
-from . import shop_info
 from .models import Appointment, AppointmentChange, Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
 from .refusals import say_also_that_day
 
@@ -302,4 +302,4 @@ class ShopProfileAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
 
-from .repair_orders import admin as repair_orders_admin  # noqa: F401  (registers the repair-order pages)
+from .repair_orders import admin as repair_orders_admin  # noqa: E402, F401  (registers the repair-order pages)

@@ -17,7 +17,10 @@ command -v chromium >/dev/null || { echo "Installing chromium (browser tests)"; 
 command -v espeak-ng >/dev/null || { echo "Installing espeak-ng (offline TTS fallback)"; apt_install espeak-ng; }
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "Installing nginx (the load balancer)"; apt_install nginx-light; }
 
-# The walls between the rooms (.importlinter): a layer crossed fails the run before any test.
+# Lint and format (ruff.toml; `.venv/bin/ruff check --fix . && .venv/bin/ruff format .` mends most),
+# then the walls between the rooms (.importlinter): either fails the run before any test.
+.venv/bin/ruff check --quiet .
+.venv/bin/ruff format --check --quiet .
 .venv/bin/lint-imports --no-cache
 
 # Durability is not under test: skip fsync; the live-server tests open many connections.

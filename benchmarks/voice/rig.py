@@ -151,7 +151,7 @@ class Rig:
     def stop(self):
         if self.balanced is not None:
             self.balanced.stop()
-        for name, process in reversed(list(self.processes.items())):
+        for _name, process in reversed(list(self.processes.items())):
             if process.poll() is None:
                 process.terminate()
                 try:

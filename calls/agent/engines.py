@@ -22,18 +22,19 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from calls.agent.scripted import ScriptedBrain
+from calls.voice import turn, vad
+
 # Imported here, not on the first call: loading the SDKs takes a second or two.
 from calls.voice.llm.failover import FailoverBrain, Outage
 from calls.voice.llm.openai import OpenAIBrain
-from calls.voice import turn, vad
-from calls.agent.scripted import ScriptedBrain
-from calls.voice.stt.failover import FailoverSTT
-from calls.voice.tts.failover import FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
+from calls.voice.stt.failover import FailoverSTT
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.stt.still_talking import StillTalking
 from calls.voice.stt.whisper import shared_recognizer
 from calls.voice.tts.deepgram import DeepgramTTS
+from calls.voice.tts.failover import FailoverTTS
 from calls.voice.tts.offline import EspeakTTS, PiperTTS, offline_tts, shared_piper_voice
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ recording disclosure, the receptionist's instructions and the voice loop's knobs
 from django.conf import settings
 
 from calls.agent.prompt import receptionist_prompt
-from ottos.lib import clock
 from calls.voice.session import VoiceConfig
+from ottos.lib import clock
 
 
 def greeting_for(shop_name, customer):

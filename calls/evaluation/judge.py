@@ -13,7 +13,13 @@ from itertools import combinations
 from calls.models import CallbackRequest
 from crm.models import Customer
 from scheduling.models import (
-    Appointment, AppointmentChange, FaqAnswer, JobLine, RepairOrder, RepairOrderChange, ServiceType,
+    Appointment,
+    AppointmentChange,
+    FaqAnswer,
+    JobLine,
+    RepairOrder,
+    RepairOrderChange,
+    ServiceType,
 )
 from scheduling.repair_orders.words import vehicle_name
 

@@ -46,7 +46,7 @@ def run_all_voice(scenarios, *, progress=None):
     results = []
     with queueing.held(), override_settings(GOOGLE_CALENDAR_ID=""), local_server() as url:
         tts = offline_tts()
-        for number, scenario in enumerate(scenarios, 1):
+        for _number, scenario in enumerate(scenarios, 1):
             result = run_voice_scenario(scenario, url=url, tts=tts)
             results.append(result)
             if progress is not None:

@@ -8,7 +8,14 @@ from django.views.decorators.http import require_GET
 
 from .access import check_manager, nav_context
 from .figures import (
-    DEFAULT_PERIOD, PERIODS, Period, call_figures, cost_figures, latency_figures, repair_order_figures, vendor_figures,
+    DEFAULT_PERIOD,
+    PERIODS,
+    Period,
+    call_figures,
+    cost_figures,
+    latency_figures,
+    repair_order_figures,
+    vendor_figures,
 )
 
 

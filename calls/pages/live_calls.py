@@ -10,8 +10,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from ..models import Call, Turn
 from calls.transcript_log import call_group
+
+from ..models import Call, Turn
 from .access import check_call_reader, nav_context
 from .transcript import split_heard
 

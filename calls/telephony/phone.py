@@ -17,16 +17,15 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from calls import actions
+from calls.models import Call
+from calls.pages.access import check_call_reader, nav_context
+from calls.telephony.signatures import MEDIA_STREAM_PATH
+from calls.telephony.tokens import issue_call_token
 from crm.models import Customer
 from crm.phones import display_phone, normalize_phone
 from scheduling.management.demo_shop import DEMO_CALLER
 from scheduling.models import ShopProfile
-
-from calls import actions
-from calls.models import Call
-from calls.pages.access import check_call_reader, nav_context
-from calls.telephony.tokens import issue_call_token
-from calls.telephony.signatures import MEDIA_STREAM_PATH
 
 BROWSER = "browser:"  # to_number of a call placed from the browser phone, then the staff user's name
 

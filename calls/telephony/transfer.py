@@ -8,7 +8,6 @@ webhooks.dial_ended what next: the voicemail if nobody took the call. The REST c
 from ottos/lib/twilio_rest.py, like the texts'.
 """
 
-import asyncio
 import logging
 
 import aiohttp
@@ -97,7 +96,7 @@ async def transfer_call(call_sid, advisor_number=None):
     except TwilioException as exc:
         logger.warning("Transfer of %s refused by Twilio: %s", call_sid, exc)
         raise TransferFailed(str(exc)) from exc
-    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
         logger.warning("Transfer of %s failed: Twilio unreachable: %r", call_sid, exc)
         raise TransferFailed(f"Twilio could not be reached: {exc!r}") from exc
     finally:

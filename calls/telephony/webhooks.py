@@ -15,17 +15,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Connect, VoiceResponse
 
-from ottos.lib.logging import call_context
-
 from calls import actions
 from calls.models import Call, Turn
 from calls.tasks import RECORDING_SID
 from calls.telephony import admission
-from calls.telephony.tokens import issue_call_token
 from calls.telephony.signatures import media_stream_url, public_url, webhook_is_from_twilio
+from calls.telephony.tokens import issue_call_token
 from calls.telephony.transfer import VOICEMAIL_THANKS, add_voicemail, handover_twiml
 from calls.transcript_log import LIVE_CALLS_GROUP, PUBLISH_TIMEOUT_S, call_group
 from crm.phones import display_phone
+from ottos.lib.logging import call_context
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import numpy as np
 from calls.voice.audio import mulaw_decode, mulaw_encode, mulaw_silence
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def spoken(text):
     """mu-law 8 kHz bytes of `text` said by the Piper voice, without its random variation so
     every run hears exactly the same audio."""

@@ -5,9 +5,9 @@ server, the embedded agent books the appointment, and its answers reach the page
 import asyncio
 import time
 import wave
-from types import SimpleNamespace
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -17,9 +17,8 @@ from django.test import Client
 from calls.models import Call, Turn
 from calls.voice.audio import mulaw_decode, resample
 from calls.voice.tts.offline import PiperTTS
-from scheduling.models import Appointment
-
 from ottos.tests.server_process import server_process
+from scheduling.models import Appointment
 
 from .page_records import ensure_staff_groups
 

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 
 from calls.agent.engines import Choice, chosen_engines, engines_for_call, offline_models_needed
+from calls.agent.scripted import ScriptedBrain
 from calls.voice.llm.base import Done, TextDelta
 from calls.voice.llm.failover import RESUME, FailoverBrain, Outage
 from calls.voice.llm.openai import OpenAIBrain
-from calls.agent.scripted import ScriptedBrain
-from calls.voice.stt.failover import FailoverSTT
-from calls.voice.tts.failover import FailoverTTS
 from calls.voice.stt.deepgram import DeepgramSTT
-from calls.voice.stt.still_talking import StillTalking
+from calls.voice.stt.failover import FailoverSTT
 from calls.voice.stt.offline import OfflineSTT
+from calls.voice.stt.still_talking import StillTalking
 from calls.voice.tts.deepgram import DeepgramTTS
+from calls.voice.tts.failover import FailoverTTS
 from calls.voice.tts.offline import EspeakTTS, PiperTTS
 from fakes.openai import server_error, stream_error, text
 

@@ -9,14 +9,14 @@ import numpy as np
 from calls.tests.spoken import frames_of, silence, spoken
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.errors import VendorError
-from calls.voice.stt.failover import FailoverSTT
-from calls.voice.tts.failover import FailoverTTS, unheard_words
 from calls.voice.stt.accuracy import normalize, word_error_rate
 from calls.voice.stt.base import SpeechToText, Transcript
 from calls.voice.stt.deepgram import DeepgramSTT
+from calls.voice.stt.failover import FailoverSTT
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.stt.whisper import shared_recognizer
 from calls.voice.tts.deepgram import DeepgramTTS
+from calls.voice.tts.failover import FailoverTTS, unheard_words
 from calls.voice.tts.offline import PiperTTS
 
 FIRST = "I'd like to book an oil change."

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from channels.db import database_sync_to_async
 
+from calls.agent.scripted.words import ordinal
 from calls.models import Call, CallEvent
 from calls.tests import spoken as real
 from calls.voice.audio import mulaw_decode
-from calls.agent.scripted.words import ordinal
 from calls.voice.stt.accuracy import normalize, word_error_rate
 from calls.voice.stt.whisper import shared_recognizer
 from fakes.deepgram import spoken as carrying

@@ -23,7 +23,6 @@ from django.conf import settings
 from calls.models import Call
 from fakes.deepgram import spoken
 from fakes.openai import text
-
 from ottos.tests.server_process import server_process
 
 from .page_records import ensure_staff_groups

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from calls.voice.errors import VendorError
 from calls.voice.llm.base import Done, TextDelta, ToolCall
 from calls.voice.llm.openai import OpenAIBrain
-from calls.voice.errors import VendorError
 from fakes.fixtures import openai as fake  # noqa: F401 (the fixture: a FakeOpenAI)
 from fakes.openai import (
     hang,

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.agent.scripted.speech import say_day
+from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
 from scheduling.actions import Actor, book_appointment
 from scheduling.models import Appointment
 

@@ -12,11 +12,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db, local  # noqa: F401 (fixtures)
-from calls.tests.scripted_calls import Dialogue, tools_for
 from calls.agent.scripted import ScriptedBrain
 from calls.agent.scripted.speech import say_day
 from calls.agent.scripted.words import ordinal
+from calls.tests.scripted_calls import DANA, NEWCOMER, Dialogue, call_from, clock, db, local, tools_for  # noqa: F401 (fixtures)
 from crm.models import Customer, Vehicle
 from scheduling.actions import Actor, book_appointment
 from scheduling.models import Appointment

@@ -7,12 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, GREETING, Dialogue, db, local, tools_for
-from calls.tests.scripted_calls import call_from, clock  # noqa: F401 (fixtures)
-from calls.tests.voice_doubles import Call
-from calls.voice.conversation import trim_history
 from calls.agent.scripted import ScriptedBrain
 from calls.agent.scripted.speech import say_day
+from calls.tests.scripted_calls import DANA, GREETING, Dialogue, call_from, clock, db, local, tools_for  # noqa: F401 (fixtures)
+from calls.tests.voice_doubles import Call
+from calls.voice.conversation import trim_history
 from scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)

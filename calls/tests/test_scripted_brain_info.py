@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from calls.tests.scripted_calls import DANA, call_from, clock, db, local  # noqa: F401 (fixtures)
 from calls.agent.scripted.speech import say_day
+from calls.tests.scripted_calls import DANA, call_from, clock, db, local  # noqa: F401 (fixtures)
 from ottos.lib import clock as shop_clock
 from scheduling.models import Appointment, Closure, FaqAnswer, OpeningHours, ServiceType
 

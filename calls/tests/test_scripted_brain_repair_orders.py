@@ -9,9 +9,9 @@ import pytest
 
 from calls.tests.scripted_calls import DANA, NEWCOMER, call_from, clock, db  # noqa: F401 (fixtures)
 from crm.models import Vehicle
+from ottos.lib import clock as shop_clock
 from scheduling.actions import Actor
 from scheduling.models import JobLine, RepairOrder
-from ottos.lib import clock as shop_clock
 from scheduling.repair_orders import actions as repair_actions
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,7 +7,15 @@ import pytest
 
 from calls.models import Call
 from calls.tests.test_tools import (  # noqa: F401 (fixtures)
-    DANA, at, call_record, dana_appointment, day, db, nothing_happens, tools_for, use,
+    DANA,
+    at,
+    call_record,
+    dana_appointment,
+    day,
+    db,
+    nothing_happens,
+    tools_for,
+    use,
 )
 from scheduling.models import Appointment
 

@@ -5,7 +5,14 @@ import pytest
 
 from calls.models import CallbackRequest
 from calls.tests.test_tools import (  # noqa: F401 (fixtures)
-    DANA, VALID_VIN, at, dana_appointment, day, db, tools_for, use,
+    DANA,
+    VALID_VIN,
+    at,
+    dana_appointment,
+    day,
+    db,
+    tools_for,
+    use,
 )
 from crm.models import Customer, Vehicle
 

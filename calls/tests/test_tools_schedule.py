@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 
 from calls.models import Call
-from calls.tests.test_tools import DANA, at, day, dana_appointment, db, tools_for, use  # noqa: F401 (fixtures)
+from calls.tests.test_tools import DANA, at, dana_appointment, day, db, tools_for, use  # noqa: F401 (fixtures)
 from scheduling.actions import Actor, book_appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -136,7 +136,7 @@ async def test_a_hung_database_never_blocks_the_audio_loop(call):
     assert locked.wait(5)
     try:
         recorder = recorder_for(call)
-        for second in range(200):
+        for _second in range(200):
             a_conversation(recorder)  # returns at once: nothing here waits for the database
         await asyncio.sleep(0.3)
         assert not await database_sync_to_async(CallEvent.objects.exists)()  # stuck behind the turns

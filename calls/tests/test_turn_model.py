@@ -15,6 +15,7 @@ from calls.voice.interfaces import VoiceConfig
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.turn import RecentAudio, SmartTurn
 
+
 def caller_sound():
     """Audio the caller's line carried (the session's recent audio), for engines that are doubles."""
     return spoken("Hello.")

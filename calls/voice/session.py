@@ -23,8 +23,8 @@ import logging
 import time
 from dataclasses import dataclass
 
-from calls.voice.clock import ms_between
 from calls.voice.caller import CallerAudio, CallerTurn, QuietSpells, is_backchannel
+from calls.voice.clock import ms_between
 from calls.voice.conversation import Conversation
 from calls.voice.errors import VendorError
 from calls.voice.inbox import After, CallState, Heard, HearingFailed, KeyPress, MarkEcho, ReplyDone, TimerDue

@@ -10,7 +10,13 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from ottos.lib.logging import (
-    CallSidFilter, RedactingFilter, StructuredFormatter, bind_call_sid, call_context, redact, unbind_call_sid,
+    CallSidFilter,
+    RedactingFilter,
+    StructuredFormatter,
+    bind_call_sid,
+    call_context,
+    redact,
+    unbind_call_sid,
 )
 
 CALL_SID = "CA0123456789abcdef0123456789abcdef"

@@ -19,9 +19,9 @@ import time
 
 import httpx
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 from channels.db import database_sync_to_async
 from django.conf import settings
+from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
 from calls.models import Call, Turn
 from calls.tests.page_records import ensure_staff_groups

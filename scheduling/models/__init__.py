@@ -2,9 +2,9 @@
 
 from .appointments import Appointment, AppointmentChange, AppointmentQuerySet, TextMessage
 from .repair_orders import JobLine, RepairOrder, RepairOrderChange, RepairOrderQuerySet
-from .shop import Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
+
 # Migrations name these by their old home, scheduling.models.
-from .shop import _default_timezone, _validate_timezone  # noqa: F401
+from .shop import Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile, _default_timezone, _validate_timezone  # noqa: F401
 
 __all__ = [
     "Appointment", "AppointmentChange", "AppointmentQuerySet", "Closure", "FaqAnswer", "JobLine", "OpeningHours",

@@ -18,8 +18,8 @@ from ..actions import Actor
 from ..admin_sync import local_time
 from ..models import JobLine, RepairOrder, RepairOrderChange
 from . import board
-from .board import is_overdue
 from .actions import RepairOrderRefused, approve_job_lines, decline_job_lines, mark_lines_done, move_repair_order
+from .board import is_overdue
 from .forms import (
     JobLineDecisionForm,
     NewJobLineForm,

@@ -10,10 +10,10 @@ from django.db import transaction
 
 from ..models import JobLine, RepairOrder
 from .actions import (
-    move_repair_order,
     SHOP_DETAILS,
     RepairOrderRefused,
     add_job_line,
+    move_repair_order,
     open_repair_order,
     set_promised_time,
     set_shop_details,

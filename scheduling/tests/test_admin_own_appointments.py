@@ -8,7 +8,13 @@ from django.contrib.messages import get_messages
 from scheduling.models import Appointment
 from scheduling.refusals import say_when
 from scheduling.tests.test_admin import (  # noqa: F401 (fixture)
-    BOOK, booked, booking_form, change_url, details_form, form_errors, weekday_at,
+    BOOK,
+    booked,
+    booking_form,
+    change_url,
+    details_form,
+    form_errors,
+    weekday_at,
 )
 
 REASON_BOX = 'type="text" name="overlap_reason"'

@@ -10,7 +10,12 @@ from django.utils.html import strip_tags
 
 from crm.models import Vehicle
 from scheduling.actions import (
-    NO_VEHICLE, Actor, book_appointment, cancel_appointment, reschedule_appointment, set_appointment_status,
+    NO_VEHICLE,
+    Actor,
+    book_appointment,
+    cancel_appointment,
+    reschedule_appointment,
+    set_appointment_status,
     update_appointment_details,
 )
 from scheduling.history import describe, describe_all

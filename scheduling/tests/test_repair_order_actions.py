@@ -11,8 +11,18 @@ import pytest
 from ottos.lib import clock
 from scheduling.models import JobLine, RepairOrder, RepairOrderChange
 from scheduling.repair_orders.actions import (
-    Actor, RepairOrderRefused, add_job_line, approve_job_lines, close_repair_order, decline_job_lines,
-    mark_lines_done, open_orders_for, open_repair_order, request_work, set_promised_time, set_repair_status,
+    Actor,
+    RepairOrderRefused,
+    add_job_line,
+    approve_job_lines,
+    close_repair_order,
+    decline_job_lines,
+    mark_lines_done,
+    open_orders_for,
+    open_repair_order,
+    request_work,
+    set_promised_time,
+    set_repair_status,
     set_status_note,
 )
 

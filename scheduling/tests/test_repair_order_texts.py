@@ -17,7 +17,12 @@ from scheduling.actions import set_appointment_status
 from scheduling.models import Appointment, RepairOrder, TextMessage
 from scheduling.repair_orders import texts as repair_order_texts
 from scheduling.repair_orders.actions import (
-    Actor, add_job_line, close_repair_order, decline_job_lines, open_repair_order, set_repair_status,
+    Actor,
+    add_job_line,
+    close_repair_order,
+    decline_job_lines,
+    open_repair_order,
+    set_repair_status,
 )
 from scheduling.repair_orders.follow_ups import due_follow_ups
 from scheduling.repair_orders.tasks import queue_declined_work_follow_ups

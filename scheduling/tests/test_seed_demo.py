@@ -14,8 +14,16 @@ from crm.phones import normalize_phone
 from crm.vin import normalize_vin
 from scheduling.management import demo_shop
 from scheduling.models import (
-    Appointment, AppointmentChange, Closure, FaqAnswer, JobLine, OpeningHours, RepairOrder, RepairOrderChange,
-    ServiceType, ShopProfile,
+    Appointment,
+    AppointmentChange,
+    Closure,
+    FaqAnswer,
+    JobLine,
+    OpeningHours,
+    RepairOrder,
+    RepairOrderChange,
+    ServiceType,
+    ShopProfile,
 )
 
 

@@ -10,9 +10,9 @@ import json
 import logging
 import zoneinfo
 
-from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from calls.agent.scripted.receptionist import Receptionist
 from calls.agent.scripted.transcript import Reader
+from calls.voice.llm.base import Brain, Done, TextDelta, ToolCall
 from ottos.lib.clock import now as clock_now
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,6 @@ from calls.agent.scripted import booking, messages, readback
 from calls.agent.scripted.names import Name, corrected, heard_name, only_a_name, remember
 from calls.agent.scripted.state import Booking, Message
 
-
 PART_NAMED = re.compile(r"\b(?:first|last|given|family|middle) name\b|\bsurname\b")
 
 

@@ -24,9 +24,9 @@ FILLER = frozenset({
     "afternoon", "evening", "there", "please", "thanks", "thank", "you", "sure", "and", "also", "alright",
     "right", "great", "perfect", "fine", "that's", "it", "is", "that", "would", "be", "sorry", "no", "i",
     "mean", "actually", "wait", "obviously", "definitely", "absolutely", "certainly", "course", "of", "totally",
-    "whatever", "duh", "go", "ahead", "yup", "yeah", "sure", "do", "already", "just", "god", "jeez", "geez", "come",
-    "on", "seriously", "really", "ugh", "fine", "exactly", "correct", "right", "guess", "suppose", "now", "hurry",
-    "up", "already", "quick", "quickly", "listen", "look", "hey", "man", "buddy", "lady", "dude",
+    "whatever", "duh", "go", "ahead", "yup", "do", "already", "just", "god", "jeez", "geez", "come",
+    "on", "seriously", "really", "ugh", "exactly", "correct", "guess", "suppose", "now", "hurry",
+    "up", "quick", "quickly", "listen", "look", "man", "buddy", "lady", "dude",
 })  # fmt: skip
 # What the caller thinks of this call, not what the advisor should hear: "don't give me the robot runaround".
 ABOUT_THE_CALL = re.compile(
@@ -47,10 +47,10 @@ OTHER_NUMBER = re.compile(
 REQUEST_WORDS = frozenset({  # the asking for a call back, not what it is about
     "can", "could", "would", "will", "you", "someone", "somebody", "anyone", "an", "a", "advisor", "please",
     "have", "get", "give", "me", "my", "call", "calls", "back", "callback", "ring", "just", "want", "need",
-    "to", "like", "i'd", "i", "i'm", "want", "wanted", "somebody's", "asap", "now", "right", "away", "soon",
+    "to", "like", "i'd", "i", "i'm", "wanted", "somebody's", "asap", "now", "right", "away", "soon",
     "today", "whenever", "sometime", "possible", "as", "when", "it's", "leave", "message", "take", "pass",
     "on", "them", "him", "her", "their", "let", "know", "still", "then", "who", "can't", "cant", "for", "the",
-    "with", "of", "up", "is", "be", "there", "if", "someone's", "do", "i'd", "would", "tell", "ask",
+    "with", "of", "up", "is", "be", "there", "if", "someone's", "do", "tell", "ask",
 })  # fmt: skip
 DECLINED = (
     "don't want to book", "do not want to book", "don't need to book", "not looking to book", "don't want to make",

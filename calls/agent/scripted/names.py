@@ -18,7 +18,7 @@ LEADS = (
 MARKERS = frozenset({
     "first", "last", "surname", "family", "given", "name", "name's", "names", "is", "spelled", "spelt",
     "spelling", "that's", "it's", "its", "and", "then", "letter", "letters", "capital", "my", "the", "as", "in",
-    "like", "dash", "hyphen", "apostrophe", "space", "comma", "period", "dot", "that", "it", "that", "s", "of", "course",
+    "like", "dash", "hyphen", "apostrophe", "space", "comma", "period", "dot", "that", "it", "s", "of", "course",
 })  # fmt: skip
 NOT_NAMES = frozenset({
     "no", "not", "don't", "book", "appointment", "cancel", "yes", "okay", "what", "why", "how", "when", "where",
@@ -35,7 +35,7 @@ NOT_NAMES = frozenset({
     "engine", "tire", "tires", "battery", "noise", "light", "transmission", "smoke", "start", "starting",
     "was", "were", "are", "be", "been", "do", "does", "did", "will", "should", "had", "has", "got", "get",
     "in", "on", "at", "by", "from", "if", "so", "as", "or", "me", "we", "he", "she", "they", "them", "his",
-    "her", "our", "your", "their", "who", "which", "also", "too", "very", "really", "still", "now", "then",
+    "her", "our", "your", "their", "who", "which", "also", "too", "very", "really", "now", "then",
     "today's", "tonight", "week", "weekend", "time", "day", "hello", "hi", "hey", "bye", "goodbye",
 })  # fmt: skip
 # Letters that sound alike, for "no, it's with a Y": the letters a caller means instead of the one named.

@@ -69,7 +69,7 @@ def _digit_runs(said):
     code said last ("five five five oh one two three, area code seven seven three") goes first."""
     runs = _stretches(said)
     joined = []
-    for index, (digits, start, end) in enumerate(runs):
+    for index, (digits, _start, end) in enumerate(runs):
         if joined and joined[-1] is None:
             joined[-1] = ""
             continue

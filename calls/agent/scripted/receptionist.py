@@ -9,8 +9,16 @@ import copy
 import re
 from dataclasses import dataclass
 
-from calls.agent.scripted import appointments, booking, caller_name, info, messages, vehicles
-from calls.agent.scripted import repair_orders, repair_speech
+from calls.agent.scripted import (
+    appointments,
+    booking,
+    caller_name,
+    info,
+    messages,
+    repair_orders,
+    repair_speech,
+    vehicles,
+)
 from calls.agent.scripted.intents import (
     detect,
     is_abort,

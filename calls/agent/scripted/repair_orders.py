@@ -13,17 +13,6 @@ import re
 
 from calls.agent.scripted import decided_work, info, messages, more_work, several_cars, work_written
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.repair_words import (
-    asks_about_car,
-    asks_after_car,
-    asks_what,
-    says_in_shop,
-    order_named,
-    per_car,
-    split_request,
-    wants_findings,
-    wants_pickup,
-)
 from calls.agent.scripted.repair_speech import (
     NO_ESTIMATE,
     decision_question,
@@ -34,12 +23,23 @@ from calls.agent.scripted.repair_speech import (
     work_name,
     work_so_far,
 )
+from calls.agent.scripted.repair_words import (
+    asks_about_car,
+    asks_after_car,
+    asks_what,
+    order_named,
+    per_car,
+    says_in_shop,
+    split_request,
+    wants_findings,
+    wants_pickup,
+)
 from calls.agent.scripted.speech import say_list
 from calls.agent.scripted.state import CarInShop
 from calls.agent.scripted.words import has_any, normalize
-from calls.agent.scripted.work_written import UNDECIDED, agrees, narrows, restates, unchanged
 from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines
 from calls.agent.scripted.work_hints import answer_aside, price_cap, side_question, under_cap, with_symptoms
+from calls.agent.scripted.work_written import UNDECIDED, agrees, narrows, restates, unchanged
 
 OFFER = "I can take a message for an advisor to call you back. Would you like me to do that?"
 SERVICED = ("do you", "work on", "service", "can you", "take", "fix")  # "do you work on Fords?" is about the shop

@@ -147,7 +147,7 @@ def _sound_alike_hours(s, *, expect_time):
         return f"{match[1]}{SOUND_ALIKE_HOURS[match[2]]}"
 
     s = re.sub(rf"\b((?:at|around|about|by|say|like|maybe|or|how about) )({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b)", hour, s)
-    s = re.sub(rf"\b(at )(to|too|won|ate)\b(?! \w+ing\b)(?=$| in the| please| then)", hour, s)
+    s = re.sub(r"\b(at )(to|too|won|ate)\b(?! \w+ing\b)(?=$| in the| please| then)", hour, s)
     if expect_time:
         s = re.sub(rf"^((?:um |uh |maybe |how about |just |ok |okay |yeah )*)({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b|$)", hour, s)
     return s

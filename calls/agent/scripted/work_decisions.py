@@ -250,7 +250,7 @@ def _against(clause, at, *, default):
     )
     negators = [t for t, against, phrase in events if against and phrase in NEGATORS]
     polarity = []
-    for token, against, phrase in events:
+    for token, against, _phrase in events:
         if not against and any(0 < token - t <= 2 for t in negators):
             against = True  # "don't do the flush", "not gonna do the rotors"
         polarity.append((token, against))

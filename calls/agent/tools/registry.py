@@ -15,8 +15,9 @@ error the model can read.
 """
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from calls.agent.tools.schema import Arguments, openai_schema
 

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from calls.agent.tools.registry import ToolRefused, ToolResult, quoted, tool
 from calls.agent.tools.schema import Arguments
-from calls.agent.tools.service_words import names_a_job, named_service
+from calls.agent.tools.service_words import named_service, names_a_job
 from calls.models import Call
 from ottos.lib import clock
 from scheduling import shop_info as shop

@@ -15,7 +15,15 @@ from crm.phones import display_phone
 from scheduling.actions import Actor, BookingRefused, available_slots, book_appointment, set_appointment_status
 from scheduling.management import demo_shop
 from scheduling.models import (
-    Appointment, Closure, FaqAnswer, JobLine, OpeningHours, RepairOrder, RepairOrderChange, ServiceType, ShopProfile,
+    Appointment,
+    Closure,
+    FaqAnswer,
+    JobLine,
+    OpeningHours,
+    RepairOrder,
+    RepairOrderChange,
+    ServiceType,
+    ShopProfile,
 )
 from scheduling.repair_orders import actions as repair_orders
 
