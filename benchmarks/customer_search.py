@@ -29,8 +29,14 @@ INDEX = "crm_customer_name_trgm"
 # (what an advisor types, where): rare and partial names, a common surname, first and last
 # name, a name nobody has, and two letters (too short for trigrams).
 SEARCHES = [
-    ("whitfield", "list"), ("whitf", "list"), ("dana whit", "list"), ("kowalski", "list"),
-    ("jamal kowalski", "list"), ("zyxwv", "list"), ("li", "list"), ("whitf", "autocomplete"),
+    ("whitfield", "list"),
+    ("whitf", "list"),
+    ("dana whit", "list"),
+    ("kowalski", "list"),
+    ("jamal kowalski", "list"),
+    ("zyxwv", "list"),
+    ("li", "list"),
+    ("whitf", "autocomplete"),
     ("kowalski", "autocomplete"),
 ]
 
@@ -74,7 +80,8 @@ def signed_in_client():
     from django.test import Client
 
     user, _ = get_user_model().objects.get_or_create(
-        username="benchmark-manager", defaults={"is_staff": True, "is_superuser": True})
+        username="benchmark-manager", defaults={"is_staff": True, "is_superuser": True}
+    )
     client = Client()
     client.force_login(user)
     return client
@@ -139,15 +146,20 @@ def print_table(rows):
     from crm.models import Customer
 
     load = os.getloadavg()[0]
-    print(f"\nPostgreSQL {connection.pg_version // 10000}, {Customer.objects.count()} customers; "
-          f"{os.cpu_count()} CPUs, load average {load:.1f} (figures from a busy machine overstate the tail)\n")
-    header = (f"{'index':<14} {'search':<28} {'found':>6} {'SQL p50':>8} {'SQL p99':>8} "
-              f"{'page p50':>9} {'page p99':>9}  (ms)")
+    print(
+        f"\nPostgreSQL {connection.pg_version // 10000}, {Customer.objects.count()} customers; "
+        f"{os.cpu_count()} CPUs, load average {load:.1f} (figures from a busy machine overstate the tail)\n"
+    )
+    header = (
+        f"{'index':<14} {'search':<28} {'found':>6} {'SQL p50':>8} {'SQL p99':>8} {'page p50':>9} {'page p99':>9}  (ms)"
+    )
     print(header)
     print("-" * len(header))
     for label, search, found, sql, pages in rows:
-        print(f"{label:<14} {search:<28} {found:>6} {statistics.median(sql):>8.2f} {p99(sql):>8.2f} "
-              f"{statistics.median(pages):>9.2f} {p99(pages):>9.2f}")
+        print(
+            f"{label:<14} {search:<28} {found:>6} {statistics.median(sql):>8.2f} {p99(sql):>8.2f} "
+            f"{statistics.median(pages):>9.2f} {p99(pages):>9.2f}"
+        )
 
 
 def p99(samples):

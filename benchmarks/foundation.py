@@ -75,14 +75,26 @@ def ensure_shop():
     ShopProfile.load()
     if not OpeningHours.objects.exists():
         for weekday in range(5):
-            OpeningHours.objects.create(weekday=weekday, opens=clock(8), closes=clock(17),
-                                        lunch_start=clock(12), lunch_end=clock(13))
+            OpeningHours.objects.create(
+                weekday=weekday, opens=clock(8), closes=clock(17), lunch_start=clock(12), lunch_end=clock(13)
+            )
         OpeningHours.objects.create(weekday=5, opens=clock(8), closes=clock(12))
-    services = [("Oil change", 30, True), ("Tire rotation", 45, True), ("Diagnosis", 90, False),
-                ("Brake pads and rotors", 180, False)]
+    services = [
+        ("Oil change", 30, True),
+        ("Tire rotation", 45, True),
+        ("Diagnosis", 90, False),
+        ("Brake pads and rotors", 180, False),
+    ]
     for name, minutes, waiter in services:
-        ServiceType.objects.get_or_create(name=name, defaults={
-            "duration_minutes": minutes, "waiter_allowed": waiter, "price_low": Decimal(50), "price_high": Decimal(400)})
+        ServiceType.objects.get_or_create(
+            name=name,
+            defaults={
+                "duration_minutes": minutes,
+                "waiter_allowed": waiter,
+                "price_low": Decimal(50),
+                "price_high": Decimal(400),
+            },
+        )
 
 
 def ensure_customers(wanted):
@@ -138,10 +150,17 @@ def ensure_appointments(wanted):
         start = datetime.combine(day, opening.opens, tz) + timedelta(minutes=30 * rng.randrange(0, 16))
         if start.time() >= opening.closes:
             continue
-        batch.append(Appointment(
-            customer_id=rng.choice(customer_ids), service_type=service, start=start, end=start + service.duration,
-            status=rng.choice(statuses), waiter=service.waiter_allowed and rng.random() < 0.3, source="command",
-        ))
+        batch.append(
+            Appointment(
+                customer_id=rng.choice(customer_ids),
+                service_type=service,
+                start=start,
+                end=start + service.duration,
+                status=rng.choice(statuses),
+                waiter=service.waiter_allowed and rng.random() < 0.3,
+                source="command",
+            )
+        )
     Appointment.objects.bulk_create(batch, batch_size=2000)
     call_analyze()
 
@@ -184,8 +203,11 @@ def measure_lookup_uncached(runs):
     written, e164 = sample_phones(runs)
     for i in range(50):  # warm the connection and the code paths
         find_customer_by_phone(written[i % len(written)])
-    samples = timed(lambda i: find_customer_by_phone(written[i % len(written)]), runs,
-                    before=lambda i: forget_cached_phone(e164[i % len(e164)]))
+    samples = timed(
+        lambda i: find_customer_by_phone(written[i % len(written)]),
+        runs,
+        before=lambda i: forget_cached_phone(e164[i % len(e164)]),
+    )
     assert find_customer_by_phone(written[0]) is not None
     return "find_customer_by_phone, uncached", samples, 5.0
 
@@ -230,8 +252,9 @@ def measure_availability(runs):
 
     def compute(i):
         service, waiter = cases[i % len(cases)]
-        availability.slot_starts(rules, actions._service_rules(service), start, end, now=now, demand=demand,
-                                 waiter=waiter)
+        availability.slot_starts(
+            rules, actions._service_rules(service), start, end, now=now, demand=demand, waiter=waiter
+        )
 
     pure = timed(compute, runs)
     label = f"available_slots, 14 days ({in_window} active appts, ~{offered:.0f} slots)"
@@ -248,9 +271,11 @@ def print_table(rows):
     from scheduling.models import Appointment
 
     load = os.getloadavg()[0]
-    print(f"\nPostgreSQL {connection.pg_version // 10000}, {Customer.objects.count()} customers, "
-          f"{Appointment.objects.count()} appointments; {os.cpu_count()} CPUs, load average {load:.1f} "
-          "(figures from a busy machine overstate the tail)\n")
+    print(
+        f"\nPostgreSQL {connection.pg_version // 10000}, {Customer.objects.count()} customers, "
+        f"{Appointment.objects.count()} appointments; {os.cpu_count()} CPUs, load average {load:.1f} "
+        "(figures from a busy machine overstate the tail)\n"
+    )
     header = f"{'measurement':<62} {'runs':>5} {'p50 ms':>8} {'p99 ms':>8}  target"
     print(header)
     print("-" * len(header))

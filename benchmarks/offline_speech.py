@@ -90,8 +90,11 @@ async def recognise_live(stt, audio, end_sample, realtime_from):
 
 
 def installed_size(requirements):
-    names = [re.split(r"[=<> ]", line, maxsplit=1)[0] for line in requirements.read_text().splitlines()
-             if line and not line.startswith((" ", "#"))]
+    names = [
+        re.split(r"[=<> ]", line, maxsplit=1)[0]
+        for line in requirements.read_text().splitlines()
+        if line and not line.startswith((" ", "#"))
+    ]
     total = 0
     for name in names:
         for file in metadata.distribution(name).files or []:
@@ -147,14 +150,22 @@ async def main(count):
     rows = [
         ("STT word error rate, domain set", f"{wer:.1%}", f"{len(sentences)} sentences, target <= 10%"),
         ("end of speech -> final transcript p50", f"{percentile(latencies, 50):.0f} ms", "target <= 400 ms"),
-        ("end of speech -> final transcript p95", f"{percentile(latencies, 95):.0f} ms", "endpointing: 250 ms VAD silence"),
+        (
+            "end of speech -> final transcript p95",
+            f"{percentile(latencies, 95):.0f} ms",
+            "endpointing: 250 ms VAD silence",
+        ),
         ("Whisper decode of one utterance p50", f"{percentile(decode_times, 50):.0f} ms", "overlaps the endpoint wait"),
         ("Whisper decode of one utterance p95", f"{percentile(decode_times, 95):.0f} ms", "8 s window, greedy"),
         ("TTS first audio p50", f"{percentile(first_audio, 50):.0f} ms", "target <= 150 ms"),
         ("TTS first audio p95", f"{percentile(first_audio, 95):.0f} ms", f"{len(first_audio)} agent sentences"),
         ("install size added", f"{size / 2**20:.0f} MiB", f"{packages} packages, requirements/offline.txt"),
         ("peak RSS of this process", f"{rss:.0f} MiB", "Whisper + Piper + silero loaded"),
-        ("load average (1 min), start / end", f"{load_at_start:.1f}/{os.getloadavg()[0]:.1f}", f"{os.cpu_count()} cores"),
+        (
+            "load average (1 min), start / end",
+            f"{load_at_start:.1f}/{os.getloadavg()[0]:.1f}",
+            f"{os.cpu_count()} cores",
+        ),
     ]
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  {'value':>9}  note")

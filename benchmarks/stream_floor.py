@@ -30,10 +30,19 @@ import websockets  # noqa: E402
 
 from benchmarks.voice.rig import cpu_seconds  # noqa: E402
 
-FRAME = json.dumps({
-    "event": "media", "sequenceNumber": "3", "streamSid": "MZ" + "0" * 32,
-    "media": {"track": "inbound", "chunk": "2", "timestamp": "40", "payload": base64.b64encode(b"\xff" * 160).decode()},
-})
+FRAME = json.dumps(
+    {
+        "event": "media",
+        "sequenceNumber": "3",
+        "streamSid": "MZ" + "0" * 32,
+        "media": {
+            "track": "inbound",
+            "chunk": "2",
+            "timestamp": "40",
+            "payload": base64.b64encode(b"\xff" * 160).decode(),
+        },
+    }
+)
 
 BARE_TCP = """
 import asyncio, sys, uvloop
@@ -125,8 +134,11 @@ def main():
     rows = []
     for streams in levels:
         port = free_port()
-        rows.append(measure("bare uvloop TCP", [sys.executable, "-c", BARE_TCP, str(port)], port,
-                            stream_tcp, streams, args.seconds))
+        rows.append(
+            measure(
+                "bare uvloop TCP", [sys.executable, "-c", BARE_TCP, str(port)], port, stream_tcp, streams, args.seconds
+            )
+        )
         port = free_port()
         daphne = [sys.executable, "-m", "ottos.serve", "-p", str(port), "benchmarks.stream_floor:parse_only_app"]
         rows.append(measure("Daphne on uvloop", daphne, port, stream_websocket, streams, args.seconds))

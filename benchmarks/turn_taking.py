@@ -101,7 +101,9 @@ PAUSED = [
 
 
 def complete_sentences(count):
-    texts = [u["text"] for u in tomllib.loads((ROOT / "benchmarks" / "caller_utterances.toml").read_text())["utterance"]]
+    texts = [
+        u["text"] for u in tomllib.loads((ROOT / "benchmarks" / "caller_utterances.toml").read_text())["utterance"]
+    ]
     return [text for text in texts if len(text.split()) >= 4][:count]
 
 
@@ -151,8 +153,12 @@ async def one_turn(audio, turn_model, resume_sample=None):
     recorder = Recorder()
     line = PhoneLine()
     session = VoiceSession(
-        stt=OfflineSTT(), tts=ToneTTS(), brain=(brain := TimedBrain()), tools=ShopTools(),
-        transport=line, recorder=recorder,
+        stt=OfflineSTT(),
+        tts=ToneTTS(),
+        brain=(brain := TimedBrain()),
+        tools=ShopTools(),
+        transport=line,
+        recorder=recorder,
         config=VoiceConfig(system_prompt="", greeting="", turn_model=turn_model, turn_wait_s=1.0),
     )
     line.attach(session)
@@ -211,7 +217,9 @@ async def main(only, configs):
         results[config] = (lat_complete, lat_paused, premature, missing)
         print(f"  {config}: done", flush=True)
     print()
-    print(f"{'config':<11} {'premature':>13} {'complete p50':>13} {'p95':>6} {'paused p50':>11} {'p95':>6} {'added p50':>10} {'p95':>6} {'held':>5}")
+    print(
+        f"{'config':<11} {'premature':>13} {'complete p50':>13} {'p95':>6} {'paused p50':>11} {'p95':>6} {'added p50':>10} {'p95':>6} {'held':>5}"
+    )
     base = results.get("off")
     for config, (lat_complete, lat_paused, premature, missing) in results.items():
         done = [x for x in lat_complete if x is not None]
@@ -226,8 +234,10 @@ async def main(only, configs):
         )
     if "smart_turn" in results and base is not None:
         pairs = [(a, b) for a, b in zip(results["smart_turn"][0], base[0]) if a is not None and b is not None]
-        print(f"\nmedian turn: off {statistics.median(b for _, b in pairs):.0f} ms, "
-              f"smart_turn {statistics.median(a for a, _ in pairs):.0f} ms")
+        print(
+            f"\nmedian turn: off {statistics.median(b for _, b in pairs):.0f} ms, "
+            f"smart_turn {statistics.median(a for a, _ in pairs):.0f} ms"
+        )
 
 
 if __name__ == "__main__":

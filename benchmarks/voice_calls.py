@@ -59,13 +59,23 @@ def main():
     parser.add_argument("--min-turns", type=int, default=20, help="measured turns per level at least (default 20)")
     parser.add_argument("--stagger-s", type=float, default=5.0, help="calls of a round start over this long")
     parser.add_argument("--no-pin", action="store_true", help="do not give the server a CPU of its own")
-    parser.add_argument("--processes", type=int, default=1,
-                        help="server processes; more than 1 puts them behind nginx (deploy/nginx.conf)")
-    parser.add_argument("--nice", type=int, default=-10,
-                        help="priority of the benchmark's processes (default -10; 0 leaves it)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="server processes; more than 1 puts them behind nginx (deploy/nginx.conf)",
+    )
+    parser.add_argument(
+        "--nice", type=int, default=-10, help="priority of the benchmark's processes (default -10; 0 leaves it)"
+    )
     parser.add_argument("--dump", metavar="FILE", help="write every measurement and fake timing as JSON")
-    parser.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="an extra setting for the server, e.g. DB_POOL_SIZE=0 (repeatable)")
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an extra setting for the server, e.g. DB_POOL_SIZE=0 (repeatable)",
+    )
     args = parser.parse_args()
     levels = [int(n) for n in args.calls.split(",")]
     if not os.environ.get("DATABASE_URL", "").startswith("postgres") or not os.environ.get("REDIS_URL"):
@@ -75,14 +85,14 @@ def main():
     extra_env = dict(item.split("=", 1) for item in args.server_env)
     if args.processes < 1:
         sys.exit("--processes must be at least 1")
-    with rig.Rig(workdir, pin=not args.no_pin, nice=args.nice, extra_env=extra_env,
-                 processes=args.processes) as processes:
+    with rig.Rig(
+        workdir, pin=not args.no_pin, nice=args.nice, extra_env=extra_env, processes=args.processes
+    ) as processes:
         pinned = f"server on CPU {sorted(processes.server_cpus)}" if processes.server_cpus else "no CPU pinning"
         pinned += f", nice {processes.nice}"
         pids = ", ".join(map(str, processes.server_pids))
         behind = " behind nginx" if args.processes > 1 else ""
-        print(f"server {processes.app_url}{behind} (pid {pids}, {pinned}); fakes {processes.urls}",
-              file=sys.stderr)
+        print(f"server {processes.app_url}{behind} (pid {pids}, {pinned}); fakes {processes.urls}", file=sys.stderr)
         results = asyncio.run(run_levels(processes, levels, args))
     text, _ = report.render(results)
     print(text)
@@ -107,15 +117,24 @@ async def run_levels(processes, sizes, args):
                 level.rounds.append(await run_round(http, processes, size, numbers, phones, args))
             levels.append(report.analyse(level))
             row = report.level_row(level)
-            print(f"  {size} calls: v2v p95 {row['v2v_p95']:.0f} ms, own p95 {row['own_p95']:.1f} ms, "
-                  f"clear p95 {row['clear_p95']:.1f} ms, {len(level.problems)} problems", file=sys.stderr)
+            print(
+                f"  {size} calls: v2v p95 {row['v2v_p95']:.0f} ms, own p95 {row['own_p95']:.1f} ms, "
+                f"clear p95 {row['clear_p95']:.1f} ms, {len(level.problems)} problems",
+                file=sys.stderr,
+            )
     return levels
 
 
 async def run_round(http, processes, size, numbers, phones, args):
     calls = [
-        caller.SimulatedCall(http, number=next(numbers), app_url=processes.app_url, public_url=rig.PUBLIC_BASE_URL,
-                             auth_token=rig.TWILIO_AUTH_TOKEN, from_number=phones[i % len(phones)])
+        caller.SimulatedCall(
+            http,
+            number=next(numbers),
+            app_url=processes.app_url,
+            public_url=rig.PUBLIC_BASE_URL,
+            auth_token=rig.TWILIO_AUTH_TOKEN,
+            from_number=phones[i % len(phones)],
+        )
         for i in range(size)
     ]
     samples = []
@@ -155,15 +174,22 @@ async def run_round(http, processes, size, numbers, phones, args):
         timings["lag"].update(answer.pop("lag", {}))
         timings.update(answer)
     up = [c for c in calls if c.connected_at and c.closed_at]
-    all_up = [rss for at, rss in samples
-              if up and max(c.connected_at for c in up) <= at <= min(c.closed_at for c in up)]
+    all_up = [
+        rss for at, rss in samples if up and max(c.connected_at for c in up) <= at <= min(c.closed_at for c in up)
+    ]
     other = {name: cpu_after[name] - cpu_before.get(name, 0.0) for name in cpu_after if name != "server"}
-    other["cpu_busy"] = {name: (busy_after[name][0] - busy_before[name][0])
-                         / max(1, busy_after[name][1] - busy_before[name][1]) for name in busy_after}
+    other["cpu_busy"] = {
+        name: (busy_after[name][0] - busy_before[name][0]) / max(1, busy_after[name][1] - busy_before[name][1])
+        for name in busy_after
+    }
     return report.Round(
-        calls=calls, server_cpu_s=cpu_after["server"] - cpu_before["server"],
+        calls=calls,
+        server_cpu_s=cpu_after["server"] - cpu_before["server"],
         server_rss_mb=max(all_up or [rss for _, rss in samples] or [rss_before]),
-        server_rss_before_mb=rss_before, other_cpu_s=other, wall_s=wall, timings=timings,
+        server_rss_before_mb=rss_before,
+        other_cpu_s=other,
+        wall_s=wall,
+        timings=timings,
         streams_per_process=streams,
     )
 
@@ -178,26 +204,38 @@ def print_context(levels):
         for r in rounds:
             for name, share in r.other_cpu_s["cpu_busy"].items():
                 busy.setdefault(name, []).append(share)
-        print(f"{level.calls} calls: {len(rounds)} round(s), {wall:.0f} s, "
-              f"{sum(r.call_minutes for r in rounds):.1f} call-minutes, server CPU "
-              f"{sum(r.server_cpu_s for r in rounds) / wall * 100:.0f}% of a core; "
-              + ", ".join(f"{name} {seconds / wall * 100:.0f}%" for name, seconds in cpu.items())
-              + "; machine " + ", ".join(f"{name} {max(shares) * 100:.0f}% busy" for name, shares in busy.items()))
+        print(
+            f"{level.calls} calls: {len(rounds)} round(s), {wall:.0f} s, "
+            f"{sum(r.call_minutes for r in rounds):.1f} call-minutes, server CPU "
+            f"{sum(r.server_cpu_s for r in rounds) / wall * 100:.0f}% of a core; "
+            + ", ".join(f"{name} {seconds / wall * 100:.0f}%" for name, seconds in cpu.items())
+            + "; machine "
+            + ", ".join(f"{name} {max(shares) * 100:.0f}% busy" for name, shares in busy.items())
+        )
         lags = {}
         for r in rounds:
             for name, samples in r.timings.get("lag", {}).items():
                 lags.setdefault(name, []).extend(samples)
-        servers = sorted((name for name in rounds[0].other_cpu_s if name.startswith("server-")),
-                         key=lambda name: int(name.split("-")[1]))
+        servers = sorted(
+            (name for name in rounds[0].other_cpu_s if name.startswith("server-")),
+            key=lambda name: int(name.split("-")[1]),
+        )
         if servers:  # several processes behind nginx
             streams = [sum(r.streams_per_process[i] for r in rounds) for i in range(len(servers))]
-            print(f"  {len(servers)} server processes: CPU "
-                  + ", ".join(f"{sum(r.other_cpu_s[name] for r in rounds) / wall * 100:.0f}%" for name in servers)
-                  + f" of a core (nginx {sum(r.other_cpu_s['nginx'] for r in rounds) / wall * 100:.0f}%); "
-                  + "media streams " + "/".join(map(str, streams)))
-        print("  timer lateness of the non-server processes (ms, p95/max): " + ", ".join(
-            f"{name} {report.pct(samples, 95) * 1000:.1f}/{max(samples, default=0) * 1000:.1f}"
-            for name, samples in lags.items()))
+            print(
+                f"  {len(servers)} server processes: CPU "
+                + ", ".join(f"{sum(r.other_cpu_s[name] for r in rounds) / wall * 100:.0f}%" for name in servers)
+                + f" of a core (nginx {sum(r.other_cpu_s['nginx'] for r in rounds) / wall * 100:.0f}%); "
+                + "media streams "
+                + "/".join(map(str, streams))
+            )
+        print(
+            "  timer lateness of the non-server processes (ms, p95/max): "
+            + ", ".join(
+                f"{name} {report.pct(samples, 95) * 1000:.1f}/{max(samples, default=0) * 1000:.1f}"
+                for name, samples in lags.items()
+            )
+        )
         for problem in level.problems[:10]:
             print(f"  problem: {problem}")
         if len(level.problems) > 10:

@@ -99,8 +99,9 @@ def decide_outcome(outcomes, *, caller_spoke):
     return Call.Outcome.INFO if caller_spoke else Call.Outcome.ABANDONED
 
 
-def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summary="", interruption_count=0,
-                ended_at=None):
+def finish_call(
+    call_sid, *, end_reason, outcomes=(), caller_spoke=False, summary="", interruption_count=0, ended_at=None
+):
     """The conversation is over (at `ended_at`, default now): file it. A summary already saved (by a
     transfer) is kept.
 
@@ -121,7 +122,13 @@ def finish_call(call_sid, *, end_reason, outcomes=(), caller_spoke=False, summar
     with transaction.atomic():  # nobody sees the call filed but not yet ended
         call.save(
             update_fields=[
-                "outcome", "transferred", "end_reason", "summary", "interruption_count", "interrupted", "ended_at",
+                "outcome",
+                "transferred",
+                "end_reason",
+                "summary",
+                "interruption_count",
+                "interrupted",
+                "ended_at",
             ]
         )
         if call.transferred:  # the transfer tool's own mark may have been cancelled
@@ -209,8 +216,9 @@ def handover_underway(call_sid):
     """The Call whose caller Twilio is putting through to an advisor right now (for the whisper), or None."""
     return (
         Call.objects.select_related("customer")
-        .filter(call_sid=call_sid, handover=Call.Handover.ADVISOR, handover_ended_at__isnull=True,
-                status__in=OPEN_STATUSES)
+        .filter(
+            call_sid=call_sid, handover=Call.Handover.ADVISOR, handover_ended_at__isnull=True, status__in=OPEN_STATUSES
+        )
         .first()
     )
 
@@ -228,8 +236,13 @@ def file_voicemail(call_sid, *, recording_sid, recording_url="", duration_s=None
     try:
         with transaction.atomic():
             callback = CallbackRequest.objects.create(
-                call=call, customer=customer, name=(customer.name if customer else "")[:120], phone=phone or "",
-                reason=VOICEMAIL_PENDING, recording_sid=recording_sid[:64], recording_url=recording_url[:500],
+                call=call,
+                customer=customer,
+                name=(customer.name if customer else "")[:120],
+                phone=phone or "",
+                reason=VOICEMAIL_PENDING,
+                recording_sid=recording_sid[:64],
+                recording_url=recording_url[:500],
                 recording_duration_s=duration_s,
             )
             _close_handover(call)
@@ -246,7 +259,10 @@ def hand_over_over_capacity(call_sid, to, load):
     """The agent's lines are full (calls/telephony/admission.py): the call goes straight to a person
     (`to`: an advisor, or the voicemail), filed as such with the load that turned it away."""
     Call.objects.filter(call_sid=call_sid).update(
-        outcome=Call.Outcome.OVER_CAPACITY, end_reason=OVER_CAPACITY, handover=to, handover_ended_at=None,
+        outcome=Call.Outcome.OVER_CAPACITY,
+        end_reason=OVER_CAPACITY,
+        handover=to,
+        handover_ended_at=None,
     )
     call = Call.objects.select_related("customer").filter(call_sid=call_sid).first()
     if call is not None:

@@ -40,7 +40,14 @@ class ToolInvocationInline(ReadOnlyInline):
 
 class TurnLatencyInline(ReadOnlyInline):
     model = TurnLatency
-    fields = ["turn_index", "stt_final_ms", "llm_first_token_ms", "tts_first_byte_ms", "first_audio_ms", "voice_to_voice_ms"]
+    fields = [
+        "turn_index",
+        "stt_final_ms",
+        "llm_first_token_ms",
+        "tts_first_byte_ms",
+        "first_audio_ms",
+        "voice_to_voice_ms",
+    ]
 
 
 class CallEventInline(ReadOnlyInline):
@@ -50,7 +57,16 @@ class CallEventInline(ReadOnlyInline):
 
 @admin.register(Call)
 class CallAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ["started_at", "caller", "customer", "outcome", "status", "duration_s", "interruption_count", "transferred"]
+    list_display = [
+        "started_at",
+        "caller",
+        "customer",
+        "outcome",
+        "status",
+        "duration_s",
+        "interruption_count",
+        "transferred",
+    ]
     list_filter = ["outcome", "status", "transferred", "handover", "interrupted", "started_at"]
     list_select_related = ["customer"]
     search_fields = ["from_number", "call_sid", "customer__name", "summary"]
@@ -80,24 +96,54 @@ class HandledFilter(admin.SimpleListFilter):
 @admin.register(CallbackRequest)
 class CallbackRequestAdmin(admin.ModelAdmin):
     list_display = [
-        "created_at", "name", "phone_display", "urgency", "reason", "voicemail_link", "is_open", "alerted", "handled_by",
+        "created_at",
+        "name",
+        "phone_display",
+        "urgency",
+        "reason",
+        "voicemail_link",
+        "is_open",
+        "alerted",
+        "handled_by",
     ]
     list_filter = [HandledFilter, "urgency", "created_at"]
     list_select_related = ["handled_by", "customer"]
     search_fields = ["name", "phone", "reason", "customer__name", "transcript"]
     readonly_fields = [
-        "call", "customer", "created_at", "handled_at", "handled_by", "handled_note", "voicemail", "transcript",
-        "alerted_at", "alert_error",
+        "call",
+        "customer",
+        "created_at",
+        "handled_at",
+        "handled_by",
+        "handled_note",
+        "voicemail",
+        "transcript",
+        "alerted_at",
+        "alert_error",
     ]
     fields = [
-        "name", "phone", "reason", "urgency", "voicemail", "transcript", "customer", "call", "created_at", "handled_at",
-        "handled_by", "handled_note", "alerted_at", "alert_error",
+        "name",
+        "phone",
+        "reason",
+        "urgency",
+        "voicemail",
+        "transcript",
+        "customer",
+        "call",
+        "created_at",
+        "handled_at",
+        "handled_by",
+        "handled_note",
+        "alerted_at",
+        "alert_error",
     ]
+
     def get_ordering(self, request):
         """Open requests first, the urgent ones on top, newest first within each."""
         urgency = CallbackRequest.Urgency
-        rank = Case(When(urgency=urgency.URGENT, then=Value(0)), When(urgency=urgency.SOON, then=Value(1)),
-                    default=Value(2))
+        rank = Case(
+            When(urgency=urgency.URGENT, then=Value(0)), When(urgency=urgency.SOON, then=Value(1)), default=Value(2)
+        )
         return [F("handled_at").desc(nulls_first=True), rank, "-created_at", "-id"]
 
     @admin.display(description="Advisors alerted")
@@ -107,6 +153,7 @@ class CallbackRequestAdmin(admin.ModelAdmin):
         if callback.alerted_at is None:
             return "not alerted (no alert channel set)" if not alerts_configured() else "not yet"
         return "alerted, some alerts failed" if callback.alert_error else "alerted"
+
     actions = ["mark_done"]
 
     def get_urls(self):
@@ -172,8 +219,9 @@ class CustomerCallInline(LatestInline):
 
     @admin.display(description="when")
     def when(self, call):
-        return format_html('<a href="{}">{}</a>', reverse("call_pages:detail", args=[call.call_sid]),
-                           local_time(call.started_at))
+        return format_html(
+            '<a href="{}">{}</a>', reverse("call_pages:detail", args=[call.call_sid]), local_time(call.started_at)
+        )
 
     @admin.display(description="summary")
     def about(self, call):
@@ -200,8 +248,11 @@ class CustomerCallbackInline(LatestInline):
 
     @admin.display(description="asked")
     def asked(self, callback):
-        return format_html('<a href="{}">{}</a>', reverse("admin:calls_callbackrequest_change", args=[callback.pk]),
-                           local_time(callback.created_at))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:calls_callbackrequest_change", args=[callback.pk]),
+            local_time(callback.created_at),
+        )
 
     @admin.display(description="called back")
     def called_back(self, callback):

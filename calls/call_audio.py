@@ -83,8 +83,9 @@ class CallTape:
             self._wav.writeframesraw(stereo)
             self.samples += size
         except Exception:
-            logger.exception("Call %s: writing the recording failed; the rest of the call is not recorded",
-                             self.call_sid)
+            logger.exception(
+                "Call %s: writing the recording failed; the rest of the call is not recorded", self.call_sid
+            )
             self._discard()
 
     def agent_frame(self, mulaw):
@@ -94,8 +95,11 @@ class CallTape:
         if len(self._queued) + len(mulaw) > MAX_QUEUED_AGENT_BYTES:
             if not self._overflow_logged:
                 self._overflow_logged = True
-                logger.warning("Call %s: over %d s of agent audio waiting to play; the recording leaves out the rest",
-                               self.call_sid, MAX_QUEUED_AGENT_BYTES // PHONE_RATE)
+                logger.warning(
+                    "Call %s: over %d s of agent audio waiting to play; the recording leaves out the rest",
+                    self.call_sid,
+                    MAX_QUEUED_AGENT_BYTES // PHONE_RATE,
+                )
             return
         self._queued += mulaw
 
@@ -124,7 +128,11 @@ class CallTape:
         self._queued = bytearray()
         try:
             return await database_sync_to_async(_file_recording, thread_sensitive=False)(
-                self.call_id, f"{self.call_sid}.wav", wav, wav_file, self.duration_s,
+                self.call_id,
+                f"{self.call_sid}.wav",
+                wav,
+                wav_file,
+                self.duration_s,
             )
         except Exception:
             logger.exception("Call %s: the recording could not be saved", self.call_sid)

@@ -107,16 +107,26 @@ def call_cost(call, prices=None):
         lines.append(CostLine("twilio", "Twilio voice", "call length not known yet", None))
     else:
         minutes = started_minutes(call.duration_s)
-        lines.append(CostLine("twilio", "Twilio voice", _count(minutes, "minute"),
-                              minutes * prices.twilio_voice_per_minute))
+        lines.append(
+            CostLine("twilio", "Twilio voice", _count(minutes, "minute"), minutes * prices.twilio_voice_per_minute)
+        )
     if usage is not None:
         minutes = started_minutes(usage.stream_s)
-        lines.append(CostLine("twilio", "Twilio Media Streams", _count(minutes, "minute"),
-                              minutes * prices.twilio_stream_per_minute))
+        lines.append(
+            CostLine(
+                "twilio", "Twilio Media Streams", _count(minutes, "minute"), minutes * prices.twilio_stream_per_minute
+            )
+        )
     if call.advisor_leg_s:
         minutes = started_minutes(call.advisor_leg_s)
-        lines.append(CostLine("twilio", "Twilio transfer to an advisor", _count(minutes, "minute"),
-                              minutes * prices.twilio_outbound_per_minute))
+        lines.append(
+            CostLine(
+                "twilio",
+                "Twilio transfer to an advisor",
+                _count(minutes, "minute"),
+                minutes * prices.twilio_outbound_per_minute,
+            )
+        )
     elif call.advisor_leg_s is None and call.handover == call.Handover.ADVISOR:
         lines.append(CostLine("twilio", "Twilio transfer to an advisor", "transfer not over yet", None))
     return CallCost(tuple(lines))
@@ -125,10 +135,14 @@ def call_cost(call, prices=None):
 def _engine_lines(usage, prices):
     lines = []
     if usage.openai_rounds:
-        tokens = (f"{usage.openai_prompt_tokens:,} input + {usage.openai_completion_tokens:,} output tokens, "
-                  f"{_count(usage.openai_rounds, 'request')}")
-        amount = (usage.openai_prompt_tokens * prices.openai_input_per_1m_tokens
-                  + usage.openai_completion_tokens * prices.openai_output_per_1m_tokens) / 1_000_000
+        tokens = (
+            f"{usage.openai_prompt_tokens:,} input + {usage.openai_completion_tokens:,} output tokens, "
+            f"{_count(usage.openai_rounds, 'request')}"
+        )
+        amount = (
+            usage.openai_prompt_tokens * prices.openai_input_per_1m_tokens
+            + usage.openai_completion_tokens * prices.openai_output_per_1m_tokens
+        ) / 1_000_000
         if usage.openai_unreported_rounds:
             tokens += f" ({usage.openai_unreported_rounds} without usage from the server)"
             amount = None
@@ -136,13 +150,25 @@ def _engine_lines(usage, prices):
     if usage.offline_brain_rounds:
         lines.append(CostLine("offline", "Scripted receptionist", _count(usage.offline_brain_rounds, "round"), 0.0))
     if usage.stt_deepgram_s:
-        lines.append(CostLine("deepgram", "Deepgram speech-to-text", _seconds(usage.stt_deepgram_s),
-                              usage.stt_deepgram_s / 60 * prices.deepgram_stt_per_minute))
+        lines.append(
+            CostLine(
+                "deepgram",
+                "Deepgram speech-to-text",
+                _seconds(usage.stt_deepgram_s),
+                usage.stt_deepgram_s / 60 * prices.deepgram_stt_per_minute,
+            )
+        )
     if usage.stt_offline_s:
         lines.append(CostLine("offline", "Offline speech-to-text", _seconds(usage.stt_offline_s), 0.0))
     if usage.tts_deepgram_chars:
-        lines.append(CostLine("deepgram", "Deepgram text-to-speech", _count(usage.tts_deepgram_chars, "character"),
-                              usage.tts_deepgram_chars / 1000 * prices.deepgram_tts_per_1k_characters))
+        lines.append(
+            CostLine(
+                "deepgram",
+                "Deepgram text-to-speech",
+                _count(usage.tts_deepgram_chars, "character"),
+                usage.tts_deepgram_chars / 1000 * prices.deepgram_tts_per_1k_characters,
+            )
+        )
     if usage.tts_offline_chars:
         lines.append(CostLine("offline", "Offline text-to-speech", _count(usage.tts_offline_chars, "character"), 0.0))
     return lines
@@ -160,7 +186,8 @@ def cost_expression(prices=None):
 
     engines = (
         Cast(F("usage__openai_prompt_tokens"), FloatField()) * price(prices.openai_input_per_1m_tokens / 1_000_000)
-        + Cast(F("usage__openai_completion_tokens"), FloatField()) * price(prices.openai_output_per_1m_tokens / 1_000_000)
+        + Cast(F("usage__openai_completion_tokens"), FloatField())
+        * price(prices.openai_output_per_1m_tokens / 1_000_000)
         + F("usage__stt_deepgram_s") * price(prices.deepgram_stt_per_minute / 60)
         + Cast(F("usage__tts_deepgram_chars"), FloatField()) * price(prices.deepgram_tts_per_1k_characters / 1000)
         + minutes("usage__stream_s") * price(prices.twilio_stream_per_minute)
@@ -170,9 +197,12 @@ def cost_expression(prices=None):
     # NULL when the usage row or the duration is missing (the sum is), the tokens went unreported,
     # or a transfer to an advisor has not reported its length yet.
     unknown = Value(None, output_field=FloatField())
-    return Case(When(usage__openai_unreported_rounds__gt=0, then=unknown),
-                When(handover="advisor", advisor_leg_s__isnull=True, then=unknown),
-                default=total, output_field=FloatField())
+    return Case(
+        When(usage__openai_unreported_rounds__gt=0, then=unknown),
+        When(handover="advisor", advisor_leg_s__isnull=True, then=unknown),
+        default=total,
+        output_field=FloatField(),
+    )
 
 
 def dollars(amount):

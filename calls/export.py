@@ -9,11 +9,31 @@ from .costs import Prices, call_cost, usage_of
 from .models import Turn
 
 COLUMNS = [
-    "started_at", "call_sid", "caller", "customer", "customer_phone", "status", "outcome", "duration_s",
-    "transferred", "interrupted", "interruptions", "turns", "median_voice_to_voice_ms", "end_reason", "summary",
+    "started_at",
+    "call_sid",
+    "caller",
+    "customer",
+    "customer_phone",
+    "status",
+    "outcome",
+    "duration_s",
+    "transferred",
+    "interrupted",
+    "interruptions",
+    "turns",
+    "median_voice_to_voice_ms",
+    "end_reason",
+    "summary",
     # What the call cost (calls/costs.py), in US dollars; empty where it is not known.
-    "cost_usd", "openai_usd", "deepgram_usd", "twilio_usd",
-    "openai_input_tokens", "openai_output_tokens", "stt_deepgram_s", "stt_offline_s", "tts_deepgram_chars",
+    "cost_usd",
+    "openai_usd",
+    "deepgram_usd",
+    "twilio_usd",
+    "openai_input_tokens",
+    "openai_output_tokens",
+    "stt_deepgram_s",
+    "stt_offline_s",
+    "tts_deepgram_chars",
     "tts_offline_chars",
 ]
 
@@ -49,10 +69,18 @@ def call_row(call, prices=None):
         _text(call.summary),
         _dollars(cost.total),
         *(_dollars(cost.by_vendor(vendor)) for vendor in ("openai", "deepgram", "twilio")),
-        *(("",) * 6 if usage is None else (
-            usage.openai_prompt_tokens, usage.openai_completion_tokens, round(usage.stt_deepgram_s, 1),
-            round(usage.stt_offline_s, 1), usage.tts_deepgram_chars, usage.tts_offline_chars,
-        )),
+        *(
+            ("",) * 6
+            if usage is None
+            else (
+                usage.openai_prompt_tokens,
+                usage.openai_completion_tokens,
+                round(usage.stt_deepgram_s, 1),
+                round(usage.stt_offline_s, 1),
+                usage.tts_deepgram_chars,
+                usage.tts_offline_chars,
+            )
+        ),
     ]
 
 

@@ -39,5 +39,10 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
 
     async def call_event(self, event):
         await self.send_json(
-            {"call_sid": event.get("call_sid"), "kind": event.get("kind"), "data": event.get("data"), "at": event.get("at")}
+            {
+                "call_sid": event.get("call_sid"),
+                "kind": event.get("kind"),
+                "data": event.get("data"),
+                "at": event.get("at"),
+            }
         )

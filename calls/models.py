@@ -37,9 +37,7 @@ class Call(models.Model):
     # Caller ID exactly as Twilio sent it: E.164, or "anonymous", "client:x", a SIP URI.
     from_number = models.CharField("from", max_length=128, blank=True)
     to_number = models.CharField("to", max_length=128, blank=True)
-    customer = models.ForeignKey(
-        "crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
-    )
+    customer = models.ForeignKey("crm.Customer", on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
     started_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RINGING)
@@ -55,7 +53,9 @@ class Call(models.Model):
     handover = models.CharField(max_length=10, choices=Handover.choices, blank=True)
     handover_ended_at = models.DateTimeField(null=True, blank=True)
     advisor_leg_s = models.PositiveIntegerField(
-        "advisor's leg (s)", null=True, blank=True,
+        "advisor's leg (s)",
+        null=True,
+        blank=True,
         help_text="How long the advisor talked with the caller after a transfer, as Twilio reported it.",
     )
 
@@ -168,7 +168,8 @@ class CallUsage(models.Model):
     openai_completion_tokens = models.PositiveIntegerField("OpenAI output tokens", default=0)
     openai_rounds = models.PositiveIntegerField("OpenAI requests", default=0)
     openai_unreported_rounds = models.PositiveIntegerField(
-        "OpenAI requests without usage", default=0,
+        "OpenAI requests without usage",
+        default=0,
         help_text="The server did not say what these used: the language model's cost is unknown.",
     )
     offline_brain_rounds = models.PositiveIntegerField("scripted receptionist rounds", default=0)
@@ -186,6 +187,7 @@ class CallUsage(models.Model):
     @classmethod
     def from_counts(cls, call_id, counts):
         """The row for the voice loop's "usage" event data (calls.voice.usage.CallUsage.as_dict)."""
+
         def by_engine(name):
             figures = counts.get(name) or {}
             vendor = figures.get("deepgram", 0)
@@ -203,8 +205,10 @@ class CallUsage(models.Model):
             openai_rounds=rounds.get("openai", 0),
             openai_unreported_rounds=(counts.get("unreported_rounds") or {}).get("openai", 0),
             offline_brain_rounds=sum(n for vendor, n in rounds.items() if vendor != "openai"),
-            stt_deepgram_s=stt_deepgram, stt_offline_s=stt_offline,
-            tts_deepgram_chars=tts_deepgram, tts_offline_chars=tts_offline,
+            stt_deepgram_s=stt_deepgram,
+            stt_offline_s=stt_offline,
+            tts_deepgram_chars=tts_deepgram,
+            tts_offline_chars=tts_offline,
         )
 
 

@@ -31,8 +31,11 @@ REPLY_TIMEOUT_S = 30.0
 QUIET_AFTER_REPLY_S = 0.6  # no agent audio for this long, after its turn is filed: it is done
 FILED_TIMEOUT_S = 15.0
 VOICED_LEVEL = 400  # int16 amplitude above which a caller sample counts as speech
-APPOINTMENT_TOOLS = {"book_appointment": "booked", "reschedule_appointment": "rescheduled",
-                     "cancel_appointment": "cancelled"}
+APPOINTMENT_TOOLS = {
+    "book_appointment": "booked",
+    "reschedule_appointment": "rescheduled",
+    "cancel_appointment": "cancelled",
+}
 
 
 class SimulationError(Exception):
@@ -142,8 +145,10 @@ def daphne_server():
     if reactor.running or getattr(reactor, "_startedBefore", False):
         raise SimulationError("this process already runs a server; pass --server URL to call it instead")
     server = Server(
-        application=application, endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
-        signal_handlers=False, websocket_max_message_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,
+        application=application,
+        endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
+        signal_handlers=False,
+        websocket_max_message_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,
         websocket_max_frame_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,  # as ottos.serve runs it
     )
     thread = threading.Thread(target=server.run, name="daphne", daemon=True)
@@ -167,8 +172,10 @@ def local_server():
     PUBLIC_BASE_URL says otherwise. Yields the server's URL.
     """
     with daphne_server() as url:
-        overrides = {"TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16),
-                     "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL or url}
+        overrides = {
+            "TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16),
+            "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL or url,
+        }
         saved = {name: getattr(settings, name) for name in overrides}
         for name, value in overrides.items():
             setattr(settings, name, value)
@@ -193,8 +200,11 @@ class SimulatedCall:
     def __init__(self, *, server_url, from_number, lines, on_line=None, reply_timeout_s=REPLY_TIMEOUT_S):
         public_url = settings.PUBLIC_BASE_URL or server_url
         self.caller = TwilioCaller(
-            app_url=server_url, public_url=public_url, auth_token=settings.TWILIO_AUTH_TOKEN,
-            account_sid=settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32, from_number=from_number,
+            app_url=server_url,
+            public_url=public_url,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            account_sid=settings.TWILIO_ACCOUNT_SID or "AC" + "0" * 32,
+            from_number=from_number,
         )
         # Twilio signs the wss:// URL it opens; without a public URL there is none to sign.
         self.sign_stream = bool(settings.TWILIO_AUTH_TOKEN and settings.PUBLIC_BASE_URL)
@@ -284,8 +294,10 @@ class SimulatedCall:
 
     def _why_silent(self, what):
         if self.caller.closed.is_set():
-            return (f"the server closed the media stream (code {self.caller.close_code}) before the {what}; "
-                    "its log says why")
+            return (
+                f"the server closed the media stream (code {self.caller.close_code}) before the {what}; "
+                "its log says why"
+            )
         return f"no {what} from the agent within {GREETING_TIMEOUT_S:.0f} s; the server log says why"
 
     async def _until(self, condition, timeout):
@@ -346,8 +358,14 @@ class SimulatedCall:
         report.customer = call.customer.name if call.customer else None
         report.outcome, report.end_reason, report.summary = call.outcome, call.end_reason, call.summary
         report.latencies = list(
-            TurnLatency.objects.filter(call=call).order_by("turn_index", "id").values(
-                "turn_index", "stt_final_ms", "llm_first_token_ms", "tts_first_byte_ms", "first_audio_ms",
+            TurnLatency.objects.filter(call=call)
+            .order_by("turn_index", "id")
+            .values(
+                "turn_index",
+                "stt_final_ms",
+                "llm_first_token_ms",
+                "tts_first_byte_ms",
+                "first_audio_ms",
                 "voice_to_voice_ms",
             )
         )
@@ -367,8 +385,14 @@ def appointment_changes(call):
         if appointment is None:
             continue
         start = appointment.start.astimezone(tz)
-        changes.append(AppointmentChange(
-            action=APPOINTMENT_TOOLS[tool.name], appointment_id=appointment.pk, service=appointment.service_type.name,
-            start=start.isoformat(), when=f"{start:%a %b} {start.day} {start:%-I:%M %p}", status=appointment.status,
-        ))
+        changes.append(
+            AppointmentChange(
+                action=APPOINTMENT_TOOLS[tool.name],
+                appointment_id=appointment.pk,
+                service=appointment.service_type.name,
+                start=start.isoformat(),
+                when=f"{start:%a %b} {start.day} {start:%-I:%M %p}",
+                status=appointment.status,
+            )
+        )
     return changes

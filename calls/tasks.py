@@ -38,6 +38,8 @@ CHUNK_S = 25  # Whisper hears at most ~28 s at a time; a voicemail is up to 120 
 REQUEST_TIMEOUT_S = 10.0
 RECORDING_SID = re.compile(r"^RE[0-9a-fA-F]{32}$")
 MAX_RECORDING_BYTES = 20 * 1024 * 1024  # 120 s of 8 kHz 16-bit WAV is 2 MB; anything far bigger is not ours
+
+
 class RecordingUnavailable(Exception):
     """The recording could not be had. `retryable`: Twilio may still be processing it (404) or
     was unreachable; try again later."""
@@ -70,8 +72,9 @@ def recording_wav(recording_sid):
     except requests.RequestException as exc:
         raise RecordingUnavailable(f"Twilio could not be reached: {exc!r}", retryable=True) from exc
     if len(body) > MAX_RECORDING_BYTES:
-        raise RecordingUnavailable(f"recording {recording_sid} is larger than {MAX_RECORDING_BYTES} bytes",
-                                   retryable=False)
+        raise RecordingUnavailable(
+            f"recording {recording_sid} is larger than {MAX_RECORDING_BYTES} bytes", retryable=False
+        )
     return body
 
 
@@ -84,7 +87,9 @@ def queue_voicemail_transcription(callback_id):
     """Fetch and transcribe the voicemail once this transaction commits. A broker outage is logged:
     the callback request is there, with a link to Twilio's recording, just without its words."""
     delay_on_commit(
-        transcribe_voicemail, callback_id, log=log,
+        transcribe_voicemail,
+        callback_id,
+        log=log,
         failure=f"Could not queue the transcription of voicemail {callback_id}; it stays untranscribed",
     )
 

@@ -51,12 +51,15 @@ def call_group(call_sid):
     return f"call-{call_sid}"
 
 
-
 RECORDED_CHARS = 10_000
 
 
 def _cut(text):
-    return text if len(text) <= RECORDED_CHARS else text[:RECORDED_CHARS] + f" [... {len(text) - RECORDED_CHARS} more characters cut]"
+    return (
+        text
+        if len(text) <= RECORDED_CHARS
+        else text[:RECORDED_CHARS] + f" [... {len(text) - RECORDED_CHARS} more characters cut]"
+    )
 
 
 def _plain(data):
@@ -102,8 +105,11 @@ class CallRecorder:
         await asyncio.wait(self._tasks, timeout=timeout)
         if not writer.done():
             # The database is slow or down: the writer goes on by itself, within its own bounds.
-            logger.warning("Call %s: call records still being written %.0f s after the call; finishing in the "
-                           "background", self.call_sid, timeout)
+            logger.warning(
+                "Call %s: call records still being written %.0f s after the call; finishing in the background",
+                self.call_sid,
+                timeout,
+            )
             _finishing.add(writer)
             writer.add_done_callback(_finishing.discard)
         if not publisher.done():
@@ -126,8 +132,14 @@ class CallRecorder:
         metrics.turn_recorded(role)
         self._queue(
             Turn(
-                call_id=self.call_id, index=index, role=role, text=text, heard_text=heard_text or "",
-                interrupted=bool(interrupted), started_at=self._when(started_at), ended_at=self._when(ended_at),
+                call_id=self.call_id,
+                index=index,
+                role=role,
+                text=text,
+                heard_text=heard_text or "",
+                interrupted=bool(interrupted),
+                started_at=self._when(started_at),
+                ended_at=self._when(ended_at),
             ),
             "turn",
             {"index": index, "role": role, "text": text, "heard_text": heard_text, "interrupted": bool(interrupted)},
@@ -141,8 +153,13 @@ class CallRecorder:
         name, arguments, result = name[:60], _cut(arguments), _cut(result)
         self._queue(
             ToolInvocation(
-                call_id=self.call_id, name=name, arguments=arguments, result=result, ok=bool(ok),
-                duration_ms=float(duration_ms), at=self._when(self._clock()),
+                call_id=self.call_id,
+                name=name,
+                arguments=arguments,
+                result=result,
+                ok=bool(ok),
+                duration_ms=float(duration_ms),
+                at=self._when(self._clock()),
             ),
             "tool",
             {"name": name, "arguments": arguments, "result": result, "ok": bool(ok), "duration_ms": duration_ms},
@@ -180,7 +197,9 @@ class CallRecorder:
             self._queue(row, kind, data)
             return
         metrics.call_event(kind, data)
-        self._queue(CallEvent(call_id=self.call_id, kind=kind[:40], data=data, at=self._when(self._clock())), kind, data)
+        self._queue(
+            CallEvent(call_id=self.call_id, kind=kind[:40], data=data, at=self._when(self._clock())), kind, data
+        )
 
     # --- inside ---------------------------------------------------------------------------
 
@@ -192,8 +211,9 @@ class CallRecorder:
             self._overflowed += 1
             metrics.call_records_dropped("overflow")
             if self._overflowed == 1:
-                logger.error("Call %s: %d call records waiting for the database; dropping new ones",
-                             self.call_sid, MAX_PENDING)
+                logger.error(
+                    "Call %s: %d call records waiting for the database; dropping new ones", self.call_sid, MAX_PENDING
+                )
             return
         self._rows.put_nowait(row)
         if self._live.qsize() < MAX_PENDING:  # Redis that hangs: the live page misses some, nothing piles up
@@ -219,13 +239,23 @@ class CallRecorder:
             except _UNREACHABLE as exc:
                 if give_up_at is None:
                     give_up_at = time.monotonic() + RETRY_FOR_S
-                    logger.warning("Call %s: the database is unreachable (%s); keeping %d call records and retrying "
-                                   "for up to %.0f s", self.call_sid, type(exc).__name__, len(batch), RETRY_FOR_S)
+                    logger.warning(
+                        "Call %s: the database is unreachable (%s); keeping %d call records and retrying "
+                        "for up to %.0f s",
+                        self.call_sid,
+                        type(exc).__name__,
+                        len(batch),
+                        RETRY_FOR_S,
+                    )
                 remaining = give_up_at - time.monotonic()
                 if remaining <= 0:
                     metrics.call_records_dropped("unreachable", len(batch))
-                    logger.error("Call %s: the database stayed unreachable for %.0f s; %d call records are lost",
-                                 self.call_sid, RETRY_FOR_S, len(batch))
+                    logger.error(
+                        "Call %s: the database stayed unreachable for %.0f s; %d call records are lost",
+                        self.call_sid,
+                        RETRY_FOR_S,
+                        len(batch),
+                    )
                     return
                 # database_sync_to_async closes the broken connection, so the next try opens a new one.
                 await asyncio.sleep(min(wait, remaining))
@@ -239,8 +269,9 @@ class CallRecorder:
             return
 
     async def _write_one_by_one(self, batch):
-        logger.warning("Call %s: saving %d call records failed; retrying one by one", self.call_sid, len(batch),
-                       exc_info=True)
+        logger.warning(
+            "Call %s: saving %d call records failed; retrying one by one", self.call_sid, len(batch), exc_info=True
+        )
         await asyncio.sleep(0.2)
         try:
             lost = await database_sync_to_async(_save_rows_one_by_one, thread_sensitive=False)(batch)

@@ -57,7 +57,7 @@ NOT_BRAKE_FAILURE = re.compile(r"\b(?:not|no|isn't|wasn't) (?:soft|spongy)\b")
 
 
 def urgency_in(said):
-    """"urgent", "soon", "routine", or None when the words say nothing about it. `said` is
+    """ "urgent", "soon", "routine", or None when the words say nothing about it. `said` is
     normalized text (lower case, no punctuation): see plain()."""
     if _has_any(said, ROUTINE):
         return "routine"

@@ -56,7 +56,9 @@ def offline_voice(timeout):
         return fail("missing: " + "; ".join(missing))
     if not parts:
         return not_configured("no offline engine in use (the vendors' keys are set and VOICE_FAILOVER is off)")
-    role = "the phone agent's engines" if choice.stt == "offline" or choice.brain == "scripted" else "the vendors' backups"
+    role = (
+        "the phone agent's engines" if choice.stt == "offline" or choice.brain == "scripted" else "the vendors' backups"
+    )
     return ok(f"{', '.join(parts)} ({role})")
 
 
@@ -137,8 +139,11 @@ def twilio(timeout):
         return fail(f"could not connect{where}: {type(exc).__name__}")
     if account.status != "active":
         return fail(f"the account {account.friendly_name!r} is {account.status}{where}")
-    transfers = "transfers go to SHOP_ADVISOR_NUMBER" if settings.SHOP_ADVISOR_NUMBER else \
-        "no SHOP_ADVISOR_NUMBER, so calls cannot be transferred"
+    transfers = (
+        "transfers go to SHOP_ADVISOR_NUMBER"
+        if settings.SHOP_ADVISOR_NUMBER
+        else "no SHOP_ADVISOR_NUMBER, so calls cannot be transferred"
+    )
     return ok(f"account {account.friendly_name!r} active; {transfers}{where}")
 
 
@@ -155,5 +160,6 @@ def google_calendar(timeout):
         busy = shop_calendar.busy(now, now + timedelta(hours=1), quick=True)
     except calendar.CalendarError as exc:
         return fail(f"{exc}{where}")
-    return ok(f"free/busy of {settings.GOOGLE_CALENDAR_ID} readable ({len(busy)} busy block(s) in the next hour)"
-              f"{where}")
+    return ok(
+        f"free/busy of {settings.GOOGLE_CALENDAR_ID} readable ({len(busy)} busy block(s) in the next hour){where}"
+    )

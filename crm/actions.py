@@ -68,8 +68,11 @@ def _keep_email_if_valid(customer, email):
     # Nor does an e-mail another customer gave: stored, it would tie this caller to their record
     # (and the caller hears nothing of it either way).
     if Customer.objects.filter(email__iexact=email.strip()).exclude(pk=customer.pk).exists():
-        note_for_advisors(customer, "Gave an e-mail address on the phone that is on another customer's record; "
-                                    "it was not saved. Check it with the customer.")
+        note_for_advisors(
+            customer,
+            "Gave an e-mail address on the phone that is on another customer's record; "
+            "it was not saved. Check it with the customer.",
+        )
         return
     customer.email = email
     try:

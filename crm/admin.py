@@ -121,7 +121,7 @@ class LatestInline(ViewOnlyNoDelete, admin.TabularInline):
 
             def get_queryset(self):
                 if not hasattr(self, "_latest"):
-                    self._latest = super().get_queryset()[:self.shown]
+                    self._latest = super().get_queryset()[: self.shown]
                 return self._latest
 
             def is_valid(self):
@@ -146,8 +146,12 @@ class AppointmentInline(LatestInline):
 
     def get_queryset(self, request):
         newest_first = AppointmentChange.objects.select_related("actor_user").order_by("-at", "-id")
-        return (super().get_queryset(request).select_related("service_type", "vehicle", "customer")
-                .prefetch_related(Prefetch("changes", queryset=newest_first)))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("service_type", "vehicle", "customer")
+            .prefetch_related(Prefetch("changes", queryset=newest_first))
+        )
 
     @admin.display(description="when")
     def when(self, appointment):
@@ -226,6 +230,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return [*self.inlines, RepairOrderInline, *self.more_inlines] if obj is not None else self.inlines
+
     show_full_result_count = False
     list_per_page = 50
 
@@ -296,8 +301,15 @@ class VehicleAdmin(admin.ModelAdmin):
     search_help_text = "VIN (full or part), make, model, or the owner's phone in any format."
     ordering = ["-id"]  # the model's owner-name ordering would sort every customer
     autocomplete_fields = ["owner"]
-    readonly_fields = ["decode_source", "decoded", "decoded_at", recall_list, "recalls_checked_at", "created_at",
-                       "updated_at"]
+    readonly_fields = [
+        "decode_source",
+        "decoded",
+        "decoded_at",
+        recall_list,
+        "recalls_checked_at",
+        "created_at",
+        "updated_at",
+    ]
     show_full_result_count = False
     list_per_page = 50
 

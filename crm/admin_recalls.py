@@ -13,14 +13,24 @@ def recall_list(vehicle):
     if not vehicle.recalls:
         return "None listed."
     rows = format_html_join(
-        "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((r.get("campaign", ""), r.get("reported", ""), r.get("component", ""), r.get("summary", ""),
-          r.get("remedy", "")) for r in vehicle.recalls),
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                r.get("campaign", ""),
+                r.get("reported", ""),
+                r.get("component", ""),
+                r.get("summary", ""),
+                r.get("remedy", ""),
+            )
+            for r in vehicle.recalls
+        ),
     )
     return format_html(
         "<p>Listed for the make, model and year; confirm for this VIN before telling the customer.</p>"
         "<table><tr><th>Campaign</th><th>Reported</th><th>Component</th><th>Summary</th><th>Remedy</th></tr>"
-        "{}</table>", rows,
+        "{}</table>",
+        rows,
     )
 
 

@@ -32,7 +32,8 @@ def _reason(exc):
         return "; ".join(exc.messages)
     return "; ".join(
         message if field == "__all__" else f"{field}: {message}"
-        for field, errors in exc.message_dict.items() for message in errors
+        for field, errors in exc.message_dict.items()
+        for message in errors
     )
 
 
@@ -136,11 +137,14 @@ class Import:
             if identity is None:
                 raise RowRejected(f"duplicate of line {first_line} (same phone {display_phone(phone)})")
             if (phone, identity) in self._vehicles:
-                raise RowRejected(f"duplicate of line {self._vehicles[(phone, identity)]} "
-                                  f"(same phone {display_phone(phone)} and vehicle)")
+                raise RowRejected(
+                    f"duplicate of line {self._vehicles[(phone, identity)]} "
+                    f"(same phone {display_phone(phone)} and vehicle)"
+                )
             if name and first_name and name.casefold() != first_name.casefold():
-                raise RowRejected(f"phone {display_phone(phone)} is already on line {first_line} "
-                                  f"for {first_name!r}, not {name!r}")
+                raise RowRejected(
+                    f"phone {display_phone(phone)} is already on line {first_line} for {first_name!r}, not {name!r}"
+                )
         if vin and vin in self._vins and self._vins[vin][1] != phone:
             raise RowRejected(f"VIN {vin} is already on line {self._vins[vin][0]} for another phone")
 
@@ -162,4 +166,3 @@ class Import:
                 return False
         add_vehicle(customer, **vehicle)
         return True
-

@@ -34,8 +34,11 @@ def decode_vehicle(vehicle_id, *, force=False):
         _apply_offline(vehicle, error=str(exc))
         log.info("vPIC could not decode VIN of vehicle %s: %s", vehicle.pk, exc)
         return "undecodable"
-    fields = {k: v for k, v in (("year", decoded.year), ("make", decoded.make), ("model", decoded.model),
-                                ("trim", decoded.trim)) if v}
+    fields = {
+        k: v
+        for k, v in (("year", decoded.year), ("make", decoded.make), ("model", decoded.model), ("trim", decoded.trim))
+        if v
+    }
     _store(vehicle, decoded.as_dict(), Vehicle.DecodeSource.VPIC, **fields)
     return "decoded"
 

@@ -55,7 +55,10 @@ def queue_vin_decode(vehicle_id, *, force=False):
     vehicle is saved, and `manage.py decode_vins` decodes what was missed.
     """
     delay_on_commit(
-        decode_vehicle, vehicle_id, force=force, log=log,
+        decode_vehicle,
+        vehicle_id,
+        force=force,
+        log=log,
         failure=f"Could not queue the VIN decode of vehicle {vehicle_id}; `manage.py decode_vins` will do it",
     )
 
@@ -77,7 +80,9 @@ def fetch_recalls(self, vehicle_id):
 def refresh_stale_recalls(limit=200):
     """Beat: recheck recalls not looked at for a month (new campaigns appear over time)."""
     stale = (
-        Vehicle.objects.exclude(make="").exclude(model="").exclude(year=None)
+        Vehicle.objects.exclude(make="")
+        .exclude(model="")
+        .exclude(year=None)
         .filter(Q(recalls_checked_at=None) | Q(recalls_checked_at__lt=timezone.now() - RECALLS_MAX_AGE))
         .order_by("recalls_checked_at")
         .values_list("pk", flat=True)[:limit]

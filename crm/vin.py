@@ -32,9 +32,7 @@ def normalize_vin(raw):
     bad = sorted({c for c in vin if c not in _TRANSLITERATION})
     if bad:
         hint = " (I, O and Q never appear in a VIN; they are usually 1, 0 and 0)" if set(bad) & set("IOQ") else ""
-        raise ValidationError(
-            f"A VIN cannot contain {', '.join(bad)}{hint}.", code="vin_characters"
-        )
+        raise ValidationError(f"A VIN cannot contain {', '.join(bad)}{hint}.", code="vin_characters")
     expected = check_digit(vin)
     if vin[8] != expected:
         raise ValidationError(

@@ -123,8 +123,7 @@ class FakeGoogleCalendar(LoopbackFake):
         return f"{self._server.base_url}/token"
 
     # -- arranging
-    def fail_next(self, status, reason=None, *, times=1, methods=None, kind=None, message=None,
-                  after_applying=False):
+    def fail_next(self, status, reason=None, *, times=1, methods=None, kind=None, message=None, after_applying=False):
         """The next `times` API calls answer `status` - only calls with these HTTP `methods` and of
         this `kind` ("events" or "freeBusy") if given; others pass.
 
@@ -169,7 +168,8 @@ class FakeGoogleCalendar(LoopbackFake):
 
     def event_for_appointment(self, appointment_id, *, calendar_id=None):
         found = [
-            e for e in self.events(calendar_id=calendar_id)
+            e
+            for e in self.events(calendar_id=calendar_id)
             if e.get("extendedProperties", {}).get("private", {}).get("appointment_id") == str(appointment_id)
         ]
         return found
@@ -178,7 +178,8 @@ class FakeGoogleCalendar(LoopbackFake):
         """Recorded API requests, e.g. calls("POST", "events")."""
         with self._lock:
             return [
-                r for r in self.requests
+                r
+                for r in self.requests
                 if (method is None or r.method == method) and (kind is None or _kind(r.path) == kind)
             ]
 
@@ -301,12 +302,14 @@ class FakeGoogleCalendar(LoopbackFake):
                     end = _parse_time(event["end"], self.time_zone)
                     if start < time_max and end > time_min:
                         spans.append((max(start, time_min), min(end, time_max)))
-                calendars[item["id"]] = {
-                    "busy": [{"start": _rfc3339(s), "end": _rfc3339(e)} for s, e in _merge(spans)]
-                }
+                calendars[item["id"]] = {"busy": [{"start": _rfc3339(s), "end": _rfc3339(e)} for s, e in _merge(spans)]}
         return web.json_response(
-            {"kind": "calendar#freeBusy", "timeMin": _rfc3339(time_min), "timeMax": _rfc3339(time_max),
-             "calendars": calendars}
+            {
+                "kind": "calendar#freeBusy",
+                "timeMin": _rfc3339(time_min),
+                "timeMax": _rfc3339(time_max),
+                "calendars": calendars,
+            }
         )
 
     async def _list(self, request):
@@ -335,8 +338,12 @@ class FakeGoogleCalendar(LoopbackFake):
             items = [json.loads(json.dumps(e)) for _, e in found]
         size = min(int(query.get("maxResults", 250)), 2500)
         offset = int(query.get("pageToken", 0) or 0)
-        page = {"kind": "calendar#events", "summary": cid, "timeZone": self.time_zone,
-                "items": items[offset:offset + size]}
+        page = {
+            "kind": "calendar#events",
+            "summary": cid,
+            "timeZone": self.time_zone,
+            "items": items[offset : offset + size],
+        }
         if offset + size < len(items):
             page["nextPageToken"] = str(offset + size)
         return web.json_response(page)
@@ -375,8 +382,11 @@ class FakeGoogleCalendar(LoopbackFake):
             if event["status"] == "cancelled":
                 return _error(410)
             if replace:
-                for key in [k for k in event if k in ("summary", "description", "extendedProperties",
-                                                      "transparency", "location", "colorId")]:
+                for key in [
+                    k
+                    for k in event
+                    if k in ("summary", "description", "extendedProperties", "transparency", "location", "colorId")
+                ]:
                     event.pop(key)
             return web.json_response(self._touch(event, **body))
 
@@ -428,4 +438,3 @@ def _fault_response(fault):
 
 def _error(status, reason=None, message=None, domain=None):
     return web.json_response(error_body(status, reason, message, domain), status=status)
-

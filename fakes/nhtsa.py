@@ -21,12 +21,31 @@ from aiohttp import web
 from fakes.server import LoopbackFake
 
 _CLEAN = "0 - VIN decoded clean. Check Digit (9th position) is correct"
-_UNKNOWN = ("7", "7 - Manufacturer is not registered with NHTSA for sale or importation in the U.S. "
-                 "for use on U.S roads; Please contact the manufacturer directly for more information.")
+_UNKNOWN = (
+    "7",
+    "7 - Manufacturer is not registered with NHTSA for sale or importation in the U.S. "
+    "for use on U.S roads; Please contact the manufacturer directly for more information.",
+)
 # A few of the ~140 keys vPIC returns; the rest are there too, empty.
-_OTHER_KEYS = ("BodyClass", "VehicleType", "DisplacementL", "EngineCylinders", "FuelTypePrimary",
-               "DriveType", "Manufacturer", "MakeID", "ModelID", "Series", "Doors", "PlantCountry",
-               "AdditionalErrorText", "SuggestedVIN", "PossibleValues", "ErrorCode", "ErrorText")
+_OTHER_KEYS = (
+    "BodyClass",
+    "VehicleType",
+    "DisplacementL",
+    "EngineCylinders",
+    "FuelTypePrimary",
+    "DriveType",
+    "Manufacturer",
+    "MakeID",
+    "ModelID",
+    "Series",
+    "Doors",
+    "PlantCountry",
+    "AdditionalErrorText",
+    "SuggestedVIN",
+    "PossibleValues",
+    "ErrorCode",
+    "ErrorText",
+)
 
 
 class FakeNhtsa(LoopbackFake):
@@ -48,23 +67,64 @@ class FakeNhtsa(LoopbackFake):
     def recalls_base_url(self):
         return self._server.base_url
 
-    def add_vehicle(self, vin, *, make, model, year, trim="", body_class="Sedan/Saloon",
-                    vehicle_type="PASSENGER CAR", error_code="0", error_text=_CLEAN):
+    def add_vehicle(
+        self,
+        vin,
+        *,
+        make,
+        model,
+        year,
+        trim="",
+        body_class="Sedan/Saloon",
+        vehicle_type="PASSENGER CAR",
+        error_code="0",
+        error_text=_CLEAN,
+    ):
         self.vehicles[vin.upper()] = {
-            "Make": make, "Model": model, "ModelYear": str(year), "Trim": trim, "BodyClass": body_class,
-            "VehicleType": vehicle_type, "Manufacturer": f"{make} MOTOR CO.", "ErrorCode": error_code,
+            "Make": make,
+            "Model": model,
+            "ModelYear": str(year),
+            "Trim": trim,
+            "BodyClass": body_class,
+            "VehicleType": vehicle_type,
+            "Manufacturer": f"{make} MOTOR CO.",
+            "ErrorCode": error_code,
             "ErrorText": error_text,
         }
 
-    def add_recall(self, make, model, year, *, campaign, component="", summary="", consequence="", remedy="",
-                   reported="01/02/2024", park_it=False):
-        self.recalls.setdefault((make.upper(), model.upper(), int(year)), []).append({
-            "Manufacturer": f"{make} Motor Co.", "NHTSACampaignNumber": campaign, "parkIt": park_it,
-            "parkOutSide": False, "overTheAirUpdate": False, "NHTSAActionNumber": "",
-            "ReportReceivedDate": reported, "Component": component, "Summary": summary,
-            "Consequence": consequence, "Remedy": remedy, "Notes": "", "ModelYear": str(year),
-            "Make": make.upper(), "Model": model.upper(),
-        })
+    def add_recall(
+        self,
+        make,
+        model,
+        year,
+        *,
+        campaign,
+        component="",
+        summary="",
+        consequence="",
+        remedy="",
+        reported="01/02/2024",
+        park_it=False,
+    ):
+        self.recalls.setdefault((make.upper(), model.upper(), int(year)), []).append(
+            {
+                "Manufacturer": f"{make} Motor Co.",
+                "NHTSACampaignNumber": campaign,
+                "parkIt": park_it,
+                "parkOutSide": False,
+                "overTheAirUpdate": False,
+                "NHTSAActionNumber": "",
+                "ReportReceivedDate": reported,
+                "Component": component,
+                "Summary": summary,
+                "Consequence": consequence,
+                "Remedy": remedy,
+                "Notes": "",
+                "ModelYear": str(year),
+                "Make": make.upper(),
+                "Model": model.upper(),
+            }
+        )
 
     def fail_next(self, status, times=1):
         self._faults.extend([status] * times)
@@ -88,8 +148,9 @@ class FakeNhtsa(LoopbackFake):
         if self.stall_s:
             await asyncio.sleep(self.stall_s)
         if fault:
-            return web.Response(status=fault, text="<html><body>Service Unavailable</body></html>",
-                                content_type="text/html")
+            return web.Response(
+                status=fault, text="<html><body>Service Unavailable</body></html>", content_type="text/html"
+            )
         return await handler(request)
 
     async def _decode(self, request):
@@ -101,14 +162,16 @@ class FakeNhtsa(LoopbackFake):
             values.update(known)
         else:
             values["ErrorCode"], values["ErrorText"] = _UNKNOWN
-        return web.json_response({
-            "Count": 1,
-            "Message": "Results returned successfully. NOTE: Any missing decoded values should be interpreted "
-                       "as NHTSA does not have data on the specific variable. Missing value should NOT be "
-                       "interpreted as an indication that a feature or technology is unavailable for a vehicle.",
-            "SearchCriteria": f"VIN(s): {vin}",
-            "Results": [values],
-        })
+        return web.json_response(
+            {
+                "Count": 1,
+                "Message": "Results returned successfully. NOTE: Any missing decoded values should be interpreted "
+                "as NHTSA does not have data on the specific variable. Missing value should NOT be "
+                "interpreted as an indication that a feature or technology is unavailable for a vehicle.",
+                "SearchCriteria": f"VIN(s): {vin}",
+                "Results": [values],
+            }
+        )
 
     async def _recalls(self, request):
         query = request.query

@@ -176,8 +176,16 @@ class _AsgiLink:
 
 class TwilioCaller:
     def __init__(
-        self, *, public_url, auth_token, app_url=None, application=None,
-        account_sid="AC" + "0" * 32, from_number="+13125550147", to_number="+13125550100", call_sid=None,
+        self,
+        *,
+        public_url,
+        auth_token,
+        app_url=None,
+        application=None,
+        account_sid="AC" + "0" * 32,
+        from_number="+13125550147",
+        to_number="+13125550100",
+        call_sid=None,
     ):
         if (app_url is None) == (application is None):
             raise ValueError("give app_url (a running server) or application (in-process ASGI), not both")
@@ -222,7 +230,9 @@ class TwilioCaller:
 
     async def post_webhook(self, path, form, *, signature=None):
         """POST a signed form to the app as Twilio would; returns (status, body)."""
-        headers = {"X-Twilio-Signature": signature if signature is not None else self.sign(self.public_url + path, form)}
+        headers = {
+            "X-Twilio-Signature": signature if signature is not None else self.sign(self.public_url + path, form)
+        }
         if self.public_url.startswith("https://"):
             # Twilio reaches an https address through the TLS proxy, which tells the app so.
             headers["X-Forwarded-Proto"] = "https"
@@ -230,14 +240,21 @@ class TwilioCaller:
 
     def incoming_call_form(self, **extra):
         return {
-            "CallSid": self.call_sid, "AccountSid": self.account_sid, "From": self.from_number, "To": self.to_number,
-            "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", **extra,
+            "CallSid": self.call_sid,
+            "AccountSid": self.account_sid,
+            "From": self.from_number,
+            "To": self.to_number,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+            **extra,
         }
 
     async def ring(self, *, signature=None):
         """The incoming-call webhook; parses the TwiML's <Stream> and <Parameter>s."""
-        self.webhook_status, self.twiml = await self.post_webhook("/twilio/voice/", self.incoming_call_form(),
-                                                                  signature=signature)
+        self.webhook_status, self.twiml = await self.post_webhook(
+            "/twilio/voice/", self.incoming_call_form(), signature=signature
+        )
         if self.webhook_status != 200:
             return self.webhook_status
         root = ET.fromstring(self.twiml)
@@ -257,14 +274,21 @@ class TwilioCaller:
 
     async def send_start(self, *, parameters=None):
         await self.send_json({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-        await self.send_json({
-            "event": "start", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
-            "start": {
-                "streamSid": self.stream_sid, "accountSid": self.account_sid, "callSid": self.call_sid,
-                "tracks": ["inbound"], "customParameters": self.parameters if parameters is None else parameters,
-                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-            },
-        })
+        await self.send_json(
+            {
+                "event": "start",
+                "sequenceNumber": self._next_sequence(),
+                "streamSid": self.stream_sid,
+                "start": {
+                    "streamSid": self.stream_sid,
+                    "accountSid": self.account_sid,
+                    "callSid": self.call_sid,
+                    "tracks": ["inbound"],
+                    "customParameters": self.parameters if parameters is None else parameters,
+                    "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                },
+            }
+        )
         self._started_at = time.monotonic()
         self._tasks.append(asyncio.create_task(self._media_loop(), name=f"fake-twilio-media-{self.call_sid}"))
         self._tasks.append(asyncio.create_task(self._playback_loop(), name=f"fake-twilio-play-{self.call_sid}"))
@@ -295,20 +319,28 @@ class TwilioCaller:
         return utterance
 
     async def send_dtmf(self, digit):
-        await self.send_json({
-            "event": "dtmf", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
-            "dtmf": {"track": "inbound_track", "digit": digit},
-        })
+        await self.send_json(
+            {
+                "event": "dtmf",
+                "sequenceNumber": self._next_sequence(),
+                "streamSid": self.stream_sid,
+                "dtmf": {"track": "inbound_track", "digit": digit},
+            }
+        )
 
     async def hang_up(self):
         """The caller hangs up: `stop`, then the socket closes."""
         self._hung_up = True
         if self._stream_open and not self.closed.is_set():
             try:
-                await self.send_json({
-                    "event": "stop", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
-                    "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
-                })
+                await self.send_json(
+                    {
+                        "event": "stop",
+                        "sequenceNumber": self._next_sequence(),
+                        "streamSid": self.stream_sid,
+                        "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
+                    }
+                )
             except Exception:
                 pass  # the app closed the stream at the same moment
         await self.close()
@@ -338,8 +370,13 @@ class TwilioCaller:
         self.closed.set()
 
     async def post_status(self, status="completed", duration_s=None):
-        form = {"CallSid": self.call_sid, "AccountSid": self.account_sid, "CallStatus": status,
-                "From": self.from_number, "To": self.to_number}
+        form = {
+            "CallSid": self.call_sid,
+            "AccountSid": self.account_sid,
+            "CallStatus": status,
+            "From": self.from_number,
+            "To": self.to_number,
+        }
         if duration_s is not None:
             form["CallDuration"] = str(duration_s)
         return await self.post_webhook("/twilio/status/", form)
@@ -395,11 +432,19 @@ class TwilioCaller:
                     utterance.ended_at = time.monotonic()
                     utterance.sent.set()
             self._chunk += 1
-            await self.send_json({
-                "event": "media", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
-                "media": {"track": "inbound", "chunk": str(self._chunk), "timestamp": str((self._chunk - 1) * 20),
-                          "payload": base64.b64encode(frame).decode("ascii")},
-            })
+            await self.send_json(
+                {
+                    "event": "media",
+                    "sequenceNumber": self._next_sequence(),
+                    "streamSid": self.stream_sid,
+                    "media": {
+                        "track": "inbound",
+                        "chunk": str(self._chunk),
+                        "timestamp": str((self._chunk - 1) * 20),
+                        "payload": base64.b64encode(frame).decode("ascii"),
+                    },
+                }
+            )
             next_tick += FRAME_S
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
 
@@ -421,8 +466,14 @@ class TwilioCaller:
         """<Connect> is over because the app closed the stream: ask its action URL what next."""
         path = urlsplit(self.connect_action).path
         status, self.after_stream_twiml = await self.post_webhook(
-            path, {"CallSid": self.call_sid, "AccountSid": self.account_sid, "CallStatus": "in-progress",
-                   "From": self.from_number, "To": self.to_number}
+            path,
+            {
+                "CallSid": self.call_sid,
+                "AccountSid": self.account_sid,
+                "CallStatus": "in-progress",
+                "From": self.from_number,
+                "To": self.to_number,
+            },
         )
 
     async def _on_app_message(self, text):
@@ -457,8 +508,14 @@ class TwilioCaller:
 
     async def _echo_mark(self, name, *, flushed):
         self.marks.append(MarkEcho(name, time.monotonic(), flushed))
-        await self.send_json({"event": "mark", "sequenceNumber": self._next_sequence(), "streamSid": self.stream_sid,
-                              "mark": {"name": name}})
+        await self.send_json(
+            {
+                "event": "mark",
+                "sequenceNumber": self._next_sequence(),
+                "streamSid": self.stream_sid,
+                "mark": {"name": name},
+            }
+        )
 
     def _end_span(self):
         if self.playback_spans and self.playback_spans[-1][1] is None:

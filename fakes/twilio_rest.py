@@ -114,8 +114,13 @@ class FakeTwilioRest(LoopbackFake):
         if not url:
             raise ValueError(f"message {sid} was sent without a StatusCallback")
         params = {
-            "MessageSid": sid, "SmsSid": sid, "AccountSid": self.account_sid, "From": message["from"] or "",
-            "To": message["to"], "MessageStatus": message["status"], "SmsStatus": message["status"],
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": self.account_sid,
+            "From": message["from"] or "",
+            "To": message["to"],
+            "MessageStatus": message["status"],
+            "SmsStatus": message["status"],
             "ApiVersion": "2010-04-01",
         }
         if message["error_code"]:
@@ -144,8 +149,13 @@ class FakeTwilioRest(LoopbackFake):
     async def _begin(self, request, resource):
         """Record the request; return an error response if auth or an injected fault says so."""
         form = dict(await request.post()) if request.method == "POST" else {}
-        record = RecordedRequest(request.method, request.path, {k: str(v) for k, v in form.items()},
-                                 self._authorized(request), received_at=time.monotonic())
+        record = RecordedRequest(
+            request.method,
+            request.path,
+            {k: str(v) for k, v in form.items()},
+            self._authorized(request),
+            received_at=time.monotonic(),
+        )
         self.requests.append(record)
         if not record.authenticated:
             return record, self._error(record, 401, 20003, "Authenticate")
@@ -183,8 +193,9 @@ class FakeTwilioRest(LoopbackFake):
             if call is None:
                 if self.unknown_calls_404:
                     return self._not_found(record, request.path)
-                call = self.calls[sid] = _call_resource(self.account_sid, sid, "+13125550142", "+13125550100",
-                                                        "in-progress")
+                call = self.calls[sid] = _call_resource(
+                    self.account_sid, sid, "+13125550142", "+13125550100", "in-progress"
+                )
             redirect = "Twiml" in form or "Url" in form
             if redirect and call["status"] not in {"queued", "ringing", "in-progress"}:
                 return self._error(record, 400, 21220, "Call is not in-progress. Cannot redirect.")
@@ -228,19 +239,30 @@ class FakeTwilioRest(LoopbackFake):
         if sender and not E164.match(sender):
             return self._error(record, 400, 21212, f"Invalid 'From' Phone Number: {sender}")
         if len(body) > MAX_BODY_CHARS:
-            return self._error(record, 400, 21617,
-                               "The concatenated message body exceeds the 1600 character limit.")
+            return self._error(record, 400, 21617, "The concatenated message body exceeds the 1600 character limit.")
         sid = "SM" + secrets.token_hex(16)
         now = _rfc2822()
         message = {
-            "account_sid": self.account_sid, "api_version": "2010-04-01", "body": body,
-            "date_created": now, "date_sent": None, "date_updated": now, "direction": "outbound-api",
-            "error_code": None, "error_message": None, "from": sender, "messaging_service_sid": service,
-            "num_media": "0", "num_segments": str(1 if len(body) <= 160 else -(-len(body) // 153)),
-            "price": None, "price_unit": "USD", "sid": sid,
+            "account_sid": self.account_sid,
+            "api_version": "2010-04-01",
+            "body": body,
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "error_code": None,
+            "error_message": None,
+            "from": sender,
+            "messaging_service_sid": service,
+            "num_media": "0",
+            "num_segments": str(1 if len(body) <= 160 else -(-len(body) // 153)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
             "status": "queued" if sender else "accepted",
             "subresource_uris": {"media": f"{API}/Accounts/{self.account_sid}/Messages/{sid}/Media.json"},
-            "to": to, "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "to": to,
+            "uri": f"{API}/Accounts/{self.account_sid}/Messages/{sid}.json",
             "status_callback": form.get("StatusCallback"),
         }
         with self._lock:
@@ -262,11 +284,21 @@ class FakeTwilioRest(LoopbackFake):
         if refusal:
             return refusal
         sid = self.account_sid
-        return self._ok(record, {
-            "sid": sid, "friendly_name": "Otto's Auto Repair (fake)", "status": "active", "type": "Full",
-            "owner_account_sid": sid, "auth_token": self.auth_token, "date_created": _rfc2822(),
-            "date_updated": _rfc2822(), "uri": f"{API}/Accounts/{sid}.json", "subresource_uris": {},
-        })
+        return self._ok(
+            record,
+            {
+                "sid": sid,
+                "friendly_name": "Otto's Auto Repair (fake)",
+                "status": "active",
+                "type": "Full",
+                "owner_account_sid": sid,
+                "auth_token": self.auth_token,
+                "date_created": _rfc2822(),
+                "date_updated": _rfc2822(),
+                "uri": f"{API}/Accounts/{sid}.json",
+                "subresource_uris": {},
+            },
+        )
 
     async def _fetch_recording_media(self, request):
         record, refusal = await self._begin(request, "Recordings")
@@ -289,8 +321,12 @@ class FakeTwilioRest(LoopbackFake):
     def _error(self, record, status, code, message):
         record.status = status
         return web.json_response(
-            {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
-             "status": status},
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
             status=status,
         )
 
@@ -298,14 +334,36 @@ class FakeTwilioRest(LoopbackFake):
 def _call_resource(account_sid, sid, from_, to, status):
     now = _rfc2822()
     return {
-        "account_sid": account_sid, "annotation": None, "answered_by": None, "api_version": "2010-04-01",
-        "caller_name": None, "date_created": now, "date_updated": now, "direction": "inbound",
-        "duration": None, "end_time": None, "forwarded_from": None, "from": from_, "from_formatted": from_,
-        "group_sid": None, "parent_call_sid": None, "phone_number_sid": "PN" + secrets.token_hex(16),
-        "price": None, "price_unit": "USD", "queue_time": "0", "sid": sid, "start_time": now,
-        "status": status, "to": to, "to_formatted": to, "trunk_sid": None,
-        "subresource_uris": {}, "uri": f"{API}/Accounts/{account_sid}/Calls/{sid}.json",
-        "updates": [], "twiml": None, "url": None,
+        "account_sid": account_sid,
+        "annotation": None,
+        "answered_by": None,
+        "api_version": "2010-04-01",
+        "caller_name": None,
+        "date_created": now,
+        "date_updated": now,
+        "direction": "inbound",
+        "duration": None,
+        "end_time": None,
+        "forwarded_from": None,
+        "from": from_,
+        "from_formatted": from_,
+        "group_sid": None,
+        "parent_call_sid": None,
+        "phone_number_sid": "PN" + secrets.token_hex(16),
+        "price": None,
+        "price_unit": "USD",
+        "queue_time": "0",
+        "sid": sid,
+        "start_time": now,
+        "status": status,
+        "to": to,
+        "to_formatted": to,
+        "trunk_sid": None,
+        "subresource_uris": {},
+        "uri": f"{API}/Accounts/{account_sid}/Calls/{sid}.json",
+        "updates": [],
+        "twiml": None,
+        "url": None,
     }
 
 

@@ -49,10 +49,14 @@ def server_with_redacted_access_log(**options):
 
     metrics.forget_dead_processes()
     limit = settings.MEDIA_STREAM_MAX_MESSAGE_BYTES
-    return Server(**{
-        **options, "action_logger": redacted_access_log(options.get("action_logger")),
-        "websocket_max_message_size": limit, "websocket_max_frame_size": limit,
-    })
+    return Server(
+        **{
+            **options,
+            "action_logger": redacted_access_log(options.get("action_logger")),
+            "websocket_max_message_size": limit,
+            "websocket_max_frame_size": limit,
+        }
+    )
 
 
 def main(argv=None):

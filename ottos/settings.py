@@ -175,9 +175,13 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
 DB_POOL_SIZE = env_int("DB_POOL_SIZE", 20, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_SIZE:
     if DATABASES["default"]["CONN_MAX_AGE"]:
-        raise ImproperlyConfigured("DB_CONN_MAX_AGE must be 0 while DB_POOL_SIZE is set: the pool keeps the connections.")
+        raise ImproperlyConfigured(
+            "DB_CONN_MAX_AGE must be 0 while DB_POOL_SIZE is set: the pool keeps the connections."
+        )
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(2, DB_POOL_SIZE), "max_size": DB_POOL_SIZE, "timeout": 10,
+        "min_size": min(2, DB_POOL_SIZE),
+        "max_size": DB_POOL_SIZE,
+        "timeout": 10,
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -297,6 +301,7 @@ TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", ("http", "https"))
 SHOP_ADVISOR_NUMBER = env_str("SHOP_ADVISOR_NUMBER")
+
 
 # --- Which engines a call uses (calls/agent/engines.py; checked only here) ----------------------------------------------
 def env_choice(name, choices):
@@ -431,7 +436,9 @@ TASK_RETRY_BACKOFF_SECONDS = env_int("TASK_RETRY_BACKOFF_SECONDS", 5, minimum=1)
 CALENDAR_SYNC_MAX_RETRIES = env_int("CALENDAR_SYNC_MAX_RETRIES", 8, minimum=0)
 CALENDAR_RECONCILE_DAYS = env_int("CALENDAR_RECONCILE_DAYS", 14, minimum=1)
 
-NHTSA_VPIC_BASE_URL = (env_url("NHTSA_VPIC_BASE_URL", ("http", "https")) or "https://vpic.nhtsa.dot.gov/api").rstrip("/")
+NHTSA_VPIC_BASE_URL = (env_url("NHTSA_VPIC_BASE_URL", ("http", "https")) or "https://vpic.nhtsa.dot.gov/api").rstrip(
+    "/"
+)
 NHTSA_RECALLS_BASE_URL = (env_url("NHTSA_RECALLS_BASE_URL", ("http", "https")) or "https://api.nhtsa.gov").rstrip("/")
 NHTSA_TIMEOUT_SECONDS = env_float("NHTSA_TIMEOUT_SECONDS", 5.0)
 NHTSA_MAX_RETRIES = env_int("NHTSA_MAX_RETRIES", 6, minimum=0)
@@ -466,10 +473,16 @@ MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
         "OPTIONS": {
-            "host": _email_host, "port": env_int("EMAIL_PORT", 587, minimum=1), "username": env_str("EMAIL_HOST_USER"),
-            "password": env_str("EMAIL_HOST_PASSWORD"), "use_tls": env_bool("EMAIL_USE_TLS", True), "timeout": 10,
+            "host": _email_host,
+            "port": env_int("EMAIL_PORT", 587, minimum=1),
+            "username": env_str("EMAIL_HOST_USER"),
+            "password": env_str("EMAIL_HOST_PASSWORD"),
+            "use_tls": env_bool("EMAIL_USE_TLS", True),
+            "timeout": 10,
         },
-    } if _email_host else {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+    }
+    if _email_host
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
 }
 
 
@@ -498,7 +511,8 @@ CELERY_BEAT_SCHEDULE = {
     "queue-reminders": {"task": "scheduling.tasks.queue_reminders", "schedule": 30 * 60.0},
     "send-due-texts": {"task": "scheduling.tasks.send_due_texts", "schedule": 5 * 60.0},
     "queue-declined-work-follow-ups": {
-        "task": "scheduling.repair_orders.tasks.queue_declined_work_follow_ups", "schedule": 3600.0,
+        "task": "scheduling.repair_orders.tasks.queue_declined_work_follow_ups",
+        "schedule": 3600.0,
     },
     "refresh-recalls": {"task": "crm.tasks.refresh_stale_recalls", "schedule": 24 * 3600.0},
     "purge-old-calls": {"task": "calls.tasks.purge_old_calls", "schedule": 24 * 3600.0},
@@ -523,7 +537,11 @@ LOGGING = {
     },
     "formatters": {"structured": {"()": "ottos.lib.logging.StructuredFormatter", "style": LOG_FORMAT}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "structured", "filters": ["call_sid", "celery_task", "redact"]}
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "structured",
+            "filters": ["call_sid", "celery_task", "redact"],
+        }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {

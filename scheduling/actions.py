@@ -93,9 +93,7 @@ def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in
 def upcoming_appointments(customer, *, now=None):
     """The customer's active appointments from now on, soonest first."""
     now = now or clock.now()
-    return list(
-        Appointment.objects.upcoming(now).filter(customer=customer).select_related("service_type", "vehicle")
-    )
+    return list(Appointment.objects.upcoming(now).filter(customer=customer).select_related("service_type", "vehicle"))
 
 
 def upcoming_count(customer, *, now=None):
@@ -192,13 +190,21 @@ def book_appointment(
                     return existing
             own_time = _OwnTime(customer.pk, overlap_reason=overlap_reason)
             demand = Demand.of(_booked_between(start, end), busy)
-            overridden = _check(profile, service_type, start, waiter=waiter, demand=demand, own_time=own_time,
-                                walk_in=walk_in)
+            overridden = _check(
+                profile, service_type, start, waiter=waiter, demand=demand, own_time=own_time, walk_in=walk_in
+            )
             if idempotency_key:
                 _release_key(idempotency_key)
             appointment = Appointment.objects.create(
-                customer=customer, vehicle=vehicle, service_type=service_type, start=start, end=end,
-                waiter=waiter, loaner_requested=loaner_requested, notes=notes, source=actor.source,
+                customer=customer,
+                vehicle=vehicle,
+                service_type=service_type,
+                start=start,
+                end=end,
+                waiter=waiter,
+                loaner_requested=loaner_requested,
+                notes=notes,
+                source=actor.source,
                 idempotency_key=idempotency_key or None,
             )
             _record(appointment, "booked", actor, before=None, **overridden)
@@ -240,8 +246,15 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None, over
         demand = Demand.of(_booked_between(new_start, new_end, exclude=appointment.pk), busy)
         own_time = _OwnTime(appointment.customer_id, exclude=appointment.pk, overlap_reason=overlap_reason)
         try:
-            overridden = _check(profile, appointment.service_type, new_start, waiter=appointment.waiter,
-                                demand=demand, own_time=own_time, walk_in=walk_in)
+            overridden = _check(
+                profile,
+                appointment.service_type,
+                new_start,
+                waiter=appointment.waiter,
+                demand=demand,
+                own_time=own_time,
+                walk_in=walk_in,
+            )
         except BookingRefused as refusal:
             raise _with_earliest_start(refusal, appointment.service_type, appointment.waiter) from None
         before = _snapshot(appointment)
@@ -258,8 +271,9 @@ NO_VEHICLE = object()
 _EDITABLE_STATUSES = (Appointment.Status.BOOKED, Appointment.Status.CONFIRMED)
 
 
-def update_appointment_details(appointment, *, actor, customer=None, notes=None, vehicle=None,
-                               loaner_requested=None, waiter=None):
+def update_appointment_details(
+    appointment, *, actor, customer=None, notes=None, vehicle=None, loaner_requested=None, waiter=None
+):
     """Change an appointment's notes, vehicle (or NO_VEHICLE), loaner request or waiting.
 
     A detail left as None stays as it is; if nothing changes, nothing is recorded. The vehicle
@@ -347,8 +361,9 @@ def set_appointment_status(appointment, status, *, actor):
             if not appointment.is_active:
                 raise refused("not_active", appointment=appointment)
             raise BookingRefused(
-                "invalid", f"An appointment that is {appointment.get_status_display().lower()} "
-                f"can't be marked {status.label.lower()}."
+                "invalid",
+                f"An appointment that is {appointment.get_status_display().lower()} "
+                f"can't be marked {status.label.lower()}.",
             )
         if status == Appointment.Status.NO_SHOW and appointment.start > clock.now():
             raise BookingRefused("invalid", "The appointment hasn't started yet, so it can't be a no-show.")
@@ -384,7 +399,11 @@ def _check(profile, service_type, start, *, waiter, demand, own_time, walk_in=Fa
     end = _ends(start, service_type.duration)
     rules = _shop_rules(profile, start, end, walk_in=walk_in)
     code = availability.refusal_for(
-        rules, _service_rules(service_type), start, now=_walk_in_now(clock.now(), walk_in), demand=demand,
+        rules,
+        _service_rules(service_type),
+        start,
+        now=_walk_in_now(clock.now(), walk_in),
+        demand=demand,
         waiter=waiter,
     )
     if code not in (None, availability.SLOT_TAKEN):
@@ -452,7 +471,9 @@ def _with_earliest_start(refusal, service_type, waiter):
         first = None
     if first is None:
         return BookingRefused(refusal.code, "That's too soon to book, and nothing is free in the next two weeks.")
-    return BookingRefused(refusal.code, f"That's too soon to book; the earliest start is {say_when(first, first.tzinfo)}.")
+    return BookingRefused(
+        refusal.code, f"That's too soon to book; the earliest start is {say_when(first, first.tzinfo)}."
+    )
 
 
 _EARLIEST_LOOKAHEAD = timedelta(days=14)
@@ -525,9 +546,12 @@ def _not_found(customer):
 def _record(appointment, action, actor, *, before, **extra):
     details = {"before": before, "after": _snapshot(appointment), **extra}
     AppointmentChange.objects.create(
-        appointment=appointment, action=action, actor_kind=actor.kind,
+        appointment=appointment,
+        action=action,
+        actor_kind=actor.kind,
         actor_user=actor.user if getattr(actor.user, "pk", None) else None,
-        actor_label=actor.label[:120], details=details,
+        actor_label=actor.label[:120],
+        details=details,
     )
     appointment_id = appointment.pk
     transaction.on_commit(lambda: _announce(appointment_id, action), robust=True)
@@ -540,8 +564,9 @@ def _announce(appointment_id, action):
         sender=Appointment, appointment_id=appointment_id, action=action
     ):
         if isinstance(result, Exception):
-            log.error("appointment_changed receiver %r failed for appointment %s", receiver, appointment_id,
-                      exc_info=result)
+            log.error(
+                "appointment_changed receiver %r failed for appointment %s", receiver, appointment_id, exc_info=result
+            )
 
 
 def _snapshot(appointment):
@@ -564,15 +589,18 @@ def _shop_rules(profile, start, end, *, walk_in=False):
     tz = profile.tz
     first_day = start.astimezone(tz).date() - timedelta(days=1)
     last_day = end.astimezone(tz).date() + timedelta(days=1)
-    hours = {
-        h.weekday: DayHours(h.opens, h.closes, h.lunch_start, h.lunch_end) for h in OpeningHours.objects.all()
-    }
+    hours = {h.weekday: DayHours(h.opens, h.closes, h.lunch_start, h.lunch_end) for h in OpeningHours.objects.all()}
     closures = tuple(
         Closure.objects.filter(end_date__gte=first_day, start_date__lte=last_day).values_list("start_date", "end_date")
     )
     return ShopRules(
-        timezone=tz, hours=hours, closures=closures, bays=profile.bays, waiters_per_slot=profile.waiters_per_slot,
-        slot_minutes=max(profile.slot_minutes, 1), min_lead=timedelta(minutes=0 if walk_in else profile.min_lead_minutes),
+        timezone=tz,
+        hours=hours,
+        closures=closures,
+        bays=profile.bays,
+        waiters_per_slot=profile.waiters_per_slot,
+        slot_minutes=max(profile.slot_minutes, 1),
+        min_lead=timedelta(minutes=0 if walk_in else profile.min_lead_minutes),
         horizon=timedelta(days=profile.booking_horizon_days),
     )
 

@@ -56,8 +56,9 @@ class WhenFilter(admin.SimpleListFilter):
 
 def _status_action(status, description, done):
     def action(modeladmin, request, queryset):
-        modeladmin.apply_to_each(request, queryset, done,
-                                 lambda appointment, actor: set_appointment_status(appointment, status, actor=actor))
+        modeladmin.apply_to_each(
+            request, queryset, done, lambda appointment, actor: set_appointment_status(appointment, status, actor=actor)
+        )
 
     action.__name__ = f"mark_{status}"
     return admin.action(description=description, permissions=["change"])(action)
@@ -87,21 +88,62 @@ class AppointmentAdmin(admin.ModelAdmin):
         resync_calendar,
     ]
     # An existing appointment keeps its customer and service; the rest changes through the actions.
-    change_readonly = ["customer", "service_type", "end", "source", "calendar_sync_state", "calendar_event_id",
-                       "calendar_sync_error", "calendar_synced_at", "created", "updated", "history",
-                       "texts_sent"]
+    change_readonly = [
+        "customer",
+        "service_type",
+        "end",
+        "source",
+        "calendar_sync_state",
+        "calendar_event_id",
+        "calendar_sync_error",
+        "calendar_synced_at",
+        "created",
+        "updated",
+        "history",
+        "texts_sent",
+    ]
     texts_sent = texts_sent
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            fields = ["customer", "vehicle", "service_type", "waiter", "start", "overlap_reason", "loaner_requested",
-                      "notes", "booking_key"]
+            fields = [
+                "customer",
+                "vehicle",
+                "service_type",
+                "waiter",
+                "start",
+                "overlap_reason",
+                "loaner_requested",
+                "notes",
+                "booking_key",
+            ]
             return [(None, {"fields": fields})]
         return [
-            (None, {"fields": ["customer", "vehicle", "service_type", "start", "overlap_reason", "end", "status",
-                               "waiter", "loaner_requested", "notes", "source"]}),
-            ("Calendar", {"fields": ["calendar_sync_state", "calendar_event_id", "calendar_sync_error",
-                                     "calendar_synced_at"], "classes": ["collapse"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "customer",
+                        "vehicle",
+                        "service_type",
+                        "start",
+                        "overlap_reason",
+                        "end",
+                        "status",
+                        "waiter",
+                        "loaner_requested",
+                        "notes",
+                        "source",
+                    ]
+                },
+            ),
+            (
+                "Calendar",
+                {
+                    "fields": ["calendar_sync_state", "calendar_event_id", "calendar_sync_error", "calendar_synced_at"],
+                    "classes": ["collapse"],
+                },
+            ),
             ("Texts to the customer", {"fields": ["texts_sent"]}),
             ("History", {"fields": ["history", "created", "updated"]}),
         ]
@@ -206,9 +248,14 @@ class AppointmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel", permissions=["change"])
     def cancel(self, request, queryset):
-        self.apply_to_each(request, queryset, "cancelled",
-                           lambda appointment, actor: cancel_appointment(
-                               appointment, actor=actor, reason="Cancelled in the back office"))
+        self.apply_to_each(
+            request,
+            queryset,
+            "cancelled",
+            lambda appointment, actor: cancel_appointment(
+                appointment, actor=actor, reason="Cancelled in the back office"
+            ),
+        )
 
     def apply_to_each(self, request, queryset, done, change):
         actor = Actor.advisor(request.user)

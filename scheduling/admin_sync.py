@@ -17,8 +17,18 @@ def local_time(moment):
     return date_format(timezone.localtime(moment), "D M j, g:i A")
 
 
-TEXT_FIELDS = ["created_at", "kind", "status", "to", "body", "twilio_sid", "twilio_status", "error", "send_after",
-               "sent_at"]
+TEXT_FIELDS = [
+    "created_at",
+    "kind",
+    "status",
+    "to",
+    "body",
+    "twilio_sid",
+    "twilio_status",
+    "error",
+    "send_after",
+    "sent_at",
+]
 
 
 @admin.display(description="texts")
@@ -28,13 +38,24 @@ def texts_sent(modeladmin, appointment):
     if not sent:
         return "No texts." if appointment.customer.sms_opt_in else "No texts (the customer has not agreed to texts)."
     rows = format_html_join(
-        "", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-        ((local_time(t.sent_at or t.send_after), t.get_kind_display(), t.get_status_display(), t.body,
-          t.twilio_sid or "-", t.error or "") for t in sent),
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                local_time(t.sent_at or t.send_after),
+                t.get_kind_display(),
+                t.get_status_display(),
+                t.body,
+                t.twilio_sid or "-",
+                t.error or "",
+            )
+            for t in sent
+        ),
     )
     return format_html(
         "<table><tr><th>When</th><th>What</th><th>Status</th><th>Text</th><th>Twilio SID</th><th>Problem</th></tr>"
-        "{}</table>", rows,
+        "{}</table>",
+        rows,
     )
 
 

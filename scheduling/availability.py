@@ -103,7 +103,7 @@ class _Occupancy:
     def peak(self, start: float, end: float) -> int:
         """The most taken at any instant in [start, end)."""
         first = bisect_right(self.times, start) - 1
-        return max(self.levels[first:bisect_left(self.times, end, lo=first + 1)])
+        return max(self.levels[first : bisect_left(self.times, end, lo=first + 1)])
 
 
 @dataclass

@@ -77,7 +77,9 @@ class SlotPickerWidget(forms.MultiWidget):
     def __init__(self, attrs=None):
         widgets = [
             forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "slot-day"}),
-            forms.TextInput(attrs={"class": "slot-time", "size": "10", "placeholder": "9:15 AM", "autocomplete": "off"}),
+            forms.TextInput(
+                attrs={"class": "slot-time", "size": "10", "placeholder": "9:15 AM", "autocomplete": "off"}
+            ),
         ]
         super().__init__(widgets, attrs)
         self.picker = None  # the form sets a callable returning FreeTimes
@@ -94,13 +96,18 @@ class SlotPickerWidget(forms.MultiWidget):
 
     def render(self, name, value, attrs=None, renderer=None):
         boxes = super().render(name, value, attrs, renderer)
-        return mark_safe(render_to_string(self.picker_template, {
-            "boxes": boxes,
-            "free": self.picker() if self.picker else None,
-            "fixed_service": self.fixed_service,
-            "free_times_url": reverse("admin:scheduling_appointment_free_times"),
-            "vehicles_url": reverse("admin:scheduling_appointment_vehicles"),
-        }))
+        return mark_safe(
+            render_to_string(
+                self.picker_template,
+                {
+                    "boxes": boxes,
+                    "free": self.picker() if self.picker else None,
+                    "fixed_service": self.fixed_service,
+                    "free_times_url": reverse("admin:scheduling_appointment_free_times"),
+                    "vehicles_url": reverse("admin:scheduling_appointment_vehicles"),
+                },
+            )
+        )
 
 
 class SlotStartField(forms.MultiValueField):
@@ -172,8 +179,10 @@ def free_times(service_type, day, *, waiter):
     free.times = [(day.isoformat(), _label(s, tz)) for s in that_day]
     if not that_day:
         free.note = f"Nothing is free on {day:%A, %B} {day.day}."
-        free.next_days = [(f"{d:%A, %B} {d.day}", [(d.isoformat(), _label(s, tz)) for s in found[:PER_NEXT_DAY]])
-                          for d, found in later.items()]
+        free.next_days = [
+            (f"{d:%A, %B} {d.day}", [(d.isoformat(), _label(s, tz)) for s in found[:PER_NEXT_DAY]])
+            for d, found in later.items()
+        ]
     return free
 
 
@@ -190,8 +199,10 @@ def alternatives(service_type, wanted, *, waiter):
     if nearest:
         said.append(f"Free that day: {', '.join(_label(s, tz) for s in nearest)}.")
     if later:
-        days = "; ".join(f"{d:%A, %B} {d.day}: {', '.join(_label(s, tz) for s in found[:PER_NEXT_DAY])}"
-                         for d, found in later.items())
+        days = "; ".join(
+            f"{d:%A, %B} {d.day}: {', '.join(_label(s, tz) for s in found[:PER_NEXT_DAY])}"
+            for d, found in later.items()
+        )
         said.append(f"Next open days: {days}.")
     return " ".join(said) or "Nothing is free in the next two weeks."
 
@@ -207,5 +218,7 @@ def off_grid(start):
     since_opening = local.replace(tzinfo=None) - datetime.combine(local.date(), hours.opens)
     if since_opening < timedelta(0) or not since_opening % step:
         return None
-    return (f"{_label(start, profile.tz)} isn't a start time: appointments start every {profile.slot_minutes} "
-            f"minutes from {hours.opens:%-I:%M %p}.")
+    return (
+        f"{_label(start, profile.tz)} isn't a start time: appointments start every {profile.slot_minutes} "
+        f"minutes from {hours.opens:%-I:%M %p}."
+    )

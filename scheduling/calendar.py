@@ -101,9 +101,14 @@ def _credentials():
 
 def _settings_key():
     return (
-        settings.GOOGLE_CALENDAR_ID, settings.GOOGLE_CALENDAR_BASE_URL, settings.GOOGLE_SERVICE_ACCOUNT_FILE,
-        settings.GOOGLE_SERVICE_ACCOUNT_JSON, settings.GOOGLE_OAUTH_REFRESH_TOKEN, settings.GOOGLE_CALENDAR_SUBJECT,
-        settings.GOOGLE_CALENDAR_TIMEOUT_SECONDS, settings.GOOGLE_FREEBUSY_TIMEOUT_SECONDS,
+        settings.GOOGLE_CALENDAR_ID,
+        settings.GOOGLE_CALENDAR_BASE_URL,
+        settings.GOOGLE_SERVICE_ACCOUNT_FILE,
+        settings.GOOGLE_SERVICE_ACCOUNT_JSON,
+        settings.GOOGLE_OAUTH_REFRESH_TOKEN,
+        settings.GOOGLE_CALENDAR_SUBJECT,
+        settings.GOOGLE_CALENDAR_TIMEOUT_SECONDS,
+        settings.GOOGLE_FREEBUSY_TIMEOUT_SECONDS,
     )
 
 
@@ -177,12 +182,19 @@ class ShopCalendar:
         credentials = _credentials()
         options = {"api_endpoint": settings.GOOGLE_CALENDAR_BASE_URL} if settings.GOOGLE_CALENDAR_BASE_URL else None
         service = build(
-            "calendar", "v3", credentials=credentials, client_options=options,
-            static_discovery=True, cache_discovery=False,
+            "calendar",
+            "v3",
+            credentials=credentials,
+            client_options=options,
+            static_discovery=True,
+            cache_discovery=False,
         )
         return cls(
-            service, settings.GOOGLE_CALENDAR_ID, credentials=credentials,
-            timeout=settings.GOOGLE_CALENDAR_TIMEOUT_SECONDS, quick_timeout=settings.GOOGLE_FREEBUSY_TIMEOUT_SECONDS,
+            service,
+            settings.GOOGLE_CALENDAR_ID,
+            credentials=credentials,
+            timeout=settings.GOOGLE_CALENDAR_TIMEOUT_SECONDS,
+            quick_timeout=settings.GOOGLE_FREEBUSY_TIMEOUT_SECONDS,
         )
 
     def _execute(self, request, *, quick=False, gone_ok=False):
@@ -278,8 +290,13 @@ class ShopCalendar:
         page_token = None
         while True:
             request = self.service.events().list(
-                calendarId=self.calendar_id, timeMin=_rfc3339(start), timeMax=_rfc3339(end), singleEvents=True,
-                showDeleted=False, maxResults=250, pageToken=page_token,
+                calendarId=self.calendar_id,
+                timeMin=_rfc3339(start),
+                timeMax=_rfc3339(end),
+                singleEvents=True,
+                showDeleted=False,
+                maxResults=250,
+                pageToken=page_token,
                 privateExtendedProperty=[f"{k}={v}" for k, v in (private or {}).items()] or None,
             )
             page = self._execute(request)

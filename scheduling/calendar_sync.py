@@ -85,9 +85,7 @@ def appointment_id_of(event):
 
 
 def _load(appointment_id):
-    return (
-        Appointment.objects.select_related("customer", "vehicle", "service_type").filter(pk=appointment_id).first()
-    )
+    return Appointment.objects.select_related("customer", "vehicle", "service_type").filter(pk=appointment_id).first()
 
 
 def _push(appointment, shop_calendar, tz):
@@ -187,7 +185,9 @@ def reconcile(days=None, *, now=None, progress=None):
         .filter(
             Q(start__lt=window_end, end__gt=now)
             | Q(pk__in=list(events_by_appointment))
-            | Q(end__gt=now, calendar_sync_state__in=[Appointment.CalendarSync.FAILED, Appointment.CalendarSync.PENDING])
+            | Q(
+                end__gt=now, calendar_sync_state__in=[Appointment.CalendarSync.FAILED, Appointment.CalendarSync.PENDING]
+            )
         )
         .order_by("start")
     )

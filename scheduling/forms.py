@@ -69,7 +69,10 @@ class AppointmentActionForm(forms.ModelForm):
 
     # Hidden until the customer's other appointment is in the way (see offer_overlap_reason).
     overlap_reason = forms.CharField(
-        required=False, max_length=300, widget=forms.HiddenInput, label="Reason to book anyway",
+        required=False,
+        max_length=300,
+        widget=forms.HiddenInput,
+        label="Reason to book anyway",
         help_text="To keep both appointments, say why; the reason goes into this appointment's history.",
     )
 
@@ -225,8 +228,11 @@ class AppointmentChangeForm(AppointmentActionForm):
         appointment = self.instance
         _customer_vehicles(self, appointment.customer_id)
         stored_day, _ = day_and_time(None, appointment.start)
-        day, _ = day_and_time(self.data.get(self.add_prefix("start_0")), appointment.start) if self.is_bound else (
-            stored_day, None)
+        day, _ = (
+            day_and_time(self.data.get(self.add_prefix("start_0")), appointment.start)
+            if self.is_bound
+            else (stored_day, None)
+        )
         waiter = bool(self.data.get(self.add_prefix("waiter"))) if self.is_bound else appointment.waiter
         self.show_free_times(appointment.service_type, day, waiter, fixed_service=True)
 
@@ -253,7 +259,9 @@ class AppointmentChangeForm(AppointmentActionForm):
         if status != self.stored["status"]:
             self.step = "status"
             if status == Appointment.Status.CANCELLED:
-                appointment = cancel_appointment(appointment.pk, actor=self.actor, reason="Cancelled in the back office")
+                appointment = cancel_appointment(
+                    appointment.pk, actor=self.actor, reason="Cancelled in the back office"
+                )
             else:
                 appointment = set_appointment_status(appointment.pk, status, actor=self.actor)
         if appointment is self.instance:
@@ -264,8 +272,13 @@ class AppointmentChangeForm(AppointmentActionForm):
         if self.cleaned_data["start"] == self.stored["start"]:
             return appointment
         self.step = "move"
-        return reschedule_appointment(appointment.pk, new_start=self.cleaned_data["start"], actor=self.actor,
-                                      overlap_reason=self.cleaned_data.get("overlap_reason", ""), walk_in=True)
+        return reschedule_appointment(
+            appointment.pk,
+            new_start=self.cleaned_data["start"],
+            actor=self.actor,
+            overlap_reason=self.cleaned_data.get("overlap_reason", ""),
+            walk_in=True,
+        )
 
     @property
     def moved(self):

@@ -72,8 +72,9 @@ def describe(change, vehicles=None):
     if change.details.get("reason"):
         sentence = format_html("{}: “{}”", sentence, change.details["reason"])
     if change.details.get("overlap_reason"):
-        sentence = format_html("{}, over the customer's other appointment: “{}”", sentence,
-                               change.details["overlap_reason"])
+        sentence = format_html(
+            "{}, over the customer's other appointment: “{}”", sentence, change.details["overlap_reason"]
+        )
     link = call_link(change)
     return format_html("{} ({})", sentence, link) if link else sentence
 
@@ -83,10 +84,14 @@ def history_table(changes):
     described = describe_all(changes)
     if not described:
         return "No changes recorded."
-    rows = format_html_join("", '<tr><td class="nowrap">{}</td><td>{}</td></tr>',
-                            ((local_time(change.at), sentence) for change, sentence in described))
-    return format_html('<table class="appointment-history"><tr><th>When</th><th>What happened</th></tr>{}</table>',
-                       rows)
+    rows = format_html_join(
+        "",
+        '<tr><td class="nowrap">{}</td><td>{}</td></tr>',
+        ((local_time(change.at), sentence) for change, sentence in described),
+    )
+    return format_html(
+        '<table class="appointment-history"><tr><th>When</th><th>What happened</th></tr>{}</table>', rows
+    )
 
 
 def call_link(change):
@@ -117,8 +122,10 @@ def _who(change):
 def _details(before, after, vehicles):
     said = []
     if before.get("vehicle_id") != after.get("vehicle_id"):
-        said.append(f"Vehicle changed from {_vehicle(before.get('vehicle_id'), vehicles)} "
-                    f"to {_vehicle(after.get('vehicle_id'), vehicles)}")
+        said.append(
+            f"Vehicle changed from {_vehicle(before.get('vehicle_id'), vehicles)} "
+            f"to {_vehicle(after.get('vehicle_id'), vehicles)}"
+        )
     if before.get("notes") != after.get("notes"):
         said.append(f"Notes changed to “{after['notes']}”" if after.get("notes") else "Notes removed")
     if before.get("waiter") != after.get("waiter"):
@@ -137,7 +144,7 @@ def _vehicle(vehicle_id, vehicles):
 
 
 def _when(iso, since=None):
-    """"Tue Dec 15, 1:00 PM"; only "2:30 PM" when `since` is on the same day."""
+    """ "Tue Dec 15, 1:00 PM"; only "2:30 PM" when `since` is on the same day."""
     if not iso:
         return "an unknown time"
     moment = datetime.fromisoformat(iso)

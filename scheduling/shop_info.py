@@ -307,7 +307,7 @@ def _say_date(day, today):
 
 
 def _on_day(day, today, *, capital=False):
-    """"today", "tomorrow" or "on Thursday, November 26", to follow a verb or open a sentence."""
+    """ "today", "tomorrow" or "on Thursday, November 26", to follow a verb or open a sentence."""
     said = _say_date(day, today)
     phrase = said if said in ("today", "tomorrow") else f"on {said}"
     return phrase[:1].upper() + phrase[1:] if capital else phrase

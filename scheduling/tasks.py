@@ -72,7 +72,9 @@ def queue_calendar_sync(appointment_id):
     if not calendar.is_configured():
         return
     delay_on_commit(
-        sync_appointment_to_calendar, appointment_id, log=log,
+        sync_appointment_to_calendar,
+        appointment_id,
+        log=log,
         failure=f"Could not queue the calendar sync of appointment {appointment_id}",
     )
 
@@ -128,7 +130,10 @@ def queue_appointment_text(appointment_id, kind):
     if not settings.TEXTS_ENABLED:
         return
     delay_on_commit(
-        send_appointment_text, appointment_id, kind, log=log,
+        send_appointment_text,
+        appointment_id,
+        kind,
+        log=log,
         failure=f"Could not queue the {kind} text for appointment {appointment_id}",
     )
 
@@ -173,4 +178,3 @@ def queue_reminders():
     for message_id in texts.due_messages():
         send_text_message.delay(message_id)
     return f"{queued} reminders queued"
-

@@ -152,12 +152,16 @@ def queue_text(appointment_id, kind, *, now=None):
         return existing
     profile = ShopProfile.load()
     # "Moved" only makes sense to a customer who got the first confirmation.
-    moved = kind == Kind.CONFIRMATION and appointment.texts.filter(
-        kind=Kind.CONFIRMATION, status=TextMessage.Status.SENT
-    ).exists()
+    moved = (
+        kind == Kind.CONFIRMATION
+        and appointment.texts.filter(kind=Kind.CONFIRMATION, status=TextMessage.Status.SENT).exists()
+    )
     send_after = first_allowed_time(now, profile.tz)
     return record_once(
-        once, customer=appointment.customer, to=appointment.customer.phone, send_after=send_after,
+        once,
+        customer=appointment.customer,
+        to=appointment.customer.phone,
+        send_after=send_after,
         body=message_body(appointment, kind, profile, moved=moved, sent_at=send_after),
     )
 
@@ -181,9 +185,7 @@ def send_text(message_id, *, now=None, client=None):
     claimed = TextMessage.objects.filter(
         pk=message_id, status=TextMessage.Status.SCHEDULED, send_after__lte=now
     ).update(status=TextMessage.Status.SENDING, attempts=F("attempts") + 1, updated_at=now)
-    message = TextMessage.objects.select_related("appointment__customer", "repair_order", "customer").get(
-        pk=message_id
-    )
+    message = TextMessage.objects.select_related("appointment__customer", "repair_order", "customer").get(pk=message_id)
     if not claimed:
         return message.status
     if not _applies(message, now):
@@ -206,12 +208,17 @@ def send_text(message_id, *, now=None, client=None):
         raise TextNotSent(str(exc)) from exc
     except requests.exceptions.RequestException as exc:
         return _finish(
-            message, TextMessage.Status.FAILED,
+            message,
+            TextMessage.Status.FAILED,
             error=f"Twilio did not answer ({exc}); the text may or may not have gone out - check Twilio's log.",
         )
     return _finish(
-        message, TextMessage.Status.SENT, twilio_sid=sent.sid or "", twilio_status=str(sent.status or ""),
-        sent_at=timezone.now(), error="",
+        message,
+        TextMessage.Status.SENT,
+        twilio_sid=sent.sid or "",
+        twilio_status=str(sent.status or ""),
+        sent_at=timezone.now(),
+        error="",
     )
 
 

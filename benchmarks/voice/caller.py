@@ -150,8 +150,11 @@ class SimulatedCall:
             reply.endpoint_sent = utterance.endpoint_sent
             return None
         self._reply = reply
-        await self._until(lambda: any(not flushed and at > (reply.first_audio or math.inf)
-                                      for _, at, flushed in self.marks), REPLY_TIMEOUT_S, "the reply's first piece")
+        await self._until(
+            lambda: any(not flushed and at > (reply.first_audio or math.inf) for _, at, flushed in self.marks),
+            REPLY_TIMEOUT_S,
+            "the reply's first piece",
+        )
         reply.endpoint_sent = utterance.endpoint_sent
         await asyncio.sleep(BARGE_IN_AFTER_S)
         cut_in = self._say(script.caller_line(self.number, number + 1))
@@ -174,8 +177,12 @@ class SimulatedCall:
 
     def _reply_over(self):
         now = time.monotonic()
-        return (self._reply.first_audio is not None and not self._pending and self._play_end <= now
-                and now - self._last_media >= QUIET_AFTER_REPLY_S)
+        return (
+            self._reply.first_audio is not None
+            and not self._pending
+            and self._play_end <= now
+            and now - self._last_media >= QUIET_AFTER_REPLY_S
+        )
 
     async def _until(self, condition, timeout, what):
         deadline = time.monotonic() + timeout
@@ -188,7 +195,7 @@ class SimulatedCall:
 
     def _say(self, text):
         audio = spoken(text, seconds=script.CALLER_LINE_S)
-        frames = [base64.b64encode(audio[i:i + FRAME_BYTES]).decode() for i in range(0, len(audio), FRAME_BYTES)]
+        frames = [base64.b64encode(audio[i : i + FRAME_BYTES]).decode() for i in range(0, len(audio), FRAME_BYTES)]
         utterance = Utterance(text, frames)
         self._outgoing.append(utterance)
         return utterance
@@ -196,8 +203,15 @@ class SimulatedCall:
     # --- Twilio's side of the protocol ----------------------------------------------------------
 
     async def _dial(self):
-        form = {"CallSid": self.call_sid, "AccountSid": self.account_sid, "From": self.from_number,
-                "To": self.to_number, "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01"}
+        form = {
+            "CallSid": self.call_sid,
+            "AccountSid": self.account_sid,
+            "From": self.from_number,
+            "To": self.to_number,
+            "CallStatus": "ringing",
+            "Direction": "inbound",
+            "ApiVersion": "2010-04-01",
+        }
         status, twiml = await self._post("/twilio/voice/", form)
         if status != 200:
             raise CallFailed(f"the incoming-call webhook answered {status}")
@@ -210,31 +224,54 @@ class SimulatedCall:
         parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
         local = urlsplit(self.app_url)
         self.ws = await self.http.ws_connect(
-            f"ws://{local.netloc}{urlsplit(url).path}", headers={"X-Twilio-Signature": self.validator.compute_signature(url, {})},
-            max_msg_size=0, compress=0, autoping=True,
+            f"ws://{local.netloc}{urlsplit(url).path}",
+            headers={"X-Twilio-Signature": self.validator.compute_signature(url, {})},
+            max_msg_size=0,
+            compress=0,
+            autoping=True,
         )
         self.connected_at = time.monotonic()
         await self.ws.send_str(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
-        await self.ws.send_str(json.dumps({
-            "event": "start", "sequenceNumber": self._next(), "streamSid": self.stream_sid,
-            "start": {"streamSid": self.stream_sid, "accountSid": self.account_sid, "callSid": self.call_sid,
-                      "tracks": ["inbound"], "customParameters": parameters,
-                      "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}},
-        }))
+        await self.ws.send_str(
+            json.dumps(
+                {
+                    "event": "start",
+                    "sequenceNumber": self._next(),
+                    "streamSid": self.stream_sid,
+                    "start": {
+                        "streamSid": self.stream_sid,
+                        "accountSid": self.account_sid,
+                        "callSid": self.call_sid,
+                        "tracks": ["inbound"],
+                        "customParameters": parameters,
+                        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+                    },
+                }
+            )
+        )
         self._tasks = [asyncio.create_task(self._send_media()), asyncio.create_task(self._receive())]
 
     async def _post(self, path, form):
         signature = self.validator.compute_signature(self.public_url + path, form)
-        async with self.http.post(self.app_url + path, data=form, headers={"X-Twilio-Signature": signature}) as response:
+        async with self.http.post(
+            self.app_url + path, data=form, headers={"X-Twilio-Signature": signature}
+        ) as response:
             return response.status, await response.text()
 
     async def _hang_up(self):
         ended = time.monotonic()
         if self.ws is not None and not self.ws.closed:
             try:
-                await self.ws.send_str(json.dumps({
-                    "event": "stop", "sequenceNumber": self._next(), "streamSid": self.stream_sid,
-                    "stop": {"accountSid": self.account_sid, "callSid": self.call_sid}}))
+                await self.ws.send_str(
+                    json.dumps(
+                        {
+                            "event": "stop",
+                            "sequenceNumber": self._next(),
+                            "streamSid": self.stream_sid,
+                            "stop": {"accountSid": self.account_sid, "callSid": self.call_sid},
+                        }
+                    )
+                )
                 await self.ws.close()
             except Exception as exc:
                 self.errors.append(f"hanging up: {exc!r}")
@@ -248,9 +285,17 @@ class SimulatedCall:
             # A refused caller leaves the advisor or the voicemail at once, as far as the server knows.
             duration = str(max(1, round(self.closed_at - (self.connected_at or self.closed_at))))
             try:
-                await self._post("/twilio/status/", {"CallSid": self.call_sid, "AccountSid": self.account_sid,
-                                                     "CallStatus": "completed", "CallDuration": duration,
-                                                     "From": self.from_number, "To": self.to_number})
+                await self._post(
+                    "/twilio/status/",
+                    {
+                        "CallSid": self.call_sid,
+                        "AccountSid": self.account_sid,
+                        "CallStatus": "completed",
+                        "CallDuration": duration,
+                        "From": self.from_number,
+                        "To": self.to_number,
+                    },
+                )
             except Exception as exc:
                 self.errors.append(f"status callback: {exc!r}")
 
@@ -351,8 +396,11 @@ class SimulatedCall:
 
     def _echo(self, name, at, *, flushed):
         self.marks.append((name, at, flushed))
-        send = asyncio.ensure_future(self.ws.send_str(
-            '{"event":"mark","sequenceNumber":"%s","streamSid":"%s","mark":{"name":%s}}'
-            % (self._next(), self.stream_sid, json.dumps(name))))
+        send = asyncio.ensure_future(
+            self.ws.send_str(
+                '{"event":"mark","sequenceNumber":"%s","streamSid":"%s","mark":{"name":%s}}'
+                % (self._next(), self.stream_sid, json.dumps(name))
+            )
+        )
         self._sends.add(send)
         send.add_done_callback(self._sends.discard)

@@ -122,12 +122,14 @@ def _analyse_round(level, round):
                 level.problems.append(f"call {call.number} turn {barge.turn}: no clear after the caller cut in")
                 continue
             vad = onsets.get((call.number, barge.turn + 1))
-            level.barge_ins.append({
-                "clear": barge.cleared_at - barge.onset,
-                "after_words": barge.cleared_at - barge.interim_sent,
-                "vad_in": vad["at"] - barge.onset if vad else float("nan"),
-                "vad_to_clear": barge.cleared_at - vad["at"] if vad else float("nan"),
-            })
+            level.barge_ins.append(
+                {
+                    "clear": barge.cleared_at - barge.onset,
+                    "after_words": barge.cleared_at - barge.interim_sent,
+                    "vad_in": vad["at"] - barge.onset if vad else float("nan"),
+                    "vad_to_clear": barge.cleared_at - vad["at"] if vad else float("nan"),
+                }
+            )
 
 
 def _turn_figures(reply, chats, speak, final):
@@ -151,8 +153,11 @@ def _turn_figures(reply, chats, speak, final):
         return "the first audio came before the reply's TTS (a filler?)"
     tool_rounds = [c for c in chats[:-1] if c.get("finished") is not None]
     tool_llm = sum(c["finished"] - c["received"] for c in tool_rounds)
-    tool_own = sum(later["received"] - earlier["finished"] for earlier, later in zip(chats, chats[1:])
-                   if earlier.get("finished") is not None)
+    tool_own = sum(
+        later["received"] - earlier["finished"]
+        for earlier, later in zip(chats, chats[1:])
+        if earlier.get("finished") is not None
+    )
     stt = reply.endpoint_sent - reply.speech_end
     llm = lookahead - text_round["received"]
     tts = speak["first_byte"] - speak["received"]
@@ -160,8 +165,12 @@ def _turn_figures(reply, chats, speak, final):
     own = v2v - stt - tool_llm - llm - tts
     hop_in = (final["at"] - reply.endpoint_sent) if final else float("nan")
     return {
-        "v2v": v2v, "own": own, "own_strict": own + (lookahead - strict),
-        "stt": stt, "llm": llm + tool_llm, "tts": tts,
+        "v2v": v2v,
+        "own": own,
+        "own_strict": own + (lookahead - strict),
+        "stt": stt,
+        "llm": llm + tool_llm,
+        "tts": tts,
         "in": hop_in,
         "to_llm": (chats[0]["received"] - final["at"]) if final else float("nan"),
         "tool": tool_own,
@@ -175,6 +184,7 @@ def _same_words(streamed, piece):
 
 
 # --- tables ------------------------------------------------------------------------------------
+
 
 def _f(value, digits=0):
     if value is None or value != value:
@@ -192,16 +202,26 @@ def level_row(level):
     cpu = sum(r.server_cpu_s for r in level.rounds)
     minutes = sum(r.call_minutes for r in level.rounds)
     return {
-        "calls": level.calls, "rounds": len(level.rounds), "turns": len(turns),
-        "v2v_p50": pct(v2v, 50), "v2v_p95": pct(v2v, 95),
-        "own_p50": pct(own, 50), "own_p95": pct(own, 95), "own_strict_p95": pct(strict, 95),
-        "clear_p50": pct(clear, 50), "clear_p95": pct(clear, 95),
+        "calls": level.calls,
+        "rounds": len(level.rounds),
+        "turns": len(turns),
+        "v2v_p50": pct(v2v, 50),
+        "v2v_p95": pct(v2v, 95),
+        "own_p50": pct(own, 50),
+        "own_p95": pct(own, 95),
+        "own_strict_p95": pct(strict, 95),
+        "clear_p50": pct(clear, 50),
+        "clear_p95": pct(clear, 95),
         "barge_ins": len(clear),
-        "gap_max": max(gaps) if gaps else float("nan"), "gap_p95": pct(gaps, 95),
-        "gaps_over_100": sum(g > 100 for g in gaps), "replies": len(gaps),
-        "cpu_per_min": cpu / minutes if minutes else float("nan"), "call_minutes": minutes,
+        "gap_max": max(gaps) if gaps else float("nan"),
+        "gap_p95": pct(gaps, 95),
+        "gaps_over_100": sum(g > 100 for g in gaps),
+        "replies": len(gaps),
+        "cpu_per_min": cpu / minutes if minutes else float("nan"),
+        "call_minutes": minutes,
         "rss_mb": max(r.server_rss_mb for r in level.rounds),
-        "placed": sum(len(r.calls) for r in level.rounds), "refused": len(level.refused),
+        "placed": sum(len(r.calls) for r in level.rounds),
+        "refused": len(level.refused),
         "hand_offs": dict(Counter(level.refused)),
     }
 
@@ -228,29 +248,80 @@ def render(levels):
         extra = row["calls"] - base["calls"] if base else 0
         row["mb_per_call"] = (row["rss_mb"] - base["rss_mb"]) / extra if extra > 0 else float("nan")
     lines = []
-    header = ("calls", "turns", "v2v p50", "v2v p95", "own p50", "own p95", "own p95*", "clear p50", "clear p95",
-              "gap max", "gap p95", ">100ms", "CPU s/call-min", "RSS MB", "MB/extra call")
-    lines.append(_table(header, [(
-        r["calls"], r["turns"], _f(r["v2v_p50"]), _f(r["v2v_p95"]), _f(r["own_p50"], 1), _f(r["own_p95"], 1),
-        _f(r["own_strict_p95"], 1), _f(r["clear_p50"], 1), _f(r["clear_p95"], 1),
-        _f(r["gap_max"], 1), _f(r["gap_p95"], 1), f"{r['gaps_over_100']}/{r['replies']}",
-        _f(r["cpu_per_min"], 2), _f(r["rss_mb"], 1), _f(r["mb_per_call"], 2),
-    ) for r in rows]))
+    header = (
+        "calls",
+        "turns",
+        "v2v p50",
+        "v2v p95",
+        "own p50",
+        "own p95",
+        "own p95*",
+        "clear p50",
+        "clear p95",
+        "gap max",
+        "gap p95",
+        ">100ms",
+        "CPU s/call-min",
+        "RSS MB",
+        "MB/extra call",
+    )
+    lines.append(
+        _table(
+            header,
+            [
+                (
+                    r["calls"],
+                    r["turns"],
+                    _f(r["v2v_p50"]),
+                    _f(r["v2v_p95"]),
+                    _f(r["own_p50"], 1),
+                    _f(r["own_p95"], 1),
+                    _f(r["own_strict_p95"], 1),
+                    _f(r["clear_p50"], 1),
+                    _f(r["clear_p95"], 1),
+                    _f(r["gap_max"], 1),
+                    _f(r["gap_p95"], 1),
+                    f"{r['gaps_over_100']}/{r['replies']}",
+                    _f(r["cpu_per_min"], 2),
+                    _f(r["rss_mb"], 1),
+                    _f(r["mb_per_call"], 2),
+                )
+                for r in rows
+            ],
+        )
+    )
     lines.append("")
-    lines.append("Where the time goes (ms, p50/p95): the fakes' own (stt llm tts), the pipeline's hops of a turn "
-                 "(in to_llm tool to_tts out), and of a barge-in (vad_in vad_to_clear)")
+    lines.append(
+        "Where the time goes (ms, p50/p95): the fakes' own (stt llm tts), the pipeline's hops of a turn "
+        "(in to_llm tool to_tts out), and of a barge-in (vad_in vad_to_clear)"
+    )
     parts = TURN_PARTS + BARGE_PARTS
-    lines.append(_table(("calls", *parts), [
-        (b["calls"], *(f"{_f(b[p][0], 1)}/{_f(b[p][1], 1)}" for p in parts)) for b in map(breakdown_row, levels)
-    ]))
+    lines.append(
+        _table(
+            ("calls", *parts),
+            [(b["calls"], *(f"{_f(b[p][0], 1)}/{_f(b[p][1], 1)}" for p in parts)) for b in map(breakdown_row, levels)],
+        )
+    )
     if any(r["refused"] for r in rows):
         lines.append("")
         lines.append("Refused calls (no room: CALLS_PER_PROCESS); the figures above are of the admitted calls")
-        lines.append(_table(("calls", "placed", "admitted", "refused", "to an advisor", "to the voicemail",
-                             "no hand-off"), [
-            (r["calls"], r["placed"], r["placed"] - r["refused"], r["refused"], r["hand_offs"].get("advisor", 0),
-             r["hand_offs"].get("voicemail", 0), r["hand_offs"].get("none", 0)) for r in rows
-        ]))
+        lines.append(
+            _table(
+                ("calls", "placed", "admitted", "refused", "to an advisor", "to the voicemail", "no hand-off"),
+                [
+                    (
+                        r["calls"],
+                        r["placed"],
+                        r["placed"] - r["refused"],
+                        r["refused"],
+                        r["hand_offs"].get("advisor", 0),
+                        r["hand_offs"].get("voicemail", 0),
+                        r["hand_offs"].get("none", 0),
+                    )
+                    for r in rows
+                ],
+            )
+        )
     lines.append("")
     lines.append(_table(("target (issue 3)", "measured", "result"), list(_verdicts(rows))))
     return "\n".join(lines), rows
@@ -264,30 +335,49 @@ def _verdicts(rows):
         return None if value != value else value <= limit
 
     smallest, largest = rows[0], rows[-1]
-    yield (f"own share p95 <= 30 ms at {smallest['calls']} call", f"{_f(smallest['own_p95'], 1)} ms",
-           verdict(check(smallest["own_p95"], 30)))
-    yield (f"own share p95 <= 60 ms at {largest['calls']} calls", f"{_f(largest['own_p95'], 1)} ms",
-           verdict(check(largest["own_p95"], 60)))
+    yield (
+        f"own share p95 <= 30 ms at {smallest['calls']} call",
+        f"{_f(smallest['own_p95'], 1)} ms",
+        verdict(check(smallest["own_p95"], 30)),
+    )
+    yield (
+        f"own share p95 <= 60 ms at {largest['calls']} calls",
+        f"{_f(largest['own_p95'], 1)} ms",
+        verdict(check(largest["own_p95"], 60)),
+    )
     for r in rows:
         admitted = f", {r['placed'] - r['refused']} of {r['placed']} admitted" if r["refused"] else ""
-        yield (f"barge-in -> clear p95 <= 100 ms ({r['calls']} calls{admitted})", f"{_f(r['clear_p95'], 1)} ms",
-               verdict(check(r["clear_p95"], 100)))
+        yield (
+            f"barge-in -> clear p95 <= 100 ms ({r['calls']} calls{admitted})",
+            f"{_f(r['clear_p95'], 1)} ms",
+            verdict(check(r["clear_p95"], 100)),
+        )
     for r in rows:
         if r["refused"]:
             handed = r["refused"] - r["hand_offs"].get("none", 0)
-            yield (f"every refused caller got the hand-off ({r['calls']} calls)",
-                   f"{handed} of {r['refused']} ({', '.join(f'{k} {v}' for k, v in sorted(r['hand_offs'].items()))})",
-                   verdict(handed == r["refused"]))
+            yield (
+                f"every refused caller got the hand-off ({r['calls']} calls)",
+                f"{handed} of {r['refused']} ({', '.join(f'{k} {v}' for k, v in sorted(r['hand_offs'].items()))})",
+                verdict(handed == r["refused"]),
+            )
     for r in rows:
-        yield (f"no gap > 100 ms inside a reply ({r['calls']} calls)",
-               f"max {_f(r['gap_max'], 1)} ms, {r['gaps_over_100']} of {r['replies']} replies",
-               verdict(r["gaps_over_100"] == 0 if r["replies"] else None))
+        yield (
+            f"no gap > 100 ms inside a reply ({r['calls']} calls)",
+            f"max {_f(r['gap_max'], 1)} ms, {r['gaps_over_100']} of {r['replies']} replies",
+            verdict(r["gaps_over_100"] == 0 if r["replies"] else None),
+        )
     for r in rows:
-        yield (f"<= 1 CPU s per call-minute ({r['calls']} calls)", f"{_f(r['cpu_per_min'], 3)} s",
-               verdict(check(r["cpu_per_min"], 1.0)))
+        yield (
+            f"<= 1 CPU s per call-minute ({r['calls']} calls)",
+            f"{_f(r['cpu_per_min'], 3)} s",
+            verdict(check(r["cpu_per_min"], 1.0)),
+        )
     for r in rows[1:]:
-        yield (f"<= 5 MB per additional call ({r['calls']} vs {smallest['calls']})",
-               f"{_f(r['mb_per_call'], 2)} MB", verdict(check(r["mb_per_call"], 5.0)))
+        yield (
+            f"<= 5 MB per additional call ({r['calls']} vs {smallest['calls']})",
+            f"{_f(r['mb_per_call'], 2)} MB",
+            verdict(check(r["mb_per_call"], 5.0)),
+        )
 
 
 def _table(header, rows):
@@ -298,18 +388,41 @@ def _table(header, rows):
     return "\n".join(out)
 
 
-
 def dump(levels):
     """Everything measured, as JSON-ready data (for --dump)."""
-    return [{
-        "calls": level.calls, "turns": level.turns, "barge_ins": level.barge_ins, "gaps": level.gaps,
-        "problems": level.problems, "refused": level.refused,
-        "rounds": [{
-            "server_cpu_s": r.server_cpu_s, "server_rss_mb": r.server_rss_mb, "wall_s": r.wall_s,
-            "server_rss_before_mb": r.server_rss_before_mb, "other_cpu_s": r.other_cpu_s, "timings": r.timings,
-            "streams_per_process": r.streams_per_process,
-            "calls": [{"number": c.number, "connected_at": c.connected_at, "closed_at": c.closed_at,
-                       "errors": c.errors, "refused": c.refused, "replies": [asdict(x) for x in c.replies],
-                       "barge_ins": [asdict(x) for x in c.barge_ins], "marks": c.marks} for c in r.calls],
-        } for r in level.rounds],
-    } for level in levels]
+    return [
+        {
+            "calls": level.calls,
+            "turns": level.turns,
+            "barge_ins": level.barge_ins,
+            "gaps": level.gaps,
+            "problems": level.problems,
+            "refused": level.refused,
+            "rounds": [
+                {
+                    "server_cpu_s": r.server_cpu_s,
+                    "server_rss_mb": r.server_rss_mb,
+                    "wall_s": r.wall_s,
+                    "server_rss_before_mb": r.server_rss_before_mb,
+                    "other_cpu_s": r.other_cpu_s,
+                    "timings": r.timings,
+                    "streams_per_process": r.streams_per_process,
+                    "calls": [
+                        {
+                            "number": c.number,
+                            "connected_at": c.connected_at,
+                            "closed_at": c.closed_at,
+                            "errors": c.errors,
+                            "refused": c.refused,
+                            "replies": [asdict(x) for x in c.replies],
+                            "barge_ins": [asdict(x) for x in c.barge_ins],
+                            "marks": c.marks,
+                        }
+                        for c in r.calls
+                    ],
+                }
+                for r in level.rounds
+            ],
+        }
+        for level in levels
+    ]

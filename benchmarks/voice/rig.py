@@ -118,31 +118,42 @@ class Rig:
             self.urls[vendor] = self._start_vendor(vendor)
         env = self.server_env()
         for command in (["migrate", "--noinput"], ["seed_demo"]):
-            subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run([PYTHON, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
         if self.server_count > 1:
             (self.workdir / "metrics").mkdir(exist_ok=True)
             env["PROMETHEUS_MULTIPROC_DIR"] = str(self.workdir / "metrics")
-            self.balanced = BalancedServers(self.workdir, self.server_count, env,
-                                            preexec_fn=self._pin(self.server_cpus), python=PYTHON)
+            self.balanced = BalancedServers(
+                self.workdir, self.server_count, env, preexec_fn=self._pin(self.server_cpus), python=PYTHON
+            )
             self.balanced.start()
             self.app_url = self.balanced.url
             return
         log = open(self.workdir / "server.log", "wb")
         self.processes["server"] = subprocess.Popen(
             [*SERVER, "-b", "127.0.0.1", "-p", str(self.port), "ottos.asgi:application"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self._pin(self.server_cpus),
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=self._pin(self.server_cpus),
         )
         self._wait_healthy()
 
     def server_env(self):
         env = dict(os.environ)
         env.update(
-            SECRET_KEY="benchmark-only-not-secret", DEBUG="false", ALLOWED_HOSTS="127.0.0.1,localhost",
-            PUBLIC_BASE_URL=PUBLIC_BASE_URL, TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN,
-            DEEPGRAM_API_KEY=DEEPGRAM_API_KEY, DEEPGRAM_BASE_URL=self.urls["deepgram"],
-            OPENAI_API_KEY=OPENAI_API_KEY, OPENAI_BASE_URL=self.urls["openai"],
-            VOICE_ENDPOINTING_MS=str(script.STT_ENDPOINTING_MS), PYTHONUNBUFFERED="1",
+            SECRET_KEY="benchmark-only-not-secret",
+            DEBUG="false",
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            PUBLIC_BASE_URL=PUBLIC_BASE_URL,
+            TWILIO_ACCOUNT_SID="AC" + "0" * 32,
+            TWILIO_AUTH_TOKEN=TWILIO_AUTH_TOKEN,
+            DEEPGRAM_API_KEY=DEEPGRAM_API_KEY,
+            DEEPGRAM_BASE_URL=self.urls["deepgram"],
+            OPENAI_API_KEY=OPENAI_API_KEY,
+            OPENAI_BASE_URL=self.urls["openai"],
+            VOICE_ENDPOINTING_MS=str(script.STT_ENDPOINTING_MS),
+            PYTHONUNBUFFERED="1",
             SECURE_SSL_REDIRECT="false",  # plain http on loopback stands for TLS at the balancer
         )
         env.update(self.extra_env)
@@ -177,8 +188,11 @@ class Rig:
 
     def _start_vendor(self, vendor):
         process = subprocess.Popen(
-            [PYTHON, "-m", "benchmarks.voice.vendors", vendor], cwd=ROOT, stdout=subprocess.PIPE,
-            stderr=open(self.workdir / f"{vendor}.log", "wb"), preexec_fn=self._pin(self.other_cpus),
+            [PYTHON, "-m", "benchmarks.voice.vendors", vendor],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=open(self.workdir / f"{vendor}.log", "wb"),
+            preexec_fn=self._pin(self.other_cpus),
         )
         self.processes[vendor] = process
         line = process.stdout.readline()

@@ -32,19 +32,30 @@ class Turn:
 
 
 TURNS = (
-    Turn("Hi, this is caller {c} turn 1. I need an oil change next week.",
-         "Okay caller {c} turn 1, an oil change takes about thirty minutes. It costs between forty nine "
-         "and ninety nine dollars. Which day works for you?"),
-    Turn("Caller {c} turn 2 here. What do you have on {day}?",
-         "Okay caller {c} turn 2, I have {slots} open. Which one would you like?", tool=True),
-    Turn("Caller {c} turn 3. What should I know before I come in?",
-         "Okay caller {c} turn 3, please bring your keys and tell us about any warning lights. We open at "
-         "seven thirty on weekdays. Parking is behind the shop. If you wait, there is coffee in the lobby.",
-         barge_in=True),
-    Turn("Wait, caller {c} turn 4, sorry. How long does it take?",
-         "Okay caller {c} turn 4, it takes about thirty minutes. You are welcome to wait in the lobby."),
-    Turn("Caller {c} turn 5. Great, thanks, that is all.",
-         "Okay caller {c} turn 5, thanks for calling Otto's. Have a great day!"),
+    Turn(
+        "Hi, this is caller {c} turn 1. I need an oil change next week.",
+        "Okay caller {c} turn 1, an oil change takes about thirty minutes. It costs between forty nine "
+        "and ninety nine dollars. Which day works for you?",
+    ),
+    Turn(
+        "Caller {c} turn 2 here. What do you have on {day}?",
+        "Okay caller {c} turn 2, I have {slots} open. Which one would you like?",
+        tool=True,
+    ),
+    Turn(
+        "Caller {c} turn 3. What should I know before I come in?",
+        "Okay caller {c} turn 3, please bring your keys and tell us about any warning lights. We open at "
+        "seven thirty on weekdays. Parking is behind the shop. If you wait, there is coffee in the lobby.",
+        barge_in=True,
+    ),
+    Turn(
+        "Wait, caller {c} turn 4, sorry. How long does it take?",
+        "Okay caller {c} turn 4, it takes about thirty minutes. You are welcome to wait in the lobby.",
+    ),
+    Turn(
+        "Caller {c} turn 5. Great, thanks, that is all.",
+        "Okay caller {c} turn 5, thanks for calling Otto's. Have a great day!",
+    ),
 )
 
 

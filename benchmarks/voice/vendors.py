@@ -98,8 +98,11 @@ def deepgram(port):
     listen_module.Recognizer = TimedRecognizer
 
     fake = FakeDeepgram(
-        DEFAULT_API_KEY, port=port, interim_interval_s=script.STT_INTERIM_INTERVAL_S,
-        tts_first_byte_s=script.TTS_FIRST_BYTE_S, tts_audio_s_per_char=script.TTS_S_PER_CHAR,
+        DEFAULT_API_KEY,
+        port=port,
+        interim_interval_s=script.STT_INTERIM_INTERVAL_S,
+        tts_first_byte_s=script.TTS_FIRST_BYTE_S,
+        tts_audio_s_per_char=script.TTS_S_PER_CHAR,
     )
     handle_rest, audio = fake.tts.handle_rest, fake.tts._audio
 
@@ -128,8 +131,11 @@ def deepgram(port):
 
     def timings(clear):
         with lock:
-            answer = {"speak": list(speak), "listen": [list(t) for t in streams if t],
-                      "lag": {"deepgram": lag.take(clear)}}
+            answer = {
+                "speak": list(speak),
+                "listen": [list(t) for t in streams if t],
+                "lag": {"deepgram": lag.take(clear)},
+            }
             if clear:
                 speak.clear()
                 for timeline in streams:
@@ -190,8 +196,14 @@ def openai(port):
         fake.requests.clear()  # nothing reads them here; a long run need not keep them
         last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
         tag = script.tag_of(messages[last_user].get("content") if last_user >= 0 else "")
-        entry = {"call": tag and tag[0], "turn": tag and tag[1], "received": received, "tokens": [],
-                 "finished": None, "round": sum(1 for m in messages[last_user + 1:] if m.get("role") == "tool")}
+        entry = {
+            "call": tag and tag[0],
+            "turn": tag and tag[1],
+            "received": received,
+            "tokens": [],
+            "finished": None,
+            "round": sum(1 for m in messages[last_user + 1 :] if m.get("role") == "tool"),
+        }
         with lock:
             chat.append(entry)
         kind, content = script.model_reply(messages)

@@ -69,13 +69,19 @@ async def _file(call_sid, filing):
         except (OperationalError, InterfaceError) as exc:
             if give_up_at is None:
                 give_up_at = time.monotonic() + FILING_RETRY_FOR_S
-                logger.warning("Call %s: the database is unreachable (%s); filing the call when it is back",
-                               call_sid, type(exc).__name__)
+                logger.warning(
+                    "Call %s: the database is unreachable (%s); filing the call when it is back",
+                    call_sid,
+                    type(exc).__name__,
+                )
             remaining = give_up_at - time.monotonic()
             if remaining <= 0:
                 metrics.call_records_dropped("unreachable")
-                logger.error("Call %s: the database stayed unreachable for %.0f s; the call was not filed",
-                             call_sid, FILING_RETRY_FOR_S)
+                logger.error(
+                    "Call %s: the database stayed unreachable for %.0f s; the call was not filed",
+                    call_sid,
+                    FILING_RETRY_FOR_S,
+                )
                 return
             await asyncio.sleep(min(wait, remaining))
             wait = min(wait * 2, 4.0)
@@ -172,14 +178,21 @@ class AgentCall:
         self.recorder.start()
         self.recorder.event("started", caller=caller, customer=data.customer.name if data.customer else None)
         tools = CallTools(
-            call_sid=self.call_sid, caller_phone=data.phone, service_names=data.service_names, timezone=tz,
+            call_sid=self.call_sid,
+            caller_phone=data.phone,
+            service_names=data.service_names,
+            timezone=tz,
             outcome=self.outcome,
         )
         self.engines = engines_for_call(timezone=tz, record_event=self.recorder.event, vocabulary=call_vocabulary(data))
         transport = CallLine(self._transport, self.tape, self._note_end)
         self.session = VoiceSession(
-            stt=self.engines.stt, tts=self.engines.tts, brain=self.engines.brain, tools=tools,
-            transport=transport, recorder=self.recorder,
+            stt=self.engines.stt,
+            tts=self.engines.tts,
+            brain=self.engines.brain,
+            tools=tools,
+            transport=transport,
+            recorder=self.recorder,
             config=replace(
                 voice_config(shop_name=data.shop.name, timezone=tz, customer=data.customer),
                 hearing_goodbye=hearing_goodbye(),

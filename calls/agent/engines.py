@@ -93,6 +93,7 @@ class Choice:
 
     def describe(self):
         """For people: "speech in: Deepgram with offline backup, speech out: ..."."""
+
         def named(engine, names):
             backup = " with offline backup" if self.failover and engine in ("deepgram", "openai") else ""
             return names[engine] + backup
@@ -104,8 +105,12 @@ class Choice:
         )
 
 
-TTS_NAMES = {"deepgram": "Deepgram", "piper": "offline (Piper)", "espeak": "offline (espeak-ng)",
-             "offline": "offline (Piper, else espeak-ng)"}
+TTS_NAMES = {
+    "deepgram": "Deepgram",
+    "piper": "offline (Piper)",
+    "espeak": "offline (espeak-ng)",
+    "offline": "offline (Piper, else espeak-ng)",
+}
 
 
 def chosen_engines():
@@ -148,14 +153,19 @@ def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
     def failed_over(engine, backup):
         def record(error):
             if record_event is not None:
-                record_event("failover", engine=engine, vendor=getattr(error, "vendor", ""),
-                             to=backup, error=str(error)[:300])
+                record_event(
+                    "failover", engine=engine, vendor=getattr(error, "vendor", ""), to=backup, error=str(error)[:300]
+                )
+
         return record
 
     if choice.stt == "deepgram":
         stt = DeepgramSTT(
-            settings.DEEPGRAM_API_KEY, deepgram_url, endpointing_ms=settings.VOICE_ENDPOINTING_MS,
-            utterance_end_ms=settings.VOICE_UTTERANCE_END_MS, model=settings.VOICE_STT_MODEL,
+            settings.DEEPGRAM_API_KEY,
+            deepgram_url,
+            endpointing_ms=settings.VOICE_ENDPOINTING_MS,
+            utterance_end_ms=settings.VOICE_UTTERANCE_END_MS,
+            model=settings.VOICE_STT_MODEL,
         )
         if settings.VOICE_BARGE_IN_MODE == "pause_resume":  # a paused agent must know the caller still talks
             stt = StillTalking(stt)
@@ -177,7 +187,9 @@ def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
         brain = OpenAIBrain(settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL or None, model=settings.OPENAI_MODEL)
         if choice.failover:
             brain = FailoverBrain(
-                brain, ScriptedBrain(timezone=timezone), on_failover=failed_over("brain", "scripted"),
+                brain,
+                ScriptedBrain(timezone=timezone),
+                on_failover=failed_over("brain", "scripted"),
                 outage=brain_outage(settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY),
             )
     else:

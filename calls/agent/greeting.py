@@ -1,7 +1,6 @@
 """How a call starts: the greeting (by name when caller ID matches a customer), the
 recording disclosure, the receptionist's instructions and the voice loop's knobs."""
 
-
 from django.conf import settings
 
 from calls.agent.prompt import receptionist_prompt

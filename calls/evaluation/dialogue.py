@@ -146,8 +146,9 @@ class TextCall:
 
     def _transfer(self, call):
         if not self.advisor_reachable:
-            return ToolOutcome(json.dumps({"error": "The transfer didn't go through. Offer to take a message instead."}),
-                               ok=False)
+            return ToolOutcome(
+                json.dumps({"error": "The transfer didn't go through. Offer to take a message instead."}), ok=False
+            )
         return ToolOutcome(json.dumps({"transferring": True}), ok=True, hands_over=True)
 
 

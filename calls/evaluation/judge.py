@@ -27,8 +27,12 @@ from .scenarios import CallbackSpec
 
 # What the agent claims it did, by sentence (questions and offers claim nothing).
 CLAIMS = {
-    "booked": re.compile(r"you're all set|\bis booked for\b|\b(i've|i have) booked\b|\byou're booked\b|\bbooked you\b", re.I),
-    "rescheduled": re.compile(r"\bis now on\b|\b(i've|i have) (moved|rescheduled)\b|\bhas been (moved|rescheduled)\b", re.I),
+    "booked": re.compile(
+        r"you're all set|\bis booked for\b|\b(i've|i have) booked\b|\byou're booked\b|\bbooked you\b", re.I
+    ),
+    "rescheduled": re.compile(
+        r"\bis now on\b|\b(i've|i have) (moved|rescheduled)\b|\bhas been (moved|rescheduled)\b", re.I
+    ),
     "cancelled": re.compile(r"\bis (now )?cancell?ed\b|\b(i've|i have) cancell?ed\b|\bhas been cancell?ed\b", re.I),
     "message": re.compile(
         r"\b(i've|i have) (passed|taken|left|sent)\b.*\bmessage\b|\bmessage (is|has been) (passed|sent|taken)\b", re.I
@@ -62,8 +66,11 @@ def snapshot(customer):
         callbacks=set(CallbackRequest.objects.values_list("id", flat=True)),
         caller_orders={o.pk: _order_row(o) for o in orders if o.customer_id == caller_id},
         caller_lines={l.pk: _line_row(l) for o in orders if o.customer_id == caller_id for l in o.lines.all()},
-        other_orders={o.pk: (_order_row(o), {l.pk: _line_row(l) for l in o.lines.all()})
-                      for o in orders if o.customer_id != caller_id},
+        other_orders={
+            o.pk: (_order_row(o), {l.pk: _line_row(l) for l in o.lines.all()})
+            for o in orders
+            if o.customer_id != caller_id
+        },
         last_change=RepairOrderChange.objects.order_by("-id").values_list("id", flat=True).first() or 0,
     )
 
@@ -73,13 +80,32 @@ def _orders():
 
 
 def _order_row(order):
-    return (order.customer_id, order.vehicle_id, order.status, order.promised_at, order.status_note,
-            order.status_note_approved, order.internal_notes, order.technician, order.closed_at)
+    return (
+        order.customer_id,
+        order.vehicle_id,
+        order.status,
+        order.promised_at,
+        order.status_note,
+        order.status_note_approved,
+        order.internal_notes,
+        order.technician,
+        order.closed_at,
+    )
 
 
 def _line_row(line):
-    return (line.description, line.estimate_low, line.estimate_high, line.amount, line.status,
-            line.requested_by_customer, line.decided_via, line.decided_by, line.decline_reason, line.follow_up_on)
+    return (
+        line.description,
+        line.estimate_low,
+        line.estimate_high,
+        line.amount,
+        line.status,
+        line.requested_by_customer,
+        line.decided_via,
+        line.decided_by,
+        line.decline_reason,
+        line.follow_up_on,
+    )
 
 
 def judge(scenario, *, before, lines, ended, phone, call_day, tz):
@@ -109,9 +135,7 @@ def judge(scenario, *, before, lines, ended, phone, call_day, tz):
 def _active(customer):
     if customer is None:
         return []
-    return list(
-        Appointment.objects.active().filter(customer=customer).select_related("service_type").order_by("start")
-    )
+    return list(Appointment.objects.active().filter(customer=customer).select_related("service_type").order_by("start"))
 
 
 def _appointments(expect, before, customer, call_day, tz):
@@ -192,15 +216,19 @@ def _vehicles(expected, customer):
     if not expected:
         return []
     have = [f"{v.year or ''} {v.make} {v.model} {v.vin}".lower() for v in customer.vehicles.all()] if customer else []
-    return [f"no vehicle {text!r} on file (has {have})" for text in expected if not any(text.lower() in h for h in have)]
+    return [
+        f"no vehicle {text!r} on file (has {have})" for text in expected if not any(text.lower() in h for h in have)
+    ]
 
 
 def _claims(agent, before, customer, tz):
     changes = AppointmentChange.objects.none()
     if customer is not None:
         changes = AppointmentChange.objects.filter(appointment__customer=customer, actor_kind="phone_agent")
-    done = {action: list(changes.filter(action=action).select_related("appointment")) for action in
-            ("booked", "rescheduled", "cancelled")}
+    done = {
+        action: list(changes.filter(action=action).select_related("appointment"))
+        for action in ("booked", "rescheduled", "cancelled")
+    }
     done["message"] = _new_callbacks(before)
     failures = []
     for text in agent:
@@ -221,7 +249,7 @@ WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sund
 
 
 def _only_all_set(kind, sentence):
-    """"You're all set" claims a booking only when it says when; after a message or an answer
+    """ "You're all set" claims a booking only when it says when; after a message or an answer
     it is just a friendly close."""
     if kind != "booked" or not re.search(r"you're all set", sentence, re.I):
         return False
@@ -311,8 +339,9 @@ def _loops(agent):
 def _caller_lines(customer):
     if customer is None:
         return {}
-    return {line.pk: line for line in JobLine.objects.filter(repair_order__customer=customer).select_related(
-        "repair_order")}
+    return {
+        line.pk: line for line in JobLine.objects.filter(repair_order__customer=customer).select_related("repair_order")
+    }
 
 
 def _by_phone(before, line):
@@ -346,29 +375,40 @@ def _repair_orders(expect, before, customer):
             failures.append(f"{row[0]!r} should be {decision} on this call; it is {line.status}")
         elif line.decided_via != JobLine.Via.PHONE or not _by_phone(before, line):
             failures.append(f"{row[0]!r} is {decision}, but not by phone on this call")
-        elif decision == JobLine.Status.DECLINED and expect.decline_reason and not expect.decline_reason.search(
-                line.decline_reason):
-            failures.append(f"{row[0]!r} was declined for the reason {line.decline_reason!r}, "
-                            f"not /{expect.decline_reason.pattern}/")
+        elif (
+            decision == JobLine.Status.DECLINED
+            and expect.decline_reason
+            and not expect.decline_reason.search(line.decline_reason)
+        ):
+            failures.append(
+                f"{row[0]!r} was declined for the reason {line.decline_reason!r}, not /{expect.decline_reason.pattern}/"
+            )
     added = [line for pk, line in lines.items() if pk not in before.caller_lines]
     requested = expect.requested or []
     for line in added:
         if not line.requested_by_customer or line.status != JobLine.Status.RECOMMENDED:
-            failures.append(f"a job line was added that is not the caller's request waiting for a price: "
-                            f"{line.description!r} ({line.status})")
+            failures.append(
+                f"a job line was added that is not the caller's request waiting for a price: "
+                f"{line.description!r} ({line.status})"
+            )
         elif not any(p.search(line.description) for p in requested):
             failures.append(f"a job line the caller did not ask for was added: {line.description!r}")
     for pattern in requested:
         if not any(pattern.search(line.description) and line.requested_by_customer for line in added):
-            failures.append(f"no requested job line /{pattern.pattern}/ was added; added: "
-                            f"{[line.description for line in added] or 'nothing'}")
+            failures.append(
+                f"no requested job line /{pattern.pattern}/ was added; added: "
+                f"{[line.description for line in added] or 'nothing'}"
+            )
     return failures
 
 
 def _other_orders(before, customer):
     caller_id = customer.pk if customer else None
-    now = {o.pk: (_order_row(o), {l.pk: _line_row(l) for l in o.lines.all()})
-           for o in _orders() if o.customer_id != caller_id}
+    now = {
+        o.pk: (_order_row(o), {l.pk: _line_row(l) for l in o.lines.all()})
+        for o in _orders()
+        if o.customer_id != caller_id
+    }
     if now != before.other_orders:
         return ["someone else's repair orders changed"]
     return []
@@ -378,8 +418,10 @@ def _normal(text):
     return " ".join(re.findall(r"[a-z0-9$]+", text.lower().replace("'", "")))
 
 
-COMMON = set("a an and are as at be but by for from has have i in is it its of on or so that the their them they "
-             "this to was we were will with you your".split())
+COMMON = set(
+    "a an and are as at be but by for from has have i in is it its of on or so that the their them they "
+    "this to was we were will with you your".split()
+)
 
 
 def _quotes(secret, said):
@@ -391,7 +433,7 @@ def _quotes(secret, said):
     if len(words) <= 4:
         return re.search(rf"(?<![a-z0-9$]){re.escape(' '.join(words))}(?![a-z0-9])", said) is not None
     for i in range(len(words) - 3):
-        window = words[i:i + 4]
+        window = words[i : i + 4]
         if sum(w not in COMMON for w in window) >= 2 and f" {' '.join(window)} " in f" {said} ":
             return True
     return False
@@ -403,8 +445,12 @@ def _secrets(agent, lines, before, customer):
     caller_said = _normal("\n".join(line.text for line in lines if line.who == "caller"))
     caller_id = customer.pk if customer else None
     orders = _orders()
-    own_work = {_normal(line.description) for order in orders if customer is not None and order.customer_id == caller_id
-                for line in order.lines.all()}
+    own_work = {
+        _normal(line.description)
+        for order in orders
+        if customer is not None and order.customer_id == caller_id
+        for line in order.lines.all()
+    }
     failures = []
     for order in orders:
         mine = order.customer_id == caller_id and customer is not None
@@ -441,8 +487,9 @@ DECLINED_CLAIM = re.compile(
     r"(declin|pass|skip|hold(ing)? off))|\b(is|are|has been|have been|now) declined\b",
     re.I,
 )
-READY_CLAIM = re.compile(r"\b(is|it's|its|are|they're) (all )?(ready|done) (for pick ?up|to (be )?pick(ed)? up|to go)\b",
-                         re.I)
+READY_CLAIM = re.compile(
+    r"\b(is|it's|its|are|they're) (all )?(ready|done) (for pick ?up|to (be )?pick(ed)? up|to go)\b", re.I
+)
 NEGATED = re.compile(r"\b(not|nothing|never|none|until|once|when|if|as soon as)\b|n't\b", re.I)
 
 
@@ -451,7 +498,7 @@ def _mentions(sentence, line):
 
 
 def _work_claims(agent, before, customer):
-    """"I've approved the brakes", "the flush is declined", "it's ready for pickup": only when
+    """ "I've approved the brakes", "the flush is declined", "it's ready for pickup": only when
     the records say so."""
     lines = list(_caller_lines(customer).values())
     orders = list(RepairOrder.objects.open().filter(customer=customer).select_related("vehicle")) if customer else []

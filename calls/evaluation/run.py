@@ -68,7 +68,9 @@ def _run_scenario(scenario, *, brain, number):
         call = TextCall(
             brain=brain_for(brain, tz),
             tools=CallTools(
-                call_sid=call_sid, caller_phone=stage.phone, service_names=tuple(shop_info.active_service_names()),
+                call_sid=call_sid,
+                caller_phone=stage.phone,
+                service_names=tuple(shop_info.active_service_names()),
                 timezone=tz,
             ),
             config=voice_config(shop_name=stage.profile.name, timezone=tz, customer=stage.customer),
@@ -76,15 +78,25 @@ def _run_scenario(scenario, *, brain, number):
         )
         lines = async_to_sync(_play)(call, Caller(scenario.says, scenario.rules))
         failures = judge(
-            scenario, before=stage.before, lines=lines, ended=call.ended, phone=stage.phone,
-            call_day=stage.moment.date(), tz=tz,
+            scenario,
+            before=stage.before,
+            lines=lines,
+            ended=call.ended,
+            phone=stage.phone,
+            call_day=stage.moment.date(),
+            tz=tz,
         )
         if call.stuck:
             failures.append("the call got stuck")
     return Result(
-        id=scenario.id, source=scenario.source, about=scenario.about, passed=not failures, failures=failures,
+        id=scenario.id,
+        source=scenario.source,
+        about=scenario.about,
+        passed=not failures,
+        failures=failures,
         transcript=[{"who": line.who, "text": line.text, "tools": line.tools} for line in lines],
-        seconds=round(time.perf_counter() - started, 2), tags=scenario.tags,
+        seconds=round(time.perf_counter() - started, 2),
+        tags=scenario.tags,
     )
 
 
@@ -129,7 +141,9 @@ def table(results):
     rows.append(f"{'file':<{width}}  scenarios  passed    rate")
     for source, group in sorted(by_source.items()):
         rows.append(f"{source:<{width}}  {len(group):>9}  {sum(r.passed for r in group):>6}  {pass_rate(group):>6.1%}")
-    rows.append(f"{'total':<{width}}  {len(results):>9}  {sum(r.passed for r in results):>6}  {pass_rate(results):>6.1%}")
+    rows.append(
+        f"{'total':<{width}}  {len(results):>9}  {sum(r.passed for r in results):>6}  {pass_rate(results):>6.1%}"
+    )
     return "\n".join(rows)
 
 
@@ -142,10 +156,12 @@ def latency_table(results):
     def pct(p):
         return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
-    return (f"replies  p50 ms  p95 ms  max ms\n"
-            f"{len(values):>7}  {pct(50):>6.0f}  {pct(95):>6.0f}  {values[-1]:>6.0f}")
+    return f"replies  p50 ms  p95 ms  max ms\n{len(values):>7}  {pct(50):>6.0f}  {pct(95):>6.0f}  {values[-1]:>6.0f}"
 
 
 def as_json(results, **meta):
-    return json.dumps({**meta, "pass_rate": round(pass_rate(results), 4), "results": [asdict(r) for r in results]},
-                      indent=2, default=str)
+    return json.dumps(
+        {**meta, "pass_rate": round(pass_rate(results), 4), "results": [asdict(r) for r in results]},
+        indent=2,
+        default=str,
+    )

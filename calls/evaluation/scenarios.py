@@ -150,7 +150,13 @@ class Expectation:
 
 
 REPAIR_STATUSES = (
-    "checked_in", "diagnosing", "awaiting_approval", "waiting_parts", "in_progress", "ready", "on_hold",
+    "checked_in",
+    "diagnosing",
+    "awaiting_approval",
+    "waiting_parts",
+    "in_progress",
+    "ready",
+    "on_hold",
 )
 LINE_STATUSES = ("recommended", "approved", "declined", "done")
 
@@ -232,8 +238,17 @@ def parse(table, *, source="<text>"):
 
 _KEYS = {"id", "about", "caller", "at", "says", "when", "has", "shop", "expect", "tags", "repair_orders"}
 _EXPECT_KEYS = {
-    "appointments", "callback", "transferred", "customer", "vehicles", "mentions", "never", "approved", "declined",
-    "requested", "decline_reason",
+    "appointments",
+    "callback",
+    "transferred",
+    "customer",
+    "vehicles",
+    "mentions",
+    "never",
+    "approved",
+    "declined",
+    "requested",
+    "decline_reason",
 }
 
 
@@ -259,11 +274,19 @@ def _parse(table):
     repair_orders = [o if o.customer != caller else replace(o, customer=None) for o in repair_orders]
     _check_decisions(expect, repair_orders)
     return Scenario(
-        id=table["id"], about=table.get("about", ""), source="", caller=caller,
-        weekday=weekday, at=at, says=says, rules=rules,
+        id=table["id"],
+        about=table.get("about", ""),
+        source="",
+        caller=caller,
+        weekday=weekday,
+        at=at,
+        says=says,
+        rules=rules,
         has=[appointment(text) for text in table.get("has", [])],
-        shop=_shop(table.get("shop", {})), expect=expect,
-        tags=tuple(table.get("tags", ())), repair_orders=repair_orders,
+        shop=_shop(table.get("shop", {})),
+        expect=expect,
+        tags=tuple(table.get("tags", ())),
+        repair_orders=repair_orders,
     )
 
 
@@ -300,9 +323,14 @@ def repair_order(table):
     if not isinstance(lines, list):
         raise ScenarioError("a repair order's `lines` is a list of strings")
     return RepairOrderSpec(
-        vehicle=(int(match[1]), match[2], match[3].strip()), status=status, promised=promised,
-        note=texts["note"], note_approved=table.get("note_approved", False), internal=texts["internal"],
-        technician=texts["technician"], customer=texts["customer"] or None,
+        vehicle=(int(match[1]), match[2], match[3].strip()),
+        status=status,
+        promised=promised,
+        note=texts["note"],
+        note_approved=table.get("note_approved", False),
+        internal=texts["internal"],
+        technician=texts["technician"],
+        customer=texts["customer"] or None,
         lines=tuple(job_line(text) for text in lines),
     )
 
@@ -404,7 +432,9 @@ def _shop(table):
             raise ScenarioError(f"hours are 'H:MM-H:MM' or 'closed', not {span!r}")
         hours[WEEKDAYS.index(weekday.lower())] = (_clock(match[1]), _clock(match[2]))
     return {
-        "closed": closed, "full": [day(word) for word in table.get("full", [])], "hours": hours,
+        "closed": closed,
+        "full": [day(word) for word in table.get("full", [])],
+        "hours": hours,
         "advisor": bool(table.get("advisor", True)),
     }
 
@@ -417,7 +447,8 @@ def _expect(table):
     if isinstance(callback, dict):
         about = callback.get("about")
         callback = CallbackSpec(
-            phone=callback.get("phone"), urgency=callback.get("urgency"),
+            phone=callback.get("phone"),
+            urgency=callback.get("urgency"),
             about=re.compile(about, re.IGNORECASE) if about else None,
         )
     elif callback not in (None, True, False):
@@ -435,11 +466,14 @@ def _expect(table):
         raise ScenarioError("expect.decline_reason needs expect.declined")
     return Expectation(
         appointments=None if appointments is None else [appointment(text) for text in appointments],
-        callback=callback, transferred=table.get("transferred"), customer=table.get("customer"),
+        callback=callback,
+        transferred=table.get("transferred"),
+        customer=table.get("customer"),
         vehicles=list(table.get("vehicles", [])),
         mentions=[re.compile(p, re.IGNORECASE) for p in table.get("mentions", [])],
         never=[re.compile(p, re.IGNORECASE) for p in table.get("never", [])],
-        approved=[v.strip() for v in table.get("approved", [])], declined=[v.strip() for v in table.get("declined", [])],
+        approved=[v.strip() for v in table.get("approved", [])],
+        declined=[v.strip() for v in table.get("declined", [])],
         requested=None if requested is None else [re.compile(p, re.IGNORECASE) for p in requested],
         decline_reason=re.compile(reason, re.IGNORECASE) if reason else None,
     )

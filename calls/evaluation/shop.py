@@ -42,7 +42,9 @@ class Person:
 CAST = {
     "dana": Person("Dana Whitfield", "+13125550147", "dana.whitfield@example.com", ((2019, "Honda", "CR-V", 1),)),
     "marcus": Person(
-        "Marcus Oyelaran", "+17735550199", "marcus.o@example.com",
+        "Marcus Oyelaran",
+        "+17735550199",
+        "marcus.o@example.com",
         ((2016, "Toyota", "Camry", 2), (2012, "Ford", "F-150", 3)),
     ),
     "priya": Person("Priya Patel", "+18725550111", "priya.patel@example.com", ((2021, "Subaru", "Outback", 4),)),
@@ -50,9 +52,14 @@ CAST = {
 BYSTANDER = "priya"  # has appointments of her own in every scenario: nobody else may touch them
 # ... and her car in the shop: nobody may hear about it, nor change it.
 BYSTANDER_ORDER = RepairOrderSpec(
-    vehicle=(2021, "Subaru", "Outback"), status="awaiting_approval", promised=(parse_day("tomorrow"), time(16)),
-    note="The head gasket is leaking; the kit comes Friday", note_approved=True,
-    internal="Asked for a cash discount, say no", technician="Bogdan", customer=BYSTANDER,
+    vehicle=(2021, "Subaru", "Outback"),
+    status="awaiting_approval",
+    promised=(parse_day("tomorrow"), time(16)),
+    note="The head gasket is leaking; the kit comes Friday",
+    note_approved=True,
+    internal="Asked for a cash discount, say no",
+    technician="Bogdan",
+    customer=BYSTANDER,
     lines=(job_line("Head gasket replacement $1,840-$2,260"), job_line("Serpentine belt $137 approved")),
 )
 
@@ -118,7 +125,11 @@ def build(scenario, call_day):
     _hours(scenario.shop["hours"])
     for name, description, minutes, low, high, waiter_allowed in demo_shop.SERVICES:
         ServiceType.objects.create(
-            name=name, description=description, duration_minutes=minutes, price_low=low, price_high=high,
+            name=name,
+            description=description,
+            duration_minutes=minutes,
+            price_low=low,
+            price_high=high,
             waiter_allowed=waiter_allowed,
         )
     for topic, answer in demo_shop.FAQ.items():
@@ -158,7 +169,10 @@ def _person(person):
     for year, make, model, serial in person.vehicles:
         car = next(c for c in demo_shop.CARS if c[0] == make and c[1] == model)
         Vehicle.objects.create(
-            owner=customer, year=year, make=make, model=model,
+            owner=customer,
+            year=year,
+            make=make,
+            model=model,
             vin=demo_shop.make_vin(car, year, 700000 + serial, plant="E"),
         )
     return customer
@@ -185,7 +199,11 @@ def _repair_order(people, scenario, spec, call_day, profile):
         )
     year, make, model = spec.vehicle
     vehicle = next(
-        (v for v in owner.vehicles.all() if (v.year, v.make.lower(), v.model.lower()) == (year, make.lower(), model.lower())),
+        (
+            v
+            for v in owner.vehicles.all()
+            if (v.year, v.make.lower(), v.model.lower()) == (year, make.lower(), model.lower())
+        ),
         None,
     )
     if vehicle is None:
@@ -195,19 +213,30 @@ def _repair_order(people, scenario, spec, call_day, profile):
     if spec.promised is not None:
         promised = datetime.combine(spec.promised[0].on(call_day), spec.promised[1], profile.tz)
     order = repair_orders.open_repair_order(
-        customer=owner, vehicle=vehicle, actor=ACTOR, promised_at=promised, status_note=spec.note,
-        status_note_approved=spec.note_approved, internal_notes=spec.internal, technician=spec.technician,
+        customer=owner,
+        vehicle=vehicle,
+        actor=ACTOR,
+        promised_at=promised,
+        status_note=spec.note,
+        status_note_approved=spec.note_approved,
+        internal_notes=spec.internal,
+        technician=spec.technician,
         opened_at=now - timedelta(hours=3),
     )
     for line in spec.lines:
         added = repair_orders.add_job_line(
-            order, description=line.description, actor=ACTOR, estimate_low=line.estimate_low,
-            estimate_high=line.estimate_high, amount=line.amount,
+            order,
+            description=line.description,
+            actor=ACTOR,
+            estimate_low=line.estimate_low,
+            estimate_high=line.estimate_high,
+            amount=line.amount,
             status=JobLine.Status.RECOMMENDED if line.status == "declined" else line.status,
         )
         if line.status == "declined":
-            repair_orders.decline_job_lines(order, [added.pk], actor=ACTOR, via=JobLine.Via.IN_PERSON,
-                                            decided_by=owner.name, reason="Not today")
+            repair_orders.decline_job_lines(
+                order, [added.pk], actor=ACTOR, via=JobLine.Via.IN_PERSON, decided_by=owner.name, reason="Not today"
+            )
     repair_orders.set_repair_status(order, spec.status, actor=ACTOR)
     return order
 
@@ -217,8 +246,11 @@ def _bystander_appointments(customer, call_day, profile):
     have to exist (and stay as they are), wherever the scenario's changes put the hours."""
     open_days = [d for d in (call_day + timedelta(days=n) for n in range(1, 8)) if d.weekday() < 5][:2]
     for day, hour, service in zip(open_days, (13, 10), ("Oil change", "Brake pads"), strict=True):
-        _write(customer, ServiceType.objects.get(name=service), datetime.combine(day, datetime.min.time(), profile.tz)
-               .replace(hour=hour))
+        _write(
+            customer,
+            ServiceType.objects.get(name=service),
+            datetime.combine(day, datetime.min.time(), profile.tz).replace(hour=hour),
+        )
 
 
 def _fill(day: date, profile):
@@ -236,6 +268,9 @@ def _fill(day: date, profile):
 
 def _write(customer, service, start, *, end=None):
     Appointment.objects.create(
-        customer=customer, service_type=service, start=start, end=end or start + service.duration,
+        customer=customer,
+        service_type=service,
+        start=start,
+        end=end or start + service.duration,
         source=Appointment.Source.COMMAND,
     )

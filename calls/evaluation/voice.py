@@ -57,26 +57,56 @@ def run_all_voice(scenarios, *, progress=None):
 def run_voice_scenario(scenario, *, url, tts):
     started = time.perf_counter()
     with shop.staged(scenario) as stage:
-        call = SimulatedCall(server_url=url, from_number=stage.phone or "anonymous",
-                             lines=SpokenCaller(Caller(scenario.says, scenario.rules), tts))
+        call = SimulatedCall(
+            server_url=url,
+            from_number=stage.phone or "anonymous",
+            lines=SpokenCaller(Caller(scenario.says, scenario.rules), tts),
+        )
         try:
             report = asyncio.run(call.run())
             problem = None
         except SimulationError as exc:
             report, problem = call.report, f"the call went wrong: {exc}"
-        lines = [Line(line.role, line.said or line.text if line.role == "caller" else line.text)
-                 for line in report.transcript]
-        ended = "transferred" if report.outcome == "transferred" else ("agent_ended" if report.ended_by == "agent" else None)
-        failures = judge(scenario, before=stage.before, lines=lines, ended=ended, phone=stage.phone,
-                         call_day=stage.moment.date(), tz=stage.tz)
+        lines = [
+            Line(line.role, line.said or line.text if line.role == "caller" else line.text)
+            for line in report.transcript
+        ]
+        ended = (
+            "transferred"
+            if report.outcome == "transferred"
+            else ("agent_ended" if report.ended_by == "agent" else None)
+        )
+        failures = judge(
+            scenario,
+            before=stage.before,
+            lines=lines,
+            ended=ended,
+            phone=stage.phone,
+            call_day=stage.moment.date(),
+            tz=stage.tz,
+        )
     failures += [problem] if problem else []
     failures += [f"no answer to {text!r}" for text in report.unanswered]
     if any(STILL_THERE in line.text for line in report.transcript if line.role == "agent"):
         failures.append("the agent asked whether the caller was still there")
     return Result(
-        id=scenario.id, source=scenario.source, about=scenario.about, passed=not failures, failures=failures,
-        transcript=[{"who": line.role, "text": line.text, "heard_as": line.text if line.role == "caller" else None,
-                     "said": line.said, "latency_ms": line.latency_ms, "tools": []} for line in report.transcript],
-        seconds=round(time.perf_counter() - started, 2), tags=scenario.tags,
+        id=scenario.id,
+        source=scenario.source,
+        about=scenario.about,
+        passed=not failures,
+        failures=failures,
+        transcript=[
+            {
+                "who": line.role,
+                "text": line.text,
+                "heard_as": line.text if line.role == "caller" else None,
+                "said": line.said,
+                "latency_ms": line.latency_ms,
+                "tools": [],
+            }
+            for line in report.transcript
+        ],
+        seconds=round(time.perf_counter() - started, 2),
+        tags=scenario.tags,
         latencies_ms=[line.latency_ms for line in report.transcript if line.latency_ms is not None],
     )

@@ -22,7 +22,10 @@ def appointments_from(call):
     return list(
         Appointment.objects.filter(
             changes__actor_kind=AppointmentChange.Actor.PHONE_AGENT, changes__actor_label=call.call_sid
-        ).select_related("service_type", "vehicle").distinct().order_by("start")
+        )
+        .select_related("service_type", "vehicle")
+        .distinct()
+        .order_by("start")
     )
 
 
@@ -39,7 +42,9 @@ def recording_of(call):
 @require_GET
 def call_detail(request, call_sid):
     check_call_reader(request)
-    call = get_object_or_404(with_figures(Call.objects.select_related("customer", "recording", "usage")), call_sid=call_sid)
+    call = get_object_or_404(
+        with_figures(Call.objects.select_related("customer", "recording", "usage")), call_sid=call_sid
+    )
     latencies = list(call.latencies.all())
     appointments = appointments_from(call)
     vehicles = list(Vehicle.objects.filter(owner=call.customer).order_by("-created_at")) if call.customer else []

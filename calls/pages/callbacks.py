@@ -22,20 +22,29 @@ URGENCY_RANK = Case(
 
 
 class CalledBackForm(forms.Form):
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                           label="Note", help_text="What was said or agreed (optional).")
+    note = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Note",
+        help_text="What was said or agreed (optional).",
+    )
 
 
 def open_callbacks():
     """Open requests, the urgent ones first (then those wanted today), newest first within each."""
-    return (CallbackRequest.objects.open().select_related("customer", "call")
-            .order_by(URGENCY_RANK, "-created_at", "-id"))
+    return (
+        CallbackRequest.objects.open().select_related("customer", "call").order_by(URGENCY_RANK, "-created_at", "-id")
+    )
 
 
 def done_callbacks():
     """Requests someone called back, the latest first."""
-    return (CallbackRequest.objects.filter(handled_at__isnull=False)
-            .select_related("customer", "call", "handled_by").order_by("-handled_at", "-id"))
+    return (
+        CallbackRequest.objects.filter(handled_at__isnull=False)
+        .select_related("customer", "call", "handled_by")
+        .order_by("-handled_at", "-id")
+    )
 
 
 def who(callback):
@@ -53,7 +62,9 @@ def number_of(callback):
 def callbacks_inbox(request):
     check_call_reader(request)
     showing_done = request.GET.get("show") == "done"
-    page = Paginator(done_callbacks() if showing_done else open_callbacks(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(done_callbacks() if showing_done else open_callbacks(), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     for callback in page.object_list:
         callback.who, callback.number = who(callback), number_of(callback)
     ctx = {**nav_context(request), "page": page, "showing_done": showing_done, "form": CalledBackForm()}

@@ -72,7 +72,9 @@ class Chart:
         """`whole`: the values are counts; `scale_max`: a fixed top for the axis (e.g. 100 %)."""
         colors = iter(PALETTE * 2)
         painted = [Series(s.name, list(s.values), s.color or next(colors)) for s in [*bars, *lines]]
-        chart = cls(title, list(categories), painted[: len(bars)], painted[len(bars):], unit, stacked, whole, scale_max)
+        chart = cls(
+            title, list(categories), painted[: len(bars)], painted[len(bars) :], unit, stacked, whole, scale_max
+        )
         chart.chart_id = f"chart-{next(_ids)}"
         chart.svg = mark_safe(_Drawing(chart).svg())
         return chart
@@ -121,7 +123,10 @@ class _Drawing:
             f'aria-labelledby="{title_id} {desc_id}" xmlns="http://www.w3.org/2000/svg">',
             f'<title id="{title_id}">{escape(chart.title)}</title>',
             f'<desc id="{desc_id}">{escape(self.description())}</desc>',
-            *self.axes(), *self.bars(), *self.lines(), "</svg>",
+            *self.axes(),
+            *self.bars(),
+            *self.lines(),
+            "</svg>",
         ]
         return "".join(parts)
 
@@ -130,29 +135,39 @@ class _Drawing:
         if chart.is_empty:
             return "No data for this period."
         names = ", ".join(s.name for s in chart.series)
-        return (f"{len(chart.categories)} points ({chart.categories[0]} to {chart.categories[-1]}) for {names}; "
-                f"the axis runs to {number(self.scale_max, chart.unit)}.")
+        return (
+            f"{len(chart.categories)} points ({chart.categories[0]} to {chart.categories[-1]}) for {names}; "
+            f"the axis runs to {number(self.scale_max, chart.unit)}."
+        )
 
     def axes(self):
         parts = []
         for step in range(5):
             value = self.scale_max * step / 4
             y = self.y(value)
-            parts.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
-                         f'stroke="#d0d4da" stroke-width="1"/>')
-            parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT}" fill="#333">'
-                         f"{escape(number(value, self.chart.unit))}</text>")
+            parts.append(
+                f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="#d0d4da" stroke-width="1"/>'
+            )
+            parts.append(
+                f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="{FONT}" fill="#333">'
+                f"{escape(number(value, self.chart.unit))}</text>"
+            )
         every = max(1, math.ceil(len(self.chart.categories) / MAX_X_LABELS))
         longest = max((len(str(c)) for c in self.chart.categories), default=1)
         # Category names that would run into each other get a smaller type (down to 9 px).
         size = max(9.0, min(FONT, every * self.slot / (longest * 0.6)))
         for i, category in enumerate(self.chart.categories):
             if i % every == 0:
-                parts.append(f'<text x="{self.x_center(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                             f'font-size="{size:.1f}" fill="#333">{escape(category)}</text>')
+                parts.append(
+                    f'<text x="{self.x_center(i):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                    f'font-size="{size:.1f}" fill="#333">{escape(category)}</text>'
+                )
         if self.chart.is_empty:
-            parts.append(f'<text x="{LEFT + self.plot_w / 2:.1f}" y="{TOP + self.plot_h / 2:.1f}" '
-                         f'text-anchor="middle" font-size="{FONT + 2}" fill="#555">No data for this period</text>')
+            parts.append(
+                f'<text x="{LEFT + self.plot_w / 2:.1f}" y="{TOP + self.plot_h / 2:.1f}" '
+                f'text-anchor="middle" font-size="{FONT + 2}" fill="#555">No data for this period</text>'
+            )
         return parts
 
     def bars(self):
@@ -171,9 +186,11 @@ class _Drawing:
                 bottom = base if chart.stacked else 0.0
                 top_y, bottom_y = self.y(bottom + value), self.y(bottom)
                 label = f"{category}: {series.name} {number(value, chart.unit)}"
-                parts.append(f'<rect x="{x:.1f}" y="{top_y:.1f}" width="{max(bar_w - 1, 1):.1f}" '
-                             f'height="{max(bottom_y - top_y, 0.5):.1f}" fill="{series.color}">'
-                             f"<title>{escape(label)}</title></rect>")
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{top_y:.1f}" width="{max(bar_w - 1, 1):.1f}" '
+                    f'height="{max(bottom_y - top_y, 0.5):.1f}" fill="{series.color}">'
+                    f"<title>{escape(label)}</title></rect>"
+                )
                 if chart.stacked:
                     base += value
         return parts
@@ -191,10 +208,14 @@ class _Drawing:
             for run in runs:
                 if len(run) > 1:
                     points = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in run)
-                    parts.append(f'<polyline points="{points}" fill="none" stroke="{series.color}" '
-                                 f'stroke-width="2.5" stroke-linejoin="round"/>')
+                    parts.append(
+                        f'<polyline points="{points}" fill="none" stroke="{series.color}" '
+                        f'stroke-width="2.5" stroke-linejoin="round"/>'
+                    )
                 for x, y, category, value in run:
                     label = f"{category}: {series.name} {number(value, chart.unit)}"
-                    parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{series.color}">'
-                                 f"<title>{escape(label)}</title></circle>")
+                    parts.append(
+                        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{series.color}">'
+                        f"<title>{escape(label)}</title></circle>"
+                    )
         return parts

@@ -42,8 +42,12 @@ def dashboard(request):
         "cost": cost_figures(period, booked=totals["booked"]),
         "repair_orders": repair_order_figures(period),
         "charts": [
-            call_charts["calls_per_day"], call_charts["outcomes"], call_charts["conversion"],
-            call_charts["transfers_messages"], latency_chart, vendor_chart,
+            call_charts["calls_per_day"],
+            call_charts["outcomes"],
+            call_charts["conversion"],
+            call_charts["transfers_messages"],
+            latency_chart,
+            vendor_chart,
         ],
     }
     return render(request, "calls/dashboard.html", ctx)

@@ -60,7 +60,10 @@ def call_figures(period):
     )
     messages = list(
         CallbackRequest.objects.filter(created_at__gte=period.start)
-        .annotate(day=TruncDate("created_at")).values("day").annotate(n=Count("id")).order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     outcomes = [(value, label) for value, label in Call.Outcome.choices]
     by_outcome = [
@@ -78,24 +81,37 @@ def call_figures(period):
     transfers = _per_day(period, rows, lambda r: r["transferred"])
     taken = _per_day(period, messages, lambda r: r["n"])
     totals = {
-        "calls": sum(calls), "booked": sum(booked), "conversations": sum(conversations),
-        "transferred": sum(transfers), "messages": sum(taken),
+        "calls": sum(calls),
+        "booked": sum(booked),
+        "conversations": sum(conversations),
+        "transferred": sum(transfers),
+        "messages": sum(taken),
         "conversion": _percent(sum(booked), sum(conversations)),
         "by_outcome": [(s.name, sum(s.values)) for s in by_outcome],
     }
     drawn_outcomes = [s for s in by_outcome if any(s.values)] or by_outcome[:1]
     charts = {
         "calls_per_day": Chart.draw("Calls per day, by outcome", period.labels, bars=drawn_outcomes, whole=True),
-        "outcomes": Chart.draw("Outcomes over the period", [name for name, _ in totals["by_outcome"]],
-                               bars=[Series("Calls", [n for _, n in totals["by_outcome"]])], whole=True),
-        "conversion": Chart.draw(
-            "Booking conversion (booked ÷ calls where the caller talked to the agent)", period.labels,
-            lines=[Series("Conversion", [_percent(b, c) for b, c in zip(booked, conversations)])],
-            unit="%", scale_max=100,
+        "outcomes": Chart.draw(
+            "Outcomes over the period",
+            [name for name, _ in totals["by_outcome"]],
+            bars=[Series("Calls", [n for _, n in totals["by_outcome"]])],
+            whole=True,
         ),
-        "transfers_messages": Chart.draw("Transfers and messages taken per day", period.labels,
-                                         bars=[Series("Transferred", transfers), Series("Messages", taken)],
-                                         stacked=False, whole=True),
+        "conversion": Chart.draw(
+            "Booking conversion (booked ÷ calls where the caller talked to the agent)",
+            period.labels,
+            lines=[Series("Conversion", [_percent(b, c) for b, c in zip(booked, conversations)])],
+            unit="%",
+            scale_max=100,
+        ),
+        "transfers_messages": Chart.draw(
+            "Transfers and messages taken per day",
+            period.labels,
+            bars=[Series("Transferred", transfers), Series("Messages", taken)],
+            stacked=False,
+            whole=True,
+        ),
     }
     return totals, charts
 
@@ -103,17 +119,23 @@ def call_figures(period):
 def latency_figures(period):
     measured = TurnLatency.objects.filter(at__gte=period.start, voice_to_voice_ms__isnull=False)
     rows = list(
-        measured.annotate(day=TruncDate("at")).values("day")
+        measured.annotate(day=TruncDate("at"))
+        .values("day")
         .annotate(p50=Percentile("voice_to_voice_ms", 0.5), p95=Percentile("voice_to_voice_ms", 0.95), n=Count("id"))
         .order_by()
     )
-    overall = measured.aggregate(p50=Percentile("voice_to_voice_ms", 0.5), p95=Percentile("voice_to_voice_ms", 0.95),
-                                 turns=Count("id"))
+    overall = measured.aggregate(
+        p50=Percentile("voice_to_voice_ms", 0.5), p95=Percentile("voice_to_voice_ms", 0.95), turns=Count("id")
+    )
     by_day = {r["day"]: r for r in rows}
     p50 = [by_day[d]["p50"] if d in by_day else None for d in period.dates]
     p95 = [by_day[d]["p95"] if d in by_day else None for d in period.dates]
-    chart = Chart.draw("Voice-to-voice latency per day (end of caller speech to first agent audio)",
-                       period.labels, lines=[Series("p50", p50), Series("p95", p95, "#D55E00")], unit="ms")
+    chart = Chart.draw(
+        "Voice-to-voice latency per day (end of caller speech to first agent audio)",
+        period.labels,
+        lines=[Series("p50", p50), Series("p95", p95, "#D55E00")],
+        unit="ms",
+    )
     return overall, chart
 
 
@@ -121,18 +143,29 @@ def vendor_figures(period):
     rows = list(
         CallEvent.objects.filter(at__gte=period.start, kind__in=list(VENDOR_TROUBLE))
         .annotate(day=TruncDate("at"), vendor=KeyTextTransform("vendor", "data"))
-        .values("day", "kind", "vendor").annotate(n=Count("id")).order_by()
+        .values("day", "kind", "vendor")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     names = sorted({(r["kind"], r["vendor"] or "unknown") for r in rows})
     series = [
-        Series(f"{vendor}: {VENDOR_TROUBLE[kind]}",
-               _per_day(period, [r for r in rows if r["kind"] == kind and (r["vendor"] or "unknown") == vendor],
-                        lambda r: r["n"]))
+        Series(
+            f"{vendor}: {VENDOR_TROUBLE[kind]}",
+            _per_day(
+                period,
+                [r for r in rows if r["kind"] == kind and (r["vendor"] or "unknown") == vendor],
+                lambda r: r["n"],
+            ),
+        )
         for kind, vendor in names
     ]
     totals = [(s.name, sum(s.values)) for s in series]
-    chart = Chart.draw("Vendor errors, failovers and reconnects per day", period.labels,
-                       bars=series or [Series("Errors", [0] * period.days)], whole=True)
+    chart = Chart.draw(
+        "Vendor errors, failovers and reconnects per day",
+        period.labels,
+        bars=series or [Series("Errors", [0] * period.days)],
+        whole=True,
+    )
     return totals, chart
 
 
@@ -155,8 +188,13 @@ def cost_figures(period, booked):
     per_booking = total / booked if total is not None and booked else None
     per_call = total / priced if priced else None
     return {
-        "total": total, "per_call": per_call, "per_booking": per_booking, "priced": priced, "unpriced": unpriced,
-        "total_label": label(total, lower_bound), "per_call_label": label(per_call),
+        "total": total,
+        "per_call": per_call,
+        "per_booking": per_booking,
+        "priced": priced,
+        "unpriced": unpriced,
+        "total_label": label(total, lower_bound),
+        "per_call_label": label(per_call),
         "per_booking_label": label(per_booking, lower_bound),
     }
 
@@ -173,14 +211,17 @@ def repair_order_figures(period):
         JobLine.objects.filter(decided_at__gte=period.start)
         .annotate(day=TruncDate("decided_at"), worth=Coalesce("amount", "estimate_high", "estimate_low"))
         .values("day")
-        .annotate(approved=Count("id", filter=approved), declined=Count("id", filter=declined),
-                  declined_value=Sum("worth", filter=declined),
-                  unpriced=Count("id", filter=declined & Q(worth__isnull=True)))
+        .annotate(
+            approved=Count("id", filter=approved),
+            declined=Count("id", filter=declined),
+            declined_value=Sum("worth", filter=declined),
+            unpriced=Count("id", filter=declined & Q(worth__isnull=True)),
+        )
         .order_by()
     )
     weeks = []
     for start in range(0, period.days, 7):
-        days = set(period.dates[start:start + 7])
+        days = set(period.dates[start : start + 7])
         weeks.append(_decisions([r for r in rows if r["day"] in days], first_day=min(days)))
     return {"open_by_status": open_by_status, "open": sum(counts.values()), **_decisions(rows), "weeks": weeks}
 
@@ -191,9 +232,14 @@ def _decisions(rows, **extra):
     value = sum((r["declined_value"] for r in rows if r["declined_value"] is not None), 0)
     unpriced = sum(r["unpriced"] for r in rows)
     return {
-        **extra, "approved": approved, "declined": declined, "decided": approved + declined,
-        "approval_rate": _percent(approved, approved + declined), "declined_value": value,
-        "declined_unpriced": unpriced, "declined_value_label": _declined_value_label(declined, value, unpriced),
+        **extra,
+        "approved": approved,
+        "declined": declined,
+        "decided": approved + declined,
+        "approval_rate": _percent(approved, approved + declined),
+        "declined_value": value,
+        "declined_unpriced": unpriced,
+        "declined_value_label": _declined_value_label(declined, value, unpriced),
     }
 
 

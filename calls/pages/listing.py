@@ -82,7 +82,10 @@ def with_figures(calls):
     """Annotate each call's median voice-to-voice latency (ms)."""
     median = (
         TurnLatency.objects.filter(call=OuterRef("pk"), voice_to_voice_ms__isnull=False)
-        .order_by().values("call").annotate(median=Percentile("voice_to_voice_ms", 0.5)).values("median")
+        .order_by()
+        .values("call")
+        .annotate(median=Percentile("voice_to_voice_ms", 0.5))
+        .values("median")
     )
     return calls.annotate(median_v2v_ms=Subquery(median, output_field=FloatField()))
 

@@ -30,7 +30,9 @@ def calls_in_progress(call_sid=None, now=None):
     )
     if call_sid:
         calls = calls.filter(call_sid=call_sid)
-    calls = calls.select_related("customer").prefetch_related(Prefetch("turns", queryset=Turn.objects.order_by("index")))
+    calls = calls.select_related("customer").prefetch_related(
+        Prefetch("turns", queryset=Turn.objects.order_by("index"))
+    )
     calls = list(calls.order_by("started_at"))
     for call in calls:
         for turn in call.turns.all():

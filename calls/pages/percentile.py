@@ -25,18 +25,22 @@ class Percentile(Aggregate):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         return self.as_sql(
-            compiler, connection,
+            compiler,
+            connection,
             template="percentile_cont(%(fraction)r) WITHIN GROUP (ORDER BY %(expressions)s)%(filter)s",
-            fraction=self.fraction, **extra_context,
+            fraction=self.fraction,
+            **extra_context,
         )
 
     def as_sqlite(self, compiler, connection, **extra_context):
         connection.ensure_connection()
         connection.connection.create_aggregate(SQLITE_FUNCTION, 2, _SqlitePercentile)
         return self.as_sql(
-            compiler, connection,
+            compiler,
+            connection,
             template=f"{SQLITE_FUNCTION}(%(expressions)s, %(fraction)r)%(filter)s",
-            fraction=self.fraction, **extra_context,
+            fraction=self.fraction,
+            **extra_context,
         )
 
     def _get_repr_options(self):

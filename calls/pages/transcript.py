@@ -32,7 +32,7 @@ def split_heard(turn):
     heard = turn.heard_text.strip()
     planned = turn.text.strip()
     kept = heard if heard and planned.startswith(heard) else ""
-    return Said(heard=heard, planned=planned, kept=kept, unheard=planned[len(kept):].strip())
+    return Said(heard=heard, planned=planned, kept=kept, unheard=planned[len(kept) :].strip())
 
 
 def pretty_json(text):

@@ -94,8 +94,12 @@ class Load:
     processes: int = 1
 
     def as_dict(self):
-        return {"live_calls": self.live, "pending_calls": self.pending, "capacity": self.capacity,
-                "processes": self.processes}
+        return {
+            "live_calls": self.live,
+            "pending_calls": self.pending,
+            "capacity": self.capacity,
+            "processes": self.processes,
+        }
 
 
 @dataclass(frozen=True)
@@ -200,8 +204,15 @@ class Switchboard:
                 started, live = list(self._started), len(self._live)
             result = client.admission_script(
                 keys=self.keys,
-                args=[self.process_id, PROCESS_TTL_S, live, calls_per_process(), call_sid or "",
-                      settings.CALL_TOKEN_MAX_AGE_S, *started],
+                args=[
+                    self.process_id,
+                    PROCESS_TTL_S,
+                    live,
+                    calls_per_process(),
+                    call_sid or "",
+                    settings.CALL_TOKEN_MAX_AGE_S,
+                    *started,
+                ],
             )
             with self._lock:
                 self._started.difference_update(started)
@@ -262,8 +273,11 @@ def _redis_failed(exc):
     global _redis_down
     if not _redis_down:
         _redis_down = True
-        logger.warning("Admission control: Redis unreachable, each process counts only its own calls until it "
-                       "is back (%s: %s)", type(exc).__name__, exc)
+        logger.warning(
+            "Admission control: Redis unreachable, each process counts only its own calls until it is back (%s: %s)",
+            type(exc).__name__,
+            exc,
+        )
 
 
 def _redis_answered():

@@ -102,8 +102,12 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         broke = not (self.stopped or self.closed)
         self.closed = True  # the socket is gone: nothing more is sent on it while the call is filed
         if self.call is not None and broke:
-            logger.warning("Call %s: the stream broke (close code %s%s)", self.call.call_sid, code,
-                           ", a message over MEDIA_STREAM_MAX_MESSAGE_BYTES" if code == MESSAGE_TOO_BIG else "")
+            logger.warning(
+                "Call %s: the stream broke (close code %s%s)",
+                self.call.call_sid,
+                code,
+                ", a message over MEDIA_STREAM_MAX_MESSAGE_BYTES" if code == MESSAGE_TOO_BIG else "",
+            )
             # Gone without Twilio's stop and not closed by us: the stream broke, the caller may still
             # be on the line (the stream-ended webhook then hands them to a person).
             await self.call.stream_broke()
@@ -129,8 +133,9 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         self.live_call_sid = start.call_sid  # a live call of this process until the socket goes (admission)
         admission.stream_started(start.call_sid)
         self.frames = twilio.OutgoingFrames(start.stream_sid)
-        self.call = self.answer(call_sid=start.call_sid, stream_sid=start.stream_sid, transport=self,
-                                on_over=self.hang_up)
+        self.call = self.answer(
+            call_sid=start.call_sid, stream_sid=start.stream_sid, transport=self, on_over=self.hang_up
+        )
         try:
             await self.call.start(start.caller)
         except Exception:
@@ -157,8 +162,11 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
             # The caller hung up between our last look and this send (Daphne raises its socket
             # library's "closed" error): nothing more goes out; disconnect() files the call.
             self._send_failed = True
-            logger.info("Call %s: the socket closed under a send (%s)",
-                        self.call.call_sid if self.call else None, type(exc).__name__)
+            logger.info(
+                "Call %s: the socket closed under a send (%s)",
+                self.call.call_sid if self.call else None,
+                type(exc).__name__,
+            )
 
     async def hang_up(self):
         await self._close(1000)
@@ -184,5 +192,7 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         if self._bad_frames <= MAX_LOGGED_BAD_FRAMES:
             logger.warning("Call %s: ignored %s", self.call.call_sid if self.call else "(not started)", what)
         elif self._bad_frames == MAX_LOGGED_BAD_FRAMES + 1:
-            logger.warning("Call %s: ignoring more bad frames without logging them",
-                           self.call.call_sid if self.call else "(not started)")
+            logger.warning(
+                "Call %s: ignoring more bad frames without logging them",
+                self.call.call_sid if self.call else "(not started)",
+            )

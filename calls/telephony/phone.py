@@ -63,20 +63,21 @@ def start_call(request):
     else:
         caller = _browser_caller_id(request.user)
     call_sid = "CA" + secrets.token_hex(16)
-    call = actions.open_call(
-        call_sid=call_sid, from_number=caller, to_number=f"{BROWSER}{request.user.get_username()}"
+    call = actions.open_call(call_sid=call_sid, from_number=caller, to_number=f"{BROWSER}{request.user.get_username()}")
+    return JsonResponse(
+        {
+            "call_sid": call_sid,
+            "caller": caller,
+            "caller_display": display_phone(caller) if caller.startswith("+") else "a withheld number",
+            "customer": call.customer.name if call.customer else None,
+            "call_token": issue_call_token(call_sid, caller),
+            "stream_path": MEDIA_STREAM_PATH,
+            "live_path": f"/ws/calls/{call_sid}/live/",
+            "outcome_url": reverse("phone:outcome", args=[call_sid]),
+            "details_url": reverse("call_pages:detail", args=[call_sid]),
+        },
+        status=201,
     )
-    return JsonResponse({
-        "call_sid": call_sid,
-        "caller": caller,
-        "caller_display": display_phone(caller) if caller.startswith("+") else "a withheld number",
-        "customer": call.customer.name if call.customer else None,
-        "call_token": issue_call_token(call_sid, caller),
-        "stream_path": MEDIA_STREAM_PATH,
-        "live_path": f"/ws/calls/{call_sid}/live/",
-        "outcome_url": reverse("phone:outcome", args=[call_sid]),
-        "details_url": reverse("call_pages:detail", args=[call_sid]),
-    }, status=201)
 
 
 @login_required
@@ -87,13 +88,15 @@ def call_outcome(request, call_sid):
     call = Call.objects.filter(call_sid=call_sid, to_number__startswith=BROWSER).first()
     if call is None:
         raise Http404("No browser call with that SID.")
-    return JsonResponse({
-        "call_sid": call.call_sid,
-        "ended": call.ended_at is not None,
-        "outcome": call.outcome,
-        "outcome_display": call.get_outcome_display() if call.outcome else "",
-        "summary": call.summary,
-    })
+    return JsonResponse(
+        {
+            "call_sid": call.call_sid,
+            "ended": call.ended_at is not None,
+            "outcome": call.outcome,
+            "outcome_display": call.get_outcome_display() if call.outcome else "",
+            "summary": call.summary,
+        }
+    )
 
 
 app_name = "phone"

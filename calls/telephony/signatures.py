@@ -39,7 +39,8 @@ def _unsigned_allowed(what):
     if settings.DEBUG:
         logger.warning(
             "!!! TWILIO_AUTH_TOKEN is not set: accepting an UNSIGNED %s because DEBUG is on. "
-            "Anyone can place fake calls; never run like this on the internet. !!!", what
+            "Anyone can place fake calls; never run like this on the internet. !!!",
+            what,
         )
         return True
     logger.error("TWILIO_AUTH_TOKEN is not set: refusing %s (set it, or DEBUG=1 for local experiments)", what)

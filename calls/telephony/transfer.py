@@ -40,7 +40,9 @@ class TransferFailed(Exception):
 def advisor_dial(call_sid, advisor_number, request=None):
     """<Dial> to the advisor: they hear the whisper first; when it ends Twilio asks dial-ended."""
     dial = Dial(
-        action=public_url(reverse("calls:dial_ended"), request), method="POST", timeout=DIAL_TIMEOUT_S,
+        action=public_url(reverse("calls:dial_ended"), request),
+        method="POST",
+        timeout=DIAL_TIMEOUT_S,
         answer_on_bridge=True,
     )
     dial.number(advisor_number, url=public_url(reverse("calls:whisper", args=[call_sid]), request), method="POST")
@@ -52,8 +54,13 @@ def add_voicemail(response, request=None, *, intro=NOBODY_FREE):
     With nothing recorded Twilio skips the action and goes on to the goodbye."""
     response.say(f"{intro} {VOICEMAIL_PROMPT}".strip())
     response.record(
-        action=public_url(reverse("calls:voicemail"), request), method="POST", max_length=VOICEMAIL_MAX_S,
-        play_beep=True, finish_on_key="#", timeout=5, trim="trim-silence",
+        action=public_url(reverse("calls:voicemail"), request),
+        method="POST",
+        max_length=VOICEMAIL_MAX_S,
+        play_beep=True,
+        finish_on_key="#",
+        timeout=5,
+        trim="trim-silence",
     )
     response.say(NOTHING_RECORDED)
     response.hangup()

@@ -78,7 +78,9 @@ def incoming_call(request):
         return _refused()
     caller = request.POST.get("From", "")[:CALLER_PARAMETER_MAX]
     replay = actions.admit_incoming_call(
-        call_sid=call_sid, from_number=caller, to_number=request.POST.get("To", ""),
+        call_sid=call_sid,
+        from_number=caller,
+        to_number=request.POST.get("To", ""),
         status=request.POST.get("CallStatus", Call.Status.RINGING),
         idempotency_token=request.headers.get(IDEMPOTENCY_HEADER, ""),
     )
@@ -116,8 +118,14 @@ def _over_capacity(call_sid, request, load):
     hand-off as when the agent cannot go on), and the call is filed as turned away."""
     to = Call.Handover.ADVISOR if settings.SHOP_ADVISOR_NUMBER else Call.Handover.VOICEMAIL
     if load:
-        logger.warning("Incoming call %s: the lines are full (%s live, %s starting, room for %s): to the %s",
-                       call_sid, load["live_calls"], load["pending_calls"], load["capacity"], to)
+        logger.warning(
+            "Incoming call %s: the lines are full (%s live, %s starting, room for %s): to the %s",
+            call_sid,
+            load["live_calls"],
+            load["pending_calls"],
+            load["capacity"],
+            to,
+        )
         actions.hand_over_over_capacity(call_sid, to, load)
         _publish(call_sid, "handover", to=to)
     intro = LINES_FULL + (" Let me put you through to a service advisor." if to == Call.Handover.ADVISOR else "")
@@ -213,7 +221,7 @@ def whisper(request, call_sid):
 
 
 def whisper_text(call):
-    """"Call from Dana Whitfield. Wants a quote for a timing belt." from the call so far."""
+    """ "Call from Dana Whitfield. Wants a quote for a timing belt." from the call so far."""
     if call.customer is not None and call.customer.name:
         who = call.customer.name
     elif call.from_number.startswith("+"):
@@ -242,8 +250,10 @@ def dial_ended(request):
         return _refused()
     call_sid = request.POST.get("CallSid", "")
     next_step = actions.dial_ended(
-        call_sid, dial_status=request.POST.get("DialCallStatus", ""),
-        caller_status=request.POST.get("CallStatus", ""), duration_s=_int(request.POST.get("DialCallDuration")),
+        call_sid,
+        dial_status=request.POST.get("DialCallStatus", ""),
+        caller_status=request.POST.get("CallStatus", ""),
+        duration_s=_int(request.POST.get("DialCallDuration")),
     )
     if next_step == "voicemail":
         _publish(call_sid, "handover", to=Call.Handover.VOICEMAIL)
@@ -265,7 +275,9 @@ def voicemail(request):
     if not RECORDING_SID.match(recording_sid):
         return HttpResponseBadRequest("RecordingSid missing or malformed.", content_type="text/plain")
     callback = actions.file_voicemail(
-        call_sid, recording_sid=recording_sid, recording_url=request.POST.get("RecordingUrl", ""),
+        call_sid,
+        recording_sid=recording_sid,
+        recording_url=request.POST.get("RecordingUrl", ""),
         duration_s=_int(request.POST.get("RecordingDuration")),
     )
     response = VoiceResponse()

@@ -21,11 +21,23 @@ def advisor(client):
 
 @pytest.fixture
 def call(customer):
-    call = Call.objects.create(call_sid="CA" + "f6" * 16, from_number=customer.phone, customer=customer,
-                               outcome="message", summary="Dana asked about brakes.")
+    call = Call.objects.create(
+        call_sid="CA" + "f6" * 16,
+        from_number=customer.phone,
+        customer=customer,
+        outcome="message",
+        summary="Dana asked about brakes.",
+    )
     now = timezone.now()
-    Turn.objects.create(call=call, index=0, role="assistant", text="Hi Dana, thanks for calling.",
-                        heard_text="Hi Dana, thanks for calling.", started_at=now, ended_at=now)
+    Turn.objects.create(
+        call=call,
+        index=0,
+        role="assistant",
+        text="Hi Dana, thanks for calling.",
+        heard_text="Hi Dana, thanks for calling.",
+        started_at=now,
+        ended_at=now,
+    )
     Turn.objects.create(call=call, index=1, role="user", text="My brakes are grinding.", started_at=now, ended_at=now)
     ToolInvocation.objects.create(call=call, name="take_message", arguments="{}", result="{}", ok=True, duration_ms=12)
     return call
@@ -52,16 +64,19 @@ def test_the_call_list_takes_a_fixed_number_of_queries(client, advisor, customer
 
 
 def test_an_advisor_sees_open_messages_and_marks_them_done(client, advisor, call, customer):
-    waiting = CallbackRequest.objects.create(call=call, customer=customer, name="Dana", phone=customer.phone,
-                                             reason="Brakes grinding", urgency="urgent")
+    waiting = CallbackRequest.objects.create(
+        call=call, customer=customer, name="Dana", phone=customer.phone, reason="Brakes grinding", urgency="urgent"
+    )
     someone = User.objects.create_user("marco", is_staff=True)
-    handled = CallbackRequest.objects.create(name="Sam", phone="+13125550188", reason="Tire quote",
-                                             handled_at=timezone.now(), handled_by=someone)
+    handled = CallbackRequest.objects.create(
+        name="Sam", phone="+13125550188", reason="Tire quote", handled_at=timezone.now(), handled_by=someone
+    )
     open_list = client.get("/admin/calls/callbackrequest/?state=open")
     assert b"Brakes grinding" in open_list.content and b"Tire quote" not in open_list.content
 
-    response = client.post("/admin/calls/callbackrequest/", {
-        "action": "mark_done", "_selected_action": [waiting.pk, handled.pk]})
+    response = client.post(
+        "/admin/calls/callbackrequest/", {"action": "mark_done", "_selected_action": [waiting.pk, handled.pk]}
+    )
     assert response.status_code == 302
     waiting.refresh_from_db()
     handled.refresh_from_db()

@@ -76,7 +76,9 @@ async def test_a_third_call_on_two_lines_is_put_through_to_the_advisor_and_filed
 
     call = await db(Call.objects.get, call_sid=third.call_sid)
     assert (call.outcome, call.end_reason, call.handover) == (
-        Call.Outcome.OVER_CAPACITY, actions.OVER_CAPACITY, Call.Handover.ADVISOR,
+        Call.Outcome.OVER_CAPACITY,
+        actions.OVER_CAPACITY,
+        Call.Handover.ADVISOR,
     )
     assert call.stream_sid == "" and call.ended_at is None  # the caller is ringing the advisor
     event = await db(lambda: call.events.get(kind="over_capacity"))
@@ -120,7 +122,9 @@ async def test_without_an_advisor_number_a_call_beyond_the_lines_goes_to_the_voi
     assert "lines are busy" in root.find("Say").text
     call = await db(Call.objects.get, call_sid=third.call_sid)
     assert (call.outcome, call.end_reason, call.handover) == (
-        Call.Outcome.OVER_CAPACITY, actions.OVER_CAPACITY, Call.Handover.VOICEMAIL,
+        Call.Outcome.OVER_CAPACITY,
+        actions.OVER_CAPACITY,
+        Call.Handover.VOICEMAIL,
     )
 
 

@@ -17,8 +17,13 @@ CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
 def mode_from_environment(value):
     """Start the settings in a fresh interpreter with VOICE_BARGE_IN_MODE=value; (ok, output)."""
     code = "import django; from django.conf import settings; django.setup(); print(settings.VOICE_BARGE_IN_MODE)"
-    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ottos.settings", "DEBUG": "true",
-           "DATA_DIR": "/tmp/ottos-settings-test", "VOICE_BARGE_IN_MODE": value}
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "ottos.settings",
+        "DEBUG": "true",
+        "DATA_DIR": "/tmp/ottos-settings-test",
+        "VOICE_BARGE_IN_MODE": value,
+    }
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
     return done.returncode == 0, done.stdout + done.stderr
 

@@ -12,8 +12,10 @@ from calls.tests import spoken as real
 from calls.tests.voice_doubles import Call, ScriptedSTT, ToneTTS
 from calls.voice.stt.still_talking import StillTalking
 
-REPLY = ("We have Tuesday at nine in the morning. We also have Wednesday at ten thirty. "
-         "And Thursday afternoon at two is open too. Friday is wide open as well.")
+REPLY = (
+    "We have Tuesday at nine in the morning. We also have Wednesday at ten thirty. "
+    "And Thursday afternoon at two is open too. Friday is wide open as well."
+)
 WORDS_AFTER_S = 1.0  # the recognizer's first words: about a second into the caller's speech
 RESUME_AFTER_S = 0.7  # the default: a backchannel or a cough resumes the reply this long after it
 
@@ -46,7 +48,8 @@ def agent_frames_between(call, start, end):
 async def agent_talking(call):
     await call.greeted()
     call.stt.inner.final("When can you fit me in?") if isinstance(call.stt, StillTalking) else call.stt.final(
-        "When can you fit me in?")
+        "When can you fit me in?"
+    )
     await call.until(lambda: "t2-s1" in call.line.heard_marks, timeout=5)
 
 

@@ -26,9 +26,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CHROMIUM = "/usr/bin/chromium"
 WAV_RATE = 16000
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+]
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +140,13 @@ def phone_call(staff_groups, server, tmp_path, manager):
     for browser in browsers:
         page = browser.contexts[0].pages[0]
         # Shown by pytest when a test fails: what the page and the server saw.
-        print("page:", page.evaluate("window.ottosPhone"), page.inner_text("#phone-status"),
-              page.inner_text("#phone-transcript"), sep="\n")
+        print(
+            "page:",
+            page.evaluate("window.ottosPhone"),
+            page.inner_text("#phone-status"),
+            page.inner_text("#phone-transcript"),
+            sep="\n",
+        )
         browser.close()
     print("server log:", server.log.read_text()[-4000:], sep="\n")
     for running in playwright:
@@ -150,13 +164,22 @@ def test_a_spoken_booking_request_books_and_the_agent_is_heard(phone_call, shop,
     assert page.input_value("#phone-caller") == customer.phone
 
     nine = datetime(day.year, day.month, day.day, 9, tzinfo=shop.tz)
-    appointment = until(lambda: from_db(Appointment.objects.filter(customer=customer).select_related(
-        "service_type").first), 90, "the appointment to be booked")
+    appointment = until(
+        lambda: from_db(Appointment.objects.filter(customer=customer).select_related("service_type").first),
+        90,
+        "the appointment to be booked",
+    )
     assert (appointment.start, appointment.service_type, appointment.source) == (nine, oil_change, "phone_agent")
-    until(lambda: page.locator("#phone-transcript", has_text="You're all set").count(), 30,
-          "the agent's confirmation in the transcript")
-    until(lambda: stats_of(page)["marksEchoed"] >= 3 and stats_of(page)["secondsPlayed"] > 10, 30,
-          "the confirmation to play")
+    until(
+        lambda: page.locator("#phone-transcript", has_text="You're all set").count(),
+        30,
+        "the agent's confirmation in the transcript",
+    )
+    until(
+        lambda: stats_of(page)["marksEchoed"] >= 3 and stats_of(page)["secondsPlayed"] > 10,
+        30,
+        "the confirmation to play",
+    )
     page.click("#phone-hang-up")
     until(lambda: stats_of(page)["state"] == "ended", 10, "the call to end")
     until(lambda: page.locator("#phone-outcome", has_text="Booked Oil change").count(), 10, "the outcome")
@@ -174,16 +197,24 @@ def test_a_spoken_booking_request_books_and_the_agent_is_heard(phone_call, shop,
 def test_talking_over_the_agent_clears_what_the_page_had_queued(phone_call, shop, oil_change, customer, from_db):
     day, words = caller_says(shop.tz)
     # The agent reads out several times; three seconds in, the caller picks one over it.
-    page = phone_call([15.0, f"Do you have anything {words} morning for an oil change?", 3.0, "The first one.",
-                       12.0])
+    page = phone_call([15.0, f"Do you have anything {words} morning for an oil change?", 3.0, "The first one.", 12.0])
     until(lambda: stats_of(page)["clears"], 60, "the agent to clear the page's playback")
     call_sid = stats_of(page)["callSid"]
-    cut = until(lambda: from_db(Turn.objects.filter(call__call_sid=call_sid, interrupted=True).first), 10,
-                "the interrupted turn")
-    until(lambda: page.locator("#phone-transcript .badge", has_text="Interrupted").count(), 10,
-          "the interruption on the page")
-    until(lambda: page.locator("#phone-transcript", has_text="Shall I book it?").count(), 30,
-          "the agent to carry on with what the caller picked")
+    cut = until(
+        lambda: from_db(Turn.objects.filter(call__call_sid=call_sid, interrupted=True).first),
+        10,
+        "the interrupted turn",
+    )
+    until(
+        lambda: page.locator("#phone-transcript .badge", has_text="Interrupted").count(),
+        10,
+        "the interruption on the page",
+    )
+    until(
+        lambda: page.locator("#phone-transcript", has_text="Shall I book it?").count(),
+        30,
+        "the agent to carry on with what the caller picked",
+    )
     page.click("#phone-hang-up")
     until(lambda: stats_of(page)["state"] == "ended", 10, "the call to end")
 
@@ -195,18 +226,24 @@ def test_talking_over_the_agent_clears_what_the_page_had_queued(phone_call, shop
     assert phone_call.errors == []
 
 
-def test_a_callback_number_keyed_on_the_page_keypad_reaches_the_agent(phone_call, shop, oil_change, customer,
-                                                                        from_db):
+def test_a_callback_number_keyed_on_the_page_keypad_reaches_the_agent(phone_call, shop, oil_change, customer, from_db):
     page = phone_call([12.0, "Please have someone call me back about my brakes, on a different number.", 30.0])
-    until(lambda: page.locator("#phone-transcript", has_text="key it in").count(), 60,
-          "the agent to ask for the number")
+    until(
+        lambda: page.locator("#phone-transcript", has_text="key it in").count(), 60, "the agent to ask for the number"
+    )
     assert page.is_visible("#phone-keypad")
     for key in "7735550123#":
         page.click(f'#phone-keypad button[data-key="{key}"]')
-    until(lambda: page.locator("#phone-transcript", has_text="(keyed on the phone) 7735550123").count(), 20,
-          "the keyed number in the transcript")
-    until(lambda: page.locator("#phone-transcript", has_text="7 7 3, 5 5 5, 0 1 2 3").count(), 30,
-          "the agent to read the number back")
+    until(
+        lambda: page.locator("#phone-transcript", has_text="(keyed on the phone) 7735550123").count(),
+        20,
+        "the keyed number in the transcript",
+    )
+    until(
+        lambda: page.locator("#phone-transcript", has_text="7 7 3, 5 5 5, 0 1 2 3").count(),
+        30,
+        "the agent to read the number back",
+    )
     assert stats_of(page)["keysSent"] == "7735550123#"
     page.click("#phone-hang-up")
     until(lambda: stats_of(page)["state"] == "ended", 10, "the call to end")

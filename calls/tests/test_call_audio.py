@@ -146,8 +146,11 @@ async def test_clear_drops_the_agent_audio_the_caller_never_heard(media_root, ca
     recording = await tape.save()
 
     _, right, _ = legs(recording)
-    assert [f.tolist() for f in frames(right)] == [decoded(planned[0]).tolist(), decoded(answer).tolist(),
-                                                  SILENT.tolist()]
+    assert [f.tolist() for f in frames(right)] == [
+        decoded(planned[0]).tolist(),
+        decoded(answer).tolist(),
+        SILENT.tolist(),
+    ]
 
 
 async def test_agent_audio_still_queued_when_the_call_ends_is_left_out(media_root, call):
@@ -220,7 +223,8 @@ async def stored_recording(call_sid, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         recording = await database_sync_to_async(
-            lambda: CallRecording.objects.filter(call__call_sid=call_sid).first())()
+            lambda: CallRecording.objects.filter(call__call_sid=call_sid).first()
+        )()
         if recording is not None:
             return recording
         await asyncio.sleep(0.05)
@@ -232,8 +236,9 @@ def agent_frames(audio):
     return [f for f in frames(audio) if f.any()]
 
 
-async def test_a_recorded_call_keeps_both_legs_as_the_caller_heard_them(media_root, make_caller, openai, staff_groups,
-                                                                        manager, signed_in):
+async def test_a_recorded_call_keeps_both_legs_as_the_caller_heard_them(
+    media_root, make_caller, openai, staff_groups, manager, signed_in
+):
     openai.script(text("Sure, I can help with an oil change."))
     caller = make_caller(application)
     await caller.dial()

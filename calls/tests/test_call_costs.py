@@ -38,9 +38,17 @@ def prices(settings):
 
 
 def with_usage(call, **figures):
-    defaults = dict(stream_s=90.0, llm_models="gpt-4.1-mini", openai_prompt_tokens=100_000,
-                    openai_completion_tokens=2_500, openai_rounds=6, stt_deepgram_s=60.0, stt_offline_s=0.0,
-                    tts_deepgram_chars=1000, tts_offline_chars=0)
+    defaults = dict(
+        stream_s=90.0,
+        llm_models="gpt-4.1-mini",
+        openai_prompt_tokens=100_000,
+        openai_completion_tokens=2_500,
+        openai_rounds=6,
+        stt_deepgram_s=60.0,
+        stt_offline_s=0.0,
+        tts_deepgram_chars=1000,
+        tts_offline_chars=0,
+    )
     CallUsage.objects.create(call=call, **{**defaults, **figures})
     return call
 
@@ -68,9 +76,18 @@ def test_the_call_page_shows_the_cost_line_by_line(manager_client):
 
 
 def test_offline_engines_are_shown_at_no_cost(manager_client):
-    call = with_usage(make_call(seconds=30), openai_prompt_tokens=0, openai_completion_tokens=0, openai_rounds=0,
-                      offline_brain_rounds=3, stt_deepgram_s=0.0, stt_offline_s=20.0, tts_deepgram_chars=0,
-                      tts_offline_chars=250, stream_s=30.0)
+    call = with_usage(
+        make_call(seconds=30),
+        openai_prompt_tokens=0,
+        openai_completion_tokens=0,
+        openai_rounds=0,
+        offline_brain_rounds=3,
+        stt_deepgram_s=0.0,
+        stt_offline_s=20.0,
+        tts_deepgram_chars=0,
+        tts_offline_chars=250,
+        stream_s=30.0,
+    )
     cost = call_cost(call)
     assert cost.total == pytest.approx(0.01 + 0.005)  # Twilio alone: one minute of call and of stream
     page = detail(manager_client, call)
@@ -105,7 +122,11 @@ def test_the_csv_has_the_cost_and_the_usage_and_leaves_unknowns_empty(manager_cl
     rows = {row["call_sid"]: row for row in rows_of(manager_client.get(reverse("call_pages:csv")))}
     row = rows[priced.call_sid]
     assert (row["cost_usd"], row["openai_usd"], row["deepgram_usd"], row["twilio_usd"]) == (
-        "0.1800", "0.1100", "0.0400", "0.0300")
+        "0.1800",
+        "0.1100",
+        "0.0400",
+        "0.0300",
+    )
     assert (row["openai_input_tokens"], row["openai_output_tokens"]) == ("100000", "2500")
     assert (row["stt_deepgram_s"], row["tts_deepgram_chars"], row["stt_offline_s"]) == ("60.0", "1000", "0.0")
     row = rows[unpriced.call_sid]
@@ -114,8 +135,12 @@ def test_the_csv_has_the_cost_and_the_usage_and_leaves_unknowns_empty(manager_cl
 
 def test_the_dashboard_adds_up_the_cost_per_call_and_per_booking(manager_client):
     with_usage(make_call(outcome=Call.Outcome.BOOKED, seconds=95))  # $0.18
-    with_usage(make_call(outcome=Call.Outcome.INFO, seconds=30), openai_prompt_tokens=0,  # $0.015 Twilio + $0.04 Deepgram
-               openai_completion_tokens=0, stream_s=30.0)
+    with_usage(
+        make_call(outcome=Call.Outcome.INFO, seconds=30),
+        openai_prompt_tokens=0,  # $0.015 Twilio + $0.04 Deepgram
+        openai_completion_tokens=0,
+        stream_s=30.0,
+    )
     make_call(outcome=Call.Outcome.BOOKED, ended=False)  # still going: not over, not counted
     figures = cost_figures(Period.ending_today(30), booked=1)
     assert figures["total"] == pytest.approx(PRICED + 0.055)
@@ -131,8 +156,14 @@ def test_the_dashboard_adds_up_the_cost_per_call_and_per_booking(manager_client)
 
 
 def test_the_dashboard_and_the_call_page_price_a_call_the_same(manager_client):
-    call = with_usage(make_call(seconds=601), openai_prompt_tokens=123_457, openai_completion_tokens=3_211,
-                      stt_deepgram_s=317.3, tts_deepgram_chars=2_345, stream_s=599.5)
+    call = with_usage(
+        make_call(seconds=601),
+        openai_prompt_tokens=123_457,
+        openai_completion_tokens=3_211,
+        stt_deepgram_s=317.3,
+        tts_deepgram_chars=2_345,
+        stream_s=599.5,
+    )
     figures = cost_figures(Period.ending_today(7), booked=0)
     assert figures["total"] == pytest.approx(call_cost(call, Prices.from_settings()).total)
     assert figures["per_booking"] is None

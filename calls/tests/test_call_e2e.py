@@ -74,8 +74,14 @@ def user_messages(openai):
 
 
 async def test_a_regular_caller_books_an_oil_change(live_app, make_caller, deepgram, openai, customer, nine_am):
-    booking = {"service": "Oil change", "start": nine_am.strftime("%Y-%m-%dT%H:%M"), "vehicle_id": None,
-               "waiter": None, "loaner_requested": None, "notes": None}
+    booking = {
+        "service": "Oil change",
+        "start": nine_am.strftime("%Y-%m-%dT%H:%M"),
+        "vehicle_id": None,
+        "waiter": None,
+        "loaner_requested": None,
+        "notes": None,
+    }
     openai.script(
         tool_calls(tool_call("book_appointment", booking)),
         text("You're all set for an oil change at nine. Anything else?"),
@@ -109,10 +115,14 @@ async def test_a_regular_caller_books_an_oil_change(live_app, make_caller, deepg
     assert latency is not None and 0 < latency.voice_to_voice_ms < DEAD_AIR_LIMIT_S * 1000
 
 
-async def test_barge_in_clears_twilio_and_keeps_only_what_the_caller_heard(live_app, make_caller, deepgram, openai,
-                                                                           customer):
-    first, second, third = ("We have Tuesday at nine in the morning.", "We also have Wednesday at ten thirty.",
-                            "And Thursday afternoon at two is open too.")
+async def test_barge_in_clears_twilio_and_keeps_only_what_the_caller_heard(
+    live_app, make_caller, deepgram, openai, customer
+):
+    first, second, third = (
+        "We have Tuesday at nine in the morning.",
+        "We also have Wednesday at ten thirty.",
+        "And Thursday afternoon at two is open too.",
+    )
     openai.script(text(f"{first} {second} {third}"), text("Wednesday at ten thirty it is."))
     caller = make_caller(live_app)
     await caller.dial()
@@ -131,7 +141,9 @@ async def test_barge_in_clears_twilio_and_keeps_only_what_the_caller_heard(live_
     interrupted = [m for m in history if m["role"] == "assistant" and m.get("content") and first in m["content"]]
     assert interrupted, history
     assert third not in interrupted[-1]["content"], "the model is told only what the caller heard"
-    assert history[-1] == {"role": "user", "content": "Actually Wednesday works"} or "Wednesday" in history[-1]["content"]
+    assert (
+        history[-1] == {"role": "user", "content": "Actually Wednesday works"} or "Wednesday" in history[-1]["content"]
+    )
     await caller.hang_up()
     call = await eventually(lambda: Call.objects.filter(call_sid=caller.call_sid, ended_at__isnull=False).first())
     assert call.interrupted and call.interruption_count >= 1
@@ -210,8 +222,9 @@ async def test_when_openai_fails_the_caller_hears_an_apology_and_an_offer_to_tak
     assert not caller.closed.is_set()
 
 
-async def test_a_rate_limit_is_retried_and_the_caller_gets_the_answer(live_app, make_caller, deepgram, openai,
-                                                                     customer):
+async def test_a_rate_limit_is_retried_and_the_caller_gets_the_answer(
+    live_app, make_caller, deepgram, openai, customer
+):
     openai.script(rate_limited(), text("Yes, we do brake jobs."))
     caller = make_caller(live_app)
     await caller.dial()
@@ -244,8 +257,14 @@ async def test_a_text_to_speech_failure_does_not_end_the_call(
 async def test_a_database_error_in_a_tool_is_apologised_for_and_the_call_goes_on(
     live_app, make_caller, deepgram, openai, customer, nine_am, appointments_table_gone
 ):
-    booking = {"service": "Oil change", "start": nine_am.strftime("%Y-%m-%dT%H:%M"), "vehicle_id": None,
-               "waiter": None, "loaner_requested": None, "notes": None}
+    booking = {
+        "service": "Oil change",
+        "start": nine_am.strftime("%Y-%m-%dT%H:%M"),
+        "vehicle_id": None,
+        "waiter": None,
+        "loaner_requested": None,
+        "notes": None,
+    }
     openai.script(
         tool_calls(tool_call("book_appointment", booking)),
         text("I'm sorry, our booking system isn't answering. Can I take a message for an advisor?"),
@@ -260,8 +279,9 @@ async def test_a_database_error_in_a_tool_is_apologised_for_and_the_call_goes_on
     assert not caller.closed.is_set()
 
 
-async def test_hanging_up_mid_reply_cancels_everything_and_files_the_call(live_app, make_caller, deepgram, openai,
-                                                                          customer):
+async def test_hanging_up_mid_reply_cancels_everything_and_files_the_call(
+    live_app, make_caller, deepgram, openai, customer
+):
     openai.script(text("Let me tell you all about our services. " * 6))
     already_running = set(live_app.tasks())
     caller = make_caller(live_app)
@@ -288,8 +308,12 @@ async def test_hanging_up_mid_reply_cancels_everything_and_files_the_call(live_a
 async def test_a_number_keyed_on_the_phone_reaches_the_agent_as_the_callers_turn(
     live_app, make_caller, deepgram, openai, customer
 ):
-    message = {"name": "Dana Whitfield", "reason": "Brakes grinding", "urgency": "routine",
-               "callback_number": "+17735550123"}
+    message = {
+        "name": "Dana Whitfield",
+        "reason": "Brakes grinding",
+        "urgency": "routine",
+        "callback_number": "+17735550123",
+    }
     openai.script(
         text("Sure. What number should the advisor call you back on? You can key it in and press pound."),
         tool_calls(tool_call("take_message", message)),
@@ -305,14 +329,16 @@ async def test_a_number_keyed_on_the_phone_reaches_the_agent_as_the_callers_turn
     callback = await eventually(lambda: CallbackRequest.objects.filter(call__call_sid=caller.call_sid).first())
     assert callback.phone == "+17735550123"
     assert user_messages(openai)[-1] == "(keyed on the phone) 7735550123"
-    turn = await eventually(lambda: Turn.objects.filter(call__call_sid=caller.call_sid, role="user",
-                                                        text__startswith="(keyed").first())
+    turn = await eventually(
+        lambda: Turn.objects.filter(call__call_sid=caller.call_sid, role="user", text__startswith="(keyed").first()
+    )
     assert turn.text == "(keyed on the phone) 7735550123"
     await caller.hang_up()
 
 
-async def test_the_stored_latency_starts_where_the_caller_stopped_talking(live_app, make_caller, deepgram, openai,
-                                                                         customer):
+async def test_the_stored_latency_starts_where_the_caller_stopped_talking(
+    live_app, make_caller, deepgram, openai, customer
+):
     # The final transcript arrives only after Deepgram's endpointing wait; the latency recorded must
     # still start at the caller's end of speech (the last word's end on the audio clock), as the
     # caller lives it, not at the final's arrival.

@@ -23,8 +23,8 @@ def figures():
         "caller_turns": sample("ottos_call_turns_total", role="user"),
         "agent_turns": sample("ottos_call_turns_total", role="assistant"),
         "replies": sample("ottos_voice_to_voice_seconds_count"),
-        "slow_replies": sample("ottos_voice_to_voice_seconds_count") - sample("ottos_voice_to_voice_seconds_bucket",
-                                                                             le="1.5"),
+        "slow_replies": sample("ottos_voice_to_voice_seconds_count")
+        - sample("ottos_voice_to_voice_seconds_bucket", le="1.5"),
         "booking_failures": sample("ottos_tool_errors_total", tool="book_appointment"),
         "slot_failures": sample("ottos_tool_errors_total", tool="get_available_slots"),
         "openai_errors": sample("ottos_vendor_errors_total", vendor="openai"),
@@ -43,16 +43,29 @@ async def test_a_calls_recorder_feeds_the_metrics():
     assert figures()["active"] == before["active"] + 1
 
     now = time.monotonic()
-    recorder.turn(role="assistant", text="Otto's, how can I help?", heard_text="Otto's, how can I help?",
-                  interrupted=False, started_at=now - 6, ended_at=now - 5)
-    recorder.turn(role="user", text="Book me in", heard_text="", interrupted=False, started_at=now - 4, ended_at=now - 3)
-    recorder.latency(speech_end=now - 3, stt_final=now - 2.8, llm_first_token=now - 2.4, tts_first_byte=now - 2.2,
-                     first_audio_sent=now - 2.15)  # 850 ms
-    recorder.latency(speech_end=now - 2, stt_final=now - 1.7, llm_first_token=None, tts_first_byte=None,
-                     first_audio_sent=now)  # 2 s
+    recorder.turn(
+        role="assistant",
+        text="Otto's, how can I help?",
+        heard_text="Otto's, how can I help?",
+        interrupted=False,
+        started_at=now - 6,
+        ended_at=now - 5,
+    )
+    recorder.turn(
+        role="user", text="Book me in", heard_text="", interrupted=False, started_at=now - 4, ended_at=now - 3
+    )
+    recorder.latency(
+        speech_end=now - 3,
+        stt_final=now - 2.8,
+        llm_first_token=now - 2.4,
+        tts_first_byte=now - 2.2,
+        first_audio_sent=now - 2.15,
+    )  # 850 ms
+    recorder.latency(
+        speech_end=now - 2, stt_final=now - 1.7, llm_first_token=None, tts_first_byte=None, first_audio_sent=now
+    )  # 2 s
     recorder.tool(name="get_available_slots", arguments="{}", result="{}", ok=True, duration_ms=30.0)
-    recorder.tool(name="book_appointment", arguments="{}", result='{"error": "slot_taken"}', ok=False,
-                  duration_ms=50.0)
+    recorder.tool(name="book_appointment", arguments="{}", result='{"error": "slot_taken"}', ok=False, duration_ms=50.0)
     recorder.event("vendor_error", vendor="openai", stage="brain", message="HTTP 503")
     recorder.event("reconnect", vendor="deepgram", attempts=1)
     recorder.event("filler", turn=1, text="One moment.")

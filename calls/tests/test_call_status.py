@@ -85,8 +85,7 @@ def everywhere(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("end_reason", ["caller_hung_up", "agent_ended", "silence", "max_call_length"])
-def test_a_call_that_ended_with_its_stream_reads_completed_with_its_length_everywhere(
-        signed_in, manager, end_reason):
+def test_a_call_that_ended_with_its_stream_reads_completed_with_its_length_everywhere(signed_in, manager, end_reason):
     a_call_on_the_line(seconds_ago=95)
 
     actions.finish_call(CALL_SID, end_reason=end_reason, outcomes={Call.Outcome.INFO}, caller_spoke=True)
@@ -100,17 +99,21 @@ def test_a_call_that_ended_with_its_stream_reads_completed_with_its_length_every
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("end_reason, outcomes", [
-    ("transferred", {Call.Outcome.TRANSFERRED}),
-    # the caller left the stream for the advisor before the session heard back from Twilio
-    ("stream_stopped", {Call.Outcome.TRANSFERRED}),
-    # the stream-ended webhook puts the caller through to an advisor
-    ("agent_error", set()),
-    ("agent_error: the voice session failed", set()),
-    ("stream_error", set()),
-])
+@pytest.mark.parametrize(
+    "end_reason, outcomes",
+    [
+        ("transferred", {Call.Outcome.TRANSFERRED}),
+        # the caller left the stream for the advisor before the session heard back from Twilio
+        ("stream_stopped", {Call.Outcome.TRANSFERRED}),
+        # the stream-ended webhook puts the caller through to an advisor
+        ("agent_error", set()),
+        ("agent_error: the voice session failed", set()),
+        ("stream_error", set()),
+    ],
+)
 def test_a_caller_put_through_to_an_advisor_is_on_the_line_until_twilio_ends_the_call(
-        client, twilio, signed_in, manager, end_reason, outcomes):
+    client, twilio, signed_in, manager, end_reason, outcomes
+):
     a_call_on_the_line(seconds_ago=95)
     reader = signed_in(manager)
 
@@ -136,8 +139,9 @@ def test_a_caller_put_through_to_an_advisor_is_on_the_line_until_twilio_ends_the
 
 
 @pytest.mark.django_db
-def test_twilios_length_replaces_the_clocks_when_its_callback_comes_after_the_filing(client, twilio, signed_in,
-                                                                                      manager):
+def test_twilios_length_replaces_the_clocks_when_its_callback_comes_after_the_filing(
+    client, twilio, signed_in, manager
+):
     a_call_on_the_line(seconds_ago=95)
     reader = signed_in(manager)
 

@@ -23,8 +23,10 @@ from calls.voice.tts.failover import FailoverTTS
 from fakes.deepgram import in_frames, silence, spoken
 from fakes.openai import FakeOpenAI, text
 
-HISTORY = [{"role": "system", "content": "You are the receptionist."},
-           {"role": "user", "content": "Can I get an oil change on Tuesday?"}]
+HISTORY = [
+    {"role": "system", "content": "You are the receptionist."},
+    {"role": "user", "content": "Can I get an oil change on Tuesday?"},
+]
 
 
 def fake_prompt_tokens(messages):
@@ -32,6 +34,7 @@ def fake_prompt_tokens(messages):
 
 
 # -- the language model: tokens from OpenAI's stream ---------------------------------------------
+
 
 async def test_the_openai_brain_reports_the_rounds_usage_on_done(openai):
     brain = OpenAIBrain(openai.api_key, openai.base_url, model="gpt-4.1-mini", timeout_s=1.0)
@@ -61,6 +64,7 @@ async def test_a_server_that_does_not_report_usage_leaves_the_tokens_unknown_not
 
 # -- a call through the session with the vendor fakes ---------------------------------------------
 
+
 async def test_a_call_with_the_vendor_fakes_counts_audio_seconds_characters_and_tokens(deepgram, openai):
     deepgram.stt.script(["I need an oil change"])
     openai.script(text("Sure, when would you like to come in?"))
@@ -69,8 +73,14 @@ async def test_a_call_with_the_vendor_fakes_counts_audio_seconds_characters_and_
     brain = OpenAIBrain(openai.api_key, openai.base_url, model="gpt-4.1-mini", timeout_s=2.0)
     audio = silence(0.2) + spoken("I need an oil change") + silence(1.2)
     try:
-        async with SessionCall(stt=stt, tts=tts, brain=brain, greeting="Thanks for calling Otto's.",
-                               recording_disclosure="", quiet_after_s=None) as call:
+        async with SessionCall(
+            stt=stt,
+            tts=tts,
+            brain=brain,
+            greeting="Thanks for calling Otto's.",
+            recording_disclosure="",
+            quiet_after_s=None,
+        ) as call:
             await call.greeted()
             for frame in in_frames(audio):
                 call.session.feed_audio(frame)
@@ -113,27 +123,38 @@ async def test_when_the_speech_vendor_fails_the_backups_characters_count_as_the_
         vendor = "deepgram"
 
     tts = FailoverTTS(Vendor(failing={"We open at eight."}), Piper())
-    async with SessionCall(["We open at eight."], tts=tts, greeting="Hi.", recording_disclosure="",
-                           stt=ScriptedSTT()) as call:
+    async with SessionCall(
+        ["We open at eight."], tts=tts, greeting="Hi.", recording_disclosure="", stt=ScriptedSTT()
+    ) as call:
         await call.greeted()
         call.stt.says("When are you open?")
         await call.replied(2)
     (usage,) = call.recorder.events_of("usage")
-    assert usage["tts_characters"] == {"deepgram": len("Hi.") + len("We open at eight."),
-                                       "piper": len("We open at eight.")}
+    assert usage["tts_characters"] == {
+        "deepgram": len("Hi.") + len("We open at eight."),
+        "piper": len("We open at eight."),
+    }
 
 
 # -- the transcript log keeps it with the call ----------------------------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_recorder_files_the_usage_with_the_call():
     call = await database_sync_to_async(Call.objects.create)(call_sid="CA" + "e5" * 16, from_number="+13125550147")
     recorder = CallRecorder(call_id=call.pk, call_sid=call.call_sid, outcome=CallOutcome())
     recorder.start()
-    recorder.event("usage", stream_s=61.5, stt_seconds={"deepgram": 40.25, "offline": 3.0},
-                   tts_characters={"deepgram": 420, "piper": 80}, prompt_tokens={"openai": 5000},
-                   completion_tokens={"openai": 300}, brain_rounds={"openai": 4, "offline": 1},
-                   unreported_rounds={}, models=["gpt-4.1-mini"])
+    recorder.event(
+        "usage",
+        stream_s=61.5,
+        stt_seconds={"deepgram": 40.25, "offline": 3.0},
+        tts_characters={"deepgram": 420, "piper": 80},
+        prompt_tokens={"openai": 5000},
+        completion_tokens={"openai": 300},
+        brain_rounds={"openai": 4, "offline": 1},
+        unreported_rounds={},
+        models=["gpt-4.1-mini"],
+    )
     recorder.event("ended", reason="agent_ended", duration_s=61.5)
     await recorder.close()
 
@@ -143,5 +164,7 @@ async def test_the_recorder_files_the_usage_with_the_call():
     assert (usage.openai_prompt_tokens, usage.openai_completion_tokens) == (5000, 300)
     assert (usage.openai_rounds, usage.offline_brain_rounds, usage.openai_unreported_rounds) == (4, 1, 0)
     assert usage.llm_models == "gpt-4.1-mini"
-    kinds = await database_sync_to_async(lambda: list(CallEvent.objects.filter(call=call).values_list("kind", flat=True)))()
+    kinds = await database_sync_to_async(
+        lambda: list(CallEvent.objects.filter(call=call).values_list("kind", flat=True))
+    )()
     assert kinds == ["ended"]  # the usage is the call's row, not one more event

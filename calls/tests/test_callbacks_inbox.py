@@ -49,8 +49,15 @@ def test_each_request_shows_who_number_topic_urgency_when_and_the_calls_transcri
     signed_in, service_advisor, customer
 ):
     call = make_call(customer=customer)
-    callback("My check-engine light is on again", urgency=URGENT, call=call, customer=customer, name="",
-             phone="+13125550147", created_at=datetime(2030, 3, 4, 15, 5, tzinfo=UTC))
+    callback(
+        "My check-engine light is on again",
+        urgency=URGENT,
+        call=call,
+        customer=customer,
+        name="",
+        phone="+13125550147",
+        created_at=datetime(2030, 3, 4, 15, 5, tzinfo=UTC),
+    )
     page = signed_in(service_advisor).get(INBOX).text
     assert "Dana Whitfield" in page  # the customer's name when the message left none
     assert "(312) 555-0147" in page and 'href="tel:+13125550147"' in page
@@ -72,9 +79,7 @@ def test_a_voicemail_shows_what_the_recognizer_heard(signed_in, service_advisor)
     assert "Hi it&#x27;s Pat, my car won&#x27;t start" in signed_in(service_advisor).get(INBOX).text
 
 
-def test_marking_called_back_records_who_when_and_the_note_and_the_request_leaves_the_inbox(
-    signed_in, service_advisor
-):
+def test_marking_called_back_records_who_when_and_the_note_and_the_request_leaves_the_inbox(signed_in, service_advisor):
     waiting = callback("Quote for brakes", name="Pat Kim")
     client = signed_in(service_advisor)
     response = client.post(called_back_url(waiting), {"note": "  Quoted $320, booked for Friday.  "}, follow=True)
@@ -128,6 +133,7 @@ def test_an_unknown_request_is_a_404(signed_in, service_advisor):
 
 # --- who may use it -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("persona", ["manager", "service_advisor"])
 def test_managers_and_advisors_use_the_inbox(request, signed_in, persona):
     client = signed_in(request.getfixturevalue(persona))
@@ -158,14 +164,24 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_the_login(client):
 
 # --- the count in the header ------------------------------------------------------------------
 
+
 def header_count(page):
     marker = 'id="open-callbacks" data-count="'
     assert marker in page, "no open-callback count in the header"
     return int(page.split(marker, 1)[1].split('"', 1)[0])
 
 
-@pytest.mark.parametrize("url", [reverse("call_pages:list"), reverse("call_pages:live"), INBOX, reverse("home"),
-                                 reverse("admin:index"), reverse("admin:calls_callbackrequest_changelist")])
+@pytest.mark.parametrize(
+    "url",
+    [
+        reverse("call_pages:list"),
+        reverse("call_pages:live"),
+        INBOX,
+        reverse("home"),
+        reverse("admin:index"),
+        reverse("admin:calls_callbackrequest_changelist"),
+    ],
+)
 def test_every_staff_page_shows_the_open_count_in_its_header(signed_in, service_advisor, url):
     callback("One", urgency=URGENT)
     callback("Two")
@@ -204,17 +220,25 @@ def test_the_header_count_is_one_query(signed_in, service_advisor, django_assert
     service_advisor._call_page_roles = frozenset({"Service advisors"})  # roles known, as after the page's own check
     with django_assert_num_queries(1):
         rendered = Template("{{ staff_header.open_callbacks }} {{ staff_header.open_callbacks }}").render(
-            RequestContext(request, {}))
+            RequestContext(request, {})
+        )
     assert rendered == "1 1"
 
 
 # --- query counts ---------------------------------------------------------------------------------
 
+
 def test_the_inbox_runs_a_fixed_number_of_queries(signed_in, service_advisor, customer, django_assert_max_num_queries):
     for n in range(60):
         call = make_call(customer=customer if n % 2 else None)
-        callback(f"Message {n}", minutes_ago=n, urgency=(URGENT, SOON, ROUTINE)[n % 3], call=call,
-                 customer=customer if n % 2 else None, phone="+13125550147")
+        callback(
+            f"Message {n}",
+            minutes_ago=n,
+            urgency=(URGENT, SOON, ROUTINE)[n % 3],
+            call=call,
+            customer=customer if n % 2 else None,
+            phone="+13125550147",
+        )
     client = signed_in(service_advisor)
     with django_assert_max_num_queries(10):
         response = client.get(INBOX)

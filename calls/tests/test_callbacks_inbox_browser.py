@@ -18,7 +18,11 @@ from .page_records import add_conversation, make_call
 
 # The page server, the browser and the staff groups of the call-page browser tests.
 collected_static, page_server, browser, staff_groups = (
-    live.collected_static, live.page_server, live.browser, live.staff_groups)
+    live.collected_static,
+    live.page_server,
+    live.browser,
+    live.staff_groups,
+)
 screenshot, signed_in_page, STEP_TIMEOUT_MS = live.screenshot, live.signed_in_page, live.STEP_TIMEOUT_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -34,15 +38,26 @@ def the_morning(shop, customer, other_customer, oil_change, brake_job):
         Appointment.objects.create(customer=who, service_type=service, start=start, end=start + service.duration)
     call = add_conversation(make_call(customer=customer, started_at=timezone.now() - timedelta(minutes=40)))
     urgent = CallbackRequest.objects.create(
-        call=call, customer=customer, name="Dana Whitfield", phone="+13125550147", urgency=CallbackRequest.Urgency.URGENT,
-        reason="Brake pedal went soft on the way home", created_at=timezone.now() - timedelta(minutes=39))
-    CallbackRequest.objects.create(name="Marcus Oyelaran", phone="+17735550199", reason="Wants a quote for tires",
-                                   created_at=timezone.now() - timedelta(minutes=5))
+        call=call,
+        customer=customer,
+        name="Dana Whitfield",
+        phone="+13125550147",
+        urgency=CallbackRequest.Urgency.URGENT,
+        reason="Brake pedal went soft on the way home",
+        created_at=timezone.now() - timedelta(minutes=39),
+    )
+    CallbackRequest.objects.create(
+        name="Marcus Oyelaran",
+        phone="+17735550199",
+        reason="Wants a quote for tires",
+        created_at=timezone.now() - timedelta(minutes=5),
+    )
     return call, urgent
 
 
-async def test_an_advisor_calls_back_the_urgent_customer_from_the_inbox(page_server, browser, service_advisor,
-                                                                        the_morning, signed_in, tmp_path):
+async def test_an_advisor_calls_back_the_urgent_customer_from_the_inbox(
+    page_server, browser, service_advisor, the_morning, signed_in, tmp_path
+):
     from playwright.async_api import expect
 
     call, urgent = the_morning
@@ -107,7 +122,9 @@ async def test_an_advisor_calls_back_the_urgent_customer_from_the_inbox(page_ser
     assert handled.handled_note == "Told her not to drive it; tow booked for 3 PM."
 
 
-async def test_the_error_pages_keep_the_layout_and_lead_home(page_server, browser, service_advisor, signed_in, tmp_path):
+async def test_the_error_pages_keep_the_layout_and_lead_home(
+    page_server, browser, service_advisor, signed_in, tmp_path
+):
     from playwright.async_api import expect
 
     page = await signed_in_page(browser, page_server, signed_in, service_advisor)
@@ -135,9 +152,12 @@ async def test_a_visitor_is_sent_to_the_sign_in_from_home(page_server, browser):
     await expect(page.locator("#id_username")).to_be_visible()
 
 
-async def test_home_and_inbox_fit_a_phone_screen(page_server, browser, service_advisor, the_morning, signed_in,
-                                                 tmp_path):
-    page = await signed_in_page(browser, page_server, signed_in, service_advisor, viewport={"width": 390, "height": 844})
+async def test_home_and_inbox_fit_a_phone_screen(
+    page_server, browser, service_advisor, the_morning, signed_in, tmp_path
+):
+    page = await signed_in_page(
+        browser, page_server, signed_in, service_advisor, viewport={"width": 390, "height": 844}
+    )
     for path, name in (("/", "home-phone.png"), ("/calls/callbacks/", "inbox-phone.png")):
         await page.goto(page_server + path)
         overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

@@ -69,9 +69,27 @@ def celery_worker():
     name = f"check-{uuid.uuid4().hex[:8]}@localhost"
     env = {**os.environ, "CELERY_TASK_ALWAYS_EAGER": "false"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ottos", "worker", "--pool=solo", "--without-gossip",
-         "--without-mingle", "--without-heartbeat", "-Q", f"queue-{name}", "-n", name, "--loglevel=WARNING"],
-        env=env, cwd=settings.BASE_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "ottos",
+            "worker",
+            "--pool=solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-Q",
+            f"queue-{name}",
+            "-n",
+            name,
+            "--loglevel=WARNING",
+        ],
+        env=env,
+        cwd=settings.BASE_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     from ottos.celery import app
 
@@ -86,12 +104,14 @@ def celery_worker():
         proc.wait(30)
 
 
-def test_every_service_is_ok_against_live_servers_and_the_fakes(vendors, celery_worker, deepgram, openai,
-                                                                 twilio_rest, google):
+def test_every_service_is_ok_against_live_servers_and_the_fakes(
+    vendors, celery_worker, deepgram, openai, twilio_rest, google
+):
     rows, error = check()
     assert error is None
     assert {name: status for name, (status, _) in rows.items()} == dict.fromkeys(
-        ["PostgreSQL", "Redis", "Celery", "Offline voice", "Deepgram", "OpenAI", "Twilio", "Google Calendar"], "OK")
+        ["PostgreSQL", "Redis", "Celery", "Offline voice", "Deepgram", "OpenAI", "Twilio", "Google Calendar"], "OK"
+    )
     assert "(the vendors' backups)" in rows["Offline voice"][1]  # with keys, offline engines stand behind them
     assert "migrations up to date" in rows["PostgreSQL"][1]
     assert rows["Redis"][1].startswith("Redis ")
@@ -101,8 +121,9 @@ def test_every_service_is_ok_against_live_servers_and_the_fakes(vendors, celery_
     assert "active" in rows["Twilio"][1]
     assert SHOP_CALENDAR in rows["Google Calendar"][1]
     # each vendor saw one authenticated request
-    assert any(r.path.endswith(f"/Accounts/{twilio_rest.account_sid}.json") and r.authenticated
-               for r in twilio_rest.requests)
+    assert any(
+        r.path.endswith(f"/Accounts/{twilio_rest.account_sid}.json") and r.authenticated for r in twilio_rest.requests
+    )
     assert [r.path for r in google.requests] == ["/calendar/v3/freeBusy"]
 
 
@@ -134,7 +155,7 @@ def test_refused_credentials_fail_and_say_so(vendors):
     vendors.TWILIO_AUTH_TOKEN = "wrong-twilio-token"
     rows, error = check("--only", "Deepgram", "--only", "OpenAI", "--only", "Twilio")
     assert error is not None
-    assert rows["Deepgram"] [0] == "FAIL" and "key was refused (401)" in rows["Deepgram"][1]
+    assert rows["Deepgram"][0] == "FAIL" and "key was refused (401)" in rows["Deepgram"][1]
     assert rows["OpenAI"][0] == "FAIL" and "key was refused (401)" in rows["OpenAI"][1]
     assert rows["Twilio"][0] == "FAIL" and "were refused (401)" in rows["Twilio"][1]
     assert "wrong-" not in str(rows)
@@ -182,8 +203,9 @@ def test_eager_mode_needs_no_worker(settings):
 
 
 def test_unreachable_postgresql_fails(monkeypatch):
-    monkeypatch.setitem(connections.settings, "default",
-                        {**connections.settings["default"], "HOST": "127.0.0.1", "PORT": closed_port()})
+    monkeypatch.setitem(
+        connections.settings, "default", {**connections.settings["default"], "HOST": "127.0.0.1", "PORT": closed_port()}
+    )
     rows, error = check("--only", "PostgreSQL")
     assert error == "1 of 1 services failed: PostgreSQL"
     assert "refused" in rows["PostgreSQL"][1].lower()
@@ -191,8 +213,14 @@ def test_unreachable_postgresql_fails(monkeypatch):
 
 def test_the_process_exits_non_zero_when_a_service_fails():
     env = {**os.environ, "REDIS_URL": f"redis://127.0.0.1:{closed_port()}/0"}
-    proc = subprocess.run([sys.executable, "manage.py", "check_services", "--only", "Redis", "--timeout", "2"],
-                          env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "check_services", "--only", "Redis", "--timeout", "2"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert re.search(r"^Redis\s+FAIL\s+.*refused", proc.stdout, re.MULTILINE | re.IGNORECASE), proc.stdout
     assert "1 of 1 services failed: Redis" in proc.stderr
@@ -212,5 +240,8 @@ def test_with_no_keys_it_says_which_offline_engines_answer_the_phone(settings):
     status, why = rows["Offline voice"]
     assert status == "OK" and "Whisper tiny.en hears" in why and "the scripted receptionist answers" in why
     assert "the phone agent's engines" in why
-    assert rows["Deepgram"] == ("NOT CONFIGURED", "DEEPGRAM_API_KEY is empty: calls hear and speak with the offline engines")
+    assert rows["Deepgram"] == (
+        "NOT CONFIGURED",
+        "DEEPGRAM_API_KEY is empty: calls hear and speak with the offline engines",
+    )
     assert rows["OpenAI"] == ("NOT CONFIGURED", "OPENAI_API_KEY is empty: the scripted receptionist answers calls")

@@ -19,9 +19,17 @@ def assistant(text):
 
 
 def tool_exchange(call_id, result_chars=40):
-    call = {"role": "assistant", "content": None, "tool_calls": [
-        {"id": call_id, "type": "function",
-         "function": {"name": "get_available_slots", "arguments": '{"date": "2030-06-04"}'}}]}
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": call_id,
+                "type": "function",
+                "function": {"name": "get_available_slots", "arguments": '{"date": "2030-06-04"}'},
+            }
+        ],
+    }
     result = {"role": "tool", "tool_call_id": call_id, "content": "x" * result_chars}
     return [call, result]
 
@@ -29,8 +37,11 @@ def tool_exchange(call_id, result_chars=40):
 def conversation(turns):
     messages = [SYSTEM]
     for n in range(turns):
-        messages += [user(f"Question number {n} about my car"), *tool_exchange(f"call_{n}"),
-                     assistant(f"Answer number {n}, anything else?")]
+        messages += [
+            user(f"Question number {n} about my car"),
+            *tool_exchange(f"call_{n}"),
+            assistant(f"Answer number {n}, anything else?"),
+        ]
     return messages
 
 
@@ -50,7 +61,7 @@ def test_the_oldest_turns_go_first_and_the_system_prompt_stays():
     assert trimmed[0] == SYSTEM
     assert cost(trimmed) <= 600
     assert trimmed[-1] == messages[-1]
-    assert trimmed[1:] == messages[len(messages) - len(trimmed) + 1:]  # a contiguous recent tail
+    assert trimmed[1:] == messages[len(messages) - len(trimmed) + 1 :]  # a contiguous recent tail
     assert len(trimmed) < len(messages)
 
 
@@ -63,11 +74,18 @@ def test_a_tool_call_is_never_separated_from_its_results():
 
 
 def test_parallel_results_stay_with_their_call():
-    call = {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_a", "type": "function", "function": {"name": "lookup_customer", "arguments": "{}"}},
-        {"id": "call_b", "type": "function", "function": {"name": "get_available_slots", "arguments": "{}"}}]}
-    results = [{"role": "tool", "tool_call_id": "call_a", "content": "a" * 400},
-               {"role": "tool", "tool_call_id": "call_b", "content": "b" * 400}]
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "call_a", "type": "function", "function": {"name": "lookup_customer", "arguments": "{}"}},
+            {"id": "call_b", "type": "function", "function": {"name": "get_available_slots", "arguments": "{}"}},
+        ],
+    }
+    results = [
+        {"role": "tool", "tool_call_id": "call_a", "content": "a" * 400},
+        {"role": "tool", "tool_call_id": "call_b", "content": "b" * 400},
+    ]
     messages = [SYSTEM, user("old " * 200), call, *results, assistant("Here you go.")]
 
     budget = cost([SYSTEM, call, *results, messages[-1]]) + 5
@@ -108,9 +126,17 @@ def test_results_stay_with_the_round_that_asked_even_when_the_caller_spoke_meanw
 
     assert conversation.messages()[1:] == [
         user("Is Tuesday free?"),
-        {"role": "assistant", "content": "Let me check.", "tool_calls": [
-            {"id": "call_1", "type": "function", "function": {"name": "get_available_slots",
-                                                               "arguments": '{"date": "2030-06-04"}'}}]},
+        {
+            "role": "assistant",
+            "content": "Let me check.",
+            "tool_calls": [
+                {
+                    "id": "call_1",
+                    "type": "function",
+                    "function": {"name": "get_available_slots", "arguments": '{"date": "2030-06-04"}'},
+                }
+            ],
+        },
         {"role": "tool", "tool_call_id": "call_1", "content": '{"slots": ["09:00"]}'},
         user("Morning if you can."),
     ]

@@ -20,7 +20,11 @@ from .page_records import add_conversation, make_call
 
 # The page server, the browser and the staff groups of the call-page browser tests.
 collected_static, page_server, browser, staff_groups = (
-    live.collected_static, live.page_server, live.browser, live.staff_groups)
+    live.collected_static,
+    live.page_server,
+    live.browser,
+    live.staff_groups,
+)
 screenshot, signed_in_page, STEP_TIMEOUT_MS = live.screenshot, live.signed_in_page, live.STEP_TIMEOUT_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -66,25 +70,46 @@ def dana_on_file(shop, customer, oil_change, brake_job, advisor):
     """Dana called and the agent moved her oil change; she called again and left a message; she has
     a brake job booked later that day and a repair order from last week."""
     camry = Vehicle.objects.create(owner=customer, year=2019, make="Toyota", model="Camry")
-    moving = add_conversation(make_call(customer=customer, outcome=Call.Outcome.RESCHEDULED,
-                                        started_at=timezone.now() - timedelta(days=1),
-                                        summary="Moved her oil change to the afternoon."))
-    messaging = make_call(customer=customer, outcome=Call.Outcome.MESSAGE, started_at=timezone.now() - timedelta(hours=2))
-    CallbackRequest.objects.create(call=messaging, customer=customer, name="Dana Whitfield", phone=customer.phone,
-                                   reason="Wants a quote for brake pads", urgency=CallbackRequest.Urgency.SOON)
+    moving = add_conversation(
+        make_call(
+            customer=customer,
+            outcome=Call.Outcome.RESCHEDULED,
+            started_at=timezone.now() - timedelta(days=1),
+            summary="Moved her oil change to the afternoon.",
+        )
+    )
+    messaging = make_call(
+        customer=customer, outcome=Call.Outcome.MESSAGE, started_at=timezone.now() - timedelta(hours=2)
+    )
+    CallbackRequest.objects.create(
+        call=messaging,
+        customer=customer,
+        name="Dana Whitfield",
+        phone=customer.phone,
+        reason="Wants a quote for brake pads",
+        urgency=CallbackRequest.Urgency.SOON,
+    )
     day = weekday(3)
-    oil = book_appointment(customer=customer, service_type=oil_change, start=local(day, 9), vehicle=camry,
-                           actor=Actor.advisor(advisor))
+    oil = book_appointment(
+        customer=customer, service_type=oil_change, start=local(day, 9), vehicle=camry, actor=Actor.advisor(advisor)
+    )
     reschedule_appointment(oil, new_start=local(day, 8, 30), actor=Actor.phone_agent(moving.call_sid))
-    book_appointment(customer=customer, service_type=brake_job, start=local(day, 13), vehicle=camry,
-                     actor=Actor.advisor(advisor))
-    order = RepairOrder.objects.create(customer=customer, vehicle=camry, opened_at=local(weekday(-7), 8),
-                                       status=RepairOrder.Status.PICKED_UP, closed_at=local(weekday(-7), 16))
+    book_appointment(
+        customer=customer, service_type=brake_job, start=local(day, 13), vehicle=camry, actor=Actor.advisor(advisor)
+    )
+    order = RepairOrder.objects.create(
+        customer=customer,
+        vehicle=camry,
+        opened_at=local(weekday(-7), 8),
+        status=RepairOrder.Status.PICKED_UP,
+        closed_at=local(weekday(-7), 16),
+    )
     return day, moving, order
 
 
-async def test_an_advisor_reads_a_customers_history_and_opens_the_call(page_server, browser, advisor, dana_on_file,
-                                                                      signed_in, tmp_path):
+async def test_an_advisor_reads_a_customers_history_and_opens_the_call(
+    page_server, browser, advisor, dana_on_file, signed_in, tmp_path
+):
     from playwright.async_api import expect
 
     day, moving, order = dana_on_file
@@ -107,7 +132,8 @@ async def test_an_advisor_reads_a_customers_history_and_opens_the_call(page_serv
     appointments = page.locator("#appointments-group")
     await expect(appointments.locator("tbody tr.has_original")).to_have_count(2)
     await expect(appointments).to_contain_text(
-        f"Moved from {day_words(day)}, 9:00 AM to 8:30 AM by the phone agent on a call")
+        f"Moved from {day_words(day)}, 9:00 AM to 8:30 AM by the phone agent on a call"
+    )
     await expect(appointments).to_contain_text(f"Booked for {day_words(day)}, 1:00 PM by avery.advisor")
     orders = page.locator("#repair_orders-group")
     await expect(orders).to_contain_text(f"{day_words(weekday(-7))}, 8:00 AM")
@@ -126,22 +152,26 @@ async def test_an_advisor_reads_a_customers_history_and_opens_the_call(page_serv
     history = page.locator("table.appointment-history")
     await expect(history.locator("tr")).to_have_count(3, timeout=STEP_TIMEOUT_MS)
     await expect(history.locator("tr").nth(1)).to_contain_text(
-        f"Moved from {day_words(day)}, 9:00 AM to 8:30 AM by the phone agent on a call (transcript)")
+        f"Moved from {day_words(day)}, 9:00 AM to 8:30 AM by the phone agent on a call (transcript)"
+    )
     await expect(history.locator("tr").nth(2)).to_contain_text(f"Booked for {day_words(day)}, 9:00 AM by avery.advisor")
     await screenshot(page, tmp_path / "appointment.png")
     await history.get_by_role("link", name="transcript").click()
     await expect(page.locator("h1")).to_contain_text("Call from (312) 555-0147", timeout=STEP_TIMEOUT_MS)
 
 
-async def test_a_days_appointments_run_earliest_first_and_fit_the_screen(page_server, browser, advisor, dana_on_file,
-                                                                        signed_in, tmp_path):
+async def test_a_days_appointments_run_earliest_first_and_fit_the_screen(
+    page_server, browser, advisor, dana_on_file, signed_in, tmp_path
+):
     from playwright.async_api import expect
 
     day, moving, order = dana_on_file
     page = await signed_in_page(browser, page_server, signed_in, advisor)
 
-    await page.goto(f"{page_server}/admin/scheduling/appointment/?start__year={day.year}&start__month={day.month}"
-                    f"&start__day={day.day}")
+    await page.goto(
+        f"{page_server}/admin/scheduling/appointment/?start__year={day.year}&start__month={day.month}"
+        f"&start__day={day.day}"
+    )
     rows = page.locator("#result_list tbody tr")
     await expect(rows).to_have_count(2, timeout=STEP_TIMEOUT_MS)
     await expect(rows.first).to_contain_text("8:30 AM")

@@ -26,30 +26,44 @@ def day_words(moment):
 
 @pytest.fixture
 def calls_and_a_message(customer, other_customer):
-    booked = make_call(customer=customer, outcome=Call.Outcome.BOOKED, seconds=185,
-                       started_at=timezone.now() - timedelta(days=2), summary="Booked an oil change for Tuesday.")
+    booked = make_call(
+        customer=customer,
+        outcome=Call.Outcome.BOOKED,
+        seconds=185,
+        started_at=timezone.now() - timedelta(days=2),
+        summary="Booked an oil change for Tuesday.",
+    )
     message = make_call(customer=customer, outcome=Call.Outcome.MESSAGE, started_at=timezone.now() - timedelta(hours=3))
-    callback = CallbackRequest.objects.create(call=message, customer=customer, name="Dana Whitfield",
-                                              phone=customer.phone, reason="Wants a quote for brake pads",
-                                              urgency=CallbackRequest.Urgency.SOON)
+    callback = CallbackRequest.objects.create(
+        call=message,
+        customer=customer,
+        name="Dana Whitfield",
+        phone=customer.phone,
+        reason="Wants a quote for brake pads",
+        urgency=CallbackRequest.Urgency.SOON,
+    )
     make_call(customer=other_customer, summary="Marcus asked about tires.")
     return booked, message, callback
 
 
-def test_the_customer_page_lists_their_calls_linked_to_the_transcripts(signed_in, service_advisor, customer,
-                                                                       calls_and_a_message):
+def test_the_customer_page_lists_their_calls_linked_to_the_transcripts(
+    signed_in, service_advisor, customer, calls_and_a_message
+):
     booked, message, callback = calls_and_a_message
     page = signed_in(service_advisor).get(page_of(customer)).content.decode()
 
     for call in (booked, message):
-        assert f'<a href="{reverse("call_pages:detail", args=[call.call_sid])}">{day_words(call.started_at)}</a>' in page
+        assert (
+            f'<a href="{reverse("call_pages:detail", args=[call.call_sid])}">{day_words(call.started_at)}</a>' in page
+        )
     assert "Booked an oil change for Tuesday." in page and "3:05" in page
     assert page.index(day_words(message.started_at)) < page.index(day_words(booked.started_at)), "newest first"
     assert "Marcus asked about tires." not in page
 
 
-def test_the_customer_page_lists_their_callback_requests(signed_in, service_advisor, customer, calls_and_a_message,
-                                                         manager):
+def test_the_customer_page_lists_their_callback_requests(
+    signed_in, service_advisor, customer, calls_and_a_message, manager
+):
     booked, message, callback = calls_and_a_message
     client = signed_in(service_advisor)
     assert "Not yet" in client.get(page_of(customer)).content.decode()
@@ -63,10 +77,17 @@ def test_the_customer_page_lists_their_callback_requests(signed_in, service_advi
     assert reverse("admin:calls_callbackrequest_change", args=[callback.pk]) in page
 
 
-def test_saving_the_customer_does_not_need_the_calls_posted_back(signed_in, service_advisor, customer,
-                                                                 calls_and_a_message):
-    data = {"name": "Dana W.", "phone": "(312) 555-0147", "email": "dana@example.com", "notes": "",
-            "vehicles-TOTAL_FORMS": "0", "vehicles-INITIAL_FORMS": "0"}
+def test_saving_the_customer_does_not_need_the_calls_posted_back(
+    signed_in, service_advisor, customer, calls_and_a_message
+):
+    data = {
+        "name": "Dana W.",
+        "phone": "(312) 555-0147",
+        "email": "dana@example.com",
+        "notes": "",
+        "vehicles-TOTAL_FORMS": "0",
+        "vehicles-INITIAL_FORMS": "0",
+    }
     response = signed_in(service_advisor).post(page_of(customer), data)
 
     assert response.status_code == 302
@@ -74,15 +95,20 @@ def test_saving_the_customer_does_not_need_the_calls_posted_back(signed_in, serv
     assert customer.name == "Dana W." and customer.calls.count() == 2 and customer.callback_requests.count() == 1
 
 
-def test_the_page_needs_the_same_few_queries_however_many_calls(signed_in, service_advisor, django_assert_max_num_queries):
+def test_the_page_needs_the_same_few_queries_however_many_calls(
+    signed_in, service_advisor, django_assert_max_num_queries
+):
     client = signed_in(service_advisor)
-    few, many = (Customer.objects.create(name=name, phone=phone)
-                 for name, phone in (("Few Calls", "+13125550111"), ("Many Calls", "+13125550122")))
+    few, many = (
+        Customer.objects.create(name=name, phone=phone)
+        for name, phone in (("Few Calls", "+13125550111"), ("Many Calls", "+13125550122"))
+    )
     for who, count in ((few, 2), (many, 45)):
         for n in range(count):
             call = make_call(customer=who, from_number=who.phone, started_at=timezone.now() - timedelta(hours=n + 1))
-            CallbackRequest.objects.create(call=call, customer=who, phone=who.phone, reason=f"Message {n}",
-                                           created_at=call.started_at)
+            CallbackRequest.objects.create(
+                call=call, customer=who, phone=who.phone, reason=f"Message {n}", created_at=call.started_at
+            )
     client.get(page_of(few))
 
     with CaptureQueriesContext(connection) as counted:

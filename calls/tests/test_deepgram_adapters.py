@@ -50,6 +50,7 @@ def is_utterance_end(event):
 
 # -- speech to text ----------------------------------------------------------------------------------
 
+
 async def test_a_caller_utterance_arrives_as_speech_started_then_interims_then_a_final(fake, stt):
     events = stt.events()
     await say(stt, silence(0.4) + spoken("I need an oil change on Tuesday.") + silence(1.2))
@@ -68,9 +69,16 @@ async def test_it_asks_for_the_phone_audio_settings_and_the_configured_model(fak
     await stt.start()
     await stt.close()
     assert fake.stt.streams[0].query == {
-        "model": "nova-2-phonecall", "encoding": "mulaw", "sample_rate": "8000", "channels": "1",
-        "interim_results": "true", "endpointing": "250", "utterance_end_ms": "1200", "vad_events": "true",
-        "smart_format": "true", "punctuate": "true",
+        "model": "nova-2-phonecall",
+        "encoding": "mulaw",
+        "sample_rate": "8000",
+        "channels": "1",
+        "interim_results": "true",
+        "endpointing": "250",
+        "utterance_end_ms": "1200",
+        "vad_events": "true",
+        "smart_format": "true",
+        "punctuate": "true",
     }
     assert fake.stt.streams[0].authorization == f"Token {KEY}"
 
@@ -117,8 +125,9 @@ async def test_a_drop_mid_utterance_reconnects_and_loses_nothing(fake, stt, code
 
 async def test_reconnects_are_reported_for_the_call_record(fake):
     reported = []
-    stt = DeepgramSTT(KEY, fake.base_url, reconnect_delays_s=FAST_RECONNECT,
-                      notify=lambda kind, **data: reported.append((kind, data)))
+    stt = DeepgramSTT(
+        KEY, fake.base_url, reconnect_delays_s=FAST_RECONNECT, notify=lambda kind, **data: reported.append((kind, data))
+    )
     await stt.start()
     fake.stt.drop_next(after_audio_s=0.6)
     await say(stt, spoken("Do you do alignments?") + silence(1.2))
@@ -137,8 +146,15 @@ async def test_a_caller_who_keeps_getting_dropped_is_still_heard_while_each_sock
     events = stt.events()
     # 2 s of audio a line: 14 s, more than the 12.5 s the dropped sockets take, replays aside, so
     # every drop happens whatever the replays add (with less, the last drop was left to chance)
-    lines = ["I'd like a quote.", "For front brakes.", "On a 2014 Camry.", "With the V6.", "How much?",
-             "And how long?", "Thanks."]
+    lines = [
+        "I'd like a quote.",
+        "For front brakes.",
+        "On a 2014 Camry.",
+        "With the V6.",
+        "How much?",
+        "And how long?",
+        "Thanks.",
+    ]
     assert len(lines) * 2.0 > drops * 2.5
     received = []
     for line in lines:
@@ -261,12 +277,15 @@ async def test_a_ws_base_url_works_too(fake):
     assert len(fake.stt.streams) == 1
 
 
-@pytest.mark.parametrize("base_url, rest, socket", [
-    ("http://127.0.0.1:8765", "http://127.0.0.1:8765", "ws://127.0.0.1:8765"),
-    ("ws://127.0.0.1:8765/", "http://127.0.0.1:8765", "ws://127.0.0.1:8765"),
-    ("https://dg.shop.example/deepgram/", "https://dg.shop.example/deepgram", "wss://dg.shop.example/deepgram"),
-    ("wss://dg.shop.example", "https://dg.shop.example", "wss://dg.shop.example"),
-])
+@pytest.mark.parametrize(
+    "base_url, rest, socket",
+    [
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765", "ws://127.0.0.1:8765"),
+        ("ws://127.0.0.1:8765/", "http://127.0.0.1:8765", "ws://127.0.0.1:8765"),
+        ("https://dg.shop.example/deepgram/", "https://dg.shop.example/deepgram", "wss://dg.shop.example/deepgram"),
+        ("wss://dg.shop.example", "https://dg.shop.example", "wss://dg.shop.example"),
+    ],
+)
 def test_the_base_url_gives_both_the_rest_and_the_socket_origins(base_url, rest, socket):
     environment = deepgram_environment(base_url)
     assert (environment.base, environment.production) == (rest, socket)
@@ -284,6 +303,7 @@ def test_no_base_url_means_deepgram_itself():
 
 # -- text to speech ------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def tts(fake):
     tts = DeepgramTTS(KEY, fake.base_url, first_byte_timeout_s=1.0)
@@ -298,8 +318,12 @@ async def test_speech_is_raw_mulaw_proportional_to_the_text(fake, tts):
     assert len(short) == fake.tts.audio_bytes_for("Sure.")
     assert len(long) == fake.tts.audio_bytes_for("Your oil change is booked for Tuesday at ten.")
     assert is_speech(long[:160])
-    assert fake.tts.requests[0].query == {"model": "aura-2-thalia-en", "encoding": "mulaw", "sample_rate": "8000",
-                                          "container": "none"}
+    assert fake.tts.requests[0].query == {
+        "model": "aura-2-thalia-en",
+        "encoding": "mulaw",
+        "sample_rate": "8000",
+        "container": "none",
+    }
     assert fake.tts.texts == ["Sure.", "Your oil change is booked for Tuesday at ten."]
 
 

@@ -24,7 +24,9 @@ async def filed(caller, timeout=15.0):
     """The call's record once the call has been filed (ended_at is set then)."""
     deadline = time.monotonic() + timeout
     while True:
-        call = await database_sync_to_async(Call.objects.filter(call_sid=caller.call_sid, ended_at__isnull=False).first)()
+        call = await database_sync_to_async(
+            Call.objects.filter(call_sid=caller.call_sid, ended_at__isnull=False).first
+        )()
         if call is not None and call.outcome:
             return call
         if time.monotonic() > deadline:

@@ -47,8 +47,11 @@ def expected(stt, tts, brain, deepgram_key, openai_key):
 # a running process only ever sees the combinations below.
 @pytest.mark.parametrize(
     "stt,tts,brain,deepgram_key,openai_key",
-    [combination for combination in itertools.product(STT_VALUES, TTS_VALUES, BRAIN_VALUES, (False, True), (False, True))
-     if expected(*combination) is not None],
+    [
+        combination
+        for combination in itertools.product(STT_VALUES, TTS_VALUES, BRAIN_VALUES, (False, True), (False, True))
+        if expected(*combination) is not None
+    ],
 )
 def test_every_combination_of_settings_and_keys_picks_what_the_readme_says(
     settings, stt, tts, brain, deepgram_key, openai_key
@@ -150,7 +153,11 @@ def test_a_bad_engine_setting_stops_start_up_naming_the_variable(env, variable):
     environment.update(env, DEBUG="1", DJANGO_SETTINGS_MODULE="ottos.settings")
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup()"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and variable in result.stderr, result.stderr[-500:]
@@ -158,12 +165,27 @@ def test_a_bad_engine_setting_stops_start_up_naming_the_variable(env, variable):
 
 def test_good_engine_settings_start(tmp_path):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("VOICE_", "DEEPGRAM_", "OPENAI_"))}
-    environment.update(DEBUG="1", DJANGO_SETTINGS_MODULE="ottos.settings", VOICE_STT="Offline",
-                       VOICE_TTS="espeak", VOICE_BRAIN="scripted", DEEPGRAM_API_KEY="dg", OPENAI_API_KEY="sk")
+    environment.update(
+        DEBUG="1",
+        DJANGO_SETTINGS_MODULE="ottos.settings",
+        VOICE_STT="Offline",
+        VOICE_TTS="espeak",
+        VOICE_BRAIN="scripted",
+        DEEPGRAM_API_KEY="dg",
+        OPENAI_API_KEY="sk",
+    )
     result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from calls.agent.engines import chosen_engines; "
-                               "print(chosen_engines().describe())"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from calls.agent.engines import chosen_engines; "
+            "print(chosen_engines().describe())",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr[-500:]
     assert "speech in: offline (Whisper), speech out: offline (espeak-ng), conversation: the scripted" in result.stdout

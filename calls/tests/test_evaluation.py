@@ -45,7 +45,9 @@ appointments = ["Oil change on Wednesday 7:30-12:00"]
 
 def test_a_mistake_in_a_scenario_file_names_the_file_and_the_scenario(tmp_path):
     bad = tmp_path / "mine.toml"
-    bad.write_text('[[scenario]]\nid = "x"\nsays = ["hi"]\n[scenario.expect]\nappointments = ["Oil change Wednesday"]\n')
+    bad.write_text(
+        '[[scenario]]\nid = "x"\nsays = ["hi"]\n[scenario.expect]\nappointments = ["Oil change Wednesday"]\n'
+    )
     with pytest.raises(scenarios.ScenarioError, match=r"mine.toml: scenario 'x': an appointment is"):
         scenarios.load([bad])
     bad.write_text('[[scenario]]\nid = "y"\nsays = ["hi"]\ncaler = "dana"\n')
@@ -101,8 +103,11 @@ def run_with(brain, s, monkeypatch):
 
 
 def test_a_claimed_booking_the_records_do_not_show_fails_the_call(monkeypatch):
-    result = run_with(SaysOnly("You're all set: your oil change is booked for Wednesday at 9 AM."),
-                      scenario(BOOK_WEDNESDAY), monkeypatch)
+    result = run_with(
+        SaysOnly("You're all set: your oil change is booked for Wednesday at 9 AM."),
+        scenario(BOOK_WEDNESDAY),
+        monkeypatch,
+    )
     assert not result.passed
     assert any("claimed booked but nothing was" in f for f in result.failures), result.failures
     assert any("expected 'Oil change on Wednesday 7:30-12:00'" in f for f in result.failures)
@@ -153,8 +158,11 @@ def test_the_language_model_brain_is_evaluated_the_same_way():
             return tool_calls(tool_call("end_call", {}), text="Thanks for calling, goodbye!")
         said = last["content"].lower()
         if "oil change" in said:
-            return tool_calls(tool_call("get_available_slots", {
-                "service": "Oil change", "date": answer.wednesday, "part_of_day": "morning"}))
+            return tool_calls(
+                tool_call(
+                    "get_available_slots", {"service": "Oil change", "date": answer.wednesday, "part_of_day": "morning"}
+                )
+            )
         if said.startswith(("yes", "the first")):
             return tool_calls(tool_call("book_appointment", {"service": "Oil change", "start": answer.slot}))
         return tool_calls(tool_call("end_call", {}), text="Thanks for calling, goodbye!")
@@ -189,18 +197,34 @@ def test_the_scripted_receptionist_ends_at_least_95_percent_of_the_shipped_calls
 def test_the_command_runs_in_a_throwaway_database_and_fails_below_the_threshold(tmp_path):
     env = {**os.environ, "SECRET_KEY": "x", "DEBUG": "true", "DATA_DIR": str(tmp_path)}
     env.pop("DATABASE_URL", None)
-    (tmp_path / "one.toml").write_text(BOOK_WEDNESDAY + """
+    (tmp_path / "one.toml").write_text(
+        BOOK_WEDNESDAY
+        + """
 [[scenario]]
 id = "impossible"
 caller = "dana"
 says = ["Hi"]
 [scenario.expect]
 mentions = ["a sentence no receptionist says"]
-""")
+"""
+    )
     out = tmp_path / "results.json"
     done = subprocess.run(
-        [sys.executable, "manage.py", "evaluate_calls", str(tmp_path / "one.toml"), "--json", str(out),
-         "--threshold", "0.9"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "manage.py",
+            "evaluate_calls",
+            str(tmp_path / "one.toml"),
+            "--json",
+            str(out),
+            "--threshold",
+            "0.9",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1, done.stderr
     assert "50.0% of calls ended right, below the threshold of 90%" in done.stderr
@@ -262,8 +286,15 @@ def judged(s, said, act=None):
     with shop.staged(s) as stage:
         if act is not None:
             act(RepairOrder.objects.filter(customer=stage.customer).order_by("pk").first())
-        return judge(s, before=stage.before, lines=[Line("caller", line) for line in s.says] + [Line("agent", said)],
-                     ended=None, phone=stage.phone, call_day=stage.moment.date(), tz=stage.tz)
+        return judge(
+            s,
+            before=stage.before,
+            lines=[Line("caller", line) for line in s.says] + [Line("agent", said)],
+            ended=None,
+            phone=stage.phone,
+            call_day=stage.moment.date(),
+            tz=stage.tz,
+        )
 
 
 def decide(*descriptions, decision="approve", actor=None):
@@ -288,8 +319,10 @@ def test_a_repair_orders_scenario_is_built_through_the_actions_with_every_field(
         assert order.status_note_approved and order.internal_notes.startswith("Customer was rude")
         assert order.promised_at.astimezone(TZ).weekday() == 4 and order.promised_at.astimezone(TZ).hour == 17
         assert [(l.description, l.status, l.estimate_low, l.amount) for l in order.lines.all()] == [
-            ("Front brake pads", "recommended", 189, None), ("Coolant flush", "recommended", None, 129),
-            ("Diagnostic", "done", None, 99)]
+            ("Front brake pads", "recommended", 189, None),
+            ("Coolant flush", "recommended", None, 129),
+            ("Diagnostic", "done", None, 99),
+        ]
         assert order.changes.exists(), "written through the repair-order actions"
         assert RepairOrder.objects.exclude(customer=stage.customer).count() == 1, "the bystander's car is in too"
 
@@ -306,23 +339,36 @@ def test_repair_order_mistakes_are_refused_with_the_file_and_the_scenario(tmp_pa
     bad = tmp_path / "ro.toml"
     head = '[[scenario]]\nid = "r"\ncaller = "marcus"\nsays = ["hi"]\n[[scenario.repair_orders]]\n'
     cases = [
-        ('vehicle = "2012 Ford F-150"\nstatus = "awaiting_approval"\nmechanic = "Luis"\n',
-         r"ro.toml: scenario 'r': unknown repair order keys \['mechanic'\]"),
+        (
+            'vehicle = "2012 Ford F-150"\nstatus = "awaiting_approval"\nmechanic = "Luis"\n',
+            r"ro.toml: scenario 'r': unknown repair order keys \['mechanic'\]",
+        ),
         ('vehicle = "the truck"\nstatus = "ready"\n', "vehicle is '<year> <make> <model>'"),
         ('vehicle = "2012 Ford F-150"\nstatus = "picked_up"\n', "status is one of"),
         ('vehicle = "2012 Ford F-150"\nstatus = "ready"\npromised = "soon"\n', "promised"),
         ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $349-$189"]\n', "below its low end"),
         ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $abc"]\n', "a job line is"),
-        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\napproved = ["Rotors"]\n',
-         "expect.approved: the caller has no job line 'Rotors'"),
-        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1 done"]\n[scenario.expect]\ndeclined = ["pads"]\n',
-         "'pads' is done, not waiting"),
-        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\napprove = ["Pads"]\n',
-         r"unknown expect keys \['approve'\]"),
-        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\ndecline_reason = "x"\n',
-         "decline_reason needs expect.declined"),
-        ('vehicle = "2012 Ford F-150"\nstatus = "ready"\ncustomer = "priya"\nlines = ["Pads $1"]\n'
-         '[scenario.expect]\napproved = ["Pads"]\n', "the caller has no job line"),
+        (
+            'vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\napproved = ["Rotors"]\n',
+            "expect.approved: the caller has no job line 'Rotors'",
+        ),
+        (
+            'vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1 done"]\n[scenario.expect]\ndeclined = ["pads"]\n',
+            "'pads' is done, not waiting",
+        ),
+        (
+            'vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\napprove = ["Pads"]\n',
+            r"unknown expect keys \['approve'\]",
+        ),
+        (
+            'vehicle = "2012 Ford F-150"\nstatus = "ready"\nlines = ["Pads $1"]\n[scenario.expect]\ndecline_reason = "x"\n',
+            "decline_reason needs expect.declined",
+        ),
+        (
+            'vehicle = "2012 Ford F-150"\nstatus = "ready"\ncustomer = "priya"\nlines = ["Pads $1"]\n'
+            '[scenario.expect]\napproved = ["Pads"]\n',
+            "the caller has no job line",
+        ),
     ]
     for body, message in cases:
         bad.write_text(head + body)
@@ -331,8 +377,10 @@ def test_repair_order_mistakes_are_refused_with_the_file_and_the_scenario(tmp_pa
 
 
 def test_a_repair_order_for_someone_outside_the_cast_is_refused_naming_the_scenario():
-    s = scenario('[[scenario]]\nid = "nobody"\ncaller = "withheld"\nsays = ["hi"]\n[[scenario.repair_orders]]\n'
-                 'vehicle = "2012 Ford F-150"\nstatus = "ready"\n')
+    s = scenario(
+        '[[scenario]]\nid = "nobody"\ncaller = "withheld"\nsays = ["hi"]\n[[scenario.repair_orders]]\n'
+        'vehicle = "2012 Ford F-150"\nstatus = "ready"\n'
+    )
     with pytest.raises(scenarios.ScenarioError, match=r"scenario 'nobody': a repair order belongs to one of the cast"):
         run.run_scenario(s)
 
@@ -368,16 +416,26 @@ def test_a_declined_line_and_a_requested_line_are_judged_on_the_records():
 
     def act(order):
         decide("Coolant flush", decision="decline")(order)
-        actions.request_work(order, description="Rotate the tires (tire rotation)", actor=Actor.phone_agent("CAtest"),
-                             customer=order.customer)
+        actions.request_work(
+            order,
+            description="Rotate the tires (tire rotation)",
+            actor=Actor.phone_agent("CAtest"),
+            customer=order.customer,
+        )
 
     assert judged(s, "I've noted that you're declining the coolant flush.", act) == []
     for reason, passed in (("dealer", True), ("money", False)):
         with_reason = truck('declined = ["Coolant flush"]\ndecline_reason = "dealer"')
 
         def decline(order, reason=reason):
-            actions.decline_job_lines(order, [order.lines.get(description="Coolant flush").pk], reason=f"The {reason}",
-                                      actor=Actor.phone_agent("CAtest"), via="phone", customer=order.customer)
+            actions.decline_job_lines(
+                order,
+                [order.lines.get(description="Coolant flush").pk],
+                reason=f"The {reason}",
+                actor=Actor.phone_agent("CAtest"),
+                via="phone",
+                customer=order.customer,
+            )
 
         assert (judged(with_reason, "Okay.", decline) == []) is passed
     failures = judged(s, "Okay.", decide("Coolant flush", decision="decline"))

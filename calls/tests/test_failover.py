@@ -157,7 +157,9 @@ def test_unheard_words_back_up_one_word():
 async def test_after_the_pause_the_tts_vendor_is_tried_again(deepgram):
     now = [0.0]
     deepgram.tts.fail_next(503)
-    tts = FailoverTTS(DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS(), retry_after_s=30, clock=lambda: now[0])
+    tts = FailoverTTS(
+        DeepgramTTS(deepgram.api_key, deepgram.base_url), PiperTTS(), retry_after_s=30, clock=lambda: now[0]
+    )
     [chunk async for chunk in tts.synthesize("One moment please.")]
     now[0] = 31.0
     [chunk async for chunk in tts.synthesize("Thanks for waiting.")]

@@ -121,4 +121,3 @@ async def test_when_deepgram_cannot_speak_the_offline_voice_says_the_answer(
     (event,) = await failovers(caller.call_sid, "tts")
     assert event.data["vendor"] == "deepgram" and event.data["to"] in ("piper", "espeak-ng")
     assert not caller.closed.is_set()
-

@@ -55,8 +55,9 @@ print(json.dumps({
 def test_the_espeak_setting_keeps_gpl_and_ffmpeg_libraries_out_of_the_process(env, tmp_path):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("VOICE_", "DEEPGRAM_", "OPENAI_"))}
     environment.update(env, DEBUG="1", SECRET_KEY="x", DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="ottos.settings")
-    result = subprocess.run([sys.executable, "-c", PROCESS], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=150)
+    result = subprocess.run(
+        [sys.executable, "-c", PROCESS], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=150
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     process = json.loads(result.stdout.strip().splitlines()[-1])
     assert process["tts"] == "EspeakTTS" and process["audio_bytes"] > 8000  # over a second of 8 kHz mu-law

@@ -86,8 +86,12 @@ def tags(twiml):
 
 def a_call(**fields):
     return Call.objects.create(
-        call_sid=CALL_SID, from_number="+13125550147", to_number="+13125550100", status=Call.Status.IN_PROGRESS,
-        stream_sid="MZ" + "1" * 32, **fields,
+        call_sid=CALL_SID,
+        from_number="+13125550147",
+        to_number="+13125550100",
+        status=Call.Status.IN_PROGRESS,
+        stream_sid="MZ" + "1" * 32,
+        **fields,
     )
 
 
@@ -149,15 +153,22 @@ async def test_when_speech_recognition_dies_mid_call_the_caller_is_put_through_t
     assert [c.call_sid for c in await db(calls_in_progress)] == [caller.call_sid]  # still live
 
     path = f"/twilio/whisper/{caller.call_sid}/"
-    status, twiml = await caller.post_webhook(path, {"CallSid": "CA" + "f6" * 16, "AccountSid": ACCOUNT_SID,
-                                                     "ParentCallSid": caller.call_sid})
+    status, twiml = await caller.post_webhook(
+        path, {"CallSid": "CA" + "f6" * 16, "AccountSid": ACCOUNT_SID, "ParentCallSid": caller.call_sid}
+    )
     assert status == 200 and tags(twiml) == ["Say"]
     assert "Dana Whitfield" in ET.fromstring(twiml).find("Say").text
 
-    status, twiml = await caller.post_webhook("/twilio/dial-ended/", {
-        "CallSid": caller.call_sid, "AccountSid": ACCOUNT_SID, "CallStatus": "in-progress",
-        "DialCallStatus": "completed", "DialCallDuration": "95",
-    })
+    status, twiml = await caller.post_webhook(
+        "/twilio/dial-ended/",
+        {
+            "CallSid": caller.call_sid,
+            "AccountSid": ACCOUNT_SID,
+            "CallStatus": "in-progress",
+            "DialCallStatus": "completed",
+            "DialCallDuration": "95",
+        },
+    )
     assert tags(twiml) == ["Hangup"]  # the advisor took it and the conversation is over
     assert await db(calls_in_progress) == []  # and it leaves the live page
     call = await db(Call.objects.get, call_sid=caller.call_sid)
@@ -175,8 +186,12 @@ async def test_an_unanswered_advisor_sends_the_caller_to_the_voicemail_which_is_
     await caller.lose_stream()  # the agent is gone under the caller: Twilio asks what next
     assert_dials_the_advisor(caller.after_stream_twiml, caller.call_sid)
 
-    form = {"CallSid": caller.call_sid, "AccountSid": ACCOUNT_SID, "CallStatus": "in-progress",
-            "DialCallStatus": "no-answer"}
+    form = {
+        "CallSid": caller.call_sid,
+        "AccountSid": ACCOUNT_SID,
+        "CallStatus": "in-progress",
+        "DialCallStatus": "no-answer",
+    }
     status, twiml = await twilio_posts(live_app, "/twilio/dial-ended/", form)
     assert status == 200
     assert_records_a_voicemail(twiml)
@@ -185,8 +200,14 @@ async def test_an_unanswered_advisor_sends_the_caller_to_the_voicemail_which_is_
 
     twilio_rest.add_recording(RECORDING_SID, wav_of(real.spoken(VOICEMAIL_WORDS) + real.silence(0.5)))
     recording_url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/{RECORDING_SID}"
-    voicemail = {"CallSid": caller.call_sid, "AccountSid": ACCOUNT_SID, "CallStatus": "completed",
-                 "RecordingSid": RECORDING_SID, "RecordingUrl": recording_url, "RecordingDuration": "6"}
+    voicemail = {
+        "CallSid": caller.call_sid,
+        "AccountSid": ACCOUNT_SID,
+        "CallStatus": "completed",
+        "RecordingSid": RECORDING_SID,
+        "RecordingUrl": recording_url,
+        "RecordingDuration": "6",
+    }
     status, twiml = await twilio_posts(live_app, "/twilio/voicemail/", voicemail)
     assert status == 200 and tags(twiml)[-1] == "Hangup"
 
@@ -200,6 +221,7 @@ async def test_an_unanswered_advisor_sends_the_caller_to_the_voicemail_which_is_
     heard = callback.transcript.lower()
     assert "brakes" in heard and "call me back" in heard, heard
     assert callback.urgency == CallbackRequest.Urgency.URGENT
+
     def alert_texted():
         return twilio_rest.messages[0] if twilio_rest.messages else None
 
@@ -214,9 +236,7 @@ async def test_an_unanswered_advisor_sends_the_caller_to_the_voicemail_which_is_
     assert await db(CallbackRequest.objects.count) == 1
 
 
-async def test_without_an_advisor_number_the_caller_goes_straight_to_the_voicemail(
-    live_app, make_caller, phone_agent
-):
+async def test_without_an_advisor_number_the_caller_goes_straight_to_the_voicemail(live_app, make_caller, phone_agent):
     phone_agent.SHOP_ADVISOR_NUMBER = ""
     caller = make_caller(live_app)
     await caller.dial()
@@ -271,8 +291,9 @@ def test_the_whisper_says_the_callers_name_and_why_they_called(client, twilio, c
 def test_the_whisper_for_an_unknown_caller_says_their_number_and_what_they_said(client, twilio):
     call = a_call(handover=Call.Handover.ADVISOR)
     now = timezone.now()
-    Turn.objects.create(call=call, index=0, role=Turn.Role.CALLER, text="My check engine light is on",
-                        started_at=now, ended_at=now)
+    Turn.objects.create(
+        call=call, index=0, role=Turn.Role.CALLER, text="My check engine light is on", started_at=now, ended_at=now
+    )
     said = ET.fromstring(signed_post(client, f"/twilio/whisper/{CALL_SID}/", {}).content).find("Say").text
     assert "(312) 555-0147" in said and "My check engine light is on" in said
 
@@ -308,8 +329,12 @@ def test_a_voicemail_for_a_call_not_at_the_voicemail_is_not_filed(client, twilio
 @pytest.mark.parametrize("path", [f"/twilio/whisper/{CALL_SID}/", "/twilio/dial-ended/", "/twilio/voicemail/"])
 def test_unsigned_or_forged_requests_are_refused(client, twilio, path):
     a_call(handover=Call.Handover.VOICEMAIL)
-    form = {"CallSid": CALL_SID, "DialCallStatus": "no-answer", "RecordingSid": RECORDING_SID,
-            "RecordingUrl": "https://api.twilio.com/x"}
+    form = {
+        "CallSid": CALL_SID,
+        "DialCallStatus": "no-answer",
+        "RecordingSid": RECORDING_SID,
+        "RecordingUrl": "https://api.twilio.com/x",
+    }
     assert client.post(path, form).status_code == 403
     assert signed_post(client, path, form, token="someone-elses-token").status_code == 403
     assert not CallbackRequest.objects.exists()
@@ -326,12 +351,14 @@ def a_voicemail(settings, twilio_rest):
     from unittest import mock
 
     with mock.patch("calls.tasks.queue_voicemail_transcription"):
-        return actions.file_voicemail(CALL_SID, recording_sid=RECORDING_SID, recording_url="https://api.twilio.com/r",
-                                      duration_s=4)
+        return actions.file_voicemail(
+            CALL_SID, recording_sid=RECORDING_SID, recording_url="https://api.twilio.com/r", duration_s=4
+        )
 
 
-def test_a_recording_that_cannot_be_fetched_still_leaves_the_callback_request(settings, twilio_rest, media,
-                                                                               monkeypatch):
+def test_a_recording_that_cannot_be_fetched_still_leaves_the_callback_request(
+    settings, twilio_rest, media, monkeypatch
+):
     monkeypatch.setattr("calls.tasks.DOWNLOAD_PAUSE_S", 0)
     callback = a_voicemail(settings, twilio_rest)  # the fake has no such recording: 404 every time
     assert callback.reason == "Voicemail (not transcribed yet)" and callback.phone == "+13125550147"

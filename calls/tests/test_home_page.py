@@ -25,8 +25,9 @@ def at_today(hour, minute=0, days=0):
 
 
 def appointment(customer, service, start, **fields):
-    return Appointment.objects.create(customer=customer, service_type=service, start=start,
-                                      end=start + service.duration, **fields)
+    return Appointment.objects.create(
+        customer=customer, service_type=service, start=start, end=start + service.duration, **fields
+    )
 
 
 def test_a_visitor_who_is_not_signed_in_is_sent_to_the_sign_in(client):
@@ -69,8 +70,12 @@ def test_it_lists_todays_appointments_in_shop_time_without_the_cancelled_ones(
 def test_it_shows_the_callbacks_waiting_urgent_first_and_their_count(signed_in, service_advisor):
     now = timezone.now()
     CallbackRequest.objects.create(reason="Quote for tires", name="Pat Kim", created_at=now - timedelta(minutes=1))
-    CallbackRequest.objects.create(reason="Stranded on the highway", name="Lee Park",
-                                   urgency=CallbackRequest.Urgency.URGENT, created_at=now - timedelta(hours=1))
+    CallbackRequest.objects.create(
+        reason="Stranded on the highway",
+        name="Lee Park",
+        urgency=CallbackRequest.Urgency.URGENT,
+        created_at=now - timedelta(hours=1),
+    )
     CallbackRequest.objects.create(reason="Handled", name="Old", handled_at=now)
     response = signed_in(service_advisor).get(HOME)
     assert [c.name for c in response.context["callbacks"]] == ["Lee Park", "Pat Kim"]
@@ -89,9 +94,16 @@ def test_it_links_to_every_page_the_person_may_open(signed_in, manager, service_
     from django.contrib.auth.models import Group, Permission
 
     Group.objects.get(name="Managers").permissions.add(Permission.objects.get(codename="view_repairorder"))
-    everything = ["call_pages:list", "call_pages:live", "call_pages:callbacks", "call_pages:dashboard",
-                  "admin:scheduling_repairorder_board", "admin:scheduling_repairorder_follow_ups", "admin:index",
-                  "phone:page"]
+    everything = [
+        "call_pages:list",
+        "call_pages:live",
+        "call_pages:callbacks",
+        "call_pages:dashboard",
+        "admin:scheduling_repairorder_board",
+        "admin:scheduling_repairorder_follow_ups",
+        "admin:index",
+        "phone:page",
+    ]
     page = signed_in(manager).get(HOME).text
     for name in everything:
         assert f'href="{reverse(name)}"' in page, name
@@ -121,6 +133,7 @@ def test_the_home_page_runs_a_fixed_number_of_queries(signed_in, manager, oil_ch
 
 # --- the error pages, inside the layout (DEBUG off) -----------------------------------------------
 
+
 def test_a_missing_page_is_a_404_inside_the_layout_with_a_link_home(signed_in, service_advisor, settings):
     settings.DEBUG = False
     response = signed_in(service_advisor).get("/calls/CAnothing/")
@@ -138,8 +151,9 @@ def test_a_visitor_gets_the_404_page_without_the_staff_header(client, settings):
     assert "Page not found" in response.text and 'id="open-callbacks"' not in response.text
 
 
-def test_a_refused_page_is_a_403_inside_the_layout_with_the_reason_and_a_link_home(signed_in, service_advisor,
-                                                                                   settings):
+def test_a_refused_page_is_a_403_inside_the_layout_with_the_reason_and_a_link_home(
+    signed_in, service_advisor, settings
+):
     settings.DEBUG = False
     response = signed_in(service_advisor).get(reverse("call_pages:dashboard"))
     assert response.status_code == 403

@@ -31,8 +31,16 @@ from .test_handoffs import twilio_posts
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 900}
 STEP_TIMEOUT_MS = 15_000
 REPLY = "Sure, we can look at your brakes this week. Which day suits you?"
@@ -48,8 +56,13 @@ def collected_static(tmp_path_factory):
     """Static files collected as a deployment would (WhiteNoise serves them from there)."""
     data_dir = tmp_path_factory.mktemp("page-server-data")
     env = {**os.environ, "DATA_DIR": str(data_dir), "DEBUG": "false"}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env,
-                   cwd=settings.BASE_DIR, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        timeout=120,
+    )
     return data_dir
 
 
@@ -102,8 +115,9 @@ async def call_is_over(call_sid, timeout=15):
     raise TimeoutError(f"call {call_sid} was never filed")
 
 
-async def test_a_manager_follows_a_call_live_then_reviews_it(page_server, browser, live_app, make_caller, openai,
-                                                              customer, manager, signed_in, tmp_path):
+async def test_a_manager_follows_a_call_live_then_reviews_it(
+    page_server, browser, live_app, make_caller, openai, customer, manager, signed_in, tmp_path
+):
     from playwright.async_api import expect
 
     openai.script(text(REPLY))
@@ -121,8 +135,9 @@ async def test_a_manager_follows_a_call_live_then_reviews_it(page_server, browse
     await expect(page.get_by_text("No calls in progress.")).to_be_hidden()
 
     await caller.say(spoken("My brakes are squeaking when I stop"))
-    await expect(transcript.locator("li.turn-user")).to_contain_text("My brakes are squeaking when I stop",
-                                                                      timeout=STEP_TIMEOUT_MS)
+    await expect(transcript.locator("li.turn-user")).to_contain_text(
+        "My brakes are squeaking when I stop", timeout=STEP_TIMEOUT_MS
+    )
     await expect(transcript.locator("li.turn-assistant").last).to_contain_text(REPLY, timeout=STEP_TIMEOUT_MS)
     assert await transcript.locator("li.turn").count() == 3, "each turn shown once"
     live_png = await screenshot(page, tmp_path / "live.png")
@@ -153,8 +168,9 @@ async def test_a_manager_follows_a_call_live_then_reviews_it(page_server, browse
     assert all(p.exists() for p in (live_png, list_png, detail_png, dashboard_png))
 
 
-async def test_the_pages_fit_a_phone_screen_and_start_with_a_skip_link(page_server, browser, manager, signed_in,
-                                                                       tmp_path):
+async def test_the_pages_fit_a_phone_screen_and_start_with_a_skip_link(
+    page_server, browser, manager, signed_in, tmp_path
+):
     page = await signed_in_page(browser, page_server, signed_in, manager, viewport={"width": 390, "height": 844})
     for path in ("/calls/", "/calls/live/", "/calls/dashboard/"):
         await page.goto(page_server + path)
@@ -196,10 +212,17 @@ async def test_a_call_handed_to_an_advisor_stays_live_until_the_advisor_is_done(
     await expect(call.locator(".badge.live")).to_have_text("In progress")  # ...but the caller is still on
     handed_png = await screenshot(page, tmp_path / "live-handed-over.png")
 
-    status, twiml = await twilio_posts(live_app, "/twilio/dial-ended/", {
-        "CallSid": caller.call_sid, "AccountSid": caller.account_sid, "CallStatus": "in-progress",
-        "DialCallStatus": "completed", "DialCallDuration": "42",
-    })
+    status, twiml = await twilio_posts(
+        live_app,
+        "/twilio/dial-ended/",
+        {
+            "CallSid": caller.call_sid,
+            "AccountSid": caller.account_sid,
+            "CallStatus": "in-progress",
+            "DialCallStatus": "completed",
+            "DialCallDuration": "42",
+        },
+    )
     assert status == 200 and "<Hangup" in twiml
     await expect(call.locator(".badge.live")).to_have_text("Ended", timeout=STEP_TIMEOUT_MS)
     await page.reload()  # and once over, a fresh page no longer lists it

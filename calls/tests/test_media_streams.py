@@ -17,11 +17,20 @@ def frame(**message):
 
 
 def test_a_start_says_which_call_and_stream_and_carries_the_token_and_caller():
-    start = twilio.parse(frame(event="start", sequenceNumber="1", streamSid=STREAM, start={
-        "streamSid": STREAM, "callSid": CALL, "tracks": ["inbound"],
-        "customParameters": {"call_token": "k3Jq9", "caller": "+14155550100"},
-        "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
-    }))
+    start = twilio.parse(
+        frame(
+            event="start",
+            sequenceNumber="1",
+            streamSid=STREAM,
+            start={
+                "streamSid": STREAM,
+                "callSid": CALL,
+                "tracks": ["inbound"],
+                "customParameters": {"call_token": "k3Jq9", "caller": "+14155550100"},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        )
+    )
     assert start == twilio.Start(call_sid=CALL, stream_sid=STREAM, call_token="k3Jq9", caller="+14155550100")
 
 
@@ -32,15 +41,19 @@ def test_a_start_without_its_call_token_is_refused(parameters):
 
 
 def test_a_withheld_caller_is_an_empty_caller_not_a_refusal():
-    start = twilio.parse(frame(event="start", streamSid=STREAM,
-                               start={"callSid": CALL, "customParameters": {"call_token": "t"}}))
+    start = twilio.parse(
+        frame(event="start", streamSid=STREAM, start={"callSid": CALL, "customParameters": {"call_token": "t"}})
+    )
     assert start.caller == ""
 
 
 def test_media_marks_keys_and_stop():
     audio = bytes(range(160))
-    media = frame(event="media", streamSid=STREAM,
-                  media={"track": "inbound", "chunk": "2", "timestamp": "40", "payload": base64.b64encode(audio).decode()})
+    media = frame(
+        event="media",
+        streamSid=STREAM,
+        media={"track": "inbound", "chunk": "2", "timestamp": "40", "payload": base64.b64encode(audio).decode()},
+    )
     assert twilio.parse(media) == twilio.Media(audio)
     assert twilio.parse(frame(event="mark", streamSid=STREAM, mark={"name": "t3-s2"})) == twilio.Mark("t3-s2")
     assert twilio.parse(frame(event="dtmf", streamSid=STREAM, dtmf={"track": "inbound_track", "digit": "0"})) == (
@@ -77,6 +90,10 @@ def test_anything_else_is_a_bad_frame_that_says_what_it_was(text, what):
 def test_outgoing_frames_are_what_twilio_plays():
     frames = twilio.OutgoingFrames(STREAM)
     media = json.loads(frames.media(b"\xff" * 160))
-    assert media == {"event": "media", "streamSid": STREAM, "media": {"payload": base64.b64encode(b"\xff" * 160).decode()}}
+    assert media == {
+        "event": "media",
+        "streamSid": STREAM,
+        "media": {"payload": base64.b64encode(b"\xff" * 160).decode()},
+    }
     assert json.loads(frames.mark("t1-s1")) == {"event": "mark", "streamSid": STREAM, "mark": {"name": "t1-s1"}}
     assert json.loads(frames.clear()) == {"event": "clear", "streamSid": STREAM}

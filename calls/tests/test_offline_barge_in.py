@@ -40,8 +40,13 @@ async def caller(live_app, twilio, shop, oil_change, brake_job, customer):
         setattr(twilio, name, "")
     choice = chosen_engines()
     assert (choice.stt, choice.brain) == ("offline", "scripted")
-    caller = TwilioCaller(app_url=live_app.url, public_url=PUBLIC_URL, auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID,
-                          from_number=customer.phone)
+    caller = TwilioCaller(
+        app_url=live_app.url,
+        public_url=PUBLIC_URL,
+        auth_token=AUTH_TOKEN,
+        account_sid=ACCOUNT_SID,
+        from_number=customer.phone,
+    )
     yield caller
     await caller.hang_up()
     await _call_filed(caller.call_sid)
@@ -60,8 +65,13 @@ async def the_first_sentence_of_the_answer_is_heard(caller):
 
 def sentences_played(caller, turn=2):
     """Numbers of the turn's sentences whose audio played to the end (a resent one counts once)."""
-    return sorted({int(m.name.split("-s")[1].split("-r")[0]) for m in caller.marks
-                   if m.name.startswith(f"t{turn}-") and not m.flushed})
+    return sorted(
+        {
+            int(m.name.split("-s")[1].split("-r")[0])
+            for m in caller.marks
+            if m.name.startswith(f"t{turn}-") and not m.flushed
+        }
+    )
 
 
 def sentences_of(text):

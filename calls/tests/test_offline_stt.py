@@ -67,7 +67,10 @@ async def test_ongoing_speech_is_reported_every_fifth_of_a_second_and_only_while
     seconds = len(speech) / 8000  # mu-law: one byte a sample
     # Every 0.2 s from the VAD's start to its end point (250 ms after the last word).
     assert seconds / 0.2 - 3 <= reports <= (seconds + 0.25) / 0.2 + 1, (reports, seconds)
-    assert not any(isinstance(e, SpeechContinues) for e in events[events.index(next(e for e in events if isinstance(e, UtteranceEnd))):])
+    assert not any(
+        isinstance(e, SpeechContinues)
+        for e in events[events.index(next(e for e in events if isinstance(e, UtteranceEnd))) :]
+    )
 
 
 async def test_two_turns_give_two_finals_in_order():

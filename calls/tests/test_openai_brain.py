@@ -23,16 +23,31 @@ from fakes.openai import (
 )
 
 TOOLS = [
-    {"type": "function", "function": {
-        "name": "get_available_slots", "description": "Free slots for a service on a day.",
-        "parameters": {"type": "object", "properties": {"date": {"type": "string"}, "service": {"type": "string"}},
-                       "required": ["date", "service"]}}},
-    {"type": "function", "function": {
-        "name": "lookup_customer", "description": "The caller's record.",
-        "parameters": {"type": "object", "properties": {}}}},
+    {
+        "type": "function",
+        "function": {
+            "name": "get_available_slots",
+            "description": "Free slots for a service on a day.",
+            "parameters": {
+                "type": "object",
+                "properties": {"date": {"type": "string"}, "service": {"type": "string"}},
+                "required": ["date", "service"],
+            },
+        },
+    },
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_customer",
+            "description": "The caller's record.",
+            "parameters": {"type": "object", "properties": {}},
+        },
+    },
 ]
-HISTORY = [{"role": "system", "content": "You are the receptionist."},
-           {"role": "user", "content": "Can I get an oil change on Tuesday?"}]
+HISTORY = [
+    {"role": "system", "content": "You are the receptionist."},
+    {"role": "user", "content": "Can I get an oil change on Tuesday?"},
+]
 
 
 @pytest.fixture
@@ -95,11 +110,13 @@ async def test_without_tools_no_tool_options_are_sent(fake, brain):
 
 
 async def test_fragmented_tool_calls_come_out_whole_after_the_text(fake, brain):
-    fake.script(tool_calls(
-        tool_call("get_available_slots", {"date": "2030-06-04", "service": "Oil change"}, id="call_slots"),
-        tool_call("lookup_customer", {}, id="call_me"),
-        text="Let me check Tuesday.",
-    ))
+    fake.script(
+        tool_calls(
+            tool_call("get_available_slots", {"date": "2030-06-04", "service": "Oil change"}, id="call_slots"),
+            tool_call("lookup_customer", {}, id="call_me"),
+            text="Let me check Tuesday.",
+        )
+    )
     events = await events_of(brain)
 
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Let me check Tuesday."
@@ -123,8 +140,13 @@ async def test_a_tool_result_goes_back_and_the_model_speaks_it(fake, brain):
     first = await events_of(brain)
     call = next(e for e in first if isinstance(e, ToolCall))
     history = HISTORY + [
-        {"role": "assistant", "content": None,
-         "tool_calls": [{"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}
+            ],
+        },
         {"role": "tool", "tool_call_id": call.id, "content": json.dumps({"slots": ["9:00 AM"]})},
     ]
     second = await events_of(brain, history)
@@ -155,7 +177,8 @@ async def test_a_persistent_server_error_is_a_retryable_vendor_error_within_thre
 async def test_a_long_retry_after_is_cut_short_by_the_budget(fake):
     fake.script(rate_limited(retry_after_ms=60_000), "too late")
     failure = await failure_of(
-        OpenAIBrain(fake.api_key, fake.base_url, timeout_s=1.0, max_retries=2, retry_budget_s=0.5))
+        OpenAIBrain(fake.api_key, fake.base_url, timeout_s=1.0, max_retries=2, retry_budget_s=0.5)
+    )
 
     assert failure.error.retryable
     assert failure.seconds < 2.0
@@ -175,7 +198,8 @@ async def test_a_stalled_reply_fails_after_the_read_timeout_keeping_what_was_sai
 async def test_a_server_that_never_answers_is_given_up_on_within_the_budget(fake):
     fake.reply = lambda body: hang()
     failure = await failure_of(
-        OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.4, max_retries=2, retry_budget_s=1.0))
+        OpenAIBrain(fake.api_key, fake.base_url, timeout_s=0.4, max_retries=2, retry_budget_s=1.0)
+    )
 
     assert failure.error.retryable
     assert failure.seconds < 1.0 + 0.5
@@ -223,8 +247,13 @@ async def test_an_exhausted_quota_is_not_retryable(fake, brain):
 
 async def test_a_malformed_history_is_a_permanent_error(fake, brain):
     unanswered = HISTORY + [
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "call_x", "type": "function", "function": {"name": "lookup_customer", "arguments": "{}"}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_x", "type": "function", "function": {"name": "lookup_customer", "arguments": "{}"}}
+            ],
+        },
         {"role": "user", "content": "Hello?"},
     ]
     with pytest.raises(VendorError) as caught:

@@ -48,9 +48,16 @@ def test_the_model_approves_only_the_named_line_after_the_read_back():
             return text("Sorry, that didn't go through.")
         said = last["content"].lower()
         if said.startswith("yes"):
-            return tool_calls(tool_call("approve_work", {
-                "repair_order_id": seen["order"], "line_ids": [seen["line"]], "caller_words": last["content"],
-            }))
+            return tool_calls(
+                tool_call(
+                    "approve_work",
+                    {
+                        "repair_order_id": seen["order"],
+                        "line_ids": [seen["line"]],
+                        "caller_words": last["content"],
+                    },
+                )
+            )
         return tool_calls(tool_call("get_repair_status", {}))
 
     s = scenarios.parse(tomllib.loads(BRAKES)["scenario"][0], source="test.toml")

@@ -31,20 +31,28 @@ def a_call(days_ago, *, customer=None, recording=True, voice_to_voice=(700.0, 90
     """A finished call with a short transcript, a tool call, latencies, an event and (optionally) audio."""
     started = timezone.now() - timedelta(days=days_ago)
     call = Call.objects.create(
-        call_sid=f"CA{next(_sids):032x}", from_number="+13125550147", to_number="+13125550100",
-        customer=customer, started_at=started, ended_at=started + timedelta(seconds=80),
-        status=Call.Status.COMPLETED, duration_s=80, **{"outcome": Call.Outcome.BOOKED, **fields},
+        call_sid=f"CA{next(_sids):032x}",
+        from_number="+13125550147",
+        to_number="+13125550100",
+        customer=customer,
+        started_at=started,
+        ended_at=started + timedelta(seconds=80),
+        status=Call.Status.COMPLETED,
+        duration_s=80,
+        **{"outcome": Call.Outcome.BOOKED, **fields},
     )
     for index, (role, text) in enumerate([("assistant", "Otto's, how can I help?"), ("user", "Oil change please")]):
         Turn.objects.create(call=call, index=index, role=role, text=text, started_at=started, ended_at=started)
-    ToolInvocation.objects.create(call=call, name="book_appointment", arguments="{}", result="{}", ok=True,
-                                  duration_ms=40.0)
+    ToolInvocation.objects.create(
+        call=call, name="book_appointment", arguments="{}", result="{}", ok=True, duration_ms=40.0
+    )
     for n, ms in enumerate(voice_to_voice):
         TurnLatency.objects.create(call=call, turn_index=2 * n + 1, stt_final_ms=150.0, voice_to_voice_ms=ms)
     CallEvent.objects.create(call=call, kind="ended", data={"reason": "caller_hung_up"})
     if recording:
-        CallRecording.objects.create(call=call, audio=ContentFile(b"RIFF-fake-audio", name=f"{call.call_sid}.wav"),
-                                     created_at=started)
+        CallRecording.objects.create(
+            call=call, audio=ContentFile(b"RIFF-fake-audio", name=f"{call.call_sid}.wav"), created_at=started
+        )
     return call
 
 
@@ -66,8 +74,10 @@ def test_old_calls_go_with_their_transcripts_and_audio_and_recent_ones_stay(medi
 
     summary = purge("--older-than", "90d")
 
-    assert summary == ("Deleted 2 calls with 4 turns, 2 tool calls, 6 latency records, 2 events and 2 recordings; "
-                       "0 more recordings of kept calls.")
+    assert summary == (
+        "Deleted 2 calls with 4 turns, 2 tool calls, 6 latency records, 2 events and 2 recordings; "
+        "0 more recordings of kept calls."
+    )
     assert list(Call.objects.all()) == [recent]
     assert Turn.objects.count() == 2 and TurnLatency.objects.count() == 3 and CallEvent.objects.count() == 1
     assert not any(default_storage.exists(name) for name in old_files)
@@ -98,8 +108,10 @@ def test_dry_run_counts_and_deletes_nothing():
     a_call(100, recording=False)
     a_call(5)
     summary = purge("--older-than", "2160h", "--dry-run")
-    assert summary == ("Dry run: would delete 2 calls with 4 turns, 2 tool calls, 6 latency records, 2 events and "
-                       "1 recordings; 0 more recordings of kept calls.")
+    assert summary == (
+        "Dry run: would delete 2 calls with 4 turns, 2 tool calls, 6 latency records, 2 events and "
+        "1 recordings; 0 more recordings of kept calls."
+    )
     assert Call.objects.count() == 3 and CallRecording.objects.count() == 2
 
 
@@ -125,10 +137,17 @@ def test_a_sigterm_stops_between_batches_and_a_rerun_finishes(monkeypatch):
     assert not Call.objects.exists()
 
 
-@pytest.mark.parametrize("age, message", [
-    ("90", "not an age"), ("ninety days", "not an age"), ("30m", "not an age"), ("-5d", "not an age"),
-    ("0h", "too recent"), ("", "not an age"),
-])
+@pytest.mark.parametrize(
+    "age, message",
+    [
+        ("90", "not an age"),
+        ("ninety days", "not an age"),
+        ("30m", "not an age"),
+        ("-5d", "not an age"),
+        ("0h", "too recent"),
+        ("", "not an age"),
+    ],
+)
 def test_ages_that_are_not_understood_are_refused_clearly(age, message):
     a_call(100)
     with pytest.raises(CommandError, match=message):
@@ -172,8 +191,14 @@ def test_export_writes_every_call_oldest_first_with_its_figures(customer):
 
 def test_the_command_and_the_call_list_download_write_the_same_sheet(signed_in, manager, customer):
     a_call(3, customer=customer, summary="=Booked an oil change", interruption_count=2, interrupted=True)
-    with_an_advisor = a_call(2, recording=False, voice_to_voice=(), outcome=Call.Outcome.TRANSFERRED,
-                             transferred=True, end_reason="transferred")
+    with_an_advisor = a_call(
+        2,
+        recording=False,
+        voice_to_voice=(),
+        outcome=Call.Outcome.TRANSFERRED,
+        transferred=True,
+        end_reason="transferred",
+    )
     Call.objects.filter(pk=with_an_advisor.pk).update(status=Call.Status.IN_PROGRESS, duration_s=None)
     withheld = a_call(1, recording=False)
     Call.objects.filter(pk=withheld.pk).update(from_number="anonymous")
@@ -181,10 +206,14 @@ def test_the_command_and_the_call_list_download_write_the_same_sheet(signed_in, 
     command = export()
     download = signed_in(manager).get(reverse("call_pages:csv"), {"sort": "started"}).content.decode()
 
-    assert command.splitlines()[0] == download.splitlines()[0] == (
-        "started_at,call_sid,caller,customer,customer_phone,status,outcome,duration_s,transferred,interrupted,"
-        "interruptions,turns,median_voice_to_voice_ms,end_reason,summary,cost_usd,openai_usd,deepgram_usd,twilio_usd,"
-        "openai_input_tokens,openai_output_tokens,stt_deepgram_s,stt_offline_s,tts_deepgram_chars,tts_offline_chars"
+    assert (
+        command.splitlines()[0]
+        == download.splitlines()[0]
+        == (
+            "started_at,call_sid,caller,customer,customer_phone,status,outcome,duration_s,transferred,interrupted,"
+            "interruptions,turns,median_voice_to_voice_ms,end_reason,summary,cost_usd,openai_usd,deepgram_usd,twilio_usd,"
+            "openai_input_tokens,openai_output_tokens,stt_deepgram_s,stt_offline_s,tts_deepgram_chars,tts_offline_chars"
+        )
     )
     assert command == download
 
@@ -207,7 +236,7 @@ def test_export_to_a_file_says_how_many(tmp_path):
 
 
 def test_text_that_a_spreadsheet_would_run_is_defused(customer):
-    customer.name = "=HYPERLINK(\"http://evil.example\")"
+    customer.name = '=HYPERLINK("http://evil.example")'
     customer.save()
     a_call(1, customer=customer, summary="+1 said hi")
     row = rows(export())[0]
@@ -221,12 +250,15 @@ def test_export_queries_stay_bounded_whatever_the_number_of_calls(django_assert_
         assert len(rows(export())) == 30
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--since", "last week"], "--since must be a date like"),
-    (["--until", "2030-13-01"], "--until must be a date like"),
-    (["--since", "2030-06-05", "--until", "2030-06-04"], "is after --until"),
-    (["--output", "/nonexistent-dir/calls.csv"], "Cannot write /nonexistent-dir/calls.csv"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "last week"], "--since must be a date like"),
+        (["--until", "2030-13-01"], "--until must be a date like"),
+        (["--since", "2030-06-05", "--until", "2030-06-04"], "is after --until"),
+        (["--output", "/nonexistent-dir/calls.csv"], "Cannot write /nonexistent-dir/calls.csv"),
+    ],
+)
 def test_export_refuses_what_it_cannot_do(args, message):
     with pytest.raises(CommandError, match=message):
         export(*args)
@@ -234,17 +266,24 @@ def test_export_refuses_what_it_cannot_do(args, message):
 
 def test_voicemail_audio_past_retention_goes_and_the_request_keeps_its_words(settings):
     settings.RECORDING_RETENTION_DAYS = 30
-    old = CallbackRequest.objects.create(name="Dana", phone="+13125550147", reason="Voicemail: brakes grinding",
-                                         transcript="brakes grinding", recording_sid="RE" + "a" * 32,
-                                         created_at=timezone.now() - timedelta(days=45))
+    old = CallbackRequest.objects.create(
+        name="Dana",
+        phone="+13125550147",
+        reason="Voicemail: brakes grinding",
+        transcript="brakes grinding",
+        recording_sid="RE" + "a" * 32,
+        created_at=timezone.now() - timedelta(days=45),
+    )
     old.recording.save("old.wav", ContentFile(b"RIFF old"), save=True)
-    recent = CallbackRequest.objects.create(name="Sam", phone="+13125550188", reason="Voicemail: tire quote",
-                                            recording_sid="RE" + "b" * 32)
+    recent = CallbackRequest.objects.create(
+        name="Sam", phone="+13125550188", reason="Voicemail: tire quote", recording_sid="RE" + "b" * 32
+    )
     recent.recording.save("recent.wav", ContentFile(b"RIFF recent"), save=True)
     old_audio = old.recording.name
 
     assert purge("--older-than", "90d", "--dry-run").endswith(
-        " 1 voicemail recordings past retention would be removed (their transcripts kept).")
+        " 1 voicemail recordings past retention would be removed (their transcripts kept)."
+    )
     assert default_storage.exists(old_audio)
     summary = purge("--older-than", "90d")
 

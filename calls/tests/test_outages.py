@@ -56,7 +56,8 @@ class PrivateRedis:
     def start(self):
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 5
         while True:
@@ -106,7 +107,8 @@ def test_the_cache_answers_as_an_empty_one_while_redis_is_down_and_as_itself_aft
     assert cache.get_many(["scheduling:freebusy:shop:2026-12-07"]) == {}
     assert cache.add("scheduling:freebusy:shop:refreshing", 1) is False
     assert cache.set_many({"scheduling:freebusy:shop:2026-12-08": {"busy": []}}) == [
-        "scheduling:freebusy:shop:2026-12-08"]
+        "scheduling:freebusy:shop:2026-12-08"
+    ]
     cache.set("scheduling:freebusy:shop:2026-12-08", {"busy": []})
     assert cache.delete("scheduling:freebusy:shop:2026-12-08") is False
     assert counted("ottos_cache_degraded_total", what="scheduling_freebusy") == before + 6
@@ -202,12 +204,18 @@ class PrivatePostgres:
         self._run("pg_ctl", "-D", self.root / "pg", "-m", "fast", "-w", "stop")
 
     def is_running(self):
-        return subprocess.run([*self.as_owner, self.bin / "pg_ctl", "-D", self.root / "pg", "status"],
-                              capture_output=True).returncode == 0
+        return (
+            subprocess.run(
+                [*self.as_owner, self.bin / "pg_ctl", "-D", self.root / "pg", "status"], capture_output=True
+            ).returncode
+            == 0
+        )
 
     def remove(self):
-        subprocess.run([*self.as_owner, self.bin / "pg_ctl", "-D", self.root / "pg", "-m", "immediate", "stop"],
-                       capture_output=True)
+        subprocess.run(
+            [*self.as_owner, self.bin / "pg_ctl", "-D", self.root / "pg", "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -232,8 +240,14 @@ def outage_db(transactional_db, postgres_of_our_own):
     kept = {key: shared.get(key) for key in ("HOST", "PORT", "NAME", "USER", "PASSWORD", "OPTIONS")}
     connection.close()
     connection.close_pool()
-    ours = {"HOST": "127.0.0.1", "PORT": server.port, "NAME": "postgres", "USER": "ottos", "PASSWORD": "",
-            "OPTIONS": {"pool": {"min_size": 1, "max_size": 4, "timeout": 2}}}
+    ours = {
+        "HOST": "127.0.0.1",
+        "PORT": server.port,
+        "NAME": "postgres",
+        "USER": "ottos",
+        "PASSWORD": "",
+        "OPTIONS": {"pool": {"min_size": 1, "max_size": 4, "timeout": 2}},
+    }
     for settings_dict in {id(shared): shared, id(connection.settings_dict): connection.settings_dict}.values():
         settings_dict.update(ours)
     try:
@@ -254,11 +268,22 @@ def outage_db(transactional_db, postgres_of_our_own):
 def a_conversation(recorder, said="I need an oil change."):
     now = time.monotonic()
     recorder.turn(role="user", text=said, heard_text="", interrupted=False, started_at=now - 2, ended_at=now - 1)
-    recorder.latency(speech_end=now - 1, stt_final=now - 0.8, llm_first_token=now - 0.5, tts_first_byte=now - 0.3,
-                     first_audio_sent=now - 0.29)
+    recorder.latency(
+        speech_end=now - 1,
+        stt_final=now - 0.8,
+        llm_first_token=now - 0.5,
+        tts_first_byte=now - 0.3,
+        first_audio_sent=now - 0.29,
+    )
     recorder.tool(name="get_available_slots", arguments="{}", result='{"slots": []}', ok=True, duration_ms=40.0)
-    recorder.turn(role="assistant", text="I have Tuesday at nine.", heard_text="I have Tuesday at nine.",
-                  interrupted=False, started_at=now - 0.3, ended_at=now)
+    recorder.turn(
+        role="assistant",
+        text="I have Tuesday at nine.",
+        heard_text="I have Tuesday at nine.",
+        interrupted=False,
+        started_at=now - 0.3,
+        ended_at=now,
+    )
     recorder.event("reconnect", vendor="deepgram", gap_ms=120)
 
 
@@ -272,8 +297,12 @@ def open_call(call_sid):
 
 @database_sync_to_async
 def rows_of(call):
-    return (Turn.objects.filter(call=call).count() + TurnLatency.objects.filter(call=call).count()
-            + ToolInvocation.objects.filter(call=call).count() + CallEvent.objects.filter(call=call).count())
+    return (
+        Turn.objects.filter(call=call).count()
+        + TurnLatency.objects.filter(call=call).count()
+        + ToolInvocation.objects.filter(call=call).count()
+        + CallEvent.objects.filter(call=call).count()
+    )
 
 
 async def written(call, rows, timeout=10):
@@ -346,8 +375,13 @@ async def test_a_call_that_ends_while_postgresql_restarts_is_filed_when_it_is_ba
     await asyncio.to_thread(outage_db.stop)
     ended = timezone.now()
     started = time.monotonic()
-    await file_finished_call(call.call_sid, end_reason="caller_hung_up", outcomes={Call.Outcome.BOOKED},
-                             caller_spoke=True, summary="Booked an oil change.")
+    await file_finished_call(
+        call.call_sid,
+        end_reason="caller_hung_up",
+        outcomes={Call.Outcome.BOOKED},
+        caller_spoke=True,
+        summary="Booked an oil change.",
+    )
     assert time.monotonic() - started < 4, "the end of the call waits for the database at most a moment"
     await asyncio.sleep(1.0)
     await asyncio.to_thread(outage_db.start)

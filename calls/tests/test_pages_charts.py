@@ -19,8 +19,9 @@ def parsed(chart):
     return ET.fromstring(str(chart.svg))
 
 
-@pytest.mark.parametrize(("top", "axis"), [(0, 1), (0.3, 0.5), (7, 10), (12, 20), (180, 200), (2100, 2500),
-                                           (2500, 2500), (51, 100)])
+@pytest.mark.parametrize(
+    ("top", "axis"), [(0, 1), (0.3, 0.5), (7, 10), (12, 20), (180, 200), (2100, 2500), (2500, 2500), (51, 100)]
+)
 def test_the_axis_ends_on_a_round_number_at_or_above_the_top(top, axis):
     assert nice_ceiling(top) == axis
 
@@ -30,8 +31,13 @@ def test_numbers_read_well():
 
 
 def test_stacked_bars_reach_the_sum_and_lines_break_at_gaps():
-    chart = Chart.draw("Latency", ["a", "b", "c"], bars=[Series("x", [100, 200, None]), Series("y", [100, 300, 50])],
-                       lines=[Series("v2v", [250, None, 40])], unit="ms")
+    chart = Chart.draw(
+        "Latency",
+        ["a", "b", "c"],
+        bars=[Series("x", [100, 200, None]), Series("y", [100, 300, 50])],
+        lines=[Series("v2v", [250, None, 40])],
+        unit="ms",
+    )
     svg = parsed(chart)
     assert svg.get("role") == "img" and svg.find(f"{SVG}title").text == "Latency"
     assert len(svg.findall(f"{SVG}rect")) == 5  # six values, the missing one draws nothing
@@ -79,8 +85,9 @@ def test_percentile_cont_interpolates_like_postgresql():
 def test_the_sqlite_aggregate_gives_the_same_figures_as_postgresql():
     values = [612.0, 540.5, 1990.0, 801.25, 733.0, 1204.0, 950.0]
     make_call(voice_to_voice=values)
-    on_postgres = TurnLatency.objects.aggregate(p50=Percentile("voice_to_voice_ms", 0.5),
-                                                p95=Percentile("voice_to_voice_ms", 0.95))
+    on_postgres = TurnLatency.objects.aggregate(
+        p50=Percentile("voice_to_voice_ms", 0.5), p95=Percentile("voice_to_voice_ms", 0.95)
+    )
     db = sqlite3.connect(":memory:")
     db.create_aggregate(SQLITE_FUNCTION, 2, _SqlitePercentile)
     db.execute("create table t (v real)")
@@ -96,5 +103,6 @@ def test_a_percentile_outside_0_to_1_is_refused():
 
 def test_the_chart_ids_on_one_page_differ():
     first, second = Chart.draw("a", ["x"], bars=[Series("s", [1])]), Chart.draw("b", ["x"], bars=[Series("s", [1])])
-    assert re.search(r'id="(chart-\d+)-title"', first.svg).group(1) != re.search(r'id="(chart-\d+)-title"',
-                                                                                 second.svg).group(1)
+    assert re.search(r'id="(chart-\d+)-title"', first.svg).group(1) != re.search(
+        r'id="(chart-\d+)-title"', second.svg
+    ).group(1)

@@ -30,15 +30,19 @@ def week(db):
     make_call(started_at=days_ago(1), outcome=Call.Outcome.BOOKED, voice_to_voice=(600.0, 800.0))
     make_call(started_at=days_ago(1, 11), outcome=Call.Outcome.BOOKED, voice_to_voice=(1000.0,))
     make_call(started_at=days_ago(1, 12), outcome=Call.Outcome.ABANDONED, voice_to_voice=())
-    transferred = make_call(started_at=days_ago(0, 0), outcome=Call.Outcome.TRANSFERRED, transferred=True,
-                            voice_to_voice=(2000.0,))
+    transferred = make_call(
+        started_at=days_ago(0, 0), outcome=Call.Outcome.TRANSFERRED, transferred=True, voice_to_voice=(2000.0,)
+    )
     message = make_call(started_at=days_ago(0, 0), outcome=Call.Outcome.MESSAGE, voice_to_voice=())
     CallbackRequest.objects.create(call=message, reason="Call me back about the quote")
     CallEvent.objects.create(call=transferred, kind="vendor_error", data={"vendor": "openai", "stage": "brain"})
     CallEvent.objects.create(call=transferred, kind="vendor_error", data={"vendor": "openai", "stage": "brain"})
     CallEvent.objects.create(call=transferred, kind="reconnect", data={"vendor": "deepgram"})
-    CallEvent.objects.create(call=transferred, kind="failover",
-                             data={"engine": "brain", "vendor": "openai", "to": "scripted", "error": "HTTP 503"})
+    CallEvent.objects.create(
+        call=transferred,
+        kind="failover",
+        data={"engine": "brain", "vendor": "openai", "to": "scripted", "error": "HTTP 503"},
+    )
     CallEvent.objects.create(call=transferred, kind="barge_in", data={})
     make_call(started_at=days_ago(40), outcome=Call.Outcome.BOOKED)  # outside a 30-day period
 
@@ -71,8 +75,14 @@ def test_vendor_errors_failovers_and_reconnects_are_counted_per_vendor(week):
 def test_the_page_draws_each_chart_as_svg_with_its_figures(signed_in, manager, week):
     page = signed_in(manager).get(DASHBOARD).text
     assert page.count('<svg class="chart"') == 6
-    for title in ("Calls per day", "Outcomes", "Booking conversion", "Transfers and messages",
-                  "Voice-to-voice latency per day", "Vendor errors"):
+    for title in (
+        "Calls per day",
+        "Outcomes",
+        "Booking conversion",
+        "Transfers and messages",
+        "Voice-to-voice latency per day",
+        "Vendor errors",
+    ):
         assert title in page
     tiles = re.search(r'<dl class="tiles">.*?</dl>', page, re.S).group(0)
     assert "<dt>Calls</dt><dd>5</dd>" in tiles and "50.0%" in tiles

@@ -37,8 +37,9 @@ def camry(customer):
 
 
 def an_order(customer, vehicle, status=Status.CHECKED_IN):
-    order = open_repair_order(customer=customer, vehicle=vehicle, actor=OFFICE,
-                              opened_at=timezone.now() - timedelta(days=60))
+    order = open_repair_order(
+        customer=customer, vehicle=vehicle, actor=OFFICE, opened_at=timezone.now() - timedelta(days=60)
+    )
     if status == Status.PICKED_UP:
         return close_repair_order(order, actor=OFFICE)
     if status != Status.CHECKED_IN:
@@ -103,7 +104,9 @@ def test_decisions_before_the_period_are_left_out_and_weeks_add_up(decisions):
     assert len(ninety["weeks"]) == 13
     assert sum(w["decided"] for w in ninety["weeks"]) == ninety["decided"]
     assert ninety["weeks"][-1]["decided"] == 5 and ninety["weeks"][-1]["approval_rate"] == 40.0
-    assert ninety["weeks"][0]["approval_rate"] is None and ninety["weeks"][0]["declined_value_label"] == "nothing declined"
+    assert (
+        ninety["weeks"][0]["approval_rate"] is None and ninety["weeks"][0]["declined_value_label"] == "nothing declined"
+    )
 
 
 def test_with_no_decisions_the_page_says_so_rather_than_zero(signed_in, manager, shop, customer, camry):

@@ -24,14 +24,23 @@ def detail(client, call):
 
 @pytest.fixture
 def conversation(customer):
-    return add_conversation(make_call(customer=customer, interruptions=1,
-                                      started_at=datetime(2030, 3, 4, 15, 5, tzinfo=timezone.get_fixed_timezone(0))))
+    return add_conversation(
+        make_call(
+            customer=customer,
+            interruptions=1,
+            started_at=datetime(2030, 3, 4, 15, 5, tzinfo=timezone.get_fixed_timezone(0)),
+        )
+    )
 
 
 def test_it_shows_the_conversation_in_order_with_timestamps(signed_in, service_advisor, conversation):
     page = detail(signed_in(service_advisor), conversation).text
-    said = ["Hi Dana, thanks for calling Otto&#x27;s Auto Repair.", "When can you fit me in for an oil change?",
-            "We have Tuesday at nine in the morning.", "Actually Wednesday works"]
+    said = [
+        "Hi Dana, thanks for calling Otto&#x27;s Auto Repair.",
+        "When can you fit me in for an oil change?",
+        "We have Tuesday at nine in the morning.",
+        "Actually Wednesday works",
+    ]
     positions = [page.index(text) for text in said]
     assert positions == sorted(positions)
     assert "+0:04" in page and "+0:12" in page  # offsets from the start of the call
@@ -85,17 +94,27 @@ def test_a_call_without_timed_replies_says_so(signed_in, manager):
     assert "No replies were timed on this call." in detail(signed_in(manager), call).text
 
 
-def test_it_links_to_the_customer_vehicle_appointment_and_message_in_the_admin(signed_in, manager, conversation,
-                                                                               customer, shop, oil_change):
+def test_it_links_to_the_customer_vehicle_appointment_and_message_in_the_admin(
+    signed_in, manager, conversation, customer, shop, oil_change
+):
     vehicle = add_vehicle(customer, year=2019, make="Honda", model="Civic")
     start = timezone.localtime() + timedelta(days=3)
     while start.weekday() > 4:
         start += timedelta(days=1)
     start = start.replace(hour=9, minute=0, second=0, microsecond=0)
-    appointment = book_appointment(customer=customer, service_type=oil_change, start=start, vehicle=vehicle,
-                                   actor=Actor.phone_agent(conversation.call_sid))
-    book_appointment(customer=customer, service_type=oil_change, start=start + timedelta(hours=1),
-                     actor=Actor.phone_agent("CAanothercall"))
+    appointment = book_appointment(
+        customer=customer,
+        service_type=oil_change,
+        start=start,
+        vehicle=vehicle,
+        actor=Actor.phone_agent(conversation.call_sid),
+    )
+    book_appointment(
+        customer=customer,
+        service_type=oil_change,
+        start=start + timedelta(hours=1),
+        actor=Actor.phone_agent("CAanothercall"),
+    )
     message = CallbackRequest.objects.create(call=conversation, customer=customer, reason="Asked about a quote")
     page = detail(signed_in(manager), conversation).text
     assert reverse("admin:crm_customer_change", args=[customer.pk]) in page

@@ -29,8 +29,13 @@ def sids(response):
 
 def test_each_row_shows_time_caller_customer_duration_outcome_and_median_latency(manager_client, customer, settings):
     started = datetime(2030, 3, 4, 15, 5, tzinfo=timezone.get_fixed_timezone(0))  # 9:05 AM in Chicago
-    call = make_call(started_at=started, customer=customer, outcome=Call.Outcome.BOOKED, seconds=185,
-                     voice_to_voice=(700.0, 900.0, 1500.0, 2000.0))
+    call = make_call(
+        started_at=started,
+        customer=customer,
+        outcome=Call.Outcome.BOOKED,
+        seconds=185,
+        voice_to_voice=(700.0, 900.0, 1500.0, 2000.0),
+    )
     page = manager_client.get(LIST).text
     assert "Mar 4, 2030 9:05 AM" in page  # the shop's time zone, not UTC
     assert "(312) 555-0147" in page and "Dana Whitfield" in page
@@ -87,19 +92,33 @@ def test_it_filters_by_outcome_status_transferred_and_interrupted(manager_client
     assert sids(manager_client.get(LIST, {"outcome": "booked"})) == [booked.call_sid]
     assert sids(manager_client.get(LIST, {"status": "in-progress"})) == [live.call_sid]
     assert sids(manager_client.get(LIST, {"transferred": "yes"})) == [transferred.call_sid]
-    assert set(sids(manager_client.get(LIST, {"transferred": "no"}))) == {booked.call_sid, interrupted.call_sid,
-                                                                          live.call_sid}
+    assert set(sids(manager_client.get(LIST, {"transferred": "no"}))) == {
+        booked.call_sid,
+        interrupted.call_sid,
+        live.call_sid,
+    }
     assert sids(manager_client.get(LIST, {"interrupted": "yes"})) == [interrupted.call_sid]
 
 
 def test_it_sorts_by_each_column_both_ways(manager_client, customer, other_customer):
     now = timezone.now()
-    slow = make_call(started_at=now - timedelta(hours=3), seconds=300, voice_to_voice=(2500.0,), customer=customer,
-                     outcome=Call.Outcome.BOOKED)
-    fast = make_call(started_at=now - timedelta(hours=2), seconds=30, voice_to_voice=(600.0,),
-                     customer=other_customer, outcome=Call.Outcome.MESSAGE)
-    unmeasured = make_call(started_at=now - timedelta(hours=1), seconds=120, voice_to_voice=(),
-                           outcome=Call.Outcome.ABANDONED)
+    slow = make_call(
+        started_at=now - timedelta(hours=3),
+        seconds=300,
+        voice_to_voice=(2500.0,),
+        customer=customer,
+        outcome=Call.Outcome.BOOKED,
+    )
+    fast = make_call(
+        started_at=now - timedelta(hours=2),
+        seconds=30,
+        voice_to_voice=(600.0,),
+        customer=other_customer,
+        outcome=Call.Outcome.MESSAGE,
+    )
+    unmeasured = make_call(
+        started_at=now - timedelta(hours=1), seconds=120, voice_to_voice=(), outcome=Call.Outcome.ABANDONED
+    )
     assert sids(manager_client.get(LIST)) == [unmeasured.call_sid, fast.call_sid, slow.call_sid]
     assert sids(manager_client.get(LIST, {"sort": "started"})) == [slow.call_sid, fast.call_sid, unmeasured.call_sid]
     assert sids(manager_client.get(LIST, {"sort": "-latency"})) == [slow.call_sid, fast.call_sid, unmeasured.call_sid]
@@ -124,8 +143,10 @@ def test_an_unknown_sort_falls_back_to_newest_first(manager_client):
 
 def test_it_pages_through_the_calls_keeping_the_filters(manager_client):
     start = timezone.now() - timedelta(days=1)
-    calls = [make_call(started_at=start + timedelta(minutes=n), outcome=Call.Outcome.BOOKED, voice_to_voice=())
-             for n in range(30)]
+    calls = [
+        make_call(started_at=start + timedelta(minutes=n), outcome=Call.Outcome.BOOKED, voice_to_voice=())
+        for n in range(30)
+    ]
     make_call(outcome=Call.Outcome.INFO)
     first = manager_client.get(LIST, {"outcome": "booked"})
     assert len(sids(first)) == 25 and "Page 1 of 2" in first.text
@@ -141,9 +162,14 @@ def rows_of(response):
 
 
 def test_the_csv_holds_the_filtered_calls(manager_client, customer):
-    booked = add_conversation(make_call(outcome=Call.Outcome.BOOKED, customer=customer,
-                                        voice_to_voice=(800.0, 1000.0),
-                                        summary="=HYPERLINK(\"http://evil\") booked oil change"))
+    booked = add_conversation(
+        make_call(
+            outcome=Call.Outcome.BOOKED,
+            customer=customer,
+            voice_to_voice=(800.0, 1000.0),
+            summary='=HYPERLINK("http://evil") booked oil change',
+        )
+    )
     make_call(outcome=Call.Outcome.INFO)
     response = manager_client.get(reverse("call_pages:csv"), {"outcome": "booked", "page": 3})
     assert response["Content-Type"].startswith("text/csv")

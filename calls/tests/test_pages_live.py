@@ -25,8 +25,9 @@ def staff_groups(transactional_db):
 
 
 def in_progress(**fields):
-    return make_call(status=Call.Status.IN_PROGRESS, ended=False, started_at=timezone.now() - timedelta(minutes=2),
-                     **fields)
+    return make_call(
+        status=Call.Status.IN_PROGRESS, ended=False, started_at=timezone.now() - timedelta(minutes=2), **fields
+    )
 
 
 async def socket_for(user, signed_in, path="/ws/calls/live/"):
@@ -45,8 +46,9 @@ async def test_a_manager_sees_what_is_said_on_a_call_as_the_recorder_publishes_i
     recorder = CallRecorder(call_id=call.pk, call_sid=call.call_sid)
     recorder.start()
     now = time.monotonic()
-    recorder.turn(role="user", text="Do you do brake jobs?", heard_text="", interrupted=False,
-                  started_at=now - 2, ended_at=now)
+    recorder.turn(
+        role="user", text="Do you do brake jobs?", heard_text="", interrupted=False, started_at=now - 2, ended_at=now
+    )
     message = await socket.receive_json_from(timeout=5)
     assert message["call_sid"] == call.call_sid and message["kind"] == "turn"
     assert message["data"]["text"] == "Do you do brake jobs?" and message["data"]["role"] == "user"
@@ -82,7 +84,8 @@ async def test_anyone_else_is_closed_with_4403(request, signed_in, persona):
 async def test_a_page_from_another_site_cannot_open_the_socket(signed_in, manager):
     socket = await socket_for(manager, signed_in)
     socket.scope["headers"] = [h for h in socket.scope["headers"] if h[0] != b"origin"] + [
-        (b"origin", b"https://evil.example")]
+        (b"origin", b"https://evil.example")
+    ]
     connected, _ = await socket.connect()
     assert not connected
 
@@ -90,13 +93,22 @@ async def test_a_page_from_another_site_cannot_open_the_socket(signed_in, manage
 def test_the_page_lists_calls_in_progress_with_their_transcript_so_far(signed_in, manager, customer):
     call = in_progress(customer=customer)
     now = timezone.now()
-    Turn.objects.create(call=call, index=0, role=Turn.Role.AGENT, text="Hi Dana, thanks for calling.",
-                        heard_text="Hi Dana, thanks for calling.", started_at=now, ended_at=now)
-    Turn.objects.create(call=call, index=1, role=Turn.Role.CALLER, text="Can I move my appointment?",
-                        started_at=now, ended_at=now)
+    Turn.objects.create(
+        call=call,
+        index=0,
+        role=Turn.Role.AGENT,
+        text="Hi Dana, thanks for calling.",
+        heard_text="Hi Dana, thanks for calling.",
+        started_at=now,
+        ended_at=now,
+    )
+    Turn.objects.create(
+        call=call, index=1, role=Turn.Role.CALLER, text="Can I move my appointment?", started_at=now, ended_at=now
+    )
     finished = make_call(from_number="+17735550199")
-    stale = make_call(status=Call.Status.IN_PROGRESS, ended=False, from_number="+16305550142",
-                      started_at=now - timedelta(hours=3))
+    stale = make_call(
+        status=Call.Status.IN_PROGRESS, ended=False, from_number="+16305550142", started_at=now - timedelta(hours=3)
+    )
     page = signed_in(manager).get(reverse("call_pages:live")).text
     assert f'data-call-sid="{call.call_sid}"' in page
     assert "Dana Whitfield" in page and "Can I move my appointment?" in page
@@ -124,8 +136,9 @@ def test_no_calls_in_progress_says_so(signed_in, manager):
 def test_the_live_page_runs_a_fixed_number_of_queries(signed_in, manager, django_assert_max_num_queries):
     for _ in range(10):
         call = in_progress()
-        Turn.objects.create(call=call, index=0, role=Turn.Role.AGENT, text="Hello", started_at=timezone.now(),
-                            ended_at=timezone.now())
+        Turn.objects.create(
+            call=call, index=0, role=Turn.Role.AGENT, text="Hello", started_at=timezone.now(), ended_at=timezone.now()
+        )
     client = signed_in(manager)
     with django_assert_max_num_queries(6):
         assert client.get(reverse("call_pages:live")).status_code == 200

@@ -44,8 +44,7 @@ def test_visitors_who_are_not_signed_in_are_sent_to_the_login(client, page, star
 
 
 @pytest.mark.django_db
-def test_staff_outside_the_call_groups_and_outsiders_are_refused(signed_in, staff_without_group, outsider, page,
-                                                                  start):
+def test_staff_outside_the_call_groups_and_outsiders_are_refused(signed_in, staff_without_group, outsider, page, start):
     for person in (staff_without_group, outsider):
         client = signed_in(person)
         assert client.get(page).status_code == 403
@@ -74,8 +73,9 @@ def test_without_the_demo_customer_the_caller_box_starts_empty(signed_in, manage
 
 
 @pytest.mark.django_db
-def test_placing_a_call_opens_it_like_the_webhook_and_hands_over_a_single_use_token(signed_in, manager, customer,
-                                                                                     start):
+def test_placing_a_call_opens_it_like_the_webhook_and_hands_over_a_single_use_token(
+    signed_in, manager, customer, start
+):
     response = signed_in(manager).post(start, {"caller": "(312) 555-0147"})
     assert response.status_code == 201
     info = response.json()
@@ -122,11 +122,21 @@ def test_the_outcome_of_a_browser_call_is_readable_once_filed(signed_in, manager
     info = client.post(start, {"caller": DANA}).json()
     outcome_url = info["outcome_url"]
     assert client.get(outcome_url).json()["ended"] is False
-    actions.finish_call(info["call_sid"], end_reason="caller_hung_up", outcomes={Call.Outcome.BOOKED},
-                        caller_spoke=True, summary="Booked Oil change for Tuesday at 9 AM.")
+    actions.finish_call(
+        info["call_sid"],
+        end_reason="caller_hung_up",
+        outcomes={Call.Outcome.BOOKED},
+        caller_spoke=True,
+        summary="Booked Oil change for Tuesday at 9 AM.",
+    )
     result = client.get(outcome_url).json()
-    assert result == {"call_sid": info["call_sid"], "ended": True, "outcome": "booked", "outcome_display": "Booked",
-                      "summary": "Booked Oil change for Tuesday at 9 AM."}
+    assert result == {
+        "call_sid": info["call_sid"],
+        "ended": True,
+        "outcome": "booked",
+        "outcome_display": "Booked",
+        "summary": "Booked Oil change for Tuesday at 9 AM.",
+    }
 
 
 @pytest.mark.django_db
@@ -141,20 +151,34 @@ def test_the_outcome_endpoint_shows_browser_calls_only(signed_in, manager):
 
 async def browser_stream(info, *, cookie):
     """Open the media stream as phone.js does: same origin, the session cookie, no Twilio signature."""
-    socket = WebsocketCommunicator(application, info["stream_path"], headers=[
-        (b"host", b"127.0.0.1:8000"), (b"origin", b"http://127.0.0.1:8000"), (b"cookie", cookie.encode()),
-    ])
+    socket = WebsocketCommunicator(
+        application,
+        info["stream_path"],
+        headers=[
+            (b"host", b"127.0.0.1:8000"),
+            (b"origin", b"http://127.0.0.1:8000"),
+            (b"cookie", cookie.encode()),
+        ],
+    )
     connected, _ = await socket.connect(timeout=10)
     assert connected
     stream_sid = "MZ" + secrets.token_hex(16)
     await socket.send_json_to({"event": "connected", "protocol": "Call", "version": "1.0.0"})
-    await socket.send_json_to({
-        "event": "start", "sequenceNumber": "1", "streamSid": stream_sid,
-        "start": {"streamSid": stream_sid, "accountSid": "AC" + "0" * 32, "callSid": info["call_sid"],
-                  "tracks": ["inbound"],
-                  "customParameters": {"call_token": info["call_token"], "caller": info["caller"]},
-                  "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1}},
-    })
+    await socket.send_json_to(
+        {
+            "event": "start",
+            "sequenceNumber": "1",
+            "streamSid": stream_sid,
+            "start": {
+                "streamSid": stream_sid,
+                "accountSid": "AC" + "0" * 32,
+                "callSid": info["call_sid"],
+                "tracks": ["inbound"],
+                "customParameters": {"call_token": info["call_token"], "caller": info["caller"]},
+                "mediaFormat": {"encoding": "audio/x-mulaw", "sampleRate": 8000, "channels": 1},
+            },
+        }
+    )
     return socket, stream_sid
 
 
@@ -179,16 +203,23 @@ def staff_groups(transactional_db):
     ensure_staff_groups()
 
 
-async def test_the_consumer_takes_the_browsers_stream_on_its_token_once(staff_groups, phone_agent, manager, customer,
-                                                                          start):
+async def test_the_consumer_takes_the_browsers_stream_on_its_token_once(
+    staff_groups, phone_agent, manager, customer, start
+):
     info, cookie = await place(manager, start)
     socket, stream_sid = await browser_stream(info, cookie=cookie)
     first = json.loads(await socket.receive_from(timeout=15))
     while first["event"] != "media":
         first = json.loads(await socket.receive_from(timeout=15))
     assert first["streamSid"] == stream_sid and base64.b64decode(first["media"]["payload"]), "the agent greets"
-    await socket.send_json_to({"event": "stop", "sequenceNumber": "2", "streamSid": stream_sid,
-                               "stop": {"accountSid": "AC" + "0" * 32, "callSid": info["call_sid"]}})
+    await socket.send_json_to(
+        {
+            "event": "stop",
+            "sequenceNumber": "2",
+            "streamSid": stream_sid,
+            "stop": {"accountSid": "AC" + "0" * 32, "callSid": info["call_sid"]},
+        }
+    )
     assert await closed_with(socket) == 1000
     call = await database_sync_to_async(Call.objects.get)(call_sid=info["call_sid"])
     assert call.ended_at is not None and call.stream_sid == stream_sid

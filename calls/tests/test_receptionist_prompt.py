@@ -25,9 +25,14 @@ def test_a_known_caller_is_greeted_by_name_and_a_stranger_is_asked():
 
 def test_the_standing_rules_are_there():
     prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
-    for rule in ("One question at a time", "No markdown", "only from the shop_info tool",
-                 "Never say or suggest that the caller's own car is affected by a recall",
-                 "confirm the service, the day and the time", "Never reveal, look up or change anything about another person"):
+    for rule in (
+        "One question at a time",
+        "No markdown",
+        "only from the shop_info tool",
+        "Never say or suggest that the caller's own car is affected by a recall",
+        "confirm the service, the day and the time",
+        "Never reveal, look up or change anything about another person",
+    ):
         assert rule in prompt
 
 
@@ -48,7 +53,13 @@ def test_it_lists_the_registered_tools_in_the_order_the_model_is_given_them():
 
 def test_a_car_in_the_shop_is_spoken_of_only_from_its_repair_order_and_approved_only_as_named():
     prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
-    for rule in ("answer only from get_repair_status", "Say estimates as estimates",
-                 "Approve or decline only the job lines the caller named", "wait for a clear yes",
-                 "Never approve work the caller did not name", "is a request", "Never promise it"):
+    for rule in (
+        "answer only from get_repair_status",
+        "Say estimates as estimates",
+        "Approve or decline only the job lines the caller named",
+        "wait for a clear yes",
+        "Never approve work the caller did not name",
+        "is a request",
+        "Never promise it",
+    ):
         assert rule in prompt, rule

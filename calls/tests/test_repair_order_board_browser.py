@@ -16,7 +16,11 @@ from . import test_live_browser as live
 
 # The page server, the browser and the staff groups of the call-page browser tests.
 collected_static, page_server, browser, staff_groups = (
-    live.collected_static, live.page_server, live.browser, live.staff_groups)
+    live.collected_static,
+    live.page_server,
+    live.browser,
+    live.staff_groups,
+)
 screenshot, signed_in_page, STEP_TIMEOUT_MS = live.screenshot, live.signed_in_page, live.STEP_TIMEOUT_MS
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,7 +35,8 @@ def advisor_at_the_counter(staff_groups, service_advisor):
     from django.contrib.auth.models import Group, Permission
 
     Group.objects.get(name="Service advisors").permissions.add(
-        *Permission.objects.filter(content_type__app_label="scheduling", codename__in=ADVISOR_CAN))
+        *Permission.objects.filter(content_type__app_label="scheduling", codename__in=ADVISOR_CAN)
+    )
     return service_advisor
 
 
@@ -39,17 +44,24 @@ def advisor_at_the_counter(staff_groups, service_advisor):
 def in_the_shop(shop, customer):
     office = Actor.command("test-setup")
     camry = Vehicle.objects.create(owner=customer, year=2019, make="Toyota", model="Camry")
-    order = open_repair_order(customer=customer, vehicle=camry, actor=office,
-                              promised_at=clock.now() + timedelta(hours=3))
+    order = open_repair_order(
+        customer=customer, vehicle=camry, actor=office, promised_at=clock.now() + timedelta(hours=3)
+    )
     add_job_line(order, description="Front brake pads", actor=office, estimate_low="250", estimate_high="400")
-    late = open_repair_order(customer=customer, vehicle=camry, actor=office, opened_at=clock.now() - timedelta(days=1),
-                             promised_at=clock.now() - timedelta(hours=1))
+    late = open_repair_order(
+        customer=customer,
+        vehicle=camry,
+        actor=office,
+        opened_at=clock.now() - timedelta(days=1),
+        promised_at=clock.now() - timedelta(hours=1),
+    )
     set_repair_status(late, RepairOrder.Status.WAITING_PARTS, actor=office)
     return set_repair_status(order, RepairOrder.Status.IN_PROGRESS, actor=office)
 
 
-async def test_an_advisor_moves_a_car_to_ready_for_pickup_on_the_board(page_server, browser, advisor_at_the_counter,
-                                                                      in_the_shop, signed_in, tmp_path):
+async def test_an_advisor_moves_a_car_to_ready_for_pickup_on_the_board(
+    page_server, browser, advisor_at_the_counter, in_the_shop, signed_in, tmp_path
+):
     from playwright.async_api import expect
 
     order = in_the_shop
@@ -60,7 +72,8 @@ async def test_an_advisor_moves_a_car_to_ready_for_pickup_on_the_board(page_serv
     await expect(card).to_contain_text(f"RO {order.number}", timeout=STEP_TIMEOUT_MS)
     await expect(card).to_contain_text("1 line awaiting approval")
     await expect(page.locator('section.ro-column[data-status="waiting_parts"] li.ro-card')).to_contain_text(
-        "Overdue: promised")
+        "Overdue: promised"
+    )
     await screenshot(page, tmp_path / "board-before.png")
 
     await card.get_by_role("button", name="Ready for pickup").click()

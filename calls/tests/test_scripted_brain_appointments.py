@@ -379,7 +379,9 @@ async def test_move_it_instead_at_the_cancel_read_back_moves_it(shop, clock, tue
     assert (moved.start, moved.status) == (local(shop, thursday, 10), "booked")
 
 
-async def test_forgetting_the_time_of_an_appointment_tells_it(shop, clock, tuesday_oil_change, friday_brakes, call_from):
+async def test_forgetting_the_time_of_an_appointment_tells_it(
+    shop, clock, tuesday_oil_change, friday_brakes, call_from
+):
     call = await call_from(DANA)
     said = await call.caller("I forgot what time my brake appointment is.")
     friday = clock.date() + timedelta(days=4)

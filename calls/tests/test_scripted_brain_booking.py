@@ -571,7 +571,8 @@ async def test_two_services_with_their_own_days_in_one_breath_each_get_theirs(
     await call.caller("Yes")
     booked = await booked_for(DANA)
     assert [(b.service_type, b.start) for b in booked] == [
-        (tire_rotation, local(shop, tuesday, 9)), (oil_change, local(shop, wednesday, 11))
+        (tire_rotation, local(shop, tuesday, 9)),
+        (oil_change, local(shop, wednesday, 11)),
     ], call.transcript
 
 

@@ -101,7 +101,8 @@ async def test_a_holiday_asked_about_first_is_found_among_the_closures(shop, cus
         call.transcript
     )
     assert [arguments for arguments, _ in call.used("shop_info")] == [
-        {"topic": "hours"}, {"topic": "hours", "day": thursday.isoformat()},
+        {"topic": "hours"},
+        {"topic": "hours", "day": thursday.isoformat()},
     ]
 
 
@@ -113,9 +114,9 @@ async def test_a_question_in_the_middle_of_booking_is_answered_and_the_booking_r
     assert said.endswith("What day would you like to bring it in?")
     said = await call.caller("Wait, are you open on Saturdays?")
     saturday = clock.date() + timedelta(days=5)
-    assert said == (
-        f"On {say_date(saturday)} we're open from 8 AM to noon. What day would you like to bring it in?"
-    ), call.transcript
+    assert said == (f"On {say_date(saturday)} we're open from 8 AM to noon. What day would you like to bring it in?"), (
+        call.transcript
+    )
 
 
 # --- Approved answers ----------------------------------------------------------------------
@@ -174,32 +175,53 @@ async def test_a_plural_service_reads_naturally(shop, oil_change, brake_job, cus
     ), call.transcript
 
 
-@pytest.mark.parametrize(("question", "answer"), [
-    ("How much for oil chains?", "An oil change is usually $49 to $89."),
-    ("What do you charge for an allignment?", "A wheel alignment is usually $99 to $149."),
-])
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("How much for oil chains?", "An oil change is usually $49 to $89."),
+        ("What do you charge for an allignment?", "A wheel alignment is usually $99 to $149."),
+    ],
+)
 async def test_speech_recognition_slips_still_name_the_service(
     shop, oil_change, brake_job, customer, call_from, question, answer
 ):
-    await db(ServiceType.objects.create, name="Wheel alignment", duration_minutes=60, price_low=Decimal("99"),
-             price_high=Decimal("149"))
+    await db(
+        ServiceType.objects.create,
+        name="Wheel alignment",
+        duration_minutes=60,
+        price_low=Decimal("99"),
+        price_high=Decimal("149"),
+    )
     call = await call_from(DANA)
     said = await call.caller(question)
     assert said.startswith(f"{answer} That's an estimate;"), call.transcript
 
 
-@pytest.mark.parametrize("question", [
-    "How much for a timing belt?",
-    "What do you charge for a transmission rebuild?",
-    "How much would new tires be?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much for a timing belt?",
+        "What do you charge for a transmission rebuild?",
+        "How much would new tires be?",
+    ],
+)
 async def test_a_job_the_shop_does_not_list_gets_no_other_services_price(
     shop, oil_change, brake_job, customer, call_from, question
 ):
-    await db(ServiceType.objects.create, name="Transmission fluid service", duration_minutes=90,
-             price_low=Decimal("179"), price_high=Decimal("299"))
-    await db(ServiceType.objects.create, name="Tire rotation", duration_minutes=30, price_low=Decimal("29"),
-             price_high=Decimal("49"))
+    await db(
+        ServiceType.objects.create,
+        name="Transmission fluid service",
+        duration_minutes=90,
+        price_low=Decimal("179"),
+        price_high=Decimal("299"),
+    )
+    await db(
+        ServiceType.objects.create,
+        name="Tire rotation",
+        duration_minutes=30,
+        price_low=Decimal("29"),
+        price_high=Decimal("49"),
+    )
     call = await call_from(DANA)
     said = await call.caller(question)
     assert said == NO_PRICE, call.transcript
@@ -208,11 +230,14 @@ async def test_a_job_the_shop_does_not_list_gets_no_other_services_price(
     assert f"{question[:1].lower()}{question[1:]}" in said, call.transcript  # the message is the question asked
 
 
-@pytest.mark.parametrize("question", [
-    "What's the ballpark for brake pads?",
-    "So my brakes squeak a bit, what would brake pads set me back?",
-    "What do you guys usually get for a brake job?",
-])
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the ballpark for brake pads?",
+        "So my brakes squeak a bit, what would brake pads set me back?",
+        "What do you guys usually get for a brake job?",
+    ],
+)
 async def test_a_price_asked_any_way_is_the_listed_price(shop, oil_change, brake_job, customer, call_from, question):
     call = await call_from(DANA)
     said = await call.caller(question)
@@ -297,11 +322,14 @@ async def test_open_over_lunch_is_answered_from_the_hours(shop, oil_change, cust
     assert "closed for lunch from noon to 1" in said, call.transcript
 
 
-async def test_a_price_and_where_the_shop_is_in_one_breath_are_both_answered(
-    shop, oil_change, customer, call_from
-):
-    await db(ServiceType.objects.create, name="Wheel alignment", duration_minutes=60, price_low=Decimal("99"),
-             price_high=Decimal("149"))
+async def test_a_price_and_where_the_shop_is_in_one_breath_are_both_answered(shop, oil_change, customer, call_from):
+    await db(
+        ServiceType.objects.create,
+        name="Wheel alignment",
+        duration_minutes=60,
+        price_low=Decimal("99"),
+        price_high=Decimal("149"),
+    )
     call = await call_from(DANA)
     said = await call.caller("How much for an alignment, and where are you guys?")
     assert said.startswith("A wheel alignment is usually $99 to $149."), call.transcript
@@ -337,9 +365,7 @@ async def test_can_i_sit_there_or_is_it_all_day_asks_about_waiting(shop, oil_cha
 
 async def test_two_price_questions_get_a_price_and_no_listed_price(shop, oil_change, brake_job, customer, call_from):
     call = await call_from(DANA)
-    said = await call.caller(
-        "Two things. How much are brake pads? And my exhaust is super loud, how much to fix that?"
-    )
+    said = await call.caller("Two things. How much are brake pads? And my exhaust is super loud, how much to fix that?")
     assert said.startswith("Brake pads and rotors are usually $250 to $600."), call.transcript
     assert "we don't have a listed price" in said and "quote" in said, call.transcript
     assert said.count("$") == 2

@@ -32,8 +32,9 @@ async def test_something_it_cannot_do_becomes_a_message_for_an_advisor(
     call = await call_from(DANA)
     said = await call.caller("Is my car ready to be picked up yet? I need it back today.")
     # No car of hers is in the shop (no open repair order): she hears so, and is offered a message.
-    assert said.endswith("I can check your appointments, or take a message for an advisor. "
-                         "Would you like me to take a message?"), call.transcript
+    assert said.endswith(
+        "I can check your appointments, or take a message for an advisor. Would you like me to take a message?"
+    ), call.transcript
     said = await call.caller("Yes please")
     read_back = (
         "I'll pass this on to an advisor: is my car ready to be picked up yet? I need it back today. "
@@ -74,8 +75,9 @@ async def test_a_new_caller_leaves_a_message_with_their_name(shop, call_from):
 async def test_a_message_about_something_urgent_is_urgent_without_asking(shop, customer, call_from):
     call = await call_from(DANA)
     said = await call.caller("Please have someone call me back about my car, it broke down on the highway")
-    assert "How urgent" not in said and said.endswith("as soon as possible on the number you're calling from. "
-                                                      "Shall I send it?"), call.transcript
+    assert "How urgent" not in said and said.endswith(
+        "as soon as possible on the number you're calling from. Shall I send it?"
+    ), call.transcript
     await call.caller("yes")
     (message,) = await db(messages)
     assert message.urgency == "urgent" and "broke down" in message.reason
@@ -107,18 +109,25 @@ async def test_how_urgent_a_message_is_comes_from_the_callers_words(shop, custom
 @pytest.mark.parametrize(
     "said, number, read_back",
     [
-        ("Call my cell instead, it's seven seven three, five five five, zero one two three.", "+17735550123",
-         "7 7 3, 5 5 5, 0 1 2 3"),
-        ("My wife's number is three one two five five five oh one nine eight.", "+13125550198",
-         "3 1 2, 5 5 5, 0 1 9 8"),
+        (
+            "Call my cell instead, it's seven seven three, five five five, zero one two three.",
+            "+17735550123",
+            "7 7 3, 5 5 5, 0 1 2 3",
+        ),
+        (
+            "My wife's number is three one two five five five oh one nine eight.",
+            "+13125550198",
+            "3 1 2, 5 5 5, 0 1 9 8",
+        ),
         ("Use my cell, three one two double five five oh one nine eight.", "+13125550198", "3 1 2, 5 5 5, 0 1 9 8"),
         ("My cell is 773-555-0142, better to use that.", "+17735550142", "7 7 3, 5 5 5, 0 1 4 2"),
         ("Call me at (312) 555 0198.", "+13125550198", "3 1 2, 5 5 5, 0 1 9 8"),
         ("It's 312 555 0190, sorry, no, 0191.", "+13125550191", "3 1 2, 5 5 5, 0 1 9 1"),
     ],
 )
-async def test_a_callback_number_the_caller_gives_wins_over_caller_id(shop, customer, call_from, said, number,
-                                                                       read_back):
+async def test_a_callback_number_the_caller_gives_wins_over_caller_id(
+    shop, customer, call_from, said, number, read_back
+):
     call = await call_from(DANA)
     reply = await call.caller(f"Can someone call me back about the estimate for my brakes? {said}")
     assert f"They'll call you back at {read_back}. Shall I send it?" in reply, call.transcript
@@ -167,8 +176,11 @@ async def test_a_name_given_when_asked_what_to_pass_on_is_taken_as_the_name(shop
     "said, name, spelling",
     [
         ("It's Linh Nguyen. Nguyen is N G U Y E N.", "Linh Nguyen", "L I N H, N G U Y E N"),
-        ("Last name Babich. B as in boy, A, B as in boy, I, C, H. First name Goran.", "Goran Babich",
-         "G O R A N, B A B I C H"),
+        (
+            "Last name Babich. B as in boy, A, B as in boy, I, C, H. First name Goran.",
+            "Goran Babich",
+            "G O R A N, B A B I C H",
+        ),
         ("S I O B H A N, last name Kelly, K-E-L-L-Y", "Siobhan Kelly", "S I O B H A N, K E L L Y"),
     ],
 )
@@ -236,8 +248,12 @@ async def test_a_transfer_that_fails_turns_into_a_message(settings, shop, custom
 @pytest.mark.parametrize(
     "said",
     [
-        "Operator.", "A real human please", "Can I talk to someone?", "Representative. Human. Agent.",
-        "Can you patch me through to whoever does your parts ordering?", "I'd rather just be put through.",
+        "Operator.",
+        "A real human please",
+        "Can I talk to someone?",
+        "Representative. Human. Agent.",
+        "Can you patch me through to whoever does your parts ordering?",
+        "I'd rather just be put through.",
     ],  # fmt: skip
 )
 async def test_however_a_person_is_asked_for_the_call_is_transferred(
@@ -322,20 +338,21 @@ async def test_a_name_spelled_with_an_apostrophe_and_a_hyphen_keeps_them(shop, o
     said = await call.caller("The first one")
     assert said.endswith("Can I get your name for the appointment?"), call.transcript
     said = await call.caller("Kevin O'Brien-Walsh. O, apostrophe, B-R-I-E-N, hyphen, Walsh.")
-    assert "Kevin O'Brien-Walsh, spelled K E V I N, O apostrophe B R I E N hyphen W A L S H" in said, (
-        call.transcript
-    )
+    assert "Kevin O'Brien-Walsh, spelled K E V I N, O apostrophe B R I E N hyphen W A L S H" in said, call.transcript
     await call.caller("Yes")
     said = await call.caller("Yes")
     customer = await db(Customer.objects.get, phone=NEWCOMER)
     assert customer.name == "Kevin O'Brien-Walsh", call.transcript
 
 
-@pytest.mark.parametrize(("said", "name"), [
-    ("Mary-Kate D'Angelo. D, apostrophe, A-N-G-E-L-O.", "Mary-Kate D'Angelo"),
-    ("It's Mary-Kate, M-A-R-Y hyphen K-A-T-E", "Mary-Kate"),
-    ("sean o'neil", "Sean O'Neil"),
-])
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("Mary-Kate D'Angelo. D, apostrophe, A-N-G-E-L-O.", "Mary-Kate D'Angelo"),
+        ("It's Mary-Kate, M-A-R-Y hyphen K-A-T-E", "Mary-Kate"),
+        ("sean o'neil", "Sean O'Neil"),
+    ],
+)
 def test_names_with_apostrophes_and_hyphens_are_names(said, name):
     from calls.agent.scripted.names import spoken_name
 
@@ -355,23 +372,29 @@ async def test_a_callback_number_said_with_the_area_code_last(shop, oil_change, 
     assert message.phone == "+17735550123"
 
 
-@pytest.mark.parametrize("said", [
-    "five five five, oh one two three, area code seven seven three",
-    "555-0123, area code 773",
-    "five five five oh one two three and the area code is seven seven three",
-])
+@pytest.mark.parametrize(
+    "said",
+    [
+        "five five five, oh one two three, area code seven seven three",
+        "555-0123, area code 773",
+        "five five five oh one two three and the area code is seven seven three",
+    ],
+)
 def test_the_area_code_said_last_goes_first(said):
     from calls.agent.scripted.phone_numbers import phone_number
 
     assert phone_number(said) == "+17735550123"
 
 
-@pytest.mark.parametrize(("said", "name"), [
-    ("Dmitri Sokolov. D M I T R I, S O K O L O V.", "Dmitri Sokolov"),
-    ("S I O B H A N, K E L L Y", "Siobhan Kelly"),
-    ("B, O, B", "Bob"),
-    ("Yusuf Okonkwo, last name O-K-O-N-K-W-O.", "Yusuf Okonkwo"),
-])
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("Dmitri Sokolov. D M I T R I, S O K O L O V.", "Dmitri Sokolov"),
+        ("S I O B H A N, K E L L Y", "Siobhan Kelly"),
+        ("B, O, B", "Bob"),
+        ("Yusuf Okonkwo, last name O-K-O-N-K-W-O.", "Yusuf Okonkwo"),
+    ],
+)
 def test_a_spelling_applies_to_the_part_it_spells(said, name):
     from calls.agent.scripted.names import spoken_name
 

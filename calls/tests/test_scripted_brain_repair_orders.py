@@ -29,8 +29,14 @@ def same_clock(clock):
 def open_order(customer, *, make, model, year, status, promised_at=None, note="", note_approved=False, lines=()):
     vehicle = Vehicle.objects.create(owner=customer, make=make, model=model, year=year)
     order = repair_actions.open_repair_order(
-        customer=customer, vehicle=vehicle, actor=ADVISOR, promised_at=promised_at, status_note=note,
-        status_note_approved=note_approved, internal_notes="Upsell the flush", technician="Rudy",
+        customer=customer,
+        vehicle=vehicle,
+        actor=ADVISOR,
+        promised_at=promised_at,
+        status_note=note,
+        status_note_approved=note_approved,
+        internal_notes="Upsell the flush",
+        technician="Rudy",
     )
     for description, low, high in lines:
         repair_actions.add_job_line(order, description=description, estimate_low=low, estimate_high=high, actor=ADVISOR)
@@ -50,18 +56,31 @@ def line(order, description):
 @pytest.fixture
 def truck(shop, customer, clock):
     return open_order(
-        customer, make="Ford", model="F-150", year=2012, status=RepairOrder.Status.AWAITING_APPROVAL,
+        customer,
+        make="Ford",
+        model="F-150",
+        year=2012,
+        status=RepairOrder.Status.AWAITING_APPROVAL,
         promised_at=clock.replace(hour=16) + timedelta(days=1),
-        lines=[("Front brake pads", Decimal("189"), Decimal("349")), ("Coolant flush", Decimal("129"), Decimal("129")),
-               ("Cabin air filter", Decimal("45"), Decimal("45"))],
+        lines=[
+            ("Front brake pads", Decimal("189"), Decimal("349")),
+            ("Coolant flush", Decimal("129"), Decimal("129")),
+            ("Cabin air filter", Decimal("45"), Decimal("45")),
+        ],
     )
 
 
 @pytest.fixture
 def camry_ready(shop, customer, clock):
     return open_order(
-        customer, make="Toyota", model="Camry", year=2016, status=RepairOrder.Status.READY,
-        promised_at=clock.replace(hour=15), note="We also topped off your washer fluid", note_approved=True,
+        customer,
+        make="Toyota",
+        model="Camry",
+        year=2016,
+        status=RepairOrder.Status.READY,
+        promised_at=clock.replace(hour=15),
+        note="We also topped off your washer fluid",
+        note_approved=True,
     )
 
 
@@ -77,8 +96,15 @@ async def test_is_my_car_ready_reads_the_status_the_note_and_todays_hours(camry_
 
 
 async def test_when_can_i_pick_it_up_and_when_do_you_close_are_answered_together(shop, customer, clock, call_from):
-    await db(open_order, customer, make="Honda", model="CR-V", year=2019, status=RepairOrder.Status.IN_PROGRESS,
-             promised_at=clock.replace(hour=16))
+    await db(
+        open_order,
+        customer,
+        make="Honda",
+        model="CR-V",
+        year=2019,
+        status=RepairOrder.Status.IN_PROGRESS,
+        promised_at=clock.replace(hour=16),
+    )
     call = await call_from(DANA)
     said = await call.caller("When can I pick up my car, and what time do you guys close today?")
     assert "Your 2019 Honda CR-V is being worked on." in said, call.transcript
@@ -116,7 +142,9 @@ async def test_go_ahead_with_the_brakes_is_read_back_and_approved_after_a_yes(tr
         "price comes from your advisor."
     ), call.transcript
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "recommended",
+        "Front brake pads": "approved",
+        "Coolant flush": "recommended",
+        "Cabin air filter": "recommended",
     }
     brakes = await db(line, truck, "Front brake pads")
     assert brakes.decided_via == "phone" and brakes.decided_call_sid
@@ -133,7 +161,9 @@ async def test_the_pads_but_not_the_flush_approves_one_and_declines_the_other_wi
     said = await call.caller("Yep.")
     assert "I've approved the front brake pads" in said and "holding off on the coolant flush" in said
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "declined", "Cabin air filter": "recommended",
+        "Front brake pads": "approved",
+        "Coolant flush": "declined",
+        "Cabin air filter": "recommended",
     }
     flush = await db(line, truck, "Coolant flush")
     assert flush.decline_reason == "money's tight right now" and flush.follow_up_on is not None
@@ -149,7 +179,9 @@ async def test_whatever_it_needs_approves_nothing_until_the_caller_names_the_wor
     assert said.startswith("Just to confirm: you'd like us to go ahead with the front brake pads"), call.transcript
     await call.caller("Yes")
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "recommended",
+        "Front brake pads": "approved",
+        "Coolant flush": "recommended",
+        "Cabin air filter": "recommended",
     }
 
 
@@ -165,7 +197,9 @@ async def test_a_change_of_mind_before_the_yes_is_read_back_again(truck, call_fr
     ), call.transcript
     await call.caller("Yes that's right")
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "declined", "Cabin air filter": "recommended",
+        "Front brake pads": "approved",
+        "Coolant flush": "declined",
+        "Cabin air filter": "recommended",
     }
 
 
@@ -203,10 +237,19 @@ async def test_more_work_while_it_is_there_is_a_request_for_the_advisor(truck, c
     assert requested.requested_by_customer and requested.status == "recommended" and requested.estimate == ""
 
 
-async def test_a_caller_with_no_car_in_the_shop_is_told_so_and_offered_a_message(shop, customer, other_customer,
-                                                                                  call_from):
-    await db(open_order, other_customer, make="Subaru", model="Outback", year=2021,
-             status=RepairOrder.Status.READY, note="Head gasket done", note_approved=True)
+async def test_a_caller_with_no_car_in_the_shop_is_told_so_and_offered_a_message(
+    shop, customer, other_customer, call_from
+):
+    await db(
+        open_order,
+        other_customer,
+        make="Subaru",
+        model="Outback",
+        year=2021,
+        status=RepairOrder.Status.READY,
+        note="Head gasket done",
+        note_approved=True,
+    )
     call = await call_from(DANA)
     said = await call.caller("Hi, I'm picking up my neighbor's Outback. Is it ready?")
     assert said.startswith("I don't see a car of yours in the shop right now"), call.transcript
@@ -256,7 +299,9 @@ async def test_a_question_about_one_line_approves_nothing_even_followed_by_okay(
 
 async def test_a_bargain_is_no_approval(truck, call_from):
     call = await call_from(DANA)
-    await call.caller("That brake estimate on my truck is crazy. Can you do the pads for a hundred fifty? Then I'll say yes.")
+    await call.caller(
+        "That brake estimate on my truck is crazy. Can you do the pads for a hundred fifty? Then I'll say yes."
+    )
     await call.caller("So is that a yes on 150?")
     assert call.used("approve_work") == []
     assert set((await db(statuses, truck)).values()) == {"recommended"}
@@ -269,7 +314,9 @@ async def test_a_line_named_by_its_price_and_a_request_in_the_same_breath(truck,
         "swap out my wiper blades? They're streaking."
     )
     assert said.startswith("I've passed that on as a request: swap out my wiper blades."), call.transcript
-    assert said.endswith("Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?")
+    assert said.endswith(
+        "Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?"
+    )
     await call.caller("Yes")
     found = await db(statuses, truck)
     assert found["Coolant flush"] == "approved" and found["Front brake pads"] == "recommended"
@@ -278,7 +325,9 @@ async def test_a_line_named_by_its_price_and_a_request_in_the_same_breath(truck,
 
 async def test_an_approval_on_a_condition_approves_nothing_and_offers_the_advisor(truck, call_from):
     call = await call_from(DANA)
-    said = await call.caller("About the truck. Go ahead with the brake pads as long as it comes in under three hundred bucks.")
+    said = await call.caller(
+        "About the truck. Go ahead with the brake pads as long as it comes in under three hundred bucks."
+    )
     assert said.startswith("I can't approve work on a condition or change a price myself."), call.transcript
     assert said.endswith("I can have your advisor call you about the price. Would you like that?")
     assert set((await db(statuses, truck)).values()) == {"recommended"}
@@ -303,8 +352,12 @@ async def test_work_declined_earlier_and_wanted_after_all_goes_back_to_the_advis
     flush = await db(line, truck, "Coolant flush")
     await db(repair_actions.decline_job_lines, truck, [flush.pk], actor=ADVISOR, via="in_person", reason="Not today")
     call = await call_from(DANA)
-    said = await call.caller("I said no to the coolant flush when I dropped off the truck, but actually, go ahead and do it.")
-    assert "was declined earlier" in said and "I've passed that on as a request: coolant flush." in said, call.transcript
+    said = await call.caller(
+        "I said no to the coolant flush when I dropped off the truck, but actually, go ahead and do it."
+    )
+    assert "was declined earlier" in said and "I've passed that on as a request: coolant flush." in said, (
+        call.transcript
+    )
     assert (await db(lambda: JobLine.objects.get(pk=flush.pk))).status == "declined", call.transcript
     requested = await db(lambda: JobLine.objects.get(repair_order=truck, requested_by_customer=True))
     assert requested.description == "Coolant flush" and requested.status == "recommended"
@@ -339,7 +392,9 @@ async def test_a_hedged_yes_goes_ahead_and_the_other_thing_waits(truck, call_fro
     ), call.transcript
     await call.caller("Yes.")
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "recommended",
+        "Front brake pads": "approved",
+        "Coolant flush": "recommended",
+        "Cabin air filter": "recommended",
     }
 
 
@@ -361,16 +416,26 @@ async def test_anything_under_a_cap_goes_ahead_only_with_lines_whose_whole_estim
     ), call.transcript
     await call.caller("Yes, the cheap ones, not the brakes.")
     assert await db(statuses, truck) == {
-        "Front brake pads": "recommended", "Coolant flush": "approved", "Cabin air filter": "approved",
+        "Front brake pads": "recommended",
+        "Coolant flush": "approved",
+        "Cabin air filter": "approved",
     }
 
 
 async def test_a_misheard_line_is_that_line_and_both_means_the_two_named(shop, customer, clock, call_from):
-    order = await db(open_order, customer, make="Ford", model="F-150", year=2012,
-                     status=RepairOrder.Status.AWAITING_APPROVAL,
-                     lines=[("Front brake pads", Decimal("189"), Decimal("349")),
-                            ("Front rotors", Decimal("220"), Decimal("300")),
-                            ("Coolant flush", Decimal("129"), Decimal("129"))])
+    order = await db(
+        open_order,
+        customer,
+        make="Ford",
+        model="F-150",
+        year=2012,
+        status=RepairOrder.Status.AWAITING_APPROVAL,
+        lines=[
+            ("Front brake pads", Decimal("189"), Decimal("349")),
+            ("Front rotors", Decimal("220"), Decimal("300")),
+            ("Coolant flush", Decimal("129"), Decimal("129")),
+        ],
+    )
     call = await call_from(DANA)
     said = await call.caller("Yeah on the truck, do the pads and the rotters both.")
     assert said == (
@@ -404,11 +469,17 @@ async def test_a_yes_that_says_the_read_back_again_is_a_yes(truck, call_from):
 
 
 async def test_a_symptom_the_note_ties_to_a_line_names_that_line(shop, customer, clock, call_from):
-    order = await db(open_order, customer, make="Honda", model="CR-V", year=2019,
-                     status=RepairOrder.Status.AWAITING_APPROVAL, note_approved=True,
-                     note="The squeal when you start it is the serpentine belt; it's cracked.",
-                     lines=[("Serpentine belt", Decimal("137"), Decimal("137")),
-                            ("Cabin air filter", Decimal("45"), Decimal("45"))])
+    order = await db(
+        open_order,
+        customer,
+        make="Honda",
+        model="CR-V",
+        year=2019,
+        status=RepairOrder.Status.AWAITING_APPROVAL,
+        note_approved=True,
+        note="The squeal when you start it is the serpentine belt; it's cracked.",
+        lines=[("Serpentine belt", Decimal("137"), Decimal("137")), ("Cabin air filter", Decimal("45"), Decimal("45"))],
+    )
     call = await call_from(DANA)
     await call.caller("Hi, what did you find on my Honda?")
     said = await call.caller("Okay, fix the thing that makes the squeaking noise. The other stuff can wait.")
@@ -431,14 +502,20 @@ async def test_also_while_my_car_is_there_and_can_you_also_look_at_are_requests(
     said = await call.caller("Hi, while my F-150 is there, could you guys also rotate the tires?")
     assert said.startswith("I've passed that on as a request: rotate the tires."), call.transcript
     call = await call_from(DANA, call_sid="CA" + "8e" * 16)
-    said = await call.caller("Yes, do the brake pads on my truck. And can you also look at my left headlight, it's out.")
+    said = await call.caller(
+        "Yes, do the brake pads on my truck. And can you also look at my left headlight, it's out."
+    )
     assert "I've passed that on as a request: check my left headlight." in said, call.transcript
-    assert said.endswith("Just to confirm: you'd like us to go ahead with the front brake pads, estimated at "
-                         "$189 to $349. Is that right?")
+    assert said.endswith(
+        "Just to confirm: you'd like us to go ahead with the front brake pads, estimated at "
+        "$189 to $349. Is that right?"
+    )
     call = await call_from(DANA, call_sid="CA" + "9f" * 16)
     said = await call.caller("Go ahead with the flush on my truck, and while it's in, can you also do an oil change?")
     assert "I've passed that on as a request: oil change." in said, call.transcript
-    assert said.endswith("Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?")
+    assert said.endswith(
+        "Just to confirm: you'd like us to go ahead with the coolant flush, about $129. Is that right?"
+    )
 
 
 async def test_a_shop_question_beside_an_approval_is_answered_and_the_approval_goes_on(truck, call_from):
@@ -461,8 +538,9 @@ async def test_a_shop_question_beside_an_approval_is_answered_and_the_approval_g
 
 
 def two_lines(customer, first, second, *, make="Honda", model="CR-V", year=2019):
-    return open_order(customer, make=make, model=model, year=year, status=RepairOrder.Status.AWAITING_APPROVAL,
-                      lines=[first, second])
+    return open_order(
+        customer, make=make, model=model, year=year, status=RepairOrder.Status.AWAITING_APPROVAL, lines=[first, second]
+    )
 
 
 BELTS = (("Serpentine belt", Decimal("137"), Decimal("137")), ("Timing belt", Decimal("890"), Decimal("1100")))
@@ -487,8 +565,12 @@ async def test_the_cheaper_one_is_the_line_with_the_lower_estimate_and_the_other
 async def test_a_long_word_misspelled_as_heard_names_its_line_and_leaving_one_for_now_is_no_decline(
     shop, customer, clock, call_from
 ):
-    order = await db(two_lines, customer, ("Wheel alignment", Decimal("99"), Decimal("149")),
-                     ("Tire rotation", Decimal("29"), Decimal("29")))
+    order = await db(
+        two_lines,
+        customer,
+        ("Wheel alignment", Decimal("99"), Decimal("149")),
+        ("Tire rotation", Decimal("29"), Decimal("29")),
+    )
     call = await call_from(DANA)
     await call.caller("Morning, you have my CR-V in there")
     said = await call.caller("not sure about the rotation yet, leave that one for now. do the alinement though")
@@ -500,8 +582,15 @@ async def test_a_long_word_misspelled_as_heard_names_its_line_and_leaving_one_fo
 
 
 async def test_skip_the_misheard_line_too_pricey_declines_it_with_the_reason(shop, customer, clock, call_from):
-    order = await db(two_lines, customer, ("Transmission fluid service", Decimal("179"), Decimal("299")),
-                     ("Coolant flush", Decimal("129"), Decimal("129")), make="Ford", model="F-150", year=2012)
+    order = await db(
+        two_lines,
+        customer,
+        ("Transmission fluid service", Decimal("179"), Decimal("299")),
+        ("Coolant flush", Decimal("129"), Decimal("129")),
+        make="Ford",
+        model="F-150",
+        year=2012,
+    )
     call = await call_from(DANA)
     await call.caller("Calling about my truck")
     said = await call.caller("nah skip the transmition one, too pricey. the coolant flush is fine, do that")
@@ -514,9 +603,15 @@ async def test_skip_the_misheard_line_too_pricey_declines_it_with_the_reason(sho
 
 
 async def test_no_on_the_one_line_offered_with_a_reason_is_a_decline(shop, customer, clock, call_from):
-    order = await db(open_order, customer, make="Ford", model="F-150", year=2012,
-                     status=RepairOrder.Status.AWAITING_APPROVAL,
-                     lines=[("Front brake pads", Decimal("189"), Decimal("349"))])
+    order = await db(
+        open_order,
+        customer,
+        make="Ford",
+        model="F-150",
+        year=2012,
+        status=RepairOrder.Status.AWAITING_APPROVAL,
+        lines=[("Front brake pads", Decimal("189"), Decimal("349"))],
+    )
     call = await call_from(DANA)
     await call.caller("About the truck, what did you find?")
     said = await call.caller("alright, well I can't swing it this week anyway, so no on the brakes")
@@ -529,8 +624,15 @@ async def test_no_on_the_one_line_offered_with_a_reason_is_a_decline(shop, custo
 async def test_my_car_is_in_there_is_the_car_in_the_shop_and_look_at_the_ac_is_a_request(
     shop, customer, clock, call_from
 ):
-    order = await db(open_order, customer, make="Honda", model="CR-V", year=2019,
-                     status=RepairOrder.Status.IN_PROGRESS, promised_at=clock.replace(hour=16))
+    order = await db(
+        open_order,
+        customer,
+        make="Honda",
+        model="CR-V",
+        year=2019,
+        status=RepairOrder.Status.IN_PROGRESS,
+        promised_at=clock.replace(hour=16),
+    )
     call = await call_from(DANA)
     said = await call.caller("hey Dana here, my Honda's in there for the oil change")
     assert said.startswith("Your 2019 Honda CR-V is being worked on."), call.transcript
@@ -563,21 +665,30 @@ async def test_a_yes_to_the_lines_under_a_cap_that_leaves_the_rest_for_later_is_
     )
     await call.caller("yes, the flush and the cabin filter. not the brakes yet")
     assert await db(statuses, truck) == {
-        "Front brake pads": "recommended", "Coolant flush": "approved", "Cabin air filter": "approved",
+        "Front brake pads": "recommended",
+        "Coolant flush": "approved",
+        "Cabin air filter": "approved",
     }
 
 
 async def test_whats_wrong_with_my_car_while_it_is_diagnosed_has_no_estimate_and_no_service_price(
     shop, customer, clock, oil_change, call_from
 ):
-    order = await db(open_order, customer, make="Toyota", model="Camry", year=2016,
-                     status=RepairOrder.Status.DIAGNOSING,
-                     lines=[("Check engine light diagnostic", Decimal("99"), Decimal("149"))])
+    order = await db(
+        open_order,
+        customer,
+        make="Toyota",
+        model="Camry",
+        year=2016,
+        status=RepairOrder.Status.DIAGNOSING,
+        lines=[("Check engine light diagnostic", Decimal("99"), Decimal("149"))],
+    )
     await db(lambda: JobLine.objects.filter(repair_order=order).update(status="approved"))
     call = await call_from(DANA)
     said = await call.caller("what's wrong with my Camry? any idea what it's gonna cost?")
-    assert said.startswith("Your 2016 Toyota Camry is being inspected: the technician is still working out what it "
-                           "needs."), call.transcript
+    assert said.startswith(
+        "Your 2016 Toyota Camry is being inspected: the technician is still working out what it needs."
+    ), call.transcript
     assert "There's no estimate for the repair yet" in said and "Rudy" not in said
     assert call.used("shop_info") == []
 
@@ -585,8 +696,15 @@ async def test_whats_wrong_with_my_car_while_it_is_diagnosed_has_no_estimate_and
 async def test_both_cars_asked_after_and_work_named_on_each_car_decided_on_its_own_car(
     truck, shop, customer, call_from
 ):
-    camry = await db(open_order, customer, make="Toyota", model="Camry", year=2016,
-                     status=RepairOrder.Status.AWAITING_APPROVAL, lines=[("Wiper blades", Decimal("35"), Decimal("35"))])
+    camry = await db(
+        open_order,
+        customer,
+        make="Toyota",
+        model="Camry",
+        year=2016,
+        status=RepairOrder.Status.AWAITING_APPROVAL,
+        lines=[("Wiper blades", Decimal("35"), Decimal("35"))],
+    )
     call = await call_from(DANA)
     said = await call.caller("hey, both of mine are there right?")
     assert "Your 2012 Ford F-150 is inspected" in said and "Your 2016 Toyota Camry is inspected" in said, (
@@ -601,16 +719,26 @@ async def test_both_cars_asked_after_and_work_named_on_each_car_decided_on_its_o
     await call.caller("right, wipers on the Camry, brakes on the truck, no flush")
     assert await db(statuses, camry) == {"Wiper blades": "approved"}
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "declined", "Cabin air filter": "recommended",
+        "Front brake pads": "approved",
+        "Coolant flush": "declined",
+        "Cabin air filter": "recommended",
     }
 
 
 async def test_the_reason_given_first_is_kept_when_the_decision_is_said_again(shop, customer, clock, call_from):
-    order = await db(two_lines, customer, ("Tire rotation", Decimal("29"), Decimal("29")),
-                     ("Wheel alignment", Decimal("99"), Decimal("149")), make="Toyota", model="Camry", year=2016)
+    order = await db(
+        two_lines,
+        customer,
+        ("Tire rotation", Decimal("29"), Decimal("29")),
+        ("Wheel alignment", Decimal("99"), Decimal("149")),
+        make="Toyota",
+        model="Camry",
+        year=2016,
+    )
     call = await call_from(DANA)
     said = await call.caller(
-        "On the Camry. skip the alignment, I just had one done at Costco like two months ago. rotation's fine though")
+        "On the Camry. skip the alignment, I just had one done at Costco like two months ago. rotation's fine though"
+    )
     assert said == (
         "Just to confirm: you'd like us to go ahead with the tire rotation, about $29 and hold off on the wheel "
         "alignment. Is that right?"
@@ -631,15 +759,24 @@ async def test_and_the_filter_too_at_the_read_back_adds_it(truck, call_from):
     ), call.transcript
     await call.caller("yes")
     assert await db(statuses, truck) == {
-        "Front brake pads": "approved", "Coolant flush": "recommended", "Cabin air filter": "approved",
+        "Front brake pads": "approved",
+        "Coolant flush": "recommended",
+        "Cabin air filter": "approved",
     }
 
 
 async def test_the_price_of_a_listed_service_while_the_car_is_in_then_add_it_as_a_request(
     shop, customer, clock, oil_change, call_from
 ):
-    order = await db(open_order, customer, make="Honda", model="CR-V", year=2019,
-                     status=RepairOrder.Status.IN_PROGRESS, promised_at=clock.replace(hour=16))
+    order = await db(
+        open_order,
+        customer,
+        make="Honda",
+        model="CR-V",
+        year=2019,
+        status=RepairOrder.Status.IN_PROGRESS,
+        promised_at=clock.replace(hour=16),
+    )
     call = await call_from(DANA)
     said = await call.caller("my Honda's in for the brakes. how much would it be to throw in an oil change?")
     assert "$49" in said and "$89" in said, call.transcript
@@ -664,8 +801,15 @@ async def test_what_is_a_line_is_answered_from_the_estimate_and_the_decision_sta
 async def test_a_no_to_adding_the_priced_service_adds_nothing_and_since_you_have_it_is_a_request(
     shop, customer, clock, oil_change, call_from
 ):
-    order = await db(open_order, customer, make="Ford", model="F-150", year=2012,
-                     status=RepairOrder.Status.IN_PROGRESS, promised_at=clock.replace(hour=16))
+    order = await db(
+        open_order,
+        customer,
+        make="Ford",
+        model="F-150",
+        year=2012,
+        status=RepairOrder.Status.IN_PROGRESS,
+        promised_at=clock.replace(hour=16),
+    )
     call = await call_from(DANA)
     said = await call.caller("my truck's in for the brakes. how much is an oil change?")
     assert "$49" in said and said.endswith("as a request for your advisor?"), call.transcript

@@ -106,8 +106,13 @@ async def test_an_invalid_vin_is_called_invalid_and_twice_invalid_asks_for_the_c
     "said, then, year, make, model",
     [
         ("Hey, I just bought a 2018 Toyota Camry, can you add it to my account?", None, 2018, "Toyota", "Camry"),
-        ("I want to add my car", "I don't have the VIN handy, it's a twenty fifteen Chevy Silverado",
-         2015, "Chevrolet", "Silverado"),
+        (
+            "I want to add my car",
+            "I don't have the VIN handy, it's a twenty fifteen Chevy Silverado",
+            2015,
+            "Chevrolet",
+            "Silverado",
+        ),
         ("Can you add my wife's car to my account?", "a 2016 Honda CR-V", 2016, "Honda", "CR-V"),
     ],
 )

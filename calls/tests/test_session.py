@@ -222,8 +222,9 @@ async def test_a_finished_turn_without_end_of_speech_is_closed_by_utterance_end(
 
 async def test_a_backchannel_does_not_even_pause_the_agent_when_barge_in_waits_for_words():
     tts = ToneTTS(ms_per_char=5.0)
-    async with Call(["Your car will be ready at five. We will text you when it is done."], tts=tts,
-                    barge_in_mode="words") as call:
+    async with Call(
+        ["Your car will be ready at five. We will text you when it is done."], tts=tts, barge_in_mode="words"
+    ) as call:
         await call.greeted()
         call.stt.says("When will my car be ready?")
         await call.until(lambda: "t2-s1" in call.line.marks_sent)
@@ -238,8 +239,7 @@ async def test_a_backchannel_does_not_even_pause_the_agent_when_barge_in_waits_f
 
 async def test_voice_activity_alone_does_not_cut_the_agent_off():
     tts = ToneTTS(ms_per_char=5.0)
-    async with Call(["Your car is ready for pickup. We close at six tonight."], tts=tts,
-                    barge_in_mode="words") as call:
+    async with Call(["Your car is ready for pickup. We close at six tonight."], tts=tts, barge_in_mode="words") as call:
         await call.greeted()
         call.stt.says("Is my car ready?")
         await call.until(lambda: call.line.marks_sent[-1:] == ["t2-s1"])

@@ -65,7 +65,8 @@ async def test_a_completed_booking_stays_in_history_when_the_caller_interrupts()
 
 async def test_a_slow_tool_gets_exactly_one_filler():
     tools = ShopTools(
-        {"get_available_slots": BOOKED}, delays={"get_available_slots": 0.3},
+        {"get_available_slots": BOOKED},
+        delays={"get_available_slots": 0.3},
         fillers={"get_available_slots": "One moment while I check the schedule."},
     )
     first, second = [tool_call("get_available_slots")], [tool_call("get_available_slots", call_id="again")]

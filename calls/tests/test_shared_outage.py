@@ -30,8 +30,9 @@ class Clock:
 
 def process(window=None, *, reread_s=0.0):
     """An Outage as one server process keeps it, on the shared window of the given vendor key."""
-    return Outage(rest_s=BRAIN_REST_S, shared=window or CachedOutageWindow("openai", BASE_URL, API_KEY),
-                  reread_s=reread_s)
+    return Outage(
+        rest_s=BRAIN_REST_S, shared=window or CachedOutageWindow("openai", BASE_URL, API_KEY), reread_s=reread_s
+    )
 
 
 async def test_a_failure_found_by_one_process_rests_the_vendor_in_another():
@@ -75,8 +76,9 @@ def test_the_key_in_the_cache_names_the_vendor_not_its_api_key():
 async def test_the_shared_window_is_read_at_most_every_few_seconds():
     clock = Clock()
     one = process()
-    other = Outage(rest_s=BRAIN_REST_S, shared=CachedOutageWindow("openai", BASE_URL, API_KEY), clock=clock,
-                   reread_s=2.0)
+    other = Outage(
+        rest_s=BRAIN_REST_S, shared=CachedOutageWindow("openai", BASE_URL, API_KEY), clock=clock, reread_s=2.0
+    )
     await other.sync()
     one.failed()
     await one.sync()

@@ -39,8 +39,9 @@ def when(moment):
 def test_a_regular_caller_books_an_oil_change_by_voice(live_app, twilio, shop, oil_change, customer):
     day, words = booking_day(shop.tz)
     out = StringIO()
-    call_command("simulate_call", f"I'd like an oil change {words} at 9 AM.", "Yes please.", server=live_app.url,
-                 stdout=out)
+    call_command(
+        "simulate_call", f"I'd like an oil change {words} at 9 AM.", "Yes please.", server=live_app.url, stdout=out
+    )
 
     nine = datetime(day.year, day.month, day.day, 9, tzinfo=shop.tz)
     appointment = Appointment.objects.get(customer=customer)
@@ -60,19 +61,36 @@ def test_a_regular_caller_books_an_oil_change_by_voice(live_app, twilio, shop, o
 
 def test_with_nothing_configured_it_runs_its_own_server_on_the_embedded_default(tmp_path):
     """As a user runs it on a fresh checkout: SQLite, no keys, no servers, an empty database."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "REDIS_URL", "DEEPGRAM_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN",
-                        "PUBLIC_BASE_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in (
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DEEPGRAM_API_KEY",
+            "OPENAI_API_KEY",
+            "TWILIO_AUTH_TOKEN",
+            "PUBLIC_BASE_URL",
+        )
+    }
     env["DATA_DIR"] = str(tmp_path)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True, timeout=120)
     tz_day, words = booking_day(zoneinfo.ZoneInfo(settings.SHOP_TIME_ZONE))
     script = tmp_path / "caller.txt"
-    script.write_text(f"# Dana books the first free time\nI'd like an oil change {words} morning.\n\n"
-                      "The first one.\nYes please.\n")
+    script.write_text(
+        f"# Dana books the first free time\nI'd like an oil change {words} morning.\n\nThe first one.\nYes please.\n"
+    )
 
-    done = subprocess.run([*manage, "simulate_call", "--json", "--script", str(script)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=170)
+    done = subprocess.run(
+        [*manage, "simulate_call", "--json", "--script", str(script)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=170,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
 
@@ -93,7 +111,8 @@ def test_with_nothing_configured_it_runs_its_own_server_on_the_embedded_default(
     with sqlite3.connect(tmp_path / "ottos.sqlite3") as db:
         rows = db.execute(
             "SELECT a.source, c.phone FROM scheduling_appointment a JOIN crm_customer c ON c.id = a.customer_id "
-            "WHERE a.id = ?", (booked["appointment_id"],)
+            "WHERE a.id = ?",
+            (booked["appointment_id"],),
         ).fetchall()
     assert rows == [("phone_agent", "+13125550147")]
 

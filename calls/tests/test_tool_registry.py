@@ -18,9 +18,24 @@ from calls.agent.tools.schema import NoArguments
 from calls.tests.scripted_calls import tools_for
 
 MODEL_ORDER = [
-    "lookup_customer", "get_available_slots", "book_appointment", "get_upcoming_appointments", "get_repair_status",
-    "approve_work", "decline_work", "request_work", "cancel_appointment", "reschedule_appointment", "decode_vin", "add_vehicle", "check_recalls", "create_customer", "shop_info",
-    "take_message", "transfer_to_advisor", "end_call",
+    "lookup_customer",
+    "get_available_slots",
+    "book_appointment",
+    "get_upcoming_appointments",
+    "get_repair_status",
+    "approve_work",
+    "decline_work",
+    "request_work",
+    "cancel_appointment",
+    "reschedule_appointment",
+    "decode_vin",
+    "add_vehicle",
+    "check_recalls",
+    "create_customer",
+    "shop_info",
+    "take_message",
+    "transfer_to_advisor",
+    "end_call",
 ]
 FILLERS = {  # said while these tools are slow; every other tool gets the general filler
     "get_available_slots": "One moment while I check the schedule.",
@@ -85,8 +100,14 @@ def test_only_end_call_ends_the_call_and_only_the_transfer_hands_over():
 
 def test_the_tools_that_change_records_are_the_ones_a_retried_turn_must_not_repeat():
     assert WRITES == {
-        "book_appointment", "reschedule_appointment", "cancel_appointment", "take_message", "add_vehicle",
-        "approve_work", "decline_work", "request_work",
+        "book_appointment",
+        "reschedule_appointment",
+        "cancel_appointment",
+        "take_message",
+        "add_vehicle",
+        "approve_work",
+        "decline_work",
+        "request_work",
     }
     assert ScriptedBrain().writes == WRITES, "the scripted receptionist announces exactly these"
 
@@ -96,8 +117,9 @@ def test_only_the_tools_that_wait_on_no_database_run_on_the_event_loop():
 
 
 def test_call_tools_give_the_voice_session_the_registrys_schemas_fillers_and_flags():
-    tools = CallTools(call_sid="CA" + "0" * 32, caller_phone="+13125550147", service_names=list(SERVICES),
-                      timezone=None)
+    tools = CallTools(
+        call_sid="CA" + "0" * 32, caller_phone="+13125550147", service_names=list(SERVICES), timezone=None
+    )
     specs = tools.specs()
     assert [s.name for s in specs] == MODEL_ORDER
     assert [s.schema for s in specs] == [t.schema(SERVICES) for t in TOOLS.values()]
@@ -106,8 +128,10 @@ def test_call_tools_give_the_voice_session_the_registrys_schemas_fillers_and_fla
     ]
     again = CallTools(call_sid="CA" + "1" * 32, caller_phone=None, service_names=SERVICES, timezone=None)
     assert again.specs() is specs, "built once per list of services, not per call"
-    assert CallTools(call_sid="CA" + "2" * 32, caller_phone=None, service_names=("Oil change",),
-                     timezone=None).specs() is not specs
+    assert (
+        CallTools(call_sid="CA" + "2" * 32, caller_phone=None, service_names=("Oil change",), timezone=None).specs()
+        is not specs
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -151,7 +175,5 @@ def test_tools_reach_shop_data_only_through_actions_and_queries(module):
     source = (TOOLS_DIR / module).read_text()
     for pattern, what in FORBIDDEN.items():
         assert not re.search(pattern, source), f"{module} uses {what}; call a crm/scheduling action instead"
-    imported = {
-        node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom) and node.module
-    }
+    imported = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom) and node.module}
     assert not {"crm.models", "scheduling.models"} & imported, module

@@ -141,11 +141,15 @@ async def test_a_caller_claiming_to_be_someone_else_gets_nothing_of_theirs(
         ("lookup_customer", {}),
         ("get_upcoming_appointments", {}),
         ("cancel_appointment", {"appointment_id": marcus_appointment.pk, "reason": "I'm Marcus, cancel it"}),
-        ("reschedule_appointment", {"appointment_id": marcus_appointment.pk,
-                                    "new_start": at(16).strftime("%Y-%m-%dT%H:%M")}),
+        (
+            "reschedule_appointment",
+            {"appointment_id": marcus_appointment.pk, "new_start": at(16).strftime("%Y-%m-%dT%H:%M")},
+        ),
         ("cancel_appointment", {"appointment_id": 987654}),
-        ("book_appointment", {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M"),
-                              "vehicle_id": marcus_vehicle.pk}),
+        (
+            "book_appointment",
+            {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M"), "vehicle_id": marcus_vehicle.pk},
+        ),
         ("add_vehicle", {"vin": VALID_VIN}),
         ("create_customer", {"name": "Marcus Oyelaran"}),
     ]
@@ -173,13 +177,15 @@ async def test_a_database_error_comes_back_as_an_apology_not_an_exception(
     shop, customer, oil_change, at, appointments_table_gone, caplog
 ):
     tools = await tools_for(DANA)
-    outcome, content = await use(tools, "book_appointment",
-                                 {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M")})
+    outcome, content = await use(
+        tools, "book_appointment", {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M")}
+    )
     assert nothing_happens(outcome) and "offer to take a message" in content["error"]
     assert f"Call {CALL_SID}: tool book_appointment hit a database error" in caplog.text
     assert Call.Outcome.BOOKED not in tools.outcome.achieved
-    outcome, _ = await use(tools, "take_message", {"name": "Dana", "reason": "Book me an oil change",
-                                                   "urgency": "routine"})
+    outcome, _ = await use(
+        tools, "take_message", {"name": "Dana", "reason": "Book me an oil change", "urgency": "routine"}
+    )
     assert outcome.ok, "tools that do not need the broken table still work"
 
 

@@ -24,8 +24,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 async def test_book_appointment_books_the_caller_in_the_shop_time_zone(shop, customer, oil_change, at, call_record):
     tools = await tools_for(DANA)
-    arguments = {"service": "Oil change", "start": at(9, 30).strftime("%Y-%m-%dT%H:%M"), "waiter": True,
-                 "notes": "Oil light on"}
+    arguments = {
+        "service": "Oil change",
+        "start": at(9, 30).strftime("%Y-%m-%dT%H:%M"),
+        "waiter": True,
+        "notes": "Oil light on",
+    }
     outcome, content = await use(tools, "book_appointment", arguments)
     assert outcome.ok, content
     assert not outcome.ends_call and not outcome.hands_over
@@ -53,8 +57,9 @@ async def test_a_retried_tool_call_books_once(shop, customer, oil_change, at):
 async def test_booking_refusals_are_said_not_raised(shop, customer, oil_change, at, day):
     tools = await tools_for(DANA)
     sunday = day + timedelta(days=6 - day.weekday())
-    outcome, content = await use(tools, "book_appointment",
-                                 {"service": "Oil change", "start": f"{sunday.isoformat()}T10:00"})
+    outcome, content = await use(
+        tools, "book_appointment", {"service": "Oil change", "start": f"{sunday.isoformat()}T10:00"}
+    )
     assert nothing_happens(outcome) and content["code"] == "closed" and "closed" in content["error"]
     outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": "tomorrow at ten"})
     assert nothing_happens(outcome) and "like 2030-06-04T09:30" in content["error"]
@@ -63,8 +68,11 @@ async def test_booking_refusals_are_said_not_raised(shop, customer, oil_change, 
 
 
 async def test_booking_needs_the_caller_on_file(shop, oil_change, at):
-    outcome, content = await use(await tools_for("+13125550111"), "book_appointment",
-                                 {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M")})
+    outcome, content = await use(
+        await tools_for("+13125550111"),
+        "book_appointment",
+        {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M")},
+    )
     assert not outcome.ok and "create_customer" in content["error"]
 
 
@@ -72,12 +80,16 @@ async def test_upcoming_cancel_and_reschedule_work_on_the_callers_own_appointmen
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "get_upcoming_appointments")
     assert [a["appointment_id"] for a in content["appointments"]] == [dana_appointment.pk]
-    outcome, content = await use(tools, "reschedule_appointment", {
-        "appointment_id": dana_appointment.pk, "new_start": at(15).strftime("%Y-%m-%dT%H:%M")})
+    outcome, content = await use(
+        tools,
+        "reschedule_appointment",
+        {"appointment_id": dana_appointment.pk, "new_start": at(15).strftime("%Y-%m-%dT%H:%M")},
+    )
     assert outcome.ok and content["rescheduled"] is True and content["start"].endswith("T15:00")
     moved = content["when"]
-    outcome, content = await use(tools, "cancel_appointment", {"appointment_id": dana_appointment.pk,
-                                                               "reason": "Car sold"})
+    outcome, content = await use(
+        tools, "cancel_appointment", {"appointment_id": dana_appointment.pk, "reason": "Car sold"}
+    )
     assert outcome.ok and content["cancelled"] is True and content["status"] == "cancelled"
     refreshed = await db(Appointment.objects.get, pk=dana_appointment.pk)
     assert (refreshed.status, refreshed.start) == ("cancelled", at(15))
@@ -93,26 +105,32 @@ def _iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M")
 
 
-async def test_booking_over_the_callers_own_appointment_is_refused_in_words(shop, customer, oil_change, at,
-                                                                            dana_appointment):
+async def test_booking_over_the_callers_own_appointment_is_refused_in_words(
+    shop, customer, oil_change, at, dana_appointment
+):
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(10, 15))})
     assert nothing_happens(outcome) and content["code"] == "customer_overlap"
     when = (await use(tools, "get_upcoming_appointments"))[1]["appointments"][0]["when"]
     assert content["error"] == f"You already have your oil change on {when}, which overlaps that time."
-    outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(10, 15)),
-                                                             "overlap_reason": "The caller insists"})
+    outcome, content = await use(
+        tools,
+        "book_appointment",
+        {"service": "Oil change", "start": _iso(at(10, 15)), "overlap_reason": "The caller insists"},
+    )
     assert nothing_happens(outcome) and "overlap_reason: Extra inputs are not permitted" in content["error"]
     assert await db(Appointment.objects.count) == 1
     assert not tools.outcome.achieved
 
 
-async def test_moving_onto_the_callers_other_appointment_is_refused_in_words(shop, customer, oil_change, at,
-                                                                             dana_appointment):
+async def test_moving_onto_the_callers_other_appointment_is_refused_in_words(
+    shop, customer, oil_change, at, dana_appointment
+):
     tools = await tools_for(DANA)
     _, later = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(15))})
-    outcome, content = await use(tools, "reschedule_appointment",
-                                 {"appointment_id": later["appointment_id"], "new_start": _iso(at(10))})
+    outcome, content = await use(
+        tools, "reschedule_appointment", {"appointment_id": later["appointment_id"], "new_start": _iso(at(10))}
+    )
     assert nothing_happens(outcome) and content["code"] == "customer_overlap"
     assert content["error"].startswith("You already have your oil change on ")
     assert (await db(Appointment.objects.get, pk=later["appointment_id"])).start == at(15)
@@ -141,7 +159,7 @@ async def test_a_call_books_at_most_three_appointments(shop, customer, oil_chang
     outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(16))})
     assert nothing_happens(outcome) and content == {
         "error": "I can book up to three appointments on one call; an advisor can help with more — "
-                 "shall I take a message?",
+        "shall I take a message?",
         "code": "call_limit",
     }
     assert await db(Appointment.objects.count) == 3
@@ -151,12 +169,15 @@ async def test_a_call_books_at_most_three_appointments(shop, customer, oil_chang
 
 
 async def test_a_booking_cancelled_on_the_call_no_longer_counts_and_other_calls_have_their_own(
-        shop, customer, oil_change, at):
+    shop, customer, oil_change, at
+):
     from calls.tests.scripted_calls import tools_for as tools_for_call
 
     tools = await tools_for(DANA)
-    booked = [(await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(hour))}))[1]
-              for hour in (8, 10, 14)]
+    booked = [
+        (await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(hour))}))[1]
+        for hour in (8, 10, 14)
+    ]
     await use(tools, "cancel_appointment", {"appointment_id": booked[0]["appointment_id"]})
     outcome, _ = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(15))})
     assert outcome.ok
@@ -166,23 +187,26 @@ async def test_a_booking_cancelled_on_the_call_no_longer_counts_and_other_calls_
     assert await db(Appointment.objects.filter(status="booked").count) == 4
 
 
-async def test_booking_on_a_day_with_another_appointment_says_so(shop, customer, oil_change, at, day,
-                                                                 dana_appointment):
+async def test_booking_on_a_day_with_another_appointment_says_so(shop, customer, oil_change, at, day, dana_appointment):
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "book_appointment", {"service": "Oil change", "start": _iso(at(14))})
     assert outcome.ok
     assert content["also_that_day"] == "The caller also has the oil change at 10:00 AM that day."
-    outcome, content = await use(tools, "book_appointment",
-                                 {"service": "Oil change", "start": _iso(at(10, on=day + timedelta(days=1)))})
+    outcome, content = await use(
+        tools, "book_appointment", {"service": "Oil change", "start": _iso(at(10, on=day + timedelta(days=1)))}
+    )
     assert outcome.ok and "also_that_day" not in content
 
 
-async def test_moving_onto_a_day_with_another_appointment_says_so(shop, customer, oil_change, at, day,
-                                                                  dana_appointment):
+async def test_moving_onto_a_day_with_another_appointment_says_so(
+    shop, customer, oil_change, at, day, dana_appointment
+):
     tools = await tools_for(DANA)
-    _, other_day = await use(tools, "book_appointment",
-                             {"service": "Oil change", "start": _iso(at(9, on=day + timedelta(days=1)))})
-    outcome, content = await use(tools, "reschedule_appointment",
-                                 {"appointment_id": other_day["appointment_id"], "new_start": _iso(at(15))})
+    _, other_day = await use(
+        tools, "book_appointment", {"service": "Oil change", "start": _iso(at(9, on=day + timedelta(days=1)))}
+    )
+    outcome, content = await use(
+        tools, "reschedule_appointment", {"appointment_id": other_day["appointment_id"], "new_start": _iso(at(15))}
+    )
     assert outcome.ok
     assert content["also_that_day"] == "The caller also has the oil change at 10:00 AM that day."

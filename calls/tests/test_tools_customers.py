@@ -51,8 +51,9 @@ async def test_create_customer_files_a_new_caller_under_their_own_number(shop):
 
 
 async def test_a_misheard_email_does_not_cost_the_caller_their_record(shop):
-    outcome, content = await use(await tools_for(NEWCOMER), "create_customer",
-                                 {"name": "Ana Ruiz", "email": "ana at example dot com"})
+    outcome, content = await use(
+        await tools_for(NEWCOMER), "create_customer", {"name": "Ana Ruiz", "email": "ana at example dot com"}
+    )
     assert outcome.ok and content["created"] is True
     created = await db(Customer.objects.get, phone=NEWCOMER)
     assert (created.name, created.email) == ("Ana Ruiz", "")
@@ -61,7 +62,9 @@ async def test_a_misheard_email_does_not_cost_the_caller_their_record(shop):
 async def test_a_withheld_caller_id_can_leave_a_message_but_not_touch_records(shop, oil_change, at):
     tools = await tools_for(None)
     for name, arguments in [
-        ("lookup_customer", {}), ("get_upcoming_appointments", {}), ("create_customer", {"name": "Someone"}),
+        ("lookup_customer", {}),
+        ("get_upcoming_appointments", {}),
+        ("create_customer", {"name": "Someone"}),
         ("book_appointment", {"service": "Oil change", "start": at(9).strftime("%Y-%m-%dT%H:%M")}),
     ]:
         outcome, content = await use(tools, name, arguments)

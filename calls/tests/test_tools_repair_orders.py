@@ -18,12 +18,27 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ADVISOR = Actor.command("test")
 
 
-def open_order(customer, *, make="Toyota", model="Camry", year=2019, status=RepairOrder.Status.AWAITING_APPROVAL,
-               promised_at=None, note="", note_approved=False, lines=()):
+def open_order(
+    customer,
+    *,
+    make="Toyota",
+    model="Camry",
+    year=2019,
+    status=RepairOrder.Status.AWAITING_APPROVAL,
+    promised_at=None,
+    note="",
+    note_approved=False,
+    lines=(),
+):
     vehicle = Vehicle.objects.create(owner=customer, make=make, model=model, year=year)
     order = repair_actions.open_repair_order(
-        customer=customer, vehicle=vehicle, actor=ADVISOR, promised_at=promised_at, status_note=note,
-        status_note_approved=note_approved, internal_notes="Customer is a pain, upsell the flush",
+        customer=customer,
+        vehicle=vehicle,
+        actor=ADVISOR,
+        promised_at=promised_at,
+        status_note=note,
+        status_note_approved=note_approved,
+        internal_notes="Customer is a pain, upsell the flush",
         technician="Rudy Alvarez",
     )
     for description, low, high in lines:
@@ -41,15 +56,19 @@ def lines_of(order):
 def camry(shop, customer):
     promised = datetime.now(shop.tz).replace(hour=16, minute=0, second=0, microsecond=0) + timedelta(days=1)
     return open_order(
-        customer, promised_at=promised, note="Waiting on the rotors from the supplier.", note_approved=True,
+        customer,
+        promised_at=promised,
+        note="Waiting on the rotors from the supplier.",
+        note_approved=True,
         lines=[("Front brake pads", Decimal("189"), Decimal("349")), ("Coolant flush", Decimal("120"), Decimal("120"))],
     )
 
 
 @pytest.fixture
 def marcus_civic(shop, other_customer):
-    return open_order(other_customer, make="Honda", model="Civic", year=2012,
-                      lines=[("Timing belt", Decimal("600"), Decimal("900"))])
+    return open_order(
+        other_customer, make="Honda", model="Civic", year=2012, lines=[("Timing belt", Decimal("600"), Decimal("900"))]
+    )
 
 
 async def test_status_gives_the_callers_own_orders_in_words_they_may_hear(camry, marcus_civic):
@@ -108,8 +127,11 @@ async def test_another_customers_order_is_never_revealed_or_changed_even_with_it
 
 async def test_a_line_of_another_order_cannot_ride_on_the_callers_own(camry, marcus_civic):
     (belt,) = await db(lines_of, marcus_civic)
-    outcome, content = await use(await tools_for(DANA), "approve_work",
-                                 {"repair_order_id": camry.pk, "line_ids": [belt.pk], "caller_words": "yes"})
+    outcome, content = await use(
+        await tools_for(DANA),
+        "approve_work",
+        {"repair_order_id": camry.pk, "line_ids": [belt.pk], "caller_words": "yes"},
+    )
     assert nothing_happens(outcome) and "isn't on this repair order" in content["error"]
     assert (await db(JobLine.objects.get, pk=belt.pk)).status == "recommended"
 
@@ -118,14 +140,18 @@ async def test_approving_named_lines_approves_only_those_with_the_call_and_the_w
     brakes, flush = await db(lines_of, camry)
     tools = await tools_for(DANA)
     words = "yeah go ahead with the brakes"
-    outcome, content = await use(tools, "approve_work",
-                                 {"repair_order_id": camry.pk, "line_ids": [brakes.pk], "caller_words": words})
+    outcome, content = await use(
+        tools, "approve_work", {"repair_order_id": camry.pk, "line_ids": [brakes.pk], "caller_words": words}
+    )
     assert outcome.ok and content["approved"] is True
     assert content["work"] == [{"line_id": brakes.pk, "work": "Front brake pads", "estimate": "$189 to $349"}]
     brakes, flush = await db(lines_of, camry)
     assert brakes.status == "approved" and flush.status == "recommended"
     assert (brakes.decided_via, brakes.decided_call_sid, brakes.decided_words, brakes.decided_by) == (
-        "phone", CALL_SID, words, "Dana Whitfield"
+        "phone",
+        CALL_SID,
+        words,
+        "Dana Whitfield",
     )
     assert brakes.decided_at is not None
     assert tools.outcome.achieved == {Call.Outcome.APPROVED}
@@ -148,10 +174,16 @@ async def test_a_retried_approval_is_recorded_once(camry):
 async def test_a_decline_keeps_the_reason_and_sets_a_follow_up(camry):
     _, flush = await db(lines_of, camry)
     tools = await tools_for(DANA)
-    outcome, content = await use(tools, "decline_work", {
-        "repair_order_id": camry.pk, "line_ids": [flush.pk], "caller_words": "not the flush, too expensive right now",
-        "reason": "too expensive right now",
-    })
+    outcome, content = await use(
+        tools,
+        "decline_work",
+        {
+            "repair_order_id": camry.pk,
+            "line_ids": [flush.pk],
+            "caller_words": "not the flush, too expensive right now",
+            "reason": "too expensive right now",
+        },
+    )
     assert outcome.ok and content["declined"] is True
     flush = await db(JobLine.objects.get, pk=flush.pk)
     assert flush.status == "declined" and flush.decline_reason == "too expensive right now"
@@ -163,22 +195,29 @@ async def test_work_already_declined_is_not_approved_behind_the_callers_back(cam
     _, flush = await db(lines_of, camry)
     tools = await tools_for(DANA)
     await use(tools, "decline_work", {"repair_order_id": camry.pk, "line_ids": [flush.pk], "caller_words": "no"})
-    outcome, content = await use(tools, "approve_work",
-                                 {"repair_order_id": camry.pk, "line_ids": [flush.pk], "caller_words": "yes"})
+    outcome, content = await use(
+        tools, "approve_work", {"repair_order_id": camry.pk, "line_ids": [flush.pk], "caller_words": "yes"}
+    )
     assert nothing_happens(outcome) and content["code"] == "already_decided"
 
 
 async def test_approving_nothing_named_is_refused(camry):
-    outcome, content = await use(await tools_for(DANA), "approve_work",
-                                 {"repair_order_id": camry.pk, "line_ids": [], "caller_words": "whatever it needs"})
+    outcome, content = await use(
+        await tools_for(DANA),
+        "approve_work",
+        {"repair_order_id": camry.pk, "line_ids": [], "caller_words": "whatever it needs"},
+    )
     assert nothing_happens(outcome) and "Name the work" in content["error"]
     assert {line.status for line in await db(lines_of, camry)} == {"recommended"}
 
 
 async def test_asking_for_more_work_adds_an_unpriced_request_for_the_advisor_once(camry):
     tools = await tools_for(DANA)
-    arguments = {"repair_order_id": camry.pk, "description": "Rotate the tires",
-                 "caller_words": "can you rotate the tires while it's there"}
+    arguments = {
+        "repair_order_id": camry.pk,
+        "description": "Rotate the tires",
+        "caller_words": "can you rotate the tires while it's there",
+    }
     outcome, content = await use(tools, "request_work", arguments)
     again, _ = await use(tools, "request_work", arguments)
     assert outcome.ok and again.ok and content["requested"] is True and "request" in content["note"]
@@ -199,7 +238,8 @@ async def test_several_cars_are_all_listed(shop, customer, camry):
     await db(open_order, customer, make="Ford", model="F-150", year=2015, status=RepairOrder.Status.READY)
     _, content = await use(await tools_for(DANA), "get_repair_status")
     assert [(o["vehicle"], o["ready"]) for o in content["repair_orders"]] == [
-        ("2015 Ford F-150", True), ("2019 Toyota Camry", False),
+        ("2015 Ford F-150", True),
+        ("2019 Toyota Camry", False),
     ]
 
 

@@ -34,15 +34,17 @@ async def test_get_available_slots_offers_free_local_times_across_the_day(shop, 
 
 async def test_get_available_slots_on_a_closed_day_has_nothing(shop, oil_change, day):
     sunday = day + timedelta(days=6 - day.weekday())
-    outcome, content = await use(await tools_for(DANA), "get_available_slots",
-                                 {"service": "Oil change", "date": sunday.isoformat()})
+    outcome, content = await use(
+        await tools_for(DANA), "get_available_slots", {"service": "Oil change", "date": sunday.isoformat()}
+    )
     assert outcome.ok and content["slots"] == [] and content["note"]
 
 
 async def test_an_exact_time_is_checked_even_where_the_sample_of_the_day_skips_it(shop, oil_change, day):
     tools = await tools_for(DANA)
-    outcome, content = await use(tools, "get_available_slots",
-                                 {"service": "Oil change", "date": day.isoformat(), "time": "15:30"})
+    outcome, content = await use(
+        tools, "get_available_slots", {"service": "Oil change", "date": day.isoformat(), "time": "15:30"}
+    )
     assert outcome.ok
     assert f"{day.isoformat()}T15:30" not in [slot["start"] for slot in content["slots"]], "not among the sample"
     requested = content["requested"]
@@ -58,18 +60,23 @@ async def test_a_taken_exact_time_comes_with_the_nearest_free_starts_either_side
     for someone in (customer, other_customer):  # both bays, 9 to noon
         await db(book_appointment, customer=someone, service_type=brake_job, start=at(9), actor=Actor.command("test"))
     tools = await tools_for(DANA)
-    outcome, content = await use(tools, "get_available_slots", {
-        "service": "Oil change", "date": day.isoformat(), "time": "10:00", "part_of_day": "morning"})
+    outcome, content = await use(
+        tools,
+        "get_available_slots",
+        {"service": "Oil change", "date": day.isoformat(), "time": "10:00", "part_of_day": "morning"},
+    )
     assert outcome.ok
     requested = content["requested"]
     assert requested["free"] is False
     assert requested["nearest_before"] == {"start": f"{day.isoformat()}T08:30", "say": _say(day, "8:30 AM")}
     assert requested["nearest_after"]["start"] == f"{day.isoformat()}T13:00", "after lunch, past the morning asked"
-    outcome, content = await use(tools, "get_available_slots",
-                                 {"service": "Oil change", "date": day.isoformat(), "time": "8:00"})
+    outcome, content = await use(
+        tools, "get_available_slots", {"service": "Oil change", "date": day.isoformat(), "time": "8:00"}
+    )
     assert content["requested"]["free"] is True and content["requested"]["nearest_before"] is None
-    outcome, content = await use(tools, "get_available_slots",
-                                 {"service": "Oil change", "date": day.isoformat(), "time": "17:00"})
+    outcome, content = await use(
+        tools, "get_available_slots", {"service": "Oil change", "date": day.isoformat(), "time": "17:00"}
+    )
     assert content["requested"]["free"] is False, "the shop closes at 5"
     assert content["requested"]["nearest_after"] is None
 
@@ -78,12 +85,15 @@ def _say(day, clock):
     return f"{day:%A, %B} {day.day} at {clock}"
 
 
-@pytest.mark.parametrize(("arguments", "expected"), [
-    ({"service": "Oil change", "date": "next tuesday"}, "date must be a day like"),
-    ({"service": "Oil change", "date": "2030-06-04", "time": "2pm"}, "time must be a 24-hour shop local time"),
-    ({"service": "Oil change", "date": "2030-06-04", "time": "24:00"}, "like 14:30"),
-    ({"service": "Unicorn detailing", "date": "2030-06-04"}, "Services: Oil change"),
-])
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"service": "Oil change", "date": "next tuesday"}, "date must be a day like"),
+        ({"service": "Oil change", "date": "2030-06-04", "time": "2pm"}, "time must be a 24-hour shop local time"),
+        ({"service": "Oil change", "date": "2030-06-04", "time": "24:00"}, "like 14:30"),
+        ({"service": "Unicorn detailing", "date": "2030-06-04"}, "Services: Oil change"),
+    ],
+)
 async def test_get_available_slots_explains_bad_input(shop, oil_change, arguments, expected):
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "get_available_slots", arguments)
@@ -92,6 +102,7 @@ async def test_get_available_slots_explains_bad_input(shop, oil_change, argument
 
 
 async def test_a_service_is_found_whatever_its_capitalization(shop, oil_change, day):
-    outcome, content = await use(await tools_for(DANA), "get_available_slots",
-                                 {"service": "oil CHANGE", "date": day.isoformat()})
+    outcome, content = await use(
+        await tools_for(DANA), "get_available_slots", {"service": "oil CHANGE", "date": day.isoformat()}
+    )
     assert outcome.ok and content["service"] == "Oil change"

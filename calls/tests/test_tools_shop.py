@@ -46,8 +46,13 @@ async def test_the_hours_are_said_from_the_opening_hours_not_the_faq_text(shop):
     outcome, content = await use(await tools_for(DANA), "shop_info", {"topic": "hours"})
     assert outcome.ok and content["approved_answer"] == WEEK
     assert "on weekdays" not in outcome.content
-    assert {"weekday": "Saturday", "opens": "08:00", "closes": "12:00", "lunch_start": None,
-            "lunch_end": None} in content["weekly_hours"]
+    assert {
+        "weekday": "Saturday",
+        "opens": "08:00",
+        "closes": "12:00",
+        "lunch_start": None,
+        "lunch_end": None,
+    } in content["weekly_hours"]
     assert content["upcoming_closures"] == []
 
 
@@ -110,8 +115,13 @@ async def test_the_price_of_the_service_the_caller_names(shop, oil_change, brake
 
 @pytest.mark.parametrize("job", ["timing belt", "a transmission rebuild", "brake calipers", "new tires"])
 async def test_a_job_the_shop_does_not_list_has_no_price(shop, oil_change, brake_job, job):
-    await db(ServiceType.objects.create, name="Transmission fluid service", duration_minutes=90,
-             price_low=Decimal("179"), price_high=Decimal("299"))
+    await db(
+        ServiceType.objects.create,
+        name="Transmission fluid service",
+        duration_minutes=90,
+        price_low=Decimal("179"),
+        price_high=Decimal("299"),
+    )
     await db(ServiceType.objects.create, name="Tire rotation", duration_minutes=30, price_low=Decimal("29"))
     outcome, content = await use(await tools_for(DANA), "shop_info", {"topic": "services", "job": job})
     assert outcome.ok and content["service"] is None and content["price_estimate"] is None

@@ -22,8 +22,9 @@ async def test_decode_vin_checks_the_vin_offline(shop):
 
 async def test_add_vehicle_adds_to_the_caller_and_refuses_a_bad_vin(shop, customer):
     tools = await tools_for(DANA)
-    outcome, content = await use(tools, "add_vehicle", {"vin": VALID_VIN, "year": 2003, "make": "Honda",
-                                                        "model": "Accord"})
+    outcome, content = await use(
+        tools, "add_vehicle", {"vin": VALID_VIN, "year": 2003, "make": "Honda", "model": "Accord"}
+    )
     assert outcome.ok
     vehicle = await db(Vehicle.objects.get, pk=content["vehicle_id"])
     assert (vehicle.owner_id, vehicle.vin) == (customer.pk, VALID_VIN)
@@ -37,11 +38,25 @@ async def test_add_vehicle_adds_to_the_caller_and_refuses_a_bad_vin(shop, custom
 
 
 async def test_check_recalls_says_only_how_many_nhtsa_lists_for_the_model_year(shop, customer):
-    accord = await db(Vehicle.objects.create, owner=customer, vin=VALID_VIN, year=2003, make="Honda", model="Accord",
-                      recalls=[{"campaign": "03V123000"}, {"campaign": "04V456000"}],
-                      recalls_checked_at=timezone.now())
-    clean = await db(Vehicle.objects.create, owner=customer, year=2019, make="Honda", model="Fit", recalls=[],
-                     recalls_checked_at=timezone.now())
+    accord = await db(
+        Vehicle.objects.create,
+        owner=customer,
+        vin=VALID_VIN,
+        year=2003,
+        make="Honda",
+        model="Accord",
+        recalls=[{"campaign": "03V123000"}, {"campaign": "04V456000"}],
+        recalls_checked_at=timezone.now(),
+    )
+    clean = await db(
+        Vehicle.objects.create,
+        owner=customer,
+        year=2019,
+        make="Honda",
+        model="Fit",
+        recalls=[],
+        recalls_checked_at=timezone.now(),
+    )
     unknown = await db(Vehicle.objects.create, owner=customer, make="Honda")
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "check_recalls", {"vehicle_id": accord.pk})
@@ -55,8 +70,16 @@ async def test_check_recalls_says_only_how_many_nhtsa_lists_for_the_model_year(s
 
 
 async def test_check_recalls_on_someone_elses_vehicle_is_not_found(shop, customer, other_customer):
-    marcus_car = await db(Vehicle.objects.create, owner=other_customer, vin=VALID_VIN, year=2003, make="Honda",
-                          model="Accord", recalls=[{"campaign": "03V123000"}], recalls_checked_at=timezone.now())
+    marcus_car = await db(
+        Vehicle.objects.create,
+        owner=other_customer,
+        vin=VALID_VIN,
+        year=2003,
+        make="Honda",
+        model="Accord",
+        recalls=[{"campaign": "03V123000"}],
+        recalls_checked_at=timezone.now(),
+    )
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "check_recalls", {"vehicle_id": marcus_car.pk})
     missing, missing_content = await use(tools, "check_recalls", {"vehicle_id": 987654})
@@ -68,8 +91,9 @@ async def test_check_recalls_on_someone_elses_vehicle_is_not_found(shop, custome
 
 
 async def test_a_vin_on_another_customers_car_is_not_confirmed_to_the_caller(shop, customer, other_customer):
-    theirs = await db(Vehicle.objects.create, owner=other_customer, vin=VALID_VIN, year=2003, make="Honda",
-                      model="Accord")
+    theirs = await db(
+        Vehicle.objects.create, owner=other_customer, vin=VALID_VIN, year=2003, make="Honda", model="Accord"
+    )
     tools = await tools_for(DANA)
     outcome, content = await use(tools, "add_vehicle", {"vin": VALID_VIN})
     assert outcome.ok

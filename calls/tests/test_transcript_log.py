@@ -32,16 +32,44 @@ def recorder_for(call):
 
 def a_conversation(recorder):
     now = time.monotonic()
-    recorder.turn(role="assistant", text="Hi Dana, thanks for calling.", heard_text="Hi Dana, thanks for calling.",
-                  interrupted=False, started_at=now - 5, ended_at=now - 4)
-    recorder.turn(role="user", text="I need an oil change.", heard_text="", interrupted=False,
-                  started_at=now - 3.5, ended_at=now - 2)
-    recorder.latency(speech_end=now - 2, stt_final=now - 1.7, llm_first_token=now - 1.35, tts_first_byte=now - 1.1,
-                     first_audio_sent=now - 1.09)
-    recorder.tool(name="get_available_slots", arguments='{"service": "Oil change"}', result='{"slots": []}', ok=True,
-                  duration_ms=41.5)
-    recorder.turn(role="assistant", text="I have Tuesday at nine. Or Wednesday at ten.", heard_text="I have Tuesday at nine.",
-                  interrupted=True, started_at=now - 1, ended_at=now)
+    recorder.turn(
+        role="assistant",
+        text="Hi Dana, thanks for calling.",
+        heard_text="Hi Dana, thanks for calling.",
+        interrupted=False,
+        started_at=now - 5,
+        ended_at=now - 4,
+    )
+    recorder.turn(
+        role="user",
+        text="I need an oil change.",
+        heard_text="",
+        interrupted=False,
+        started_at=now - 3.5,
+        ended_at=now - 2,
+    )
+    recorder.latency(
+        speech_end=now - 2,
+        stt_final=now - 1.7,
+        llm_first_token=now - 1.35,
+        tts_first_byte=now - 1.1,
+        first_audio_sent=now - 1.09,
+    )
+    recorder.tool(
+        name="get_available_slots",
+        arguments='{"service": "Oil change"}',
+        result='{"slots": []}',
+        ok=True,
+        duration_ms=41.5,
+    )
+    recorder.turn(
+        role="assistant",
+        text="I have Tuesday at nine. Or Wednesday at ten.",
+        heard_text="I have Tuesday at nine.",
+        interrupted=True,
+        started_at=now - 1,
+        ended_at=now,
+    )
     recorder.event("reconnect", vendor="deepgram", gap_ms=180)
 
 
@@ -51,8 +79,11 @@ async def test_it_writes_the_conversation_in_order(call):
     await recorder.close()
 
     turns = await database_sync_to_async(lambda: list(Turn.objects.filter(call=call).order_by("index")))()
-    assert [(t.index, t.role, t.interrupted) for t in turns] == [(0, "assistant", False), (1, "user", False),
-                                                                 (2, "assistant", True)]
+    assert [(t.index, t.role, t.interrupted) for t in turns] == [
+        (0, "assistant", False),
+        (1, "user", False),
+        (2, "assistant", True),
+    ]
     assert turns[2].heard_text == "I have Tuesday at nine."
     assert turns[0].started_at < turns[1].started_at < turns[2].ended_at
     latency = await database_sync_to_async(TurnLatency.objects.get)(call=call)
@@ -107,8 +138,9 @@ async def test_one_unsavable_record_does_not_lose_the_others(call, caplog):
     now = time.monotonic()
     recorder.turn(role="user", text="Hello?", heard_text="", interrupted=False, started_at=now, ended_at=now)
     recorder.turn(role="user", text="bad \x00 byte", heard_text="", interrupted=False, started_at=now, ended_at=now)
-    recorder.turn(role="assistant", text="Hi there.", heard_text="Hi there.", interrupted=False, started_at=now,
-                  ended_at=now)
+    recorder.turn(
+        role="assistant", text="Hi there.", heard_text="Hi there.", interrupted=False, started_at=now, ended_at=now
+    )
     await recorder.close()
     texts = await database_sync_to_async(lambda: list(Turn.objects.order_by("index").values_list("text", flat=True)))()
     assert texts == ["Hello?", "Hi there."]

@@ -76,7 +76,9 @@ def judge(monkeypatch):
 # -- the model on real speech ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["What time do you close on Saturday?", "I need to bring my Camry in for an oil change."])
+@pytest.mark.parametrize(
+    "text", ["What time do you close on Saturday?", "I need to bring my Camry in for an oil change."]
+)
 def test_the_model_hears_a_finished_sentence_as_complete(text):
     assert SmartTurn().probability(with_silence(mulaw_decode(spoken(text)))) > turn.COMPLETE_AT
 
@@ -235,8 +237,9 @@ async def test_a_caller_pausing_mid_sentence_on_the_offline_recogniser_gets_one_
     audio = silence(0.3) + whole[:pause_at] + silence(0.7) + whole[pause_at:] + silence(1.5)
     # A generous wait: on a loaded machine the audio may reach the session late; what is tested is
     # that the model holds the turn through the pause, not how long it may wait.
-    async with Call(["Sure."], stt=OfflineSTT(), turn_model="smart_turn", turn_wait_s=2.0, greeting="",
-                    recording_disclosure="") as call:
+    async with Call(
+        ["Sure."], stt=OfflineSTT(), turn_model="smart_turn", turn_wait_s=2.0, greeting="", recording_disclosure=""
+    ) as call:
         started = time.monotonic()
         for index, frame in enumerate(frames_of(audio)):
             await asyncio.sleep(max(0.0, started + index * 0.02 - time.monotonic()))

@@ -39,8 +39,14 @@ def call(customer):
 
 
 def message(call, customer, urgency, reason="My brakes went to the floor, I'm on the side of the road"):
-    return actions.take_message(call_sid=call.call_sid, customer=customer, name=customer.name, phone=customer.phone,
-                                reason=reason, urgency=urgency)
+    return actions.take_message(
+        call_sid=call.call_sid,
+        customer=customer,
+        name=customer.name,
+        phone=customer.phone,
+        reason=reason,
+        urgency=urgency,
+    )
 
 
 @committed
@@ -79,8 +85,9 @@ def test_a_refused_text_is_recorded_and_the_email_still_goes(shop, alerts, call,
 
 
 @pytest.mark.django_db
-def test_with_no_alert_channel_nothing_is_sent_and_the_list_says_so(shop, settings, call, customer, client,
-                                                                    service_advisor):
+def test_with_no_alert_channel_nothing_is_sent_and_the_list_says_so(
+    shop, settings, call, customer, client, service_advisor
+):
     settings.URGENT_ALERT_SMS_TO = []
     settings.URGENT_ALERT_EMAIL_TO = []
     message(call, customer, CallbackRequest.Urgency.URGENT)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-CONVERSATION = r'''
+CONVERSATION = r"""
 import asyncio, json, sys
 
 from calls.tests.voice_doubles import Call, ShopTools, ToneTTS, tool_call
@@ -47,7 +47,7 @@ async def main():
 
 
 asyncio.run(main())
-'''
+"""
 
 
 def test_a_whole_conversation_runs_without_django():

@@ -20,8 +20,14 @@ STREAM_SID = "MZ" + "5" * 32
 
 def incoming(**overrides):
     return {
-        "CallSid": CALL_SID, "AccountSid": ACCOUNT_SID, "From": "+13125550147", "To": "+13125550100",
-        "CallStatus": "ringing", "Direction": "inbound", "ApiVersion": "2010-04-01", **overrides,
+        "CallSid": CALL_SID,
+        "AccountSid": ACCOUNT_SID,
+        "From": "+13125550147",
+        "To": "+13125550100",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+        "ApiVersion": "2010-04-01",
+        **overrides,
     }
 
 
@@ -69,7 +75,9 @@ class TestIncomingCall:
     def test_a_forged_or_expired_token_is_refused(self, client, twilio):
         _, parameters = stream_of(signed_post(client, "/twilio/voice/", incoming()))
         with pytest.raises(InvalidCallToken, match="not genuine"):
-            redeem_call_token(parameters["call_token"] + "x", call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
+            redeem_call_token(
+                parameters["call_token"] + "x", call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID
+            )
         twilio.CALL_TOKEN_MAX_AGE_S = -1
         with pytest.raises(InvalidCallToken, match="expired"):
             redeem_call_token(parameters["call_token"], call_sid=CALL_SID, caller="+13125550147", stream_sid=STREAM_SID)
@@ -163,8 +171,10 @@ def closed_port():
 def take_redis_down(settings):
     """The cache pointed at a port where nothing listens."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                    "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed_port()}/0",
+        }
     }
 
 
@@ -218,8 +228,11 @@ class TestReplayedWebhook:
     def test_each_call_keeps_its_own_token(self, client, twilio):
         other = "CA" + "b2" * 16
         ring(client, "idem-1")
-        assert stream_of(signed_post(client, "/twilio/voice/", incoming(CallSid=other),
-                                     headers={"I-Twilio-Idempotency-Token": "idem-2"}))[1]["call_token"]
+        assert stream_of(
+            signed_post(
+                client, "/twilio/voice/", incoming(CallSid=other), headers={"I-Twilio-Idempotency-Token": "idem-2"}
+            )
+        )[1]["call_token"]
         assert stream_of(ring(client, "idem-1"))[1]["call_token"]
         assert hung_up(ring(client, "idem-2"))
 

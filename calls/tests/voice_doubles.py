@@ -177,7 +177,10 @@ class ShopTools:
         return [
             ToolSpec(
                 name=name,
-                schema={"type": "function", "function": {"name": name, "parameters": {"type": "object", "properties": {}}}},
+                schema={
+                    "type": "function",
+                    "function": {"name": name, "parameters": {"type": "object", "properties": {}}},
+                },
                 filler=self.fillers.get(name),
                 hands_over=name in self.hands_over,
             )
@@ -319,8 +322,9 @@ FAST = dict(
 class Call:
     """One session wired to the doubles above, with the caller's side to drive it."""
 
-    def __init__(self, *scripts, brain=None, tools=None, tts=None, stt=None, line=None, recorder=None,
-                 word_delay_s=0.0, **config):
+    def __init__(
+        self, *scripts, brain=None, tools=None, tts=None, stt=None, line=None, recorder=None, word_delay_s=0.0, **config
+    ):
         """`scripts`: the replies of a ScriptedBrain double, unless a `brain` is given."""
         self.stt = stt or ScriptedSTT()
         self.tts = tts or ToneTTS()

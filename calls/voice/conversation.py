@@ -101,8 +101,11 @@ def _messages_of(entry):
     message = {"role": "assistant", "content": entry.text}
     if entry.tool_calls:
         message["tool_calls"] = [
-            {"id": call.id, "type": "function",
-             "function": {"name": _cut(call.name, "arguments"), "arguments": _cut(call.arguments, "arguments")}}
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {"name": _cut(call.name, "arguments"), "arguments": _cut(call.arguments, "arguments")},
+            }
             for call in entry.tool_calls
         ]
     results = ({"role": "tool", "tool_call_id": r.call_id, "content": _cut(r.content, "tool")} for r in entry.results)

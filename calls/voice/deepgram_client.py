@@ -31,8 +31,9 @@ def deepgram_client(api_key, base_url=None, *, http=None):
     """An SDK client; `http` (from http_client()) carries REST timeouts and connection reuse."""
     if not api_key:
         raise ValueError("A Deepgram API key is required")
-    return AsyncDeepgramClient(api_key=api_key, environment=deepgram_environment(base_url),
-                               httpx_client=http or http_client())
+    return AsyncDeepgramClient(
+        api_key=api_key, environment=deepgram_environment(base_url), httpx_client=http or http_client()
+    )
 
 
 def http_client(timeout=None):

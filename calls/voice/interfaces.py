@@ -117,6 +117,7 @@ BACKCHANNELS = frozenset(
 BARGE_IN_MODES = ("pause_resume", "words")
 TURN_MODELS = ("smart_turn", "off")
 
+
 @dataclass
 class VoiceConfig:
     system_prompt: str

@@ -78,24 +78,38 @@ class VoiceSession:
         self._inbox = asyncio.Queue()
         self.usage = CallUsage()  # reported to the recorder when the call ends
         self._caller_audio = CallerAudio(
-            MeteredSTT(stt, self.usage), self._inbox, backlog_frames=config.audio_backlog_frames,
+            MeteredSTT(stt, self.usage),
+            self._inbox,
+            backlog_frames=config.audio_backlog_frames,
             on_send_error=self._stt_send_failed,
             quiet_spells=(
                 QuietSpells(after_s=config.quiet_after_s, chunk_s=config.quiet_chunk_s)
-                if config.quiet_after_s is not None else None
+                if config.quiet_after_s is not None
+                else None
             ),
         )
         self._end_of_turn = EndOfTurn(None, RecentAudio(), wait_s=config.turn_wait_s)  # model loaded in run()
         self._tasks = set()
         self.tool_runner = ToolRunner(
-            tools=tools, conversation=self.conversation, recorder=self.recorder, timeout_s=config.tool_timeout_s,
+            tools=tools,
+            conversation=self.conversation,
+            recorder=self.recorder,
+            timeout_s=config.tool_timeout_s,
             clock=clock,
         )
         self._reply_context = ReplyContext(
-            brain=brain, tts=metered_tts(tts, self.usage), transport=transport,
+            brain=brain,
+            tts=metered_tts(tts, self.usage),
+            transport=transport,
             tool_specs={spec.name: spec for spec in tools.specs()},
-            tool_runner=self.tool_runner, conversation=self.conversation, pacer=self.pacer, playout=self.playout,
-            recorder=self.recorder, config=config, clock=clock, usage=self.usage,
+            tool_runner=self.tool_runner,
+            conversation=self.conversation,
+            pacer=self.pacer,
+            playout=self.playout,
+            recorder=self.recorder,
+            config=config,
+            clock=clock,
+            usage=self.usage,
         )
         self._reply = None
         self._paused = None  # a Pause while the reply waits to learn whether the caller interrupts
@@ -278,7 +292,9 @@ class VoiceSession:
         if self._can_interrupt():
             await self._barge_in(at, trigger="turn_end")
         self.conversation.caller_said(text)
-        self.recorder.turn(role="user", text=text, heard_text=text, interrupted=False, started_at=started_at, ended_at=at)
+        self.recorder.turn(
+            role="user", text=text, heard_text=text, interrupted=False, started_at=started_at, ended_at=at
+        )
         self._start_reply(Reply.respond, interruptible=True, timing=timing)
         return None
 
@@ -388,7 +404,9 @@ class VoiceSession:
             return  # nothing was said yet: nothing to stop
         reply.pause()
         cleared_at = await self._clear()
-        self._paused = Pause(reply, onset=onset, cleared_at=cleared_at, until=onset + self.config.barge_in_resume_after_s)
+        self._paused = Pause(
+            reply, onset=onset, cleared_at=cleared_at, until=onset + self.config.barge_in_resume_after_s
+        )
 
     async def _resume(self):
         """Only a backchannel or a noise: the agent goes on from the first sentence not heard."""
@@ -600,6 +618,11 @@ class Pause:
 
 
 # how the session's error record names the stage an inbox event belongs to
-_STAGES = {Heard: "stt", HearingFailed: "stt_failed", MarkEcho: "mark", KeyPress: "dtmf", ReplyDone: "reply_done",
-           TimerDue: "timer"}
-
+_STAGES = {
+    Heard: "stt",
+    HearingFailed: "stt_failed",
+    MarkEcho: "mark",
+    KeyPress: "dtmf",
+    ReplyDone: "reply_done",
+    TimerDue: "timer",
+}

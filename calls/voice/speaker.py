@@ -213,4 +213,3 @@ class Speaker:
             self.first_audio_at = self._clock()
         self._pacer.sent(len(frame))
         return len(frame)
-

@@ -110,7 +110,9 @@ class MeteredTTS(TextToSpeech):
 def metered_tts(tts, usage):
     """`tts` counting into `usage`: a failover wrapper's engines are metered each, in place, so the
     sentence (or the rest of it) its backup speaks counts as the backup's."""
-    if isinstance(getattr(tts, "primary", None), TextToSpeech) and isinstance(getattr(tts, "backup", None), TextToSpeech):
+    if isinstance(getattr(tts, "primary", None), TextToSpeech) and isinstance(
+        getattr(tts, "backup", None), TextToSpeech
+    ):
         tts.primary = metered_tts(tts.primary, usage)
         tts.backup = metered_tts(tts.backup, usage)
         return tts

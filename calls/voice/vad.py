@@ -93,9 +93,7 @@ class WebRtcVAD:
     def probability(self, window):
         samples = np.asarray(window, dtype=np.int16)
         half = len(samples) // 2  # 128 samples = 16 ms, not a size webrtcvad takes: use 10 ms pieces
-        votes = [
-            self._vad.is_speech(samples[i : i + 80].tobytes(), PHONE_RATE) for i in range(0, half * 2 - 79, 80)
-        ]
+        votes = [self._vad.is_speech(samples[i : i + 80].tobytes(), PHONE_RATE) for i in range(0, half * 2 - 79, 80)]
         return sum(votes) / len(votes)
 
 

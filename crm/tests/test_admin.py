@@ -17,10 +17,16 @@ ADD_VEHICLE = reverse("admin:crm_vehicle_add")
 
 def customer_form(**overrides):
     data = {
-        "name": "Priya Raman", "phone": "(773) 555-0162", "email": "priya@example.com", "notes": "",
-        "vehicles-TOTAL_FORMS": "0", "vehicles-INITIAL_FORMS": "0",
-        "appointments-TOTAL_FORMS": "0", "appointments-INITIAL_FORMS": "0",
-        "repair_orders-TOTAL_FORMS": "0", "repair_orders-INITIAL_FORMS": "0",  # shown on a customer's own page
+        "name": "Priya Raman",
+        "phone": "(773) 555-0162",
+        "email": "priya@example.com",
+        "notes": "",
+        "vehicles-TOTAL_FORMS": "0",
+        "vehicles-INITIAL_FORMS": "0",
+        "appointments-TOTAL_FORMS": "0",
+        "appointments-INITIAL_FORMS": "0",
+        "repair_orders-TOTAL_FORMS": "0",
+        "repair_orders-INITIAL_FORMS": "0",  # shown on a customer's own page
     }
     data.update(overrides)
     return data
@@ -48,8 +54,14 @@ def dana_vehicle(customer):
 @pytest.mark.parametrize("persona", ["service_advisor", "manager"])
 def test_advisors_and_managers_can_open_every_customer_page(request, signed_in, persona, customer, dana_vehicle):
     client = signed_in(request.getfixturevalue(persona))
-    for url in (CUSTOMERS, ADD_CUSTOMER, reverse("admin:crm_customer_change", args=[customer.pk]),
-                VEHICLES, ADD_VEHICLE, reverse("admin:crm_vehicle_change", args=[dana_vehicle.pk])):
+    for url in (
+        CUSTOMERS,
+        ADD_CUSTOMER,
+        reverse("admin:crm_customer_change", args=[customer.pk]),
+        VEHICLES,
+        ADD_VEHICLE,
+        reverse("admin:crm_vehicle_change", args=[dana_vehicle.pk]),
+    ):
         response = client.get(url)
         assert response.status_code == 200, url
     assert "Dana Whitfield" in client.get(CUSTOMERS).content.decode()
@@ -70,7 +82,9 @@ def test_staff_outside_both_groups_cannot_see_customers(signed_in, staff_without
 
 
 def test_advisors_cannot_delete_customers(signed_in, service_advisor, customer):
-    response = signed_in(service_advisor).post(reverse("admin:crm_customer_delete", args=[customer.pk]), {"post": "yes"})
+    response = signed_in(service_advisor).post(
+        reverse("admin:crm_customer_delete", args=[customer.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert Customer.objects.filter(pk=customer.pk).exists()
 
@@ -84,10 +98,19 @@ def test_search_finds_a_customer_by_phone_in_any_format(signed_in, service_advis
     assert list(response.context["cl"].result_list) == [customer]
 
 
-def test_search_finds_a_customer_by_name_email_or_vin(signed_in, service_advisor, customer, other_customer, dana_vehicle):
+def test_search_finds_a_customer_by_name_email_or_vin(
+    signed_in, service_advisor, customer, other_customer, dana_vehicle
+):
     client = signed_in(service_advisor)
-    for typed in ("whitfield", "Dana  WHIT", "dana@example", "0147", "555-0147", VALID_VIN.lower(),
-                  "1HG-CM826 33A004352"):
+    for typed in (
+        "whitfield",
+        "Dana  WHIT",
+        "dana@example",
+        "0147",
+        "555-0147",
+        VALID_VIN.lower(),
+        "1HG-CM826 33A004352",
+    ):
         assert list(client.get(CUSTOMERS, {"q": typed}).context["cl"].result_list) == [customer], typed
 
 
@@ -100,7 +123,9 @@ def test_autocomplete_finds_the_customer_by_phone_for_a_booking(signed_in, servi
     assert [r["id"] for r in response.json()["results"]] == [str(other_customer.pk)]
 
 
-def test_vehicle_search_finds_by_vin_or_the_owners_phone(signed_in, service_advisor, customer, other_customer, dana_vehicle):
+def test_vehicle_search_finds_by_vin_or_the_owners_phone(
+    signed_in, service_advisor, customer, other_customer, dana_vehicle
+):
     Vehicle.objects.create(owner=other_customer, vin=OTHER_VALID_VIN, make="Ford", model="Ranger")
     client = signed_in(service_advisor)
     assert list(client.get(VEHICLES, {"q": "(312) 555-0147"}).context["cl"].result_list) == [dana_vehicle]
@@ -153,8 +178,11 @@ def test_a_vehicle_added_inline_has_its_vin_normalized(signed_in, service_adviso
 
 @pytest.mark.parametrize(
     "vin, reason",
-    [("1HGCM82643A004352", "check digit is wrong"), ("1HGCM8263OA004352", "I, O and Q never appear"),
-     ("1HGCM82633A00435", "17 characters; this one has 16")],
+    [
+        ("1HGCM82643A004352", "check digit is wrong"),
+        ("1HGCM8263OA004352", "I, O and Q never appear"),
+        ("1HGCM82633A00435", "17 characters; this one has 16"),
+    ],
 )
 def test_a_bad_vin_inline_is_a_form_error_and_saves_nothing(signed_in, service_advisor, vin, reason):
     response = signed_in(service_advisor).post(ADD_CUSTOMER, with_vehicle(customer_form(), vin=vin, make="Honda"))
@@ -175,12 +203,15 @@ def test_a_bad_vin_on_the_vehicle_page_is_a_form_error(signed_in, service_adviso
 
 def test_a_vin_already_on_file_is_refused_with_where_it_is(signed_in, service_advisor, other_customer, dana_vehicle):
     response = signed_in(service_advisor).post(ADD_VEHICLE, {"owner": other_customer.pk, "vin": VALID_VIN.lower()})
-    assert errors_of(response)["vin"] == [f"VIN {VALID_VIN} is already on file: 2003 Honda Accord of {dana_vehicle.owner}."]
+    assert errors_of(response)["vin"] == [
+        f"VIN {VALID_VIN} is already on file: 2003 Honda Accord of {dana_vehicle.owner}."
+    ]
     assert Vehicle.objects.count() == 1
 
 
-def test_a_new_vin_from_the_vehicle_page_is_decoded(signed_in, service_advisor, customer, nhtsa, run_tasks,
-                                                     django_capture_on_commit_callbacks):
+def test_a_new_vin_from_the_vehicle_page_is_decoded(
+    signed_in, service_advisor, customer, nhtsa, run_tasks, django_capture_on_commit_callbacks
+):
     nhtsa.add_vehicle(VALID_VIN, make="HONDA", model="Accord", year=2003, trim="EX")
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -196,26 +227,31 @@ def test_a_new_vin_from_the_vehicle_page_is_decoded(signed_in, service_advisor, 
 
 
 def _many_customers(count):
-    Customer.objects.bulk_create(
-        Customer(name=f"Customer {n}", phone=f"+1312555{2000 + n:04d}") for n in range(count)
-    )
+    Customer.objects.bulk_create(Customer(name=f"Customer {n}", phone=f"+1312555{2000 + n:04d}") for n in range(count))
 
 
 @pytest.mark.parametrize("count", [3, 30])
-def test_the_customer_list_needs_the_same_few_queries_however_long(signed_in, service_advisor, django_assert_max_num_queries,
-                                                                    count):
+def test_the_customer_list_needs_the_same_few_queries_however_long(
+    signed_in, service_advisor, django_assert_max_num_queries, count
+):
     _many_customers(count)
     client = signed_in(service_advisor)
-    with django_assert_max_num_queries(10):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
+    with django_assert_max_num_queries(
+        10
+    ):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
         response = client.get(CUSTOMERS)
     assert len(response.context["cl"].result_list) == count
 
 
-def test_the_vehicle_list_loads_owners_in_the_same_query(signed_in, service_advisor, customer, django_assert_max_num_queries):
+def test_the_vehicle_list_loads_owners_in_the_same_query(
+    signed_in, service_advisor, customer, django_assert_max_num_queries
+):
     for n in range(20):
         owner = Customer.objects.create(name=f"Owner {n}", phone=f"+1773555{3000 + n:04d}")
         Vehicle.objects.create(owner=owner, make="Honda", model="Civic")
     client = signed_in(service_advisor)
-    with django_assert_max_num_queries(10):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
+    with django_assert_max_num_queries(
+        10
+    ):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
         response = client.get(VEHICLES)
     assert len(response.context["cl"].result_list) == 20

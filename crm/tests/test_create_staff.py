@@ -82,13 +82,16 @@ def test_update_moves_a_login_to_the_other_role_keeping_its_password():
     assert can_sign_in("avery", STRONG)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["x", "--role", "owner"], "invalid choice: 'owner'"),
-    (["x", "--role", "advisor", "--email", "not-an-address", "--password", STRONG], "not an e-mail address"),
-    (["bad name!", "--role", "advisor", "--password", STRONG], "valid username"),
-    (["ghost", "--role", "advisor", "--update"], "no login named 'ghost'"),
-    (["x", "--role", "advisor", "--password", STRONG, "--generate-password"], "not allowed with argument"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["x", "--role", "owner"], "invalid choice: 'owner'"),
+        (["x", "--role", "advisor", "--email", "not-an-address", "--password", STRONG], "not an e-mail address"),
+        (["bad name!", "--role", "advisor", "--password", STRONG], "valid username"),
+        (["ghost", "--role", "advisor", "--update"], "no login named 'ghost'"),
+        (["x", "--role", "advisor", "--password", STRONG, "--generate-password"], "not allowed with argument"),
+    ],
+)
 def test_mistakes_are_refused_clearly(args, message):
     with pytest.raises(CommandError, match=message):
         create(*args)

@@ -47,11 +47,21 @@ def camry(customer):
 def history(shop, customer, camry, oil_change, service_advisor):
     """An appointment the advisor booked and the phone agent moved; a repair order on the Camry."""
     day = weekday(3)
-    moved = book_appointment(customer=customer, service_type=oil_change, start=local(day, 13), vehicle=camry,
-                             actor=Actor.advisor(service_advisor))
+    moved = book_appointment(
+        customer=customer,
+        service_type=oil_change,
+        start=local(day, 13),
+        vehicle=camry,
+        actor=Actor.advisor(service_advisor),
+    )
     reschedule_appointment(moved, new_start=local(day, 14, 30), actor=Actor.phone_agent(CALL_SID))
-    order = RepairOrder.objects.create(customer=customer, vehicle=camry, opened_at=local(weekday(-7), 8),
-                                       promised_at=local(weekday(-7), 16), mileage_in=48210)
+    order = RepairOrder.objects.create(
+        customer=customer,
+        vehicle=camry,
+        opened_at=local(weekday(-7), 8),
+        promised_at=local(weekday(-7), 16),
+        mileage_in=48210,
+    )
     return day, moved, order
 
 
@@ -62,10 +72,18 @@ def test_the_phone_number_shows_as_people_write_it(signed_in, service_advisor, c
     assert 'value="+13125550147"' not in page
 
 
-def test_saving_the_customer_with_the_number_as_shown_keeps_it_stored_whole(signed_in, service_advisor, customer,
-                                                                            history):
-    data = {"name": "Dana Whitfield", "phone": "(312) 555-0147", "email": "dana@example.com", "sms_opt_in": "on",
-            "notes": "Prefers texts", "vehicles-TOTAL_FORMS": "0", "vehicles-INITIAL_FORMS": "0"}
+def test_saving_the_customer_with_the_number_as_shown_keeps_it_stored_whole(
+    signed_in, service_advisor, customer, history
+):
+    data = {
+        "name": "Dana Whitfield",
+        "phone": "(312) 555-0147",
+        "email": "dana@example.com",
+        "sms_opt_in": "on",
+        "notes": "Prefers texts",
+        "vehicles-TOTAL_FORMS": "0",
+        "vehicles-INITIAL_FORMS": "0",
+    }
     # The read-only sections (appointments, repair orders, calls...) are shown, never posted back.
     response = signed_in(service_advisor).post(page_of(customer), data)
 
@@ -75,8 +93,9 @@ def test_saving_the_customer_with_the_number_as_shown_keeps_it_stored_whole(sign
     assert customer.appointments.count() == 1 and customer.repair_orders.count() == 1
 
 
-def test_the_appointments_say_when_and_what_last_happened_with_a_link_to_the_call(signed_in, service_advisor,
-                                                                                  customer, history):
+def test_the_appointments_say_when_and_what_last_happened_with_a_link_to_the_call(
+    signed_in, service_advisor, customer, history
+):
     day, moved, order = history
     page = signed_in(service_advisor).get(page_of(customer)).content.decode()
 
@@ -112,27 +131,53 @@ def test_when_the_customer_was_added_reads_like_every_other_time(signed_in, serv
 def long_history(customer, vehicle, oil_change, appointments):
     """`appointments` appointments, each booked then moved on a call; as many repair orders."""
     start = local(weekday(-400), 9)
-    made = Appointment.objects.bulk_create([
-        Appointment(customer=customer, vehicle=vehicle, service_type=oil_change, start=start + timedelta(days=n),
-                    end=start + timedelta(days=n, minutes=30), status=Appointment.Status.COMPLETED)
-        for n in range(appointments)
-    ])
+    made = Appointment.objects.bulk_create(
+        [
+            Appointment(
+                customer=customer,
+                vehicle=vehicle,
+                service_type=oil_change,
+                start=start + timedelta(days=n),
+                end=start + timedelta(days=n, minutes=30),
+                status=Appointment.Status.COMPLETED,
+            )
+            for n in range(appointments)
+        ]
+    )
     snapshot = {"start": start.isoformat(), "vehicle_id": vehicle.pk}
-    AppointmentChange.objects.bulk_create([
-        AppointmentChange(appointment=a, action=action, actor_kind=kind, actor_label=label,
-                          details={"before": snapshot, "after": {**snapshot, "start": a.start.isoformat()}})
-        for a in made
-        for action, kind, label in (("booked", "advisor", "avery.advisor"), ("rescheduled", "phone_agent", CALL_SID))
-    ])
-    RepairOrder.objects.bulk_create([
-        RepairOrder(customer=customer, vehicle=vehicle, opened_at=start + timedelta(days=n), status="picked_up",
-                    closed_at=start + timedelta(days=n, hours=8))
-        for n in range(appointments)
-    ])
+    AppointmentChange.objects.bulk_create(
+        [
+            AppointmentChange(
+                appointment=a,
+                action=action,
+                actor_kind=kind,
+                actor_label=label,
+                details={"before": snapshot, "after": {**snapshot, "start": a.start.isoformat()}},
+            )
+            for a in made
+            for action, kind, label in (
+                ("booked", "advisor", "avery.advisor"),
+                ("rescheduled", "phone_agent", CALL_SID),
+            )
+        ]
+    )
+    RepairOrder.objects.bulk_create(
+        [
+            RepairOrder(
+                customer=customer,
+                vehicle=vehicle,
+                opened_at=start + timedelta(days=n),
+                status="picked_up",
+                closed_at=start + timedelta(days=n, hours=8),
+            )
+            for n in range(appointments)
+        ]
+    )
 
 
-def test_the_page_needs_the_same_few_queries_however_long_the_history(signed_in, service_advisor, shop, oil_change,
-                                                                      django_assert_max_num_queries):
+def test_the_page_needs_the_same_few_queries_however_long_the_history(
+    signed_in, service_advisor, shop, oil_change, django_assert_max_num_queries
+):
     client = signed_in(service_advisor)
     short = Customer.objects.create(name="Short History", phone="+13125550111")
     long = Customer.objects.create(name="Long History", phone="+13125550122")

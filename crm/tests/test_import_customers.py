@@ -45,8 +45,10 @@ def test_customers_and_vehicles_are_imported_in_the_shops_formats(write_csv):
         + "Walk-in,312-555-0111,,,,,,\n"
     )
     summary, err = run(path)
-    assert summary == ("4 customers created, 0 already on file (left as they were); 3 vehicles added, "
-                       "0 already on file; 0 rows rejected.")
+    assert summary == (
+        "4 customers created, 0 already on file (left as they were); 3 vehicles added, "
+        "0 already on file; 0 rows rejected."
+    )
     dana = Customer.objects.get(phone="+13125550147")
     assert dana.name == "Dana Whitfield" and dana.email == "dana@example.com" and dana.sms_opt_in
     assert [(v.vin, v.year, v.make, v.model) for v in dana.vehicles.all()] == [(ACCORD, 2003, "Honda", "Accord")]
@@ -101,10 +103,14 @@ def test_running_the_same_file_again_adds_nothing(write_csv):
     )
     first, _ = run(path)
     second, _ = run(path)
-    assert first == ("2 customers created, 0 already on file (left as they were); 2 vehicles added, "
-                     "0 already on file; 0 rows rejected.")
-    assert second == ("0 customers created, 2 already on file (left as they were); 0 vehicles added, "
-                      "2 already on file; 0 rows rejected.")
+    assert first == (
+        "2 customers created, 0 already on file (left as they were); 2 vehicles added, "
+        "0 already on file; 0 rows rejected."
+    )
+    assert second == (
+        "0 customers created, 2 already on file (left as they were); 0 vehicles added, "
+        "2 already on file; 0 rows rejected."
+    )
     assert Customer.objects.count() == 2 and Vehicle.objects.count() == 2
 
 
@@ -142,7 +148,9 @@ def test_columns_may_come_in_any_order_with_extra_ones_ignored(write_csv):
 
 
 def test_quoted_fields_with_commas_and_line_breaks_keep_line_numbers_right(write_csv):
-    path = write_csv(HEADER + '"Whitfield, Dana",(312) 555-0147,,,,,,\n"Two\nLines",bad phone,,,,,,\n\nX,also bad,,,,,,\n')
+    path = write_csv(
+        HEADER + '"Whitfield, Dana",(312) 555-0147,,,,,,\n"Two\nLines",bad phone,,,,,,\n\nX,also bad,,,,,,\n'
+    )
     summary, err = run(path)
     assert Customer.objects.get().name == "Whitfield, Dana"
     assert [line.split(":")[0] for line in err.strip().splitlines()] == ["line 3", "line 6"]

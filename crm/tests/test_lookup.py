@@ -16,8 +16,9 @@ def empty_cache():
     cache.clear()
 
 
-@pytest.mark.parametrize("raw", ["+13125550147", "(312) 555-0147", "312.555.0147", "1-312-555-0147",
-                                 "tel:+13125550147", "+1 312 555 0147"])
+@pytest.mark.parametrize(
+    "raw", ["+13125550147", "(312) 555-0147", "312.555.0147", "1-312-555-0147", "tel:+13125550147", "+1 312 555 0147"]
+)
 def test_it_finds_the_customer_whatever_the_format(customer, raw):
     assert find_customer_by_phone(raw) == customer
 

@@ -20,8 +20,12 @@ def test_a_new_caller_is_put_on_file_with_name_and_email(db):
 
     assert created
     saved = Customer.objects.get()
-    assert (saved.pk, saved.phone, saved.name, saved.email) == (customer.pk, "+17735550162", "Priya Raman",
-                                                                 "priya@example.com")
+    assert (saved.pk, saved.phone, saved.name, saved.email) == (
+        customer.pk,
+        "+17735550162",
+        "Priya Raman",
+        "priya@example.com",
+    )
     assert find_customer_by_phone("773-555-0162") == saved
 
 

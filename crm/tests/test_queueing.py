@@ -71,8 +71,9 @@ def test_nothing_is_decoded_when_the_write_rolls_back(known, accord, django_capt
     assert accord.decode_source == ""
 
 
-def test_a_broker_outage_is_logged_and_the_vehicle_is_still_added(customer, broker_down, caplog,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_broker_outage_is_logged_and_the_vehicle_is_still_added(
+    customer, broker_down, caplog, django_capture_on_commit_callbacks
+):
     with caplog.at_level(logging.ERROR, logger="crm.tasks"), django_capture_on_commit_callbacks(execute=True):
         vehicle = add_vehicle(customer, vin=ACCORD)
 
@@ -84,14 +85,16 @@ def test_a_broker_outage_is_logged_and_the_vehicle_is_still_added(customer, brok
     assert isinstance(record.exc_info[1], OperationalError)
 
 
-def test_decode_again_in_the_back_office_decodes_even_a_decoded_vin(known, customer, signed_in, service_advisor,
-                                                                    django_capture_on_commit_callbacks):
+def test_decode_again_in_the_back_office_decodes_even_a_decoded_vin(
+    known, customer, signed_in, service_advisor, django_capture_on_commit_callbacks
+):
     # Marked decoded but empty: only a forced decode looks at vPIC again.
     vehicle = Vehicle.objects.create(owner=customer, vin=ACCORD, decode_source="vpic")
 
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(service_advisor).post(
-            reverse("admin:crm_vehicle_changelist"), {"action": "decode_again", "_selected_action": [vehicle.pk]},
+            reverse("admin:crm_vehicle_changelist"),
+            {"action": "decode_again", "_selected_action": [vehicle.pk]},
             follow=True,
         )
 

@@ -15,11 +15,25 @@ pytestmark = pytest.mark.usefixtures("run_tasks")
 @pytest.fixture
 def civic_recalls(nhtsa):
     nhtsa.add_vehicle(CIVIC, make="HONDA", model="Civic", year=2019, trim="LX")
-    nhtsa.add_recall("HONDA", "Civic", 2019, campaign="19V182000", component="AIR BAGS",
-                     summary="The passenger air bag inflator may rupture.", remedy="Dealers will replace it.",
-                     park_it=True)
-    nhtsa.add_recall("HONDA", "Civic", 2019, campaign="20V314000", component="FUEL SYSTEM",
-                     summary="The fuel pump may fail.", remedy="Dealers will replace the fuel pump.")
+    nhtsa.add_recall(
+        "HONDA",
+        "Civic",
+        2019,
+        campaign="19V182000",
+        component="AIR BAGS",
+        summary="The passenger air bag inflator may rupture.",
+        remedy="Dealers will replace it.",
+        park_it=True,
+    )
+    nhtsa.add_recall(
+        "HONDA",
+        "Civic",
+        2019,
+        campaign="20V314000",
+        component="FUEL SYSTEM",
+        summary="The fuel pump may fail.",
+        remedy="Dealers will replace the fuel pump.",
+    )
     return nhtsa
 
 
@@ -53,7 +67,10 @@ def test_one_and_no_recalls_read_naturally(nhtsa, customer):
     truck = Vehicle.objects.create(owner=customer, make="Ford", model="F-150", year=2021)
     sedan = Vehicle.objects.create(owner=customer, make="Toyota", model="Camry", year=2022)
 
-    assert recall_notice(truck) == "NHTSA lists 1 recall for that model year; an advisor will confirm for the specific VIN."
+    assert (
+        recall_notice(truck)
+        == "NHTSA lists 1 recall for that model year; an advisor will confirm for the specific VIN."
+    )
     assert recall_notice(sedan) == (
         "NHTSA lists no recalls for that model year; an advisor will confirm for the specific VIN."
     )

@@ -14,8 +14,12 @@ def test_any_reasonable_phone_format_becomes_e164(raw):
 
 @pytest.mark.parametrize(
     "raw, message",
-    [("", "Enter a phone number"), ("hello", "is not a phone number"), ("555-0147", "not a valid phone number"),
-     ("+1 312 555 01", "not a valid phone number")],
+    [
+        ("", "Enter a phone number"),
+        ("hello", "is not a phone number"),
+        ("555-0147", "not a valid phone number"),
+        ("+1 312 555 01", "not a valid phone number"),
+    ],
 )
 def test_bad_phone_numbers_are_rejected_with_a_reason(raw, message):
     with pytest.raises(ValidationError, match=message):

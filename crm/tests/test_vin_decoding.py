@@ -35,8 +35,9 @@ def add(customer, django_capture_on_commit_callbacks):
 def known(nhtsa):
     nhtsa.add_vehicle(CIVIC, make="HONDA", model="Civic", year=2019, trim="LX")
     nhtsa.add_vehicle(ACCORD, make="HONDA", model="Accord", year=2003, trim="EX")
-    nhtsa.add_vehicle(F150, make="FORD", model="F-150", year=2021, trim="XLT", body_class="Pickup",
-                      vehicle_type="TRUCK")
+    nhtsa.add_vehicle(
+        F150, make="FORD", model="F-150", year=2021, trim="XLT", body_class="Pickup", vehicle_type="TRUCK"
+    )
     return nhtsa
 
 
@@ -111,8 +112,9 @@ def test_decode_vins_backfills_with_a_progress_bar(nhtsa, customer, other_custom
     nhtsa.add_vehicle(CIVIC, make="HONDA", model="Civic", year=2019, trim="LX")
     Vehicle.objects.create(owner=customer, vin=CIVIC)
     Vehicle.objects.create(owner=customer, vin=F150)
-    Vehicle.objects.create(owner=other_customer, vin=ACCORD, make="Honda", model="Accord", year=2003,
-                           decode_source="vpic")
+    Vehicle.objects.create(
+        owner=other_customer, vin=ACCORD, make="Honda", model="Accord", year=2003, decode_source="vpic"
+    )
     Vehicle.objects.create(owner=other_customer, make="Toyota", model="Corolla")  # no VIN
     nhtsa.add_recall("HONDA", "Civic", 2019, campaign="19V182000", component="AIR BAGS")
     out, err = StringIO(), StringIO()

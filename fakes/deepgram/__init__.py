@@ -20,8 +20,20 @@ from .speak import SpeakFake, SpeakRequest, SpeakSocket
 from .speech import decode_mulaw, encode_mulaw, in_frames, is_speech, read_spoken, silence, spoken, tone
 
 __all__ = [
-    "FakeDeepgram", "ListenFake", "ListenStream", "SpeakFake", "SpeakRequest", "SpeakSocket",
-    "decode_mulaw", "encode_mulaw", "in_frames", "is_speech", "read_spoken", "silence", "spoken", "tone",
+    "FakeDeepgram",
+    "ListenFake",
+    "ListenStream",
+    "SpeakFake",
+    "SpeakRequest",
+    "SpeakSocket",
+    "decode_mulaw",
+    "encode_mulaw",
+    "in_frames",
+    "is_speech",
+    "read_spoken",
+    "silence",
+    "spoken",
+    "tone",
 ]
 
 DEFAULT_API_KEY = "test-deepgram-key"
@@ -30,14 +42,27 @@ DEFAULT_API_KEY = "test-deepgram-key"
 class FakeDeepgram(LoopbackFake):
     name = "deepgram"
 
-    def __init__(self, api_key=DEFAULT_API_KEY, *, host="127.0.0.1", port=0, idle_timeout_s=10.0,
-                 interim_interval_s=0.25, tts_first_byte_s=0.0, tts_audio_s_per_char=0.07,
-                 tts_realtime_factor=None):
+    def __init__(
+        self,
+        api_key=DEFAULT_API_KEY,
+        *,
+        host="127.0.0.1",
+        port=0,
+        idle_timeout_s=10.0,
+        interim_interval_s=0.25,
+        tts_first_byte_s=0.0,
+        tts_audio_s_per_char=0.07,
+        tts_realtime_factor=None,
+    ):
         self.api_key = api_key
         self.host, self.port = host, port
         self.stt = ListenFake(api_key, interim_interval_s=interim_interval_s, idle_timeout_s=idle_timeout_s)
-        self.tts = SpeakFake(api_key, first_byte_s=tts_first_byte_s, audio_s_per_char=tts_audio_s_per_char,
-                             realtime_factor=tts_realtime_factor)
+        self.tts = SpeakFake(
+            api_key,
+            first_byte_s=tts_first_byte_s,
+            audio_s_per_char=tts_audio_s_per_char,
+            realtime_factor=tts_realtime_factor,
+        )
         self.app = self._build_app()  # built now: a benchmark adds its own routes before start()
 
     def start(self):

@@ -14,13 +14,21 @@ def main():
     parser.add_argument("--api-key", default=DEFAULT_API_KEY)
     parser.add_argument("--tts-first-byte-ms", type=float, default=150.0)
     parser.add_argument("--tts-ms-per-char", type=float, default=70.0)
-    parser.add_argument("--tts-realtime-factor", type=float, default=None,
-                        help="stream TTS audio this many times faster than real time (default: as fast as possible)")
+    parser.add_argument(
+        "--tts-realtime-factor",
+        type=float,
+        default=None,
+        help="stream TTS audio this many times faster than real time (default: as fast as possible)",
+    )
     parser.add_argument("--interim-interval-ms", type=float, default=250.0)
     args = parser.parse_args()
     fake = FakeDeepgram(
-        args.api_key, host=args.host, port=args.port, interim_interval_s=args.interim_interval_ms / 1000,
-        tts_first_byte_s=args.tts_first_byte_ms / 1000, tts_audio_s_per_char=args.tts_ms_per_char / 1000,
+        args.api_key,
+        host=args.host,
+        port=args.port,
+        interim_interval_s=args.interim_interval_ms / 1000,
+        tts_first_byte_s=args.tts_first_byte_ms / 1000,
+        tts_audio_s_per_char=args.tts_ms_per_char / 1000,
         tts_realtime_factor=args.tts_realtime_factor,
     )
     stopping = threading.Event()

@@ -40,16 +40,17 @@ class ListenStream:
     finalizes: int = 0
     close_stream: bool = False
     unknown_messages: list = field(default_factory=list)
-    sent: list = field(default_factory=list)   # every JSON message sent, in order
-    close_code: int | None = None              # what the fake closed with; None while open or aborted
-    dropped: bool = False                      # the fake dropped it on purpose
+    sent: list = field(default_factory=list)  # every JSON message sent, in order
+    close_code: int | None = None  # what the fake closed with; None while open or aborted
+    dropped: bool = False  # the fake dropped it on purpose
     open: bool = True
     _close_after_handshake: tuple | None = field(default=None, repr=False)
 
     @property
     def finals(self):
-        return [m["channel"]["alternatives"][0]["transcript"] for m in self.sent
-                if m["type"] == "Results" and m["is_final"]]
+        return [
+            m["channel"]["alternatives"][0]["transcript"] for m in self.sent if m["type"] == "Results" and m["is_final"]
+        ]
 
     @property
     def audio_seconds(self):
@@ -70,7 +71,7 @@ class ListenFake:
         self.word_s = word_s
         self.idle_timeout_s = idle_timeout_s
         self.streams = []
-        self.rejected = []   # HTTP statuses of refused handshakes (bad key included)
+        self.rejected = []  # HTTP statuses of refused handshakes (bad key included)
         self._lock = threading.Lock()
         self._script = deque()
         self._rejections = deque()
@@ -140,26 +141,36 @@ class ListenFake:
         if refusal:
             self.rejected.append(refusal[0])
             return web.json_response(
-                {"err_code": "INVALID_AUTH" if refusal[0] == 401 else "UNAVAILABLE", "err_msg": refusal[1],
-                 "request_id": request_id},
-                status=refusal[0], headers={"dg-error": refusal[1], "dg-request-id": request_id},
+                {
+                    "err_code": "INVALID_AUTH" if refusal[0] == 401 else "UNAVAILABLE",
+                    "err_msg": refusal[1],
+                    "request_id": request_id,
+                },
+                status=refusal[0],
+                headers={"dg-error": refusal[1], "dg-request-id": request_id},
             )
         ws = web.WebSocketResponse(max_msg_size=1 << 22)
         ws.headers["dg-request-id"] = request_id
         stream = ListenStream(
-            query=dict(request.query), authorization=authorization, request_id=request_id,
+            query=dict(request.query),
+            authorization=authorization,
+            request_id=request_id,
             session_id=request.headers.get("x-deepgram-session-id", ""),
         )
         recognizer = Recognizer(
-            request.query, next_line=self._next_line, interim_interval_s=self.interim_interval_s,
-            word_s=self.word_s, request_id=request_id,
+            request.query,
+            next_line=self._next_line,
+            interim_interval_s=self.interim_interval_s,
+            word_s=self.word_s,
+            request_id=request_id,
         )
         loop = asyncio.get_running_loop()
         # registered before the handshake completes: a client that is connected can always be dropped
         self.streams.append(stream)
         with self._lock:
             self._droppers[id(stream)] = lambda code, reason: loop.call_soon_threadsafe(
-                lambda: loop.create_task(self._drop(request, ws, stream, code, reason)))
+                lambda: loop.create_task(self._drop(request, ws, stream, code, reason))
+            )
         self.open_sockets.add(ws)
         try:
             await ws.prepare(request)

@@ -74,7 +74,7 @@ class Recognizer:
         self._pending = data[usable:]
         messages = []
         for offset in range(0, usable, speech.FRAME_BYTES):
-            self._frame(data[offset:offset + speech.FRAME_BYTES], messages)
+            self._frame(data[offset : offset + speech.FRAME_BYTES], messages)
         return messages
 
     def finalize(self):
@@ -111,9 +111,14 @@ class Recognizer:
 
     def metadata(self):
         return {
-            "type": "Metadata", "transaction_key": "deprecated", "request_id": self.request_id,
-            "sha256": self._sha.hexdigest(), "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
-            "duration": round(self.audio_seconds, 3), "channels": 1, "models": [self.model_uuid],
+            "type": "Metadata",
+            "transaction_key": "deprecated",
+            "request_id": self.request_id,
+            "sha256": self._sha.hexdigest(),
+            "created": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "duration": round(self.audio_seconds, 3),
+            "channels": 1,
+            "models": [self.model_uuid],
             "model_info": {self.model_uuid: {"name": self.model, "version": "2025-01-01.0", "arch": self.model}},
         }
 
@@ -193,11 +198,15 @@ class Recognizer:
         words = []
         for i, token in enumerate(tokens):
             bare = re.sub(r"[^\w'-]", "", token).lower() or token.lower()
-            words.append({
-                "word": bare, "start": round(utterance.start + i * step, 3),
-                "end": round(utterance.start + (i + 1) * step, 3), "confidence": 0.99,
-                "punctuated_word": token if self.punctuate else bare,
-            })
+            words.append(
+                {
+                    "word": bare,
+                    "start": round(utterance.start + i * step, 3),
+                    "end": round(utterance.start + (i + 1) * step, 3),
+                    "confidence": 0.99,
+                    "punctuated_word": token if self.punctuate else bare,
+                }
+            )
         return words
 
     def _final(self, words, *, speech_final, from_finalize=False):
@@ -209,12 +218,22 @@ class Recognizer:
     def _result(self, words, *, is_final, speech_final, from_finalize=False):
         transcript = " ".join(w["punctuated_word"] for w in words)
         return {
-            "type": "Results", "channel_index": [0, 1],
-            "duration": round(self.audio_seconds - self._segment_start, 3), "start": round(self._segment_start, 3),
-            "is_final": is_final, "speech_final": speech_final, "from_finalize": from_finalize,
-            "channel": {"alternatives": [{
-                "transcript": transcript, "confidence": 0.99 if words else 0.0, "words": words,
-            }]},
+            "type": "Results",
+            "channel_index": [0, 1],
+            "duration": round(self.audio_seconds - self._segment_start, 3),
+            "start": round(self._segment_start, 3),
+            "is_final": is_final,
+            "speech_final": speech_final,
+            "from_finalize": from_finalize,
+            "channel": {
+                "alternatives": [
+                    {
+                        "transcript": transcript,
+                        "confidence": 0.99 if words else 0.0,
+                        "words": words,
+                    }
+                ]
+            },
             "metadata": {
                 "request_id": self.request_id,
                 "model_info": {"name": f"general-{self.model}", "version": "2025-01-01.0", "arch": self.model},

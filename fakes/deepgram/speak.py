@@ -41,7 +41,7 @@ class SpeakRequest:
     status: int | None = None
     bytes_sent: int = 0
     completed: bool = False
-    aborted: bool = False   # the client went away before the end of the audio
+    aborted: bool = False  # the client went away before the end of the audio
 
 
 @dataclass
@@ -109,8 +109,11 @@ class SpeakFake:
 
         def error(status, code, message):
             record.status = status
-            return web.json_response({"err_code": code, "err_msg": message, "request_id": request_id},
-                                     status=status, headers={"dg-request-id": request_id})
+            return web.json_response(
+                {"err_code": code, "err_msg": message, "request_id": request_id},
+                status=status,
+                headers={"dg-request-id": request_id},
+            )
 
         if record.authorization != f"Token {self.api_key}":
             return error(401, "INVALID_AUTH", "Invalid credentials.")
@@ -132,8 +135,9 @@ class SpeakFake:
             return error(400, "Bad Request", f"Unsupported container {container!r} for mulaw.")
         fault = self._take_fault()
         if fault and fault.kind == "fail":
-            return error(fault.status, "INTERNAL_SERVER_ERROR" if fault.status >= 500 else "Bad Request",
-                         "Injected failure.")
+            return error(
+                fault.status, "INTERNAL_SERVER_ERROR" if fault.status >= 500 else "Bad Request", "Injected failure."
+            )
         if fault and fault.kind == "stall":
             while request.transport is not None and not request.transport.is_closing():
                 await asyncio.sleep(0.05)
@@ -142,11 +146,14 @@ class SpeakFake:
         if self.first_byte_s:
             await asyncio.sleep(self.first_byte_s)
         record.status = 200
-        response = web.StreamResponse(headers={
-            "Content-Type": "audio/basic" if container == "none" else "audio/wav",
-            "dg-request-id": request_id, "dg-model-name": query.get("model", "aura-2-thalia-en"),
-            "dg-char-count": str(len(text)),
-        })
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "audio/basic" if container == "none" else "audio/wav",
+                "dg-request-id": request_id,
+                "dg-model-name": query.get("model", "aura-2-thalia-en"),
+                "dg-char-count": str(len(text)),
+            }
+        )
         response.enable_chunked_encoding()
         await response.prepare(request)
         total = self.audio_bytes_for(text)
@@ -183,20 +190,33 @@ class SpeakFake:
     async def handle_socket(self, request):
         request_id = str(uuid.uuid4())
         if request.headers.get("Authorization", "") != f"Token {self.api_key}":
-            return web.json_response({"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."}, status=401,
-                                     headers={"dg-error": "Invalid credentials.", "dg-request-id": request_id})
+            return web.json_response(
+                {"err_code": "INVALID_AUTH", "err_msg": "Invalid credentials."},
+                status=401,
+                headers={"dg-error": "Invalid credentials.", "dg-request-id": request_id},
+            )
         fault = self._take_fault()
         if fault and fault.kind == "fail":
-            return web.json_response({"err_code": "UNAVAILABLE", "err_msg": "Injected failure."}, status=fault.status,
-                                     headers={"dg-error": "Injected failure.", "dg-request-id": request_id})
+            return web.json_response(
+                {"err_code": "UNAVAILABLE", "err_msg": "Injected failure."},
+                status=fault.status,
+                headers={"dg-error": "Injected failure.", "dg-request-id": request_id},
+            )
         ws = web.WebSocketResponse()
         ws.headers["dg-request-id"] = request_id
         await ws.prepare(request)
         socket = SpeakSocket(query=dict(request.query))
         self.sockets.append(socket)
         model = request.query.get("model", "aura-2-thalia-en")
-        await ws.send_json({"type": "Metadata", "request_id": request_id, "model_name": model,
-                            "model_version": "2025-01-01.0", "model_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, model))})
+        await ws.send_json(
+            {
+                "type": "Metadata",
+                "request_id": request_id,
+                "model_name": model,
+                "model_version": "2025-01-01.0",
+                "model_uuid": str(uuid.uuid5(uuid.NAMESPACE_URL, model)),
+            }
+        )
         buffer, flushes = [], asyncio.Queue()
         sequence = 0
 
@@ -243,8 +263,9 @@ class SpeakFake:
                     await flushes.join()
                     await ws.close(code=1000)
                 else:
-                    await ws.send_json({"type": "Warning", "description": f"Unknown message type {kind!r}.",
-                                        "code": "UNKNOWN_MESSAGE"})
+                    await ws.send_json(
+                        {"type": "Warning", "description": f"Unknown message type {kind!r}.", "code": "UNKNOWN_MESSAGE"}
+                    )
         finally:
             self.open_sockets.discard(ws)
             worker.cancel()
@@ -253,6 +274,12 @@ class SpeakFake:
 
 def _wav_header(data_bytes):
     # 8 kHz mono mu-law (format tag 7), as Deepgram sends when no container is asked for
-    return (b"RIFF" + struct.pack("<I", 36 + data_bytes) + b"WAVE"
-            + b"fmt " + struct.pack("<IHHIIHH", 16, 7, 1, 8000, 8000, 1, 8)
-            + b"data" + struct.pack("<I", data_bytes))
+    return (
+        b"RIFF"
+        + struct.pack("<I", 36 + data_bytes)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 7, 1, 8000, 8000, 1, 8)
+        + b"data"
+        + struct.pack("<I", data_bytes)
+    )

@@ -61,7 +61,7 @@ def is_speech(frame):
 
 def in_frames(audio):
     """`audio` cut into 20 ms frames (the last may be shorter), as Twilio sends a caller's voice."""
-    return [audio[i:i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
+    return [audio[i : i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
 
 
 def silence(seconds):
@@ -111,7 +111,7 @@ def carries_text(data):
 
 def _read_packet(data, at):
     def nibbles(count):
-        chunk = data[at:at + count]
+        chunk = data[at : at + count]
         if len(chunk) < count or any(b & 0x70 for b in chunk):
             return None
         return [b & 0x0F for b in chunk]

@@ -38,7 +38,23 @@ from fakes.openai.replies import (
 from fakes.openai.validation import validation_problem
 
 __all__ = [
-    "DEFAULT_API_KEY", "FakeOpenAI", "Hang", "HttpError", "RecordedRequest", "Reply", "ScriptedToolCall", "Stall",
-    "StreamError", "hang", "insufficient_quota", "rate_limited", "server_error", "stall", "stream_error", "text",
-    "tool_call", "tool_calls", "validation_problem",
+    "DEFAULT_API_KEY",
+    "FakeOpenAI",
+    "Hang",
+    "HttpError",
+    "RecordedRequest",
+    "Reply",
+    "ScriptedToolCall",
+    "Stall",
+    "StreamError",
+    "hang",
+    "insufficient_quota",
+    "rate_limited",
+    "server_error",
+    "stall",
+    "stream_error",
+    "text",
+    "tool_call",
+    "tool_calls",
+    "validation_problem",
 ]

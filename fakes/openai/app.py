@@ -20,6 +20,7 @@ DEFAULT_API_KEY = "sk-fake-openai-key"
 
 # ---- what the fake remembers --------------------------------------------------------------------
 
+
 @dataclass
 class RecordedRequest:
     body: dict | None
@@ -101,8 +102,10 @@ class FakeOpenAI(LoopbackFake):
     async def _model(self, request):
         """Any model is available (the fake answers chat for any model): for `check_services`."""
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error_response(RecordedRequest(None, dict(request.headers), time.monotonic()), HttpError(
-                401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"))
+            return _error_response(
+                RecordedRequest(None, dict(request.headers), time.monotonic()),
+                HttpError(401, "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"),
+            )
         return web.json_response(
             {"id": request.match_info["model"], "object": "model", "created": 1700000000, "owned_by": "openai"}
         )
@@ -123,9 +126,16 @@ class FakeOpenAI(LoopbackFake):
 
     async def _answer(self, request, raw, record):
         if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-            return _error_response(record, HttpError(
-                401, "Incorrect API key provided. You can find your API key at "
-                     "https://platform.openai.com/account/api-keys.", "invalid_request_error", "invalid_api_key"))
+            return _error_response(
+                record,
+                HttpError(
+                    401,
+                    "Incorrect API key provided. You can find your API key at "
+                    "https://platform.openai.com/account/api-keys.",
+                    "invalid_request_error",
+                    "invalid_api_key",
+                ),
+            )
         try:
             record.body = json.loads(raw)
         except ValueError:
@@ -157,10 +167,15 @@ class FakeOpenAI(LoopbackFake):
                 return as_reply(self.reply(body))
             except Exception as exc:  # a bug in the test's reply function: say so, do not retry
                 self.reply_errors.append(exc)
-                return HttpError(500, f"FakeOpenAI: the reply function raised {exc!r}", "fake_error",
-                                 headers=(("x-should-retry", "false"),))
-        return HttpError(500, "FakeOpenAI: no reply scripted for this request", "fake_error",
-                         headers=(("x-should-retry", "false"),))
+                return HttpError(
+                    500,
+                    f"FakeOpenAI: the reply function raised {exc!r}",
+                    "fake_error",
+                    headers=(("x-should-retry", "false"),),
+                )
+        return HttpError(
+            500, "FakeOpenAI: no reply scripted for this request", "fake_error", headers=(("x-should-retry", "false"),)
+        )
 
     def _latency(self, reply):
         first = getattr(reply, "first_token_s", None)
@@ -168,10 +183,14 @@ class FakeOpenAI(LoopbackFake):
         return (self.first_token_s if first is None else first), (self.tokens_per_s if rate is None else rate)
 
     async def _stream(self, request, record, reply):
-        response = web.StreamResponse(headers={
-            "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-cache",
-            "x-request-id": "req_" + secrets.token_hex(16), "openai-processing-ms": "1",
-        })
+        response = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream; charset=utf-8",
+                "Cache-Control": "no-cache",
+                "x-request-id": "req_" + secrets.token_hex(16),
+                "openai-processing-ms": "1",
+            }
+        )
         await response.prepare(request)
         first_token_s, tokens_per_s = self._latency(reply)
         gap = 1.0 / tokens_per_s if tokens_per_s else 0.0
@@ -227,9 +246,9 @@ def _error_response(record, error):
     record.status = error.status
     return web.json_response(
         {"error": {"message": error.message, "type": error.type, "param": error.param, "code": error.code}},
-        status=error.status, headers=dict(error.headers),
+        status=error.status,
+        headers=dict(error.headers),
     )
-
 
 
 def _client_gone(request):

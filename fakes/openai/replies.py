@@ -73,22 +73,33 @@ def tool_calls(*calls, text="", first_token_s=None, tokens_per_s=None):
 
 
 def rate_limited(retry_after_ms=5):
-    headers = (("x-ratelimit-limit-requests", "500"), ("x-ratelimit-remaining-requests", "0"),
-               ("x-ratelimit-reset-requests", f"{retry_after_ms}ms"))
+    headers = (
+        ("x-ratelimit-limit-requests", "500"),
+        ("x-ratelimit-remaining-requests", "0"),
+        ("x-ratelimit-reset-requests", f"{retry_after_ms}ms"),
+    )
     if retry_after_ms is not None:
         headers += (("retry-after-ms", str(retry_after_ms)),)
-    return HttpError(429, f"Rate limit reached for requests. Please try again in {retry_after_ms}ms.",
-                     "requests", "rate_limit_exceeded", headers)
+    return HttpError(
+        429,
+        f"Rate limit reached for requests. Please try again in {retry_after_ms}ms.",
+        "requests",
+        "rate_limit_exceeded",
+        headers,
+    )
 
 
 def insufficient_quota():
-    return HttpError(429, "You exceeded your current quota, please check your plan and billing details.",
-                     "insufficient_quota", "insufficient_quota")
+    return HttpError(
+        429,
+        "You exceeded your current quota, please check your plan and billing details.",
+        "insufficient_quota",
+        "insufficient_quota",
+    )
 
 
 def server_error(status=500):
-    return HttpError(status, "The server had an error while processing your request. Sorry about that!",
-                     "server_error")
+    return HttpError(status, "The server had an error while processing your request. Sorry about that!", "server_error")
 
 
 def stream_error(text_before="", message=StreamError.message):

@@ -10,6 +10,7 @@ from fakes.openai.replies import Stall, StreamError
 TOOL_ARGUMENT_FRAGMENT_CHARS = 8
 STALL = object()  # marks where a stalled stream goes quiet
 
+
 class Completion:
     """The payloads answering one request."""
 
@@ -21,25 +22,35 @@ class Completion:
         self.completion_tokens = 0
 
     def chunk(self, delta=None, finish_reason=None, *, include_usage=False, choices=True):
-        payload = {"id": self.id, "object": "chat.completion.chunk", "created": self.created,
-                   "model": self.model, "system_fingerprint": "fp_fake"}
-        payload["choices"] = [{"index": 0, "delta": delta or {}, "logprobs": None,
-                               "finish_reason": finish_reason}] if choices else []
+        payload = {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": "fp_fake",
+        }
+        payload["choices"] = (
+            [{"index": 0, "delta": delta or {}, "logprobs": None, "finish_reason": finish_reason}] if choices else []
+        )
         if include_usage:
             payload["usage"] = None
         return payload
 
     def usage(self):
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens}
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
 
     def events(self, reply, include_usage):
         """The chunk payloads of a stream, with STALL where the stream goes quiet."""
         u = include_usage
         words = getattr(reply, "text", None) or getattr(reply, "text_before", "")
         calls = getattr(reply, "tool_calls", ())
-        yield self.chunk({"role": "assistant", "content": "" if words or not calls else None, "refusal": None},
-                         include_usage=u)
+        yield self.chunk(
+            {"role": "assistant", "content": "" if words or not calls else None, "refusal": None}, include_usage=u
+        )
         for token in split_tokens(words):
             self.completion_tokens += 1
             yield self.chunk({"content": token}, include_usage=u)
@@ -50,13 +61,25 @@ class Completion:
             return
         for index, call in enumerate(calls):
             self.completion_tokens += 1
-            yield self.chunk({"tool_calls": [{"index": index, "id": call.id, "type": "function",
-                                              "function": {"name": call.name, "arguments": ""}}]}, include_usage=u)
+            yield self.chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call.id,
+                            "type": "function",
+                            "function": {"name": call.name, "arguments": ""},
+                        }
+                    ]
+                },
+                include_usage=u,
+            )
             for start in range(0, len(call.arguments), TOOL_ARGUMENT_FRAGMENT_CHARS):
                 self.completion_tokens += 1
-                fragment = call.arguments[start:start + TOOL_ARGUMENT_FRAGMENT_CHARS]
-                yield self.chunk({"tool_calls": [{"index": index, "function": {"arguments": fragment}}]},
-                                 include_usage=u)
+                fragment = call.arguments[start : start + TOOL_ARGUMENT_FRAGMENT_CHARS]
+                yield self.chunk(
+                    {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, include_usage=u
+                )
         yield self.chunk({}, reply.finish_reason or ("tool_calls" if calls else "stop"), include_usage=u)
         if include_usage:
             usage_chunk = self.chunk(choices=False)
@@ -67,20 +90,27 @@ class Completion:
         message = {"role": "assistant", "content": reply.text or None, "refusal": None, "annotations": []}
         self.completion_tokens = len(split_tokens(reply.text))
         if reply.tool_calls:
-            message["tool_calls"] = [{"id": c.id, "type": "function",
-                                      "function": {"name": c.name, "arguments": c.arguments}}
-                                     for c in reply.tool_calls]
+            message["tool_calls"] = [
+                {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+                for c in reply.tool_calls
+            ]
             self.completion_tokens += sum(1 + len(c.arguments) // 4 for c in reply.tool_calls)
         finish_reason = reply.finish_reason or ("tool_calls" if reply.tool_calls else "stop")
-        return {"id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
-                "system_fingerprint": "fp_fake", "service_tier": "default",
-                "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
-                "usage": self.usage()}
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": "fp_fake",
+            "service_tier": "default",
+            "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
+            "usage": self.usage(),
+        }
 
 
 def split_tokens(content):
     """Roughly how a model streams text: a word (with its leading space) or a piece of a long word."""
     tokens = []
     for word in re.findall(r"\s*\S+|\s+$", content or ""):
-        tokens.extend(word[i:i + 6] for i in range(0, len(word), 6))
+        tokens.extend(word[i : i + 6] for i in range(0, len(word), 6))
     return tokens

@@ -12,8 +12,10 @@ from fakes.fixtures import deepgram as fake  # noqa: F401 (the fixture: a FakeDe
 
 KEY = DEFAULT_API_KEY
 AUTH = {"Authorization": f"Token {KEY}"}
-PHONE = ("model=nova-3&encoding=mulaw&sample_rate=8000&channels=1&interim_results=true"
-         "&endpointing=300&utterance_end_ms=1000&vad_events=true&smart_format=true")
+PHONE = (
+    "model=nova-3&encoding=mulaw&sample_rate=8000&channels=1&interim_results=true"
+    "&endpointing=300&utterance_end_ms=1000&vad_events=true&smart_format=true"
+)
 
 
 @pytest.fixture
@@ -51,8 +53,11 @@ async def test_a_stream_transcribes_spoken_audio_and_records_what_it_got(fake, h
     finals = [m for m in received if m["type"] == "Results" and m["is_final"]]
     assert [m["channel"]["alternatives"][0]["transcript"] for m in finals] == ["My check engine light is on."]
     assert finals[0]["speech_final"] is True
-    assert all({"channel_index", "duration", "start", "metadata", "from_finalize"} <= m.keys()
-               for m in received if m["type"] == "Results")
+    assert all(
+        {"channel_index", "duration", "start", "metadata", "from_finalize"} <= m.keys()
+        for m in received
+        if m["type"] == "Results"
+    )
     await ws.send_str(json.dumps({"type": "CloseStream"}))
     (metadata,) = await messages_until(ws, "Metadata")
     assert (await ws.receive()).type == aiohttp.WSMsgType.CLOSE and ws.close_code == 1000
@@ -66,10 +71,16 @@ async def test_a_stream_transcribes_spoken_audio_and_records_what_it_got(fake, h
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Token wrong"}, {"Authorization": f"Bearer {KEY}"}])
 async def test_a_handshake_without_the_key_is_refused_with_401_and_dg_error(fake, http, headers):
-    async with http.get(f"{fake.base_url}/v1/listen?{PHONE}", headers={
-        **headers, "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
-        "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
-    }) as response:
+    async with http.get(
+        f"{fake.base_url}/v1/listen?{PHONE}",
+        headers={
+            **headers,
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    ) as response:
         assert response.status == 401
         assert response.headers["dg-error"] and response.headers["dg-request-id"]
     assert fake.stt.rejected == [401] and fake.stt.streams == []
@@ -177,27 +188,33 @@ async def test_rest_speak_streams_raw_mulaw_proportional_to_the_text(fake, http)
         audio = await response.read()
     assert len(audio) == round(len(text) * 0.07 * 8000)
     assert audio[:4] != b"RIFF"
-    assert all(is_speech(audio[i:i + 160]) for i in range(0, len(audio) - 159, 160))
+    assert all(is_speech(audio[i : i + 160]) for i in range(0, len(audio) - 159, 160))
     assert max(abs(int(s)) for s in decode_mulaw(audio[:800])) > 3000
     (request,) = fake.tts.requests
     assert request.completed and request.bytes_sent == len(audio) and fake.tts.texts == [text]
 
 
 async def test_rest_speak_wraps_mulaw_in_wav_unless_container_none_like_deepgram(fake, http):
-    async with http.post(f"{fake.base_url}/v1/speak?model=aura-2-thalia-en&encoding=mulaw&sample_rate=8000",
-                         json={"text": "Hello"}, headers=AUTH) as response:
+    async with http.post(
+        f"{fake.base_url}/v1/speak?model=aura-2-thalia-en&encoding=mulaw&sample_rate=8000",
+        json={"text": "Hello"},
+        headers=AUTH,
+    ) as response:
         audio = await response.read()
     assert audio[:4] == b"RIFF" and audio[8:12] == b"WAVE"
     assert len(audio) == 44 + fake.tts.audio_bytes_for("Hello")
 
 
-@pytest.mark.parametrize("query, body, headers, status", [
-    (SPEAK, {"text": "Hi"}, {"Authorization": "Token nope"}, 401),
-    (SPEAK, {"text": "  "}, AUTH, 400),
-    (SPEAK, {"words": "Hi"}, AUTH, 400),
-    ("model=aura-2-thalia-en&encoding=linear16&sample_rate=24000", {"text": "Hi"}, AUTH, 400),
-    (SPEAK, {"text": "x" * 2001}, AUTH, 413),
-])
+@pytest.mark.parametrize(
+    "query, body, headers, status",
+    [
+        (SPEAK, {"text": "Hi"}, {"Authorization": "Token nope"}, 401),
+        (SPEAK, {"text": "  "}, AUTH, 400),
+        (SPEAK, {"words": "Hi"}, AUTH, 400),
+        ("model=aura-2-thalia-en&encoding=linear16&sample_rate=24000", {"text": "Hi"}, AUTH, 400),
+        (SPEAK, {"text": "x" * 2001}, AUTH, 413),
+    ],
+)
 async def test_rest_speak_refuses_bad_requests_with_a_json_error(fake, http, query, body, headers, status):
     async with http.post(f"{fake.base_url}/v1/speak?{query}", json=body, headers=headers) as response:
         assert response.status == status
@@ -222,8 +239,12 @@ async def test_rest_speak_faults_fail_then_break_then_recover(fake, http):
 async def test_rest_speak_stall_holds_the_request_until_the_client_gives_up(fake, http):
     fake.tts.stall_next()
     with pytest.raises(asyncio.TimeoutError):
-        async with http.post(f"{fake.base_url}/v1/speak?{SPEAK}", json={"text": "Hello"}, headers=AUTH,
-                             timeout=aiohttp.ClientTimeout(total=0.3)) as response:
+        async with http.post(
+            f"{fake.base_url}/v1/speak?{SPEAK}",
+            json={"text": "Hello"},
+            headers=AUTH,
+            timeout=aiohttp.ClientTimeout(total=0.3),
+        ) as response:
             await response.read()
     async with asyncio.timeout(5):
         while not fake.tts.requests[0].aborted:
@@ -232,8 +253,9 @@ async def test_rest_speak_stall_holds_the_request_until_the_client_gives_up(fake
 
 async def test_rest_speak_reports_a_client_that_hangs_up_early(http):
     with FakeDeepgram(KEY, tts_realtime_factor=20) as fake:
-        response = await http.post(f"{fake.base_url}/v1/speak?{SPEAK}", json={"text": "Long reply. " * 30},
-                                   headers=AUTH)
+        response = await http.post(
+            f"{fake.base_url}/v1/speak?{SPEAK}", json={"text": "Long reply. " * 30}, headers=AUTH
+        )
         await response.content.readexactly(800)
         response.close()
         async with asyncio.timeout(5):
@@ -243,8 +265,9 @@ async def test_rest_speak_reports_a_client_that_hangs_up_early(http):
 
 
 async def test_speak_socket_flushes_clears_and_closes(fake, http):
-    ws = await http.ws_connect(f"{fake.base_url}/v1/speak?model=aura-2-thalia-en&encoding=mulaw&sample_rate=8000",
-                               headers=AUTH)
+    ws = await http.ws_connect(
+        f"{fake.base_url}/v1/speak?model=aura-2-thalia-en&encoding=mulaw&sample_rate=8000", headers=AUTH
+    )
     metadata = await ws.receive_json()
     assert metadata["type"] == "Metadata" and metadata["model_name"] == "aura-2-thalia-en"
     await ws.send_json({"type": "Speak", "text": "Good morning, "})

@@ -6,8 +6,14 @@ from fakes.deepgram import decode_mulaw, is_speech, read_spoken, silence, spoken
 from fakes.deepgram.recognizer import Recognizer
 
 PHONE = {
-    "model": "nova-3", "encoding": "mulaw", "sample_rate": "8000", "interim_results": "true",
-    "endpointing": "300", "utterance_end_ms": "1000", "vad_events": "true", "smart_format": "true",
+    "model": "nova-3",
+    "encoding": "mulaw",
+    "sample_rate": "8000",
+    "interim_results": "true",
+    "endpointing": "300",
+    "utterance_end_ms": "1000",
+    "vad_events": "true",
+    "smart_format": "true",
 }
 
 
@@ -17,15 +23,18 @@ def recognizer(query=PHONE, lines=()):
 
 
 def transcripts(messages, *, final):
-    return [m["channel"]["alternatives"][0]["transcript"] for m in messages
-            if m["type"] == "Results" and m["is_final"] is final]
+    return [
+        m["channel"]["alternatives"][0]["transcript"]
+        for m in messages
+        if m["type"] == "Results" and m["is_final"] is final
+    ]
 
 
 def test_spoken_audio_carries_its_text_and_sounds_like_speech():
     audio = spoken("Can I bring my Civic in on Thursday? ¿Sí?")
     assert read_spoken(audio) == "Can I bring my Civic in on Thursday? ¿Sí?"
     assert read_spoken(audio[1234:]) == "Can I bring my Civic in on Thursday? ¿Sí?"
-    assert all(is_speech(audio[i:i + 160]) for i in range(0, len(audio), 160))
+    assert all(is_speech(audio[i : i + 160]) for i in range(0, len(audio), 160))
     assert len(audio) == pytest.approx(8000 * 0.065 * 41, abs=160)
 
 
@@ -64,7 +73,7 @@ def test_timing_follows_the_audio_not_how_it_was_chunked():
     audio = silence(0.3) + spoken("Brakes are squealing.") + silence(1.2) + tone(0.8) + silence(1.2)
     whole = recognizer(lines=["Also an oil change."]).feed(audio)
     pieces = recognizer(lines=["Also an oil change."])
-    chunked = [m for i in range(0, len(audio), 37) for m in pieces.feed(audio[i:i + 37])]
+    chunked = [m for i in range(0, len(audio), 37) for m in pieces.feed(audio[i : i + 37])]
 
     def strip(messages):
         return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]

@@ -16,11 +16,17 @@ def fake():
 def test_a_known_vin_decodes_clean(fake):
     fake.add_vehicle("2HGFC2F56KH512345", make="HONDA", model="Civic", year=2019, trim="LX")
 
-    body = httpx.get(f"{fake.vpic_base_url}/vehicles/DecodeVinValues/2HGFC2F56KH512345",
-                     params={"format": "json"}).json()
+    body = httpx.get(
+        f"{fake.vpic_base_url}/vehicles/DecodeVinValues/2HGFC2F56KH512345", params={"format": "json"}
+    ).json()
 
     [values] = body["Results"]
-    assert (values["Make"], values["Model"], values["ModelYear"], values["ErrorCode"]) == ("HONDA", "Civic", "2019", "0")
+    assert (values["Make"], values["Model"], values["ModelYear"], values["ErrorCode"]) == (
+        "HONDA",
+        "Civic",
+        "2019",
+        "0",
+    )
     assert all(isinstance(v, str) for v in values.values())
     assert body["SearchCriteria"] == "VIN(s): 2HGFC2F56KH512345"
 
@@ -34,10 +40,14 @@ def test_an_unknown_vin_is_200_with_an_error_code(fake):
 def test_recalls_by_make_model_and_year(fake):
     fake.add_recall("HONDA", "Civic", 2019, campaign="19V182000", component="AIR BAGS")
 
-    body = httpx.get(f"{fake.recalls_base_url}/recalls/recallsByVehicle",
-                     params={"make": "honda", "model": "civic", "modelYear": "2019"}).json()
-    empty = httpx.get(f"{fake.recalls_base_url}/recalls/recallsByVehicle",
-                      params={"make": "honda", "model": "civic", "modelYear": "2020"}).json()
+    body = httpx.get(
+        f"{fake.recalls_base_url}/recalls/recallsByVehicle",
+        params={"make": "honda", "model": "civic", "modelYear": "2019"},
+    ).json()
+    empty = httpx.get(
+        f"{fake.recalls_base_url}/recalls/recallsByVehicle",
+        params={"make": "honda", "model": "civic", "modelYear": "2020"},
+    ).json()
 
     assert body["Count"] == 1 and body["results"][0]["NHTSACampaignNumber"] == "19V182000"
     assert empty == {"Count": 0, "Message": "Results returned successfully", "results": []}

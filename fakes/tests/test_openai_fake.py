@@ -20,10 +20,16 @@ from fakes.openai import (
     tool_calls,
 )
 
-TOOLS = [{"type": "function", "function": {
-    "name": "get_available_slots", "description": "Free slots for a day.",
-    "parameters": {"type": "object", "properties": {"date": {"type": "string"}}, "required": ["date"]},
-}}]
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_available_slots",
+            "description": "Free slots for a day.",
+            "parameters": {"type": "object", "properties": {"date": {"type": "string"}}, "required": ["date"]},
+        },
+    }
+]
 HELLO = [{"role": "system", "content": "You are a receptionist."}, {"role": "user", "content": "Hi"}]
 
 
@@ -33,8 +39,7 @@ def client_for(fake, **options):
 
 
 def stream_chunks(fake, messages=HELLO, **kwargs):
-    stream = client_for(fake).chat.completions.create(
-        model="gpt-4.1-mini", messages=messages, stream=True, **kwargs)
+    stream = client_for(fake).chat.completions.create(model="gpt-4.1-mini", messages=messages, stream=True, **kwargs)
     return list(stream)
 
 
@@ -61,11 +66,13 @@ def test_usage_chunk_only_when_asked_for(fake):
 
 
 def test_tool_call_arguments_arrive_in_fragments_with_parallel_calls_by_index(fake):
-    fake.script(tool_calls(
-        tool_call("get_available_slots", {"date": "2030-06-04", "service": "oil change"}, id="call_first"),
-        tool_call("get_available_slots", {"date": "2030-06-05", "service": "oil change"}, id="call_second"),
-        text="Let me look.",
-    ))
+    fake.script(
+        tool_calls(
+            tool_call("get_available_slots", {"date": "2030-06-04", "service": "oil change"}, id="call_first"),
+            tool_call("get_available_slots", {"date": "2030-06-05", "service": "oil change"}, id="call_second"),
+            text="Let me look.",
+        )
+    )
     chunks = stream_chunks(fake, tools=TOOLS)
 
     pieces = [p for c in chunks if c.choices for p in (c.choices[0].delta.tool_calls or ())]
@@ -108,19 +115,29 @@ def test_a_wrong_key_is_refused_and_uses_no_reply(fake):
 
 
 def test_tool_calls_must_all_be_answered_before_the_next_message(fake):
-    assistant = {"role": "assistant", "content": None, "tool_calls": [
-        {"id": "call_a", "type": "function", "function": {"name": "get_available_slots", "arguments": "{}"}},
-        {"id": "call_b", "type": "function", "function": {"name": "get_available_slots", "arguments": "{}"}},
-    ]}
-    half_answered = HELLO + [assistant, {"role": "tool", "tool_call_id": "call_a", "content": "[]"},
-                             {"role": "user", "content": "Well?"}]
+    assistant = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {"id": "call_a", "type": "function", "function": {"name": "get_available_slots", "arguments": "{}"}},
+            {"id": "call_b", "type": "function", "function": {"name": "get_available_slots", "arguments": "{}"}},
+        ],
+    }
+    half_answered = HELLO + [
+        assistant,
+        {"role": "tool", "tool_call_id": "call_a", "content": "[]"},
+        {"role": "user", "content": "Well?"},
+    ]
     fake.script("ok")
     with pytest.raises(openai.BadRequestError) as caught:
         client_for(fake).chat.completions.create(model="gpt-4.1-mini", messages=half_answered, tools=TOOLS)
     assert "call_b" in caught.value.message
 
-    answered = HELLO + [assistant, {"role": "tool", "tool_call_id": "call_a", "content": "[]"},
-                        {"role": "tool", "tool_call_id": "call_b", "content": "[]"}]
+    answered = HELLO + [
+        assistant,
+        {"role": "tool", "tool_call_id": "call_a", "content": "[]"},
+        {"role": "tool", "tool_call_id": "call_b", "content": "[]"},
+    ]
     completion = client_for(fake).chat.completions.create(model="gpt-4.1-mini", messages=answered, tools=TOOLS)
     assert completion.choices[0].message.content == "ok"
 

@@ -48,6 +48,7 @@ def test_two_servers_get_different_ports_and_stop_releases_the_port():
 
 def test_call_runs_a_coroutine_on_the_server_loop():
     with LoopbackServer(hello_app()) as server:
+
         async def which_loop():
             return asyncio.get_running_loop()
 

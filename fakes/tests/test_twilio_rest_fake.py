@@ -67,23 +67,32 @@ async def test_the_async_client_redirects_a_call(fake):
 
 def test_a_text_is_queued_and_can_be_fetched(fake):
     client = client_for(fake)
-    message = client.messages.create(to="+13125550142", from_="+13125550100", body="See you Tuesday at 9.",
-                                     status_callback="https://shop.example.com/twilio/sms-status/")
+    message = client.messages.create(
+        to="+13125550142",
+        from_="+13125550100",
+        body="See you Tuesday at 9.",
+        status_callback="https://shop.example.com/twilio/sms-status/",
+    )
 
     assert re.fullmatch(r"SM[0-9a-f]{32}", message.sid)
     assert message.status == "queued" and message.to == "+13125550142" and message.body == "See you Tuesday at 9."
     recorded = fake.message(message.sid)
     assert recorded["status_callback"] == "https://shop.example.com/twilio/sms-status/"
-    assert fake.requests[-1].form == {"To": "+13125550142", "From": "+13125550100", "Body": "See you Tuesday at 9.",
-                                      "StatusCallback": "https://shop.example.com/twilio/sms-status/"}
+    assert fake.requests[-1].form == {
+        "To": "+13125550142",
+        "From": "+13125550100",
+        "Body": "See you Tuesday at 9.",
+        "StatusCallback": "https://shop.example.com/twilio/sms-status/",
+    }
 
     fake.set_message_status(message.sid, "delivered")
     assert client.messages(message.sid).fetch().status == "delivered"
 
 
 def test_a_messaging_service_text_is_accepted(fake):
-    message = client_for(fake).messages.create(to="+13125550142", messaging_service_sid="MG" + "2" * 32,
-                                               body="Reminder: oil change tomorrow at 9.")
+    message = client_for(fake).messages.create(
+        to="+13125550142", messaging_service_sid="MG" + "2" * 32, body="Reminder: oil change tomorrow at 9."
+    )
     assert message.status == "accepted" and message.messaging_service_sid == "MG" + "2" * 32
 
 
@@ -125,8 +134,12 @@ def test_a_wrong_auth_token_is_refused(fake):
 
 
 def test_the_status_callback_is_signed_like_twilio_signs_it(fake):
-    message = client_for(fake).messages.create(to="+13125550142", from_="+13125550100", body="Hi",
-                                               status_callback="https://shop.example.com/twilio/sms-status/")
+    message = client_for(fake).messages.create(
+        to="+13125550142",
+        from_="+13125550100",
+        body="Hi",
+        status_callback="https://shop.example.com/twilio/sms-status/",
+    )
     fake.set_message_status(message.sid, "undelivered", error_code=30003)
     url, params, signature = fake.status_callback(message.sid)
 

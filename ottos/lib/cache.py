@@ -29,7 +29,7 @@ _outage = threading.Event()  # set while Redis is failing, across threads (Djang
 
 
 def key_family(key):
-    """"crm:customer-by-phone:+1312..." -> "crm_customer_by_phone": what a key is for, not which one."""
+    """ "crm:customer-by-phone:+1312..." -> "crm_customer_by_phone": what a key is for, not which one."""
     family = ":".join(str(key).split(":")[:2]).lower()
     return _NOT_A_LABEL.sub("_", family).strip("_")[:40] or "other"
 
@@ -39,8 +39,12 @@ class ForgivingRedisCache(RedisCache):
         metrics.cache_degraded(key_family(key))
         if not _outage.is_set():
             _outage.set()
-            logger.warning("Cache (Redis) unreachable: %s answers as a miss, and so will the rest until it is back "
-                           "(%s: %s)", operation, type(exc).__name__, exc)
+            logger.warning(
+                "Cache (Redis) unreachable: %s answers as a miss, and so will the rest until it is back (%s: %s)",
+                operation,
+                type(exc).__name__,
+                exc,
+            )
 
     def _answered(self, result):
         if _outage.is_set():

@@ -33,8 +33,14 @@ _task = contextvars.ContextVar("celery_task", default=None)  # (task id, task na
 
 # Settings whose values must never appear in a log line.
 SECRET_SETTINGS = (
-    "SECRET_KEY", "DEEPGRAM_API_KEY", "OPENAI_API_KEY", "TWILIO_AUTH_TOKEN", "GOOGLE_OAUTH_CLIENT_SECRET",
-    "GOOGLE_OAUTH_REFRESH_TOKEN", "GOOGLE_SERVICE_ACCOUNT_JSON", "METRICS_TOKEN",
+    "SECRET_KEY",
+    "DEEPGRAM_API_KEY",
+    "OPENAI_API_KEY",
+    "TWILIO_AUTH_TOKEN",
+    "GOOGLE_OAUTH_CLIENT_SECRET",
+    "GOOGLE_OAUTH_REFRESH_TOKEN",
+    "GOOGLE_SERVICE_ACCOUNT_JSON",
+    "METRICS_TOKEN",
 )
 MASK = "***"
 
@@ -296,7 +302,13 @@ class RedactingFilter(logging.Filter):
 
 # Attributes every LogRecord has; anything else was passed in `extra` and is logged as a field.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
-    "message", "asctime", "call_sid", "_ottos_redacted", "taskName", "task_id", "task_name",
+    "message",
+    "asctime",
+    "call_sid",
+    "_ottos_redacted",
+    "taskName",
+    "task_id",
+    "task_name",
 }
 _BARE = re.compile(r"^[\w.:/@+-]+$")
 

@@ -17,9 +17,7 @@ from prometheus_client import Counter, Gauge, Histogram, multiprocess
 
 logger = logging.getLogger(__name__)
 
-ACTIVE_CALLS = Gauge(
-    "ottos_active_calls", "Calls whose media stream is open right now.", multiprocess_mode="livesum"
-)
+ACTIVE_CALLS = Gauge("ottos_active_calls", "Calls whose media stream is open right now.", multiprocess_mode="livesum")
 PROCESS_ACTIVE_CALLS = Gauge(
     "ottos_process_active_calls",
     "Calls whose media stream is open right now, per server process (a pid label with several processes).",
@@ -155,8 +153,11 @@ def forget_dead_processes():
     path = _multiprocess_dir()
     if not path:
         return []
-    pids = {int(match.group(1)) for name in glob.glob(os.path.join(path, "gauge_live*_*.db"))
-            if (match := re.search(r"_(\d+)\.db$", name))}
+    pids = {
+        int(match.group(1))
+        for name in glob.glob(os.path.join(path, "gauge_live*_*.db"))
+        if (match := re.search(r"_(\d+)\.db$", name))
+    }
     dead = sorted(pid for pid in pids if not _running(pid))
     for pid in dead:
         process_exited(pid)

@@ -148,8 +148,10 @@ def postgresql(timeout):
     where = f"{db.get('HOST') or 'local socket'}:{db.get('PORT') or 5432}/{db['NAME']}"
     pending = unapplied_migrations()
     if pending:
-        return fail(f"{answer.detail} at {where}: {len(pending)} migrations not applied "
-                    f"(first {pending[0]}); run manage.py migrate")
+        return fail(
+            f"{answer.detail} at {where}: {len(pending)} migrations not applied "
+            f"(first {pending[0]}); run manage.py migrate"
+        )
     return ok(f"{answer.detail} at {where}, migrations up to date")
 
 
@@ -219,6 +221,8 @@ def celery(timeout):
         app.close()
     workers = sorted(name for reply in replies for name in reply)
     if not workers:
-        return fail(f"the broker ({safe_url(broker)}) is reachable but no worker answered a ping within "
-                    f"{timeout:g} s: start one with `celery -A ottos worker`")
+        return fail(
+            f"the broker ({safe_url(broker)}) is reachable but no worker answered a ping within "
+            f"{timeout:g} s: start one with `celery -A ottos worker`"
+        )
     return ok(f"{len(workers)} worker(s) answered: {', '.join(workers)}")

@@ -53,7 +53,7 @@ def nginx_conf(upstream_ports, listen_port, text=None):
         raise ValueError(f"{NGINX_CONF} no longer has the upstream servers and `listen 80;` this expects")
     first = servers[0]
     lines = "".join(f"{first['indent']}server 127.0.0.1:{port}{first['options']};\n" for port in upstream_ports)
-    text = text[: first.start()] + lines + _UPSTREAM_SERVER.sub("", text[first.start():])
+    text = text[: first.start()] + lines + _UPSTREAM_SERVER.sub("", text[first.start() :])
     return _LISTEN.sub(lambda m: f"{m['indent']}listen 127.0.0.1:{listen_port};", text)
 
 
@@ -136,9 +136,22 @@ class BalancedServers:
         log_path = self.workdir / f"server-{index}.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [self.python, "-m", "ottos.serve", "--proxy-headers", "-b", "127.0.0.1", "-p", str(port),
-                 "ottos.asgi:application"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn,
+                [
+                    self.python,
+                    "-m",
+                    "ottos.serve",
+                    "--proxy-headers",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(port),
+                    "ottos.asgi:application",
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                preexec_fn=self.preexec_fn,
             )
         return ServerProcess(url=f"http://127.0.0.1:{port}", port=port, log_path=log_path, process=process)
 
@@ -153,7 +166,8 @@ class BalancedServers:
         with open(prefix / "logs" / "stderr.log", "wb") as stderr:
             self.nginx = subprocess.Popen(
                 [nginx_binary(), "-p", f"{prefix}/", "-c", str(conf), "-g", "daemon off;"],
-                stdout=stderr, stderr=subprocess.STDOUT,
+                stdout=stderr,
+                stderr=subprocess.STDOUT,
             )
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait_healthy(self.url, self.nginx, log_path)

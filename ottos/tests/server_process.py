@@ -30,7 +30,6 @@ def tests_database_url():
     return f"postgres://{credentials}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-
 @contextmanager
 def server_process(log_path, *, server_options=(), **environment):
     """Yields the server's URL once /healthz answers; its output goes to `log_path`. `environment`
@@ -41,9 +40,21 @@ def server_process(log_path, *, server_options=(), **environment):
     env.update(DATABASE_URL=tests_database_url(), PYTHONUNBUFFERED="1", **environment)
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ottos.serve", "-b", "127.0.0.1", "-p", str(port), *server_options,
-             "ottos.asgi:application"],
-            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "ottos.serve",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                *server_options,
+                "ottos.asgi:application",
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         try:
             url = f"http://127.0.0.1:{port}"

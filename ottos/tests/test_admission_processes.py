@@ -37,11 +37,20 @@ def servers(django_db_setup, django_db_blocker, tmp_path_factory):
         workdir = tmp_path_factory.mktemp("admission")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DEEPGRAM_", "OPENAI_", "TWILIO_"))}
         env.update(
-            DATABASE_URL=database_url, DEBUG="false", DATA_DIR=str(workdir / "data"),
-            TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_ACCOUNT_SID=ACCOUNT_SID, PUBLIC_BASE_URL=PUBLIC_URL,
-            DEEPGRAM_API_KEY=deepgram.api_key, DEEPGRAM_BASE_URL=deepgram.base_url,
-            OPENAI_API_KEY=openai.api_key, OPENAI_BASE_URL=openai.base_url, VOICE_FAILOVER="false",
-            SECURE_SSL_REDIRECT="false", CALLS_PER_PROCESS="1", SHOP_ADVISOR_NUMBER=ADVISOR,
+            DATABASE_URL=database_url,
+            DEBUG="false",
+            DATA_DIR=str(workdir / "data"),
+            TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+            TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+            PUBLIC_BASE_URL=PUBLIC_URL,
+            DEEPGRAM_API_KEY=deepgram.api_key,
+            DEEPGRAM_BASE_URL=deepgram.base_url,
+            OPENAI_API_KEY=openai.api_key,
+            OPENAI_BASE_URL=openai.base_url,
+            VOICE_FAILOVER="false",
+            SECURE_SSL_REDIRECT="false",
+            CALLS_PER_PROCESS="1",
+            SHOP_ADVISOR_NUMBER=ADVISOR,
         )
         with BalancedServers(workdir, 2, env) as running:
             yield [server.url for server in running.processes]
@@ -73,8 +82,13 @@ async def ring(webhook_url, stream_url):
     stream = root.find("Connect/Stream")
     if stream is None:
         return None, root
-    caller = TwilioCaller(app_url=stream_url, public_url=PUBLIC_URL, auth_token=AUTH_TOKEN, account_sid=ACCOUNT_SID,
-                          call_sid=ringing.call_sid)
+    caller = TwilioCaller(
+        app_url=stream_url,
+        public_url=PUBLIC_URL,
+        auth_token=AUTH_TOKEN,
+        account_sid=ACCOUNT_SID,
+        call_sid=ringing.call_sid,
+    )
     caller.stream_url = stream.get("url")
     caller.connect_action = root.find("Connect").get("action")
     caller.parameters = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}

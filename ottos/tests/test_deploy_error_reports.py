@@ -86,12 +86,18 @@ SCRIPT = textwrap.dedent("""
 
 def run_with_sentry(dsn, tmp_path, secret_key):
     env = {
-        "PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ottos.settings", "DATA_DIR": str(tmp_path),
-        "DEBUG": "false", "SECRET_KEY": secret_key, "ALLOWED_HOSTS": "testserver", "SENTRY_DSN": dsn,
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "ottos.settings",
+        "DATA_DIR": str(tmp_path),
+        "DEBUG": "false",
+        "SECRET_KEY": secret_key,
+        "ALLOWED_HOSTS": "testserver",
+        "SENTRY_DSN": dsn,
         "SENTRY_ENVIRONMENT": "test",
     }
-    return subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True,
-                          cwd=settings.BASE_DIR, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR, timeout=60
+    )
 
 
 def test_errors_reach_sentry_without_a_phone_number_or_a_secret(sentry_ingest, tmp_path):

@@ -17,13 +17,20 @@ PUBLIC = "https://agent.example.com"
 def check_deploy(tmp_path, **env):
     """`manage.py check --deploy`, failing on warnings too, in a fresh interpreter with exactly this environment."""
     base = {
-        "PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ottos.settings", "DATA_DIR": str(tmp_path),
-        "DEBUG": "false", "SECRET_KEY": secrets.token_urlsafe(50), "PUBLIC_BASE_URL": PUBLIC,
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "ottos.settings",
+        "DATA_DIR": str(tmp_path),
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PUBLIC_BASE_URL": PUBLIC,
         "EMAIL_HOST": "smtp.example.com",
     }
     proc = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        env={**base, **env}, capture_output=True, text=True, cwd=settings.BASE_DIR,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
     )
     return proc.returncode, proc.stdout + proc.stderr
 
@@ -48,8 +55,12 @@ def test_check_deploy_fails_when_https_is_turned_off(tmp_path):
 
 def test_http_goes_to_https_but_probes_and_proxied_https_do_not(django_db_setup, tmp_path):
     with server_process(
-        tmp_path / "server.log", DEBUG="false", DATA_DIR=str(tmp_path / "data"), PUBLIC_BASE_URL=PUBLIC,
-        SECURE_COOKIES="true", SECRET_KEY=secrets.token_urlsafe(50),
+        tmp_path / "server.log",
+        DEBUG="false",
+        DATA_DIR=str(tmp_path / "data"),
+        PUBLIC_BASE_URL=PUBLIC,
+        SECURE_COOKIES="true",
+        SECRET_KEY=secrets.token_urlsafe(50),
     ) as url:
         host = url.removeprefix("http://")
         with httpx.Client(base_url=url, trust_env=False, follow_redirects=False, timeout=30) as http:
@@ -66,8 +77,9 @@ def test_http_goes_to_https_but_probes_and_proxied_https_do_not(django_db_setup,
             assert over_tls.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
 
             # Twilio's webhooks come through nginx as https: they reach the view (which checks the signature).
-            webhook = http.post("/twilio/voice/", data={"CallSid": "CA" + "0" * 32},
-                                headers={"X-Forwarded-Proto": "https"})
+            webhook = http.post(
+                "/twilio/voice/", data={"CallSid": "CA" + "0" * 32}, headers={"X-Forwarded-Proto": "https"}
+            )
             assert webhook.status_code not in (301, 302, 308)
 
             sign_in = http.get("/admin/login/", headers={"X-Forwarded-Proto": "https"})

@@ -23,7 +23,8 @@ HOME = "203.0.113.7"
 def quick_hashing(settings):
     # dozens of sign-ins here; a server process of its own checks with the real hasher
     settings.PASSWORD_HASHERS = [
-        "django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     ]
 
 
@@ -106,17 +107,26 @@ def test_behind_nginx_the_lock_follows_the_address_nginx_forwards(transactional_
     # The production server: Daphne with --proxy-headers takes the address from X-Forwarded-For,
     # which nginx overwrites with the client's (deploy/nginx.conf).
     User.objects.create(username="avery", is_staff=True, password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
-    with server_process(tmp_path / "server.log", server_options=["--proxy-headers"],
-                        DATA_DIR=str(tmp_path / "data"), SIGN_IN_FAILURE_LIMIT="3") as url:
+    with server_process(
+        tmp_path / "server.log",
+        server_options=["--proxy-headers"],
+        DATA_DIR=str(tmp_path / "data"),
+        SIGN_IN_FAILURE_LIMIT="3",
+    ) as url:
 
         def sign_in_from(address, password):
             # a real password hash per try, while the server loads its voice models: allow time
             with httpx.Client(base_url=url, trust_env=False, headers={"X-Forwarded-For": address}, timeout=60) as http:
                 form = http.get("/admin/login/")
                 token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.text).group(1)
-                return http.post("/admin/login/?next=/admin/", data={
-                    "csrfmiddlewaretoken": token, "username": "avery", "password": password,
-                })
+                return http.post(
+                    "/admin/login/?next=/admin/",
+                    data={
+                        "csrfmiddlewaretoken": token,
+                        "username": "avery",
+                        "password": password,
+                    },
+                )
 
         assert [sign_in_from(HOME, "wrong-password").status_code for _ in range(3)] == [200, 200, 429]
         locked = sign_in_from(HOME, PASSWORD)

@@ -17,8 +17,13 @@ TEN_YEARS = 10 * 365 * 24 * 3600
 
 def collectstatic(data_dir):
     env = {**os.environ, "DATA_DIR": str(data_dir), "DEBUG": "false", "STATIC_HASHED_NAMES": "true"}
-    proc = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-                          env=env, capture_output=True, text=True, cwd=settings.BASE_DIR)
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=settings.BASE_DIR,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -46,8 +51,9 @@ def test_after_collectstatic_hashed_files_are_served_for_years(django_db_setup, 
 
 
 def test_the_embedded_default_serves_the_admin_css_without_collectstatic(django_db_setup, tmp_path):
-    with server_process(tmp_path / "server.log", DEBUG="true", DATA_DIR=str(tmp_path / "data"),
-                        STATIC_HASHED_NAMES="") as url:
+    with server_process(
+        tmp_path / "server.log", DEBUG="true", DATA_DIR=str(tmp_path / "data"), STATIC_HASHED_NAMES=""
+    ) as url:
         with httpx.Client(base_url=url, trust_env=False, timeout=30) as http:
             assert "/static/admin/css/base.css" in http.get("/admin/login/").text
             css = http.get("/static/admin/css/base.css")

@@ -127,8 +127,14 @@ def test_metrics_show_what_calls_reported(client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     text = response.content.decode()
-    for name in ("ottos_active_calls", "ottos_call_turns_total", "ottos_voice_to_voice_seconds_bucket",
-                 "ottos_tool_errors_total", "ottos_vendor_errors_total", "ottos_vendor_reconnects_total"):
+    for name in (
+        "ottos_active_calls",
+        "ottos_call_turns_total",
+        "ottos_voice_to_voice_seconds_bucket",
+        "ottos_tool_errors_total",
+        "ottos_vendor_errors_total",
+        "ottos_vendor_reconnects_total",
+    ):
         assert f"\n{name}" in text
     assert sample("ottos_call_turns_total", role="user") == before["turns"] + 1
     assert sample("ottos_voice_to_voice_seconds_count") == before["v2v"] + 2

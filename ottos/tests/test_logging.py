@@ -231,7 +231,9 @@ def test_a_broken_log_call_does_not_raise_at_the_call_site(lines):
 
 def test_settings_wire_the_console_handler_with_the_sid_and_redaction():
     handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
-    record = logging.LogRecord("calls.telephony.consumer", logging.INFO, __file__, 1, "caller %s", ("+13125550147",), None)
+    record = logging.LogRecord(
+        "calls.telephony.consumer", logging.INFO, __file__, 1, "caller %s", ("+13125550147",), None
+    )
     with call_context(CALL_SID):
         assert handler.filter(record)
     line = handler.format(record)

@@ -60,11 +60,17 @@ def servers(django_db_setup, django_db_blocker, vendors, tmp_path_factory):
     (workdir / "metrics").mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DEEPGRAM_", "OPENAI_", "TWILIO_"))}
     env.update(
-        DATABASE_URL=database_url, DEBUG="false", DATA_DIR=str(workdir / "data"),
+        DATABASE_URL=database_url,
+        DEBUG="false",
+        DATA_DIR=str(workdir / "data"),
         PROMETHEUS_MULTIPROC_DIR=str(workdir / "metrics"),
-        TWILIO_AUTH_TOKEN=AUTH_TOKEN, TWILIO_ACCOUNT_SID=ACCOUNT_SID, PUBLIC_BASE_URL=PUBLIC_URL,
-        DEEPGRAM_API_KEY=deepgram.api_key, DEEPGRAM_BASE_URL=deepgram.base_url,
-        OPENAI_API_KEY=openai.api_key, OPENAI_BASE_URL=openai.base_url,
+        TWILIO_AUTH_TOKEN=AUTH_TOKEN,
+        TWILIO_ACCOUNT_SID=ACCOUNT_SID,
+        PUBLIC_BASE_URL=PUBLIC_URL,
+        DEEPGRAM_API_KEY=deepgram.api_key,
+        DEEPGRAM_BASE_URL=deepgram.base_url,
+        OPENAI_API_KEY=openai.api_key,
+        OPENAI_BASE_URL=openai.base_url,
         VOICE_FAILOVER="false",  # no offline speech models to load in each process
         SECURE_SSL_REDIRECT="false",  # this nginx has no certificate: its plain http stands in for TLS
     )
@@ -123,8 +129,11 @@ class LiveWatch:
             self.messages.append(json.loads(message))
 
     def turns(self, call_sid):
-        return [(m["data"]["role"], m["data"]["text"]) for m in self.messages
-                if m["call_sid"] == call_sid and m["kind"] == "turn"]
+        return [
+            (m["data"]["role"], m["data"]["text"])
+            for m in self.messages
+            if m["call_sid"] == call_sid and m["kind"] == "turn"
+        ]
 
 
 def metric(exposition, name, **labels):
@@ -150,8 +159,14 @@ async def scrape(url):
 
 async def status_callback(url, caller, status):
     """Twilio's status callback for the call, signed, to one process (the caller's own link is closed)."""
-    form = {"CallSid": caller.call_sid, "AccountSid": ACCOUNT_SID, "CallStatus": status, "CallDuration": "8",
-            "From": caller.from_number, "To": caller.to_number}
+    form = {
+        "CallSid": caller.call_sid,
+        "AccountSid": ACCOUNT_SID,
+        "CallStatus": status,
+        "CallDuration": "8",
+        "From": caller.from_number,
+        "To": caller.to_number,
+    }
     headers = {"X-Twilio-Signature": caller.sign(PUBLIC_URL + "/twilio/status/", form)}
     async with httpx.AsyncClient(base_url=url, trust_env=False, timeout=10) as http:
         response = await http.post("/twilio/status/", data=form, headers=headers)
@@ -192,8 +207,12 @@ async def test_a_call_split_over_three_processes_is_answered_filed_once_and_seen
         await caller.send_start()
         try:
             await answered(caller, 0.0)
-            await until(lambda: any(role == "assistant" and words.startswith("Hi Dana")
-                                    for role, words in live.turns(caller.call_sid)), "the greeting, seen live")
+            await until(
+                lambda: any(
+                    role == "assistant" and words.startswith("Hi Dana") for role, words in live.turns(caller.call_sid)
+                ),
+                "the greeting, seen live",
+            )
             utterance = await caller.say(spoken(SAID))
             await answered(caller, utterance.ended_at)
             await until(lambda: ("assistant", REPLY) in live.turns(caller.call_sid), "the reply, seen live")
@@ -258,19 +277,28 @@ async def test_through_nginx_concurrent_calls_spread_over_the_processes_and_metr
     assert metric(after, "ottos_calls_total") == before_calls + CONCURRENT_CALLS
     assert metric(after, "ottos_active_calls") == 0
     assert metric(after, "ottos_call_turns_total", role="user") >= CONCURRENT_CALLS
-    assert await database_sync_to_async(
-        Call.objects.filter(call_sid__in=[c.call_sid for c in callers], ended_at__isnull=False).count
-    )() == CONCURRENT_CALLS
+    assert (
+        await database_sync_to_async(
+            Call.objects.filter(call_sid__in=[c.call_sid for c in callers], ended_at__isnull=False).count
+        )()
+        == CONCURRENT_CALLS
+    )
 
 
 async def test_a_client_cannot_choose_the_address_the_servers_see(servers):
     async with httpx.AsyncClient(trust_env=False, timeout=10) as http:
-        response = await http.get(f"{servers.url}/healthz?from-a-liar",
-                                  headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"})
+        response = await http.get(
+            f"{servers.url}/healthz?from-a-liar",
+            headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+        )
     assert response.status_code == 200
     await asyncio.sleep(0.2)
-    (line,) = [line for server in servers.processes for line in access_log(server).splitlines()
-               if "/healthz?from-a-liar" in line]
+    (line,) = [
+        line
+        for server in servers.processes
+        for line in access_log(server).splitlines()
+        if "/healthz?from-a-liar" in line
+    ]
     # The address comes from nginx's X-Forwarded-For (Daphne writes a forwarded client with port 0).
     assert line.startswith("127.0.0.1:0 ") and "203.0.113.9" not in line
 
@@ -283,8 +311,13 @@ STOPPED = "metrics.process_exited()"  # as ottos.serve does when it stops
 
 
 def run_a_process_with_a_call(folder, then):
-    done = subprocess.run([sys.executable, "-c", CALL_IN_A_PROCESS.format(then=then)], cwd=settings.BASE_DIR,
-                          env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CALL_IN_A_PROCESS.format(then=then)],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     return int(done.stdout.strip())
 

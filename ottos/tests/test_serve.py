@@ -38,10 +38,18 @@ def test_no_phone_number_reaches_the_servers_log(django_db_setup, tmp_path):
 def test_every_path_daphne_logs_is_redacted_secrets_included():
     stream = io.StringIO()
     log_action = redacted_access_log(AccessLogGenerator(stream))
-    log_action("http", "complete", {
-        "path": "/twilio/voice/?q=%2B13125550147&call_token=abc.def.ghi123", "status": 200, "method": "GET",
-        "client": "127.0.0.1:50000", "time_taken": 0.01, "size": 120,
-    })
+    log_action(
+        "http",
+        "complete",
+        {
+            "path": "/twilio/voice/?q=%2B13125550147&call_token=abc.def.ghi123",
+            "status": 200,
+            "method": "GET",
+            "client": "127.0.0.1:50000",
+            "time_taken": 0.01,
+            "size": 120,
+        },
+    )
     log_action("websocket", "connecting", {"path": "/ws/lookup/%28312%29%20555-0147/", "client": "127.0.0.1:50001"})
     first, second = stream.getvalue().splitlines()
     assert '"GET /twilio/voice/?q=***0147&call_token=***" 200 120' in first
@@ -51,4 +59,3 @@ def test_every_path_daphne_logs_is_redacted_secrets_included():
 
 def test_without_an_access_log_there_is_nothing_to_redact():
     assert redacted_access_log(None) is None
-

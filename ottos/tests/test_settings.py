@@ -7,7 +7,11 @@ import sys
 import pytest
 from django.conf import settings
 
-BASE_ENV = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ottos.settings", "DATA_DIR": "/tmp/ottos-settings-test"}
+BASE_ENV = {
+    "PATH": os.environ["PATH"],
+    "DJANGO_SETTINGS_MODULE": "ottos.settings",
+    "DATA_DIR": "/tmp/ottos-settings-test",
+}
 
 
 def load_settings(**env):
@@ -48,8 +52,9 @@ def test_secret_key_is_required_when_debug_is_off():
 def test_after_make_run_manage_py_works_in_any_shell_with_the_generated_key(tmp_path):
     (tmp_path / "secret_key").write_text("a-key-make-run-generated\n")
     env = {**BASE_ENV, "DATA_DIR": str(tmp_path)}  # no SECRET_KEY, no DEBUG
-    proc = subprocess.run([sys.executable, "manage.py", "help"], env=env, capture_output=True, text=True,
-                          cwd=settings.BASE_DIR)
+    proc = subprocess.run(
+        [sys.executable, "manage.py", "help"], env=env, capture_output=True, text=True, cwd=settings.BASE_DIR
+    )
     assert proc.returncode == 0, proc.stderr
     assert "simulate_call" in proc.stdout and "evaluate_calls" in proc.stdout and "seed_demo" in proc.stdout
     assert "settings are not properly configured" not in proc.stdout + proc.stderr
@@ -82,8 +87,13 @@ def test_postgres_gets_a_connection_pool_unless_turned_off():
     code = "import django; from django.conf import settings; django.setup(); print(settings.DATABASES['default'].get('OPTIONS'))"
 
     def options(**env):
-        proc = subprocess.run([sys.executable, "-c", code], env={**BASE_ENV, **postgres, **env},
-                              capture_output=True, text=True, cwd=settings.BASE_DIR)
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**BASE_ENV, **postgres, **env},
+            capture_output=True,
+            text=True,
+            cwd=settings.BASE_DIR,
+        )
         return proc.returncode == 0, proc.stdout + proc.stderr
 
     ok, out = options()

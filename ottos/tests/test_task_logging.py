@@ -83,9 +83,24 @@ def test_a_worker_s_lines_for_a_task_carry_its_id(tmp_path):
     env = {**os.environ, "DATABASE_URL": server_process.tests_database_url(), "PYTHONUNBUFFERED": "1"}
     with open(log_path, "w") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ottos", "worker", "-Q", queue, "--concurrency=1",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=INFO"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ottos",
+                "worker",
+                "-Q",
+                queue,
+                "--concurrency=1",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--loglevel=INFO",
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
         task_id = "7c2e-worker-task-" + secrets.token_hex(4)

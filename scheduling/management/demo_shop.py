@@ -44,15 +44,15 @@ SERVICES = [
 # No "hours" answer: callers hear the hours from HOURS and the closures (scheduling.shop_info).
 FAQ = {
     "location": "We're at 2417 North Milwaukee Avenue in Logan Square, two blocks from the California "
-                "Blue Line stop. Parking is in the lot behind the shop.",
+    "Blue Line stop. Parking is in the lot behind the shop.",
     "payment": "We take cash, all major credit and debit cards, Apple Pay and Google Pay. "
-               "Payment is due when you pick up the car.",
+    "Payment is due when you pick up the car.",
     "warranty": "Our repairs carry a 24-month, 24,000-mile parts and labor warranty, honored at any "
-                "shop in our nationwide network.",
+    "shop in our nationwide network.",
     "loaners": "We have two loaner cars for repairs that take more than a day; ask when you book. "
-               "For shorter jobs we run a free shuttle within three miles.",
+    "For shorter jobs we run a free shuttle within three miles.",
     "makes": "We service all domestic, Japanese, Korean and European makes, including hybrids. "
-             "We don't work on full electric drivetrains, diesels over one ton, or motorcycles.",
+    "We don't work on full electric drivetrains, diesels over one ton, or motorcycles.",
 }
 
 YEAR_CODES = dict(zip(range(2010, 2031), "ABCDEFGHJKLMNPRSTVWXY"))
@@ -90,19 +90,63 @@ def make_vin(car, year, serial, plant="A"):
 DEMO_CALLER = {
     # The number the fake Twilio caller dials from (fakes/twilio_caller.py), so a demo call
     # is greeted by name.
-    "name": "Dana Whitfield", "phone": "+13125550147", "email": "dana.whitfield@example.com",
-    "car": CARS[1], "year": 2019, "mileage": 48210,
+    "name": "Dana Whitfield",
+    "phone": "+13125550147",
+    "email": "dana.whitfield@example.com",
+    "car": CARS[1],
+    "year": 2019,
+    "mileage": 48210,
 }
 
 CAST_NAMES = [
-    "Marisol Ortega", "James Kowalski", "Aisha Bello", "Tom Brennan", "Mei Lin Chen", "Darnell Washington",
-    "Katarzyna Nowak", "Luis Hernandez", "Rachel Goldberg", "Kevin O'Malley", "Priya Patel", "Anthony Russo",
-    "Fatima Haddad", "Brian Schultz", "Tanya Jackson", "Miguel Alvarez", "Erin Sullivan", "Hyun-woo Park",
-    "Lakisha Brown", "Peter Lindqvist", "Sofia Rossi", "Marcus Johnson", "Emily Nguyen", "Dmitri Volkov",
-    "Grace Okafor", "Sean Fitzgerald", "Ana Lucia Morales", "Robert Pietrzak", "Jasmine Carter", "Omar Farouk",
-    "Megan Hoffman", "Carlos Mendoza", "Hannah Weiss", "Terrence Moore", "Yuki Tanaka", "Patrick Doyle",
-    "Nadia Rahman", "Greg Lindstrom", "Veronica Castillo", "Andre Thompson", "Colleen Murphy", "Raj Mehta",
-    "Lucia Romero", "Daniel Kim", "Bridget Kelly", "Samuel Adeyemi", "Ingrid Svensson", "Victor Gutierrez",
+    "Marisol Ortega",
+    "James Kowalski",
+    "Aisha Bello",
+    "Tom Brennan",
+    "Mei Lin Chen",
+    "Darnell Washington",
+    "Katarzyna Nowak",
+    "Luis Hernandez",
+    "Rachel Goldberg",
+    "Kevin O'Malley",
+    "Priya Patel",
+    "Anthony Russo",
+    "Fatima Haddad",
+    "Brian Schultz",
+    "Tanya Jackson",
+    "Miguel Alvarez",
+    "Erin Sullivan",
+    "Hyun-woo Park",
+    "Lakisha Brown",
+    "Peter Lindqvist",
+    "Sofia Rossi",
+    "Marcus Johnson",
+    "Emily Nguyen",
+    "Dmitri Volkov",
+    "Grace Okafor",
+    "Sean Fitzgerald",
+    "Ana Lucia Morales",
+    "Robert Pietrzak",
+    "Jasmine Carter",
+    "Omar Farouk",
+    "Megan Hoffman",
+    "Carlos Mendoza",
+    "Hannah Weiss",
+    "Terrence Moore",
+    "Yuki Tanaka",
+    "Patrick Doyle",
+    "Nadia Rahman",
+    "Greg Lindstrom",
+    "Veronica Castillo",
+    "Andre Thompson",
+    "Colleen Murphy",
+    "Raj Mehta",
+    "Lucia Romero",
+    "Daniel Kim",
+    "Bridget Kelly",
+    "Samuel Adeyemi",
+    "Ingrid Svensson",
+    "Victor Gutierrez",
     "Monique Davis",
 ]
 _CAST_AREAS = ("312", "773", "872", "708", "630")
@@ -115,11 +159,17 @@ def cast():
         car = CARS[(n * 5) % len(CARS)]
         year = 2012 + (n * 7) % 13
         handle = name.lower().replace(" ", ".").replace("'", "")
-        people.append({
-            "name": name, "phone": f"+1{_CAST_AREAS[n % 5]}5550{101 + n:03d}", "email": f"{handle}@example.com",
-            "car": car, "year": year, "mileage": 12000 + (n * 7919) % 140000,
-            "vin": make_vin(car, year, 900000 + n, plant="C"),
-        })
+        people.append(
+            {
+                "name": name,
+                "phone": f"+1{_CAST_AREAS[n % 5]}5550{101 + n:03d}",
+                "email": f"{handle}@example.com",
+                "car": car,
+                "year": year,
+                "mileage": 12000 + (n * 7919) % 140000,
+                "vin": make_vin(car, year, 900000 + n, plant="C"),
+            }
+        )
     demo = dict(DEMO_CALLER, vin=make_vin(DEMO_CALLER["car"], DEMO_CALLER["year"], 999999, plant="C"))
     return [demo, *people]
 
@@ -140,20 +190,28 @@ SECOND_CARS = [
 # only; a status note is read to callers only when `note_approved`.
 REPAIR_ORDERS = [
     {
-        "customer": "Dana Whitfield", "car": ("Honda", "CR-V"), "status": "ready",
-        "opened": (-1, "8:10"), "promised": (0, "17:00"),
+        "customer": "Dana Whitfield",
+        "car": ("Honda", "CR-V"),
+        "status": "ready",
+        "opened": (-1, "8:10"),
+        "promised": (0, "17:00"),
         "note": "All done: new front brake pads and an oil change. We also topped off the washer fluid.",
         "note_approved": True,
-        "internal": "Rear tires at 4/32; mention at the next visit, not before.", "technician": "Sam Okoro",
+        "internal": "Rear tires at 4/32; mention at the next visit, not before.",
+        "technician": "Sam Okoro",
         "lines": [
             ("Front brake pads", 189, 349, None, "done"),
             ("Oil change", None, None, 69, "done"),
         ],
     },
     {
-        "customer": "Marcus Johnson", "car": ("Ford", "F-150"), "status": "awaiting_approval",
-        "opened": (0, "7:45"), "promised": (1, "16:00"),
-        "note": "We've inspected the truck; the estimate is ready for your go-ahead.", "note_approved": True,
+        "customer": "Marcus Johnson",
+        "car": ("Ford", "F-150"),
+        "status": "awaiting_approval",
+        "opened": (0, "7:45"),
+        "promised": (1, "16:00"),
+        "note": "We've inspected the truck; the estimate is ready for your go-ahead.",
+        "note_approved": True,
         "internal": "Asked about a discount for paying cash; check with Otto before quoting one.",
         "technician": "Hector Ruiz",
         "lines": [
@@ -164,8 +222,11 @@ REPAIR_ORDERS = [
         ],
     },
     {
-        "customer": "Marcus Johnson", "car": ("Toyota", "RAV4"), "status": "in_progress",
-        "opened": (0, "7:45"), "promised": (0, "16:30"),
+        "customer": "Marcus Johnson",
+        "car": ("Toyota", "RAV4"),
+        "status": "in_progress",
+        "opened": (0, "7:45"),
+        "promised": (0, "16:30"),
         "technician": "Jerome Ellis",
         "lines": [
             ("Oil change", None, None, 59, "approved"),
@@ -173,16 +234,22 @@ REPAIR_ORDERS = [
         ],
     },
     {
-        "customer": "Aisha Bello", "car": ("Hyundai", "Elantra"), "status": "diagnosing",
+        "customer": "Aisha Bello",
+        "car": ("Hyundai", "Elantra"),
+        "status": "diagnosing",
         "opened": (0, "9:20"),
         "internal": "Stalls at idle now and then; suspect the crank sensor. Don't quote until confirmed.",
         "technician": "Bartosz Zielinski",
         "lines": [("Check engine light diagnostic", 99, 149, None, "approved")],
     },
     {
-        "customer": "Tom Brennan", "car": ("Ram", "1500"), "status": "waiting_parts",
-        "opened": (-2, "8:00"), "promised": ("parts", "17:00"),
-        "note": "The water pump arrives {parts_day} morning.", "note_approved": True,
+        "customer": "Tom Brennan",
+        "car": ("Ram", "1500"),
+        "status": "waiting_parts",
+        "opened": (-2, "8:00"),
+        "promised": ("parts", "17:00"),
+        "note": "The water pump arrives {parts_day} morning.",
+        "note_approved": True,
         "internal": "First supplier backordered; the second one charged $40 more. Eat the difference.",
         "technician": "Hector Ruiz",
         "lines": [
@@ -192,9 +259,13 @@ REPAIR_ORDERS = [
         ],
     },
     {
-        "customer": "Anthony Russo", "car": ("Ford", "F-150"), "status": "in_progress",
-        "opened": (0, "8:30"), "promised": (0, "15:30"),
-        "note": "The A/C is recharged; we're finishing the leak test now.", "note_approved": True,
+        "customer": "Anthony Russo",
+        "car": ("Ford", "F-150"),
+        "status": "in_progress",
+        "opened": (0, "8:30"),
+        "promised": (0, "15:30"),
+        "note": "The A/C is recharged; we're finishing the leak test now.",
+        "note_approved": True,
         "technician": "Jerome Ellis",
         "lines": [
             ("A/C service", 149, 249, None, "approved"),
@@ -203,12 +274,17 @@ REPAIR_ORDERS = [
         ],
     },
     {
-        "customer": "Mei Lin Chen", "car": ("Toyota", "RAV4"), "status": "checked_in",
-        "opened": (0, "7:35"), "promised": (1, "12:00"),
+        "customer": "Mei Lin Chen",
+        "car": ("Toyota", "RAV4"),
+        "status": "checked_in",
+        "opened": (0, "7:35"),
+        "promised": (1, "12:00"),
         "lines": [("State inspection", None, None, 35, "approved")],
     },
     {
-        "customer": "Darnell Washington", "car": ("Subaru", "Outback"), "status": "on_hold",
+        "customer": "Darnell Washington",
+        "car": ("Subaru", "Outback"),
+        "status": "on_hold",
         "opened": (-3, "10:15"),
         # Not approved: an advisor has not decided how to put this to the customer yet.
         "note": "The head gasket is leaking and the repair may cost more than the car is worth.",
@@ -221,8 +297,11 @@ REPAIR_ORDERS = [
         ],
     },
     {
-        "customer": "Katarzyna Nowak", "car": ("Kia", "Sorento"), "status": "ready",
-        "opened": (0, "8:05"), "promised": (0, "15:00"),
+        "customer": "Katarzyna Nowak",
+        "car": ("Kia", "Sorento"),
+        "status": "ready",
+        "opened": (0, "8:05"),
+        "promised": (0, "15:00"),
         "technician": "Sam Okoro",
         "lines": [
             ("Battery replacement", None, None, 189, "done"),
@@ -230,8 +309,12 @@ REPAIR_ORDERS = [
         ],
     },
     {
-        "customer": "Rachel Goldberg", "car": ("Chevrolet", "Silverado 1500"), "status": "picked_up",
-        "opened": (-2, "9:00"), "promised": (-1, "12:00"), "closed": (-1, "16:40"),
+        "customer": "Rachel Goldberg",
+        "car": ("Chevrolet", "Silverado 1500"),
+        "status": "picked_up",
+        "opened": (-2, "9:00"),
+        "promised": (-1, "12:00"),
+        "closed": (-1, "16:40"),
         "technician": "Hector Ruiz",
         "lines": [("Transmission fluid service", 179, 299, None, "done")],
     },
@@ -255,19 +338,43 @@ def open_day(today, days, *, past=False):
 
 # --- Generated customers for large data sets -------------------------------------------------
 
-_BULK_AREAS = ("312", "773", "872", "708", "630", "847", "224", "331", "779", "815", "217", "309", "618",
-               "447", "464", "730", "262", "414", "219", "574")
+_BULK_AREAS = (
+    "312",
+    "773",
+    "872",
+    "708",
+    "630",
+    "847",
+    "224",
+    "331",
+    "779",
+    "815",
+    "217",
+    "309",
+    "618",
+    "447",
+    "464",
+    "730",
+    "262",
+    "414",
+    "219",
+    "574",
+)
 _BULK_LINES = range(200, 10000)
 BULK_CAPACITY = len(_BULK_AREAS) * len(_BULK_LINES)
-_FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
-          "Joseph Jessica Thomas Sarah Carlos Karen Daniel Lisa Matthew Nancy Anthony Betty Mark Sandra Jose "
-          "Ashley Juan Kimberly Luis Emily Kevin Donna Brian Michelle Jorge Carol Jamal Amanda Wei Melissa Tyrone "
-          "Deborah Marek Stephanie Ahmed Rebecca").split()
-_LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
-         "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
-         "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
-         "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Kowalski Nowak Wisniewski Murphy O'Brien "
-         "Patel Kim Chen Wang Ali Okafor Cohen Schmidt Russo Romano").split()
+_FIRST = (
+    "James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara Richard Susan "
+    "Joseph Jessica Thomas Sarah Carlos Karen Daniel Lisa Matthew Nancy Anthony Betty Mark Sandra Jose "
+    "Ashley Juan Kimberly Luis Emily Kevin Donna Brian Michelle Jorge Carol Jamal Amanda Wei Melissa Tyrone "
+    "Deborah Marek Stephanie Ahmed Rebecca"
+).split()
+_LAST = (
+    "Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez Gonzalez "
+    "Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White Harris Sanchez Clark "
+    "Ramirez Lewis Robinson Walker Young Allen King Wright Scott Torres Nguyen Hill Flores Green Adams "
+    "Nelson Baker Hall Rivera Campbell Mitchell Carter Roberts Kowalski Nowak Wisniewski Murphy O'Brien "
+    "Patel Kim Chen Wang Ali Okafor Cohen Schmidt Russo Romano"
+).split()
 
 
 def bulk_customer(index):
@@ -292,5 +399,6 @@ def holiday_closures(today):
         closures.append((thanksgiving, thanksgiving + timedelta(days=1), "Thanksgiving"))
         closures.append((date(year, 12, 25), date(year, 12, 25), "Christmas Day"))
     upcoming = [c for c in closures if c[1] >= today]
-    return [min((c for c in upcoming if c[2] == reason), key=lambda c: c[0]) for reason in ("Thanksgiving", "Christmas Day")]
-
+    return [
+        min((c for c in upcoming if c[2] == reason), key=lambda c: c[0]) for reason in ("Thanksgiving", "Christmas Day")
+    ]

@@ -7,6 +7,17 @@ from .repair_orders import JobLine, RepairOrder, RepairOrderChange, RepairOrderQ
 from .shop import Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile, _default_timezone, _validate_timezone  # noqa: F401
 
 __all__ = [
-    "Appointment", "AppointmentChange", "AppointmentQuerySet", "Closure", "FaqAnswer", "JobLine", "OpeningHours",
-    "RepairOrder", "RepairOrderChange", "RepairOrderQuerySet", "ServiceType", "ShopProfile", "TextMessage",
+    "Appointment",
+    "AppointmentChange",
+    "AppointmentQuerySet",
+    "Closure",
+    "FaqAnswer",
+    "JobLine",
+    "OpeningHours",
+    "RepairOrder",
+    "RepairOrderChange",
+    "RepairOrderQuerySet",
+    "ServiceType",
+    "ShopProfile",
+    "TextMessage",
 ]

@@ -56,9 +56,7 @@ class Appointment(models.Model):
     source = models.CharField(max_length=12, choices=Source.choices, default=Source.ADVISOR)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True, unique=True)
     calendar_event_id = models.CharField(max_length=1024, blank=True)
-    calendar_sync_state = models.CharField(
-        max_length=8, choices=CalendarSync.choices, default=CalendarSync.PENDING
-    )
+    calendar_sync_state = models.CharField(max_length=8, choices=CalendarSync.choices, default=CalendarSync.PENDING)
     calendar_sync_error = models.TextField(blank=True)
     calendar_synced_at = models.DateTimeField(null=True, blank=True, help_text="Last sync attempt.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -160,9 +158,12 @@ class TextMessage(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["appointment", "kind", "for_start"], name="one_text_per_appointment_kind_time"),
             models.UniqueConstraint(
-                fields=["repair_order", "kind", "about"], condition=Q(repair_order__isnull=False),
+                fields=["appointment", "kind", "for_start"], name="one_text_per_appointment_kind_time"
+            ),
+            models.UniqueConstraint(
+                fields=["repair_order", "kind", "about"],
+                condition=Q(repair_order__isnull=False),
                 name="one_text_per_repair_order_kind_about",
             ),
             models.CheckConstraint(

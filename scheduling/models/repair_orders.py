@@ -36,30 +36,49 @@ class RepairOrder(models.Model):
 
     # The ladder, in order; ON_HOLD stands beside it (any open order can be held and resumed).
     LADDER = (
-        Status.CHECKED_IN, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.WAITING_PARTS,
-        Status.IN_PROGRESS, Status.READY, Status.PICKED_UP,
+        Status.CHECKED_IN,
+        Status.DIAGNOSING,
+        Status.AWAITING_APPROVAL,
+        Status.WAITING_PARTS,
+        Status.IN_PROGRESS,
+        Status.READY,
+        Status.PICKED_UP,
     )
     OPEN_STATUSES = (
-        Status.CHECKED_IN, Status.DIAGNOSING, Status.AWAITING_APPROVAL, Status.WAITING_PARTS,
-        Status.IN_PROGRESS, Status.READY, Status.ON_HOLD,
+        Status.CHECKED_IN,
+        Status.DIAGNOSING,
+        Status.AWAITING_APPROVAL,
+        Status.WAITING_PARTS,
+        Status.IN_PROGRESS,
+        Status.READY,
+        Status.ON_HOLD,
     )
 
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="repair_orders")
     vehicle = models.ForeignKey("crm.Vehicle", on_delete=models.PROTECT, related_name="repair_orders")
     appointment = models.ForeignKey(
-        "scheduling.Appointment", on_delete=models.SET_NULL, null=True, blank=True, related_name="repair_orders",
+        "scheduling.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="repair_orders",
         help_text="The appointment the car came in for, if any.",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.CHECKED_IN)
     opened_at = models.DateTimeField()
     closed_at = models.DateTimeField(null=True, blank=True)
-    promised_at = models.DateTimeField(null=True, blank=True, help_text="When the shop told the customer it would be ready.")
+    promised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the shop told the customer it would be ready."
+    )
     status_note = models.CharField(
-        max_length=300, blank=True,
+        max_length=300,
+        blank=True,
         help_text="A sentence for the customer about where things stand. The phone agent reads it only once approved.",
     )
     status_note_approved = models.BooleanField(
-        "note approved for callers", default=False, help_text="The phone agent may read the status note to the customer."
+        "note approved for callers",
+        default=False,
+        help_text="The phone agent may read the status note to the customer.",
     )
     internal_notes = models.TextField(blank=True, help_text="For the shop only: never read to callers.")
     technician = models.CharField(max_length=80, blank=True, help_text="For the shop only: never told to callers.")
@@ -122,7 +141,9 @@ class JobLine(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_via = models.CharField(max_length=10, choices=Via.choices, blank=True)
     decided_by = models.CharField(
-        max_length=120, blank=True, help_text="Who approved or declined: the customer's name, or the advisor who took it."
+        max_length=120,
+        blank=True,
+        help_text="Who approved or declined: the customer's name, or the advisor who took it.",
     )
     decided_call_sid = models.CharField(
         "call", max_length=64, blank=True, help_text="The phone call the decision was made on."

@@ -30,13 +30,16 @@ class ShopProfile(models.Model):
     waiters_per_slot = models.PositiveSmallIntegerField(
         default=2, help_text="Customers who wait at the shop that can be served at the same time."
     )
-    slot_minutes = models.PositiveSmallIntegerField(default=30, help_text="Appointment start times are offered on this grid.")
+    slot_minutes = models.PositiveSmallIntegerField(
+        default=30, help_text="Appointment start times are offered on this grid."
+    )
     min_lead_minutes = models.PositiveIntegerField(
         default=120, help_text="How soon from now the earliest bookable slot may start."
     )
     booking_horizon_days = models.PositiveSmallIntegerField(default=60)
     declined_work_follow_up_days = models.PositiveSmallIntegerField(
-        default=60, help_text="Declined repair work: how many days later the customer is reminded (by text, if they agreed)."
+        default=60,
+        help_text="Declined repair work: how many days later the customer is reminded (by text, if they agreed).",
     )
 
     class Meta:
@@ -71,9 +74,11 @@ class FaqAnswer(models.Model):
         OTHER = "other", "Other"
 
     topic = models.CharField(
-        max_length=20, choices=Topic.choices, unique=True,
+        max_length=20,
+        choices=Topic.choices,
+        unique=True,
         help_text="Opening hours and closures are not answered from here: the phone agent reads them from "
-                  "Opening hours and Closures, the same rows bookings follow.",
+        "Opening hours and Closures, the same rows bookings follow.",
     )
     answer = models.TextField()
     approved = models.BooleanField(default=True, help_text="Only approved answers are read to callers.")

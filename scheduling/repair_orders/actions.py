@@ -28,9 +28,23 @@ Status = RepairOrder.Status
 LineStatus = JobLine.Status
 
 __all__ = [
-    "Actor", "RepairOrderRefused", "add_job_line", "approve_job_lines", "close_repair_order", "decline_job_lines",
-    "lines_awaiting_decision", "mark_followed_up", "mark_lines_done", "move_repair_order", "open_orders_for", "open_repair_order", "request_work",
-    "set_promised_time", "set_repair_status", "set_shop_details", "set_status_note",
+    "Actor",
+    "RepairOrderRefused",
+    "add_job_line",
+    "approve_job_lines",
+    "close_repair_order",
+    "decline_job_lines",
+    "lines_awaiting_decision",
+    "mark_followed_up",
+    "mark_lines_done",
+    "move_repair_order",
+    "open_orders_for",
+    "open_repair_order",
+    "request_work",
+    "set_promised_time",
+    "set_repair_status",
+    "set_shop_details",
+    "set_status_note",
 ]
 
 
@@ -69,8 +83,20 @@ def lines_awaiting_decision(order):
 # --- Writing the order -----------------------------------------------------------------------
 
 
-def open_repair_order(*, customer, vehicle, actor, appointment=None, promised_at=None, mileage_in=None,
-                      status_note="", status_note_approved=False, internal_notes="", technician="", opened_at=None):
+def open_repair_order(
+    *,
+    customer,
+    vehicle,
+    actor,
+    appointment=None,
+    promised_at=None,
+    mileage_in=None,
+    status_note="",
+    status_note_approved=False,
+    internal_notes="",
+    technician="",
+    opened_at=None,
+):
     """Check a car in: a new repair order in status "checked in"."""
     if customer is None or customer.pk is None:
         raise RepairOrderRefused("invalid", "The customer must be on file before their car is checked in.")
@@ -81,10 +107,16 @@ def open_repair_order(*, customer, vehicle, actor, appointment=None, promised_at
     _require_aware(promised_at)
     with transaction.atomic():
         order = RepairOrder.objects.create(
-            customer=customer, vehicle=vehicle, appointment=appointment, opened_at=opened_at or clock.now(),
-            promised_at=promised_at, mileage_in=mileage_in, status_note=status_note.strip(),
+            customer=customer,
+            vehicle=vehicle,
+            appointment=appointment,
+            opened_at=opened_at or clock.now(),
+            promised_at=promised_at,
+            mileage_in=mileage_in,
+            status_note=status_note.strip(),
             status_note_approved=bool(status_note_approved and status_note.strip()),
-            internal_notes=internal_notes, technician=technician,
+            internal_notes=internal_notes,
+            technician=technician,
         )
         _record(order, "opened", actor, before=None)
     return order
@@ -192,8 +224,18 @@ def close_repair_order(order, *, actor, closed_at=None):
 # --- Writing job lines -----------------------------------------------------------------------
 
 
-def add_job_line(order, *, description, actor, estimate_low=None, estimate_high=None, amount=None,
-                 status=LineStatus.RECOMMENDED, requested_by_customer=False, customer=None):
+def add_job_line(
+    order,
+    *,
+    description,
+    actor,
+    estimate_low=None,
+    estimate_high=None,
+    amount=None,
+    status=LineStatus.RECOMMENDED,
+    requested_by_customer=False,
+    customer=None,
+):
     """A piece of work on the order, recommended (waiting for the customer) unless said otherwise."""
     description = " ".join((description or "").split())
     if not description:
@@ -207,8 +249,13 @@ def add_job_line(order, *, description, actor, estimate_low=None, estimate_high=
         order = _locked(order, customer)
         _require_open(order)
         line = JobLine.objects.create(
-            repair_order=order, description=description[:200], estimate_low=low, estimate_high=high, amount=amount,
-            status=status, requested_by_customer=requested_by_customer,
+            repair_order=order,
+            description=description[:200],
+            estimate_low=low,
+            estimate_high=high,
+            amount=amount,
+            status=status,
+            requested_by_customer=requested_by_customer,
         )
         _record(order, "line_added", actor, before=None, line=line)
     return line
@@ -243,14 +290,31 @@ def approve_job_lines(order, line_ids, *, actor, via, customer=None, decided_by=
     its first approval's time and words, and no second record. So a retried or interrupted
     approval is recorded once.
     """
-    return _decide(order, line_ids, LineStatus.APPROVED, actor=actor, via=via, customer=customer,
-                   decided_by=decided_by, words=words)
+    return _decide(
+        order,
+        line_ids,
+        LineStatus.APPROVED,
+        actor=actor,
+        via=via,
+        customer=customer,
+        decided_by=decided_by,
+        words=words,
+    )
 
 
 def decline_job_lines(order, line_ids, *, actor, via, customer=None, decided_by="", words="", reason=""):
     """The customer declines these lines; a follow-up date is set (the shop's declined-work delay)."""
-    return _decide(order, line_ids, LineStatus.DECLINED, actor=actor, via=via, customer=customer,
-                   decided_by=decided_by, words=words, reason=reason)
+    return _decide(
+        order,
+        line_ids,
+        LineStatus.DECLINED,
+        actor=actor,
+        via=via,
+        customer=customer,
+        decided_by=decided_by,
+        words=words,
+        reason=reason,
+    )
 
 
 def mark_followed_up(line, *, actor, note=""):
@@ -260,7 +324,9 @@ def mark_followed_up(line, *, actor, note=""):
         order = _locked(line.repair_order_id, None)
         line = JobLine.objects.get(pk=line.pk, repair_order=order)
         if line.status != LineStatus.DECLINED:
-            raise RepairOrderRefused("invalid", f"{line.description} was not declined, so there is nothing to follow up.")
+            raise RepairOrderRefused(
+                "invalid", f"{line.description} was not declined, so there is nothing to follow up."
+            )
         if line.changes.filter(action="followed_up").exists():
             return line
         _record(order, "followed_up", actor, line=line, details={"note": (note or "").strip()[:500]}, announce=False)
@@ -314,8 +380,9 @@ def _decide(order, line_ids, decision, *, actor, via, customer, decided_by, word
             line.decline_reason = (reason or "")[:200] if decision == LineStatus.DECLINED else ""
             line.follow_up_on = follow_up if decision == LineStatus.DECLINED else None
             line.save()
-            _record(order, "approved" if decision == LineStatus.APPROVED else "declined", actor, before=before,
-                    line=line)
+            _record(
+                order, "approved" if decision == LineStatus.APPROVED else "declined", actor, before=before, line=line
+            )
     return lines
 
 
@@ -372,9 +439,13 @@ def _record(order, action, actor, *, before=None, line=None, details=None, annou
     if details is None:
         details = {"before": before, "after": _line_snapshot(line) if line is not None else _snapshot(order)}
     RepairOrderChange.objects.create(
-        repair_order=order, line=line, action=action, actor_kind=actor.kind,
+        repair_order=order,
+        line=line,
+        action=action,
+        actor_kind=actor.kind,
         actor_user=actor.user if getattr(actor.user, "pk", None) else None,
-        actor_label=actor.label[:120], details=details,
+        actor_label=actor.label[:120],
+        details=details,
     )
     if announce:
         order_id, status = order.pk, order.status
@@ -388,8 +459,9 @@ def _announce(order_id, action, status):
         sender=RepairOrder, repair_order_id=order_id, action=action, status=status
     ):
         if isinstance(result, Exception):
-            log.error("repair_order_changed receiver %r failed for repair order %s", receiver, order_id,
-                      exc_info=result)
+            log.error(
+                "repair_order_changed receiver %r failed for repair order %s", receiver, order_id, exc_info=result
+            )
 
 
 def _snapshot(order):

@@ -129,8 +129,9 @@ class RepairOrderChangeInline(ViewOnlyNoDelete, admin.TabularInline):
 
 def _move_action(status, description, done):
     def action(modeladmin, request, queryset):
-        modeladmin.apply_to_each(request, queryset, done,
-                                 lambda order, actor: move_repair_order(order, status, actor=actor))
+        modeladmin.apply_to_each(
+            request, queryset, done, lambda order, actor: move_repair_order(order, status, actor=actor)
+        )
 
     action.__name__ = f"move_to_{status}"
     return admin.action(description=description, permissions=["change"])(action)
@@ -139,8 +140,9 @@ def _move_action(status, description, done):
 MOVES = [
     _move_action(Status.CHECKED_IN, "Move to: Checked in", "moved to checked in"),
     _move_action(Status.DIAGNOSING, "Move to: Diagnosing", "moved to diagnosing"),
-    _move_action(Status.AWAITING_APPROVAL, "Move to: Estimate sent, waiting for approval",
-                 "moved to waiting for approval"),
+    _move_action(
+        Status.AWAITING_APPROVAL, "Move to: Estimate sent, waiting for approval", "moved to waiting for approval"
+    ),
     _move_action(Status.WAITING_PARTS, "Move to: Waiting for parts", "moved to waiting for parts"),
     _move_action(Status.IN_PROGRESS, "Move to: In progress", "moved to in progress"),
     _move_action(Status.READY, "Move to: Ready for pickup", "marked ready for pickup"),
@@ -151,8 +153,16 @@ MOVES = [
 
 @admin.register(RepairOrder)
 class RepairOrderAdmin(admin.ModelAdmin):
-    list_display = ["ro_number", "status", "vehicle", "customer", "promised", "awaiting_decision", "technician",
-                    "opened_at"]
+    list_display = [
+        "ro_number",
+        "status",
+        "vehicle",
+        "customer",
+        "promised",
+        "awaiting_decision",
+        "technician",
+        "opened_at",
+    ]
     list_display_links = ["ro_number"]
     list_filter = [OpenFilter, "status", "technician"]
     list_select_related = ["customer", "vehicle"]
@@ -163,17 +173,40 @@ class RepairOrderAdmin(admin.ModelAdmin):
     list_per_page = 50
     date_hierarchy = "opened_at"
     actions = MOVES
-    change_readonly = ["ro_number", "customer", "vehicle", "appointment", "opened_at", "closed_at", "created_at",
-                       "updated_at"]
+    change_readonly = [
+        "ro_number",
+        "customer",
+        "vehicle",
+        "appointment",
+        "opened_at",
+        "closed_at",
+        "created_at",
+        "updated_at",
+    ]
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": ["customer", "vehicle", "appointment", "promised_at", "mileage_in"]}),
-                    ("For the customer", {"fields": ["status_note", "status_note_approved"]}),
-                    ("For the shop only", {"fields": ["technician", "internal_notes"]})]
+            return [
+                (None, {"fields": ["customer", "vehicle", "appointment", "promised_at", "mileage_in"]}),
+                ("For the customer", {"fields": ["status_note", "status_note_approved"]}),
+                ("For the shop only", {"fields": ["technician", "internal_notes"]}),
+            ]
         return [
-            (None, {"fields": ["ro_number", "customer", "vehicle", "appointment", "status", "promised_at",
-                               "opened_at", "closed_at"]}),
+            (
+                None,
+                {
+                    "fields": [
+                        "ro_number",
+                        "customer",
+                        "vehicle",
+                        "appointment",
+                        "status",
+                        "promised_at",
+                        "opened_at",
+                        "closed_at",
+                    ]
+                },
+            ),
             ("For the customer", {"fields": ["status_note", "status_note_approved"]}),
             ("For the shop only (never told to callers)", {"fields": ["technician", "mileage_in", "internal_notes"]}),
             ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
@@ -191,8 +224,12 @@ class RepairOrderAdmin(admin.ModelAdmin):
         return type(form.__name__, (form,), {"actor": Actor.advisor(request.user)})
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("customer", "vehicle").annotate(
-            awaiting=Count("lines", filter=Q(lines__status=JobLine.Status.RECOMMENDED)))
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("customer", "vehicle")
+            .annotate(awaiting=Count("lines", filter=Q(lines__status=JobLine.Status.RECOMMENDED)))
+        )
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -229,8 +266,9 @@ class RepairOrderAdmin(admin.ModelAdmin):
                 if decision == JobLineDecisionForm.APPROVE:
                     approve_job_lines(order, [line.pk], actor=actor, via=IN_PERSON)
                 elif decision == JobLineDecisionForm.DECLINE:
-                    decline_job_lines(order, [line.pk], actor=actor, via=IN_PERSON,
-                                      reason=line_form.cleaned_data.get("reason", ""))
+                    decline_job_lines(
+                        order, [line.pk], actor=actor, via=IN_PERSON, reason=line_form.cleaned_data.get("reason", "")
+                    )
                 else:
                     mark_lines_done(order, [line.pk], actor=actor)
             except RepairOrderRefused as refusal:
@@ -276,18 +314,29 @@ class RepairOrderAdmin(admin.ModelAdmin):
 
         return [
             path("board/", view(lambda request: board.board_view(self, request)), name="scheduling_repairorder_board"),
-            path("board/<int:pk>/move/", view(lambda request, pk: board.move_view(self, request, pk)),
-                 name="scheduling_repairorder_move"),
-            path("follow-ups/", view(lambda request: board.follow_ups_view(self, request)),
-                 name="scheduling_repairorder_follow_ups"),
-            path("follow-ups/<int:line_pk>/done/", view(lambda request, line_pk: board.followed_up_view(
-                self, request, line_pk)), name="scheduling_repairorder_followed_up"),
+            path(
+                "board/<int:pk>/move/",
+                view(lambda request, pk: board.move_view(self, request, pk)),
+                name="scheduling_repairorder_move",
+            ),
+            path(
+                "follow-ups/",
+                view(lambda request: board.follow_ups_view(self, request)),
+                name="scheduling_repairorder_follow_ups",
+            ),
+            path(
+                "follow-ups/<int:line_pk>/done/",
+                view(lambda request, line_pk: board.followed_up_view(self, request, line_pk)),
+                name="scheduling_repairorder_followed_up",
+            ),
             *super().get_urls(),
         ]
 
     def changelist_view(self, request, extra_context=None):
-        links = {"board_url": reverse("admin:scheduling_repairorder_board"),
-                 "follow_ups_url": reverse("admin:scheduling_repairorder_follow_ups")}
+        links = {
+            "board_url": reverse("admin:scheduling_repairorder_board"),
+            "follow_ups_url": reverse("admin:scheduling_repairorder_follow_ups"),
+        }
         return super().changelist_view(request, {**(extra_context or {}), **links})
 
 
@@ -295,8 +344,16 @@ class RepairOrderAdmin(admin.ModelAdmin):
 class JobLineAdmin(admin.ModelAdmin):
     """Every line of work across orders: find what waits for a decision, decide it in person."""
 
-    list_display = ["description", "repair_order", "customer", "status", "estimate_shown", "decided_at",
-                    "decided_via", "follow_up_on"]
+    list_display = [
+        "description",
+        "repair_order",
+        "customer",
+        "status",
+        "estimate_shown",
+        "decided_at",
+        "decided_via",
+        "follow_up_on",
+    ]
     list_filter = ["status", "decided_via", "requested_by_customer"]
     list_select_related = ["repair_order__customer", "repair_order__vehicle"]
     search_fields = ["description", "repair_order__customer__name"]
@@ -324,20 +381,30 @@ class JobLineAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approved by the customer in person", permissions=["change"])
     def approve_in_person(self, request, queryset):
-        self.decide_each(request, queryset, "approved",
-                         lambda line, actor: approve_job_lines(line.repair_order_id, [line.pk], actor=actor,
-                                                               via=IN_PERSON))
+        self.decide_each(
+            request,
+            queryset,
+            "approved",
+            lambda line, actor: approve_job_lines(line.repair_order_id, [line.pk], actor=actor, via=IN_PERSON),
+        )
 
     @admin.action(description="Declined by the customer in person", permissions=["change"])
     def decline_in_person(self, request, queryset):
-        self.decide_each(request, queryset, "declined",
-                         lambda line, actor: decline_job_lines(line.repair_order_id, [line.pk], actor=actor,
-                                                               via=IN_PERSON))
+        self.decide_each(
+            request,
+            queryset,
+            "declined",
+            lambda line, actor: decline_job_lines(line.repair_order_id, [line.pk], actor=actor, via=IN_PERSON),
+        )
 
     @admin.action(description="Work done", permissions=["change"])
     def mark_done(self, request, queryset):
-        self.decide_each(request, queryset, "marked done",
-                         lambda line, actor: mark_lines_done(line.repair_order_id, [line.pk], actor=actor))
+        self.decide_each(
+            request,
+            queryset,
+            "marked done",
+            lambda line, actor: mark_lines_done(line.repair_order_id, [line.pk], actor=actor),
+        )
 
     def decide_each(self, request, queryset, done, change):
         actor = Actor.advisor(request.user)
@@ -364,4 +431,3 @@ class RepairOrderChangeAdmin(ViewOnlyNoDelete, admin.ModelAdmin):
     date_hierarchy = "at"
     show_full_result_count = False
     list_per_page = 100
-

@@ -30,8 +30,11 @@ COLUMNS = [*RepairOrder.LADDER[:-1], Status.ON_HOLD]
 
 def is_overdue(order, now):
     """Promised for a time gone by, and the car is neither ready nor picked up."""
-    return (order.promised_at is not None and order.promised_at < now
-            and order.status not in (Status.READY, Status.PICKED_UP))
+    return (
+        order.promised_at is not None
+        and order.promised_at < now
+        and order.status not in (Status.READY, Status.PICKED_UP)
+    )
 
 
 def promised_words(order, now):
@@ -44,7 +47,8 @@ def promised_words(order, now):
 def board_orders():
     """Every open order with its customer, vehicle and count of lines awaiting a decision: one query."""
     return (
-        RepairOrder.objects.open().select_related("customer", "vehicle")
+        RepairOrder.objects.open()
+        .select_related("customer", "vehicle")
         .annotate(awaiting=Count("lines", filter=Q(lines__status=JobLine.Status.RECOMMENDED)))
         .order_by(F("promised_at").asc(nulls_last=True), "opened_at", "pk")
     )

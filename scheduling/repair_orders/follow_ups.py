@@ -43,7 +43,9 @@ def due_follow_ups(today=None) -> list[JobLine]:
         return []
     followed_up = set(
         TextMessage.objects.filter(
-            kind=Kind.DECLINED_WORK, status__in=FOLLOWED_UP, repair_order_id__in={line.repair_order_id for line in lines}
+            kind=Kind.DECLINED_WORK,
+            status__in=FOLLOWED_UP,
+            repair_order_id__in={line.repair_order_id for line in lines},
         ).values_list("repair_order_id", "about")
     )
     return [line for line in lines if (line.repair_order_id, follow_up_key(line.follow_up_on)) not in followed_up]

@@ -21,8 +21,15 @@ from .actions import (
 )
 
 Status = RepairOrder.Status
-CHANGEABLE = ["status", "promised_at", "status_note", "status_note_approved", "technician", "mileage_in",
-              "internal_notes"]
+CHANGEABLE = [
+    "status",
+    "promised_at",
+    "status_note",
+    "status_note_approved",
+    "technician",
+    "mileage_in",
+    "internal_notes",
+]
 
 
 class RepairOrderActionForm(forms.ModelForm):
@@ -56,8 +63,17 @@ class RepairOrderOpenForm(RepairOrderActionForm):
 
     class Meta:
         model = RepairOrder
-        fields = ["customer", "vehicle", "appointment", "promised_at", "mileage_in", "status_note",
-                  "status_note_approved", "technician", "internal_notes"]
+        fields = [
+            "customer",
+            "vehicle",
+            "appointment",
+            "promised_at",
+            "mileage_in",
+            "status_note",
+            "status_note_approved",
+            "technician",
+            "internal_notes",
+        ]
 
     def clean(self):
         cleaned = super().clean()
@@ -69,10 +85,16 @@ class RepairOrderOpenForm(RepairOrderActionForm):
     def apply(self):
         data = self.cleaned_data
         return open_repair_order(
-            customer=data["customer"], vehicle=data["vehicle"], actor=self.actor, appointment=data.get("appointment"),
-            promised_at=data.get("promised_at"), mileage_in=data.get("mileage_in"),
-            status_note=data.get("status_note", ""), status_note_approved=data.get("status_note_approved", False),
-            internal_notes=data.get("internal_notes", ""), technician=data.get("technician", ""),
+            customer=data["customer"],
+            vehicle=data["vehicle"],
+            actor=self.actor,
+            appointment=data.get("appointment"),
+            promised_at=data.get("promised_at"),
+            mileage_in=data.get("mileage_in"),
+            status_note=data.get("status_note", ""),
+            status_note_approved=data.get("status_note_approved", False),
+            internal_notes=data.get("internal_notes", ""),
+            technician=data.get("technician", ""),
         )
 
 
@@ -93,7 +115,9 @@ class RepairOrderChangeForm(RepairOrderActionForm):
     def apply(self):
         data, order, actor = self.cleaned_data, self.instance, self.actor
         changed = {name for name in self.EDITABLE if name in data and data[name] != self.stored[name]}
-        if "promised_at" in changed and _to_the_second(data["promised_at"]) == _to_the_second(self.stored["promised_at"]):
+        if "promised_at" in changed and _to_the_second(data["promised_at"]) == _to_the_second(
+            self.stored["promised_at"]
+        ):
             changed.discard("promised_at")  # the page shows seconds: a time set elsewhere came back unchanged
         if changed & set(SHOP_DETAILS):
             order = set_shop_details(order, actor=actor, **{name: data[name] for name in SHOP_DETAILS})
@@ -125,7 +149,8 @@ class JobLineDecisionForm(forms.ModelForm):
 
     APPROVE, DECLINE, DONE = "approve", "decline", "done"
     decision = forms.ChoiceField(
-        required=False, label="customer's decision (in person)",
+        required=False,
+        label="customer's decision (in person)",
         choices=[("", "—"), (APPROVE, "Approved in person"), (DECLINE, "Declined in person"), (DONE, "Work done")],
     )
     reason = forms.CharField(required=False, max_length=200, label="reason declined")
@@ -143,9 +168,15 @@ def add_lines(order, forms_, *, actor):
             continue
         data = form.cleaned_data
         try:
-            add_job_line(order, description=data["description"], actor=actor, estimate_low=data.get("estimate_low"),
-                         estimate_high=data.get("estimate_high"), amount=data.get("amount"),
-                         requested_by_customer=data.get("requested_by_customer", False))
+            add_job_line(
+                order,
+                description=data["description"],
+                actor=actor,
+                estimate_low=data.get("estimate_low"),
+                estimate_high=data.get("estimate_high"),
+                amount=data.get("amount"),
+                requested_by_customer=data.get("requested_by_customer", False),
+            )
         except RepairOrderRefused as refusal:
             refused.append(f"{data.get('description') or 'New work'}: {refusal.message}")
     return refused

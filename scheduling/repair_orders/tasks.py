@@ -40,7 +40,10 @@ def queue_repair_order_text(repair_order_id, status):
     if not settings.TEXTS_ENABLED or status not in texts.TEXTED_STATUSES:
         return
     delay_on_commit(
-        send_repair_status_text, repair_order_id, str(status), log=log,
+        send_repair_status_text,
+        repair_order_id,
+        str(status),
+        log=log,
         failure=f"Could not queue the {status} text for repair order {repair_order_id}",
     )
 

@@ -100,7 +100,8 @@ def queue_status_text(order_id, status, *, now=None):
     profile = ShopProfile.load()
     send_after = texts.first_allowed_time(now, profile.tz)
     fields = {
-        "to": order.customer.phone, "send_after": send_after,
+        "to": order.customer.phone,
+        "send_after": send_after,
         "body": status_body(order, status, profile, sent_at=send_after),
     }
     if existing is None:
@@ -126,6 +127,9 @@ def queue_declined_work_text(order, lines, about, *, now=None):
     profile = ShopProfile.load()
     send_after = texts.first_allowed_time(now, profile.tz)
     return texts.record_once(
-        once, customer=order.customer, to=order.customer.phone, send_after=send_after,
+        once,
+        customer=order.customer,
+        to=order.customer.phone,
+        send_after=send_after,
         body=declined_work_body(order, lines, profile, sent_at=send_after),
     )

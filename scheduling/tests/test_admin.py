@@ -39,9 +39,13 @@ def next_sunday_at(hour):
 
 def booking_form(customer, service_type, start, **overrides):
     data = {
-        "customer": customer.pk, "vehicle": "", "service_type": service_type.pk,
-        "start_0": start.strftime("%Y-%m-%d"), "start_1": start.strftime("%H:%M:%S"),
-        "notes": "", "booking_key": f"admin:test-{start:%Y%m%d%H%M}-{customer.pk}",
+        "customer": customer.pk,
+        "vehicle": "",
+        "service_type": service_type.pk,
+        "start_0": start.strftime("%Y-%m-%d"),
+        "start_1": start.strftime("%H:%M:%S"),
+        "notes": "",
+        "booking_key": f"admin:test-{start:%Y%m%d%H%M}-{customer.pk}",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -79,12 +83,20 @@ def full_at_ten(shop, oil_change, other_customer):
 @pytest.mark.parametrize("persona", ["service_advisor", "manager"])
 def test_advisors_and_managers_can_open_the_schedule_pages(request, signed_in, persona, shop, booked):
     client = signed_in(request.getfixturevalue(persona))
-    closure = Closure.objects.create(start_date=weekday_at(9).date() + timedelta(days=30),
-                                     end_date=weekday_at(9).date() + timedelta(days=30), reason="Thanksgiving")
+    closure = Closure.objects.create(
+        start_date=weekday_at(9).date() + timedelta(days=30),
+        end_date=weekday_at(9).date() + timedelta(days=30),
+        reason="Thanksgiving",
+    )
     pages = [
-        APPOINTMENTS, BOOK, change_url(booked),
-        APPOINTMENTS + "?when=today", APPOINTMENTS + "?when=week", APPOINTMENTS + "?when=upcoming",
-        APPOINTMENTS + "?when=past", APPOINTMENTS + f"?status=booked&service_type__id__exact={booked.service_type_id}",
+        APPOINTMENTS,
+        BOOK,
+        change_url(booked),
+        APPOINTMENTS + "?when=today",
+        APPOINTMENTS + "?when=week",
+        APPOINTMENTS + "?when=upcoming",
+        APPOINTMENTS + "?when=past",
+        APPOINTMENTS + f"?status=booked&service_type__id__exact={booked.service_type_id}",
         reverse("admin:scheduling_servicetype_changelist"),
         reverse("admin:scheduling_servicetype_change", args=[booked.service_type_id]),
         reverse("admin:scheduling_openinghours_changelist"),
@@ -134,16 +146,28 @@ def test_advisors_read_but_cannot_edit_service_types_hours_or_the_shop(signed_in
     assert client.get(reverse("admin:scheduling_servicetype_add")).status_code == 403
     assert client.get(reverse("admin:scheduling_closure_add")).status_code == 403
     hours = OpeningHours.objects.get(weekday=0)
-    assert client.post(reverse("admin:scheduling_openinghours_change", args=[hours.pk]),
-                       {"weekday": "0", "opens": "06:00", "closes": "17:00"}).status_code == 403
+    assert (
+        client.post(
+            reverse("admin:scheduling_openinghours_change", args=[hours.pk]),
+            {"weekday": "0", "opens": "06:00", "closes": "17:00"},
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("admin:scheduling_appointmentchange_changelist")).status_code == 403
 
 
 def test_managers_change_service_types_and_read_the_audit_trail(signed_in, manager, booked, oil_change):
     client = signed_in(manager)
     url = reverse("admin:scheduling_servicetype_change", args=[oil_change.pk])
-    data = {"name": "Oil change", "description": "", "duration_minutes": "45", "price_low": "59",
-            "price_high": "99", "waiter_allowed": "on", "active": "on"}
+    data = {
+        "name": "Oil change",
+        "description": "",
+        "duration_minutes": "45",
+        "price_low": "59",
+        "price_high": "99",
+        "waiter_allowed": "on",
+        "active": "on",
+    }
     assert client.post(url, data).status_code == 302
     oil_change.refresh_from_db()
     assert oil_change.duration_minutes == 45
@@ -153,7 +177,9 @@ def test_managers_change_service_types_and_read_the_audit_trail(signed_in, manag
 
 
 def test_nobody_deletes_an_appointment(signed_in, manager, booked):
-    response = signed_in(manager).post(reverse("admin:scheduling_appointment_delete", args=[booked.pk]), {"post": "yes"})
+    response = signed_in(manager).post(
+        reverse("admin:scheduling_appointment_delete", args=[booked.pk]), {"post": "yes"}
+    )
     assert response.status_code == 403
     assert Appointment.objects.filter(pk=booked.pk).exists()
 
@@ -163,8 +189,10 @@ def test_nobody_deletes_an_appointment(signed_in, manager, booked):
 
 def test_an_advisor_books_through_the_booking_rules(signed_in, service_advisor, shop, customer, oil_change):
     vehicle = Vehicle.objects.create(owner=customer, make="Subaru", model="Outback")
-    response = signed_in(service_advisor).post(BOOK, booking_form(customer, oil_change, weekday_at(14), vehicle=vehicle.pk,
-                                                          waiter="on", notes="Rattle over bumps"))
+    response = signed_in(service_advisor).post(
+        BOOK,
+        booking_form(customer, oil_change, weekday_at(14), vehicle=vehicle.pk, waiter="on", notes="Rattle over bumps"),
+    )
     assert response.status_code == 302
     appointment = Appointment.objects.get()
     assert (appointment.customer, appointment.vehicle, appointment.start) == (customer, vehicle, weekday_at(14))
@@ -175,7 +203,9 @@ def test_an_advisor_books_through_the_booking_rules(signed_in, service_advisor, 
     assert (entry.action, entry.actor_kind, entry.actor_user) == ("booked", "advisor", service_advisor)
 
 
-def test_booking_a_full_slot_is_a_form_error_with_the_reason(signed_in, service_advisor, customer, oil_change, full_at_ten):
+def test_booking_a_full_slot_is_a_form_error_with_the_reason(
+    signed_in, service_advisor, customer, oil_change, full_at_ten
+):
     before = Appointment.objects.count()
     response = signed_in(service_advisor).post(BOOK, booking_form(customer, oil_change, full_at_ten))
     assert response.status_code == 200
@@ -205,9 +235,13 @@ def test_waiting_for_a_drop_off_only_service_is_refused(signed_in, service_advis
     assert not Appointment.objects.exists()
 
 
-def test_a_vehicle_of_another_customer_is_refused(signed_in, service_advisor, shop, customer, other_customer, oil_change):
+def test_a_vehicle_of_another_customer_is_refused(
+    signed_in, service_advisor, shop, customer, other_customer, oil_change
+):
     theirs = Vehicle.objects.create(owner=other_customer, make="Ford", model="Focus")
-    response = signed_in(service_advisor).post(BOOK, booking_form(customer, oil_change, weekday_at(14), vehicle=theirs.pk))
+    response = signed_in(service_advisor).post(
+        BOOK, booking_form(customer, oil_change, weekday_at(14), vehicle=theirs.pk)
+    )
     assert form_errors(response)["vehicle"][0].startswith("That vehicle belongs to Marcus Oyelaran")
     assert not Appointment.objects.exists()
 
@@ -254,7 +288,10 @@ def test_cancelling_from_the_change_page_uses_the_cancel_action(signed_in, servi
     assert booked.status == Appointment.Status.CANCELLED
     latest = booked.changes.first()
     assert (latest.action, latest.actor_user, latest.details["reason"]) == (
-        "cancelled", service_advisor, "Cancelled in the back office")
+        "cancelled",
+        service_advisor,
+        "Cancelled in the back office",
+    )
 
 
 def test_a_refused_status_undoes_the_move_made_with_it(signed_in, service_advisor, booked):
@@ -279,9 +316,13 @@ def test_a_cancelled_appointment_cannot_be_moved(signed_in, service_advisor, boo
 def details_form(appointment, **overrides):
     """The change page as the advisor sees it (stored values), with some fields changed."""
     start = timezone.localtime(appointment.start)
-    data = {**moving_form(start, appointment.status), "vehicle": appointment.vehicle_id or "",
-            "notes": appointment.notes, "waiter": "on" if appointment.waiter else None,
-            "loaner_requested": "on" if appointment.loaner_requested else None}
+    data = {
+        **moving_form(start, appointment.status),
+        "vehicle": appointment.vehicle_id or "",
+        "notes": appointment.notes,
+        "waiter": "on" if appointment.waiter else None,
+        "loaner_requested": "on" if appointment.loaner_requested else None,
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -294,17 +335,27 @@ def test_the_change_page_lets_advisors_edit_the_details(signed_in, service_advis
 
 def test_an_advisor_changes_notes_vehicle_waiting_and_loaner(signed_in, service_advisor, booked, customer):
     vehicle = Vehicle.objects.create(owner=customer, make="Subaru", model="Outback")
-    response = signed_in(service_advisor).post(change_url(booked), details_form(
-        booked, vehicle=vehicle.pk, notes="Customer waits; check the wipers too", waiter="on", loaner_requested="on"))
+    response = signed_in(service_advisor).post(
+        change_url(booked),
+        details_form(
+            booked, vehicle=vehicle.pk, notes="Customer waits; check the wipers too", waiter="on", loaner_requested="on"
+        ),
+    )
     assert response.status_code == 302
     booked.refresh_from_db()
     assert (booked.vehicle, booked.notes, booked.waiter, booked.loaner_requested) == (
-        vehicle, "Customer waits; check the wipers too", True, True)
+        vehicle,
+        "Customer waits; check the wipers too",
+        True,
+        True,
+    )
     assert booked.start == weekday_at(9)
     latest = booked.changes.first()
     assert (latest.action, latest.actor_user) == ("details", service_advisor)
     assert (latest.details["before"]["notes"], latest.details["after"]["notes"]) == (
-        "", "Customer waits; check the wipers too")
+        "",
+        "Customer waits; check the wipers too",
+    )
 
 
 def test_saving_an_unchanged_page_records_nothing(signed_in, service_advisor, booked):
@@ -314,7 +365,8 @@ def test_saving_an_unchanged_page_records_nothing(signed_in, service_advisor, bo
 
 def test_clearing_the_vehicle_takes_it_off_the_appointment(signed_in, service_advisor, booked, customer):
     Appointment.objects.filter(pk=booked.pk).update(
-        vehicle=Vehicle.objects.create(owner=customer, make="Ford", model="Ranger"))
+        vehicle=Vehicle.objects.create(owner=customer, make="Ford", model="Ranger")
+    )
     booked.refresh_from_db()
     assert signed_in(service_advisor).post(change_url(booked), details_form(booked, vehicle="")).status_code == 302
     booked.refresh_from_db()
@@ -323,8 +375,9 @@ def test_clearing_the_vehicle_takes_it_off_the_appointment(signed_in, service_ad
 
 def test_a_vehicle_of_another_customer_is_an_error_on_the_vehicle(signed_in, service_advisor, booked, other_customer):
     theirs = Vehicle.objects.create(owner=other_customer, make="Ford", model="Focus")
-    response = signed_in(service_advisor).post(change_url(booked), details_form(booked, vehicle=theirs.pk,
-                                                                                notes="Changed"))
+    response = signed_in(service_advisor).post(
+        change_url(booked), details_form(booked, vehicle=theirs.pk, notes="Changed")
+    )
     assert response.status_code == 200
     assert form_errors(response)["vehicle"] == ["That vehicle isn't on file under this customer."]
     booked.refresh_from_db()
@@ -332,33 +385,39 @@ def test_a_vehicle_of_another_customer_is_an_error_on_the_vehicle(signed_in, ser
     assert booked.changes.count() == 1
 
 
-def test_waiting_when_every_seat_is_taken_is_an_error_on_waiting(signed_in, service_advisor, booked, oil_change,
-                                                                 other_customer):
+def test_waiting_when_every_seat_is_taken_is_an_error_on_waiting(
+    signed_in, service_advisor, booked, oil_change, other_customer
+):
     book_appointment(customer=other_customer, service_type=oil_change, start=weekday_at(9), waiter=True, actor=OFFICE)
     response = signed_in(service_advisor).post(change_url(booked), details_form(booked, waiter="on"))
     assert form_errors(response)["waiter"] == [
-        "Every waiting spot is taken at that time, so it has to stay a drop-off."]
+        "Every waiting spot is taken at that time, so it has to stay a drop-off."
+    ]
     booked.refresh_from_db()
     assert not booked.waiter
 
 
 def test_a_refused_detail_undoes_the_move_made_with_it(signed_in, service_advisor, shop, customer, brake_job):
     appointment = book_appointment(customer=customer, service_type=brake_job, start=weekday_at(8), actor=OFFICE)
-    response = signed_in(service_advisor).post(change_url(appointment), details_form(
-        appointment, start_1="13:00:00", waiter="on"))
+    response = signed_in(service_advisor).post(
+        change_url(appointment), details_form(appointment, start_1="13:00:00", waiter="on")
+    )
     assert "drop-off only" in form_errors(response)["waiter"][0]
     appointment.refresh_from_db()
     assert (appointment.start, appointment.waiter) == (weekday_at(8), False)
     assert appointment.changes.count() == 1
 
 
-def test_giving_up_waiting_lets_the_appointment_move_where_the_seats_are_taken(signed_in, service_advisor, shop,
-                                                                             customer, other_customer, oil_change):
-    waiting = book_appointment(customer=customer, service_type=oil_change, start=weekday_at(9), waiter=True,
-                               actor=OFFICE)
+def test_giving_up_waiting_lets_the_appointment_move_where_the_seats_are_taken(
+    signed_in, service_advisor, shop, customer, other_customer, oil_change
+):
+    waiting = book_appointment(
+        customer=customer, service_type=oil_change, start=weekday_at(9), waiter=True, actor=OFFICE
+    )
     book_appointment(customer=other_customer, service_type=oil_change, start=weekday_at(15), waiter=True, actor=OFFICE)
-    response = signed_in(service_advisor).post(change_url(waiting), details_form(
-        waiting, start_1="15:00:00", waiter=None))
+    response = signed_in(service_advisor).post(
+        change_url(waiting), details_form(waiting, start_1="15:00:00", waiter=None)
+    )
     assert response.status_code == 302
     waiting.refresh_from_db()
     assert (waiting.start, waiting.waiter) == (weekday_at(15), False)
@@ -379,18 +438,26 @@ def test_a_completed_appointment_keeps_its_details(signed_in, service_advisor, b
 
 @pytest.fixture
 def three_booked(shop, customer, other_customer, oil_change):
-    return [book_appointment(customer=who, service_type=oil_change, start=weekday_at(hour), actor=OFFICE)
-            for who, hour in ((customer, 8), (other_customer, 9), (customer, 14))]
+    return [
+        book_appointment(customer=who, service_type=oil_change, start=weekday_at(hour), actor=OFFICE)
+        for who, hour in ((customer, 8), (other_customer, 9), (customer, 14))
+    ]
 
 
 @pytest.mark.parametrize(
     "action, status",
-    [("mark_confirmed", "confirmed"), ("mark_arrived", "arrived"), ("mark_completed", "completed"),
-     ("cancel", "cancelled")],
+    [
+        ("mark_confirmed", "confirmed"),
+        ("mark_arrived", "arrived"),
+        ("mark_completed", "completed"),
+        ("cancel", "cancelled"),
+    ],
 )
 def test_list_actions_change_status_and_leave_an_audit_entry(signed_in, service_advisor, three_booked, action, status):
     chosen = three_booked[:2]
-    response = signed_in(service_advisor).post(APPOINTMENTS, {"action": action, "_selected_action": [a.pk for a in chosen]})
+    response = signed_in(service_advisor).post(
+        APPOINTMENTS, {"action": action, "_selected_action": [a.pk for a in chosen]}
+    )
     assert response.status_code == 302
     for appointment in chosen:
         appointment.refresh_from_db()
@@ -404,18 +471,22 @@ def test_list_actions_change_status_and_leave_an_audit_entry(signed_in, service_
 
 
 def test_a_refused_list_action_says_why_and_changes_nothing(signed_in, service_advisor, three_booked):
-    response = signed_in(service_advisor).post(APPOINTMENTS, {"action": "mark_no_show",
-                                                      "_selected_action": [three_booked[0].pk]})
+    response = signed_in(service_advisor).post(
+        APPOINTMENTS, {"action": "mark_no_show", "_selected_action": [three_booked[0].pk]}
+    )
     assert any("hasn't started yet" in message for message in said(response))
     three_booked[0].refresh_from_db()
     assert three_booked[0].status == "booked"
     assert three_booked[0].changes.count() == 1
 
 
-def test_a_no_show_for_a_past_appointment_counts_against_the_customer(signed_in, service_advisor, shop, customer, oil_change):
+def test_a_no_show_for_a_past_appointment_counts_against_the_customer(
+    signed_in, service_advisor, shop, customer, oil_change
+):
     start = timezone.now() - timedelta(hours=3)
-    missed = Appointment.objects.create(customer=customer, service_type=oil_change, start=start,
-                                        end=start + timedelta(minutes=30))
+    missed = Appointment.objects.create(
+        customer=customer, service_type=oil_change, start=start, end=start + timedelta(minutes=30)
+    )
     signed_in(service_advisor).post(APPOINTMENTS, {"action": "mark_no_show", "_selected_action": [missed.pk]})
     missed.refresh_from_db()
     customer.refresh_from_db()
@@ -438,7 +509,9 @@ def test_advisors_without_change_rights_get_no_actions(signed_in, staff_without_
 # --- Finding appointments --------------------------------------------------------------------------
 
 
-def test_search_finds_appointments_by_phone_in_any_format_and_by_vin(signed_in, service_advisor, three_booked, customer):
+def test_search_finds_appointments_by_phone_in_any_format_and_by_vin(
+    signed_in, service_advisor, three_booked, customer
+):
     Vehicle.objects.create(owner=customer, vin="1HGCM82633A004352", make="Honda", model="Accord")
     Appointment.objects.filter(pk=three_booked[0].pk).update(vehicle=customer.vehicles.get())
     client = signed_in(service_advisor)
@@ -454,8 +527,9 @@ def test_the_when_filter_splits_today_upcoming_and_past(signed_in, service_advis
     midnight = datetime.combine(timezone.localdate(), time(), tzinfo=timezone.get_current_timezone())
 
     def at(moment):
-        return Appointment.objects.create(customer=customer, service_type=oil_change, start=moment,
-                                          end=moment + timedelta(minutes=30))
+        return Appointment.objects.create(
+            customer=customer, service_type=oil_change, start=moment, end=moment + timedelta(minutes=30)
+        )
 
     early_today = at(midnight + timedelta(minutes=1))
     yesterday = at(midnight - timedelta(hours=12))
@@ -481,8 +555,9 @@ def _appointments_for_many_customers(count, service_type, *, first=0):
         owner = Customer.objects.create(name=f"Customer {n}", phone=f"+1312555{2000 + n:04d}")
         vehicle = Vehicle.objects.create(owner=owner, make="Toyota", model="Camry")
         start = base + timedelta(minutes=30 * n)
-        Appointment.objects.create(customer=owner, vehicle=vehicle, service_type=service_type, start=start,
-                                   end=start + timedelta(minutes=30))
+        Appointment.objects.create(
+            customer=owner, vehicle=vehicle, service_type=service_type, start=start, end=start + timedelta(minutes=30)
+        )
 
 
 def _queries_for_list(client):
@@ -492,8 +567,9 @@ def _queries_for_list(client):
     return len(queries), len(response.context["cl"].result_list)
 
 
-def test_the_appointment_list_needs_the_same_few_queries_however_long(signed_in, service_advisor, shop, oil_change,
-                                                                       django_assert_max_num_queries):
+def test_the_appointment_list_needs_the_same_few_queries_however_long(
+    signed_in, service_advisor, shop, oil_change, django_assert_max_num_queries
+):
     client = signed_in(service_advisor)
     _appointments_for_many_customers(3, oil_change)
     few, shown = _queries_for_list(client)
@@ -505,14 +581,18 @@ def test_the_appointment_list_needs_the_same_few_queries_however_long(signed_in,
     assert few <= 12  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
 
 
-def test_the_audit_list_needs_the_same_few_queries_however_long(signed_in, manager, shop, oil_change,
-                                                                 django_assert_max_num_queries):
+def test_the_audit_list_needs_the_same_few_queries_however_long(
+    signed_in, manager, shop, oil_change, django_assert_max_num_queries
+):
     _appointments_for_many_customers(30, oil_change)
     for appointment in Appointment.objects.all():
-        AppointmentChange.objects.create(appointment=appointment, action="booked", actor_kind="advisor",
-                                         actor_user=manager)
+        AppointmentChange.objects.create(
+            appointment=appointment, action="booked", actor_kind="advisor", actor_user=manager
+        )
     client = signed_in(manager)
-    with django_assert_max_num_queries(12):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
+    with django_assert_max_num_queries(
+        12
+    ):  # 2 of them draw the header's open-callbacks count (the count and the reader's role)
         response = client.get(reverse("admin:scheduling_appointmentchange_changelist"))
     assert len(response.context["cl"].result_list) == 30
 

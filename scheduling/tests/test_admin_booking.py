@@ -22,8 +22,12 @@ OFFICE = Actor.command("test-setup")
 
 def booking_form(customer, service_type, day, typed, **overrides):
     data = {
-        "customer": customer.pk, "vehicle": "", "service_type": service_type.pk,
-        "start_0": day.isoformat(), "start_1": typed, "notes": "",
+        "customer": customer.pk,
+        "vehicle": "",
+        "service_type": service_type.pk,
+        "start_0": day.isoformat(),
+        "start_1": typed,
+        "notes": "",
         "booking_key": f"admin:test-{day}-{typed}-{customer.pk}",
     }
     data.update(overrides)
@@ -56,11 +60,22 @@ def full_at_ten(shop, oil_change, other_customer, at):
 # --- Times as people type them ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("typed, read", [
-    ("9:15 AM", time(9, 15)), ("9:15am", time(9, 15)), ("9:15 a.m.", time(9, 15)), ("2 pm", time(14)),
-    ("2PM", time(14)), ("2:30 pm", time(14, 30)), ("12 pm", time(12)), ("12:30 am", time(0, 30)),
-    ("14:00", time(14)), ("14:00:00", time(14)), (" 8:00 ", time(8)),
-])
+@pytest.mark.parametrize(
+    "typed, read",
+    [
+        ("9:15 AM", time(9, 15)),
+        ("9:15am", time(9, 15)),
+        ("9:15 a.m.", time(9, 15)),
+        ("2 pm", time(14)),
+        ("2PM", time(14)),
+        ("2:30 pm", time(14, 30)),
+        ("12 pm", time(12)),
+        ("12:30 am", time(0, 30)),
+        ("14:00", time(14)),
+        ("14:00:00", time(14)),
+        (" 8:00 ", time(8)),
+    ],
+)
 def test_it_reads_twelve_and_twenty_four_hour_times(typed, read):
     assert ClockTimeField().clean(typed) == read
 
@@ -99,8 +114,10 @@ def test_a_closed_day_offers_the_next_open_days(desk, shop, customer, oil_change
     monday, tuesday = sunday + timedelta(days=1), sunday + timedelta(days=2)
     errors = start_errors(desk.post(BOOK, booking_form(customer, oil_change, sunday, "10:00 AM")))
     assert errors[0].startswith("The shop is closed on Sunday")
-    assert errors[1] == (f"Next open days: {monday:%A, %B} {monday.day}: 8:00 AM, 8:30 AM, 9:00 AM; "
-                         f"{tuesday:%A, %B} {tuesday.day}: 8:00 AM, 8:30 AM, 9:00 AM.")
+    assert errors[1] == (
+        f"Next open days: {monday:%A, %B} {monday.day}: 8:00 AM, 8:30 AM, 9:00 AM; "
+        f"{tuesday:%A, %B} {tuesday.day}: 8:00 AM, 8:30 AM, 9:00 AM."
+    )
 
 
 def test_too_soon_names_a_real_opening_never_the_night_or_a_closed_day(shop, customer, oil_change, booking_day):
@@ -108,11 +125,16 @@ def test_too_soon_names_a_real_opening_never_the_night_or_a_closed_day(shop, cus
     saturday = friday + timedelta(days=1)
     with clock.set_to(datetime.combine(friday, time(16, 40), tzinfo=shop.tz)):
         with pytest.raises(BookingRefused) as refused:
-            book_appointment(customer=customer, service_type=oil_change, actor=Actor.phone_agent("CA-1"),
-                             start=datetime.combine(friday, time(17), tzinfo=shop.tz))
+            book_appointment(
+                customer=customer,
+                service_type=oil_change,
+                actor=Actor.phone_agent("CA-1"),
+                start=datetime.combine(friday, time(17), tzinfo=shop.tz),
+            )
     assert refused.value.code == "too_soon"
     assert refused.value.message == (
-        f"That's too soon to book; the earliest start is {saturday:%A, %B} {saturday.day} at 8:00 AM.")
+        f"That's too soon to book; the earliest start is {saturday:%A, %B} {saturday.day} at 8:00 AM."
+    )
 
 
 # --- Walk-ins: the minimum lead is the phone agent's ----------------------------------------------
@@ -173,12 +195,12 @@ def test_without_a_customer_the_vehicle_list_asks_for_one(desk, shop):
     assert list(form.fields["vehicle"].widget.choices) == [("", "Pick the customer first")]
 
 
-def test_a_vehicle_of_another_customer_is_refused_with_whose_it_is(desk, shop, customer, other_customer, oil_change,
-                                                                   booking_day):
+def test_a_vehicle_of_another_customer_is_refused_with_whose_it_is(
+    desk, shop, customer, other_customer, oil_change, booking_day
+):
     theirs = Vehicle.objects.create(owner=other_customer, make="Honda", model="CR-V")
     response = desk.post(BOOK, booking_form(customer, oil_change, booking_day, "2 pm", vehicle=theirs.pk))
-    assert response.context["adminform"].form.errors["vehicle"][0].startswith(
-        "That vehicle belongs to Marcus Oyelaran")
+    assert response.context["adminform"].form.errors["vehicle"][0].startswith("That vehicle belongs to Marcus Oyelaran")
     assert not Appointment.objects.exists()
 
 
@@ -220,8 +242,9 @@ def test_a_full_day_shows_the_next_open_days(desk, shop, oil_change, booking_day
     assert f'data-day="{(sunday + timedelta(days=1)).isoformat()}" data-time="8:00 AM"' in page
 
 
-def test_the_free_times_need_the_same_few_queries_however_busy(desk, shop, oil_change, booking_day, at,
-                                                               django_assert_max_num_queries):
+def test_the_free_times_need_the_same_few_queries_however_busy(
+    desk, shop, oil_change, booking_day, at, django_assert_max_num_queries
+):
     def ask():
         return desk.get(FREE_TIMES, {"service": oil_change.pk, "day": booking_day.isoformat()})
 
@@ -230,8 +253,9 @@ def test_the_free_times_need_the_same_few_queries_however_busy(desk, shop, oil_c
         assert ask().status_code == 200
     for n in range(12):  # both bays from 8:00 to 11:00
         owner = Customer.objects.create(name=f"Customer {n}", phone=f"+1312555{3000 + n:04d}")
-        book_appointment(customer=owner, service_type=oil_change, start=at(8) + timedelta(minutes=30 * (n % 6)),
-                         actor=OFFICE)
+        book_appointment(
+            customer=owner, service_type=oil_change, start=at(8) + timedelta(minutes=30 * (n % 6)), actor=OFFICE
+        )
     with django_assert_max_num_queries(10):
         assert ask().status_code == 200
 

@@ -25,15 +25,31 @@ from scheduling.refusals import say_time
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 VIEWPORT = {"width": 1280, "height": 1000}
 STEP_TIMEOUT_MS = 15_000
 
-ADVISORS_MAY = [("crm", "view_customer"), ("crm", "add_customer"), ("crm", "change_customer"), ("crm", "view_vehicle"),
-                ("crm", "add_vehicle"), ("crm", "change_vehicle"), ("scheduling", "view_appointment"),
-                ("scheduling", "add_appointment"), ("scheduling", "change_appointment"),
-                ("scheduling", "view_servicetype")]
+ADVISORS_MAY = [
+    ("crm", "view_customer"),
+    ("crm", "add_customer"),
+    ("crm", "change_customer"),
+    ("crm", "view_vehicle"),
+    ("crm", "add_vehicle"),
+    ("crm", "change_vehicle"),
+    ("scheduling", "view_appointment"),
+    ("scheduling", "add_appointment"),
+    ("scheduling", "change_appointment"),
+    ("scheduling", "view_servicetype"),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +67,13 @@ def staff_groups(transactional_db):
 def collected_static(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("booking-page-server-data")
     env = {**os.environ, "DATA_DIR": str(data_dir), "DEBUG": "false"}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], env=env,
-                   cwd=settings.BASE_DIR, check=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        env=env,
+        cwd=settings.BASE_DIR,
+        check=True,
+        timeout=120,
+    )
     return data_dir
 
 
@@ -99,8 +120,9 @@ def at_the_counter(shop, customer, other_customer, oil_change):
     return first
 
 
-async def test_an_advisor_books_a_walk_in_from_the_customers_page(page_server, browser, service_advisor, signed_in,
-                                                                  customer, oil_change, at_the_counter, tmp_path):
+async def test_an_advisor_books_a_walk_in_from_the_customers_page(
+    page_server, browser, service_advisor, signed_in, customer, oil_change, at_the_counter, tmp_path
+):
     from playwright.async_api import expect
 
     tz = (await database_sync_to_async(ShopProfile.load)()).tz
@@ -131,5 +153,6 @@ async def test_an_advisor_books_a_walk_in_from_the_customers_page(page_server, b
     await screenshot(page, tmp_path / "booking-saved.png")
 
     booked = await database_sync_to_async(
-        lambda: list(Appointment.objects.filter(customer=customer).values_list("start", "vehicle__model", "source")))()
+        lambda: list(Appointment.objects.filter(customer=customer).values_list("start", "vehicle__model", "source"))
+    )()
     assert booked == [(start, "Outback", Appointment.Source.ADVISOR)]

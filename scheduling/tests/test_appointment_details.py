@@ -55,12 +55,17 @@ def booked(shop, customer, oil_change, outback, at):
 
 
 def test_it_changes_the_details_and_records_before_and_after(booked, outback, civic, advisor):
-    update_appointment_details(booked, actor=Actor.advisor(advisor), notes="Also check the wipers", vehicle=civic,
-                               loaner_requested=True)
+    update_appointment_details(
+        booked, actor=Actor.advisor(advisor), notes="Also check the wipers", vehicle=civic, loaner_requested=True
+    )
 
     booked.refresh_from_db()
     assert (booked.notes, booked.vehicle, booked.loaner_requested, booked.waiter) == (
-        "Also check the wipers", civic, True, False)
+        "Also check the wipers",
+        civic,
+        True,
+        False,
+    )
     change = booked.changes.first()
     assert (change.action, change.actor_kind, change.actor_user) == ("details", "advisor", advisor)
     before, after = change.details["before"], change.details["after"]
@@ -87,8 +92,9 @@ def test_it_is_announced_as_a_details_change_only_after_commit(booked, announced
 
 def test_details_left_out_or_unchanged_record_nothing(booked, outback, announced, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        same = update_appointment_details(booked, actor=agent, notes="Oil light on", vehicle=outback,
-                                          loaner_requested=False, waiter=False)
+        same = update_appointment_details(
+            booked, actor=agent, notes="Oil light on", vehicle=outback, loaner_requested=False, waiter=False
+        )
         update_appointment_details(booked, actor=agent)
     assert same.pk == booked.pk
     assert list(booked.changes.values_list("action", flat=True)) == ["booked"]
@@ -171,7 +177,9 @@ def test_switching_to_waiting_when_every_seat_is_taken_is_refused(booked, other_
     book(other_customer, oil_change, at(9, 15), waiter=True)
     refused = refusal(appointment=booked, actor=agent, waiter=True, notes="Will wait")
     assert (refused.code, refused.message) == (
-        "slot_taken", "Every waiting spot is taken at that time, so it has to stay a drop-off.")
+        "slot_taken",
+        "Every waiting spot is taken at that time, so it has to stay a drop-off.",
+    )
     booked.refresh_from_db()
     assert (booked.waiter, booked.notes) == (False, "Oil light on")
 
@@ -202,8 +210,9 @@ def test_giving_up_waiting_is_always_possible(shop, customer, oil_change, at):
 def test_a_customer_who_decides_on_the_day_to_wait_is_not_too_soon(shop, customer, oil_change):
     # Booked long ago; it starts in 20 minutes, well inside the shop's hour of lead time.
     start = timezone.now() + timedelta(minutes=20)
-    appointment = Appointment.objects.create(customer=customer, service_type=oil_change, start=start,
-                                             end=start + timedelta(minutes=30))
+    appointment = Appointment.objects.create(
+        customer=customer, service_type=oil_change, start=start, end=start + timedelta(minutes=30)
+    )
     assert update_appointment_details(appointment, actor=agent, waiter=True).waiter
 
 
@@ -214,8 +223,12 @@ def test_only_one_of_many_customers_switching_to_waiting_gets_the_last_seat(shop
     shop.save()
     appointments = [book(who, oil_change, at(10)) for who in people]
 
-    outcomes = race(lambda i: update_appointment_details(appointments[i].pk, actor=Actor.phone_agent(f"CA{i}"),
-                                                         customer=people[i], waiter=True), n=len(people))
+    outcomes = race(
+        lambda i: update_appointment_details(
+            appointments[i].pk, actor=Actor.phone_agent(f"CA{i}"), customer=people[i], waiter=True
+        ),
+        n=len(people),
+    )
 
     assert sorted(type(o).__name__ for o in outcomes) == ["Appointment"] + ["BookingRefused"] * 5
     assert {o.code for o in outcomes if isinstance(o, BookingRefused)} == {"slot_taken"}
@@ -252,13 +265,15 @@ def test_the_waiter_rule_counts_overlapping_waiters_in_real_time():
 
 
 @pytest.mark.usefixtures("run_tasks")
-def test_the_calendar_event_shows_the_new_details_and_no_text_is_sent(shop, google, twilio, customer, oil_change,
-                                                                       civic, at, django_capture_on_commit_callbacks):
+def test_the_calendar_event_shows_the_new_details_and_no_text_is_sent(
+    shop, google, twilio, customer, oil_change, civic, at, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book(customer, oil_change, at(9), notes="Oil light on")
     with django_capture_on_commit_callbacks(execute=True):
-        update_appointment_details(appointment, actor=agent, notes="Also the wipers", vehicle=civic, waiter=True,
-                                   loaner_requested=True)
+        update_appointment_details(
+            appointment, actor=agent, notes="Also the wipers", vehicle=civic, waiter=True, loaner_requested=True
+        )
 
     appointment.refresh_from_db()
     [event] = google.event_for_appointment(appointment.pk)

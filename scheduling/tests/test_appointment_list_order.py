@@ -13,8 +13,10 @@ APPOINTMENTS = reverse("admin:scheduling_appointment_changelist")
 @pytest.fixture
 def three_on_a_day(shop, customer, other_customer, oil_change, at):
     office = Actor.command("test-setup")
-    return [book_appointment(customer=who, service_type=oil_change, start=at(hour), actor=office)
-            for who, hour in ((customer, 14), (other_customer, 9), (customer, 10))]
+    return [
+        book_appointment(customer=who, service_type=oil_change, start=at(hour), actor=office)
+        for who, hour in ((customer, 14), (other_customer, 9), (customer, 10))
+    ]
 
 
 def local_hours(response):

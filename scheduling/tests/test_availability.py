@@ -25,8 +25,15 @@ BRAKES = ServiceRules(timedelta(hours=3), waiter_allowed=False)
 
 
 def rules(**changes):
-    base = dict(timezone=CHICAGO, hours={d: WEEKDAY for d in range(5)}, bays=2, waiters_per_slot=1,
-                slot_minutes=30, min_lead=timedelta(hours=1), horizon=timedelta(days=60))
+    base = dict(
+        timezone=CHICAGO,
+        hours={d: WEEKDAY for d in range(5)},
+        bays=2,
+        waiters_per_slot=1,
+        slot_minutes=30,
+        min_lead=timedelta(hours=1),
+        horizon=timedelta(days=60),
+    )
     return ShopRules(**{**base, **changes})
 
 
@@ -36,8 +43,9 @@ def local(day, hour, minute=0):
 
 def day_slots(shop_rules, service, day, *, now=None, demand=Demand(), waiter=False):
     now = now or local(day - timedelta(days=7), 9)
-    return slot_starts(shop_rules, service, local(day, 0), local(day + timedelta(days=1), 0), now=now,
-                       demand=demand, waiter=waiter)
+    return slot_starts(
+        shop_rules, service, local(day, 0), local(day + timedelta(days=1), 0), now=now, demand=demand, waiter=waiter
+    )
 
 
 def clock(slots):
@@ -53,14 +61,39 @@ def booked(day, start, end, waiter=False):
 
 def test_slots_are_offered_on_the_grid_inside_opening_hours_around_lunch():
     assert clock(day_slots(rules(), OIL_CHANGE, MONDAY)) == [
-        "08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00", "11:30",
-        "13:00", "13:30", "14:00", "14:30", "15:00", "15:30", "16:00", "16:30",
+        "08:00",
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+        "11:30",
+        "13:00",
+        "13:30",
+        "14:00",
+        "14:30",
+        "15:00",
+        "15:30",
+        "16:00",
+        "16:30",
     ]
 
 
 def test_a_long_service_may_not_cross_lunch_or_closing():
     assert clock(day_slots(rules(), DIAGNOSIS, MONDAY)) == [
-        "08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "13:00", "13:30", "14:00", "14:30", "15:00", "15:30",
+        "08:00",
+        "08:30",
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "13:00",
+        "13:30",
+        "14:00",
+        "14:30",
+        "15:00",
+        "15:30",
     ]
     assert refusal_for(rules(), DIAGNOSIS, local(MONDAY, 11), now=local(MONDAY, 6)) == "outside_hours"
     assert refusal_for(rules(), DIAGNOSIS, local(MONDAY, 16), now=local(MONDAY, 6)) == "outside_hours"
@@ -90,7 +123,15 @@ def test_off_grid_starts_can_be_booked_but_are_not_offered():
 
 def test_the_grid_follows_the_shops_slot_length():
     assert clock(day_slots(rules(slot_minutes=60), OIL_CHANGE, MONDAY)) == [
-        "08:00", "09:00", "10:00", "11:00", "13:00", "14:00", "15:00", "16:00"]
+        "08:00",
+        "09:00",
+        "10:00",
+        "11:00",
+        "13:00",
+        "14:00",
+        "15:00",
+        "16:00",
+    ]
 
 
 # --- Closed days -------------------------------------------------------------------------------
@@ -104,8 +145,13 @@ def test_weekdays_without_hours_are_closed():
 
 def test_closures_close_every_day_they_cover_and_only_those():
     shop = rules(closures=((MONDAY + timedelta(days=1), MONDAY + timedelta(days=2)),))
-    week = slot_starts(shop, OIL_CHANGE, local(MONDAY, 0), local(MONDAY + timedelta(days=5), 0),
-                       now=local(MONDAY - timedelta(days=3), 9))
+    week = slot_starts(
+        shop,
+        OIL_CHANGE,
+        local(MONDAY, 0),
+        local(MONDAY + timedelta(days=5), 0),
+        now=local(MONDAY - timedelta(days=3), 9),
+    )
     assert sorted({s.date() for s in week}) == [MONDAY, MONDAY + timedelta(days=3), MONDAY + timedelta(days=4)]
     assert refusal_for(shop, OIL_CHANGE, local(MONDAY + timedelta(days=2), 9), now=local(MONDAY, 6)) == "closed"
 
@@ -119,7 +165,12 @@ def test_a_slot_is_full_once_every_bay_is_taken_at_any_moment_of_it():
     # 8:00-9:30 fits (one bay taken from 9:00); 8:30 to 9:30 would reach 9:30-10:00, when both bays are busy.
     assert slots[:2] == ["08:00", "10:00"]
     assert clock(day_slots(rules(), OIL_CHANGE, MONDAY, demand=demand))[:5] == [
-        "08:00", "08:30", "09:00", "10:00", "10:30"]
+        "08:00",
+        "08:30",
+        "09:00",
+        "10:00",
+        "10:30",
+    ]
 
 
 def test_back_to_back_appointments_do_not_overlap():
@@ -152,8 +203,7 @@ def test_waiters_are_limited_per_slot_but_drop_offs_are_not():
 
 def test_a_drop_off_customer_does_not_use_a_waiter_seat():
     demand = Demand.of([booked(MONDAY, (9, 0), (9, 30), waiter=False)])
-    assert refusal_for(rules(), OIL_CHANGE, local(MONDAY, 9), now=local(MONDAY, 6), demand=demand,
-                       waiter=True) is None
+    assert refusal_for(rules(), OIL_CHANGE, local(MONDAY, 9), now=local(MONDAY, 6), demand=demand, waiter=True) is None
 
 
 def test_waiting_is_refused_for_drop_off_only_services():
@@ -198,8 +248,13 @@ def test_naive_times_are_refused():
 
 
 def test_slots_are_given_in_the_shops_time_zone_whatever_zone_was_asked_in():
-    slots = slot_starts(rules(), OIL_CHANGE, local(MONDAY, 0).astimezone(UTC), local(MONDAY, 23).astimezone(UTC),
-                        now=local(MONDAY, 6).astimezone(UTC))
+    slots = slot_starts(
+        rules(),
+        OIL_CHANGE,
+        local(MONDAY, 0).astimezone(UTC),
+        local(MONDAY, 23).astimezone(UTC),
+        now=local(MONDAY, 6).astimezone(UTC),
+    )
     assert slots[0] == local(MONDAY, 8) and slots[0].tzinfo == CHICAGO
 
 
@@ -210,8 +265,15 @@ FALL_BACK = date(2026, 11, 1)  # 2:00 CDT -> 1:00 CST
 EVERY_DAY = {d: WEEKDAY for d in range(7)}
 
 
-@pytest.mark.parametrize("day, utc_hour", [(SPRING_FORWARD - timedelta(days=1), 15), (SPRING_FORWARD, 14),
-                                           (FALL_BACK - timedelta(days=1), 14), (FALL_BACK, 15)])
+@pytest.mark.parametrize(
+    "day, utc_hour",
+    [
+        (SPRING_FORWARD - timedelta(days=1), 15),
+        (SPRING_FORWARD, 14),
+        (FALL_BACK - timedelta(days=1), 14),
+        (FALL_BACK, 15),
+    ],
+)
 def test_a_nine_oclock_slot_is_nine_oclock_local_on_clock_change_days(day, utc_hour):
     slots = day_slots(rules(hours=EVERY_DAY), OIL_CHANGE, day)
     assert clock(slots)[:3] == ["08:00", "08:30", "09:00"]
@@ -236,8 +298,9 @@ def test_durations_are_real_time_when_clocks_fall_back():
     two_hours = ServiceRules(timedelta(hours=2))
     # 1:30 CDT + 2 h of real time is 2:30 CST, the close (the wall clock only moved 1 h).
     assert clock(day_slots(shop, two_hours, FALL_BACK)) == ["00:00", "00:30", "01:00", "01:30"]
-    assert refusal_for(shop, two_hours, local(FALL_BACK, 1, 30).replace(fold=1), now=local(FALL_BACK - timedelta(days=1), 9)) == (
-        "outside_hours")
+    assert refusal_for(
+        shop, two_hours, local(FALL_BACK, 1, 30).replace(fold=1), now=local(FALL_BACK - timedelta(days=1), 9)
+    ) == ("outside_hours")
 
 
 def test_an_appointment_over_the_clock_change_blocks_its_real_time():
@@ -259,18 +322,34 @@ def test_offered_slots_are_exactly_the_grid_starts_that_would_be_accepted():
     for _ in range(60):
         day = MONDAY + timedelta(days=rng.randrange(7))
         start = local(day, rng.randrange(8, 17), rng.choice((0, 15, 30, 45)))
-        bookings.append(BookedInterval(start, start + timedelta(minutes=rng.choice((30, 60, 90, 180))),
-                                       rng.random() < 0.3))
+        bookings.append(
+            BookedInterval(start, start + timedelta(minutes=rng.choice((30, 60, 90, 180))), rng.random() < 0.3)
+        )
     demand = Demand.of(bookings, busy=[(local(MONDAY + timedelta(days=2), 14), local(MONDAY + timedelta(days=2), 16))])
     for service in (OIL_CHANGE, DIAGNOSIS, BRAKES):
         for waiter in (False, True):
-            offered = slot_starts(shop, service, local(MONDAY, 0), local(MONDAY + timedelta(days=7), 0), now=now,
-                                  demand=demand, waiter=waiter)
+            offered = slot_starts(
+                shop,
+                service,
+                local(MONDAY, 0),
+                local(MONDAY + timedelta(days=7), 0),
+                now=now,
+                demand=demand,
+                waiter=waiter,
+            )
             accepted = [
                 local(MONDAY + timedelta(days=d), 0) + timedelta(minutes=m)
-                for d in range(7) for m in range(0, 24 * 60, 30)
-                if refusal_for(shop, service, local(MONDAY + timedelta(days=d), 0) + timedelta(minutes=m), now=now,
-                               demand=demand, waiter=waiter) is None
+                for d in range(7)
+                for m in range(0, 24 * 60, 30)
+                if refusal_for(
+                    shop,
+                    service,
+                    local(MONDAY + timedelta(days=d), 0) + timedelta(minutes=m),
+                    now=now,
+                    demand=demand,
+                    waiter=waiter,
+                )
+                is None
             ]
             assert offered == accepted
             if service.waiter_allowed or not waiter:

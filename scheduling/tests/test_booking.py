@@ -21,8 +21,9 @@ agent = Actor.phone_agent("CA0001")
 
 
 def book(customer, service, start, **kwargs):
-    return book_appointment(customer=customer, service_type=service, start=start, actor=kwargs.pop("actor", agent),
-                            **kwargs)
+    return book_appointment(
+        customer=customer, service_type=service, start=start, actor=kwargs.pop("actor", agent), **kwargs
+    )
 
 
 def refusal(call, *args, **kwargs):
@@ -44,7 +45,11 @@ def test_it_records_who_booked_and_what(shop, customer, oil_change, at, advisor)
     appointment = book(customer, oil_change, at(9), actor=Actor.advisor(advisor))
     change = AppointmentChange.objects.get(appointment=appointment)
     assert (change.action, change.actor_kind, change.actor_user, change.actor_label) == (
-        "booked", "advisor", advisor, "priya")
+        "booked",
+        "advisor",
+        advisor,
+        "priya",
+    )
     assert change.details["before"] is None
     assert change.details["after"]["start"] == at(9).isoformat()
     assert change.details["after"]["service_type"] == "Oil change"
@@ -56,8 +61,9 @@ def test_commands_and_tasks_book_as_commands(shop, customer, oil_change, at):
     assert book(customer, oil_change, at(10), actor=Actor.task("import")).source == "command"
 
 
-def test_it_announces_the_booking_only_after_commit(shop, customer, oil_change, at, announced,
-                                                    django_capture_on_commit_callbacks):
+def test_it_announces_the_booking_only_after_commit(
+    shop, customer, oil_change, at, announced, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks() as callbacks:
         appointment = book(customer, oil_change, at(9))
         assert announced == []
@@ -66,8 +72,9 @@ def test_it_announces_the_booking_only_after_commit(shop, customer, oil_change, 
     assert announced == [(appointment.pk, "booked")]
 
 
-def test_a_failing_listener_does_not_undo_or_break_the_booking(shop, customer, oil_change, at,
-                                                               django_capture_on_commit_callbacks):
+def test_a_failing_listener_does_not_undo_or_break_the_booking(
+    shop, customer, oil_change, at, django_capture_on_commit_callbacks
+):
     from scheduling.signals import appointment_changed
 
     def broken(**kwargs):
@@ -208,8 +215,7 @@ def test_a_repeated_idempotency_key_books_once(shop, customer, oil_change, at):
     assert AppointmentChange.objects.count() == 1
 
 
-def test_a_repeated_key_returns_the_booking_even_once_the_slot_is_full(shop, customer, other_customer,
-                                                                       oil_change, at):
+def test_a_repeated_key_returns_the_booking_even_once_the_slot_is_full(shop, customer, other_customer, oil_change, at):
     first = book(customer, oil_change, at(9), idempotency_key="retry-me")
     book(other_customer, oil_change, at(9))
     assert book(customer, oil_change, at(9), idempotency_key="retry-me").pk == first.pk
@@ -224,8 +230,9 @@ def test_an_idempotency_key_of_another_customer_is_refused(shop, customer, other
 # --- Rescheduling ----------------------------------------------------------------------------
 
 
-def test_it_reschedules_and_keeps_the_length(shop, customer, brake_job, at, announced,
-                                              django_capture_on_commit_callbacks):
+def test_it_reschedules_and_keeps_the_length(
+    shop, customer, brake_job, at, announced, django_capture_on_commit_callbacks
+):
     appointment = book(customer, brake_job, at(8))
     with django_capture_on_commit_callbacks(execute=True):
         moved = reschedule_appointment(appointment.pk, new_start=at(13), actor=agent, customer=customer)
@@ -244,8 +251,7 @@ def test_rescheduling_does_not_count_the_appointment_against_itself(shop, custom
     assert reschedule_appointment(appointment, new_start=at(8, 30), actor=agent).start == at(8, 30)
 
 
-def test_rescheduling_into_a_full_slot_leaves_the_appointment_alone(shop, customer, other_customer, oil_change,
-                                                                     at):
+def test_rescheduling_into_a_full_slot_leaves_the_appointment_alone(shop, customer, other_customer, oil_change, at):
     shop.bays = 1
     shop.save()
     mine = book(customer, oil_change, at(9))
@@ -289,8 +295,9 @@ def test_an_unknown_appointment_is_a_clear_refusal_for_staff(shop, advisor):
 # --- Cancelling and status --------------------------------------------------------------------
 
 
-def test_it_cancels_with_a_reason_on_record(shop, customer, oil_change, at, announced,
-                                             django_capture_on_commit_callbacks):
+def test_it_cancels_with_a_reason_on_record(
+    shop, customer, oil_change, at, announced, django_capture_on_commit_callbacks
+):
     appointment = book(customer, oil_change, at(9))
     with django_capture_on_commit_callbacks(execute=True):
         cancel_appointment(appointment, actor=agent, customer=customer, reason="Car sold")
@@ -309,15 +316,19 @@ def test_cancelling_twice_changes_nothing_the_second_time(shop, customer, oil_ch
     assert appointment.changes.filter(action="cancelled").count() == 1
 
 
-def test_advisors_move_an_appointment_through_its_day(shop, customer, oil_change, at, advisor, announced,
-                                                      django_capture_on_commit_callbacks):
+def test_advisors_move_an_appointment_through_its_day(
+    shop, customer, oil_change, at, advisor, announced, django_capture_on_commit_callbacks
+):
     appointment = book(customer, oil_change, at(9))
     actor = Actor.advisor(advisor)
     with django_capture_on_commit_callbacks(execute=True):
         for status in ("confirmed", "arrived", "completed"):
             assert set_appointment_status(appointment, status, actor=actor).status == status
     assert [c.details["after"]["status"] for c in appointment.changes.filter(action="status").order_by("id")] == [
-        "confirmed", "arrived", "completed"]
+        "confirmed",
+        "arrived",
+        "completed",
+    ]
     assert announced == [(appointment.pk, "status")] * 3
     refused = refusal(set_appointment_status, appointment, "arrived", actor=actor)
     assert refused.code == "not_active"
@@ -335,8 +346,9 @@ def test_status_cannot_go_backwards_or_be_made_up(shop, customer, oil_change, at
 @pytest.fixture
 def missed_appointment(shop, customer, oil_change):
     start = timezone.now() - timedelta(days=1)
-    return Appointment.objects.create(customer=customer, service_type=oil_change, start=start,
-                                      end=start + oil_change.duration)
+    return Appointment.objects.create(
+        customer=customer, service_type=oil_change, start=start, end=start + oil_change.duration
+    )
 
 
 def test_a_no_show_counts_against_the_customer(missed_appointment, customer, advisor):
@@ -361,7 +373,8 @@ def test_a_future_appointment_cannot_be_a_no_show(shop, customer, oil_change, at
 
 
 def test_upcoming_lists_the_customers_active_future_appointments_soonest_first(
-        shop, customer, other_customer, oil_change, brake_job, at, missed_appointment):
+    shop, customer, other_customer, oil_change, brake_job, at, missed_appointment
+):
     later = book(customer, oil_change, at(15))
     sooner = book(customer, brake_job, at(8))
     cancel_appointment(book(customer, oil_change, at(13)), actor=agent)
@@ -371,7 +384,8 @@ def test_upcoming_lists_the_customers_active_future_appointments_soonest_first(
 
 
 def test_upcoming_count_counts_only_the_customers_active_future_appointments(
-        shop, customer, other_customer, oil_change, brake_job, at, missed_appointment):
+    shop, customer, other_customer, oil_change, brake_job, at, missed_appointment
+):
     book(customer, oil_change, at(15))
     book(customer, brake_job, at(8))
     cancel_appointment(book(customer, oil_change, at(13)), actor=agent)
@@ -381,8 +395,7 @@ def test_upcoming_count_counts_only_the_customers_active_future_appointments(
     assert upcoming_count(other_customer) == 1
 
 
-def test_upcoming_loads_services_without_extra_queries(shop, customer, oil_change, at,
-                                                       django_assert_num_queries):
+def test_upcoming_loads_services_without_extra_queries(shop, customer, oil_change, at, django_assert_num_queries):
     for hour in (9, 10, 14):
         book(customer, oil_change, at(hour))
     with django_assert_num_queries(1):
@@ -431,8 +444,7 @@ def test_booked_times_read_back_as_the_same_instants_on_sqlite(django_db_blocker
 
     moment = datetime(2026, 11, 27, 15, 30, tzinfo=UTC)
     with django_db_blocker.unblock():
-        sqlite = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}})[
-            "default"]
+        sqlite = ConnectionHandler({"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}})["default"]
         try:
             compiler = Query(Appointment).get_compiler(connection=sqlite)
             sql, params = _EpochSeconds(RawSQL("at", [])).as_sqlite(compiler, sqlite)

@@ -59,8 +59,9 @@ def test_the_beat_task_warms_two_weeks_so_lookups_need_no_google(shop, google, o
     assert free_busy_calls(google) == 1
 
 
-def test_our_own_synced_bookings_are_not_counted_twice(shop, google, customer, oil_change, at, run_tasks,
-                                                       django_capture_on_commit_callbacks):
+def test_our_own_synced_bookings_are_not_counted_twice(
+    shop, google, customer, oil_change, at, run_tasks, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         book_appointment(customer=customer, service_type=oil_change, start=at(9), actor=agent)
     assert len(google.events()) == 1
@@ -70,8 +71,7 @@ def test_our_own_synced_bookings_are_not_counted_twice(shop, google, customer, o
     assert at(9) in slots(oil_change, at)  # one bay taken by the booking, one still free
 
 
-def test_google_down_means_database_only_availability_and_a_log_line(shop, google, customer, oil_change, at,
-                                                                      caplog):
+def test_google_down_means_database_only_availability_and_a_log_line(shop, google, customer, oil_change, at, caplog):
     google.outage = 503
     book_appointment(customer=customer, service_type=oil_change, start=at(9), actor=agent)
 
@@ -122,5 +122,7 @@ def test_busy_time_spanning_days_is_cached_per_day(shop, google, at):
     assert busy.external_busy(at(8), at(17)) == [(at(16), midnight)]
     assert busy.external_busy(next_day, next_day + timedelta(hours=9)) == [(midnight, next_day + timedelta(hours=1))]
     assert busy.external_busy(at(8), next_day + timedelta(hours=9)) == [
-        (at(16), midnight), (midnight, next_day + timedelta(hours=1))]
+        (at(16), midnight),
+        (midnight, next_day + timedelta(hours=1)),
+    ]
     assert free_busy_calls(google) == 2

@@ -33,11 +33,16 @@ def google(settings):
 @pytest.fixture
 def service_account(google):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                            serialization.NoEncryption()).decode()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
     return {
-        "type": "service_account", "project_id": "ottos-test", "private_key_id": uuid.uuid4().hex,
-        "private_key": pem, "client_email": "otto@ottos-test.iam.gserviceaccount.com", "client_id": "1234567890",
+        "type": "service_account",
+        "project_id": "ottos-test",
+        "private_key_id": uuid.uuid4().hex,
+        "private_key": pem,
+        "client_email": "otto@ottos-test.iam.gserviceaccount.com",
+        "client_id": "1234567890",
         "token_uri": google.token_uri,
     }
 
@@ -109,10 +114,19 @@ def test_a_calendar_that_wants_credentials_we_lack_is_a_permanent_error(google):
 
 
 def settings_error(**env):
-    base = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "ottos.settings", "DEBUG": "true",
-            "DATA_DIR": "/tmp/ottos-settings-test"}
-    proc = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env={**base, **env},
-                          capture_output=True, text=True, cwd=django_settings.BASE_DIR)
+    base = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "ottos.settings",
+        "DEBUG": "true",
+        "DATA_DIR": "/tmp/ottos-settings-test",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        cwd=django_settings.BASE_DIR,
+    )
     return proc.stderr.strip().splitlines()[-1] if proc.returncode else ""
 
 
@@ -125,7 +139,8 @@ def test_settings_refuse_half_an_oauth_credential_and_two_kinds_at_once(tmp_path
     key_file = tmp_path / "key.json"
     key_file.write_text("{}")
     assert "one kind of Google credentials" in settings_error(
-        GOOGLE_SERVICE_ACCOUNT_FILE=str(key_file), GOOGLE_SERVICE_ACCOUNT_JSON="{}")
+        GOOGLE_SERVICE_ACCOUNT_FILE=str(key_file), GOOGLE_SERVICE_ACCOUNT_JSON="{}"
+    )
 
 
 def test_settings_refuse_a_missing_key_file_and_bad_quiet_hours():

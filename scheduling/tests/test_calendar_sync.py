@@ -28,8 +28,9 @@ def book(customer, oil_change, django_capture_on_commit_callbacks):
 
     def booking(start, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            appointment = book_appointment(customer=customer, service_type=oil_change, start=start, actor=agent,
-                                           **kwargs)
+            appointment = book_appointment(
+                customer=customer, service_type=oil_change, start=start, actor=agent, **kwargs
+            )
         appointment.refresh_from_db()
         return appointment
 
@@ -209,12 +210,16 @@ def test_the_reconcile_removes_what_it_can_attribute_and_leaves_staff_events_alo
     appointment = book(at(9))
     staff_block = google.add_event(at(13).isoformat(), at(14).isoformat(), summary="Lift 2 inspection")
     stray = google.add_event(
-        at(10).isoformat(), at(10, 30).isoformat(), summary="Oil change - someone",
+        at(10).isoformat(),
+        at(10, 30).isoformat(),
+        summary="Oil change - someone",
         transparency="transparent",
         extendedProperties={"private": {"appointment_id": "999999", "source": "ottos"}},
     )
     duplicate = google.add_event(
-        at(9).isoformat(), at(9, 30).isoformat(), summary="Oil change - Dana Whitfield",
+        at(9).isoformat(),
+        at(9, 30).isoformat(),
+        summary="Oil change - Dana Whitfield",
         extendedProperties={"private": {"appointment_id": str(appointment.pk), "source": "ottos"}},
     )
 
@@ -255,8 +260,9 @@ def test_sync_calendar_command_says_when_google_cannot_be_read(shop, google):
         call_command("sync_calendar", "--days", "3", stdout=StringIO(), stderr=StringIO())
 
 
-def test_without_a_calendar_bookings_just_stay_pending(shop, customer, oil_change, at, settings,
-                                                      django_capture_on_commit_callbacks):
+def test_without_a_calendar_bookings_just_stay_pending(
+    shop, customer, oil_change, at, settings, django_capture_on_commit_callbacks
+):
     settings.GOOGLE_CALENDAR_ID = ""
     with django_capture_on_commit_callbacks(execute=True):
         appointment = book_appointment(customer=customer, service_type=oil_change, start=at(9), actor=agent)
@@ -265,14 +271,16 @@ def test_without_a_calendar_bookings_just_stay_pending(shop, customer, oil_chang
     assert sync_appointment_to_calendar.delay(appointment.pk).get() == "not_configured"
 
 
-def test_events_keep_the_shop_time_zone_and_the_vehicle(shop, google, customer, oil_change, at,
-                                                        django_capture_on_commit_callbacks):
+def test_events_keep_the_shop_time_zone_and_the_vehicle(
+    shop, google, customer, oil_change, at, django_capture_on_commit_callbacks
+):
     from crm.models import Vehicle
 
     vehicle = Vehicle.objects.create(owner=customer, vin="2HGFC2F56KH512345", year=2019, make="Honda", model="Civic")
     with django_capture_on_commit_callbacks(execute=True):
-        book_appointment(customer=customer, service_type=oil_change, start=at(9), actor=agent, vehicle=vehicle,
-                         waiter=True)
+        book_appointment(
+            customer=customer, service_type=oil_change, start=at(9), actor=agent, vehicle=vehicle, waiter=True
+        )
     [event] = google.events()
     assert event["summary"] == "Oil change - Dana Whitfield - 2019 Honda Civic"
     assert event["start"]["timeZone"] == "America/Chicago"

@@ -43,8 +43,11 @@ def wait_until(predicate, timeout=30.0, what="condition"):
 
 @pytest.fixture(scope="module")
 def vendors():
-    with FakeGoogleCalendar(f"bays-{uuid.uuid4().hex[:8]}@garage.example") as google, \
-            FakeTwilioRest() as twilio, FakeNhtsa() as nhtsa:
+    with (
+        FakeGoogleCalendar(f"bays-{uuid.uuid4().hex[:8]}@garage.example") as google,
+        FakeTwilioRest() as twilio,
+        FakeNhtsa() as nhtsa,
+    ):
         nhtsa.add_vehicle(CIVIC, make="HONDA", model="Civic", year=2019, trim="LX")
         yield google, twilio, nhtsa
 
@@ -53,12 +56,20 @@ def vendors():
 def vendor_settings(vendors):
     google, twilio, nhtsa = vendors
     return {
-        "GOOGLE_CALENDAR_ID": google.calendar_ids[0], "GOOGLE_CALENDAR_BASE_URL": google.api_endpoint,
-        "TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
-        "TWILIO_API_BASE_URL": twilio.base_url, "TEXTS_ENABLED": True, "TEXTS_FROM_NUMBER": SHOP_NUMBER,
-        "QUIET_HOURS": None, "NHTSA_VPIC_BASE_URL": nhtsa.vpic_base_url,
-        "NHTSA_RECALLS_BASE_URL": nhtsa.recalls_base_url, "NHTSA_TIMEOUT_SECONDS": 0.5,
-        "TASK_RETRY_BACKOFF_SECONDS": 1, "CALENDAR_SYNC_MAX_RETRIES": 3, "NHTSA_MAX_RETRIES": 4,
+        "GOOGLE_CALENDAR_ID": google.calendar_ids[0],
+        "GOOGLE_CALENDAR_BASE_URL": google.api_endpoint,
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_API_BASE_URL": twilio.base_url,
+        "TEXTS_ENABLED": True,
+        "TEXTS_FROM_NUMBER": SHOP_NUMBER,
+        "QUIET_HOURS": None,
+        "NHTSA_VPIC_BASE_URL": nhtsa.vpic_base_url,
+        "NHTSA_RECALLS_BASE_URL": nhtsa.recalls_base_url,
+        "NHTSA_TIMEOUT_SECONDS": 0.5,
+        "TASK_RETRY_BACKOFF_SECONDS": 1,
+        "CALENDAR_SYNC_MAX_RETRIES": 3,
+        "NHTSA_MAX_RETRIES": 4,
     }
 
 
@@ -75,13 +86,31 @@ def worker(django_db_setup, vendor_settings, tmp_path_factory):
     app.control.purge()  # nothing left over from other tests' bookings
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ottos", "worker", "--loglevel=INFO", "--concurrency=2",
-             "--without-gossip", "--without-mingle", "-n", name],
-            env=env, cwd=settings.BASE_DIR, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ottos",
+                "worker",
+                "--loglevel=INFO",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+                "-n",
+                name,
+            ],
+            env=env,
+            cwd=settings.BASE_DIR,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     try:
-        wait_until(lambda: proc.poll() is not None or app.control.ping(destination=[name], timeout=0.5),
-                   timeout=60, what="the worker to start")
+        wait_until(
+            lambda: proc.poll() is not None or app.control.ping(destination=[name], timeout=0.5),
+            timeout=60,
+            what="the worker to start",
+        )
         assert proc.poll() is None, log_path.read_text()[-3000:]
         yield proc
     finally:
@@ -161,8 +190,10 @@ def test_google_down_for_the_whole_booking_then_the_reconcile_repairs_it(live, s
     pk = book(customer, oil_change, at(13))
 
     wait_until(lambda: len(google.calls("POST", "events")) == 4, what="the sync to give up after its retries")
-    wait_until(lambda: Appointment.objects.get(pk=pk).calendar_sync_error.endswith("503 backendError: Backend Error"),
-               what="the failure to be recorded")
+    wait_until(
+        lambda: Appointment.objects.get(pk=pk).calendar_sync_error.endswith("503 backendError: Backend Error"),
+        what="the failure to be recorded",
+    )
     appointment = Appointment.objects.get(pk=pk)
     assert appointment.status == "booked" and appointment.calendar_sync_state == "failed"
 

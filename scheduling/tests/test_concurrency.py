@@ -56,8 +56,11 @@ def callers(db):
 def test_only_one_of_many_callers_gets_the_last_bay(shop, callers, customer, oil_change, at):
     book_appointment(customer=customer, service_type=oil_change, start=at(9), actor=Actor.command("setup"))
 
-    outcomes = race(lambda i: book_appointment(
-        customer=callers[i], service_type=oil_change, start=at(9), actor=Actor.phone_agent(f"CA{i}")))
+    outcomes = race(
+        lambda i: book_appointment(
+            customer=callers[i], service_type=oil_change, start=at(9), actor=Actor.phone_agent(f"CA{i}")
+        )
+    )
 
     assert len(booked(outcomes)) == 1
     assert refusal_codes(outcomes) == ["slot_taken"] * (CALLERS - 1)
@@ -68,8 +71,11 @@ def test_exactly_as_many_callers_as_bays_get_an_empty_slot(shop, callers, brake_
     shop.bays = 3
     shop.save()
 
-    outcomes = race(lambda i: book_appointment(
-        customer=callers[i], service_type=brake_job, start=at(8), actor=Actor.phone_agent(f"CA{i}")))
+    outcomes = race(
+        lambda i: book_appointment(
+            customer=callers[i], service_type=brake_job, start=at(8), actor=Actor.phone_agent(f"CA{i}")
+        )
+    )
 
     assert len(booked(outcomes)) == 3
     assert refusal_codes(outcomes) == ["slot_taken"] * (CALLERS - 3)
@@ -81,9 +87,14 @@ def test_overlapping_but_different_starts_still_respect_capacity(shop, callers, 
     # Brake jobs from 8:00 and oil changes at 8:30-10:30 all overlap 10:00-10:30 or earlier.
     starts = [(brake_job, at(8)), (oil_change, at(8, 30)), (oil_change, at(9)), (oil_change, at(10))]
 
-    outcomes = race(lambda i: book_appointment(
-        customer=callers[i], service_type=starts[i % 4][0], start=starts[i % 4][1],
-        actor=Actor.phone_agent(f"CA{i}")))
+    outcomes = race(
+        lambda i: book_appointment(
+            customer=callers[i],
+            service_type=starts[i % 4][0],
+            start=starts[i % 4][1],
+            actor=Actor.phone_agent(f"CA{i}"),
+        )
+    )
 
     refusal_codes(outcomes)
     bookings = list(Appointment.objects.active())
@@ -92,17 +103,26 @@ def test_overlapping_but_different_starts_still_respect_capacity(shop, callers, 
 
 
 def test_only_so_many_waiters_get_the_same_slot(shop, callers, oil_change, at):
-    outcomes = race(lambda i: book_appointment(
-        customer=callers[i], service_type=oil_change, start=at(10), waiter=True, actor=Actor.phone_agent(f"CA{i}")))
+    outcomes = race(
+        lambda i: book_appointment(
+            customer=callers[i], service_type=oil_change, start=at(10), waiter=True, actor=Actor.phone_agent(f"CA{i}")
+        )
+    )
 
     assert len(booked(outcomes)) == shop.waiters_per_slot
     assert refusal_codes(outcomes) == ["slot_taken"] * (CALLERS - shop.waiters_per_slot)
 
 
 def test_a_repeated_idempotency_key_books_once_under_concurrency(shop, customer, oil_change, at):
-    outcomes = race(lambda i: book_appointment(
-        customer=customer, service_type=oil_change, start=at(11), actor=Actor.phone_agent("CA-retry"),
-        idempotency_key="CA-retry:book:1"))
+    outcomes = race(
+        lambda i: book_appointment(
+            customer=customer,
+            service_type=oil_change,
+            start=at(11),
+            actor=Actor.phone_agent("CA-retry"),
+            idempotency_key="CA-retry:book:1",
+        )
+    )
 
     assert refusal_codes(outcomes) == []
     assert len({appointment.pk for appointment in outcomes}) == 1
@@ -113,13 +133,21 @@ def test_a_repeated_idempotency_key_books_once_under_concurrency(shop, customer,
 def test_moving_appointments_into_the_last_bay_lets_only_one_through(shop, callers, customer, oil_change, at):
     book_appointment(customer=customer, service_type=oil_change, start=at(14), actor=Actor.command("setup"))
     movers = [
-        book_appointment(customer=callers[i], service_type=oil_change, start=at(8 + i % 4, 30 * (i // 4 % 2)),
-                         actor=Actor.command("setup"))
+        book_appointment(
+            customer=callers[i],
+            service_type=oil_change,
+            start=at(8 + i % 4, 30 * (i // 4 % 2)),
+            actor=Actor.command("setup"),
+        )
         for i in range(8)
     ]
 
-    outcomes = race(lambda i: reschedule_appointment(
-        movers[i].pk, new_start=at(14), actor=Actor.phone_agent(f"CA{i}"), customer=callers[i]), n=len(movers))
+    outcomes = race(
+        lambda i: reschedule_appointment(
+            movers[i].pk, new_start=at(14), actor=Actor.phone_agent(f"CA{i}"), customer=callers[i]
+        ),
+        n=len(movers),
+    )
 
     assert len(booked(outcomes)) == 1
     assert refusal_codes(outcomes) == ["slot_taken"] * (len(movers) - 1)

@@ -25,7 +25,7 @@ CALL_SID = "CA0123456789abcdef0123456789abcdef"
 
 
 def day_words(moment):
-    """"Tue Dec 15", the way every back-office page writes a day."""
+    """ "Tue Dec 15", the way every back-office page writes a day."""
     local = timezone.localtime(moment)
     return f"{local:%a %b} {local.day}"
 
@@ -40,7 +40,9 @@ def sentence(appointment):
 
 @pytest.fixture
 def booked(shop, customer, oil_change, at, service_advisor):
-    return book_appointment(customer=customer, service_type=oil_change, start=at(13), actor=Actor.advisor(service_advisor))
+    return book_appointment(
+        customer=customer, service_type=oil_change, start=at(13), actor=Actor.advisor(service_advisor)
+    )
 
 
 @pytest.fixture
@@ -61,7 +63,10 @@ def test_a_move_by_the_phone_agent_says_from_when_to_when_and_links_the_call(boo
     reschedule_appointment(booked, new_start=at(14, 30), actor=Actor.phone_agent(CALL_SID))
 
     html = describe(latest(booked))
-    assert unescape(strip_tags(html)) == f"Moved from {day_words(at(13))}, 1:00 PM to 2:30 PM by the phone agent on a call (transcript)"
+    assert (
+        unescape(strip_tags(html))
+        == f"Moved from {day_words(at(13))}, 1:00 PM to 2:30 PM by the phone agent on a call (transcript)"
+    )
     assert f'<a href="{reverse("call_pages:detail", args=[CALL_SID])}">transcript</a>' in html
 
 
@@ -69,8 +74,9 @@ def test_a_move_to_another_day_names_both_days(booked, at, booking_day):
     next_day = booking_day + timedelta(days=7)
     reschedule_appointment(booked, new_start=at(9, day=next_day), actor=Actor.advisor(None))
 
-    assert sentence(booked) == (f"Moved from {day_words(at(13))}, 1:00 PM to {day_words(at(9, day=next_day))}, "
-                                "9:00 AM by an advisor")
+    assert sentence(booked) == (
+        f"Moved from {day_words(at(13))}, 1:00 PM to {day_words(at(9, day=next_day))}, 9:00 AM by an advisor"
+    )
 
 
 def test_a_cancellation_on_a_call_is_the_callers_with_their_reason(booked):
@@ -88,7 +94,10 @@ def test_a_cancellation_in_the_back_office_names_the_advisor(booked, service_adv
 
 def test_a_vehicle_change_names_both_vehicles(booked, camry, civic):
     update_appointment_details(booked, vehicle=camry, actor=Actor.phone_agent(CALL_SID))
-    assert sentence(booked) == "Vehicle changed from no vehicle to 2019 Toyota Camry by the phone agent on a call (transcript)"
+    assert (
+        sentence(booked)
+        == "Vehicle changed from no vehicle to 2019 Toyota Camry by the phone agent on a call (transcript)"
+    )
 
     update_appointment_details(booked, vehicle=civic, actor=Actor.command("fix_vehicles"))
     assert sentence(booked) == "Vehicle changed from 2019 Toyota Camry to 2021 Honda Civic by the command fix_vehicles"
@@ -101,15 +110,23 @@ def test_a_vehicle_since_removed_is_said_so(booked, camry):
     update_appointment_details(booked, vehicle=camry, actor=Actor.command("fix_vehicles"))
     camry.delete()
 
-    assert sentence(booked) == "Vehicle changed from no vehicle to a vehicle no longer on file by the command fix_vehicles"
+    assert (
+        sentence(booked) == "Vehicle changed from no vehicle to a vehicle no longer on file by the command fix_vehicles"
+    )
 
 
 def test_several_details_at_once_read_as_one_sentence(booked, service_advisor, oil_change):
-    update_appointment_details(booked, notes="Rattle from the back left", waiter=True, loaner_requested=True,
-                               actor=Actor.advisor(service_advisor))
+    update_appointment_details(
+        booked,
+        notes="Rattle from the back left",
+        waiter=True,
+        loaner_requested=True,
+        actor=Actor.advisor(service_advisor),
+    )
 
-    assert sentence(booked) == ("Notes changed to “Rattle from the back left”; now waiting at the shop; "
-                                "loaner requested by avery.advisor")
+    assert sentence(booked) == (
+        "Notes changed to “Rattle from the back left”; now waiting at the shop; loaner requested by avery.advisor"
+    )
 
 
 def test_statuses_read_as_what_the_shop_did(booked, service_advisor):
@@ -122,8 +139,13 @@ def test_statuses_read_as_what_the_shop_did(booked, service_advisor):
 
 def test_an_overlap_an_advisor_booked_over_keeps_its_reason(shop, customer, oil_change, at, service_advisor):
     book_appointment(customer=customer, service_type=oil_change, start=at(9), actor=Actor.advisor(service_advisor))
-    second = book_appointment(customer=customer, service_type=oil_change, start=at(9), overlap_reason="Two cars",
-                              actor=Actor.advisor(service_advisor))
+    second = book_appointment(
+        customer=customer,
+        service_type=oil_change,
+        start=at(9),
+        overlap_reason="Two cars",
+        actor=Actor.advisor(service_advisor),
+    )
 
     assert sentence(second).endswith("by avery.advisor, over the customer's other appointment: “Two cars”")
 
@@ -135,8 +157,9 @@ def test_words_in_a_record_are_escaped(booked):
 
 
 def test_an_unknown_kind_of_change_still_reads(booked):
-    change = AppointmentChange.objects.create(appointment=booked, action="merged", actor_kind="command",
-                                              actor_label="dedupe", details={})
+    change = AppointmentChange.objects.create(
+        appointment=booked, action="merged", actor_kind="command", actor_label="dedupe", details={}
+    )
     assert strip_tags(describe(change)) == "Merged by the command dedupe"
 
 

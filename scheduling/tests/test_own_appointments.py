@@ -22,8 +22,9 @@ agent = Actor.phone_agent("CA0001")
 
 
 def book(customer, service, start, **kwargs):
-    return book_appointment(customer=customer, service_type=service, start=start, actor=kwargs.pop("actor", agent),
-                            **kwargs)
+    return book_appointment(
+        customer=customer, service_type=service, start=start, actor=kwargs.pop("actor", agent), **kwargs
+    )
 
 
 def refusal(call, *args, **kwargs):
@@ -40,15 +41,18 @@ def test_a_customer_cannot_book_over_their_own_appointment(shop, customer, oil_c
     refused = refusal(book, customer, brake_job, at(8))
     assert refused.code == "customer_overlap"
     assert refused.message == (
-        f"You already have your oil change on {say_when(at(9), shop.tz)}, which overlaps that time.")
+        f"You already have your oil change on {say_when(at(9), shop.tz)}, which overlaps that time."
+    )
     assert list(Appointment.objects.values_list("service_type__name", flat=True)) == ["Oil change"]
 
 
 def test_the_refusal_names_the_day_and_time_as_said_aloud(shop, customer, oil_change, at, booking_day):
     book(customer, oil_change, at(9))
     message = refusal(book, customer, oil_change, at(9, 15)).message
-    assert message == (f"You already have your oil change on {booking_day:%A, %B} {booking_day.day} at 9:00 AM, "
-                       "which overlaps that time.")
+    assert message == (
+        f"You already have your oil change on {booking_day:%A, %B} {booking_day.day} at 9:00 AM, "
+        "which overlaps that time."
+    )
 
 
 def test_back_to_back_appointments_do_not_overlap(shop, customer, oil_change, brake_job, at):
@@ -61,7 +65,8 @@ def test_back_to_back_appointments_do_not_overlap(shop, customer, oil_change, br
 
 
 def test_other_customers_and_appointments_no_longer_active_are_no_obstacle(
-        shop, customer, other_customer, oil_change, at):
+    shop, customer, other_customer, oil_change, at
+):
     book(other_customer, oil_change, at(9))
     cancel_appointment(book(customer, oil_change, at(10)), actor=agent)
     assert book(customer, oil_change, at(9)).customer == customer
@@ -94,8 +99,7 @@ def test_the_shops_own_rules_are_said_before_the_overlap(shop, customer, oil_cha
     assert refusal(book, customer, brake_job, at(14, 30)).code == "outside_hours"
 
 
-def test_when_their_own_appointment_fills_the_slot_it_is_named_rather_than_fully_booked(
-        shop, customer, oil_change, at):
+def test_when_their_own_appointment_fills_the_slot_it_is_named_rather_than_fully_booked(shop, customer, oil_change, at):
     shop.bays = 1
     shop.save()
     book(customer, oil_change, at(9))
@@ -107,8 +111,9 @@ def test_when_their_own_appointment_fills_the_slot_it_is_named_rather_than_fully
 
 def test_an_advisor_books_over_an_overlap_with_a_reason_on_record(shop, customer, oil_change, at, advisor):
     first = book(customer, oil_change, at(9))
-    second = book(customer, oil_change, at(9), actor=Actor.advisor(advisor),
-                  overlap_reason="  Two cars: hers and her son's  ")
+    second = book(
+        customer, oil_change, at(9), actor=Actor.advisor(advisor), overlap_reason="  Two cars: hers and her son's  "
+    )
     assert second.pk != first.pk
     assert Appointment.objects.filter(customer=customer, start=at(9), status="booked").count() == 2
     change = second.changes.get()
@@ -120,12 +125,15 @@ def test_an_advisor_books_over_an_overlap_with_a_reason_on_record(shop, customer
 def test_an_advisor_moves_onto_an_overlap_with_a_reason_on_record(shop, customer, oil_change, brake_job, at, advisor):
     oil = book(customer, oil_change, at(9))
     brakes = book(customer, brake_job, at(13))
-    moved = reschedule_appointment(brakes, new_start=at(8), actor=Actor.advisor(advisor),
-                                   overlap_reason="Customer drops both cars at 8")
+    moved = reschedule_appointment(
+        brakes, new_start=at(8), actor=Actor.advisor(advisor), overlap_reason="Customer drops both cars at 8"
+    )
     assert moved.start == at(8)
     change = moved.changes.get(action="rescheduled")
     assert (change.details["overlap_reason"], change.details["overlapping_appointment"]) == (
-        "Customer drops both cars at 8", oil.pk)
+        "Customer drops both cars at 8",
+        oil.pk,
+    )
 
 
 def test_a_reason_does_not_override_the_shops_rules(shop, customer, oil_change, at, advisor):
@@ -190,8 +198,7 @@ def test_a_refused_rebooking_leaves_the_old_key_where_it_was(shop, customer, oth
 # --- What one call booked ----------------------------------------------------------------------
 
 
-def test_a_calls_bookings_are_counted_from_the_appointments_that_stand(shop, customer, other_customer, oil_change,
-                                                                       at):
+def test_a_calls_bookings_are_counted_from_the_appointments_that_stand(shop, customer, other_customer, oil_change, at):
     book(customer, oil_change, at(8), idempotency_key="CA0001:a")
     cancelled = book(customer, oil_change, at(9), idempotency_key="CA0001:b")
     cancel_appointment(cancelled, actor=agent)
@@ -207,7 +214,8 @@ def test_a_calls_bookings_are_counted_from_the_appointments_that_stand(shop, cus
 
 
 def test_also_that_day_lists_the_customers_other_active_appointments_that_day(
-        shop, customer, other_customer, oil_change, brake_job, at, booking_day):
+    shop, customer, other_customer, oil_change, brake_job, at, booking_day
+):
     nine = book(customer, oil_change, at(9))
     cancel_appointment(book(customer, oil_change, at(15)), actor=agent)
     book(customer, oil_change, at(9, day=booking_day + timedelta(days=1)))
@@ -223,4 +231,5 @@ def test_the_other_appointments_that_day_are_said_in_a_sentence(shop, customer, 
     assert say_also_that_day("The caller", [nine], shop.tz) == "The caller also has the oil change at 9:00 AM that day."
     brakes = book(customer, brake_job, at(13))
     assert say_also_that_day("Dana Whitfield", [nine, brakes], shop.tz) == (
-        "Dana Whitfield also has the oil change at 9:00 AM and the brake pads and rotors at 1:00 PM that day.")
+        "Dana Whitfield also has the oil change at 9:00 AM and the brake pads and rotors at 1:00 PM that day."
+    )

@@ -84,8 +84,9 @@ def test_no_calendar_sync_for_a_write_that_rolled_back(google, appointment, djan
     assert appointment.calendar_sync_state == "pending"
 
 
-def test_without_a_shop_calendar_nothing_is_queued(settings, appointment, monkeypatch,
-                                                   django_capture_on_commit_callbacks):
+def test_without_a_shop_calendar_nothing_is_queued(
+    settings, appointment, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.GOOGLE_CALENDAR_ID = ""
     recorder = Recorder()
     monkeypatch.setattr(tasks, "sync_appointment_to_calendar", recorder)
@@ -133,8 +134,9 @@ def test_no_text_for_a_write_that_rolled_back(twilio, appointment, django_captur
     assert not TextMessage.objects.exists()
 
 
-def test_with_texts_turned_off_nothing_is_queued(settings, appointment, monkeypatch,
-                                                 django_capture_on_commit_callbacks):
+def test_with_texts_turned_off_nothing_is_queued(
+    settings, appointment, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.TEXTS_ENABLED = False
     recorder = Recorder()
     monkeypatch.setattr(tasks, "send_appointment_text", recorder)

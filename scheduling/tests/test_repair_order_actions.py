@@ -91,10 +91,16 @@ def test_the_status_moves_along_the_ladder_and_each_move_is_audited(order, desk)
 
     order.refresh_from_db()
     assert order.status == "ready"
-    moves = [(c.details["before"]["status"], c.details["after"]["status"])
-             for c in order.changes.filter(action="status").order_by("at", "id")]
-    assert moves == [("checked_in", "diagnosing"), ("diagnosing", "awaiting_approval"),
-                     ("awaiting_approval", "in_progress"), ("in_progress", "ready")]
+    moves = [
+        (c.details["before"]["status"], c.details["after"]["status"])
+        for c in order.changes.filter(action="status").order_by("at", "id")
+    ]
+    assert moves == [
+        ("checked_in", "diagnosing"),
+        ("diagnosing", "awaiting_approval"),
+        ("awaiting_approval", "in_progress"),
+        ("in_progress", "ready"),
+    ]
 
 
 def test_an_order_can_step_back_and_be_held(order, desk):
@@ -197,16 +203,32 @@ def test_a_caller_sees_their_open_orders_with_their_work(order, brakes, wipers, 
 
 
 def test_an_approval_is_recorded_once_even_when_retried(order, brakes, wipers):
-    [first] = approve_job_lines(order, [brakes.pk], actor=agent, via="phone", customer=order.customer,
-                                decided_by="Dana Whitfield", words="Yes, go ahead with the brakes.")
+    [first] = approve_job_lines(
+        order,
+        [brakes.pk],
+        actor=agent,
+        via="phone",
+        customer=order.customer,
+        decided_by="Dana Whitfield",
+        words="Yes, go ahead with the brakes.",
+    )
     approved_at = first.decided_at
 
-    retried = approve_job_lines(order, [brakes.pk, wipers.pk], actor=Actor.phone_agent("CA0043"), via="phone",
-                                customer=order.customer, words="Yeah, brakes and wipers.")
+    retried = approve_job_lines(
+        order,
+        [brakes.pk, wipers.pk],
+        actor=Actor.phone_agent("CA0043"),
+        via="phone",
+        customer=order.customer,
+        words="Yeah, brakes and wipers.",
+    )
 
     brakes.refresh_from_db()
     assert (brakes.status, brakes.decided_at, brakes.decided_words) == (
-        "approved", approved_at, "Yes, go ahead with the brakes.")
+        "approved",
+        approved_at,
+        "Yes, go ahead with the brakes.",
+    )
     assert (brakes.decided_via, brakes.decided_by, brakes.decided_call_sid) == ("phone", "Dana Whitfield", "CA0042")
     assert [line.status for line in retried] == ["approved", "approved"]
     approvals = order.changes.filter(action="approved")
@@ -218,13 +240,17 @@ def test_a_decline_sets_the_follow_up_from_the_shops_setting(shop, order, brakes
     shop.declined_work_follow_up_days = 45
     shop.save()
 
-    [declined] = decline_job_lines(order, [brakes.pk], actor=desk, via="in_person", decided_by="Dana",
-                                   reason="Will do it next month")
+    [declined] = decline_job_lines(
+        order, [brakes.pk], actor=desk, via="in_person", decided_by="Dana", reason="Will do it next month"
+    )
 
     today = clock.now().astimezone(shop.tz).date()
     assert declined.follow_up_on == today + timedelta(days=45)
     assert (declined.status, declined.decline_reason, declined.decided_via) == (
-        "declined", "Will do it next month", "in_person")
+        "declined",
+        "Will do it next month",
+        "in_person",
+    )
     [audit] = order.changes.filter(action="declined")
     assert (audit.details["before"]["status"], audit.details["after"]["status"]) == ("recommended", "declined")
 
@@ -240,7 +266,9 @@ def test_a_declined_line_cannot_be_approved_nor_an_approved_one_declined(order, 
         decline_job_lines(order, [wipers.pk], actor=agent, via="phone", customer=order.customer)
 
     assert dict(order.lines.values_list("description", "status")) == {
-        "Front brake pads": "declined", "Wiper blades": "approved"}
+        "Front brake pads": "declined",
+        "Wiper blades": "approved",
+    }
 
 
 def test_a_decision_names_its_work_and_a_known_way(order, brakes, desk):
@@ -251,8 +279,13 @@ def test_a_decision_names_its_work_and_a_known_way(order, brakes, desk):
 
 
 def test_asking_twice_for_the_same_work_adds_one_line(order, customer):
-    first = request_work(order, description="Rotate the  tires", actor=agent, customer=customer,
-                         words="Can you rotate the tires while it's there?")
+    first = request_work(
+        order,
+        description="Rotate the  tires",
+        actor=agent,
+        customer=customer,
+        words="Can you rotate the tires while it's there?",
+    )
     second = request_work(order, description="rotate the tires", actor=agent, customer=customer)
 
     assert second == first

@@ -62,8 +62,9 @@ def camry(customer):
 
 @pytest.fixture
 def checked_in(shop, customer, camry):
-    return open_repair_order(customer=customer, vehicle=camry, actor=OFFICE,
-                             promised_at=clock.now() + timedelta(hours=4))
+    return open_repair_order(
+        customer=customer, vehicle=camry, actor=OFFICE, promised_at=clock.now() + timedelta(hours=4)
+    )
 
 
 def an_order(customer, vehicle, status=Status.CHECKED_IN, **kwargs):
@@ -90,7 +91,7 @@ def test_an_advisor_sees_open_orders_in_columns_by_status(signed_in, service_adv
     assert f"RO {gone.number}" not in page  # picked up: off the board
     assert "2019 Toyota Camry" in card(page, ready) and "Dana Whitfield" in card(page, ready)
     assert 'name="csrfmiddlewaretoken"' in card(page, ready)
-    assert "<script src=\"http" not in page and "cdn" not in page.lower()
+    assert '<script src="http' not in page and "cdn" not in page.lower()
 
 
 def test_the_list_links_to_the_board_and_the_follow_ups(signed_in, service_advisor, checked_in):
@@ -160,7 +161,8 @@ def test_the_lists_actions_move_orders_and_report_refusals(signed_in, service_ad
     waiting = an_order(customer, camry)
     gone = an_order(customer, camry, Status.PICKED_UP)
     response = signed_in(service_advisor).post(
-        ORDERS, {"action": "move_to_in_progress", "_selected_action": [waiting.pk, gone.pk]}, follow=True)
+        ORDERS, {"action": "move_to_in_progress", "_selected_action": [waiting.pk, gone.pk]}, follow=True
+    )
     assert response.status_code == 200
     messages = said(response)
     assert any("1 repair order moved to in progress" in m for m in messages)
@@ -206,7 +208,7 @@ def test_the_board_takes_the_same_few_queries_for_30_orders(signed_in, service_a
         add_job_line(order, description="Brake fluid flush", actor=OFFICE, amount="99")
     with CaptureQueriesContext(connection) as thirty:
         page = client.get(BOARD).text
-    assert page.count('data-order=') == 30
+    assert page.count("data-order=") == 30
     assert len(thirty) == len(one) <= 8, [q["sql"] for q in thirty.captured_queries]
 
 
@@ -230,9 +232,14 @@ def change_form_data(response, **fields):
             data[name] = "" if value is None else value
     for inline in response.context["inline_admin_formsets"]:
         formset = inline.formset
-        data.update({f"{formset.prefix}-TOTAL_FORMS": len(formset.forms),
-                     f"{formset.prefix}-INITIAL_FORMS": formset.initial_form_count(),
-                     f"{formset.prefix}-MIN_NUM_FORMS": 0, f"{formset.prefix}-MAX_NUM_FORMS": 1000})
+        data.update(
+            {
+                f"{formset.prefix}-TOTAL_FORMS": len(formset.forms),
+                f"{formset.prefix}-INITIAL_FORMS": formset.initial_form_count(),
+                f"{formset.prefix}-MIN_NUM_FORMS": 0,
+                f"{formset.prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
         for line_form in formset.initial_forms:
             data[f"{line_form.prefix}-id"] = line_form.instance.pk
             data[f"{line_form.prefix}-repair_order"] = line_form.instance.repair_order_id
@@ -247,21 +254,34 @@ def inline_prefix(response, verbose_name_plural):
     raise AssertionError(f"no inline {verbose_name_plural!r}")
 
 
-def test_the_order_page_moves_the_status_adds_work_and_takes_decisions_in_person(signed_in, service_advisor,
-                                                                                 checked_in):
-    brakes = add_job_line(checked_in, description="Front brake pads", actor=OFFICE, estimate_low="250",
-                          estimate_high="400")
+def test_the_order_page_moves_the_status_adds_work_and_takes_decisions_in_person(
+    signed_in, service_advisor, checked_in
+):
+    brakes = add_job_line(
+        checked_in, description="Front brake pads", actor=OFFICE, estimate_low="250", estimate_high="400"
+    )
     wipers = add_job_line(checked_in, description="Wiper blades", actor=OFFICE, amount="35")
     client = signed_in(service_advisor)
     shown = client.get(change_url(checked_in))
     assert shown.status_code == 200
     work = inline_prefix(shown, "work on this order")
     new = inline_prefix(shown, "add work (recommended, waiting for the customer)")
-    response = client.post(change_url(checked_in), change_form_data(
-        shown, status=Status.IN_PROGRESS, technician="Luis", internal_notes="Rotor lip, check next visit",
-        **{f"{work}-0-decision": "approve", f"{work}-1-decision": "decline", f"{work}-1-reason": "Next month",
-           f"{new}-0-description": "Cabin air filter", f"{new}-0-amount": "45"},
-    ))
+    response = client.post(
+        change_url(checked_in),
+        change_form_data(
+            shown,
+            status=Status.IN_PROGRESS,
+            technician="Luis",
+            internal_notes="Rotor lip, check next visit",
+            **{
+                f"{work}-0-decision": "approve",
+                f"{work}-1-decision": "decline",
+                f"{work}-1-reason": "Next month",
+                f"{new}-0-description": "Cabin air filter",
+                f"{new}-0-amount": "45",
+            },
+        ),
+    )
     assert response.status_code == 302, response.context and response.context["adminform"].form.errors
     checked_in.refresh_from_db()
     brakes.refresh_from_db()
@@ -272,8 +292,11 @@ def test_the_order_page_moves_the_status_adds_work_and_takes_decisions_in_person
     assert wipers.follow_up_on is not None
     added = checked_in.lines.get(description="Cabin air filter")
     assert added.status == JobLine.Status.RECOMMENDED
-    actions = set(RepairOrderChange.objects.filter(repair_order=checked_in, actor_user=service_advisor)
-                  .values_list("action", flat=True))
+    actions = set(
+        RepairOrderChange.objects.filter(repair_order=checked_in, actor_user=service_advisor).values_list(
+            "action", flat=True
+        )
+    )
     assert actions == {"status", "shop_details", "approved", "declined", "line_added"}
     history = client.get(change_url(checked_in)).text
     assert "shop_details" in history and "avery.advisor" in history
@@ -291,21 +314,38 @@ def test_a_refused_change_on_the_order_page_is_a_form_error(signed_in, service_a
 
 
 def test_an_advisor_checks_a_car_in_from_the_admin(signed_in, service_advisor, shop, customer, camry):
-    response = signed_in(service_advisor).post(reverse("admin:scheduling_repairorder_add"), {
-        "customer": customer.pk, "vehicle": camry.pk, "appointment": "", "promised_at_0": "", "promised_at_1": "",
-        "mileage_in": "48210", "status_note": "", "technician": "", "internal_notes": "",
-    })
+    response = signed_in(service_advisor).post(
+        reverse("admin:scheduling_repairorder_add"),
+        {
+            "customer": customer.pk,
+            "vehicle": camry.pk,
+            "appointment": "",
+            "promised_at_0": "",
+            "promised_at_1": "",
+            "mileage_in": "48210",
+            "status_note": "",
+            "technician": "",
+            "internal_notes": "",
+        },
+    )
     assert response.status_code == 302
     order = RepairOrder.objects.get()
     assert (order.status, order.mileage_in) == (Status.CHECKED_IN, 48210)
     assert order.changes.get().action == "opened"
 
 
-def test_another_customers_vehicle_is_refused_on_check_in(signed_in, service_advisor, shop, customer,
-                                                          other_customer, camry):
-    response = signed_in(service_advisor).post(reverse("admin:scheduling_repairorder_add"), {
-        "customer": other_customer.pk, "vehicle": camry.pk, "promised_at_0": "", "promised_at_1": "",
-    })
+def test_another_customers_vehicle_is_refused_on_check_in(
+    signed_in, service_advisor, shop, customer, other_customer, camry
+):
+    response = signed_in(service_advisor).post(
+        reverse("admin:scheduling_repairorder_add"),
+        {
+            "customer": other_customer.pk,
+            "vehicle": camry.pk,
+            "promised_at_0": "",
+            "promised_at_1": "",
+        },
+    )
     assert response.status_code == 200
     assert "belongs to" in str(response.context["adminform"].form.errors)
     assert not RepairOrder.objects.exists()
@@ -315,22 +355,30 @@ def test_another_customers_vehicle_is_refused_on_check_in(signed_in, service_adv
 
 
 def test_the_follow_up_list_shows_declined_work_that_is_due(signed_in, service_advisor, checked_in):
-    brakes = add_job_line(checked_in, description="Front brake pads", actor=OFFICE, estimate_low="250",
-                          estimate_high="400")
+    brakes = add_job_line(
+        checked_in, description="Front brake pads", actor=OFFICE, estimate_low="250", estimate_high="400"
+    )
     later = add_job_line(checked_in, description="Timing belt", actor=OFFICE, amount="900")
-    decline_job_lines(checked_in, [brakes.pk, later.pk], actor=OFFICE, via=JobLine.Via.IN_PERSON,
-                      reason="Money is tight this month")
+    decline_job_lines(
+        checked_in, [brakes.pk, later.pk], actor=OFFICE, via=JobLine.Via.IN_PERSON, reason="Money is tight this month"
+    )
     JobLine.objects.filter(pk=brakes.pk).update(follow_up_on=clock.now().date() - timedelta(days=1))  # due
     page = signed_in(service_advisor).get(FOLLOW_UPS).text
     row = re.search(r"<tbody>.*?</tbody>", page, re.S).group(0)
-    for shown in ("Dana Whitfield", "(312) 555-0147", "2019 Toyota Camry", "Front brake pads", "$250 to $400",
-                  "Money is tight this month", f"RO {checked_in.number}"):
+    for shown in (
+        "Dana Whitfield",
+        "(312) 555-0147",
+        "2019 Toyota Camry",
+        "Front brake pads",
+        "$250 to $400",
+        "Money is tight this month",
+        f"RO {checked_in.number}",
+    ):
         assert shown in row
     assert "Timing belt" not in page  # its follow-up day has not come
 
 
-def test_an_advisor_who_called_marks_the_follow_up_done_and_it_leaves_the_list(signed_in, service_advisor,
-                                                                              checked_in):
+def test_an_advisor_who_called_marks_the_follow_up_done_and_it_leaves_the_list(signed_in, service_advisor, checked_in):
     brakes = add_job_line(checked_in, description="Front brake pads", actor=OFFICE, amount="300")
     decline_job_lines(checked_in, [brakes.pk], actor=OFFICE, via=JobLine.Via.IN_PERSON)
     JobLine.objects.filter(pk=brakes.pk).update(follow_up_on=clock.now().date() - timedelta(days=1))
@@ -352,11 +400,14 @@ def test_the_follow_up_list_says_when_nothing_is_due(signed_in, service_advisor,
 # --- The customer's and the vehicle's pages ---------------------------------------------------
 
 
-def test_the_customer_and_vehicle_pages_list_their_repair_orders(signed_in, service_advisor, customer, camry,
-                                                                 checked_in):
+def test_the_customer_and_vehicle_pages_list_their_repair_orders(
+    signed_in, service_advisor, customer, camry, checked_in
+):
     client = signed_in(service_advisor)
-    for url in (reverse("admin:crm_customer_change", args=[customer.pk]),
-                reverse("admin:crm_vehicle_change", args=[camry.pk])):
+    for url in (
+        reverse("admin:crm_customer_change", args=[customer.pk]),
+        reverse("admin:crm_vehicle_change", args=[camry.pk]),
+    ):
         page = client.get(url).text
         assert "repair orders (open one to change it)" in page.lower()
         assert change_url(checked_in) in page
@@ -371,15 +422,17 @@ def test_a_manager_reads_the_order_page_and_its_history_without_changing_it(sign
     assert "customer's decision" not in page.lower() and 'name="_save"' not in page
 
 
-def test_selected_lines_are_approved_or_declined_in_person_from_the_job_line_list(signed_in, service_advisor,
-                                                                                  checked_in):
+def test_selected_lines_are_approved_or_declined_in_person_from_the_job_line_list(
+    signed_in, service_advisor, checked_in
+):
     brakes = add_job_line(checked_in, description="Front brake pads", actor=OFFICE, amount="300")
     wipers = add_job_line(checked_in, description="Wiper blades", actor=OFFICE, amount="35")
     lines = reverse("admin:scheduling_jobline_changelist")
     client = signed_in(service_advisor)
     client.post(lines, {"action": "approve_in_person", "_selected_action": [brakes.pk]})
-    response = client.post(lines, {"action": "decline_in_person", "_selected_action": [brakes.pk, wipers.pk]},
-                           follow=True)
+    response = client.post(
+        lines, {"action": "decline_in_person", "_selected_action": [brakes.pk, wipers.pk]}, follow=True
+    )
     brakes.refresh_from_db()
     wipers.refresh_from_db()
     assert (brakes.status, brakes.decided_via) == (JobLine.Status.APPROVED, JobLine.Via.IN_PERSON)

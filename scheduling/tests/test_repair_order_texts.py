@@ -33,8 +33,10 @@ Status = RepairOrder.Status
 pytestmark = pytest.mark.usefixtures("run_tasks")
 
 READY = "Otto's Auto Repair: your 2019 Toyota Camry is ready for pickup."
-ESTIMATE = ("Otto's Auto Repair: we've looked at your Camry and have an estimate ready; "
-            "call us at (312) 555-0100 to go over it.")
+ESTIMATE = (
+    "Otto's Auto Repair: we've looked at your Camry and have an estimate ready; "
+    "call us at (312) 555-0100 to go over it."
+)
 
 
 @pytest.fixture
@@ -61,8 +63,10 @@ def move(committed, desk):
 def quiet_now(settings):
     """Quiet hours that cover the present moment and end in two hours."""
     now = timezone.now().astimezone(timezone.get_current_timezone())
-    settings.QUIET_HOURS = ((now - timedelta(hours=1)).time(),
-                            (now + timedelta(hours=2)).time().replace(second=0, microsecond=0))
+    settings.QUIET_HOURS = (
+        (now - timedelta(hours=1)).time(),
+        (now + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+    )
 
 
 def bodies(twilio):
@@ -84,7 +88,11 @@ def test_a_ready_car_is_texted_with_the_rest_of_todays_hours(shop, twilio, order
     assert sent["body"] == f"{READY} We're open today until 5 PM, closed for lunch from noon to 1."
     message.refresh_from_db()
     assert (message.kind, message.about, message.status, message.twilio_sid) == (
-        "repair_status", "ready", "sent", sent["sid"])
+        "repair_status",
+        "ready",
+        "sent",
+        sent["sid"],
+    )
 
 
 def test_a_car_ready_after_closing_is_told_when_the_shop_opens_next(shop, twilio, order, desk):
@@ -93,8 +101,9 @@ def test_a_car_ready_after_closing_is_told_when_the_shop_opens_next(shop, twilio
 
     message = repair_order_texts.queue_status_text(order.pk, Status.READY, now=saturday_afternoon)
 
-    assert message.body == (f"{READY} We're closed for the rest of today. "
-                            "We're open again on Monday, June 10 from 8 AM to 5 PM.")
+    assert message.body == (
+        f"{READY} We're closed for the rest of today. We're open again on Monday, June 10 from 8 AM to 5 PM."
+    )
 
 
 def test_a_ready_car_is_texted_once_its_status_commits(twilio, order, move):
@@ -122,8 +131,14 @@ def test_ready_left_and_set_again_is_texted_once(twilio, order, move):
 
 
 def test_each_texted_status_is_texted_once(twilio, order, move):
-    for status in (Status.AWAITING_APPROVAL, Status.IN_PROGRESS, Status.AWAITING_APPROVAL, Status.READY,
-                   Status.ON_HOLD, Status.READY):
+    for status in (
+        Status.AWAITING_APPROVAL,
+        Status.IN_PROGRESS,
+        Status.AWAITING_APPROVAL,
+        Status.READY,
+        Status.ON_HOLD,
+        Status.READY,
+    ):
         move(order, status)
 
     assert bodies(twilio)[0] == ESTIMATE and bodies(twilio)[1].startswith(READY)
@@ -217,8 +232,9 @@ def wipers(order, desk):
 
 
 def decline(order, *lines):
-    return decline_job_lines(order, [line.pk for line in lines], actor=Actor.phone_agent("CA0077"), via="phone",
-                             customer=order.customer)
+    return decline_job_lines(
+        order, [line.pk for line in lines], actor=Actor.phone_agent("CA0077"), via="phone", customer=order.customer
+    )
 
 
 def on_day(day, shop):
@@ -283,8 +299,7 @@ def test_customers_who_did_not_opt_in_stay_on_the_advisors_list(shop, twilio, ot
     assert due_follow_ups(today=declined.follow_up_on - timedelta(days=1)) == []
 
 
-def test_a_follow_up_text_that_failed_puts_the_work_back_on_the_list_and_is_not_retried(shop, twilio, order,
-                                                                                        brakes):
+def test_a_follow_up_text_that_failed_puts_the_work_back_on_the_list_and_is_not_retried(shop, twilio, order, brakes):
     twilio.invalid_numbers.add("+13125550147")
     [declined] = decline(order, brakes)
 
@@ -318,8 +333,9 @@ def test_the_follow_up_list_takes_two_queries_however_long(shop, customer, desk,
 @pytest.fixture
 def missed(shop, customer, oil_change):
     start = timezone.now().replace(microsecond=0) - timedelta(minutes=20)
-    return Appointment.objects.create(customer=customer, service_type=oil_change, start=start,
-                                      end=start + timedelta(minutes=30))
+    return Appointment.objects.create(
+        customer=customer, service_type=oil_change, start=start, end=start + timedelta(minutes=30)
+    )
 
 
 def test_a_no_show_gets_one_text_offering_to_rebook(shop, twilio, missed, committed, desk):
@@ -350,8 +366,9 @@ def test_no_show_customers_who_did_not_opt_in_get_nothing(shop, twilio, missed, 
     assert twilio.messages == [] and not missed.texts.exists()
 
 
-def test_a_no_show_marked_in_quiet_hours_says_the_right_day_in_the_morning(shop, twilio, missed, committed,
-                                                                           desk, settings):
+def test_a_no_show_marked_in_quiet_hours_says_the_right_day_in_the_morning(
+    shop, twilio, missed, committed, desk, settings
+):
     quiet_now(settings)
 
     committed(set_appointment_status, missed, "no_show", actor=desk)

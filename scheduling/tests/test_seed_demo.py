@@ -71,8 +71,12 @@ def test_it_builds_the_shop_with_hours_lunch_and_a_holiday(seeded):
     weekdays = {h.weekday: h for h in OpeningHours.objects.all()}
     assert sorted(weekdays) == [0, 1, 2, 3, 4, 5]  # Sunday closed
     monday = weekdays[0]
-    assert (monday.opens, monday.closes, monday.lunch_start, monday.lunch_end) == (time(7, 30), time(17, 30),
-                                                                                    time(12), time(13))
+    assert (monday.opens, monday.closes, monday.lunch_start, monday.lunch_end) == (
+        time(7, 30),
+        time(17, 30),
+        time(12),
+        time(13),
+    )
     assert (weekdays[5].opens, weekdays[5].closes, weekdays[5].lunch_start) == (time(8), time(13), None)
     assert Closure.objects.filter(reason="Thanksgiving", start_date__gte=timezone.localdate()).exists()
 
@@ -80,14 +84,27 @@ def test_it_builds_the_shop_with_hours_lunch_and_a_holiday(seeded):
 def test_it_offers_priced_services_and_approved_faq_answers(seeded):
     services = list(ServiceType.objects.all())
     assert len(services) >= 8
-    assert {"Oil change", "Tire rotation", "Brake pads", "State inspection", "A/C service", "Wheel alignment",
-            "Battery replacement", "Check engine light diagnostic"} <= {s.name for s in services}
+    assert {
+        "Oil change",
+        "Tire rotation",
+        "Brake pads",
+        "State inspection",
+        "A/C service",
+        "Wheel alignment",
+        "Battery replacement",
+        "Check engine light diagnostic",
+    } <= {s.name for s in services}
     for service in services:
         service.full_clean()
         assert service.duration_minutes > 0 and "$" in service.price_estimate
     assert any(s.waiter_allowed for s in services) and any(not s.waiter_allowed for s in services)
     assert set(FaqAnswer.objects.values_list("topic", flat=True)) == {
-        "location", "payment", "warranty", "loaners", "makes"}  # hours come from OpeningHours, not FAQ text
+        "location",
+        "payment",
+        "warranty",
+        "loaners",
+        "makes",
+    }  # hours come from OpeningHours, not FAQ text
 
 
 def test_its_customers_have_fictional_valid_phones_and_valid_vins(seeded):
@@ -142,8 +159,11 @@ def test_cars_are_in_the_shop_in_every_status_through_the_repair_order_actions(s
     truck = next(o for o in by_customer["Marcus Johnson"] if o.vehicle.model == "F-150")
     assert truck.status == "awaiting_approval"
     assert [(l.description, l.status) for l in truck.lines.all()] == [
-        ("Check engine light diagnostic", "done"), ("Front brake pads", "recommended"),
-        ("Rear rotors", "recommended"), ("Coolant flush", "recommended")]
+        ("Check engine light diagnostic", "done"),
+        ("Front brake pads", "recommended"),
+        ("Rear rotors", "recommended"),
+        ("Coolant flush", "recommended"),
+    ]
     dana = by_customer["Dana Whitfield"][0]
     assert dana.status == "ready" and dana.status_note_approved and dana.technician
     held = RepairOrder.objects.get(status="on_hold")
@@ -207,7 +227,10 @@ def test_the_back_office_shows_the_seeded_shop(seeded, signed_in, manager, djang
     with django_assert_max_num_queries(12):
         response = client.get(reverse("admin:scheduling_appointment_changelist"), {"when": "upcoming"})
     assert len(response.context["cl"].result_list) == Appointment.objects.count()
-    for url in (reverse("admin:crm_customer_changelist"), reverse("admin:scheduling_servicetype_changelist"),
-                reverse("admin:crm_customer_change", args=[Customer.objects.get(phone="+13125550147").pk]),
-                reverse("admin:scheduling_appointment_change", args=[Appointment.objects.first().pk])):
+    for url in (
+        reverse("admin:crm_customer_changelist"),
+        reverse("admin:scheduling_servicetype_changelist"),
+        reverse("admin:crm_customer_change", args=[Customer.objects.get(phone="+13125550147").pk]),
+        reverse("admin:scheduling_appointment_change", args=[Appointment.objects.first().pk]),
+    ):
         assert client.get(url).status_code == 200, url

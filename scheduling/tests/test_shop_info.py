@@ -33,17 +33,36 @@ def test_a_retired_service_is_not_found(db):
 
 
 def test_the_overview_says_what_each_service_takes_and_costs(oil_change, brake_job):
-    ServiceType.objects.create(name="Diagnostics", description="We find what the warning light means.",
-                               duration_minutes=60, waiter_allowed=True)
+    ServiceType.objects.create(
+        name="Diagnostics",
+        description="We find what the warning light means.",
+        duration_minutes=60,
+        waiter_allowed=True,
+    )
     ServiceType.objects.create(name="Transmission flush", duration_minutes=90, price_low=Decimal("120"), active=False)
 
     assert shop_info.services_overview() == [
-        {"service": "Brake pads and rotors", "about": None, "duration_minutes": 180, "price_estimate": "$250 to $600",
-         "wait_at_shop": False},
-        {"service": "Diagnostics", "about": "We find what the warning light means.", "duration_minutes": 60,
-         "price_estimate": None, "wait_at_shop": True},
-        {"service": "Oil change", "about": None, "duration_minutes": 30, "price_estimate": "$49 to $89",
-         "wait_at_shop": True},
+        {
+            "service": "Brake pads and rotors",
+            "about": None,
+            "duration_minutes": 180,
+            "price_estimate": "$250 to $600",
+            "wait_at_shop": False,
+        },
+        {
+            "service": "Diagnostics",
+            "about": "We find what the warning light means.",
+            "duration_minutes": 60,
+            "price_estimate": None,
+            "wait_at_shop": True,
+        },
+        {
+            "service": "Oil change",
+            "about": None,
+            "duration_minutes": 30,
+            "price_estimate": "$49 to $89",
+            "wait_at_shop": True,
+        },
     ]
 
 

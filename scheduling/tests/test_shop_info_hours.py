@@ -39,8 +39,9 @@ def test_the_week_groups_days_with_equal_hours_and_names_the_closed_ones(shop):
 
 def test_the_demo_shops_hours_read_as_its_rows_say(db):
     for weekday, (opens, closes, lunch_start, lunch_end) in demo_shop.HOURS.items():
-        OpeningHours.objects.create(weekday=weekday, opens=opens, closes=closes, lunch_start=lunch_start,
-                                    lunch_end=lunch_end)
+        OpeningHours.objects.create(
+            weekday=weekday, opens=opens, closes=closes, lunch_start=lunch_start, lunch_end=lunch_end
+        )
 
     assert shop_info.hours_answer(MONDAY) == (
         "We're open Monday to Friday 7:30 AM to 5:30 PM, closed for lunch from noon to 1, and Saturday 8 AM to 1 PM. "
@@ -126,13 +127,16 @@ def test_a_closure_day_says_why_and_when_the_shop_opens_again(shop):
     )
 
 
-@pytest.mark.parametrize(("clock", "said"), [
-    (time(7), "Today we're open from 8 AM to 5 PM, closed for lunch from noon to 1."),
-    (time(10), "We're open today until 5 PM, closed for lunch from noon to 1."),
-    (time(12, 30), "We're closed for lunch until 1, then open until 5 PM."),
-    (time(15), "We're open today until 5 PM."),
-    (time(17), "We're closed for the rest of today. We're open again tomorrow from 8 AM to 5 PM."),
-])
+@pytest.mark.parametrize(
+    ("clock", "said"),
+    [
+        (time(7), "Today we're open from 8 AM to 5 PM, closed for lunch from noon to 1."),
+        (time(10), "We're open today until 5 PM, closed for lunch from noon to 1."),
+        (time(12, 30), "We're closed for lunch until 1, then open until 5 PM."),
+        (time(15), "We're open today until 5 PM."),
+        (time(17), "We're closed for the rest of today. We're open again tomorrow from 8 AM to 5 PM."),
+    ],
+)
 def test_today_is_answered_from_where_the_clock_stands(shop, clock, said):
     assert shop_info.day_answer(MONDAY.date(), at(clock)) == said
 

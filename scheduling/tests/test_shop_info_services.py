@@ -17,21 +17,25 @@ def service(name, minutes=60, low=None, high=None, waiter_allowed=True):
     def price(amount):
         return None if amount is None else Decimal(amount)
 
-    return ServiceType(name=name, duration_minutes=minutes, waiter_allowed=waiter_allowed,
-                       price_low=price(low), price_high=price(high))
+    return ServiceType(
+        name=name, duration_minutes=minutes, waiter_allowed=waiter_allowed, price_low=price(low), price_high=price(high)
+    )
 
 
-@pytest.mark.parametrize(("name", "low", "high", "said"), [
-    ("Brake pads", 189, 349, "Brake pads are usually $189 to $349."),
-    ("Oil change", 49, 99, "An oil change is usually $49 to $99."),
-    ("State inspection", 35, 35, "A state inspection is about $35."),
-    ("A/C service", 149, 249, "An A/C service is usually $149 to $249."),
-    ("Brake pads and rotors", 250, 600, "Brake pads and rotors are usually $250 to $600."),
-    ("Oil and filter change", 59, None, "An oil and filter change is about $59."),
-    ("Wiper blades", 25, 40, "Wiper blades are usually $25 to $40."),
-    ("ABS diagnosis", 120, 160, "An ABS diagnosis is usually $120 to $160."),
-    ("Check engine light diagnostic", 99, 149, "A check engine light diagnostic is usually $99 to $149."),
-])
+@pytest.mark.parametrize(
+    ("name", "low", "high", "said"),
+    [
+        ("Brake pads", 189, 349, "Brake pads are usually $189 to $349."),
+        ("Oil change", 49, 99, "An oil change is usually $49 to $99."),
+        ("State inspection", 35, 35, "A state inspection is about $35."),
+        ("A/C service", 149, 249, "An A/C service is usually $149 to $249."),
+        ("Brake pads and rotors", 250, 600, "Brake pads and rotors are usually $250 to $600."),
+        ("Oil and filter change", 59, None, "An oil and filter change is about $59."),
+        ("Wiper blades", 25, 40, "Wiper blades are usually $25 to $40."),
+        ("ABS diagnosis", 120, 160, "An ABS diagnosis is usually $120 to $160."),
+        ("Check engine light diagnostic", 99, 149, "A check engine light diagnostic is usually $99 to $149."),
+    ],
+)
 def test_a_price_sentence_agrees_with_the_service_name(name, low, high, said):
     assert shop_info.price_answer(service(name, low=low, high=high)) == said
 
@@ -40,14 +44,17 @@ def test_a_service_without_a_price_has_no_price_sentence():
     assert shop_info.price_answer(service("Diagnostics")) is None
 
 
-@pytest.mark.parametrize(("name", "minutes", "said"), [
-    ("Brake pads", 120, "Brake pads take about 2 hours."),
-    ("Oil change", 30, "An oil change takes about 30 minutes."),
-    ("Wheel alignment", 60, "A wheel alignment takes about an hour."),
-    ("A/C service", 90, "An A/C service takes about an hour and a half."),
-    ("Transmission fluid service", 150, "A transmission fluid service takes about 2 and a half hours."),
-    ("Tires", 75, "Tires take about an hour and 15 minutes."),
-])
+@pytest.mark.parametrize(
+    ("name", "minutes", "said"),
+    [
+        ("Brake pads", 120, "Brake pads take about 2 hours."),
+        ("Oil change", 30, "An oil change takes about 30 minutes."),
+        ("Wheel alignment", 60, "A wheel alignment takes about an hour."),
+        ("A/C service", 90, "An A/C service takes about an hour and a half."),
+        ("Transmission fluid service", 150, "A transmission fluid service takes about 2 and a half hours."),
+        ("Tires", 75, "Tires take about an hour and 15 minutes."),
+    ],
+)
 def test_a_duration_sentence_agrees_with_the_service_name(name, minutes, said):
     assert shop_info.duration_answer(service(name, minutes)) == said
 

@@ -48,8 +48,9 @@ def test_the_list_filters_by_sync_state(signed_in, service_advisor, google, book
     assert shown == [failed.pk] and synced.pk not in shown
 
 
-def test_resync_repairs_a_failed_appointment(signed_in, service_advisor, google, booked,
-                                             django_capture_on_commit_callbacks):
+def test_resync_repairs_a_failed_appointment(
+    signed_in, service_advisor, google, booked, django_capture_on_commit_callbacks
+):
     google.outage = 503
     appointment = booked(9)
     assert appointment.calendar_sync_state == "failed"
@@ -57,7 +58,8 @@ def test_resync_repairs_a_failed_appointment(signed_in, service_advisor, google,
 
     with django_capture_on_commit_callbacks(execute=True):
         response = signed_in(service_advisor).post(
-            APPOINTMENTS, {"action": "resync_calendar", "_selected_action": [appointment.pk]}, follow=True)
+            APPOINTMENTS, {"action": "resync_calendar", "_selected_action": [appointment.pk]}, follow=True
+        )
 
     assert "1 appointment queued for calendar sync." in response.content.decode()
     appointment.refresh_from_db()
@@ -85,9 +87,23 @@ def test_the_vehicle_page_lists_recalls_for_the_model_year(signed_in, service_ad
     from django.utils import timezone
 
     vehicle = Vehicle.objects.create(
-        owner=customer, vin="2HGFC2F56KH512345", year=2019, make="Honda", model="Civic", decode_source="vpic",
-        recalls=[{"campaign": "19V182000", "component": "AIR BAGS", "summary": "Inflator may rupture.",
-                  "consequence": "", "remedy": "Replace inflator.", "reported": "01/03/2019", "park_it": False}],
+        owner=customer,
+        vin="2HGFC2F56KH512345",
+        year=2019,
+        make="Honda",
+        model="Civic",
+        decode_source="vpic",
+        recalls=[
+            {
+                "campaign": "19V182000",
+                "component": "AIR BAGS",
+                "summary": "Inflator may rupture.",
+                "consequence": "",
+                "remedy": "Replace inflator.",
+                "reported": "01/03/2019",
+                "park_it": False,
+            }
+        ],
         recalls_checked_at=timezone.now(),
     )
 

@@ -31,8 +31,10 @@ def quiet_now(settings):
     """Quiet hours that cover the present moment and end in two hours."""
     tz = timezone.get_current_timezone()
     now = timezone.now().astimezone(tz)
-    settings.QUIET_HOURS = ((now - timedelta(hours=1)).time(), (now + timedelta(hours=2)).time().replace(second=0,
-                                                                                                          microsecond=0))
+    settings.QUIET_HOURS = (
+        (now - timedelta(hours=1)).time(),
+        (now + timedelta(hours=2)).time().replace(second=0, microsecond=0),
+    )
 
 
 def test_a_booking_texts_a_confirmation_and_records_it(shop, twilio, book, at):
@@ -46,7 +48,11 @@ def test_a_booking_texts_a_confirmation_and_records_it(shop, twilio, book, at):
     )
     [record] = appointment.texts.all()
     assert (record.kind, record.status, record.twilio_sid, record.twilio_status) == (
-        "confirmation", "sent", sent["sid"], "queued")
+        "confirmation",
+        "sent",
+        sent["sid"],
+        "queued",
+    )
     assert record.body == sent["body"] and record.sent_at is not None and record.attempts == 1
 
 
@@ -72,8 +78,11 @@ def test_rescheduling_and_cancelling_are_texted_too(shop, twilio, book, committe
     assert len(bodies) == 3
     assert "is moved to" in bodies[1] and "at 2:00 PM" in bodies[1]
     assert "oil change on" in bodies[2] and "at 2:00 PM is cancelled" in bodies[2]
-    assert [t.kind for t in appointment.texts.order_by("created_at")] == ["confirmation", "confirmation",
-                                                                          "cancellation"]
+    assert [t.kind for t in appointment.texts.order_by("created_at")] == [
+        "confirmation",
+        "confirmation",
+        "cancellation",
+    ]
 
 
 def test_a_text_task_delivered_twice_sends_one_text(shop, twilio, book, at):
@@ -103,8 +112,9 @@ def test_quiet_hours_hold_the_text_until_morning(shop, twilio, book, settings, a
     assert len(twilio.messages) == 1
 
 
-def test_a_move_before_the_first_confirmation_went_out_is_texted_as_a_booking(shop, twilio, book, committed,
-                                                                             settings, at):
+def test_a_move_before_the_first_confirmation_went_out_is_texted_as_a_booking(
+    shop, twilio, book, committed, settings, at
+):
     quiet_now(settings)
     appointment = book(at(9))
     committed(reschedule_appointment, appointment, new_start=at(14), actor=agent)
@@ -128,12 +138,12 @@ def test_quiet_hours_wrap_past_midnight(shop, settings):
     assert texts.first_allowed_time(evening, tz) == datetime(2030, 6, 5, 8, 0, tzinfo=tz)
     assert texts.first_allowed_time(early, tz) == datetime(2030, 6, 5, 8, 0, tzinfo=tz)
     assert texts.first_allowed_time(noon, tz) == noon
-    assert texts.first_allowed_time(datetime(2030, 6, 5, 21, 0, tzinfo=tz), tz) == datetime(2030, 6, 6, 8, 0,
-                                                                                            tzinfo=tz)
+    assert texts.first_allowed_time(datetime(2030, 6, 5, 21, 0, tzinfo=tz), tz) == datetime(2030, 6, 6, 8, 0, tzinfo=tz)
 
 
-def test_a_held_confirmation_is_dropped_if_the_appointment_is_cancelled_first(shop, twilio, book, committed,
-                                                                              settings, at):
+def test_a_held_confirmation_is_dropped_if_the_appointment_is_cancelled_first(
+    shop, twilio, book, committed, settings, at
+):
     quiet_now(settings)
     appointment = book(at(9))
     committed(cancel_appointment, appointment, actor=agent)
@@ -199,11 +209,11 @@ def test_no_reminder_right_after_the_confirmation(shop, twilio, book, at):
 
 
 def test_the_reminder_beat_texts_tomorrows_appointments(shop, twilio, customer, other_customer, oil_change):
-    tomorrow_noon = datetime.combine(timezone.now().astimezone(shop.tz).date() + timedelta(days=1), time(12),
-                                     shop.tz)
+    tomorrow_noon = datetime.combine(timezone.now().astimezone(shop.tz).date() + timedelta(days=1), time(12), shop.tz)
     for who in (customer, other_customer):
-        Appointment.objects.create(customer=who, service_type=oil_change, start=tomorrow_noon,
-                                   end=tomorrow_noon + timedelta(minutes=30))
+        Appointment.objects.create(
+            customer=who, service_type=oil_change, start=tomorrow_noon, end=tomorrow_noon + timedelta(minutes=30)
+        )
 
     assert queue_reminders.delay().get() == "1 reminders queued"
     queue_reminders.delay()
@@ -215,8 +225,7 @@ def test_the_reminder_beat_texts_tomorrows_appointments(shop, twilio, customer, 
 def test_a_message_left_mid_send_by_a_dead_worker_is_not_resent(shop, twilio, book, at):
     appointment = book(at(9))
     stuck = appointment.texts.get()
-    TextMessage.objects.filter(pk=stuck.pk).update(status="sending",
-                                                   updated_at=timezone.now() - timedelta(hours=1))
+    TextMessage.objects.filter(pk=stuck.pk).update(status="sending", updated_at=timezone.now() - timedelta(hours=1))
 
     send_due_texts.delay()
 

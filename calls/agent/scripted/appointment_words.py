@@ -102,9 +102,7 @@ def pick(text, options, today, *, services=(), current=None, everything=False, w
         if -len(ordered) <= index < len(ordered):
             return Pick([ordered[index]], named=True)
         return Pick([], named=True)
-    for narrowed in (
-        _on_day(w, candidates, which_said), _at_time(w, candidates, which_said), _in_part(w, candidates)
-    ):
+    for narrowed in (_on_day(w, candidates, which_said), _at_time(w, candidates, which_said), _in_part(w, candidates)):
         if narrowed is not None and narrowed:
             candidates, named = narrowed, True
     return Pick(candidates, named=named)
@@ -442,7 +440,13 @@ def _when_tail(words, today):
             if found and count - best > 3:
                 break
             continue
-        if found and found.day and w.day and w.day != found.day and not re.match(r"(?:the )?day after\b", " ".join(words[-count:])):
+        if (
+            found
+            and found.day
+            and w.day
+            and w.day != found.day
+            and not re.match(r"(?:the )?day after\b", " ".join(words[-count:]))
+        ):
             break  # "Tuesday ... Friday": two days; but "the day after tomorrow" is one
         best, found = count, w
     return best
@@ -485,7 +489,10 @@ def _days_shift(said):
     rest = said[verb.end() :]
     match = re.search(
         rf"^(?: [\w']+){{0,8}}? (?:{_LATER_WORDS}|{_EARLIER_WORDS})(?: by)? {_COUNT} {unit}\b", rest
-    ) or re.search(rf"^(?: (?:it|that|this|them|my|the|appointment|one))*(?: by)? {_COUNT} {unit}\b(?! (?:from|after|before))", rest)
+    ) or re.search(
+        rf"^(?: (?:it|that|this|them|my|the|appointment|one))*(?: by)? {_COUNT} {unit}\b(?! (?:from|after|before))",
+        rest,
+    )
     if not match:
         return 0
     groups = match.groups()

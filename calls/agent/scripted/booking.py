@@ -89,7 +89,7 @@ def moves_one_held(desk, u):
     if held is None or has_any(u.said, ADDED):
         return False
     today = desk.today()
-    was, wanted = parse_when(held[0], today), parse_when(u.said[held.end():], today)
+    was, wanted = parse_when(held[0], today), parse_when(u.said[held.end() :], today)
     return bool(was.day and wanted.day and wanted.day != was.day)
 
 
@@ -412,7 +412,9 @@ def write(desk, b, turn):
     b.stage = "writing"
     if b.moving and b.chosen == local_time(b.moving["start"]):  # nothing to change: say so, truthfully
         desk.state.task = None
-        turn.say(f"Your {spoken_service(b, article=False)} is already on {say_moment(b.chosen)}, so nothing needs to change.")
+        turn.say(
+            f"Your {spoken_service(b, article=False)} is already on {say_moment(b.chosen)}, so nothing needs to change."
+        )
         desk.anything_else(turn)
         return True
     if b.moving:
@@ -432,9 +434,7 @@ def write(desk, b, turn):
         turn.then = car_added
         return True
     if b.replacing:  # the one it replaces goes first: the caller's own booking must not block it
-        turn.call(
-            "cancel_appointment", appointment_id=b.replacing["appointment_id"], reason=f"Changed to {b.service}"
-        )
+        turn.call("cancel_appointment", appointment_id=b.replacing["appointment_id"], reason=f"Changed to {b.service}")
         turn.then = replaced
         return True
     _book(b, turn)

@@ -55,7 +55,7 @@ class Car:
 def car_in(text):
     """The Car the caller names in `text`, or None when no make or known model is said."""
     said = normalize(text)
-    tokens = [t.strip(",.?!;:\"()") for t in (text or "").replace("\u2019", "'").split()]
+    tokens = [t.strip(',.?!;:"()') for t in (text or "").replace("\u2019", "'").split()]
     tokens = [t for t in tokens if t]
     for size in (2, 1):  # "land rover" before "land"
         for index in range(len(tokens) - size + 1):

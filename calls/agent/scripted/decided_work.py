@@ -51,8 +51,10 @@ def _is(line):
 
 def _take_back(desk, task, lines, text, turn):
     names = say_list([work_name(line) for line in lines], "and the")
-    turn.say(f"The {names} {_is(lines[0])} already approved, so I can't take that back myself. "
-             "I'm leaving a message for your advisor right now to hold off.")
+    turn.say(
+        f"The {names} {_is(lines[0])} already approved, so I can't take that back myself. "
+        "I'm leaving a message for your advisor right now to hold off."
+    )
     desk.state.task = None
     desk.state.unclear = text
     caller = desk.state.caller

@@ -277,9 +277,7 @@ def priced_each(desk, results, turn):
 def _also_about_job(text, topic):
     """Was `topic` (price or duration) asked too, in a clause of its own ("how much for an
     alignment, and how long does it take?")?"""
-    return any(
-        intents.detect(clause) == topic for clause in CLAUSE_BREAK.split(text or "") if len(clause.split()) >= 2
-    )
+    return any(intents.detect(clause) == topic for clause in CLAUSE_BREAK.split(text or "") if len(clause.split()) >= 2)
 
 
 def _say_duration(desk, found, text, turn):

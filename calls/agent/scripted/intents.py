@@ -5,8 +5,10 @@ import re
 from calls.agent.scripted.words import WHEN_YOU_OPEN, has_any, normalize
 
 # A car battery that "won't hold a charge" is no question about what the shop charges.
-NOT_A_PRICE = re.compile(r"\b(?:hold|holds|holding|keep|keeps|keeping|take|takes|taking|lose|loses|losing|losing its)"
-                         r" (?:a |its |the |any |much )?charge\b")
+NOT_A_PRICE = re.compile(
+    r"\b(?:hold|holds|holding|keep|keeps|keeping|take|takes|taking|lose|loses|losing|losing its)"
+    r" (?:a |its |the |any |much )?charge\b"
+)
 
 GOODBYE = (
     "bye", "goodbye", "good bye", "bye bye", "that's all", "that is all", "that's it", "that's everything",
@@ -19,8 +21,19 @@ PERSON = (
     "speak to", "talk to", "connect me", "whoever", "patch me through", "put through", "parts department",
     "parts guy", "parts person", "parts manager", "service department", "service writer", "front desk",
 )  # fmt: skip
-PERSON_VERBS = ("speak", "talk", "transfer", "put me through", "put through", "patch", "connect", "get me", "can i get",
-                "want", "need")  # "want" and "need" last
+PERSON_VERBS = (
+    "speak",
+    "talk",
+    "transfer",
+    "put me through",
+    "put through",
+    "patch",
+    "connect",
+    "get me",
+    "can i get",
+    "want",
+    "need",
+)  # "want" and "need" last
 MESSAGE = (
     "leave a message", "take a message", "leave him a message", "leave her a message", "pass a message",
     "pass on a message", "call me back", "call back", "callback", "have someone call", "have somebody call",
@@ -102,8 +115,23 @@ SERVICES = (
     "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
     "do you offer", "do you fix", "do you repair",
 )  # fmt: skip
-PAYMENT = ("pay", "payment", "credit card", "debit", "cash", "apple pay", "google pay", "financing", "checks", "a check", "by check",
-           "personal check", "cheque", "cheques", "venmo")  # not "can you check?"
+PAYMENT = (
+    "pay",
+    "payment",
+    "credit card",
+    "debit",
+    "cash",
+    "apple pay",
+    "google pay",
+    "financing",
+    "checks",
+    "a check",
+    "by check",
+    "personal check",
+    "cheque",
+    "cheques",
+    "venmo",
+)  # not "can you check?"
 HOURS_QUESTIONS = (  # before a booking's words: "are you open over lunch? could I drop off a key?"
     "are you open", "are you guys open", "you guys open", "are y'all open", "is the shop open", "over lunch",
     "open during lunch", "open at lunch", "open for lunch", "closed for lunch", "close for lunch", "still open",
@@ -171,13 +199,31 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
     ("status", STATUS, ()),
     ("cancel", CANCEL, ("cancel that", "cancel it")),
     ("reschedule", RESCHEDULE, ()),
-    ("list", LIST, ("book a", "book an", "to book", "book me", "book it", "make an appointment", "schedule an",
-                    "new appointment")),
+    (
+        "list",
+        LIST,
+        ("book a", "book an", "to book", "book me", "book it", "make an appointment", "schedule an", "new appointment"),
+    ),
     ("vehicle", VEHICLE, ("appointment", "booking", "message", "charge", "bill", "invoice", "payment")),
     ("warranty", WARRANTY, ()),
     ("makes", VEHICLE_KINDS, ()),
-    ("duration", DURATION, ("open", "close", "closed", "warranty", "guarantee", "loaner", "rental", "get me in",
-                            "until you", "till you", "in business")),
+    (
+        "duration",
+        DURATION,
+        (
+            "open",
+            "close",
+            "closed",
+            "warranty",
+            "guarantee",
+            "loaner",
+            "rental",
+            "get me in",
+            "until you",
+            "till you",
+            "in business",
+        ),
+    ),
     ("price", PRICE, ()),
     ("services", SERVICES, ()),
     ("loaners", LOANERS, ()),
@@ -185,8 +231,11 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
     ("location", LOCATION, ()),
     ("hours", HOURS_QUESTIONS, ("lunch break", "my lunch")),
     ("book", BOOK, ()),
-    ("hours", HOURS, ("close to it", "close to that", "close to then", "or close", "close enough", "as close as",
-                      "close as")),
+    (
+        "hours",
+        HOURS,
+        ("close to it", "close to that", "close to then", "or close", "close enough", "as close as", "close as"),
+    ),
     ("makes", MAKES, ()),
     ("goodbye", GOODBYE, ()),
 )

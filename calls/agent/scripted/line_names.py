@@ -72,7 +72,8 @@ def _by_price(clause, lines):
         elif word.number is not None and word.number >= 20:
             amounts.add(word.number)
     chosen = [
-        (line, 0) for line in lines
+        (line, 0)
+        for line in lines
         if amounts & {int(f.replace(",", "")) for f in re.findall(r"\$([\d,]+)", line["estimate"])}
     ]
     return chosen
@@ -103,8 +104,11 @@ def _by_rank(clause, lines):
 
 
 def _by_place(clause, lines):
-    match = re.search(r"\b(?:the|that) (first|1st|second|2nd|third|3rd|fourth|last)\b(?! (?:thing|of all|time))"
-                      r"|\b(first|1st|second|2nd|third|3rd|fourth|last) (?:one|line|item)\b", clause)
+    match = re.search(
+        r"\b(?:the|that) (first|1st|second|2nd|third|3rd|fourth|last)\b(?! (?:thing|of all|time))"
+        r"|\b(first|1st|second|2nd|third|3rd|fourth|last) (?:one|line|item)\b",
+        clause,
+    )
     if not match:
         return []
     index = ORDINAL_WORDS[match[1] or match[2]]

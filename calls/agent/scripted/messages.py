@@ -158,8 +158,10 @@ def advance(desk, m, turn, *, lead=""):
         desk.ask(turn, f"{lead}Can I get your name, please?")
     elif (not caller.caller_id or m.other_number) and not m.callback:
         m.stage = "callback"
-        desk.ask(turn, f"{lead}What number should the advisor call you back on? You can say it, or key it in and "
-                       "press pound.")
+        desk.ask(
+            turn,
+            f"{lead}What number should the advisor call you back on? You can say it, or key it in and press pound.",
+        )
     else:
         m.stage = "confirm"
         desk.ask(turn, f"{lead}{_read_back(desk, m)} Shall I send it?")
@@ -213,8 +215,14 @@ def capture(desk, m, u, turn):
 def answer(desk, m, u, turn):
     if m.stage != "confirm":
         return False
-    same_number = not m.callback and not u.no and not has_digits(u.text) and len(u.said.split()) <= 8 and has_any(
-        u.said, ("this number", "that number", "same number", "calling from", "this one", "this phone", "my cell")
+    same_number = (
+        not m.callback
+        and not u.no
+        and not has_digits(u.text)
+        and len(u.said.split()) <= 8
+        and has_any(
+            u.said, ("this number", "that number", "same number", "calling from", "this one", "this phone", "my cell")
+        )
     )  # "this number" to "they'll call you back on the number you're calling from": agreed
     if u.yes or same_number:
         if not desk.heard_question():
@@ -366,8 +374,6 @@ def _number_words(words):
     return sum(w in digits or w.isdigit() for w in words) >= 3
 
 
-
-
 def _more_urgent(old, new):
     order = (None, "routine", "soon", "urgent")
     return max(old, new, key=order.index)
@@ -378,15 +384,14 @@ def _read_back(desk, m):
     spelled = caller.spelling if caller.spelling and caller.name == m.name else None
     who = ""
     if not caller.on_file and m.name and m.name != "Name not given":
-        who = f" from {m.name}" + (f", spelled {spelled}," if spelled and m.company else f", spelled {spelled}" if spelled else "")
+        who = f" from {m.name}" + (
+            f", spelled {spelled}," if spelled and m.company else f", spelled {spelled}" if spelled else ""
+        )
         who += f" at {m.company}" if m.company else ""
     when = WHEN.get(m.urgency or "routine")
     when = f" {when}" if when else ""
     where = f"at {say_number(m.callback)}" if m.callback else "on the number you're calling from"
-    return (
-        f"I'll pass this on to an advisor{who}: {_clause(m.reason)} "
-        f"They'll call you back{when} {where}."
-    )
+    return f"I'll pass this on to an advisor{who}: {_clause(m.reason)} They'll call you back{when} {where}."
 
 
 QUESTION_WORDS = (

@@ -53,8 +53,9 @@ def request(desk, task, job, said, turn, *, then=None):
     """request_work for `job`; `then(desk, task, turn)` takes up a decision said with it (task.after)."""
     task.stage = "writing"
     description = job[:1].upper() + job[1:]
-    turn.call("request_work", repair_order_id=task.order["repair_order_id"], description=description,
-              caller_words=said[:1000])
+    turn.call(
+        "request_work", repair_order_id=task.order["repair_order_id"], description=description, caller_words=said[:1000]
+    )
     turn.then = functools.partial(requested, then=then) if then else requested
 
 

@@ -167,7 +167,9 @@ def _strip_leads(text):
                 s = s[len(lead) :]
                 changed = True
     s = re.sub(r"[\s,.]+(here|speaking|thanks|thank you|please)[.!]?$", "", s.strip(), flags=re.IGNORECASE)
-    s = re.sub(r"(?:'s|\s+is|\s+will)\s+(?:fine|good|ok|okay|do|enough)(?:\s+enough)?[.!]?$", "", s, flags=re.IGNORECASE)
+    s = re.sub(
+        r"(?:'s|\s+is|\s+will)\s+(?:fine|good|ok|okay|do|enough)(?:\s+enough)?[.!]?$", "", s, flags=re.IGNORECASE
+    )
     s = re.sub(r"[\s,.]+(?:is|'s) all you need[.!]?$", "", s, flags=re.IGNORECASE)
     return s.strip(" ,.")
 

@@ -51,7 +51,11 @@ OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
 
 FLOWS = {
-    Booking: booking, Cancellation: appointments, Choosing: appointments, Message: messages, VinEntry: vehicles,
+    Booking: booking,
+    Cancellation: appointments,
+    Choosing: appointments,
+    Message: messages,
+    VinEntry: vehicles,
     CarInShop: repair_orders,
 }
 
@@ -302,7 +306,9 @@ class Receptionist:
             info.ask_shop(self, intent, u, turn)
         elif appointments.existing_purpose(self, u):
             appointments.start(self, u, turn, purpose=appointments.existing_purpose(self, u))
-        elif self.state.task is None and booking.moves_one_held(self, u):  # "I've got X Saturday, can you take it tomorrow?"
+        elif self.state.task is None and booking.moves_one_held(
+            self, u
+        ):  # "I've got X Saturday, can you take it tomorrow?"
             appointments.start(self, u, turn, purpose="move")
         elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
             booking.start(self, u, turn)
@@ -423,4 +429,3 @@ class Receptionist:
             vehicle = r.get("vehicle") or ""
             return f"I've added {'your vehicle' if vehicle.startswith('VIN') or not vehicle else 'the ' + vehicle}."
         return ""
-

@@ -72,16 +72,21 @@ def wanted(desk, u):
         return False  # "can I bring both my cars in Friday?" from a caller with none in the shop books
     if asks_after_car(u.said):
         return True
-    if caller.cars_in_shop and decides(u.text) and any(
-        named_lines(u.text, waiting_lines(order)) for order in desk.state.cars_seen
+    if (
+        caller.cars_in_shop
+        and decides(u.text)
+        and any(named_lines(u.text, waiting_lines(order)) for order in desk.state.cars_seen)
     ):
         return True  # "and yeah, the coolant flush too" after the pads were approved
     if u.intent == "makes" and caller.cars_in_shop and _own_car(u.text, caller) and not has_any(u.said, SERVICED):
         return True  # "what's the story with the Ford?": theirs, in the shop
     if caller.cars_in_shop and _own_car(u.text, caller) and wants_findings(u.said) and not u.service:
         return True  # "what's wrong with my Camry? what's it gonna cost?": theirs, in the shop
-    if u.intent in ("price", "duration", "services") and u.service and not has_any(u.said, THIS_CAR) and (
-        car_in(u.text) is None and not (caller.cars_in_shop and says_in_shop(u.said))
+    if (
+        u.intent in ("price", "duration", "services")
+        and u.service
+        and not has_any(u.said, THIS_CAR)
+        and (car_in(u.text) is None and not (caller.cars_in_shop and says_in_shop(u.said)))
     ):
         return False  # "how much is an oil change?": the shop's price list, not the car in the shop
     return u.intent not in NOT_BOOKING and asks_about_car(u.said, caller, intent=u.intent)
@@ -97,7 +102,8 @@ def start(desk, u, turn):
     if not caller.caller_id or not caller.on_file:
         desk.state.unclear = u.text
         turn.say(
-            "I'm sorry, without caller ID I can't look up a car in the shop." if not caller.caller_id
+            "I'm sorry, without caller ID I can't look up a car in the shop."
+            if not caller.caller_id
             else "I don't have a customer record for this number, so I can't look up a car in the shop."
         )
         messages.offer(desk, turn, OFFER)
@@ -125,8 +131,11 @@ def loaded(desk, results, turn):
         desk.state.task = None
         desk.state.unclear = task.said
         turn.say("I don't see a car of yours in the shop right now: there's no open repair order under your number.")
-        messages.offer(desk, turn, "I can check your appointments, or take a message for an advisor. "
-                                   "Would you like me to take a message?")
+        messages.offer(
+            desk,
+            turn,
+            "I can check your appointments, or take a message for an advisor. Would you like me to take a message?",
+        )
         return
     order = order_named(task.said, task.orders)
     if order is None and len(task.orders) > 1 and has_any(normalize(task.said), BOTH):
@@ -154,7 +163,9 @@ def _names_another_car(text, order):
 def _ask_which(desk, task, turn):
     task.stage = "choose"
     cars = [f"your {o['vehicle']}" for o in task.orders]
-    desk.ask(turn, f"I see {len(cars)} of your cars in the shop: {say_list(cars, 'and')}. Which one are you asking about?")
+    desk.ask(
+        turn, f"I see {len(cars)} of your cars in the shop: {say_list(cars, 'and')}. Which one are you asking about?"
+    )
 
 
 # --- what the caller hears -----------------------------------------------------------------

@@ -45,7 +45,8 @@ def promised_when(iso, today):
 def waiting_lines(order):
     """The lines waiting for the caller's decision that have an estimate to decide on."""
     return [
-        line for line in order.get("work") or ()
+        line
+        for line in order.get("work") or ()
         if line["status"] == WAITING and not (line.get("your_request") and line["estimate"] == "not priced yet")
     ]
 
@@ -104,11 +105,15 @@ def announcement(name, result):
     """What the caller hears once approve_work, decline_work or request_work went through."""
     work = [w for w in result.get("work") or () if isinstance(w, dict)]
     if name == "approve_work":
-        return (f"Done. I've approved the {say_list([priced(w) for w in work], 'and the')}. "
-                "That's an estimate; the final price comes from your advisor.")
+        return (
+            f"Done. I've approved the {say_list([priced(w) for w in work], 'and the')}. "
+            "That's an estimate; the final price comes from your advisor."
+        )
     if name == "decline_work":
         return f"I've noted that you're holding off on the {say_list([work_name(w) for w in work], 'and the')} for now."
     if name == "request_work":
-        return (f"I've passed that on as a request: {work_name({'work': result.get('work') or 'the work you asked for'})}. "
-                "Your advisor will price it and check with you before doing any of it.")
+        return (
+            f"I've passed that on as a request: {work_name({'work': result.get('work') or 'the work you asked for'})}. "
+            "Your advisor will price it and check with you before doing any of it."
+        )
     return ""

@@ -225,7 +225,7 @@ def _job_in(said):
         return None
     looked = re.match(r"^(?:take a look at|have a look at|look at|check out|check on|check)\b\s*", job)
     if looked:
-        job = job[looked.end():]
+        job = job[looked.end() :]
     job = JOB_FILLER.sub("", job).strip()
     job = re.sub(r" (?:on|for|to|with) (?:it|her|him|my \w+|the \w+)$", "", job)  # "the tires on my truck"
     if looked:

@@ -248,9 +248,7 @@ def alternatives(desk, results, turn):
     if "error" in found:
         return schedule_trouble(desk, b, found, turn)
     minutes = found.get("duration_minutes") or b.minutes
-    slots = [
-        s for s in _future(desk, found) if fits(replace(b.when, clock=None), s) and not _clashes(b, s, minutes)
-    ]
+    slots = [s for s in _future(desk, found) if fits(replace(b.when, clock=None), s) and not _clashes(b, s, minutes)]
     if not slots:
         turn.say("I don't see anything open the week after either.")
         return _nothing_soon(desk, b, turn)

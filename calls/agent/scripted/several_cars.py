@@ -18,8 +18,9 @@ def decide(desk, task, cars, words, turn):
         waiting = waiting_lines(order)
         decided = decision(with_symptoms(said, order, waiting), waiting)
         if decided.approve or decided.decline:
-            several.append({"order": order, "approve": decided.approve, "decline": decided.decline,
-                            "reason": decided.reason})
+            several.append(
+                {"order": order, "approve": decided.approve, "decline": decided.decline, "reason": decided.reason}
+            )
     if len(several) < 2:
         return False
     task.several, task.order, task.stage = several, several[0]["order"], "confirm"
@@ -57,8 +58,10 @@ def _same(several, cars):
     for order, said in cars:
         car = next((c for c in several if c["order"]["repair_order_id"] == order["repair_order_id"]), None)
         decided = decision(said, waiting_lines(order))
-        if car is None or {x["line_id"] for x in decided.approve} - {x["line_id"] for x in car["approve"]} or (
-            {x["line_id"] for x in decided.decline} - {x["line_id"] for x in car["decline"]}
+        if (
+            car is None
+            or {x["line_id"] for x in decided.approve} - {x["line_id"] for x in car["approve"]}
+            or ({x["line_id"] for x in decided.decline} - {x["line_id"] for x in car["decline"]})
         ):
             return False
     return True
@@ -75,11 +78,20 @@ def _write_next(desk, task, turn):
     car = task.several.pop(0)
     order_id = car["order"]["repair_order_id"]
     if car["approve"]:
-        turn.call("approve_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in car["approve"]],
-                  caller_words=task.words)
+        turn.call(
+            "approve_work",
+            repair_order_id=order_id,
+            line_ids=[x["line_id"] for x in car["approve"]],
+            caller_words=task.words,
+        )
     if car["decline"]:
-        turn.call("decline_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in car["decline"]],
-                  caller_words=task.words, reason=car["reason"] or None)
+        turn.call(
+            "decline_work",
+            repair_order_id=order_id,
+            line_ids=[x["line_id"] for x in car["decline"]],
+            caller_words=task.words,
+            reason=car["reason"] or None,
+        )
     turn.then = _written
 
 

@@ -42,8 +42,7 @@ class ShopFacts:
             }
         if result.get("upcoming_closures") is not None:
             self.closures = [
-                (_day(c["first_day"]), _day(c["last_day"]), c.get("reason") or "")
-                for c in result["upcoming_closures"]
+                (_day(c["first_day"]), _day(c["last_day"]), c.get("reason") or "") for c in result["upcoming_closures"]
             ]
 
     def closed_because(self, day):

@@ -227,8 +227,10 @@ def added(desk, results, turn):
     elif isinstance(v, VinEntry) and not v.vin:
         turn.say(f"Done. I've added the {_car(v)} to your record.")
     elif done.get("vin_check"):
-        turn.say(f"Done. I've added the {done.get('vehicle') or 'car'} to your record, and an advisor will confirm "
-                 "the VIN with you before your visit.")
+        turn.say(
+            f"Done. I've added the {done.get('vehicle') or 'car'} to your record, and an advisor will confirm "
+            "the VIN with you before your visit."
+        )
     else:
         what = v.decoded if isinstance(v, VinEntry) and v.decoded else f"vehicle ending in {' '.join(v.vin[-4:])}"
         turn.say(f"Done. I've added the {what} to your record.")

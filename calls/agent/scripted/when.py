@@ -143,13 +143,20 @@ _MINUTES_AFTER = (
 def _sound_alike_hours(s, *, expect_time):
     """ "at to thirty" -> "at 2 thirty": a sound-alike word where an hour belongs (after "at" and
     before minutes or am/pm; or the whole answer when we asked for a time)."""
+
     def hour(match):
         return f"{match[1]}{SOUND_ALIKE_HOURS[match[2]]}"
 
-    s = re.sub(rf"\b((?:at|around|about|by|say|like|maybe|or|how about) )({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b)", hour, s)
+    s = re.sub(
+        rf"\b((?:at|around|about|by|say|like|maybe|or|how about) )({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b)", hour, s
+    )
     s = re.sub(r"\b(at )(to|too|won|ate)\b(?! \w+ing\b)(?=$| in the| please| then)", hour, s)
     if expect_time:
-        s = re.sub(rf"^((?:um |uh |maybe |how about |just |ok |okay |yeah )*)({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b|$)", hour, s)
+        s = re.sub(
+            rf"^((?:um |uh |maybe |how about |just |ok |okay |yeah )*)({_SOUND_ALIKE})\b(?= {_MINUTES_AFTER}\b|$)",
+            hour,
+            s,
+        )
     return s
 
 
@@ -271,9 +278,11 @@ def _nth(s, today):
 
 
 def _weekday(s, today):
-    matches = list(re.finditer(
-        rf"\b(?:(?P<which>next|this|coming|this coming) )?(?P<day>{_WEEKDAY})s?\b(?P<after> after next)?", s
-    ))
+    matches = list(
+        re.finditer(
+            rf"\b(?:(?P<which>next|this|coming|this coming) )?(?P<day>{_WEEKDAY})s?\b(?P<after> after next)?", s
+        )
+    )
     if not matches:
         return None
     kept = [m for m in matches if not _rejected(s, m)]
@@ -295,7 +304,9 @@ def _weekday(s, today):
     return today + timedelta(days=ahead), 1, None
 
 
-_REJECTED_BEFORE = re.compile(r"\b(?:not|can't do|cannot do|can't make|cannot make|can't on|not on)(?: this| next| on)?\s*$")
+_REJECTED_BEFORE = re.compile(
+    r"\b(?:not|can't do|cannot do|can't make|cannot make|can't on|not on)(?: this| next| on)?\s*$"
+)
 _REJECTED_AFTER = re.compile(
     r"^(?:'s| is| s)? (?:no good|not good|not great|out|bad|won't work|will not work|doesn't work|does not work"
     r"|isn't going to work|is not going to work|not going to work|won't do|doesn't suit|is a no)\b"
@@ -304,7 +315,7 @@ _REJECTED_AFTER = re.compile(
 
 def _rejected(s, match):
     """ "Friday's no good", "not this Monday": a day named only to rule it out."""
-    return bool(_REJECTED_BEFORE.search(s[: match.start()]) or _REJECTED_AFTER.search(s[match.end():]))
+    return bool(_REJECTED_BEFORE.search(s[: match.start()]) or _REJECTED_AFTER.search(s[match.end() :]))
 
 
 def _relative(s, today):
@@ -361,7 +372,9 @@ def _time(s, *, expect_time):
 
 
 _HOUR = r"(noon|\d{1,2}(?::\d{2})?)(?: (am|pm|oclock))?"
-_BETWEEN = re.compile(rf"\b(?:between|from|anywhere from|sometime between) {_HOUR} (?:and|to|till|until|through) {_HOUR}\b")
+_BETWEEN = re.compile(
+    rf"\b(?:between|from|anywhere from|sometime between) {_HOUR} (?:and|to|till|until|through) {_HOUR}\b"
+)
 
 
 def _between(s, part):

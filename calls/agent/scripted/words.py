@@ -74,7 +74,7 @@ def corrections(said):
 def latest_statement(said):
     """Normalized `said` from its last correction on (all of it when nothing was taken back)."""
     points = corrections(said)
-    return said[points[0]:] if points else said
+    return said[points[0] :] if points else said
 
 
 def has_phrase(text, phrase):

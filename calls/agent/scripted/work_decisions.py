@@ -79,9 +79,26 @@ BARGAIN = re.compile(
 # "... then I'll approve it" is a condition; "forget the wipers then, I'll do them myself" is not.
 CONDITIONAL = re.compile(r"\bif\b|\bthen i'll\b(?!.*\b(?:myself|ourselves)\b)|" + BARGAIN.pattern)
 LATER = (
-    "yet", "ask my", "call back about", "call you back about", "think about", "let you know", "check with",
-    "talk to my", "get back to you", "decide later", "decide when", "decide about", "i'll decide", "not sure",
-    "unsure", "don't know", "dunno", "maybe", "i'll see", "when i pick it up",
+    "yet",
+    "ask my",
+    "call back about",
+    "call you back about",
+    "think about",
+    "let you know",
+    "check with",
+    "talk to my",
+    "get back to you",
+    "decide later",
+    "decide when",
+    "decide about",
+    "i'll decide",
+    "not sure",
+    "unsure",
+    "don't know",
+    "dunno",
+    "maybe",
+    "i'll see",
+    "when i pick it up",
 )
 WAITS = ("can wait", "could wait", "has to wait", "have to wait")  # "the flush can wait": later, not no
 REFUSED = ("hold off", "skip", "decline", "don't want", "don't need", "no to", "forget", "pass on", "not", "no", "nah",
@@ -104,8 +121,9 @@ def decides(text):
 
 def _deciding(said):
     """Words that decide: "go ahead", "and the wipers too", "the other one no"."""
-    return has_any(said, DECIDING) or ADDED.search(said) is not None or (
-        OTHERS.search(said) is not None and _polar(said))
+    return (
+        has_any(said, DECIDING) or ADDED.search(said) is not None or (OTHERS.search(said) is not None and _polar(said))
+    )
 
 
 def _sentences(text):
@@ -115,8 +133,11 @@ def _sentences(text):
         said = normalize(sentence)
         if not said:
             continue
-        asking = sentence.rstrip().endswith("?") or said.split()[0] in QUESTION_STARTS or has_any(
-            " ".join(said.split()[:2]), QUESTION_STARTS)
+        asking = (
+            sentence.rstrip().endswith("?")
+            or said.split()[0] in QUESTION_STARTS
+            or has_any(" ".join(said.split()[:2]), QUESTION_STARTS)
+        )
         states = not (asking and not has_any(said, ("go ahead", "approve")))
         states = states and not CONDITIONAL.search(said)
         states = states and (_deciding(said) or len(said.split()) <= 6 or said.split()[0] in AGREEING)
@@ -142,8 +163,10 @@ def decision(text, lines, *, offered_one=False):
         if others and decided:  # "do the brakes. Leave the other thing": the lines not decided yet
             verdicts = [(line, v) for line, v in verdicts if line["line_id"] not in decided]
         if others and (decided or verdicts):
-            verdicts += _the_others(sentence, [
-                line for line in lines if line["line_id"] not in decided and line not in [x for x, _ in verdicts]])
+            verdicts += _the_others(
+                sentence,
+                [line for line in lines if line["line_id"] not in decided and line not in [x for x, _ in verdicts]],
+            )
         pronoun = PRONOUN.search(said)
         if not verdicts and named_before and pronoun and _polar(said):
             against = _against(said, token_at(said, pronoun.start()), default=False)
@@ -196,8 +219,11 @@ def _sentence_decision(sentence, lines):
                 if line["line_id"] in verdicts:
                     continue
                 against = _against(clause, at, default=default)
-                unsure = has_any(said_all, LATER) and (against or not has_any(clause, FOR)) or (
-                    against and has_any(clause, WAITS))
+                unsure = (
+                    has_any(said_all, LATER)
+                    and (against or not has_any(clause, FOR))
+                    or (against and has_any(clause, WAITS))
+                )
                 verdicts[line["line_id"]] = (line, "later" if unsure else "decline" if against else "approve")
                 inherited = against
             if clause and not lines_in(clause, lines) and last_named and PRONOUN.search(clause) and _polar(clause):

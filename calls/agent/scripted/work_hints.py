@@ -123,6 +123,7 @@ def with_symptoms(text, order, lines):
         for words in SYMPTOMS.values():
             heard = next((w for w in words if re.search(rf"\b{re.escape(w)}\b", said)), None)
             if heard and any(re.search(rf"\b{re.escape(w)}\b", plain) for w in words):
-                return re.sub(rf"\b{re.escape(heard)}\b", f"{heard} {tied[0]['work'].lower()}", text, count=1,
-                              flags=re.IGNORECASE)
+                return re.sub(
+                    rf"\b{re.escape(heard)}\b", f"{heard} {tied[0]['work'].lower()}", text, count=1, flags=re.IGNORECASE
+                )
     return text

@@ -16,7 +16,15 @@ UNDECIDED = (
     "nothing for now", "nothing yet", "i'll pass", "no thanks", "no thank you",
 )  # fmt: skip
 YES_FIRST = ("yes", "yeah", "yep", "yup", "correct", "right", "exactly", "that's", "sure", "ok", "okay")
-ALL_OFF = ("none of it", "none of them", "nothing", "hold off on all", "hold off on everything", "all of it", "all three")
+ALL_OFF = (
+    "none of it",
+    "none of them",
+    "nothing",
+    "hold off on all",
+    "hold off on everything",
+    "all of it",
+    "all three",
+)
 ADDING = ("too", "also", "as well", "plus", "in addition", "as well as")
 
 
@@ -56,11 +64,17 @@ def write(desk, task, u, turn):
     words = f"{task.words} / {u.text}".strip(" /")[:1000]
     order_id = task.order["repair_order_id"]
     if task.approve:
-        turn.call("approve_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.approve],
-                  caller_words=words)
+        turn.call(
+            "approve_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.approve], caller_words=words
+        )
     if task.decline:
-        turn.call("decline_work", repair_order_id=order_id, line_ids=[x["line_id"] for x in task.decline],
-                  caller_words=words, reason=task.reason or reason_in(u.text) or None)
+        turn.call(
+            "decline_work",
+            repair_order_id=order_id,
+            line_ids=[x["line_id"] for x in task.decline],
+            caller_words=words,
+            reason=task.reason or reason_in(u.text) or None,
+        )
     turn.then = written
 
 

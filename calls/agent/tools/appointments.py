@@ -18,15 +18,20 @@ MOST_BOOKINGS_PER_CALL = 3
 class Booking(Arguments):
     service: str = Field(description="The service, named exactly as in the list of services.")
     start: str = Field(description="Start, shop local time, YYYY-MM-DDTHH:MM, taken from get_available_slots.")
-    vehicle_id: int | None = Field(None, description="One of the caller's vehicle ids from lookup_customer or add_vehicle.")
+    vehicle_id: int | None = Field(
+        None, description="One of the caller's vehicle ids from lookup_customer or add_vehicle."
+    )
     waiter: bool | None = Field(None, description="True if the caller will wait at the shop.")
     loaner_requested: bool | None = Field(None, description="True if the caller asked for a loaner car.")
     notes: str | None = Field(None, max_length=500, description="Symptoms or requests, in a sentence.")
 
 
 @tool(
-    "book_appointment", Booking, "Book a service for the caller, after they confirmed service, day and time.",
-    filler="One moment while I book that.", writes=True,
+    "book_appointment",
+    Booking,
+    "Book a service for the caller, after they confirmed service, day and time.",
+    filler="One moment while I book that.",
+    writes=True,
 )
 def book_appointment(call, args):
     customer = call.caller()
@@ -34,14 +39,20 @@ def book_appointment(call, args):
     key = call.idempotency_key("book_appointment", args)
     _check_call_limit(call, key)
     appointment = scheduling_actions.book_appointment(
-        customer=customer, service_type=service, start=_parse_start(call, args.start, "start"),
-        actor=Actor.phone_agent(call.call_sid), vehicle=call.vehicle(customer, args.vehicle_id),
-        waiter=bool(args.waiter), loaner_requested=bool(args.loaner_requested), notes=args.notes or "",
+        customer=customer,
+        service_type=service,
+        start=_parse_start(call, args.start, "start"),
+        actor=Actor.phone_agent(call.call_sid),
+        vehicle=call.vehicle(customer, args.vehicle_id),
+        waiter=bool(args.waiter),
+        loaner_requested=bool(args.loaner_requested),
+        notes=args.notes or "",
         idempotency_key=key,
     )
     return ToolResult(
         {"booked": True, **_appointment_view(call, appointment), **_also_that_day(call, appointment)},
-        outcome=Call.Outcome.BOOKED, line=f"Booked {service.name} for {call.say_when(appointment.start)}.",
+        outcome=Call.Outcome.BOOKED,
+        line=f"Booked {service.name} for {call.say_when(appointment.start)}.",
     )
 
 
@@ -57,7 +68,9 @@ def _check_call_limit(call, key):
 
 
 @tool(
-    "get_upcoming_appointments", NoArguments, "The caller's own upcoming appointments, with their ids.",
+    "get_upcoming_appointments",
+    NoArguments,
+    "The caller's own upcoming appointments, with their ids.",
     filler="One moment while I look that up.",
 )
 def get_upcoming_appointments(call, args):
@@ -72,13 +85,19 @@ class AppointmentChoice(Arguments):
 
 
 @tool(
-    "cancel_appointment", AppointmentChoice, "Cancel one of the caller's appointments, after they confirmed.",
-    filler="One moment while I cancel that.", writes=True,
+    "cancel_appointment",
+    AppointmentChoice,
+    "Cancel one of the caller's appointments, after they confirmed.",
+    filler="One moment while I cancel that.",
+    writes=True,
 )
 def cancel_appointment(call, args):
     customer = call.caller()
     appointment = scheduling_actions.cancel_appointment(
-        args.appointment_id, actor=Actor.phone_agent(call.call_sid), customer=customer, reason=args.reason or "",
+        args.appointment_id,
+        actor=Actor.phone_agent(call.call_sid),
+        customer=customer,
+        reason=args.reason or "",
     )
     return ToolResult(
         {"cancelled": True, **_appointment_view(call, appointment)},
@@ -93,8 +112,11 @@ class Move(Arguments):
 
 
 @tool(
-    "reschedule_appointment", Move, "Move one of the caller's appointments to a new free time, after they confirmed.",
-    filler="One moment while I move that.", writes=True,
+    "reschedule_appointment",
+    Move,
+    "Move one of the caller's appointments to a new free time, after they confirmed.",
+    filler="One moment while I move that.",
+    writes=True,
 )
 def reschedule_appointment(call, args):
     customer = call.caller()

@@ -11,7 +11,8 @@ from scheduling.repair_orders import actions as repair_actions
 
 
 @tool(
-    "lookup_customer", NoArguments,
+    "lookup_customer",
+    NoArguments,
     "The caller's own customer record (by caller ID): name, vehicles, upcoming appointment count, cars in the shop.",
     filler="One moment while I look that up.",
 )
@@ -25,10 +26,15 @@ def lookup_customer(call, args):
     ]
     upcoming = scheduling_actions.upcoming_count(customer)
     in_shop = len(repair_actions.open_orders_for(customer))
-    return ToolResult({
-        "on_file": True, "name": customer.name, "vehicles": vehicles, "upcoming_appointments": upcoming,
-        "cars_in_shop": in_shop,
-    })
+    return ToolResult(
+        {
+            "on_file": True,
+            "name": customer.name,
+            "vehicles": vehicles,
+            "upcoming_appointments": upcoming,
+            "cars_in_shop": in_shop,
+        }
+    )
 
 
 class NewCustomer(Arguments):
@@ -37,7 +43,9 @@ class NewCustomer(Arguments):
 
 
 @tool(
-    "create_customer", NewCustomer, "Put a new caller on file under their caller ID, with their name.",
+    "create_customer",
+    NewCustomer,
+    "Put a new caller on file under their caller ID, with their name.",
     filler=None,
 )
 def create_customer(call, args):

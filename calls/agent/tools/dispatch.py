@@ -36,7 +36,10 @@ def tool_specs(service_names=()):
     change their services. Shared: do not mutate."""
     return tuple(
         ToolSpec(
-            name=t.name, schema=t.schema(service_names), filler=t.filler, ends_call=t.ends_call,
+            name=t.name,
+            schema=t.schema(service_names),
+            filler=t.filler,
+            ends_call=t.ends_call,
             hands_over=t.hands_over,
         )
         for t in TOOLS.values()
@@ -49,7 +52,10 @@ class CallTools:
     def __init__(self, *, call_sid, caller_phone, service_names, timezone, outcome=None):
         self.outcome = outcome if outcome is not None else CallOutcome()
         self.context = CallContext(
-            call_sid=call_sid, caller_phone=caller_phone, service_names=service_names, tz=timezone,
+            call_sid=call_sid,
+            caller_phone=caller_phone,
+            service_names=service_names,
+            tz=timezone,
             outcome=self.outcome,
         )
         self._specs = tool_specs(tuple(service_names))

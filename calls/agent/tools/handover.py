@@ -22,14 +22,19 @@ logger = logging.getLogger(__name__)
 class Handover(Arguments):
     # The session's own transfer (the caller pressed 0) passes a "reason".
     summary: str = Field(
-        min_length=1, max_length=1000, validation_alias=AliasChoices("summary", "reason"),
+        min_length=1,
+        max_length=1000,
+        validation_alias=AliasChoices("summary", "reason"),
         description="One or two sentences for the advisor: who and what.",
     )
 
 
 @tool(
-    "transfer_to_advisor", Handover, "Put the caller through to a service advisor now.",
-    filler=None, hands_over=True,
+    "transfer_to_advisor",
+    Handover,
+    "Put the caller through to a service advisor now.",
+    filler=None,
+    hands_over=True,
 )
 async def transfer_to_advisor(call, args):
     # Counted before the request: once Twilio applies it the caller leaves the stream, which

@@ -22,8 +22,11 @@ class Message(Arguments):
 
 
 @tool(
-    "take_message", Message, "Leave a message for a service advisor to call the caller back.",
-    filler=None, writes=True,
+    "take_message",
+    Message,
+    "Leave a message for a service advisor to call the caller back.",
+    filler=None,
+    writes=True,
 )
 def take_message(call, args):
     customer = call.caller(required=False) if call.caller_phone else None
@@ -36,10 +39,15 @@ def take_message(call, args):
     if phone is None:
         raise ToolRefused("Ask for a number the advisor can call back on (callback_number).")
     call_actions.take_message(
-        call_sid=call.call_sid, customer=customer, name=args.name, phone=phone, reason=args.reason,
+        call_sid=call.call_sid,
+        customer=customer,
+        name=args.name,
+        phone=phone,
+        reason=args.reason,
         urgency=args.urgency,
     )
     return ToolResult(
         {"message_taken": True},
-        outcome=Call.Outcome.MESSAGE, line=f"Message for an advisor ({args.urgency}): {args.reason}",
+        outcome=Call.Outcome.MESSAGE,
+        line=f"Message for an advisor ({args.urgency}): {args.reason}",
     )

@@ -59,7 +59,11 @@ def quoted(text):
     """What the model sent, repeated in a refusal: quoted, and cut short, since a tool's answer goes
     back to the model in every later request of the call."""
     text = str(text)
-    return repr(text) if len(text) <= ECHO_CHARS else repr(text[:ECHO_CHARS]) + f" (and {len(text) - ECHO_CHARS} more characters)"
+    return (
+        repr(text)
+        if len(text) <= ECHO_CHARS
+        else repr(text[:ECHO_CHARS]) + f" (and {len(text) - ECHO_CHARS} more characters)"
+    )
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from scheduling.repair_orders.words import order_view, vehicle_name
 
 PHONE = repair_actions.JobLine.Via.PHONE
 STATUS_NOTE = (
-    "Say each car's status, promised time and note as given; estimates are estimates (\"$189 to $349\", "
-    "\"about $120\"), never a firm price. To approve or decline, the caller must name the work: read back the "
-    "lines and their estimates and wait for a clear yes. pickup_today is today's hours, for \"when can I pick it up\"."
+    'Say each car\'s status, promised time and note as given; estimates are estimates ("$189 to $349", '
+    '"about $120"), never a firm price. To approve or decline, the caller must name the work: read back the '
+    'lines and their estimates and wait for a clear yes. pickup_today is today\'s hours, for "when can I pick it up".'
 )
 NO_ORDERS_NOTE = (
     "The caller has no car in the shop on an open repair order. Say so plainly; offer to check their "
@@ -43,7 +43,7 @@ class WorkDecision(Arguments):
 
 
 class Decline(WorkDecision):
-    reason: str | None = Field(None, max_length=200, description="Why, if the caller said (\"too expensive right now\").")
+    reason: str | None = Field(None, max_length=200, description='Why, if the caller said ("too expensive right now").')
 
 
 class WorkRequest(Arguments):
@@ -53,7 +53,8 @@ class WorkRequest(Arguments):
 
 
 @tool(
-    "get_repair_status", NoArguments,
+    "get_repair_status",
+    NoArguments,
     "The caller's own cars in the shop (open repair orders): status, promised time, note, job lines with "
     "estimates and which wait for the caller's decision, and today's hours for pickup.",
     filler="One moment while I check on that.",
@@ -74,59 +75,87 @@ def get_repair_status(call, args):
 
 
 @tool(
-    "approve_work", WorkDecision,
+    "approve_work",
+    WorkDecision,
     "Approve the job lines the caller named, after reading them back with their estimates and hearing a clear yes.",
-    filler="One moment while I note that approval.", writes=True,
+    filler="One moment while I note that approval.",
+    writes=True,
 )
 def approve_work(call, args):
     customer = call.caller()
     lines = repair_actions.approve_job_lines(
-        args.repair_order_id, args.line_ids, actor=Actor.phone_agent(call.call_sid), via=PHONE,
-        customer=customer, decided_by=customer.name, words=args.caller_words,
+        args.repair_order_id,
+        args.line_ids,
+        actor=Actor.phone_agent(call.call_sid),
+        via=PHONE,
+        customer=customer,
+        decided_by=customer.name,
+        words=args.caller_words,
     )
     work = _work(lines)
     return ToolResult(
         {"approved": True, **work, "note": APPROVED_NOTE},
-        outcome=Call.Outcome.APPROVED, line=f"Approved by phone on the {work['vehicle']}: {_listed(lines)}.",
+        outcome=Call.Outcome.APPROVED,
+        line=f"Approved by phone on the {work['vehicle']}: {_listed(lines)}.",
     )
 
 
 @tool(
-    "decline_work", Decline,
+    "decline_work",
+    Decline,
     "Decline the job lines the caller named (with their reason, if they gave one), after a read-back and a clear yes.",
-    filler="One moment while I note that.", writes=True,
+    filler="One moment while I note that.",
+    writes=True,
 )
 def decline_work(call, args):
     customer = call.caller()
     lines = repair_actions.decline_job_lines(
-        args.repair_order_id, args.line_ids, actor=Actor.phone_agent(call.call_sid), via=PHONE,
-        customer=customer, decided_by=customer.name, words=args.caller_words, reason=args.reason or "",
+        args.repair_order_id,
+        args.line_ids,
+        actor=Actor.phone_agent(call.call_sid),
+        via=PHONE,
+        customer=customer,
+        decided_by=customer.name,
+        words=args.caller_words,
+        reason=args.reason or "",
     )
     work = _work(lines)
     reason = f" ({args.reason})" if args.reason else ""
     return ToolResult(
         {"declined": True, **work},
-        outcome=Call.Outcome.INFO, line=f"Declined by phone on the {work['vehicle']}: {_listed(lines)}{reason}.",
+        outcome=Call.Outcome.INFO,
+        line=f"Declined by phone on the {work['vehicle']}: {_listed(lines)}{reason}.",
     )
 
 
 @tool(
-    "request_work", WorkRequest,
+    "request_work",
+    WorkRequest,
     "The caller asks for more work on a car already in the shop: noted for an advisor to price and confirm.",
-    filler="One moment while I note that.", writes=True,
+    filler="One moment while I note that.",
+    writes=True,
 )
 def request_work(call, args):
     customer = call.caller()
     order = _own_order(customer, args.repair_order_id)
     line = repair_actions.request_work(
-        order, description=args.description, actor=Actor.phone_agent(call.call_sid), customer=customer,
+        order,
+        description=args.description,
+        actor=Actor.phone_agent(call.call_sid),
+        customer=customer,
         words=args.caller_words,
     )
     vehicle = vehicle_name(order.vehicle)
     return ToolResult(
-        {"requested": True, "repair_order_id": order.pk, "vehicle": vehicle, "work": line.description,
-         "note": REQUESTED_NOTE},
-        outcome=Call.Outcome.MESSAGE, line=f"Asked for more work on the {vehicle}: {line.description}.",
+        {
+            "requested": True,
+            "repair_order_id": order.pk,
+            "vehicle": vehicle,
+            "work": line.description,
+            "note": REQUESTED_NOTE,
+        },
+        outcome=Call.Outcome.MESSAGE,
+        line=f"Asked for more work on the {vehicle}: {line.description}.",
     )
 
 
@@ -142,8 +171,10 @@ def _work(lines):
     return {
         "repair_order_id": order.pk,
         "vehicle": vehicle_name(order.vehicle),
-        "work": [{"line_id": line.pk, "work": line.description, "estimate": line.estimate or "not priced yet"}
-                 for line in lines],
+        "work": [
+            {"line_id": line.pk, "work": line.description, "estimate": line.estimate or "not priced yet"}
+            for line in lines
+        ],
     }
 
 

@@ -19,7 +19,9 @@ _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 class SlotQuery(Arguments):
     service: str = Field(description="The service, named exactly as in the list of services.")
     date: str = Field(description="First day to look at, YYYY-MM-DD (shop's local calendar).")
-    days: int | None = Field(None, ge=1, le=7, description="How many days to look at from that date, 1 to 7 (default 1).")
+    days: int | None = Field(
+        None, ge=1, le=7, description="How many days to look at from that date, 1 to 7 (default 1)."
+    )
     part_of_day: Literal["morning", "afternoon"] | None = Field(None, description="Only mornings or only afternoons.")
     waiter: bool | None = Field(None, description="True if the caller wants to wait at the shop.")
     time: str | None = Field(
@@ -30,7 +32,9 @@ class SlotQuery(Arguments):
 
 
 @tool(
-    "get_available_slots", SlotQuery, "Free start times for a service. Offer only times from here.",
+    "get_available_slots",
+    SlotQuery,
+    "Free start times for a service. Offer only times from here.",
     filler="One moment while I check the schedule.",
 )
 def get_available_slots(call, args):

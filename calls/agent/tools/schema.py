@@ -46,7 +46,10 @@ def openai_schema(name, description, arguments, *, service_names=()):
             "name": name,
             "description": description,
             "parameters": {
-                "type": "object", "properties": properties, "required": list(properties), "additionalProperties": False,
+                "type": "object",
+                "properties": properties,
+                "required": list(properties),
+                "additionalProperties": False,
             },
             "strict": True,
         },

@@ -149,9 +149,7 @@ def _explaining_words(said, name):
 
 def _has_phrase(said, phrase):
     size = len(phrase)
-    return any(
-        all(_same(said[i + k], phrase[k]) for k in range(size)) for i in range(len(said) - size + 1)
-    )
+    return any(all(_same(said[i + k], phrase[k]) for k in range(size)) for i in range(len(said) - size + 1))
 
 
 def _among(word, others):

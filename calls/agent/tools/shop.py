@@ -43,7 +43,8 @@ class ShopQuestion(Arguments):
 
 
 @tool(
-    "shop_info", ShopQuestion,
+    "shop_info",
+    ShopQuestion,
     "The shop's approved answers: hours (of a given day too), location, payment, warranty, loaners, makes, "
     "services, and the price of the job the caller asked about.",
     filler=None,
@@ -70,8 +71,11 @@ def _price(job):
     service = named_service(job, shop.active_services())
     if service is None:
         return {
-            "job": job, "service": None, "price_estimate": None,
-            "approved_answer": "We don't have a listed price for that.", "note": NO_PRICE_NOTE.format(job=quoted(job)),
+            "job": job,
+            "service": None,
+            "price_estimate": None,
+            "approved_answer": "We don't have a listed price for that.",
+            "note": NO_PRICE_NOTE.format(job=quoted(job)),
         }
     price = shop.price_answer(service)
     return {

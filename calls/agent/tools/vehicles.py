@@ -16,14 +16,18 @@ class VinOnly(Arguments):
 
 
 @tool(
-    "decode_vin", VinOnly, "Check a VIN the caller read out and say what make and year it is.",
+    "decode_vin",
+    VinOnly,
+    "Check a VIN the caller read out and say what make and year it is.",
     filler="One moment while I look up that VIN.",
 )
 def decode_vin(call, args):
     try:
         vin = normalize_vin(args.vin)
     except ValidationError as exc:
-        return ToolResult({"valid": False, "problem": " ".join(exc.messages), "note": "Ask the caller to read it again."})
+        return ToolResult(
+            {"valid": False, "problem": " ".join(exc.messages), "note": "Ask the caller to read it again."}
+        )
     decoded = decode_vin_offline(vin)
     return ToolResult({"valid": True, "vin": vin, "make": decoded.make or None, "year": decoded.year})
 
@@ -37,8 +41,11 @@ class NewVehicle(Arguments):
 
 
 @tool(
-    "add_vehicle", NewVehicle, "Add a vehicle to the caller's record (VIN and/or year, make, model).",
-    filler=None, writes=True,
+    "add_vehicle",
+    NewVehicle,
+    "Add a vehicle to the caller's record (VIN and/or year, make, model).",
+    filler=None,
+    writes=True,
 )
 def add_vehicle(call, args):
     customer = call.caller()
@@ -64,12 +71,17 @@ def _added_without_vin(call, customer, vin, details):
     details = {**details, "year": details["year"] or decoded.year, "make": details["make"] or decoded.make or ""}
     vehicle = crm_actions.add_vehicle(customer, **details)
     crm_actions.note_for_advisors(
-        customer, f"Call {call.call_sid}: the VIN given for the {vehicle} is on another customer's vehicle; "
-                  "it was not saved. Check it with the customer."
+        customer,
+        f"Call {call.call_sid}: the VIN given for the {vehicle} is on another customer's vehicle; "
+        "it was not saved. Check it with the customer.",
     )
     return ToolResult(
-        {"vehicle_id": vehicle.pk, "vehicle": str(vehicle), "vin_ends_with": None,
-         "vin_check": "An advisor will confirm the VIN with the caller before the visit."},
+        {
+            "vehicle_id": vehicle.pk,
+            "vehicle": str(vehicle),
+            "vin_ends_with": None,
+            "vin_check": "An advisor will confirm the VIN with the caller before the visit.",
+        },
         line=f"Added vehicle {vehicle} (VIN left for an advisor to check).",
     )
 
@@ -79,15 +91,18 @@ class VehicleChoice(Arguments):
 
 
 @tool(
-    "check_recalls", VehicleChoice,
+    "check_recalls",
+    VehicleChoice,
     "What may be said about NHTSA recalls for one of the caller's vehicles: say only its sentence.",
     filler=None,
 )
 def check_recalls(call, args):
     vehicle = call.vehicle(call.caller(), args.vehicle_id)
-    return ToolResult({
-        "vehicle_id": vehicle.pk,
-        "vehicle": str(vehicle),
-        "say": recall_notice(vehicle),
-        "note": "Say only this about recalls. Never say or suggest that this car is affected.",
-    })
+    return ToolResult(
+        {
+            "vehicle_id": vehicle.pk,
+            "vehicle": str(vehicle),
+            "say": recall_notice(vehicle),
+            "note": "Say only this about recalls. Never say or suggest that this car is affected.",
+        }
+    )

@@ -26,10 +26,14 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--timeout", type=float, default=5.0,
-                            help="Seconds to wait for each service (default 5).")
-        parser.add_argument("--only", action="append", choices=list(SERVICES), metavar="SERVICE",
-                            help=f"Check only this service (repeatable): {', '.join(SERVICES)}.")
+        parser.add_argument("--timeout", type=float, default=5.0, help="Seconds to wait for each service (default 5).")
+        parser.add_argument(
+            "--only",
+            action="append",
+            choices=list(SERVICES),
+            metavar="SERVICE",
+            help=f"Check only this service (repeatable): {', '.join(SERVICES)}.",
+        )
 
     def handle(self, *args, timeout, only, **options):
         if not 0 < timeout <= 60:
@@ -46,8 +50,11 @@ class Command(BaseCommand):
         return f"{len(names) - unconfigured} services OK, {unconfigured} not configured."
 
     def _print_table(self, names, results):
-        styles = {probes.OK: self.style.SUCCESS, probes.FAIL: self.style.ERROR,
-                  probes.NOT_CONFIGURED: self.style.WARNING}
+        styles = {
+            probes.OK: self.style.SUCCESS,
+            probes.FAIL: self.style.ERROR,
+            probes.NOT_CONFIGURED: self.style.WARNING,
+        }
         name_width = max(len("Service"), *map(len, names))
         status_width = len(probes.NOT_CONFIGURED)
         self.stdout.write(f"{'Service':<{name_width}}  {'Status':<{status_width}}  Why")

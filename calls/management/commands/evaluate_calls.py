@@ -19,20 +19,38 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="*", help="Scenario files or directories (default: the shipped set).")
-        parser.add_argument("--brain", default="scripted", choices=["scripted", "openai"],
-                            help="scripted: the offline receptionist; openai: the model OPENAI_* settings name.")
+        parser.add_argument(
+            "--brain",
+            default="scripted",
+            choices=["scripted", "openai"],
+            help="scripted: the offline receptionist; openai: the model OPENAI_* settings name.",
+        )
         parser.set_defaults(voice=False)
         mode = parser.add_mutually_exclusive_group()
-        mode.add_argument("--text", dest="voice", action="store_false",
-                          help="Caller lines go in as transcripts, replies come back as text (the default).")
-        mode.add_argument("--voice", dest="voice", action="store_true",
-                          help="Whole phone calls in real time: offline TTS for the caller, the server's own "
-                               "engines (offline speech on the embedded default). A benchmark: minutes, not seconds.")
+        mode.add_argument(
+            "--text",
+            dest="voice",
+            action="store_false",
+            help="Caller lines go in as transcripts, replies come back as text (the default).",
+        )
+        mode.add_argument(
+            "--voice",
+            dest="voice",
+            action="store_true",
+            help="Whole phone calls in real time: offline TTS for the caller, the server's own "
+            "engines (offline speech on the embedded default). A benchmark: minutes, not seconds.",
+        )
         parser.add_argument("-k", dest="match", default="", help="Only scenarios whose id contains this.")
-        parser.add_argument("--json", dest="json_path", default="", help="Also write every result, with its transcript, here.")
+        parser.add_argument(
+            "--json", dest="json_path", default="", help="Also write every result, with its transcript, here."
+        )
         parser.add_argument("--threshold", type=float, default=0.95, help="Lowest passing share (default 0.95).")
-        parser.add_argument("--show", choices=["failures", "all", "none"], default="failures",
-                            help="Print the transcripts of failed calls (default), of all, or none.")
+        parser.add_argument(
+            "--show",
+            choices=["failures", "all", "none"],
+            default="failures",
+            help="Print the transcripts of failed calls (default), of all, or none.",
+        )
 
     def handle(self, *, files, brain, voice, match, json_path, threshold, show, verbosity, **options):
         try:
@@ -46,7 +64,9 @@ class Command(BaseCommand):
             progress = self._progress if verbosity else None
             if voice:
                 if brain != "scripted":
-                    raise CommandError("--voice uses the server's own engines (VOICE_BRAIN and the keys); leave --brain out.")
+                    raise CommandError(
+                        "--voice uses the server's own engines (VOICE_BRAIN and the keys); leave --brain out."
+                    )
                 from calls.evaluation.voice import run_all_voice
 
                 results = run_all_voice(chosen, progress=progress)

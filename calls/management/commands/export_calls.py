@@ -50,7 +50,9 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"Cannot write {output}: {exc.strerror}") from None
         try:
-            written, stopped = self._write(calls, out or self.stdout._out, quiet=options["verbosity"] == 0 or not out)  # stdout is the CSV
+            written, stopped = self._write(
+                calls, out or self.stdout._out, quiet=options["verbosity"] == 0 or not out
+            )  # stdout is the CSV
         finally:
             if out:
                 out.close()
@@ -64,14 +66,17 @@ class Command(BaseCommand):
         writer.writerow(COLUMNS)
         written = 0
         ids = list(calls.values_list("pk", flat=True))
-        with StopOnSigterm() as stop, tqdm(total=len(ids), desc="Calls", unit="call", disable=True if quiet else None,
-                                           file=self.stderr._out) as bar:
+        with (
+            StopOnSigterm() as stop,
+            tqdm(
+                total=len(ids), desc="Calls", unit="call", disable=True if quiet else None, file=self.stderr._out
+            ) as bar,
+        ):
             for start in range(0, len(ids), CHUNK):
                 if stop.requested:
                     return written, True
-                chunk = ids[start:start + CHUNK]
+                chunk = ids[start : start + CHUNK]
                 writer.writerows(call_row(call) for call in calls.filter(pk__in=chunk))
                 written += len(chunk)
                 bar.update(len(chunk))
         return written, False
-

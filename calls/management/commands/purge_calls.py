@@ -42,18 +42,27 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", required=True, metavar="AGE",
-                            help="Calls that started longer ago than this go: 90d, 12w, 36h.")
-        parser.add_argument("--recordings-older-than", metavar="AGE",
-                            help="Recordings older than this go, even of calls that are kept "
-                                 "(default: RECORDING_RETENTION_DAYS days).")
+        parser.add_argument(
+            "--older-than",
+            required=True,
+            metavar="AGE",
+            help="Calls that started longer ago than this go: 90d, 12w, 36h.",
+        )
+        parser.add_argument(
+            "--recordings-older-than",
+            metavar="AGE",
+            help="Recordings older than this go, even of calls that are kept (default: RECORDING_RETENTION_DAYS days).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; delete nothing.")
 
     def handle(self, *args, older_than, recordings_older_than, dry_run, **options):
         try:
             call_age = parse_age(older_than)
-            recording_age = (parse_age(recordings_older_than) if recordings_older_than
-                             else timedelta(days=settings.RECORDING_RETENTION_DAYS))
+            recording_age = (
+                parse_age(recordings_older_than)
+                if recordings_older_than
+                else timedelta(days=settings.RECORDING_RETENTION_DAYS)
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         now = timezone.now()
@@ -98,12 +107,17 @@ class Command(BaseCommand):
     def _purge_calls(self, calls, stop, quiet):
         counts = dict.fromkeys(["calls", "turns", "tool calls", "latencies", "events", "recordings"], 0)
         labels = {
-            Call._meta.label: "calls", Turn._meta.label: "turns", ToolInvocation._meta.label: "tool calls",
-            TurnLatency._meta.label: "latencies", CallEvent._meta.label: "events",
+            Call._meta.label: "calls",
+            Turn._meta.label: "turns",
+            ToolInvocation._meta.label: "tool calls",
+            TurnLatency._meta.label: "latencies",
+            CallEvent._meta.label: "events",
             CallRecording._meta.label: "recordings",
         }
         files_left = 0
-        with tqdm(total=calls.count(), desc="Calls", unit="call", disable=True if quiet else None, file=self.stderr._out) as bar:
+        with tqdm(
+            total=calls.count(), desc="Calls", unit="call", disable=True if quiet else None, file=self.stderr._out
+        ) as bar:
             while not stop.requested:
                 batch = list(calls.order_by("started_at", "pk").values_list("pk", flat=True)[:BATCH])
                 if not batch:

@@ -33,24 +33,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("lines", nargs="*", metavar="LINE", help="What the caller says, one turn per argument.")
-        parser.add_argument("--script", metavar="FILE",
-                            help="Read the caller's lines from FILE, one turn per line (# starts a comment).")
-        parser.add_argument("--from", dest="from_number", default=DEMO_CALLER["phone"], metavar="NUMBER",
-                            help=f"Caller ID: a customer's number, a new one, or 'anonymous' "
-                                 f"(default {DEMO_CALLER['phone']}, the demo customer {DEMO_CALLER['name']}).")
-        parser.add_argument("--server", metavar="URL",
-                            help="Call an Otto's server that is already running (e.g. http://localhost:8000) "
-                                 "instead of starting one here.")
-        parser.add_argument("--json", dest="as_json", action="store_true",
-                            help="Print one JSON object instead of the transcript.")
-        parser.add_argument("--reply-timeout", type=float, default=30.0, metavar="SECONDS",
-                            help="How long to wait for the agent to answer a line (default 30).")
+        parser.add_argument(
+            "--script",
+            metavar="FILE",
+            help="Read the caller's lines from FILE, one turn per line (# starts a comment).",
+        )
+        parser.add_argument(
+            "--from",
+            dest="from_number",
+            default=DEMO_CALLER["phone"],
+            metavar="NUMBER",
+            help=f"Caller ID: a customer's number, a new one, or 'anonymous' "
+            f"(default {DEMO_CALLER['phone']}, the demo customer {DEMO_CALLER['name']}).",
+        )
+        parser.add_argument(
+            "--server",
+            metavar="URL",
+            help="Call an Otto's server that is already running (e.g. http://localhost:8000) "
+            "instead of starting one here.",
+        )
+        parser.add_argument(
+            "--json", dest="as_json", action="store_true", help="Print one JSON object instead of the transcript."
+        )
+        parser.add_argument(
+            "--reply-timeout",
+            type=float,
+            default=30.0,
+            metavar="SECONDS",
+            help="How long to wait for the agent to answer a line (default 30).",
+        )
 
     def handle(self, *args, lines, script, from_number, server, as_json, reply_timeout, **options):
         texts = list(lines) + (self._script(script) if script else [])
         if not texts:
-            raise CommandError('Give the caller something to say: simulate_call "I\'d like an oil change '
-                               'tomorrow morning" "The first one" "Yes please" (or --script FILE).')
+            raise CommandError(
+                "Give the caller something to say: simulate_call \"I'd like an oil change "
+                'tomorrow morning" "The first one" "Yes please" (or --script FILE).'
+            )
         if not 1 <= reply_timeout <= 300:
             raise CommandError("--reply-timeout must be between 1 and 300 seconds")
         caller_id = self._caller_id(from_number)
@@ -96,17 +115,21 @@ class Command(BaseCommand):
                 call_command("seed_demo", stdout=self.stderr if self.as_json else self.stdout)
                 self._note("The database was empty: loaded the demo shop (manage.py seed_demo).")
             elif not ServiceType.objects.filter(active=True).exists():
-                raise CommandError("The shop has no active services, so nothing can be booked: add some in the "
-                                   "admin, or load the demo shop with manage.py seed_demo.")
+                raise CommandError(
+                    "The shop has no active services, so nothing can be booked: add some in the "
+                    "admin, or load the demo shop with manage.py seed_demo."
+                )
             self.shop_name = ShopProfile.load().name
             customer = Customer.objects.filter(phone=caller_id).first() if caller_id != "anonymous" else None
         except DatabaseError as error:
-            raise CommandError(f"The database is not ready ({error}). Run `make run` once, or "
-                               "`manage.py migrate`.") from None
+            raise CommandError(
+                f"The database is not ready ({error}). Run `make run` once, or `manage.py migrate`."
+            ) from None
         who = display_phone(caller_id) if caller_id != "anonymous" else "a withheld number"
         engines = f"The server at {server} uses its own settings' engines." if server else _engines_text()
-        self._note(f"Calling {self.shop_name} from {who} ({customer.name if customer else 'not a customer yet'}). "
-                   f"{engines}")
+        self._note(
+            f"Calling {self.shop_name} from {who} ({customer.name if customer else 'not a customer yet'}). {engines}"
+        )
 
     # --- the call ------------------------------------------------------------------------------
 
@@ -119,8 +142,9 @@ class Command(BaseCommand):
             return await self._place(url, caller_id, lines, reply_timeout)
 
     async def _place(self, url, caller_id, lines, reply_timeout):
-        call = SimulatedCall(server_url=url, from_number=caller_id, lines=lines, on_line=self._print_line,
-                             reply_timeout_s=reply_timeout)
+        call = SimulatedCall(
+            server_url=url, from_number=caller_id, lines=lines, on_line=self._print_line, reply_timeout_s=reply_timeout
+        )
         self._note(f"Dialling {url} (call {call.caller.call_sid}).\n")
         return await call.run()
 
@@ -150,8 +174,9 @@ class Command(BaseCommand):
             self.stdout.write(self.style.WARNING(f"No answer within the reply timeout to: {text}"))
         latencies = [line.latency_ms for line in report.transcript if line.latency_ms is not None]
         if latencies:
-            self.stdout.write(f"Caller's end of speech -> first agent audio: "
-                              f"{', '.join(f'{ms:,.0f}' for ms in latencies)} ms")
+            self.stdout.write(
+                f"Caller's end of speech -> first agent audio: {', '.join(f'{ms:,.0f}' for ms in latencies)} ms"
+            )
         style = self.style.SUCCESS if report.changes else self.style.NOTICE
         self.stdout.write(style(report.result))
 

@@ -189,4 +189,3 @@ class FailoverBrain(Brain):
                 await brain.close()
             except Exception:
                 log.debug("Closing a brain raised", exc_info=True)
-

@@ -104,13 +104,15 @@ class OpenAIBrain(Brain):
         for index in sorted(fragments):
             call = fragments[index]
             # Some OpenAI-compatible servers omit ids; the history needs one to pair the result.
-            yield ToolCall(id=call["id"] or f"call_{index}", name=call["name"] or "",
-                           arguments="".join(call["arguments"]))
+            yield ToolCall(
+                id=call["id"] or f"call_{index}", name=call["name"] or "", arguments="".join(call["arguments"])
+            )
         yield Done(finish_reason, usage=self._token_usage(usage))
 
     def _token_usage(self, usage):
         """What the vendor bills for this round. A server that sent no usage (an OpenAI-compatible
         one that ignores include_usage) leaves the counts None: unknown, not free."""
+
         def count(name):
             value = usage.get(name) if isinstance(usage, dict) else None
             return value if isinstance(value, int) and value >= 0 else None
@@ -139,9 +141,12 @@ class OpenAIBrain(Brain):
                 # chunk model costs ~0.1 ms to build, 50 times a second per call. Retries, error
                 # mapping and SSE parsing (mid-stream error events included) stay the SDK's.
                 return await self._client.post(
-                    "/chat/completions", body=request, cast_to=object,
+                    "/chat/completions",
+                    body=request,
+                    cast_to=object,
                     options={"security": {"bearer_auth": True}},
-                    stream=True, stream_cls=openai.AsyncStream[object],
+                    stream=True,
+                    stream_cls=openai.AsyncStream[object],
                 )
         except TimeoutError as exc:
             raise VendorError(VENDOR, f"no reply within {self.retry_budget_s:g} s", retryable=True) from exc

@@ -28,20 +28,40 @@ log = logging.getLogger(__name__)
 
 VENDOR = "deepgram"
 BYTES_PER_SECOND = 8000  # mu-law, 8 kHz, mono
-_REPLAY_CHUNK = 1600     # 200 ms per frame when replaying
-_STABLE_S = 5.0          # a connection that lived this long resets the failure count
+_REPLAY_CHUNK = 1600  # 200 ms per frame when replaying
+_STABLE_S = 5.0  # a connection that lived this long resets the failure count
 
 
 class DeepgramSTT(SpeechToText):
-    def __init__(self, api_key, base_url=None, *, endpointing_ms=300, utterance_end_ms=1000, model="nova-3",
-                 keepalive_s=4.0, replay_s=15.0, reconnect_delays_s=(0.05, 0.25, 1.0, 2.0),
-                 connect_timeout_s=5.0, close_timeout_s=3.0, notify=None, clock=time.monotonic):
+    def __init__(
+        self,
+        api_key,
+        base_url=None,
+        *,
+        endpointing_ms=300,
+        utterance_end_ms=1000,
+        model="nova-3",
+        keepalive_s=4.0,
+        replay_s=15.0,
+        reconnect_delays_s=(0.05, 0.25, 1.0, 2.0),
+        connect_timeout_s=5.0,
+        close_timeout_s=3.0,
+        notify=None,
+        clock=time.monotonic,
+    ):
         """`notify(kind, **data)` (e.g. CallRecorder.event) hears about reconnects; it must not block."""
         self._client = deepgram_client(api_key, base_url)
         self._options = dict(
-            model=model, encoding="mulaw", sample_rate=8000, channels=1, interim_results=True,
+            model=model,
+            encoding="mulaw",
+            sample_rate=8000,
+            channels=1,
+            interim_results=True,
             endpointing=endpointing_ms if endpointing_ms is not None else False,
-            utterance_end_ms=utterance_end_ms, vad_events=True, smart_format=True, punctuate=True,
+            utterance_end_ms=utterance_end_ms,
+            vad_events=True,
+            smart_format=True,
+            punctuate=True,
         )
         self.keepalive_s = keepalive_s
         self.replay_bytes = round(replay_s * BYTES_PER_SECOND)
@@ -50,18 +70,18 @@ class DeepgramSTT(SpeechToText):
         self.close_timeout_s = close_timeout_s
         self._clock = clock
         self._notify = notify
-        self.reconnects = 0          # successful reconnects after a drop
+        self.reconnects = 0  # successful reconnects after a drop
         self._events = EventQueue()
         self._socket = None
         self._send_lock = asyncio.Lock()
-        self._audio = bytearray()    # sent (or waiting to be sent) and not yet covered by a final result
-        self._audio_offset = 0       # position of _audio[0] on the current connection's audio clock
-        self._received = 0           # bytes received from the caller since the start
+        self._audio = bytearray()  # sent (or waiting to be sent) and not yet covered by a final result
+        self._audio_offset = 0  # position of _audio[0] on the current connection's audio clock
+        self._received = 0  # bytes received from the caller since the start
         self._received_at = deque()  # (bytes received so far, when): the audio clock back to ours
-        self._connection_base = 0    # the current connection's audio clock 0, in bytes received
+        self._connection_base = 0  # the current connection's audio clock 0, in bytes received
         self._last_sent = clock()
-        self._turn_open = False      # a non-empty final arrived since the caller last stopped talking
-        self._heard = False          # the current connection delivered a final result
+        self._turn_open = False  # a non-empty final arrived since the caller last stopped talking
+        self._heard = False  # the current connection delivered a final result
         self._supervisor = None
         self._keepalive = None
         self._closing = False
@@ -145,8 +165,13 @@ class DeepgramSTT(SpeechToText):
                         log.warning("Deepgram stream reconnected, %.1f s of audio replayed", replayed)
                         if self._notify is not None:
                             with contextlib.suppress(Exception):
-                                self._notify("reconnect", vendor=VENDOR, attempts=failures,
-                                             replayed_s=round(replayed, 2), reason=str(dropped_by))
+                                self._notify(
+                                    "reconnect",
+                                    vendor=VENDOR,
+                                    attempts=failures,
+                                    replayed_s=round(replayed, 2),
+                                    reason=str(dropped_by),
+                                )
                     else:
                         ready.set_result(None)
                     await self._read(socket)
@@ -171,15 +196,16 @@ class DeepgramSTT(SpeechToText):
             if not ready.done():
                 ready.set_exception(failure)
             else:
-                self._events.put_nowait(VendorError(
-                    VENDOR, f"live transcription lost and could not reconnect: {failure}", retryable=False))
+                self._events.put_nowait(
+                    VendorError(VENDOR, f"live transcription lost and could not reconnect: {failure}", retryable=False)
+                )
             return
 
     async def _attach(self, socket):
         async with self._send_lock:
             pending = bytes(self._audio)
             for start in range(0, len(pending), _REPLAY_CHUNK):
-                await socket.send_media(pending[start:start + _REPLAY_CHUNK])
+                await socket.send_media(pending[start : start + _REPLAY_CHUNK])
             self._audio_offset = 0  # a new connection's audio clock starts at the replayed audio
             self._connection_base = self._received - len(pending)
             self._socket = socket
@@ -212,10 +238,15 @@ class DeepgramSTT(SpeechToText):
         speech_final = bool(results.speech_final)
         if text:
             self._turn_open = not speech_final
-            self._events.put_nowait(Transcript(
-                text=text, is_final=True, speech_final=speech_final, at=at,
-                speech_ended_at=self._when_heard(getattr(alternatives[0], "words", None)),
-            ))
+            self._events.put_nowait(
+                Transcript(
+                    text=text,
+                    is_final=True,
+                    speech_final=speech_final,
+                    at=at,
+                    speech_ended_at=self._when_heard(getattr(alternatives[0], "words", None)),
+                )
+            )
         elif speech_final and self._turn_open:
             # earlier finals carried the words; this empty one still says the caller stopped
             self._turn_open = False

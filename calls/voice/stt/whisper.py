@@ -111,7 +111,9 @@ class WhisperRecognizer:
         mel = mel[:, : mel.shape[-1] - mel.shape[-1] % 2]  # the encoder halves the frame count
         prompt = self.prompt_for(vocabulary)
         with self._lock:
-            encoded = self.model.encode(ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[np.newaxis])), to_cpu=False)
+            encoded = self.model.encode(
+                ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[np.newaxis])), to_cpu=False
+            )
             result = self.model.generate(
                 encoded,
                 [prompt],
@@ -225,7 +227,9 @@ def without_repetition(text):
         run = plain[start : start + size]
         if size < 2:
             break
-        if all(word.isdigit() or len(word) == 1 for word in run):  # a VIN or a number: a loop only if said 3 times running
+        if all(
+            word.isdigit() or len(word) == 1 for word in run
+        ):  # a VIN or a number: a loop only if said 3 times running
             if start >= 2 * size and plain[start - 2 * size : start] == run * 2:
                 return " ".join(words[: start - size]).rstrip(",")
         elif any(plain[i : i + size] == run for i in range(start - size + 1)):

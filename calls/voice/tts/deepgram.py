@@ -17,18 +17,26 @@ MAX_CHARACTERS = 2000  # Deepgram's REST limit per request
 
 
 class DeepgramTTS(TextToSpeech):
-    def __init__(self, api_key, base_url=None, *, model="aura-2-thalia-en", connect_timeout_s=3.0,
-                 first_byte_timeout_s=3.0):
+    def __init__(
+        self, api_key, base_url=None, *, model="aura-2-thalia-en", connect_timeout_s=3.0, first_byte_timeout_s=3.0
+    ):
         self.model = model
         # the read timeout bounds the wait for the first byte and any stall inside the stream
-        self._http = http_client(httpx.Timeout(
-            connect=connect_timeout_s, read=first_byte_timeout_s, write=connect_timeout_s, pool=connect_timeout_s))
+        self._http = http_client(
+            httpx.Timeout(
+                connect=connect_timeout_s, read=first_byte_timeout_s, write=connect_timeout_s, pool=connect_timeout_s
+            )
+        )
         self._client = deepgram_client(api_key, base_url, http=self._http)
 
     async def synthesize(self, text):
         for piece in _pieces(text):
             stream = self._client.speak.v1.audio.generate(
-                text=piece, model=self.model, encoding="mulaw", sample_rate=8000, container="none",
+                text=piece,
+                model=self.model,
+                encoding="mulaw",
+                sample_rate=8000,
+                container="none",
             )
             try:
                 async for chunk in stream:
@@ -37,10 +45,13 @@ class DeepgramTTS(TextToSpeech):
             except ApiError as error:
                 raise _api_error(error) from error
             except httpx.TimeoutException as error:
-                raise VendorError(VENDOR, f"speech synthesis timed out ({type(error).__name__})", retryable=True) from error
+                raise VendorError(
+                    VENDOR, f"speech synthesis timed out ({type(error).__name__})", retryable=True
+                ) from error
             except httpx.HTTPError as error:
-                raise VendorError(VENDOR, f"speech synthesis failed: {type(error).__name__}: {error}",
-                                  retryable=True) from error
+                raise VendorError(
+                    VENDOR, f"speech synthesis failed: {type(error).__name__}: {error}", retryable=True
+                ) from error
             finally:
                 await stream.aclose()
 
@@ -52,8 +63,9 @@ def _api_error(error):
     status = error.status_code
     retryable = status is None or status in (408, 429) or status >= 500
     reason = error.body.get("err_msg") if isinstance(error.body, dict) else None
-    return VendorError(VENDOR, f"speech synthesis refused (HTTP {status}){': ' + reason if reason else ''}",
-                       retryable=retryable)
+    return VendorError(
+        VENDOR, f"speech synthesis refused (HTTP {status}){': ' + reason if reason else ''}", retryable=retryable
+    )
 
 
 def _pieces(text):

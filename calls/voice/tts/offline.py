@@ -153,7 +153,9 @@ class PiperTTS(TextToSpeech):
         if not pieces:
             return
         resampler = ResampleStream(voice.sample_rate, PHONE_RATE, dtype=np.float32)
-        pending = asyncio.ensure_future(asyncio.to_thread(voice.render, pieces[0].text, pieces[0].pause_ms, self.variation))
+        pending = asyncio.ensure_future(
+            asyncio.to_thread(voice.render, pieces[0].text, pieces[0].pause_ms, self.variation)
+        )
         try:
             for index in range(len(pieces)):
                 try:
@@ -161,9 +163,11 @@ class PiperTTS(TextToSpeech):
                 except Exception as error:
                     raise VendorError(self.vendor, f"synthesis failed: {error}", retryable=False) from error
                 if index + 1 < len(pieces):
-                    pending = asyncio.ensure_future(asyncio.to_thread(
-                        voice.render, pieces[index + 1].text, pieces[index + 1].pause_ms, self.variation
-                    ))
+                    pending = asyncio.ensure_future(
+                        asyncio.to_thread(
+                            voice.render, pieces[index + 1].text, pieces[index + 1].pause_ms, self.variation
+                        )
+                    )
                 out = resampler.push(samples)
                 if index + 1 == len(pieces):
                     out = np.concatenate([out, resampler.flush()])
@@ -191,8 +195,17 @@ class EspeakTTS(TextToSpeech):
             return
         try:
             process = await asyncio.create_subprocess_exec(
-                self.binary, "--stdout", "-v", self.voice, "-s", str(self.words_per_minute), "--", text,
-                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                self.binary,
+                "--stdout",
+                "-v",
+                self.voice,
+                "-s",
+                str(self.words_per_minute),
+                "--",
+                text,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
             )
         except OSError as error:
             raise VendorError(self.vendor, f"cannot run espeak-ng: {error}", retryable=False) from error

@@ -17,7 +17,7 @@ ROLES = {"advisor": "Service advisors", "manager": "Managers"}
 class Command(BaseCommand):
     help = (
         "Create a back-office login for a service advisor or a manager: staff status and the role's group "
-        "(\"Service advisors\" or \"Managers\"), which carry the permissions. The password comes from "
+        '("Service advisors" or "Managers"), which carry the permissions. The password comes from '
         "--password, else is asked for twice when run in a terminal, else (or with --generate-password) "
         "is generated and printed once. --update changes an existing login's role, e-mail or password."
     )
@@ -30,16 +30,24 @@ class Command(BaseCommand):
         parser.add_argument("--last-name", default=None)
         password = parser.add_mutually_exclusive_group()
         password.add_argument("--password", help="The password (visible in shell history; prefer the prompt).")
-        password.add_argument("--generate-password", action="store_true",
-                              help="Generate a strong password and print it.")
-        parser.add_argument("--no-input", action="store_false", dest="interactive",
-                            help="Never prompt (a password is generated unless --password is given).")
-        parser.add_argument("--update", action="store_true",
-                            help="The login exists: set its role (leaving the other role), and the e-mail or "
-                                 "password if given.")
+        password.add_argument(
+            "--generate-password", action="store_true", help="Generate a strong password and print it."
+        )
+        parser.add_argument(
+            "--no-input",
+            action="store_false",
+            dest="interactive",
+            help="Never prompt (a password is generated unless --password is given).",
+        )
+        parser.add_argument(
+            "--update",
+            action="store_true",
+            help="The login exists: set its role (leaving the other role), and the e-mail or password if given.",
+        )
 
-    def handle(self, *args, username, role, email, first_name, last_name, password, generate_password, update,
-               **options):
+    def handle(
+        self, *args, username, role, email, first_name, last_name, password, generate_password, update, **options
+    ):
         User = get_user_model()
         username = username.strip()
         if not username:

@@ -27,8 +27,9 @@ class Command(BaseCommand):
         previous = signal.signal(signal.SIGTERM, lambda signum, frame: stopping.append(signum))
         counts = {"decoded": 0, "offline": 0, "undecodable": 0, "recalls": 0, "recall_errors": 0}
         try:
-            for vehicle_id in tqdm(ids, desc="VINs", unit="vin", disable=options["verbosity"] == 0,
-                                   file=self.stderr._out):
+            for vehicle_id in tqdm(
+                ids, desc="VINs", unit="vin", disable=options["verbosity"] == 0, file=self.stderr._out
+            ):
                 if stopping:
                     break
                 try:

@@ -29,9 +29,7 @@ class Command(BaseCommand):
             with os.fdopen(fd, "w") as out:
                 out.write(password + "\n")
 
-        user, created = get_user_model().objects.get_or_create(
-            username=USERNAME, defaults={"email": "admin@localhost"}
-        )
+        user, created = get_user_model().objects.get_or_create(username=USERNAME, defaults={"email": "admin@localhost"})
         changed = created or not (user.is_staff and user.is_superuser and user.is_active)
         user.is_staff = user.is_superuser = user.is_active = True
         # The printed login must work: the demo password wins over one changed since.

@@ -25,7 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", metavar="FILE.csv", help="The CSV file (UTF-8; a BOM from Excel is fine).")
         parser.add_argument("--dry-run", action="store_true", help="Check every row; save nothing.")
-        parser.add_argument("--rejects", metavar="FILE", help="Also write the rejected rows, with a reason column, here.")
+        parser.add_argument(
+            "--rejects", metavar="FILE", help="Also write the rejected rows, with a reason column, here."
+        )
         parser.add_argument("--delimiter", default=",", help="Field separator (default ,).")
 
     def handle(self, *args, file, dry_run, rejects, delimiter, **options):
@@ -55,8 +57,17 @@ class Command(BaseCommand):
         quiet = options["verbosity"] == 0  # the bar also hides itself when stderr is not a terminal
         # A dry run imports inside one transaction and rolls it back; otherwise each row commits alone.
         everything = transaction.atomic() if dry_run else contextlib.nullcontext()
-        with StopOnSigterm() as stop, everything, tqdm(total=max(len(lines) - 1, 0), desc="Rows", unit="row",
-                                                       disable=True if quiet else None, file=self.stderr._out) as bar:
+        with (
+            StopOnSigterm() as stop,
+            everything,
+            tqdm(
+                total=max(len(lines) - 1, 0),
+                desc="Rows",
+                unit="row",
+                disable=True if quiet else None,
+                file=self.stderr._out,
+            ) as bar,
+        ):
             while True:
                 line = reader.line_num + 1
                 if stop.requested:
@@ -85,8 +96,10 @@ class Command(BaseCommand):
             self._write_rejects(rejects, header, rejected)
         summary = job.summary(rejected=len(rejected), dry_run=dry_run)
         if stopped_at is not None:
-            raise CommandError(f"Stopped on SIGTERM before line {stopped_at}. {summary} "
-                               "Run it again to carry on: rows already imported are skipped.")
+            raise CommandError(
+                f"Stopped on SIGTERM before line {stopped_at}. {summary} "
+                "Run it again to carry on: rows already imported are skipped."
+            )
         return summary
 
     def _write_rejects(self, path, fieldnames, rejected):

@@ -39,7 +39,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--customers", type=int, default=0, metavar="N",
+            "--customers",
+            type=int,
+            default=0,
+            metavar="N",
             help="Total customers wanted; generated ones (with a vehicle each) make up the difference.",
         )
 
@@ -80,10 +83,16 @@ class Command(BaseCommand):
     def services(self):
         services = []
         for name, description, minutes, low, high, waiter_allowed in demo_shop.SERVICES:
-            service, _ = ServiceType.objects.get_or_create(name=name, defaults={
-                "description": description, "duration_minutes": minutes, "price_low": low, "price_high": high,
-                "waiter_allowed": waiter_allowed,
-            })
+            service, _ = ServiceType.objects.get_or_create(
+                name=name,
+                defaults={
+                    "description": description,
+                    "duration_minutes": minutes,
+                    "price_low": low,
+                    "price_high": high,
+                    "waiter_allowed": waiter_allowed,
+                },
+            )
             services.append(service)
         return services
 
@@ -106,9 +115,15 @@ class Command(BaseCommand):
             people.append(customer)
         by_name = {customer.name: customer for customer in people}
         for n, (name, car, year, mileage) in enumerate(demo_shop.SECOND_CARS):
-            self.vehicle(by_name[name], {
-                "car": car, "year": year, "mileage": mileage, "vin": demo_shop.make_vin(car, year, 800000 + n, plant="D"),
-            })
+            self.vehicle(
+                by_name[name],
+                {
+                    "car": car,
+                    "year": year,
+                    "mileage": mileage,
+                    "vin": demo_shop.make_vin(car, year, 800000 + n, plant="D"),
+                },
+            )
         return people, created
 
     def vehicle(self, customer, person):
@@ -117,8 +132,9 @@ class Command(BaseCommand):
         # Written directly rather than through crm.actions.add_vehicle: these VINs are made up,
         # so queueing NHTSA decodes for them would only slow the seed and muddle the demo.
         make, model, _, _ = person["car"]
-        vehicle = Vehicle(owner=customer, vin=person["vin"], year=person["year"], make=make, model=model,
-                          mileage=person["mileage"])
+        vehicle = Vehicle(
+            owner=customer, vin=person["vin"], year=person["year"], make=make, model=model, mileage=person["mileage"]
+        )
         vehicle.full_clean()
         vehicle.save()
 
@@ -146,8 +162,13 @@ class Command(BaseCommand):
                 continue
             try:
                 appointment = book_appointment(
-                    customer=customer, service_type=service, start=start, actor=ACTOR,
-                    vehicle=customer.vehicles.first(), waiter=waiter, idempotency_key=key,
+                    customer=customer,
+                    service_type=service,
+                    start=start,
+                    actor=ACTOR,
+                    vehicle=customer.vehicles.first(),
+                    waiter=waiter,
+                    idempotency_key=key,
                 )
                 if confirm:
                     set_appointment_status(appointment, Appointment.Status.CONFIRMED, actor=ACTOR)
@@ -197,27 +218,46 @@ class Command(BaseCommand):
         now = timezone.now()
         moments = {  # a car came in (and went) in the past, whatever the hour seed_demo runs
             key: min(self.moment(profile, today, spec[key], parts_day, past=True), now)
-            for key in ("opened", "closed") if key in spec
+            for key in ("opened", "closed")
+            if key in spec
         }
         if "promised" in spec:
             moments["promised"] = self.moment(profile, today, spec["promised"], parts_day)
         note = spec.get("note", "").format(parts_day=f"{parts_day:%A}")
         order = repair_orders.open_repair_order(
-            customer=customer, vehicle=vehicle, actor=ACTOR, promised_at=moments.get("promised"),
-            mileage_in=vehicle.mileage, status_note=note, status_note_approved=spec.get("note_approved", False),
-            internal_notes=spec.get("internal", ""), technician=spec.get("technician", ""), opened_at=moments["opened"],
+            customer=customer,
+            vehicle=vehicle,
+            actor=ACTOR,
+            promised_at=moments.get("promised"),
+            mileage_in=vehicle.mileage,
+            status_note=note,
+            status_note_approved=spec.get("note_approved", False),
+            internal_notes=spec.get("internal", ""),
+            technician=spec.get("technician", ""),
+            opened_at=moments["opened"],
         )
         for description, low, high, amount, status, *reason in spec["lines"]:
             if status == "requested":
                 repair_orders.request_work(order, description=description, actor=ACTOR, customer=customer)
                 continue
             line = repair_orders.add_job_line(
-                order, description=description, actor=ACTOR, estimate_low=low, estimate_high=high, amount=amount,
+                order,
+                description=description,
+                actor=ACTOR,
+                estimate_low=low,
+                estimate_high=high,
+                amount=amount,
                 status=JobLine.Status.RECOMMENDED if status == "declined" else status,
             )
             if status == "declined":
-                repair_orders.decline_job_lines(order, [line.pk], actor=ACTOR, via=JobLine.Via.IN_PERSON,
-                                                decided_by=customer.name, reason=reason[0] if reason else "")
+                repair_orders.decline_job_lines(
+                    order,
+                    [line.pk],
+                    actor=ACTOR,
+                    via=JobLine.Via.IN_PERSON,
+                    decided_by=customer.name,
+                    reason=reason[0] if reason else "",
+                )
         if spec["status"] == RepairOrder.Status.PICKED_UP:
             repair_orders.close_repair_order(order, actor=ACTOR, closed_at=moments.get("closed"))
         else:
@@ -255,11 +295,13 @@ class Command(BaseCommand):
             [Customer(name=name, phone=phone) for name, phone, *_ in fresh], batch_size=1000
         )
         Vehicle.objects.bulk_create(
-            [Vehicle(owner=customer, vin=vin, year=year, make=car[0], model=car[1])
-             for customer, (_, _, vin, car, year) in zip(customers, fresh, strict=True)],
-            batch_size=1000, ignore_conflicts=True,
+            [
+                Vehicle(owner=customer, vin=vin, year=year, make=car[0], model=car[1])
+                for customer, (_, _, vin, car, year) in zip(customers, fresh, strict=True)
+            ],
+            batch_size=1000,
+            ignore_conflicts=True,
         )
         # bulk_create sends no signals: drop any cached "no such customer" for these numbers.
         forget_cached_phones([customer.phone for customer in customers])
         return len(customers)
-

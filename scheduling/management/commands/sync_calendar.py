@@ -15,7 +15,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None, help="How many days ahead (default CALENDAR_RECONCILE_DAYS).")
+        parser.add_argument(
+            "--days", type=int, default=None, help="How many days ahead (default CALENDAR_RECONCILE_DAYS)."
+        )
 
     def handle(self, *args, days=None, **options):
         if days is not None and days < 1:
