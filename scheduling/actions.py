@@ -90,6 +90,20 @@ def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in
     )
 
 
+def room_by_day(first_day, last_day):
+    """{local date: [SlotRoom]} from `first_day` to `last_day`: each slot of the shop's grid with the
+    bays and waiter seats still free, from the same appointments and calendar busy time bookings
+    are checked against (a closed day has no slots)."""
+    profile = ShopProfile.load()
+    tz = profile.tz
+    start = datetime.combine(first_day, time(), tzinfo=tz)
+    end = datetime.combine(last_day + timedelta(days=1), time(), tzinfo=tz)
+    rules = _shop_rules(profile, start, end)
+    demand = Demand.of(_booked_between(start, end), external_busy(start, end))
+    days = (first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1))
+    return {day: availability.room_by_slot(rules, day, demand=demand) for day in days}
+
+
 def upcoming_appointments(customer, *, now=None):
     """The customer's active appointments from now on, soonest first."""
     now = now or clock.now()

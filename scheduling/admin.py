@@ -18,7 +18,7 @@ from crm.phones import display_phone
 from ottos.lib import clock
 from ottos.lib.admin import ViewOnlyNoDelete
 
-from . import shop_info
+from . import appointment_board, shop_info
 from .actions import Actor, BookingRefused, also_that_day, cancel_appointment, set_appointment_status
 from .admin_sync import local_time, resync_calendar, texts_sent
 from .booking_times import day_and_time, free_times
@@ -170,7 +170,33 @@ class AppointmentAdmin(admin.ModelAdmin):
         return [
             path("free-times/", view(self.free_times_view), name="scheduling_appointment_free_times"),
             path("vehicles/", view(self.vehicles_view), name="scheduling_appointment_vehicles"),
+            *self.board_urls(view),
             *super().get_urls(),
+        ]
+
+    def board_urls(self, view):
+        """The appointment board (scheduling.appointment_board): the day, the week, the cards' buttons."""
+        board = appointment_board
+        return [
+            path("board/", view(lambda request: board.board_view(self, request)), name="scheduling_appointment_board"),
+            path(
+                "board/week/", view(lambda request: board.week_view(self, request)), name="scheduling_appointment_week"
+            ),
+            path(
+                "board/<int:pk>/status/",
+                view(lambda request, pk: board.status_view(self, request, pk)),
+                name="scheduling_appointment_board_status",
+            ),
+            path(
+                "board/<int:pk>/move/",
+                view(lambda request, pk: board.move_view(self, request, pk)),
+                name="scheduling_appointment_board_move",
+            ),
+            path(
+                "board/<int:pk>/cancel/",
+                view(lambda request, pk: board.cancel_view(self, request, pk)),
+                name="scheduling_appointment_board_cancel",
+            ),
         ]
 
     def _require_booking(self, request):

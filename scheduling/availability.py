@@ -281,3 +281,39 @@ def waiter_refusal(
     if not _Capacity.of(demand, waiters=True).has_waiter_seat(start.timestamp(), end.timestamp(), rules):
         return SLOT_TAKEN
     return None
+
+
+@dataclass(frozen=True)
+class SlotRoom:
+    """One slot of a day's grid, and what is still free all through it."""
+
+    start: datetime
+    end: datetime
+    bays_left: int
+    waiter_seats_left: int
+
+
+def room_by_slot(rules: ShopRules, day: date, *, demand: Demand = Demand()) -> list[SlotRoom]:
+    """Each slot on local date `day`'s grid inside the opening hours (lunch left out), with the bays
+    and waiter seats free all through it, counted as bookings are: for the advisors' board."""
+    periods = _open_periods(rules, day)
+    if not periods:
+        return []
+    capacity = _Capacity.of(demand, waiters=True)
+    starts = _grid(rules, day)
+    tz = rules.timezone
+    found = []
+    for start, following in zip(starts, [*starts[1:], math.inf], strict=True):
+        period = next((p for p in periods if p[0] <= start < p[1]), None)
+        if period is None:
+            continue
+        end = min(following, period[1])
+        found.append(
+            SlotRoom(
+                datetime.fromtimestamp(start, tz),
+                datetime.fromtimestamp(end, tz),
+                max(rules.bays - capacity.bays.peak(start, end), 0),
+                max(rules.waiters_per_slot - capacity.waiters.peak(start, end), 0),
+            )
+        )
+    return found
