@@ -8,7 +8,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
-from scheduling.models import JobLine, RepairOrder
+from scheduling.models import Appointment, JobLine, RepairOrder
 
 from ..costs import cost_expression, dollars
 from ..models import Call, CallbackRequest, CallEvent, TurnLatency
@@ -20,6 +20,24 @@ DEFAULT_PERIOD = 30
 # What counts against a vendor on the dashboard (kinds of CallEvent the voice loop records). A
 # failover is the vendor failing too: the offline engine took over, so the caller did not hear it.
 VENDOR_TROUBLE = {"vendor_error": "errors", "failover": "failovers", "reconnect": "reconnects"}
+# The calls the agent could not see through itself: a person or a message has to finish them.
+UNFINISHED = (Call.Outcome.TRANSFERRED, Call.Outcome.MESSAGE, Call.Outcome.ABANDONED, Call.Outcome.OVER_CAPACITY)
+# Why people called, read from the tools the agent used on the call: a reason counts a call when
+# one of its tools was tried, and as done when one succeeded. A call can have several reasons. The
+# agent's book-keeping tools (lookup_customer, create_customer, end_call) tell no reason.
+CALL_REASONS = (
+    ("Book a service", ("book_appointment",)),
+    ("Ask for open times", ("get_available_slots",)),
+    ("Ask about their appointments", ("get_upcoming_appointments",)),
+    ("Move an appointment", ("reschedule_appointment",)),
+    ("Cancel an appointment", ("cancel_appointment",)),
+    ("Repair status", ("get_repair_status",)),
+    ("Approve, decline or ask for work", ("approve_work", "decline_work", "request_work")),
+    ("Vehicle, VIN or recalls", ("decode_vin", "add_vehicle", "check_recalls")),
+    ("Hours, prices and shop questions", ("shop_info",)),
+    ("Leave a message", ("take_message",)),
+    ("Talk to a person", ("transfer_to_advisor",)),
+)
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,10 @@ def call_figures(period):
         "conversion": _percent(sum(booked), sum(conversations)),
         "by_outcome": [(s.name, sum(s.values)) for s in by_outcome],
     }
+    unfinished = [(o.label, sum(r["calls"] for r in rows if r["outcome"] == o)) for o in UNFINISHED]
+    totals["unfinished"] = unfinished
+    totals["unfinished_total"] = sum(n for _, n in unfinished)
+    totals["unfinished_share"] = _percent(totals["unfinished_total"], totals["calls"])
     drawn_outcomes = [s for s in by_outcome if any(s.values)] or by_outcome[:1]
     charts = {
         "calls_per_day": Chart.draw("Calls per day, by outcome", period.labels, bars=drawn_outcomes, whole=True),
@@ -114,6 +136,55 @@ def call_figures(period):
         ),
     }
     return totals, charts
+
+
+def reason_figures(period):
+    """Calls per reason for calling (CALL_REASONS), tried and done, the most frequent first, and how
+    many calls had none (the caller only talked, or hung up). One query, over the calls and their tools."""
+    calls = Call.objects.filter(started_at__gte=period.start)
+    figures = {"calls": Count("id", distinct=True)}
+    for n, (_, names) in enumerate(CALL_REASONS):
+        used = Q(tool_invocations__name__in=names)
+        figures[f"tried_{n}"] = Count("id", distinct=True, filter=used)
+        figures[f"done_{n}"] = Count("id", distinct=True, filter=used & Q(tool_invocations__ok=True))
+    every_name = [name for _, names in CALL_REASONS for name in names]
+    figures["with_reason"] = Count("id", distinct=True, filter=Q(tool_invocations__name__in=every_name))
+    counts = calls.aggregate(**figures)
+    reasons = [
+        {"label": label, "calls": counts[f"tried_{n}"], "done": counts[f"done_{n}"]}
+        for n, (label, _) in enumerate(CALL_REASONS)
+    ]
+    reasons.sort(key=lambda r: -r["calls"])  # stable: equal counts keep CALL_REASONS' order
+    return {"reasons": reasons, "none": counts["calls"] - counts["with_reason"], "calls": counts["calls"]}
+
+
+def booked_value_figures(period):
+    """What the services the phone agent booked in the period are worth, from their price ranges:
+    the sum of the low ends and of the high ends (a service priced at one figure counts it in
+    both). Appointments cancelled since are left out and counted; those of unpriced services are
+    counted, not valued at 0 (the page says how many). One query."""
+    booked = Appointment.objects.filter(source=Appointment.Source.PHONE_AGENT, created_at__gte=period.start)
+    standing = ~Q(status=Appointment.Status.CANCELLED)
+    priced = standing & Q(service_type__price_low__isnull=False)
+    figures = booked.aggregate(
+        bookings=Count("id", filter=standing),
+        cancelled=Count("id", filter=~standing),
+        priced=Count("id", filter=priced),
+        low=Sum("service_type__price_low", filter=priced),
+        high=Sum(Coalesce("service_type__price_high", "service_type__price_low"), filter=priced),
+    )
+    figures["unpriced"] = figures["bookings"] - figures["priced"]
+    figures["label"] = _booked_value_label(figures)
+    return figures
+
+
+def _booked_value_label(figures):
+    if not figures["bookings"]:
+        return "no bookings"
+    if not figures["priced"]:
+        return "not priced"
+    low, high = figures["low"], figures["high"]
+    return f"${low:,.0f}" if low == high else f"${low:,.0f} to ${high:,.0f}"
 
 
 def latency_figures(period):

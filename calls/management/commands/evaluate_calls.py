@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from calls import last_evaluation
 from calls.evaluation import run, scenarios
 
 
@@ -14,7 +15,8 @@ class Command(BaseCommand):
         "Play caller scenarios (TOML files; default: the shipped ones in calls/evaluation/scenarios) "
         "against the receptionist, each in a freshly built demo shop in a throwaway database (the "
         "shop's own records are never touched), and print a table of how many ended right. Exits "
-        "non-zero below --threshold."
+        "non-zero below --threshold. The run's summary is kept for the managers' dashboard "
+        "(DATA_DIR/last_evaluation.json)."
     )
 
     def add_arguments(self, parser):
@@ -85,6 +87,7 @@ class Command(BaseCommand):
         if json_path:
             Path(json_path).write_text(run.as_json(results, brain=brain, mode="voice" if voice else "text"))
             self.stdout.write(f"Results written to {json_path}")
+        last_evaluation.record(results, brain=brain, mode="voice" if voice else "text", match=match)
         rate = run.pass_rate(results)
         if rate < threshold:
             raise CommandError(f"{rate:.1%} of calls ended right, below the threshold of {threshold:.0%}.")

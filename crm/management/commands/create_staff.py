@@ -3,15 +3,12 @@ import secrets
 import sys
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.db import transaction
 
-# The groups scheduling/migrations/0002_staff_groups.py creates with their permissions.
-ROLES = {"advisor": "Service advisors", "manager": "Managers"}
+from crm import staff
 
 
 class Command(BaseCommand):
@@ -24,7 +21,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--role", required=True, choices=sorted(ROLES), help="advisor or manager.")
+        parser.add_argument("--role", required=True, choices=sorted(staff.ROLES), help="advisor or manager.")
         parser.add_argument("--email", default=None, help="Their e-mail address.")
         parser.add_argument("--first-name", default=None)
         parser.add_argument("--last-name", default=None)
@@ -57,10 +54,6 @@ class Command(BaseCommand):
                 validate_email(email)
             except ValidationError:
                 raise CommandError(f"{email!r} is not an e-mail address") from None
-        try:
-            group = Group.objects.get(name=ROLES[role])
-        except Group.DoesNotExist:
-            raise CommandError(f"The group {ROLES[role]!r} does not exist yet: run `manage.py migrate` first") from None
 
         user = User.objects.filter(username=username).first()
         if user is not None and not update:
@@ -68,40 +61,40 @@ class Command(BaseCommand):
         if user is None and update:
             raise CommandError(f"There is no login named {username!r} to update")
         creating = user is None
-        if creating:
-            user = User(username=username)
-            try:
-                user.full_clean(exclude=["password"])
-            except ValidationError as exc:
-                raise CommandError("; ".join(exc.messages)) from None
-        for field, value in (("email", email), ("first_name", first_name), ("last_name", last_name)):
-            if value is not None:
-                setattr(user, field, value.strip())
+        details = {"email": email, "first_name": first_name, "last_name": last_name}
+        try:
+            if creating:
+                staff.check_new_username(username)  # before asking for a password
+            # What the password is checked against (similar to the username or e-mail is refused).
+            candidate = user or User(username=username)
+            for field, value in details.items():
+                if value is not None:
+                    setattr(candidate, field, value.strip())
 
-        shown_password = None
-        if password is None and (creating or generate_password):
-            if generate_password or not self._interactive(options):
-                password = shown_password = secrets.token_urlsafe(15)
+            shown_password = None
+            if password is None and (creating or generate_password):
+                if generate_password or not self._interactive(options):
+                    password = shown_password = secrets.token_urlsafe(15)
+                else:
+                    password = self._prompt(candidate)
+            if password is not None and shown_password is None:
+                try:
+                    validate_password(password, candidate)
+                except ValidationError as exc:
+                    raise CommandError("The password is not accepted: " + " ".join(exc.messages)) from None
+
+            if creating:
+                user = staff.create_staff(
+                    username, role=role, password=password, **{k: v or "" for k, v in details.items()}
+                )
             else:
-                password = self._prompt(user)
-        if password is not None and shown_password is None:
-            try:
-                validate_password(password, user)
-            except ValidationError as exc:
-                raise CommandError("The password is not accepted: " + " ".join(exc.messages)) from None
-
-        with transaction.atomic():
-            user.is_staff = True
-            user.is_active = True
-            if password is not None:
-                user.set_password(password)
-            user.save()
-            user.groups.remove(*Group.objects.filter(name__in=ROLES.values()).exclude(pk=group.pk))
-            user.groups.add(group)
+                user = staff.update_staff(user, role=role, password=password, **details)
+        except staff.StaffRefused as exc:
+            raise CommandError(str(exc)) from None
 
         if shown_password:
             self.stdout.write(f"Password for {username}: {shown_password}  (shown once; ask them to change it)")
-        return f"{'Created' if creating else 'Updated'} {username} as {role} (group {group.name!r})."
+        return f"{'Created' if creating else 'Updated'} {username} as {role} (group {staff.ROLES[role]!r})."
 
     def _interactive(self, options):
         return options["interactive"] and sys.stdin.isatty()
