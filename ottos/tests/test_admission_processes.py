@@ -12,7 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import redis
+from channels.db import database_sync_to_async
 
+from calls.models import Call
 from calls.telephony import admission
 from fakes.deepgram import FakeDeepgram
 from fakes.openai import FakeOpenAI, text
@@ -119,13 +121,14 @@ async def test_calls_split_over_two_processes_are_counted_once_and_the_one_too_m
     await asyncio.sleep(admission.HEARTBEAT_S + 0.5)
     _, body = await readyz(one)
     capacity = body["calls"]["cluster"]["capacity"]  # a line per process
-    callers = []
+    callers, placed = [], []
     try:
         for index in range(capacity):
             webhook, stream = (one, two) if index % 2 == 0 else (two, one)
             caller, _ = await ring(webhook, stream)
             assert caller is not None, f"call {index + 1} of {capacity} was turned away"
             callers.append(caller)
+            placed.append(caller.call_sid)
 
         async def all_live():
             return (await readyz(one))[1]["calls"]["cluster"]["live_calls"] == capacity
@@ -149,6 +152,15 @@ async def test_calls_split_over_two_processes_are_counted_once_and_the_one_too_m
         again, _ = await ring(one, two)
         assert again is not None
         callers.append(again)
+        placed.append(again.call_sid)
     finally:
         for caller in callers:
             await caller.hang_up()
+        # The servers file each call after its stream ends; leave only when they have, or the
+        # test database's flush would race their last writes.
+        await until(lambda: all_filed(placed), "every call to be filed")
+
+
+async def all_filed(call_sids):
+    ended = database_sync_to_async(Call.objects.filter(call_sid__in=call_sids, ended_at__isnull=False).count)
+    return await ended() == len(call_sids)
