@@ -106,7 +106,7 @@ def caller_says(tz):
 
 
 @pytest.fixture
-def phone_call(staff_groups, server, tmp_path, manager):
+def phone_call(staff_groups, server, tmp_path, manager, from_db):
     """phone_call(script) -> the /phone/ page in Chromium, signed in as a manager, its microphone
     playing `script` (see caller_wav) from the moment Call is pressed."""
     from playwright.sync_api import sync_playwright
@@ -137,8 +137,10 @@ def phone_call(staff_groups, server, tmp_path, manager):
 
     place.errors = errors
     yield place
+    call_sids = []
     for browser in browsers:
         page = browser.contexts[0].pages[0]
+        call_sids.append(stats_of(page).get("callSid"))
         # Shown by pytest when a test fails: what the page and the server saw.
         print(
             "page:",
@@ -151,6 +153,14 @@ def phone_call(staff_groups, server, tmp_path, manager):
     print("server log:", server.log.read_text()[-4000:], sep="\n")
     for running in playwright:
         running.stop()
+    # The server files each call once its stream has closed; the test database is flushed after
+    # this, and must not race those last writes.
+    for call_sid in filter(None, call_sids):
+        until(
+            lambda call_sid=call_sid: from_db(Call.objects.filter(call_sid=call_sid, ended_at__isnull=False).exists),
+            20,
+            f"call {call_sid} to be filed",
+        )
 
 
 def stats_of(page):
