@@ -8,7 +8,9 @@ whole sentence is spoken by the offline voice (Piper), then 0.4-1.0 s of silence
 the short pause Piper makes after the filler (found near where the first half alone ends).
 Each one goes live, paced at 20 ms a frame, into a fresh VoiceSession with the production
 offline recogniser (OfflineSTT: silero endpointing, Whisper tiny.en), once per configuration:
-`off` (the recogniser's endpoint ends the turn) and `smart_turn` (calls/voice/turn.py).
+`off` (the recogniser's endpoint ends the turn), `smart_turn` (calls/voice/turn.py: the model
+judges every endpoint) and `smart_turn_words` (the model judges only turns whose words leave the
+sentence open).
 
 Columns:
   premature   paused utterances whose turn ended inside the pause (answered mid-sentence)
@@ -16,6 +18,7 @@ Columns:
   paused      the same for the paused ones, from the end of the second half, when not premature
   added p50   the median of (smart_turn - off) per complete sentence: what the model costs a turn
   held        complete sentences answered over 500 ms later than with `off` (heard as unfinished)
+  model runs  endpoints the model judged (each about 70 ms of CPU), of all endpoints
 Target: premature cut by at least half, added p50 <= 100 ms. Run it on a quiet machine.
 """
 
@@ -142,14 +145,21 @@ class TimedBrain(ScriptedBrain):
     def __init__(self):
         super().__init__(*[["Okay."]] * 4)
         self.asked_at = []
+        self.heard = []
 
     def respond(self, messages, tools):
         self.asked_at.append(time.monotonic())
+        self.heard.append(next((m["content"] for m in reversed(messages) if m.get("role") == "user"), ""))
         return super().respond(messages, tools)
 
 
-async def one_turn(audio, turn_model, resume_sample=None):
+RUNS = {"asked": 0, "endpoints": 0}
+SHOW_MISSES = "--show-misses" in sys.argv
+
+
+async def one_turn(audio, config, resume_sample=None):
     """Feed `audio` live to a fresh session; returns (turn end times - speech end, premature)."""
+    turn_model = config
     recorder = Recorder()
     line = PhoneLine()
     session = VoiceSession(
@@ -182,10 +192,14 @@ async def one_turn(audio, turn_model, resume_sample=None):
                 fed_at[name] = time.monotonic()
     await session.stop("benchmark")
     await asyncio.wait({runner})
+    RUNS["asked"] += session._end_of_turn.asked
+    RUNS["endpoints"] += session._end_of_turn.asked + session._end_of_turn.by_words
     await line.close()
     ends = brain.asked_at
     premature = resume_sample is not None and bool(ends) and ends[0] < fed_at["resume"]
     latency = (ends[-1] - fed_at["speech_end"]) * 1000 if ends and not premature else None
+    if premature and SHOW_MISSES:
+        print(f"    answered inside the pause: {brain.heard[0]!r}", flush=True)
     return latency, premature, len(ends)
 
 
@@ -203,6 +217,7 @@ async def main(only, configs):
     print(f"{len(complete)} complete sentences, {len(paused)} with a mid-sentence pause (0.4-1.0 s)", flush=True)
     results = {}
     for config in configs:
+        RUNS.update(asked=0, endpoints=0)
         lat_complete, lat_paused, premature, missing = [], [], 0, 0
         for text in complete:
             latency, _, turns = await one_turn(spoken(text), config)
@@ -214,23 +229,24 @@ async def main(only, configs):
             premature += early
             if latency is not None:
                 lat_paused.append(latency)
-        results[config] = (lat_complete, lat_paused, premature, missing)
+        results[config] = (lat_complete, lat_paused, premature, missing, dict(RUNS))
         print(f"  {config}: done", flush=True)
     print()
     print(
-        f"{'config':<11} {'premature':>13} {'complete p50':>13} {'p95':>6} {'paused p50':>11} {'p95':>6} {'added p50':>10} {'p95':>6} {'held':>5}"
+        f"{'config':<17} {'premature':>13} {'complete p50':>13} {'p95':>6} {'paused p50':>11} {'p95':>6} "
+        f"{'added p50':>10} {'p95':>6} {'held':>5} {'model runs':>11}"
     )
     base = results.get("off")
-    for config, (lat_complete, lat_paused, premature, missing) in results.items():
+    for config, (lat_complete, lat_paused, premature, missing, runs) in results.items():
         done = [x for x in lat_complete if x is not None]
         added = []
         if base is not None:
             added = [a - b for a, b in zip(lat_complete, base[0]) if a is not None and b is not None]
         print(
-            f"{config:<11} {premature:>4}/{len(paused):<3} {100 * premature / max(1, len(paused)):>3.0f}% "
+            f"{config:<17} {premature:>4}/{len(paused):<3} {100 * premature / max(1, len(paused)):>3.0f}% "
             f"{pct(done, 50):>13.0f} {pct(done, 95):>6.0f} {pct(lat_paused, 50):>11.0f} {pct(lat_paused, 95):>6.0f} "
-            f"{pct(added, 50):>10.0f} {pct(added, 95):>6.0f} {sum(a > 500 for a in added):>5}"
-            + (f"  ({missing} unanswered)" if missing else "")
+            f"{pct(added, 50):>10.0f} {pct(added, 95):>6.0f} {sum(a > 500 for a in added):>5} "
+            f"{runs['asked']:>5}/{runs['endpoints']:<5}" + (f"  ({missing} unanswered)" if missing else "")
         )
     if "smart_turn" in results and base is not None:
         pairs = [(a, b) for a, b in zip(results["smart_turn"][0], base[0]) if a is not None and b is not None]
@@ -243,6 +259,7 @@ async def main(only, configs):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", type=int, default=None, help="the first N of each kind")
-    parser.add_argument("--configs", default="off,smart_turn")
+    parser.add_argument("--configs", default="off,smart_turn,smart_turn_words")
+    parser.add_argument("--show-misses", action="store_true", help="print what was answered inside a pause")
     args = parser.parse_args()
     asyncio.run(main(args.only, args.configs.split(",")))

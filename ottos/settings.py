@@ -341,8 +341,10 @@ VOICE_SILENCE_REPROMPT_S = env_float("VOICE_SILENCE_REPROMPT_S", 8.0)
 # At the endpoint, an end-of-turn model hears whether the caller finished their sentence
 # (calls/voice/turn.py); if not, the turn waits for more words up to VOICE_UTTERANCE_END_MS.
 VOICE_TURN_MODEL = env_str("VOICE_TURN_MODEL").lower() or "smart_turn"
-if VOICE_TURN_MODEL not in ("smart_turn", "off"):
-    raise ImproperlyConfigured(f"VOICE_TURN_MODEL must be smart_turn or off, not {os.environ['VOICE_TURN_MODEL']!r}")
+if VOICE_TURN_MODEL not in ("smart_turn", "smart_turn_words", "off"):
+    raise ImproperlyConfigured(
+        f"VOICE_TURN_MODEL must be smart_turn, smart_turn_words or off, not {os.environ['VOICE_TURN_MODEL']!r}"
+    )
 # How a caller talking over the agent is handled (calls/voice/session.py): "pause_resume" goes quiet
 # at the first sound and carries on after a backchannel or a noise; "words" waits for real words.
 VOICE_BARGE_IN_MODE = env_str("VOICE_BARGE_IN_MODE").lower() or "pause_resume"

@@ -136,16 +136,62 @@ async def test_the_session_waits_through_a_mid_sentence_pause_when_the_model_hea
         assert len(model.heard) == 2
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["I need to bring in my", "My name is, um,", "The brakes are.", "Is my car...", "I'd like to book for", "Uh."],
+)
+def test_a_turn_whose_words_leave_the_sentence_open_goes_to_the_model(text):
+    assert turn.words_leave_it_open(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Yes, please.", "Do you have anything Tuesday?", "The first one.", "My name is Maria Gonzalez."]
+)
+def test_a_finished_sentence_is_settled_by_its_words(text):
+    assert not turn.words_leave_it_open(text)
+
+
+async def test_with_words_first_a_finished_sentence_is_answered_without_running_the_model(judge):
+    model = judge(0.1)  # the model would have held it: it is not asked
+    async with Call(["We close at five."], turn_model="smart_turn_words") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("What time do you close on Saturday?", speech_final=True)
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "What time do you close on Saturday?"}
+        assert model.heard == []
+
+
+async def test_by_default_even_a_sentence_that_reads_finished_is_put_to_the_model(judge):
+    # Recognisers write half-heard words as a finished sentence ("Is my car?" for "Is my car, uh,"):
+    # the default asks the model at every endpoint.
+    model = judge(0.1, 0.9)
+    async with Call(["It is ready."], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("Is my car?", speech_final=True)
+        await asyncio.sleep(0.4)
+        assert not call.brain.calls
+        call.stt.speech_started()
+        call.stt.final("Ready to pick up?", speech_final=True)
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "Is my car? Ready to pick up?"}
+        assert len(model.heard) == 2
+
+
 async def test_the_session_answers_at_once_when_the_model_hears_a_finished_sentence(judge):
-    judge(0.95)
+    model = judge(0.95)
     async with Call(["We close at five."], turn_model="smart_turn") as call:
         await call.greeted()
         call.session.feed_audio(caller_sound())
         call.stt.speech_started()
         said_at = time.monotonic()
-        call.stt.final("What time do you close?", speech_final=True)
+        call.stt.final("What time do you close", speech_final=True)  # no full stop: the model is asked
         await call.until(lambda: call.brain.calls)
         assert time.monotonic() - said_at < 0.3
+        assert len(model.heard) == 1
 
 
 async def test_an_unfinished_turn_ends_at_utterance_end(judge):

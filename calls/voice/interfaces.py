@@ -115,7 +115,7 @@ BACKCHANNELS = frozenset(
 )  # fmt: skip
 
 BARGE_IN_MODES = ("pause_resume", "words")
-TURN_MODELS = ("smart_turn", "off")
+TURN_MODELS = ("smart_turn", "smart_turn_words", "off")
 
 
 @dataclass

@@ -200,6 +200,7 @@ class VoiceSession:
             self._vendor_failed("stt", exc)
             return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
         self._end_of_turn.model = await asyncio.to_thread(load_turn_model, self.config.turn_model)
+        self._end_of_turn.words_first = self.config.turn_model == "smart_turn_words"
         self._spawn(self._caller_audio.pump(), "stt-send")
         self._spawn(self._caller_audio.listen(), "stt-listen")
         while True:
@@ -268,7 +269,7 @@ class VoiceSession:
                 caller.last_final_at = event.at
                 caller.speech_ended_at = event.speech_ended_at
         if event.speech_final:
-            if caller.parts and not await self._end_of_turn.complete(caller.onset):
+            if caller.parts and not await self._end_of_turn.complete(caller.onset, caller.text):
                 caller.held_until = (event.speech_ended_at or event.at) + self._end_of_turn.wait_s
                 return None
             return await self._end_caller_turn(event.at)
