@@ -29,8 +29,18 @@ def shop(db):
             weekday=weekday, opens=time(8), closes=time(17), lunch_start=time(12), lunch_end=time(13)
         )
     OpeningHours.objects.create(weekday=5, opens=time(8), closes=time(12))
-    FaqAnswer.objects.create(topic="hours", answer="We're open 8 to 5 on weekdays and 8 to noon on Saturday.")
-    FaqAnswer.objects.create(topic="location", answer="We're at 1200 West Fulton Street, near the Morgan L stop.")
+    FaqAnswer.objects.create(
+        topic="hours",
+        question="What are your hours?",
+        approved=True,
+        answer="We're open 8 to 5 on weekdays and 8 to noon on Saturday.",
+    )
+    FaqAnswer.objects.create(
+        topic="location",
+        question="Where are you?",
+        approved=True,
+        answer="We're at 1200 West Fulton Street, near the Morgan L stop.",
+    )
     return profile
 
 

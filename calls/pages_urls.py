@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .pages import call_detail, call_list, callbacks, dashboard, live_calls, staff
+from .pages import call_detail, call_list, callbacks, dashboard, faq_entries, live_calls, shop_setup, staff
 
 app_name = "call_pages"
 
@@ -21,6 +21,15 @@ urlpatterns = [
     path("staff/<int:pk>/reactivate/", staff.reactivate, name="staff_reactivate"),
     path("staff/<int:pk>/link/", staff.send_link_again, name="staff_link"),
     path("staff/set-password/<uidb64>/<token>/", staff.SetPassword.as_view(), name="set_password"),
+    path("shop/", shop_setup.shop_page, name="shop"),
+    path("shop/hours/", shop_setup.save_hours, name="shop_hours"),
+    path("shop/closures/", shop_setup.add_closure, name="shop_closure_add"),
+    path("shop/closures/<int:pk>/remove/", shop_setup.remove_closure, name="shop_closure_remove"),
+    path("shop/services/", shop_setup.save_services, name="shop_services"),
+    path("faq/", faq_entries.faq_page, name="faq"),
+    path("faq/add/", faq_entries.add_entry, name="faq_add"),
+    path("faq/<int:pk>/", faq_entries.edit_entry, name="faq_edit"),
+    path("faq/<int:pk>/delete/", faq_entries.delete_entry, name="faq_delete"),
     path("<str:call_sid>/", call_detail.call_detail, name="detail"),
     path("<str:call_sid>/audio/", call_detail.call_audio, name="audio"),
 ]

@@ -348,8 +348,9 @@ class ClosureAdmin(admin.ModelAdmin):
 
 @admin.register(FaqAnswer)
 class FaqAnswerAdmin(admin.ModelAdmin):
-    list_display = ["topic", "approved", "updated_at", "answer"]
-    list_filter = ["approved"]
+    list_display = ["question", "topic", "approved", "updated_at", "answer"]
+    list_filter = ["approved", "topic"]
+    search_fields = ["question", "answer"]
 
     def changelist_view(self, request, extra_context=None):
         where = "Hours are not an FAQ answer: callers hear them from Opening hours and Closures."

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from . import faq_words
 from .models import Closure, FaqAnswer, OpeningHours, ServiceType, ShopProfile
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -54,13 +55,47 @@ def services_overview():
 
 
 def approved_answer(topic):
-    """The answer the shop approved for `topic` (a FaqAnswer.Topic), or None: nothing else is quoted.
-
-    A topic that is no FaqAnswer.Topic (an old "hours" row) is never read: hours come from the tables.
-    """
+    """Every approved entry of `topic` (a FaqAnswer.Topic), their answers joined, or None: nothing
+    else is quoted. A topic that is no FaqAnswer.Topic (an old "hours" row) is never read: hours
+    come from the tables."""
     if topic not in FaqAnswer.Topic.values:
         return None
-    return FaqAnswer.objects.filter(topic=topic, approved=True).values_list("answer", flat=True).first()
+    answers = FaqAnswer.objects.filter(topic=topic, approved=True).order_by("pk").values_list("answer", flat=True)
+    return " ".join(answer.strip() for answer in answers) or None
+
+
+def faq_answer(topic=None, question=None):
+    """What the agent reads for a question about the shop: (answer, the entry's question) or
+    (None, None). A topic's own entries first ("other" is no real topic: its entries are matched by
+    question); then the approved entry whose question the caller's words match."""
+    if topic and topic != FaqAnswer.Topic.OTHER:
+        answer = approved_answer(topic)
+        if answer:
+            return answer, None
+    entry = matching_entry(question) if question else None
+    if entry is not None:
+        return entry.answer, entry.question
+    if topic == FaqAnswer.Topic.OTHER and not question:
+        return approved_answer(topic), None
+    return None, None
+
+
+def matching_entry(said):
+    """The approved FAQ entry whose question the caller's words `said` ask, or None when none
+    matches well: never the nearest other entry. Their content words (no stopwords, no plural)
+    must cover at least half of the entry's question."""
+    words = faq_words.content_words(said)
+    best, best_score = None, (0, 0)
+    readable = FaqAnswer.objects.filter(approved=True, topic__in=["", *FaqAnswer.Topic.values])
+    for entry in readable.exclude(question=""):
+        asked = faq_words.content_words(entry.question)
+        shared = len(words & asked)
+        if not asked or not shared or shared / len(asked) < faq_words.MATCH_SHARE:
+            continue
+        score = (shared / len(asked), shared)
+        if score > best_score:
+            best, best_score = entry, score
+    return best
 
 
 # --- Services, said in sentences -------------------------------------------------------------

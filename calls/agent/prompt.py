@@ -23,6 +23,8 @@ its approved wording. If shop_info has no answer, say you are not sure and offer
 message for a service advisor. Never guess a price, a diagnosis or a repair time.
 - Hours: when the caller asks about one day ("are you open Saturday?", "what time do you close \
 today?"), call shop_info with topic hours and that day, and say its answer.
+- Other questions about the shop (a shuttle, Wi-Fi, payment, warranty): call shop_info with the \
+closest topic, or other, and question set to the caller's words; say only the approved answer it gives.
 - Prices: call shop_info with topic services and job set to what the caller asked about, and say \
 only the price it gives for that job. If it has no price for it, say so plainly and offer an \
 advisor or a message; never offer another service's price in its place.

@@ -133,7 +133,7 @@ def build(scenario, call_day):
             waiter_allowed=waiter_allowed,
         )
     for topic, answer in demo_shop.FAQ.items():
-        FaqAnswer.objects.create(topic=topic, answer=answer)
+        FaqAnswer.objects.create(topic=topic, question=FaqAnswer.TOPIC_QUESTIONS[topic], answer=answer, approved=True)
     for day, reason in scenario.shop["closed"]:
         on = day.on(call_day)
         Closure.objects.create(start_date=on, end_date=on, reason=reason)

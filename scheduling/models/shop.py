@@ -59,9 +59,10 @@ class ShopProfile(models.Model):
 
 
 class FaqAnswer(models.Model):
-    """Text the shop approved for the phone agent to quote. Nothing else is quoted.
+    """One FAQ entry: a question as callers ask it and the answer the shop wrote. The phone agent
+    reads an entry only once it is approved; nothing else is quoted.
 
-    Hours are no topic: callers hear them from OpeningHours and Closure, the rows bookings obey,
+    Hours are no entry: callers hear them from OpeningHours and Closure, the rows bookings obey,
     so no text here can contradict them.
     """
 
@@ -73,23 +74,36 @@ class FaqAnswer(models.Model):
         MAKES = "makes", "Makes serviced"
         OTHER = "other", "Other"
 
+    # The question each topic's entry answers, for entries written before questions were asked.
+    TOPIC_QUESTIONS = {
+        "location": "Where are you located?",
+        "payment": "What forms of payment do you take?",
+        "warranty": "What warranty do you give on repairs?",
+        "loaners": "Do you have loaner cars or a shuttle?",
+        "makes": "Which makes do you work on?",
+        "other": "Anything else",
+    }
+
+    question = models.CharField(max_length=200, help_text='How callers ask it, e.g. "Do you have a shuttle?"')
+    answer = models.TextField()
     topic = models.CharField(
         max_length=20,
         choices=Topic.choices,
-        unique=True,
-        help_text="Opening hours and closures are not answered from here: the phone agent reads them from "
+        blank=True,
+        help_text="Optional category: the agent reads every approved entry of a topic when asked about it. "
+        "Opening hours and closures are not answered from here: the phone agent reads them from "
         "Opening hours and Closures, the same rows bookings follow.",
     )
-    answer = models.TextField()
-    approved = models.BooleanField(default=True, help_text="Only approved answers are read to callers.")
+    approved = models.BooleanField(default=False, help_text="Only approved entries are read to callers.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["topic"]
-        verbose_name = "approved FAQ answer"
+        ordering = ["topic", "question"]
+        verbose_name = "FAQ entry"
+        verbose_name_plural = "FAQ entries"
 
     def __str__(self):
-        return self.get_topic_display()
+        return self.question
 
 
 class ServiceType(models.Model):

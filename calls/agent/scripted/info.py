@@ -24,6 +24,7 @@ WHOLE_WEEK = ("weekend", "weekends", "weekdays", "every day", "usual hours", "re
 RIGHT_NOW = ("now", "right now", "still open", "tonight", "currently")
 NOT_A_HOLIDAY = frozenset({"closed", "closure", "open", "hours", "shop", "store", "with", "from"})
 ALSO_TOPICS = ("location", "hours", "payment", "warranty", "loaners")  # a second question answered in passing
+QUESTION_WORDS = frozenset("do does is are can could will would what where when how who which any have has got".split())
 CLAUSE_BREAK = re.compile(r"[,;?.!]|\b(?:and|also|plus)\b", re.IGNORECASE)
 
 
@@ -36,15 +37,40 @@ def ask_shop(desk, intent, u, turn):
     if intent == "hours":
         return _ask_hours(desk, u.text, turn)
     shop = desk.state.shop
-    known = shop.services is not None if intent == "services" else intent in shop.answers
+    known = shop.services is not None if intent == "services" else shop.knows(intent, u.text)
     if not desk.can("shop_info"):
         return _say(desk, intent, u.text, turn)
     fetching = _fetch_also(desk, u.text, intent, turn)
     if known and not fetching:
         return _say(desk, intent, u.text, turn)
     if not known:
-        turn.call("shop_info", topic=intent)
+        turn.call("shop_info", topic=intent, **({} if intent == "services" else {"question": u.text}))
     turn.then = answered
+
+
+def sounds_like_question(text):
+    """ "Is there a shuttle to downtown?", "do you have wifi": a question that may be a FAQ entry's."""
+    words = normalize(text).split()
+    # three words at least: what is not understood then gets the same reply, whatever came before
+    return len(words) >= 3 and ("?" in (text or "") or words[0] in QUESTION_WORDS)
+
+
+def ask_faq(desk, u, turn):
+    """A question no topic fits: the shop's FAQ entry matching the caller's words, if one does."""
+    desk.state.asked = ("other", u.text)
+    if desk.state.shop.knows("other", u.text):
+        return faq_answered(desk, {}, turn)
+    turn.call("shop_info", topic="other", question=u.text)
+    turn.then = faq_answered
+
+
+def faq_answered(desk, results, turn):
+    _, text = desk.state.asked
+    answer = desk.state.shop.answers_to.get(text)
+    if not answer:
+        return desk.misunderstood(desk.utterance(text), turn)  # as if never asked: no other entry's answer
+    turn.say(answer)
+    desk.anything_else(turn)
 
 
 def also_asked(text, first):
@@ -88,8 +114,8 @@ def _say(desk, intent, text, turn):
             desk.state.awaiting = "book_new"
             return
         return desk.anything_else(turn)
-    if shop.answers.get(intent):
-        turn.say(shop.answers[intent])
+    if shop.answer(intent, text):
+        turn.say(shop.answer(intent, text))
         _say_also(desk, text, intent, turn)
         return desk.anything_else(turn)
     _not_sure(desk, text, turn)

@@ -312,6 +312,8 @@ class Receptionist:
             appointments.start(self, u, turn, purpose="move")
         elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
             booking.start(self, u, turn)
+        elif intent is None and self.state.task is None and self.can("shop_info") and info.sounds_like_question(u.text):
+            info.ask_faq(self, u, turn)  # "do you have wifi?": a FAQ entry of the shop's, or not understood
         else:
             return False
         return True

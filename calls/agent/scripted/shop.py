@@ -15,6 +15,7 @@ class ShopFacts:
     hours: dict | None = None  # weekday -> (opens, closes); a missing weekday is closed
     closures: list = field(default_factory=list)  # (first day, last day, reason)
     answers: dict = field(default_factory=dict)  # topic -> approved answer or None ("hours": the week's)
+    answers_to: dict = field(default_factory=dict)  # a caller's question -> the FAQ entry's answer or None
     day_hours: dict = field(default_factory=dict)  # date -> what shop_info said of that day's hours
     services: dict | None = None  # name -> shop_info's service dict
 
@@ -27,7 +28,18 @@ class ShopFacts:
             return
         if topic == "hours":
             return self._learn_hours(result)
+        if result.get("question") and (result.get("answers_question") or not result.get("approved_answer")):
+            # an entry found by the caller's words (or none): it answers that question, not the topic
+            self.answers_to[result["question"]] = result.get("approved_answer")
+            return
         self.answers[topic] = result.get("approved_answer")
+
+    def answer(self, topic, question):
+        """The approved answer to the caller's question about `topic`, or None."""
+        return self.answers.get(topic) or self.answers_to.get(question)
+
+    def knows(self, topic, question):
+        return topic in self.answers or question in self.answers_to
 
     def _learn_hours(self, result):
         if result.get("day"):

@@ -35,6 +35,12 @@ class ShopQuestion(Arguments):
         description="With 'hours': the day the caller asked about, YYYY-MM-DD (shop's calendar). The answer says "
         "whether the shop is open that day and when.",
     )
+    question: str | None = Field(
+        None,
+        description="The caller's question in their words (e.g. 'is there a shuttle to downtown?'). With any "
+        "topic but hours and services it finds the shop's approved FAQ entry that answers it; use 'other' for "
+        "a question no topic fits.",
+    )
     job: str | None = Field(
         None,
         description="With 'services': the service or repair the caller asked the price of, in their words "
@@ -46,7 +52,7 @@ class ShopQuestion(Arguments):
     "shop_info",
     ShopQuestion,
     "The shop's approved answers: hours (of a given day too), location, payment, warranty, loaners, makes, "
-    "services, and the price of the job the caller asked about.",
+    "services, the price of the job the caller asked about, and the shop's FAQ entries by the caller's question.",
     filler=None,
 )
 def shop_info(call, args):
@@ -55,8 +61,12 @@ def shop_info(call, args):
     if args.topic == "services":
         asked = args.job if args.job and names_a_job(args.job) else None
         return ToolResult(_price(asked) if asked else _services(), outcome=Call.Outcome.INFO)
-    answer = shop.approved_answer(args.topic)
+    answer, entry_question = shop.faq_answer(args.topic, args.question)
     result = {"topic": args.topic, "approved_answer": answer}
+    if args.question:
+        result["question"] = args.question
+    if entry_question:
+        result["answers_question"] = entry_question
     if answer is None:
         result["note"] = NO_ANSWER_NOTE
     return ToolResult(result, outcome=Call.Outcome.INFO)

@@ -98,7 +98,10 @@ class Command(BaseCommand):
 
     def faq(self):
         for topic, answer in demo_shop.FAQ.items():
-            FaqAnswer.objects.get_or_create(topic=topic, defaults={"answer": answer})
+            FaqAnswer.objects.get_or_create(
+                topic=topic,
+                defaults={"question": FaqAnswer.TOPIC_QUESTIONS[topic], "answer": answer, "approved": True},
+            )
 
     # --- Customers -----------------------------------------------------------------------------
 
