@@ -108,6 +108,11 @@ async def test_the_wrapper_reports_speech_only_while_there_is_speech():
         await stt.send(frame)
     await asyncio.sleep(0.01)
     assert [type(e).__name__ for e in events] == ["SpeechStarted"]
+    for frame in speech:  # an agent that is listening, not paused, needs no "still talking"
+        await stt.send(frame)
+    await asyncio.sleep(0.01)
+    assert [type(e).__name__ for e in events] == ["SpeechStarted"]
+    stt.attend(True)  # the session paused the agent: now it wants to know
     for frame in speech:
         await stt.send(frame)
     await asyncio.sleep(0.01)

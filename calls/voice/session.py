@@ -112,7 +112,7 @@ class VoiceSession:
             usage=self.usage,
         )
         self._reply = None
-        self._paused = None  # a Pause while the reply waits to learn whether the caller interrupts
+        self._pause_state = None  # a Pause while the reply waits to learn whether the caller interrupts
         self._replies = 0
         self._state = CallState.TALKING  # -> ENDING | TRANSFERRING -> OVER
         self._caller = CallerTurn()
@@ -126,6 +126,17 @@ class VoiceSession:
         self._closing = None  # the shutdown task, once begun
 
     # -- the consumer's side ------------------------------------------------------------
+
+    @property
+    def _paused(self):
+        return self._pause_state
+
+    @_paused.setter
+    def _paused(self, pause):
+        """While the agent is paused the recogniser is asked whether the caller still talks."""
+        if (pause is None) != (self._pause_state is None):
+            self.stt.attend(pause is not None)
+        self._pause_state = pause
 
     async def run(self):
         """Greet, then hold the conversation until it ends; returns why it ended."""

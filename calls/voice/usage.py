@@ -84,6 +84,9 @@ class MeteredSTT(SpeechToText):
     def events(self):
         return self.engine.events()
 
+    def attend(self, wanted):
+        self.engine.attend(wanted)
+
     async def close(self):
         await self.engine.close()
 

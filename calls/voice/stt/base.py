@@ -93,3 +93,8 @@ class SpeechToText(abc.ABC):
     @abc.abstractmethod
     async def close(self):
         """Flush and close. Safe to call twice."""
+
+    def attend(self, wanted):
+        """The session needs to hear whether the caller is still talking (SpeechContinues) while
+        `wanted` (an agent paused by a sound from the caller), or no longer. An engine that must
+        work to know (StillTalking's VAD) works only then; the others need do nothing."""

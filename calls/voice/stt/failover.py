@@ -39,6 +39,7 @@ class FailoverSTT(SpeechToText):
         self._switching = None
         self._failure = None  # the backup could not start either
         self._closed = False
+        self._attending = False
 
     async def start(self):
         try:
@@ -59,6 +60,10 @@ class FailoverSTT(SpeechToText):
             if engine is not self.primary:
                 raise
             await self._fail_over(error)
+
+    def attend(self, wanted):
+        self._attending = wanted
+        self.active.attend(wanted)
 
     def _remember(self, mulaw):
         self._unfinalised.append((self._chunks_seen, mulaw))
@@ -92,6 +97,7 @@ class FailoverSTT(SpeechToText):
             await backup.start()
             await self._replay_into(backup)
             self.active = backup
+            backup.attend(self._attending)
             self.failed_over = True
             self._switched.set()
             if self._on_failover is not None:

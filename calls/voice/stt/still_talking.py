@@ -7,8 +7,11 @@ still mid-sentence. StillTalking runs the local VAD on the audio it passes on an
 SpeechContinues every `every_ms` while there is speech, as the offline recognizer does, so the
 session waits for the caller however slowly their words arrive.
 
-The VAD runs only from the engine's SpeechStarted to the end of that utterance (a final with
-speech_final, or UtteranceEnd): the caller's silences, most of a call, cost nothing.
+The VAD runs only while the session attends (an agent paused by a sound from the caller: the
+only time SpeechContinues changes anything) and only inside an utterance the engine reported
+(from its SpeechStarted to a final with speech_final, or UtteranceEnd). It cost about 0.26 ms of
+CPU per 32 ms window, some 0.2 s per call-minute when run through every utterance; a caller
+talking to an agent that is listening costs nothing.
 """
 
 import asyncio
@@ -30,6 +33,7 @@ class StillTalking(SpeechToText):
         self._detector = None
         self._reported = 0
         self._listening = False  # inside an utterance the engine reported
+        self._attending = False  # the session wants to know (a paused agent)
         self._forwarding = None
 
     def __getattr__(self, name):  # the engine's own attributes (endpointing, ...)
@@ -46,9 +50,15 @@ class StillTalking(SpeechToText):
         self._detector = self._fresh_detector(vad)
         self._forwarding = asyncio.ensure_future(self._forward())
 
+    def attend(self, wanted):
+        if wanted and not self._attending and self._detector is not None:
+            self._detector = self._fresh_detector(self._detector.vad)  # it heard nothing meanwhile
+        self._attending = wanted
+        self.inner.attend(wanted)
+
     async def send(self, mulaw):
         await self.inner.send(mulaw)
-        if not mulaw or self._detector is None or not self._listening:
+        if not mulaw or self._detector is None or not (self._listening and self._attending):
             return
         self._detector.push(mulaw_decode(mulaw))
         position = self._detector.position
