@@ -274,6 +274,34 @@ def refused_over_capacity(call):
     return call.end_reason == OVER_CAPACITY
 
 
+AFTER_HOURS = "after_hours"
+
+
+def hand_over_after_hours(call_sid, to):
+    """The shop is closed and says callers go to a person (`to`: an advisor, or the voicemail)
+    rather than to the agent: filed as a transfer or a message. Twilio's retry changes nothing."""
+    outcome = Call.Outcome.TRANSFERRED if to == Call.Handover.ADVISOR else Call.Outcome.MESSAGE
+    updated = (
+        Call.objects.filter(call_sid=call_sid)
+        .exclude(end_reason=AFTER_HOURS)
+        .update(
+            outcome=outcome,
+            transferred=to == Call.Handover.ADVISOR,
+            end_reason=AFTER_HOURS,
+            handover=to,
+            handover_ended_at=None,
+        )
+    )
+    call = Call.objects.select_related("customer").filter(call_sid=call_sid).first()
+    if call is not None and updated:
+        call.events.create(kind=AFTER_HOURS, data={"to": to})
+    return call
+
+
+def handed_over_after_hours(call):
+    return call.end_reason == AFTER_HOURS
+
+
 def note_end_reason(call_sid, reason):
     """Why the stream is about to end, noted before it closes: Twilio asks the stream-ended webhook
     what to do with the caller at once, sooner than the call is filed (calls/telephony/webhooks.py)."""

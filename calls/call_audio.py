@@ -1,5 +1,5 @@
 """The call's tape: both legs in one stereo WAV (caller left, agent right) as the caller heard
-them, filed as the call's CallRecording when RECORDING_ENABLED is on.
+them, filed as the call's CallRecording when the shop records calls (its Settings page, else RECORDING_ENABLED).
 
 Twilio sends the caller's audio as a 20 ms frame every 20 ms, silence included, so the caller's
 frames are the tape's clock. Agent audio sent to Twilio waits in Twilio's buffer and plays in
@@ -21,7 +21,6 @@ import wave
 
 import numpy as np
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.core.files import File
 
 from .models import CallRecording
@@ -37,9 +36,10 @@ MAX_QUEUED_AGENT_BYTES = 60 * PHONE_RATE
 _saving = set()  # saves under way, kept referenced until they finish
 
 
-def tape_for_call(call_id, call_sid):
-    """A tape for this call, or None when recording is off (or no temporary file can be had)."""
-    if not settings.RECORDING_ENABLED:
+def tape_for_call(call_id, call_sid, *, recording):
+    """A tape for this call, or None when recording is off (`recording`: the shop's setting,
+    scheduling.shop_settings) or no temporary file can be had."""
+    if not recording:
         return None
     try:
         return CallTape(call_id=call_id, call_sid=call_sid)

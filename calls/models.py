@@ -285,7 +285,7 @@ def _recording_path(recording, filename):
 
 class CallRecording(models.Model):
     """The call's audio, both legs in one stereo file (caller left, agent right), kept for
-    RECORDING_RETENTION_DAYS when RECORDING_ENABLED is on."""
+    RECORDING_RETENTION_DAYS when the shop records calls (scheduling.shop_settings)."""
 
     call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="recording")
     audio = models.FileField(upload_to=_recording_path)

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from .pages import call_detail, call_list, callbacks, dashboard, faq_entries, live_calls, shop_setup, staff
+from .pages import (
+    call_detail,
+    call_list,
+    callbacks,
+    dashboard,
+    faq_entries,
+    live_calls,
+    settings_page,
+    shop_setup,
+    staff,
+)
 
 app_name = "call_pages"
 
@@ -30,6 +40,7 @@ urlpatterns = [
     path("faq/add/", faq_entries.add_entry, name="faq_add"),
     path("faq/<int:pk>/", faq_entries.edit_entry, name="faq_edit"),
     path("faq/<int:pk>/delete/", faq_entries.delete_entry, name="faq_delete"),
+    path("settings/", settings_page.settings_page, name="settings"),
     path("<str:call_sid>/", call_detail.call_detail, name="detail"),
     path("<str:call_sid>/audio/", call_detail.call_audio, name="audio"),
 ]

@@ -16,6 +16,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from ottos.lib.probes import fail, not_configured, ok
+from scheduling import shop_settings
+from scheduling.shop_time_zone import time_zones_agree
 
 
 def _where(base_url, default):
@@ -140,9 +142,9 @@ def twilio(timeout):
     if account.status != "active":
         return fail(f"the account {account.friendly_name!r} is {account.status}{where}")
     transfers = (
-        "transfers go to SHOP_ADVISOR_NUMBER"
-        if settings.SHOP_ADVISOR_NUMBER
-        else "no SHOP_ADVISOR_NUMBER, so calls cannot be transferred"
+        "transfers go to the advisor number"
+        if shop_settings.advisor_number()
+        else "no advisor number (Settings page or SHOP_ADVISOR_NUMBER), so calls cannot be transferred"
     )
     return ok(f"account {account.friendly_name!r} active; {transfers}{where}")
 
@@ -163,3 +165,11 @@ def google_calendar(timeout):
     return ok(
         f"free/busy of {settings.GOOGLE_CALENDAR_ID} readable ({len(busy)} busy block(s) in the next hour){where}"
     )
+
+
+def shop_time_zone(timeout):
+    """SHOP_TIME_ZONE and the shop's Settings page must name the same zone (the page wins)."""
+    problems = time_zones_agree()
+    if problems:
+        return fail(f"{problems[0].msg} {problems[0].hint}")
+    return ok(f"{settings.SHOP_TIME_ZONE}, as on the Settings page")

@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Pages show times in the shop's zone, as its Settings page says (it wins over SHOP_TIME_ZONE).
+    "scheduling.shop_time_zone.ShopTimeZoneMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -224,6 +226,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Time -------------------------------------------------------------------------------
+# The shop's Settings page (ShopProfile.timezone) wins: pages render in it (scheduling/shop_time_zone.py),
+# and `manage.py check --database default` / check_services warn while this disagrees with it.
 SHOP_TIME_ZONE = env_timezone("SHOP_TIME_ZONE", "America/Chicago")
 TIME_ZONE = SHOP_TIME_ZONE
 USE_TZ = True
@@ -300,6 +304,7 @@ OPENAI_MODEL = env_str("OPENAI_MODEL", "gpt-4.1-mini")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
 TWILIO_API_BASE_URL = env_url("TWILIO_API_BASE_URL", ("http", "https"))
+# Used while the shop's Settings page leaves its advisor number blank (scheduling/shop_settings.py).
 SHOP_ADVISOR_NUMBER = env_str("SHOP_ADVISOR_NUMBER")
 
 
@@ -358,6 +363,7 @@ VOICE_MAX_CALL_S = env_int("VOICE_MAX_CALL_S", 900, minimum=30)
 KEYPAD_ADVISOR_KEYS = env_str("KEYPAD_ADVISOR_KEYS", "0").replace(",", "").replace(" ", "")
 if not re.fullmatch(r"[0-9*]*", KEYPAD_ADVISOR_KEYS):
     raise ImproperlyConfigured("KEYPAD_ADVISOR_KEYS must be keypad digits (0-9 or *), e.g. 0 or 0,1")
+# This and RECORDING_ENABLED are used while the shop's Settings page leaves them unset (scheduling/shop_settings.py).
 RECORDING_DISCLOSURE = env_str(
     "RECORDING_DISCLOSURE", "This call is recorded and transcribed so we can look after you properly."
 )

@@ -18,7 +18,7 @@ from crm.phones import display_phone
 from ottos.lib import clock
 from ottos.lib.admin import ViewOnlyNoDelete
 
-from . import appointment_board, shop_info
+from . import appointment_board, shop_info, shop_settings
 from .actions import Actor, BookingRefused, also_that_day, cancel_appointment, set_appointment_status
 from .admin_sync import local_time, resync_calendar, texts_sent
 from .booking_times import day_and_time, free_times
@@ -362,6 +362,12 @@ class ShopProfileAdmin(admin.ModelAdmin):
     """One shop, one row: the list opens it directly."""
 
     list_display = ["name", "phone", "timezone", "bays", "waiters_per_slot"]
+    # One place changes these (phone numbers stored E.164, the zone from a list): the Settings page.
+    readonly_fields = shop_settings.EDITABLE_FIELDS
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        where = "Name, address, phone, time zone, greeting, recording and transfers are changed on the Settings page."
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), "subtitle": where})
 
     def has_add_permission(self, request):
         return not ShopProfile.objects.exists() and super().has_add_permission(request)

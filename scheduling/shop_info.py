@@ -222,6 +222,17 @@ def day_answer(day, now):
     return f"{_on_day(day, today, capital=True)} we're open from {_span(hours)}{_lunch(hours)}."
 
 
+def is_open_at(moment, tz):
+    """Whether the shop is open at `moment` (aware) by its opening hours and closures, in zone `tz`.
+    Lunch counts as open: someone is at the shop."""
+    local = moment.astimezone(tz)
+    day = local.date()
+    if Closure.objects.filter(start_date__lte=day, end_date__gte=day).exists():
+        return False
+    hours = OpeningHours.objects.filter(weekday=day.weekday()).first()
+    return hours is not None and hours.opens <= local.time() < hours.closes
+
+
 @dataclass(frozen=True)
 class _Week:
     hours: dict  # weekday -> OpeningHours

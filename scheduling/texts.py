@@ -23,6 +23,7 @@ from crm.phones import display_phone
 from ottos.lib.twilio_rest import rest_client
 
 from .models import Appointment, ShopProfile, TextMessage
+from .shop_settings import shop_settings
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ def queue_text(appointment_id, kind, *, now=None):
     now = now or timezone.now()
     if not settings.TEXTS_ENABLED:
         return None
+    if kind == Kind.CONFIRMATION and not shop_settings().text_confirmations:
+        return None  # the shop turned confirmations off on its Settings page
     appointment = (
         Appointment.objects.select_related("customer", "service_type", "vehicle").filter(pk=appointment_id).first()
     )

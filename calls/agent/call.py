@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, replace
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -29,6 +28,7 @@ from calls.voice.session import VoiceSession
 from crm.actions import find_customer_by_phone
 from ottos.lib import metrics
 from scheduling.shop_info import active_service_names, shop_profile
+from scheduling.shop_settings import settings_of
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,11 @@ class CallData:
     shop: object  # scheduling.models.ShopProfile
     service_names: tuple
 
+    @property
+    def shop_settings(self):
+        """The shop's settings for this call: its Settings page, the environment filling the blanks."""
+        return settings_of(self.shop)
+
 
 def load_call_data(call_sid, stream_sid, caller):
     call = actions.stream_started(call_sid, stream_sid)
@@ -118,10 +123,10 @@ def call_vocabulary(data):
     return (*data.service_names, *([data.customer.name] if data.customer and data.customer.name else []))
 
 
-def hearing_goodbye():
+def hearing_goodbye(advisor_number):
     """What the agent says when it cannot hear the caller any more: the stream-ended webhook then
     puts them through to an advisor, or to the voicemail (calls/telephony/webhooks.py)."""
-    if settings.SHOP_ADVISOR_NUMBER:
+    if advisor_number:
         return "I'm sorry, I'm having trouble hearing you. Let me put you through to a service advisor."
     return "I'm sorry, I'm having trouble hearing you. Let me take you to our voicemail."
 
@@ -173,7 +178,8 @@ class AgentCall:
         if self._ending is not None:  # the stream went while the call was loading: nobody to talk to
             return
         tz = data.shop.tz
-        self.tape = tape_for_call(data.call.pk, self.call_sid)
+        shop = data.shop_settings
+        self.tape = tape_for_call(data.call.pk, self.call_sid, recording=shop.recording_enabled)
         self.recorder = CallRecorder(call_id=data.call.pk, call_sid=self.call_sid, outcome=self.outcome)
         self.recorder.start()
         self.recorder.event("started", caller=caller, customer=data.customer.name if data.customer else None)
@@ -183,8 +189,11 @@ class AgentCall:
             service_names=data.service_names,
             timezone=tz,
             outcome=self.outcome,
+            advisor_number=shop.advisor_number,
         )
-        self.engines = engines_for_call(timezone=tz, record_event=self.recorder.event, vocabulary=call_vocabulary(data))
+        self.engines = engines_for_call(
+            timezone=tz, record_event=self.recorder.event, vocabulary=call_vocabulary(data), voice=shop.voice
+        )
         transport = CallLine(self._transport, self.tape, self._note_end)
         self.session = VoiceSession(
             stt=self.engines.stt,
@@ -194,8 +203,8 @@ class AgentCall:
             transport=transport,
             recorder=self.recorder,
             config=replace(
-                voice_config(shop_name=data.shop.name, timezone=tz, customer=data.customer),
-                hearing_goodbye=hearing_goodbye(),
+                voice_config(shop=shop, customer=data.customer),
+                hearing_goodbye=hearing_goodbye(shop.advisor_number),
             ),
         )
         self._run = asyncio.create_task(self.session.run(), name=f"voice-session-{self.call_sid}")

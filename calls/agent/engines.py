@@ -137,13 +137,15 @@ class Engines:
                 log.warning("Closing %s failed", type(engine).__name__, exc_info=True)
 
 
-def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
+def engines_for_call(*, timezone=None, record_event=None, vocabulary=(), voice=None):
     """Fresh engines for one call.
 
     `timezone`: the shop's (for the scripted receptionist; default SHOP_TIME_ZONE).
     `record_event(kind, **data)`: told of every failover (e.g. the call recorder's `event`).
     `vocabulary`: words the caller is likely to say (the shop's services, their name when known),
     for the offline recognizer's prompt.
+    `voice`: the Deepgram voice (the shop's Settings page; default VOICE_TTS_MODEL). The offline
+    voices have one voice each.
     """
     choice = chosen_engines()
     warm_up_in_background(choice)
@@ -176,7 +178,7 @@ def engines_for_call(*, timezone=None, record_event=None, vocabulary=()):
         stt = OfflineSTT(vocabulary=tuple(vocabulary))
 
     if choice.tts == "deepgram":
-        tts = DeepgramTTS(settings.DEEPGRAM_API_KEY, deepgram_url, model=settings.VOICE_TTS_MODEL)
+        tts = DeepgramTTS(settings.DEEPGRAM_API_KEY, deepgram_url, model=voice or settings.VOICE_TTS_MODEL)
         if choice.failover:
             backup = offline_voice()
             tts = FailoverTTS(tts, backup, on_failover=failed_over("tts", getattr(backup, "vendor", "offline")))

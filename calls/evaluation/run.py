@@ -16,6 +16,7 @@ from calls.agent.tools import CallTools
 from ottos.lib import queueing
 from scheduling import shop_info
 from scheduling.management import demo_shop
+from scheduling.shop_settings import settings_of
 
 from . import shop
 from .dialogue import Caller, Line, TextCall
@@ -73,7 +74,7 @@ def _run_scenario(scenario, *, brain, number):
                 service_names=tuple(shop_info.active_service_names()),
                 timezone=tz,
             ),
-            config=voice_config(shop_name=stage.profile.name, timezone=tz, customer=stage.customer),
+            config=voice_config(shop=settings_of(stage.profile), customer=stage.customer),
             advisor_reachable=scenario.shop["advisor"],
         )
         lines = async_to_sync(_play)(call, Caller(scenario.says, scenario.rules))

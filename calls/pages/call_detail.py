@@ -1,6 +1,5 @@
 """One call: the conversation, tool calls, latency per reply, what it cost, links into the admin, the audio."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import FileResponse, Http404
@@ -9,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from crm.models import Vehicle
 from scheduling.models import Appointment, AppointmentChange
+from scheduling.shop_settings import shop_settings
 
 from ..costs import call_cost
 from ..models import Call
@@ -62,7 +62,7 @@ def call_detail(request, call_sid):
         "vehicles": vehicles,
         "callbacks": list(call.callback_requests.all()),
         "recording": recording_of(call),
-        "recording_enabled": settings.RECORDING_ENABLED,
+        "recording_enabled": shop_settings().recording_enabled,
     }
     return render(request, "calls/call_detail.html", ctx)
 

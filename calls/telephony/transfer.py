@@ -1,4 +1,5 @@
-"""Hand a caller to a person: the TwiML that rings SHOP_ADVISOR_NUMBER with a whisper, and the
+"""Hand a caller to a person: the TwiML that rings the shop's advisor number (its Settings page, else
+SHOP_ADVISOR_NUMBER: scheduling.shop_settings) with a whisper, and the
 voicemail when nobody picks up (or no advisor number is set); and the agent's live transfer,
 where Twilio REST replaces the call's TwiML with that <Dial>.
 
@@ -11,6 +12,7 @@ from ottos/lib/twilio_rest.py, like the texts'.
 import logging
 
 import aiohttp
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.urls import reverse
 from twilio.base.exceptions import TwilioException
@@ -18,6 +20,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from calls.telephony.signatures import public_url
 from ottos.lib.twilio_rest import rest_client
+from scheduling import shop_settings
 
 logger = logging.getLogger(__name__)
 
@@ -67,13 +70,13 @@ def add_voicemail(response, request=None, *, intro=NOBODY_FREE):
     return response
 
 
-def handover_twiml(call_sid, request=None, *, intro=""):
-    """The caller goes to SHOP_ADVISOR_NUMBER when it is set, else straight to the voicemail."""
+def handover_twiml(call_sid, request=None, *, intro="", advisor_number):
+    """The caller goes to `advisor_number` when there is one, else straight to the voicemail."""
     response = VoiceResponse()
-    if settings.SHOP_ADVISOR_NUMBER:
+    if advisor_number:
         if intro:
             response.say(intro)
-        response.append(advisor_dial(call_sid, settings.SHOP_ADVISOR_NUMBER, request))
+        response.append(advisor_dial(call_sid, advisor_number, request))
         return response
     return add_voicemail(response, request, intro=intro)
 
@@ -91,9 +94,11 @@ def transfer_twiml(advisor_number, call_sid):
 
 
 async def transfer_call(call_sid, advisor_number=None):
-    advisor_number = advisor_number or settings.SHOP_ADVISOR_NUMBER
+    """`advisor_number`: the one loaded with the call; None looks the shop's up."""
+    if advisor_number is None:
+        advisor_number = await database_sync_to_async(shop_settings.advisor_number, thread_sensitive=False)()
     if not advisor_number:
-        raise TransferFailed("no advisor number is configured (SHOP_ADVISOR_NUMBER)")
+        raise TransferFailed("no advisor number is configured (Settings page, or SHOP_ADVISOR_NUMBER)")
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         raise TransferFailed("Twilio credentials are not configured")
     twiml = transfer_twiml(advisor_number, call_sid)

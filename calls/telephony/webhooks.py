@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.twiml.voice_response import Connect, VoiceResponse
@@ -25,6 +26,9 @@ from calls.telephony.transfer import VOICEMAIL_THANKS, add_voicemail, handover_t
 from calls.transcript_log import LIVE_CALLS_GROUP, PUBLISH_TIMEOUT_S, call_group
 from crm.phones import display_phone
 from ottos.lib.logging import call_context
+from scheduling.models import ShopProfile
+from scheduling.shop_info import is_open_at
+from scheduling.shop_settings import advisor_number, shop_settings
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +92,9 @@ def incoming_call(request):
         # Genuine but captured earlier: it must not open a stream as the caller. (No number logged.)
         logger.warning("Incoming call %s: refused a replayed webhook, %s", call_sid, replay)
         return _hang_up()
+    closed = _after_hours(call_sid, request)
+    if closed is not None:
+        return closed
     refused = _no_room_for(call_sid)
     if refused is not None:
         return _over_capacity(call_sid, request, refused)
@@ -102,6 +109,25 @@ def incoming_call(request):
 
 
 LINES_FULL = "Thanks for calling. All our lines are busy right now."
+CLOSED_NOW = "Thanks for calling {name}. We're closed right now."
+
+
+def _after_hours(call_sid, request):
+    """Outside opening hours the shop's Settings page may send callers to a person instead of the
+    agent: the advisor number ("transfer", the voicemail when there is none) or the voicemail
+    ("message"). None: the agent answers, as it does in opening hours."""
+    shop = shop_settings()
+    if shop.after_hours == ShopProfile.AfterHours.BOOK or is_open_at(timezone.now(), shop.tz):
+        return None
+    advisor = shop.advisor_number if shop.after_hours == ShopProfile.AfterHours.TRANSFER else ""
+    to = Call.Handover.ADVISOR if advisor else Call.Handover.VOICEMAIL
+    logger.info("Incoming call %s: the shop is closed, to the %s", call_sid, to)
+    actions.hand_over_after_hours(call_sid, to)
+    _publish(call_sid, "handover", to=to)
+    intro = CLOSED_NOW.format(name=shop.name)
+    if advisor:
+        intro += " Let me put you through to a service advisor."
+    return _twiml(handover_twiml(call_sid, request, intro=intro, advisor_number=advisor))
 
 
 def _no_room_for(call_sid):
@@ -116,7 +142,8 @@ def _no_room_for(call_sid):
 def _over_capacity(call_sid, request, load):
     """The agent's lines are full: the caller goes to an advisor, else to the voicemail (the same
     hand-off as when the agent cannot go on), and the call is filed as turned away."""
-    to = Call.Handover.ADVISOR if settings.SHOP_ADVISOR_NUMBER else Call.Handover.VOICEMAIL
+    advisor = advisor_number()
+    to = Call.Handover.ADVISOR if advisor else Call.Handover.VOICEMAIL
     if load:
         logger.warning(
             "Incoming call %s: the lines are full (%s live, %s starting, room for %s): to the %s",
@@ -129,7 +156,7 @@ def _over_capacity(call_sid, request, load):
         actions.hand_over_over_capacity(call_sid, to, load)
         _publish(call_sid, "handover", to=to)
     intro = LINES_FULL + (" Let me put you through to a service advisor." if to == Call.Handover.ADVISOR else "")
-    return _twiml(handover_twiml(call_sid, request, intro=intro))
+    return _twiml(handover_twiml(call_sid, request, intro=intro, advisor_number=advisor))
 
 
 @csrf_exempt
@@ -194,14 +221,15 @@ def stream_ended(request):
     # noted broke under the call, and the caller is still on the line.
     if call is None or not actions.agent_failed(call) or call.status in Call.TERMINAL_STATUSES:
         return _hang_up()
-    to = Call.Handover.ADVISOR if settings.SHOP_ADVISOR_NUMBER else Call.Handover.VOICEMAIL
+    advisor = advisor_number()
+    to = Call.Handover.ADVISOR if advisor else Call.Handover.VOICEMAIL
     actions.hand_over(call.call_sid, to)
     _publish(call.call_sid, "handover", to=to)
     announced = call.end_reason.startswith(ANNOUNCED_REASONS)
     intro = "" if announced else TROUBLE
     if to == Call.Handover.ADVISOR and not announced:
         intro += " Let me put you through to a service advisor."
-    return _twiml(handover_twiml(call.call_sid, request, intro=intro))
+    return _twiml(handover_twiml(call.call_sid, request, intro=intro, advisor_number=advisor))
 
 
 @csrf_exempt
@@ -237,6 +265,8 @@ def whisper_text(call):
     trouble = " The phone agent had trouble, so they come to you." if actions.agent_failed(call) else ""
     if actions.refused_over_capacity(call):
         trouble = " The phone agent's lines are full, so they come to you."
+    if actions.handed_over_after_hours(call):
+        trouble = " The shop is closed, so they come to you."
     return f"Call from {who}. {why}{trouble} Connecting you now."
 
 

@@ -26,6 +26,15 @@ def empty_cache():
 
 
 @pytest.fixture
+def shop_zone_cached(db):
+    """The shop's time zone in the cache, as it is on a running server: the pages' middleware reads
+    it from the database only when the cache has lost it (once per 5 minutes at most)."""
+    from scheduling.shop_time_zone import shop_zone_name
+
+    shop_zone_name()
+
+
+@pytest.fixture
 def twilio(settings):
     """The app configured like production: signed webhooks checked against PUBLIC_BASE_URL."""
     settings.TWILIO_AUTH_TOKEN = AUTH_TOKEN

@@ -52,7 +52,7 @@ def test_an_advisor_reads_a_call_with_its_transcript_but_cannot_edit_it(client, 
     assert client.get("/admin/calls/call/add/").status_code == 403
 
 
-def test_the_call_list_takes_a_fixed_number_of_queries(client, advisor, customer):
+def test_the_call_list_takes_a_fixed_number_of_queries(client, advisor, customer, shop_zone_cached):
     for n in range(30):
         Call.objects.create(call_sid=f"CA{n:032x}", from_number=customer.phone, customer=customer)
     with CaptureQueriesContext(connection) as few:

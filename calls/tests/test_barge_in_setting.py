@@ -4,14 +4,22 @@ and handed to every call's voice loop."""
 import os
 import subprocess
 import sys
-import zoneinfo
 
 import pytest
 from django.conf import settings
 
 from calls.agent.greeting import voice_config
+from scheduling.shop_settings import ShopSettings
 
-CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
+SHOP = ShopSettings(
+    name="Otto's",
+    timezone="America/Chicago",
+    greeting="",
+    recording_disclosure="",
+    advisor_number="",
+    recording_enabled=False,
+    text_confirmations=False,
+)
 
 
 def mode_from_environment(value):
@@ -30,12 +38,12 @@ def mode_from_environment(value):
 
 def test_calls_pause_at_the_callers_first_sound_unless_told_otherwise():
     assert settings.VOICE_BARGE_IN_MODE == "pause_resume"
-    assert voice_config(shop_name="Otto's", timezone=CHICAGO, customer=None).barge_in_mode == "pause_resume"
+    assert voice_config(shop=SHOP, customer=None).barge_in_mode == "pause_resume"
 
 
 def test_the_words_mode_reaches_every_calls_voice_loop(settings):
     settings.VOICE_BARGE_IN_MODE = "words"
-    assert voice_config(shop_name="Otto's", timezone=CHICAGO, customer=None).barge_in_mode == "words"
+    assert voice_config(shop=SHOP, customer=None).barge_in_mode == "words"
 
 
 @pytest.mark.parametrize("value, mode", [("words", "words"), (" Pause_Resume ", "pause_resume"), ("", "pause_resume")])

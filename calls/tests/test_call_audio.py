@@ -201,13 +201,12 @@ async def test_saving_twice_files_one_recording(media_root, call):
 
 
 def test_with_recording_off_there_is_no_tape(settings, call):
-    settings.RECORDING_ENABLED = False
-    assert tape_for_call(call.pk, call.call_sid) is None
+    assert tape_for_call(call.pk, call.call_sid, recording=False) is None
 
 
 def test_without_a_temporary_directory_the_call_is_not_recorded(media_root, call, monkeypatch, tmp_path, caplog):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "no-such-directory"))
-    assert tape_for_call(call.pk, call.call_sid) is None
+    assert tape_for_call(call.pk, call.call_sid, recording=True) is None
     assert "not recorded" in caplog.text
 
 

@@ -144,7 +144,9 @@ def test_the_page_shows_reasons_unfinished_calls_and_the_booked_value(signed_in,
     assert "1 cancelled since is left out" in page and "1 for a service with no price is not in the value" in page
 
 
-def test_the_added_figures_cost_two_queries_however_many_calls(signed_in, manager, django_assert_max_num_queries):
+def test_the_added_figures_cost_two_queries_however_many_calls(
+    signed_in, manager, django_assert_max_num_queries, shop_zone_cached
+):
     client = signed_in(manager)
 
     def queries():

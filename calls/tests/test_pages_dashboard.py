@@ -103,7 +103,9 @@ def test_an_empty_period_says_so(signed_in, manager):
     assert "No data for this period" in page
 
 
-def test_the_query_count_does_not_grow_with_the_calls(signed_in, manager, django_assert_max_num_queries):
+def test_the_query_count_does_not_grow_with_the_calls(
+    signed_in, manager, django_assert_max_num_queries, shop_zone_cached
+):
     client = signed_in(manager)
 
     def queries():

@@ -179,7 +179,9 @@ def test_what_happened_behind_the_scenes_is_listed(signed_in, manager, conversat
     assert "vendor_error" in page and "HTTP 503" in page
 
 
-def test_the_detail_page_runs_a_fixed_number_of_queries(signed_in, manager, customer, django_assert_max_num_queries):
+def test_the_detail_page_runs_a_fixed_number_of_queries(
+    signed_in, manager, customer, django_assert_max_num_queries, shop_zone_cached
+):
     call = add_conversation(make_call(customer=customer, voice_to_voice=[900.0] * 40))
     client = signed_in(manager)
     with django_assert_max_num_queries(14):

@@ -196,7 +196,9 @@ def queries_for(client, url, params, assert_max):
 
 
 @pytest.mark.parametrize("url", [LIST, reverse("call_pages:csv")])
-def test_the_query_count_does_not_grow_with_the_calls(manager_client, customer, django_assert_max_num_queries, url):
+def test_the_query_count_does_not_grow_with_the_calls(
+    manager_client, customer, django_assert_max_num_queries, url, shop_zone_cached
+):
     for _ in range(5):
         make_call(customer=customer)
     with_five = queries_for(manager_client, url, {"sort": "-latency"}, django_assert_max_num_queries)

@@ -133,7 +133,9 @@ def test_no_calls_in_progress_says_so(signed_in, manager):
     assert "No calls in progress." in signed_in(manager).get(reverse("call_pages:live")).text
 
 
-def test_the_live_page_runs_a_fixed_number_of_queries(signed_in, manager, django_assert_max_num_queries):
+def test_the_live_page_runs_a_fixed_number_of_queries(
+    signed_in, manager, django_assert_max_num_queries, shop_zone_cached
+):
     for _ in range(10):
         call = in_progress()
         Turn.objects.create(

@@ -23,9 +23,8 @@ def ask_each_topics_question(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # At merge: ("scheduling", "0008_shop_settings").
     dependencies = [
-        ("scheduling", "0007_repair_order_permissions"),
+        ("scheduling", "0008_shop_settings"),
     ]
 
     operations = [

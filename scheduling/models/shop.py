@@ -22,6 +22,11 @@ def _validate_timezone(value):
 class ShopProfile(models.Model):
     """The shop itself: one row. Also the capacity and booking rules the agent books against."""
 
+    class AfterHours(models.TextChoices):
+        BOOK = "book", "The agent answers and books, as in opening hours"
+        MESSAGE = "message", "Callers leave a message (voicemail)"
+        TRANSFER = "transfer", "Put callers through to the advisor number"
+
     name = models.CharField(max_length=120, default="Otto's Auto Repair")
     address = models.CharField(max_length=250, blank=True)
     phone = models.CharField(max_length=16, blank=True, help_text="E.164, e.g. +13125550100")
@@ -40,6 +45,33 @@ class ShopProfile(models.Model):
     declined_work_follow_up_days = models.PositiveSmallIntegerField(
         default=60,
         help_text="Declined repair work: how many days later the customer is reminded (by text, if they agreed).",
+    )
+    # What callers hear and where they are put through: the Settings page (/calls/settings/) edits
+    # these, and scheduling.shop_settings is the one place that reads them, with the environment's
+    # value where a field is left blank (None).
+    greeting = models.CharField(
+        max_length=300, blank=True, help_text='Blank: "Thanks for calling" and the shop\'s name.'
+    )
+    recording_disclosure = models.CharField(
+        max_length=300, blank=True, help_text="Said after the greeting. Blank: RECORDING_DISCLOSURE."
+    )
+    advisor_number = models.CharField(
+        max_length=16, blank=True, help_text="E.164; transfers ring it. Blank: SHOP_ADVISOR_NUMBER."
+    )
+    recording_enabled = models.BooleanField(
+        null=True, blank=True, default=None, help_text="Keep the calls' audio. Unset: RECORDING_ENABLED."
+    )
+    text_confirmations = models.BooleanField(
+        default=True, help_text="Text customers a confirmation when a booking is made or moved (needs TEXTS_ENABLED)."
+    )
+    voice = models.CharField(
+        max_length=40, blank=True, help_text="The agent's Deepgram voice (a model name). Blank: VOICE_TTS_MODEL."
+    )
+    after_hours = models.CharField(
+        max_length=10,
+        choices=AfterHours.choices,
+        default=AfterHours.BOOK,
+        help_text="Calls outside opening hours (and on closures).",
     )
 
     class Meta:

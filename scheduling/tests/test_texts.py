@@ -12,6 +12,7 @@ from django.utils import timezone
 from scheduling import texts
 from scheduling.actions import Actor, book_appointment, cancel_appointment, reschedule_appointment
 from scheduling.models import Appointment, TextMessage
+from scheduling.shop_settings import save_shop_settings
 from scheduling.tasks import queue_reminders, send_appointment_text, send_due_texts
 from scheduling.tests.vendors import SHOP_NUMBER, run_tasks, twilio  # noqa: F401
 
@@ -231,4 +232,13 @@ def test_a_message_left_mid_send_by_a_dead_worker_is_not_resent(shop, twilio, bo
 
     stuck.refresh_from_db()
     assert stuck.status == "failed" and "not resent" in stuck.error
+    assert len(twilio.messages) == 1
+
+
+def test_confirmations_turned_off_on_the_settings_page_are_not_texted(shop, twilio, book, committed, at):
+    save_shop_settings(text_confirmations=False)
+    appointment = book(at(9))
+    assert twilio.messages == [] and not appointment.texts.exists()
+    committed(cancel_appointment, appointment, actor=agent)  # other texts still go out
+    assert [message.kind for message in appointment.texts.all()] == ["cancellation"]
     assert len(twilio.messages) == 1

@@ -21,8 +21,10 @@ NOT_ON_FILE = "The caller isn't on file yet: ask for their name and call create_
 
 
 class CallContext:
-    def __init__(self, *, call_sid, caller_phone, service_names, tz, outcome):
+    def __init__(self, *, call_sid, caller_phone, service_names, tz, outcome, advisor_number=None):
         self.call_sid = call_sid
+        # The shop's advisor number as loaded with the call (scheduling.shop_settings); None: look it up.
+        self.advisor_number = advisor_number
         self.caller_phone = caller_phone  # E.164, or None when caller ID is withheld
         self.service_names = list(service_names)
         self.tz = tz

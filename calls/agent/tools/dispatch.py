@@ -49,7 +49,7 @@ def tool_specs(service_names=()):
 class CallTools:
     """The tools for one call, bound to the caller's own number."""
 
-    def __init__(self, *, call_sid, caller_phone, service_names, timezone, outcome=None):
+    def __init__(self, *, call_sid, caller_phone, service_names, timezone, outcome=None, advisor_number=None):
         self.outcome = outcome if outcome is not None else CallOutcome()
         self.context = CallContext(
             call_sid=call_sid,
@@ -57,6 +57,7 @@ class CallTools:
             service_names=service_names,
             tz=timezone,
             outcome=self.outcome,
+            advisor_number=advisor_number,
         )
         self._specs = tool_specs(tuple(service_names))
 

@@ -42,7 +42,7 @@ async def transfer_to_advisor(call, args):
     line = f"Transferred to an advisor: {args.summary}"
     call.outcome.achieve(Call.Outcome.TRANSFERRED, line)
     try:
-        await transfer_call(call.call_sid)
+        await transfer_call(call.call_sid, call.advisor_number)
     except Exception as exc:
         call.outcome.withdraw(Call.Outcome.TRANSFERRED, line)
         if isinstance(exc, TransferFailed):

@@ -14,6 +14,7 @@ SERVICES = {
     "OpenAI": vendor_probes.openai,
     "Twilio": vendor_probes.twilio,
     "Google Calendar": vendor_probes.google_calendar,
+    "Shop time zone": vendor_probes.shop_time_zone,
 }
 
 

@@ -16,6 +16,17 @@ VENDOR = "deepgram"
 MAX_CHARACTERS = 2000  # Deepgram's REST limit per request
 
 
+# Deepgram's Aura-2 English voices (model names), for the shop's Settings page.
+AURA_2_ENGLISH_VOICES = tuple(
+    f"aura-2-{name}-en"
+    for name in (
+        "amalthea andromeda apollo arcas aries asteria athena atlas aurora callista cora cordelia delia draco "
+        "electra harmonia helena hera hermes hyperion iris janus juno jupiter luna mars minerva neptune odysseus "
+        "ophelia orion orpheus pandora phoebe pluto saturn selene thalia theia vesta zeus"
+    ).split()
+)
+
+
 class DeepgramTTS(TextToSpeech):
     def __init__(
         self, api_key, base_url=None, *, model="aura-2-thalia-en", connect_timeout_s=3.0, first_byte_timeout_s=3.0
