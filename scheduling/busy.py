@@ -115,7 +115,9 @@ def _refresh_in_background(days):
 
 
 def _tz():
-    return ZoneInfo(settings.SHOP_TIME_ZONE)
+    from .shop_time_zone import shop_zone_name  # the Settings page's zone, as every reader's
+
+    return ZoneInfo(shop_zone_name())
 
 
 def _days(start, end):

@@ -24,6 +24,8 @@ from google.auth.credentials import AnonymousCredentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from .shop_time_zone import shop_zone_name
+
 log = logging.getLogger(__name__)
 
 SCOPES = ["https://www.googleapis.com/auth/calendar"]
@@ -166,7 +168,7 @@ def parse_time(value):
             from zoneinfo import ZoneInfo
 
             day = datetime.fromisoformat(value["date"])
-            return day.replace(tzinfo=ZoneInfo(value.get("timeZone") or settings.SHOP_TIME_ZONE))
+            return day.replace(tzinfo=ZoneInfo(value.get("timeZone") or shop_zone_name()))
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 

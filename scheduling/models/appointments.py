@@ -75,7 +75,9 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        local = self.start.astimezone(zoneinfo.ZoneInfo(settings.SHOP_TIME_ZONE))
+        from scheduling.shop_time_zone import shop_zone_name  # the Settings page's zone (models load first)
+
+        local = self.start.astimezone(zoneinfo.ZoneInfo(shop_zone_name()))
         return f"{self.service_type} for {self.customer.name or self.customer.phone} on {local:%a %b %-d %-I:%M %p}"
 
     @property
