@@ -439,3 +439,16 @@ async def test_is_it_at_a_time_confirms_or_corrects_without_moving(
     said = await call.caller(f"I have an oil change tomorrow. Is that {asked} o'clock?")
     assert said.startswith(f"{answer} You have an oil change on {say_day(tuesday)} at 9 AM."), call.transcript
     assert (await db(fresh, tuesday_oil_change)).start == tuesday_oil_change.start
+
+
+async def test_a_question_in_the_same_breath_as_a_cancellation_is_answered_once_it_is_done(
+    shop, clock, tuesday_oil_change, call_from
+):
+    # "Cancel it. And how late are you open?": the cancellation first, then the question, not dropped.
+    call = await call_from(DANA)
+    said = await call.caller("Please cancel my oil change. And how late are you open on weekdays?")
+    assert said.startswith("Just to confirm, you'd like to cancel your oil change"), call.transcript
+    said = await call.caller("Yes.")
+    assert (await db(fresh, tuesday_oil_change)).status == "cancelled"
+    assert "is cancelled. We're open Monday to Friday" in said, call.transcript
+    assert said.endswith("Is there anything else I can help you with?"), call.transcript

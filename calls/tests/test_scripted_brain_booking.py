@@ -742,3 +742,30 @@ async def test_first_thing_with_a_time_at_the_read_back_keeps_the_day_read_back(
     assert said == f"So that's an oil change on {say_day(tuesday)} at 10 AM. Shall I book it?", call.transcript
     said = await call.caller("No, first thing, eight thirty.")
     assert said == f"So that's an oil change on {say_day(tuesday)} at 8:30 AM. Shall I book it?", call.transcript
+
+
+async def test_checking_the_line_mid_booking_gets_a_yes_and_the_same_question(
+    shop, oil_change, customer, clock, call_from
+):
+    # "Hello? Can you hear me?" at the read-back asks nothing new: the read-back stands and is asked again.
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    question = f"So that's an oil change on {say_day(tuesday)} at 9 AM. Shall I book it?"
+    assert await call.caller("Hi, I'd like to get an oil change tomorrow at 9.") == question, call.transcript
+    said = await call.caller("Hello? Can you hear me?")
+    assert said == f"Yes, I can hear you. {question}", call.transcript
+    said = await call.caller("Yes please.")
+    assert said.startswith("You're all set."), call.transcript
+    assert len(await booked_for(DANA)) == 1
+
+
+async def test_a_question_asked_before_a_booking_in_the_same_breath_is_answered_and_the_booking_follows(
+    shop, oil_change, customer, clock, call_from
+):
+    call = await call_from(DANA)
+    tuesday = clock.date() + timedelta(days=1)
+    said = await call.caller("What time do you close tomorrow, and can I get an oil change tomorrow at 9?")
+    assert said.endswith(f"So that's an oil change on {say_day(tuesday)} at 9 AM. Shall I book it?"), call.transcript
+    assert "5 PM" in said, call.transcript
+    await call.caller("Yes.")
+    assert len(await booked_for(DANA)) == 1

@@ -5,7 +5,8 @@ from datetime import date, datetime, time
 
 import pytest
 
-from calls.agent.scripted.intents import detect
+from calls.agent.scripted.intents import checking_in, detect
+from calls.agent.scripted.messages import reason_in
 from calls.agent.scripted.names import spoken_name
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_day, say_moment, say_time, service_phrase
@@ -214,3 +215,56 @@ def test_how_dates_times_and_services_are_said():
     assert service_phrase("Oil change") == "an oil change"
     assert service_phrase("Brake pads and rotors") == "brake pads and rotors"
     assert service_phrase("A/C service") == "an A/C service"
+
+
+@pytest.mark.parametrize(
+    "today, said, first, days",
+    [
+        (MONDAY, "can I bring it in at the end of the week", date(2026, 12, 10), 3),  # Thursday to Saturday
+        (date(2026, 12, 11), "end of the week", date(2026, 12, 11), 2),  # on a Friday: today and tomorrow
+        (MONDAY, "end of next week", date(2026, 12, 17), 3),
+        (date(2026, 12, 13), "end of the week", date(2026, 12, 17), 3),  # on a Sunday: the coming week's
+        (MONDAY, "by the end of the week", MONDAY, 6),  # any day until then
+    ],
+)
+def test_the_end_of_the_week_is_its_last_working_days(today, said, first, days):
+    when = parse_when(said, today)
+    assert (when.day, when.span_days) == (first, days)
+
+
+@pytest.mark.parametrize(
+    "said, kind",
+    [
+        ("Hello? Can you hear me?", "line"),
+        ("Are you still there?", "line"),
+        ("Is anybody there?", "line"),
+        ("Hey, how are you doing today?", "polite"),
+        ("Good, how are you?", "polite"),
+        ("Hi, how's it going?", "polite"),
+        ("Hello?", None),  # a greeting
+        ("Can you hear me? I need an oil change.", None),  # a request
+        ("How are the brakes looking?", None),
+        ("How are you guys open on Saturday?", None),
+    ],
+)
+def test_checking_the_line_and_small_talk_are_told_apart_from_requests(said, kind):
+    assert checking_in(said) == kind
+
+
+@pytest.mark.parametrize(
+    "said, reason",
+    [
+        (
+            "No rush at all, but could someone give me a ring about a quote on a new set of tires for the truck? "
+            "Best to call my work line, six three oh, five five five, oh one five oh.",
+            "a quote on a new set of tires for the truck",  # "give me a ring" asks; "my work line" is the phone
+        ),
+        (
+            "Can someone call me back about the quote on my brakes? Use three one two, five five five, oh one, "
+            "seventy-seven.",
+            "the quote on my brakes",  # "oh one, seventy-seven" is the number's end, not the message
+        ),
+    ],
+)
+def test_a_messages_reason_leaves_out_how_to_call_back(said, reason):
+    assert reason_in(said) == reason

@@ -208,8 +208,8 @@ def cancelled(desk, results, turn):
             c.appointment = c.also.pop(0)
             return _cancel(c, c.appointment, turn)
         desk.state.task = None
-        if several:
-            return desk.anything_else(turn)
+        if several or desk.take_up_later(turn):  # "... and how late are you open?" answered now
+            return desk.anything_else(turn) if several else None
         desk.state.offer_service = done.get("service")
         desk.ask(turn, "Would you like to book a new time for it?")
         desk.state.awaiting = "book_service"

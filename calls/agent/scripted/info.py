@@ -105,6 +105,19 @@ def answered(desk, results, turn):
     _say(desk, intent, text, turn)
 
 
+def said_already(desk, u):
+    """The shop's answer to this question was said on this call already (then it is not said twice)."""
+    shop = desk.state.shop
+    if u.intent == "hours":
+        day = day_asked(desk, u.text)
+        sentence = (shop.day_hours.get(day) if day else None) or shop.answers.get("hours")
+    elif u.intent in ALSO_TOPICS:
+        sentence = shop.answers.get(u.intent)
+    else:
+        return False
+    return bool(sentence) and sentence in desk.state.said
+
+
 def _say(desk, intent, text, turn):
     shop = desk.state.shop
     if intent == "services":
@@ -325,7 +338,8 @@ def _say_duration(desk, found, text, turn):
 
 def _offer_booking(desk, service, turn):
     """After an answer about one service: back to the booking in hand, or offer to book it."""
-    if desk.state.task is not None:
+    just_done = (desk.state.last_booked or {}).get("service")
+    if desk.state.task is not None or (service and service == just_done):  # not booked twice
         return desk.anything_else(turn)
     desk.state.offer_service = service
     desk.ask(turn, "Would you like to book that?" if is_plural(service) else "Would you like to book one?")

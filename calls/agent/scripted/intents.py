@@ -39,7 +39,8 @@ MESSAGE = (
     "pass on a message", "call me back", "call back", "callback", "have someone call", "have somebody call",
     "get back to me", "give me a call", "call me", "call my", "someone call", "somebody call", "anyone call",
     "advisor call", "have them call", "have him call", "have her call", "email me", "text me", "ring me",
-    "message is fine", "get in touch", "contact me",
+    "message is fine", "get in touch", "contact me", "give me a ring", "give me a buzz", "give me a shout",
+    "ring me back",
 )  # fmt: skip
 STATUS = (  # how a car in the shop is getting on: only an advisor knows
     "is it ready", "is my car ready", "is my truck ready", "is the car ready", "is the truck ready", "ready yet",
@@ -289,6 +290,29 @@ def is_greeting(text):
     for filler in ("yes", "yeah", "oh", "um", "uh", "so"):
         said = said.removeprefix(filler + " ")
     return said in GREETING or any(said == f"{g} {w}" for g in GREETING for w in ("otto's", "ottos", "otto"))
+
+
+# Words that only keep the line going: a caller checking the line works, or being polite. Said
+# alone they get a word back and the question in hand again, never a request read into them.
+CHECKING_IN = re.compile(
+    r"(?:(?:hello|hi|hey|yes|yeah|um|uh|oh|so|okay|ok|sorry|excuse me)\s+)*"
+    r"(?P<line>(?:can|could|do) you hear me(?: (?:ok|okay|now|alright|all right))?|are you (?:still )?there"
+    r"|(?:is )?(?:anybody|anyone|somebody|someone) there|you there|is this working|hello hello)"
+    r"|(?:(?:hello|hi|hey|yes|yeah|um|uh|oh|so|good|great|fine)\s+)*"
+    r"(?P<polite>how (?:are|r) (?:you|ya|y'all)(?: doing| holding up)?|how're you(?: doing)?|how you doing"
+    r"|how's it going|how is it going|how's your day(?: going)?|how is your day(?: going)?|how are things"
+    r"|how have you been|how's everything|how's your (?:morning|afternoon|evening))"
+    r"(?: (?:today|this morning|this afternoon|this evening|tonight|doing|going))*(?: good| ok| okay)?"
+)
+
+
+def checking_in(text):
+    """ "line" for "Hello? Can you hear me?", "polite" for "Hey, how are you doing today?", when
+    that is all the caller said; else None."""
+    match = CHECKING_IN.fullmatch(normalize(text))
+    if not match:
+        return None
+    return "line" if match["line"] else "polite"
 
 
 def is_thanks(text):

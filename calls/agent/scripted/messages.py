@@ -134,6 +134,8 @@ def reason_in(text):
             about = ABOUT.search(clause)
             if about:
                 kept.append(about[1])
+            elif with_number and has_any(plain, CALLBACK_CUES):
+                continue  # "best to call my work line": which phone, not what about
             elif intent == "message" and len([w for w in words if w not in REQUEST_WORDS and w not in FILLER]) >= 2:
                 kept.append(clause)  # "can someone email me a copy of my invoice": the request is the message
             continue
@@ -369,9 +371,19 @@ def _only_urgency(reason):
     return len(leftover) <= 1 and bool(urgency_in(said))
 
 
+NUMBER_WORDS = frozenset(
+    "zero oh o one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred double triple".split()
+)
+
+
 def _number_words(words):
+    """Part of a phone number said in words: three digits or more, or a clause of number words
+    only ("oh one, seventy-seven")."""
     digits = ("zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "double")
-    return sum(w in digits or w.isdigit() for w in words) >= 3
+    if sum(w in digits or w.isdigit() for w in words) >= 3:
+        return True
+    return bool(words) and all(w in NUMBER_WORDS or w.isdigit() for w in words)
 
 
 def _more_urgent(old, new):

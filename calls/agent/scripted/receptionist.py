@@ -15,11 +15,13 @@ from calls.agent.scripted import (
     caller_name,
     info,
     messages,
+    one_breath,
     repair_orders,
     repair_speech,
     vehicles,
 )
 from calls.agent.scripted.intents import (
+    checking_in,
     detect,
     is_abort,
     is_goodbye,
@@ -148,6 +150,7 @@ class Receptionist:
             )
         if turn.lines:
             state.last_said = turn.text
+            state.said = f"{state.said} {turn.text}"
         return turn
 
     # --- what the caller said -----------------------------------------------------------
@@ -201,6 +204,14 @@ class Receptionist:
         if is_greeting(text) and not task:
             name = state.caller.first_name
             self.ask(turn, f"Hi{' ' + name if name else ''}! How can I help you today?", aside=True)
+            return
+        checking = checking_in(text)
+        if checking:  # "can you hear me?", "how are you today?": a word back, then the question in hand
+            turn.say("Yes, I can hear you." if checking == "line" else "I'm doing well, thanks for asking!")
+            if task is not None and state.task_question:
+                self.ask(turn, state.task_question)
+            else:
+                self.ask(turn, "How can I help you today?", aside=True)
             return
         if is_thanks(text) and task is None and state.awaiting in (None, "anything_else"):
             if state.awaiting == "anything_else":
@@ -284,8 +295,14 @@ class Receptionist:
             return True
         return False
 
-    def start(self, u, turn):
-        """A new request. Questions about the shop keep the task in hand and come back to it."""
+    def start(self, u, turn, *, whole=True):
+        """A new request. Questions about the shop keep the task in hand and come back to it.
+        (`whole`: the caller's words as said, which may hold two requests; not one taken up later.)"""
+        if whole and self.state.task is None and self.state.later is None:
+            now, later = one_breath.split(u.text, self.service_names(), self.today(), u.intent)
+            if later:  # a task and a shop question at once: one now, the other next
+                self.state.later = later
+                u = self.utterance(now) if now != u.text else u
         intent = u.intent
         if intent == "goodbye":
             self.goodbye(turn)
@@ -353,11 +370,28 @@ class Receptionist:
 
     def anything_else(self, turn):
         task = self.state.task
+        if task is None and self.take_up_later(turn):
+            return
         if task is not None and self.state.task_question:
             self.ask(turn, self.state.task_question)  # back to what we were doing
             return
         self.ask(turn, ANYTHING_ELSE)
         self.state.awaiting = "anything_else"
+
+    def take_up_later(self, turn):
+        """The other request of a breath that held two (see one_breath), once the first is done
+        (True: taken up)."""
+        state = self.state
+        if state.later is None or state.task is not None or turn.calls:
+            return False
+        text, state.later = state.later, None
+        u = self.utterance(text)
+        if info.said_already(self, u):  # "are you open tomorrow?" answered on the way to the booking
+            return False
+        done = (state.last_booked or {}).get("service")
+        if done and not u.service and u.intent in one_breath.ABOUT_THE_JOB:  # "what's that gonna run me?"
+            u = self.utterance(f"{text} ({done})")
+        return self.start(u, turn, whole=False)
 
     def goodbye(self, turn):
         name = self.state.caller.first_name

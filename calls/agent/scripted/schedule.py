@@ -20,7 +20,12 @@ from calls.agent.scripted.words import has_any, spoken_numbers
 MOST_OFFERED = 3
 # Choosing among the times offered.
 FIRST = ("first", "1st", "earliest", "earlier", "early is", "earlies", "soonest", "early one", "first one")
-CLOSEST = ("closest", "nearest", "closer", "close to", "as close as", "near")
+CLOSEST = (
+    "closest", "nearest", "closer", "close to", "as close as", "near",
+    # a time said loosely: "noon or close", "ten or so", "two or thereabouts", "one or near it"
+    "or close", "or so", "or thereabouts", "or around", "or about", "or near", "roughly", "approximately",
+    "give or take",
+)  # fmt: skip
 LAST = ("last", "latest", "later one", "late one", "last one")
 ANY = (
     "any of those", "any of them", "any one", "anyone", "any is fine", "any works", "either", "either one",

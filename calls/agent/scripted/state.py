@@ -147,6 +147,8 @@ class Conversation:
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
     cars_seen: list = field(default_factory=list)  # get_repair_status' orders, as last heard
     last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it
+    said: str = ""  # everything said on this call so far
+    later: str | None = None  # the other request of a breath that held two, taken up once the first is done
 
 
 class Turn:

@@ -221,6 +221,13 @@ def _day(s, today):
     found = _month_day(s, today) or _nth(s, today) or _weekday(s, today)
     if found:
         return found
+    end = re.search(r"\b(?<!by )(?<!by the )end of (?:the |this |next )?week\b", s)
+    if end:  # its last working days, Thursday to Saturday ("by the end of the week" is any day till then)
+        thursday = today + timedelta(days=3 - today.weekday())
+        if "next week" in end[0] or today.weekday() == 6:
+            thursday += timedelta(days=7)
+        first = max(today, thursday)
+        return first, (thursday + timedelta(days=2) - first).days + 1, None
     if re.search(r"\bnext week\b", s):
         monday = today + timedelta(days=7 - today.weekday())
         return monday, 6, None
