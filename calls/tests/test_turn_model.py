@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import threading
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ from calls.voice import turn
 from calls.voice.audio import PHONE_RATE, mulaw_decode
 from calls.voice.interfaces import VoiceConfig
 from calls.voice.stt.offline import OfflineSTT
-from calls.voice.turn import RecentAudio, SmartTurn
+from calls.voice.turn import EndOfTurn, RecentAudio, SmartTurn
 
 
 def caller_sound():
@@ -296,3 +297,39 @@ async def test_a_caller_pausing_mid_sentence_on_the_offline_recogniser_gets_one_
         assert len(call.brain.calls) == 1
         said = call.brain.calls[0][0][-1]["content"].lower()
         assert "camry" in said and "oil change" in said
+
+
+async def test_when_the_model_is_behind_an_endpoint_ends_the_turn_unjudged():
+    """One model thread per process: endpoints beyond MAX_WAITING are not queued behind it."""
+    release = threading.Event()
+
+    class Slow:
+        def probability(self, pcm):
+            release.wait(5)
+            return 0.1  # unfinished
+
+    skipped = []
+    audio = RecentAudio()
+    audio.push(spoken("Hello."), at=time.monotonic())
+    ends = [EndOfTurn(Slow(), audio, wait_s=1.0, on_skipped=lambda: skipped.append(1)) for _ in range(3)]
+    judged = [asyncio.ensure_future(end.complete()) for end in ends[: turn.MAX_WAITING]]
+    await asyncio.sleep(0.05)
+    assert await asyncio.wait_for(ends[-1].complete(), 0.5) is True  # answered at the endpoint
+    assert skipped == [1]
+    release.set()
+    assert await asyncio.gather(*judged) == [False] * turn.MAX_WAITING  # the judged ones wait for words
+    assert turn._waiting == 0
+
+
+async def test_a_turn_the_model_could_not_judge_is_recorded(judge, monkeypatch):
+    model = judge(0.1)
+    monkeypatch.setattr(turn, "_waiting", turn.MAX_WAITING)  # the model's thread is behind
+    async with Call(["Which car?"], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I need to bring in my", speech_final=True)
+        await call.replied(2)
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my"}
+        assert model.heard == []
+        assert call.recorder.events_of("turn_model_skipped") == [{"reason": "the model is behind"}]

@@ -88,7 +88,12 @@ class VoiceSession:
                 else None
             ),
         )
-        self._end_of_turn = EndOfTurn(None, RecentAudio(), wait_s=config.turn_wait_s)  # model loaded in run()
+        self._end_of_turn = EndOfTurn(  # model loaded in run()
+            None,
+            RecentAudio(),
+            wait_s=config.turn_wait_s,
+            on_skipped=lambda: self.recorder.event("turn_model_skipped", reason="the model is behind"),
+        )
         self._tasks = set()
         self.tool_runner = ToolRunner(
             tools=tools,

@@ -17,6 +17,11 @@ ends without a full stop, question or exclamation mark, or on a word a sentence 
 runs, but 8 of 52 callers pausing mid-sentence answered in the pause against 1 of 52, because
 the recogniser writes what it half-heard as a finished sentence ("Is my car?", "I think it needs
 a new."). So `smart_turn`, the default, asks the model at every endpoint.
+The model runs on one thread of its own per process, never the default executor the database
+calls share. When that thread is behind (MAX_WAITING endpoints already waiting for it: a server
+past what it can carry), an endpoint ends the turn unjudged, as plain endpointing would, and the
+session records "turn_model_skipped": under overload callers get answered on time, sometimes
+mid-sentence, instead of seconds late, and the CPU the model would take goes to the calls.
 `log_mel` follows pipecat's numpy port of transformers' WhisperFeatureExtractor
 (pipecat/audio/turn/smart_turn/_whisper_features.py, BSD-2-Clause; Apache-2.0 upstream) on the
 front end it shares with the recogniser (log_mel.py).
@@ -27,6 +32,7 @@ import importlib.util
 import logging
 import re
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +48,12 @@ WINDOW_S = 8  # the model hears at most the last 8 s of a turn
 COMPLETE_AT = 0.5
 _MODEL_FILE = Path("audio", "turn", "smart_turn", "data", "smart-turn-v3.2-cpu.onnx")
 
+MAX_WAITING = 2  # endpoints of this process waiting for the model (one running, one queued)
+
 _session = None
 _session_lock = threading.Lock()
+_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smart-turn")
+_waiting = 0  # only the event loop's thread changes it
 
 
 def smart_turn_model_path():
@@ -161,8 +171,9 @@ class EndOfTurn:
 
     PREROLL_S = 0.5  # audio kept from before the turn's first sound
 
-    def __init__(self, model, audio, *, wait_s, words_first=False):
+    def __init__(self, model, audio, *, wait_s, words_first=False, on_skipped=None):
         self.model = model
+        self.on_skipped = on_skipped  # called when an endpoint is not judged: the model is behind
         self.audio = audio
         self.wait_s = wait_s  # an unfinished turn still ends this long after its speech stopped
         self.words_first = words_first  # a finished sentence ends the turn without the model
@@ -180,12 +191,20 @@ class EndOfTurn:
         pcm = self.audio.since(None if onset is None else onset - self.PREROLL_S)
         if not np.any(pcm):
             return True  # no audio of the turn reached us: nothing to judge
+        global _waiting
+        if _waiting >= MAX_WAITING:
+            if self.on_skipped is not None:
+                self.on_skipped()
+            return True
         self.asked += 1
+        _waiting += 1
         try:
-            probability = await asyncio.to_thread(self.model.probability, pcm)
+            probability = await asyncio.get_running_loop().run_in_executor(_thread, self.model.probability, pcm)
         except Exception:
             log.exception("end-of-turn model failed; ending the turn at the endpoint")
             return True
+        finally:
+            _waiting -= 1
         return probability >= COMPLETE_AT
 
 
