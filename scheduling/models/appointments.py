@@ -1,10 +1,9 @@
 """Appointments, their audit trail, and the texts customers get about them."""
 
-import zoneinfo
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from .shop import ServiceType
 
@@ -75,9 +74,7 @@ class Appointment(models.Model):
         ]
 
     def __str__(self):
-        from scheduling.shop_time_zone import shop_zone_name  # the Settings page's zone (models load first)
-
-        local = self.start.astimezone(zoneinfo.ZoneInfo(shop_zone_name()))
+        local = timezone.localtime(self.start)  # pages and admin run in the shop's zone (its middleware)
         return f"{self.service_type} for {self.customer.name or self.customer.phone} on {local:%a %b %-d %-I:%M %p}"
 
     @property
