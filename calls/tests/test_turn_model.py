@@ -250,8 +250,8 @@ async def test_switching_the_model_off_restores_plain_endpointing(judge):
 
 
 async def test_a_missing_model_file_falls_back_to_plain_endpointing_and_says_so(monkeypatch, caplog):
-    monkeypatch.setattr(turn, "smart_turn_model_path", lambda: None)
-    monkeypatch.setattr(turn, "_session", None)
+    monkeypatch.setattr(turn.SMART_TURN, "path", lambda: None)
+    monkeypatch.setattr(turn.SMART_TURN, "_session", None)
     caplog.set_level(logging.WARNING, logger="calls.voice.turn")
     async with Call(["Which car?"], turn_model="smart_turn") as call:
         await call.greeted()

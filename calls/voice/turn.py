@@ -8,7 +8,7 @@ the session waits for more words, up to the utterance-end limit, instead of answ
 The model is Smart Turn v3.2 (Daily, BSD-2-Clause): a Whisper-tiny encoder with a classifier
 head, run on onnxruntime from the ONNX file shipped in the `pipecat-ai` wheel. The package is
 installed without its dependencies and never imported (its `__init__` pulls in much of its
-framework); only its data file is used, as vad.py does with silero. Input: the last 8 s of
+framework); only its data file is used (packaged_onnx.py), as with silero. Input: the last 8 s of
 the turn at 16 kHz, as Whisper log-mel features; output: the probability the turn is complete.
 The model costs about 70 ms of CPU a run: on a busy server, most of the server's CPU.
 `smart_turn_words` spends it only where the words leave the sentence open: the turn's transcript
@@ -28,10 +28,8 @@ front end it shares with the recogniser (log_mel.py).
 """
 
 import asyncio
-import importlib.util
 import logging
 import re
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -40,6 +38,7 @@ import numpy as np
 from calls.voice.audio import PHONE_RATE, int16_to_float, mulaw_decode, resample
 from calls.voice.interfaces import TURN_MODELS
 from calls.voice.log_mel import log_mel as whisper_log_mel
+from calls.voice.packaged_onnx import PackagedModel
 
 log = logging.getLogger(__name__)
 
@@ -50,36 +49,12 @@ _MODEL_FILE = Path("audio", "turn", "smart_turn", "data", "smart-turn-v3.2-cpu.o
 
 MAX_WAITING = 2  # endpoints of this process waiting for the model (one running, one queued)
 
-_session = None
-_session_lock = threading.Lock()
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smart-turn")
 _waiting = 0  # only the event loop's thread changes it
 
-
-def smart_turn_model_path():
-    """Path of the Smart Turn v3 ONNX model inside the installed pipecat-ai package, or None."""
-    spec = importlib.util.find_spec("pipecat")  # finds the package without running its __init__
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / _MODEL_FILE
-    return path if path.is_file() else None
-
-
-def _smart_turn_session():
-    global _session
-    with _session_lock:
-        if _session is None:
-            import onnxruntime
-
-            path = smart_turn_model_path()
-            if path is None:
-                raise RuntimeError("Smart Turn's ONNX model is not installed (pipecat-ai, requirements/offline.txt)")
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            _session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-        return _session
+SMART_TURN = PackagedModel(
+    "pipecat", _MODEL_FILE, missing="Smart Turn's ONNX model is not installed (pipecat-ai, requirements/offline.txt)"
+)
 
 
 class SmartTurn:
@@ -88,7 +63,7 @@ class SmartTurn:
     name = "smart_turn"
 
     def __init__(self):
-        self._session = _smart_turn_session()
+        self._session = SMART_TURN.session()
 
     def probability(self, pcm):
         """int16 8 kHz audio of the turn, ending at the endpoint -> probability it is complete."""

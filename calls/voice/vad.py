@@ -6,49 +6,30 @@ The package itself is installed without its dependencies and never imported (its
 onnxruntime or the model file is missing: near free, but it hears noise as speech.
 """
 
-import importlib.util
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from calls.voice.audio import PHONE_RATE
+from calls.voice.packaged_onnx import PackagedModel
 
 log = logging.getLogger(__name__)
 
 WINDOW_SAMPLES = 256  # silero's window at 8 kHz: 32 ms
 _CONTEXT_SAMPLES = 32  # silero v5+ expects the tail of the previous window in front of each one
 
-_session = None
-_session_lock = threading.Lock()
+SILERO = PackagedModel(
+    "silero_vad",
+    Path("data", "silero_vad.onnx"),
+    missing="silero-vad's ONNX model is not installed (requirements/offline.txt)",
+)
 
 
 def silero_model_path():
     """Path of the 8/16 kHz silero ONNX model inside the installed package, or None."""
-    spec = importlib.util.find_spec("silero_vad")  # finds the package without running its __init__
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / "data" / "silero_vad.onnx"
-    return path if path.is_file() else None
-
-
-def _silero_session():
-    global _session
-    with _session_lock:
-        if _session is None:
-            import onnxruntime
-
-            path = silero_model_path()
-            if path is None:
-                raise RuntimeError("silero-vad's ONNX model is not installed (requirements/offline.txt)")
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = 1
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            _session = onnxruntime.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
-        return _session
+    return SILERO.path()
 
 
 class SileroVAD:
@@ -58,7 +39,7 @@ class SileroVAD:
     window_samples = WINDOW_SAMPLES
 
     def __init__(self):
-        self._session = _silero_session()
+        self._session = SILERO.session()
         self.reset()
 
     def reset(self):
