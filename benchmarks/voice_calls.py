@@ -4,7 +4,7 @@ Usage (throwaway PostgreSQL and Redis, started and stopped for the run):
     scripts/bench_voice.sh [--calls 1,10,50] [--min-turns 20] [--processes N]
 which is   scripts/with_services.sh .venv/bin/python benchmarks/voice_calls.py ...
 
-What runs (issue 3, "Benchmark"): one Daphne process serving ottos.asgi:application on
+What runs (issue 3, "Benchmark"): one server process (ottos.serve: uvicorn) serving ottos.asgi:application on
 PostgreSQL + Redis (migrated, seed_demo), signed Twilio webhooks (TWILIO_AUTH_TOKEN,
 PUBLIC_BASE_URL), the real Deepgram and OpenAI SDKs pointed at the loopback fakes, each fake
 in its own process at fixed latencies (STT endpointing 300 ms, LLM first token 350 ms then
@@ -15,7 +15,7 @@ turns (benchmarks/voice/script.py): questions answered in two or three sentences
 through the get_available_slots tool (PostgreSQL), and one reply the caller talks over.
 Each level runs enough rounds of N calls for --min-turns measured turns.
 
---processes N (N > 1): N Daphne processes behind nginx running deploy/nginx.conf (least_conn),
+--processes N (N > 1): N server processes behind nginx running deploy/nginx.conf (least_conn),
 sharing a PROMETHEUS_MULTIPROC_DIR, as production runs several; the callers' webhooks and media
 streams go through nginx. The server's CPU and memory are then summed over the processes, and
 each level also gives each process's CPU and the media streams it took.

@@ -38,11 +38,14 @@ class LiveCallsConsumer(AsyncJsonWebsocketConsumer):
         pass  # the page only listens
 
     async def call_event(self, event):
-        await self.send_json(
-            {
-                "call_sid": event.get("call_sid"),
-                "kind": event.get("kind"),
-                "data": event.get("data"),
-                "at": event.get("at"),
-            }
-        )
+        try:
+            await self.send_json(
+                {
+                    "call_sid": event.get("call_sid"),
+                    "kind": event.get("kind"),
+                    "data": event.get("data"),
+                    "at": event.get("at"),
+                }
+            )
+        except OSError:  # ASGI's error for a page already gone; its disconnect leaves the group
+            pass

@@ -10,6 +10,7 @@ agent's speech recognition heard and what the agent said, exactly as the call pa
 import asyncio
 import json
 import secrets
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -130,48 +131,57 @@ def voiced_seconds(mulaw):
 # --- a server of our own ------------------------------------------------------------------------
 
 
-@contextmanager
-def daphne_server():
-    """Serve the ASGI app with Daphne on a free loopback port, in a thread of this process; yields its URL.
+@dataclass
+class InProcessServer:
+    url: str
+    loop: asyncio.AbstractEventLoop  # the server's event loop (a test can look at its tasks)
 
-    Twisted's reactor cannot be restarted: a process runs this once.
-    """
-    from daphne.endpoints import build_endpoint_description_strings
-    from daphne.server import Server  # installs Twisted's asyncio reactor: before twisted.internet.reactor
-    from twisted.internet import reactor
+
+@contextmanager
+def in_process_server():
+    """Serve the ASGI app on a free loopback port in a thread of this process, configured as
+    production serves it (ottos/lib/asgi_server.py); yields an InProcessServer."""
+    import uvicorn
+
+    from ottos.lib.asgi_server import server_config
 
     application = import_string(settings.ASGI_APPLICATION)  # found as `runserver` finds it: no import of the wiring
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(server_config(application, host="127.0.0.1", access_log=False))
+    loops = []
 
-    if reactor.running or getattr(reactor, "_startedBefore", False):
-        raise SimulationError("this process already runs a server; pass --server URL to call it instead")
-    server = Server(
-        application=application,
-        endpoints=build_endpoint_description_strings(host="127.0.0.1", port=0),
-        signal_handlers=False,
-        websocket_max_message_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,
-        websocket_max_frame_size=settings.MEDIA_STREAM_MAX_MESSAGE_BYTES,  # as ottos.serve runs it
-    )
-    thread = threading.Thread(target=server.run, name="daphne", daemon=True)
+    async def serve():
+        loops.append(asyncio.get_running_loop())
+        await server.serve(sockets=[sock])
+
+    def run():  # signal handlers stay the main thread's: uvicorn installs none off it
+        asyncio.run(serve(), loop_factory=server.config.get_loop_factory())
+
+    thread = threading.Thread(target=run, name="asgi-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
-    while not server.listening_addresses:
+    while not server.started:
         if time.monotonic() > deadline or not thread.is_alive():
+            sock.close()
             raise SimulationError("the local server did not start listening")
         time.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{server.listening_addresses[0][1]}"
+        yield InProcessServer(url=f"http://127.0.0.1:{sock.getsockname()[1]}", loop=loops[0])
     finally:
-        reactor.callFromThread(reactor.stop)
-        thread.join(10)
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
 
 
 @contextmanager
 def local_server():
-    """daphne_server() configured like production for Twilio: it checks signatures against a
+    """in_process_server() configured like production for Twilio: it checks signatures against a
     throwaway auth token when none is set, and its public URL is the loopback one unless
     PUBLIC_BASE_URL says otherwise. Yields the server's URL.
     """
-    with daphne_server() as url:
+    with in_process_server() as server:
+        url = server.url
         overrides = {
             "TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN or secrets.token_hex(16),
             "PUBLIC_BASE_URL": settings.PUBLIC_BASE_URL or url,

@@ -1,77 +1,69 @@
-"""The production server: Daphne on uvloop, its access log redacted.
+"""The production server: uvicorn on uvloop, WebSockets through websockets' sans-I/O protocol.
 
-    python -m ottos.serve [daphne's options] ottos.asgi:application
+    python -m ottos.serve [--proxy-headers] [-b HOST] [-p PORT] [--no-access-log] ottos.asgi:application
 
-Daphne builds Twisted's event loop when `daphne.server` is imported, from the asyncio policy in
-force, so uvloop has to be chosen before that import; Daphne has no option for it. The call
-benchmark measured Daphne's server CPU per call-minute at one call drop by about a third on
-uvloop (each caller frame is several event-loop wake-ups). Where uvloop is not available the
-standard loop serves.
+Why uvicorn: a call is a WebSocket carrying 50 media frames a second from Twilio and as many back,
+so the server's WebSocket layer is paid per frame. Receiving alone (benchmarks/stream_floor.py,
+50 streams) cost Daphne, with Twisted and autobahn, 0.22 CPU s per stream-minute and uvicorn's
+sans-I/O websockets protocol 0.09; in the call benchmark (50 calls, one process) the server went
+from 0.86 to 0.63 CPU s per call-minute.
 
-Daphne writes its access log itself (to stdout, or the file of --access-log), not through
-`logging`, so the console handler's redaction never sees it, and it writes each request's path
-as it came, query string and all (`GET /calls/?q=%2B13125550147`). The server is given an access
-log that passes every path through the same `redact` first; where and in what form Daphne writes
-it stay Daphne's (--access-log, -v).
+Logging: uvicorn is given no logging configuration of its own, so its lines (an access line per
+request, with its path and query string, and one per WebSocket accepted) go through LOGGING's
+console handler, which cuts phone numbers and masks secrets like on every other line. The app is
+imported (and Django set up) before uvicorn starts, so that even its first lines do.
 
-Several processes behind a load balancer (deploy/nginx.conf) run with --proxy-headers, so that
-the client's address and scheme come from X-Forwarded-For/-Proto, and share
+--proxy-headers: behind nginx (deploy/nginx.conf) the client's address and scheme come from
+X-Forwarded-For/-Proto, believed only from the addresses in FORWARDED_ALLOW_IPS (uvicorn's
+variable; by default 127.0.0.1, nginx on the same host). Several processes share
 PROMETHEUS_MULTIPROC_DIR: a process starting forgets the live gauges of processes that died
-without saying so, and one stopping takes its own out.
+without saying so, and one stopping takes its own out. On SIGTERM the server stops taking
+connections and closes open WebSockets with 1012 (service restart): their calls end and are filed.
+The configuration itself is ottos/lib/asgi_server.py, shared with the in-process test server.
 """
 
-import asyncio
+import argparse
 import sys
 
-from ottos.lib.logging import redact
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="python -m ottos.serve", description=__doc__.splitlines()[0])
+    parser.add_argument("application", help="the ASGI application, e.g. ottos.asgi:application")
+    parser.add_argument("-b", "--bind", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("-p", "--port", type=int, default=8000, help="port to listen on (default 8000)")
+    parser.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="take the client's address and scheme from X-Forwarded-For/-Proto (from FORWARDED_ALLOW_IPS)",
+    )
+    parser.add_argument("--no-access-log", dest="access_log", action="store_false", help="no line per request")
+    return parser.parse_args(argv)
 
 
-def redacted_access_log(action_logger):
-    """Daphne's action logger (what writes its access log), handed each request's path redacted."""
-    if action_logger is None:
-        return None
+def config(options):
+    from uvicorn.importer import import_from_string
 
-    def log_action(protocol, action, details):
-        if details.get("path"):
-            details = {**details, "path": redact(details["path"])}
-        action_logger(protocol, action, details)
-
-    return log_action
-
-
-def server_with_redacted_access_log(**options):
-    """Daphne's Server, as its command line builds it, with the access log redacted and the
-    WebSocket message limit set by MEDIA_STREAM_MAX_MESSAGE_BYTES (Daphne's CLI has no option)."""
-    from daphne.server import Server
-    from django.conf import settings  # configured: the CLI imported the application first
+    application = import_from_string(options.application)  # sets Django up: LOGGING is in force
 
     from ottos.lib import metrics  # after the settings, which check PROMETHEUS_MULTIPROC_DIR
+    from ottos.lib.asgi_server import server_config
 
     metrics.forget_dead_processes()
-    limit = settings.MEDIA_STREAM_MAX_MESSAGE_BYTES
-    return Server(
-        **{
-            **options,
-            "action_logger": redacted_access_log(options.get("action_logger")),
-            "websocket_max_message_size": limit,
-            "websocket_max_frame_size": limit,
-        }
+    return server_config(
+        application,
+        host=options.bind,
+        port=options.port,
+        proxy_headers=options.proxy_headers,
+        access_log=options.access_log,
     )
 
 
 def main(argv=None):
-    try:
-        import uvloop
-    except ImportError:
-        pass
-    else:
-        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    from daphne.cli import CommandLineInterface
+    import uvicorn
 
-    cli = CommandLineInterface()
-    cli.server_class = server_with_redacted_access_log
+    options = parse(sys.argv[1:] if argv is None else argv)
     try:
-        cli.run(sys.argv[1:] if argv is None else argv)
+        uvicorn.Server(config(options)).run()
     finally:
         _leave_the_live_gauges()
 

@@ -99,7 +99,6 @@ if PUBLIC_BASE_URL:
     CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -378,7 +377,7 @@ CALL_TOKEN_MAX_AGE_S = env_int("CALL_TOKEN_MAX_AGE_S", 60, minimum=5)
 # call benchmark). A call beyond CALLS_PER_PROCESS x the live processes is not taken by the agent: it
 # goes to SHOP_ADVISOR_NUMBER, else to the voicemail, and /readyz answers 503 while this process is full.
 CALLS_PER_PROCESS = env_int("CALLS_PER_PROCESS", 100, minimum=1)
-# The largest WebSocket message the server takes (Daphne's own default is 1 MiB). Twilio's Media
+# The largest WebSocket message the server takes (uvicorn's own default is 16 MiB). Twilio's Media
 # Streams messages are well under 2 KiB; a stream that sends more is broken or hostile, and is
 # closed (1009): the caller is then handed to a person like on any broken stream.
 MEDIA_STREAM_MAX_MESSAGE_BYTES = env_int("MEDIA_STREAM_MAX_MESSAGE_BYTES", 64 * 1024, minimum=4096)
@@ -555,7 +554,6 @@ LOGGING = {
     "loggers": {
         # Django's own console handler (DEBUG only) would print unredacted lines a second time.
         "django": {"handlers": []},
-        "daphne": {"level": "WARNING"},
         "django.channels.server": {"level": "WARNING"},
         # The SDKs log every request at INFO (Twilio ten lines each): only their problems.
         "twilio.http_client": {"level": "WARNING"},

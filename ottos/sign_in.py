@@ -18,6 +18,6 @@ class SignInThrottle(AxesStandaloneBackend):
 
 
 def client_ip(request):
-    """The address the request came from. Behind nginx, `ottos.serve --proxy-headers` (Daphne) has
+    """The address the request came from. Behind nginx, `ottos.serve --proxy-headers` has
     already put the X-Forwarded-For that nginx wrote here; a header the client made up is not read."""
     return request.META.get("REMOTE_ADDR")

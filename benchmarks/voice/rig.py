@@ -1,7 +1,7 @@
 """The processes of the call benchmark and what they cost: both vendor fakes, each in its own
-process, and one Daphne serving ottos.asgi:application on the PostgreSQL and Redis named by
+process, and one server process (ottos.serve) serving ottos.asgi:application on the PostgreSQL and Redis named by
 DATABASE_URL and REDIS_URL, configured as production would be (signed webhooks, keys, base
-URLs pointing at the fakes). With `processes` > 1, that many Daphne processes behind nginx
+URLs pointing at the fakes). With `processes` > 1, that many server processes behind nginx
 running deploy/nginx.conf (ottos/tests/balanced_servers.py, as test_scale_out runs them), sharing
 a PROMETHEUS_MULTIPROC_DIR; the callers then go through nginx, and the server's CPU and memory
 are the sums over its processes.
@@ -26,7 +26,7 @@ from ottos.tests.balanced_servers import BalancedServers
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-SERVER = [PYTHON, "-m", "ottos.serve"]  # Daphne on uvloop, as in production
+SERVER = [PYTHON, "-m", "ottos.serve"]  # uvicorn on uvloop, as in production
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PUBLIC_BASE_URL = "https://ottos-bench.example"
 TWILIO_AUTH_TOKEN = "benchmark-twilio-auth-token"

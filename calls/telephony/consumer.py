@@ -159,8 +159,8 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
         try:
             await self.send(text_data=frame(*args))
         except Exception as exc:
-            # The caller hung up between our last look and this send (Daphne raises its socket
-            # library's "closed" error): nothing more goes out; disconnect() files the call.
+            # The caller hung up between our last look and this send (the server raises an
+            # OSError, as ASGI says): nothing more goes out; disconnect() files the call.
             self._send_failed = True
             logger.info(
                 "Call %s: the socket closed under a send (%s)",
@@ -185,7 +185,10 @@ class MediaStreamConsumer(AsyncWebsocketConsumer):
     async def _close(self, code):
         if not self.closed:
             self.closed = True
-            await self.close(code=code)
+            try:
+                await self.close(code=code)
+            except OSError:  # ASGI's error for a socket already closed: Twilio hung up first
+                pass
 
     def _ignore(self, what):
         self._bad_frames += 1

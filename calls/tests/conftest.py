@@ -1,5 +1,5 @@
 """Fixtures for the phone agent's tests: Twilio settings, the vendor fakes, the app served by a
-real Daphne server, and a fake caller."""
+real server (uvicorn, as in production), and a fake caller."""
 
 import asyncio
 import time
@@ -81,19 +81,16 @@ class LiveApp:
 
 @pytest.fixture(scope="session")
 def live_app(django_db_setup, django_db_blocker):
-    """The ASGI app under a real Daphne server (HTTP + WebSocket) in a thread of this process.
-
-    Twisted's reactor cannot be restarted, so one server serves the whole session; it sees
-    each test's settings because it shares this process.
+    """The ASGI app under the production server (uvicorn: HTTP + WebSocket) in a thread of this
+    process. One server serves the whole session; it sees each test's settings because it shares
+    this process.
     """
     from django.db import connection
 
-    from calls.simulation import daphne_server
+    from calls.simulation import in_process_server
 
-    with daphne_server() as url:
-        from twisted.internet import reactor  # Daphne's asyncio reactor, installed by now
-
-        yield LiveApp(url=url, loop=reactor._asyncioEventloop)
+    with in_process_server() as server:
+        yield LiveApp(url=server.url, loop=server.loop)
     # The server's worker threads may still hold connections; the test database can only be
     # dropped once they are gone.
     with django_db_blocker.unblock(), connection.cursor() as cursor:

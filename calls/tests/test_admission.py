@@ -1,7 +1,7 @@
 """Admission control: beyond the calls the servers carry well (CALLS_PER_PROCESS x live processes)
 a new call is not taken by the agent but handed to a person (the advisor, else the voicemail) and
 filed as such; /readyz reports the load and answers 503 while this process is full. Driven as
-Twilio would against the app under Daphne; the count is kept in the tests' Redis."""
+Twilio would against the app under the production server; the count is kept in the tests' Redis."""
 
 import asyncio
 import time

@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory):
-    """Daphne in its own process on the test database, as `make run` serves (DEBUG: static files
+    """The production server in its own process on the test database, as `make run` serves (DEBUG: static files
     from the project), with no vendor keys: offline speech and the scripted receptionist."""
     directory = tmp_path_factory.mktemp("phone-server")
     log_path = directory / "server.log"

@@ -1,4 +1,4 @@
-"""Whole calls through the real ASGI app under Daphne, as Twilio would place them: signed
+"""Whole calls through the real ASGI app under the production server, as Twilio would place them: signed
 webhook -> media stream -> caller speech -> Deepgram (fake) -> OpenAI (fake, scripted tool
 calls) -> the booking in PostgreSQL -> speech back with marks; barge-in, ending, transfer,
 and each vendor or database fault."""

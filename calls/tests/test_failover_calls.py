@@ -1,4 +1,4 @@
-"""Whole calls through the real ASGI app under Daphne in which a vendor fails for good and the
+"""Whole calls through the real ASGI app under the production server in which a vendor fails for good and the
 offline engine carries the call on: Deepgram's listening dies (offline Whisper hears the rest),
 OpenAI answers only 500s (the scripted receptionist books), Deepgram's speech fails (Piper
 speaks). The vendor SDKs talk to the loopback fakes; the backups are the real offline engines,

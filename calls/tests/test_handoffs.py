@@ -2,7 +2,7 @@
 stream breaks) the caller is put through to the advisor, who first hears who is calling and why;
 when nobody picks up, or no advisor number is set, the caller leaves a voicemail, which is filed
 for the advisors as a callback request and transcribed offline. Driven as Twilio would against
-the app under Daphne, with the Twilio REST fake serving the recording."""
+the app under the production server, with the Twilio REST fake serving the recording."""
 
 import asyncio
 import io
@@ -128,7 +128,7 @@ def assert_records_a_voicemail(twiml):
     assert tags(twiml)[0] == "Say"
 
 
-# --- the whole call, against Daphne ------------------------------------------------------------
+# --- the whole call, against the server ------------------------------------------------------
 
 
 async def test_when_speech_recognition_dies_mid_call_the_caller_is_put_through_to_the_advisor_who_hears_who_it_is(

@@ -1,8 +1,8 @@
 """The call pages in headless Chromium against running servers.
 
-Two server processes, as in production: the phone agent (the Daphne server of the phone-agent
+Two server processes, as in production: the phone agent (the in-process server of the phone-agent
 tests, in this process) takes a call placed by the fake Twilio caller with every vendor faked;
-a second Daphne process, started here on the same test database and Redis, serves the
+a second server process, started here on the same test database and Redis, serves the
 managers' pages. The live page in the browser shows the transcript as the call goes on: the
 recorder publishes through channels-redis and the page server relays it. Each page is then
 screenshotted and checked to have rendered.
@@ -68,7 +68,7 @@ def collected_static(tmp_path_factory):
 
 @pytest.fixture
 def page_server(transactional_db, collected_static, tmp_path):
-    """The ASGI app under Daphne in its own process, on the test database and the same Redis."""
+    """The ASGI app under the production server in its own process, on the test database and the same Redis."""
     with server_process(tmp_path / "page-server.log", DATA_DIR=str(collected_static), DEBUG="false") as url:
         yield url
 

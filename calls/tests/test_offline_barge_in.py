@@ -1,5 +1,5 @@
 """Barge-in on the embedded default (offline speech, scripted receptionist), end to end: real
-caller speech (Piper through the phone codec) over the agent's answer, through Daphne, the
+caller speech (Piper through the phone codec) over the agent's answer, through the production server, the
 consumer and the voice loop. Twilio's side plays the agent's audio in real time and echoes a
 mark only when its audio has played, so "heard" means heard.
 

@@ -40,7 +40,7 @@ async def main():
         }
     result["foreign_modules"] = sorted(
         name for name in sys.modules
-        if name.split(".")[0] in ("django", "channels", "daphne", "crm", "scheduling", "ottos")
+        if name.split(".")[0] in ("django", "channels", "uvicorn", "crm", "scheduling", "ottos")
         or (name.startswith("calls.") and not name.startswith(("calls.voice", "calls.tests")))
     )
     print(json.dumps(result))

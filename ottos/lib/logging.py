@@ -16,7 +16,7 @@ secret settings' values, Authorization headers, bearer/basic credentials, key=va
 passwords in URLs and PEM private keys are replaced by ***. Numbers are looked for in the line
 as a person would read it: a URL's %-escapes decoded (`?q=%2B13125550147`, or twice over in a
 login redirect's `?next=`) and a "+" between digits read as the space it is in a query string.
-Daphne's access log goes through `redact` too (ottos/serve.py).
+The server's access log (uvicorn's) goes through the same handlers, so through `redact` too.
 """
 
 import contextlib
@@ -309,6 +309,7 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "taskName",
     "task_id",
     "task_name",
+    "color_message",  # uvicorn's message template with terminal colours: the message says it already
 }
 _BARE = re.compile(r"^[\w.:/@+-]+$")
 

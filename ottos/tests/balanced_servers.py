@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 START_TIMEOUT_S = 60
-MEDIA_STREAM_OPENED = "WSCONNECT /ws/twilio/media/"  # Daphne's access-log line for an accepted stream
+MEDIA_STREAM_OPENED = re.compile(r'"WebSocket /ws/twilio/media/\S*" \[accepted\]')  # the server's line per stream
 
 _UPSTREAM_SERVER = re.compile(r"^(?P<indent>[ \t]*)server 127\.0\.0\.1:\d+(?P<options>[^;\n]*);[ \t]*\n", re.M)
 _LISTEN = re.compile(r"^(?P<indent>[ \t]*)listen 80;", re.M)
@@ -127,7 +127,9 @@ class BalancedServers:
 
     def streams(self):
         """How many media streams each process has accepted so far (in the order of `processes`)."""
-        return [server.log_path.read_text(errors="replace").count(MEDIA_STREAM_OPENED) for server in self.processes]
+        return [
+            len(MEDIA_STREAM_OPENED.findall(server.log_path.read_text(errors="replace"))) for server in self.processes
+        ]
 
     # --- inside --------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ def tests_database_url():
 def server_process(log_path, *, server_options=(), **environment):
     """Yields the server's URL once /healthz answers; its output goes to `log_path`. `environment`
     adds settings (DEBUG, DATA_DIR...); vendor keys are left out, so it runs on the offline engines.
-    `server_options` are more of Daphne's options (e.g. "--proxy-headers")."""
+    `server_options` are more of ottos.serve's options (e.g. "--proxy-headers")."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("DEEPGRAM_API_KEY", "OPENAI_API_KEY")}
     env.update(DATABASE_URL=tests_database_url(), PYTHONUNBUFFERED="1", **environment)

@@ -82,7 +82,7 @@ def test_the_lock_is_for_that_address_only(avery):
 
 
 def test_a_forwarded_for_header_sent_by_the_client_does_not_get_round_the_lock(avery):
-    # Behind nginx the client's address is REMOTE_ADDR (Daphne's --proxy-headers sets it from the
+    # Behind nginx the client's address is REMOTE_ADDR (ottos.serve --proxy-headers sets it from the
     # header nginx writes); a header the client adds itself is not believed.
     fail_until_locked()
     _, response = sign_in(PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.20", HTTP_X_REAL_IP="198.51.100.20")
@@ -104,7 +104,7 @@ def test_password_checks_without_a_request_are_not_throttled(avery):
 
 
 def test_behind_nginx_the_lock_follows_the_address_nginx_forwards(transactional_db, tmp_path):
-    # The production server: Daphne with --proxy-headers takes the address from X-Forwarded-For,
+    # The production server with --proxy-headers takes the address from X-Forwarded-For,
     # which nginx overwrites with the client's (deploy/nginx.conf).
     User.objects.create(username="avery", is_staff=True, password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
     with server_process(

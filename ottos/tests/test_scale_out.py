@@ -188,8 +188,11 @@ def access_log(server):
 
 
 def requests(server):
-    """What a process served, from its access log: {"POST /twilio/voice/", "WSCONNECT /ws/...", ...}."""
-    return set(re.findall(r'\] "([A-Z]+ /\S*)"', access_log(server)))
+    """What a process served, from its log: {"POST /twilio/voice/", "WebSocket /ws/...", ...}."""
+    log = access_log(server)
+    http = re.findall(r'\\"([A-Z]+ /\S*) HTTP/[\d.]+\\"', log)
+    websockets = re.findall(r'\\"(WebSocket /\S*)\\" \[accepted\]', log)
+    return set(http) | set(websockets)
 
 
 async def test_a_call_split_over_three_processes_is_answered_filed_once_and_seen_live(
@@ -229,8 +232,8 @@ async def test_a_call_split_over_three_processes_is_answered_filed_once_and_seen
     assert roles == ["assistant", "user", "assistant"]
     # Each process did its part: the webhooks on the first, the stream on the second, the page on the third.
     assert {"POST /twilio/voice/", "POST /twilio/status/"} <= requests(webhook_process)
-    assert "WSCONNECT /ws/twilio/media/" in requests(stream_process)
-    assert "WSCONNECT /ws/calls/live/" in requests(page_process)
+    assert "WebSocket /ws/twilio/media/" in requests(stream_process)
+    assert "WebSocket /ws/calls/live/" in requests(page_process)
     assert not {r for r in requests(stream_process) | requests(page_process) if r.startswith("POST /twilio/")}
     assert not {r for r in requests(webhook_process) | requests(page_process) if "/ws/twilio/" in r}
 
@@ -299,8 +302,8 @@ async def test_a_client_cannot_choose_the_address_the_servers_see(servers):
         for line in access_log(server).splitlines()
         if "/healthz?from-a-liar" in line
     ]
-    # The address comes from nginx's X-Forwarded-For (Daphne writes a forwarded client with port 0).
-    assert line.startswith("127.0.0.1:0 ") and "203.0.113.9" not in line
+    # The address comes from nginx's X-Forwarded-For (the server writes a forwarded client with port 0).
+    assert 'msg="127.0.0.1:0 - ' in line and "203.0.113.9" not in line
 
 
 # --- the figures of processes that are gone ----------------------------------------------------------
