@@ -7,11 +7,11 @@ decode never changes; a model year's recalls change slowly). Errors say whether 
 
 import logging
 from dataclasses import asdict, dataclass, field
-from datetime import date
 
 import httpx
 from django.conf import settings
 from django.core.cache import cache
+from django.utils import timezone
 from vininfo import Vin
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def decode_vin_offline(vin, *, today=None):
     manufacturer = info.manufacturer
     if not isinstance(manufacturer, str) or manufacturer == "UnsupportedBrand":
         manufacturer = ""
-    latest = (today or date.today()).year + 1
+    latest = (today or timezone.localdate()).year + 1  # the shop's today in tasks and commands
     years = [y for y in info.years if y <= latest]
     if len(years) > 1:
         # 49 CFR 565: for cars and light trucks a letter in position 7 means the 2010-2039 cycle.

@@ -225,8 +225,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Time -------------------------------------------------------------------------------
-# The shop's Settings page (ShopProfile.timezone) wins: pages render in it (scheduling/shop_time_zone.py),
-# and `manage.py check --database default` / check_services warn while this disagrees with it.
+# Only the default: the shop's Settings page (ShopProfile.timezone), once saved, is the current zone in
+# pages, Celery tasks and the commands that work in local time (scheduling/shop_time_zone.py);
+# `manage.py check --database default` warns while this disagrees with it.
 SHOP_TIME_ZONE = env_timezone("SHOP_TIME_ZONE", "America/Chicago")
 TIME_ZONE = SHOP_TIME_ZONE
 USE_TZ = True

@@ -68,12 +68,14 @@ class Actor:
 # --- Reading -------------------------------------------------------------------------------
 
 
-def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in=False):
+def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in=False, exclude=None):
     """Start times in [start, end) at which `service_type` can be booked, ascending, aware.
 
     Raises BookingRefused for an inactive service, a waiter on a drop-off-only service, or
     naive datetimes (so the agent can say why rather than "nothing is free"). `walk_in`: the
     starts an advisor may book at the counter (see WALK_IN_GRACE), inside the minimum lead.
+    `exclude`: an appointment (or its pk) being moved; the time it holds now counts as free, as
+    reschedule_appointment counts it.
     """
     now = _walk_in_now(now or clock.now(), walk_in)
     _require_aware(start, end, now)
@@ -84,10 +86,37 @@ def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in
     profile = ShopProfile.load()
     rules = _shop_rules(profile, start, end, walk_in=walk_in)
     reach_end = _ends(end, service_type.duration)
-    demand = Demand.of(_booked_between(max(start, now), reach_end), external_busy(start, reach_end))
+    exclude = exclude.pk if isinstance(exclude, Appointment) else exclude
+    demand = Demand.of(_booked_between(max(start, now), reach_end, exclude=exclude), external_busy(start, reach_end))
     return availability.slot_starts(
         rules, _service_rules(service_type), start, end, now=now, demand=demand, waiter=waiter
     )
+
+
+def move_starts(appointments, start, end, *, now=None, walk_in=False):
+    """{appointment pk: the starts in [start, end) it could move to}, each counting its own time as
+    free (as available_slots' `exclude`). The shop's rules, the appointments and the calendar's busy
+    time are loaded once for all of them: a board of cards asks no more than one card does."""
+    if not appointments:
+        return {}
+    now = _walk_in_now(now or clock.now(), walk_in)
+    _require_aware(start, end, now)
+    longest = max((a.service_type.duration for a in appointments), default=timedelta(0))
+    reach_end = _ends(end, longest)
+    rules = _shop_rules(ShopProfile.load(), start, end, walk_in=walk_in)
+    booked = _booked_by_pk(max(start, now), reach_end)
+    busy = external_busy(start, reach_end)
+    found = {}
+    for appointment in appointments:
+        service_type, waiter = appointment.service_type, appointment.waiter
+        if not service_type.active or (waiter and not service_type.waiter_allowed):
+            found[appointment.pk] = []
+            continue
+        demand = Demand.of((b for pk, b in booked.items() if pk != appointment.pk), busy)
+        found[appointment.pk] = availability.slot_starts(
+            rules, _service_rules(service_type), start, end, now=now, demand=demand, waiter=waiter
+        )
+    return found
 
 
 def room_by_day(first_day, last_day):
@@ -650,14 +679,19 @@ class _EpochSeconds(Func):
 
 
 def _booked_between(start, end, *, exclude=None):
+    return list(_booked_by_pk(start, end, exclude=exclude).values())
+
+
+def _booked_by_pk(start, end, *, exclude=None):
+    """{pk: BookedInterval} of the active appointments overlapping [start, end)."""
     appointments = (
         Appointment.objects.active().overlapping(start, end).filter(start__gt=start - _LONGEST_APPOINTMENT).order_by()
     )
     if exclude is not None:
         appointments = appointments.exclude(pk=exclude)
-    rows = appointments.values_list(_EpochSeconds("start"), _EpochSeconds("end"), "waiter")
+    rows = appointments.values_list("pk", _EpochSeconds("start"), _EpochSeconds("end"), "waiter")
     instant = datetime.fromtimestamp
-    return [BookedInterval(instant(s, UTC), instant(e, UTC), w) for s, e, w in rows]
+    return {pk: BookedInterval(instant(s, UTC), instant(e, UTC), w) for pk, s, e, w in rows}
 
 
 def _require_aware(*moments):

@@ -204,11 +204,13 @@ class AppointmentAdmin(admin.ModelAdmin):
             raise PermissionDenied
 
     def free_times_view(self, request):
-        """The slot picker's free starts for ?service=&day=YYYY-MM-DD&waiter=1 (an HTML fragment)."""
+        """The slot picker's free starts for ?service=&day=YYYY-MM-DD&waiter=1 (an HTML fragment); &moving=
+        names the appointment being moved."""
         self._require_booking(request)
         service_type = ServiceType.objects.filter(pk=_pk(request.GET.get("service"))).first()
         day, _ = day_and_time(request.GET.get("day"))
-        free = free_times(service_type, day, waiter=bool(request.GET.get("waiter")))
+        moving = _pk(request.GET.get("moving"))  # the appointment being moved: its own time is free to it
+        free = free_times(service_type, day, waiter=bool(request.GET.get("waiter")), moving=moving)
         return HttpResponse(free.render())
 
     def vehicles_view(self, request):

@@ -22,8 +22,8 @@ from ottos.lib import clock
 
 from .actions import (
     Actor,
-    available_slots,
     cancel_appointment,
+    move_starts,
     reschedule_appointment,
     room_by_day,
     set_appointment_status,
@@ -113,25 +113,17 @@ def lay_out(appointments, slots):
 
 
 def move_choices(appointments, day, tz):
-    """{(service type id, waiter): [(day label, [(start, "9:30 AM"), ...]), ...]}: the free starts an
-    appointment of that kind could move to from `day` on, as an advisor books them (walk-ins
-    inside the minimum lead). One availability question per kind, not per appointment."""
-    found = {}
+    """{appointment pk: [(day label, [(start, "9:30 AM"), ...]), ...]}: the free starts each movable
+    appointment could move to from `day` on, as an advisor books them (walk-ins inside the minimum
+    lead), the time it holds itself counted free. One availability load for the whole board."""
     window_start, window_end = _midnight(day, tz), _midnight(day + timedelta(days=MOVE_DAYS), tz)
-    for appointment in appointments:
-        kind = (appointment.service_type_id, appointment.waiter)
-        if appointment.status not in MOVABLE or kind in found:
-            continue
-        try:
-            starts = available_slots(
-                appointment.service_type, window_start, window_end, waiter=appointment.waiter, walk_in=True
-            )
-        except BookingRefused:
-            starts = []
+    movable = [a for a in appointments if a.status in MOVABLE]
+    found = {}
+    for pk, starts in move_starts(movable, window_start, window_end, walk_in=True).items():
         by_day = {}
         for start in starts:
             by_day.setdefault(start.astimezone(tz).date(), []).append((start, say_time(start, tz)))
-        found[kind] = [(day_label(d), times) for d, times in by_day.items()]
+        found[pk] = [(day_label(d), times) for d, times in by_day.items()]
     return found
 
 
@@ -141,7 +133,7 @@ def card(appointment, tz, choices):
     if appointment.status in MOVABLE:
         moves = [
             (label, [(start.isoformat(), said) for start, said in times if start != appointment.start])
-            for label, times in choices.get((appointment.service_type_id, appointment.waiter), [])
+            for label, times in choices.get(appointment.pk, [])
         ]
         moves = [(label, times) for label, times in moves if times]
     return {
@@ -350,7 +342,7 @@ def move_view(request, appointment, actor, tz):
     except BookingRefused as refusal:
         if refusal.code not in TIME_REFUSALS:
             raise
-        more = alternatives(appointment.service_type, new_start, waiter=appointment.waiter)
+        more = alternatives(appointment.service_type, new_start, waiter=appointment.waiter, moving=appointment)
         raise BookingRefused(refusal.code, f"{refusal.message} {more}".strip()) from None
     return f"moved to {said_when(moved.start, tz)}"
 

@@ -84,6 +84,7 @@ class SlotPickerWidget(forms.MultiWidget):
         super().__init__(widgets, attrs)
         self.picker = None  # the form sets a callable returning FreeTimes
         self.fixed_service = None
+        self.moving = None  # the appointment being moved: its own time is free to it
 
     class Media:
         js = ["js/slot-picker.js"]
@@ -103,6 +104,7 @@ class SlotPickerWidget(forms.MultiWidget):
                     "boxes": boxes,
                     "free": self.picker() if self.picker else None,
                     "fixed_service": self.fixed_service,
+                    "moving": self.moving,
                     "free_times_url": reverse("admin:scheduling_appointment_free_times"),
                     "vehicles_url": reverse("admin:scheduling_appointment_vehicles"),
                 },
@@ -144,12 +146,12 @@ class FreeTimes:
         return render_to_string("admin/scheduling/appointment/free_times.html", {"free": self})
 
 
-def _free_starts(service_type, day, waiter):
+def _free_starts(service_type, day, waiter, moving):
     """The free starts from `day` on, over LOOKAHEAD (from now when `day` is past), in the shop's zone."""
     tz = ShopProfile.load().tz
     start = _midnight(day, tz)
     end = max(start, clock.now()) + LOOKAHEAD
-    return tz, available_slots(service_type, start, end, waiter=waiter, walk_in=True)
+    return tz, available_slots(service_type, start, end, waiter=waiter, walk_in=True, exclude=moving)
 
 
 def _split(starts, day, tz):
@@ -163,15 +165,15 @@ def _split(starts, day, tz):
     return that_day, later
 
 
-def free_times(service_type, day, *, waiter):
-    """The slot picker's content for `service_type` on `day`."""
+def free_times(service_type, day, *, waiter, moving=None):
+    """The slot picker's content for `service_type` on `day`; `moving`: the appointment being moved."""
     day = day or shop_today()
     free = FreeTimes(service_type, day, waiter)
     if service_type is None:
         free.note = "Pick a service to see the free times."
         return free
     try:
-        tz, starts = _free_starts(service_type, day, waiter)
+        tz, starts = _free_starts(service_type, day, waiter, moving)
     except BookingRefused as refusal:
         free.note = refusal.message
         return free
@@ -186,10 +188,11 @@ def free_times(service_type, day, *, waiter):
     return free
 
 
-def alternatives(service_type, wanted, *, waiter):
-    """'Free that day: 9:30 AM, 10:00 AM. Next open days: Monday, December 7: 8:00 AM, ...' for a refused time."""
+def alternatives(service_type, wanted, *, waiter, moving=None):
+    """'Free that day: 9:30 AM, 10:00 AM. Next open days: Monday, December 7: 8:00 AM, ...' for a refused time
+    (`moving`: the appointment being moved, whose own time counts as free)."""
     try:
-        tz, starts = _free_starts(service_type, wanted.astimezone(ShopProfile.load().tz).date(), waiter)
+        tz, starts = _free_starts(service_type, wanted.astimezone(ShopProfile.load().tz).date(), waiter, moving)
     except BookingRefused:
         return ""
     day = wanted.astimezone(tz).date()

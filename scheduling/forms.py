@@ -110,16 +110,20 @@ class AppointmentActionForm(forms.ModelForm):
         return None
 
     def offer_alternatives(self, service_type, start, waiter):
-        """The refused time's nearest free ones that day, and the next days with room, as a second error."""
-        offered = alternatives(service_type, start, waiter=waiter) if service_type and start else ""
+        """The refused time's nearest free ones that day, and the next days with room, as a second error
+        (an appointment being moved counts its own time as free)."""
+        moving = self.instance.pk
+        offered = alternatives(service_type, start, waiter=waiter, moving=moving) if service_type and start else ""
         if offered:
             self.add_error("start", offered)
 
-    def show_free_times(self, service_type, day, waiter, *, fixed_service=False):
-        """The slot picker beside the start box: the day's free starts, computed only if the page is shown."""
+    def show_free_times(self, service_type, day, waiter, *, fixed_service=False, moving=None):
+        """The slot picker beside the start box: the day's free starts, computed only if the page is shown.
+        `moving`: the appointment being moved, whose own time is free to it."""
         widget = self.fields["start"].widget
-        widget.picker = lambda: free_times(service_type, day, waiter=waiter)
+        widget.picker = lambda: free_times(service_type, day, waiter=waiter, moving=moving)
         widget.fixed_service = service_type if fixed_service else None
+        widget.moving = moving
 
     def offer_overlap_reason(self):
         """Show the reason box: the refusal names the overlap, and a reason given stays in sight."""
@@ -234,7 +238,7 @@ class AppointmentChangeForm(AppointmentActionForm):
             else (stored_day, None)
         )
         waiter = bool(self.data.get(self.add_prefix("waiter"))) if self.is_bound else appointment.waiter
-        self.show_free_times(appointment.service_type, day, waiter, fixed_service=True)
+        self.show_free_times(appointment.service_type, day, waiter, fixed_service=True, moving=appointment)
 
     def time_wanted(self):
         return self.instance.service_type, self.cleaned_data.get("start"), bool(self.cleaned_data.get("waiter"))

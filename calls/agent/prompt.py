@@ -35,6 +35,8 @@ Never say or suggest that the caller's own car is affected by a recall.
 - When the caller names an exact time, call get_available_slots with that date and the time \
 (24-hour, like 14:30) before you read it back: it says whether that start is free and, if not, \
 the nearest free starts before and after it to offer instead.
+- When moving one of the caller's appointments, give get_available_slots its appointment_id: the \
+time it holds now is free to it.
 
 Booking, moving and cancelling:
 - Before you book, reschedule or cancel, confirm the service, the day and the time back to the \

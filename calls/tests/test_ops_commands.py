@@ -4,7 +4,7 @@ import csv
 import io
 import os
 import signal
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.files.base import ContentFile
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from calls.management.commands import purge_calls
 from calls.models import Call, CallbackRequest, CallEvent, CallRecording, ToolInvocation, Turn, TurnLatency
+from scheduling.shop_settings import save_shop_settings
 
 pytestmark = pytest.mark.django_db
 _sids = iter(range(1, 10**6))
@@ -225,6 +226,16 @@ def test_export_takes_a_range_of_shop_days(settings):
     day = timezone.localdate(inside.started_at)
     exported = rows(export("--since", day.isoformat(), "--until", day.isoformat()))
     assert [r["call_sid"] for r in exported] == [inside.call_sid]
+
+
+def test_export_reads_and_writes_the_days_in_the_zone_the_settings_page_says(shop):
+    assert timezone.get_default_timezone_name() == "America/Chicago"  # SHOP_TIME_ZONE stays as it was
+    save_shop_settings(timezone="America/Los_Angeles")
+    late = a_call(1, recording=False)
+    # 11:00 PM on June 3 in Los Angeles; already June 4 in Chicago.
+    Call.objects.filter(pk=late.pk).update(started_at=datetime(2030, 6, 4, 6, 0, tzinfo=UTC))
+    (row,) = rows(export("--since", "2030-06-03", "--until", "2030-06-03"))
+    assert (row["call_sid"], row["started_at"]) == (late.call_sid, "2030-06-03T23:00:00-07:00")
 
 
 def test_export_to_a_file_says_how_many(tmp_path):

@@ -452,3 +452,21 @@ async def test_a_question_in_the_same_breath_as_a_cancellation_is_answered_once_
     assert (await db(fresh, tuesday_oil_change)).status == "cancelled"
     assert "is cancelled. We're open Monday to Friday" in said, call.transcript
     assert said.endswith("Is there anything else I can help you with?"), call.transcript
+
+
+@pytest.fixture
+def full_tuesday_afternoon(shop, customer, other_customer, brake_job, clock):
+    """Both bays from 1:00 to 4:00 PM: Dana's brake job, then Marcus's."""
+    tuesday = clock.date() + timedelta(days=1)
+    return [book(who, brake_job, local(shop, tuesday, 13)) for who in (customer, other_customer)]
+
+
+async def test_half_an_hour_later_on_a_full_day_moves_into_the_time_only_it_held(
+    shop, clock, full_tuesday_afternoon, call_from
+):
+    tuesday, danas = clock.date() + timedelta(days=1), full_tuesday_afternoon[0]
+    call = await call_from(DANA)
+    said = await call.caller("Could you push my brake job back half an hour?")
+    assert said.endswith(f"to {say_day(tuesday)} at 1:30 PM. Shall I go ahead?"), call.transcript
+    await call.caller("Yes")
+    assert (await db(fresh, danas)).start == local(shop, tuesday, 13, 30)

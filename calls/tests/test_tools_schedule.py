@@ -81,6 +81,38 @@ async def test_a_taken_exact_time_comes_with_the_nearest_free_starts_either_side
     assert content["requested"]["nearest_after"] is None
 
 
+async def test_moving_an_appointment_counts_the_time_it_holds_as_free(
+    shop, customer, other_customer, brake_job, day, at
+):
+    """Dana's brakes at 1:00 PM, Marcus's too: the afternoon is full, but for Dana half an hour later is free."""
+    danas, _ = [
+        await db(book_appointment, customer=who, service_type=brake_job, start=at(13), actor=Actor.command("test"))
+        for who in (customer, other_customer)
+    ]
+    tools = await tools_for(DANA)
+    asked = {"service": "Brake pads and rotors", "date": day.isoformat(), "time": "13:30"}
+    outcome, content = await use(tools, "get_available_slots", asked)
+    assert content["requested"]["free"] is False  # a new booking: both bays are taken
+    outcome, content = await use(tools, "get_available_slots", {**asked, "appointment_id": danas.pk})
+    assert outcome.ok and content["requested"]["free"] is True
+    outcome, content = await use(
+        tools, "reschedule_appointment", {"appointment_id": danas.pk, "new_start": f"{day.isoformat()}T13:30"}
+    )
+    assert outcome.ok and content["start"] == f"{day.isoformat()}T13:30"
+
+
+async def test_only_the_callers_own_appointment_frees_its_time(shop, customer, other_customer, brake_job, day, at):
+    marcus = await db(
+        book_appointment, customer=other_customer, service_type=brake_job, start=at(13), actor=Actor.command("test")
+    )
+    outcome, content = await use(
+        await tools_for(DANA),
+        "get_available_slots",
+        {"service": "Brake pads and rotors", "date": day.isoformat(), "appointment_id": marcus.pk},
+    )
+    assert not outcome.ok and "get_upcoming_appointments" in content["error"]
+
+
 def _say(day, clock):
     return f"{day:%A, %B} {day.day} at {clock}"
 

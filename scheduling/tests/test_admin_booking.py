@@ -282,3 +282,24 @@ def test_moving_takes_a_twelve_hour_time_on_the_grid(desk, shop, customer, oil_c
     assert desk.post(url, {**page, "start_1": "3 pm"}).status_code == 302
     booked.refresh_from_db()
     assert booked.start == at(15)
+
+
+def test_moving_offers_the_times_only_the_appointment_itself_holds(
+    desk, customer, other_customer, brake_job, booking_day, at
+):
+    danas, _ = (  # both bays from 1:00 to 4:00 PM
+        book_appointment(customer=who, service_type=brake_job, start=at(13), actor=OFFICE)
+        for who in (customer, other_customer)
+    )
+    url = reverse("admin:scheduling_appointment_change", args=[danas.pk])
+    page = desk.get(url).content.decode()
+    assert 'data-time="1:30 PM"' in page and f'data-moving="{danas.pk}"' in page
+    asked = {"service": brake_job.pk, "day": booking_day.isoformat()}
+    assert 'data-time="1:30 PM"' in desk.get(FREE_TIMES, {**asked, "moving": danas.pk}).content.decode()
+    assert 'data-time="1:30 PM"' not in desk.get(FREE_TIMES, asked).content.decode()  # for a new booking: full
+    form = {"start_0": booking_day.isoformat(), "status": "booked", "notes": ""}
+    errors = start_errors(desk.post(url, {**form, "start_1": "1:15 pm"}))
+    assert errors[1].startswith("Free that day: 1:00 PM, 1:30 PM")
+    assert desk.post(url, {**form, "start_1": "1:30 pm"}).status_code == 302
+    danas.refresh_from_db()
+    assert danas.start == at(13, 30)

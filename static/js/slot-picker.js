@@ -30,6 +30,7 @@
 
     function refreshTimes() {
       var query = new URLSearchParams({service: serviceId(), day: day.value, waiter: waiter && waiter.checked ? "1" : ""});
+      if (picker.dataset.moving) query.set("moving", picker.dataset.moving); // its own time is free to it
       var mine = ++asked;
       picker.classList.add("loading");
       fetch(picker.dataset.freeTimesUrl + "?" + query, {credentials: "same-origin"})

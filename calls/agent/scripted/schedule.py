@@ -71,6 +71,8 @@ def _query(b, first, days):
         query["part_of_day"] = part
     if b.waiter:
         query["waiter"] = True
+    if b.moving:
+        query["appointment_id"] = b.moving["appointment_id"]  # the time it holds is free to it
     return query
 
 

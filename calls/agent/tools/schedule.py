@@ -29,6 +29,11 @@ class SlotQuery(Arguments):
         description="An exact start the caller asked for, HH:MM 24-hour shop local time, on `date`: the result "
         "says whether that start is free and the nearest free starts before and after it.",
     )
+    appointment_id: int | None = Field(
+        None,
+        description="When moving one of the caller's appointments: its id from get_upcoming_appointments, so the "
+        "time it holds now counts as free.",
+    )
 
 
 @tool(
@@ -43,7 +48,8 @@ def get_available_slots(call, args):
     clock = _parse_clock(args.time) if args.time else None
     start = datetime.combine(first, time(0), call.tz)
     end = datetime.combine(first + timedelta(days=args.days or 1), time(0), call.tz)
-    slots = scheduling_actions.available_slots(service, start, end, waiter=bool(args.waiter))
+    moving = _callers_appointment(call, args.appointment_id)
+    slots = scheduling_actions.available_slots(service, start, end, waiter=bool(args.waiter), exclude=moving)
     requested = _exact_start(call, datetime.combine(first, clock, call.tz), slots) if clock else None
     if args.part_of_day == "morning":
         slots = [s for s in slots if s.astimezone(call.tz).hour < 12]
@@ -63,6 +69,17 @@ def get_available_slots(call, args):
     if requested is not None:
         result["requested"] = requested
     return ToolResult(result, outcome=Call.Outcome.INFO)
+
+
+def _callers_appointment(call, appointment_id):
+    """The id of the caller's own upcoming appointment being moved, or None; someone else's is refused."""
+    if appointment_id is None:
+        return None
+    if not any(a.pk == appointment_id for a in scheduling_actions.upcoming_appointments(call.caller())):
+        raise ToolRefused(
+            "appointment_id isn't one of the caller's upcoming appointments; use get_upcoming_appointments."
+        )
+    return appointment_id
 
 
 def _exact_start(call, wanted, free_starts):

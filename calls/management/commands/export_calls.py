@@ -9,6 +9,7 @@ from calls.export import COLUMNS, call_row, for_export
 from calls.models import Call
 from calls.pages.listing import with_figures
 from ottos.lib.stopping import StopOnSigterm
+from scheduling.shop_time_zone import in_shop_time_zone
 
 CHUNK = 1000
 
@@ -33,6 +34,7 @@ class Command(BaseCommand):
         parser.add_argument("--until", metavar="YYYY-MM-DD", help="Last day to include.")
         parser.add_argument("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
 
+    @in_shop_time_zone()  # the days asked for and the times written are the Settings page's zone
     def handle(self, *args, since, until, output, **options):
         tz = timezone.get_current_timezone()
         calls = Call.objects.all()

@@ -6,6 +6,7 @@ from tqdm import tqdm
 from crm import decoding, recalls
 from crm.models import Vehicle
 from crm.nhtsa import NhtsaError, NhtsaUnavailable
+from scheduling.shop_time_zone import in_shop_time_zone
 
 
 class Command(BaseCommand):
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="Decode every vehicle with a VIN again.")
         parser.add_argument("--no-recalls", action="store_true", help="Skip the recall lookups.")
 
+    @in_shop_time_zone()  # the newest model year is counted from the shop's today
     def handle(self, *args, **options):
         vehicles = Vehicle.objects.exclude(vin="")
         if not options["all"]:

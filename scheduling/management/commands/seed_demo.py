@@ -26,6 +26,7 @@ from scheduling.models import (
     ShopProfile,
 )
 from scheduling.repair_orders import actions as repair_orders
+from scheduling.shop_time_zone import in_shop_time_zone
 
 ACTOR = Actor.command("seed_demo")
 BATCH = 5000
@@ -46,6 +47,7 @@ class Command(BaseCommand):
             help="Total customers wanted; generated ones (with a vehicle each) make up the difference.",
         )
 
+    @in_shop_time_zone()  # "today" is the shop's, as its Settings page says
     def handle(self, *, customers, verbosity, **options):
         if customers < 0:
             raise CommandError("--customers must be zero or more.")
