@@ -21,5 +21,7 @@ def deepgram():
 
 @pytest.fixture
 def openai():
-    with FakeOpenAI() as fake:
+    """The first token jitters as the real one does, over a narrower range (50-250 ms) to keep
+    long conversations short."""
+    with FakeOpenAI(first_token_s=(0.05, 0.25)) as fake:
         yield fake

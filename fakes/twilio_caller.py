@@ -9,8 +9,11 @@
 
 Like Twilio it sends a 20 ms media frame every 20 ms (silence when the caller is quiet), and it
 plays what the app sends at 8000 bytes/s: a mark is echoed when playback reaches it; `clear`
-drops queued audio and echoes every pending mark at once. Everything is recorded for
-assertions: audio received and played, marks (flushed or played), clears, timings.
+drops queued audio and echoes every pending mark at once. Hanging up sends `stop` at once, as
+Twilio does: marks still queued behind unplayed audio are never echoed (`pending_marks`).
+`hiccup(seconds)` holds the caller's media frames (as a network stall does) and then delivers
+them back to back. Everything is recorded for assertions: audio received and played, marks
+(flushed or played), clears, timings.
 
 `application=` instead of `app_url=` runs the same call in-process through the ASGI app
 (httpx's ASGI transport and Channels' WebsocketCommunicator), so a test can look at the
@@ -52,7 +55,8 @@ def is_silent(frame):
 
 @dataclass
 class Utterance:
-    """Audio the caller sends; `started_at`/`ended_at` are when its first/last frame went out."""
+    """Audio the caller sends; `started_at`/`ended_at` are when the caller began/stopped saying it
+    (when its first/last frame was due); `sent` is set once all its frames have gone out."""
 
     audio: bytes
     started_at: float | None = None
@@ -214,6 +218,8 @@ class TwilioCaller:
         self.close_code = None
         self.closed = asyncio.Event()
         self._outgoing = deque()  # (Utterance, offset)
+        self._held = []  # (media message, the Utterance it ends or None) held back by a hiccup
+        self._hiccup_until = 0.0
         self._playback = deque()  # bytearray chunks and ("mark", name)
         self._sequence = 0
         self._chunk = 0
@@ -318,6 +324,11 @@ class TwilioCaller:
             raise ConnectionError(f"the stream closed (code {self.close_code}) while the caller was talking")
         return utterance
 
+    def hiccup(self, seconds):
+        """The network between the caller and the app stalls for `seconds`: media frames are still
+        made every 20 ms but held, then sent back to back once it clears (Twilio does not drop them)."""
+        self._hiccup_until = time.monotonic() + seconds
+
     async def send_dtmf(self, digit):
         await self.send_json(
             {
@@ -407,6 +418,11 @@ class TwilioCaller:
         return next((r.at for r in self.received if r.at >= moment), None)
 
     @property
+    def pending_marks(self):
+        """Marks the app sent whose audio has not finished playing (never echoed after a hang-up)."""
+        return [item[1] for item in self._playback if isinstance(item, tuple)]
+
+    @property
     def is_playing(self):
         return any(not isinstance(item, tuple) for item in self._playback)
 
@@ -419,7 +435,7 @@ class TwilioCaller:
     async def _media_loop(self):
         next_tick = time.monotonic()
         while True:
-            frame = SILENCE
+            frame, ended = SILENCE, None
             if self._outgoing:
                 entry = self._outgoing[0]
                 utterance, offset = entry
@@ -430,21 +446,26 @@ class TwilioCaller:
                 if entry[1] >= len(utterance.audio):
                     self._outgoing.popleft()
                     utterance.ended_at = time.monotonic()
-                    utterance.sent.set()
+                    ended = utterance
             self._chunk += 1
-            await self.send_json(
-                {
-                    "event": "media",
-                    "sequenceNumber": self._next_sequence(),
-                    "streamSid": self.stream_sid,
-                    "media": {
-                        "track": "inbound",
-                        "chunk": str(self._chunk),
-                        "timestamp": str((self._chunk - 1) * 20),
-                        "payload": base64.b64encode(frame).decode("ascii"),
-                    },
-                }
-            )
+            message = {
+                "event": "media",
+                "sequenceNumber": self._next_sequence(),
+                "streamSid": self.stream_sid,
+                "media": {
+                    "track": "inbound",
+                    "chunk": str(self._chunk),
+                    "timestamp": str((self._chunk - 1) * 20),
+                    "payload": base64.b64encode(frame).decode("ascii"),
+                },
+            }
+            self._held.append((message, ended))
+            if time.monotonic() >= self._hiccup_until:
+                held, self._held = self._held, []
+                for message, ended in held:
+                    await self.send_json(message)
+                    if ended is not None:
+                        ended.sent.set()
             next_tick += FRAME_S
             await asyncio.sleep(max(0.0, next_tick - time.monotonic()))
 
@@ -498,7 +519,7 @@ class TwilioCaller:
                 await self._echo_mark(name, flushed=False)
         elif event == "clear":
             self.clears.append(time.monotonic())
-            pending = [item[1] for item in self._playback if isinstance(item, tuple)]
+            pending = self.pending_marks
             self._playback.clear()
             self._end_span()
             for name in pending:

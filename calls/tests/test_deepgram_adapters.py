@@ -377,6 +377,7 @@ async def test_a_stalled_server_times_out_as_a_retryable_error(fake):
 
 
 async def test_a_stream_cut_mid_sentence_is_a_retryable_error(fake, tts):
+    fake.tts.chunk_bytes = 800  # the cut lands exactly after 1600 bytes
     fake.tts.break_next(after_bytes=1600)
     received = b""
     with pytest.raises(VendorError) as failure:

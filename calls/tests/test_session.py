@@ -184,6 +184,20 @@ async def test_the_greeting_plays_whole_even_if_the_caller_talks_over_it():
         assert call.assistant_turns()[0]["interrupted"] is False
 
 
+async def test_a_hang_up_before_the_greeting_played_whole_does_not_record_it_as_heard():
+    tts = ToneTTS(ms_per_char=20.0)
+    async with Call(["Hi Sam."], tts=tts) as call:
+        await call.until(lambda: call.line.frames)
+        call.stt.says("Hi, it's Sam.")  # over the greeting, which plays on
+        await call.until(lambda: call.brain.calls)
+        assert "t1-s2" not in call.line.heard_marks
+        await call.session.stop("caller_hung_up")
+        greeting = call.assistant_turns()[0]
+        assert greeting["text"] == "Thanks for calling Otto's. This call is recorded."
+        assert "recorded" not in greeting["heard_text"] and greeting["interrupted"] is True
+        assert call.session.history[1]["content"] == greeting["text"]  # what the model was told: it plays on
+
+
 async def test_stop_mid_reply_cancels_everything():
     tts = ToneTTS(ms_per_char=5.0)
     script = ["Here is a long answer. " * 6]

@@ -299,31 +299,25 @@ class Reply:
     def planned_text(self):
         return " ".join(piece.text for piece in self.speaker.pieces if piece.round is not None)
 
-    def close(self, *, interrupted):
-        """Tell the conversation and the record what the caller heard. Runs once."""
+    def close(self, *, interrupted, playing_on=False):
+        """Tell the conversation and the record what the caller heard. Runs once.
+
+        `playing_on`: the next reply starts while this one, which cannot be interrupted, still
+        plays. The conversation gets all of it now (the caller is going to hear it); the record
+        waits for `record_heard()`, once it has played or the call is over: a caller who hangs up
+        before its end did not hear it whole."""
         if self.closed:
             return
         self.closed = True
         context = self.context
-        if interrupted:
-            heard = [p for p in self.speaker.pieces if p.marked and context.playout.heard(p.name)]
-        else:  # all of it (pieces still being sent by a reply that cannot be interrupted will be heard)
-            heard = [p for p in self.speaker.pieces if not p.failed]
+        heard = self._heard(interrupted)
         for round in self.rounds:
             if not any(p.round == round.number for p in self.speaker.pieces):
                 continue  # nothing of this round was meant to be said (tool call only)
             context.conversation.heard(round.said, " ".join(p.text for p in heard if p.round == round.number))
-        heard_text = " ".join(p.text for p in heard if p.round is not None)
-        ended = context.clock()
-        if self.planned_text:
-            context.recorder.turn(
-                role="assistant",
-                text=self.planned_text,
-                heard_text=heard_text,
-                interrupted=interrupted,
-                started_at=self.speaker.first_audio_at or self.started_at,
-                ended_at=ended,
-            )
+        self.heard_text = " ".join(p.text for p in heard if p.round is not None)
+        if not playing_on:
+            self.record_heard(interrupted)
         if self.timing is not None:
             context.recorder.latency(
                 speech_end=self.timing.speech_end,
@@ -332,7 +326,24 @@ class Reply:
                 tts_first_byte=self.speaker.first_byte_at,
                 first_audio_sent=self.speaker.first_audio_at,
             )
-        self.heard_text = heard_text
+
+    def record_heard(self, interrupted):
+        """The record of this reply: what it planned to say and what of it the caller heard."""
+        if self.planned_text:
+            self.context.recorder.turn(
+                role="assistant",
+                text=self.planned_text,
+                heard_text=" ".join(p.text for p in self._heard(interrupted) if p.round is not None),
+                interrupted=interrupted,
+                started_at=self.speaker.first_audio_at or self.started_at,
+                ended_at=self.context.clock(),
+            )
+
+    def _heard(self, interrupted):
+        if interrupted:
+            return [p for p in self.speaker.pieces if p.marked and self.context.playout.heard(p.name)]
+        # all of it (pieces still being sent by a reply that cannot be interrupted will be heard)
+        return [p for p in self.speaker.pieces if not p.failed]
 
 
 def _after(outcomes):

@@ -117,6 +117,7 @@ class VoiceSession:
             usage=self.usage,
         )
         self._reply = None
+        self._playing_on = []  # earlier replies that cannot be interrupted, closed but still playing
         self._pause_state = None  # a Pause while the reply waits to learn whether the caller interrupts
         self._replies = 0
         self._state = CallState.TALKING  # -> ENDING | TRANSFERRING -> OVER
@@ -243,6 +244,7 @@ class VoiceSession:
                     return await self._say_goodbye(self.config.hearing_goodbye, "stt_failed")
                 return None
             case MarkEcho():
+                self._record_played_on()
                 self._close_reply_if_heard()
                 return None
             case KeyPress(digit=digit):
@@ -346,7 +348,8 @@ class VoiceSession:
         follows = None
         if previous is not None and not previous.closed:
             follows = previous  # only a reply that cannot be interrupted is still going
-            previous.close(interrupted=False)
+            previous.close(interrupted=False, playing_on=True)
+            self._playing_on.append(previous)
         self._replies += 1
         reply = Reply(
             self._reply_context, number=self._replies, interruptible=interruptible, timing=timing, follows=follows
@@ -495,6 +498,13 @@ class VoiceSession:
         reply.close(interrupted=False)
         self._quiet_since = self.clock()
 
+    def _record_played_on(self):
+        """Record the replies that played on once all they sent has played (or was cleared)."""
+        pending = set(self.playout.pending_names)
+        for reply in [r for r in self._playing_on if r.task.done() and not r.waiting_for(pending)]:
+            self._playing_on.remove(reply)
+            reply.record_heard(interrupted=reply.unheard())
+
     def _marks_overdue(self):
         return self.clock() > self.pacer.played_until + self.config.mark_grace_s
 
@@ -613,6 +623,8 @@ class VoiceSession:
                 _, stuck = await asyncio.wait(tasks, timeout=STOP_WAIT_S)
                 for task in stuck:
                     log.error("task %s did not stop when cancelled", task.get_name())
+            for played_on in self._playing_on:
+                played_on.record_heard(interrupted=played_on.unheard())
             reply = self._reply
             if reply is not None and not reply.closed:
                 reply.close(interrupted=reply.unheard())

@@ -50,9 +50,11 @@ class FakeDeepgram(LoopbackFake):
         port=0,
         idle_timeout_s=10.0,
         interim_interval_s=0.25,
-        tts_first_byte_s=0.0,
+        tts_first_byte_s=(0.09, 0.25),
         tts_audio_s_per_char=0.07,
         tts_realtime_factor=None,
+        tts_chunk_bytes=(200, 4000),
+        tts_seed=0,
     ):
         self.api_key = api_key
         self.host, self.port = host, port
@@ -62,6 +64,8 @@ class FakeDeepgram(LoopbackFake):
             first_byte_s=tts_first_byte_s,
             audio_s_per_char=tts_audio_s_per_char,
             realtime_factor=tts_realtime_factor,
+            chunk_bytes=tts_chunk_bytes,
+            seed=tts_seed,
         )
         self.app = self._build_app()  # built now: a benchmark adds its own routes before start()
 

@@ -1,12 +1,15 @@
 """Fake Aura text to speech: REST `POST /v1/speak` and the `/v1/speak` WebSocket.
 
 Audio is a tone (see speech.tone), `audio_s_per_char` seconds of it per character of text, mu-law
-8 kHz. Knobs (plain attributes, change them any time):
+8 kHz. Like Aura, the first byte comes after a varying delay and the audio in chunks of varying
+sizes that do not line up with Twilio's 160-byte frames; a timing knob is a number (fixed) or a
+(low, high) range drawn from a random.Random seeded with `seed` (fakes.jitter). Knobs (plain
+attributes, change them any time):
 
-    fake.tts.first_byte_s = 0.15        # delay before the response/first audio
-    fake.tts.audio_s_per_char = 0.07    # length of the speech per character
-    fake.tts.realtime_factor = None     # None: stream as fast as possible; 10: ten times real time
-    fake.tts.chunk_bytes = 800          # 100 ms per chunk
+    fake.tts.first_byte_s = (0.09, 0.25)   # delay before the response/first audio; 0.15: fixed
+    fake.tts.audio_s_per_char = 0.07       # length of the speech per character
+    fake.tts.realtime_factor = None        # None: stream as fast as possible; 10: ten times real time
+    fake.tts.chunk_bytes = (200, 4000)     # size of each audio chunk; 800: always 100 ms
     fake.tts.fail_next(status=500)      # next REST request / WS handshake answers an error
     fake.tts.stall_next()               # next REST request never answers (until the client gives up)
     fake.tts.break_next(after_bytes=1600)   # next REST response is cut (TCP reset) after some audio
@@ -28,6 +31,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import WSMsgType, web
 
+from ..jitter import Jitter
 from . import speech
 
 MAX_REST_CHARACTERS = 2000
@@ -62,8 +66,18 @@ class _Fault:
 
 
 class SpeakFake:
-    def __init__(self, api_key, *, first_byte_s=0.0, audio_s_per_char=0.07, realtime_factor=None, chunk_bytes=800):
+    def __init__(
+        self,
+        api_key,
+        *,
+        first_byte_s=(0.09, 0.25),
+        audio_s_per_char=0.07,
+        realtime_factor=None,
+        chunk_bytes=(200, 4000),
+        seed=0,
+    ):
         self.api_key = api_key
+        self.jitter = Jitter(seed)
         self.first_byte_s = first_byte_s
         self.audio_s_per_char = audio_s_per_char
         self.realtime_factor = realtime_factor
@@ -143,8 +157,7 @@ class SpeakFake:
                 await asyncio.sleep(0.05)
             record.aborted = True
             return web.Response(status=499)
-        if self.first_byte_s:
-            await asyncio.sleep(self.first_byte_s)
+        await self._first_byte()
         record.status = 200
         response = web.StreamResponse(
             headers={
@@ -174,10 +187,15 @@ class SpeakFake:
             return response
         return response
 
+    async def _first_byte(self):
+        delay = self.jitter.draw(self.first_byte_s)
+        if delay:
+            await asyncio.sleep(delay)
+
     async def _audio(self, total, *, start_sample=0):
         sent = 0
         while sent < total:
-            size = min(self.chunk_bytes, total - sent)
+            size = min(self.jitter.draw(self.chunk_bytes), total - sent)
             yield speech.tone(size / speech.SAMPLE_RATE, start_sample=start_sample + sent)[:size]
             sent += size
             if self.realtime_factor:
@@ -223,8 +241,7 @@ class SpeakFake:
         async def synthesise():
             while True:
                 sequence_id, text = await flushes.get()
-                if self.first_byte_s:
-                    await asyncio.sleep(self.first_byte_s)
+                await self._first_byte()
                 async for chunk in self._audio(self.audio_bytes_for(text)):
                     await ws.send_bytes(chunk)
                     socket.bytes_sent += len(chunk)

@@ -14,7 +14,9 @@ Each request takes the next scripted reply; when the script is empty `fake.reply
 (a callable, so a test can answer from the conversation, e.g. read the last tool result).
 Replies: text / tool calls (optionally after text) / HTTP errors / an error event mid-stream /
 a stall after the first chunk / a hang before any response. Latency (`first_token_s`,
-`tokens_per_s`) is set on the fake or per reply.
+`tokens_per_s`) is set on the fake or per reply; by default the first token comes after a
+jittered 0.2-0.7 s, and tool-call arguments arrive cut at irregular places (inside strings and
+escapes too), the first piece sometimes with the call's name, reproducibly for a given `seed`.
 """
 
 from fakes.openai.app import DEFAULT_API_KEY, FakeOpenAI, RecordedRequest

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from fakes.jitter import Jitter
 from fakes.openai.replies import Hang, HttpError, Stall, StreamError, as_reply, server_error
 from fakes.openai.validation import invalid, validation_problem
 from fakes.openai.wire import STALL, Completion
@@ -45,14 +46,24 @@ class RecordedRequest:
 
 
 class FakeOpenAI(LoopbackFake):
+    """`first_token_s` is a number (fixed) or a (low, high) range drawn from a random.Random
+    seeded with `seed` (fakes.jitter). The default, 0.2-0.7 s, is roughly what gpt-4.1-mini takes to
+    its first token on a short prompt, varying request to request: code that only works when the model answers at once (a timer
+    started late, a filler racing the reply) fails here as it would in production. The tests'
+    fixture (fakes.fixtures.openai) keeps jitter but narrows it to 50-250 ms, so that a call of
+    ten turns does not spend seconds waiting; a test that needs exact timing sets a number."""
+
     name = "openai"
 
-    def __init__(self, *, api_key=DEFAULT_API_KEY, first_token_s=0.0, tokens_per_s=None, sends_usage=True):
+    def __init__(
+        self, *, api_key=DEFAULT_API_KEY, first_token_s=(0.2, 0.7), tokens_per_s=None, sends_usage=True, seed=0
+    ):
         self.api_key = api_key
         # False: like an OpenAI-compatible server that ignores stream_options.include_usage
         self.sends_usage = sends_usage
         self.first_token_s = first_token_s
         self.tokens_per_s = tokens_per_s  # None: as fast as possible
+        self.jitter = Jitter(seed)  # first-token delays and the cuts of tool-call arguments
         self.reply = None  # callable(request_body) -> reply, used when the script is empty
         self.requests = []
         self.reply_errors = []  # exceptions raised by `reply`
@@ -180,7 +191,9 @@ class FakeOpenAI(LoopbackFake):
     def _latency(self, reply):
         first = getattr(reply, "first_token_s", None)
         rate = getattr(reply, "tokens_per_s", None)
-        return (self.first_token_s if first is None else first), (self.tokens_per_s if rate is None else rate)
+        return self.jitter.draw(self.first_token_s if first is None else first), (
+            self.tokens_per_s if rate is None else rate
+        )
 
     async def _stream(self, request, record, reply):
         response = web.StreamResponse(
@@ -194,7 +207,7 @@ class FakeOpenAI(LoopbackFake):
         await response.prepare(request)
         first_token_s, tokens_per_s = self._latency(reply)
         gap = 1.0 / tokens_per_s if tokens_per_s else 0.0
-        chunks = Completion(record.body)
+        chunks = Completion(record.body, self.jitter.random)
         include_usage = self.sends_usage and bool((record.body.get("stream_options") or {}).get("include_usage"))
 
         async def send(payload, pause):
@@ -223,7 +236,7 @@ class FakeOpenAI(LoopbackFake):
         try:
             if isinstance(reply, Stall):
                 await self._stall(request)
-            body = Completion(record.body).completion(reply)
+            body = Completion(record.body, self.jitter.random).completion(reply)
             tokens = body["usage"]["completion_tokens"]
             await self._pause(request, first_token_s + (tokens / tokens_per_s if tokens_per_s else 0.0))
         except ConnectionError:

@@ -72,17 +72,22 @@ def tool_calls(*calls, text="", first_token_s=None, tokens_per_s=None):
     return Reply(text=text, tool_calls=tuple(calls), first_token_s=first_token_s, tokens_per_s=tokens_per_s)
 
 
-def rate_limited(retry_after_ms=5):
+def rate_limited(retry_after_ms=5, *, retry_after_s=None):
+    """A 429. `retry_after_ms` keeps tests fast; `retry_after_s` sends `retry-after` in whole
+    seconds as OpenAI does (give retry_after_ms=None to send it alone: the SDK prefers the ms one)."""
+    reset = f"{retry_after_ms}ms" if retry_after_ms is not None else f"{retry_after_s or 1}s"
     headers = (
         ("x-ratelimit-limit-requests", "500"),
         ("x-ratelimit-remaining-requests", "0"),
-        ("x-ratelimit-reset-requests", f"{retry_after_ms}ms"),
+        ("x-ratelimit-reset-requests", reset),
     )
     if retry_after_ms is not None:
         headers += (("retry-after-ms", str(retry_after_ms)),)
+    if retry_after_s is not None:
+        headers += (("retry-after", str(retry_after_s)),)
     return HttpError(
         429,
-        f"Rate limit reached for requests. Please try again in {retry_after_ms}ms.",
+        f"Rate limit reached for requests. Please try again in {reset}.",
         "requests",
         "rate_limit_exceeded",
         headers,

@@ -7,14 +7,15 @@ import time
 
 from fakes.openai.replies import Stall, StreamError
 
-TOOL_ARGUMENT_FRAGMENT_CHARS = 8
+TOOL_ARGUMENT_FRAGMENT_CHARS = (1, 12)
 STALL = object()  # marks where a stalled stream goes quiet
 
 
 class Completion:
-    """The payloads answering one request."""
+    """The payloads answering one request; `rng` (a random.Random) cuts the tool-call arguments."""
 
-    def __init__(self, body):
+    def __init__(self, body, rng):
+        self.rng = rng
         self.id = "chatcmpl-" + secrets.token_hex(12)
         self.created = int(time.time())
         self.model = body.get("model") or "gpt-4.1-mini"
@@ -60,6 +61,9 @@ class Completion:
             yield {"error": {"message": reply.message, "type": reply.type, "param": None, "code": None}}
             return
         for index, call in enumerate(calls):
+            fragments = split_arguments(call.arguments, self.rng)
+            # Sometimes the first piece of the arguments comes with the name, as from the real API.
+            with_name = fragments.pop(0) if fragments and self.rng.random() < 0.5 else ""
             self.completion_tokens += 1
             yield self.chunk(
                 {
@@ -68,15 +72,14 @@ class Completion:
                             "index": index,
                             "id": call.id,
                             "type": "function",
-                            "function": {"name": call.name, "arguments": ""},
+                            "function": {"name": call.name, "arguments": with_name},
                         }
                     ]
                 },
                 include_usage=u,
             )
-            for start in range(0, len(call.arguments), TOOL_ARGUMENT_FRAGMENT_CHARS):
+            for fragment in fragments:
                 self.completion_tokens += 1
-                fragment = call.arguments[start : start + TOOL_ARGUMENT_FRAGMENT_CHARS]
                 yield self.chunk(
                     {"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}, include_usage=u
                 )
@@ -106,6 +109,21 @@ class Completion:
             "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}],
             "usage": self.usage(),
         }
+
+
+def split_arguments(arguments, rng):
+    """Tool-call arguments in pieces of irregular length, as tokens cut JSON: through keys, string
+    values and escapes (a backslash always ends a piece, its escaped character starts the next)."""
+    low, high = TOOL_ARGUMENT_FRAGMENT_CHARS
+    pieces, start = [], 0
+    while start < len(arguments):
+        end = min(start + rng.randint(low, high), len(arguments))
+        escape = arguments.find("\\", start, end - 1)
+        if escape >= 0:
+            end = escape + 1
+        pieces.append(arguments[start:end])
+        start = end
+    return pieces
 
 
 def split_tokens(content):

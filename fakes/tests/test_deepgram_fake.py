@@ -222,6 +222,7 @@ async def test_rest_speak_refuses_bad_requests_with_a_json_error(fake, http, que
 
 
 async def test_rest_speak_faults_fail_then_break_then_recover(fake, http):
+    fake.tts.chunk_bytes = 800  # the cut lands exactly after 1600 bytes
     fake.tts.fail_next(500)
     fake.tts.break_next(after_bytes=1600)
     url = f"{fake.base_url}/v1/speak?{SPEAK}"

@@ -250,3 +250,68 @@ def test_a_failing_reply_function_is_reported_not_retried(fake):
     with pytest.raises(openai.InternalServerError, match="KeyError"):
         client_for(fake, max_retries=2).chat.completions.create(model="gpt-4.1-mini", messages=HELLO)
     assert len(fake.requests) == 1 and isinstance(fake.reply_errors[0], KeyError)
+
+
+def first_token_delays(fake, n):
+    delays = []
+    for _ in range(n):
+        fake.script("Hi")
+        started = time.monotonic()
+        stream = client_for(fake).chat.completions.create(model="gpt-4.1-mini", messages=HELLO, stream=True)
+        next(iter(stream))
+        delays.append(time.monotonic() - started)
+        stream.close()
+    return delays
+
+
+def test_by_default_the_first_token_comes_after_a_realistic_jittered_delay():
+    with FakeOpenAI() as fake:
+        delays = first_token_delays(fake, 4)
+    assert all(0.2 <= delay < 0.9 for delay in delays)
+    assert max(delays) - min(delays) > 0.02
+
+
+def test_a_range_of_first_token_delays_is_drawn_from_the_seed():
+    with FakeOpenAI(first_token_s=(0.0, 0.1), seed=3) as fake:
+        drawn = [fake.jitter.draw(fake.first_token_s) for _ in range(5)]
+    with FakeOpenAI(first_token_s=(0.0, 0.1), seed=3) as fake:
+        again = [fake.jitter.draw(fake.first_token_s) for _ in range(5)]
+    assert drawn == again and len(set(drawn)) == 5 and all(0.0 <= d <= 0.1 for d in drawn)
+
+
+def argument_pieces(fake, arguments):
+    fake.script(tool_calls(tool_call("get_available_slots", arguments, id="call_1")))
+    chunks = stream_chunks(fake, tools=TOOLS)
+    return [p.function.arguments for c in chunks if c.choices for p in (c.choices[0].delta.tool_calls or ())]
+
+
+def test_tool_call_arguments_are_cut_at_irregular_places_even_inside_strings_and_escapes():
+    arguments = json.dumps({"date": "2030-06-04", "note": 'the "big" noise\\rattle', "name": "Zoë"})
+    with FakeOpenAI(first_token_s=0.0) as fake:
+        runs = [argument_pieces(fake, arguments) for _ in range(12)]
+
+    assert all("".join(pieces) == arguments for pieces in runs)
+    sizes = {len(piece) for pieces in runs for piece in pieces[1:-1]}
+    assert len(sizes) > 4
+    assert all(any(piece.endswith("\\") for piece in pieces) for pieces in runs)  # an escape cut in two
+    assert {pieces[0] == "" for pieces in runs} == {True, False}  # the first piece sometimes with the name
+
+
+def test_the_same_seed_cuts_tool_call_arguments_the_same_way():
+    arguments = json.dumps({"date": "2030-06-04", "service": "oil change", "notes": "rattle at 40 mph"})
+    runs = []
+    for seed in (1, 1, 2):
+        with FakeOpenAI(first_token_s=0.0, seed=seed) as fake:
+            runs.append(argument_pieces(fake, arguments))
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_a_rate_limit_can_ask_to_retry_after_whole_seconds_and_the_sdk_waits_that_long(fake):
+    fake.script(rate_limited(retry_after_ms=None, retry_after_s=1), "Back again.")
+    started = time.monotonic()
+    completion = client_for(fake, max_retries=1).chat.completions.create(model="gpt-4.1-mini", messages=HELLO)
+
+    assert completion.choices[0].message.content == "Back again."
+    assert time.monotonic() - started >= 1.0
+    assert fake.requests[0].reply.headers[-1] == ("retry-after", "1")
+    assert "retry-after-ms" not in dict(fake.requests[0].reply.headers)
