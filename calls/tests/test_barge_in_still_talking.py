@@ -10,6 +10,7 @@ import pytest
 
 from calls.tests import spoken as real
 from calls.tests.voice_doubles import Call, ScriptedSTT, ToneTTS
+from calls.voice.stt.deepgram import DeepgramSTT
 from calls.voice.stt.still_talking import StillTalking
 
 REPLY = (
@@ -66,12 +67,13 @@ async def test_no_agent_audio_reaches_a_caller_who_is_still_talking(words_after_
 
 
 async def test_without_the_local_vad_this_timing_talks_over_the_caller():
-    # The fake is as hard as the vendor: words a second in, nothing between. A plain pause-and-resume
-    # takes the wordless second for a cough and speaks again: the defect StillTalking mends.
+    # Words come late, nothing between. A plain pause-and-resume waits a while for the words of an
+    # utterance the engine has not ended, but no longer: it takes the wordless stretch for a cough
+    # and speaks again, the defect StillTalking mends.
     sentence = real.spoken("Actually, hang on, I was going to ask about Wednesday afternoon instead of that")
     async with a_call(ScriptedSTT(), [REPLY], ["Wednesday afternoon works."]) as call:
         await agent_talking(call)
-        started, ended = await talk(call, sentence, words="Actually hang on")
+        started, ended = await talk(call, sentence, words="Actually hang on", words_after_s=2.0)
         assert agent_frames_between(call, started + 0.05, ended), "expected the unguarded loop to talk over"
 
 
@@ -127,3 +129,89 @@ async def test_the_wrapper_reports_speech_only_while_there_is_speech():
     assert stt.vendor == "voice_doubles"  # usage is counted for the wrapped engine
     await stt.close()
     await asyncio.wait({reader}, timeout=1)
+
+
+class Line:
+    """The caller's end of a call: 20 ms frames in real time, silence when they say nothing."""
+
+    def __init__(self, session):
+        self.session = session
+        self.pending = bytearray()
+        self.task = asyncio.ensure_future(self._run())
+
+    def say(self, audio):
+        self.pending += audio
+
+    async def _run(self):
+        started, sent = time.monotonic(), 0
+        while True:
+            frame = bytes(self.pending[:160]) or real.silence(0.02)
+            del self.pending[:160]
+            self.session.feed_audio(frame)
+            sent += 1
+            await asyncio.sleep(max(0.0, started + sent * 0.02 - time.monotonic()))
+
+
+@pytest.mark.parametrize("final_delay_s", [0.0, 0.2, 0.6], ids=["prompt", "usual", "under-load"])
+async def test_a_short_interruption_is_not_talked_over_while_its_words_are_on_their_way(deepgram, final_delay_s):
+    # Deepgram's real timing: no interim within a short phrase, its words only in the final, which
+    # comes after the endpointing wait and, under load, late. The paused agent must not resume meanwhile.
+    deepgram.stt.final_delay_s = final_delay_s
+    deepgram.stt.script(["When can you fit me in?", "Hold on a second"])
+    stt = StillTalking(DeepgramSTT(deepgram.api_key, deepgram.base_url))
+    async with a_call(stt, [REPLY], ["Sure, take your time."]) as call:
+        line = Line(call.session)
+        await call.greeted()
+        line.say(real.spoken("When can you fit me in?"))
+        await call.until(lambda: "t2-s1" in call.line.heard_marks, timeout=10)
+        started = time.monotonic()
+        line.say(real.spoken("Hold on a second"))
+        await call.until(lambda: call.assistant_turns()[1:], timeout=5)
+        decided = time.monotonic()
+        line.task.cancel()
+        assert call.assistant_turns()[1]["interrupted"] is True
+        assert not call.recorder.events_of("barge_in_resumed"), "the agent spoke again before the words came"
+        assert agent_frames_between(call, started + 0.05, decided) == []
+
+
+class Line:
+    """The caller's end of a call: 20 ms frames in real time, silence when they say nothing."""
+
+    def __init__(self, session):
+        self.session = session
+        self.pending = bytearray()
+        self.task = asyncio.ensure_future(self._run())
+
+    def say(self, audio):
+        self.pending += audio
+
+    async def _run(self):
+        started, sent = time.monotonic(), 0
+        while True:
+            frame = bytes(self.pending[:160]) or real.silence(0.02)
+            del self.pending[:160]
+            self.session.feed_audio(frame)
+            sent += 1
+            await asyncio.sleep(max(0.0, started + sent * 0.02 - time.monotonic()))
+
+
+@pytest.mark.parametrize("final_delay_s", [0.0, 0.2, 0.6], ids=["prompt", "usual", "under-load"])
+async def test_a_short_interruption_is_not_talked_over_while_its_words_are_on_their_way(deepgram, final_delay_s):
+    # Deepgram's timing: no interim within a short phrase, its words only in the final, after the
+    # endpointing wait and, under load, late. The paused agent must wait for them, not resume.
+    deepgram.stt.final_delay_s = final_delay_s
+    deepgram.stt.script(["When can you fit me in?", "Hold on a second"])
+    stt = StillTalking(DeepgramSTT(deepgram.api_key, deepgram.base_url))
+    async with a_call(stt, [REPLY], ["Sure, take your time."]) as call:
+        line = Line(call.session)
+        await call.greeted()
+        line.say(real.spoken("When can you fit me in?"))
+        await call.until(lambda: "t2-s1" in call.line.heard_marks, timeout=10)
+        line.say(real.spoken("Hold on a second"))
+        await call.until(lambda: call.assistant_turns()[1:], timeout=5)
+        line.task.cancel()
+        assert call.assistant_turns()[1]["interrupted"] is True
+        assert not call.recorder.events_of("barge_in_resumed"), "the agent spoke again before the words came"
+        barge_in = call.recorder.events_of("barge_in")[-1]
+        words_at = barge_in["cleared_at"] - barge_in["trigger_to_clear_ms"] / 1000
+        assert agent_frames_between(call, barge_in["onset"] + 0.05, words_at) == []

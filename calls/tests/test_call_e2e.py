@@ -354,3 +354,29 @@ async def test_the_stored_latency_starts_where_the_caller_stopped_talking(
     assert latency.voice_to_voice_ms >= 300, "the endpointing wait (300 ms) is part of what the caller waited"
     assert abs(latency.voice_to_voice_ms - heard_after_ms) <= 40, (latency.voice_to_voice_ms, heard_after_ms)
     await caller.hang_up()
+
+
+async def test_a_long_sentence_in_several_finals_ended_only_by_utterance_end_is_answered_whole(
+    live_app, make_caller, deepgram, openai, customer
+):
+    # As Deepgram does in noise: the sentence comes as several finals, none with speech_final, and
+    # only UtteranceEnd ends the turn. It reaches the model once and whole, and the latency recorded
+    # still starts where the caller stopped talking (the last final's last word).
+    deepgram.stt.no_speech_final = 1.0
+    openai.script(text("Sure, Friday morning works."))
+    caller = make_caller(live_app)
+    await caller.dial()
+    await greeted(caller)
+    said = "I need an oil change and a tire rotation on my Civic sometime on Friday morning please"
+    utterance = await caller.say(spoken(said))
+    await caller.wait_for(lambda: caller.first_audio_after(utterance.ended_at), timeout=15)
+    heard_after_ms = (caller.first_audio_after(utterance.ended_at) - utterance.ended_at) * 1000
+    assert user_messages(openai) == [said]
+    stream = deepgram.stt.streams[-1]
+    finals = [m for m in stream.sent if m["type"] == "Results" and m["is_final"]]
+    assert len(finals) >= 3 and not any(m["speech_final"] for m in finals)
+    call = await eventually(lambda: Call.objects.filter(call_sid=caller.call_sid).first())
+    latency = await eventually(lambda: TurnLatency.objects.filter(call=call).first())
+    assert latency.voice_to_voice_ms >= 1000, "the utterance-end wait (1 s) is part of what the caller waited"
+    assert abs(latency.voice_to_voice_ms - heard_after_ms) <= 40, (latency.voice_to_voice_ms, heard_after_ms)
+    await caller.hang_up()

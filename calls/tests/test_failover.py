@@ -3,6 +3,7 @@ sentence the caller was saying is not lost. The real Deepgram adapters talk to t
 fake Deepgram; the backups are the real offline engines."""
 
 import asyncio
+import time
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from calls.voice.stt.whisper import shared_recognizer
 from calls.voice.tts.deepgram import DeepgramTTS
 from calls.voice.tts.failover import FailoverTTS, unheard_words
 from calls.voice.tts.offline import PiperTTS
+from fakes.deepgram import FakeDeepgram
 
 FIRST = "I'd like to book an oil change."
 SECOND = "Can you fit me in this Saturday around ten thirty?"
@@ -74,6 +76,39 @@ async def test_deepgram_dying_mid_sentence_hands_the_sentence_to_offline_stt(dee
     assert stt.failed_over and isinstance(switched[0], VendorError)
     first, heard = collector.finals
     assert first == FIRST  # from Deepgram, before it died
+    assert normalize(heard).startswith("can you fit me"), heard  # the beginning was not lost
+    assert word_error_rate([SECOND], [heard]) <= 0.1, heard
+
+
+async def send_in_real_time(stt, audio):
+    started = time.monotonic()
+    for number, frame in enumerate(frames_of(audio)):
+        await stt.send(frame)
+        await asyncio.sleep(max(0.0, started + (number + 1) * 0.02 - time.monotonic()))
+
+
+async def test_a_late_final_does_not_cost_the_backup_the_start_of_the_next_sentence():
+    # Under load Deepgram's finals come late: the caller is 0.7 s into the next sentence when the
+    # first one's final arrives, and Deepgram dies before that sentence's final. The backup must
+    # still get all of it: what the final covered on the audio clock, not its arrival, says where.
+    with FakeDeepgram(final_delay_s=0.8) as deepgram:
+        deepgram.stt.script([FIRST])
+        stt = FailoverSTT(DeepgramSTT(deepgram.api_key, deepgram.base_url, reconnect_delays_s=(0.01,)), OfflineSTT)
+        await stt.start()
+        collector = Collector(stt)
+        second = spoken(SECOND)
+        half = len(second) // 2 // 160 * 160
+        await send_in_real_time(stt, silence(0.3) + spoken(FIRST) + silence(0.4) + second[:half])
+        await collector.wait_for_finals(1)
+        deepgram.stt.reject_next(503, times=5)  # reconnecting fails too
+        deepgram.stt.drop_open_streams()
+        await send_paced(stt, second[half:] + silence(1.2))
+        await collector.wait_for_finals(2)
+        await stt.close()
+
+    assert stt.failed_over
+    first, heard = collector.finals
+    assert first == FIRST
     assert normalize(heard).startswith("can you fit me"), heard  # the beginning was not lost
     assert word_error_rate([SECOND], [heard]) <= 0.1, heard
 

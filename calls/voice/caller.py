@@ -116,6 +116,7 @@ class CallerTurn:
     speech_ended_at: float | None = None  # when the last final's speech ended, if the engine says
     over_agent: bool = False  # started while the agent was talking
     held_until: float | None = None  # the endpoint came mid-sentence (turn.py): end the turn then at the latest
+    hearing: bool = False  # the engine reported speech and has not ended that utterance (speech_final) yet
 
     @property
     def text(self):

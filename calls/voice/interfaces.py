@@ -135,7 +135,8 @@ class VoiceConfig:
     greeting_interruptible: bool = False  # the recording disclosure should be heard whole
     # "pause_resume": the agent's audio stops at the caller's first sound (SpeechStarted) and comes
     # back from the first unheard sentence if no real words follow within barge_in_resume_after_s
-    # (a backchannel or a noise); "words": the agent is cut off only once real words arrive.
+    # (a backchannel or a noise; up to a second more while the engine has not ended the utterance,
+    # its words being on their way); "words": the agent is cut off only once real words arrive.
     barge_in_mode: str = "pause_resume"
     barge_in_resume_after_s: float = 0.7
     # For engines without interim results: clear on SpeechStarted alone after this long without words.

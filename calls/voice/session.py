@@ -10,7 +10,8 @@ Barge-in ("pause_resume" mode): at the caller's first sound over the agent (Spee
 line is cleared at once and the reply paused, its brain and TTS still running. Real words within
 `barge_in_resume_after_s` make it an interruption (the reply is cancelled, the conversation keeps
 what was heard); a backchannel or a noise resumes the reply from its first unheard sentence. While the
-engine reports the caller still talking (SpeechContinues), the wait for words goes on.
+engine reports the caller still talking (SpeechContinues), the wait for words goes on, and until the
+engine ends the utterance (its words come after endpointing, late under load) it goes on a little more.
 
 End of turn: the recogniser's endpoint (speech_final) ends the caller's turn unless the end-of-turn
 model (turn.py, `turn_model`) hears an unfinished sentence in the caller's recent audio; then the
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 
 CALLER_TURN_TIMEOUT_S = 2.0  # finals but no end-of-turn event from the engine: end the turn anyway
 BARGE_IN_ONSET_WINDOW_S = 2.0  # a SpeechStarted older than this is not the start of a barge-in
+BARGE_IN_WORDS_WAIT_S = 1.0  # a paused reply waits this much longer for words the engine still owes
 MAX_CALL_OVERRUN_S = 30.0  # at the time limit, let a reply finish for at most this long
 STOP_WAIT_S = 2.0
 STT_START_TIMEOUT_S = 5.0
@@ -262,6 +264,7 @@ class VoiceSession:
         self._last_activity = max(self._last_activity, event.at)
         if isinstance(event, SpeechStarted):
             caller.held_until = None  # the caller goes on: wait for the next endpoint
+            caller.hearing = True
             if caller.onset is None or caller.started_at is None:
                 caller.onset = event.at
             if self.config.barge_in_mode == "pause_resume" and self._paused is None and self._can_interrupt():
@@ -287,6 +290,7 @@ class VoiceSession:
                 caller.last_final_at = event.at
                 caller.speech_ended_at = event.speech_ended_at
         if event.speech_final:
+            caller.hearing = False
             if caller.parts and not await self._end_of_turn.complete(caller.onset, caller.text):
                 caller.held_until = (event.speech_ended_at or event.at) + self._end_of_turn.wait_s
                 return None
@@ -542,7 +546,7 @@ class VoiceSession:
         if config.barge_in_vad_only_s is not None and caller.onset is not None and caller.started_at is None:
             deadlines.append(caller.onset + config.barge_in_vad_only_s)
         if self._paused is not None:
-            deadlines.append(self._paused.until)
+            deadlines.append(self._resume_at())
         reply = self._reply
         if reply is not None and not reply.closed and reply.task.done():
             deadlines.append(self.pacer.played_until + config.mark_grace_s)
@@ -551,6 +555,11 @@ class VoiceSession:
         if self._keypad.deadline is not None:
             deadlines.append(self._keypad.deadline)
         return max(0.0, min(deadlines) - self.clock())
+
+    def _resume_at(self):
+        """A paused reply resumes at `until`, unless the engine has yet to end the caller's utterance:
+        its words come only after endpointing, and late under load, so they are waited for a while."""
+        return self._paused.until + (BARGE_IN_WORDS_WAIT_S if self._caller.hearing else 0.0)
 
     def _silence_deadline(self):
         if self._state is not CallState.TALKING or self._agent_busy() or self._caller.parts or self._keypad.keying:
@@ -575,7 +584,7 @@ class VoiceSession:
                 if self._can_interrupt():
                     await self._interrupt(self._reply, at=caller.onset, trigger="vad")
                 caller.onset = None
-        if self._paused is not None and now >= self._paused.until:
+        if self._paused is not None and now >= self._resume_at():
             await self._resume()
         self._close_reply_if_heard()
         silence = self._silence_deadline()

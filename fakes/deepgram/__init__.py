@@ -8,6 +8,9 @@
         ...  await stt.send(silence(0.3) + spoken("I need an oil change") + silence(1.2))
         fake.stt.streams[0].finals == ["I need an oil change"]
 
+Live transcription is as awkward as a real stream by default (interims about once a second, long
+utterances in several finals, turns ended only by UtteranceEnd, late finals); the `interim_*`,
+`split_finals_s`, `no_speech_final`, `final_delay_s` and `seed` arguments set each behaviour.
 How caller speech is recognised: speech.py. Knobs and faults: listen.py (fake.stt), speak.py (fake.tts).
 Run standalone for benchmarks: `python -m fakes.deepgram --port 8765`.
 """
@@ -49,7 +52,12 @@ class FakeDeepgram(LoopbackFake):
         host="127.0.0.1",
         port=0,
         idle_timeout_s=10.0,
-        interim_interval_s=0.25,
+        interim_interval_s=1.0,
+        interim_jitter=0.3,
+        split_finals_s=(2.0, 3.0),
+        no_speech_final=0.15,
+        final_delay_s=(0.0, 0.2),
+        seed=0,
         tts_first_byte_s=(0.09, 0.25),
         tts_audio_s_per_char=0.07,
         tts_realtime_factor=None,
@@ -58,7 +66,16 @@ class FakeDeepgram(LoopbackFake):
     ):
         self.api_key = api_key
         self.host, self.port = host, port
-        self.stt = ListenFake(api_key, interim_interval_s=interim_interval_s, idle_timeout_s=idle_timeout_s)
+        self.stt = ListenFake(
+            api_key,
+            interim_interval_s=interim_interval_s,
+            interim_jitter=interim_jitter,
+            split_finals_s=split_finals_s,
+            no_speech_final=no_speech_final,
+            final_delay_s=final_delay_s,
+            seed=seed,
+            idle_timeout_s=idle_timeout_s,
+        )
         self.tts = SpeakFake(
             api_key,
             first_byte_s=tts_first_byte_s,

@@ -20,13 +20,15 @@ def main():
         default=None,
         help="stream TTS audio this many times faster than real time (default: as fast as possible)",
     )
-    parser.add_argument("--interim-interval-ms", type=float, default=250.0)
+    parser.add_argument("--interim-interval-ms", type=float, default=1000.0)
+    parser.add_argument("--seed", type=int, default=0, help="what each stream's jitter and chance are drawn from")
     args = parser.parse_args()
     fake = FakeDeepgram(
         args.api_key,
         host=args.host,
         port=args.port,
         interim_interval_s=args.interim_interval_ms / 1000,
+        seed=args.seed,
         tts_first_byte_s=args.tts_first_byte_ms / 1000,
         tts_audio_s_per_char=args.tts_ms_per_char / 1000,
         tts_realtime_factor=args.tts_realtime_factor,

@@ -2,19 +2,32 @@
 
 Every decision is taken at the audio time of the frame that triggers it (bytes received / 8000),
 never on the wall clock, so a test that feeds audio faster than real time gets exactly the same
-messages as a caller talking in real time, only sooner.
+messages as a caller talking in real time, only sooner. Chance (jitter, which turns lack a
+speech_final) is drawn from the stream's seeded `rng` in audio order: a seed gives the same
+messages however the audio is chunked.
 
-Per utterance (a run of non-silent 20 ms frames, see speech.py):
-- `SpeechStarted` at its first loud frame (with vad_events=true);
-- interim `Results` (with interim_results=true) every `interim_interval_s` of speech, showing a
-  growing prefix of the words (one more word per `word_s` of speech);
-- a final `Results` (is_final and speech_final) once `endpointing` ms of silence followed it;
-  with endpointing=false, a final without speech_final after `utterance_end_ms` of silence;
+As real streams behave (protocols.md 2.2), per utterance (a run of non-silent 20 ms frames, see
+speech.py):
+- one `SpeechStarted` at its first loud frame (with vad_events=true), and no "still talking" after;
+- interim `Results` (with interim_results=true) every `interim_interval_s` of speech, give or take
+  `interim_jitter` (a fraction), showing the words of the current segment heard so far;
+- every `split_finals_s` (a (low, high) range) of speech, a final `Results` without speech_final holding
+  the words said since the previous final: a long utterance comes as several finals;
+- once `endpointing` ms of silence followed it, a last final with speech_final holding the rest of
+  its words (maybe none). A share `no_speech_final` of utterances end, as in noise, with that last
+  final lacking speech_final: only `UtteranceEnd` ends their turn, and nothing does without
+  utterance_end_ms. With endpointing=false, no final has speech_final: the last comes after
+  `utterance_end_ms` (or 1 s) of silence;
 - `UtteranceEnd` once `utterance_end_ms` of silence followed its last word (with interim_results).
-Final results tile the audio: each starts where the previous final ended.
+Final results tile the audio: each starts where the previous final ended. An utterance's text
+takes speech.SECONDS_PER_CHARACTER a character to say; a word is heard (interims) once its time
+has begun and finalised once it has passed; a result's words are spread over the audio it covers,
+so their `start`/`end` are audio seconds and the last word of an utterance ends where it did.
 """
 
 import hashlib
+import math
+import random
 import re
 import uuid
 from datetime import UTC, datetime
@@ -41,7 +54,21 @@ def _milliseconds(query, name, default):
 
 
 class Recognizer:
-    def __init__(self, query, *, next_line, interim_interval_s=0.25, word_s=0.3, request_id=None):
+    def __init__(
+        self,
+        query,
+        *,
+        next_line,
+        rng=None,
+        interim_interval_s=1.0,
+        interim_jitter=0.3,
+        split_finals_s=(2.0, 3.0),
+        no_speech_final=0.15,
+        unheard=None,
+        request_id=None,
+    ):
+        """`unheard(text)`: what of spoken `text` is still to be finalised (a dropped stream may have
+        finalised its start before the client replayed the rest)."""
         self.model = query.get("model", "base-general")
         self.interim_results = _flag(query, "interim_results", False)
         self.vad_events = _flag(query, "vad_events", False)
@@ -51,8 +78,12 @@ class Recognizer:
         utterance_end = _milliseconds(query, "utterance_end_ms", None)
         self.utterance_end_s = None if utterance_end is None else utterance_end / 1000
         self.next_line = next_line
+        self.unheard = unheard or (lambda text: text)
+        self.rng = rng or random.Random(0)
         self.interim_interval_s = interim_interval_s
-        self.word_s = word_s
+        self.interim_jitter = interim_jitter
+        self.split_finals_s = split_finals_s
+        self.no_speech_final = no_speech_final
         self.request_id = request_id or str(uuid.uuid4())
         self.model_uuid = str(uuid.uuid5(uuid.NAMESPACE_URL, self.model))
         self.audio_seconds = 0.0
@@ -63,6 +94,7 @@ class Recognizer:
         self._segment_start = 0.0
         self._utterance = None
         self._utterance_end_due = None  # last_word_end of the last final, until UtteranceEnd is sent
+        self._recent_finals = []  # (message, utterance, words): what a dropped stream may not have sent
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -79,35 +111,33 @@ class Recognizer:
 
     def finalize(self):
         """The client sent Finalize: finish what was heard so far now."""
-        messages = []
         utterance = self._utterance
-        if utterance is not None and not utterance.finalized:
-            self._resolve(utterance, final=True)
-            utterance.finalized = True
-            words = self._words(utterance, utterance.tokens, utterance.end)
-            messages.append(self._final(words, speech_final=False, from_finalize=True))
-            self._utterance_end_due = utterance.end if words else None
-        else:
-            messages.append(self._final([], speech_final=False, from_finalize=True))
-        return messages
+        if utterance is None or utterance.finalized:
+            return [self._final([], speech_final=False, from_finalize=True)]
+        return [self._last_final(utterance, speech_final=False, from_finalize=True)]
 
     def close(self):
         """The client sent CloseStream: pending audio is finished, then Metadata."""
         messages = []
         if self._utterance is not None and not self._utterance.finalized:
-            utterance = self._utterance
-            self._resolve(utterance, final=True)
-            messages.append(self._final(self._words(utterance, utterance.tokens, utterance.end), speech_final=False))
+            messages.append(self._last_final(self._utterance, speech_final=False))
             self._utterance = None
         messages.append(self.metadata())
         return messages
 
-    def abandon(self):
-        """The stream died: the script line of an unfinished utterance goes back for the next stream."""
-        utterance, self._utterance = self._utterance, None
-        if utterance is not None and not utterance.finalized and utterance.from_script:
-            return utterance.text
-        return None
+    def abandon(self, undelivered=()):
+        """The stream died, the messages `undelivered` never sent: for each utterance whose words the
+        client did not all get, (text, the words it did not get, whether it was a script line), so
+        the next stream, hearing its audio again, hears only those."""
+        current, self._utterance = self._utterance, None
+        missed = {}  # utterance -> how many of its finalised words were never delivered
+        for message, utterance, count in self._recent_finals:
+            if any(message is m for m in undelivered):
+                missed[utterance] = missed.get(utterance, 0) + count
+        if current is not None and not current.finalized and current.text is not None:
+            missed.setdefault(current, 0)
+        unheard = [(u.text, " ".join(u.tokens[u.done - count :]), u.from_script) for u, count in missed.items()]
+        return [entry for entry in unheard if entry[1]]
 
     def metadata(self):
         return {
@@ -131,7 +161,9 @@ class Recognizer:
         if speech.is_speech(frame):
             if utterance is None:
                 utterance = self._utterance = _Utterance(start, self._previous_frame + frame, now)
-                utterance.next_interim = start + self.interim_interval_s
+                utterance.next_interim = start + self._interim_gap()
+                utterance.next_split = start + self._split_gap()
+                utterance.speech_final = self.rng.random() >= self.no_speech_final
                 self._utterance_end_due = None
                 if self.vad_events:
                     messages.append({"type": "SpeechStarted", "channel": [0, 1], "timestamp": round(start, 3)})
@@ -139,8 +171,13 @@ class Recognizer:
                 if len(utterance.audio) < _RUN_BYTES_LIMIT:
                     utterance.audio += frame
                 utterance.end = now
-            if self.interim_results and not utterance.finalized and now >= utterance.next_interim - 1e-9:
-                utterance.next_interim += self.interim_interval_s
+            if utterance.finalized:
+                return
+            if now >= utterance.next_split - 1e-9:
+                utterance.next_split = now + self._split_gap()
+                self._split(utterance, now, messages)
+            if self.interim_results and now >= utterance.next_interim - 1e-9:
+                utterance.next_interim += self._interim_gap()
                 self._interim(utterance, now, messages)
             return
         self._previous_frame = frame
@@ -149,7 +186,7 @@ class Recognizer:
             # silence would often fall a hair short of 300 ms and endpointing would take a 16th
             silent_for = now - utterance.end + 1e-9
             if self.endpointing_s is not None and silent_for >= self.endpointing_s:
-                self._end_utterance(utterance, speech_final=True, messages=messages)
+                self._end_utterance(utterance, speech_final=utterance.speech_final, messages=messages)
             elif self.endpointing_s is None and silent_for >= (self.utterance_end_s or 1.0):
                 self._end_utterance(utterance, speech_final=False, messages=messages)
         due = self._utterance_end_due
@@ -158,24 +195,51 @@ class Recognizer:
             if self.interim_results:
                 messages.append({"type": "UtteranceEnd", "channel": [0, 1], "last_word_end": round(due, 3)})
 
+    def _interim_gap(self):
+        return self.interim_interval_s * self.rng.uniform(1 - self.interim_jitter, 1 + self.interim_jitter)
+
+    def _split_gap(self):
+        return math.inf if self.split_finals_s is None else self.rng.uniform(*self.split_finals_s)
+
     def _interim(self, utterance, now, messages):
         self._resolve(utterance, final=False)
         if utterance.text is None:
             return
-        shown = min(len(utterance.tokens), 1 + int((now - utterance.start) / self.word_s))
-        if shown > utterance.shown:
+        shown = utterance.heard(now, begun=True)
+        if shown > max(utterance.shown, utterance.done):
             utterance.shown = shown
-            words = self._words(utterance, utterance.tokens[:shown], now)
+            words = self._words(utterance.tokens[utterance.done : shown], utterance.words_from, now)
             messages.append(self._result(words, is_final=False, speech_final=False))
+
+    def _split(self, utterance, now, messages):
+        """Deepgram finalises a long utterance as it goes: the words said since the last final."""
+        self._resolve(utterance, final=False)
+        if utterance.text is None:
+            return
+        said = utterance.heard(now, begun=False)
+        if said > utterance.done:
+            words = self._words(utterance.tokens[utterance.done : said], utterance.words_from, now)
+            utterance.done, utterance.words_from = said, now
+            messages.append(self._final(words, speech_final=False, utterance=utterance))
 
     def _end_utterance(self, utterance, *, speech_final, messages):
         self._utterance = None
-        if utterance.finalized:  # Finalize already delivered its words
-            return
+        if not utterance.finalized:  # else Finalize already delivered its words
+            messages.append(self._last_final(utterance, speech_final=speech_final))
+
+    def _last_final(self, utterance, *, speech_final, from_finalize=False):
+        """The rest of the utterance's words; UtteranceEnd falls due after its last word."""
         self._resolve(utterance, final=True)
-        words = self._words(utterance, utterance.tokens, utterance.end)
-        messages.append(self._final(words, speech_final=speech_final))
-        self._utterance_end_due = utterance.end if words else None
+        words = self._words(utterance.tokens[utterance.done :], utterance.words_from, utterance.end)
+        utterance.finalized = True
+        if words:
+            self._utterance_end_due = utterance.end
+        elif utterance.done:
+            self._utterance_end_due = utterance.words_from
+        else:
+            self._utterance_end_due = None
+        utterance.done = len(utterance.tokens)
+        return self._final(words, speech_final=speech_final, from_finalize=from_finalize, utterance=utterance)
 
     def _resolve(self, utterance, *, final):
         if utterance.text is not None:
@@ -184,7 +248,7 @@ class Recognizer:
         if carried is None and not final and speech.carries_text(bytes(utterance.audio)):
             return  # the packet is still arriving
         if carried is not None:
-            utterance.text = carried
+            utterance.text = self.unheard(carried)
         else:
             line = self.next_line()
             utterance.text, utterance.from_script = (line or ""), line is not None
@@ -192,25 +256,27 @@ class Recognizer:
 
     # -- messages ----------------------------------------------------------------------------------
 
-    def _words(self, utterance, tokens, end):
-        span = max(end - utterance.start, 0.02)
-        step = span / max(len(utterance.tokens), 1)
+    def _words(self, tokens, start, end):
+        """`tokens` spread evenly over the audio from `start` to `end`."""
+        step = max(end - start, 0.02) / max(len(tokens), 1)
         words = []
         for i, token in enumerate(tokens):
             bare = re.sub(r"[^\w'-]", "", token).lower() or token.lower()
             words.append(
                 {
                     "word": bare,
-                    "start": round(utterance.start + i * step, 3),
-                    "end": round(utterance.start + (i + 1) * step, 3),
+                    "start": round(start + i * step, 3),
+                    "end": round(start + (i + 1) * step, 3),
                     "confidence": 0.99,
                     "punctuated_word": token if self.punctuate else bare,
                 }
             )
         return words
 
-    def _final(self, words, *, speech_final, from_finalize=False):
+    def _final(self, words, *, speech_final, from_finalize=False, utterance=None):
         message = self._result(words, is_final=True, speech_final=speech_final, from_finalize=from_finalize)
+        if utterance is not None:
+            self._recent_finals = [*self._recent_finals[-15:], (message, utterance, len(words))]
         self._segment_start = self.audio_seconds
         self.finals.append(message["channel"]["alternatives"][0]["transcript"])
         return message
@@ -249,7 +315,21 @@ class _Utterance:
         self.audio = bytearray(audio)
         self.text = None
         self.tokens = []
-        self.shown = 0
+        self.shown = 0  # tokens shown in interims
+        self.done = 0  # tokens finalised
+        self.words_from = start  # audio time where the words not yet finalised begin
         self.next_interim = None
+        self.next_split = None
+        self.speech_final = True  # its turn ends with speech_final (else only UtteranceEnd)
         self.from_script = False
         self.finalized = False
+
+    def heard(self, now, *, begun):
+        """How many tokens were said by `now` (begun: counting a word that has only begun)."""
+        said = 0
+        for i in range(1, len(self.tokens) + 1):
+            chars = len(" ".join(self.tokens[:i])) - (len(self.tokens[i - 1]) if begun else 0)
+            if self.start + chars * speech.SECONDS_PER_CHARACTER > now + 1e-9:
+                break
+            said = i
+        return said

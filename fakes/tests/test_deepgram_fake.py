@@ -175,6 +175,184 @@ async def test_stopping_the_fake_closes_open_streams_promptly(http):
     assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 1001
 
 
+# -- as awkward as a real stream (protocols.md 2.2) -------------------------------------------------
+
+LONG = (
+    "I'd like to bring in my 2016 Honda Civic for an oil change and a tire rotation "
+    "sometime next week, preferably Tuesday morning."
+)  # about 8 s of speech
+
+
+async def heard(fake, http, audio, query=PHONE):
+    """Everything one stream sends for `audio` (fed faster than real time), up to its Metadata."""
+    ws = await listen(http, fake, query)
+    await send_audio(ws, audio)
+    await ws.send_str(json.dumps({"type": "CloseStream"}))
+    received = await messages_until(ws, "Metadata")
+    await ws.close()
+    return received[:-1]
+
+
+def results(messages, *, final):
+    return [m for m in messages if m["type"] == "Results" and m["is_final"] is final]
+
+
+def text(message):
+    return message["channel"]["alternatives"][0]["transcript"]
+
+
+def words(message):
+    return message["channel"]["alternatives"][0]["words"]
+
+
+def audio_time(message):
+    """Where on the audio clock a result was sent: the end of the span it covers."""
+    return message["start"] + message["duration"]
+
+
+async def test_interims_come_about_once_a_second_of_speech_with_jitter(fake, http):
+    received = await heard(fake, http, silence(0.3) + spoken(LONG) + silence(1.5))
+    sent_at = [0.3] + [audio_time(m) for m in results(received, final=False)]
+    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[1:])]
+    assert len(gaps) >= 6
+    assert all(0.7 - 0.021 <= gap <= 1.3 + 0.021 for gap in gaps)
+    assert max(gaps) - min(gaps) > 0.1  # not a metronome
+
+
+async def test_a_test_can_ask_for_a_fixed_interim_cadence(http):
+    with FakeDeepgram(interim_interval_s=0.25, interim_jitter=0) as fake:
+        received = await heard(fake, http, spoken(LONG) + silence(1.5))
+    sent_at = [audio_time(m) for m in results(received, final=False)]
+    # on the 20 ms audio clock: due every 0.25 s, one skipped when no new word began
+    assert sent_at[0] == pytest.approx(0.25, abs=0.021) and len(sent_at) >= 0.6 * len(spoken(LONG)) / 8000 / 0.25
+    assert all(t == pytest.approx(0.25 * round(t / 0.25), abs=0.021) for t in sent_at)
+
+
+async def test_a_long_utterance_comes_as_several_finals_that_tile_the_audio_and_make_up_the_whole(http):
+    with FakeDeepgram(no_speech_final=0) as fake:
+        received = await heard(fake, http, silence(0.3) + spoken(LONG) + silence(1.5))
+    finals = results(received, final=True)
+    assert len(finals) >= 3
+    assert [m["speech_final"] for m in finals] == [False] * (len(finals) - 1) + [True]
+    assert " ".join(text(m) for m in finals if text(m)) == LONG
+    assert finals[0]["start"] == 0
+    for earlier, later in zip(finals, finals[1:]):
+        assert later["start"] == pytest.approx(audio_time(earlier), abs=0.001)
+    splits = [0.3] + [audio_time(m) for m in finals[:-1]]
+    assert all(2.0 - 0.021 <= later - earlier <= 3.0 + 0.021 for earlier, later in zip(splits, splits[1:]))
+    for final in finals:  # each final's words lie in the audio it covers, in order
+        assert all(final["start"] - 0.001 <= w["start"] < w["end"] <= audio_time(final) + 0.001 for w in words(final))
+    every_word = [w for final in finals for w in words(final)]
+    assert all(earlier["end"] <= later["start"] + 0.001 for earlier, later in zip(every_word, every_word[1:]))
+    assert every_word[0]["start"] == pytest.approx(0.3, abs=0.021)
+    assert every_word[-1]["end"] == pytest.approx(0.3 + len(spoken(LONG)) / 8000, abs=0.021)
+    for interim in results(received, final=False):  # interims show only the words not yet final
+        before = [m for m in finals if audio_time(m) <= audio_time(interim)]
+        assert not before or words(interim)[0]["start"] >= audio_time(before[-1]) - 0.001
+
+
+async def test_some_turns_end_with_only_an_utterance_end(http):
+    with FakeDeepgram(no_speech_final=1.0) as fake:
+        ws = await listen(http, fake)
+        await send_audio(ws, spoken("Is that still on for Friday?") + silence(1.5))
+        received = await messages_until(ws, "UtteranceEnd")
+        await ws.close()
+    (final,) = results(received, final=True)
+    assert text(final) == "Is that still on for Friday?" and final["speech_final"] is False
+    assert received[-1]["last_word_end"] == pytest.approx(words(final)[-1]["end"], abs=0.001)
+
+
+async def test_by_default_about_one_turn_in_seven_has_no_speech_final(fake, http):
+    received = await heard(fake, http, (spoken("Yes.", seconds=0.4) + silence(1.2)) * 40)
+    finals = results(received, final=True)
+    assert len(finals) == 40 and [m["type"] for m in received].count("UtteranceEnd") == 40
+    assert 2 <= sum(not m["speech_final"] for m in finals) <= 12
+
+
+async def test_without_utterance_end_ms_a_turn_without_speech_final_never_ends(http):
+    with FakeDeepgram(no_speech_final=1.0) as fake:
+        received = await heard(
+            fake, http, spoken("Hello?") + silence(3.0), query=PHONE.replace("&utterance_end_ms=1000", "")
+        )
+    assert [(m["type"], m.get("speech_final")) for m in received if m["type"] != "SpeechStarted"][-1] == (
+        "Results",
+        False,
+    )
+    assert "UtteranceEnd" not in [m["type"] for m in received]
+
+
+def comparable(messages):
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]
+
+
+async def test_finals_arrive_late_and_hold_back_what_follows_them_but_nothing_before(http):
+    loop = asyncio.get_running_loop()
+    audio = spoken("Do you do brakes on a Subaru?") + silence(0.4) + spoken("Okay.") + silence(1.5)
+    with FakeDeepgram(final_delay_s=0.5, seed=3) as fake:
+        ws = await listen(http, fake)
+        sent = loop.time()
+        await send_audio(ws, audio)
+        arrivals = []
+        async with asyncio.timeout(5):
+            while len(arrivals) < 2 or arrivals[-1][1]["type"] != "UtteranceEnd":
+                message = json.loads((await ws.receive()).data)
+                arrivals.append((loop.time(), message))
+        await ws.close()
+    received = [m for _, m in arrivals]
+    first_final = next(i for i, m in enumerate(received) if m["type"] == "Results" and m["is_final"])
+    assert all(at - sent < 0.3 for at, _ in arrivals[:first_final])  # what came before it is not held
+    assert all(at - sent >= 0.5 - 0.01 for at, _ in arrivals[first_final:])  # it, and all after it, late
+    # the order is the recogniser's: the same seed without the delay sends the same messages
+    with FakeDeepgram(final_delay_s=0, seed=3) as prompt:
+        assert comparable(await heard(prompt, http, audio)) == comparable(received)
+
+
+async def test_a_seed_makes_a_stream_reproducible(http):
+    audio = silence(0.2) + spoken(LONG) + silence(1.5) + tone(2.5) + silence(1.5)
+    runs = []
+    for seed in (7, 7, 8):
+        with FakeDeepgram(seed=seed) as fake:
+            fake.stt.script(["Actually, could you also check the brakes while it's in?"])
+            runs.append(comparable(await heard(fake, http, audio)))
+    assert runs[0] == runs[1] and runs[0] != runs[2]
+
+
+async def test_a_stream_dropped_after_a_split_final_leaves_only_the_rest_to_the_next_one(http):
+    audio = spoken(LONG)
+    with FakeDeepgram(split_finals_s=(2.0, 2.0), final_delay_s=0) as fake:
+        fake.stt.drop_next(after_audio_s=2.6, code=1011)
+        ws = await listen(http, fake)
+        await send_audio(ws, audio[:16800])
+        received = await messages_until(ws, "Results")
+        while not received[-1]["is_final"]:
+            received += await messages_until(ws, "Results")
+        with contextlib.suppress(aiohttp.ClientConnectionResetError):
+            await send_audio(ws, audio[16800:24000])
+        assert (await asyncio.wait_for(ws.receive(), 5)).type == aiohttp.WSMsgType.CLOSE
+        (split,) = results(received, final=True)
+        # the client replays what no final covered, as the app does
+        rest = await heard(fake, http, audio[round(audio_time(split) * 8000) :] + silence(1.5))
+    assert " ".join([text(split)] + [text(m) for m in results(rest, final=True) if text(m)]) == LONG
+
+
+async def test_words_a_reset_stream_never_delivered_are_heard_again_by_the_next_one(http):
+    audio = spoken(LONG)
+    with FakeDeepgram(split_finals_s=(2.0, 2.0), final_delay_s=5.0) as fake:
+        ws = await listen(http, fake)
+        await send_audio(ws, audio[:24000])  # a split final at 2 s, held back
+        async with asyncio.timeout(5):
+            while fake.stt.streams[0].audio_bytes < 24000:
+                await asyncio.sleep(0.01)
+        fake.stt.drop_open_streams()  # a TCP reset: the final is lost with the stream
+        async with asyncio.timeout(5):
+            while fake.stt.streams[0].open:
+                await asyncio.sleep(0.01)
+        assert fake.stt.streams[0].finals == []
+        fake.stt.final_delay_s = 0
+        rest = await heard(fake, http, audio + silence(1.5))  # no final came: the client replays it all
+    assert " ".join(text(m) for m in results(rest, final=True) if text(m)) == LONG
+
+
 # -- text to speech ----------------------------------------------------------------------------------
 
 SPEAK = "model=aura-2-thalia-en&encoding=mulaw&sample_rate=8000&container=none"

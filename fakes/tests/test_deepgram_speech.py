@@ -18,8 +18,16 @@ PHONE = {
 
 
 def recognizer(query=PHONE, lines=()):
+    """Exact timing: an interim every 0.25 s of speech, one final per utterance, with speech_final."""
     lines = list(lines)
-    return Recognizer(query, next_line=lambda: lines.pop(0) if lines else None)
+    return Recognizer(
+        query,
+        next_line=lambda: lines.pop(0) if lines else None,
+        interim_interval_s=0.25,
+        interim_jitter=0,
+        split_finals_s=None,
+        no_speech_final=0,
+    )
 
 
 def transcripts(messages, *, final):
@@ -57,7 +65,7 @@ def test_an_utterance_is_heard_as_speech_started_then_growing_interims_then_fina
     assert kinds[0] == "SpeechStarted" and messages[0]["timestamp"] == 0.5
     assert kinds[-1] == "UtteranceEnd"
     interims = transcripts(messages, final=False)
-    assert interims[0] == "I"
+    assert interims[0] == "I need"  # the words begun in its first 0.25 s
     assert all(later.startswith(earlier) for earlier, later in zip(interims, interims[1:]))
     final = [m for m in messages if m["type"] == "Results" and m["is_final"]]
     assert len(final) == 1 and final[0]["speech_final"] is True
@@ -132,4 +140,4 @@ def test_without_interim_results_or_vad_events_only_finals_are_sent():
 def test_an_unfinished_script_line_is_handed_back_when_the_stream_dies():
     r = recognizer(lines=["Half of this"])
     r.feed(tone(0.6))
-    assert r.abandon() == "Half of this"
+    assert r.abandon() == [("Half of this", "Half of this", True)]

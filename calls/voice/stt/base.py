@@ -33,6 +33,8 @@ class Transcript:
 
     speech_final=True means the engine saw the caller stop talking (endpointing).
     speech_ended_at: when the caller's speech in it ended, if the engine knows (same clock as `at`).
+    audio_through: for a final, how much of the audio sent to the engine (bytes since its start)
+    it covers, if the engine knows: a final may arrive long after that audio was sent.
     """
 
     text: str
@@ -40,6 +42,7 @@ class Transcript:
     speech_final: bool
     at: float
     speech_ended_at: float | None = None
+    audio_through: int | None = None
 
 
 @dataclass(frozen=True)

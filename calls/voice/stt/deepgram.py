@@ -80,7 +80,6 @@ class DeepgramSTT(SpeechToText):
         self._received_at = deque()  # (bytes received so far, when): the audio clock back to ours
         self._connection_base = 0  # the current connection's audio clock 0, in bytes received
         self._last_sent = clock()
-        self._turn_open = False  # a non-empty final arrived since the caller last stopped talking
         self._heard = False  # the current connection delivered a final result
         self._supervisor = None
         self._keepalive = None
@@ -220,7 +219,6 @@ class DeepgramSTT(SpeechToText):
             elif kind == "SpeechStarted":
                 self._events.put_nowait(SpeechStarted(at=self._clock()))
             elif kind == "UtteranceEnd":
-                self._turn_open = False
                 self._events.put_nowait(UtteranceEnd(at=self._clock()))
             elif kind == "Error":
                 log.warning("Deepgram error message: %s", message)
@@ -233,11 +231,12 @@ class DeepgramSTT(SpeechToText):
             if text:
                 self._events.put_nowait(Transcript(text=text, is_final=False, speech_final=False, at=at))
             return
-        self._forget_audio_until(results.start + results.duration)
+        covered = results.start + results.duration
+        self._forget_audio_until(covered)
         self._heard = True
         speech_final = bool(results.speech_final)
+        through = self._connection_base + round(covered * BYTES_PER_SECOND)
         if text:
-            self._turn_open = not speech_final
             self._events.put_nowait(
                 Transcript(
                     text=text,
@@ -245,12 +244,12 @@ class DeepgramSTT(SpeechToText):
                     speech_final=speech_final,
                     at=at,
                     speech_ended_at=self._when_heard(getattr(alternatives[0], "words", None)),
+                    audio_through=through,
                 )
             )
-        elif speech_final and self._turn_open:
-            # earlier finals carried the words; this empty one still says the caller stopped
-            self._turn_open = False
-            self._events.put_nowait(Transcript(text="", is_final=True, speech_final=True, at=at))
+        elif speech_final:
+            # earlier finals carried the words, or it was noise: either way the caller stopped
+            self._events.put_nowait(Transcript(text="", is_final=True, speech_final=True, at=at, audio_through=through))
 
     def _when_heard(self, words):
         """When the audio at the end of the last of `words` reached us, on our clock (None if unknown)."""

@@ -1,9 +1,11 @@
 """FailoverSTT: when the speech-to-text vendor fails mid-call, the offline engine carries on.
 
-It keeps the caller audio sent since the primary's last final transcript; when the primary
-raises VendorError it starts the backup, replays that audio into it (faster than real time:
-the offline engine segments by samples, not by the clock) and carries on, so the sentence the
-caller was saying is not lost. It stays on the backup for the rest of the call.
+It keeps the caller audio sent since the primary's last final transcript: from where the final's
+audio ended when the engine says (under load a final arrives long after that audio, the caller
+already into the next sentence). When the primary raises VendorError it starts the backup,
+replays that audio into it (faster than real time: the offline engine segments by samples, not
+by the clock) and carries on, so the sentence the caller was saying is not lost. It stays on the
+backup for the rest of the call.
 """
 
 import asyncio
@@ -28,10 +30,11 @@ class FailoverSTT(SpeechToText):
         self._backup_factory = backup_factory
         self._on_failover = on_failover
         self._replay_bytes = int(replay_s * PHONE_RATE)
-        # A final transcript arrives a little after the audio it covers: keep that much.
+        # A final that does not say where its audio ended arrives a little after it: keep that much.
         self._keep_after_final = int(keep_after_final_s * PHONE_RATE)
         self._unfinalised = deque()  # (number, chunk): recent caller audio not yet covered by a final
         self._unfinalised_bytes = 0
+        self._remembered = 0  # bytes of caller audio since the start
         self._chunks_seen = 0
         self.active = primary
         self.failed_over = False
@@ -69,7 +72,15 @@ class FailoverSTT(SpeechToText):
         self._unfinalised.append((self._chunks_seen, mulaw))
         self._chunks_seen += 1
         self._unfinalised_bytes += len(mulaw)
+        self._remembered += len(mulaw)
         self._trim(self._replay_bytes)
+
+    def _finalised(self, final):
+        """`final` covers the audio up to its end: keep what follows it."""
+        if final.audio_through is None:
+            self._trim(self._keep_after_final)
+        else:
+            self._trim(self._remembered - final.audio_through)
 
     def _trim(self, limit):
         while self._unfinalised and self._unfinalised_bytes - len(self._unfinalised[0][1]) >= limit:
@@ -118,7 +129,7 @@ class FailoverSTT(SpeechToText):
             return  # the primary ended its stream: the call is closing
         async for event in self.active.events():
             if isinstance(event, Transcript) and event.is_final:
-                self._trim(self._keep_after_final)
+                self._finalised(event)
             yield event
 
     async def _until_switched(self, engine):
@@ -140,7 +151,7 @@ class FailoverSTT(SpeechToText):
                     await self._fail_over(error)
                     return
                 if isinstance(event, Transcript) and event.is_final:
-                    self._trim(self._keep_after_final)
+                    self._finalised(event)
                 yield event
         finally:
             switched.cancel()
