@@ -7,8 +7,9 @@ which is   scripts/with_services.sh .venv/bin/python benchmarks/voice_calls.py .
 What runs (issue 3, "Benchmark"): one server process (ottos.serve: uvicorn) serving ottos.asgi:application on
 PostgreSQL + Redis (migrated, seed_demo), signed Twilio webhooks (TWILIO_AUTH_TOKEN,
 PUBLIC_BASE_URL), the real Deepgram and OpenAI SDKs pointed at the loopback fakes, each fake
-in its own process at fixed latencies (STT endpointing 300 ms, LLM first token 350 ms then
-50 tokens/s, TTS first byte 150 ms). The callers run here, in this process: each signs the
+in its own process with the vendors' awkward timing (benchmarks/voice/script.py: STT endpointing
+300 ms, interims about a second apart, split and late finals, some turns ended only by
+UtteranceEnd; LLM first token 200-700 ms then 50 tokens/s; TTS first byte 90-250 ms). The callers run here, in this process: each signs the
 webhook, opens the media stream, sends 20 ms frames in real time and plays what it gets at
 8000 bytes/s, echoing marks (benchmarks/voice/caller.py). Each call: the greeting, then five
 turns (benchmarks/voice/script.py): questions answered in two or three sentences, one turn
@@ -22,12 +23,13 @@ each level also gives each process's CPU and the media streams it took.
 
 Columns (ms unless stated); how the fakes' time is taken out: benchmarks/voice/report.py.
   v2v            the caller's last speech frame -> the first agent frame reaching the caller
-  own            v2v minus the fakes' own time (STT endpointing, LLM until the token that
-                 completes the first spoken piece, TTS first byte), each measured by the fake
+  own            v2v minus the fakes' own time (STT endpointing or utterance end, and how late
+                 it sent that; LLM until the token that completes the first spoken piece; TTS
+                 first byte), each measured by the fake
   own p95*       the same with the LLM's time ending at the piece's last token (stricter)
   clear          barge-in: the caller's first frame of speech over the agent -> `clear` at the
                  caller (the fake STT sends SpeechStarted on that first loud frame; its first
-                 interim words would come 240 ms of audio later)
+                 interim words come about a second of audio later)
   gap            the longest time a reply's playback ran dry between its first and last frame
   CPU s/call-min server process CPU seconds per minute of call (all server processes)
   MB/extra call  (server RSS at N calls - at the first level) / (N - first level's N)

@@ -35,10 +35,11 @@ FRAME_BYTES = 160
 FRAME_S = 0.020
 BYTES_PER_S = 8000
 SILENCE_B64 = base64.b64encode(b"\xff" * FRAME_BYTES).decode()
-# The fake STT's first interim (words) comes with this frame of an utterance (0-based) and its
-# final with this many frames of silence after it: both on the audio clock (fakes/deepgram).
-INTERIM_FRAME = math.ceil(script.STT_INTERIM_INTERVAL_S / FRAME_S - 1e-9) - 1
+# The fake STT decides on the audio clock (fakes/deepgram): its final comes with this many frames
+# of silence after an utterance, and UtteranceEnd (for an utterance without speech_final) with
+# this many.
 ENDPOINT_FRAMES = round(script.STT_ENDPOINTING_MS / 1000 / FRAME_S)
+UTTERANCE_END_FRAMES = round(script.STT_UTTERANCE_END_MS / 1000 / FRAME_S)
 QUIET_AFTER_REPLY_S = 0.8  # no agent audio playing or arriving this long: the reply is over
 REPLY_TIMEOUT_S = 25.0
 BARGE_IN_AFTER_S = 0.5  # the caller starts talking this long after the reply's first piece was heard
@@ -68,6 +69,7 @@ class Utterance:
     frames: list  # base64 payloads, 20 ms each
     sent: list = field(default_factory=list)  # when each frame went out
     endpoint_sent: float | None = None  # when the ENDPOINT_FRAMES-th frame of silence after it went out
+    utterance_end_sent: float | None = None  # ... and the UTTERANCE_END_FRAMES-th
     finished: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -77,7 +79,7 @@ class Reply:
 
     turn: int  # 0: the greeting
     speech_end: float | None = None  # the caller's last speech frame before it
-    endpoint_sent: float | None = None
+    heard: "Utterance | None" = None  # the caller's line it answers
     first_audio: float | None = None
     last_audio: float | None = None
     frames: int = 0
@@ -89,7 +91,6 @@ class Reply:
 class BargeIn:
     turn: int
     onset: float  # first frame of the caller's speech over the agent
-    interim_sent: float  # the frame that makes the fake STT send its first interim with words
     cleared_at: float | None
 
 
@@ -144,10 +145,9 @@ class SimulatedCall:
     async def _turn(self, number, utterance):
         """The caller's line, then the reply; returns the next line if the caller cut in."""
         await utterance.finished.wait()
-        reply = Reply(turn=number, speech_end=utterance.sent[-1])
+        reply = Reply(turn=number, speech_end=utterance.sent[-1], heard=utterance)
         if not script.TURNS[number - 1].barge_in or number == len(script.TURNS):
             await self._hear_reply(reply)
-            reply.endpoint_sent = utterance.endpoint_sent
             return None
         self._reply = reply
         await self._until(
@@ -155,14 +155,13 @@ class SimulatedCall:
             REPLY_TIMEOUT_S,
             "the reply's first piece",
         )
-        reply.endpoint_sent = utterance.endpoint_sent
         await asyncio.sleep(BARGE_IN_AFTER_S)
         cut_in = self._say(script.caller_line(self.number, number + 1))
-        await self._until(lambda: len(cut_in.sent) > INTERIM_FRAME, 5.0, "the caller to start talking")
+        await self._until(lambda: cut_in.sent, 5.0, "the caller to start talking")
         try:
             await self._until(lambda: reply.cleared_at is not None, CLEAR_TIMEOUT_S, "clear")
         finally:
-            self.barge_ins.append(BargeIn(number, cut_in.sent[0], cut_in.sent[INTERIM_FRAME], reply.cleared_at))
+            self.barge_ins.append(BargeIn(number, cut_in.sent[0], reply.cleared_at))
             self.replies.append(reply)
             self._reply = None
         return cut_in
@@ -324,6 +323,8 @@ class SimulatedCall:
                 self._silent_frames += 1
                 if self._silent_frames == ENDPOINT_FRAMES:
                     self._after.endpoint_sent = now
+                elif self._silent_frames == UTTERANCE_END_FRAMES:
+                    self._after.utterance_end_sent = now
                     self._after = None
             next_at += FRAME_S
             delay = next_at - time.monotonic()

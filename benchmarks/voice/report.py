@@ -2,13 +2,14 @@
 
 Per reply to a caller turn (all in monotonic seconds, one clock across processes):
   v2v   = first agent frame at the caller - the caller's last speech frame
-  fakes = STT endpointing (the caller's 15th frame of silence went out - last speech frame:
-          300 ms on the audio clock) + LLM (request received -> the token that completes the
+  fakes = STT (the caller's 15th frame of silence went out - last speech frame: 300 ms of
+          endpointing on the audio clock, or the 50th for a turn ended by UtteranceEnd; plus
+          how late the fake sent the message that ended the turn) + LLM (request received -> the token that completes the
           first spoken piece was written; for a tool turn also the whole tool-call round)
           + TTS (request received -> first audio byte written)
   own   = v2v - fakes, the pipeline's share; split into where it was spent:
-          in     the endpointing frame's trip caller -> server -> fake STT (until its final)
-          llm    fake STT's final -> the chat request reaches the fake LLM
+          in     the endpointing frame's trip caller -> server -> fake STT (until it decides)
+          llm    fake STT's end of turn sent -> the chat request reaches the fake LLM
           tool   tool-call round written -> the next chat request (the tool and the database)
           tts    the first piece is complete -> its TTS request reaches the fake
           out    TTS first byte -> that audio's first frame reaches the caller
@@ -82,19 +83,12 @@ def _analyse_round(level, round):
         tag = script.tag_of(entry.get("text"))
         if tag is not None and tag not in speak:
             speak[tag] = entry
-    finals, onsets = {}, {}
+    utterances = {}  # (call, turn) -> what the fake STT sent for the caller's line of that turn
     for timeline in timings.get("listen", []):
-        started = None  # the fake's SpeechStarted for the words of the next final
-        for event in timeline:
-            if event["kind"] == "SpeechStarted" and started is None:
-                started = event
-            elif event["kind"] == "final" and event["text"]:
-                tag = script.tag_of(event["text"])
-                if tag is not None:
-                    finals.setdefault(tag, event)
-                    if started is not None:
-                        onsets.setdefault(tag, started)
-                started = None
+        for utterance in _utterances(timeline):
+            tag = script.tag_of(" ".join(e["text"] for e in utterance["finals"]))
+            if tag is not None:
+                utterances.setdefault(tag, utterance)
 
     for call in round.calls:
         if call.refused is not None:
@@ -108,10 +102,10 @@ def _analyse_round(level, round):
         for reply in call.replies:
             if reply.frames:
                 level.gaps.append(reply.max_gap)
-            if reply.turn == 0 or reply.first_audio is None or reply.endpoint_sent is None:
+            if reply.turn == 0 or reply.first_audio is None or reply.heard is None or reply.heard.endpoint_sent is None:
                 continue
             key = (call.number, reply.turn)
-            turn = _turn_figures(reply, chats.get(key, []), speak.get(key), finals.get(key))
+            turn = _turn_figures(reply, chats.get(key, []), speak.get(key), utterances.get(key))
             if isinstance(turn, str):
                 level.problems.append(f"call {call.number} turn {reply.turn}: {turn}")
                 continue
@@ -121,18 +115,46 @@ def _analyse_round(level, round):
             if barge.cleared_at is None:
                 level.problems.append(f"call {call.number} turn {barge.turn}: no clear after the caller cut in")
                 continue
-            vad = onsets.get((call.number, barge.turn + 1))
+            heard = utterances.get((call.number, barge.turn + 1))
+            vad, words = (heard["started"], heard["first_words"]) if heard else (None, None)
             level.barge_ins.append(
                 {
                     "clear": barge.cleared_at - barge.onset,
-                    "after_words": barge.cleared_at - barge.interim_sent,
+                    "after_words": barge.cleared_at - words["at"] if words else float("nan"),
                     "vad_in": vad["at"] - barge.onset if vad else float("nan"),
                     "vad_to_clear": barge.cleared_at - vad["at"] if vad else float("nan"),
                 }
             )
 
 
-def _turn_figures(reply, chats, speak, final):
+def _utterances(timeline):
+    """A stream's messages, one dict per utterance: its SpeechStarted, first interim with words,
+    finals, and the message that ended it (the final with speech_final, else UtteranceEnd)."""
+    current = None
+    for event in timeline:
+        if event["kind"] == "SpeechStarted":
+            if current is None or current["finals"]:
+                current = {"started": event, "first_words": None, "finals": [], "ended": None}
+            continue
+        if current is None:
+            continue
+        if event["kind"] == "interim" and event["text"] and current["first_words"] is None:
+            current["first_words"] = event
+        elif event["kind"] == "final":
+            if event["text"]:
+                current["finals"].append(event)
+                current["first_words"] = current["first_words"] or event
+            if event.get("speech_final"):
+                current["ended"] = event
+        elif event["kind"] == "UtteranceEnd" and current["ended"] is None:
+            current["ended"] = event
+        if current["ended"] is not None:
+            if current["finals"]:
+                yield current
+            current = None
+
+
+def _turn_figures(reply, chats, speak, utterance):
     if not chats or speak is None or speak.get("first_byte") is None:
         return "the fakes have no record of its LLM or TTS request"
     chats = sorted(chats, key=lambda e: e["received"])
@@ -158,12 +180,21 @@ def _turn_figures(reply, chats, speak, final):
         for earlier, later in zip(chats, chats[1:])
         if earlier.get("finished") is not None
     )
-    stt = reply.endpoint_sent - reply.speech_end
+    if utterance is None:
+        return "the fake STT has no record of the caller's line"
+    # The STT's own time: its wait on the audio clock (endpointing, or utterance_end_ms after the
+    # last word when no speech_final comes) plus how late it sent the message that ended the turn.
+    # The trip of that audio frame from the caller through the server to the fake is the pipeline's.
+    ended = utterance["ended"]
+    trigger = reply.heard.endpoint_sent if ended["kind"] == "final" else reply.heard.utterance_end_sent
+    if trigger is None:
+        return "the turn ended before the caller's silence could have ended it"
+    stt = (trigger - reply.speech_end) + (ended["at"] - ended["fed"])
+    hop_in = ended["fed"] - trigger
     llm = lookahead - text_round["received"]
     tts = speak["first_byte"] - speak["received"]
     v2v = reply.first_audio - reply.speech_end
     own = v2v - stt - tool_llm - llm - tts
-    hop_in = (final["at"] - reply.endpoint_sent) if final else float("nan")
     return {
         "v2v": v2v,
         "own": own,
@@ -172,7 +203,7 @@ def _turn_figures(reply, chats, speak, final):
         "llm": llm + tool_llm,
         "tts": tts,
         "in": hop_in,
-        "to_llm": (chats[0]["received"] - final["at"]) if final else float("nan"),
+        "to_llm": chats[0]["received"] - ended["at"],
         "tool": tool_own,
         "to_tts": speak["received"] - lookahead,
         "out": reply.first_audio - speak["first_byte"],

@@ -11,12 +11,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-# The fixed vendor latencies of issue 3.
+# The vendors' timing, as awkward as the real ones (issue 14): Deepgram's interims about a second
+# apart with jitter, finals split every 2-3 s of speech, up to 200 ms late, 15 % of utterances ended
+# only by UtteranceEnd (the fake's defaults); the first LLM token and the first TTS byte jittered.
+# The fakes measure each of these per request, and the report takes them out of the server's share.
 STT_ENDPOINTING_MS = 300
-STT_INTERIM_INTERVAL_S = 0.25
-LLM_FIRST_TOKEN_S = 0.35
+STT_UTTERANCE_END_MS = 1000  # what the server asks Deepgram for (calls/voice/stt/deepgram.py)
+STT_INTERIM_INTERVAL_S = 1.0
+LLM_FIRST_TOKEN_S = (0.2, 0.7)
 LLM_TOKENS_PER_S = 50.0
-TTS_FIRST_BYTE_S = 0.15
+TTS_FIRST_BYTE_S = (0.09, 0.25)
 TTS_S_PER_CHAR = 0.07  # ~14 characters of speech a second
 
 CALLER_LINE_S = 2.0  # every caller line lasts this long (fakes.deepgram.spoken audio)

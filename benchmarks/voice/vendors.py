@@ -9,7 +9,9 @@ are issue 3's (benchmarks/voice/script.py). Besides the vendor's own routes, eac
 seconds, which is one clock for every process on the machine:
 
 - deepgram: "speak": TTS requests {text, received, first_byte}; "listen": per live stream,
-  its SpeechStarted / interim / final messages {kind, at, text} as they were sent.
+  its SpeechStarted / interim / final / UtteranceEnd messages {kind, fed, at, text, speech_final}:
+  `fed` when the audio that made it arrived, `at` when it went out (a late final, and what follows
+  it, goes out late).
 - openai: "chat": {call, turn, round, received, tokens: [[sent_at, text], ...], finished}.
   `round` counts the tool results after the caller's words (0: the first request of a turn).
 - both: "lag": {vendor: [seconds late of each 10 ms timer on the fake's loop]}.
@@ -85,16 +87,29 @@ def deepgram(port):
         def feed(self, data):
             messages = super().feed(data)
             if messages:
-                now = time.monotonic()  # sent right after this returns, before any await
+                now = time.monotonic()
                 for message in messages:
-                    kind = message["type"]
-                    text = ""
-                    if kind == "Results":
-                        text = message["channel"]["alternatives"][0]["transcript"]
-                        kind = "final" if message["is_final"] else "interim"
-                    self.timeline.append({"kind": kind, "at": now, "text": text})
+                    entry = {"kind": message["type"], "at": now, "fed": now, "text": ""}
+                    if message["type"] == "Results":
+                        entry["text"] = message["channel"]["alternatives"][0]["transcript"]
+                        entry["kind"] = "final" if message["is_final"] else "interim"
+                        entry["speech_final"] = bool(message.get("speech_final"))
+                    self.timeline.append(entry)
+                    queued[id(message)] = entry
             return messages
 
+    class TimedOutbox(listen_module._Outbox):
+        """A message goes out when its outbox says (a late final, and what follows it, later)."""
+
+        def put(self, messages):
+            for message in messages:
+                super().put([message])
+                entry = queued.pop(id(message), None)
+                if entry is not None:
+                    entry["at"] = max(entry["at"], self._due)
+
+    queued = {}  # id(message) -> its timeline entry, between the recogniser and the outbox (one loop)
+    listen_module._Outbox = TimedOutbox
     listen_module.Recognizer = TimedRecognizer
 
     fake = FakeDeepgram(
