@@ -11,7 +11,7 @@ import pytest
 from calls.tests.spoken import frames_of, silence, speech_span, spoken
 from calls.tests.voice_doubles import Call
 from calls.voice import turn
-from calls.voice.audio import PHONE_RATE, mulaw_decode
+from calls.voice.audio import PHONE_RATE, mulaw_decode, mulaw_encode
 from calls.voice.interfaces import VoiceConfig
 from calls.voice.stt.offline import OfflineSTT
 from calls.voice.turn import EndOfTurn, RecentAudio, SmartTurn
@@ -135,6 +135,60 @@ async def test_the_session_waits_through_a_mid_sentence_pause_when_the_model_hea
         assert len(call.brain.calls) == 1
         assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my Camry."}
         assert len(model.heard) == 2
+
+
+async def caller_pauses(call, text="What time do you close", quiet_s=0.3):
+    """The caller's words as they arrive (after the engine's SpeechStarted), then quiet in real time."""
+    call.stt.speech_started()
+    await asyncio.sleep(0.05)  # the session takes the SpeechStarted: the turn has begun
+    for frame in [*frames_of(spoken(text)), *frames_of(silence(quiet_s))]:  # in real time, as calls send
+        call.session.feed_audio(frame)
+        await asyncio.sleep(0.02)
+
+
+async def test_the_turn_is_judged_in_the_callers_pause_before_the_endpoint(judge):
+    model = judge(0.95)
+    async with Call(["We close at five."], turn_model="smart_turn") as call:
+        await call.greeted()
+        await caller_pauses(call)
+        assert len(model.heard) == 1  # judged in the quiet, before any endpoint
+        call.stt.final("What time do you close", speech_final=True)
+        await call.until(lambda: call.brain.calls)
+        assert len(model.heard) == 1  # the endpoint used that verdict
+        assert call.session._end_of_turn.early == 1
+
+
+async def test_a_caller_who_goes_on_after_the_early_judgement_is_judged_again(judge):
+    model = judge(0.1, 0.9)  # the pause sounded unfinished; the whole turn, finished
+    async with Call(["Sure."], turn_model="smart_turn") as call:
+        await call.greeted()
+        await caller_pauses(call, "I need to bring in my")
+        assert len(model.heard) == 1
+        call.session.feed_audio(spoken("Camry"))  # sound after the verdict: it is stale
+        call.stt.final("I need to bring in my Camry.", speech_final=True)
+        await call.replied(2)
+        assert len(model.heard) == 2 and call.session._end_of_turn.early == 0
+        assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my Camry."}
+
+
+async def test_an_early_verdict_of_unfinished_holds_the_turn_at_the_endpoint(judge):
+    model = judge(0.1)
+    async with Call(["Which car?"], turn_model="smart_turn", turn_wait_s=0.6) as call:
+        await call.greeted()
+        await caller_pauses(call, "I need to bring in my")
+        call.stt.final("I need to bring in my", speech_final=True)
+        await asyncio.sleep(0.3)
+        assert not call.brain.calls and len(model.heard) == 1
+        await call.replied(2)  # the wait runs out: answered with what was said
+
+
+def test_hiss_on_the_line_is_not_the_callers_voice():
+    audio = RecentAudio()
+    audio.push(spoken("Hello."), at=1.0)
+    loud_at = audio.loud_at
+    assert loud_at is not None and loud_at <= 1.0
+    audio.push(mulaw_encode(np.full(PHONE_RATE, 120, dtype=np.int16)), at=2.0)  # a second of hiss
+    assert audio.loud_at == loud_at
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ class VoiceSession:
         """Caller audio (never blocks; the oldest audio is dropped if STT falls far behind)."""
         if not mulaw or self._state is CallState.OVER:
             return
-        self._end_of_turn.audio.push(mulaw, self.clock())
+        self._end_of_turn.listen(mulaw, self.clock(), self._caller.onset)
         self._caller_audio.feed(mulaw)
 
     def on_mark(self, name):

@@ -3,7 +3,8 @@
 The recogniser's endpoint is a silence (300 ms): a caller who pauses mid-thought ("I need to
 bring in my... uh... Camry") reaches it too. At each endpoint the session asks the end-of-turn
 model about the turn's audio; if it hears an unfinished sentence (intonation, a cut-off word)
-the session waits for more words, up to the utterance-end limit, instead of answering.
+the session waits for more words, up to the utterance-end limit, instead of answering. The model
+is asked ahead of the endpoint where it can be, in the caller's first 200 ms of quiet (EndOfTurn).
 
 The model is Smart Turn v3.2 (Daily, BSD-2-Clause): a Whisper-tiny encoder with a classifier
 head, run on onnxruntime from the ONNX file shipped in the `pipecat-ai` wheel. The package is
@@ -31,6 +32,7 @@ import asyncio
 import logging
 import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,10 @@ COMPLETE_AT = 0.5
 _MODEL_FILE = Path("audio", "turn", "smart_turn", "data", "smart-turn-v3.2-cpu.onnx")
 
 MAX_WAITING = 2  # endpoints of this process waiting for the model (one running, one queued)
+EARLY_AFTER_S = 0.2  # the caller quiet this long: judge the turn now, before the endpoint comes
+LOUD_LEVEL = 400  # a sample above this (of 32767) is the caller's voice, not the line's hiss
+# mu-law byte -> 1 if it is loud: bytes.translate then finds the last loud sample at C speed
+_LOUD = bytes(int(abs(int(sample)) > LOUD_LEVEL) for sample in mulaw_decode(bytes(range(256))))
 
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smart-turn")
 _waiting = 0  # only the event loop's thread changes it
@@ -100,12 +106,16 @@ class RecentAudio:
         self._max = seconds * PHONE_RATE
         self._mulaw = bytearray()
         self.received_at = None
+        self.loud_at = None  # when the latest loud sample arrived
 
     def push(self, mulaw, at):
         self._mulaw += mulaw
         if len(self._mulaw) > self._max:
             del self._mulaw[: len(self._mulaw) - self._max]
         self.received_at = at
+        last_loud = mulaw.translate(_LOUD).rfind(1)
+        if last_loud >= 0:
+            self.loud_at = at - (len(mulaw) - 1 - last_loud) / PHONE_RATE
 
     def since(self, at):
         """int16 samples from clock time `at` (None: all held) to the latest audio."""
@@ -141,8 +151,22 @@ def words_leave_it_open(text):
     return last is not None and last.group(1) in OPEN_ENDINGS
 
 
+@dataclass
+class _Early:
+    onset: float  # of the turn judged
+    loud_at: float  # its last loud sample then: a louder one since makes the judgement stale
+    task: asyncio.Task  # -> the probability, or None if the model failed
+
+
 class EndOfTurn:
-    """At the recogniser's endpoint: is the caller done? With no model, always yes."""
+    """At the recogniser's endpoint: is the caller done? With no model, always yes.
+
+    The judgement is made early when it can be: once the caller has been quiet for EARLY_AFTER_S
+    (the endpoint comes at 300 ms of silence, and its message later still), with the model's
+    thread idle, the turn's audio goes to the model at once; at the endpoint, if the caller made no
+    sound since, that verdict is used, so the model's ~70 ms are not added to the caller's wait.
+    A busy model is never given such a guess: under load it judges at the endpoint, as before.
+    """
 
     PREROLL_S = 0.5  # audio kept from before the turn's first sound
 
@@ -153,7 +177,34 @@ class EndOfTurn:
         self.wait_s = wait_s  # an unfinished turn still ends this long after its speech stopped
         self.words_first = words_first  # a finished sentence ends the turn without the model
         self.asked = 0  # endpoints the model judged
+        self.early = 0  # ... of which with the verdict it gave in the caller's pause
         self.by_words = 0  # endpoints the words settled (a finished sentence)
+        self._early = None  # _Early: the current pause's judgement
+
+    def listen(self, mulaw, at, onset):
+        """Caller audio that arrived at `at`, in the turn that began at `onset` (None: no turn)."""
+        self.audio.push(mulaw, at)
+        loud_at = self.audio.loud_at
+        if self.model is None or self.words_first or onset is None or loud_at is None or loud_at < onset:
+            return
+        if at - loud_at < EARLY_AFTER_S or _waiting:
+            return
+        early = self._early
+        if early is not None and early.onset == onset and early.loud_at == loud_at:
+            return  # this pause is judged already
+        pcm = self.audio.since(onset - self.PREROLL_S)
+        self._early = _Early(onset, loud_at, asyncio.ensure_future(self._judge(pcm)))
+
+    async def _judge(self, pcm):
+        global _waiting
+        _waiting += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(_thread, self.model.probability, pcm)
+        except Exception:
+            log.exception("end-of-turn model failed; ending the turn at the endpoint")
+            return None
+        finally:
+            _waiting -= 1
 
     async def complete(self, onset=None, text=None):
         """True to answer now, False to wait for more words (or the wait to run out). `text` is
@@ -163,24 +214,22 @@ class EndOfTurn:
         if self.words_first and text is not None and not words_leave_it_open(text):
             self.by_words += 1
             return True
+        early, self._early = self._early, None
+        if early is not None and early.onset == onset and early.loud_at == self.audio.loud_at:
+            self.asked += 1
+            self.early += 1
+            probability = await early.task
+            return probability is None or probability >= COMPLETE_AT
         pcm = self.audio.since(None if onset is None else onset - self.PREROLL_S)
         if not np.any(pcm):
             return True  # no audio of the turn reached us: nothing to judge
-        global _waiting
         if _waiting >= MAX_WAITING:
             if self.on_skipped is not None:
                 self.on_skipped()
             return True
         self.asked += 1
-        _waiting += 1
-        try:
-            probability = await asyncio.get_running_loop().run_in_executor(_thread, self.model.probability, pcm)
-        except Exception:
-            log.exception("end-of-turn model failed; ending the turn at the endpoint")
-            return True
-        finally:
-            _waiting -= 1
-        return probability >= COMPLETE_AT
+        probability = await self._judge(pcm)
+        return probability is None or probability >= COMPLETE_AT
 
 
 def log_mel(audio):
