@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import threading
 import time
 
@@ -353,8 +354,9 @@ async def test_a_caller_pausing_mid_sentence_on_the_offline_recogniser_gets_one_
         assert "camry" in said and "oil change" in said
 
 
-async def test_when_the_model_is_behind_an_endpoint_ends_the_turn_unjudged():
+async def test_when_the_model_is_behind_an_endpoint_ends_the_turn_unjudged(monkeypatch):
     """One model thread per process: endpoints beyond MAX_WAITING are not queued behind it."""
+    monkeypatch.setattr(turn, "VERDICT_WAIT_S", 5.0)  # what is tested here is the queue, not the wait
     release = threading.Event()
 
     class Slow:
@@ -375,6 +377,32 @@ async def test_when_the_model_is_behind_an_endpoint_ends_the_turn_unjudged():
     assert turn._waiting == 0
 
 
+async def test_a_verdict_that_comes_too_late_is_not_waited_for():
+    """The model's thread starved of CPU (it yields to the calls): the caller is answered at the
+    endpoint, unjudged, and the run finishing later leaves nothing behind."""
+    release = threading.Event()
+
+    class Starved:
+        def probability(self, pcm):
+            release.wait(5)
+            return 0.1
+
+    skipped = []
+    audio = RecentAudio()
+    audio.push(spoken("Hello."), at=time.monotonic())
+    end = EndOfTurn(Starved(), audio, wait_s=1.0, on_skipped=lambda: skipped.append(1))
+    started = time.monotonic()
+    assert await end.complete() is True
+    assert turn.VERDICT_WAIT_S <= time.monotonic() - started < turn.VERDICT_WAIT_S + 0.2
+    assert skipped == [1] and turn._waiting == 1  # the run still holds the model's thread
+    release.set()
+    for _ in range(100):
+        if turn._waiting == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert turn._waiting == 0
+
+
 async def test_a_turn_the_model_could_not_judge_is_recorded(judge, monkeypatch):
     model = judge(0.1)
     monkeypatch.setattr(turn, "_waiting", turn.MAX_WAITING)  # the model's thread is behind
@@ -387,3 +415,10 @@ async def test_a_turn_the_model_could_not_judge_is_recorded(judge, monkeypatch):
         assert call.brain.calls[0][0][-1] == {"role": "user", "content": "I need to bring in my"}
         assert model.heard == []
         assert call.recorder.events_of("turn_model_skipped") == [{"reason": "the model is behind"}]
+
+
+def test_the_models_thread_yields_the_cpu_to_the_calls():
+    """On a busy core the event loop (barge-in, audio) comes before the model, which is a guess."""
+    loop_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    model_nice = turn._thread.submit(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id())).result(5)
+    assert model_nice == min(loop_nice + turn.MODEL_NICE, 19)
