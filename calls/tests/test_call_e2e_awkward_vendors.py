@@ -15,37 +15,11 @@ from calls.models import Call, ToolInvocation, Turn, TurnLatency
 from fakes.deepgram import spoken
 from fakes.openai import rate_limited, stall, text, tool_call, tool_calls
 
+from .test_call_e2e import eventually, greeted, longest_silence, played_marks, spoken_texts
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DEAD_AIR_LIMIT_S = 3.0
-
-
-async def eventually(query, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not (found := await database_sync_to_async(query)()):
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"nothing from {query} in {timeout} s")
-        await asyncio.sleep(0.05)
-    return found
-
-
-def played_marks(caller):
-    return [m for m in caller.marks if not m.flushed]
-
-
-async def greeted(caller):
-    await caller.wait_for(lambda: caller.marks and not caller.is_playing, timeout=15)
-    await asyncio.sleep(0.2)
-
-
-def longest_silence(caller, since, until):
-    spans = [(start, end or until) for start, end in caller.playback_spans if (end or until) > since and start < until]
-    edges = [since] + [x for span in spans for x in span] + [until]
-    return max(b - a for a, b in zip(edges[::2], edges[1::2]))
-
-
-def spoken_texts(deepgram):
-    return " ".join(deepgram.tts.texts)
 
 
 def slots(day):
