@@ -43,7 +43,7 @@ from offline_speech import percentile, recognise_live, speak, speech_end  # noqa
 
 from calls.agent.scripted.vin import vin_characters  # noqa: E402
 from calls.agent.scripted.when import parse_when  # noqa: E402
-from calls.agent.scripted.words import has_phrase, is_no, is_yes, normalize  # noqa: E402
+from calls.agent.scripted.words import has_phrase, is_no, is_yes, letters_by_example, normalize  # noqa: E402
 from calls.voice.audio import mulaw_decode, mulaw_silence  # noqa: E402
 from calls.voice.stt.accuracy import word_error_rate  # noqa: E402
 from calls.voice.stt.offline import OfflineSTT  # noqa: E402
@@ -121,7 +121,7 @@ def read_digits(text):
 def read_letters(text):
     """Spelled letters, in order ("K E double L Y", "S-I-O-B-H-A-N", "B as in boy"), and the words."""
     text = re.sub(r"\b([A-Za-z])(?:[-.] ?(?=[A-Za-z]\b))", r"\1 ", text)  # S-I-O / S.I.O.
-    text = re.sub(r"\b([A-Za-z]) (?:as in|like|for) [A-Za-z'\-]+", r"\1", text, flags=re.I)
+    text = letters_by_example(text)
     text = re.sub(r"\bdouble ([A-Za-z])\b", r"\1 \1", text, flags=re.I)
     words = re.findall(r"[A-Za-z]+", text)
     runs, run = [], []

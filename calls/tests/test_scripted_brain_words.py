@@ -130,6 +130,7 @@ def test_a_bare_number_is_a_time_only_when_a_time_was_asked_for():
         ("1HGCM 82633 A004352", "1HGCM82633A004352"),
         ("double five, triple oh", "55000"),
         ("b as in boy, c as in charlie", "BC"),
+        ("v is in boy, t as in david, 1", "BD1"),
         ("alpha bravo zero niner", "AB09"),
         ("eighty two sixty three", "8263"),
     ],
@@ -173,6 +174,10 @@ def test_services_from_the_callers_words(said, service):
         ("It's Jordan Lee", "Jordan Lee"),
         ("my name is ana lucia morales", "Ana Lucia Morales"),
         ("yeah this is Sam here", "Sam"),
+        # Whisper mishears lone letters, not the example words: the example says the letter
+        ("V is in Boy, R, E, N, N, A, N.", "Brennan"),
+        ("That's T as in David, A, N, A.", "Dana"),
+        ("I like Tuesdays, it's Kelly", "Kelly"),
         ("I want to book an oil change", None),
         ("no", None),
     ],

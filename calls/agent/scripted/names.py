@@ -8,6 +8,7 @@ from difflib import SequenceMatcher
 
 from calls.agent.scripted.state import Booking, Message, VinEntry
 from calls.agent.scripted.vin import NATO
+from calls.agent.scripted.words import letters_by_example
 
 LEADS = (
     "my name is", "my name's", "name is", "name's", "the name is", "this is", "it's", "it is", "i'm", "i am",
@@ -177,7 +178,7 @@ def _strip_leads(text):
 def _tokens(text):
     """Words and spelled letters: "K-E-L-L-Y" and "double L" become letters, "B as in boy" is B."""
     text = re.sub(r"\b([A-Za-z](?:-[A-Za-z]){1,})\b", lambda m: " ".join(m[1].split("-")), text)
-    text = re.sub(r"\b([A-Za-z]) (?:as in|like|for) [A-Za-z'\-]+", r"\1", text, flags=re.IGNORECASE)
+    text = letters_by_example(text)
     text = re.sub(r"\bdouble ([A-Za-z])\b", r"\1 \1", text, flags=re.IGNORECASE)
     return WORD.findall(text)
 

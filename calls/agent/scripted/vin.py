@@ -1,9 +1,7 @@
 """A VIN as a caller reads it out: digit by digit, in groups, with "oh" for zero, "B as in boy",
 "double five", across several turns."""
 
-import re
-
-from calls.agent.scripted.words import TENS, UNITS, normalize
+from calls.agent.scripted.words import TENS, UNITS, letters_by_example, normalize
 
 DIGITS = {**{w: str(n) for w, n in UNITS.items() if n < 10}, "oh": "0", "o": "0", "zero": "0", "niner": "9"}
 NATO = {
@@ -28,7 +26,7 @@ VIN_LENGTH = 17
 def vin_characters(text):
     """(characters heard, words not understood) for one utterance of a VIN being read out."""
     said = normalize(text).replace("double u", "w")
-    said = re.sub(r"\b(\w) as in \w+", r"\1", said)  # "b as in boy"
+    said = letters_by_example(said)  # "b as in boy"
     chars, unknown = [], []
     repeat, tens_open = 1, False
     for word in said.split():

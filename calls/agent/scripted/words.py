@@ -65,6 +65,33 @@ def normalize(text):
     return " ".join(text.split())
 
 
+# "B as in boy": the example word says the letter. Whisper mishears lone letters far more often
+# than words ("V is in Boy", "T as in David"), so the word's first letter wins. Only "as in" is
+# always a spelling; "is in", "like" and "for" are one only after a letter that is not also a word,
+# before a word that can be an example ("I like Tuesdays" is not T).
+_BY_EXAMPLE = re.compile(
+    r"\b([A-Za-z])[,.]? (as in|is in|as an|like in|like|for) ([A-Za-z][A-Za-z'\-]*)", re.IGNORECASE
+)
+_NOT_EXAMPLES = frozenset(
+    "the that this there those these them then than your our their his her its and for with what which "
+    "when where who you sure now real sale free".split()
+)
+
+
+def letters_by_example(text):
+    """`text` with each "B as in boy" (and its mishearings "V is in Boy") written as the letter alone."""
+
+    def letter(match):
+        said, joint, example = match[1], match[2].lower(), match[3]
+        if joint != "as in" and said.lower() in ("i", "a"):
+            return match[0]  # "I like Tuesdays", "a for sale sign": words, not letters
+        if len(example) >= 3 and example.isalpha() and example.lower() not in _NOT_EXAMPLES:
+            return example[0].upper() if said.isupper() else example[0].lower()
+        return said if joint == "as in" else match[0]
+
+    return _BY_EXAMPLE.sub(letter, text)
+
+
 def corrections(said):
     """Where in normalized `said` the caller takes something back, latest first (a correction
     opening the sentence takes nothing back)."""
