@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from calls.voice.tts.deepgram import AURA_2_ENGLISH_VOICES
+from calls.voice.tts.voices import AURA_2_ENGLISH_VOICES
 from crm.phones import display_phone, normalize_phone
 from scheduling.models import ShopProfile
 from scheduling.shop_settings import save_shop_settings, settings_of

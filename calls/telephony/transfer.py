@@ -11,7 +11,6 @@ from ottos/lib/twilio_rest.py, like the texts'.
 
 import logging
 
-import aiohttp
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.urls import reverse
@@ -101,6 +100,8 @@ async def transfer_call(call_sid, advisor_number=None):
         raise TransferFailed("no advisor number is configured (Settings page, or SHOP_ADVISOR_NUMBER)")
     if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN):
         raise TransferFailed("Twilio credentials are not configured")
+    import aiohttp  # the asynchronous Twilio client's HTTP library, loaded with it (see rest_client)
+
     twiml = transfer_twiml(advisor_number, call_sid)
     client = rest_client(timeout=REQUEST_TIMEOUT_S, asynchronous=True)
     try:

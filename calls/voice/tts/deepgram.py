@@ -11,20 +11,10 @@ from deepgram.core.api_error import ApiError
 from ..deepgram_client import deepgram_client, http_client
 from ..errors import VendorError
 from .base import TextToSpeech
+from .voices import AURA_2_ENGLISH_VOICES  # noqa: F401 (where the voices were first listed)
 
 VENDOR = "deepgram"
 MAX_CHARACTERS = 2000  # Deepgram's REST limit per request
-
-
-# Deepgram's Aura-2 English voices (model names), for the shop's Settings page.
-AURA_2_ENGLISH_VOICES = tuple(
-    f"aura-2-{name}-en"
-    for name in (
-        "amalthea andromeda apollo arcas aries asteria athena atlas aurora callista cora cordelia delia draco "
-        "electra harmonia helena hera hermes hyperion iris janus juno jupiter luna mars minerva neptune odysseus "
-        "ophelia orion orpheus pandora phoebe pluto saturn selene thalia theia vesta zeus"
-    ).split()
-)
 
 
 class DeepgramTTS(TextToSpeech):
