@@ -123,8 +123,10 @@ def build(scenario, call_day):
     """The shop as the scenario declares it, the clock already set to the call's moment."""
     profile = ShopProfile.objects.create(**demo_shop.SHOP)
     _hours(scenario.shop["hours"])
-    for name, description, minutes, low, high, waiter_allowed in demo_shop.SERVICES:
-        ServiceType.objects.create(
+    # One statement per table (these models have no save() or signals of their own): the shop is
+    # built again for every scenario, and the evaluation runs in CI.
+    ServiceType.objects.bulk_create(
+        ServiceType(
             name=name,
             description=description,
             duration_minutes=minutes,
@@ -132,8 +134,12 @@ def build(scenario, call_day):
             price_high=high,
             waiter_allowed=waiter_allowed,
         )
-    for topic, answer in demo_shop.FAQ.items():
-        FaqAnswer.objects.create(topic=topic, question=FaqAnswer.TOPIC_QUESTIONS[topic], answer=answer, approved=True)
+        for name, description, minutes, low, high, waiter_allowed in demo_shop.SERVICES
+    )
+    FaqAnswer.objects.bulk_create(
+        FaqAnswer(topic=topic, question=FaqAnswer.TOPIC_QUESTIONS[topic], answer=answer, approved=True)
+        for topic, answer in demo_shop.FAQ.items()
+    )
     for day, reason in scenario.shop["closed"]:
         on = day.on(call_day)
         Closure.objects.create(start_date=on, end_date=on, reason=reason)
@@ -153,15 +159,17 @@ def build(scenario, call_day):
 
 
 def _hours(changes):
-    for weekday, (opens, closes, lunch_start, lunch_end) in demo_shop.HOURS.items():
-        if weekday in changes:
-            continue
-        OpeningHours.objects.create(
-            weekday=weekday, opens=opens, closes=closes, lunch_start=lunch_start, lunch_end=lunch_end
-        )
-    for weekday, span in changes.items():
-        if span is not None:
-            OpeningHours.objects.create(weekday=weekday, opens=span[0], closes=span[1])
+    rows = [
+        OpeningHours(weekday=weekday, opens=opens, closes=closes, lunch_start=lunch_start, lunch_end=lunch_end)
+        for weekday, (opens, closes, lunch_start, lunch_end) in demo_shop.HOURS.items()
+        if weekday not in changes
+    ]
+    rows += [
+        OpeningHours(weekday=weekday, opens=span[0], closes=span[1])
+        for weekday, span in changes.items()
+        if span is not None
+    ]
+    OpeningHours.objects.bulk_create(rows)
 
 
 def _person(person):
