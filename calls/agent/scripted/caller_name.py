@@ -52,6 +52,9 @@ def heard(desk, u, turn):
     name = heard_name(u.text, volunteered=True)
     if name is None or name.full == caller.name:
         return False
+    if caller.name and name.spelled and len(name.full.split()) < len(caller.name.split()):
+        # "R, E, Y, E, S" after "Tomas Reyes" spells one part of the name, not a new one
+        name = corrected(Name(caller.name), u.text) or name
     remember(desk, name)
     if not only_a_name(u.text):
         return False  # "this is Jordan, I need an oil change": on to the request, name kept
