@@ -31,6 +31,12 @@ NEW_BOOKING = (
     "book", "new appointment", "another appointment", "also", "too", "as well", "like to get", "need a", "need an",
     "get a", "get an", "get my", "another",
 )  # fmt: skip
+# "I'd like a coolant flush Wednesday, actually Thursday works better": a job asked for by name is a
+# new booking, however the day is changed, from a caller who has other appointments too.
+NEW_REQUEST = re.compile(
+    r"\b(?:i'd|i would|i|we'd|we would|we) (?:like|want|need|wanna) (?:a|an|to get (?:a|an|my)|to book (?:a|an)"
+    r"|to schedule (?:a|an)|to set up (?:a|an)) (?!(?:different|later|earlier|new|other|another)\b)"
+)
 CALLING = ("call back", "call you", "call me", "talk later", "talk to you")  # "I'll call back later" moves nothing
 VERBS = {"cancel": "cancel", "move": "move", "list": "check"}
 # "Can we bump that to Tuesday?", "can I have it Tuesday?", "could we make it Thursday?": with a day or
@@ -81,6 +87,8 @@ def existing_purpose(desk, u):
     state = desk.state
     has_some = state.appointments if state.appointments is not None else state.caller.upcoming
     if not has_some or state.task is not None or has_any(u.said, NEW_BOOKING):
+        return None
+    if u.service and NEW_REQUEST.search(u.said) and not MOVE_ASKED.search(u.said):
         return None
     if "cancel" in u.said.split() or drops(u.text, desk.service_names()):
         return "cancel"
