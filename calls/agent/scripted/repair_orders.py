@@ -70,6 +70,8 @@ def wanted(desk, u):
     caller = desk.state.caller
     if u.intent is not None and caller.on_file and not caller.cars_in_shop:
         return False  # "can I bring both my cars in Friday?" from a caller with none in the shop books
+    if caller.on_file and not caller.cars_in_shop and u.service and u.when.said_anything:
+        return False  # "an oil change and the tires rotated while it's in, Thursday?": a booking
     if asks_after_car(u.said):
         return True
     if (
