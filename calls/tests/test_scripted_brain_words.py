@@ -123,6 +123,16 @@ def test_a_bare_number_is_a_time_only_when_a_time_was_asked_for():
     assert (window.day, window.after, window.clock) == (date(2026, 12, 10), time(14), None)
 
 
+def test_a_hedged_hour_is_a_time_that_a_near_one_may_stand_in_for():
+    asked = parse_when("Hmm, actually, could we make it the afternoon instead? Like two.", MONDAY, expect_time=True)
+    assert (asked.clock, asked.roughly) == (time(14), True)
+    assert parse_when("Like nine? I'm not picky.", MONDAY, expect_time=True).roughly
+    assert parse_when("nine-ish", MONDAY, expect_time=True).roughly
+    assert not parse_when("at 9", MONDAY, expect_time=True).roughly
+    assert not parse_when("I'm calling about my brakes, Tuesday at 9", MONDAY).roughly
+    assert parse_when("I'd like 4 new tires", MONDAY, expect_time=True).clock is None  # a count, not a time
+
+
 @pytest.mark.parametrize(
     "said, characters",
     [

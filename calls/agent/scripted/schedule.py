@@ -18,6 +18,7 @@ from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.words import has_any, spoken_numbers
 
 MOST_OFFERED = 3
+ROUGHLY = timedelta(minutes=60)  # how far from a hedged time ("like nine") the nearest free one may be
 # Choosing among the times offered.
 FIRST = ("first", "1st", "earliest", "earlier", "early is", "earlies", "soonest", "early one", "first one")
 CLOSEST = (
@@ -148,6 +149,11 @@ def checked(desk, results, turn):
         if free and wanted not in b.taken and not _clashes(b, wanted, minutes):
             return choose(desk, b, wanted, turn)
         slots = sorted({*slots, *(s for s in nearby if s not in b.taken and not _clashes(b, s, minutes))})
+        closest = min(slots, key=lambda s: abs(s - wanted), default=None)
+        if w.roughly and closest is not None and abs(closest - wanted) <= ROUGHLY:
+            # "like nine, I'm not picky": the nearest free time, put to them as one
+            turn.say(f"{say_time(w.clock)} is taken, but {say_time(closest.time())} is open.")
+            return choose(desk, b, closest, turn)
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
             sorry = f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}."

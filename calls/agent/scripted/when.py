@@ -48,6 +48,7 @@ class When:
     browsing: bool = False  # "what do you have Monday": asking what is free, not for a time
     edge: str | None = None  # "first" | "last": the first or last free time ("first thing", "end of the day")
     problem: str | None = None  # a spoken reason the day or time cannot be (February 30th)
+    roughly: bool = False  # the time was hedged ("like nine", "ten-ish", "I'm not picky"): a near one will do
 
     @property
     def said_anything(self):
@@ -112,7 +113,16 @@ def _when(s, today, *, expect_time):
         browsing=asap,
         edge=edge if clock is None else None,
         problem=problem or time_problem,
+        roughly=bool(clock and HEDGED.search(s)),
     )
+
+
+# "Like nine? I'm not picky", "around ten", "two-ish" (written "around 2" by _digitized), "ten or so".
+HEDGED = re.compile(
+    r"\b(?:like|around|round|about|roughly|approximately|maybe) \d"
+    r"|\b\d{1,2}(?::\d\d)?(?: ?(?:am|pm))? (?:or so|give or take|or thereabouts)\b|\b\d{1,2}(?::\d\d)?[- ]?ish\b"
+    r"|\b(?:not picky|not fussy|i'm flexible|i am flexible|whatever's close|or close to that|or close)\b"
+)
 
 
 def _edge(s):
@@ -466,6 +476,11 @@ def _clock(s, part, *, expect_time):
             rf"(?:(?:um|uh|let's say|let's do|maybe|how about|just|ok|okay|yeah|well) )*(\d{{1,2}})\b{_NOT_A_TIME}"
             r"(?! ?(?:\d|am|pm|oclock|30|15|45|and|to|or)\b)",
             s,
+        )
+        if match:
+            return _resolved(int(match[1]), 0, None, part), match.start(1)
+        match = re.search(  # "the afternoon instead? like two": a hedged hour, when a time is asked for
+            r"\blike (\d{1,2})(?= *$| (?:please|then|if|would|works|is|in the|maybe|i'm|im|that|would)\b)", s
         )
         if match:
             return _resolved(int(match[1]), 0, None, part), match.start(1)
