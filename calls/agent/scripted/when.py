@@ -95,10 +95,19 @@ def _bare_hour(s):
     return When(clock=clock, part="morning" if clock.hour < 12 else "afternoon")
 
 
+# "Could I swing by in like twenty minutes?", "in an hour", "right now": today, as soon as there is room.
+SOON = re.compile(
+    r"\bin (?:like |about |around |maybe |say )?(?:\d{1,3}|an|a|half an|a half|a couple(?: of)?|a few)"
+    r" (?:minutes?|mins?|hours?)\b|\b(?:right now|right away|straight away)\b"
+)
+
+
 def _when(s, today, *, expect_time):
     day, span, problem = _day(s, today)
     clock, part, window, time_problem = _time(s, expect_time=expect_time)
     edge = _edge(s)
+    if day is None and clock is None and SOON.search(s):
+        day, edge = today, edge or "first"
     if edge == "last" and part is None and clock is None:
         part = "afternoon"
     asap = any(re.search(rf"\b{re.escape(p)}\b", s) for p in ASAP)
