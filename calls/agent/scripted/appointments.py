@@ -355,7 +355,9 @@ def _chosen(desk, task, u, turn):
         chosen = task.options[0]
     if chosen is not None:
         if task.purpose == "move" and not move_target(task.said, chosen, desk.today()):
-            task.said = u.text  # "the alignment, to Friday": the new time may come with it
+            # "the alignment, to Friday": the new time may come with it; "the one on Thursday" only says which
+            if move_target(u.text, chosen, desk.today(), apart=True):
+                task.said = u.text
         return _proceed(desk, task, [chosen], turn) or True
     if u.no and not found.named:
         desk.state.task = None

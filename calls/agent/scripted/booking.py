@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from calls.agent.scripted import messages, schedule
+from calls.agent.scripted.appointment_words import SAME_TIME
 from calls.agent.scripted.booking_words import (
     ADDED,
     ADDING,
@@ -281,7 +282,10 @@ def _answer(desk, b, u, turn):
             return True
         if u.when.said_anything:
             b.suggested_day = None
-            b.when = u.when.merged_over(b.when)
+            when = u.when
+            if b.moving and not when.clock and has_any(u.said, SAME_TIME):  # "Friday, same time if possible"
+                when = replace(when, clock=local_time(b.moving["start"]).time(), part=None)
+            b.when = when.merged_over(b.when)
             advance(desk, b, turn)
             return True
         return False

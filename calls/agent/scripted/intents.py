@@ -65,7 +65,8 @@ RESCHEDULE = (
     "change my booking", "change the time of", "change the day of", "different time", "different day", "push it",
     "push back",
     "push my", "another day", "another time", "switch my", "bump my", "move that", "bump that", "bump it",
-    "bump the", "push that", "push the",
+    "bump the", "push that", "push the", "move one", "move an appointment", "move a booking", "change one of my",
+    "switch one of my", "push one of my", "bump one of my", "change an appointment", "reschedule one",
 )  # fmt: skip
 LIST = (
     "when is my", "when's my", "what time is my", "do i have an appointment", "do i have any", "my appointments",
