@@ -134,6 +134,18 @@ def test_a_hedged_hour_is_a_time_that_a_near_one_may_stand_in_for():
 
 
 @pytest.mark.parametrize(
+    "said", ["in like twenty minutes", "in an hour", "can you take it right now", "in a few minutes"]
+)
+def test_in_a_few_minutes_is_today_as_soon_as_there_is_room(said):
+    when = parse_when(said, MONDAY)
+    assert (when.day, when.edge) == (MONDAY, "first")
+
+
+def test_in_two_weeks_is_still_two_weeks():
+    assert parse_when("in two weeks", MONDAY).day == date(2026, 12, 21)
+
+
+@pytest.mark.parametrize(
     "said, characters",
     [
         ("one H G C M eight two six three three A oh oh four three five two", "1HGCM82633A004352"),
