@@ -280,17 +280,38 @@ def detect(text):
     return "book" if opening else None
 
 
+# "My neighbor Priya said she's coming in too, what time is she booked?": someone else's booking.
+SOMEONE_ELSES = re.compile(
+    r"\b(?:when|what time|what day)(?: is|'s| was)? (?:she|he|they)(?:'s| is| are)? (?:booked|scheduled|coming)\b"
+    r"|\b(?:when|what time|what day)(?: is|'s| was) (?:her|his|their) (?:appointment|booking|reservation)\b"
+    r"|\bis (?:she|he) (?:booked|scheduled|coming in)\b"
+)
+
+
+def asks_after_someone_else(text):
+    """Whether `text` asks when another person is booked (nobody hears another customer's bookings)."""
+    return SOMEONE_ELSES.search(normalize(text)) is not None
+
+
 def names_vehicle_kind(text):
     """A kind of vehicle the shop may not service (a Harley, a diesel, an EV): asked about, not booked."""
     return has_any(normalize(text), VEHICLE_KINDS)
 
 
+HESITATIONS = frozenset({"um", "uh", "er", "erm", "ah", "hmm", "mm"})
+
+
 def is_greeting(text):
-    """Only a hello, with nothing asked yet."""
+    """Only a hello, with nothing asked yet ("Uh, hi, yeah, um." and a lone "um" too)."""
     said = normalize(text)
     for filler in ("yes", "yeah", "oh", "um", "uh", "so"):
         said = said.removeprefix(filler + " ")
-    return said in GREETING or any(said == f"{g} {w}" for g in GREETING for w in ("otto's", "ottos", "otto"))
+    if said in GREETING or any(said == f"{g} {w}" for g in GREETING for w in ("otto's", "ottos", "otto")):
+        return True
+    words = said.split()
+    kept = [w for w in words if w not in HESITATIONS | {"yes", "yeah", "oh", "so", "well", "okay", "ok"}]
+    hesitated = bool(words) and any(w in HESITATIONS for w in words)
+    return bool(words) and hesitated and (not kept or " ".join(kept) in GREETING)
 
 
 # Words that only keep the line going: a caller checking the line works, or being polite. Said

@@ -21,6 +21,7 @@ from calls.agent.scripted import (
     vehicles,
 )
 from calls.agent.scripted.intents import (
+    asks_after_someone_else,
     checking_in,
     detect,
     is_abort,
@@ -304,7 +305,13 @@ class Receptionist:
                 self.state.later = later
                 u = self.utterance(now) if now != u.text else u
         intent = u.intent
-        if intent == "goodbye":
+        if asks_after_someone_else(u.text):
+            turn.say(
+                "I'm sorry, I can only see appointments under the number you're calling from, "
+                "so I can't look up anyone else's."
+            )
+            self.anything_else(turn)
+        elif intent == "goodbye":
             self.goodbye(turn)
         elif intent == "message":
             messages.start(self, turn, request=u.text)
