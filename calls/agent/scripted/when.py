@@ -60,6 +60,9 @@ class When:
         """A correction: what was said now, with the rest kept from `earlier`."""
         if earlier is None:
             return self
+        if self.asap and self.day is None and (self.part or self.after or self.before) and earlier.day:
+            # "any time in the afternoon" about Monday's times: Monday afternoon, not the soonest afternoon
+            return replace(self, day=earlier.day, span_days=earlier.span_days, asap=False, browsing=False)
         if self.day is not None or self.asap:
             keep_time = not self.browsing and not (self.clock or self.part or self.after or self.before or self.edge)
             if keep_time:
@@ -292,6 +295,8 @@ def _nth(s, today):
     match = re.search(r"\b(\d{1,2})th\b", s)
     if not match or re.search(rf"\b{match[1]}th (?:\w+ )?(one|1|option|time|slot|choice|opening)\b", s):
         return None
+    if re.search(rf"\b{match[1]}th of (?:those|them|these|the (?:times|ones|three|two)|what you)\b", s):
+        return None  # "the first of those": one of the times offered
     wanted = int(match[1])
     if wanted < 1 or wanted > 31:
         return None, 1, f"There's no {ordinal(wanted)} in any month."
