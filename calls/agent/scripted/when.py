@@ -449,6 +449,7 @@ def _clock(s, part, *, expect_time):
     match = re.search(r"\b(noon|midday|12 noon)\b", s)
     if match:
         return time(12), match.start()
+    s = re.sub(r"\b(?:have|half|hap) pass(?:ed)?\b|\bhave past\b", "half past", s)  # Whisper's "half past"
     match = re.search(r"\bhalf past (\d{1,2})\b", s)
     if match:
         return _resolved(int(match[1]), 30, None, part), match.start()
