@@ -81,6 +81,19 @@ def start(desk, u, turn, *, purpose):
     turn.then = loaded
 
 
+# "My oil change to Thursday", "new my brake pads appointment to Thursday": a move, whatever the
+# speech recogniser made of the verb ("move" is often lost or heard as "new").
+MOVED_TO = re.compile(
+    r"\bmy (?:[\w/'-]+ ){1,4}(?:appointment |booking )?to (?:next |this |the )?"
+    r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|tomorrow|\d{1,2}(?: ?(?:st|nd|rd|th))?)\b"
+)
+
+
+def moved_to(u):
+    """Whether the caller said one of their jobs to a new day, with or without a verb heard."""
+    return bool(u.service and MOVED_TO.search(u.said) and not has_any(u.said, NEW_BOOKING))
+
+
 def existing_purpose(desk, u):
     """ "Can I come Friday instead?", "can we do it an hour later?", "can you cancel it?" from a
     caller with appointments and nothing else under way: "move" or "cancel" one of them."""

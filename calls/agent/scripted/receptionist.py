@@ -330,6 +330,8 @@ class Receptionist:
             info.ask_shop(self, intent, u, turn)
         elif appointments.existing_purpose(self, u):
             appointments.start(self, u, turn, purpose=appointments.existing_purpose(self, u))
+        elif self.state.task is None and appointments.moved_to(u):  # "my oil change to Thursday"
+            appointments.start(self, u, turn, purpose="move")
         elif self.state.task is None and booking.moves_one_held(
             self, u
         ):  # "I've got X Saturday, can you take it tomorrow?"
