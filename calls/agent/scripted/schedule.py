@@ -152,7 +152,7 @@ def checked(desk, results, turn):
         closest = min(slots, key=lambda s: abs(s - wanted), default=None)
         if w.roughly and closest is not None and abs(closest - wanted) <= ROUGHLY:
             # "like nine, I'm not picky": the nearest free time, put to them as one
-            turn.say(f"{say_time(w.clock)} is taken, but {say_time(closest.time())} is open.")
+            turn.say(f"I don't have {say_time(w.clock)}, but {say_time(closest.time())} is open.")
             return choose(desk, b, closest, turn)
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])

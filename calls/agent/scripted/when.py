@@ -495,7 +495,7 @@ def _clock(s, part, *, expect_time):
         if match:
             return _resolved(int(match[1]), 0, None, part), match.start(1)
         match = re.search(  # "the afternoon instead? like two": a hedged hour, when a time is asked for
-            r"\blike (\d{1,2})(?= *$| (?:please|then|if|would|works|is|in the|maybe|i'm|im|that|would)\b)", s
+            r"\blike (\d{1,2})(?= *$| (?:please|then|if|would|works|is|in the|maybe|i'm|im|that)\b)", s
         )
         if match:
             return _resolved(int(match[1]), 0, None, part), match.start(1)
