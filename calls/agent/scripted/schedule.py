@@ -20,7 +20,7 @@ from calls.agent.scripted.words import has_any, spoken_numbers
 MOST_OFFERED = 3
 ROUGHLY = timedelta(minutes=60)  # how far from a hedged time ("like nine") the nearest free one may be
 # Choosing among the times offered.
-FIRST = ("first", "1st", "earliest", "earlier", "early is", "earlies", "soonest", "early one", "first one")
+FIRST = ("first", "1st", "earliest", "earlier", "early is", "early if", "earlies", "soonest", "early one", "first one")
 CLOSEST = (
     "closest", "nearest", "closer", "close to", "as close as", "near",
     # a time said loosely: "noon or close", "ten or so", "two or thereabouts", "one or near it"
