@@ -205,6 +205,7 @@ def _digitized(text, *, expect_time=False):
     s = re.sub(r"\b(?<!after )(?<!past )lunch(?: ?time)?\b", "noon", s)  # "around lunch", "before lunch"
     s = re.sub(r"\b(at|around|by) for\b", r"\1 4", s)  # Whisper hears "at four" as "at for"
     s = re.sub(r"\bfor(?= (?:am|pm|oclock)\b)", "4", s)
+    s = re.sub(r"\b(?:have|half|hap) pass(?:ed)?\b|\bhave past\b", "half past", s)  # and "half past" as "have past"
     s = re.sub(r"\bfirst (available|opening)\b", r"next \1", s)
     s = re.sub(r"\b(a|one) o'?clock\b", "1 oclock", s)
     s = re.sub(r"\bo'?clock\b", "oclock", s)
@@ -449,7 +450,6 @@ def _clock(s, part, *, expect_time):
     match = re.search(r"\b(noon|midday|12 noon)\b", s)
     if match:
         return time(12), match.start()
-    s = re.sub(r"\b(?:have|half|hap) pass(?:ed)?\b|\bhave past\b", "half past", s)  # Whisper's "half past"
     match = re.search(r"\bhalf past (\d{1,2})\b", s)
     if match:
         return _resolved(int(match[1]), 30, None, part), match.start()
