@@ -11,7 +11,6 @@ from deepgram.core.api_error import ApiError
 from ..deepgram_client import deepgram_client, http_client
 from ..errors import VendorError
 from .base import TextToSpeech
-from .voices import AURA_2_ENGLISH_VOICES  # noqa: F401 (where the voices were first listed)
 
 VENDOR = "deepgram"
 MAX_CHARACTERS = 2000  # Deepgram's REST limit per request
