@@ -51,6 +51,12 @@ WHEN_YOU_OPEN = re.compile(
 )
 
 
+# Not "one": "that one's fine" is a choice, not 1 o'clock.
+_NUMBER_IS = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirty|fifteen|forty five|\d+(?::\d\d)?)'s\b"
+)
+
+
 def normalize(text):
     """Lower case, a.m./p.m. as am/pm, digits split from letters, punctuation gone (: kept in times)."""
     text = (text or "").lower().replace("\u2019", "'").replace("\u2018", "'")
@@ -62,6 +68,7 @@ def normalize(text):
     text = re.sub(r"[^\w\s'\x00\x01]", " ", text)
     text = text.replace("\x00", ":").replace("\x01", "/")
     text = re.sub(r"(?<!\w)'|'(?!\w)", " ", text)
+    text = _NUMBER_IS.sub(r"\1 is", text)  # "five's good", "10:30's fine": the number, then "is"
     return " ".join(text.split())
 
 
