@@ -200,8 +200,7 @@ async def test_a_withheld_number_can_leave_a_message_with_a_callback_number(shop
     said = await call.caller("I'd like to book an oil change")
     assert said.startswith("I'm sorry, I can't book appointments without caller ID."), call.transcript
     said = await call.caller("Okay, yes")
-    assert said == "Sure. What's the message for the advisor?"
-    await call.caller("I want an oil change on Friday morning")
+    assert said == "Can I get your name, please?", call.transcript  # the message is what they asked for
     said = await call.caller("Lee Park")
     assert said == ASK_FOR_NUMBER, call.transcript
     said = await call.caller("This number is fine")
@@ -211,6 +210,7 @@ async def test_a_withheld_number_can_leave_a_message_with_a_callback_number(shop
     await call.caller("yes")
     (message,) = await db(messages)
     assert (message.name, message.phone, message.urgency) == ("Lee Park", "+13125550199", "routine")
+    assert "book an oil change" in message.reason
     assert await db(Appointment.objects.count) == 0
 
 

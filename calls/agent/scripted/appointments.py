@@ -68,6 +68,7 @@ def start(desk, u, turn, *, purpose):
         purpose = "move"
     caller = desk.state.caller
     if not caller.caller_id:
+        desk.state.unclear = u.text  # what the message is about, if the caller takes one
         turn.say("I'm sorry, I can't look up or change appointments without caller ID.")
         messages.offer(desk, turn)
         return

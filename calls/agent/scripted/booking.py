@@ -44,6 +44,7 @@ def start(desk, u, turn, *, service=None):
     if isinstance(current, Booking) and not current.moving and not (service or u.service):
         return _carry_on(desk, current, u, turn)  # "I need to get it in": the booking in hand goes on
     if not caller.caller_id:
+        desk.state.unclear = u.text  # what the message is about, if the caller takes one
         turn.say("I'm sorry, I can't book appointments without caller ID.")
         messages.offer(desk, turn)
         return

@@ -32,6 +32,8 @@ FILLER = frozenset({
 ABOUT_THE_CALL = re.compile(
     r"\b(?:robot|robots|runaround|run around|automated|a machine|bot|recording|recorded message|phone tree|menu"
     r"|press \w+|on hold|talking to a computer)\b"
+    r"|\bnumber (?:\w+ )?(?:won't|doesn't|will not|does not|might not|may not|probably won't) (?:show|come up)"
+    r"|\bcalling (?:from|on) (?:my |a |the )?(?:work|office|friend's|wife's|husband's|company) (?:line|phone)\b"
 )
 CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
@@ -58,6 +60,7 @@ DECLINED = (
     "don't need to talk", "a message is fine", "message is fine",
 )  # fmt: skip
 ABOUT = re.compile(r"\b(?:about|regarding|concerning|because|since)\b\s+(.{4,})", re.IGNORECASE)
+SPELLED = re.compile(r"[A-Za-z](?:[\s.,-]+[A-Za-z])+[\s.,]*")  # "B-R-E-N-N-A-N."
 NOT_A_NUMBER = "I didn't get a full phone number."
 
 
@@ -109,7 +112,7 @@ def start(desk, turn, *, reason=None, request=None):
     if request:
         _absorb(desk, message, request)
     if reason and not message.reason:
-        message.reason = reason[:1000]
+        message.reason = (reason_in(reason) or reason)[:1000]
         message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
     advance(desk, message, turn)
 
@@ -118,15 +121,15 @@ def reason_in(text):
     """The message itself in the caller's words, without the asking for a call back, greetings,
     their name or the number: "my brakes are grinding pretty bad, can somebody call me back?" is
     "my brakes are grinding pretty bad"; None if nothing is left."""
-    said = " ".join((text or "").split())
+    said = " ".join(re.sub(r"\s*[\u2014\u2013]\s*|\s+-{1,2}\s+", ", ", text or "").split())  # dashes part clauses
     kept = []
     with_number = bool(numbers_in(said)) or has_digits(said)
     for clause in re.split(r"(?<=[.?!;,])\s+", said):
         clause = clause.strip()
         plain = normalize(clause)
         words = plain.split()
-        if not words or all(w in FILLER for w in words):
-            continue
+        if not words or all(w in FILLER for w in words) or SPELLED.fullmatch(clause):
+            continue  # nothing said, or a name spelled out
         if _only_yes_or_no(plain) or has_any(plain, DECLINED) or ABOUT_THE_CALL.search(plain):
             continue
         intent = detect(clause)

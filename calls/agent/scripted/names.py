@@ -128,10 +128,24 @@ def only_a_name(text):
 
 
 def _introduced(text):
-    """The name after "my name is", "this is", "it's", "I'm" within a longer sentence, clause by clause."""
-    match = re.search(r"\b(my name is|my name's|name is|the name is|this is|it's|it is|i'm|i am)\s+", text, re.I)
-    if match is None:
+    """The name after "my name is", "this is", "it's", "I'm" within a longer sentence, clause by clause.
+    Each lead is tried in turn: in "it's seven seven three... Name's Rachel Goldberg" the second."""
+    leads = list(INTRODUCTIONS.finditer(text))
+    if not leads:
         return _spelled_alone(text)
+    for match in leads:
+        found = _named_after(match, text)
+        if found is not None:
+            return found
+    return None
+
+
+INTRODUCTIONS = re.compile(
+    r"\b(my name is|my name's|name is|name's|the name is|the name's|this is|it's|it is|i'm|i am)\s+", re.I
+)
+
+
+def _named_after(match, text):
     lead = match[1].lower()
     rest = re.sub(r"[\s,.]+(here|speaking)\b", "", text[match.end() :], flags=re.IGNORECASE)
     clauses = [affiliation(clause)[0] for clause in re.split(r"(?<=[,.;!?])\s+", rest)]

@@ -31,6 +31,7 @@ from calls.agent.scripted.intents import (
     names_vehicle_kind,
     wants_repeat,
 )
+from calls.agent.scripted.phone_numbers import phone_number
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_moment, service_phrase
 from calls.agent.scripted.state import (
@@ -271,13 +272,17 @@ class Receptionist:
         """A yes or no to the last question we asked outside any task."""
         state = self.state
         awaiting, state.awaiting = state.awaiting, None
+        if awaiting == "take_message" and not u.no and phone_number(u.text):
+            messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
+            return True
         if u.intent not in (None, "goodbye") and not (u.yes and u.intent == "book"):
             return False
         if awaiting == "take_message" and u.yes:
             messages.start(self, turn, reason=state.unclear, request=u.text)
             return True
-        if awaiting == "book_service" and u.yes:
-            booking.start(self, u, turn, service=u.service or state.offer_service)  # "yes, a state inspection"
+        if awaiting == "book_service" and (u.yes or (u.when.said_anything and not u.no and state.offer_service)):
+            # "yes, a state inspection"; "Friday then? Around noon." to "would you like to book one?"
+            booking.start(self, u, turn, service=u.service or state.offer_service)
             return True
         if awaiting == "book_new" and u.yes:
             booking.start(self, u, turn)
