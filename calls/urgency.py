@@ -52,6 +52,8 @@ UNSAFE = re.compile(
     r"|\b(?:fluid|oil|coolant|gas|fuel|antifreeze|brake fluid|transmission fluid)(?: [\w']+){0,3}"
     r" (?:pouring|gushing|spraying|streaming|spewing|dumping|running) (?:out|everywhere|all over)\b"
     r"|\b(?:leaking|dripping) (?:gas|fuel|gasoline)\b"
+    # a flashing check engine light: a misfire bad enough to damage the engine if it is driven on
+    r"|\b(?:check engine|engine) light(?: [\w']+){0,2} (?:flashing|blinking)\b|\b(?:flashing|blinking) check engine\b"
 )
 NOT_BRAKE_FAILURE = re.compile(r"\b(?:not|no|isn't|wasn't) (?:soft|spongy)\b")
 
