@@ -88,6 +88,8 @@ BOOK = (
     "get in", "available", "availability", "openings", "opening", "slot", "need a", "need an", "need my",
     "need to get", "want to get", "like to get", "would like a", "would like an", "i'd like a", "i'd like an",
     "looking for", "do you have time", "can you fit", "can i come", "squeak", "making a noise",
+    "take the car", "take my car", "take a look", "have a look", "look at it", "fit me in", "squeeze me in",
+    "get me in", "squeeze it in", "fit it in",
 )  # fmt: skip
 VEHICLE = (
     "vin", "add a car", "add my car", "add a vehicle", "add my vehicle", "add another car", "add another vehicle",
