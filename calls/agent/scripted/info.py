@@ -339,7 +339,8 @@ def _say_duration(desk, found, text, turn):
 def _offer_booking(desk, service, turn):
     """After an answer about one service: back to the booking in hand, or offer to book it."""
     just_done = (desk.state.last_booked or {}).get("service")
-    if desk.state.task is not None or (service and service == just_done):  # not booked twice
+    if desk.state.task is not None or desk.state.later is not None or (service and service == just_done):
+        # not booked twice; a booking asked in the same breath comes next instead
         return desk.anything_else(turn)
     desk.state.offer_service = service
     desk.ask(turn, "Would you like to book that?" if is_plural(service) else "Would you like to book one?")

@@ -20,8 +20,8 @@ ABOUT_THE_JOB = ("price",)  # "what's that gonna run me?": about the service the
 # Sentences, and clauses joined by "and" (or "also", "plus") that start a request of their own.
 PIECES = re.compile(
     r"(?<=[?.!])\s+"
-    r"|,?\s+\b(?:and|also|plus)\s+(?=(?:also\s+)?(?:can|could|would|will|what|what's|whats|how|how's|when|where"
-    r"|where's|do|does|are|is|please)\b)",
+    r"|,?\s+\b(?:and|also|plus)\b[\s,]+(?=(?:(?:also|um|uh|oh|so|then)[\s,]+)*(?:can|could|would|will|what|what's"
+    r"|whats|how|how's|when|where|where's|do|does|are|is|please)\b)",
     re.IGNORECASE,
 )
 
@@ -40,7 +40,11 @@ def split(text, services, today, intent):
     pieces = [p.strip() for p in PIECES.split(text or "") if p and p.strip()]
     if len(pieces) < 2:
         return text, None
-    kinds = [_kind(piece, services, today) for piece in pieces]
+    named = match_service(text, services)  # "my battery keeps dying. Can you swap it out tomorrow?"
+    kinds = [_kind(piece, services, today, named=named) for piece in pieces]
+    two = _two_tasks(pieces, kinds, services)
+    if two:
+        return two
     if "task" not in kinds or "question" not in kinds:
         return text, None
     if intent in (*TASKS, "book"):
@@ -48,13 +52,30 @@ def split(text, services, today, intent):
         later = [_about(p, service, services) for p, k in zip(pieces, kinds, strict=True) if k == "question"]
         return text, " ".join(later)
     if intent in QUESTIONS:
-        now = [p for p, kind in zip(pieces, kinds, strict=True) if kind != "task"]
-        later = [p for p, kind in zip(pieces, kinds, strict=True) if kind == "task"]
+        service = next((match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None)
+        now = [_about(p, service, services) for p, kind in zip(pieces, kinds, strict=True) if kind != "task"]
+        later = [_for_job(p, named, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "task"]
         return " ".join(now), " ".join(later)
     return text, None
 
 
-def _kind(piece, services, today):
+def _two_tasks(pieces, kinds, services):
+    """ "Cancel the oil change, and can you move the alignment to Friday?": two things to do, each to
+    its own appointment, done one after the other; (now, later) or None."""
+    tasks = [(p, detect(p), match_service(p, services)) for p, k in zip(pieces, kinds, strict=True) if k == "task"]
+    if len(tasks) != 2:
+        return None
+    (first, did, one), (second, then, other) = tasks
+    if did == then or not (one and other) or one == other or "book" in (did, then):
+        return None
+    cut = pieces.index(second)
+    return " ".join(pieces[:cut]), " ".join(pieces[cut:])
+
+
+ASKS_FOR_IT = re.compile(r"^(?:(?:so|and|then|um|uh|okay|ok)\b[\s,]*)*(?:can|could|would|will) you\b", re.IGNORECASE)
+
+
+def _kind(piece, services, today, *, named=None):
     intent = detect(piece)
     if intent in TASKS:
         return "task"
@@ -64,7 +85,16 @@ def _kind(piece, services, today):
     if intent in ("book", None) and match_service(piece, services):
         # a booking asked for ("can I get a battery put in Friday?"), not a car's trouble told
         return "task" if intent == "book" or parse_when(piece, today).said_anything else None
+    if intent in ("book", None) and named and ASKS_FOR_IT.match(piece) and parse_when(piece, today).said_anything:
+        return "task"  # "Can you swap it out tomorrow, noonish?", the battery named before
     return None
+
+
+def _for_job(piece, service, services):
+    """ "Can you swap it out tomorrow?" after "my battery keeps dying" asks for the battery job."""
+    if service and not match_service(piece, services):
+        return f"{piece} ({service})"
+    return piece
 
 
 def _about(piece, service, services):
