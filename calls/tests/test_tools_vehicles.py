@@ -4,8 +4,20 @@ recalls (a count for the model year, never that this car is affected)."""
 import pytest
 from django.utils import timezone
 
-from calls.tests.test_tools import DANA, VALID_VIN, db, nothing_happens, tools_for, use
+from calls.tests.test_tools import (  # noqa: F401 (fixtures)
+    DANA,
+    VALID_VIN,
+    at,
+    dana_appointment,
+    day,
+    db,
+    marcus_appointment,
+    nothing_happens,
+    tools_for,
+    use,
+)
 from crm.models import Vehicle
+from scheduling.models import Appointment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -105,3 +117,21 @@ async def test_a_vin_on_another_customers_car_is_not_confirmed_to_the_caller(sho
     assert (await db(Vehicle.objects.get, pk=theirs.pk)).owner_id == other_customer.pk
     await db(customer.refresh_from_db)
     assert "another customer's vehicle" in customer.notes and VALID_VIN not in customer.notes
+
+
+async def test_add_vehicle_puts_the_car_on_the_callers_own_appointment_and_never_on_anyone_elses(
+    shop, customer, dana_appointment, marcus_appointment
+):
+    tools = await tools_for(DANA)
+    outcome, content = await use(
+        tools, "add_vehicle", {"make": "Nissan", "model": "Altima", "appointment_id": marcus_appointment.pk}
+    )
+    assert nothing_happens(outcome), content
+    assert await db(Vehicle.objects.filter(make="Nissan").count) == 0  # refused whole: no car added either
+    assert (await db(Appointment.objects.get, pk=marcus_appointment.pk)).vehicle_id is None
+    outcome, content = await use(
+        tools, "add_vehicle", {"year": 2015, "make": "Nissan", "model": "Altima", "appointment_id": dana_appointment.pk}
+    )
+    assert outcome.ok and content["vehicle"] == "2015 Nissan Altima"
+    booked = await db(Appointment.objects.select_related("vehicle").get, pk=dana_appointment.pk)
+    assert (booked.vehicle.pk, booked.vehicle.owner_id) == (content["vehicle_id"], customer.pk)

@@ -1,6 +1,7 @@
 """The caller's vehicles: reading a VIN back, adding a vehicle, and what may be said about recalls."""
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from pydantic import Field
 
 from calls.agent.tools.registry import ToolRefused, ToolResult, tool
@@ -9,6 +10,8 @@ from crm import actions as crm_actions
 from crm.nhtsa import decode_vin_offline
 from crm.recalls import recall_notice
 from crm.vin import normalize_vin
+from scheduling import actions as scheduling_actions
+from scheduling.actions import Actor
 
 
 class VinOnly(Arguments):
@@ -38,12 +41,15 @@ class NewVehicle(Arguments):
     make: str | None = Field(None, max_length=40)
     model: str | None = Field(None, max_length=60)
     mileage: int | None = Field(None, ge=0, le=2_000_000)
+    appointment_id: int | None = Field(
+        None, description="Also put the car on this appointment of the caller's (from book_appointment)."
+    )
 
 
 @tool(
     "add_vehicle",
     NewVehicle,
-    "Add a vehicle to the caller's record (VIN and/or year, make, model).",
+    "Add a vehicle to the caller's record (VIN and/or year, make, model), and to an appointment of theirs if given.",
     filler=None,
     writes=True,
 )
@@ -52,12 +58,23 @@ def add_vehicle(call, args):
     if not (args.vin or args.make or args.model):
         raise ToolRefused("Give at least a VIN, or the make and model.")
     details = {"year": args.year, "make": args.make or "", "model": args.model or "", "mileage": args.mileage}
-    try:
-        vehicle = crm_actions.add_vehicle(customer, vin=args.vin or "", **details)
-    except ValidationError as exc:
-        if exc.code != "vin_other_owner":
-            raise
-        return _added_without_vin(call, customer, args.vin, details)
+    with transaction.atomic():  # an appointment that is not the caller's adds no car either
+        try:
+            vehicle = crm_actions.add_vehicle(customer, vin=args.vin or "", **details)
+        except ValidationError as exc:
+            if exc.code != "vin_other_owner":
+                raise
+            result = _added_without_vin(call, customer, args.vin, details)
+            vehicle = None
+        if args.appointment_id is not None:
+            scheduling_actions.update_appointment_details(
+                args.appointment_id,
+                actor=Actor.phone_agent(call.call_sid),
+                customer=customer,
+                vehicle=vehicle or crm_actions.vehicle_of(customer, result.data["vehicle_id"]),
+            )
+        if vehicle is None:
+            return result
     return ToolResult(
         {"vehicle_id": vehicle.pk, "vehicle": str(vehicle), "vin_ends_with": vehicle.vin[-6:] or None},
         line=f"Added vehicle {vehicle}.",
