@@ -110,9 +110,27 @@ async def test_a_new_caller_books_tomorrow_morning_and_is_put_on_file_by_name(sh
         said == f"So that's an oil change on {say_day(tuesday)} at 9:30 AM, under the name Jordan Lee. Shall I book it?"
     )
     said = await call.caller("That's right.")
-    assert "You're all set" in said, call.transcript
+    assert "You're all set" in said and said.endswith("And what are you driving? The year, make and model is plenty.")
     (booked,) = await booked_for(NEWCOMER)
     assert booked.start == local(shop, tuesday, 9, 30) and booked.customer.name == "Jordan Lee"
+    said = await call.caller("Uh, it's a 2015 Nissan Altima.")
+    assert said.startswith("Thanks, I've put the 2015 Nissan Altima on the appointment."), call.transcript
+    booked = await db(Appointment.objects.select_related("vehicle").get, pk=booked.pk)
+    assert (booked.vehicle.year, booked.vehicle.make, booked.vehicle.model) == (2015, "Nissan", "Altima")
+    assert booked.vehicle.owner_id == booked.customer_id
+
+
+async def test_a_new_caller_who_says_no_more_after_booking_is_not_asked_for_the_car_again(
+    shop, oil_change, clock, call_from
+):
+    call = await call_from(NEWCOMER)
+    await call.caller("An oil change tomorrow at 9:30, it's Jordan Lee.")
+    said = await call.caller("Yes.")
+    assert said.endswith("And what are you driving? The year, make and model is plenty."), call.transcript
+    said = await call.caller("No, that's all, thanks. Bye.")
+    assert said.startswith("Thanks for calling, Jordan."), call.transcript
+    (booked,) = await booked_for(NEWCOMER)
+    assert booked.vehicle_id is None
 
 
 async def test_friday_at_half_past_ten(shop, oil_change, customer, clock, call_from):

@@ -505,7 +505,43 @@ def booked(desk, results, turn):
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:
             return _book_next(desk, b, local_time(done["start"]), turn)
+        if b.new_name and not b.vehicle_id and desk.can("add_vehicle"):
+            # a new customer who named no car: what is coming in, asked once the booking is safe
+            desk.ask(turn, WHICH_CAR)
+            desk.state.awaiting = "new_car"
+            return
         desk.anything_else(turn)
+
+
+WHICH_CAR = "And what are you driving? The year, make and model is plenty."
+
+
+def car_for_booking(desk, u, turn):
+    """The answer to WHICH_CAR: the car goes on the caller's record and on the booking just made
+    (True), or nothing was named (False: the words are taken as anything else would be)."""
+    car = car_in(u.text)
+    booked = desk.state.last_booked or {}
+    if car is None or not booked.get("appointment_id"):
+        return False
+    arguments = {"make": car.make[:40], "appointment_id": booked["appointment_id"]}
+    if car.model:
+        arguments["model"] = car.model[:60]
+    if car.year:
+        arguments["year"] = car.year
+    turn.call("add_vehicle", **arguments)
+    turn.then = car_noted
+    return True
+
+
+def car_noted(desk, results, turn):
+    done = results.get("add_vehicle") or {}
+    if done.get("vehicle_id"):
+        vehicle = done.get("vehicle") or "car"
+        desk.state.caller.vehicles.append({"vehicle_id": done["vehicle_id"], "vehicle": vehicle})
+        turn.say(f"Thanks, I've put the {vehicle} on the appointment.")
+    else:
+        turn.say("I couldn't note the car just now, but the appointment is booked.")
+    desk.anything_else(turn)
 
 
 def _book_next(desk, b, start, turn):

@@ -272,6 +272,8 @@ class Receptionist:
         """A yes or no to the last question we asked outside any task."""
         state = self.state
         awaiting, state.awaiting = state.awaiting, None
+        if awaiting == "new_car" and booking.car_for_booking(self, u, turn):
+            return True
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
             return True
