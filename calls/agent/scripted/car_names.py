@@ -55,29 +55,36 @@ class Car:
 def car_in(text):
     """The Car the caller names in `text`, or None when no make or known model is said."""
     said = normalize(text)
-    tokens = [t.strip(',.?!;:"()') for t in (text or "").replace("\u2019", "'").split()]
-    tokens = [t for t in tokens if t]
+    raw = [t for t in (text or "").replace("\u2019", "'").split() if t.strip(',.?!;:"()')]
+    tokens = [t.strip(',.?!;:"()') for t in raw]
+    # "a 2017 Mazda CX-5. What do you have?": the model ends with its sentence
+    ends = [t.rstrip('"()')[-1:] in (".", "?", "!", ";") for t in raw]
+    tokens = [t + "\x00" if end else t for t, end in zip(tokens, ends, strict=True)]
     for size in (2, 1):  # "land rover" before "land"
         for index in range(len(tokens) - size + 1):
-            key = normalize(" ".join(tokens[index : index + size]))
+            key = normalize(" ".join(tokens[index : index + size]).replace("\x00", ""))
             if key in MAKES:
                 return Car(_year(said), MAKES[key], _model(tokens[index + size :]))
     for size in (2, 1):
         for index in range(len(tokens) - size + 1):
-            key = normalize(" ".join(tokens[index : index + size]))
+            key = normalize(" ".join(tokens[index : index + size]).replace("\x00", ""))
             if key in MODELS:
                 return Car(_year(said), MODELS[key], _model(tokens[index:]))
     return None
 
 
 def _model(tokens):
-    """Up to three words after the make, as the caller said them ("Camry", "CR-V", "F-150 XLT")."""
+    """Up to three words after the make, as the caller said them ("Camry", "CR-V", "F-150 XLT"),
+    within the sentence (a token that ended one is marked with a NUL by car_in)."""
     words = []
-    for token in tokens:
+    for marked in tokens:
+        token = marked.rstrip("\x00")
         plain = normalize(token)
         if not plain or plain.split()[0] in STOP or len(words) == 3 or plain in MAKES:
             break
         words.append(token if any(c.isdigit() for c in token) or not token.islower() else token.capitalize())
+        if marked.endswith("\x00"):
+            break
     return " ".join(words)
 
 
