@@ -79,7 +79,7 @@ class When:
 def parse_when(text, today, *, expect_time=False):
     """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked).
     What the caller took back is replaced by its correction ("Tuesday at eight, actually ten")."""
-    s = _digitized(text, expect_time=expect_time)
+    s = _without_today_named(_digitized(text, expect_time=expect_time), today)
     for at in corrections(s):
         earlier = _when(s[:at], today, expect_time=expect_time)
         later = _when(s[at:], today, expect_time=expect_time)
@@ -88,6 +88,17 @@ def parse_when(text, today, *, expect_time=False):
         if later.said_anything:
             return later.merged_over(earlier)
     return _when(s, today, expect_time=expect_time)
+
+
+# "I know it's Saturday, but could I get in Monday?": today's weekday, said as a fact, asks for nothing.
+_TODAY_IS = re.compile(r"\b(?:it's|it is|today is|today's|since it's|given it's)(?: a| only)? ([a-z]+)\b")
+
+
+def _without_today_named(s, today):
+    def drop(match):
+        return " " if WEEKDAYS.get(match[1]) == today.weekday() else match[0]
+
+    return _TODAY_IS.sub(drop, s)
 
 
 def _bare_hour(s):
