@@ -404,6 +404,11 @@ def _listing_for(desk, text, options):
     """All of them, or the ones asked about ("did I book something for Thursday?")."""
     if not options:
         return _listing(options)
+    asked = _each_asked_about(desk, text, options)
+    if 1 < len(asked) < len(options):  # "what time is the inspection? And is the oil change still on?": both
+        return f"You have {say_list([f'{service_phrase(a["service"])} on {_when(a)}' for a in asked], 'and')}."
+    if len(asked) > 1:
+        return _listing(asked)
     w = parse_when(text, desk.today())
     found = pick(text, options, desk.today(), services=desk.service_names())
     if w.day and w.span_days == 1 and not found.named:
@@ -413,6 +418,16 @@ def _listing_for(desk, text, options):
     if found.named and found.chosen and len(found.chosen) < len(options):
         return _checked(desk, text, found.chosen) + _listing(found.chosen)
     return _checked(desk, text, options) + _listing(options)
+
+
+def _each_asked_about(desk, text, options):
+    """The appointments named, sentence by sentence, in the order they are booked."""
+    named = []
+    for sentence in re.split(r"(?<=[?.!])\s+", text or ""):
+        found = pick(sentence, options, desk.today(), services=desk.service_names())
+        if found.named and found.chosen and not found.missing:
+            named += [a for a in found.chosen if a not in named]
+    return sorted(named, key=lambda a: a["start"])
 
 
 def _checked(desk, text, chosen):
