@@ -42,6 +42,11 @@ MESSAGE = (
     "message is fine", "get in touch", "contact me", "give me a ring", "give me a buzz", "give me a shout",
     "ring me back",
 )  # fmt: skip
+I_CALL_BACK = (  # the caller will call again: no message asked for
+    "i'll call back", "i will call back", "i'll call you back", "i can call back", "i'll just call back",
+    "i'll just call you back", "i'll call you guys back", "i'll give you a call back", "i'll give you a call",
+    "i'll just give you a call", "i'll call again", "i'll just call again", "i'll try back", "i'll ring back",
+)  # fmt: skip
 STATUS = (  # how a car in the shop is getting on: only an advisor knows
     "is it ready", "is my car ready", "is my truck ready", "is the car ready", "is the truck ready", "ready yet",
     "done yet", "finished yet", "is it done", "is my car done", "is my truck done", "car's done", "truck's done",
@@ -110,7 +115,7 @@ PRICE = (
     "how much", "cost", "costs", "price", "prices", "pricing", "charge", "estimate", "quote", "expensive", "cheap",
     "rate", "ballpark", "ball park", "set me back", "run me", "what does it run", "what does that run",
     "what would it run", "what would that run", "what will it run", "what's it run", "what do they run",
-    "what do those run", "what's the damage", "how many dollars", "how many bucks",
+    "what do those run", "what's that run", "what's that gonna run", "what's the damage", "how many dollars", "how many bucks",
     "what do you get for", "what do you guys get for", "what do you ask for", "going rate", "usually get for",
     "typically get for", "normally get for", "usually run", "typically run", "usually cost", "typically cost",
     "charging for", "you charging", "you guys charging", "y'all charging", "what are the charges",
@@ -140,6 +145,15 @@ HOURS_QUESTIONS = (  # before a booking's words: "are you open over lunch? could
     "are you open", "are you guys open", "you guys open", "are y'all open", "is the shop open", "over lunch",
     "open during lunch", "open at lunch", "open for lunch", "closed for lunch", "close for lunch", "still open",
     "open late",
+)  # fmt: skip
+# "Two o'clock Wednesday, if it's still open": the time asked for, not the shop's hours; nor "I know
+# you're probably closed, but can I get in tomorrow?", said of the shop as an aside.
+SLOT_STILL_OPEN = (
+    "if it's still open", "if it is still open", "if that's still open", "if that is still open", "if still open",
+    "if it's open", "if that's open", "if it's still free", "if that's still free", "if that one's still open",
+    "if that time's still open", "if that slot's still open", "you're probably closed", "you guys are probably closed",
+    "i know you're closed", "i know you guys are closed", "i know you're probably", "i know it's late",
+    "you're probably closing", "i know it's after hours",
 )  # fmt: skip
 DURATION = (  # how long a job takes, and whether the caller can wait for it
     "how long", "how long's", "how longs", "how long'll", "how much time", "how many hours", "how many minutes", "take long", "takes long", "how quick",
@@ -199,7 +213,7 @@ WAIT_AT_SHOP = (
 
 
 INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "person"
-    ("message", MESSAGE, ("i'll call back", "i will call back", "i'll call you back", "i can call back")),
+    ("message", MESSAGE, I_CALL_BACK),
     ("status", STATUS, ()),
     ("cancel", CANCEL, ("cancel that", "cancel it")),
     ("reschedule", RESCHEDULE, ()),
@@ -233,12 +247,21 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
     ("loaners", LOANERS, ()),
     ("payment", PAYMENT, ("check engine", "check my", "check the", "check on")),
     ("location", LOCATION, ()),
-    ("hours", HOURS_QUESTIONS, ("lunch break", "my lunch")),
+    ("hours", HOURS_QUESTIONS, ("lunch break", "my lunch", *SLOT_STILL_OPEN)),
     ("book", BOOK, ()),
     (
         "hours",
         HOURS,
-        ("close to it", "close to that", "close to then", "or close", "close enough", "as close as", "close as"),
+        (
+            "close to it",
+            "close to that",
+            "close to then",
+            "or close",
+            "close enough",
+            "as close as",
+            "close as",
+            *SLOT_STILL_OPEN,
+        ),  # fmt: skip
     ),
     ("makes", MAKES, ()),
     ("goodbye", GOODBYE, ()),

@@ -21,6 +21,7 @@ from calls.agent.scripted import (
     vehicles,
 )
 from calls.agent.scripted.intents import (
+    I_CALL_BACK,
     asks_after_someone_else,
     checking_in,
     detect,
@@ -48,7 +49,7 @@ from calls.agent.scripted.state import (
 from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.transcript import ToolResult
 from calls.agent.scripted.when import parse_when
-from calls.agent.scripted.words import is_no, is_yes, latest_statement, normalize
+from calls.agent.scripted.words import has_any, is_no, is_yes, latest_statement, normalize
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
@@ -249,7 +250,7 @@ class Receptionist:
         if state.awaiting and self.answer_awaited(u, turn):
             state.misses = 0
             return
-        if u.yes and not task and "take a message" in self.last_heard.lower():
+        if u.yes and not task and u.intent in (None, "message") and "take a message" in self.last_heard.lower():
             messages.start(self, turn, reason=state.unclear, request=u.text)  # the session's own apology offered one
             return
         if self.start(u, turn):
@@ -294,7 +295,8 @@ class Receptionist:
             return True
         if awaiting == "price" and info.price_named(self, u, turn):
             return True
-        if u.no and not u.service and not u.when.said_anything:
+        if (u.no and not u.service and not u.when.said_anything) or (has_any(u.said, I_CALL_BACK) and not u.service):
+            # "nah, I'll just call back in the morning": no, whatever day it names
             if awaiting == "anything_else":
                 self.goodbye(turn)
             else:
