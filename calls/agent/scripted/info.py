@@ -218,6 +218,10 @@ def ask_price(desk, text, turn):
 def ask_about_job(desk, topic, text, turn):
     """A question about one service (`topic`: price, duration, or services for "do you do X?"):
     shop_info finds the one service the words name, if any, and says its price, time and waiting."""
+    if topic in ("price", "duration") and not _names_service(desk, text):
+        service = _service_in_talk(desk)
+        if service:  # "how long does that take?" about the oil change in hand
+            text = f"{text} ({service})"
     desk.state.asked = (topic, text)
     if not desk.can("shop_info"):
         return _no_price(desk, text, turn, "I can't look that up right now.")
@@ -230,6 +234,17 @@ def ask_about_job(desk, topic, text, turn):
     _fetch_also(desk, text, topic, turn)  # first: the job's answer is the one `priced` reads
     turn.call("shop_info", topic="services", job=text)
     turn.then = priced
+
+
+def _service_in_talk(desk):
+    """The one service the call is about just now: the booking's in hand, or the one just answered
+    about or booked; None if none."""
+    task = desk.state.task
+    if task is not None:
+        return getattr(task, "service", None) if not getattr(task, "also", None) else None
+    if desk.state.offer_service:
+        return desk.state.offer_service
+    return (desk.state.last_booked or {}).get("service")
 
 
 def price_named(desk, u, turn):

@@ -16,6 +16,7 @@ from calls.agent.scripted.when import parse_when
 
 TASKS = ("cancel", "reschedule", "list")
 QUESTIONS = ("hours", "location", "payment", "warranty", "loaners", "price")
+JOB_QUESTIONS = ("price", "duration")  # about one service: answered by shop_info, not in passing
 ABOUT_THE_JOB = ("price",)  # "what's that gonna run me?": about the service the task names
 # Sentences, and clauses joined by "and" (or "also", "plus") that start a request of their own.
 PIECES = re.compile(
@@ -42,7 +43,7 @@ def split(text, services, today, intent):
         return text, None
     named = match_service(text, services)  # "my battery keeps dying. Can you swap it out tomorrow?"
     kinds = [_kind(piece, services, today, named=named) for piece in pieces]
-    two = _two_tasks(pieces, kinds, services)
+    two = _two_tasks(pieces, kinds, services) or _shop_then_job(pieces, kinds, named, services)
     if two:
         return two
     if "task" not in kinds or "question" not in kinds:
@@ -57,6 +58,21 @@ def split(text, services, today, intent):
         later = [_for_job(p, named, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "task"]
         return " ".join(now), " ".join(later)
     return text, None
+
+
+def _shop_then_job(pieces, kinds, named, services):
+    """ "Are you open tomorrow? And if I bring it in for an oil change, can I wait for it?": the
+    shop's question now, the job's next (a job's question said first carries the other in passing)."""
+    if "task" in kinds or not kinds or kinds[0] != "question":
+        return None
+    if detect(pieces[0]) in JOB_QUESTIONS:
+        return None
+    asked = [p for p in pieces[1:] if p.rstrip().endswith("?") or QUESTION_WORDS.match(p)]
+    later = next((p for p in asked if detect(p) in JOB_QUESTIONS), None)
+    if later is None:
+        return None
+    cut = pieces.index(later)
+    return " ".join(pieces[:cut]), " ".join(_for_job(p, named, services) for p in pieces[cut:])
 
 
 def _two_tasks(pieces, kinds, services):
