@@ -345,13 +345,29 @@ def _absorb(desk, m, text, *, stage=None):
         m.name = name.full
         m.company = names.company_in(text) or m.company
         got.add("name")
-    if stage in (None, "reason") or (stage == "confirm" and not _only_yes_or_no(said) and not got):
+    about_the_number = stage == "confirm" and has_any(said, SAME_NUMBER)  # "this number's fine": no message
+    if stage in (None, "reason") or (
+        stage == "confirm" and not _only_yes_or_no(said) and not got and not about_the_number
+    ):
         reason = reason_in(text)
+        if reason and m.reason and normalize(reason) in normalize(m.reason):
+            reason = None  # said again, not more to pass on
         if reason and not _only_urgency(reason):
             m.reason = f"{m.reason} {reason}" if stage == "confirm" and m.reason else reason
             m.reason = m.reason[:1000]
             got.add("reason")
     return got
+
+
+SAME_NUMBER = (
+    "this number",
+    "that number",
+    "same number",
+    "calling from",
+    "this phone",
+    "number's fine",
+    "number is fine",
+)
 
 
 def _is_question(u):

@@ -257,6 +257,8 @@ def capture(desk, task, u, turn):
     if cap:
         return _capped(desk, task, cap, u.text, turn) or True
     if bargains(u.text):
+        if task.stage == "confirm" and _yes_but_one_on_condition(desk, task, u, waiting, turn):
+            return True
         return decided_work.bargain(desk, task, u.text, turn) or True
     job, rest = split_request(u.text)
     if job and named_lines(job, waiting):
@@ -280,6 +282,26 @@ def capture(desk, task, u, turn):
     if done:
         answer_aside(desk, u.text, turn)
     return done
+
+
+def _yes_but_one_on_condition(desk, task, u, waiting, turn):
+    """ "Yeah: the coolant flush yes, and the rotors only if it's under two fifty, otherwise have
+    someone call me" to the flush read back: the flush is approved as read back, and the rotors'
+    condition goes to an advisor as a message (nothing is approved on a condition)."""
+    parts = [p for p in re.split(r"\s*(?:[,;:.!?]|\band\b)\s*", u.text) if p.strip()]
+    conditional = [p for p in parts if bargains(p) or re.search(r"\bonly if\b|\bif\b", p, re.IGNORECASE)]
+    on_condition = [line for p in conditional for line in named_lines(p, waiting)]
+    read_back = {line["line_id"] for line in task.approve}
+    if not on_condition or read_back & {line["line_id"] for line in on_condition}:
+        return False  # a condition on what was read back: no yes to it
+    plain = " ".join(p for p in parts if p not in conditional)
+    agreed = decision(plain, task.approve)
+    if not (agrees(u) or agreed.approve) or agreed.decline:
+        return False
+    names = say_list([work_name(line) for line in on_condition], "and the")
+    task.message = f"About the {names}: {'; '.join(conditional)}"[:1000]
+    turn.say(f"I can't approve the {names} on a condition, so I'll pass that to your advisor.")
+    return work_written.write(desk, task, u, turn) or True
 
 
 def _chosen(desk, task, u, turn):
@@ -323,7 +345,7 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
         for line in decided.undecided:
             task.approve = [x for x in task.approve if x["line_id"] != line["line_id"]]
             task.decline = [x for x in task.decline if x["line_id"] != line["line_id"]]
-        task.reason = (decided.reason or task.reason) if decided.decline else task.reason
+        task.reason = decided.reason or task.reason  # "can't afford that this month": kept for a later no
         task.words = f"{task.words} / {words or text}".strip(" /")
         if not (task.approve or task.decline):
             task.stage = "decide"
@@ -372,8 +394,11 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
 
 
 def _capped(desk, task, cap, said, turn):
-    """ "Anything under 150, go ahead": the lines whose whole estimate is under it, read back."""
+    """ "Anything under 150, go ahead": the lines whose whole estimate is under it, read back.
+    "The belt, if it's under three hundred, go ahead. Not the brakes": the limit is the belt's only."""
     waiting = waiting_lines(task.order)
+    if _capped_lines(desk, task, cap, said, waiting, turn):
+        return True
     under = under_cap(waiting, cap)
     over = [line for line in waiting if line not in under]
     task.words = f"{task.words} / {said}".strip(" /")
@@ -387,6 +412,33 @@ def _capped(desk, task, cap, said, turn):
         names = say_list([work_name(line) for line in over], "and the")
         turn.say(f"The estimate for the {names} can go over that, so I'll leave it for now.")
     _read_back(desk, task, turn)
+
+
+def _capped_lines(desk, task, cap, said, waiting, turn):
+    """The limit said in a sentence that names its work: that work goes ahead if its estimate is
+    under the limit, and the other sentences decide the rest as they would without it (False: the
+    limit names no work, so it is for all of it)."""
+    sentences = [s for s in re.split(r"(?<=[.?!;])\s+", said) if s.strip()]
+    capped = [s for s in sentences if price_cap(s)]
+    if len(capped) != 1:
+        return False
+    named = named_lines(capped[0], waiting)
+    if not named:
+        return False
+    under = under_cap(named, cap)
+    over = [line for line in named if line not in under]
+    rest = [s for s in sentences if s is not capped[0]]
+    if under:
+        rest.append(f"Go ahead with the {say_list([work_name(line) for line in under], 'and the')}.")
+    text = " ".join(rest)
+    if not decision(with_symptoms(text, task.order, waiting), waiting).named:
+        return False
+    if over:
+        names = say_list([work_name(line) for line in over], "and the")
+        turn.say(f"The estimate for the {names} can go over that, so I'll leave it for now.")
+    _decide(desk, task, text, turn, words=said)
+    task.left = [*task.left, *[line for line in over if line not in task.left]]
+    return True
 
 
 def _read_back(desk, task, turn):

@@ -115,6 +115,7 @@ class CarInShop:
     after: str = ""  # a decision said with a request for more work, taken up once the request is in
     several: list = field(default_factory=list)  # decisions on two cars or more at once: {order, approve, ...}
     adding: str = ""  # a listed service whose price was asked: added as a request if the caller says so
+    message: str = ""  # for an advisor once the decision is written ("the rotors only if under 250")
     misses: int = 0
 
 

@@ -302,8 +302,9 @@ def reason_in(text):
     if because and has_any(because[1], REASONS):
         return because[1][:200]
     told = " ".join(s for s in re.split(r"(?<=[.!?;])\s+", (text or "").strip()) if not s.rstrip().endswith("?"))
+    reasons = []  # "not right now, I honestly can't afford that this month": both parts
     for clause in re.split(r"\s*[,.;!?]\s*|\s+\bbut\b\s+", told):  # not "which one's cheaper?"
         plain = normalize(clause)
         if plain and has_any(RANK.sub(" ", plain), REASONS):  # not "do the cheaper one"
-            return plain[:200]
-    return ""
+            reasons.append(plain)
+    return ", ".join(reasons)[:200]

@@ -91,4 +91,6 @@ def written(desk, results, turn):
             desk.state.unclear = f"Caller's decision on the work on their {task.order['vehicle']}: {task.words}"
         messages.offer(desk, turn, OFFER)
         return
+    if isinstance(task, CarInShop) and task.message:  # what only an advisor can settle, asked for
+        return messages.start(desk, turn, reason=task.message)
     desk.anything_else(turn)
