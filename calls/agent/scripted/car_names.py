@@ -37,6 +37,8 @@ STOP = frozenset({
     "can", "could", "would", "you", "on", "in", "vin", "add", "put", "account", "record", "file", "we", "just",
     "bought", "got", "have", "has", "need", "want", "thanks", "thank", "a", "an", "this", "too", "as", "well",
     "also", "now", "yesterday", "today", "last", "car", "truck", "suv", "van", "one", "new", "used",
+    "ready", "yet", "done", "finished", "still", "there", "here", "was", "were", "will", "should", "do", "does",
+    "did", "at", "from", "of", "or", "if", "when", "what", "where", "how", "why", "right", "back", "tomorrow",
 })  # fmt: skip
 EARLIEST, LATEST = 1950, 2100
 

@@ -140,6 +140,10 @@ def loaded(desk, results, turn):
         )
         return
     order = order_named(task.said, task.orders)
+    if order is None and UNDER_ANOTHER_NAME.search(normalize(task.said)):  # "it's just under her name, Priya"
+        desk.state.task = None
+        turn.say(f"I'm sorry. {NOT_YOURS} about a car under someone else's name.")
+        return desk.anything_else(turn)
     if order is None and len(task.orders) > 1 and has_any(normalize(task.said), BOTH):
         for each in task.orders:  # "how are both my cars doing?"
             turn.say(status_said(each, task.said, "", desk.today()))
@@ -155,6 +159,26 @@ def loaded(desk, results, turn):
     if order is None:
         return _ask_which(desk, task, turn)
     _about(desk, task, order, task.said, turn)
+
+
+NOT_YOURS = "I can only give updates on cars under your own number, so I can't tell you anything"
+UNDER_ANOTHER_NAME = re.compile(r"\bunder (?:her|his|their|my (?:wife|husband|partner)'s) name\b")
+
+
+def _someone_elses_car(text, orders):
+    """A car named beside the caller's own that is none of theirs in the shop ("the Outback"), or None."""
+    for sentence in re.split(r"(?<=[.?!;,])\s+", text or ""):
+        car = car_in(sentence)
+        if car is None:
+            continue
+        name = " ".join(p for p in (car.make, car.model) if p)
+        if not any(
+            (car.model and car.model.split()[0].lower() in o["vehicle"].lower())
+            or (not car.model and car.make.lower() in o["vehicle"].lower())
+            for o in orders
+        ):
+            return name
+    return None
 
 
 def _names_another_car(text, order):
@@ -205,6 +229,9 @@ def _about(desk, task, order, said, turn):
             _decide(desk, task, said, turn)
             return answer_aside(desk, said, turn)
     turn.say(status_said(order, said, task.pickup_today, desk.today()))
+    other = _someone_elses_car(said, task.orders)
+    if other:  # "and my wife's Outback, what's going on with that one?"
+        turn.say(f"{NOT_YOURS} about the {other}.")
     if has_any(normalize(said), RUSH) and not order["ready"]:
         turn.say("I can't promise it any sooner, but I can have an advisor call you about the timing.")
     findings = wants_findings(normalize(said)) or order["status"].startswith("inspected")
