@@ -267,6 +267,8 @@ def intercept(desk, task, u, turn):
     "leave it" while a move is under way."""
     if _switches(desk, task, u, turn):
         return True
+    if _which_car(desk, task, u, turn):
+        return True
     if isinstance(task, Cancellation) and task.stage == "confirm" and u.yes:
         return answer(desk, task, u, turn)
     if not (isinstance(task, Booking) and task.moving) or task.stage == "writing":
@@ -285,6 +287,25 @@ def intercept(desk, task, u, turn):
     asked_before = task.when if task.when and task.when.day else None
     target = move_target(u.text, other, desk.today(), apart=True) or asked_before
     booking.start_move(desk, other, target or parse_when("", desk.today()), turn)
+    return True
+
+
+WHICH_CAR_ASKED = re.compile(
+    r"\b(?:which|what) (?:car|vehicle|truck)\b|\bis (?:that|it|this)(?: the one)? (?:for|on) (?:the|my)\b"
+    r"|\b(?:for|on) the [\w-]+(?: [\w-]+)? or the\b"
+)
+
+
+def _which_car(desk, task, u, turn):
+    """ "Wait, is that the one for the Camry or the truck?" about the appointment being cancelled or
+    moved: the car it is booked for, then the question again."""
+    appointment = task.appointment if isinstance(task, Cancellation) else getattr(task, "moving", None)
+    if not appointment or not u.text.rstrip().endswith("?") or not WHICH_CAR_ASKED.search(u.said):
+        return False
+    vehicle = appointment.get("vehicle")
+    turn.say(f"That one's for your {vehicle}." if vehicle else "That one doesn't have a car on it.")
+    if desk.state.task_question:
+        desk.ask(turn, desk.state.task_question)
     return True
 
 

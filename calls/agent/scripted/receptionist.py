@@ -283,6 +283,10 @@ class Receptionist:
         if awaiting == "take_message" and u.yes:
             messages.start(self, turn, reason=state.unclear, request=u.text)
             return True
+        if awaiting == "book_service" and re.search(r"\bcancel(?:led|ed)? (?:it|that)\b", u.said):
+            turn.say("It's cancelled.")  # "yeah, go ahead and cancel it" to "book a new time?": no new one
+            self.anything_else(turn)
+            return True
         if awaiting == "book_service" and (u.yes or (u.when.said_anything and not u.no and state.offer_service)):
             # "yes, a state inspection"; "Friday then? Around noon." to "would you like to book one?"
             booking.start(self, u, turn, service=u.service or state.offer_service)
