@@ -46,6 +46,8 @@ I_CALL_BACK = (  # the caller will call again: no message asked for
     "i'll call back", "i will call back", "i'll call you back", "i can call back", "i'll just call back",
     "i'll just call you back", "i'll call you guys back", "i'll give you a call back", "i'll give you a call",
     "i'll just give you a call", "i'll call again", "i'll just call again", "i'll try back", "i'll ring back",
+    "i'll have her call", "i'll have him call", "i'll have them call", "i'll tell her to call", "i'll tell him to call",
+    "i'll get her to call", "i'll get him to call",
 )  # fmt: skip
 STATUS = (  # how a car in the shop is getting on: only an advisor knows
     "is it ready", "is my car ready", "is my truck ready", "is the car ready", "is the truck ready", "ready yet",

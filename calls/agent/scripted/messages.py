@@ -34,6 +34,7 @@ ABOUT_THE_CALL = re.compile(
     r"|press \w+|on hold|talking to a computer)\b"
     r"|\bnumber (?:\w+ )?(?:won't|doesn't|will not|does not|might not|may not|probably won't) (?:show|come up)"
     r"|\bcalling (?:from|on) (?:my |a |the )?(?:work|office|friend's|wife's|husband's|company) (?:line|phone)\b"
+    r"|\bi (?:block|blocked|hide) (?:it|my number|my caller id|caller id)\b|\bmy number(?:'s| is) (?:blocked|private|hidden)\b"
 )
 CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",

@@ -4,6 +4,8 @@
 The words become digits here; whether the digits are a phone number is phonenumbers' call.
 """
 
+import re
+
 import phonenumbers
 
 from calls.agent.scripted.words import TENS, UNITS, normalize
@@ -17,14 +19,20 @@ INSIDE = frozenset({"dash", "hyphen", "area", "code", "then", "and", "plus"})  #
 def phone_number(text, previous=None):
     """The E.164 number said in `text` ("+17735550123"), or None. Three or four digits said after a
     number (in `text` or the `previous` one) correct its end: "312 555 0190, sorry, no, 0191"."""
-    number = None
-    for run in _digit_runs(normalize(text).replace("-", " ")):
+    number, partial = None, ""
+    said = normalize(text).replace("-", " ")
+    corrects = re.search(r"\b(?:no|sorry|i mean|wait|actually|scratch that)\b", said) is not None
+    for run in _digit_runs(said):
         whole = _number(run)
         base = number or previous
         if whole:
             number = whole
         elif base and 3 <= len(run) <= 4 and base.startswith("+1"):
             number = _number(base[2:][: -len(run)] + run) or number
+        elif partial and corrects and len(partial) < 10 < len(partial) + len(run):
+            # "five five five, oh one, no sorry, oh two one nine": the correction ends the number
+            number = _number(partial[: 10 - len(run)] + run) or number
+        partial = "" if whole else run
     return number
 
 
