@@ -307,11 +307,37 @@ def detect(text):
     return "book" if opening else None
 
 
+# Topics a story mentions in passing ("in the parking garage it was so loud"): asked only in a question.
+TOLD_IN_PASSING = ("location", "payment", "warranty", "loaners", "makes")
+ASKING = re.compile(
+    r"^(?:(?:and|also|so|oh|um|uh|but|hi|hey|okay|ok|well)\b[\s,]*)*(?:what|what's|whats|how|where|where's|when|do|does"
+    r"|are|is|can|could|will|would|which|who|any)\b",
+    re.IGNORECASE,
+)
+
+
+def detect_asked(text):
+    """detect(), but a shop topic only mentioned in a sentence that asks nothing ("this morning in the
+    parking garage it was so loud") does not make a story with a request in it a question."""
+    intent = detect(text)
+    if intent not in TOLD_IN_PASSING:
+        return intent
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+", text or "") if s.strip()]
+    if len(sentences) < 2:
+        return intent
+    kept = [s for s in sentences if detect(s) != intent or s.rstrip().endswith("?") or ASKING.match(s)]
+    if len(kept) == len(sentences) or not kept:
+        return intent
+    return detect(" ".join(kept))
+
+
 # "My neighbor Priya said she's coming in too, what time is she booked?": someone else's booking.
 SOMEONE_ELSES = re.compile(
     r"\b(?:when|what time|what day)(?: is|'s| was)? (?:she|he|they)(?:'s| is| are)? (?:booked|scheduled|coming)\b"
     r"|\b(?:when|what time|what day)(?: is|'s| was) (?:her|his|their) (?:appointment|booking|reservation)\b"
     r"|\bis (?:she|he) (?:booked|scheduled|coming in)\b"
+    r"|\b(?:when|what time|what day)(?: is|'s| was) (?!my\b|your\b|the\b)(?:[a-z]+ ){0,2}[a-z]+'s"
+    r" (?:appointment|booking|reservation)\b"  # "what time is Priya Patel's appointment?"
 )
 
 

@@ -24,7 +24,7 @@ from calls.agent.scripted.intents import (
     I_CALL_BACK,
     asks_after_someone_else,
     checking_in,
-    detect,
+    detect_asked,
     is_abort,
     is_goodbye,
     is_greeting,
@@ -74,6 +74,11 @@ class Utterance:
     service: str | None
     yes: bool
     no: bool
+    first_choice: object = None  # "Eleven, if that's open. Otherwise after lunch": the words before the fallback
+
+
+# What the caller would take if their first choice is gone: "..., otherwise right after lunch".
+FALLBACK = re.compile(r"[,.;]?\s*\b(?:otherwise|or else|if not|failing that|if that's gone|if that's taken)\b", re.I)
 
 
 class Receptionist:
@@ -162,14 +167,16 @@ class Receptionist:
         task = self.state.task
         expect_time = isinstance(task, Booking) and task.stage in ("day", "offered", "confirm")
         said = normalize(text)
+        head = FALLBACK.split(text or "", maxsplit=1)[0]
         return Utterance(
             text=text.strip(),
             said=said,
             when=parse_when(text, self.today(), expect_time=expect_time),
-            intent=detect(text),
+            intent=detect_asked(text),
             service=self.service_in(said),
             yes=is_yes(said),
             no=is_no(said),
+            first_choice=self.utterance(head) if head.strip() and head.strip() != (text or "").strip() else None,
         )
 
     def service_in(self, said):
