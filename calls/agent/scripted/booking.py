@@ -258,8 +258,20 @@ def answer(desk, b, u, turn):
     return False
 
 
+ALSO_THIS = ("also", "too", "as well", "while it's in", "while it's there", "while you're at it", "same visit", "add")
+
+
 def _answer(desk, b, u, turn):
     stage = b.stage
+    if stage == "confirm" and _adds_another(b, u):
+        # "Yeah, that's great, oh, and could you also rotate the tires while it's in there?"
+        b.also = [*b.also, u.service]
+        b.also_details = [*b.also_details, {"after": True}]
+        if u.yes:
+            write(desk, b, turn)
+        else:
+            confirm(desk, b, turn)
+        return True
     if u.service and u.service != b.service and not b.moving:
         if not (stage == "offered" and _picked(b, u)):
             b.service = u.service
@@ -323,6 +335,14 @@ def _answer(desk, b, u, turn):
     return False
 
 
+def _adds_another(b, u):
+    """Another service asked for beside the one read back, not instead of it."""
+    return bool(
+        u.service and u.service != b.service and u.service not in b.also and not b.moving
+        and has_any(u.said, ALSO_THIS) and not has_any(u.said, ("instead", "rather", "not the", "change it"))
+    )  # fmt: skip
+
+
 def _about_this_one(desk, b, u):
     """Of "eight Monday for the inspection, and the first one Wednesday for the alignment", the part
     about the service being booked now."""
@@ -342,7 +362,11 @@ def _about_this_one(desk, b, u):
 
 
 def _picked(b, u):
-    return schedule.pick(u, b.offered, near=b.when.clock if b.when else None)
+    near = b.when.clock if b.when else None
+    picked = schedule.pick(u, b.offered, near=near)
+    if picked is None and u.first_choice is not None:  # "Eleven, if that's open. Otherwise after lunch."
+        picked = schedule.pick(u.first_choice, b.offered, near=near)
+    return picked
 
 
 def about_this(b, u):
