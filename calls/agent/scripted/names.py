@@ -115,11 +115,14 @@ def heard_name(text, *, volunteered=False):
     Reyes", "my name's Jo", one spelled out), with its words capitalized as a transcript writes names.
     """
     text = " ".join((text or "").replace("\u2019", "'").split())
-    text = affiliation(text)[0]
+    text = TITLE.sub("", affiliation(text)[0])  # "It's Dr. Okafor": the name, not the title
     if volunteered:
         return _introduced(text)
     name = _parse(_strip_leads(text))
     return name or _introduced(text)
+
+
+TITLE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Doctor|Professor)\.?\s+(?=[A-Z])")
 
 
 def only_a_name(text):
