@@ -429,3 +429,34 @@ async def test_an_angry_callers_message_keeps_its_substance_not_filler(settings,
     await call.caller("Yes, obviously.")
     (message,) = await db(messages)
     assert message.name == "Frank" and "overcharge" in message.reason
+
+
+async def test_a_withheld_caller_who_wants_an_estimate_emailed_leaves_the_address_in_the_message(shop, call_from):
+    call = await call_from(None)
+    said = await call.caller(
+        "I'm calling from my office so my number shows up blocked. I'd like a written estimate for brakes "
+        "on my Jeep emailed to me. Can somebody do that?"
+    )
+    assert said == "Can I get your name, please?", call.transcript
+    await call.caller("Joanna Kowalski.")
+    said = await call.caller("773-555-0163, that's my cell.")
+    assert said == "What email address should they send it to?", call.transcript
+    said = await call.caller("It's J, dot, K-O-W-A-L-S-K-I, at gmail dot com.")
+    assert "The email address is j dot kowalski at gmail dot com. Shall I send it?" in said, call.transcript
+    await call.caller("Yes, please.")
+    (message,) = await db(messages)
+    assert (message.name, message.phone) == ("Joanna Kowalski", "+17735550163")
+    assert "written estimate" in message.reason and "j.kowalski@gmail.com" in message.reason
+    assert "blocked" not in message.reason  # about the caller ID, not for the advisor
+
+
+async def test_a_work_number_with_an_extension_is_called_back_on_the_number_with_the_extension_noted(
+    shop, customer, call_from
+):
+    call = await call_from(DANA)
+    await call.caller("Can you have an advisor call me about my brakes squeaking again?")
+    said = await call.caller("Call my work line, 312-555-0142, extension 214.")
+    assert "at 3 1 2, 5 5 5, 0 1 4 2, extension 2 1 4" in said, call.transcript
+    await call.caller("Yes.")
+    (message,) = await db(messages)
+    assert message.phone == "+13125550142" and "Extension 214" in message.reason and "brakes" in message.reason

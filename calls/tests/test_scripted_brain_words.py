@@ -5,9 +5,11 @@ from datetime import date, datetime, time
 
 import pytest
 
+from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.intents import checking_in, detect
 from calls.agent.scripted.messages import reason_in
 from calls.agent.scripted.names import spoken_name
+from calls.agent.scripted.phone_numbers import extension_in, phone_number
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_day, say_moment, say_time, service_phrase
 from calls.agent.scripted.vin import read_back, vin_characters
@@ -295,3 +297,25 @@ def test_checking_the_line_and_small_talk_are_told_apart_from_requests(said, kin
 )
 def test_a_messages_reason_leaves_out_how_to_call_back(said, reason):
     assert reason_in(said) == reason
+
+
+@pytest.mark.parametrize(
+    "said, address",
+    [
+        ("Sure, it's J, dot, K-O-W-A-L-S-K-I, at gmail dot com. J dot Kowalski at gmail.", "j.kowalski@gmail.com"),
+        ("jo underscore park at example dot org", "jo_park@example.org"),
+        ("It's siobhan, S-I-O-B-H-A-N, dot K-R, at example dot com", "siobhan.kr@example.com"),
+        ("my email is Jo.Park@Example.com.", "jo.park@example.com"),
+        ("tom 42 at hotmail dot com", "tom42@hotmail.com"),
+        ("I'll be at work at nine", None),
+        ("call me at home, I'm at the office until five", None),
+    ],
+)
+def test_an_email_address_said_aloud(said, address):
+    assert email_in(said) == address
+
+
+def test_a_number_said_with_an_extension_and_a_correction():
+    assert phone_number("my work line, 312-555-0142, extension 214") == "+13125550142"
+    assert extension_in("my work line, 312-555-0142, extension two one four") == "214"
+    assert phone_number("three one two, five five five, oh one, no sorry, oh two one nine") == "+13125550219"

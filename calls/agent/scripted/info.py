@@ -357,6 +357,9 @@ def _offer_booking(desk, service, turn):
     if desk.state.task is not None or desk.state.later is not None or (service and service == just_done):
         # not booked twice; a booking asked in the same breath comes next instead
         return desk.anything_else(turn)
+    if not desk.state.caller.caller_id:  # no booking without caller ID: an advisor can, on a call back
+        desk.state.unclear = desk.state.unclear or f"Caller asked about {service_phrase(service)}."
+        return messages.offer(desk, turn, "I can have an advisor call you back to book it. Would you like that?")
     desk.state.offer_service = service
     desk.ask(turn, "Would you like to book that?" if is_plural(service) else "Would you like to book one?")
     desk.state.awaiting = "book_service"

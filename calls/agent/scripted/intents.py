@@ -40,7 +40,8 @@ MESSAGE = (
     "get back to me", "give me a call", "call me", "call my", "someone call", "somebody call", "anyone call",
     "advisor call", "have them call", "have him call", "have her call", "email me", "text me", "ring me",
     "message is fine", "get in touch", "contact me", "give me a ring", "give me a buzz", "give me a shout",
-    "ring me back",
+    "ring me back", "emailed to me", "email it to me", "email that to me", "e-mail it to me", "send it to my email",
+    "written estimate", "estimate in writing", "email me a", "text me a",
 )  # fmt: skip
 I_CALL_BACK = (  # the caller will call again: no message asked for
     "i'll call back", "i will call back", "i'll call you back", "i can call back", "i'll just call back",

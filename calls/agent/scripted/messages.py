@@ -10,8 +10,9 @@ the read-back says when to expect the call, and the caller can change it there.
 import re
 
 from calls.agent.scripted import names
+from calls.agent.scripted.emails import email_in, say_email
 from calls.agent.scripted.intents import detect
-from calls.agent.scripted.phone_numbers import has_digits, numbers_in, phone_number, say_number
+from calls.agent.scripted.phone_numbers import extension_in, has_digits, numbers_in, phone_number, say_number
 from calls.agent.scripted.state import Booking, Message
 from calls.agent.scripted.words import has_any, is_no, is_yes, normalize
 from calls.urgency import ROUTINE, SOON, URGENT, urgency_in
@@ -35,6 +36,7 @@ ABOUT_THE_CALL = re.compile(
     r"|\bnumber (?:\w+ )?(?:won't|doesn't|will not|does not|might not|may not|probably won't) (?:show|come up)"
     r"|\bcalling (?:from|on) (?:my |a |the )?(?:work|office|friend's|wife's|husband's|company) (?:line|phone)\b"
     r"|\bi (?:block|blocked|hide) (?:it|my number|my caller id|caller id)\b|\bmy number(?:'s| is) (?:blocked|private|hidden)\b"
+    r"|\bnumber (?:\w+ )?(?:shows?|comes?|pops?) up (?:as )?(?:blocked|private|unknown|restricted|withheld)\b"
 )
 CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
@@ -61,6 +63,7 @@ DECLINED = (
     "don't need to talk", "a message is fine", "message is fine",
 )  # fmt: skip
 ABOUT = re.compile(r"\b(?:about|regarding|concerning|because|since)\b\s+(.{4,})", re.IGNORECASE)
+EMAIL_WANTED = re.compile(r"\b(?:e-?mail(?:ed)?|e mail(?:ed)?)\b(?! (?:you|the shop|you guys))")
 SPELLED = re.compile(r"[A-Za-z](?:[\s.,-]+[A-Za-z])+[\s.,]*")  # "B-R-E-N-N-A-N."
 NOT_A_NUMBER = "I didn't get a full phone number."
 
@@ -112,8 +115,16 @@ def start(desk, turn, *, reason=None, request=None):
     desk.state.unclear = None
     if request:
         _absorb(desk, message, request)
-    if reason and not message.reason:
-        message.reason = (reason_in(reason) or reason)[:1000]
+    if reason and EMAIL_WANTED.search(normalize(reason)):
+        message.wants_email = True
+        message.email = message.email or email_in(reason)
+    earlier = (reason_in(reason) or reason) if reason else None
+    if earlier and not message.reason:
+        message.reason = earlier[:1000]
+        message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
+    elif earlier and normalize(earlier) not in normalize(message.reason):
+        # "it's about the brake job" before, "between one and three is best" now: both for the advisor
+        message.reason = f"{earlier.rstrip('.')}. {message.reason}"[:1000]
         message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
     advance(desk, message, turn)
 
@@ -168,6 +179,9 @@ def advance(desk, m, turn, *, lead=""):
             turn,
             f"{lead}What number should the advisor call you back on? You can say it, or key it in and press pound.",
         )
+    elif m.wants_email and not m.email and not caller.on_file:  # a customer on file: the address on record
+        m.stage = "email"
+        desk.ask(turn, f"{lead}What email address should they send it to?")
     else:
         m.stage = "confirm"
         desk.ask(turn, f"{lead}{_read_back(desk, m)} Shall I send it?")
@@ -189,6 +203,14 @@ def capture(desk, m, u, turn):
             desk.ask(turn, "I'm sorry, your number doesn't show up on my end. What number should the advisor call?")
             return True
         return _missed(desk, m, turn)
+    if m.stage == "email" and "email" not in got:
+        if m.misses or u.no:  # not understood twice, or no address after all: the advisor asks on the call
+            m.wants_email = False
+            advance(desk, m, turn, lead="No problem, the advisor can get it from you when they call.")
+            return True
+        m.misses += 1
+        desk.ask(turn, "Sorry, I didn't catch that. Could you spell the email address for me?")
+        return True
     if m.stage == "name" and "name" not in got:
         if got:
             advance(desk, m, turn)
@@ -247,6 +269,10 @@ def _send(desk, m, turn):
     reason = m.reason or ""
     if m.company and m.company.lower() not in reason.lower():
         reason = f"{reason} (Calling from {m.company}.)".strip()[:1000]
+    if m.extension and m.callback:
+        reason = f"{reason} (Extension {m.extension}.)".strip()[:1000]
+    if m.email and m.email not in reason:
+        reason = f"{reason} (Email: {m.email}.)".strip()[:1000]
     arguments = {"name": m.name or "Name not given", "reason": reason, "urgency": m.urgency or "routine"}
     if m.callback:
         arguments["callback_number"] = m.callback
@@ -326,6 +352,15 @@ def _absorb(desk, m, text, *, stage=None):
     if number and number != m.callback:
         m.callback = number
         got.add("callback")
+    email = email_in(text)
+    if email and email != m.email:
+        m.email = email
+        got.add("email")
+    if EMAIL_WANTED.search(said):
+        m.wants_email = True
+    extension = extension_in(text)
+    if number and extension and f"extension {extension}" not in (m.reason or ""):
+        m.extension = extension
     elif not number and not m.callback and OTHER_NUMBER.search(said):
         m.other_number = True
     urgency = urgency_in(said)
@@ -423,7 +458,10 @@ def _read_back(desk, m):
     when = WHEN.get(m.urgency or "routine")
     when = f" {when}" if when else ""
     where = f"at {say_number(m.callback)}" if m.callback else "on the number you're calling from"
-    return f"I'll pass this on to an advisor{who}: {_clause(m.reason)} They'll call you back{when} {where}."
+    if m.callback and m.extension:
+        where += f", extension {' '.join(m.extension)}"
+    email = f" The email address is {say_email(m.email)}." if m.email else ""
+    return f"I'll pass this on to an advisor{who}: {_clause(m.reason)} They'll call you back{when} {where}.{email}"
 
 
 QUESTION_WORDS = (

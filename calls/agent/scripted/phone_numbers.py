@@ -20,7 +20,7 @@ def phone_number(text, previous=None):
     """The E.164 number said in `text` ("+17735550123"), or None. Three or four digits said after a
     number (in `text` or the `previous` one) correct its end: "312 555 0190, sorry, no, 0191"."""
     number, partial = None, ""
-    said = normalize(text).replace("-", " ")
+    said = EXTENSION.sub(" ", normalize(text).replace("-", " "))
     corrects = re.search(r"\b(?:no|sorry|i mean|wait|actually|scratch that)\b", said) is not None
     for run in _digit_runs(said):
         whole = _number(run)
@@ -36,10 +36,23 @@ def phone_number(text, previous=None):
     return number
 
 
+_DIGIT = r"(?:\d+|zero|oh|o|one|two|three|four|five|six|seven|eight|nine)"
+# "312-555-0142, extension 214": the extension is for whoever picks up, not part of the number.
+EXTENSION = re.compile(rf"\b(?:extension|ext|x)(?: number)?(?: is)?((?: {_DIGIT})+)\b")
+
+
+def extension_in(text):
+    """The extension said with a number ("extension 214" -> "214"), or None."""
+    match = EXTENSION.search(normalize(text).replace("-", " "))
+    if not match:
+        return None
+    return "".join(word if word.isdigit() else DIGIT_WORDS.get(word, "") for word in match[1].split()) or None
+
+
 def numbers_in(text):
     """Every phone number said in `text`, in order."""
     found = []
-    for run in _digit_runs(normalize(text).replace("-", " ")):
+    for run in _digit_runs(EXTENSION.sub(" ", normalize(text).replace("-", " "))):
         number = _number(run)
         if number and number not in found:
             found.append(number)

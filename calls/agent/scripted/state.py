@@ -62,7 +62,7 @@ class Cancellation:
 
 @dataclass
 class Message:
-    stage: str = "reason"  # reason | name | urgency | callback | confirm
+    stage: str = "reason"  # reason | name | urgency | callback | email | confirm
     name: str | None = None
     reason: str | None = None
     urgency: str | None = None
@@ -70,6 +70,9 @@ class Message:
     misses: int = 0
     company: str | None = None  # who the caller speaks for ("Dwayne, with Ace Towing")
     other_number: bool = False  # "call my cell, not this number", with no number given yet
+    extension: str | None = None  # "312-555-0142, extension 214": for whoever answers that number
+    email: str | None = None  # an address said for the advisor to write to
+    wants_email: bool = False  # "a written estimate emailed to me": the address is asked for
 
 
 @dataclass
