@@ -531,7 +531,7 @@ def test_the_when_filter_splits_today_upcoming_and_past(signed_in, service_advis
             customer=customer, service_type=oil_change, start=moment, end=moment + timedelta(minutes=30)
         )
 
-    early_today = at(midnight + timedelta(minutes=1))
+    early_today = at(midnight + (timezone.now() - midnight) / 2)  # today, and past whatever the hour (00:00:30 too)
     yesterday = at(midnight - timedelta(hours=12))
     next_week = at(midnight + timedelta(days=7, hours=9))
     far = at(midnight + timedelta(days=21, hours=9))
