@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, FloatField, Func
+from django.db.models import F, FloatField, Func, Q
 from django.utils import timezone
 
 from crm.models import Customer, Vehicle
@@ -231,7 +231,7 @@ def book_appointment(
                 existing = _live_booking_with_key(idempotency_key, customer)
                 if existing is not None:
                     return existing
-            own_time = _OwnTime(customer.pk, overlap_reason=overlap_reason)
+            own_time = _OwnTime(customer.pk, overlap_reason=overlap_reason, vehicle_id=vehicle.pk if vehicle else None)
             demand = Demand.of(_booked_between(start, end), busy)
             overridden = _check(
                 profile, service_type, start, waiter=waiter, demand=demand, own_time=own_time, walk_in=walk_in
@@ -287,7 +287,12 @@ def reschedule_appointment(appointment, *, new_start, actor, customer=None, over
             return appointment
         new_end = _ends(new_start, appointment.service_type.duration)
         demand = Demand.of(_booked_between(new_start, new_end, exclude=appointment.pk), busy)
-        own_time = _OwnTime(appointment.customer_id, exclude=appointment.pk, overlap_reason=overlap_reason)
+        own_time = _OwnTime(
+            appointment.customer_id,
+            exclude=appointment.pk,
+            overlap_reason=overlap_reason,
+            vehicle_id=appointment.vehicle_id,
+        )
         try:
             overridden = _check(
                 profile,
@@ -459,11 +464,14 @@ def _check(profile, service_type, start, *, waiter, demand, own_time, walk_in=Fa
 
 @dataclass(frozen=True)
 class _OwnTime:
-    """The customer's other active appointments, which a new time may not overlap without a reason."""
+    """The customer's other active appointments, which a new time may not overlap without a reason.
+    Two different cars of theirs may be in at once (both dropped off together): an appointment
+    on another car does not count, one with no car named does."""
 
     customer_id: int
     exclude: int | None = None  # the appointment being moved never overlaps itself
     overlap_reason: str = ""
+    vehicle_id: int | None = None  # the car the new time is for, if named
 
     def overridden(self, start, end, tz):
         """What to record of the overlap the reason let through ({} when nothing overlaps)."""
@@ -478,6 +486,8 @@ class _OwnTime:
         appointments = Appointment.objects.active().overlapping(start, end).filter(customer_id=self.customer_id)
         if self.exclude is not None:
             appointments = appointments.exclude(pk=self.exclude)
+        if self.vehicle_id is not None:
+            appointments = appointments.filter(Q(vehicle__isnull=True) | Q(vehicle_id=self.vehicle_id))
         return appointments.select_related("service_type").order_by("start").first()
 
 

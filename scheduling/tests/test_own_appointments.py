@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 
+from crm.models import Vehicle
 from scheduling.actions import (
     Actor,
     BookingRefused,
@@ -53,6 +54,19 @@ def test_the_refusal_names_the_day_and_time_as_said_aloud(shop, customer, oil_ch
         f"You already have your oil change on {booking_day:%A, %B} {booking_day.day} at 9:00 AM, "
         "which overlaps that time."
     )
+
+
+def test_two_cars_of_one_customer_may_be_in_at_once_but_never_one_car_twice(shop, customer, oil_change, brake_job, at):
+    camry = Vehicle.objects.create(owner=customer, year=2016, make="Toyota", model="Camry")
+    truck = Vehicle.objects.create(owner=customer, year=2012, make="Ford", model="F-150")
+    book(customer, oil_change, at(8), vehicle=camry)
+    both = book(customer, brake_job, at(8), vehicle=truck)  # dropped off together
+    assert (both.start, both.vehicle) == (at(8), truck)
+    assert refusal(book, customer, oil_change, at(8), vehicle=camry).code == "customer_overlap"
+    assert refusal(book, customer, oil_change, at(8)).code == "customer_overlap"  # no car named: could be either
+    moved = book(customer, oil_change, at(14), vehicle=truck)
+    assert refusal(reschedule_appointment, moved, new_start=at(9), actor=agent).code == "customer_overlap"  # the truck
+    assert Appointment.objects.count() == 3
 
 
 def test_back_to_back_appointments_do_not_overlap(shop, customer, oil_change, brake_job, at):

@@ -208,9 +208,13 @@ def _say_duration(minutes):
 
 
 def _clashes(b, start, minutes):
-    """Would `start` overlap what this call already booked for the caller?"""
+    """Would `start` overlap what this call already booked for the caller (for the same car, or
+    either with no car named: two cars may be dropped off together)?"""
     end = start + timedelta(minutes=minutes)
-    return any(start < busy_end and busy_start < end for busy_start, busy_end in b.busy)
+    return any(
+        start < busy_end and busy_start < end and (car is None or b.vehicle_id is None or car == b.vehicle_id)
+        for busy_start, busy_end, car in b.busy
+    )
 
 
 def _nothing_left_today(desk, b, found):
