@@ -16,6 +16,7 @@ from calls.agent.scripted.booking_words import (
     NOT_A_SWAP,
     REFERS_BACK,
     SWAPS,
+    cars_per_request,
     name_in_first_clauses,
     named_instead,
     requests_named,
@@ -68,6 +69,13 @@ def start(desk, u, turn, *, service=None):
     vehicle = vehicle_named(u.text, caller.vehicles)
     if vehicle is None and len(caller.vehicles) == 1:
         vehicle = caller.vehicles[0]
+    per_car = cars_per_request(u.text, desk.service_names(), caller.vehicles) if b.also else {}
+    if b.service in per_car:  # "the Camry needs an oil change and the truck's due for its inspection"
+        vehicle = per_car[b.service]
+        details = b.also_details or [{} for _ in b.also]
+        b.also_details = [
+            {**d, "vehicle": per_car[s]} if s in per_car else d for s, d in zip(b.also, details, strict=True)
+        ]
     several = vehicles_meant(u.text, caller.vehicles) if vehicle is None and b.service and not b.also else []
     if several:  # "oil changes on both cars": the same service once for each
         vehicle = several[0]
@@ -580,7 +588,7 @@ def _book_next(desk, b, start, turn):
         service=b.also[0], also=b.also[1:], also_details=b.also_details[1:], when=when, waiter=b.waiter,
         vehicle_id=vehicle.get("vehicle_id") if vehicle else b.vehicle_id,
         vehicle=vehicle.get("vehicle") if vehicle else b.vehicle, new_name=b.new_name,
-        busy=[*b.busy, (start, end)],
+        busy=[*b.busy, (start, end, b.vehicle_id)],
     )  # fmt: skip
     if b.moving and not following.vehicle_id:
         only = desk.state.caller.vehicles

@@ -93,6 +93,21 @@ def requests_named(text, names, today):
     return found
 
 
+def cars_per_request(text, names, vehicles):
+    """{service: vehicle} when the services asked for in one breath are each for a car named beside
+    them ("the Camry needs an oil change and the truck's due for its inspection"), else {}."""
+    found = {}
+    for piece in re.split(
+        r"\b(?:and also|and then|and|plus|also|as well as)\b|[.;?!]", latest_statement(normalize(text))
+    ):
+        service = match_service(piece, names) if piece.strip() else None
+        vehicle = vehicle_named(piece, vehicles) if service else None
+        if service and vehicle is not None and service not in found:
+            found[service] = vehicle
+    cars = {v.get("vehicle_id") for v in found.values()}
+    return found if len(cars) > 1 else {}
+
+
 ADDING = ("add", "also book", "also get", "and book", "and get", "and a", "and an", "plus", "as well")
 AFTER_IT = ("right after", "after it", "after that", "straight after", "back to back", "right behind")
 
@@ -126,7 +141,7 @@ def vehicle_named(text, vehicles):
             (model and (has_phrase(said, model) or squashed in said.split()))
             or (make and has_phrase(said, make))
             or (year and has_phrase(said, year) and not has_any(said, ("am", "pm")))
-            or (has_any(said, ("truck", "pickup")) and (model in TRUCKS or squashed in TRUCKS))
+            or (has_any(said, ("truck", "truck's", "pickup", "pickup's")) and (model in TRUCKS or squashed in TRUCKS))
         ):
             named.append(vehicle)
     return named[0] if len(named) == 1 else None
