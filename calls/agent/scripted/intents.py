@@ -48,7 +48,8 @@ I_CALL_BACK = (  # the caller will call again: no message asked for
     "i'll just call you back", "i'll call you guys back", "i'll give you a call back", "i'll give you a call",
     "i'll just give you a call", "i'll call again", "i'll just call again", "i'll try back", "i'll ring back",
     "i'll have her call", "i'll have him call", "i'll have them call", "i'll tell her to call", "i'll tell him to call",
-    "i'll get her to call", "i'll get him to call",
+    "i'll get her to call", "i'll get him to call", "and call you back", "and call you guys back", "and call back",
+    "and give you a call", "and give you guys a call",
 )  # fmt: skip
 STATUS = (  # how a car in the shop is getting on: only an advisor knows
     "is it ready", "is my car ready", "is my truck ready", "is the car ready", "is the truck ready", "ready yet",
@@ -196,7 +197,8 @@ ABORT = (
 )
 REPEAT = (
     "say that again", "repeat that", "repeat", "come again", "pardon", "what was that", "didn't catch",
-    "didn't hear", "one more time",
+    "didn't hear", "one more time", "are you there", "you there", "you still there", "are you still there",
+    "lost you", "you cut out", "cut out", "broke up", "breaking up",
 )  # fmt: skip
 WAIT_AT_SHOP = (
     "wait for it",

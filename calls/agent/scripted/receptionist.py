@@ -198,6 +198,8 @@ class Receptionist:
         task = state.task
         flow = FLOWS.get(type(task))
         if wants_repeat(text) and state.last_said and not u.when.said_anything:
+            if has_any(u.said, ("there", "lost you", "cut out", "broke up", "breaking up")):
+                turn.say("Yes, I'm here.")  # "hello? are you there?": then what they missed
             turn.say(state.last_said)
             return
         if appointments.intercept(self, task, u, turn):  # "yes, cancel that"; "no, the other one"
@@ -280,6 +282,10 @@ class Receptionist:
         """A yes or no to the last question we asked outside any task."""
         state = self.state
         awaiting, state.awaiting = state.awaiting, None
+        if has_any(u.said, I_CALL_BACK) and not u.service and awaiting in ("book_service", "book_new", "price"):
+            turn.say("Sounds good.")  # "alright, I'll figure out my schedule and call you back": no booking now
+            self.anything_else(turn)
+            return True
         if awaiting == "new_car" and booking.car_for_booking(self, u, turn):
             return True
         if awaiting == "take_message" and not u.no and phone_number(u.text):
