@@ -292,6 +292,10 @@ def capture(desk, task, u, turn):
         _decide(desk, task, f"Go ahead with {job}. {rest}", turn, answer=u, words=u.text)
         return answer_aside(desk, u.text, turn) or True
     if job:
+        if task.stage == "confirm" and (task.approve or task.decline) and _yes_first(u) and desk.heard_question():
+            # "Yeah, and could you also check the tire pressure?": the read-back stands, and the request
+            task.after = u.text
+            return more_work.request(desk, task, job, u.text, turn, then=_write_read_back) or True
         task.after = rest if decides(rest) else ""
         return more_work.request(desk, task, job, u.text, turn, then=decide_after) or True
     decided = decision(with_symptoms(u.text, task.order, waiting), waiting)
@@ -329,6 +333,29 @@ def _yes_but_one_on_condition(desk, task, u, waiting, turn):
     task.message = f"About the {names}: {'; '.join(conditional)}"[:1000]
     turn.say(f"I can't approve the {names} on a condition, so I'll pass that to your advisor.")
     return work_written.write(desk, task, u, turn) or True
+
+
+def _yes_first(u):
+    words = u.said.split()
+    return bool(words) and words[0] in (
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "sure",
+        "ok",
+        "okay",
+        "right",
+        "correct",
+        "perfect",
+    )
+
+
+def _write_read_back(desk, task, turn):
+    """The decision read back and agreed to with a request for more work, once the request is in."""
+    said, task.after = task.after, ""
+    task.stage = "confirm"
+    return work_written.write(desk, task, desk.utterance(said), turn)
 
 
 def _chosen(desk, task, u, turn):

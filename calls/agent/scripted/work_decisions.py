@@ -21,7 +21,30 @@ AGAINST = (
     "rather not", "no thanks", "nope", "off on", "can wait", "could wait", "has to wait", "have to wait",
 )  # fmt: skip
 NEGATORS = frozenset({"not", "don't", "dont", "do not", "won't", "can't", "cannot", "rather not"})
-ELSEWHERE = ("myself", "my brother", "my buddy", "my dad", "a friend", "somewhere else", "another shop", "elsewhere")
+ELSEWHERE = (
+    "myself",
+    "my brother",
+    "my buddy",
+    "my dad",
+    "a friend",
+    "somewhere else",
+    "another shop",
+    "elsewhere",
+    "he'll do",
+    "she'll do",
+    "they'll do",
+    "he will do",
+    "she will do",
+    "do it himself",
+    "do it herself",
+    "in his garage",
+    "in her garage",
+    "in my garage",
+    "brother in law",
+    "my uncle",
+    "my cousin",
+    "mechanic friend",
+)  # fmt: skip: someone else does the work
 FOR = ("go ahead", "do", "approve", "yes", "yeah", "yep", "sure", "ok", "okay", "fine", "fix", "replace", "want")
 REASONS = (
     "too expensive", "too much", "expensive", "can't afford", "cannot afford", "afford", "money's tight",
