@@ -787,3 +787,19 @@ async def test_a_question_asked_before_a_booking_in_the_same_breath_is_answered_
     assert "5 PM" in said, call.transcript
     await call.caller("Yes.")
     assert len(await booked_for(DANA)) == 1
+
+
+async def test_a_new_caller_who_says_her_email_and_spells_a_hyphenated_name_is_filed_with_both(
+    shop, oil_change, clock, call_from
+):
+    call = await call_from(NEWCOMER)
+    said = await call.caller(
+        "Hi, I'm not in your system. Could I get an oil change tomorrow at 9:30? And send the confirmation to "
+        "my email. It's siobhan, S-I-O-B-H-A-N, dot K-R, at example dot com."
+    )
+    assert "Can I get your name for the appointment?" in said, call.transcript  # the address is not a name
+    said = await call.caller("Siobhan Kowalczyk-Reyes. The last name is hyphenated: K-O-W-A-L-C-Z-Y-K, hyphen, Reyes.")
+    assert "under the name Siobhan Kowalczyk-Reyes, spelled" in said, call.transcript
+    await call.caller("Yes.")
+    (booked,) = await booked_for(NEWCOMER)
+    assert (booked.customer.name, booked.customer.email) == ("Siobhan Kowalczyk-Reyes", "siobhan.kr@example.com")

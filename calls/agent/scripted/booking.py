@@ -459,7 +459,8 @@ def write(desk, b, turn):
         turn.then = moved
         return True
     if not desk.state.caller.on_file:
-        turn.call("create_customer", name=b.new_name)
+        email = desk.state.caller.email
+        turn.call("create_customer", name=b.new_name, **({"email": email} if email else {}))
         turn.then = customer_created
         return True
     if b.new_car is not None and not b.vehicle_id:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.state import Booking, Message, VinEntry
 from calls.agent.scripted.vin import NATO
 from calls.agent.scripted.words import letters_by_example
@@ -116,10 +117,24 @@ def heard_name(text, *, volunteered=False):
     """
     text = " ".join((text or "").replace("\u2019", "'").split())
     text = TITLE.sub("", affiliation(text)[0])  # "It's Dr. Okafor": the name, not the title
+    text = _without_email(text)
+    text = re.sub(
+        r"(?:,?\s*\b(?:and )?(?:the |my )?(?:last name|surname)(?: is|'s)?)?\s*\bhyphenated\b[:,]?", ",", text
+    )
     if volunteered:
         return _introduced(text)
     name = _parse(_strip_leads(text))
     return name or _introduced(text)
+
+
+def _without_email(text):
+    """The words without a sentence that says an email address ("it's siobhan dot k r at example
+    dot com" is no name)."""
+    sentences = re.split(r"(?<=[.?!])\s+", text)
+    if len(sentences) < 2 and email_in(text) is None:
+        return text
+    kept = [s for s in sentences if email_in(s) is None]
+    return " ".join(kept) if kept else text
 
 
 TITLE = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Mx|Prof|Doctor|Professor)\.?\s+(?=[A-Z])")

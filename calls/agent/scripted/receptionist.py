@@ -20,6 +20,7 @@ from calls.agent.scripted import (
     repair_speech,
     vehicles,
 )
+from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.intents import (
     I_CALL_BACK,
     asks_after_someone_else,
@@ -195,6 +196,8 @@ class Receptionist:
                 return
             caller.looked_up = True
         u = self.utterance(text)
+        if not caller.on_file and caller.caller_id and not isinstance(state.task, Message):
+            caller.email = email_in(text) or caller.email  # "send the confirmation to my email, it's ..."
         task = state.task
         flow = FLOWS.get(type(task))
         if wants_repeat(text) and state.last_said and not u.when.said_anything:

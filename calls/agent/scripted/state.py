@@ -15,6 +15,7 @@ class Caller:
     caller_id: bool = True  # False: withheld, nothing can be looked up or booked
     name: str | None = None
     spelling: str | None = None  # the name as a new caller spelled it out: "S I O B H A N, K E L L Y"
+    email: str | None = None  # an address a caller not on file said, put on file with their name
     vehicles: list = field(default_factory=list)  # lookup_customer's vehicle dicts
     upcoming: int = 0  # how many upcoming appointments lookup_customer found
     cars_in_shop: int = 0  # how many open repair orders lookup_customer found
