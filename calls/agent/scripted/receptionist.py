@@ -78,6 +78,7 @@ class Utterance:
     first_choice: object = None  # "Eleven, if that's open. Otherwise after lunch": the words before the fallback
 
 
+GOT_IT = re.compile(r"\b(?:got it|gotcha|noted|will do|perfect)\b.*\b(?:thanks|thank you|thank ya)\b")
 # What the caller would take if their first choice is gone: "..., otherwise right after lunch".
 FALLBACK = re.compile(r"[,.;]?\s*\b(?:otherwise|or else|if not|failing that|if that's gone|if that's taken)\b", re.I)
 
@@ -201,9 +202,11 @@ class Receptionist:
         task = state.task
         flow = FLOWS.get(type(task))
         if wants_repeat(text) and state.last_said and not u.when.said_anything:
+            here = "Yes, I'm here."
+            last = state.last_said.removeprefix(here).strip()
             if has_any(u.said, ("there", "lost you", "cut out", "broke up", "breaking up")):
-                turn.say("Yes, I'm here.")  # "hello? are you there?": then what they missed
-            turn.say(state.last_said)
+                turn.say(here)  # "hello? are you there?": then what they missed
+            turn.say(last)
             return
         if appointments.intercept(self, task, u, turn):  # "yes, cancel that"; "no, the other one"
             state.misses = 0
@@ -227,6 +230,9 @@ class Receptionist:
                 self.ask(turn, state.task_question)
             else:
                 self.ask(turn, "How can I help you today?", aside=True)
+            return
+        if task is None and state.awaiting == "anything_else" and not u.service and GOT_IT.search(u.said):
+            self.goodbye(turn)  # "Okay. Tuesday. Got it, thanks.": what we said, repeated back
             return
         if is_thanks(text) and task is None and state.awaiting in (None, "anything_else"):
             if state.awaiting == "anything_else":

@@ -12,6 +12,7 @@ several_cars.py; how it is said is repair_speech.py."""
 import re
 
 from calls.agent.scripted import decided_work, info, messages, more_work, several_cars, work_written
+from calls.agent.scripted.booking_words import vehicle_named
 from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.repair_speech import (
     NO_ESTIMATE,
@@ -74,6 +75,8 @@ def wanted(desk, u):
         return False  # "an oil change and the tires rotated while it's in, Thursday?": a booking
     if asks_after_car(u.said):
         return True
+    if caller.cars_in_shop and desk.state.car_in_talk and has_any(u.said, COMING_FOR_IT) and not u.service:
+        return True  # "and if I swing by around five, is that cool?" after hearing where the car stands
     if (
         caller.cars_in_shop
         and decides(u.text)
@@ -140,6 +143,11 @@ def loaded(desk, results, turn):
         )
         return
     order = order_named(task.said, task.orders)
+    if order is None and len(task.orders) > 1 and not has_any(normalize(task.said), BOTH):
+        # "and if I swing by around five?" right after the truck's status: the truck
+        talked = [o for o in task.orders if o["vehicle"] == desk.state.car_in_talk]
+        if talked and car_in(task.said) is None and vehicle_named(task.said, desk.state.caller.vehicles) is None:
+            order = talked[0]
     if order is None and UNDER_ANOTHER_NAME.search(normalize(task.said)):  # "it's just under her name, Priya"
         desk.state.task = None
         turn.say(f"I'm sorry. {NOT_YOURS} about a car under someone else's name.")
@@ -151,7 +159,12 @@ def loaded(desk, results, turn):
         return desk.anything_else(turn)
     if order is None and len(task.orders) == 1:
         order = task.orders[0]
-        if _names_another_car(task.said, order):
+        own = vehicle_named(task.said, desk.state.caller.vehicles)
+        if own is not None and own.get("vehicle") != order["vehicle"]:  # "is my truck done?", the Camry in
+            turn.say(
+                f"I don't have your {own.get('vehicle')} in the shop. The only car I have for you is your {order['vehicle']}."
+            )
+        elif _names_another_car(task.said, order):
             turn.say(f"The only car I have in the shop for you is your {order['vehicle']}.")
     cars = per_car(task.said, task.orders, waiting_lines) if order is None else []
     if cars and several_cars.decide(desk, task, cars, task.said, turn):  # "wipers on the Camry, brakes on the truck"
@@ -161,6 +174,7 @@ def loaded(desk, results, turn):
     _about(desk, task, order, task.said, turn)
 
 
+COMING_FOR_IT = ("swing by", "come by", "stop by", "drop by", "pick it up", "pick up", "come get", "grab it")
 NOT_YOURS = "I can only give updates on cars under your own number, so I can't tell you anything"
 UNDER_ANOTHER_NAME = re.compile(r"\bunder (?:her|his|their|my (?:wife|husband|partner)'s) name\b")
 
@@ -201,6 +215,7 @@ def _about(desk, task, order, said, turn):
     """Answer what `said` asks about `order`: ask for work, decide on work, or where it stands
     (and a shop question asked beside it, after)."""
     task.order = order
+    desk.state.car_in_talk = order["vehicle"]
     waiting = waiting_lines(order)
     again = decided_work.settled(desk, task, said, turn)
     if again is True:

@@ -58,7 +58,7 @@ FINDINGS = (
 )  # fmt: skip
 PICKUP = (
     "pick it up", "pick up", "pick her up", "pick him up", "come get", "get it back", "grab it", "come grab",
-    "get it tonight", "get it today", "close", "closing",
+    "get it tonight", "get it today", "close", "closing", "swing by", "come by", "stop by", "drop by",
     "open until", "open till", "how late", "what time do you", "when do you",
 )  # fmt: skip
 KINDS = {

@@ -151,6 +151,7 @@ class Conversation:
     calls_made: int = 0
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
     cars_seen: list = field(default_factory=list)  # get_repair_status' orders, as last heard
+    car_in_talk: str | None = None  # the vehicle of the order last talked about ("is that cool?" is about it)
     last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it
     said: str = ""  # everything said on this call so far
     later: str | None = None  # the other request of a breath that held two, taken up once the first is done
