@@ -323,7 +323,7 @@ def move_target(text, appointment, today, *, apart=False):
     if has_any(NAMED_DAY_AFTER.sub(" ", said), NEXT_DAY):
         return replace(w, day=day + timedelta(days=1), span_days=1, clock=w.clock or clock, asap=False)
     shift = _hours_shift(said)
-    if shift and not w.clock:
+    if shift and (not w.clock or w.clock == clock):  # "push it an hour later? Nine AM is too early": from nine
         moved = datetime.combine(day, clock) + shift
         return replace(w, day=moved.date(), span_days=1, clock=moved.time(), part=None, asap=False)
     if has_any(said, SAME_TIME) and not w.clock:

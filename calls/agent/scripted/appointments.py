@@ -19,7 +19,7 @@ from calls.agent.scripted.appointment_words import (
     wants_cancel,
     without_checks,
 )
-from calls.agent.scripted.speech import say_day, say_list, say_moment, service_phrase
+from calls.agent.scripted.speech import is_plural, say_day, say_list, say_moment, service_phrase
 from calls.agent.scripted.state import Booking, Cancellation, Choosing
 from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.when import parse_when
@@ -225,7 +225,8 @@ def cancelled(desk, results, turn):
     if done.get("cancelled"):
         _forget(desk, done)
         several = isinstance(c, Cancellation) and c.stage == "several"
-        turn.say(f"{'' if several else 'Done. '}Your {_what(done)} on {_when(done)} is cancelled.")
+        verb = "are" if is_plural(done.get("service") or "") else "is"
+        turn.say(f"{'' if several else 'Done. '}Your {_what(done)} on {_when(done)} {verb} cancelled.")
         if isinstance(c, Cancellation) and c.also:
             c.appointment = c.also.pop(0)
             return _cancel(c, c.appointment, turn)
@@ -354,8 +355,9 @@ def answer(desk, task, u, turn):
     if task.stage != "confirm":
         return False
     options = desk.state.appointments or [task.appointment]
-    other = None if task.also else names_another(u.text, options, desk.today(), task.appointment)
-    several = pick(u.text, options, desk.today(), everything=True)
+    text = _without_kept(u.text)  # "Yes. Only the brakes. The oil change on Friday, that one I keep."
+    other = None if task.also else names_another(text, options, desk.today(), task.appointment)
+    several = pick(text, options, desk.today(), everything=True)
     if other is None and several.several and len(several.chosen) > 1 and not task.also:
         task.appointment, task.also = several.chosen[0], list(several.chosen[1:])
         _confirm(desk, task, turn)
@@ -378,6 +380,16 @@ def answer(desk, task, u, turn):
         desk.anything_else(turn)
         return True
     return False
+
+
+KEPT = re.compile(r"\b(?:keep|keeping|i'll keep|stays|stay|leave|leaving)\b(?! (?:it|them) (?:off|out))")
+
+
+def _without_kept(text):
+    """The words without a sentence or clause that keeps an appointment ("that one I keep")."""
+    parts = re.split(r"(?<=[.?!;])\s+", text or "")
+    kept = [p for p in parts if not KEPT.search(normalize(p))]
+    return " ".join(kept) if kept and len(kept) < len(parts) else text
 
 
 def _chosen(desk, task, u, turn):

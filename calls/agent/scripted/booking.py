@@ -29,7 +29,7 @@ from calls.agent.scripted.intents import waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom, match_service
-from calls.agent.scripted.speech import say_list, say_moment, say_time, service_phrase
+from calls.agent.scripted.speech import is_plural, say_list, say_moment, say_time, service_phrase
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import iso, local_time
 from calls.agent.scripted.when import When, parse_when
@@ -608,7 +608,10 @@ def moved(desk, results, turn):
             "vehicle_id": b.moving.get("vehicle_id") or b.vehicle_id, "vehicle": b.moving.get("vehicle") or b.vehicle,
             "when": b.when,
         }  # fmt: skip
-        turn.say(f"Done. Your {spoken_service(b, article=False)} is now on {say_moment(local_time(done['start']))}.")
+        verb = "are" if is_plural(b.service or "") else "is"
+        turn.say(
+            f"Done. Your {spoken_service(b, article=False)} {verb} now on {say_moment(local_time(done['start']))}."
+        )
         if b.also:
             return _book_next(desk, b, local_time(done["start"]), turn)
         desk.anything_else(turn)

@@ -35,7 +35,7 @@ from calls.agent.scripted.intents import (
 )
 from calls.agent.scripted.phone_numbers import phone_number
 from calls.agent.scripted.services import match_service
-from calls.agent.scripted.speech import say_moment, service_phrase
+from calls.agent.scripted.speech import is_plural, say_moment, service_phrase
 from calls.agent.scripted.state import (
     Booking,
     Cancellation,
@@ -495,12 +495,13 @@ class Receptionist:
         r = result.result
         when = say_moment(local_time(r["start"])) if r.get("start") else ""
         service = service_phrase(r["service"], article=False) if r.get("service") else "appointment"
+        verb = "are" if is_plural(r.get("service") or "") else "is"
         if result.name == "book_appointment":
-            return f"You're all set: your {service} is booked for {when}."
+            return f"You're all set: your {service} {verb} booked for {when}."
         if result.name == "reschedule_appointment":
-            return f"Your {service} is now on {when}."
+            return f"Your {service} {verb} now on {when}."
         if result.name == "cancel_appointment":
-            return f"Your {service} on {when} is cancelled."
+            return f"Your {service} on {when} {verb} cancelled."
         if result.name == "take_message":
             return "I've passed your message on to an advisor."
         if result.name in ("approve_work", "decline_work", "request_work"):

@@ -79,7 +79,7 @@ class When:
 def parse_when(text, today, *, expect_time=False):
     """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked).
     What the caller took back is replaced by its correction ("Tuesday at eight, actually ten")."""
-    s = _without_today_named(_digitized(text, expect_time=expect_time), today)
+    s = _without_today_named(_digitized(_said_twice(text), expect_time=expect_time), today)
     for at in corrections(s):
         earlier = _when(s[:at], today, expect_time=expect_time)
         later = _when(s[at:], today, expect_time=expect_time)
@@ -92,6 +92,16 @@ def parse_when(text, today, *, expect_time=False):
 
 # "I know it's Saturday, but could I get in Monday?": today's weekday, said as a fact, asks for nothing.
 _TODAY_IS = re.compile(r"\b(?:it's|it is|today is|today's|since it's|given it's)(?: a| only)? ([a-z]+)\b")
+
+
+_TWICE = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon)[.,!?;]+\s+\1\b", re.IGNORECASE
+)
+
+
+def _said_twice(text):
+    """ "Ten. Ten a m." is ten, said again, not 10:10."""
+    return _TWICE.sub(r"\1", text or "")
 
 
 def _without_today_named(s, today):
