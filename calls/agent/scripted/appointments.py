@@ -19,6 +19,7 @@ from calls.agent.scripted.appointment_words import (
     wants_cancel,
     without_checks,
 )
+from calls.agent.scripted.booking_words import requests_named
 from calls.agent.scripted.speech import is_plural, say_day, say_list, say_moment, service_phrase
 from calls.agent.scripted.state import Booking, Cancellation, Choosing
 from calls.agent.scripted.tool_times import local_time
@@ -57,6 +58,12 @@ ASKS_ANOTHER_TIME = (
 )  # fmt: skip
 
 
+REBOOKS = re.compile(
+    r"\bcancel\b.*\b(?:and|then)\b.*\b(?:put me (?:in|down)|book me|move (?:me|it) to|rebook|re book|switch (?:me|it) to)\b"
+    r".*\b(?:instead|monday|tuesday|wednesday|thursday|friday|saturday|tomorrow|next week)\b"
+)
+
+
 def asks_another_time(u):
     """A "can't make it" that asks for another time rather than a cancellation (no "cancel" said)."""
     return not wants_cancel(u.text) and has_any(u.said, ASKS_ANOTHER_TIME)
@@ -64,8 +71,9 @@ def asks_another_time(u):
 
 def start(desk, u, turn, *, purpose):
     """purpose: "list", "cancel" or "move"."""
-    if purpose == "cancel" and asks_another_time(u):
-        purpose = "move"
+    one_service = len(requests_named(u.text, desk.service_names(), desk.today())) <= 1
+    if purpose == "cancel" and (asks_another_time(u) or (REBOOKS.search(u.said) and one_service)):
+        purpose = "move"  # "cancel Tuesday's and put me in Thursday instead": one appointment, moved
     caller = desk.state.caller
     if not caller.caller_id:
         desk.state.unclear = u.text  # what the message is about, if the caller takes one

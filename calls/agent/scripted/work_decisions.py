@@ -57,6 +57,14 @@ REASONS = (
 )  # fmt: skip
 
 
+# Reasons that leave work for now, not undecided ("let me think about it" is undecided).
+HOLDING_OFF = (
+    "afford", "money", "tight", "budget", "expensive", "too much", "pricey", "pricy", "steep", "broke", "payday",
+    "paycheck", "get paid", "can't swing", "cannot swing", "myself", "my brother", "my cousin", "another shop",
+    "somewhere else", "selling", "trade it in", "trading it in",
+)  # fmt: skip
+
+
 @dataclass
 class Decision:
     approve: list = field(default_factory=list)  # line views
@@ -80,7 +88,7 @@ DECIDING = (
     "can wait", "the rest", "sounds good", "fine", "i'll take", "we'll do", "let's go ahead", "no thanks",
     "no thank you", "had that done", "had it done", "already had", "already done", "just had", "don't need",
     "not the", "no to the", "want the", "only want", "just want", "go with the", "i'll go with", "put on",
-    "no on", "no for", "no on the", "nah", "might as well", "add the",
+    "no on", "no for", "no on the", "nah", "might as well", "add the", "not for now", "not right now", "not now",
 )  # fmt: skip
 # "and the wipers too", "the filter as well": more work added to what was said, deciding too.
 ADDED = re.compile(
@@ -195,6 +203,9 @@ def decision(text, lines, *, offered_one=False):
             against = _against(said, token_at(said, pronoun.start()), default=False)
             verdict = ("later" if has_any(said, LATER) else "decline") if against else "approve"
             verdicts = [(line, verdict) for line in named_before]
+        if any(v == "later" for _, v in verdicts) and has_any(said, HOLDING_OFF):
+            # "the coolant thing, not for now, money's kinda tight": left, for a reason, not undecided
+            verdicts = [(line, "decline" if v == "later" else v) for line, v in verdicts]
         for line, verdict in verdicts:
             decided.pop(line["line_id"], None)
             decided[line["line_id"]] = (line, verdict)
@@ -222,10 +233,11 @@ def _sentence_decision(sentence, lines):
     inherited = None
     last_named = []
     index = 0
-    for part in re.split(r"\s*[,:]\s*", sentence):
+    parts = [p for p in re.split(r"\s*[,:]\s*", sentence) if normalize(p)]
+    for at_part, part in enumerate(parts):
         said = normalize(part)
-        if not said:
-            continue
+        # "The coolant flush, not right now": a line named bare takes the verdict said right after it
+        after_it = _said_after(parts[at_part + 1 :], lines)
         clauses = re.split(
             r"\s*(?:\bbut\b|\bhowever\b|\bthough\b|\bexcept\b(?= )|\bwithout\b(?= )|\band\b(?= (?:not|no|don't|dont"
             r"|hold|skip|leave|pass|forget|wait|i'll|ill)\b))\s*",
@@ -241,7 +253,8 @@ def _sentence_decision(sentence, lines):
             for line, at in lines_in(clause, lines) if clause else []:
                 if line["line_id"] in verdicts:
                     continue
-                against = _against(clause, at, default=default)
+                bare = not (finder(AGAINST).search(clause) or finder(FOR).search(clause))
+                against = after_it if bare and after_it is not None else _against(clause, at, default=default)
                 unsure = (
                     has_any(said_all, LATER)
                     and (against or not has_any(clause, FOR))
@@ -257,6 +270,21 @@ def _sentence_decision(sentence, lines):
                     verdicts[line["line_id"]] = (line, "later" if unsure else "decline" if against else "approve")
             last_named = [line for line, _ in lines_in(clause, lines)] or last_named
     return list(verdicts.values())
+
+
+def _said_after(parts, lines):
+    """For a line named with no verdict of its own: whether the next part, naming no line, is against
+    it (True), for it (False), or says nothing either way (None)."""
+    for part in parts[:1]:
+        said = normalize(part)
+        if (
+            lines_in(said, lines)
+            or OTHERS.search(said)
+            or not (finder(AGAINST).search(said) or finder(FOR).search(said))
+        ):
+            return None  # "just the pads, the rest can wait": the rest is the other lines
+        return _against(said, -1, default=None)
+    return None
 
 
 OTHERS = re.compile(
