@@ -245,6 +245,9 @@ def capture(desk, b, u, turn):
     name = heard_name(u.text) or name_in_first_clauses(u.text)
     if name is None:
         return False
+    said_before = b.new_name
+    if b.full_name_asked and said_before and len(name.full.split()) == 1 and name.full != said_before:
+        name = replace(name, full=f"{name.full} {said_before}")  # "Eleanor", after "Mrs. Pruitt"
     remember(desk, name)  # b.new_name too; a spelled name is spelled back in the read-back
     confirm(desk, b, turn)
     return True

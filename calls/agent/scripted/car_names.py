@@ -62,17 +62,21 @@ def car_in(text):
     # "a 2017 Mazda CX-5. What do you have?": the model ends with its sentence
     ends = [t.rstrip('"()')[-1:] in (".", "?", "!", ";") for t in raw]
     tokens = [t + "\x00" if end else t for t, end in zip(tokens, ends, strict=True)]
+    found = None
     for size in (2, 1):  # "land rover" before "land"
         for index in range(len(tokens) - size + 1):
             key = normalize(" ".join(tokens[index : index + size]).replace("\x00", ""))
             if key in MAKES:
-                return Car(_year(said), MAKES[key], _model(tokens[index + size :]))
+                car = Car(_year(said), MAKES[key], _model(tokens[index + size :]))
+                if car.model:
+                    return car
+                found = found or car  # "It's a Buick. A 2011 Buick LaCrosse": the mention with the model
     for size in (2, 1):
         for index in range(len(tokens) - size + 1):
             key = normalize(" ".join(tokens[index : index + size]).replace("\x00", ""))
-            if key in MODELS:
+            if key in MODELS and (found is None or MODELS[key] == found.make):  # "my Ford. The F-150."
                 return Car(_year(said), MODELS[key], _model(tokens[index:]))
-    return None
+    return found
 
 
 def _model(tokens):

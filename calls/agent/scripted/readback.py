@@ -17,6 +17,10 @@ def choose(desk, b, moment, turn):
         b.stage = "name"
         desk.ask(turn, f"I can do {say_moment(moment)}. Can I get your name for the appointment?")
         return
+    if not b.moving and not caller.on_file and len(b.new_name.split()) == 1 and not b.full_name_asked:
+        b.stage, b.full_name_asked = "name", True  # "This is Mrs. Pruitt": on file under a whole name
+        desk.ask(turn, f"I can do {say_moment(moment)}. Could I get your first and last name for the appointment?")
+        return
     confirm(desk, b, turn)
 
 

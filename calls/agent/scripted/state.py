@@ -44,6 +44,7 @@ class Booking:
     taken: list = field(default_factory=list)  # times a booking attempt found taken
     suggested_day: date | None = None
     new_name: str | None = None  # a caller not on file: the name to create them with
+    full_name_asked: bool = False  # a one-word name ("Mrs. Pruitt") was asked for in full, once
     misses: int = 0
     also: list = field(default_factory=list)  # more services asked for in the same breath, booked next
     also_details: list = field(default_factory=list)  # per entry of `also`: its own when, vehicle, "right after"
