@@ -43,10 +43,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def server(django_db_setup, tmp_path_factory):
     """The production server in its own process on the test database, as `make run` serves (DEBUG: static files
-    from the project), with no vendor keys: offline speech and the scripted receptionist."""
+    from the project), with no vendor keys: offline speech and the scripted receptionist. The callers here keep
+    quiet up to 15 s while the agent speaks; "Are you still there?" after 8 s of silence (tested on its own in
+    test_quiet_spells) would otherwise land in those pauses whenever a reply happens to be short."""
     directory = tmp_path_factory.mktemp("phone-server")
     log_path = directory / "server.log"
-    with server_process(log_path, DEBUG="true", DATA_DIR=str(directory / "data")) as url:
+    with server_process(log_path, DEBUG="true", DATA_DIR=str(directory / "data"), VOICE_SILENCE_REPROMPT_S="30") as url:
         yield SimpleNamespace(url=url, log=log_path)
 
 
