@@ -467,11 +467,7 @@ def write(desk, b, turn):
         turn.then = customer_created
         return True
     if b.new_car is not None and not b.vehicle_id:
-        car = b.new_car
-        arguments = {"make": car.make[:40], "model": car.model[:60]}
-        if car.year:
-            arguments["year"] = car.year
-        turn.call("add_vehicle", **arguments)
+        turn.call("add_vehicle", **_car_arguments(b.new_car))
         turn.then = car_added
         return True
     if b.replacing:  # the one it replaces goes first: the caller's own booking must not block it
@@ -559,14 +555,19 @@ def car_for_booking(desk, u, turn):
     booked = desk.state.last_booked or {}
     if car is None or not booked.get("appointment_id"):
         return False
-    arguments = {"make": car.make[:40], "appointment_id": booked["appointment_id"]}
+    turn.call("add_vehicle", **_car_arguments(car, appointment_id=booked["appointment_id"]))
+    turn.then = car_noted
+    return True
+
+
+def _car_arguments(car, **more):
+    """add_vehicle's arguments for a car the caller named, cut to the fields' lengths."""
+    arguments = {"make": car.make[:40], **more}
     if car.model:
         arguments["model"] = car.model[:60]
     if car.year:
         arguments["year"] = car.year
-    turn.call("add_vehicle", **arguments)
-    turn.then = car_noted
-    return True
+    return arguments
 
 
 def car_noted(desk, results, turn):

@@ -119,12 +119,9 @@ def start(desk, turn, *, reason=None, request=None):
         message.wants_email = True
         message.email = message.email or email_in(reason)
     earlier = (reason_in(reason) or reason) if reason else None
-    if earlier and not message.reason:
-        message.reason = earlier[:1000]
-        message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
-    elif earlier and normalize(earlier) not in normalize(message.reason):
+    if earlier and (not message.reason or normalize(earlier) not in normalize(message.reason)):
         # "it's about the brake job" before, "between one and three is best" now: both for the advisor
-        message.reason = f"{earlier.rstrip('.')}. {message.reason}"[:1000]
+        message.reason = (f"{earlier.rstrip('.')}. {message.reason}" if message.reason else earlier)[:1000]
         message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
     advance(desk, message, turn)
 
