@@ -502,6 +502,11 @@ def _clock(s, part, *, expect_time):
     )
     if match:
         return _resolved(int(match[1]), 0, None, part), match.start(1)
+    match = re.search(  # "Oil change. Thursday. Nine.": an hour right after the day is the time on it
+        rf"\b(?:(?:{_WEEKDAY})s?|today|tomorrow) (\d{{1,2}})\b{_NOT_A_TIME}(?! (?:\d|{_MONTH})\b)", s
+    )
+    if match:
+        return _resolved(int(match[1]), 0, None, part), match.start(1)
     if expect_time:
         match = re.fullmatch(
             r"(?:(?:um|uh|let's say|let's do|maybe|how about|is|at|just|ok|okay|yeah) )*(\d{1,2})(?: please)?", s
