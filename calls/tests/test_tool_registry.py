@@ -28,6 +28,7 @@ MODEL_ORDER = [
     "request_work",
     "cancel_appointment",
     "reschedule_appointment",
+    "update_appointment",
     "decode_vin",
     "add_vehicle",
     "check_recalls",
@@ -55,7 +56,7 @@ TOOLS_DIR = Path(registry_package.__file__).parent
 SCRIPTED_DIR = TOOLS_DIR.parent / "scripted"
 
 
-def test_the_registry_holds_the_eighteen_tools_in_the_order_the_model_sees_them():
+def test_the_registry_holds_the_nineteen_tools_in_the_order_the_model_sees_them():
     assert list(TOOLS) == MODEL_ORDER
     assert all(isinstance(t, Tool) and t.name == name for name, t in TOOLS.items())
 
@@ -102,6 +103,7 @@ def test_the_tools_that_change_records_are_the_ones_a_retried_turn_must_not_repe
     assert WRITES == {
         "book_appointment",
         "reschedule_appointment",
+        "update_appointment",
         "cancel_appointment",
         "take_message",
         "add_vehicle",

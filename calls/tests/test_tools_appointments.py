@@ -13,6 +13,7 @@ from calls.tests.test_tools import (  # noqa: F401 (fixtures)
     dana_appointment,
     day,
     db,
+    marcus_appointment,
     nothing_happens,
     tools_for,
     use,
@@ -210,3 +211,30 @@ async def test_moving_onto_a_day_with_another_appointment_says_so(
     )
     assert outcome.ok
     assert content["also_that_day"] == "The caller also has the oil change at 10:00 AM that day."
+
+
+async def test_update_appointment_puts_the_callers_car_and_waiting_on_their_own_appointment_only(
+    shop, customer, other_customer, oil_change, at, dana_appointment, marcus_appointment
+):
+    from crm.models import Vehicle
+
+    camry = await db(Vehicle.objects.create, owner=customer, year=2019, make="Toyota", model="Camry")
+    truck = await db(Vehicle.objects.create, owner=other_customer, year=2012, make="Ford", model="F-150")
+    tools = await tools_for(DANA)
+    arguments = {"appointment_id": dana_appointment.pk, "vehicle_id": camry.pk, "waiter": True}
+    outcome, content = await use(tools, "update_appointment", arguments)
+    assert outcome.ok, content
+    assert (content["vehicle"], content["waiter"]) == ("2019 Toyota Camry", True)
+    mine = await db(Appointment.objects.get, pk=dana_appointment.pk)
+    assert (mine.vehicle_id, mine.waiter, mine.start) == (camry.pk, True, dana_appointment.start)
+
+    for refused in (
+        {"appointment_id": marcus_appointment.pk, "vehicle_id": camry.pk},  # someone else's appointment
+        {"appointment_id": dana_appointment.pk, "vehicle_id": truck.pk},  # someone else's car
+        {"appointment_id": dana_appointment.pk},  # nothing to change
+    ):
+        outcome, content = await use(tools, "update_appointment", refused)
+        assert nothing_happens(outcome) and "error" in content, refused
+    theirs = await db(Appointment.objects.get, pk=marcus_appointment.pk)
+    assert (theirs.vehicle_id, theirs.waiter) == (None, False)
+    assert (await db(Appointment.objects.get, pk=dana_appointment.pk)).vehicle_id == camry.pk

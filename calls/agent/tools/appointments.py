@@ -131,6 +131,40 @@ def reschedule_appointment(call, args):
     )
 
 
+class Details(Arguments):
+    appointment_id: int = Field(description="Id from book_appointment or get_upcoming_appointments.")
+    vehicle_id: int | None = Field(
+        None, description="One of the caller's vehicle ids from lookup_customer or add_vehicle."
+    )
+    waiter: bool | None = Field(None, description="True if the caller will wait at the shop, false to drop off.")
+    loaner_requested: bool | None = Field(None, description="True if the caller asked for a loaner car.")
+
+
+@tool(
+    "update_appointment",
+    Details,
+    "Change which car an appointment of the caller's is for, whether they wait or drop off, or the loaner request.",
+    filler=None,
+    writes=True,
+)
+def update_appointment(call, args):
+    customer = call.caller()
+    if args.vehicle_id is None and args.waiter is None and args.loaner_requested is None:
+        raise ToolRefused("Give the vehicle_id, waiter or loaner_requested to change.")
+    appointment = scheduling_actions.update_appointment_details(
+        args.appointment_id,
+        actor=Actor.phone_agent(call.call_sid),
+        customer=customer,
+        vehicle=call.vehicle(customer, args.vehicle_id),
+        waiter=args.waiter,
+        loaner_requested=args.loaner_requested,
+    )
+    return ToolResult(
+        {"updated": True, **_appointment_view(call, appointment)},
+        line=f"Updated {appointment.service_type.name} of {call.say_when(appointment.start)}.",
+    )
+
+
 def _appointment_view(call, appointment):
     return {
         "appointment_id": appointment.pk,

@@ -35,6 +35,7 @@ MODEL_ORDER = (
     "request_work",
     "cancel_appointment",
     "reschedule_appointment",
+    "update_appointment",
     "decode_vin",
     "add_vehicle",
     "check_recalls",
