@@ -402,6 +402,31 @@ def is_thanks(text):
     return said in THANKS or any(said == f"{t} {w}" for t in THANKS for w in ("so much", "very much", "bye"))
 
 
+# "Cool, thanks, bye. Oh wait, are you open tomorrow?": the pieces of a goodbye, and what may follow it.
+_PIECES = re.compile(r"(?<=[.!?])\s+|,\s*(?=oh\b)|\s+(?=oh wait\b)", re.IGNORECASE)
+_LEAD_IN = re.compile(
+    r"^(?:(?:oh|wait|and|actually|also|sorry|one more thing|one last thing|before i go|quick question|hey)\b[\s,.!-]*)+",
+    re.IGNORECASE,
+)
+
+
+def question_after_goodbye(text):
+    """The question asked after a thank-you or goodbye ("Perfect. Thanks, oh, and are you open
+    Sunday?" is "are you open Sunday?"), or None when nothing is asked after one."""
+    pieces = [p for p in _PIECES.split(text or "") if p.strip()]
+    said = 0
+    while said < len(pieces) and _farewell(pieces[said]):
+        said += 1
+    rest = _LEAD_IN.sub("", " ".join(pieces[said:]).strip()).strip()
+    if said and rest.endswith("?") and not _farewell(rest):
+        return rest
+    return None
+
+
+def _farewell(piece):
+    return is_thanks(piece) or is_goodbye(piece) or normalize(piece) in ("ok", "okay", "got it", "gotcha", "cool")
+
+
 def is_goodbye(text):
     return has_any(normalize(text), GOODBYE)
 

@@ -31,6 +31,7 @@ from calls.agent.scripted.intents import (
     is_greeting,
     is_thanks,
     names_vehicle_kind,
+    question_after_goodbye,
     wants_repeat,
 )
 from calls.agent.scripted.phone_numbers import phone_number
@@ -196,6 +197,8 @@ class Receptionist:
                 turn.then = info.heard_after_lookup
                 return
             caller.looked_up = True
+        if state.task is None:  # "thanks, bye. Oh wait, are you open tomorrow?": the question is answered
+            text = question_after_goodbye(text) or text
         u = self.utterance(text)
         if not caller.on_file and caller.caller_id and not isinstance(state.task, Message):
             caller.email = email_in(text) or caller.email  # "send the confirmation to my email, it's ..."
