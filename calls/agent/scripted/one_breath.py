@@ -15,9 +15,12 @@ from calls.agent.scripted.services import match_service
 from calls.agent.scripted.when import parse_when
 
 TASKS = ("cancel", "reschedule", "list")
-QUESTIONS = ("hours", "location", "payment", "warranty", "loaners", "price")
+QUESTIONS = ("hours", "location", "payment", "warranty", "loaners", "price", "duration")
 JOB_QUESTIONS = ("price", "duration")  # about one service: answered by shop_info, not in passing
-ABOUT_THE_JOB = ("price",)  # "what's that gonna run me?": about the service the task names
+ABOUT_THE_JOB = (
+    "price",
+    "duration",
+)  # "what's that gonna run me?", "can I wait for it?": about the service the task names
 # Sentences, and clauses joined by "and" (or "also", "plus") that start a request of their own.
 PIECES = re.compile(
     r"(?<=[?.!])\s+"
@@ -54,8 +57,9 @@ def split(text, services, today, intent):
         return text, " ".join(later)
     if intent in QUESTIONS:
         service = next((match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None)
-        now = [_about(p, service, services) for p, kind in zip(pieces, kinds, strict=True) if kind != "task"]
-        later = [_for_job(p, named, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "task"]
+        # the question now; the rest ("Tuesday, noonish.", "The F-150.") goes with the task
+        now = [_about(p, service, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
+        later = [_for_job(p, named, services) for p, kind in zip(pieces, kinds, strict=True) if kind != "question"]
         return " ".join(now), " ".join(later)
     return text, None
 
