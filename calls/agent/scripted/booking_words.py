@@ -116,10 +116,14 @@ BOTH = ("both cars", "both vehicles", "both of them", "both of my cars", "both m
         "both of our cars", "all my cars", "all of my cars")  # fmt: skip
 
 
+# "on the truck, not the Camry": the car ruled out is not one the request is for
+RULED_OUT = re.compile(r"\b(?:not|rather than|instead of)(?: for| on)?(?: the| my| our)? \S+")
+
+
 def vehicles_meant(text, vehicles):
     """The caller's vehicles one request is for when it is for more than one ("both cars",
     "the Camry and the truck"), else []."""
-    said = normalize(text)
+    said = RULED_OUT.sub(" ", normalize(text))
     named = [v for v in vehicles if vehicle_named(said, [v]) is not None]
     if len(named) > 1:
         return named
@@ -130,7 +134,7 @@ def vehicles_meant(text, vehicles):
 
 def vehicle_named(text, vehicles):
     """The one vehicle of the caller's their words name ("my F-150", "the truck", "the Camry"), or None."""
-    said = normalize(text)
+    said = RULED_OUT.sub(" ", normalize(text))
     named = []
     for vehicle in vehicles:
         words = normalize(vehicle.get("vehicle") or "").split()
