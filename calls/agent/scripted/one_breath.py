@@ -45,7 +45,9 @@ def split(text, services, today, intent):
     if len(pieces) < 2:
         return text, None
     named = match_service(text, services)  # "my battery keeps dying. Can you swap it out tomorrow?"
-    kinds = [_kind(piece, services, today, named=named) for piece in pieces]
+    told = " ".join(p for p in pieces if not (p.rstrip().endswith("?") or QUESTION_WORDS.match(p)))
+    day_told = parse_when(told, today).said_anything  # "I need brake pads on the Camry. Wednesday."
+    kinds = [_kind(piece, services, today, named=named, day_told=day_told) for piece in pieces]
     two = _two_tasks(pieces, kinds, services) or _shop_then_job(pieces, kinds, named, services)
     if two:
         return two
@@ -95,7 +97,7 @@ def _two_tasks(pieces, kinds, services):
 ASKS_FOR_IT = re.compile(r"^(?:(?:so|and|then|um|uh|okay|ok)\b[\s,]*)*(?:can|could|would|will) you\b", re.IGNORECASE)
 
 
-def _kind(piece, services, today, *, named=None):
+def _kind(piece, services, today, *, named=None, day_told=False):
     intent = detect(piece)
     if intent in TASKS:
         return "task"
@@ -104,7 +106,10 @@ def _kind(piece, services, today, *, named=None):
         return "question" if piece.rstrip().endswith("?") or QUESTION_WORDS.match(piece) else None
     if intent in ("book", None) and match_service(piece, services):
         # a booking asked for ("can I get a battery put in Friday?"), not a car's trouble told
-        return "task" if intent == "book" or parse_when(piece, today).said_anything else None
+        if intent == "book" or parse_when(piece, today).said_anything:
+            return "task"
+        asked = piece.rstrip().endswith("?") or QUESTION_WORDS.match(piece)
+        return "task" if day_told and not asked else None
     if intent in ("book", None) and named and ASKS_FOR_IT.match(piece) and parse_when(piece, today).said_anything:
         return "task"  # "Can you swap it out tomorrow, noonish?", the battery named before
     return None
