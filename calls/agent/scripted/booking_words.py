@@ -9,6 +9,7 @@ Pure functions of the words, the service names and the caller's vehicles; bookin
 
 import re
 
+from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.names import heard_name
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.when import parse_when
@@ -135,6 +136,8 @@ def vehicles_meant(text, vehicles):
 def vehicle_named(text, vehicles):
     """The one vehicle of the caller's their words name ("my F-150", "the truck", "the Camry"), or None."""
     said = RULED_OUT.sub(" ", normalize(text))
+    other = car_in(text)  # "a 2014 Honda Civic" is not the caller's Honda CR-V
+    other_model = normalize(other.model) if other is not None and other.model else None
     named = []
     for vehicle in vehicles:
         words = normalize(vehicle.get("vehicle") or "").split()
@@ -143,8 +146,8 @@ def vehicle_named(text, vehicles):
         squashed = model.replace(" ", "")
         if (
             (model and (has_phrase(said, model) or squashed in said.split()))
-            or (make and has_phrase(said, make))
-            or (year and has_phrase(said, year) and not has_any(said, ("am", "pm")))
+            or (make and has_phrase(said, make) and (not other_model or other_model in normalize(model)))
+            or (year and has_phrase(said, year) and not has_any(said, ("am", "pm")) and not other_model)
             or (has_any(said, ("truck", "truck's", "pickup", "pickup's")) and (model in TRUCKS or squashed in TRUCKS))
         ):
             named.append(vehicle)
