@@ -171,8 +171,18 @@ def _sentences(text):
         )
         states = not (asking and not has_any(said, ("go ahead", "approve")))
         states = states and not CONDITIONAL.search(said)
-        states = states and (_deciding(said) or len(said.split()) <= 6 or said.split()[0] in AGREEING)
+        states = states and (
+            _deciding(said) or len(said.split()) <= 6 or said.split()[0] in AGREEING or _answered_in_a_word(sentence)
+        )
         yield sentence, states
+
+
+ONE_WORD_ANSWERS = ("yes", "yeah", "yep", "sure", "no", "nope", "nah", "no thanks", "not now", "not yet")
+
+
+def _answered_in_a_word(sentence):
+    """ "Coolant flush, no, money's tight this month.": a line, then a yes or no of its own."""
+    return any(normalize(part) in ONE_WORD_ANSWERS for part in re.split(r"[,:;-]", sentence)[1:])
 
 
 def decision(text, lines, *, offered_one=False):
