@@ -17,6 +17,7 @@ from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.repair_speech import (
     NO_ESTIMATE,
     decision_question,
+    estimates_of,
     priced,
     recommended,
     status_said,
@@ -420,6 +421,10 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
             task.stage = "decide"
             desk.ask(turn, "Okay, nothing's approved. Which would you like us to go ahead with, if any?")
             return True
+        said_on = [*decided.approve, *decided.decline, *decided.undecided]
+        asked = [line for line in _asked_about(text, waiting) if line not in said_on]
+        if asked:  # "Brakes, yes. And the cabin filter, how much is that?": its estimate, then the read-back
+            turn.say(estimates_of(asked))
         _read_back(desk, task, turn)
         return True
     if decided.vague:
@@ -508,6 +513,12 @@ def _capped_lines(desk, task, cap, said, waiting, turn):
     _decide(desk, task, text, turn, words=said)
     task.left = [*task.left, *[line for line in over if line not in task.left]]
     return True
+
+
+def _asked_about(text, waiting):
+    """The lines the caller's questions name ("and the cabin filter, how much is that?")."""
+    questions = " ".join(s for s in re.split(r"(?<=[.?!;])\s+", text or "") if s.rstrip().endswith("?"))
+    return named_lines(questions, waiting) if questions else []
 
 
 def _read_back(desk, task, turn):

@@ -5,7 +5,7 @@ views only, never anything else about the order."""
 import re
 
 from calls.agent.scripted.repair_words import wants_pickup
-from calls.agent.scripted.speech import say_list, say_moment, say_time
+from calls.agent.scripted.speech import is_plural, say_list, say_moment, say_time
 from calls.agent.scripted.tool_times import local_time
 
 WAITING = "waiting for your decision"
@@ -71,6 +71,20 @@ def recommended(lines, *, total=False):
     if figure:
         said += f" All together that's an estimated {figure}."
     return said + " Those are estimates; the final price comes from your advisor."
+
+
+def estimates_of(lines):
+    """The estimate of each line asked about: "The cabin air filter is about $45." """
+    parts = []
+    for line in lines:
+        name, estimate = work_name(line), line["estimate"]
+        verb = "are" if is_plural(line["work"]) else "is"
+        if estimate == "not priced yet":
+            parts.append(f"the {name} {verb}n't priced yet")
+        else:
+            parts.append(f"the {name} {verb} {'' if estimate.startswith('about') else 'estimated at '}{estimate}")
+    said = say_list(parts, "and")
+    return f"{said[:1].upper()}{said[1:]}."
 
 
 def total_estimate(lines):
