@@ -68,14 +68,17 @@ class Actor:
 # --- Reading -------------------------------------------------------------------------------
 
 
-def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in=False, exclude=None):
+def available_slots(
+    service_type, start, end, *, waiter=False, now=None, walk_in=False, exclude=None, customer=None, vehicle=None
+):
     """Start times in [start, end) at which `service_type` can be booked, ascending, aware.
 
     Raises BookingRefused for an inactive service, a waiter on a drop-off-only service, or
     naive datetimes (so the agent can say why rather than "nothing is free"). `walk_in`: the
     starts an advisor may book at the counter (see WALK_IN_GRACE), inside the minimum lead.
     `exclude`: an appointment (or its pk) being moved; the time it holds now counts as free, as
-    reschedule_appointment counts it.
+    reschedule_appointment counts it. `customer` (and the `vehicle` the time is for): starts
+    that would overlap the customer's own appointments are left out, as booking them is refused.
     """
     now = _walk_in_now(now or clock.now(), walk_in)
     _require_aware(start, end, now)
@@ -88,9 +91,14 @@ def available_slots(service_type, start, end, *, waiter=False, now=None, walk_in
     reach_end = _ends(end, service_type.duration)
     exclude = exclude.pk if isinstance(exclude, Appointment) else exclude
     demand = Demand.of(_booked_between(max(start, now), reach_end, exclude=exclude), external_busy(start, reach_end))
-    return availability.slot_starts(
+    starts = availability.slot_starts(
         rules, _service_rules(service_type), start, end, now=now, demand=demand, waiter=waiter
     )
+    if customer is None:
+        return starts
+    own = _OwnTime(customer.pk, exclude=exclude, vehicle_id=vehicle.pk if vehicle else None)
+    held = own.held_between(start, reach_end)
+    return [s for s in starts if not any(s < until and s + service_type.duration > since for since, until in held)]
 
 
 def move_starts(appointments, start, end, *, now=None, walk_in=False):
@@ -482,13 +490,20 @@ class _OwnTime:
             raise customer_overlap(clash, tz)
         return {"overlap_reason": self.overlap_reason, "overlapping_appointment": clash.pk}
 
+    def held_between(self, start, end):
+        """(start, end) of each of the customer's appointments a new time in [start, end) may not overlap."""
+        return [(a.start, a.end) for a in self._overlapping(start, end).only("start", "end")]
+
     def _first_overlapping(self, start, end):
+        return self._overlapping(start, end).select_related("service_type").order_by("start").first()
+
+    def _overlapping(self, start, end):
         appointments = Appointment.objects.active().overlapping(start, end).filter(customer_id=self.customer_id)
         if self.exclude is not None:
             appointments = appointments.exclude(pk=self.exclude)
         if self.vehicle_id is not None:
             appointments = appointments.filter(Q(vehicle__isnull=True) | Q(vehicle_id=self.vehicle_id))
-        return appointments.select_related("service_type").order_by("start").first()
+        return appointments
 
 
 def _overlap_reason(reason, actor):

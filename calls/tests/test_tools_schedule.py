@@ -138,3 +138,26 @@ async def test_a_service_is_found_whatever_its_capitalization(shop, oil_change, 
         await tools_for(DANA), "get_available_slots", {"service": "oil CHANGE", "date": day.isoformat()}
     )
     assert outcome.ok and content["service"] == "Oil change"
+
+
+async def test_the_callers_own_appointment_is_not_offered_over_but_another_of_their_cars_may_overlap_it(
+    shop, customer, oil_change, day, at, dana_appointment
+):
+    from crm.models import Vehicle
+    from scheduling.models import Appointment
+
+    camry = await db(Vehicle.objects.create, owner=customer, year=2019, make="Toyota", model="Camry")
+    truck = await db(Vehicle.objects.create, owner=customer, year=2012, make="Ford", model="F-150")
+    await db(Appointment.objects.filter(pk=dana_appointment.pk).update, vehicle=camry)
+    tools = await tools_for(DANA)
+    query = {"service": "Oil change", "date": day.isoformat(), "time": "10:00"}
+    _, content = await use(tools, "get_available_slots", query)
+    assert content["requested"]["free"] is False, "her own oil change holds 10:00; booking it would be refused"
+    outcome, booked = await use(tools, "book_appointment", {"service": "Oil change", "start": f"{day}T10:00"})
+    assert booked["code"] == "customer_overlap"
+    _, content = await use(tools, "get_available_slots", {**query, "vehicle_id": truck.pk})
+    assert content["requested"]["free"] is True, "the truck may be dropped off beside the Camry"
+    outcome, booked = await use(
+        tools, "book_appointment", {"service": "Oil change", "start": f"{day}T10:00", "vehicle_id": truck.pk}
+    )
+    assert outcome.ok and booked["booked"] is True

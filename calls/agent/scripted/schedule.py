@@ -74,6 +74,10 @@ def _query(b, first, days):
         query["waiter"] = True
     if b.moving:
         query["appointment_id"] = b.moving["appointment_id"]  # the time it holds is free to it
+    elif b.replacing:
+        query["appointment_id"] = b.replacing["appointment_id"]  # cancelled before this one is booked
+    if b.vehicle_id and not b.moving:
+        query["vehicle_id"] = b.vehicle_id  # the caller's other car may be in at the same time
     return query
 
 

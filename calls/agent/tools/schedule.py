@@ -34,6 +34,9 @@ class SlotQuery(Arguments):
         description="When moving one of the caller's appointments: its id from get_upcoming_appointments, so the "
         "time it holds now counts as free.",
     )
+    vehicle_id: int | None = Field(
+        None, description="The caller's car it is for, if known: their other cars' appointments may overlap it."
+    )
 
 
 @tool(
@@ -49,7 +52,16 @@ def get_available_slots(call, args):
     start = datetime.combine(first, time(0), call.tz)
     end = datetime.combine(first + timedelta(days=args.days or 1), time(0), call.tz)
     moving = _callers_appointment(call, args.appointment_id)
-    slots = scheduling_actions.available_slots(service, start, end, waiter=bool(args.waiter), exclude=moving)
+    customer = call.caller(required=False) if call.caller_phone else None  # never offered over their own
+    slots = scheduling_actions.available_slots(
+        service,
+        start,
+        end,
+        waiter=bool(args.waiter),
+        exclude=moving,
+        customer=customer,
+        vehicle=call.vehicle(customer, args.vehicle_id) if customer else None,
+    )
     requested = _exact_start(call, datetime.combine(first, clock, call.tz), slots) if clock else None
     if args.part_of_day == "morning":
         slots = [s for s in slots if s.astimezone(call.tz).hour < 12]
