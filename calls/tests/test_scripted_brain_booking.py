@@ -803,3 +803,52 @@ async def test_a_new_caller_who_says_her_email_and_spells_a_hyphenated_name_is_f
     await call.caller("Yes.")
     (booked,) = await booked_for(NEWCOMER)
     assert (booked.customer.name, booked.customer.email) == ("Siobhan Kowalczyk-Reyes", "siobhan.kr@example.com")
+
+
+async def test_once_booked_the_caller_is_asked_whether_they_wait_and_the_answer_goes_on_the_booking(
+    shop, oil_change, brake_job, customer, clock, call_from
+):
+    tuesday = clock.date() + timedelta(days=1)
+    call = await call_from(DANA)
+    await call.caller("An oil change tomorrow at 9, please.")
+    said = await call.caller("Yes.")
+    assert said.endswith("Will you wait for it, or drop it off?"), call.transcript
+    said = await call.caller("I'll wait, I'll bring my laptop.")
+    assert said.startswith("Great, I've noted that you'll wait for it."), call.transcript
+    (booked,) = await booked_for(DANA)
+    assert (booked.start, booked.waiter) == (local(shop, tuesday, 9), True)
+
+    # A drop-off only job is not asked about.
+    call = await call_from(DANA)
+    await call.caller("Brake pads tomorrow at two, please.")
+    said = await call.caller("Yes.")
+    assert said.endswith("Is there anything else I can help you with?"), call.transcript
+    # A change of mind right after, not an answer about waiting, is heard as a change.
+    call = await call_from(DANA)
+    await call.caller("An oil change tomorrow at 11, please.")
+    said = await call.caller("Yes.")
+    assert said.endswith("Will you wait for it, or drop it off?"), call.transcript
+    said = await call.caller("Oh wait, did I say tomorrow? I meant Thursday at 11.")
+    assert f"to {say_day(clock.date() + timedelta(days=3))} at 11 AM" in said, call.transcript
+    # Nor a caller who already said they leave the car.
+    call = await call_from(DANA, call_sid="CA" + "d0" * 16)
+    await call.caller("An oil change tomorrow at ten, I'll drop it off on my way to work.")
+    said = await call.caller("Yes.")
+    assert said.endswith("Is there anything else I can help you with?"), call.transcript
+    assert [a.waiter for a in await booked_for(DANA)] == [True, False, False, False]
+
+
+async def test_a_caller_with_two_cars_is_asked_which_one_once_booked_and_it_goes_on_the_booking(
+    shop, oil_change, customer, clock, call_from
+):
+    await db(Vehicle.objects.create, owner=customer, year=2016, make="Toyota", model="Camry")
+    truck = await db(Vehicle.objects.create, owner=customer, year=2012, make="Ford", model="F-150")
+    call = await call_from(DANA)
+    await call.caller("Oil change. Thursday. Nine.")
+    said = await call.caller("Yep.")
+    assert said.endswith("And which car is it for: the Camry or the F-150?"), call.transcript
+    said = await call.caller("The truck, the Camry's was done last month.")
+    assert said.startswith("Thanks, I've put the 2012 Ford F-150 on the appointment."), call.transcript
+    (booked,) = await booked_for(DANA)
+    thursday = clock.date() + timedelta(days=3)
+    assert (booked.start, booked.vehicle_id) == (local(shop, thursday, 9), truck.pk)

@@ -25,7 +25,7 @@ from calls.agent.scripted.booking_words import (
     vehicles_meant,
 )
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import waits_at_shop
+from calls.agent.scripted.intents import drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom, match_service
@@ -49,7 +49,7 @@ def start(desk, u, turn, *, service=None):
         turn.say("I'm sorry, I can't book appointments without caller ID.")
         messages.offer(desk, turn)
         return
-    b = Booking(service=service or u.service, waiter=waits_at_shop(u.text))
+    b = Booking(service=service or u.service, waiter=waits_at_shop(u.text), drop_off=drops_off(u.text))
     own_whens = []
     if service is None:
         requests = requests_named(u.text, desk.service_names(), desk.today())
@@ -537,15 +537,99 @@ def booked(desk, results, turn):
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:
             return _book_next(desk, b, local_time(done["start"]), turn)
-        if b.new_name and not b.vehicle_id and desk.can("add_vehicle"):
-            # a new customer who named no car: what is coming in, asked once the booking is safe
-            desk.ask(turn, WHICH_CAR)
-            desk.state.awaiting = "new_car"
-            return
-        desk.anything_else(turn)
+        if not _follow_up(desk, b, done, turn):
+            desk.anything_else(turn)
 
 
 WHICH_CAR = "And what are you driving? The year, make and model is plenty."
+WAIT_OR_DROP = "Will you wait for it, or drop it off?"
+
+
+def _follow_up(desk, b, done, turn):
+    """One question about the booking just made, asked once it is safe (a caller who hangs up
+    loses nothing): which car, when that is not known, or else whether they wait for it."""
+    caller = desk.state.caller
+    if desk.state.later is not None or b.moving or b.replacing or b.busy:
+        return False  # the other request of the breath comes first; of several booked, no one question
+    if b.new_name and not b.vehicle_id and desk.can("add_vehicle"):
+        desk.ask(turn, WHICH_CAR)  # a new customer who named no car: what is coming in
+        desk.state.awaiting = "new_car"
+        return True
+    if not desk.can("update_appointment"):
+        return False
+    cars = [v for v in caller.vehicles if v.get("vehicle_id")]
+    if caller.on_file and not b.vehicle_id and len(cars) > 1:
+        names = [f"the {_short_car(v.get('vehicle') or '')}" for v in cars]
+        desk.ask(turn, f"And which car is it for: {say_list(names, 'or')}?")
+        desk.state.awaiting = "booking_car"
+        return True
+    if done.get("wait_at_shop") and not (b.waiter or b.drop_off):
+        desk.ask(turn, WAIT_OR_DROP)
+        desk.state.awaiting = "wait_or_drop"
+        return True
+    return False
+
+
+def _short_car(vehicle):
+    """ "2016 Toyota Camry" is "Camry"; a car with no model keeps its make."""
+    words = [w for w in vehicle.split() if not w.isdigit()]
+    return " ".join(words[1:]) or " ".join(words) or "car"
+
+
+def car_chosen(desk, u, turn):
+    """The answer to "which car is it for?": put on the booking just made (True), or no car of the
+    caller's named (False: the words are taken as anything else would be)."""
+    vehicles = desk.state.caller.vehicles
+    vehicle = vehicle_named(u.text, vehicles)
+    if vehicle is None:  # "The Camry I guess, the truck's tires are newer": the one said first
+        first = next((c for c in re.split(r"[,.;!?]|\bbecause\b|\bsince\b", u.text) if c.strip()), "")
+        vehicle = vehicle_named(first, vehicles)
+    booked = desk.state.last_booked or {}
+    if vehicle is None or not booked.get("appointment_id"):
+        return False
+    turn.call("update_appointment", appointment_id=booked["appointment_id"], vehicle_id=vehicle["vehicle_id"])
+    turn.then = details_noted
+    return True
+
+
+def waiting_chosen(desk, u, turn):
+    """The answer to WAIT_OR_DROP: waiting is put on the booking just made; dropping off needs no
+    change (True), anything else is taken as it would be (False)."""
+    booked = desk.state.last_booked or {}
+    if not booked.get("appointment_id") or has_any(u.said, CHANGES):
+        return False  # "oh wait, did I say Tuesday? I meant Thursday": a change, not an answer
+    if drops_off(u.text):  # "I'll drop it off and grab it at lunch"
+        turn.say("Sounds good, we'll see you when you drop it off.")
+        desk.anything_else(turn)
+        return True
+    plain = not (u.when.said_anything or u.service)
+    if waits_at_shop(u.text) or (plain and WAITING.search(u.said)):
+        turn.call("update_appointment", appointment_id=booked["appointment_id"], waiter=True)
+        turn.then = details_noted
+        return True
+    return False
+
+
+CHANGES = ("scratch", "instead", "actually", "cancel", "change", "move", "switch", "did i say", "i meant")
+# "Wait.", "I'll wait", "she can wait", "I'd stay": waiting, said plainly (not "oh wait, ...")
+WAITING = re.compile(
+    r"^(?:(?:yeah|yes|um|uh|ok|okay|i think|probably|oh)\s+)*"
+    r"(?:(?:i'll|ill|i will|we'll|she'll|he'll|they'll|i can|she can|he can|we can|i'd|id)\s+(?:just\s+)?"
+    r"(?:wait|stay|be waiting|hang around)\b|(?:wait|waiting)(?:\s+(?:please|there|for it))?$)"
+)
+
+
+def details_noted(desk, results, turn):
+    done = results.get("update_appointment") or {}
+    if done.get("updated") and done.get("waiter"):
+        turn.say("Great, I've noted that you'll wait for it.")
+    elif done.get("updated"):
+        turn.say(f"Thanks, I've put the {done.get('vehicle') or 'car'} on the appointment.")
+    elif done.get("code") and done.get("code") not in ("invalid", "not_your_appointment", "not_active"):
+        turn.say(done.get("error") or "I couldn't note that.", "Your appointment is still booked.")  # no seat free
+    else:
+        turn.say("I couldn't note that just now, but the appointment is booked.")
+    desk.anything_else(turn)
 
 
 def car_for_booking(desk, u, turn):

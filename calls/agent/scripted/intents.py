@@ -215,6 +215,11 @@ WAIT_AT_SHOP = (
     "hang out",
     "stick around",
 )
+DROP_OFF = (
+    "drop it off", "drop off", "dropping it off", "drop it by", "drop the car", "drop her off", "drop him off",
+    "leave it", "leave the car", "leave her", "leaving it", "won't wait", "will not wait", "can't wait",
+    "not going to wait", "not gonna wait", "no need to wait", "i won't be waiting", "drop it",
+)  # fmt: skip
 
 
 INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "person"
@@ -440,4 +445,9 @@ def wants_repeat(text):
 
 
 def waits_at_shop(text):
-    return has_any(normalize(text), WAIT_AT_SHOP)
+    said = normalize(text)
+    return has_any(said, WAIT_AT_SHOP) and not has_any(said, DROP_OFF)
+
+
+def drops_off(text):
+    return has_any(normalize(text), DROP_OFF)

@@ -300,6 +300,10 @@ class Receptionist:
             return True
         if awaiting == "new_car" and booking.car_for_booking(self, u, turn):
             return True
+        if awaiting == "booking_car" and booking.car_chosen(self, u, turn):
+            return True
+        if awaiting == "wait_or_drop" and booking.waiting_chosen(self, u, turn):
+            return True
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
             return True

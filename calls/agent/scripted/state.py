@@ -34,6 +34,7 @@ class Booking:
     when: When | None = None
     notes: str = ""
     waiter: bool = False
+    drop_off: bool = False  # the caller said they will leave the car (not asked again)
     vehicle_id: int | None = None
     vehicle: str | None = None
     new_car: object = None  # a car the caller named that is not on file (car_names.Car): added, then booked on

@@ -50,7 +50,12 @@ def book_appointment(call, args):
         idempotency_key=key,
     )
     return ToolResult(
-        {"booked": True, **_appointment_view(call, appointment), **_also_that_day(call, appointment)},
+        {
+            "booked": True,
+            **_appointment_view(call, appointment),
+            "wait_at_shop": service.waiter_allowed,
+            **_also_that_day(call, appointment),
+        },
         outcome=Call.Outcome.BOOKED,
         line=f"Booked {service.name} for {call.say_when(appointment.start)}.",
     )
