@@ -10,7 +10,7 @@ Pure functions of the words, the service names and the caller's vehicles; bookin
 import re
 
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.names import heard_name
+from calls.agent.scripted.names import corrected, heard_name
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, has_phrase, latest_statement, normalize
@@ -64,13 +64,32 @@ def named_instead(said, names):
 
 def name_in_first_clauses(text):
     """ "Tomas Novak. T-O-M-A-S, Novak with a K.": the name in the longest run of leading clauses that
-    reads as one, when a spelling hint after it ("with a K") reads as none."""
-    clauses = re.split(r"(?<=[,.;!?])\s+", " ".join((text or "").split()))
-    for count in range(len(clauses) - 1, 0, -1):
+    reads as one, when a spelling hint after it ("with a K") reads as none. A name taken back in the
+    same breath ("Catherine Lund. Oh, sorry, no, it's Katherine with a K.") is put right."""
+    text = " ".join((text or "").split())
+    taken_back = TAKEN_BACK.search(text)
+    head = text[: taken_back.start()] if taken_back else text
+    clauses = [c for c in re.split(r"(?<=[,.;!?])\s+", head.strip()) if c.strip()]
+    if taken_back:
+        while clauses and normalize(clauses[-1]) in FILLERS:
+            clauses.pop()
+    for count in range(len(clauses) - (0 if taken_back else 1), 0, -1):
+        if normalize(clauses[count - 1]) in FILLERS:  # "Catherine Lund. Oh, sorry, ...": no "Oh" in it
+            continue
         name = heard_name(" ".join(clauses[:count]))
         if name is not None:
-            return name
+            return _corrected_after(name, text[taken_back.start() :]) if taken_back else name
     return None
+
+
+FILLERS = frozenset({"oh", "um", "uh", "er", "sorry", "no", "well", "so", "wait", "actually", "hmm", "ah"})
+TAKEN_BACK = re.compile(r"\b(?:sorry|no|actually|i mean|wait)\b[,.]?\s+(?:no,?\s+)?(?:it's|its|it is)\b", re.IGNORECASE)
+
+
+def _corrected_after(name, rest):
+    """The name as the caller put it right in the sentence that takes it back."""
+    sentence = re.split(r"(?<=[.!?])\s+", rest)[0]
+    return corrected(name, sentence) or name
 
 
 def services_named(text, names):
