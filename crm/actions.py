@@ -4,6 +4,7 @@ The admin, the phone agent's tools, the commands and the Celery tasks all call t
 """
 
 from django.core.exceptions import ValidationError
+from django.core.validators import EmailValidator
 from django.db import IntegrityError, transaction
 
 from .models import Customer, Vehicle
@@ -55,6 +56,20 @@ def get_or_create_customer(*, phone, name="", email=""):
     if customer.name and Customer.objects.filter(name__iexact=customer.name).exclude(pk=customer.pk).exists():
         note_for_advisors(customer, "Put on file by phone under the same name as another customer: check who this is.")
     return customer, True
+
+
+def add_missing_email(customer, email):
+    """Put `email` on a customer who has none: "saved", or why not: "already_on_file" (an address on
+    file is changed by an advisor, not by whoever calls from the number), "invalid", or "not_saved"
+    (another customer's address: left for an advisor, see _keep_email_if_valid)."""
+    if customer.email:
+        return "already_on_file"
+    try:
+        EmailValidator()(email.strip())
+    except ValidationError:
+        return "invalid"
+    _keep_email_if_valid(customer, email.strip())
+    return "saved" if customer.email else "not_saved"
 
 
 def note_for_advisors(customer, text):

@@ -47,7 +47,7 @@ def test_it_lists_the_registered_tools_in_the_order_the_model_is_given_them():
     prompt = receptionist_prompt(shop_name="Otto's", now=NOW)
     listed = prompt.split("\nYour tools:\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert listed == [f"- {t.name}: {t.description}" for t in TOOLS.values()]
-    assert len(listed) == 19 and listed[0].startswith("- lookup_customer: ") and listed[-1].startswith("- end_call: ")
+    assert len(listed) == 20 and listed[0].startswith("- lookup_customer: ") and listed[-1].startswith("- end_call: ")
     assert prompt.index("call end_call.\n") < prompt.index("Your tools:") < prompt.index("Today is")
 
 

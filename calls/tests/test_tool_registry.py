@@ -33,6 +33,7 @@ MODEL_ORDER = [
     "add_vehicle",
     "check_recalls",
     "create_customer",
+    "add_email",
     "shop_info",
     "take_message",
     "transfer_to_advisor",
@@ -56,7 +57,7 @@ TOOLS_DIR = Path(registry_package.__file__).parent
 SCRIPTED_DIR = TOOLS_DIR.parent / "scripted"
 
 
-def test_the_registry_holds_the_nineteen_tools_in_the_order_the_model_sees_them():
+def test_the_registry_holds_the_twenty_tools_in_the_order_the_model_sees_them():
     assert list(TOOLS) == MODEL_ORDER
     assert all(isinstance(t, Tool) and t.name == name for name, t in TOOLS.items())
 
@@ -107,6 +108,7 @@ def test_the_tools_that_change_records_are_the_ones_a_retried_turn_must_not_repe
         "cancel_appointment",
         "take_message",
         "add_vehicle",
+        "add_email",
         "approve_work",
         "decline_work",
         "request_work",

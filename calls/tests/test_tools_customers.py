@@ -90,3 +90,21 @@ async def test_a_new_caller_giving_another_customers_name_and_email_learns_nothi
     assert "dana@example.com" not in created.notes.lower()
     await db(customer.refresh_from_db)
     assert (customer.phone, customer.email) == (DANA, "dana@example.com")
+
+
+async def test_add_email_fills_a_missing_address_but_never_replaces_one_on_file(shop, customer):
+    tools = await tools_for(NEWCOMER)
+    await use(tools, "create_customer", {"name": "Kat Lund"})
+    outcome, content = await use(tools, "add_email", {"email": "kat at yahoo"})
+    assert outcome.ok and content["status"] == "invalid" and "again" in content["note"]
+    outcome, content = await use(tools, "add_email", {"email": "dana@example.com"})  # Dana's, on her record
+    assert content["saved"] is False and "advisor" in content["note"]
+    assert (await db(Customer.objects.get, phone=NEWCOMER)).email == ""
+    outcome, content = await use(tools, "add_email", {"email": "katlund@yahoo.com"})
+    assert outcome.ok and content == {"saved": True, "email": "katlund@yahoo.com"}
+    assert tools.outcome.lines[-1] == "Email address put on file."
+    # Whoever calls from a number cannot change the address on its record: that is an advisor's job.
+    outcome, content = await use(await tools_for(DANA), "add_email", {"email": "someone.else@example.com"})
+    assert content["saved"] is False and content["status"] == "already_on_file"
+    assert (await db(Customer.objects.get, phone=DANA)).email == "dana@example.com"
+    assert (await db(Customer.objects.get, phone=NEWCOMER)).email == "katlund@yahoo.com"

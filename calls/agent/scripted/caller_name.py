@@ -5,6 +5,7 @@ Reyes, R E Y E S") after it was said back. Heard before the task in hand, which 
 import re
 
 from calls.agent.scripted import booking, messages, readback
+from calls.agent.scripted.emails import email_in, say_email
 from calls.agent.scripted.names import Name, corrected, heard_name, only_a_name, remember
 from calls.agent.scripted.state import Booking, Message
 
@@ -101,3 +102,36 @@ def _read_again(desk, turn):
         messages.advance(desk, task, turn)
     else:
         _carry_on(desk, turn)
+
+
+def email_given(desk, u, turn):
+    """ "Can you put my email on file? It's katlund at yahoo dot com": a caller on file, with no task
+    in hand, gives an address. It goes on their record if none is there yet (True)."""
+    state = desk.state
+    if not state.caller.on_file or state.task is not None or not desk.can("add_email"):
+        return False
+    address = email_in(u.text)
+    if address is None:
+        return False
+    state.queued_email = address
+    turn.call("add_email", email=address)
+    turn.then = email_noted
+    return True
+
+
+def email_noted(desk, results, turn):
+    done = results.get("add_email") or {}
+    address = desk.state.queued_email or ""
+    status = done.get("status")
+    if done.get("saved"):
+        turn.say(f"Thanks, I've put {say_email(done.get('email') or address)} on file.")
+    elif status == "already_on_file":  # changing it is an advisor's job: they hear it as a message
+        turn.say("There's already an email address on file, and only an advisor can change it.")
+        desk.state.unclear = f"Please change the email address on file to {address}."
+        return messages.offer(desk, turn)
+    elif status == "invalid":
+        turn.say("Sorry, I didn't get that address right. Could you say it once more, slowly?")
+        return
+    else:
+        turn.say("I couldn't save that address just now; an advisor will check it with you.")
+    desk.anything_else(turn)

@@ -54,6 +54,7 @@ from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, is_no, is_yes, latest_statement, normalize
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
+ANOTHER_DAY = re.compile(r"^(?:and|what about|how about|and what about|and how about|and on|on)\b|^\S+$")
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
 
@@ -247,6 +248,8 @@ class Receptionist:
         if caller_name.heard(self, u, turn):  # a new caller's name, said unasked, spelled or corrected
             state.misses = 0
             return
+        if caller_name.email_given(self, u, turn):  # "put my email on file, it's ..."
+            return
         if flow and flow.capture(self, task, u, turn):
             state.misses = 0
             return
@@ -278,6 +281,12 @@ class Receptionist:
             state.misses = 0
             return
         self.misunderstood(u, turn)
+
+    def _about_another_day(self, u):
+        """ "And Sunday?", "what about Monday?" right after the hours: the same question, that day."""
+        if self.state.task is not None or self.state.asked[0] != "hours" or u.service or not u.when.day:
+            return False
+        return bool(ANOTHER_DAY.match(u.said)) and len(u.said.split()) <= 5
 
     def answer_after_question(self, u):
         """What follows a question the caller asked and answered at once ("Oh, you close early on
@@ -347,6 +356,8 @@ class Receptionist:
                 self.state.later = later
                 u = self.utterance(now) if now != u.text else u
         intent = u.intent
+        if intent is None and self._about_another_day(u):
+            intent = "hours"  # "Tomorrow we're open 9 to noon." "And Sunday?"
         if asks_after_someone_else(u.text):
             turn.say(
                 "I'm sorry, I can only see appointments under the number you're calling from, "

@@ -152,6 +152,7 @@ class Conversation:
     misses: int = 0
     calls_made: int = 0
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
+    queued_email: str | None = None  # an address the caller asked to put on file, while add_email runs
     cars_seen: list = field(default_factory=list)  # get_repair_status' orders, as last heard
     car_in_talk: str | None = None  # the vehicle of the order last talked about ("is that cool?" is about it)
     last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it

@@ -59,3 +59,30 @@ def create_customer(call, args):
         {"created": created, "already_on_file": not created, "name": customer.name},
         line=f"New customer {customer.name}." if created else None,
     )
+
+
+class Email(Arguments):
+    email: str = Field(min_length=3, max_length=254, description="The address the caller gave, as an address.")
+
+
+SAID_OF_EMAIL = {
+    "saved": None,
+    "already_on_file": "There is already an address on file; only an advisor can change it. Offer a message.",
+    "invalid": "That isn't a valid address; ask the caller to say it again.",
+    "not_saved": "It could not be saved; an advisor will check it with the caller.",
+}
+
+
+@tool(
+    "add_email",
+    Email,
+    "Put the caller's email address on their record when none is on file yet.",
+    filler=None,
+    writes=True,
+)
+def add_email(call, args):
+    customer = call.caller()
+    status = crm_actions.add_missing_email(customer, args.email)
+    if status != "saved":
+        return ToolResult({"saved": False, "status": status, "note": SAID_OF_EMAIL[status]})
+    return ToolResult({"saved": True, "email": customer.email}, line="Email address put on file.")

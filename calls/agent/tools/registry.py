@@ -40,6 +40,7 @@ MODEL_ORDER = (
     "add_vehicle",
     "check_recalls",
     "create_customer",
+    "add_email",
     "shop_info",
     "take_message",
     "transfer_to_advisor",
