@@ -290,7 +290,8 @@ def intercept(desk, task, u, turn):
     options = desk.state.appointments or []
     if task.stage == "offered" and schedule.pick(u, task.offered):
         return False  # "the Thursday one" is a time offered
-    other = names_another(u.text, options, desk.today(), task.moving, services=desk.service_names())
+    # "Yes, please. Just the inspection, the tire rotation stays.": the one kept is not the one meant
+    other = names_another(_without_kept(u.text), options, desk.today(), task.moving, services=desk.service_names())
     if other is None:
         return False
     asked_before = task.when if task.when and task.when.day else None
