@@ -39,8 +39,8 @@ from calls.agent.scripted.repair_words import (
 from calls.agent.scripted.speech import say_list
 from calls.agent.scripted.state import CarInShop
 from calls.agent.scripted.words import has_any, normalize
-from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines
-from calls.agent.scripted.work_hints import answer_aside, price_cap, side_question, under_cap, with_symptoms
+from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines, thanks_only
+from calls.agent.scripted.work_hints import answer_aside, limit_said, price_cap, side_question, under_cap, with_symptoms
 from calls.agent.scripted.work_written import UNDECIDED, agrees, narrows, restates, unchanged
 
 OFFER = "I can take a message for an advisor to call you back. Would you like me to do that?"
@@ -228,6 +228,8 @@ def _about(desk, task, order, said, turn):
     if cap:  # "anything under 150, go ahead"
         return _capped(desk, task, cap, said, turn)
     if (waiting and bargains(said)) and (named_lines(said, waiting) or decides(said)):
+        if _within_estimate(desk, task, said, waiting, turn):
+            return True
         return decided_work.bargain(desk, task, said, turn)
     asked_price = more_work.priced_service(desk, order, said)
     if asked_price:  # "how much would it be to throw in an oil change?": the shop's price, then add it?
@@ -300,6 +302,8 @@ def capture(desk, task, u, turn):
     if cap:
         return _capped(desk, task, cap, u.text, turn) or True
     if bargains(u.text):
+        if _within_estimate(desk, task, u.text, waiting, turn, answer=u):
+            return True
         if task.stage == "confirm" and _yes_but_one_on_condition(desk, task, u, waiting, turn):
             return True
         return decided_work.bargain(desk, task, u.text, turn) or True
@@ -418,6 +422,13 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
         task.reason = decided.reason or task.reason  # "can't afford that this month": kept for a later no
         task.words = f"{task.words} / {words or text}".strip(" /")
         if not (task.approve or task.decline):
+            left = {line["line_id"] for line in decided.undecided}
+            if left and left >= {line["line_id"] for line in waiting}:  # "not yet, I'll decide later"
+                desk.state.task = None
+                names = say_list([work_name(line) for line in decided.undecided], "and the")
+                turn.say(f"No problem, I'll leave the {names} for now. The estimate will be here when you're ready.")
+                desk.anything_else(turn)
+                return True
             task.stage = "decide"
             desk.ask(turn, "Okay, nothing's approved. Which would you like us to go ahead with, if any?")
             return True
@@ -460,7 +471,7 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
         turn.say(status_said(task.order, said, task.pickup_today, desk.today()))
         desk.ask(turn, desk.state.task_question or "Which of those would you like us to go ahead with?")
         return True
-    if answer.yes and task.stage == "decide" and not answer.text.rstrip().endswith("?"):
+    if answer.yes and task.stage == "decide" and not answer.text.rstrip().endswith("?") and not thanks_only(said):
         names = [work_name(line) for line in waiting]
         desk.ask(turn, f"Sure. Which of them: {say_list(names, 'or')}? Or more than one?")
         return True
@@ -513,6 +524,31 @@ def _capped_lines(desk, task, cap, said, waiting, turn):
     _decide(desk, task, text, turn, words=said)
     task.left = [*task.left, *[line for line in over if line not in task.left]]
     return True
+
+
+def _within_estimate(desk, task, said, waiting, turn, *, answer=None):
+    """ "Do the front brake pads, as long as it doesn't go past the 349 you said": a limit at or above
+    the top of the line's estimate asks for nothing the estimate does not already promise, so it is
+    a go-ahead (read back as any other). A limit under the estimate stays a condition (False)."""
+    sentences = [sentence for sentence in re.split(r"(?<=[.?!;])\s+", said or "") if sentence.strip()]
+    plain, changed = [], False
+    for sentence in sentences:
+        named = named_lines(sentence, waiting) if bargains(sentence) else []
+        limit = limit_said(sentence) if named else None
+        tops = [_top_of(line) for line in named]
+        if limit and all(top is not None and top <= limit for top in tops):
+            plain.append(f"Go ahead with the {say_list([work_name(line) for line in named], 'and the')}.")
+            changed = True
+        else:
+            plain.append(sentence)
+    if not changed or any(bargains(sentence) for sentence in plain):
+        return False
+    return _decide(desk, task, " ".join(plain), turn, answer=answer, words=said)
+
+
+def _top_of(line):
+    figures = re.findall(r"\$([\d,]+)", line.get("estimate") or "")
+    return int(figures[-1].replace(",", "")) if figures else None
 
 
 def _asked_about(text, waiting):

@@ -349,11 +349,21 @@ def _against(clause, at, *, default):
 
 
 def _plain_answer(said):
+    if thanks_only(said):
+        return None  # "okay, thanks" closes; it approves nothing
     if is_yes(said) or has_any(said, ("go ahead", "do it", "approve it", "let's do it", "sounds good")):
         return True
     if is_no(said) or has_any(said, ("hold off", "not right now", "not now", "skip it", "leave it", "pass")):
         return False
     return None
+
+
+THANKS_ONLY = re.compile(r"^(?:(?:ok|okay|alright|all right|great|cool|got it|gotcha|sure)\s+)*(?:thanks|thank you)\b")
+
+
+def thanks_only(said):
+    """ "Okay, thanks": a thank-you, which says yes to nothing."""
+    return THANKS_ONLY.match(said) is not None
 
 
 def reason_in(text):

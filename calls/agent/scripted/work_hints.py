@@ -127,3 +127,19 @@ def with_symptoms(text, order, lines):
                     rf"\b{re.escape(heard)}\b", f"{heard} {tied[0]['work'].lower()}", text, count=1, flags=re.IGNORECASE
                 )
     return text
+
+
+# "as long as it doesn't go past the three forty-nine you said", "if it stays under 350": a limit on a line
+LIMIT = re.compile(
+    r"\b(?:under|below|less than|past|over|more than|above|exceeds?|exceeding|top(?:s)? out at|tops|at most"
+    r"|no more than|max(?:imum)?(?: of)?)\s+(?:the\s+|like\s+|about\s+)?"
+    r"(?P<amount>(?:(?:\$?[\d,]+|a|an|and|one|two|three|four|five|six|seven|eight|nine|hundred|grand|thousand"
+    r"|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    r"|seventeen|eighteen|nineteen)(?: |$))+)"
+)
+
+
+def limit_said(text):
+    """The amount a condition on a line names ("... doesn't go past 349"), or None."""
+    match = LIMIT.search(normalize(text).replace("-", " "))
+    return _amount(match["amount"]) if match else None
