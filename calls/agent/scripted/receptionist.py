@@ -54,6 +54,7 @@ from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, is_no, is_yes, latest_statement, normalize
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
+NO_FIRST = re.compile(r"^(?:no|nope|nah|no thanks|no thank you)\b(?! (?:wait|actually|sorry)\b)")
 ANOTHER_DAY = re.compile(r"^(?:and|what about|how about|and what about|and how about|and on|on)\b|^\S+$")
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
@@ -315,6 +316,10 @@ class Receptionist:
             return True
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
+            return True
+        if awaiting in ("book_service", "book_new") and NO_FIRST.match(u.said) and not u.when.said_anything:
+            turn.say("No problem.")  # "No, no need to reschedule, just cancel it.": nothing more to do
+            self.anything_else(turn)
             return True
         if u.intent not in (None, "goodbye") and not (u.yes and u.intent == "book"):
             return False
