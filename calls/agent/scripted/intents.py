@@ -403,8 +403,13 @@ def is_thanks(text):
     words = normalize(text).split()
     while len(words) > 1 and words[0] in ("ok", "okay", "great", "perfect", "alright", "oh", "awesome", "cool"):
         words = words[1:]
+    while len(words) > 1 and words[-1] in ADDRESSED:  # "thanks, man"
+        words = words[:-1]
     said = " ".join(words)
     return said in THANKS or any(said == f"{t} {w}" for t in THANKS for w in ("so much", "very much", "bye"))
+
+
+ADDRESSED = frozenset({"man", "buddy", "bud", "dude", "mate", "pal", "sir", "ma'am", "maam", "guys", "again", "hon"})
 
 
 # "Cool, thanks, bye. Oh wait, are you open tomorrow?": the pieces of a goodbye, and what may follow it.

@@ -123,6 +123,7 @@ def _bare_hour(s):
 SOON = re.compile(
     r"\bin (?:like |about |around |maybe |say )?(?:\d{1,3}|an|a|half an|a half|a couple(?: of)?|a few)"
     r" (?:minutes?|mins?|hours?)\b|\b(?:right now|right away|straight away)\b"
+    r"|\b(?:\d{1,3}|an|a|half an|a couple(?: of)?|a few) (?:minutes?|mins?|hours?) from now\b"
 )
 
 
