@@ -175,7 +175,8 @@ def loaded(desk, results, turn):
     _about(desk, task, order, task.said, turn)
 
 
-COMING_FOR_IT = ("swing by", "come by", "stop by", "drop by", "pick it up", "pick up", "come get", "grab it")
+COMING_FOR_IT = ("swing by", "come by", "stop by", "drop by", "pick it up", "pick up", "come get", "grab it",
+                 "i'll come", "i will come", "i'll be in", "i'll be there", "come for it", "i'll get it")  # fmt: skip
 NOT_YOURS = "I can only give updates on cars under your own number, so I can't tell you anything"
 UNDER_ANOTHER_NAME = re.compile(r"\bunder (?:her|his|their|my (?:wife|husband|partner)'s) name\b")
 
@@ -199,6 +200,10 @@ def _someone_elses_car(text, orders):
 def _names_another_car(text, order):
     car = car_in(text)
     return car is not None and car.make.lower() not in order["vehicle"].lower()
+
+
+# Asked again about where the car stands (its status is said again); "what's the total?" is not.
+STATUS_ASKED = ("ready", "done", "status", "how's it going", "how is it going", "update", "where are we", "finished")
 
 
 def _ask_which(desk, task, turn):
@@ -246,7 +251,14 @@ def _about(desk, task, order, said, turn):
         if decided.named or decided.vague:
             _decide(desk, task, said, turn)
             return answer_aside(desk, said, turn)
-    turn.say(status_said(order, said, task.pickup_today, desk.today()))
+    told = desk.state.cars_told
+    if order["vehicle"] not in told or has_any(normalize(said), STATUS_ASKED):
+        turn.say(status_said(order, said, task.pickup_today, desk.today()))
+    elif wants_pickup(said):  # "can I pick it up around seven?", its status said already: today's hours
+        turn.say(task.pickup_today)
+    elif order["ready"] and has_any(normalize(said), COMING_FOR_IT):  # "I'll come tomorrow then"
+        turn.say("Sounds good, it'll be ready for you.")
+    told.add(order["vehicle"])
     other = _someone_elses_car(said, task.orders)
     if other:  # "and my wife's Outback, what's going on with that one?"
         turn.say(f"{NOT_YOURS} about the {other}.")
