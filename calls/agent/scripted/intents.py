@@ -346,6 +346,12 @@ SOMEONE_ELSES = re.compile(
     r"|\bis (?:she|he) (?:booked|scheduled|coming in)\b"
     r"|\b(?:when|what time|what day)(?: is|'s| was) (?!my\b|your\b|the\b)(?:[a-z]+ ){0,2}[a-z]+'s"
     r" (?:appointment|booking|reservation)\b"  # "what time is Priya Patel's appointment?"
+    # "what the last caller booked", "if anyone booked anything for Friday", "who else is coming in"
+    r"|\b(?:the|that) (?:last|other|previous) (?:caller|person|customer|guy|lady)"
+    r" (?:booked|scheduled|made|called|had|wanted|got)\b|\b(?:the|that) (?:last|previous) caller\b"
+    r"|\b(?:anyone|anybody|someone|somebody|who) (?:else )?(?:has |had )?(?:booked|scheduled|is booked|is coming)\b"
+    r"(?! (?:me|us|my|our|it for me|that for me|one for me)\b)"
+    r"|\bwho else\b"
 )
 
 
