@@ -14,6 +14,7 @@ GOODBYE = (
     "bye", "goodbye", "good bye", "bye bye", "that's all", "that is all", "that's it", "that's everything",
     "nothing else", "i'm all set", "im all set", "i'm good", "i'm done", "have a good day", "have a nice day",
     "talk to you later", "hang up", "no that's it", "nope that's it", "that'll be all", "that will be all",
+    "see you then", "see you soon", "see you later", "see ya", "see you before", "see you tomorrow",
 )  # fmt: skip
 PERSON = (
     "person", "human", "real person", "somebody", "someone", "advisor", "adviser", "representative", "operator",
@@ -89,7 +90,9 @@ LIST = (
     "what i've got booked", "what i have with you", "what i have coming", "see what i have", "check what i have",
     "what do i have booked", "what do i have scheduled", "what do i have coming", "what do i have with you",
     "what have i got", "what've i got", "have me down", "have me booked", "have me scheduled", "got me down",
-    "got me booked", "under my name",
+    "got me booked", "under my name", "is that still on", "is it still on", "still happening",
+    "what time do i need to be there", "what time should i be there", "when do i need to be there",
+    "when should i be there", "what time do i come", "what time should i come", "what time do i drop",
 )  # fmt: skip
 BOOK = (
     "book", "schedule", "appointment", "make an appointment", "set up", "bring it in", "bring my car",

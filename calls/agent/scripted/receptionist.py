@@ -236,10 +236,13 @@ class Receptionist:
             else:
                 self.ask(turn, "How can I help you today?", aside=True)
             return
+        if task is None and state.awaiting == "anything_else" and self._echoes_appointment(u, turn):
+            return  # "Three. Three in the afternoon, you said?": yes, that one
         if task is None and state.awaiting == "anything_else" and not u.service and GOT_IT.search(u.said):
             self.goodbye(turn)  # "Okay. Tuesday. Got it, thanks.": what we said, repeated back
             return
-        if is_thanks(text) and task is None and state.awaiting in (None, "anything_else"):
+        if is_thanks(text) and task is None and state.awaiting in (None, "anything_else", "book_service", "book_new"):
+            # "thank you" to "would you like to book a new time for it?" books nothing
             if state.awaiting == "anything_else":
                 self.goodbye(turn)  # "thanks!" after "anything else?" closes the call
             else:
@@ -283,11 +286,32 @@ class Receptionist:
             return
         self.misunderstood(u, turn)
 
-    def _about_another_day(self, u):
-        """ "And Sunday?", "what about Monday?" right after the hours: the same question, that day."""
-        if self.state.task is not None or self.state.asked[0] != "hours" or u.service or not u.when.day:
+    def _echoes_appointment(self, u, turn):
+        """The caller says back the day or time of an appointment of theirs just told ("Three in the
+        afternoon, you said?"): it is confirmed, nothing is booked (True)."""
+        w = u.when
+        if not (w.clock or w.day) or u.intent in ("cancel", "reschedule", "book") or len(u.said.split()) > 14:
             return False
-        return bool(ANOTHER_DAY.match(u.said)) and len(u.said.split()) <= 5
+        told = []
+        for appointment in self.state.appointments or ():
+            start = local_time(appointment["start"])
+            if (not w.clock or w.clock == start.time()) and (not w.day or w.day == start.date()):
+                if not u.service or u.service == appointment.get("service"):
+                    told.append((appointment, start))
+        if len(told) != 1:
+            return False
+        appointment, start = told[0]
+        name = service_phrase(appointment.get("service") or "appointment", article=False)
+        turn.say(f"Yes, that's right: your {name} is on {say_moment(start)}.")
+        self.anything_else(turn)
+        return True
+
+    def _about_another_day(self, u):
+        """ "And Sunday?", "what about Monday?" after a question about the shop: that day's hours."""
+        if self.state.task is not None or self.state.asked[0] is None or u.service or not u.when.day:
+            return False
+        last = normalize(re.split(r"(?<=[.!?])\s+", u.text.strip())[-1])  # "Eight till one. And Sunday?"
+        return bool(ANOTHER_DAY.match(last)) and len(last.split()) <= 5 and bool(parse_when(last, self.today()).day)
 
     def answer_after_question(self, u):
         """What follows a question the caller asked and answered at once ("Oh, you close early on
