@@ -252,6 +252,7 @@ def _about(desk, task, order, said, turn):
             _decide(desk, task, said, turn)
             return answer_aside(desk, said, turn)
     told = desk.state.cars_told
+    heard_before = len(turn.lines)
     if order["vehicle"] not in told or has_any(normalize(said), STATUS_ASKED):
         turn.say(status_said(order, said, task.pickup_today, desk.today()))
     elif wants_pickup(said):  # "can I pick it up around seven?", its status said already: today's hours
@@ -287,6 +288,8 @@ def _about(desk, task, order, said, turn):
         if question:
             desk.state.task_question = desk.state.last_question = question
         return info.ask_shop(desk, side[0], desk.utterance(side[1]), turn)
+    if len(turn.lines) == heard_before:  # nothing else to say about it: where it stands, again
+        turn.say(status_said(order, said, task.pickup_today, desk.today()))
     if question:
         return desk.ask(turn, question)
     desk.anything_else(turn)

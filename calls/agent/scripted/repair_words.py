@@ -172,7 +172,7 @@ THERE = (
     r"|they've got|(?:my|the|our|her|his) (?:[\w'-]+ ){0,2}?[\w'-]+(?:'s| is) (?:there|in|still)|the car's|the car is"
     r"|the truck's|the truck is)"
 )
-YOU = r"(?:you guys|you all|y'all|you|ya)"
+YOU = r"(?:you guys|you all|y'all|you|ya|they|the guys|the mechanics|someone|somebody)"
 REQUEST = re.compile(
     r"\b(?:can|could|would|will) (?:you guys|you all|y'all|you|ya|they|the guys) (?:also |please |maybe |just |go ahead and )*"
     r"(?P<job>.+?)(?: too| as well| also| for me| please)*"
