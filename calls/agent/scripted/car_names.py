@@ -67,7 +67,8 @@ def car_in(text):
         for index in range(len(tokens) - size + 1):
             key = normalize(" ".join(tokens[index : index + size]).replace("\x00", ""))
             if key in MAKES:
-                car = Car(_year(said), MAKES[key], _model(tokens[index + size :]))
+                ended = tokens[index + size - 1].endswith("\x00")  # "It's a Buick. Harold bought it new"
+                car = Car(_year(said), MAKES[key], "" if ended else _model(tokens[index + size :]))
                 if car.model:
                     return car
                 found = found or car  # "It's a Buick. A 2011 Buick LaCrosse": the mention with the model

@@ -290,10 +290,11 @@ class Receptionist:
         """The caller says back the day or time of an appointment of theirs just told ("Three in the
         afternoon, you said?"): it is confirmed, nothing is booked (True)."""
         w = u.when
-        if not (w.clock or w.day) or u.intent in ("cancel", "reschedule", "book") or len(u.said.split()) > 14:
+        if not (w.clock or w.day) or u.intent in ("cancel", "reschedule", "book") or len(u.said.split()) > 30:
             return False
         told = []
-        for appointment in self.state.appointments or ():
+        just_booked = [self.state.last_booked] if self.state.last_booked else []
+        for appointment in [*(self.state.appointments or ()), *just_booked]:
             start = local_time(appointment["start"])
             if (not w.clock or w.clock == start.time()) and (not w.day or w.day == start.date()):
                 if not u.service or u.service == appointment.get("service"):
@@ -301,6 +302,9 @@ class Receptionist:
         if len(told) != 1:
             return False
         appointment, start = told[0]
+        if has_any(u.said, ("thank you", "thanks")) and not u.text.rstrip().endswith("?"):
+            self.goodbye(turn)  # "Wednesday at ten. I'll write it on the calendar. Thank you, dear."
+            return True
         name = service_phrase(appointment.get("service") or "appointment", article=False)
         turn.say(f"Yes, that's right: your {name} is on {say_moment(start)}.")
         self.anything_else(turn)
