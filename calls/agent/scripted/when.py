@@ -373,7 +373,10 @@ def _rejected(s, match):
 
 
 def _relative(s, today):
-    match = re.search(r"\bin (a|an|1|2|3|4|5|6|7|8|9|10|a couple of|a couple|a few) (days?|weeks?)\b", s)
+    # "in a week", but not "bring it in a week from Monday" (a week after Monday: see _weekday)
+    match = re.search(
+        r"\bin (a|an|1|2|3|4|5|6|7|8|9|10|a couple of|a couple|a few) (days?|weeks?)\b(?! from (?!today|now)\w)", s
+    )
     match = match or re.search(r"\b(a|1|2|3|4) (days?|weeks?) from (?:today|now)\b", s)
     if match:
         count = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "a few": 3}.get(match[1]) or int(match[1])
