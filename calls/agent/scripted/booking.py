@@ -50,6 +50,8 @@ def start(desk, u, turn, *, service=None):
         messages.offer(desk, turn)
         return
     b = Booking(service=service or u.service, waiter=waits_at_shop(u.text), drop_off=drops_off(u.text))
+    if b.service is None and desk.state.offer_service and BACK_TO_IT.search(u.said):
+        b.service = desk.state.offer_service  # "never mind" to the brake price, then "they're loud, get me in"
     own_whens = []
     if service is None:
         requests = requests_named(u.text, desk.service_names(), desk.today())
@@ -63,6 +65,13 @@ def start(desk, u, turn, *, service=None):
         b.notes = u.text[:500]
     if u.when.said_anything:
         b.when = u.when
+    elif desk.state.last_booked and service is None and has_any(u.said, SAME_VISIT):
+        # "Oh, and while it's in, could you also do an oil change?": the same visit, after the one booked
+        start_at = local_time(desk.state.last_booked["start"])
+        end = start_at + timedelta(minutes=desk.state.last_booked.get("minutes") or 0)
+        b.when = When(day=start_at.date(), clock=end.time()) if end > start_at else When(day=start_at.date())
+        b.vehicle_id = desk.state.last_booked.get("vehicle_id")
+        b.vehicle = desk.state.last_booked.get("vehicle")
     if own_whens:
         b.when = own_whens[0] or b.when
         b.also_details = [{"when": w} for w in own_whens[1:]]
@@ -88,6 +97,11 @@ def start(desk, u, turn, *, service=None):
         b.vehicle_id, b.vehicle = vehicle.get("vehicle_id"), vehicle.get("vehicle")
     desk.state.task = b
     advance(desk, b, turn)
+
+
+SAME_VISIT = ("while it's in", "while it's there", "while it is in", "while it's at the shop", "same visit",
+              "while you have it", "while you've got it", "while the car's there", "same time")  # fmt: skip
+BACK_TO_IT = re.compile(r"\b(?:it|that|them|they|they're|those|that one)\b")
 
 
 def moves_one_held(desk, u):
@@ -532,7 +546,7 @@ def booked(desk, results, turn):
     if _went_through(desk, b, done, "booked", turn):
         desk.state.last_booked = {
             "appointment_id": done.get("appointment_id"), "service": b.service, "start": done["start"],
-            "vehicle_id": b.vehicle_id, "vehicle": b.vehicle, "when": b.when,
+            "vehicle_id": b.vehicle_id, "vehicle": b.vehicle, "when": b.when, "minutes": b.minutes,
         }  # fmt: skip
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:

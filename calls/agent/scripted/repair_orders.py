@@ -74,6 +74,8 @@ def wanted(desk, u):
         return False  # "can I bring both my cars in Friday?" from a caller with none in the shop books
     if caller.on_file and not caller.cars_in_shop and u.service and u.when.said_anything:
         return False  # "an oil change and the tires rotated while it's in, Thursday?": a booking
+    if caller.on_file and not caller.cars_in_shop and u.service and desk.state.last_booked:
+        return False  # "while it's in, could you also do an oil change?" after a booking: on that visit
     if asks_after_car(u.said):
         return True
     if caller.cars_in_shop and desk.state.car_in_talk and has_any(u.said, COMING_FOR_IT) and not u.service:
