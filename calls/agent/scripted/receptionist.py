@@ -7,7 +7,7 @@ injected, so the same words on the same clock always get the same reply.
 
 import copy
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from calls.agent.scripted import (
     appointments,
@@ -290,8 +290,10 @@ class Receptionist:
         """The caller says back the day or time of an appointment of theirs just told ("Three in the
         afternoon, you said?"): it is confirmed, nothing is booked (True)."""
         w = u.when
-        if not (w.clock or w.day) or u.intent in ("cancel", "reschedule", "book") or len(u.said.split()) > 30:
+        if not (w.clock or w.day) or u.intent in ("cancel", "reschedule") or len(u.said.split()) > 30:
             return False
+        if u.intent == "book" and has_any(u.said, ("another", "also", "too", "second", "as well", "again", "both")):
+            return False  # "book another one Thursday at nine": a new one
         told = []
         just_booked = [self.state.last_booked] if self.state.last_booked else []
         for appointment in [*(self.state.appointments or ()), *just_booked]:
@@ -360,6 +362,9 @@ class Receptionist:
             return True
         if awaiting == "book_service" and (u.yes or (u.when.said_anything and not u.no and state.offer_service)):
             # "yes, a state inspection"; "Friday then? Around noon." to "would you like to book one?"
+            asked = parse_when(state.asked[1], self.today()) if state.asked[1] else None
+            if not u.when.said_anything and asked is not None and asked.said_anything:
+                u = replace(u, when=asked)  # "can I wait for it Thursday at nine?", then "ok, I'll drop it off"
             booking.start(self, u, turn, service=u.service or state.offer_service)
             return True
         if awaiting == "book_new" and u.yes:
