@@ -270,7 +270,9 @@ def _fill(day: date, profile):
     start = datetime.combine(day, hours.opens, profile.tz)
     end = datetime.combine(day, hours.closes, profile.tz)
     for bay in range(profile.bays):
-        holder = Customer.objects.create(name=f"Fleet account {bay + 1}", phone=f"+1630555{9000 + bay:04d}")
+        holder, _ = Customer.objects.get_or_create(  # the same fleet holds every full day of the scenario
+            phone=f"+1630555{9000 + bay:04d}", defaults={"name": f"Fleet account {bay + 1}"}
+        )
         _write(holder, service, start, end=end)
 
 

@@ -140,6 +140,28 @@ def test_the_scripted_receptionist_books_and_the_judge_reads_the_database():
     assert any(t[0] == "book_appointment" for line in result.transcript for t in line["tools"])
 
 
+def test_two_full_days_in_one_scenario_are_both_full_and_the_next_open_day_is_offered():
+    result = run.run_scenario(
+        scenario(
+            """
+[[scenario]]
+id = "two-full-days"
+caller = "dana"
+at = "Monday 10:00"
+says = ["Can I get an oil change Wednesday or Thursday?", "The first one", "Yes please", "No, that's all"]
+[[scenario.when]]
+heard = "wait|drop"
+say = "I'll wait"
+[scenario.shop]
+full = ["Wednesday", "Thursday"]
+[scenario.expect]
+appointments = ["Oil change on Friday"]
+"""
+        )
+    )
+    assert result.passed, result.failures
+
+
 # --- The language-model brain against the project's fake OpenAI ----------------------------
 
 
