@@ -20,6 +20,7 @@ from calls.agent.scripted import (
     repair_speech,
     vehicles,
 )
+from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.intents import (
     I_CALL_BACK,
@@ -55,6 +56,15 @@ from calls.agent.scripted.words import has_any, is_no, is_yes, latest_statement,
 
 ANYTHING_ELSE = "Is there anything else I can help you with?"
 NO_FIRST = re.compile(r"^(?:no|nope|nah|no thanks|no thank you)\b(?! (?:wait|actually|sorry)\b)")
+MONEY_TALK = re.compile(
+    r"\b(?:bucks|dollars|cheaper|discount|deal|price match|match (?:the|their|that) price|can you do (?:it for )?\w+"
+    r"(?: bucks| dollars)?\?|(?:for|do) (?:\d+|forty|thirty|fifty|sixty|twenty)\b|bring my own)"
+)
+JUST_ASKING = (
+    "not yet", "not right now", "not now", "not today", "maybe later", "maybe another time", "shopping around",
+    "just checking", "just looking", "just asking", "just wondering", "just curious", "i'll think about it",
+    "let me think about it", "i'll let you know",
+)  # fmt: skip
 ANOTHER_DAY = re.compile(r"^(?:and|what about|how about|and what about|and how about|and on|on)\b|^\S+$")
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
@@ -275,6 +285,16 @@ class Receptionist:
             state.awaiting = None  # "oh wait, no, don't do the pads" after "anything else?" is about the car
             repair_orders.start(self, u, turn)
             return
+        if self._talks_price(u):  # "so that's fifty bucks, right?", "can you do forty?" after a price
+            state.awaiting = None
+            state.price_talks += 1
+            if state.price_talks > 1:  # said once already: only an advisor can talk price
+                state.unclear = text
+                messages.offer(self, turn, "Only an advisor can talk price. Would you like one to call you back?")
+                return
+            turn.say("I can't quote or change prices myself; what I have is the shop's listed estimate.")
+            info.ask_shop(self, "price", self.utterance(state.asked[1]), turn)
+            return
         if state.awaiting and self.answer_awaited(u, turn):
             state.misses = 0
             return
@@ -312,6 +332,19 @@ class Receptionist:
         self.anything_else(turn)
         return True
 
+    def _talks_price(self, u):
+        """Money said back or bargained over right after a listed price was given."""
+        state = self.state
+        if state.task is not None or state.asked[0] != "price" or u.when.day or u.when.clock:
+            return False
+        return bool(MONEY_TALK.search(u.said)) and (not u.service or u.service == self.service_in(state.asked[1]))
+
+    def _about_another_car(self, u):
+        if self.state.task is not None or self.state.asked[0] != "makes" or u.service:
+            return False
+        last = normalize(re.split(r"(?<=[.!?])\s+", u.text.strip())[-1])
+        return bool(ANOTHER_DAY.match(last)) and len(last.split()) <= 8 and car_in(last) is not None
+
     def _about_another_day(self, u):
         """ "And Sunday?", "what about Monday?" after a question about the shop: that day's hours."""
         if self.state.task is not None or self.state.asked[0] is None or u.service or not u.when.day:
@@ -334,6 +367,9 @@ class Receptionist:
         """A yes or no to the last question we asked outside any task."""
         state = self.state
         awaiting, state.awaiting = state.awaiting, None
+        if has_any(u.said, I_CALL_BACK) and not u.service and awaiting == "anything_else":
+            self.goodbye(turn)  # "Great, thanks, I'll call back to book."
+            return True
         if has_any(u.said, I_CALL_BACK) and not u.service and awaiting in ("book_service", "book_new", "price"):
             turn.say("Sounds good.")  # "alright, I'll figure out my schedule and call you back": no booking now
             self.anything_else(turn)
@@ -347,8 +383,12 @@ class Receptionist:
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
             return True
-        if awaiting in ("book_service", "book_new") and NO_FIRST.match(u.said) and not u.when.said_anything:
-            turn.say("No problem.")  # "No, no need to reschedule, just cancel it.": nothing more to do
+        declined = NO_FIRST.match(u.said) or has_any(u.said, JUST_ASKING)
+        if awaiting == "take_message":  # "alright, I'll think about it" to the offer of a call back: no
+            declined = has_any(u.said, JUST_ASKING) and not phone_number(u.text)
+        if awaiting in ("book_service", "book_new", "take_message") and declined and not u.when.said_anything:
+            # "No, no need to reschedule, just cancel it."; "alright, I'll think about it": nothing more to do
+            turn.say("Sure, take your time." if awaiting == "take_message" else "No problem.")
             self.anything_else(turn)
             return True
         if u.intent not in (None, "goodbye") and not (u.yes and u.intent == "book"):
@@ -396,6 +436,8 @@ class Receptionist:
         intent = u.intent
         if intent is None and self._about_another_day(u):
             intent = "hours"  # "Tomorrow we're open 9 to noon." "And Sunday?"
+        if intent is None and self._about_another_car(u):
+            intent = "makes"  # "We don't work on full electric..." "What about a Jeep Grand Cherokee?"
         if asks_after_someone_else(u.text):
             turn.say(
                 "I'm sorry, I can only see appointments under the number you're calling from, "

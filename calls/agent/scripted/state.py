@@ -152,6 +152,7 @@ class Conversation:
     misses: int = 0
     calls_made: int = 0
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
+    price_talks: int = 0  # prices said back or bargained over: the listed one is said once, then an advisor
     cars_told: set = field(default_factory=set)  # the cars in the shop whose status the caller has heard
     queued_email: str | None = None  # an address the caller asked to put on file, while add_email runs
     cars_seen: list = field(default_factory=list)  # get_repair_status' orders, as last heard

@@ -389,7 +389,7 @@ def _relative(s, today):
 
 # --- times --------------------------------------------------------------------------------
 
-_NOT_A_TIME = r"(?! ?(?:th|/|days?|weeks?|of|people|cars?|minutes?|hours?|miles?|years?)\b)"
+_NOT_A_TIME = r"(?! ?(?:th|/|days?|weeks?|of|people|cars?|minutes?|hours?|miles?|years?|hundred|grand|thousand|bucks|dollars|percent)\b)"
 
 
 def _time(s, *, expect_time):
