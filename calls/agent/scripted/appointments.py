@@ -375,7 +375,9 @@ def answer(desk, task, u, turn):
         task.appointment = other
         _confirm(desk, task, turn)
         return True
-    if u.yes:
+    # "Yes, cancel both of them. No need to reschedule.": a yes first, whatever "no" comes after
+    yes = u.yes or (YES_FIRST.match(u.said) is not None and not keeps_it(u.text))
+    if yes:
         if not desk.heard_question():
             _confirm(desk, task, turn)
             return True
@@ -391,6 +393,7 @@ def answer(desk, task, u, turn):
     return False
 
 
+YES_FIRST = re.compile(r"^(?:yes|yeah|yep|yup|sure|correct|that's right|please do|go ahead)\b(?! but\b)")
 KEPT = re.compile(r"\b(?:keep|keeping|i'll keep|stays|stay|leave|leaving)\b(?! (?:it|them) (?:off|out))")
 
 

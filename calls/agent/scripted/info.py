@@ -10,6 +10,7 @@ neither can contradict the shop's tables or quote a price the shop did not set.
 import re
 
 from calls.agent.scripted import intents, messages
+from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import is_plural, say_list, service_phrase
 from calls.agent.scripted.when import parse_when
@@ -128,6 +129,9 @@ def _say(desk, intent, text, turn):
             return
         return desk.anything_else(turn)
     if shop.answer(intent, text):
+        car = car_in(text) if intent == "makes" else None
+        if car is not None:  # "What about a Jeep Grand Cherokee?": the shop's own words, about that car
+            turn.say(f"About the {' '.join(p for p in (car.make, car.model) if p)}:")
         turn.say(shop.answer(intent, text))
         _say_also(desk, text, intent, turn)
         return desk.anything_else(turn)

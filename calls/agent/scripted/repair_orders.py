@@ -39,7 +39,7 @@ from calls.agent.scripted.repair_words import (
 from calls.agent.scripted.speech import say_list
 from calls.agent.scripted.state import CarInShop
 from calls.agent.scripted.words import has_any, normalize
-from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines, thanks_only
+from calls.agent.scripted.work_decisions import bargains, decides, decision, named_lines, reason_in, thanks_only
 from calls.agent.scripted.work_hints import answer_aside, limit_said, price_cap, side_question, under_cap, with_symptoms
 from calls.agent.scripted.work_written import UNDECIDED, agrees, narrows, restates, unchanged
 
@@ -204,6 +204,8 @@ def _names_another_car(text, order):
     return car is not None and car.make.lower() not in order["vehicle"].lower()
 
 
+NONE_OF_IT = ("none of that", "none of it", "none of them", "none of those", "not any of it", "no to all",
+              "no to everything", "skip all of it", "skip it all", "none")  # fmt: skip
 # Asked again about where the car stands (its status is said again); "what's the total?" is not.
 STATUS_ASKED = ("ready", "done", "status", "how's it going", "how is it going", "update", "where are we", "finished")
 
@@ -464,6 +466,13 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
     if answer is None:
         return False
     said = answer.said
+    reason = reason_in(text)
+    if has_any(said, NONE_OF_IT) and reason and not has_any(said, UNDECIDED):
+        # "None of that, thanks. Money's tight this month.": all of it left, for that reason
+        task.approve, task.decline, task.reason = [], list(waiting), reason
+        task.words = f"{task.words} / {words or text}".strip(" /")
+        _read_back(desk, task, turn)
+        return True
     if answer.no or has_any(said, UNDECIDED):
         if task.stage == "confirm" and not has_any(said, UNDECIDED):  # "no" to the read-back: which, then?
             task.stage, task.approve, task.decline = "decide", [], []
