@@ -75,7 +75,8 @@ def start(desk, u, turn, *, service=None):
     if own_whens:
         b.when = own_whens[0] or b.when
         b.also_details = [{"when": w} for w in own_whens[1:]]
-    vehicle = vehicle_named(u.text, caller.vehicles)
+    vehicle = vehicle_named(latest_statement(u.said), caller.vehicles)  # "the Camry. No, wait, the truck"
+    vehicle = vehicle if vehicle is not None else vehicle_named(u.text, caller.vehicles)
     if vehicle is None and len(caller.vehicles) == 1:
         vehicle = caller.vehicles[0]
     per_car = cars_per_request(u.text, desk.service_names(), caller.vehicles) if b.also else {}
@@ -445,6 +446,8 @@ def _confirmed(desk, b, u, turn):
     w = u.when
     same = w.day in (None, b.chosen.date()) and w.clock in (None, b.chosen.time()) and not w.asap
     same = same and schedule.fits(w, b.chosen)  # "I meant the afternoon" at a morning read-back
+    if u.yes and not (w.day or w.clock or w.part or w.after or w.before):
+        same = True  # "Yes, the earliest one, book it." to the earliest time read back
     if w.said_anything and not same:
         b.when = w.merged_over(When(day=b.chosen.date(), clock=b.chosen.time()))
         b.chosen = None
