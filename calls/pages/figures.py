@@ -24,7 +24,8 @@ VENDOR_TROUBLE = {"vendor_error": "errors", "failover": "failovers", "reconnect"
 UNFINISHED = (Call.Outcome.TRANSFERRED, Call.Outcome.MESSAGE, Call.Outcome.ABANDONED, Call.Outcome.OVER_CAPACITY)
 # Why people called, read from the tools the agent used on the call: a reason counts a call when
 # one of its tools was tried, and as done when one succeeded. A call can have several reasons. The
-# agent's book-keeping tools (lookup_customer, create_customer, end_call) tell no reason.
+# agent's book-keeping tools (lookup_customer, create_customer, end_call, and the details put on a
+# record once made: update_appointment, add_email) tell no reason.
 CALL_REASONS = (
     ("Book a service", ("book_appointment",)),
     ("Ask for open times", ("get_available_slots",)),

@@ -25,7 +25,8 @@ from .page_records import make_call
 pytestmark = pytest.mark.django_db
 
 DASHBOARD = reverse("call_pages:dashboard")
-BOOK_KEEPING = {"lookup_customer", "create_customer", "end_call"}
+# ... and the details put on a record after the booking or the customer is made (car, waiting, email)
+BOOK_KEEPING = {"lookup_customer", "create_customer", "end_call", "update_appointment", "add_email"}
 
 
 def days_ago(n, hour=10):
