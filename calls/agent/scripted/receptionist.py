@@ -58,7 +58,8 @@ ANYTHING_ELSE = "Is there anything else I can help you with?"
 NO_FIRST = re.compile(r"^(?:no|nope|nah|no thanks|no thank you)\b(?! (?:wait|actually|sorry)\b)")
 MONEY_TALK = re.compile(
     r"\b(?:bucks|dollars|cheaper|discount|deal|price match|match (?:the|their|that) price|can you do (?:it for )?\w+"
-    r"(?: bucks| dollars)?\?|(?:for|do) (?:\d+|forty|thirty|fifty|sixty|twenty)\b|bring my own)"
+    r"(?: bucks| dollars)?\?|(?:for|do) (?:\d+|forty|thirty|fifty|sixty|twenty)\b"
+    r"(?! (?:cars?|vehicles?|trucks?|people|days?|weeks?|hours?|minutes?|of|am|pm|oclock)\b)|bring my own)"
 )
 JUST_ASKING = (
     "not yet", "not right now", "not now", "not today", "maybe later", "maybe another time", "shopping around",
@@ -386,7 +387,11 @@ class Receptionist:
         declined = NO_FIRST.match(u.said) or has_any(u.said, JUST_ASKING)
         if awaiting == "take_message":  # "alright, I'll think about it" to the offer of a call back: no
             declined = has_any(u.said, JUST_ASKING) and not phone_number(u.text)
-        if awaiting in ("book_service", "book_new", "take_message") and declined and not u.when.said_anything:
+        if (
+            awaiting in ("book_service", "book_new", "take_message")
+            and declined
+            and not (u.when.said_anything or u.service)
+        ):
             # "No, no need to reschedule, just cancel it."; "alright, I'll think about it": nothing more to do
             turn.say("Sure, take your time." if awaiting == "take_message" else "No problem.")
             self.anything_else(turn)
