@@ -844,11 +844,11 @@ async def test_a_caller_with_two_cars_is_asked_which_one_once_booked_and_it_goes
     await db(Vehicle.objects.create, owner=customer, year=2016, make="Toyota", model="Camry")
     truck = await db(Vehicle.objects.create, owner=customer, year=2012, make="Ford", model="F-150")
     call = await call_from(DANA)
-    await call.caller("Oil change. Thursday. Nine.")
+    await call.caller("Oil change. Thursday. Nine. I'll wait for it.")
     said = await call.caller("Yep.")
     assert said.endswith("And which car is it for: the Camry or the F-150?"), call.transcript
     said = await call.caller("The truck, the Camry's was done last month.")
     assert said.startswith("Thanks, I've put the 2012 Ford F-150 on the appointment."), call.transcript
     (booked,) = await booked_for(DANA)
     thursday = clock.date() + timedelta(days=3)
-    assert (booked.start, booked.vehicle_id) == (local(shop, thursday, 9), truck.pk)
+    assert (booked.start, booked.vehicle_id, booked.waiter) == (local(shop, thursday, 9), truck.pk, True)

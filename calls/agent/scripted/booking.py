@@ -605,7 +605,7 @@ def car_chosen(desk, u, turn):
     if vehicle is None or not booked.get("appointment_id"):
         return False
     turn.call("update_appointment", appointment_id=booked["appointment_id"], vehicle_id=vehicle["vehicle_id"])
-    turn.then = details_noted
+    turn.then = car_put_on
     return True
 
 
@@ -622,7 +622,7 @@ def waiting_chosen(desk, u, turn):
     plain = not (u.when.said_anything or u.service)
     if waits_at_shop(u.text) or (plain and WAITING.search(u.said)):
         turn.call("update_appointment", appointment_id=booked["appointment_id"], waiter=True)
-        turn.then = details_noted
+        turn.then = waiting_noted
         return True
     return False
 
@@ -636,12 +636,20 @@ WAITING = re.compile(
 )
 
 
-def details_noted(desk, results, turn):
+def car_put_on(desk, results, turn):
+    _details_noted(
+        desk, results, turn, lambda done: f"Thanks, I've put the {done.get('vehicle') or 'car'} on the appointment."
+    )
+
+
+def waiting_noted(desk, results, turn):
+    _details_noted(desk, results, turn, lambda done: "Great, I've noted that you'll wait for it.")
+
+
+def _details_noted(desk, results, turn, said):
     done = results.get("update_appointment") or {}
-    if done.get("updated") and done.get("waiter"):
-        turn.say("Great, I've noted that you'll wait for it.")
-    elif done.get("updated"):
-        turn.say(f"Thanks, I've put the {done.get('vehicle') or 'car'} on the appointment.")
+    if done.get("updated"):
+        turn.say(said(done))
     elif done.get("code") and done.get("code") not in ("invalid", "not_your_appointment", "not_active"):
         turn.say(done.get("error") or "I couldn't note that.", "Your appointment is still booked.")  # no seat free
     else:
