@@ -229,7 +229,7 @@ def ask_about_job(desk, topic, text, turn):
     desk.state.asked = (topic, text)
     if not desk.can("shop_info"):
         return _no_price(desk, text, turn, "I can't look that up right now.")
-    several = _price_questions(desk, text) if topic == "price" else []
+    several = _price_questions(desk, text) if topic in ("price", "duration") else []
     if several:  # "what for a diagnostic? and how much to fix my exhaust?": each its own answer
         desk.state.asked = ("prices", text, tuple(several[1:]), (), None)
         turn.call("shop_info", topic="services", job=several[0])
@@ -295,7 +295,7 @@ SENTENCE_BREAK = re.compile(r"(?<=[?.!])\s+")
 def _price_questions(desk, text):
     """The price questions of one breath, a sentence each, when there are several about different
     jobs and at least one names a listed service ([] otherwise)."""
-    asked = [s for s in SENTENCE_BREAK.split(text or "") if s.strip() and intents.detect(s) == "price"]
+    asked = [s for s in _questions(text) if intents.detect(s) == "price"]
     if len(asked) < 2:
         return []
     names = desk.service_names()
@@ -303,6 +303,44 @@ def _price_questions(desk, text):
     if not any(matched) or len({m for m in matched if m}) < sum(1 for m in matched if m):
         return []  # none listed, or the same service asked twice: one answer does
     return asked
+
+
+# "How much is a state inspection, can I wait for it, and what would a timing belt run me?": three
+QUESTION_BREAK = re.compile(
+    r"(?<=[?.!])\s+|,\s*(?:and\s+)?(?=(?:what|what's|how|how's|can|could|is|are|do|does|would|will)\b)",
+    re.IGNORECASE,
+)
+
+
+def _questions(text):
+    """The questions of one breath; a short tail ("And the tire rotation, how much?") stays with its clause."""
+    questions = []
+    for piece in (q for q in QUESTION_BREAK.split(text or "") if q and q.strip()):
+        before = questions[-1] if questions else ""
+        ended = re.search(r"[?.!]\s*$", before)
+        # "And my exhaust is super loud, how much to fix that?": a clause that asks nothing goes with the next
+        asks = ASKING.match(before.strip()) is not None
+        if questions and not ended and (len(piece.split()) < 3 or not asks):
+            questions[-1] = f"{before}, {piece}"
+        else:
+            questions.append(piece)
+    return questions
+
+
+ASKING = re.compile(
+    r"^(?:(?:and|also|so|oh|um|uh|hi|hello|please)\b[\s,]*)*"
+    r"(?:what|what's|how|how's|can|could|is|are|do|does|would|will)\b",
+    re.IGNORECASE,
+)
+
+
+def _wait_asked_alone(text):
+    """ "can I wait for it?" asked as a question of its own, naming no service."""
+    return any(intents.detect(q) == "duration" and not _price_named(q) for q in _questions(text))
+
+
+def _price_named(question):
+    return intents.detect(question) == "price"
 
 
 def priced_each(desk, results, turn):
@@ -314,6 +352,8 @@ def priced_each(desk, results, turn):
     first = len(questions) - len(rest) == 1
     if found.get("service") and found.get("price_estimate"):
         turn.say(found["approved_answer"], None if offer else ESTIMATE)
+        if first and found.get("how_long") and _wait_asked_alone(text):  # "..., can I wait for it, ..."
+            turn.say(found["how_long"], _waiting(found))
         offer = offer or found["service"]
     elif "services" not in found:
         unlisted = (*unlisted, job.strip())
@@ -344,15 +384,18 @@ def _say_duration(desk, found, text, turn):
         turn.say("We don't have a set time for that; it depends on the car.")
         desk.state.unclear = text.strip()
         return messages.offer(desk, turn, ADVISOR_TIME, aside=True)
+    turn.say(found["how_long"], _waiting(found))
+    _say_also(desk, text, "duration", turn)
+    _offer_booking(desk, found["service"], turn)
+
+
+def _waiting(found):
+    """Whether the caller can wait for the service shop_info found, said."""
     name = found["service"]
     it = "they're" if is_plural(name) else "it's"
     if found.get("wait_at_shop"):
-        waiting = f"You're welcome to wait while {it} done."
-    else:
-        waiting = f"{'Those are' if is_plural(name) else 'That one is'} drop-off only, so you'd leave the car with us."
-    turn.say(found["how_long"], waiting)
-    _say_also(desk, text, "duration", turn)
-    _offer_booking(desk, name, turn)
+        return f"You're welcome to wait while {it} done."
+    return f"{'Those are' if is_plural(name) else 'That one is'} drop-off only, so you'd leave the car with us."
 
 
 def _offer_booking(desk, service, turn):
