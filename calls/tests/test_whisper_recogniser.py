@@ -69,13 +69,25 @@ def test_text_goes_to_token_ids_and_back_without_the_special_tokens(recognizer):
         ),
         (
             "Hi, this is Siobhan Kelly, I need my brakes looked at.",
-            "Hi, this is Chiwon Kelly. I need my brakes looked at.",
-            "Hi, this is Siobhan Kelly. I need my brakes look at.",
+            # CTranslate2's int8 kernels round differently by processor, and this sentence's last beam
+            # flips between "look" and "looked" (on this stop's AMD EPYC, no AVX-512, the other way
+            # round from where the fingerprint was taken). Every other word is pinned.
+            (
+                "Hi, this is Chiwon Kelly. I need my brakes looked at.",
+                "Hi, this is Chiwon Kelly. I need my brakes look at.",
+            ),
+            (
+                "Hi, this is Siobhan Kelly. I need my brakes look at.",
+                "Hi, this is Siobhan Kelly. I need my brakes looked at.",
+            ),
         ),
     ],
 )
 def test_it_hears_what_it_heard_through_faster_whisper(recognizer, said, heard, heard_with_vocabulary):
     pcm = mulaw_decode(spoken(said))
 
-    assert recognizer.transcribe(pcm) == heard
-    assert recognizer.transcribe(pcm, vocabulary=VOCABULARY) == heard_with_vocabulary
+    def accepted(expected):
+        return expected if isinstance(expected, tuple) else (expected,)
+
+    assert recognizer.transcribe(pcm) in accepted(heard)
+    assert recognizer.transcribe(pcm, vocabulary=VOCABULARY) in accepted(heard_with_vocabulary)
