@@ -12,6 +12,11 @@ offline recogniser (OfflineSTT: silero endpointing, Whisper tiny.en), once per c
 judges every endpoint) and `smart_turn_words` (the model judges only turns whose words leave the
 sentence open).
 
+The same again as answers to the agent's question ("Which time works best for you?", the
+greeting, played to its end first): 30 short answers ("The second one.", "Yeah, that works.") and
+16 said with a pause ("My name is, um, ... Dana Whitfield."), where `smart_turn` leaves a short
+answer closing as a statement to its words (calls/voice/turn.py, is_short_answer).
+
 Columns:
   premature   paused utterances whose turn ended inside the pause (answered mid-sentence)
   complete    speech end -> turn end for the complete sentences, p50/p95 ms
@@ -102,6 +107,58 @@ PAUSED = [
     ("My mechanic said I need a, um,", "timing belt."),
 ]
 
+ANSWERS = [
+    "The first one.",
+    "The second one.",
+    "Yes please.",
+    "Yeah, that works.",
+    "That's all, thanks.",
+    "Nope, that's it.",
+    "Dana Whitfield.",
+    "Tuesday.",
+    "Thursday afternoon.",
+    "Nine o'clock works.",
+    "Perfect, thank you.",
+    "I'll wait for it.",
+    "I'll drop it off.",
+    "The Camry.",
+    "No thanks.",
+    "Sure.",
+    "Okay.",
+    "Ten thirty.",
+    "Whatever's earliest.",
+    "Two PM is fine.",
+    "Sounds good.",
+    "Let's do that.",
+    "The later one.",
+    "Friday morning.",
+    "It's the truck.",
+    "Yes, go ahead.",
+    "Maria Gonzalez.",
+    "Next Monday.",
+    "The eleven thirty.",
+    "That's right.",
+]
+PAUSED_ANSWERS = [
+    ("Tuesday, um,", "at nine."),
+    ("My name is, uh,", "Dana Whitfield."),
+    ("The, um,", "second one."),
+    ("Let's do, uh,", "the earliest."),
+    ("It's for the, um,", "Camry."),
+    ("I'll, uh,", "drop it off."),
+    ("Nine, um,", "thirty if you have it."),
+    ("Yeah, the, uh,", "first one."),
+    ("Friday, um,", "in the morning."),
+    ("Could we do, uh,", "Thursday instead?"),
+    ("It's Kelly, uh,", "K E L L Y."),
+    ("The number is, um,", "three one two, five five five."),
+    ("I think, uh,", "the later one."),
+    ("Put me down for, um,", "ten thirty."),
+    ("No, the, uh,", "truck, not the Camry."),
+    ("Either, um,", "Monday or Tuesday."),
+]
+QUESTION = "Which time works best for you?"
+
 
 def complete_sentences(count):
     texts = [
@@ -157,8 +214,9 @@ RUNS = {"asked": 0, "endpoints": 0}
 SHOW_MISSES = "--show-misses" in sys.argv
 
 
-async def one_turn(audio, config, resume_sample=None):
-    """Feed `audio` live to a fresh session; returns (turn end times - speech end, premature)."""
+async def one_turn(audio, config, resume_sample=None, asked=False):
+    """Feed `audio` live to a fresh session (`asked`: after its greeting, a question, has played);
+    returns (turn end times - speech end, premature)."""
     turn_model = config
     recorder = Recorder()
     line = PhoneLine()
@@ -169,10 +227,16 @@ async def one_turn(audio, config, resume_sample=None):
         tools=ShopTools(),
         transport=line,
         recorder=recorder,
-        config=VoiceConfig(system_prompt="", greeting="", turn_model=turn_model, turn_wait_s=1.0),
+        config=VoiceConfig(
+            system_prompt="", greeting=QUESTION if asked else "", turn_model=turn_model, turn_wait_s=1.0
+        ),
     )
     line.attach(session)
     runner = asyncio.create_task(session.run())
+    if asked:  # the caller answers once the question has played to its end
+        deadline = time.monotonic() + 10
+        while not any(t["role"] == "assistant" for t in recorder.turns) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
     audio = mulaw_silence(round(LEAD_S * 1000)) + audio
     lead = round(LEAD_S * 8000)
     speech_end = lead + speech_span(audio[lead:])[1]
@@ -207,31 +271,24 @@ def pct(values, q):
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-async def main(only, configs):
-    shared_recognizer()
-    load_vad()
-    load_turn_model("smart_turn")
-    complete = complete_sentences(len(PAUSED))[:only]
-    rng = np.random.default_rng(7)
-    paused = [(first, second, float(rng.uniform(0.4, 1.0))) for first, second in PAUSED][:only]
-    print(f"{len(complete)} complete sentences, {len(paused)} with a mid-sentence pause (0.4-1.0 s)", flush=True)
-    results = {}
-    for config in configs:
-        RUNS.update(asked=0, endpoints=0)
-        lat_complete, lat_paused, premature, missing = [], [], 0, 0
-        for text in complete:
-            latency, _, turns = await one_turn(spoken(text), config)
-            missing += turns == 0
-            lat_complete.append(latency)
-        for first, second, pause_s in paused:
-            audio, _, resume = paused_utterance(first, second, pause_s)
-            latency, early, _ = await one_turn(audio, config, resume_sample=resume)
-            premature += early
-            if latency is not None:
-                lat_paused.append(latency)
-        results[config] = (lat_complete, lat_paused, premature, missing, dict(RUNS))
-        print(f"  {config}: done", flush=True)
-    print()
+async def measure(config, complete, paused, asked):
+    RUNS.update(asked=0, endpoints=0)
+    lat_complete, lat_paused, premature, missing = [], [], 0, 0
+    for text in complete:
+        latency, _, turns = await one_turn(spoken(text), config, asked=asked)
+        missing += turns == 0
+        lat_complete.append(latency)
+    for first, second, pause_s in paused:
+        audio, _, resume = paused_utterance(first, second, pause_s)
+        latency, early, _ = await one_turn(audio, config, resume_sample=resume, asked=asked)
+        premature += early
+        if latency is not None:
+            lat_paused.append(latency)
+    return lat_complete, lat_paused, premature, missing, dict(RUNS)
+
+
+def table(title, results):
+    print(f"\n{title}")
     print(
         f"{'config':<17} {'premature':>13} {'complete p50':>13} {'p95':>6} {'paused p50':>11} {'p95':>6} "
         f"{'added p50':>10} {'p95':>6} {'held':>5} {'model runs':>11}"
@@ -243,7 +300,8 @@ async def main(only, configs):
         if base is not None:
             added = [a - b for a, b in zip(lat_complete, base[0]) if a is not None and b is not None]
         print(
-            f"{config:<17} {premature:>4}/{len(paused):<3} {100 * premature / max(1, len(paused)):>3.0f}% "
+            f"{config:<17} {premature:>4}/{len(lat_paused) + premature:<3} "
+            f"{100 * premature / max(1, len(lat_paused) + premature):>3.0f}% "
             f"{pct(done, 50):>13.0f} {pct(done, 95):>6.0f} {pct(lat_paused, 50):>11.0f} {pct(lat_paused, 95):>6.0f} "
             f"{pct(added, 50):>10.0f} {pct(added, 95):>6.0f} {sum(a > 500 for a in added):>5} "
             f"{runs['asked']:>5}/{runs['endpoints']:<5}" + (f"  ({missing} unanswered)" if missing else "")
@@ -251,15 +309,47 @@ async def main(only, configs):
     if "smart_turn" in results and base is not None:
         pairs = [(a, b) for a, b in zip(results["smart_turn"][0], base[0]) if a is not None and b is not None]
         print(
-            f"\nmedian turn: off {statistics.median(b for _, b in pairs):.0f} ms, "
+            f"median turn: off {statistics.median(b for _, b in pairs):.0f} ms, "
             f"smart_turn {statistics.median(a for a, _ in pairs):.0f} ms"
         )
+
+
+async def main(only, configs, kinds):
+    shared_recognizer()
+    load_vad()
+    load_turn_model("smart_turn")
+    rng = np.random.default_rng(7)
+    sets = {
+        "statements": (
+            complete_sentences(len(PAUSED))[:only],
+            [(first, second, float(rng.uniform(0.4, 1.0))) for first, second in PAUSED][:only],
+            False,
+        ),
+        "answers": (
+            ANSWERS[:only],
+            [(first, second, float(rng.uniform(0.4, 1.0))) for first, second in PAUSED_ANSWERS][:only],
+            True,
+        ),
+    }
+    for kind in kinds:
+        complete, paused, asked = sets[kind]
+        print(
+            f"{kind}: {len(complete)} complete, {len(paused)} with a mid-sentence pause (0.4-1.0 s)"
+            + (f", after {QUESTION!r}" if asked else ""),
+            flush=True,
+        )
+        results = {}
+        for config in configs:
+            results[config] = await measure(config, complete, paused, asked)
+            print(f"  {config}: done", flush=True)
+        table(kind, results)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--only", type=int, default=None, help="the first N of each kind")
     parser.add_argument("--configs", default="off,smart_turn,smart_turn_words")
+    parser.add_argument("--kinds", default="statements,answers", help="statements, answers (to a question)")
     parser.add_argument("--show-misses", action="store_true", help="print what was answered inside a pause")
     args = parser.parse_args()
-    asyncio.run(main(args.only, args.configs.split(",")))
+    asyncio.run(main(args.only, args.configs.split(","), args.kinds.split(",")))

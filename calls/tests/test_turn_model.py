@@ -219,6 +219,87 @@ async def test_with_words_first_a_finished_sentence_is_answered_without_running_
         assert model.heard == []
 
 
+@pytest.mark.parametrize(
+    "text", ["The second one.", "Yeah, that works.", "Dana Whitfield.", "Nine o'clock works for me.", "Sure!"]
+)
+def test_a_few_words_closing_as_a_statement_are_a_short_answer(text):
+    assert turn.is_short_answer(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Is my car?",  # a question back, or half-heard words the recogniser closed with a question mark
+        "My name is, um,",
+        "The, uh.",
+        "Tuesday at",
+        "I'll... yeah.",  # a hesitation inside: the caller may go on
+        "Tuesday, um, nine.",
+        "I think.",
+        "I'd like to come in on Thursday morning.",  # six words: more than an answer, the model judges
+    ],
+)
+def test_a_question_an_open_ending_or_a_longer_sentence_is_not_a_short_answer(text):
+    assert not turn.is_short_answer(text)
+
+
+async def test_a_short_answer_to_the_agents_question_is_answered_without_the_model(judge):
+    # On the offline voice the model hears "The second one." as unfinished (0.15): the caller
+    # waited a second for the reply to "Which works best for you?".
+    model = judge(0.9, 0.1)
+    async with Call(
+        ["I have nine or eleven. Which works best for you?"], ["Eleven it is."], turn_model="smart_turn"
+    ) as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("Can I come in Tuesday", speech_final=True)
+        await call.replied(2)
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("The second one.", speech_final=True)
+        await call.until(lambda: len(call.brain.calls) == 2)
+        assert time.monotonic() - said_at < 0.3
+        assert call.brain.calls[1][0][-1] == {"role": "user", "content": "The second one."}
+        assert len(model.heard) == 1  # only the first turn went to the model
+
+
+async def test_a_short_answer_left_open_still_waits_for_the_rest(judge):
+    judge(0.9, 0.1, 0.9)
+    async with Call(["What name is it under?"], ["Thanks, Dana."], turn_model="smart_turn") as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("I'd like to book an oil change", speech_final=True)
+        await call.replied(2)
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("My name is, um,", speech_final=True)
+        await asyncio.sleep(0.3)
+        assert len(call.brain.calls) == 1
+        call.stt.speech_started()
+        call.stt.final("Dana Whitfield.", speech_final=True)
+        await call.until(lambda: len(call.brain.calls) == 2)
+        assert call.brain.calls[1][0][-1] == {"role": "user", "content": "My name is, um, Dana Whitfield."}
+
+
+async def test_a_short_sentence_after_a_statement_is_still_put_to_the_model(judge):
+    model = judge(0.9, 0.1)
+    async with Call(["We close at five."], ["Sure."], turn_model="smart_turn", turn_wait_s=0.5) as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("When do you close", speech_final=True)
+        await call.replied(2)
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        call.stt.final("Okay, and Saturday.", speech_final=True)
+        await asyncio.sleep(0.2)
+        assert len(call.brain.calls) == 1  # held: the agent asked nothing
+        assert len(model.heard) == 2
+
+
 async def test_by_default_even_a_sentence_that_reads_finished_is_put_to_the_model(judge):
     # Recognisers write half-heard words as a finished sentence ("Is my car?" for "Is my car, uh,"):
     # the default asks the model at every endpoint.

@@ -291,7 +291,9 @@ class VoiceSession:
                 caller.speech_ended_at = event.speech_ended_at
         if event.speech_final:
             caller.hearing = False
-            if caller.parts and not await self._end_of_turn.complete(caller.onset, caller.text):
+            if caller.parts and not await self._end_of_turn.complete(
+                caller.onset, caller.text, answering=self._agent_asked()
+            ):
                 caller.held_until = (event.speech_ended_at or event.at) + self._end_of_turn.wait_s
                 return None
             return await self._end_caller_turn(event.at)

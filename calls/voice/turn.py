@@ -17,7 +17,12 @@ ends without a full stop, question or exclamation mark, or on a word a sentence 
 ("my", "the", "to", "and", "is", "uh" ...). Measured (benchmarks/turn_taking.py): 61% fewer
 runs, but 8 of 52 callers pausing mid-sentence answered in the pause against 1 of 52, because
 the recogniser writes what it half-heard as a finished sentence ("Is my car?", "I think it needs
-a new."). So `smart_turn`, the default, asks the model at every endpoint.
+a new."). So `smart_turn`, the default, asks the model at every endpoint but one: a short
+answer to the agent's question ("The second one.", "Yeah, that works.", "Dana Whitfield."), up to
+SHORT_ANSWER_WORDS words closing as a statement (is_short_answer). On such answers the model often hears an
+unfinished turn (it was trained on whole sentences: "That's all, thanks." 0.08, "The second one."
+0.15 on the offline voice), and the caller waited a second for the reply to "Which works best?".
+A short answer the caller did leave open ("My name is, um", "The, uh") still goes to the model.
 The model runs on one thread of its own per process, never the default executor the database
 calls share. When that thread is behind (MAX_WAITING endpoints already waiting for it: a server
 past what it can carry), an endpoint ends the turn unjudged, as plain endpointing would, and the
@@ -46,6 +51,7 @@ from calls.voice.packaged_onnx import PackagedModel
 
 log = logging.getLogger(__name__)
 
+SHORT_ANSWER_WORDS = 5  # "Nine o'clock works for me." answers a question whole
 MODEL_RATE = 16000
 WINDOW_S = 8  # the model hears at most the last 8 s of a turn
 COMPLETE_AT = 0.5
@@ -147,7 +153,7 @@ class RecentAudio:
 
 
 # Words an English sentence does not end on: articles, possessives, prepositions, conjunctions,
-# auxiliaries, subject pronouns and fillers. A turn ending on one is left open.
+# auxiliaries, subject pronouns, lead-ins ("I think") and fillers. A turn ending on one is left open.
 OPEN_ENDINGS = frozenset(
     """a an the my your his her our their its this that these those some any another every
     to for at on in of with from about by into onto under over before after around than like
@@ -156,10 +162,27 @@ OPEN_ENDINGS = frozenset(
     is are was were be been being am isn't aren't wasn't weren't do does did don't doesn't didn't
     can could would will should might must shall may can't couldn't won't wouldn't shouldn't
     have has had haven't hasn't i'm it's that's there's we're you're they're he's she's
-    i you we they he she it gonna wanna gotta need want
+    i you we they he she it gonna wanna gotta need want think guess mean
     uh um er erm ah hmm mm uhm eh""".split()
 )
+FILLERS = frozenset("uh um er erm ah hmm mm uhm eh".split())
 _LAST_WORD = re.compile(r"([a-z']+)\W*$")
+
+
+def is_short_answer(text):
+    """A few words that close as a statement ("The second one.", "Yeah, that works."): what a
+    caller says to a question of the agent's. A question back ("Is my car?") is not one, nor
+    words with a hesitation inside ("I'll... yeah.", "Tuesday, um, at"): the caller may go on."""
+    text = text.strip()
+    words = text.lower().replace("\u2019", "'").split()
+    return (
+        text.endswith((".", "!"))
+        and len(words) <= SHORT_ANSWER_WORDS
+        and "..." not in text
+        and "\u2026" not in text
+        and not any(word.strip(",.!?;:") in FILLERS for word in words)
+        and not words_leave_it_open(text)
+    )
 
 
 def words_leave_it_open(text):
@@ -199,7 +222,7 @@ class EndOfTurn:
         self.words_first = words_first  # a finished sentence ends the turn without the model
         self.asked = 0  # endpoints the model judged
         self.early = 0  # ... of which with the verdict it gave in the caller's pause
-        self.by_words = 0  # endpoints the words settled (a finished sentence)
+        self.by_words = 0  # endpoints the words settled (a finished sentence, or a short answer)
         self._early = None  # _Early: the current pause's judgement
 
     def listen(self, mulaw, at, onset):
@@ -227,14 +250,16 @@ class EndOfTurn:
         finally:
             _waiting -= 1
 
-    async def complete(self, onset=None, text=None):
+    async def complete(self, onset=None, text=None, *, answering=False):
         """True to answer now, False to wait for more words (or the wait to run out). `text` is
-        the turn's transcript so far: with `words_first`, a finished sentence is not put to the model."""
+        the turn's transcript so far: with `words_first`, a finished sentence is not put to the
+        model; `answering` (the agent's last words were a question), nor is a short finished answer."""
         if self.model is None:
             return True
-        if self.words_first and text is not None and not words_leave_it_open(text):
-            self.by_words += 1
-            return True
+        if text is not None and not words_leave_it_open(text):
+            if self.words_first or (answering and is_short_answer(text)):
+                self.by_words += 1
+                return True
         early, self._early = self._early, None
         if early is not None and early.onset == onset and early.loud_at == self.audio.loud_at:
             self.early += 1
