@@ -460,3 +460,26 @@ async def test_a_work_number_with_an_extension_is_called_back_on_the_number_with
     await call.caller("Yes.")
     (message,) = await db(messages)
     assert message.phone == "+13125550142" and "Extension 214" in message.reason and "brakes" in message.reason
+
+
+async def test_a_caller_who_would_rather_get_a_text_is_not_promised_a_call(shop, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Can somebody get back to me about the rattle in my dash? Just text me, I'm at work.")
+    assert "call you back" not in said and "text you back" in said, call.transcript
+    assert said.endswith("on the number you're calling from. Shall I send it?"), call.transcript
+    said = await call.caller("Yes.")
+    assert "text you back" in said and "call you back" not in said, call.transcript
+    (message,) = await db(messages)
+    assert "rattle in my dash" in message.reason and "rather get a text" in message.reason
+    assert "text me" not in message.reason.lower()  # how to answer, not what about
+
+
+async def test_asking_for_a_text_at_the_read_back_changes_the_promise(shop, customer, call_from):
+    call = await call_from(DANA)
+    said = await call.caller("Could someone call me about my brake estimate?")
+    assert said.endswith("They'll call you back on the number you're calling from. Shall I send it?"), call.transcript
+    said = await call.caller("Actually, can they text me instead?")
+    assert "I'll ask them to text you back on the number you're calling from. Shall I send it?" in said, call.transcript
+    await call.caller("Yep.")
+    (message,) = await db(messages)
+    assert "brake estimate" in message.reason and "rather get a text" in message.reason

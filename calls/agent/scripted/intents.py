@@ -293,6 +293,14 @@ LIST_ASKED = re.compile(
 )
 
 
+# The caller would rather get a text than a call back: "text me instead", "can they just text me?".
+BY_TEXT = re.compile(
+    r"\b(?:text me|texting me|send me a text|shoot me a text|drop me a text|(?:a )?text (?:is|would be|works|'s) "
+    r"(?:better|fine|easier|best|good|great)|texting (?:is|would be|works) (?:better|fine|easier|best)"
+    r"|(?:by|via|over|through) text|prefer (?:a )?text|rather (?:get |have )?(?:a )?text|just text)\b"
+)
+
+
 def detect(text):
     """The caller's request as one of: goodbye, person, message, status, cancel, reschedule, list, vehicle,
     book, price, duration, hours, location, payment, warranty, loaners, makes, services, or None."""
@@ -300,6 +308,8 @@ def detect(text):
     if not said:
         return None
     if has_any(said, PERSON) and has_any(said, PERSON_VERBS) and not has_any(said, NOT_PERSON):
+        if BY_TEXT.search(said):
+            return "message"  # "could someone let me know if the tires came in? Just text me": not a transfer
         wanting_only = not has_any(said, PERSON_VERBS[:-2])  # only "want" or "need"
         if not (wanting_only and not has_any(said, PERSON_ALONE)):  # "I need someone to look at my brakes"
             return "person"

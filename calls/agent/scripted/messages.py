@@ -11,12 +11,16 @@ import re
 
 from calls.agent.scripted import names
 from calls.agent.scripted.emails import email_in, say_email
-from calls.agent.scripted.intents import detect
+from calls.agent.scripted.intents import BY_TEXT, detect
 from calls.agent.scripted.phone_numbers import extension_in, has_digits, numbers_in, phone_number, say_number
 from calls.agent.scripted.state import Booking, Message
 from calls.agent.scripted.words import has_any, is_no, is_yes, normalize
 from calls.urgency import ROUTINE, SOON, URGENT, urgency_in
 
+# Words of asking for a text, beside REQUEST_WORDS: "could they text me instead of calling?" carries no message.
+TEXTING = frozenset({
+    "text", "texting", "instead", "rather", "prefer", "better", "easier", "send", "shoot", "drop", "they", "calling",
+})  # fmt: skip
 OFFER = "I can take a message and have an advisor call you back. Would you like that?"
 WHEN = {"urgent": "as soon as possible", "soon": "today", "routine": ""}
 # Words that carry no message ("yeah hi"), and ones that are about the call back itself, not its reason.
@@ -133,6 +137,7 @@ def reason_in(text):
     said = " ".join(re.sub(r"\s*[\u2014\u2013]\s*|\s+-{1,2}\s+", ", ", text or "").split())  # dashes part clauses
     kept = []
     with_number = bool(numbers_in(said)) or has_digits(said)
+    texting = BY_TEXT.search(normalize(said)) is not None
     for clause in re.split(r"(?<=[.?!;,])\s+", said):
         clause = clause.strip()
         plain = normalize(clause)
@@ -141,6 +146,8 @@ def reason_in(text):
             continue  # nothing said, or a name spelled out
         if _only_yes_or_no(plain) or has_any(plain, DECLINED) or ABOUT_THE_CALL.search(plain):
             continue
+        if BY_TEXT.search(plain) and len([w for w in words if w not in REQUEST_WORDS | TEXTING | FILLER]) < 2:
+            continue  # "can they just text me instead?": how to answer, not what about
         intent = detect(clause)
         if intent in ("message", "person"):
             about = ABOUT.search(clause)
@@ -148,8 +155,10 @@ def reason_in(text):
                 kept.append(about[1])
             elif with_number and has_any(plain, CALLBACK_CUES):
                 continue  # "best to call my work line": which phone, not what about
-            elif intent == "message" and len([w for w in words if w not in REQUEST_WORDS and w not in FILLER]) >= 2:
-                kept.append(clause)  # "can someone email me a copy of my invoice": the request is the message
+            elif (intent == "message" or texting) and len([w for w in words if w not in REQUEST_WORDS | FILLER]) >= 2:
+                # "can someone email me a copy of my invoice", "could someone let me know if my tires
+                # came in? Just text me": the request is the message
+                kept.append(clause)
             continue
         if with_number and (re.search(r"\d", clause) or has_any(plain, CALLBACK_CUES) or _number_words(words)):
             continue
@@ -189,8 +198,8 @@ def capture(desk, m, u, turn):
     urgent; answered with what is still missing."""
     if u.intent in ("person", "goodbye") or (u.intent and u.intent not in ("message",) and m.stage == "confirm"):
         return False
-    if _is_question(u) and m.stage != "reason":
-        return False  # a question about the shop, answered as an aside
+    if _is_question(u) and m.stage != "reason" and not BY_TEXT.search(u.said):
+        return False  # a question about the shop, answered as an aside ("can they text me?" is not one)
     got = _absorb(desk, m, u.text, stage=m.stage)
     if m.stage == "callback" and "callback" not in got:
         if has_digits(u.text):
@@ -270,6 +279,8 @@ def _send(desk, m, turn):
         reason = f"{reason} (Extension {m.extension}.)".strip()[:1000]
     if m.email and m.email not in reason:
         reason = f"{reason} (Email: {m.email}.)".strip()[:1000]
+    if m.by_text:
+        reason = f"{reason} (Would rather get a text than a call.)".strip()[:1000]
     arguments = {"name": m.name or "Name not given", "reason": reason, "urgency": m.urgency or "routine"}
     if m.callback:
         arguments["callback_number"] = m.callback
@@ -321,7 +332,10 @@ def taken(desk, results, turn):
         desk.state.task = None
         when = WHEN.get(m.urgency or "routine") or "soon"
         name = f", {m.name.split()[0]}" if m.name and m.name != "Name not given" else ""
-        turn.say(f"Thanks{name}. I've passed your message on, and an advisor will call you back {when}.")
+        if m.by_text:
+            turn.say(f"Thanks{name}. I've passed your message on, and asked an advisor to text you back {when}.")
+        else:
+            turn.say(f"Thanks{name}. I've passed your message on, and an advisor will call you back {when}.")
         return desk.anything_else(turn)
     error = done.get("error", "")
     if "callback" in error.lower() or "call back" in error.lower() or "number" in error.lower():
@@ -355,6 +369,9 @@ def _absorb(desk, m, text, *, stage=None):
         got.add("email")
     if EMAIL_WANTED.search(said):
         m.wants_email = True
+    if BY_TEXT.search(said) and not m.by_text:
+        m.by_text = True
+        got.add("by_text")
     extension = extension_in(text)
     if number and extension and f"extension {extension}" not in (m.reason or ""):
         m.extension = extension
@@ -380,7 +397,7 @@ def _absorb(desk, m, text, *, stage=None):
         got.add("name")
     about_the_number = stage == "confirm" and has_any(said, SAME_NUMBER)  # "this number's fine": no message
     if stage in (None, "reason") or (
-        stage == "confirm" and not _only_yes_or_no(said) and not got and not about_the_number
+        stage == "confirm" and not _only_yes_or_no(said) and not got - {"by_text"} and not about_the_number
     ):
         reason = reason_in(text)
         if reason and m.reason and normalize(reason) in normalize(m.reason):
@@ -458,7 +475,11 @@ def _read_back(desk, m):
     if m.callback and m.extension:
         where += f", extension {' '.join(m.extension)}"
     email = f" The email address is {say_email(m.email)}." if m.email else ""
-    return f"I'll pass this on to an advisor{who}: {_clause(m.reason)} They'll call you back{when} {where}.{email}"
+    if m.by_text:  # the shop's advisors text from their own phones: asked, not promised
+        back = f"I'll ask them to text you back{when} {where}."
+    else:
+        back = f"They'll call you back{when} {where}."
+    return f"I'll pass this on to an advisor{who}: {_clause(m.reason)} {back}{email}"
 
 
 QUESTION_WORDS = (

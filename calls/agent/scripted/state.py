@@ -76,6 +76,7 @@ class Message:
     extension: str | None = None  # "312-555-0142, extension 214": for whoever answers that number
     email: str | None = None  # an address said for the advisor to write to
     wants_email: bool = False  # "a written estimate emailed to me": the address is asked for
+    by_text: bool = False  # "can they just text me?": the advisor is asked to text back, not call
 
 
 @dataclass
