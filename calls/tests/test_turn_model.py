@@ -194,7 +194,16 @@ def test_hiss_on_the_line_is_not_the_callers_voice():
 
 @pytest.mark.parametrize(
     "text",
-    ["I need to bring in my", "My name is, um,", "The brakes are.", "Is my car...", "I'd like to book for", "Uh."],
+    [
+        "I need to bring in my",
+        "My name is, um,",
+        "The brakes are.",
+        "Is my car...",
+        "I'd like to book for",
+        "Uh.",
+        "The steering wheel feels.",  # the recogniser closed "feels, um," with a full stop
+        "My last name is spelled F.",  # a spelling goes on letter by letter
+    ],
 )
 def test_a_turn_whose_words_leave_the_sentence_open_goes_to_the_model(text):
     assert turn.words_leave_it_open(text)
@@ -355,6 +364,26 @@ async def test_an_unfinished_turn_ends_after_the_wait_if_nothing_else_comes(judg
         call.stt.final("I need to bring in my", speech_final=True)
         await call.until(lambda: call.brain.calls)
         assert 0.25 <= time.monotonic() - said_at < 0.8
+
+
+async def test_a_held_turn_whose_words_read_finished_waits_less(judge):
+    # The model holds some whole sentences: with words that end one, the wait is shorter.
+    judge(0.1, 0.1)
+    async with Call(["You have one on Tuesday."], ["Which car?"], turn_model="smart_turn", turn_wait_s=2.0) as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("Do I have anything coming up with you guys?", speech_final=True)
+        await call.until(lambda: call.brain.calls)
+        assert turn.WORDS_DONE_WAIT_S - 0.1 <= time.monotonic() - said_at < turn.WORDS_DONE_WAIT_S + 0.4
+        await call.replied(2)
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("I need to bring in my", speech_final=True)  # left open: the whole wait
+        await call.until(lambda: len(call.brain.calls) == 2, timeout=4)
+        assert time.monotonic() - said_at >= 1.8
 
 
 async def test_the_caller_still_talking_keeps_the_turn_open(judge):

@@ -294,7 +294,7 @@ class VoiceSession:
             if caller.parts and not await self._end_of_turn.complete(
                 caller.onset, caller.text, answering=self._agent_asked()
             ):
-                caller.held_until = (event.speech_ended_at or event.at) + self._end_of_turn.wait_s
+                caller.held_until = (event.speech_ended_at or event.at) + self._end_of_turn.hold_s(caller.text)
                 return None
             return await self._end_caller_turn(event.at)
         return None

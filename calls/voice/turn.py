@@ -23,6 +23,8 @@ SHORT_ANSWER_WORDS words closing as a statement (is_short_answer). On such answe
 unfinished turn (it was trained on whole sentences: "That's all, thanks." 0.08, "The second one."
 0.15 on the offline voice), and the caller waited a second for the reply to "Which works best?".
 A short answer the caller did leave open ("My name is, um", "The, uh") still goes to the model.
+A turn the model holds whose words read as a finished sentence waits WORDS_DONE_WAIT_S after the
+speech for more, not the whole utterance-end limit: the model holds some whole questions too.
 The model runs on one thread of its own per process, never the default executor the database
 calls share. When that thread is behind (MAX_WAITING endpoints already waiting for it: a server
 past what it can carry), an endpoint ends the turn unjudged, as plain endpointing would, and the
@@ -51,6 +53,10 @@ from calls.voice.packaged_onnx import PackagedModel
 
 log = logging.getLogger(__name__)
 
+# The model heard an unfinished turn, but its words read as a finished sentence: wait this long after
+# the speech (not `wait_s`) for more. The model holds some whole sentences ("Do I have anything coming
+# up with you guys?"): they were the slowest replies of a whole-call run, at over a second.
+WORDS_DONE_WAIT_S = 0.6
 SHORT_ANSWER_WORDS = 5  # "Nine o'clock works for me." answers a question whole
 MODEL_RATE = 16000
 WINDOW_S = 8  # the model hears at most the last 8 s of a turn
@@ -153,7 +159,8 @@ class RecentAudio:
 
 
 # Words an English sentence does not end on: articles, possessives, prepositions, conjunctions,
-# auxiliaries, subject pronouns, lead-ins ("I think") and fillers. A turn ending on one is left open.
+# auxiliaries, subject pronouns, lead-ins ("I think"), linking verbs ("feels", "spelled") and fillers.
+# A turn ending on one, or on a lone letter, is left open.
 OPEN_ENDINGS = frozenset(
     """a an the my your his her our their its this that these those some any another every
     to for at on in of with from about by into onto under over before after around than like
@@ -162,7 +169,7 @@ OPEN_ENDINGS = frozenset(
     is are was were be been being am isn't aren't wasn't weren't do does did don't doesn't didn't
     can could would will should might must shall may can't couldn't won't wouldn't shouldn't
     have has had haven't hasn't i'm it's that's there's we're you're they're he's she's
-    i you we they he she it gonna wanna gotta need want think guess mean
+    i you we they he she it gonna wanna gotta need want think guess mean feels seems sounds spelled named
     uh um er erm ah hmm mm uhm eh""".split()
 )
 FILLERS = frozenset("uh um er erm ah hmm mm uhm eh".split())
@@ -192,7 +199,10 @@ def words_leave_it_open(text):
     if not text or text.endswith(("...", "\u2026", ",", "-", ":", ";")) or text[-1] not in ".?!":
         return True
     last = _LAST_WORD.search(text)
-    return last is not None and last.group(1) in OPEN_ENDINGS
+    if last is None:
+        return False
+    # a lone letter ("My last name is spelled F.", "it's the F."): the spelling may go on
+    return last.group(1) in OPEN_ENDINGS or len(last.group(1)) == 1
 
 
 @dataclass
@@ -277,6 +287,13 @@ class EndOfTurn:
         except TimeoutError:
             return self._skipped()
         return probability is None or probability >= COMPLETE_AT
+
+    def hold_s(self, text):
+        """How long after the speech a turn the model holds waits for more: `wait_s`, or less when
+        its words read as a finished sentence (a pause of more than that is rare mid-sentence)."""
+        if text is not None and not words_leave_it_open(text):
+            return min(self.wait_s, WORDS_DONE_WAIT_S)
+        return self.wait_s
 
     def _skipped(self):
         if self.on_skipped is not None:
