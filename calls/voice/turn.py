@@ -14,17 +14,18 @@ the turn at 16 kHz, as Whisper log-mel features; output: the probability the tur
 The model costs about 70 ms of CPU a run: on a busy server, most of the server's CPU.
 `smart_turn_words` spends it only where the words leave the sentence open: the turn's transcript
 ends without a full stop, question or exclamation mark, or on a word a sentence does not end on
-("my", "the", "to", "and", "is", "uh" ...). Measured (benchmarks/turn_taking.py): 61% fewer
-runs, but 8 of 52 callers pausing mid-sentence answered in the pause against 1 of 52, because
-the recogniser writes what it half-heard as a finished sentence ("Is my car?", "I think it needs
-a new."). So `smart_turn`, the default, asks the model at every endpoint but one: a short
-answer to the agent's question ("The second one.", "Yeah, that works.", "Dana Whitfield."), up to
-SHORT_ANSWER_WORDS words closing as a statement (is_short_answer). On such answers the model often hears an
-unfinished turn (it was trained on whole sentences: "That's all, thanks." 0.08, "The second one."
-0.15 on the offline voice), and the caller waited a second for the reply to "Which works best?".
-A short answer the caller did leave open ("My name is, um", "The, uh") still goes to the model.
-A turn the model holds whose words read as a finished sentence waits WORDS_DONE_WAIT_S after the
-speech for more, not the whole utterance-end limit: the model holds some whole questions too.
+("my", "the", "to", "and", "is", "uh" ...). Measured (benchmarks/turn_taking.py): 61% fewer runs,
+but 8 of 52 callers pausing mid-sentence answered in the pause against 1 of 52 (4 of 52 since
+WORDS_DONE_WAIT_S), because the recogniser writes what it half-heard as a finished sentence ("Is my
+car?", "I think it needs a new."). So `smart_turn`, the default, asks the model at every endpoint
+but one: a short answer to the agent's question ("The second one.", "Yeah, that works.", "Dana
+Whitfield."), up to SHORT_ANSWER_WORDS words closing as a statement (is_short_answer). On such
+answers the model often hears an unfinished turn (it was trained on whole sentences: "That's all,
+thanks." 0.08, "The second one." 0.15 on the offline voice), and the caller waited a second for the
+reply to "Which works best?". A short answer the caller did leave open ("My name is, um", "The,
+uh") still goes to the model. A turn the model holds whose words read as a finished sentence waits
+WORDS_DONE_WAIT_S after the speech for more, not the whole utterance-end limit: the model holds
+some whole questions too.
 The model runs on one thread of its own per process, never the default executor the database
 calls share. When that thread is behind (MAX_WAITING endpoints already waiting for it: a server
 past what it can carry), an endpoint ends the turn unjudged, as plain endpointing would, and the
