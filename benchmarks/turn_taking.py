@@ -284,7 +284,7 @@ async def measure(config, complete, paused, asked):
         premature += early
         if latency is not None:
             lat_paused.append(latency)
-    return lat_complete, lat_paused, premature, missing, dict(RUNS)
+    return lat_complete, lat_paused, premature, missing, dict(RUNS), len(paused)
 
 
 def table(title, results):
@@ -294,14 +294,13 @@ def table(title, results):
         f"{'added p50':>10} {'p95':>6} {'held':>5} {'model runs':>11}"
     )
     base = results.get("off")
-    for config, (lat_complete, lat_paused, premature, missing, runs) in results.items():
+    for config, (lat_complete, lat_paused, premature, missing, runs, paused) in results.items():
         done = [x for x in lat_complete if x is not None]
         added = []
         if base is not None:
             added = [a - b for a, b in zip(lat_complete, base[0]) if a is not None and b is not None]
         print(
-            f"{config:<17} {premature:>4}/{len(lat_paused) + premature:<3} "
-            f"{100 * premature / max(1, len(lat_paused) + premature):>3.0f}% "
+            f"{config:<17} {premature:>4}/{paused:<3} {100 * premature / max(1, paused):>3.0f}% "
             f"{pct(done, 50):>13.0f} {pct(done, 95):>6.0f} {pct(lat_paused, 50):>11.0f} {pct(lat_paused, 95):>6.0f} "
             f"{pct(added, 50):>10.0f} {pct(added, 95):>6.0f} {sum(a > 500 for a in added):>5} "
             f"{runs['asked']:>5}/{runs['endpoints']:<5}" + (f"  ({missing} unanswered)" if missing else "")
