@@ -210,7 +210,15 @@ def test_a_turn_whose_words_leave_the_sentence_open_goes_to_the_model(text):
 
 
 @pytest.mark.parametrize(
-    "text", ["Yes, please.", "Do you have anything Tuesday?", "The first one.", "My name is Maria Gonzalez."]
+    "text",
+    [
+        "Yes, please.",
+        "Do you have anything Tuesday?",
+        "The first one.",
+        "My name is Maria Gonzalez.",
+        "No, actually leave it. I'll keep it.",  # "it" and "her" close a sentence as objects
+        "Can you cancel it for her?",
+    ],
 )
 def test_a_finished_sentence_is_settled_by_its_words(text):
     assert not turn.words_leave_it_open(text)

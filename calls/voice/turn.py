@@ -161,17 +161,19 @@ class RecentAudio:
 
 # Words an English sentence does not end on: articles, possessives, prepositions, conjunctions,
 # auxiliaries, subject pronouns, lead-ins ("I think"), linking verbs ("feels", "spelled") and fillers.
-# A turn ending on one, or on a lone letter, is left open.
+# A turn ending on one, or on a lone letter, is left open. Not "it" or "her": at a sentence's end they
+# are objects ("I'll keep it.", "Can you cancel it for her?"), and as open endings they held three of
+# a whole-call run's slowest replies (over 1.1 s).
 FILLERS = frozenset("uh um er erm ah hmm mm uhm eh".split())
 OPEN_ENDINGS = FILLERS | frozenset(
-    """a an the my your his her our their its this that these those some any another every
+    """a an the my your his our their its this that these those some any another every
     to for at on in of with from about by into onto under over before after around than like
     through until till near behind between via per
     and or but so because if when while where which who whose whether then plus nor
     is are was were be been being am isn't aren't wasn't weren't do does did don't doesn't didn't
     can could would will should might must shall may can't couldn't won't wouldn't shouldn't
     have has had haven't hasn't i'm it's that's there's we're you're they're he's she's
-    i you we they he she it gonna wanna gotta need want think guess mean feels seems sounds spelled named""".split()
+    i you we they he she gonna wanna gotta need want think guess mean feels seems sounds spelled named""".split()
 )
 _LAST_WORD = re.compile(r"([a-z']+)\W*$")
 
