@@ -302,7 +302,7 @@ async def test_a_short_answer_left_open_still_waits_for_the_rest(judge):
 
 
 async def test_a_short_sentence_after_a_statement_is_still_put_to_the_model(judge):
-    model = judge(0.9, 0.1)
+    model = judge(0.9, 0.02)  # what the model gives a half-sentence the recogniser closed
     async with Call(["We close at five."], ["Sure."], turn_model="smart_turn", turn_wait_s=0.5) as call:
         await call.greeted()
         call.session.feed_audio(caller_sound())
@@ -320,7 +320,7 @@ async def test_a_short_sentence_after_a_statement_is_still_put_to_the_model(judg
 async def test_by_default_even_a_sentence_that_reads_finished_is_put_to_the_model(judge):
     # Recognisers write half-heard words as a finished sentence ("Is my car?" for "Is my car, uh,"):
     # the default asks the model at every endpoint.
-    model = judge(0.1, 0.9)
+    model = judge(0.02, 0.9)  # the offline voice's "Is my car?" scored 0.02
     async with Call(["It is ready."], turn_model="smart_turn") as call:
         await call.greeted()
         call.session.feed_audio(caller_sound())
@@ -346,6 +346,27 @@ async def test_the_session_answers_at_once_when_the_model_hears_a_finished_sente
         await call.until(lambda: call.brain.calls)
         assert time.monotonic() - said_at < 0.3
         assert len(model.heard) == 1
+
+
+async def test_a_finished_sentence_needs_less_of_the_models_confidence_than_an_open_one(judge):
+    # "Can we move my tire rotation to Friday, same time?" scored 0.18 on the phone line: with words
+    # that finish a sentence that is enough; with words left open it is not.
+    model = judge(0.18, 0.18)
+    async with Call(["Friday at nine, then?"], ["Which car?"], turn_model="smart_turn", turn_wait_s=2.0) as call:
+        await call.greeted()
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("Can we move my tire rotation to Friday, same time?", speech_final=True)
+        await call.until(lambda: call.brain.calls)
+        assert time.monotonic() - said_at < 0.3
+        await call.replied(2)
+        call.session.feed_audio(caller_sound())
+        call.stt.speech_started()
+        said_at = time.monotonic()
+        call.stt.final("It's for my", speech_final=True)
+        await asyncio.sleep(0.5)
+        assert len(call.brain.calls) == 1 and len(model.heard) == 2
 
 
 async def test_an_unfinished_turn_ends_at_utterance_end(judge):
@@ -376,7 +397,7 @@ async def test_an_unfinished_turn_ends_after_the_wait_if_nothing_else_comes(judg
 
 async def test_a_held_turn_whose_words_read_finished_waits_less(judge):
     # The model holds some whole sentences: with words that end one, the wait is shorter.
-    judge(0.1, 0.1)
+    judge(0.05, 0.05)
     async with Call(["You have one on Tuesday."], ["Which car?"], turn_model="smart_turn", turn_wait_s=2.0) as call:
         await call.greeted()
         call.session.feed_audio(caller_sound())
