@@ -55,6 +55,10 @@ MONDAY = date(2026, 12, 7)
         ("I am free Wednesday", date(2026, 12, 9), None, None),
         ("my check engine light came on this morning", None, None, None),  # when it happened, not when to come
         ("it broke down yesterday, can I bring it in tomorrow", date(2026, 12, 8), None, None),
+        # a model year is not a time: "twenty twenty" was read as 8:20 PM and only afternoons offered
+        ("it's a twenty twenty Nissan Rogue, Wednesday morning", date(2026, 12, 9), None, "morning"),
+        ("my twenty nineteen Honda, Tuesday at eight", date(2026, 12, 8), time(8), "morning"),
+        ("my 2019 Honda Tuesday at 10", date(2026, 12, 8), time(10), "morning"),
     ],
 )
 def test_spoken_days_and_times(said, day, clock, part):

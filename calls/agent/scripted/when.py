@@ -76,9 +76,23 @@ class When:
         return earlier
 
 
+# A car's model year said as words or digits ("a twenty twenty Nissan Rogue", "my 2019 Honda"), never a time.
+_NUMBER_WORD = (
+    r"(?:oh[\s-]+)?(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen"
+    r"|sixteen|seventeen|eighteen|nineteen|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+    r"(?:[\s-]+(?:one|two|three|four|five|six|seven|eight|nine))?)"
+)
+_MODEL_YEAR = re.compile(
+    rf"\b(a|an|my|the|his|her|our|their|its|it's a|it is a|that's a|this)\s+"
+    rf"(?:(?:nineteen|twenty)[\s-]+{_NUMBER_WORD}|(?:19|20)\d\d|'\d\d)\b(?!\s*(?:am|pm|a\.m|p\.m|o'?clock)\b)",
+    re.IGNORECASE,
+)
+
+
 def parse_when(text, today, *, expect_time=False):
     """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked).
     What the caller took back is replaced by its correction ("Tuesday at eight, actually ten")."""
+    text = _MODEL_YEAR.sub(r"\1", text or "")
     s = _without_today_named(_digitized(_said_twice(text), expect_time=expect_time), today)
     for at in corrections(s):
         earlier = _when(s[:at], today, expect_time=expect_time)
