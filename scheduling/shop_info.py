@@ -222,6 +222,13 @@ def day_answer(day, now):
     return f"{_on_day(day, today, capital=True)} we're open from {_span(hours)}{_lunch(hours)}."
 
 
+def next_open_answer(now):
+    """ "We're open again tomorrow from 8 AM to 1 PM.": the first open day after today (for a caller
+    who cannot come before today's close), or "" if none is found within NEXT_OPEN_SEARCH_DAYS."""
+    today = now.date()
+    return _Week.load(today, today + timedelta(days=NEXT_OPEN_SEARCH_DAYS)).open_again(today, today)
+
+
 def is_open_at(moment, tz):
     """Whether the shop is open at `moment` (aware) by its opening hours and closures, in zone `tz`.
     Lunch counts as open: someone is at the shop."""

@@ -84,6 +84,7 @@ async def test_status_gives_the_callers_own_orders_in_words_they_may_hear(camry,
         ("Coolant flush", "about $120", "waiting for your decision"),
     ]
     assert content["pickup_today"]
+    assert content["pickup_next"].startswith("We're open again "), content["pickup_next"]  # after today's close
     assert "Rudy" not in outcome.content and "pain" not in outcome.content and "upsell" not in outcome.content
     assert "Civic" not in outcome.content and "Timing" not in outcome.content
     assert tools.outcome.achieved == {Call.Outcome.INFO}

@@ -18,6 +18,7 @@ from calls.agent.scripted.repair_speech import (
     NO_ESTIMATE,
     decision_question,
     estimates_of,
+    pickup_when_not_ready,
     priced,
     recommended,
     status_said,
@@ -26,6 +27,7 @@ from calls.agent.scripted.repair_speech import (
     work_so_far,
 )
 from calls.agent.scripted.repair_words import (
+    after_hours,
     asks_about_car,
     asks_after_car,
     asks_what,
@@ -134,6 +136,7 @@ def loaded(desk, results, turn):
     task.orders = list(found.get("repair_orders") or [])
     desk.state.cars_seen = task.orders
     task.pickup_today = found.get("pickup_today") or ""
+    task.pickup_next = found.get("pickup_next") or ""
     desk.state.caller.cars_in_shop = len(task.orders)
     if not task.orders:
         desk.state.task = None
@@ -157,7 +160,7 @@ def loaded(desk, results, turn):
         return desk.anything_else(turn)
     if order is None and len(task.orders) > 1 and has_any(normalize(task.said), BOTH):
         for each in task.orders:  # "how are both my cars doing?"
-            turn.say(status_said(each, task.said, "", desk.today()))
+            turn.say(status_said(each, task.said, "", desk.now()))
         desk.state.task = None
         return desk.anything_else(turn)
     if order is None and len(task.orders) == 1:
@@ -258,12 +261,17 @@ def _about(desk, task, order, said, turn):
     told = desk.state.cars_told
     heard_before = len(turn.lines)
     if order["vehicle"] not in told or has_any(normalize(said), STATUS_ASKED):
-        turn.say(status_said(order, said, task.pickup_today, desk.today()))
+        turn.say(status_said(order, said, task.pickup_today, desk.now()))
+    elif wants_pickup(said) and not order["ready"]:  # "so when can I actually pick it up?"
+        turn.say(pickup_when_not_ready(order, desk.now()))
     elif wants_pickup(said):  # "can I pick it up around seven?", its status said already: today's hours
         turn.say(task.pickup_today)
+        if task.pickup_next and after_hours(said):  # "after six?": and when the shop opens next
+            turn.say(task.pickup_next)
     elif order["ready"] and has_any(normalize(said), COMING_FOR_IT):  # "I'll come tomorrow then"
         turn.say("Sounds good, it'll be ready for you.")
     told.add(order["vehicle"])
+    desk.state.pickup_talked = desk.state.pickup_talked or bool(order["ready"])
     other = _someone_elses_car(said, task.orders)
     if other:  # "and my wife's Outback, what's going on with that one?"
         turn.say(f"{NOT_YOURS} about the {other}.")
@@ -293,7 +301,7 @@ def _about(desk, task, order, said, turn):
             desk.state.task_question = desk.state.last_question = question
         return info.ask_shop(desk, side[0], desk.utterance(side[1]), turn)
     if len(turn.lines) == heard_before:  # nothing else to say about it: where it stands, again
-        turn.say(status_said(order, said, task.pickup_today, desk.today()))
+        turn.say(status_said(order, said, task.pickup_today, desk.now()))
     if question:
         return desk.ask(turn, question)
     desk.anything_else(turn)
@@ -405,7 +413,7 @@ def _chosen(desk, task, u, turn):
             _ask_which(desk, task, turn)
             return True
         for each in task.orders:  # still unclear: where each of them stands
-            turn.say(status_said(each, task.said, task.pickup_today, desk.today()))
+            turn.say(status_said(each, task.said, task.pickup_today, desk.now()))
         desk.state.task = None
         desk.anything_else(turn)
         return True
@@ -494,7 +502,7 @@ def _decide(desk, task, text, turn, *, answer=None, words=None):
         _ask_decision(desk, task, turn)
         return True
     if wants_pickup(said):
-        turn.say(status_said(task.order, said, task.pickup_today, desk.today()))
+        turn.say(status_said(task.order, said, task.pickup_today, desk.now()))
         desk.ask(turn, desk.state.task_question or "Which of those would you like us to go ahead with?")
         return True
     if answer.yes and task.stage == "decide" and not answer.text.rstrip().endswith("?") and not thanks_only(said):

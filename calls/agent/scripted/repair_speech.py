@@ -14,14 +14,22 @@ NO_ESTIMATE = (
 )
 
 
-def status_said(order, said, pickup_today, today):
-    """Where the car stands: status, the approved note, when it will be ready (and today's hours)."""
+def status_said(order, said, pickup_today, now):
+    """Where the car stands: status, the approved note, when it will be ready (and today's hours).
+    `now`: the shop's local time (a promise already past is not said as a plan)."""
+    today = now.date()
     sentences = [f"Your {order['vehicle']} is {order['status']}."]
     if order.get("note"):
         sentences.append(order["note"].rstrip(".") + ".")
     pickup = wants_pickup(said)
     if order["ready"]:
         sentences.append(f"You can pick it up any time we're open. {pickup_today}".strip())
+    elif order.get("promised_at") and local_time(order["promised_at"]) <= now:
+        sentences.append(
+            f"It was promised for {promised_for(order['promised_at'], today)}, and I'm sorry it's running late."
+        )
+        if pickup and not order.get("note"):
+            sentences.append("Your advisor will call you as soon as it's ready.")
     elif order.get("promised_at"):
         sentences.append(f"We're planning to have it ready {promised_when(order['promised_at'], today)}.")
         if pickup:
@@ -30,6 +38,26 @@ def status_said(order, said, pickup_today, today):
         sentences.append("I don't have a time for it yet; your advisor will call you when it's ready.")
         sentences.append(pickup_today)
     return " ".join(s for s in sentences if s)
+
+
+def promised_for(iso, today):
+    """ "noon today", "5 PM yesterday", "Monday, December 14 at 5 PM": a promise gone by."""
+    moment = local_time(iso)
+    days = (today - moment.date()).days
+    if days == 0:
+        return f"{say_time(moment.time())} today"
+    if days == 1:
+        return f"{say_time(moment.time())} yesterday"
+    return say_moment(moment)
+
+
+def pickup_when_not_ready(order, now):
+    """ "When can I pick it up?" of a car not ready: when it should be, never the shop's hours alone."""
+    if order.get("note"):
+        return f"It isn't ready yet. {order['note'].rstrip('.')}."
+    if order.get("promised_at") and local_time(order["promised_at"]) > now:
+        return f"It isn't ready yet; we're planning to have it ready {promised_when(order['promised_at'], now.date())}."
+    return "It isn't ready yet; your advisor will call you as soon as it is."
 
 
 def promised_when(iso, today):

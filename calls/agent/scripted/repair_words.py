@@ -114,6 +114,17 @@ def wants_findings(text):
     return has_any(normalize(text), FINDINGS)
 
 
+# A pickup asked for in the evening, when the shop may be closed: "can I get it after six?", "tonight?"
+AFTER_HOURS = re.compile(
+    r"\b(?:after (?:six|seven|eight|nine|work|hours|close|closing|[5-9])|tonight|this evening|in the evening"
+    r"|(?:at|around|by|like) (?:six|seven|eight|nine|[6-9])(?! ?am\b)|late(?:r)? (?:tonight|today))\b"
+)
+
+
+def after_hours(text):
+    return AFTER_HOURS.search(normalize(text)) is not None
+
+
 def wants_pickup(text):
     return has_any(normalize(text), PICKUP)
 

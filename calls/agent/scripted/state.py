@@ -114,6 +114,7 @@ class CarInShop:
     orders: list = field(default_factory=list)  # get_repair_status' repair_orders
     order: dict | None = None
     pickup_today: str = ""  # today's hours, as get_repair_status said them
+    pickup_next: str = ""  # when the shop opens next, as get_repair_status said it
     approve: list = field(default_factory=list)  # line views the caller named to go ahead with
     decline: list = field(default_factory=list)  # ... and to leave
     reason: str = ""  # why they declined, in their words
@@ -155,6 +156,7 @@ class Conversation:
     asked: tuple = (None, "")  # the shop question being answered: (intent, words)
     price_talks: int = 0  # prices said back or bargained over: the listed one is said once, then an advisor
     cars_told: set = field(default_factory=set)  # the cars in the shop whose status the caller has heard
+    pickup_talked: bool = False  # a car of theirs is ready and its pickup was talked about
     queued_email: str | None = None  # an address the caller asked to put on file, while add_email runs
     cars_seen: list = field(default_factory=list)  # get_repair_status' orders, as last heard
     car_in_talk: str | None = None  # the vehicle of the order last talked about ("is that cool?" is about it)

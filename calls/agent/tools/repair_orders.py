@@ -21,7 +21,8 @@ PHONE = repair_actions.JobLine.Via.PHONE
 STATUS_NOTE = (
     'Say each car\'s status, promised time and note as given; estimates are estimates ("$189 to $349", '
     '"about $120"), never a firm price. To approve or decline, the caller must name the work: read back the '
-    'lines and their estimates and wait for a clear yes. pickup_today is today\'s hours, for "when can I pick it up".'
+    'lines and their estimates and wait for a clear yes. pickup_today is today\'s hours, for "when can I pick it up"; '
+    "pickup_next is when the shop opens next, for a caller who cannot come before today's close."
 )
 NO_ORDERS_NOTE = (
     "The caller has no car in the shop on an open repair order. Say so plainly; offer to check their "
@@ -69,7 +70,12 @@ def get_repair_status(call, args):
         return ToolResult({"repair_orders": [], "note": NO_ORDERS_NOTE}, outcome=Call.Outcome.INFO)
     now = clock.now().astimezone(call.tz)
     return ToolResult(
-        {"repair_orders": orders, "pickup_today": shop_info.day_answer(now.date(), now), "note": STATUS_NOTE},
+        {
+            "repair_orders": orders,
+            "pickup_today": shop_info.day_answer(now.date(), now),
+            "pickup_next": shop_info.next_open_answer(now),
+            "note": STATUS_NOTE,
+        },
         outcome=Call.Outcome.INFO,
     )
 
