@@ -328,12 +328,51 @@ def _title(word):
 # --- corrections ------------------------------------------------------------------------------
 
 
+# "John's with an H", "Katelyn is with a K": one part of the name said again, with a letter it has.
+PART_WITH_LETTER = re.compile(
+    r"^\W*(?:(?:and|also|oh|plus)\W+)?(?:it's |its |it is )?([A-Za-z]{2,})(?:'s| is) (?:spelled )?with (?:a|an) ([A-Za-z])\b",
+    re.IGNORECASE,
+)
+
+
 def corrected(name, text):
     """`name` (a Name) as the caller corrects it, or None if `text` does not correct a name.
 
     A new spelling or a new name replaces the part it is most like ("no, my last name is Reyes,
     R E Y E S"); "with a Y" / "with a K instead" swaps in the letter for one that sounds like it.
+    Several corrections in a row ("It's Berman. B-E-R-M-A-N. And John's with an H.") apply in turn.
     """
+    clauses = [c for c in re.split(r"(?<=[.!?])\s+|,?\s+\band\s+(?=[A-Z])", text) if re.search(r"[A-Za-z]", c)]
+    if len(clauses) < 2:
+        return _corrected_once(name, text)
+    current, spelled, changed = name, set(name.spelled), False
+    for clause in clauses:
+        fixed = _corrected_once(current, clause)
+        # a clause alone may look like a name ("After four?"): kept only if spelled, or a part said again
+        if fixed is not None and (fixed.spelled or PART_WITH_LETTER.match(clause) or _sounds_alike(current, fixed)):
+            current, changed = fixed, True
+            spelled |= set(fixed.spelled)
+    if not changed:
+        return None
+    return Name(current.full, tuple(p.upper() for p in current.full.split() if p.upper() in spelled))
+
+
+def _sounds_alike(name, fixed):
+    """Every part `fixed` changed is like the part it replaced ("Jon" -> "John"), not a new word."""
+    before, after = name.full.split(), fixed.full.split()
+    return len(before) == len(after) and all(
+        SequenceMatcher(None, old.lower(), new.lower()).ratio() >= 0.6 for old, new in zip(before, after, strict=True)
+    )
+
+
+def _corrected_once(name, text):
+    again = PART_WITH_LETTER.match(text)
+    if again and again[2].lower() in again[1].lower():  # "John's with an H": that part is "John"
+        word, parts = again[1].title(), name.full.split()
+        position = max(range(len(parts)), key=lambda i: SequenceMatcher(None, parts[i].lower(), word.lower()).ratio())
+        if SequenceMatcher(None, parts[position].lower(), word.lower()).ratio() >= 0.6:
+            parts[position] = word
+            return Name(" ".join(parts), tuple(p for p in name.spelled if p in (x.upper() for x in parts)))
     letter = re.search(r"\bwith (?:a|an) ([A-Za-z]{1,2})\b(?: instead)?", text, re.IGNORECASE)
     new = heard_name(text[: letter.start()] + text[letter.end() :] if letter else text)
     if new is None and letter and len(_tokens(text)) <= 12:
