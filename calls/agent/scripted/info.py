@@ -16,6 +16,10 @@ from calls.agent.scripted.speech import is_plural, say_list, service_phrase
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, normalize
 
+THINKING_IT_OVER = re.compile(
+    r"\b(?:think about it|think it over|let you know|get back to you|not right now|maybe later)\b"
+)
+
 TOPICS = ("hours", "location", "payment", "warranty", "loaners", "makes", "price", "duration", "services")
 NOT_SURE = "I'm not sure about that one."
 ESTIMATE = "That's an estimate; the advisor confirms the price after looking at the car."
@@ -248,13 +252,19 @@ def _service_in_talk(desk):
         return getattr(task, "service", None) if not getattr(task, "also", None) else None
     if desk.state.offer_service:
         return desk.state.offer_service
-    return (desk.state.last_booked or {}).get("service")
+    booked = (desk.state.last_booked or {}).get("service")
+    if booked:
+        return booked
+    topic, text = desk.state.asked[:2]
+    if topic in ("price", "duration", "services") and text:  # "how long does it take?" after its price
+        return match_service(text, desk.service_names())
+    return None
 
 
 def price_named(desk, u, turn):
     """The caller's answer to "Which service ...?" (False: not one)."""
-    if u.no and not u.service:
-        return False
+    if (u.no or intents.is_thanks(u.text) or THINKING_IT_OVER.search(u.said)) and not u.service:
+        return False  # "Alright, I'll think about it. Thanks.": not asked again
     topic = desk.state.asked[0] if desk.state.asked[0] in ("price", "duration") else "price"
     ask_about_job(desk, topic, u.text, turn)
     return True

@@ -126,6 +126,8 @@ PRICE = (
     "what do you get for", "what do you guys get for", "what do you ask for", "going rate", "usually get for",
     "typically get for", "normally get for", "usually run", "typically run", "usually cost", "typically cost",
     "charging for", "you charging", "you guys charging", "y'all charging", "what are the charges",
+    "bucks is that right", "dollars is that right", "bucks right", "dollars right", "bucks isn't it",
+    "dollars isn't it", "bucks correct", "bucks is that correct", "bucks is that true",
 )  # fmt: skip
 SERVICES = (
     "what services", "what do you do", "what kind of work", "what can you do", "services do you", "do you do",
@@ -177,7 +179,10 @@ VEHICLE_KINDS = (  # kinds of vehicle a shop may not take: asked about even besi
     "motorcycle", "motorcycles", "motorbike", "motorbikes", "motor bike", "harley", "harleys", "harley davidson",
     "bike", "dirt bike", "scooter", "moped", "rv", "motorhome", "motor home",
 )  # fmt: skip
-WARRANTY = ("warranty", "guarantee", "guaranteed")
+WARRANTY = (
+    "warranty", "guarantee", "guaranteed", "is that covered", "is it covered", "are they covered", "be covered",
+    "still covered", "covered under", "covered by you", "does that cover", "does it cover",
+)  # fmt: skip
 LOANERS = (
     "loaner", "loaners", "rental", "rentals", "shuttle", "ride", "courtesy car", "loan car", "borrow a car",
 )  # fmt: skip
@@ -420,7 +425,7 @@ def checking_in(text):
 def is_thanks(text):
     """A thank-you with nothing else in it ("ok great, thanks")."""
     words = normalize(text).split()
-    while len(words) > 1 and words[0] in ("ok", "okay", "great", "perfect", "alright", "oh", "awesome", "cool"):
+    while len(words) > 1 and words[0] in ("ok", "okay", "great", "perfect", "alright", "oh", "awesome", "cool", "fine"):
         words = words[1:]
     while len(words) > 1 and words[-1] in ADDRESSED:  # "thanks, man"
         words = words[:-1]

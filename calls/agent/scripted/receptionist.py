@@ -23,7 +23,9 @@ from calls.agent.scripted import (
 from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.intents import (
+    CANCEL,
     I_CALL_BACK,
+    MESSAGE,
     asks_after_someone_else,
     checking_in,
     detect_asked,
@@ -66,6 +68,24 @@ JUST_ASKING = (
     "just checking", "just looking", "just asking", "just wondering", "just curious", "i'll think about it",
     "let me think about it", "i'll let you know",
 )  # fmt: skip
+# A booking the caller never asked for, or no longer wants yet: "I'm not booking yet, I'm just asking".
+NOT_BOOKING = re.compile(
+    r"\b(?:not (?:booking|ready to book|looking to book|trying to book|wanting to book|making an appointment)"
+    r"|(?:don't|do not|didn't|did not) (?:want|need) to (?:book|make an appointment|schedule)"
+    r"|(?:call|ring) (?:you )?back to (?:book|schedule|set (?:it|that) up|make an appointment)"
+    r"|(?:book|schedule) (?:it |that )?later|just (?:asking|wondering|curious|a question|checking))\b"
+)
+# A caller who meant to reach another business: "Wait, this isn't Tony's Pizza?", "Is this Dr. Patel's office?",
+# "Is this Lakeside Dental?" (a place named with capitals, possessive or two words; not the shop, a day or a
+# month: "Is this Tuesday still open?"; a first name alone may be an advisor's, "Is this Mike?").
+_NOT_A_PLACE = (
+    r"(?!(?:Otto|Auto|Car|Mechanic|Garage|Service|Repair|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday"
+    r"|Sunday|January|February|March|April|May|June|July|August|September|October|November|December|I)\b)"
+)
+OTHER_PLACE = re.compile(
+    rf"\b(?i:is(?:n't| not) this|this is(?:n't| not)|is this)\s+(?:the\s+)?{_NOT_A_PLACE}(?:Dr\.?\s+)?"
+    r"[A-Z][\w.-]*(?:'s\b|\s+[A-Z][\w'.-]+)"
+)
 ANOTHER_DAY = re.compile(r"^(?:and|what about|how about|and what about|and how about|and on|on)\b|^\S+$")
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
 INTERJECTION = re.compile(r"^(?:Sure|Okay|Great|No problem|Sorry about that|Thanks, [\w'-]+)[.,!]\s+")  # not re-asked
@@ -232,7 +252,20 @@ class Receptionist:
             turn.say(flow.dropped(self, task))
             self.anything_else(turn)
             return
-        if is_goodbye(text) and not (task and (u.when.said_anything or messages.agrees(u))):
+        if OTHER_PLACE.search(text) and not u.service:
+            turn.say("This is an auto repair shop. If you meant to call somewhere else, you may have the wrong number.")
+            self.anything_else(turn)
+            return
+        if isinstance(task, Booking) and NOT_BOOKING.search(u.said) and not u.when.said_anything:
+            state.task = None  # "Oh, no, I'm not booking yet, I'm just asking. Is that covered?"
+            turn.say(flow.dropped(self, task))
+            if u.intent in info.TOPICS:
+                info.ask_shop(self, u.intent, u, turn)
+            else:
+                self.anything_else(turn)
+            return
+        asks_back = u.when.said_anything and text.rstrip().endswith("?")  # "so I'm all set for Tuesday?"
+        if is_goodbye(text) and not asks_back and not (task and (u.when.said_anything or messages.agrees(u))):
             self.goodbye(turn)
             return
         if is_greeting(text) and not task:
@@ -451,6 +484,14 @@ class Receptionist:
             self.anything_else(turn)
         elif intent == "goodbye":
             self.goodbye(turn)
+        elif intent == "message" and whole and self.state.caller.upcoming and has_any(u.said, CANCEL):
+            # "Can you cancel it and have somebody call me later about a new time?": both, the cancel first
+            asks = [p for p in re.split(r"(?<=[.?!])\s+|,?\s+\band\b\s+", u.text) if has_any(normalize(p), MESSAGE)]
+            asked = " ".join(asks) or u.text
+            if re.search(r"\b(?:new|another|different|other) (?:time|day|date)|\bre-?(?:book|schedul)", asked, re.I):
+                asked = "Please have someone call me back about rebooking the appointment."  # the advisor's note
+            self.state.later = asked
+            appointments.start(self, u, turn, purpose="cancel")
         elif intent == "message":
             messages.start(self, turn, request=u.text)
         elif repair_orders.wanted(self, u):  # the car in the shop: its status, the work, pickup
@@ -474,6 +515,9 @@ class Receptionist:
             self, u
         ):  # "I've got X Saturday, can you take it tomorrow?"
             appointments.start(self, u, turn, purpose="move")
+        elif intent is None and not u.service and u.when.said_anything and self.state.pickup_talked:
+            turn.say("Sounds good, it'll be ready for you.")  # "Saturday morning then.": coming for the car
+            self.anything_else(turn)
         elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
             booking.start(self, u, turn)
         elif intent is None and self.state.task is None and self.can("shop_info") and info.sounds_like_question(u.text):

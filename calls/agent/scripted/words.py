@@ -26,6 +26,7 @@ YES = frozenset({
     "please", "perfect", "great", "fine", "alright", "exactly", "affirmative", "sounds good", "that works",
     "works for me", "that's right", "that is right", "go ahead", "do it", "book it", "yes please", "of course",
     "that's fine", "that'd be great", "that would be great", "let's do it", "let's do that", "uh huh", "mm hmm",
+    "mm hm", "mhm", "mhmm", "mmhm", "mmhmm", "uh hu", "you bet", "yes ma'am", "yes sir",
 })  # fmt: skip
 NO = frozenset({
     "no", "nope", "nah", "not really", "don't", "do not", "negative", "wrong", "that's wrong", "not right",
