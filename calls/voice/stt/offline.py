@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 VENDOR = "offline"
 FIRST_WORDS_TRIES = 3  # a noise the VAD takes for speech is not decoded all along
 SPEECH_CONTINUES_MS = 200  # how often ongoing speech is reported (SpeechContinues)
+SOUND_RMS = 100  # a 10 ms frame of the caller louder than this (of 32767) is still their sound
+SOUND_LOOK_BACK = PHONE_RATE // 4  # how far before the VAD's stop the caller's sound may have ended
+_FRAME = PHONE_RATE // 100
 # What Whisper writes for a hum ("MMM.", "M H M.", "M M."): an acknowledgement, not words.
 _HUM = re.compile(r"(?:h?m+)+")
 _HUM_SPELLINGS = frozenset({"m", "mm", "hm", "hmm", "mhm"})  # as written, left alone ("M" may be a VIN letter)
@@ -180,8 +183,26 @@ class OfflineSTT(SpeechToText):
         self._first_words_at = None
         self._finals = [task for task in self._finals if not task.done()]
         previous = self._finals[-1] if self._finals else None
-        ended_at = self._arrival_of(stop)
+        ended_at = self._arrival_of(self._sound_end(stop))
         self._finals.append(asyncio.ensure_future(self._publish_final(decoding, previous, ended_at)))
+
+    def _sound_end(self, stop):
+        """Where the caller's sound ended: the VAD's `stop` comes some 70 ms after it (silero's speech
+        probability falls only once its window has heard the quiet), and the reply's latency is
+        recorded from here, as the caller lives it. The last 10 ms frame before `stop` louder than
+        SOUND_RMS and than three times the line's floor (the quiet the endpoint then waited through)."""
+        look_back = min(stop, SOUND_LOOK_BACK)
+        audio = self._audio(stop - look_back, self._detector.position).astype(np.float64)
+        frames = audio[: len(audio) // _FRAME * _FRAME].reshape(-1, _FRAME)
+        before = look_back // _FRAME
+        if len(frames) <= before + 3 or before == 0:
+            return stop
+        loudness = np.sqrt((frames**2).mean(axis=1))
+        floor = float(np.median(loudness[before:]))
+        loud = np.nonzero(loudness[:before] > max(SOUND_RMS, 3 * floor))[0]
+        if len(loud) == 0:
+            return stop
+        return stop - look_back + (int(loud[-1]) + 1) * _FRAME
 
     def _arrival_of(self, sample):
         """When `sample` reached us: audio comes in real time, so it is as old as what followed it."""
