@@ -59,6 +59,10 @@ MONDAY = date(2026, 12, 7)
         ("it's a twenty twenty Nissan Rogue, Wednesday morning", date(2026, 12, 9), None, "morning"),
         ("my twenty nineteen Honda, Tuesday at eight", date(2026, 12, 8), time(8), "morning"),
         ("my 2019 Honda Tuesday at 10", date(2026, 12, 8), time(10), "morning"),
+        ("not next week, the week after next, the Wednesday", date(2026, 12, 23), None, None),
+        ("Wednesday, like twelve fifteen? That's my lunch break.", date(2026, 12, 9), time(12, 15), "afternoon"),
+        ("one o'clock then, I guess. I'll take a late lunch.", None, time(13), "afternoon"),
+        ("Can I get in next week? Not Monday though, I've got a thing Monday.", date(2026, 12, 15), None, None),
     ],
 )
 def test_spoken_days_and_times(said, day, clock, part):

@@ -238,6 +238,8 @@ def _digitized(text, *, expect_time=False):
     s = WHEN_YOU_OPEN.sub("early morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
     s = re.sub(r"\b(noon|\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)ish\b", r"around \1", s)
+    # the caller's own lunch is no time asked for: "twelve fifteen? That's my lunch break", "I'll take a late lunch"
+    s = re.sub(r"\b(?:my|a|his|her|our|their|late|your) lunch(?: ?break| ?hour)?\b", " ", s)
     s = re.sub(r"\b(?<!after )(?<!past )lunch(?: ?time)?\b", "noon", s)  # "around lunch", "before lunch"
     s = re.sub(r"\b(at|around|by) for\b", r"\1 4", s)  # Whisper hears "at four" as "at for"
     s = re.sub(r"\bfor(?= (?:am|pm|oclock)\b)", "4", s)
@@ -287,9 +289,15 @@ def _day(s, today):
             thursday += timedelta(days=7)
         first = max(today, thursday)
         return first, (thursday + timedelta(days=2) - first).days + 1, None
+    if re.search(r"\bweek after next\b", s):
+        return today + timedelta(days=14 - today.weekday()), 6, None
     if re.search(r"\bnext week\b", s):
         monday = today + timedelta(days=7 - today.weekday())
-        return monday, 6, None
+        first = monday
+        ruled_out = _ruled_out_days(s)
+        while first.weekday() in ruled_out and first < monday + timedelta(days=5):
+            first += timedelta(days=1)  # "next week, not Monday though": from Tuesday
+        return first, 6 - (first - monday).days, None
     if re.search(r"\b(this|later this|end of the|end of this) week\b", s):
         return today, max(1, 6 - today.weekday()), None
     if re.search(r"\bweekend\b", s):
@@ -353,7 +361,8 @@ def _weekday(s, today):
     )
     if not matches:
         return None
-    kept = [m for m in matches if not _rejected(s, m)]
+    ruled_out = _ruled_out_days(s)  # "not Monday though, I've got a thing Monday": neither is asked for
+    kept = [m for m in matches if not _rejected(s, m) and not (WEEKDAYS[m["day"]] in ruled_out and _bare(s, m))]
     if not kept:
         return None
     match = kept[0]
@@ -361,6 +370,9 @@ def _weekday(s, today):
     ahead = (weekday - today.weekday()) % 7
     if ahead == 0 and match["which"] not in ("this",):
         ahead = 7
+    if re.search(r"\bweek after next\b", s):  # "the week after next, the Wednesday"
+        monday = today + timedelta(days=14 - today.weekday())
+        return monday + timedelta(days=weekday), 1, None
     if re.search(rf"\bnext week(?: on)? (?:{_WEEKDAY})\b|\b(?:{_WEEKDAY}) (?:of )?next week\b", s):
         monday = today + timedelta(days=7 - today.weekday())
         return monday + timedelta(days=weekday), 1, None
@@ -379,6 +391,16 @@ _REJECTED_AFTER = re.compile(
     r"^(?:'s| is| s)? (?:no good|not good|not great|out|bad|won't work|will not work|doesn't work|does not work"
     r"|isn't going to work|is not going to work|not going to work|won't do|doesn't suit|is a no)\b"
 )
+
+
+def _bare(s, match):
+    """A weekday said alone ("a thing Monday"), not "next Monday", "a week from Monday" or "Monday after next"."""
+    return not match["which"] and not match["after"] and not re.search(r"\bfrom\s*$", s[: match.start()])
+
+
+def _ruled_out_days(s):
+    """The weekdays the caller rules out ("not Monday though", "Monday's no good")."""
+    return {WEEKDAYS[m["day"]] for m in re.finditer(rf"\b(?P<day>{_WEEKDAY})s?\b", s) if _rejected(s, m)}
 
 
 def _rejected(s, match):
