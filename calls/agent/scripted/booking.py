@@ -319,6 +319,12 @@ def _answer(desk, b, u, turn):
             b.suggested_day = None
             advance(desk, b, turn)
             return True
+        if b.suggested_day and u.when.asap and not u.when.day and AFTER_THAT.search(u.said):
+            # "what's the soonest you've got after that?" to "Would Friday work instead?": Friday, earliest
+            b.when = replace(u.when, day=b.suggested_day, span_days=1, asap=False, browsing=False, edge="first")
+            b.suggested_day = None
+            advance(desk, b, turn)
+            return True
         if u.when.said_anything:
             b.suggested_day = None
             when = u.when
@@ -760,6 +766,9 @@ def _refused(desk, b, result, turn):
         return schedule.check(desk, b, turn)
     b.chosen = None
     schedule.ask_day(desk, b, turn)
+
+
+AFTER_THAT = re.compile(r"\bafter (?:that|then|it|this|the closure|you reopen|you're back)\b")
 
 
 def dropped(desk, b):

@@ -154,13 +154,19 @@ def checked(desk, results, turn):
             return choose(desk, b, wanted, turn)
         slots = sorted({*slots, *(s for s in nearby if s not in b.taken and not _clashes(b, s, minutes))})
         closest = min(slots, key=lambda s: abs(s - wanted), default=None)
+        lunch = desk.state.shop.at_lunch(wanted)
         if w.roughly and closest is not None and abs(closest - wanted) <= ROUGHLY:
             # "like nine, I'm not picky": the nearest free time, put to them as one
-            turn.say(f"I don't have {say_time(w.clock)}, but {say_time(closest.time())} is open.")
+            said = f"I don't have {say_time(w.clock)}"
+            if lunch:
+                said = f"We're closed for lunch from {say_time(lunch[0])} to {say_time(lunch[1])}"
+            turn.say(f"{said}, but {say_time(closest.time())} is open.")
             return choose(desk, b, closest, turn)
         if slots:
             nearest = sorted(sorted(slots, key=lambda s: abs(s - wanted))[:MOST_OFFERED])
             sorry = f"I'm sorry, {say_time(w.clock)} isn't available on {say_day(w.day)}."
+            if lunch:
+                sorry = f"I'm sorry, we're closed for lunch from {say_time(lunch[0])} to {say_time(lunch[1])}."
             return offer(desk, b, nearest, turn, f"{sorry}{_too_long(desk, wanted, found)}")
     else:
         if w.after and w.day:  # the window's own start and the free starts nearest it, beyond the sample

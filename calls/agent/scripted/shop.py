@@ -13,6 +13,7 @@ from calls.agent.scripted.speech import WEEKDAY_NAMES, say_day
 @dataclass
 class ShopFacts:
     hours: dict | None = None  # weekday -> (opens, closes); a missing weekday is closed
+    lunch: dict = field(default_factory=dict)  # weekday -> (from, until) when the shop closes for lunch
     closures: list = field(default_factory=list)  # (first day, last day, reason)
     answers: dict = field(default_factory=dict)  # topic -> approved answer or None ("hours": the week's)
     answers_to: dict = field(default_factory=dict)  # a caller's question -> the FAQ entry's answer or None
@@ -52,6 +53,11 @@ class ShopFacts:
                 for h in result["weekly_hours"]
                 if h.get("weekday") in WEEKDAY_NAMES
             }
+            self.lunch = {
+                WEEKDAY_NAMES.index(h["weekday"]): (_clock(h["lunch_start"]), _clock(h["lunch_end"]))
+                for h in result["weekly_hours"]
+                if h.get("weekday") in WEEKDAY_NAMES and h.get("lunch_start") and h.get("lunch_end")
+            }
         if result.get("upcoming_closures") is not None:
             self.closures = [
                 (_day(c["first_day"]), _day(c["last_day"]), c.get("reason") or "") for c in result["upcoming_closures"]
@@ -69,6 +75,11 @@ class ShopFacts:
 
     def opening(self, day):
         return self.hours.get(day.weekday()) if self.hours else None
+
+    def at_lunch(self, moment):
+        """(from, until) when `moment` falls in the shop's lunch break that day, else None."""
+        lunch = self.lunch.get(moment.weekday())
+        return lunch if lunch and lunch[0] <= moment.time() < lunch[1] else None
 
 
 def _day(text):
