@@ -40,7 +40,7 @@ INSTEAD = re.compile(r"\b(?:instead|rather|works better|would be better|is bette
 MOVE_CUTS = (" to ", " for ", " till ", " until ", " into ")
 LATER = ("later", "push it back", "push back", "pushed back", "push that back", "push my", "bump it back")
 EARLIER = ("earlier", "bring it forward", "move it up", "bring it earlier")
-SAME_TIME = ("same time", "the same hour", "same slot")
+SAME_TIME = ("same time", "same times", "the same hour", "same slot", "same hours", "same slots")
 NEXT_DAY = ("a day later", "the day after", "next day", "the following day", "one day later", "back a day")
 # "the day after tomorrow", "the day after Thursday": a day named, not the appointment's next day.
 NAMED_DAY_AFTER = re.compile(

@@ -173,11 +173,14 @@ def loaded(desk, results, turn):
     _ask_which(desk, task, narrowed, turn)
 
 
+MOVE_ALL = re.compile(r"\b(?:both|all of them|them all|all my appointments|all of my appointments)\b")
+
+
 def _pick(desk, task, text, *, current=None):
     which = split_move(text, desk.today())[0] if task.purpose == "move" else None
     return pick(
         text, task.options, desk.today(), services=desk.service_names(), current=current,
-        everything=task.purpose == "cancel", which=which,
+        everything=task.purpose == "cancel" or bool(MOVE_ALL.search(normalize(text))), which=which,
     )  # fmt: skip
 
 
@@ -206,6 +209,10 @@ def _proceed(desk, task, chosen, turn):
         _confirm(desk, cancellation, turn)
         return
     appointment = chosen[0]
+    if len(chosen) > 1 and desk.state.later is None:  # "move both of them to Friday, same times": in turn
+        _, to = split_move(task.said, desk.today())
+        desk.state.later = " ".join(f"Move my {_what(a)} on {_when(a)} to {to}." for a in chosen[1:2] if to)
+        desk.state.later = desk.state.later or None
     target = move_target(task.said, appointment, desk.today())
     booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn, said=task.said)
 

@@ -71,7 +71,8 @@ CANCEL = (
     "can't make my", "cannot make my", "won't make my", "won't be able to make my",
 )  # fmt: skip
 RESCHEDULE = (
-    "reschedule", "re schedule", "move my", "move the", "move it", "change my appointment", "change the appointment",
+    "reschedule", "re schedule", "move my", "move the", "move it", "move both", "move them", "move all of",
+    "move those", "move these", "change my appointment", "change the appointment",
     "change my booking", "change the time of", "change the day of", "different time", "different day", "push it",
     "push back",
     "push my", "another day", "another time", "switch my", "bump my", "move that", "bump that", "bump it",
@@ -455,6 +456,25 @@ def question_after_goodbye(text):
     if said and rest.endswith("?") and not _farewell(rest):
         return rest
     return None
+
+
+_CAME_BACK = re.compile(
+    r"^\W*(?:oh\W+)?(?:wait|hold on|hang on|one more thing|one last thing|actually|sorry|before i go)\b", re.IGNORECASE
+)
+
+
+def without_farewell_taken_back(text):
+    """ "Yeah, sounds good. Okay, thanks, bye! ... Oh wait, one more thing! Can you add a tire rotation?":
+    the words without the goodbye the caller took back at once; `text` itself when none was."""
+    pieces = [p for p in re.split(r"(?<=[.!?])\s+|\s*\.\.\.\s*|\s*\u2026\s*", text or "") if p.strip()]
+    farewells = [i for i, piece in enumerate(pieces) if _farewell(piece)]
+    if not farewells:
+        return text
+    after = pieces[farewells[-1] + 1 :]
+    if not after or not _CAME_BACK.match(after[0]) or all(_farewell(p) for p in after):
+        return text
+    kept = [p for i, p in enumerate(pieces) if i not in farewells]
+    return " ".join(kept)
 
 
 def _farewell(piece):
