@@ -32,6 +32,7 @@ from calls.agent.scripted.repair_words import (
     asks_after_car,
     asks_what,
     order_named,
+    orders_named,
     per_car,
     says_in_shop,
     split_request,
@@ -158,9 +159,21 @@ def loaded(desk, results, turn):
         desk.state.task = None
         turn.say(f"I'm sorry. {NOT_YOURS} about a car under someone else's name.")
         return desk.anything_else(turn)
-    if order is None and len(task.orders) > 1 and has_any(normalize(task.said), BOTH):
-        for each in task.orders:  # "how are both my cars doing?"
-            turn.say(status_said(each, task.said, "", desk.now()))
+    named = orders_named(task.said, task.orders) if order is None else []
+    deciding_each = per_car(task.said, task.orders, waiting_lines) if order is None else []
+    if (
+        order is None
+        and len(task.orders) > 1
+        and not deciding_each  # "do the wipers on the Camry and the brakes on the truck": decided below
+        and (len(named) > 1 or has_any(normalize(task.said), BOTH))
+    ):
+        asked = named if len(named) > 1 else task.orders  # "how are both my cars doing?"
+        deciding = [each for each in asked if waiting_lines(each)]
+        for each in asked:
+            if len(deciding) != 1 or each is not deciding[0]:
+                turn.say(status_said(each, task.said, "", desk.now()))
+        if len(deciding) == 1:  # "is the Camry ready? and what do you need from me on the truck?"
+            return _about(desk, task, deciding[0], task.said, turn)
         desk.state.task = None
         return desk.anything_else(turn)
     if order is None and len(task.orders) == 1:
@@ -172,7 +185,7 @@ def loaded(desk, results, turn):
             )
         elif _names_another_car(task.said, order):
             turn.say(f"The only car I have in the shop for you is your {order['vehicle']}.")
-    cars = per_car(task.said, task.orders, waiting_lines) if order is None else []
+    cars = deciding_each
     if cars and several_cars.decide(desk, task, cars, task.said, turn):  # "wipers on the Camry, brakes on the truck"
         return
     if order is None:
@@ -346,6 +359,13 @@ def capture(desk, task, u, turn):
         task.after = rest if decides(rest) else ""
         return more_work.request(desk, task, job, u.text, turn, then=decide_after) or True
     decided = decision(with_symptoms(u.text, task.order, waiting), waiting)
+    if task.stage == "decide" and not decided.named and has_any(normalize(u.text), NEEDED):
+        # "Is that really needed though? Or is that one of those upsell things?": the technician's reason, again
+        if task.order.get("note"):
+            turn.say(f"The technician's note says: {task.order['note'].rstrip('.')}.")
+        turn.say("Whether it's needed is for the technician to explain; your advisor can go over it with you.")
+        desk.ask(turn, "Which of the work would you like us to go ahead with, if any?")
+        return True
     if task.stage == "confirm" and narrows(task, decided, u):  # "yes, pads and rotors" to three read back
         task.approve = decided.approve
         task.decline = [x for x in waiting if x in task.decline or x in decided.decline]

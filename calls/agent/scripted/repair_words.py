@@ -131,9 +131,14 @@ def wants_pickup(text):
 
 def order_named(text, orders):
     """The order whose car the words name (model, make or kind: "the Camry", "the truck"), or None."""
-    said = re.sub(r"\b(?:not|no|isn't|isnt) (?:the|my|that) [\w'-]+(?: [\w'-]+)?", " ", normalize(text))
-    named = [o for o in orders if _names_vehicle(said, o["vehicle"])]
+    named = orders_named(text, orders)
     return named[0] if len(named) == 1 else None
+
+
+def orders_named(text, orders):
+    """The orders whose cars the words name ("is the Camry ready? and what does the truck need?")."""
+    said = re.sub(r"\b(?:not|no|isn't|isnt) (?:the|my|that) [\w'-]+(?: [\w'-]+)?", " ", normalize(text))
+    return [o for o in orders if _names_vehicle(said, o["vehicle"])]
 
 
 def per_car(text, orders, lines_of):

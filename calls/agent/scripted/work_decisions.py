@@ -109,6 +109,13 @@ BARGAIN = re.compile(
 )
 # "... then I'll approve it" is a condition; "forget the wipers then, I'll do them myself" is not.
 CONDITIONAL = re.compile(r"\bif\b|\bthen i'll\b(?!.*\b(?:myself|ourselves)\b)|" + BARGAIN.pattern)
+# Work put off to a later visit: "I'll do those next month", "we'll get it done after payday".
+DEFERRED = re.compile(
+    r"\b(?:i'll|i will|we'll|we will|i can|i'm gonna|im gonna|i'm going to|i'd rather) (?:do|get|have)"
+    r" (?:those|them|it|that|these|the \w+)(?: done| fixed| replaced)? (?=(?:next|later|another|in a|in the|after|some"
+    r" other|when|once)\b)",
+    re.IGNORECASE,
+)
 LATER = (
     "yet",
     "ask my",
@@ -191,6 +198,7 @@ def decision(text, lines, *, offered_one=False):
     $129 one", or "that" after naming one) are decided, and only in sentences that say so (not in
     questions or bargains); a later sentence takes back an earlier one. "Whatever it needs" is
     vague. `offered_one`: a plain yes answers the one line offered."""
+    text = DEFERRED.sub(" ", text or "")  # "hold off on the brakes, I'll do those next month": not a yes
     result = Decision(reason=reason_in(text))
     decided = {}  # line_id -> (line, "approve" | "decline" | "later")
     named_before = []  # the lines the last sentence named, for "that" in the next
