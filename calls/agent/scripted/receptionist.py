@@ -36,6 +36,7 @@ from calls.agent.scripted.intents import (
     names_vehicle_kind,
     question_after_goodbye,
     wants_repeat,
+    without_farewell_taken_back,
 )
 from calls.agent.scripted.phone_numbers import phone_number
 from calls.agent.scripted.services import match_service
@@ -85,6 +86,18 @@ _NOT_A_PLACE = (
 OTHER_PLACE = re.compile(
     rf"\b(?i:is(?:n't| not) this|this is(?:n't| not)|is this)\s+(?:the\s+)?{_NOT_A_PLACE}(?:Dr\.?\s+)?"
     r"[A-Z][\w.-]*(?:'s\b|\s+[A-Z][\w'.-]+)"
+)
+# "Am I talking to a real person or is this a robot?", "are you AI?": answered truthfully, never passed over.
+ARE_YOU_A_MACHINE = re.compile(
+    r"\b(?:are you|is this|am i (?:talking|speaking) (?:to|with)|is that)\b[^.?!]{0,40}"
+    r"\b(?:robot|a bot|bot\b|ai\b|a\.i\b|artificial|machine|computer|automated|recording|real person|real human"
+    r"|human|actual person|live person)"
+)
+WANTS_TO_KNOW = re.compile(r"\b(?:wanna|want to|wanted to|need to|just) (?:know|ask|check)\b|\bwondering\b|\bcurious\b")
+# "If I wait for my oil change, do you have wifi?": a question about the shop, the service only its setting.
+IF_I_THEN_ASKS = re.compile(
+    r"\bif (?:i|we)\b[^?]*[,.]\s*(?P<question>(?:do you(?: guys)? have|is there|are there|have you got|you got)\b[^?]*\?)",
+    re.IGNORECASE,
 )
 ANOTHER_DAY = re.compile(r"^(?:and|what about|how about|and what about|and how about|and on|on)\b|^\S+$")
 OFFER_MESSAGE = "I can take a message for an advisor to call you back. Would you like me to do that?"
@@ -232,6 +245,8 @@ class Receptionist:
             caller.looked_up = True
         if state.task is None:  # "thanks, bye. Oh wait, are you open tomorrow?": the question is answered
             text = question_after_goodbye(text) or text
+        else:  # "Yeah, sounds good. Thanks, bye! Oh wait, one more thing, can you add ...?": not a goodbye
+            text = without_farewell_taken_back(text)
         u = self.utterance(text)
         if not caller.on_file and caller.caller_id and not isinstance(state.task, Message):
             caller.email = email_in(text) or caller.email  # "send the confirmation to my email, it's ..."
@@ -261,6 +276,8 @@ class Receptionist:
             turn.say(flow.dropped(self, task))
             if u.intent in info.TOPICS:
                 info.ask_shop(self, u.intent, u, turn)
+            elif self.can("shop_info") and (info.sounds_like_question(u.text) or WANTS_TO_KNOW.search(u.said)):
+                info.ask_faq(self, u, turn)  # "I just wanna know if there's wifi in the waiting room."
             else:
                 self.anything_else(turn)
             return
@@ -271,6 +288,18 @@ class Receptionist:
         if is_greeting(text) and not task:
             name = state.caller.first_name
             self.ask(turn, f"Hi{' ' + name if name else ''}! How can I help you today?", aside=True)
+            return
+        if u.intent != "person" and any(
+            ARE_YOU_A_MACHINE.search(normalize(q)) for q in re.findall(r"[^.?!]*\?", text)
+        ):  # asked, not said in passing ("I figured I'd get a machine")
+            turn.say(
+                "I'm the shop's automated assistant, an AI. I can book or change appointments, answer "
+                "questions about the shop, or take a message for an advisor."
+            )
+            if task is not None and state.task_question:
+                self.ask(turn, state.task_question)
+            else:
+                self.ask(turn, "How can I help you today?", aside=True)
             return
         checking = checking_in(text)
         if checking:  # "can you hear me?", "how are you today?": a word back, then the question in hand
@@ -502,6 +531,15 @@ class Receptionist:
             appointments.start(self, u, turn, purpose={"reschedule": "move"}.get(intent, intent))
         elif intent == "vehicle":
             vehicles.start(self, u, turn)
+        elif (
+            intent in (None, "book", "makes")  # "... do you have wifi? I'd need to work on my laptop."
+            and self.state.task is None
+            and not u.when.said_anything
+            and IF_I_THEN_ASKS.search(u.text)
+            and self.can("shop_info")
+        ):
+            question = IF_I_THEN_ASKS.search(u.text)["question"]  # not "... work on my laptop": the makes entry
+            info.ask_faq(self, self.utterance(question), turn)  # the shop's FAQ entry, or not known; no booking
         elif intent in info.TOPICS and appointments.existing_purpose(self, u) == "list":
             appointments.start(self, u, turn, purpose="list")  # "is my inspection at two? can I wait?": both
         elif intent in info.TOPICS and not (intent == "makes" and u.service and not names_vehicle_kind(u.text)):
