@@ -1,6 +1,7 @@
 """How the scripted receptionist reads spoken words: days and times against a fixed Monday,
 VINs read out loud, services from symptoms, names, yes and no; and how it says things back."""
 
+import re
 from datetime import date, datetime, time
 
 import pytest
@@ -10,6 +11,7 @@ from calls.agent.scripted.intents import checking_in, detect
 from calls.agent.scripted.messages import reason_in
 from calls.agent.scripted.names import spoken_name
 from calls.agent.scripted.phone_numbers import extension_in, phone_number
+from calls.agent.scripted.receptionist import ARE_YOU_A_MACHINE, OTHER_PLACE
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.speech import say_day, say_moment, say_time, service_phrase
 from calls.agent.scripted.vin import read_back, vin_characters
@@ -327,3 +329,34 @@ def test_a_number_said_with_an_extension_and_a_correction():
     assert phone_number("my work line, 312-555-0142, extension 214") == "+13125550142"
     assert extension_in("my work line, 312-555-0142, extension two one four") == "214"
     assert phone_number("three one two, five five five, oh one, no sorry, oh two one nine") == "+13125550219"
+
+
+@pytest.mark.parametrize(
+    "said, asked",
+    [
+        ("Hi... wait, am I talking to a real person or is this a robot?", True),
+        ("Are you AI?", True),
+        ("Is this a recording?", True),
+        ("Are you guys able to run a computer diagnostic?", False),
+        ("Is this person going to call me back?", False),
+        ("Sorry, I know you're closed, I figured I'd get a machine. Can I get an oil change Monday?", False),
+    ],
+)
+def test_asked_whether_the_agent_is_a_machine(said, asked):
+    questions = re.findall(r"[^.?!]*\?", said)
+    assert any(ARE_YOU_A_MACHINE.search(normalize(q)) for q in questions) is asked
+
+
+@pytest.mark.parametrize(
+    "said, elsewhere",
+    [
+        ("Wait, this isn't Tony's Pizza?", True),
+        ("Is this Dr. Patel's office?", True),
+        ("Is this Dana's appointment?", False),
+        ("No, this isn't Marcus's truck, it's my wife's.", False),
+        ("Is this Mike?", False),  # an advisor, maybe
+        ("Is this Otto's?", False),
+    ],
+)
+def test_a_caller_who_meant_another_business(said, elsewhere):
+    assert bool(OTHER_PLACE.search(said)) is elsewhere

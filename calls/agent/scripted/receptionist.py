@@ -77,21 +77,26 @@ NOT_BOOKING = re.compile(
     r"|(?:book|schedule) (?:it |that )?later|just (?:asking|wondering|curious|a question|checking))\b"
 )
 # A caller who meant to reach another business: "Wait, this isn't Tony's Pizza?", "Is this Dr. Patel's office?",
-# "Is this Lakeside Dental?" (a place named with capitals, possessive or two words; not the shop, a day or a
-# month: "Is this Tuesday still open?"; a first name alone may be an advisor's, "Is this Mike?").
+# "Is this Lakeside Dental?": a place named with capitals (possessive or two words) that ends the question, not
+# the shop, a day or a month ("Is this Tuesday still open?"), a person's thing ("Is this Dana's appointment?") or
+# a first name alone (an advisor's, maybe: "Is this Mike?").
 _NOT_A_PLACE = (
     r"(?!(?:Otto|Auto|Car|Mechanic|Garage|Service|Repair|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday"
     r"|Sunday|January|February|March|April|May|June|July|August|September|October|November|December|I)\b)"
 )
 OTHER_PLACE = re.compile(
     rf"\b(?i:is(?:n't| not) this|this is(?:n't| not)|is this)\s+(?:the\s+)?{_NOT_A_PLACE}(?:Dr\.?\s+)?"
-    r"[A-Z][\w.-]*(?:'s\b|\s+[A-Z][\w'.-]+)"
+    r"[A-Z][\w.-]*(?:'s\b|\s+[A-Z][\w'.-]+)(?:\s+[A-Z][\w'.-]+)*"
+    r"(?:\s+(?i:office|pizza|restaurant|pharmacy|clinic|salon|store|bank|school|hotel|dental|insurance|practice))?"
+    r"\s*\?"
 )
-# "Am I talking to a real person or is this a robot?", "are you AI?": answered truthfully, never passed over.
+# "Am I talking to a real person or is this a robot?", "are you AI?": answered truthfully, never passed over;
+# not "are you able to run a computer diagnostic?".
 ARE_YOU_A_MACHINE = re.compile(
-    r"\b(?:are you|is this|am i (?:talking|speaking) (?:to|with)|is that)\b[^.?!]{0,40}"
-    r"\b(?:robot|a bot|bot\b|ai\b|a\.i\b|artificial|machine|computer|automated|recording|real person|real human"
-    r"|human|actual person|live person)"
+    r"\b(?:are you|is this|is that|am i (?:talking|speaking) (?:to|with))\s+(?:even |just |like |really )?"
+    r"(?:(?:(?:a|an|the) )?(?:robot|bot|ai|a\.i|artificial intelligence|machine|computer|recording)"
+    r"|(?:a |an )?(?:real |actual |live )(?:person|human)|(?:a )?human(?: being)?|a person)\b"
+    r"|\bor (?:is (?:this|it) |are you )?(?:a |an )?(?:robot|bot|machine|computer|ai|recording)\b"
 )
 WANTS_TO_KNOW = re.compile(r"\b(?:wanna|want to|wanted to|need to|just) (?:know|ask|check)\b|\bwondering\b|\bcurious\b")
 # "If I wait for my oil change, do you have wifi?": a question about the shop, the service only its setting.
