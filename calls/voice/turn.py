@@ -319,4 +319,4 @@ def log_mel(audio):
     as Smart Turn was trained on them: transformers' front end, on zero-mean unit-variance audio."""
     x = np.asarray(audio, dtype=np.float32)
     x = (x - x.mean()) / np.sqrt(x.var() + 1e-7)
-    return whisper_log_mel(x, dtype=np.float64)
+    return whisper_log_mel(x, dtype=np.float64, one_thread=True)  # on the model's own thread, no spinning
