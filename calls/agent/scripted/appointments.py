@@ -211,8 +211,7 @@ def _proceed(desk, task, chosen, turn):
     appointment = chosen[0]
     if len(chosen) > 1 and desk.state.later is None:  # "move both of them to Friday, same times": in turn
         _, to = split_move(task.said, desk.today())
-        desk.state.later = " ".join(f"Move my {_what(a)} on {_when(a)} to {to}." for a in chosen[1:2] if to)
-        desk.state.later = desk.state.later or None
+        desk.state.later = f"Move my {_what(chosen[1])} on {_when(chosen[1])} to {to}." if to else None
     target = move_target(task.said, appointment, desk.today())
     booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn, said=task.said)
 

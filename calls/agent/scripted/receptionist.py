@@ -540,10 +540,10 @@ class Receptionist:
             intent in (None, "book", "makes")  # "... do you have wifi? I'd need to work on my laptop."
             and self.state.task is None
             and not u.when.said_anything
-            and IF_I_THEN_ASKS.search(u.text)
+            and (if_then := IF_I_THEN_ASKS.search(u.text))
             and self.can("shop_info")
         ):
-            question = IF_I_THEN_ASKS.search(u.text)["question"]  # not "... work on my laptop": the makes entry
+            question = if_then["question"]  # not "... work on my laptop": the makes entry
             info.ask_faq(self, self.utterance(question), turn)  # the shop's FAQ entry, or not known; no booking
         elif intent in info.TOPICS and appointments.existing_purpose(self, u) == "list":
             appointments.start(self, u, turn, purpose="list")  # "is my inspection at two? can I wait?": both
@@ -560,6 +560,7 @@ class Receptionist:
             appointments.start(self, u, turn, purpose="move")
         elif intent is None and not u.service and u.when.said_anything and self.state.pickup_talked:
             turn.say("Sounds good, it'll be ready for you.")  # "Saturday morning then.": coming for the car
+            self.state.pickup_talked = False  # once: a day said later in the call is a day for something else
             self.anything_else(turn)
         elif intent == "book" or u.service or (u.when.said_anything and self.state.task is None):
             booking.start(self, u, turn)
