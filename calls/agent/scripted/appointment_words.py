@@ -37,7 +37,18 @@ ORDINALS = {
 NOT_ORDINAL = re.compile(r"\b(?:first|last) (?:thing|available|opening|time|week|day)\b|\bat last\b")
 GENERIC_WORDS = {"change", "service", "check", "light", "fluid", "replacement", "and", "the", "engine"}
 INSTEAD = re.compile(r"\b(?:instead|rather|works better|would be better|is better|better for me|suits me better)\b")
-MOVE_CUTS = (" to ", " for ", " till ", " until ", " into ")
+MOVE_CUTS = (
+    " to ",
+    " for ",
+    " till ",
+    " until ",
+    " into ",
+    " give me ",
+    " how about ",
+    " what about ",
+    " you do ",
+    " we do ",
+)
 LATER = ("later", "push it back", "push back", "pushed back", "push that back", "push my", "bump it back")
 EARLIER = ("earlier", "bring it forward", "move it up", "bring it earlier")
 SAME_TIME = ("same time", "same times", "the same hour", "same slot", "same hours", "same slots")
@@ -281,7 +292,7 @@ def split_move(text, today):
     instead = INSTEAD.search(said)
     if instead:
         words = said[: instead.start()].split()
-        taken = _when_tail(words, today)
+        taken = _when_tail(words[-_words_of_its_sentence(text, len(words)) :], today)
         if taken:
             rest = said[instead.end() :]
             target = " ".join(words[-taken:])
@@ -429,6 +440,16 @@ def _in_part(w, candidates):
         return None
     first, last = PART_HOURS[w.part]
     return [a for a in candidates if first <= local_time(a["start"]).hour < last]
+
+
+def _words_of_its_sentence(text, most):
+    """How many words before "instead" are in its own sentence: "the Thursday one. Can we do Friday
+    instead?" asks for Friday, not Friday at one."""
+    raw = INSTEAD.search(text.lower())
+    if raw is None:
+        return most
+    sentence = re.split(r"(?<=[.?!;])\s+", text[: raw.start()])[-1]
+    return min(most, len(normalize(sentence).split())) or most
 
 
 def _when_tail(words, today):

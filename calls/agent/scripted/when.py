@@ -231,9 +231,16 @@ def _without_greeting(text):
     return _GREETING.sub("", text or "")
 
 
+# Tens, a pause, then an hour: two times ("seven-thirty, eight"), not one number ("thirty-eight").
+_TENS_THEN_HOUR = re.compile(
+    r"\b(twenty|thirty|forty|fifty)\s*[,;.?!]+\s*(?=(?:one|two|three|four|five|six|seven|eight|nine)\b)", re.I
+)
+
+
 def _digitized(text, *, expect_time=False):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
+    text = _TENS_THEN_HOUR.sub(r"\1 or ", text)  # "seven-thirty, eight": no 7:38
     s = _WHEN_IT_HAPPENED.sub("", normalize(_without_greeting(text)))
     s = WHEN_YOU_OPEN.sub("early morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
@@ -544,6 +551,13 @@ def _clock(s, part, *, expect_time):
         return _resolved(int(match[1]), 0, None, part), match.start(1)
     match = re.search(  # "Oil change. Thursday. Nine.": an hour right after the day is the time on it
         rf"\b(?:(?:{_WEEKDAY})s?|today|tomorrow) (\d{{1,2}})\b{_NOT_A_TIME}(?! (?:\d|{_MONTH})\b)", s
+    )
+    if match:
+        return _resolved(int(match[1]), 0, None, part), match.start(1)
+    match = re.search(  # "Thursday morning? Like ten?": a hedged hour just after the day or part of it
+        rf"\b(?:(?:{_WEEKDAY})s?|today|tomorrow|morning|afternoon)(?: \w+){{0,2}} like (\d{{1,2}})\b{_NOT_A_TIME}"
+        rf"(?! (?:\d|{_MONTH})\b)",
+        s,
     )
     if match:
         return _resolved(int(match[1]), 0, None, part), match.start(1)
