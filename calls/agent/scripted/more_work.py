@@ -67,7 +67,12 @@ def requested(desk, results, turn, *, then=None):
         turn.say("I'm sorry, I couldn't add that to the order.")
         messages.offer(desk, turn, OFFER)
         return
-    turn.say(announcement("request_work", done))
+    said = announcement("request_work", done)
+    if isinstance(task, CarInShop) and task.more_jobs:  # "... and can someone look at the window too?"
+        turn.say(said.split(". ")[0] + ".")  # the advisor's part once, after the last
+        desk.state.task = task
+        return request(desk, task, *task.more_jobs.pop(0), turn, then=then)
+    turn.say(said)
     if isinstance(task, CarInShop) and task.after and then:
         desk.state.task, task.stage = task, "decide"
         return then(desk, task, turn)

@@ -27,7 +27,9 @@ from calls.agent.scripted.repair_speech import (
     work_so_far,
 )
 from calls.agent.scripted.repair_words import (
+    IN_SHOP,
     after_hours,
+    another_job,
     asks_about_car,
     asks_after_car,
     asks_what,
@@ -59,6 +61,9 @@ TOTAL = (
     "the bill", "come to", "comes to", "add up", "adds up", "for everything", "do everything", "do it all",
     "for all of it", "all of it cost",
 )  # fmt: skip
+WHEN_BACK = re.compile(
+    r"\bwhen (?:am i|do i|will i|can i|are we|do we|will we) (?:get|getting|gonna get) (?:it|him|her|them) back\b"
+)
 NOT_BOOKING = ("book", "cancel", "reschedule", "list", "vehicle")
 THIS_CAR = (
     "my car", "the car", "my truck", "the truck", "on it", "estimate", "you quoted", "you found", "it needs",
@@ -89,6 +94,13 @@ def wanted(desk, u):
         and any(named_lines(u.text, waiting_lines(order)) for order in desk.state.cars_seen)
     ):
         return True  # "and yeah, the coolant flush too" after the pads were approved
+    if (
+        u.intent in (None, "list")
+        and not u.service
+        and orders_named(u.text, desk.state.cars_seen)
+        and (has_any(u.said, IN_SHOP) or WHEN_BACK.search(u.said))
+    ):
+        return True  # "and the truck, any news on that one? When am I getting it back?": a car heard of, in the shop
     if u.intent == "makes" and caller.cars_in_shop and _own_car(u.text, caller) and not has_any(u.said, SERVICED):
         return True  # "what's the story with the Ford?": theirs, in the shop
     if caller.cars_in_shop and _own_car(u.text, caller) and wants_findings(u.said) and not u.service:
@@ -265,6 +277,8 @@ def _about(desk, task, order, said, turn):
         return answer_aside(desk, said, turn)
     if job:
         task.after = rest if waiting and decides(rest) else ""
+        second = another_job(rest)
+        task.more_jobs = [(second, said)] if second and second != job else []
         return more_work.request(desk, task, job, said, turn, then=decide_after)
     if waiting and decides(said):
         decided = decision(with_symptoms(said, order, waiting), waiting)
@@ -275,9 +289,13 @@ def _about(desk, task, order, said, turn):
     heard_before = len(turn.lines)
     if order["vehicle"] not in told or has_any(normalize(said), STATUS_ASKED):
         turn.say(status_said(order, said, task.pickup_today, desk.now()))
+        if order["ready"] and task.pickup_next and after_hours(said):  # "is it ready? can I grab it at six?"
+            turn.say(task.pickup_next)
     elif wants_pickup(said) and not order["ready"]:  # "so when can I actually pick it up?"
         turn.say(pickup_when_not_ready(order, desk.now()))
-    elif wants_pickup(said):  # "can I pick it up around seven?", its status said already: today's hours
+        if side_question(said, ("hours",)):  # "what time do you close today? I'll come get it after work"
+            turn.say(task.pickup_today)
+    elif wants_pickup(said) or after_hours(said):  # "can I pick it up around seven?": today's hours
         turn.say(task.pickup_today)
         if task.pickup_next and after_hours(said):  # "after six?": and when the shop opens next
             turn.say(task.pickup_next)

@@ -53,10 +53,12 @@ def promised_for(iso, today):
 
 def pickup_when_not_ready(order, now):
     """ "When can I pick it up?" of a car not ready: when it should be, never the shop's hours alone."""
-    if order.get("note"):
-        return f"It isn't ready yet. {order['note'].rstrip('.')}."
+    note = f" {order['note'].rstrip('.')}." if order.get("note") else ""
     if order.get("promised_at") and local_time(order["promised_at"]) > now:
-        return f"It isn't ready yet; we're planning to have it ready {promised_when(order['promised_at'], now.date())}."
+        when = promised_when(order["promised_at"], now.date())
+        return f"It isn't ready yet.{note} We're planning to have it ready {when}."
+    if note:
+        return f"It isn't ready yet.{note}"
     return "It isn't ready yet; your advisor will call you as soon as it is."
 
 

@@ -45,7 +45,8 @@ READY_ASKED = re.compile(
 # Asked only by a caller who has a car in the shop.
 IN_SHOP = (
     "any news", "any update", "any updates", "anything new", "ready", "done", "finished", "how much", "what's the damage", "the damage", "run me", "cost me", "the total",
-    "the bill", "estimate", "go ahead", "approve", "hold off", "whatever it needs", "just fix it", "pick it up",
+    "the bill", "estimate", "got a text", "you texted", "texted me", "waiting on me", "waiting on my ok",
+    "waiting for me", "what's up with it", "what's up with her", "what's going on with it", "go ahead", "approve", "hold off", "whatever it needs", "just fix it", "pick it up",
     "pick up my", "pick up the", "pick her up", "pick him up", "come get it", "get it back", "about my truck",
     "about my car", "about my cars", "about the cars", "about my trucks", "about my vehicles", "about the truck", "about the car", "my truck", "the truck", "what's going on with",
     "what's wrong with it", "what does it need", "what all does it need", "do the", "the work",
@@ -121,8 +122,17 @@ AFTER_HOURS = re.compile(
 )
 
 
+# "What time do you open tomorrow?", "when do you guys open in the morning?"
+OPENS_NEXT = re.compile(
+    r"\b(?:what time|when|how early) (?:do|does|will|are|would) (?:you|y'all|you guys|the shop|they|ya)"
+    r" (?:open|be open|opening)\b|\bopen(?:ing)? (?:tomorrow|in the morning|first thing)\b"
+)
+
+
 def after_hours(text):
-    return AFTER_HOURS.search(normalize(text)) is not None
+    """ "Can I grab it at six?", "what time do you open tomorrow?": when the shop opens next answers it."""
+    said = normalize(text)
+    return AFTER_HOURS.search(said) is not None or OPENS_NEXT.search(said) is not None
 
 
 def wants_pickup(text):
@@ -229,6 +239,32 @@ def split_request(text):
             before = [f"{before}."] if len(before.split()) > 2 else []
             return job, " ".join(sentences[:index] + before + sentences[index + 1 :])
     return None, text
+
+
+# "..., can someone take a look at that too?" after another request: the thing named before it.
+LOOK_AT_THAT = re.compile(
+    r"\b(?:can|could|would) (?:someone|somebody|you guys|you all|y'all|you|they|the guys) (?:also |please |maybe )*"
+    r"(?:take a look at|have a look at|look at|check out|check) (?:that|it|this|them)\b"
+)
+THING = re.compile(
+    r"^(?:(?:oh|and|also|plus|so|um|uh) )*(?P<thing>(?:the|my|her|his|our) (?:[\w-]+ ){0,3}?[\w-]+?)"
+    r"(?:'s|'ve|'re| is| are| has| have| keeps?| won't| doesn't| don't| makes?| sounds?)\b"
+)
+
+
+def another_job(text):
+    """A second piece of work asked for in the words left after the first ("oh, and the passenger
+    window's been going up slow, can someone take a look at that too?": "check the passenger window")."""
+    job, _ = split_request(text)
+    if job:
+        return job
+    for sentence in re.split(r"(?<=[.!?;])\s+", text or ""):
+        said = normalize(sentence)
+        match = LOOK_AT_THAT.search(said)
+        thing = THING.match(said[: match.start()].strip()) if match else None
+        if thing:
+            return f"check {thing['thing']}"
+    return None
 
 
 def _job_in(said):

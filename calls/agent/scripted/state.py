@@ -38,6 +38,7 @@ class Booking:
     vehicle_id: int | None = None
     vehicle: str | None = None
     new_car: object = None  # a car the caller named that is not on file (car_names.Car): added, then booked on
+    whose_car: str | None = None  # "my mom's car", of no make or model: none of theirs on file, asked after
     moving: dict | None = None  # get_upcoming_appointments' appointment
     replacing: dict | None = None  # the appointment this call just booked, cancelled when this one is booked
     offered: list = field(default_factory=list)  # datetimes (shop local, naive)
@@ -77,6 +78,7 @@ class Message:
     email: str | None = None  # an address said for the advisor to write to
     wants_email: bool = False  # "a written estimate emailed to me": the address is asked for
     by_text: bool = False  # "can they just text me?": the advisor is asked to text back, not call
+    for_whom: str | None = None  # "can you just have Mike call me?": the one asked for, by name
 
 
 @dataclass
@@ -121,6 +123,7 @@ class CarInShop:
     words: str = ""  # what they said deciding, as heard
     left: list = field(default_factory=list)  # lines the read-back said it leaves ("over your limit")
     after: str = ""  # a decision said with a request for more work, taken up once the request is in
+    more_jobs: list = field(default_factory=list)  # (job, words): more work asked for in the same breath
     several: list = field(default_factory=list)  # decisions on two cars or more at once: {order, approve, ...}
     adding: str = ""  # a listed service whose price was asked: added as a request if the caller says so
     message: str = ""  # for an advisor once the decision is written ("the rotors only if under 250")
