@@ -16,6 +16,7 @@ from calls.agent.scripted.booking_words import (
     NOT_A_SWAP,
     REFERS_BACK,
     SWAPS,
+    asked_about_only,
     cars_per_request,
     name_in_first_clauses,
     named_instead,
@@ -28,7 +29,7 @@ from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.intents import drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
-from calls.agent.scripted.services import is_symptom, match_service
+from calls.agent.scripted.services import is_symptom, match_service, names
 from calls.agent.scripted.speech import is_plural, say_list, say_moment, say_time, service_phrase
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import iso, local_time
@@ -55,6 +56,9 @@ def start(desk, u, turn, *, service=None):
     own_whens = []
     if service is None:
         requests = requests_named(u.text, desk.service_names(), desk.today())
+        if len(requests) > 1:  # "... and what do you charge for the A/C? I'm not doing that now": no booking
+            only_asked = asked_about_only(u.text, desk.service_names())
+            requests = [r for r in requests if r[0] not in only_asked] or requests
         named = [name for name, _ in requests]
         if len(named) > 1 and b.service in named:  # "an oil change and a tire rotation": one after the other
             b.service, b.also = named[0], named[1:]
@@ -77,7 +81,10 @@ def start(desk, u, turn, *, service=None):
         b.also_details = [{"when": w} for w in own_whens[1:]]
     vehicle = vehicle_named(latest_statement(u.said), caller.vehicles)  # "the Camry. No, wait, the truck"
     vehicle = vehicle if vehicle is not None else vehicle_named(u.text, caller.vehicles)
-    if vehicle is None and len(caller.vehicles) == 1:
+    whose = SOMEONE_ELSES.search(u.said) if vehicle is None else None
+    if whose:  # "this is actually for my mom's car, not mine": not the one car on file
+        b.whose_car = f"your {whose['who']}'s {whose['kind']}"
+    if vehicle is None and len(caller.vehicles) == 1 and not whose:
         vehicle = caller.vehicles[0]
     per_car = cars_per_request(u.text, desk.service_names(), caller.vehicles) if b.also else {}
     if b.service in per_car:  # "the Camry needs an oil change and the truck's due for its inspection"
@@ -100,6 +107,12 @@ def start(desk, u, turn, *, service=None):
     advance(desk, b, turn)
 
 
+# A car of a relative's or a friend's, named by no make or model ("my mom's car", "my son's truck").
+SOMEONE_ELSES = re.compile(
+    r"\b(?:my|our) (?P<who>mom|mum|mother|dad|father|wife|husband|son|daughter|kid|sister|brother|grandma"
+    r"|grandmother|grandpa|grandfather|aunt|uncle|girlfriend|boyfriend|partner|fiancee?|neighbou?r|friend|roommate"
+    r"|mother-in-law|father-in-law|stepdad|stepmom|boss)'s (?P<kind>car|truck|van|minivan|suv|vehicle|jeep)\b"
+)
 SAME_VISIT = ("while it's in", "while it's there", "while it is in", "while it's at the shop", "same visit",
               "while you have it", "while you've got it", "while the car's there", "same time")  # fmt: skip
 BACK_TO_IT = re.compile(r"\b(?:it|that|them|they|they're|those|that one)\b")
@@ -289,6 +302,12 @@ ALSO_THIS = ("also", "too", "as well", "while it's in", "while it's there", "whi
 
 def _answer(desk, b, u, turn):
     stage = b.stage
+    if b.busy and not b.moving and u.no and not u.when.said_anything and names(u.text, b.service):
+        # "No, no A/C for now, just the check engine light": the next one of the breath is not wanted
+        desk.state.task = None
+        turn.say(f"No problem, I won't book {spoken_service(b)}.")
+        desk.anything_else(turn)
+        return True
     if stage == "confirm" and _adds_another(b, u):
         # "Yeah, that's great, oh, and could you also rotate the tires while it's in there?"
         b.also = [*b.also, u.service]
@@ -298,7 +317,8 @@ def _answer(desk, b, u, turn):
         else:
             confirm(desk, b, turn)
         return True
-    if u.service and u.service != b.service and not b.moving:
+    both = stage == "confirm" and u.yes and b.service and names(u.text, b.service)  # "yeah, oil change on the
+    if u.service and u.service != b.service and not b.moving and not both:  # Camry, rotation on the truck"
         if not (stage == "offered" and _picked(b, u)):
             b.service = u.service
             if b.chosen and not u.when.said_anything:
@@ -574,6 +594,10 @@ def _follow_up(desk, b, done, turn):
     caller = desk.state.caller
     if desk.state.later is not None or b.moving or b.replacing or b.busy:
         return False  # the other request of the breath comes first; of several booked, no one question
+    if b.whose_car and not b.vehicle_id and desk.can("add_vehicle"):  # "my mom's car": which it is
+        desk.ask(turn, f"And what is {b.whose_car}? The year, make and model is plenty.")
+        desk.state.awaiting = "new_car"
+        return True
     if b.new_name and not b.vehicle_id and desk.can("add_vehicle"):
         desk.ask(turn, WHICH_CAR)  # a new customer who named no car: what is coming in
         desk.state.awaiting = "new_car"

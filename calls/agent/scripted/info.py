@@ -28,7 +28,7 @@ QUOTE = "An advisor can give you a quote. Would you like me to take a message fo
 WHOLE_WEEK = ("weekend", "weekends", "weekdays", "every day", "usual hours", "regular hours")
 RIGHT_NOW = ("now", "right now", "still open", "tonight", "currently")
 NOT_A_HOLIDAY = frozenset({"closed", "closure", "open", "hours", "shop", "store", "with", "from"})
-ALSO_TOPICS = ("location", "hours", "payment", "warranty", "loaners")  # a second question answered in passing
+ALSO_TOPICS = ("location", "hours", "payment", "warranty", "loaners", "makes")  # a second question answered in passing
 QUESTION_WORDS = frozenset("do does is are can could will would what where when how who which any have has got".split())
 CLAUSE_BREAK = re.compile(r"[,;?.!]|\b(?:and|also|plus)\b", re.IGNORECASE)
 

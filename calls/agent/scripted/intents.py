@@ -91,7 +91,8 @@ LIST = (
     "what i've got booked", "what i have with you", "what i have coming", "see what i have", "check what i have",
     "what do i have booked", "what do i have scheduled", "what do i have coming", "what do i have with you",
     "what have i got", "what've i got", "have me down", "have me booked", "have me scheduled", "got me down",
-    "got me booked", "under my name", "is that still on", "is it still on", "still happening",
+    "got me booked", "anything under my name", "something under my name", "what's under my name",
+    "have under my name", "booked under my name", "scheduled under my name", "is that still on", "is it still on", "still happening",
     "what time do i need to be there", "what time should i be there", "when do i need to be there",
     "when should i be there", "what time do i come", "what time should i come", "what time do i drop",
 )  # fmt: skip

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.state import Booking, Message, VinEntry
 from calls.agent.scripted.vin import NATO
@@ -166,6 +167,8 @@ INTRODUCTIONS = re.compile(
 def _named_after(match, text):
     lead = match[1].lower()
     rest = re.sub(r"[\s,.]+(here|speaking)\b", "", text[match.end() :], flags=re.IGNORECASE)
+    if _a_thing(rest):  # "it's a 2015 Grand Cherokee", "it's the Jeep": the car, no name
+        return None
     clauses = [affiliation(clause)[0] for clause in re.split(r"(?<=[,.;!?])\s+", rest)]
     found = None
     for count in range(1, len(clauses) + 1):
@@ -181,6 +184,16 @@ def _named_after(match, text):
     if found.spelled or capitalized or lead.startswith(("my name", "name", "the name")):
         return found
     return None
+
+
+def _a_thing(words):
+    """Words that start with an article and go on to a number, a lower-case word or a car."""
+    article = re.match(r"\s*(?:an?|the)\s+(?=(?P<next>\S+))", words, re.I)
+    if article is None:
+        return False
+    following = article["next"]
+    clause = re.split(r"[,.;!?]", words, maxsplit=1)[0]
+    return following[:1].isdigit() or following[:1].islower() or car_in(clause) is not None
 
 
 def _spelled_alone(text):

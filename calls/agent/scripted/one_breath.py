@@ -61,7 +61,9 @@ def split(text, services, today, intent):
         service = next((match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None)
         # the question now; the rest ("Tuesday, noonish.", "The F-150.") goes with the task
         now = [_about(p, service, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
-        later = [_for_job(p, named, services) for p, kind in zip(pieces, kinds, strict=True) if kind != "question"]
+        rest = [p for p, kind in zip(pieces, kinds, strict=True) if kind != "question"]
+        job = match_service(" ".join(rest), services) or named  # not the A/C whose price was asked
+        later = [_for_job(p, job, services) for p in rest]
         return " ".join(now), " ".join(later)
     return text, None
 
@@ -112,6 +114,8 @@ def _kind(piece, services, today, *, named=None, day_told=False):
         return "task" if day_told and not asked else None
     if intent in ("book", None) and named and ASKS_FOR_IT.match(piece) and parse_when(piece, today).said_anything:
         return "task"  # "Can you swap it out tomorrow, noonish?", the battery named before
+    if intent == "book" and named and parse_when(piece, today).said_anything:
+        return "task"  # "Can I bring it in Thursday at nine?", the check engine light told before
     return None
 
 

@@ -30,7 +30,7 @@ def confirm(desk, b, turn):
         old, new = say_moment(local_time(b.moving["start"])), say_moment(b.chosen)
         desk.ask(turn, f"So I'll move your {spoken_service(b, article=False)} from {old} to {new}. Shall I go ahead?")
         return
-    vehicle = f" for your {b.vehicle}" if b.vehicle else ""
+    vehicle = f" for your {b.vehicle}" if b.vehicle else f" for {b.whose_car}" if b.whose_car else ""
     name = f", under the name {b.new_name}" if b.new_name else ""
     caller = desk.state.caller
     if b.new_name and caller.spelling and caller.name == b.new_name:

@@ -179,6 +179,12 @@ def match_service(text, service_names):
     return best
 
 
+def names(text, service_name):
+    """Whether the caller's words name this service (by name or a word of its family), not only
+    share a word with it: "oil change on the Camry, rotation on the truck" names both."""
+    return _score(OTHER_LIGHTS.sub(" ", _without_possessives(normalize(text))), service_name) >= 50
+
+
 def _without_possessives(said):
     # "my battery's dying", "the truck's brakes": the thing, not a contraction to match whole.
     return re.sub(r"(?<=[a-z])'s\b", "", said)
@@ -199,7 +205,7 @@ def _score(said, name):
             score = max(score, 50)
     if "alignment" in name.lower() and ALIGNMENT_SIGNS.search(said):
         score = max(score, 60)  # "it pulls to the right, just put new tires on": the tires are no rotation
-    name_words = [_stem(w) for w in lowered.split() if len(w) > 2 and w not in ("and", "the", "service")]
+    name_words = [_stem(w) for w in lowered.split() if len(w) > 2 and w not in ("and", "the", "service", "check")]
     said_words = {_stem(w) for w in said.split()}
     overlap = sum(1 for w in name_words if w in said_words)
     if overlap:
