@@ -271,8 +271,19 @@ def answer(desk, m, u, turn):
     return False
 
 
+# "Can you just have Mike call me?", "tell Rosa to give me a ring", "it's for Mike", "ask for Dave":
+# someone at the shop, by a capitalised first name as a transcript writes one.
+_NAME = r"(?!(?:Someone|Somebody|Anyone|Them|Him|Her|An|The|My|Me|It|You|Your|Advisor|I)\b)([A-Z][a-z]{2,})"
+ASKED_FOR = re.compile(
+    rf"\b(?:have|get|ask|tell|can|could) {_NAME} (?:to )?(?:call|give me a (?:call|ring)|ring|phone|text|get back)\b"
+    rf"|\b(?:it's|it is|this is|message is) for {_NAME}\b|\bmake sure (?:it's )?{_NAME} (?:calls|who calls)"
+)
+
+
 def _send(desk, m, turn):
     reason = m.reason or ""
+    if m.for_whom and m.for_whom.lower() not in reason.lower():
+        reason = f"For {m.for_whom}: {reason}".strip()[:1000]
     if m.company and m.company.lower() not in reason.lower():
         reason = f"{reason} (Calling from {m.company}.)".strip()[:1000]
     if m.extension and m.callback:
@@ -377,6 +388,9 @@ def _absorb(desk, m, text, *, stage=None):
         m.extension = extension
     elif not number and not m.callback and OTHER_NUMBER.search(said):
         m.other_number = True
+    asked_for = ASKED_FOR.search(text)
+    if asked_for:
+        m.for_whom = next(g for g in asked_for.groups() if g)
     urgency = urgency_in(said)
     if urgency and urgency != m.urgency:
         m.urgency = _more_urgent(m.urgency, urgency) if urgency != "routine" else urgency
@@ -479,7 +493,8 @@ def _read_back(desk, m):
         back = f"I'll ask them to text you back{when} {where}."
     else:
         back = f"They'll call you back{when} {where}."
-    return f"I'll pass this on to an advisor{who}: {_clause(m.reason)} {back}{email}"
+    to = f"for {m.for_whom}" if m.for_whom else "to an advisor"
+    return f"I'll pass this on {to}{who}: {_clause(m.reason)} {back}{email}"
 
 
 QUESTION_WORDS = (
