@@ -273,10 +273,15 @@ def answer(desk, m, u, turn):
 
 # "Can you just have Mike call me?", "tell Rosa to give me a ring", "it's for Mike", "ask for Dave":
 # someone at the shop, by a capitalised first name as a transcript writes one.
-_NAME = r"(?!(?:Someone|Somebody|Anyone|Them|Him|Her|An|The|My|Me|It|You|Your|Advisor|I)\b)([A-Z][a-z]{2,})"
+_NOT_A_PERSON = (
+    "Someone|Somebody|Anyone|Them|Him|Her|An|The|My|Me|It|You|Your|Advisor|Today|Tomorrow|Monday|Tuesday|Wednesday"
+    "|Thursday|Friday|Saturday|Sunday|January|February|March|April|May|June|July|August|September|October"
+    "|November|December"
+)
+_NAME = rf"(?!(?:{_NOT_A_PERSON})\b)([A-Z][a-z]{{2,}})"
 ASKED_FOR = re.compile(
-    rf"\b(?:have|get|ask|tell|can|could) {_NAME} (?:to )?(?:call|give me a (?:call|ring)|ring|phone|text|get back)\b"
-    rf"|\b(?:it's|it is|this is|message is) for {_NAME}\b|\bmake sure (?:it's )?{_NAME} (?:calls|who calls)"
+    rf"\b(?i:have|get|ask|tell|can|could) {_NAME} (?i:to )?(?i:call|give me a (?:call|ring)|ring|phone|text|get back)\b"
+    rf"|\b(?i:it's|it is|this is|message is) for {_NAME}\b|\b(?i:make sure) (?i:it's )?{_NAME} (?i:calls|who calls)"
 )
 
 

@@ -555,7 +555,7 @@ def _clock(s, part, *, expect_time):
     if match:
         return _resolved(int(match[1]), 0, None, part), match.start(1)
     match = re.search(  # "Thursday morning? Like ten?": a hedged hour just after the day or part of it
-        rf"\b(?:(?:{_WEEKDAY})s?|today|tomorrow|morning|afternoon)(?: \w+){{0,2}} like (\d{{1,2}})\b{_NOT_A_TIME}"
+        rf"\b(?:(?:{_WEEKDAY})s?|today|tomorrow|morning|afternoon)(?: (?:um|uh|so|or|maybe))? like (\d{{1,2}})\b{_NOT_A_TIME}"
         rf"(?! (?:\d|{_MONTH})\b)",
         s,
     )
