@@ -59,6 +59,8 @@ NAMED_DAY_AFTER = re.compile(
 )
 HOURS = {"an": 1, "a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "half an": 0.5, "couple": 2, "few": 3}
 PART_HOURS = {"morning": (0, 12), "afternoon": (12, 24), "evening": (17, 24)}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAY_AFTER_THAT = re.compile(rf"\bthe ({'|'.join(WEEKDAYS)}) after (?:that|this|it)(?: one)?\b")
 WEEK_LATER = ("a week later", "same time next week", "one week later", "back a week", "week after")
 
 
@@ -286,7 +288,7 @@ def split_move(text, today):
     """(which, target): "my Tuesday oil change" and "Thursday at 10" from "move my Tuesday oil
     change to Thursday at 10"; ("", "friday") from "can I come Friday instead"."""
     said = normalize(text)
-    instead_of = re.search(r"\binstead of\b", said)
+    instead_of = re.search(r"\binstead of\b(?! (?:just )?cancel)", said)  # not "instead of just cancelling"
     if instead_of:
         return said[instead_of.end() :], said[: instead_of.start()]
     instead = INSTEAD.search(said)
@@ -327,6 +329,11 @@ def move_target(text, appointment, today, *, apart=False):
     some_day = w.day is not None and w.span_days == 1
     if has_any(said, WEEK_LATER) or (has_any(said, SAME_TIME) and has_phrase(said, "next week") and not some_day):
         return replace(w, day=day + timedelta(days=7), span_days=1, clock=w.clock or clock, asap=False)
+    after_that = WEEKDAY_AFTER_THAT.search(said)
+    if after_that:  # "put me down for the Wednesday after that": the next one after the appointment's day
+        ahead = (WEEKDAYS.index(after_that[1]) - day.weekday()) % 7 or 7
+        keep_clock = w.clock or (None if (w.part or w.after or w.before) else clock)
+        return replace(w, day=day + timedelta(days=ahead), span_days=1, clock=keep_clock, asap=False)
     shifted = _days_shift(said)
     if shifted:
         keep_clock = w.clock or (None if (w.part or w.after or w.before) else clock)
@@ -348,6 +355,8 @@ def move_target(text, appointment, today, *, apart=False):
     if w.day is None and not w.asap and (w.clock or w.part or w.after or w.before):
         w = replace(w, day=day, span_days=1)  # "move it to 2 PM": the same day
     if w.day == day and w.clock == clock:
+        if has_any(said, EARLIER) and (w.part or w.edge):  # "Thursday at three, can I come earlier, first thing?"
+            return replace(w, clock=None, before=clock, span_days=1, asap=False)
         return None  # where it is already: not a new time
     return w if w.said_anything else None
 

@@ -404,8 +404,11 @@ KEPT = re.compile(r"\b(?:keep|keeping|i'll keep|stays|stay|leave|leaving)\b(?! (
 
 
 def _without_kept(text):
-    """The words without a sentence or clause that keeps an appointment ("that one I keep")."""
-    parts = re.split(r"(?<=[.?!;])\s+", text or "")
+    """The words without a sentence or clause that keeps an appointment ("that one I keep", "the
+    brakes moved to Monday, and the oil change stays on Wednesday")."""
+    parts = re.split(
+        r"(?<=[.?!;])\s+|,?\s+(?:and|but)\s+(?=the|my|your)", text or ""
+    )  # "..., and the oil change stays"
     kept = [p for p in parts if not KEPT.search(normalize(p))]
     return " ".join(kept) if kept and len(kept) < len(parts) else text
 

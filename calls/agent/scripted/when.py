@@ -220,7 +220,7 @@ def _sound_alike_hours(s, *, expect_time):
 
 _GREETING = re.compile(
     r"^\s*(?:good\s+)?(?:morning|afternoon|evening)\s*[.,!;:\u2014-]+\s*"
-    r"(?=(?:i|i'm|i've|my|so|this|we|we've|it|it's|just|hi|hey|hello|yeah|yes|um|uh|got|can|could|quick|listen"
+    r"(?=(?:i|the|our|there|i'm|i've|my|so|this|we|we've|it|it's|just|hi|hey|hello|yeah|yes|um|uh|got|can|could|quick|listen"
     r"|ah|oh|okay|ok|well|look|need|calling)\b)",
     re.IGNORECASE,
 )
@@ -597,7 +597,7 @@ def _resolved(hour, minute, marker, part):
     elif hour <= 12:
         if part == "evening" and hour < 12 or part == "afternoon" and hour < 7:  # "around 11, or after lunch": AM
             hour += 12
-        elif part != "morning" and 1 <= hour <= 6:
+        elif (part != "morning" and 1 <= hour <= 6) or 1 <= hour <= 5:  # "morning, I have to be at work by one"
             hour += 12
     if hour == 0 and marker in ("morning", "am"):
         return "invalid"

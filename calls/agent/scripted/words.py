@@ -178,11 +178,20 @@ def is_yes(text):
     return any(has_phrase(text, phrase) for phrase in YES)
 
 
+# After a yes, "and no tire rotation", "but no rush": "no" as a word about a thing, not a refusal.
+_AGREED = re.compile(r"^(?:yes|yeah|yep|yup|sure|ok|okay|correct|right)\b(?! no\b)")
+_NO_THING = re.compile(
+    r"\b(?:and|with|but|just|so) no (?!(?:i|we|thanks|thank|wait|sorry|actually|that|it|not|don't|dont|way|no)\b)\w+"
+)
+
+
 def is_no(text):
     if not text:
         return False
     if has_any(text, ("no problem", "not a problem")) and not has_phrase(text, "no no"):
         return False
+    if _AGREED.match(text):
+        text = _NO_THING.sub(" ", text)
     return any(has_phrase(text, phrase) for phrase in NO)
 
 
