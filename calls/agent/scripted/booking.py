@@ -302,7 +302,7 @@ ALSO_THIS = ("also", "too", "as well", "while it's in", "while it's there", "whi
 
 def _answer(desk, b, u, turn):
     stage = b.stage
-    if b.busy and not b.moving and u.no and not u.when.said_anything and names(u.text, b.service):
+    if b.busy and not b.moving and u.no and not u.when.said_anything and _put_off(u, b.service):
         # "No, no A/C for now, just the check engine light": the next one of the breath is not wanted
         desk.state.task = None
         turn.say(f"No problem, I won't book {spoken_service(b)}.")
@@ -385,6 +385,17 @@ def _answer(desk, b, u, turn):
     if stage == "confirm":
         return _confirmed(desk, b, u, turn)
     return False
+
+
+WHICH_WEEK = re.compile(r"\b(?:next|this|coming|week|weeks|today|tomorrow)\b|\d(?:st|nd|rd|th)\b")
+PUT_OFF = ("for now", "not now", "not right now", "just the", "only the", "skip", "don't need", "don't want", "never mind",
+           "forget", "not doing", "no need", "leave the", "leave it", "hold off", "next time", "some other time")  # fmt: skip
+
+
+def _put_off(u, service):
+    """ "No, no A/C for now, just the check engine light": that one is not wanted (not "no, the
+    rotation's for the truck", which says which car)."""
+    return names(u.text, service) and has_any(u.said, PUT_OFF)
 
 
 def _adds_another(b, u):
@@ -474,6 +485,16 @@ def _confirmed(desk, b, u, turn):
     same = same and schedule.fits(w, b.chosen)  # "I meant the afternoon" at a morning read-back
     if u.yes and not (w.day or w.clock or w.part or w.after or w.before):
         same = True  # "Yes, the earliest one, book it." to the earliest time read back
+    if (
+        u.yes
+        and w.day
+        and w.day.weekday() == b.chosen.weekday()
+        and w.clock in (None, b.chosen.time())
+        and not WHICH_WEEK.search(u.said)  # "yes, Tuesday next week at ten" to Tuesday the 15th is no yes
+    ):
+        same = same or not (
+            w.asap or w.after or w.before or (w.part and not w.clock)
+        )  # "yes, the Wednesday after, at eight"
     if w.said_anything and not same:
         b.when = w.merged_over(When(day=b.chosen.date(), clock=b.chosen.time()))
         b.chosen = None

@@ -176,7 +176,7 @@ def vehicles_meant(text, vehicles):
 
 def vehicle_named(text, vehicles):
     """The one vehicle of the caller's their words name ("my F-150", "the truck", "the Camry"), or None."""
-    said = RULED_OUT.sub(" ", normalize(text))
+    said = re.sub(r"(?<=[a-z0-9])'s\b", "", RULED_OUT.sub(" ", normalize(text)))  # "the Camry's due"
     other = car_in(text)  # "a 2014 Honda Civic" is not the caller's Honda CR-V
     other_model = normalize(other.model) if other is not None and other.model else None
     named = []

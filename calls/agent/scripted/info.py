@@ -158,6 +158,11 @@ def _services_list(desk):
 
 
 def _ask_hours(desk, text, turn):
+    questions = _hours_questions(desk, text)
+    if len(questions) > 1 and desk.state.later is None:
+        # "Are you open on Saturday? And what time do you close tomorrow?": each day, one after the other
+        text, desk.state.later = questions[0], " ".join(questions[1:])
+        desk.state.asked = ("hours", text)
     day = day_asked(desk, text)
     shop = desk.state.shop
     known = day in shop.day_hours if day else "hours" in shop.answers
@@ -169,6 +174,19 @@ def _ask_hours(desk, text, turn):
     if not known:
         turn.call("shop_info", topic="hours", **({"day": day.isoformat()} if day else {}))
     turn.then = answered
+
+
+def _hours_questions(desk, text):
+    """The sentences of `text` that ask the hours of different days, or [] when there are not two."""
+    questions, days = [], []
+    for sentence in re.split(r"(?<=[.?!])\s+", text or ""):
+        if intents.detect(sentence) != "hours":
+            continue
+        day = day_asked(desk, sentence)
+        if day not in days:
+            questions.append(sentence)
+            days.append(day)
+    return questions if len(questions) > 1 else []
 
 
 def _hours_answered(desk, found, text, turn):

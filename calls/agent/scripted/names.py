@@ -224,7 +224,9 @@ def _tokens(text):
     """Words and spelled letters: "K-E-L-L-Y" and "double L" become letters, "B as in boy" is B."""
     text = re.sub(r"\b([A-Za-z](?:-[A-Za-z]){1,})\b", lambda m: " ".join(m[1].split("-")), text)
     text = letters_by_example(text)
-    text = re.sub(r"\bdouble ([A-Za-z])\b", r"\1 \1", text, flags=re.IGNORECASE)
+    # "E, I, double F, E, R": the pair said with the commas of the letters round it, or it splits the name
+    pair = r"\1, \1" if re.search(r"\b[A-Za-z],", text) else r"\1 \1"
+    text = re.sub(r"\bdouble ([A-Za-z])\b", pair, text, flags=re.IGNORECASE)
     return WORD.findall(text)
 
 

@@ -59,10 +59,10 @@ def split(text, services, today, intent):
         return text, " ".join(later)
     if intent in QUESTIONS:
         service = next((match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None)
-        # the question now; the rest ("Tuesday, noonish.", "The F-150.") goes with the task
-        now = [_about(p, service, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
         rest = [p for p, kind in zip(pieces, kinds, strict=True) if kind != "question"]
         job = match_service(" ".join(rest), services) or named  # not the A/C whose price was asked
+        # the question now ("how much is that again?": the job's); the rest ("Tuesday, noonish.") with the task
+        now = [_about(p, service or job, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
         later = [_for_job(p, job, services) for p in rest]
         return " ".join(now), " ".join(later)
     return text, None

@@ -28,6 +28,7 @@ from calls.agent.scripted.intents import (
     MESSAGE,
     asks_after_someone_else,
     checking_in,
+    detect,
     detect_asked,
     is_abort,
     is_goodbye,
@@ -431,6 +432,17 @@ class Receptionist:
             return None
         return after
 
+    def _when_beside(self, said, phrases):
+        """Whether a day or time is said besides the phrases ("not right now" is none)."""
+        for phrase in phrases:
+            said = said.replace(phrase, " ")
+        return parse_when(said, self.today()).said_anything
+
+    def _shop_question_in(self, text):
+        """The questions about the shop asked beside an answer, or None."""
+        asked = [q for q in re.findall(r"[^.?!]*\?", text or "") if detect(q) in info.TOPICS]
+        return " ".join(q.strip() for q in asked) or None
+
     def answer_awaited(self, u, turn):
         """A yes or no to the last question we asked outside any task."""
         state = self.state
@@ -442,12 +454,15 @@ class Receptionist:
             turn.say("Sounds good.")  # "alright, I'll figure out my schedule and call you back": no booking now
             self.anything_else(turn)
             return True
-        if awaiting == "new_car" and booking.car_for_booking(self, u, turn):
-            return True
-        if awaiting == "booking_car" and booking.car_chosen(self, u, turn):
-            return True
-        if awaiting == "wait_or_drop" and booking.waiting_chosen(self, u, turn):
-            return True
+        for asked, answered in (
+            ("new_car", booking.car_for_booking),
+            ("booking_car", booking.car_chosen),
+            ("wait_or_drop", booking.waiting_chosen),
+        ):
+            if awaiting == asked and answered(self, u, turn):
+                # "It's a 2016 Jeep Grand Cherokee. Oh, and do you guys take Apple Pay?": answered next
+                state.later = state.later or self._shop_question_in(u.text)
+                return True
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
             return True
@@ -457,7 +472,7 @@ class Receptionist:
         if (
             awaiting in ("book_service", "book_new", "take_message")
             and declined
-            and not (u.when.said_anything or u.service)
+            and not (self._when_beside(u.said, JUST_ASKING) or u.service)  # "not right now" names no day
         ):
             # "No, no need to reschedule, just cancel it."; "alright, I'll think about it": nothing more to do
             turn.say("Sure, take your time." if awaiting == "take_message" else "No problem.")
