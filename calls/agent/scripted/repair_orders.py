@@ -276,6 +276,10 @@ def _about(desk, task, order, said, turn):
         _decide(desk, task, f"Go ahead with {job}. {rest}", turn, words=said)
         return answer_aside(desk, said, turn)
     if job:
+        if order["vehicle"] not in desk.state.cars_told and asks_after_car(normalize(rest)):
+            # "Any idea when it'll be done? Oh, and can you rotate the tires too?": where it stands, then the request
+            turn.say(status_said(order, rest, task.pickup_today, desk.now()))
+            desk.state.cars_told.add(order["vehicle"])
         task.after = rest if waiting and decides(rest) else ""
         second = another_job(rest)
         task.more_jobs = [(second, said)] if second and second != job else []

@@ -17,7 +17,8 @@ ABOUT_THE_CAR = (
     "what did you guys find", "what'd you find", "what did they find", "what'd they find", "what did the mechanic find",
     "what did the tech find", "started on it", "start on it", "started on my", "working on my car", "work on it yet",
     "the estimate on my", "the estimate for my", "called about my", "called me about", "calling about the estimate",
-    "calling about my car", "calling about my truck", "when can i pick", "when can i come get", "when can i get it back",
+    "calling about my car", "calling about my truck", "what time can i come get", "what time can i pick",
+    "what time can i get my", "what time can i grab", "when can i grab", "when can i pick", "when can i come get", "when can i get it back",
     "when will it be ready", "when will my car be ready", "when will the car be ready", "when's it gonna be ready",
     "when is it going to be ready", "when will it be done", "is it finished", "while it's there", "while it is there",
     "while you have it", "while you've got it", "while you got it", "while it's in", "while it is in",
@@ -40,12 +41,13 @@ ABOUT_THE_CAR = (
 READY_ASKED = re.compile(
     r"\b(?:is|was|are|will) (?:my|the|our|her|his) (?:[\w'-]+ ){0,3}(?:ready|done|finished|fixed|dun)\b"
     r"|\bhow(?:'s| is| are) (?:my|the|our) (?:[\w'-]+ ){0,3}(?:coming|doing|looking|going|getting on)\b"
-    r"|\bwhen(?:'s| is| will| would)? (?:my|the|it|she|he)(?: [\w'-]+){0,3} (?:be )?(?:ready|done|finished|fixed)\b"
+    r"|\bwhen(?:'s| is| will| would)? (?:my|the|it'll|it|she'll|she|he'll|he)(?: [\w'-]+){0,3} (?:be )?"
+    r"(?:ready|done|finished|fixed)\b"
 )
 # Asked only by a caller who has a car in the shop.
 IN_SHOP = (
     "any news", "any update", "any updates", "anything new", "ready", "done", "finished", "how much", "what's the damage", "the damage", "run me", "cost me", "the total",
-    "the bill", "estimate", "got a text", "you texted", "texted me", "waiting on me", "waiting on my ok",
+    "the bill", "estimate", "come get my car", "come get my truck", "grab it", "get my car back", "got a text", "you texted", "texted me", "waiting on me", "waiting on my ok",
     "waiting for me", "what's up with it", "what's up with her", "what's going on with it", "go ahead", "approve", "hold off", "whatever it needs", "just fix it", "pick it up",
     "pick up my", "pick up the", "pick her up", "pick him up", "come get it", "get it back", "about my truck",
     "about my car", "about my cars", "about the cars", "about my trucks", "about my vehicles", "about the truck", "about the car", "my truck", "the truck", "what's going on with",
