@@ -45,8 +45,13 @@ ABOUT_THE_CALL = re.compile(
 CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
     "instead", "number is", "number's", "my phone", "my mobile", "my work", "my wife", "my husband",
-    "caller id", "calling from", "best number", "phone number",
+    "caller id", "calling from", "best number", "phone number", "this phone", "work line", "my work phone",
 )  # fmt: skip
+# How to send it or answer, not what it is about: "Send it.", "A text, not a call."
+HOW_TO_SEND = re.compile(
+    r"^(?:(?:yes|yeah|ok|okay|please|just|go ahead and|and|so)\s+)*(?:send (?:it|that|the message)|go ahead)"
+    r"(?:\s+please)?$|^(?:(?:just|and|but)\s+)?(?:a |by )?(?:text|call|texting)$|^(?:but\s+)?not (?:a |by )?(?:call|text)$"
+)
 # Called back on another number than this one, not yet said: "on my cell, not this number".
 OTHER_NUMBER = re.compile(
     r"\b(?:not (?:on )?(?:this|the same) (?:number|phone|line)|(?:a |my )?(?:different|other|another) (?:number|phone)"
@@ -145,6 +150,8 @@ def reason_in(text):
         if not words or all(w in FILLER for w in words) or SPELLED.fullmatch(clause):
             continue  # nothing said, or a name spelled out
         if _only_yes_or_no(plain) or has_any(plain, DECLINED) or ABOUT_THE_CALL.search(plain):
+            continue
+        if HOW_TO_SEND.match(plain):
             continue
         if BY_TEXT.search(plain) and len([w for w in words if w not in REQUEST_WORDS | TEXTING | FILLER]) < 2:
             continue  # "can they just text me instead?": how to answer, not what about
