@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from calls.agent.scripted.services import FAMILIES, match_service
+from calls.agent.scripted.speech import WEEKDAY_NAMES
 from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, has_phrase, normalize
@@ -59,7 +60,7 @@ NAMED_DAY_AFTER = re.compile(
 )
 HOURS = {"an": 1, "a": 1, "one": 1, "1": 1, "two": 2, "2": 2, "three": 3, "3": 3, "half an": 0.5, "couple": 2, "few": 3}
 PART_HOURS = {"morning": (0, 12), "afternoon": (12, 24), "evening": (17, 24)}
-WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = tuple(day.lower() for day in WEEKDAY_NAMES)
 WEEKDAY_AFTER_THAT = re.compile(rf"\bthe ({'|'.join(WEEKDAYS)}) after (?:that|this|it)(?: one)?\b")
 WEEK_LATER = ("a week later", "same time next week", "one week later", "back a week", "week after")
 

@@ -26,7 +26,7 @@ from calls.agent.scripted.booking_words import (
     vehicles_meant,
 )
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import drops_off, waits_at_shop
+from calls.agent.scripted.intents import NOT_NOW, drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom, match_service, names
@@ -388,8 +388,8 @@ def _answer(desk, b, u, turn):
 
 
 WHICH_WEEK = re.compile(r"\b(?:next|this|coming|week|weeks|today|tomorrow)\b|\d(?:st|nd|rd|th)\b")
-PUT_OFF = ("for now", "not now", "not right now", "just the", "only the", "skip", "don't need", "don't want", "never mind",
-           "forget", "not doing", "no need", "leave the", "leave it", "hold off", "next time", "some other time")  # fmt: skip
+PUT_OFF = (*NOT_NOW, "for now", "just the", "only the", "skip", "don't need", "don't want", "never mind", "forget",
+           "not doing", "no need", "leave the", "leave it", "hold off", "next time")  # fmt: skip
 
 
 def _put_off(u, service):

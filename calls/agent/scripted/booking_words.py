@@ -10,7 +10,7 @@ Pure functions of the words, the service names and the caller's vehicles; bookin
 import re
 
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import detect
+from calls.agent.scripted.intents import NOT_NOW, detect
 from calls.agent.scripted.names import corrected, heard_name
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.when import parse_when
@@ -112,11 +112,6 @@ def requests_named(text, names, today):
         if service and service not in [name for name, _ in found]:
             found.append((service, parse_when(piece, today)))
     return found
-
-
-# Said of a service the caller is not booking now: "I'm not doing that now, just wondering".
-NOT_NOW = ("not doing that now", "not doing that yet", "not doing it now", "not right now", "not now", "not today",
-           "just wondering", "just curious", "just asking", "maybe later", "some other time", "not this time")  # fmt: skip
 
 
 def asked_about_only(text, names):

@@ -44,6 +44,13 @@ MESSAGE = (
     "ring me back", "emailed to me", "email it to me", "email that to me", "e-mail it to me", "send it to my email",
     "written estimate", "estimate in writing", "email me a", "text me a",
 )  # fmt: skip
+# Not now, or only asking: "not right now", "just wondering", "I'll think about it", "I'm not doing that now".
+NOT_NOW = (
+    "not yet", "not right now", "not now", "not today", "not this time", "maybe later", "maybe another time",
+    "some other time", "shopping around", "just checking", "just looking", "just asking", "just wondering",
+    "just curious", "i'll think about it", "let me think about it", "i'll let you know", "not doing that now",
+    "not doing that yet", "not doing it now",
+)  # fmt: skip
 I_CALL_BACK = (  # the caller will call again: no message asked for
     "i'll call back", "i will call back", "i'll call you back", "i can call back", "i'll just call back",
     "i'll just call you back", "i'll call you guys back", "i'll give you a call back", "i'll give you a call",

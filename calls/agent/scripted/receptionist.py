@@ -26,6 +26,7 @@ from calls.agent.scripted.intents import (
     CANCEL,
     I_CALL_BACK,
     MESSAGE,
+    NOT_NOW,
     asks_after_someone_else,
     checking_in,
     detect,
@@ -65,11 +66,6 @@ MONEY_TALK = re.compile(
     r"(?: bucks| dollars)?\?|(?:for|do) (?:\d+|forty|thirty|fifty|sixty|twenty)\b"
     r"(?! (?:cars?|vehicles?|trucks?|people|days?|weeks?|hours?|minutes?|of|am|pm|oclock)\b)|bring my own)"
 )
-JUST_ASKING = (
-    "not yet", "not right now", "not now", "not today", "maybe later", "maybe another time", "shopping around",
-    "just checking", "just looking", "just asking", "just wondering", "just curious", "i'll think about it",
-    "let me think about it", "i'll let you know",
-)  # fmt: skip
 # A booking the caller never asked for, or no longer wants yet: "I'm not booking yet, I'm just asking".
 NOT_BOOKING = re.compile(
     r"\b(?:not (?:booking|ready to book|looking to book|trying to book|wanting to book|making an appointment)"
@@ -466,13 +462,13 @@ class Receptionist:
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
             return True
-        declined = NO_FIRST.match(u.said) or has_any(u.said, JUST_ASKING)
+        declined = NO_FIRST.match(u.said) or has_any(u.said, NOT_NOW)
         if awaiting == "take_message":  # "alright, I'll think about it" to the offer of a call back: no
-            declined = has_any(u.said, JUST_ASKING) and not phone_number(u.text)
+            declined = has_any(u.said, NOT_NOW) and not phone_number(u.text)
         if (
             awaiting in ("book_service", "book_new", "take_message")
             and declined
-            and not (self._when_beside(u.said, JUST_ASKING) or u.service)  # "not right now" names no day
+            and not (self._when_beside(u.said, NOT_NOW) or u.service)  # "not right now" names no day
         ):
             # "No, no need to reschedule, just cancel it."; "alright, I'll think about it": nothing more to do
             turn.say("Sure, take your time." if awaiting == "take_message" else "No problem.")
