@@ -89,12 +89,25 @@ def offer_call_back(desk, turn, u):
     desk.state.unclear = u.text
     if sounds_urgent(u.said):
         turn.say("That sounds urgent. If you're somewhere unsafe, please get to safety first.")
+        if OUT_TO_THE_CAR.search(u.said):  # asked, and not in the shop's facts: said so, not left unanswered
+            offer(
+                desk,
+                turn,
+                "I can't answer about a tow from here, but I can have an advisor call you back right away. Would you like that?",
+            )
+            return
         offer(desk, turn, "I can have an advisor call you back right away. Would you like that?")
         return
     turn.say("I can't see how work in the shop is going from here, but an advisor can.")
     offer(desk, turn, "I can have one call you back with an update. Would you like that?")
 
 
+# Asking for the car to be fetched or seen where it stands: no shop fact answers it, an advisor does.
+OUT_TO_THE_CAR = re.compile(
+    r"\b(?:tow|towing|towed|tow truck|roadside|wrecker|flatbed|mobile mechanic)\b"
+    r"|\b(?:send|sending) (?:somebody|someone|anybody|anyone|a guy|a mechanic|a truck) (?:out|over)\b"
+    r"|\bcome (?:out )?to (?:me|my house|my place|where i am)\b"
+)
 # A trouble that keeps coming back ("won't start in the mornings") is a car to book, not one stranded now.
 RECURRING = (
     "in the mornings", "every morning", "some mornings", "most mornings", "in the morning sometimes", "sometimes",
@@ -129,10 +142,34 @@ def start(desk, turn, *, reason=None, request=None):
         message.email = message.email or email_in(reason)
     earlier = (reason_in(reason) or reason) if reason else None
     if earlier and (not message.reason or normalize(earlier) not in normalize(message.reason)):
-        # "it's about the brake job" before, "between one and three is best" now: both for the advisor
-        message.reason = (f"{earlier.rstrip('.')}. {message.reason}" if message.reason else earlier)[:1000]
+        # "it's about the brake job" before, "between one and three is best" now: both for the advisor,
+        # unless the second only names what the first said ("do you do towing?", then "about the tow")
+        later = message.reason if message.reason and not _only_names_again(message.reason, earlier) else None
+        message.reason = (f"{_sentence(earlier)} {later}" if later else earlier)[:1000]
         message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
     advance(desk, message, turn)
+
+
+def _sentence(reason):
+    """`reason` ending as the caller said it: a question keeps its question mark."""
+    text = reason.rstrip(" .,;")
+    if text.endswith(("?", "!")):
+        return text
+    return f"{text}{'?' if _asks(text) else '.'}"
+
+
+def _asks(text):
+    """Whether the last sentence of `text` is a question: "Like, how much would that run me"."""
+    last = re.split(r"(?<=[.?!])\s+", text.strip())[-1]
+    last = re.sub(r"^(?:(?:like|so|and|but|um|uh|oh|also|well|okay|ok),?\s+)+", "", last, flags=re.IGNORECASE)
+    return last.split(" ", 1)[0].lower() in QUESTION_WORDS
+
+
+def _only_names_again(later, earlier):
+    """`later` says nothing `earlier` did not: each of its words of substance is in it already."""
+    said = normalize(earlier)
+    words = [w for w in normalize(later).split() if w not in FILLER | REQUEST_WORDS and len(w) > 2]
+    return len(words) <= 3 and all(w in said for w in words)
 
 
 def reason_in(text):
@@ -519,8 +556,7 @@ def _clause(reason):
     """The caller's words as a clause: "is my car ready yet?", "the tow truck comes tonight."."""
     text = " ".join(reason.split()).rstrip(".!? ")
     first = text.split(" ", 1)[0]
-    last = re.split(r"(?<=[.?!])\s+", text)[-1].split(" ", 1)[0]
-    question = reason.rstrip().endswith("?") or last.lower() in QUESTION_WORDS
+    question = reason.rstrip().endswith("?") or _asks(text)
     if first not in ("I", "I'm", "I've", "I'll", "I'd") and not first.isupper():
         text = text[:1].lower() + text[1:]
     return f"{text}{'?' if question else '.'}"
