@@ -173,7 +173,10 @@ def loaded(desk, results, turn):
     _ask_which(desk, task, narrowed, turn)
 
 
-MOVE_ALL = re.compile(r"\b(?:both|all of them|them all|all my appointments|all of my appointments)\b")
+MOVE_ALL = re.compile(
+    r"\b(?:both|them all|each of them|every one of them|everything"
+    r"|all (?:of )?(?:them|those|three|3|four|4|my appointments|the appointments))\b"
+)
 
 
 def _pick(desk, task, text, *, current=None):
@@ -209,9 +212,11 @@ def _proceed(desk, task, chosen, turn):
         _confirm(desk, cancellation, turn)
         return
     appointment = chosen[0]
-    if len(chosen) > 1 and desk.state.later is None:  # "move both of them to Friday, same times": in turn
+    if len(chosen) > 1 and desk.state.later is None:  # "move all three to next week, same times": in turn
         _, to = split_move(task.said, desk.today())
-        desk.state.later = f"Move my {_what(chosen[1])} on {_when(chosen[1])} to {to}." if to else None
+        if to:
+            rest = [f"Move my {_what(other)} on {_when(other)} to {to}." for other in chosen[1:]]
+            desk.state.later, desk.state.later_after = rest[0], rest[1:]
     target = move_target(task.said, appointment, desk.today())
     booking.start_move(desk, appointment, target or parse_when("", desk.today()), turn, said=task.said)
 

@@ -29,7 +29,7 @@ from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.intents import NOT_NOW, drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
-from calls.agent.scripted.services import is_symptom, match_service, names
+from calls.agent.scripted.services import is_symptom, match_service, names, unlisted_job
 from calls.agent.scripted.speech import is_plural, say_list, say_moment, say_time, service_phrase
 from calls.agent.scripted.state import Booking
 from calls.agent.scripted.tool_times import iso, local_time
@@ -65,6 +65,8 @@ def start(desk, u, turn, *, service=None):
             days = {w.day for _, w in requests if w.day}
             if len(days) > 1:  # "an inspection Monday at eight and an alignment Wednesday": each its own
                 own_whens = [w if w.said_anything else None for _, w in requests]
+    if b.service is None:
+        b.unlisted = unlisted_job(u.text, desk.service_names())
     if b.service and is_symptom(u.text):
         b.notes = u.text[:500]
     if u.when.said_anything:
@@ -246,6 +248,8 @@ def advance(desk, b, turn):
         names = desk.service_names()
         listing = f" We do {say_list([service_phrase(n, article=False) for n in names[:5]], 'and')}." if names else ""
         intro = "Sure, I can help you book an appointment." if not b.when else "Sure."
+        if b.unlisted:  # "do you guys offer towing? my buddy's car needs to come in": no "Sure" to that
+            intro, b.unlisted = f"I don't see anything for {b.unlisted} on our list of services.", None
         desk.ask(turn, f"{intro}{listing} What would you like to have done?")
         return
     w = b.when

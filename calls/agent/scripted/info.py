@@ -11,7 +11,7 @@ import re
 
 from calls.agent.scripted import intents, messages
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.services import match_service
+from calls.agent.scripted.services import match_service, unlisted_job
 from calls.agent.scripted.speech import is_plural, say_list, service_phrase
 from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, normalize
@@ -126,6 +126,9 @@ def said_already(desk, u):
 def _say(desk, intent, text, turn):
     shop = desk.state.shop
     if intent == "services":
+        unlisted = unlisted_job(text, desk.service_names())
+        if unlisted:  # "do you do transmission rebuilds?": answered, then what we do
+            turn.say(f"I don't see anything for {unlisted} on our list of services.")
         turn.say(f"We do {_services_list(desk)}.")
         if desk.state.task is None:
             desk.ask(turn, "Would you like to book one of those?")

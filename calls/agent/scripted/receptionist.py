@@ -41,7 +41,7 @@ from calls.agent.scripted.intents import (
     without_farewell_taken_back,
 )
 from calls.agent.scripted.phone_numbers import phone_number
-from calls.agent.scripted.services import match_service
+from calls.agent.scripted.services import match_service, unlisted_job
 from calls.agent.scripted.speech import is_plural, say_moment, service_phrase
 from calls.agent.scripted.state import (
     Booking,
@@ -521,6 +521,8 @@ class Receptionist:
             intent = "hours"  # "Tomorrow we're open 9 to noon." "And Sunday?"
         if intent is None and self._about_another_car(u):
             intent = "makes"  # "We don't work on full electric..." "What about a Jeep Grand Cherokee?"
+        if intent in (None, "makes") and not u.service and unlisted_job(u.text, self.service_names()):
+            intent = "services"  # "do you guys do body work?": a job we don't list, not a make nor a FAQ
         if asks_after_someone_else(u.text):
             turn.say(
                 "I'm sorry, I can only see appointments under the number you're calling from, "
@@ -630,7 +632,7 @@ class Receptionist:
         state = self.state
         if state.later is None or state.task is not None or turn.calls:
             return False
-        text, state.later = state.later, None
+        text, state.later = state.later, (state.later_after.pop(0) if state.later_after else None)
         u = self.utterance(text)
         if info.said_already(self, u):  # "are you open tomorrow?" answered on the way to the booking
             return False

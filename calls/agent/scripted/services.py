@@ -6,8 +6,11 @@ Each family below ties symptoms and everyday names to the words a service name w
 """
 
 import re
+from types import SimpleNamespace
 
+from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.words import has_any, normalize
+from calls.agent.tools.service_words import named_service
 
 # (what callers say, words a matching service name contains)
 FAMILIES = (
@@ -215,3 +218,37 @@ def _score(said, name):
 
 def _stem(word):
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+
+
+# "Do you guys offer towing?", "can you do a transmission rebuild": the job asked about, to say
+# plainly when it is none of the shop's (never "Sure" to a job nobody listed).
+ASKED_JOB = re.compile(
+    r"\b(?:do|can|could) (?:you|y'all|ya)(?: guys| all| folks| people)? (?:also )?"
+    r"(?:do|offer|handle|fix|repair|provide|deal with|take care of|sell|install|put on)\s+"
+    r"(?:any |a |an |the |some )?(?P<job>[a-z][a-z0-9' -]{2,40}?)(?=\s*(?:[?.!,;]|$|\bor\b|\bfor\b|\bon (?:my|a|an|the)\b"
+    r"|\bat\b|\bhere\b|\bthere\b|\banymore\b|\bthese days\b|\bnow\b|\btoo\b|\bas well\b|\bi\b|\bthat\b|\bwhich\b"
+    r"|\bwe\b|\bif\b|\bbecause\b))"
+)
+# What "do you do ...?" may ask that is not a job: a car, a time, a shop fact.
+NOT_A_JOB = (
+    "appointment", "opening", "anything", "something", "that", "this", "it", "them", "those", "walk", "same day",
+    "today", "tomorrow", "weekend", "saturday", "sunday", "morning", "afternoon", "evening", "time", "loaner",
+    "shuttle", "rental", "ride", "warranty", "guarantee", "card", "cash", "credit", "apple pay", "financing",
+    "payment", "discount", "coupon", "special", "deal", "quote", "estimate", "hybrid", "electric", "diesel",
+    "make", "model", "brand", "foreign", "domestic", "european", "japanese", "korean", "american", "repairs", "car", "cars", "truck", "trucks", "vehicle", "everything", "all", "most", "whatever",
+)  # fmt: skip
+
+
+def unlisted_job(text, service_names):
+    """The job the caller asks whether the shop does, when it is none of `service_names` (nor a
+    car, a time or a shop fact); None otherwise."""
+    said = " ".join((text or "").lower().replace("\u2019", "'").split())
+    found = ASKED_JOB.search(re.sub(r"\b(you(?: guys| all| folks)?) (?:tow|have (?:a |any )?(?:tow truck|wrecker|flatbed)s?)\b", r"\1 do towing", said))
+    if found is None:
+        return None
+    job = found["job"].strip(" -'")
+    single = re.sub(r"(?<=[a-z])s\b", "", job)  # "hybrids", "Subarus"
+    if has_any(job, NOT_A_JOB) or has_any(single, NOT_A_JOB) or car_in(job) or car_in(single):
+        return None
+    listed = [SimpleNamespace(name=name) for name in service_names]
+    return job if named_service(job, listed) is None else None  # the shop_info tool's own matching

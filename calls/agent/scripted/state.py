@@ -33,6 +33,7 @@ class Booking:
     service: str | None = None
     when: When | None = None
     notes: str = ""
+    unlisted: str | None = None  # a job asked about that the shop does not list ("towing"), said once
     waiter: bool = False
     drop_off: bool = False  # the caller said they will leave the car (not asked again)
     vehicle_id: int | None = None
@@ -166,6 +167,7 @@ class Conversation:
     last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it
     said: str = ""  # everything said on this call so far
     later: str | None = None  # the other request of a breath that held two, taken up once the first is done
+    later_after: list = field(default_factory=list)  # and the ones after it ("move all three"), each in turn
 
 
 class Turn:
