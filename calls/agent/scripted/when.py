@@ -282,7 +282,7 @@ def _day(s, today):
         return found
     if re.search(r"\bday after tomorrow\b", s):
         return today + timedelta(days=2), 1, None
-    if re.search(r"\btomorrow\b", s):
+    if any(not _rejected(s, m) for m in re.finditer(r"\btomorrow\b", s)):  # not "not tomorrow, the Wednesday after"
         return today + timedelta(days=1), 1, None
     if re.search(r"\b(today|tonight|this (morning|afternoon|evening)|later today)\b", s):
         return today, 1, None
@@ -371,12 +371,21 @@ def _weekday(s, today):
     ruled_out = _ruled_out_days(s)  # "not Monday though, I've got a thing Monday": neither is asked for
     kept = [m for m in matches if not _rejected(s, m) and not (WEEKDAYS[m["day"]] in ruled_out and _bare(s, m))]
     if not kept:
-        return None
+        thrown = next((m for m in matches if m["which"] in ("this", "coming", "this coming") and _rejected(s, m)), None)
+        if thrown is None or not _ONE_AFTER.search(s):
+            return None
+        # "not this Friday, the one after that": the week after the one ruled out
+        ahead = (WEEKDAYS[thrown["day"]] - today.weekday()) % 7 or (0 if thrown["which"] == "this" else 7)
+        return today + timedelta(days=ahead + 7), 1, None
     match = kept[0]
     weekday = WEEKDAYS[match["day"]]
     ahead = (weekday - today.weekday()) % 7
     if ahead == 0 and match["which"] not in ("this",):
         ahead = 7
+    if _THE_ONE_AFTER.match(s[match.end() :]) and re.search(r"(?:^|\b(?:the|a))\s*$", s[: match.start()]):
+        ahead += 7  # "the Wednesday after (this one)", "the Friday after that": not the coming one
+    elif re.search(r"\bthe following\s+$", s[: match.start()]):
+        ahead += 7  # "the following Friday"
     if re.search(r"\bweek after next\b", s):  # "the week after next, the Wednesday"
         monday = today + timedelta(days=14 - today.weekday())
         return monday + timedelta(days=weekday), 1, None
@@ -391,6 +400,13 @@ def _weekday(s, today):
     return today + timedelta(days=ahead), 1, None
 
 
+# "Not this Friday, the one after that", "the next one after".
+_ONE_AFTER = re.compile(r"\bthe (?:one|1|week) after\b|\bthe (?:next|following) (?:one|1)\b|\ba week later\b")
+# After a weekday: "the Wednesday after.", "the Friday after this one", "after that" (not "after work", "after 3").
+_THE_ONE_AFTER = re.compile(
+    r"^s? after (?:this|that)(?: one| 1)?\b"
+    r"|^s? after(?=\s*(?:[.,!?;]|$|\b(?:instead|then|first|earliest|same|at|in|please|morning|afternoon|a week)\b))"
+)
 _REJECTED_BEFORE = re.compile(
     r"\b(?:not|can't do|cannot do|can't make|cannot make|can't on|not on)(?: this| next| on)?\s*$"
 )
