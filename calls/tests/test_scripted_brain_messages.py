@@ -279,7 +279,7 @@ async def test_asking_for_someone_to_call_back_is_a_message_not_a_transfer(shop,
 async def test_goodbye_ends_the_call(shop, customer, call_from):
     call = await call_from(DANA)
     said = await call.caller("Actually that's all, bye!")
-    assert said == "Thanks for calling, Dana. Have a great day. Goodbye!"
+    assert said.startswith("Thanks for calling, Dana. Have a") and said.endswith(". Goodbye!")
     assert call.ended == "end_call"
 
 

@@ -64,6 +64,16 @@ REBOOKS = re.compile(
 )
 
 
+# The caller will book again themselves, later: no "Would you like to book a new time for it?".
+REBOOK_LATER = re.compile(
+    r"\b(?:i'll|i will|i'm gonna|i'm going to|gonna|will) (?:call|ring|get back|phone)(?: you)?(?: back)?"
+    r"(?: (?:and|to) (?:set|book|rebook|re book|schedule|reschedule|figure))?"
+    r"|\b(?:set up|book|schedule|figure out) (?:something|a new time|another time|another one) (?:new )?(?:later|once|when|after)"
+    r"|\b(?:rebook|re book|reschedule) (?:later|when|once|after|myself|down the road)"
+    r"|\bno need to (?:reschedule|rebook)|\b(?:don't|do not) (?:need|want) to (?:reschedule|rebook)"
+)
+
+
 def asks_another_time(u):
     """A "can't make it" that asks for another time rather than a cancellation (no "cancel" said)."""
     return not wants_cancel(u.text) and has_any(u.said, ASKS_ANOTHER_TIME)
@@ -206,7 +216,7 @@ def _ask_which(desk, task, options, turn, *, ordinals=False):
 
 def _proceed(desk, task, chosen, turn):
     if task.purpose == "cancel":
-        cancellation = Cancellation(stage="confirm", appointment=chosen[0], reason=_reason(task.said))
+        cancellation = Cancellation(stage="confirm", appointment=chosen[0], reason=_reason(task.said), said=task.said)
         cancellation.also = list(chosen[1:])
         desk.state.task = cancellation
         _confirm(desk, cancellation, turn)
@@ -253,6 +263,8 @@ def cancelled(desk, results, turn):
         if several or desk.take_up_later(turn):  # "... and how late are you open?" answered now
             return desk.anything_else(turn) if several else None
         desk.state.offer_service = done.get("service")
+        if REBOOK_LATER.search(normalize(f"{getattr(c, 'said', '')} {desk.last_heard}")):
+            return desk.anything_else(turn)  # "I'll call and set up something new once I'm back": not asked
         desk.ask(turn, "Would you like to book a new time for it?")
         desk.state.awaiting = "book_service"
         return
@@ -336,7 +348,7 @@ def _switches(desk, task, u, turn):
     options = desk.state.appointments or []
     if isinstance(task, Booking) and task.moving and task.stage != "writing" and wants_cancel(u.text):
         other = names_another(u.text, options, desk.today(), task.moving, services=desk.service_names())
-        c = Cancellation(stage="confirm", appointment=other or task.moving, reason=_reason(u.text))
+        c = Cancellation(stage="confirm", appointment=other or task.moving, reason=_reason(u.text), said=u.text)
         desk.state.task = c
         _confirm(desk, c, turn)
         return True

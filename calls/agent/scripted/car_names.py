@@ -39,6 +39,8 @@ STOP = frozenset({
     "also", "now", "yesterday", "today", "last", "car", "truck", "suv", "van", "one", "new", "used",
     "ready", "yet", "done", "finished", "still", "there", "here", "was", "were", "will", "should", "do", "does",
     "did", "at", "from", "of", "or", "if", "when", "what", "where", "how", "why", "right", "back", "tomorrow",
+    "needs", "needed", "keeps", "won't", "wont", "makes", "broke", "died", "dies", "started", "starts", "sounds",
+    "pulls", "shakes", "runs", "went", "gets", "had", "been", "isn't", "doesn't", "failed", "threw",
 })  # fmt: skip
 EARLIEST, LATEST = 1950, 2100
 
@@ -69,8 +71,10 @@ def car_in(text):
             if key in MAKES:
                 ended = tokens[index + size - 1].endswith("\x00")  # "It's a Buick. Harold bought it new"
                 car = Car(_year(said), MAKES[key], "" if ended else _model(tokens[index + size :]))
-                if car.model:
+                if car.model and _known_model(car.model):
                     return car
+                if car.model and (found is None or not found.model):
+                    found = car  # "her Jeep Renegade": a model we don't know, unless a known one follows
                 found = found or car  # "It's a Buick. A 2011 Buick LaCrosse": the mention with the model
     for size in (2, 1):
         for index in range(len(tokens) - size + 1):
@@ -78,6 +82,11 @@ def car_in(text):
             if key in MODELS and (found is None or MODELS[key] == found.make):  # "my Ford. The F-150."
                 return Car(_year(said), MODELS[key], _model(tokens[index:]))
     return found
+
+
+def _known_model(model):
+    said = normalize(model)
+    return any(said == known or said.startswith(f"{known} ") for known in MODELS)
 
 
 def _model(tokens):

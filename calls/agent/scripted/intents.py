@@ -75,7 +75,11 @@ NOT_PERSON = (  # a person asked for only to call back, or not wanted at all
 )  # fmt: skip
 CANCEL = (
     "cancel", "call off", "can't make it", "cannot make it", "won't make it", "won't be able to make it",
-    "can't make my", "cannot make my", "won't make my", "won't be able to make my",
+    "can't make my", "cannot make my", "won't make my", "won't be able to make my", "scrap it", "scrap my",
+    "scrap the", "scratch it", "scratch my", "scratch the", "scratch that appointment", "bail on", "have to drop it",
+    "need to drop it", "take it off the books", "take me off the books", "take me off the schedule",
+    "take it off the schedule", "not going to make it", "not gonna make it", "can't do it tomorrow",
+    "can't come in", "can't bring it in", "won't be able to come", "won't be able to bring",
 )  # fmt: skip
 RESCHEDULE = (
     "reschedule", "re schedule", "move my", "move the", "move it", "move both", "move them", "move all of",

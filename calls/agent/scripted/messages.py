@@ -41,6 +41,13 @@ ABOUT_THE_CALL = re.compile(
     r"|\bcalling (?:from|on) (?:my |a |the )?(?:work|office|friend's|wife's|husband's|company) (?:line|phone)\b"
     r"|\bi (?:block|blocked|hide) (?:it|my number|my caller id|caller id)\b|\bmy number(?:'s| is) (?:blocked|private|hidden)\b"
     r"|\bnumber (?:\w+ )?(?:shows?|comes?|pops?) up (?:as )?(?:blocked|private|unknown|restricted|withheld)\b"
+    r"|\bi'll give you my (?:name|number|name and number|number and name)\b"
+    r"|\b(?:can't|cannot|couldn't) you (?:just )?(?:put me down|put me in|book me|pencil me in|schedule me)\b"
+)
+# Asking to be booked all the same, to a message offered for want of caller ID.
+BOOK_ANYWAY = re.compile(
+    r"\b(?:put me down|put me in|book (?:me|it)|pencil me in|schedule (?:me|it)|just (?:book|schedule)"
+    r"|make (?:the|an|my) appointment)\b"
 )
 CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
@@ -147,7 +154,10 @@ def start(desk, turn, *, reason=None, request=None):
         later = message.reason if message.reason and not _only_names_again(message.reason, earlier) else None
         message.reason = (f"{_sentence(earlier)} {later}" if later else earlier)[:1000]
         message.urgency = _more_urgent(message.urgency, urgency_in(normalize(reason)))
-    advance(desk, message, turn)
+    lead = ""
+    if not caller.caller_id and request and BOOK_ANYWAY.search(normalize(request)):  # "can't you just put me down?"
+        lead = "I can't put you down myself without caller ID, but the advisor can book it when they call you back."
+    advance(desk, message, turn, lead=lead)
 
 
 def _sentence(reason):

@@ -68,10 +68,32 @@ def split(text, services, today, intent):
     return text, None
 
 
+# Asking for a visit to be booked, not for work on the car already in the shop.
+BOOKING_ASKED = re.compile(
+    r"\b(?:book|schedule|appointment|put (?:me|it|her|him|the \w+) (?:down|in)|set (?:it |me )?up"
+    r"|(?:get|bring) (?:it|her|him|the \w+) in)\b",
+    re.IGNORECASE,
+)
+
+
+def car_then_booking(text, services):
+    """(now, later) for "Is the Camry ready? And while I have you, can you book the F-150 for a
+    tire rotation? The Wednesday after.": the car in the shop now, the booking next; None when
+    the words book nothing."""
+    pieces = [p.strip() for p in PIECES.split(text or "") if p and p.strip()]
+    for i, piece in enumerate(pieces[1:], 1):
+        if BOOKING_ASKED.search(piece) and match_service(piece, services):
+            return " ".join(pieces[:i]), " ".join(pieces[i:])
+    return None
+
+
 def _shop_then_job(pieces, kinds, named, services):
     """ "Are you open tomorrow? And if I bring it in for an oil change, can I wait for it?": the
     shop's question now, the job's next (a job's question said first carries the other in passing)."""
-    if "task" in kinds or not kinds or kinds[0] != "question":
+    if "task" in kinds or not kinds:
+        return None
+    asked_first = pieces[0].rstrip().endswith("?") or QUESTION_WORDS.match(pieces[0])
+    if kinds[0] != "question" and not (detect(pieces[0]) == "makes" and asked_first):  # "do you work on Teslas?"
         return None
     if detect(pieces[0]) in JOB_QUESTIONS:
         return None

@@ -348,7 +348,7 @@ class Receptionist:
             return
         if task is None and u.intent != "message" and len(u.said.split()) > 3 and repair_orders.wanted(self, u):
             state.awaiting = None  # "oh wait, no, don't do the pads" after "anything else?" is about the car
-            repair_orders.start(self, u, turn)
+            self._car_in_shop(u, turn)
             return
         if self._talks_price(u):  # "so that's fifty bucks, right?", "can you do forty?" after a price
             state.awaiting = None
@@ -542,11 +542,13 @@ class Receptionist:
         elif intent == "message":
             messages.start(self, turn, request=u.text)
         elif repair_orders.wanted(self, u):  # the car in the shop: its status, the work, pickup
-            repair_orders.start(self, u, turn)
+            self._car_in_shop(u, turn, whole=whole)
         elif intent == "status" or (intent != "book" and messages.sounds_urgent(u.said)):
             messages.offer_call_back(self, turn, u)  # a car in the shop, or in trouble: an advisor calls
         elif intent in ("cancel", "reschedule", "list"):
             appointments.start(self, u, turn, purpose={"reschedule": "move"}.get(intent, intent))
+        elif intent == "vehicle" and u.service and (u.when.said_anything or one_breath.BOOKING_ASKED.search(u.text)):
+            booking.start(self, u, turn)  # "her Jeep needs the inspection ... put it on my account. Friday?": both
         elif intent == "vehicle":
             vehicles.start(self, u, turn)
         elif (
@@ -626,6 +628,14 @@ class Receptionist:
         self.ask(turn, ANYTHING_ELSE)
         self.state.awaiting = "anything_else"
 
+    def _car_in_shop(self, u, turn, *, whole=True):
+        """The car in the shop, and a booking asked in the same breath kept for after it."""
+        if whole and self.state.later is None:
+            two = one_breath.car_then_booking(u.text, self.service_names())
+            if two:
+                self.state.later, u = two[1], self.utterance(two[0])
+        repair_orders.start(self, u, turn)
+
     def take_up_later(self, turn):
         """The other request of a breath that held two (see one_breath), once the first is done
         (True: taken up)."""
@@ -643,7 +653,15 @@ class Receptionist:
 
     def goodbye(self, turn):
         name = self.state.caller.first_name
-        turn.say(f"Thanks for calling{', ' + name if name else ''}. Have a great day. Goodbye!")
+        hour = self.now().hour  # "have a great day" to a caller at half past eleven at night rings false
+        rest = (
+            "Have a good night"
+            if hour >= 20 or hour < 4
+            else "Have a good evening"
+            if hour >= 17
+            else "Have a great day"
+        )
+        turn.say(f"Thanks for calling{', ' + name if name else ''}. {rest}. Goodbye!")
         self.state.task = None
         if self.can("end_call"):
             turn.call("end_call")

@@ -211,11 +211,12 @@ NOT_YOURS = "I can only give updates on cars under your own number, so I can't t
 UNDER_ANOTHER_NAME = re.compile(r"\bunder (?:her|his|their|my (?:wife|husband|partner)'s) name\b")
 
 
-def _someone_elses_car(text, orders):
-    """A car named beside the caller's own that is none of theirs in the shop ("the Outback"), or None."""
+def _someone_elses_car(text, orders, on_file=()):
+    """A car named beside the caller's own that is none of theirs in the shop ("the Outback"), nor
+    on their record (`on_file`: their F-150 at home is theirs, only not in the shop), or None."""
     for sentence in re.split(r"(?<=[.?!;,])\s+", text or ""):
         car = car_in(sentence)
-        if car is None:
+        if car is None or vehicle_named(sentence, list(on_file)) is not None:
             continue
         name = " ".join(p for p in (car.make, car.model) if p)
         if not any(
@@ -307,7 +308,7 @@ def _about(desk, task, order, said, turn):
         turn.say("Sounds good, it'll be ready for you.")
     told.add(order["vehicle"])
     desk.state.pickup_talked = desk.state.pickup_talked or bool(order["ready"])
-    other = _someone_elses_car(said, task.orders)
+    other = _someone_elses_car(said, task.orders, desk.state.caller.vehicles)
     if other:  # "and my wife's Outback, what's going on with that one?"
         turn.say(f"{NOT_YOURS} about the {other}.")
     if has_any(normalize(said), RUSH) and not order["ready"]:

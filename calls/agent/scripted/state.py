@@ -62,6 +62,7 @@ class Cancellation:
     appointment: dict | None = None
     also: list = field(default_factory=list)  # more to cancel after `appointment` ("both of them")
     reason: str = ""
+    said: str = ""  # the caller's words asking for it ("... I'll call and set up something new")
     misses: int = 0
 
 
