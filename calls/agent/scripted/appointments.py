@@ -71,6 +71,7 @@ REBOOK_LATER = re.compile(
     r"|\b(?:set up|book|schedule|figure out) (?:something|a new time|another time|another one) (?:new )?(?:later|once|when|after)"
     r"|\b(?:rebook|re book|reschedule) (?:later|when|once|after|myself|down the road)"
     r"|\bno need to (?:reschedule|rebook)|\b(?:don't|do not) (?:need|want) to (?:reschedule|rebook)"
+    r"|\b(?:got|getting|had|having) it done (?:somewhere|elsewhere|near|at|by|closer)\b|\bended up (?:getting|having) it done\b"
 )
 
 
@@ -263,7 +264,9 @@ def cancelled(desk, results, turn):
         if several or desk.take_up_later(turn):  # "... and how late are you open?" answered now
             return desk.anything_else(turn) if several else None
         desk.state.offer_service = done.get("service")
-        if REBOOK_LATER.search(normalize(f"{getattr(c, 'said', '')} {desk.last_heard}")):
+        said = getattr(c, "said", "")
+        others = {name for name, _ in requests_named(said, desk.service_names(), desk.today())} - {done.get("service")}
+        if not others and REBOOK_LATER.search(normalize(f"{said} {desk.last_heard}")):
             return desk.anything_else(turn)  # "I'll call and set up something new once I'm back": not asked
         desk.ask(turn, "Would you like to book a new time for it?")
         desk.state.awaiting = "book_service"
@@ -400,6 +403,11 @@ def answer(desk, task, u, turn):
         return True
     # "Yes, cancel both of them. No need to reschedule.": a yes first, whatever "no" comes after
     yes = u.yes or (YES_FIRST.match(u.said) is not None and not keeps_it(u.text))
+    if yes and task.also and has_any(u.said, ONLY_THESE):  # "Yes, the inspection. Just that one, not the tires."
+        both = [task.appointment, *task.also]
+        only = pick(NOT_THIS.sub(" ", text), both, desk.today(), services=desk.service_names())
+        if only.named and 0 < len(only.chosen) < len(both):
+            task.appointment, task.also = only.chosen[0], list(only.chosen[1:])
     if yes:
         if not desk.heard_question():
             _confirm(desk, task, turn)
@@ -416,6 +424,8 @@ def answer(desk, task, u, turn):
     return False
 
 
+ONLY_THESE = ("just", "only", "not the", "not my", "not both", "that one", "this one")
+NOT_THIS = re.compile(r"\b(?:not|but not)\s+(?:the|my|your)\s+[\w-]+(?:\s+[\w-]+)?", re.IGNORECASE)
 YES_FIRST = re.compile(r"^(?:yes|yeah|yep|yup|sure|correct|that's right|please do|go ahead)\b(?! but\b)")
 KEPT = re.compile(r"\b(?:keep|keeping|i'll keep|stays|stay|leave|leaving)\b(?! (?:it|them) (?:off|out))")
 

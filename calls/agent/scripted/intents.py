@@ -49,7 +49,9 @@ NOT_NOW = (
     "not yet", "not right now", "not now", "not today", "not this time", "maybe later", "maybe another time",
     "some other time", "shopping around", "just checking", "just looking", "just asking", "just wondering",
     "just curious", "i'll think about it", "let me think about it", "i'll let you know", "not doing that now",
-    "not doing that yet", "not doing it now",
+    "not doing that yet", "not doing it now", "calling around", "getting prices", "comparing prices",
+    "price shopping", "getting quotes", "just getting a quote", "just need a price", "just wanted a price",
+    "just wanted the price", "just wanted to know",
 )  # fmt: skip
 I_CALL_BACK = (  # the caller will call again: no message asked for
     "i'll call back", "i will call back", "i'll call you back", "i can call back", "i'll just call back",
@@ -319,6 +321,13 @@ BY_TEXT = re.compile(
 )
 
 
+# "What does a tire rotation run?", "what would new pads set me back": a price, by the job's name.
+RUNS = re.compile(
+    r"\bwhat (?:does|do|would|will|did) (?:a |an |the |my |your |some )?(?!hours?\b|time\b|days?\b)"
+    r"(?:[\w-]+ ){1,3}(?:run|cost|go for|set me back)(?: me| us| you)?\b"
+)
+
+
 def detect(text):
     """The caller's request as one of: goodbye, person, message, status, cancel, reschedule, list, vehicle,
     book, price, duration, hours, location, payment, warranty, loaners, makes, services, or None."""
@@ -338,7 +347,7 @@ def detect(text):
     if opening:
         said = WHEN_YOU_OPEN.sub(" ", said)
     for intent, phrases, unless in INTENTS:
-        listed = intent == "list" and LIST_ASKED.search(said)
+        listed = (intent == "list" and LIST_ASKED.search(said)) or (intent == "price" and RUNS.search(said))
         if (has_any(said, phrases) or listed) and not (unless and has_any(said, unless)):
             if opening and intent in ("hours", "makes"):
                 return "book"

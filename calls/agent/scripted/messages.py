@@ -44,6 +44,20 @@ ABOUT_THE_CALL = re.compile(
     r"|\bi'll give you my (?:name|number|name and number|number and name)\b"
     r"|\b(?:can't|cannot|couldn't) you (?:just )?(?:put me down|put me in|book me|pencil me in|schedule me)\b"
 )
+# "Hi, is Gary around?": who the message is for (ASKED_FOR), not what it says.
+IS_SOMEONE_IN = re.compile(
+    r"^(?i:(?:hi|hey|hello|yeah|um|uh|so|and)[,\s]+)*(?i:is) [A-Z][a-z]{2,}"
+    r" (?i:around|in|there|available|in today|working today)[?.!]?$"
+)
+# "Yeah, hi, Marcus again.": who is calling, not the message.
+ITS_ME_AGAIN = re.compile(
+    r"^(?i:(?:yeah|yes|hi|hey|hello|it's|this is|um|uh)[,\s]+)*[A-Z][a-z]+ (?i:again|here|speaking)[.!]?$"
+)
+# A later day is fine ("Monday's fine if it's too late today"): no call back promised for today.
+LATER_IS_FINE = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|tomorrow|next week)(?:'s| is) (?:fine|ok|okay|good)\b"
+    r"|\bif it's too late today\b|\bno rush\b|\bwhenever (?:they|someone|somebody) (?:can|gets a chance)\b"
+)
 # Asking to be booked all the same, to a message offered for want of caller ID.
 BOOK_ANYWAY = re.compile(
     r"\b(?:put me down|put me in|book (?:me|it)|pencil me in|schedule (?:me|it)|just (?:book|schedule)"
@@ -198,7 +212,7 @@ def reason_in(text):
             continue  # nothing said, or a name spelled out
         if _only_yes_or_no(plain) or has_any(plain, DECLINED) or ABOUT_THE_CALL.search(plain):
             continue
-        if HOW_TO_SEND.match(plain):
+        if HOW_TO_SEND.match(plain) or IS_SOMEONE_IN.match(clause) or ITS_ME_AGAIN.match(clause):
             continue
         if BY_TEXT.search(plain) and len([w for w in words if w not in REQUEST_WORDS | TEXTING | FILLER]) < 2:
             continue  # "can they just text me instead?": how to answer, not what about
@@ -336,6 +350,8 @@ _NAME = rf"(?!(?:{_NOT_A_PERSON})\b)([A-Z][a-z]{{2,}})"
 ASKED_FOR = re.compile(
     rf"\b(?i:have|get|ask|tell|can|could) {_NAME} (?i:to )?(?i:call|give me a (?:call|ring)|ring|phone|text|get back)\b"
     rf"|\b(?i:it's|it is|this is|message is) for {_NAME}\b|\b(?i:make sure) (?i:it's )?{_NAME} (?i:calls|who calls)"
+    rf"|\b(?i:need|want|like|i'd like|could you get|can you get) {_NAME} (?i:to) (?i:call|ring|phone|text|get back|give me)\b"
+    rf"|\b(?i:is) {_NAME} (?i:around|in|there|available|working today|in today)\b"
 )
 
 
@@ -351,7 +367,8 @@ def _send(desk, m, turn):
         reason = f"{reason} (Email: {m.email}.)".strip()[:1000]
     if m.by_text:
         reason = f"{reason} (Would rather get a text than a call.)".strip()[:1000]
-    arguments = {"name": m.name or "Name not given", "reason": reason, "urgency": m.urgency or "routine"}
+    urgency = "routine" if m.urgency == "soon" and not _when_back(m) else m.urgency or "routine"  # "Monday's fine"
+    arguments = {"name": m.name or "Name not given", "reason": reason, "urgency": urgency}
     if m.callback:
         arguments["callback_number"] = m.callback
     turn.call("take_message", **arguments)
@@ -400,10 +417,12 @@ def taken(desk, results, turn):
     done = results.get("take_message") or {}
     if done.get("message_taken"):
         desk.state.task = None
-        when = WHEN.get(m.urgency or "routine") or "soon"
+        when = _when_back(m) or "soon"
         name = f", {m.name.split()[0]}" if m.name and m.name != "Name not given" else ""
         if m.by_text:
             turn.say(f"Thanks{name}. I've passed your message on, and asked an advisor to text you back {when}.")
+        elif m.for_whom:  # "have Gary call me back": whether Gary himself is in, nobody here can see
+            turn.say(f"Thanks{name}. I've passed your message on for {m.for_whom}, and you'll get a call back {when}.")
         else:
             turn.say(f"Thanks{name}. I've passed your message on, and an advisor will call you back {when}.")
         return desk.anything_else(turn)
@@ -503,7 +522,8 @@ def _only_yes_or_no(said):
     if not rest:
         return True
     if (is_yes(said) or is_no(said)) and len(said.split()) <= 6:
-        return not has_any(said, ("because", "about", "but", "tell", "my car", "the car"))
+        # "I want to go ahead": a decision for the advisor, not a yes to the question
+        return not has_any(said, ("because", "about", "but", "tell", "my car", "the car", "want to", "wanted to"))
     return has_any(said, ("this number", "that number", "same number")) and len(said.split()) <= 7
 
 
@@ -533,6 +553,14 @@ def _more_urgent(old, new):
     return max(old, new, key=order.index)
 
 
+def _when_back(m):
+    """When to expect the call, as the read-back promises it: "today" only if the caller did not
+    say a later day is fine."""
+    if m.urgency == "soon" and LATER_IS_FINE.search(normalize(m.reason or "")):
+        return ""
+    return WHEN.get(m.urgency or "routine")
+
+
 def _read_back(desk, m):
     caller = desk.state.caller
     spelled = caller.spelling if caller.spelling and caller.name == m.name else None
@@ -542,7 +570,7 @@ def _read_back(desk, m):
             f", spelled {spelled}," if spelled and m.company else f", spelled {spelled}" if spelled else ""
         )
         who += f" at {m.company}" if m.company else ""
-    when = WHEN.get(m.urgency or "routine")
+    when = _when_back(m)
     when = f" {when}" if when else ""
     where = f"at {say_number(m.callback)}" if m.callback else "on the number you're calling from"
     if m.callback and m.extension:

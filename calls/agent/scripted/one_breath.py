@@ -121,6 +121,15 @@ def _two_tasks(pieces, kinds, services):
 ASKS_FOR_IT = re.compile(r"^(?:(?:so|and|then|um|uh|okay|ok)\b[\s,]*)*(?:can|could|would|will) you\b", re.IGNORECASE)
 
 
+# "The tire thing on Wednesday, keep that one.": an appointment named to leave alone, no request
+# (kept apart from the cancel said before it, and then not taken up as a booking).
+KEEPS = re.compile(
+    r"\b(?:keep|leave) (?:that|this|the other|it|them|the \w+(?: \w+)?)(?: one)?(?: as (?:is|it is))?\s*[.!]?$"
+    r"|\b(?:that one|it|that) (?:stays|can stay|is fine|is good)\b|\b(?:don't|do not) (?:cancel|touch|move) (?:that|it|the other)\b",
+    re.IGNORECASE,
+)
+
+
 def _kind(piece, services, today, *, named=None, day_told=False):
     intent = detect(piece)
     if intent in TASKS:

@@ -432,6 +432,7 @@ class Receptionist:
         """Whether a day or time is said besides the phrases ("not right now" is none)."""
         for phrase in phrases:
             said = said.replace(phrase, " ")
+        said = re.sub(r"\b(?:right now|at the moment|for now|at this point)\b", " ", said)  # "calling around right now"
         return parse_when(said, self.today()).said_anything
 
     def _shop_question_in(self, text):
@@ -644,7 +645,7 @@ class Receptionist:
             return False
         text, state.later = state.later, (state.later_after.pop(0) if state.later_after else None)
         u = self.utterance(text)
-        if info.said_already(self, u):  # "are you open tomorrow?" answered on the way to the booking
+        if info.said_already(self, u) or one_breath.KEEPS.search(text):  # answered already, or "keep that one"
             return False
         done = (state.last_booked or {}).get("service")
         if done and not u.service and u.intent in one_breath.ABOUT_THE_JOB:  # "what's that gonna run me?"

@@ -243,7 +243,13 @@ def unlisted_job(text, service_names):
     """The job the caller asks whether the shop does, when it is none of `service_names` (nor a
     car, a time or a shop fact); None otherwise."""
     said = " ".join((text or "").lower().replace("\u2019", "'").split())
-    found = ASKED_JOB.search(re.sub(r"\b(you(?: guys| all| folks)?) (?:tow|have (?:a |any )?(?:tow truck|wrecker|flatbed)s?)\b", r"\1 do towing", said))
+    found = ASKED_JOB.search(
+        re.sub(
+            r"\b(you(?: guys| all| folks)?) (?:tow|have (?:a |any )?(?:tow truck|wrecker|flatbed)s?)\b",
+            r"\1 do towing",
+            said,
+        )
+    )
     if found is None:
         return None
     job = found["job"].strip(" -'")

@@ -244,7 +244,9 @@ def _digitized(text, *, expect_time=False):
     s = _WHEN_IT_HAPPENED.sub("", normalize(_without_greeting(text)))
     s = WHEN_YOU_OPEN.sub("early morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
-    s = re.sub(r"\b(noon|\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)ish\b", r"around \1", s)
+    s = re.sub(
+        r"\b(noon|\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)[ -]?ish\b", r"around \1", s
+    )
     # the caller's own lunch is no time asked for: "twelve fifteen? That's my lunch break", "I'll take a late lunch"
     s = re.sub(r"\b(?:my|a|his|her|our|their|late|your) lunch(?: ?break| ?hour)?\b", " ", s)
     s = re.sub(r"\b(?<!after )(?<!past )lunch(?: ?time)?\b", "noon", s)  # "around lunch", "before lunch"
