@@ -87,10 +87,9 @@ def start(desk, u, turn, *, purpose):
         purpose = "move"  # "cancel Tuesday's and put me in Thursday instead": one appointment, moved
     caller = desk.state.caller
     if not caller.caller_id:
-        desk.state.unclear = u.text  # what the message is about, if the caller takes one
-        turn.say("I'm sorry, I can't look up or change appointments without caller ID.")
-        messages.offer(desk, turn)
-        return
+        return messages.without_caller_id(
+            desk, turn, u, "I'm sorry, I can't look up or change appointments without caller ID."
+        )
     if not caller.on_file:
         turn.say("I don't see any appointments under this phone number.")
         desk.ask(turn, "Would you like to book one?")
@@ -192,6 +191,9 @@ MOVE_ALL = re.compile(
 
 def _pick(desk, task, text, *, current=None):
     which = split_move(text, desk.today())[0] if task.purpose == "move" else None
+    if task.purpose == "cancel":  # "... the inspection on Friday. The tire thing on Wednesday, keep that one."
+        sentences = re.split(r"(?<=[.?!;])\s+", text or "")
+        text = " ".join(p for p in sentences if not (KEPT.search(normalize(p)) and not wants_cancel(p))) or text
     return pick(
         text, task.options, desk.today(), services=desk.service_names(), current=current,
         everything=task.purpose == "cancel" or bool(MOVE_ALL.search(normalize(text))), which=which,

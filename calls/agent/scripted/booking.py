@@ -26,7 +26,7 @@ from calls.agent.scripted.booking_words import (
     vehicles_meant,
 )
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import NOT_NOW, drops_off, waits_at_shop
+from calls.agent.scripted.intents import I_CALL_BACK, NOT_NOW, drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom, match_service, names, unlisted_job
@@ -46,10 +46,7 @@ def start(desk, u, turn, *, service=None):
     if isinstance(current, Booking) and not current.moving and not (service or u.service):
         return _carry_on(desk, current, u, turn)  # "I need to get it in": the booking in hand goes on
     if not caller.caller_id:
-        desk.state.unclear = u.text  # what the message is about, if the caller takes one
-        turn.say("I'm sorry, I can't book appointments without caller ID.")
-        messages.offer(desk, turn)
-        return
+        return messages.without_caller_id(desk, turn, u, "I'm sorry, I can't book appointments without caller ID.")
     b = Booking(service=service or u.service, waiter=waits_at_shop(u.text), drop_off=drops_off(u.text))
     if b.service is None and desk.state.offer_service and BACK_TO_IT.search(u.said):
         b.service = desk.state.offer_service  # "never mind" to the brake price, then "they're loud, get me in"
@@ -306,6 +303,16 @@ ALSO_THIS = ("also", "too", "as well", "while it's in", "while it's there", "whi
 
 def _answer(desk, b, u, turn):
     stage = b.stage
+    if (
+        stage in ("service", "day", "offered")
+        and not b.moving
+        and not (u.yes or u.when.said_anything)
+        and (has_any(u.said, NOT_NOW) or has_any(u.said, I_CALL_BACK))
+    ):  # "Not yet for the alignment. I'll call back once I check my schedule.": no day asked again
+        desk.state.task = None
+        turn.say("No problem. Just give us a call when you're ready to book.")
+        desk.anything_else(turn)
+        return True
     if b.busy and not b.moving and u.no and not u.when.said_anything and _put_off(u, b.service):
         # "No, no A/C for now, just the check engine light": the next one of the breath is not wanted
         desk.state.task = None
@@ -499,6 +506,14 @@ def _confirmed(desk, b, u, turn):
         same = same or not (
             w.asap or w.after or w.before or (w.part and not w.clock)
         )  # "yes, the Wednesday after, at eight"
+    if (
+        u.yes
+        and w.day
+        and (b.chosen.date() - w.day).days == 7
+        and w.clock in (None, b.chosen.time())
+        and re.search(r"\bnext (?:week|monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", u.said)
+    ):
+        same = True  # "Yes, next Thursday at ten-thirty" to next week's Thursday read back: that one, not this one
     if w.said_anything and not same:
         b.when = w.merged_over(When(day=b.chosen.date(), clock=b.chosen.time()))
         b.chosen = None
@@ -580,8 +595,9 @@ def _book(b, turn):
         arguments["vehicle_id"] = b.vehicle_id
     if b.waiter:
         arguments["waiter"] = True
-    if b.notes:
-        arguments["notes"] = b.notes
+    notes = " ".join(re.sub(r"\s*\([^()]*\)", "", b.notes or "").split())  # not the "(Oil change)" we noted
+    if notes:
+        arguments["notes"] = notes
     turn.call("book_appointment", **arguments)
     turn.then = booked
 
@@ -668,13 +684,13 @@ def waiting_chosen(desk, u, turn):
     """The answer to WAIT_OR_DROP: waiting is put on the booking just made; dropping off needs no
     change (True), anything else is taken as it would be (False)."""
     booked = desk.state.last_booked or {}
-    if not booked.get("appointment_id") or has_any(u.said, CHANGES):
+    if not booked.get("appointment_id") or has_any(u.said.replace("oil change", "oil"), CHANGES):
         return False  # "oh wait, did I say Tuesday? I meant Thursday": a change, not an answer
     if drops_off(u.text):  # "I'll drop it off and grab it at lunch"
         turn.say("Sounds good, we'll see you when you drop it off.")
         desk.anything_else(turn)
         return True
-    plain = not (u.when.said_anything or u.service)
+    plain = not (u.when.said_anything or (u.service and u.service != booked.get("service")))  # "for the oil change"
     if waits_at_shop(u.text) or (plain and WAITING.search(u.said)):
         turn.call("update_appointment", appointment_id=booked["appointment_id"], waiter=True)
         turn.then = waiting_noted
@@ -687,7 +703,7 @@ CHANGES = ("scratch", "instead", "actually", "cancel", "change", "move", "switch
 WAITING = re.compile(
     r"^(?:(?:yeah|yes|um|uh|ok|okay|i think|probably|oh)\s+)*"
     r"(?:(?:i'll|ill|i will|we'll|she'll|he'll|they'll|i can|she can|he can|we can|i'd|id)\s+(?:just\s+)?"
-    r"(?:wait|stay|be waiting|hang around)\b|(?:wait|waiting)(?:\s+(?:please|there|for it))?$)"
+    r"(?:wait|stay|be waiting|hang around)\b|(?:wait|waiting)(?:\s+(?:please|there|for it|for the [\w ]+))?$)"
 )
 
 

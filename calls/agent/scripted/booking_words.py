@@ -109,9 +109,18 @@ def requests_named(text, names, today):
     found = []
     for piece in re.split(r"\b(?:and also|and then|and|plus|also|as well as)\b", latest_statement(normalize(text))):
         service = match_service(piece, names) if piece.strip() else None
+        if service and PAST_WORK.search(piece) and not ASKING_FOR_IT.search(piece):
+            continue  # "he stayed late on my mom's brakes last week": work told of, not asked for
         if service and service not in [name for name, _ in found]:
             found.append((service, parse_when(piece, today)))
     return found
+
+
+PAST_WORK = re.compile(
+    r"\b(?:last (?:week|month|time|year)|yesterday|the other day|stayed late|(?:was|were) great|did (?:a )?great"
+    r"|already (?:did|done|fixed|replaced)|(?:fixed|replaced|did) (?:it|them|my|her|his) .*\b(?:ago|last))\b"
+)
+ASKING_FOR_IT = re.compile(r"\b(?:need|needs|book|want|wanna|get|schedule|can you|could you|would you|bring)\b")
 
 
 def asked_about_only(text, names):

@@ -101,6 +101,14 @@ def _say_also(desk, text, first, turn):
     extra = also_asked(text, first)
     if extra and desk.state.shop.answers.get(extra):
         turn.say(desk.state.shop.answers[extra])
+    third = [c for c in CLAUSE_BREAK.split(text or "") if _third_topic(c, (first, extra))]
+    if third and extra and desk.state.later is None:  # "Apple Pay? warranty? and are you open tomorrow?": next
+        desk.state.later = " ".join(c.strip() for c in third).strip() + "?"
+
+
+def _third_topic(clause, said):
+    topic = intents.detect(clause) if len(clause.split()) >= 2 else None
+    return topic in ALSO_TOPICS and topic not in said
 
 
 def answered(desk, results, turn):

@@ -321,9 +321,14 @@ BY_TEXT = re.compile(
 )
 
 
+# "Could you tell Bernie that Gwen says thanks?", "pass my thanks on to Mike": word for someone at the shop.
+TELL_SOMEONE = re.compile(
+    r"\b(?:tell|let) (?!me\b|us\b|you\b|them\b|him\b|her\b|it\b|that\b|the\b|my\b|your\b|whoever\b)[a-z]+ "
+    r"(?:that|know)\b|\bpass (?:it|this|that|a message|my thanks|on my thanks|along my thanks) (?:on |along )?to [a-z]+\b"
+)
 # "What does a tire rotation run?", "what would new pads set me back": a price, by the job's name.
 RUNS = re.compile(
-    r"\bwhat (?:does|do|would|will|did) (?:a |an |the |my |your |some )?(?!hours?\b|time\b|days?\b)"
+    r"\bwhat(?:'s| is| does| do| would| will| did) (?:a |an |the |my |your |some )?(?!hours?\b|time\b|days?\b)"
     r"(?:[\w-]+ ){1,3}(?:run|cost|go for|set me back)(?: me| us| you)?\b"
 )
 
@@ -347,7 +352,11 @@ def detect(text):
     if opening:
         said = WHEN_YOU_OPEN.sub(" ", said)
     for intent, phrases, unless in INTENTS:
-        listed = (intent == "list" and LIST_ASKED.search(said)) or (intent == "price" and RUNS.search(said))
+        listed = (
+            (intent == "list" and LIST_ASKED.search(said))
+            or (intent == "price" and RUNS.search(said))
+            or (intent == "message" and TELL_SOMEONE.search(said))
+        )
         if (has_any(said, phrases) or listed) and not (unless and has_any(said, unless)):
             if opening and intent in ("hours", "makes"):
                 return "book"

@@ -38,11 +38,19 @@ ABOUT_THE_CALL = re.compile(
     r"\b(?:robot|robots|runaround|run around|automated|a machine|bot|recording|recorded message|phone tree|menu"
     r"|press \w+|on hold|talking to a computer)\b"
     r"|\bnumber (?:\w+ )?(?:won't|doesn't|will not|does not|might not|may not|probably won't) (?:show|come up)"
-    r"|\bcalling (?:from|on) (?:my |a |the )?(?:work|office|friend's|wife's|husband's|company) (?:line|phone)\b"
+    r"|\bcalling (?:from|on|off) (?:my |a |the )?(?:work|office|friend's|wife's|husband's|company) (?:line|phone)\b"
     r"|\bi (?:block|blocked|hide) (?:it|my number|my caller id|caller id)\b|\bmy number(?:'s| is) (?:blocked|private|hidden)\b"
     r"|\bnumber (?:\w+ )?(?:shows?|comes?|pops?) up (?:as )?(?:blocked|private|unknown|restricted|withheld)\b"
     r"|\bi'll give you my (?:name|number|name and number|number and name)\b"
     r"|\b(?:can't|cannot|couldn't) you (?:just )?(?:put me down|put me in|book me|pencil me in|schedule me)\b"
+)
+PASS_IT_ON_FIRST = re.compile(
+    r"^(?:(?:yes|yeah|yep|please|okay|ok|sure)[,.!]?\s+)*(?:just |please )*pass (?:it|that|this) (?:on|along)"
+    r"(?: (?:so|and|that))?[,\s]*",
+    re.IGNORECASE,
+)
+THATS_IT = re.compile(
+    r"^(?:(?:yes|yeah|yep|ok|okay)\s+)*(?:that's|that is) (?:it|all|right|the message|my message|the one)(?: for \w+)?$"
 )
 # "Hi, is Gary around?": who the message is for (ASKED_FOR), not what it says.
 IS_SOMEONE_IN = re.compile(
@@ -67,6 +75,7 @@ CALLBACK_CUES = (
     "my cell", "cell phone", "my number", "this number", "the number", "call me at", "call me on", "reach me",
     "instead", "number is", "number's", "my phone", "my mobile", "my work", "my wife", "my husband",
     "caller id", "calling from", "best number", "phone number", "this phone", "work line", "my work phone",
+    "my wife's", "my husband's", "my son's", "my daughter's", "my cell's", "cell",
 )  # fmt: skip
 # How to send it or answer, not what it is about: "Send it.", "A text, not a call."
 HOW_TO_SEND = re.compile(
@@ -102,6 +111,19 @@ def offer(desk, turn, question=OFFER, *, aside=False):
     """Offer to take a message for an advisor: a yes to `question` starts one."""
     desk.ask(turn, question, aside=aside)
     desk.state.awaiting = "take_message"
+
+
+def without_caller_id(desk, turn, u, sorry):
+    """A request no one without caller ID can make here ("cancel my Thursday oil change"): `sorry`
+    and the offer of a message the first time; asked again, the message is taken, never the same
+    refusal in a loop."""
+    if desk.state.no_id_offered:
+        start(desk, turn, reason=desk.state.unclear or u.text, request=u.text)
+        return
+    desk.state.no_id_offered = True
+    desk.state.unclear = u.text  # what the message is about, if the caller takes one
+    turn.say(sorry)
+    offer(desk, turn)
 
 
 def offer_call_back(desk, turn, u):
@@ -190,10 +212,14 @@ def _asks(text):
 
 
 def _only_names_again(later, earlier):
-    """`later` says nothing `earlier` did not: each of its words of substance is in it already."""
+    """`later` says nothing `earlier` did not: its words of substance are in it already (all of a
+    few, or nearly all: "so they cancel Thursday's oil change" after "cancel my Thursday oil change")."""
     said = normalize(earlier)
-    words = [w for w in normalize(later).split() if w not in FILLER | REQUEST_WORDS and len(w) > 2]
-    return len(words) <= 3 and all(w in said for w in words)
+    pronouns = {"they", "them", "their", "he", "she", "his", "her", "we", "our"}
+    words = [re.sub(r"'s$", "", w) for w in normalize(later).split() if w not in FILLER | REQUEST_WORDS | pronouns]
+    words = [w for w in words if len(w) > 2]
+    known = sum(w in said for w in words)
+    return known == len(words) if len(words) <= 3 else known >= 0.75 * len(words)
 
 
 def reason_in(text):
@@ -214,6 +240,9 @@ def reason_in(text):
             continue
         if HOW_TO_SEND.match(plain) or IS_SOMEONE_IN.match(clause) or ITS_ME_AGAIN.match(clause):
             continue
+        if THATS_IT.match(plain):  # "Yes, that's the message for Bernie."
+            continue
+        clause = PASS_IT_ON_FIRST.sub("", clause) or clause  # "just pass it on so they cancel ...": what for
         if BY_TEXT.search(plain) and len([w for w in words if w not in REQUEST_WORDS | TEXTING | FILLER]) < 2:
             continue  # "can they just text me instead?": how to answer, not what about
         intent = detect(clause)
@@ -352,6 +381,7 @@ ASKED_FOR = re.compile(
     rf"|\b(?i:it's|it is|this is|message is) for {_NAME}\b|\b(?i:make sure) (?i:it's )?{_NAME} (?i:calls|who calls)"
     rf"|\b(?i:need|want|like|i'd like|could you get|can you get) {_NAME} (?i:to) (?i:call|ring|phone|text|get back|give me)\b"
     rf"|\b(?i:is) {_NAME} (?i:around|in|there|available|working today|in today)\b"
+    rf"|\b(?i:message|note|word) (?i:for|to) {_NAME}\b|\b(?i:tell|let) {_NAME} (?i:that|know)\b"
 )
 
 
@@ -421,6 +451,8 @@ def taken(desk, results, turn):
         name = f", {m.name.split()[0]}" if m.name and m.name != "Name not given" else ""
         if m.by_text:
             turn.say(f"Thanks{name}. I've passed your message on, and asked an advisor to text you back {when}.")
+        elif m.for_whom and _thanks_only(m):
+            turn.say(f"Thanks{name}. I've passed your message on for {m.for_whom}.")
         elif m.for_whom:  # "have Gary call me back": whether Gary himself is in, nobody here can see
             turn.say(f"Thanks{name}. I've passed your message on for {m.for_whom}, and you'll get a call back {when}.")
         else:
@@ -553,6 +585,16 @@ def _more_urgent(old, new):
     return max(old, new, key=order.index)
 
 
+THANKS = re.compile(r"\b(?:says? thanks|said thanks|thank (?:you|him|her)|thanks|appreciate[sd]?|grateful)\b", re.I)
+WANTS_CALL = re.compile(r"\b(?:call|ring|text|phone|get back|reach) (?:me|us)\b|\bcall ?back\b|\?.*\?", re.I)
+
+
+def _thanks_only(m):
+    """A word of thanks for someone at the shop, with no call back asked for."""
+    reason = m.reason or ""
+    return bool(m.for_whom and THANKS.search(reason) and not WANTS_CALL.search(reason) and not m.callback)
+
+
 def _when_back(m):
     """When to expect the call, as the read-back promises it: "today" only if the caller did not
     say a later day is fine."""
@@ -581,7 +623,9 @@ def _read_back(desk, m):
     else:
         back = f"They'll call you back{when} {where}."
     to = f"for {m.for_whom}" if m.for_whom else "to an advisor"
-    return f"I'll pass this on {to}{who}: {_clause(m.reason)} {back}{email}"
+    if _thanks_only(m):  # "tell Bernie that Gwen says thanks": nothing to call back about
+        back = ""
+    return f"I'll pass this on {to}{who}: {_clause(m.reason)} {back}{email}".rstrip()
 
 
 QUESTION_WORDS = (

@@ -10,9 +10,10 @@ service the other request names.
 
 import re
 
-from calls.agent.scripted.intents import detect
+from calls.agent.scripted.intents import TELL_SOMEONE, detect
 from calls.agent.scripted.services import match_service
 from calls.agent.scripted.when import parse_when
+from calls.agent.scripted.words import normalize
 
 TASKS = ("cancel", "reschedule", "list")
 QUESTIONS = ("hours", "location", "payment", "warranty", "loaners", "price", "duration")
@@ -76,13 +77,25 @@ BOOKING_ASKED = re.compile(
 )
 
 
-def car_then_booking(text, services):
-    """(now, later) for "Is the Camry ready? And while I have you, can you book the F-150 for a
-    tire rotation? The Wednesday after.": the car in the shop now, the booking next; None when
-    the words book nothing."""
+def task_then_message(text):
+    """(now, later) for "I wanna book an oil change Monday. And could you tell Bernie that Gwen says
+    thanks?": the booking now, the word for someone next; None when no such word is asked."""
     pieces = [p.strip() for p in PIECES.split(text or "") if p and p.strip()]
     for i, piece in enumerate(pieces[1:], 1):
-        if BOOKING_ASKED.search(piece) and match_service(piece, services):
+        first = detect(" ".join(pieces[:i]))
+        if TELL_SOMEONE.search(normalize(piece)) and first in (*TASKS, "book"):
+            return " ".join(pieces[:i]), " ".join(pieces[i:])
+    return None
+
+
+def car_then_task(text, services):
+    """(now, later) for "Is the Camry ready? And while I have you, can you book the F-150 for a
+    tire rotation? The Wednesday after." or "... the inspection Monday, can you bump it to
+    Tuesday?": the car in the shop now, the booking or the appointment's change next; None when
+    the words ask for neither."""
+    pieces = [p.strip() for p in PIECES.split(text or "") if p and p.strip()]
+    for i, piece in enumerate(pieces[1:], 1):
+        if (BOOKING_ASKED.search(piece) and match_service(piece, services)) or detect(piece) in TASKS:
             return " ".join(pieces[:i]), " ".join(pieces[i:])
     return None
 
@@ -112,8 +125,8 @@ def _two_tasks(pieces, kinds, services):
     if len(tasks) != 2:
         return None
     (first, did, one), (second, then, other) = tasks
-    if did == then or not (one and other) or one == other or "book" in (did, then):
-        return None
+    if did == then or not (one and other) or one == other or "book" in (did, then) or None in (did, then):
+        return None  # not "... The car's pulling to the right a little.": a trouble told, no second task
     cut = pieces.index(second)
     return " ".join(pieces[:cut]), " ".join(pieces[cut:])
 

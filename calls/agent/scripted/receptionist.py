@@ -132,6 +132,10 @@ GOT_IT = re.compile(r"\b(?:got it|gotcha|noted|will do|perfect)\b.*\b(?:thanks|t
 FALLBACK = re.compile(r"[,.;]?\s*\b(?:otherwise|or else|if not|failing that|if that's gone|if that's taken)\b", re.I)
 
 
+# Taking the message offered, in other words than a yes.
+PASS_IT_ON = re.compile(r"\b(?:pass (?:it|that|this) (?:on|along)|take a message|leave (?:a|them a) message)\b")
+
+
 class Receptionist:
     def __init__(self, *, now, services, tools, writes):
         self.now = now  # () -> naive datetime, shop local time
@@ -463,13 +467,19 @@ class Receptionist:
         if awaiting == "take_message" and not u.no and phone_number(u.text):
             messages.start(self, turn, reason=state.unclear, request=u.text)  # "best is my cell, 630...": a yes
             return True
+        asks = "?" in u.text or u.intent not in (None, "cancel", "reschedule", "book", "message")
+        if awaiting == "take_message" and not u.no and (PASS_IT_ON.search(u.said) or (u.yes and not asks)):
+            # "Yes, please, just pass it on so they cancel Thursday's oil change": a yes, whatever else it names
+            messages.start(self, turn, reason=state.unclear, request=u.text)
+            return True
         declined = NO_FIRST.match(u.said) or has_any(u.said, NOT_NOW)
         if awaiting == "take_message":  # "alright, I'll think about it" to the offer of a call back: no
             declined = has_any(u.said, NOT_NOW) and not phone_number(u.text)
         if (
             awaiting in ("book_service", "book_new", "take_message")
             and declined
-            and not (self._when_beside(u.said, NOT_NOW) or u.service)  # "not right now" names no day
+            # "not right now" names no day; "not yet for the alignment" names the one offered, not another
+            and not (self._when_beside(u.said, NOT_NOW) or (u.service and u.service != state.offer_service))
         ):
             # "No, no need to reschedule, just cancel it."; "alright, I'll think about it": nothing more to do
             turn.say("Sure, take your time." if awaiting == "take_message" else "No problem.")
@@ -512,6 +522,10 @@ class Receptionist:
     def start(self, u, turn, *, whole=True):
         """A new request. Questions about the shop keep the task in hand and come back to it.
         (`whole`: the caller's words as said, which may hold two requests; not one taken up later.)"""
+        if whole and self.state.task is None and self.state.later is None:
+            two = one_breath.task_then_message(u.text)  # "... oil change Monday. And tell Bernie Gwen says thanks?"
+            if two:
+                self.state.later, u = two[1], self.utterance(two[0])
         if whole and self.state.task is None and self.state.later is None:
             now, later = one_breath.split(u.text, self.service_names(), self.today(), u.intent)
             if later:  # a task and a shop question at once: one now, the other next
@@ -630,9 +644,9 @@ class Receptionist:
         self.state.awaiting = "anything_else"
 
     def _car_in_shop(self, u, turn, *, whole=True):
-        """The car in the shop, and a booking asked in the same breath kept for after it."""
+        """The car in the shop, and a booking or a move asked in the same breath kept for after it."""
         if whole and self.state.later is None:
-            two = one_breath.car_then_booking(u.text, self.service_names())
+            two = one_breath.car_then_task(u.text, self.service_names())
             if two:
                 self.state.later, u = two[1], self.utterance(two[0])
         repair_orders.start(self, u, turn)

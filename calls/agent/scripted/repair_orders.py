@@ -71,6 +71,13 @@ THIS_CAR = (
 )  # fmt: skip
 
 
+# "Calling about the truck", "about the estimate", "you called me about the Camry": the car in the shop.
+CALLING_ABOUT_IT = re.compile(
+    r"\b(?:calling|call|called|ringing) (?:back )?(?:about|regarding|re) (?:the|my|your|our) \w+"
+    r"|\b(?:the|your|that) (?:estimate|quote|voicemail|message)\b|\byou (?:guys )?called (?:me|us)\b"
+)
+
+
 def wanted(desk, u):
     """A question about a car in the shop, and the tool to answer it."""
     if not desk.can("get_repair_status"):
@@ -86,6 +93,8 @@ def wanted(desk, u):
         return False  # "while it's in, could you also do an oil change?" after a booking: on that visit
     if asks_after_car(u.said):
         return True
+    if caller.cars_in_shop and not desk.state.cars_seen and decides(u.text) and CALLING_ABOUT_IT.search(u.said):
+        return True  # "It's Marcus, calling about the truck. Do the front brake pads, go ahead.": its work
     if caller.cars_in_shop and desk.state.car_in_talk and has_any(u.said, COMING_FOR_IT) and not u.service:
         return True  # "and if I swing by around five, is that cool?" after hearing where the car stands
     if (

@@ -31,13 +31,24 @@ def status_said(order, said, pickup_today, now):
         if pickup and not order.get("note"):
             sentences.append("Your advisor will call you as soon as it's ready.")
     elif order.get("promised_at"):
-        sentences.append(f"We're planning to have it ready {promised_when(order['promised_at'], today)}.")
+        if not _note_says_when(order.get("note"), order["promised_at"]):  # "ready by noon" said once
+            sentences.append(f"We're planning to have it ready {promised_when(order['promised_at'], today)}.")
         if pickup:
             sentences.append(pickup_today)
     elif pickup:
         sentences.append("I don't have a time for it yet; your advisor will call you when it's ready.")
         sentences.append(pickup_today)
     return " ".join(s for s in sentences if s)
+
+
+def _note_says_when(note, iso):
+    """The advisor's note already says when it will be ready ("it will be ready by noon")."""
+    said = (note or "").lower()
+    if "ready" not in said:
+        return False
+    at = local_time(iso).time()
+    hour = "noon" if (at.hour, at.minute) == (12, 0) else str(at.hour % 12 or 12)
+    return re.search(rf"\b{hour}\b", said) is not None
 
 
 def promised_for(iso, today):
@@ -56,6 +67,8 @@ def pickup_when_not_ready(order, now):
     note = f" {order['note'].rstrip('.')}." if order.get("note") else ""
     if order.get("promised_at") and local_time(order["promised_at"]) > now:
         when = promised_when(order["promised_at"], now.date())
+        if _note_says_when(order.get("note"), order["promised_at"]):
+            return f"It isn't ready yet.{note}"
         return f"It isn't ready yet.{note} We're planning to have it ready {when}."
     if note:
         return f"It isn't ready yet.{note}"

@@ -24,9 +24,7 @@ TRIES = 2  # VINs that fail their check before the caller is offered something e
 def start(desk, u, turn):
     caller = desk.state.caller
     if not caller.caller_id:
-        turn.say("I'm sorry, I can't add a vehicle without caller ID.")
-        messages.offer(desk, turn)
-        return
+        return messages.without_caller_id(desk, turn, u, "I'm sorry, I can't add a vehicle without caller ID.")
     v = VinEntry()
     desk.state.task = v
     _describe(v, u.text)

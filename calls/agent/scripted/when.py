@@ -277,8 +277,10 @@ def _digitized(text, *, expect_time=False):
 
 def _day(s, today):
     """(day, span_days, problem)."""
-    if re.search(r"\byesterday\b|\blast (week|" + _WEEKDAY + r")\b", s):
-        return None, 1, "That day has already passed."
+    past = r"\byesterday\b|\blast (?:week|" + _WEEKDAY + r")\b"
+    if re.search(past, s):
+        found = _day(re.sub(past, " ", s), today)  # "Monday, first thing ... he did my brakes last week": Monday
+        return found if found[0] is not None else (None, 1, "That day has already passed.")
     found = _relative(s, today)
     if found:
         return found

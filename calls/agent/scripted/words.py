@@ -48,7 +48,8 @@ WHEN_YOU_OPEN = re.compile(
     r"\b(?:(?:right|just|first thing|first|whenever|when|as soon as|soon as|once|the minute|the moment|as early as)"
     r" (?:you|you guys|y'all|ya|the shop|the doors?|you all) (?:first )?(?:open|opens|open up|are open|get in|unlock)"
     r"|(?:at|right at|first thing at) (?:opening|open|opening time)|(?:the )?(?:first|very first) (?:slot|thing|one|appointment)"
-    r" (?:when|after|once) (?:you|you guys|y'all) open)\b"
+    r" (?:when|after|once) (?:you|you guys|y'all) open"
+    r"|whatever time (?:you|you guys|y'all|ya|the shop|you all) (?:open|opens|open up))\b"
 )
 
 

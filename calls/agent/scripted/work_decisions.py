@@ -53,7 +53,9 @@ REASONS = (
     "right now", "for now", "think about it", "not in the budget", "budget", "talk to my", "check with my",
     "dealer", "already had", "just had", "had it done", "had that done", "selling", "trading it in", "trade it in",
     "pricey", "pricy", "steep", "can't swing", "cannot swing", "swing it", "can't do it", "broke", "this week",
-    "this month", "not worth", "spendy", "out of my", "a lot of money", "too rich",
+    "this month", "not worth", "spendy", "out of my", "a lot of money", "too rich", "can wait", "wait till",
+    "wait until", "till spring", "until spring", "in the spring", "next spring", "till summer", "after the holidays",
+    "next year", "not urgent", "no rush",
 )  # fmt: skip
 
 
