@@ -72,6 +72,7 @@ REBOOK_LATER = re.compile(
     r"|\b(?:rebook|re book|reschedule) (?:later|when|once|after|myself|down the road)"
     r"|\bno need to (?:reschedule|rebook)|\b(?:don't|do not) (?:need|want) to (?:reschedule|rebook)"
     r"|\b(?:got|getting|had|having) it done (?:somewhere|elsewhere|near|at|by|closer)\b|\bended up (?:getting|having) it done\b"
+    r"|\b(?:gonna|going to|will|'ll) do (?:it|them|that|those)(?: for me| myself)?\b"
 )
 
 

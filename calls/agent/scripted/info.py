@@ -81,11 +81,18 @@ def faq_answered(desk, results, turn):
 def also_asked(text, first):
     """Another shop question asked in the same breath ("how much for an alignment, and where are
     you?": location after a price), or None."""
-    for clause in CLAUSE_BREAK.split(text or ""):
+    for clause in CLAUSE_BREAK.split(_asked_only(text)):
         topic = intents.detect(clause) if len(clause.split()) >= 2 else None
         if topic in ALSO_TOPICS and topic != first:
             return topic
     return None
+
+
+def _asked_only(text):
+    """The sentences that ask something: not "I know you're about to close" before the question."""
+    sentences = re.split(r"(?<=[.?!])\s+", text or "")
+    asked = [s for s in sentences if s.rstrip().endswith("?") or intents.ASKING.match(s)]
+    return " ".join(asked) if asked else text or ""
 
 
 def _fetch_also(desk, text, first, turn):
@@ -101,7 +108,7 @@ def _say_also(desk, text, first, turn):
     extra = also_asked(text, first)
     if extra and desk.state.shop.answers.get(extra):
         turn.say(desk.state.shop.answers[extra])
-    third = [c for c in CLAUSE_BREAK.split(text or "") if _third_topic(c, (first, extra))]
+    third = [c for c in CLAUSE_BREAK.split(_asked_only(text)) if _third_topic(c, (first, extra))]
     if third and extra and desk.state.later is None:  # "Apple Pay? warranty? and are you open tomorrow?": next
         desk.state.later = " ".join(c.strip() for c in third).strip() + "?"
 
@@ -331,10 +338,17 @@ def priced(desk, results, turn):
 SENTENCE_BREAK = re.compile(r"(?<=[?.!])\s+")
 
 
+# "Hey, quick price question.": the question is still to come.
+PREAMBLE = re.compile(
+    r"^(?:(?:hey|hi|hello|so|ok|okay|yeah|um|uh)\s+)*(?:i have |i've got |i got |got |just )?"
+    r"(?:a |one |quick |another |couple |couple of |few )*(?:price |pricing |quick )*(?:question|questions|check)s?$"
+)
+
+
 def _price_questions(desk, text):
     """The price questions of one breath, a sentence each, when there are several about different
     jobs and at least one names a listed service ([] otherwise)."""
-    asked = [s for s in _questions(text) if intents.detect(s) == "price"]
+    asked = [s for s in _questions(text) if intents.detect(s) == "price" and not PREAMBLE.match(normalize(s))]
     if len(asked) < 2:
         return []
     names = desk.service_names()

@@ -253,8 +253,20 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
     (
         "list",
         LIST,
-        ("book a", "book an", "to book", "book me", "book it", "make an appointment", "schedule an", "new appointment"),
-    ),
+        (
+            "book a",
+            "book an",
+            "to book",
+            "book me",
+            "book it",
+            "make an appointment",
+            "schedule an",
+            "new appointment",
+            "coming up on",
+            "coming up for",
+            "coming up due",
+        ),  # "the Camry's coming up on one": due for it
+    ),  # fmt: skip
     ("vehicle", VEHICLE, ("appointment", "booking", "message", "charge", "bill", "invoice", "payment")),
     ("warranty", WARRANTY, ()),
     ("makes", VEHICLE_KINDS, ()),

@@ -526,6 +526,8 @@ def _absorb(desk, m, text, *, stage=None):
         reason = reason_in(text)
         if reason and m.reason and normalize(reason) in normalize(m.reason):
             reason = None  # said again, not more to pass on
+        elif reason and m.reason and stage == "confirm" and _only_names_again(reason, m.reason):
+            reason = None  # "Yes, please. First thing in the morning, it's urgent": the message, said back
         if reason and not _only_urgency(reason):
             m.reason = f"{m.reason} {reason}" if stage == "confirm" and m.reason else reason
             m.reason = m.reason[:1000]

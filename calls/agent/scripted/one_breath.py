@@ -60,7 +60,12 @@ def split(text, services, today, intent):
         return text, " ".join(later)
     if intent in QUESTIONS:
         service = next((match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None)
-        rest = [p for p, kind in zip(pieces, kinds, strict=True) if kind != "question"]
+        first_asked = kinds.index("question")  # "Hi, it's Dana, I know you're about to close.": said, not asked
+        rest = [
+            p
+            for i, (p, kind) in enumerate(zip(pieces, kinds, strict=True))
+            if kind != "question" and not (kind is None and i < first_asked and detect(p) in QUESTIONS)
+        ]
         job = match_service(" ".join(rest), services) or named  # not the A/C whose price was asked
         # the question now ("how much is that again?": the job's); the rest ("Tuesday, noonish.") with the task
         now = [_about(p, service or job, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
@@ -131,7 +136,11 @@ def _two_tasks(pieces, kinds, services):
     return " ".join(pieces[:cut]), " ".join(pieces[cut:])
 
 
-ASKS_FOR_IT = re.compile(r"^(?:(?:so|and|then|um|uh|okay|ok)\b[\s,]*)*(?:can|could|would|will) you\b", re.IGNORECASE)
+ASKS_FOR_IT = re.compile(
+    r"^(?:(?:so|and|then|um|uh|okay|ok)\b[\s,]*)*(?:(?:can|could|would|will) you\b"
+    r"|(?:can|could) (?:i|we) (?:get|come|bring|book|do|have|drop|swing)\b)",
+    re.IGNORECASE,
+)
 
 
 # "The tire thing on Wednesday, keep that one.": an appointment named to leave alone, no request

@@ -132,6 +132,8 @@ GOT_IT = re.compile(r"\b(?:got it|gotcha|noted|will do|perfect)\b.*\b(?:thanks|t
 FALLBACK = re.compile(r"[,.;]?\s*\b(?:otherwise|or else|if not|failing that|if that's gone|if that's taken)\b", re.I)
 
 
+# "No, no rebooking the brakes. Just cancel Monday. Wednesday stays.": the cancel was all.
+NO_REBOOKING = ("rebook", "re book", "no need", "just cancel", "just the cancel", "just cancelling", "don't need")
 # Taking the message offered, in other words than a yes.
 PASS_IT_ON = re.compile(r"\b(?:pass (?:it|that|this) (?:on|along)|take a message|leave (?:a|them a) message)\b")
 
@@ -475,7 +477,8 @@ class Receptionist:
         declined = NO_FIRST.match(u.said) or has_any(u.said, NOT_NOW)
         if awaiting == "take_message":  # "alright, I'll think about it" to the offer of a call back: no
             declined = has_any(u.said, NOT_NOW) and not phone_number(u.text)
-        if (
+        no_rebooking = awaiting == "book_service" and NO_FIRST.match(u.said) and has_any(u.said, NO_REBOOKING)
+        if no_rebooking or (
             awaiting in ("book_service", "book_new", "take_message")
             and declined
             # "not right now" names no day; "not yet for the alignment" names the one offered, not another

@@ -269,7 +269,8 @@ def _digitized(text, *, expect_time=False):
     s = " ".join(pieces)
     s = re.sub(r"\b(\d{1,2}) oh (\d)\b", r"\1:0\2", s)  # nine oh five
     s = re.sub(r"\b(\d{1,2}) (\d)\b(?= (?:am|pm)\b)", r"\1:0\2", s)
-    return s
+    # "same time, ten": ten o'clock, said again
+    return re.sub(r"\bsame time (\d{1,2}(?::\d\d)?)\b(?! ?(?:minutes?|hours?|days?|weeks?))", r"same time at \1", s)
 
 
 # --- days ---------------------------------------------------------------------------------
@@ -415,7 +416,9 @@ _REJECTED_BEFORE = re.compile(
     r"\b(?:not|can't do|cannot do|can't make|cannot make|can't on|not on)(?: this| next| on)?\s*$"
 )
 _REJECTED_AFTER = re.compile(
-    r"^(?:'s| is| s)? (?:no good|not good|not great|out|bad|won't work|will not work|doesn't work|does not work"
+    r"^(?:'s| is| s)? (?:i've got|i have got|i got|i have|ive got) (?:the|a|an|my|work|class|school)\b"
+    r"|^ (?:i'm|im|i am) (?:busy|working|out of town|away|booked)\b|^ (?:i can't|i cannot|i work)\b"
+    r"|^(?:'s| is| s)? (?:no good|not good|not great|out|bad|won't work|will not work|doesn't work|does not work"
     r"|isn't going to work|is not going to work|not going to work|won't do|doesn't suit|is a no)\b"
 )
 
@@ -480,7 +483,10 @@ def _time(s, *, expect_time):
         clock = None  # "I can't do eight anymore": a time named only to rule it out
     if clock is not None and at is not None:
         before_text = s[:at]
-        if re.search(r"\b(after|no earlier than|not before|from)\s*$", before_text):
+        cannot_before = r"\b(?:can't|cannot|can not|won't|couldn't|not able to) (?:\w+ ){0,3}(?:before|until|till)\s*$"
+        if re.search(r"\b(after|no earlier than|not before|from)\s*$", before_text) or re.search(
+            cannot_before, before_text
+        ):  # "I can't get there before three-thirty": from then on
             window, clock = (clock, None), None
         elif re.search(r"\b(before|no later than|not after|by)\s*$", before_text):
             window, clock = (None, clock), None
