@@ -8,6 +8,7 @@ neither can contradict the shop's tables or quote a price the shop did not set.
 """
 
 import re
+from datetime import timedelta
 
 from calls.agent.scripted import intents, messages
 from calls.agent.scripted.car_names import car_in
@@ -246,7 +247,9 @@ def _say_hours(desk, day, text, turn):
     sentence = (shop.day_hours.get(day) if day else None) or shop.answers.get("hours")
     if not sentence:
         return _not_sure(desk, text, turn)
-    turn.say(sentence)
+    said = " ".join([*turn.lines, desk.state.said or ""])
+    if not (day == desk.today() + timedelta(days=1) and "open again tomorrow" in said):  # said with "closed today"
+        turn.say(sentence)
     _say_also(desk, text, "hours", turn)
     desk.anything_else(turn)
 

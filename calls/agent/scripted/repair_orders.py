@@ -305,6 +305,9 @@ def _about(desk, task, order, said, turn):
         turn.say(status_said(order, said, task.pickup_today, desk.now()))
         if order["ready"] and task.pickup_next and after_hours(said):  # "is it ready? can I grab it at six?"
             turn.say(task.pickup_next)
+        elif task.pickup_next and after_hours(said) and order.get("promised_at"):
+            # "if it's not, can I pick it up tonight? like seven": a plain no, and when it can be
+            turn.say(f"That's after we close, so not tonight, I'm afraid. {task.pickup_next}")
     elif wants_pickup(said) and not order["ready"]:  # "so when can I actually pick it up?"
         turn.say(pickup_when_not_ready(order, desk.now()))
         if side_question(said, ("hours",)):  # "what time do you close today? I'll come get it after work"

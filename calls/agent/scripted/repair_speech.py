@@ -44,11 +44,14 @@ def status_said(order, said, pickup_today, now):
 def _note_says_when(note, iso):
     """The advisor's note already says when it will be ready ("it will be ready by noon")."""
     said = (note or "").lower()
-    if "ready" not in said:
+    if not any(word in said for word in ("ready", "done", "finished")):
         return False
     at = local_time(iso).time()
-    hour = "noon" if (at.hour, at.minute) == (12, 0) else str(at.hour % 12 or 12)
-    return re.search(rf"\b{hour}\b", said) is not None
+    if (at.hour, at.minute) == (12, 0):
+        return re.search(r"\b(?:noon|12|twelve)\b", said) is not None
+    hour = at.hour % 12 or 12
+    word = "one two three four five six seven eight nine ten eleven twelve".split()[hour - 1]
+    return re.search(rf"\b(?:{hour}|{word})\b", said) is not None
 
 
 def promised_for(iso, today):

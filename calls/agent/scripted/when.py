@@ -92,7 +92,7 @@ _MODEL_YEAR = re.compile(
 def parse_when(text, today, *, expect_time=False):
     """What day and time the caller asked for. `expect_time`: a bare "2" is a time (we asked).
     What the caller took back is replaced by its correction ("Tuesday at eight, actually ten")."""
-    text = _MODEL_YEAR.sub(r"\1", text or "")
+    text = _HOUR_THEN_HALF.sub(r"\1ish", _MODEL_YEAR.sub(r"\1", text or ""))  # "one, one-thirty" is not "one" twice
     s = _without_today_named(_digitized(_said_twice(text), expect_time=expect_time), today)
     for at in corrections(s):
         earlier = _when(s[:at], today, expect_time=expect_time)
@@ -232,6 +232,11 @@ def _without_greeting(text):
 
 
 # Tens, a pause, then an hour: two times ("seven-thirty, eight"), not one number ("thirty-eight").
+_HOUR_THEN_HALF = re.compile(
+    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\s*[,;]+\s*"
+    r"\1(?:[- :]?(?:thirty|fifteen|forty[- ]five|30|15|45))\b",
+    re.I,
+)
 _TENS_THEN_HOUR = re.compile(
     r"\b(twenty|thirty|forty|fifty)\s*[,;.?!]+\s*(?=(?:one|two|three|four|five|six|seven|eight|nine)\b)", re.I
 )
@@ -241,6 +246,7 @@ def _digitized(text, *, expect_time=False):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
     text = _TENS_THEN_HOUR.sub(r"\1 or ", text)  # "seven-thirty, eight": no 7:38
+    text = _HOUR_THEN_HALF.sub(r"\1ish", text)  # "like one, one-thirty": one, roughly
     s = _WHEN_IT_HAPPENED.sub("", normalize(_without_greeting(text)))
     s = WHEN_YOU_OPEN.sub("early morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
