@@ -62,7 +62,7 @@ async def test_a_new_caller_leaves_a_message_with_their_name(shop, call_from):
     assert said == "Can I get your name, please?"
     said = await call.caller("Sam Ortiz")
     assert said == (
-        "I'll pass this on to an advisor from Sam Ortiz: tell him the tow truck is dropping my Civic off tonight. "
+        "I'll pass this on for Mike from Sam Ortiz: tell him the tow truck is dropping my Civic off tonight. "
         "They'll call you back today on the number you're calling from. Shall I send it?"
     ), call.transcript  # "tonight": today
     said = await call.caller("Actually it's not urgent, it can wait.")

@@ -51,7 +51,6 @@ def test_a_task_and_a_shop_question_in_one_breath_are_both_kept(said, now, later
     [
         "My check engine light's on. How much just to find out what it is?",  # one question about one job
         "I need my tires rotated. I'm flexible, whatever's open Thursday.",  # "open" here asks nothing
-        "How much is a tire rotation, and can I get one Monday around nine?",  # "one": no task of its own
         "Hi, I know you're closed, sorry. Can I get my brakes done tomorrow?",
         "Can I get an oil change and a tire rotation Thursday?",
     ],

@@ -233,7 +233,7 @@ def _without_greeting(text):
 
 # Tens, a pause, then an hour: two times ("seven-thirty, eight"), not one number ("thirty-eight").
 _HOUR_THEN_HALF = re.compile(
-    r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\s*[,;]+\s*"
+    r"(?<!half )\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|\d{1,2})\s*[,;]+\s*"
     r"\1(?:[- :]?(?:thirty|fifteen|forty[- ]five|30|15|45))\b",
     re.I,
 )
