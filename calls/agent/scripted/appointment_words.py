@@ -293,6 +293,7 @@ def split_move(text, today):
     if instead_of:
         return said[instead_of.end() :], said[: instead_of.start()]
     instead = INSTEAD.search(said)
+    cut_up = _cut_for_a_day(said, today)
     if instead:
         words = said[: instead.start()].split()
         taken = _when_tail(words[-_words_of_its_sentence(text, len(words)) :], today)
@@ -301,7 +302,23 @@ def split_move(text, today):
             target = " ".join(words[-taken:])
             if rest.strip() and parse_when(rest, today, expect_time=True).said_anything:
                 return " ".join(words[:-taken]), f"{target} {rest}"  # "Friday instead? Before noon."
+            if parse_when(target, today).day is None and cut_up:  # "to this week? Thursday. Afternoon's better"
+                return cut_up
             return " ".join(words[:-taken]) + " " + rest, target
+    return cut_up or _cut_for_anything(said, today)
+
+
+def _cut_for_a_day(said, today):
+    """(which, target) at the last "to"/"for"/... after which a day is said, or None."""
+    cuts = [i for i in range(len(said)) if any(said.startswith(cut, i) for cut in MOVE_CUTS)]
+    for cut in reversed(cuts):
+        target = said[cut:].split(" ", 2)[-1]
+        if parse_when(target, today, expect_time=True).day is not None:
+            return said[:cut], target
+    return None
+
+
+def _cut_for_anything(said, today):
     cuts = [i for i in range(len(said)) if any(said.startswith(cut, i) for cut in MOVE_CUTS)]
     for cut in reversed(cuts):
         target = said[cut:].split(" ", 2)[-1]
