@@ -377,7 +377,7 @@ def detect(text):
 
 
 # Topics a story mentions in passing ("in the parking garage it was so loud"): asked only in a question.
-TOLD_IN_PASSING = ("location", "payment", "warranty", "loaners", "makes")
+TOLD_IN_PASSING = ("location", "payment", "warranty", "loaners", "makes", "hours")  # "I know you're closing soon"
 ASKING = re.compile(
     r"^(?:(?:and|also|so|oh|um|uh|but|hi|hey|okay|ok|well)\b[\s,]*)*(?:what|what's|whats|how|where|where's|when|do|does"
     r"|are|is|can|could|will|would|which|who|any)\b",

@@ -297,18 +297,28 @@ class Receptionist:
             name = state.caller.first_name
             self.ask(turn, f"Hi{' ' + name if name else ''}! How can I help you today?", aside=True)
             return
-        if u.intent != "person" and any(
-            ARE_YOU_A_MACHINE.search(normalize(q)) for q in re.findall(r"[^.?!]*\?", text)
-        ):  # asked, not said in passing ("I figured I'd get a machine")
+        machine = [q for q in re.findall(r"[^.?!]*\?", text) if ARE_YOU_A_MACHINE.search(normalize(q))]
+        if u.intent != "person" and machine:  # asked, not said in passing ("I figured I'd get a machine")
             turn.say(
                 "I'm the shop's automated assistant, an AI. I can book or change appointments, answer "
                 "questions about the shop, or take a message for an advisor."
             )
-            if task is not None and state.task_question:
-                self.ask(turn, state.task_question)
-            else:
-                self.ask(turn, "How can I help you today?", aside=True)
-            return
+            rest = text
+            for question in machine:
+                rest = rest.replace(question, " ", 1)
+            rest = " ".join(rest.split()).lstrip("?.!, ")
+            after = self.utterance(rest) if rest else None
+            if (
+                after is None
+                or len(after.said.split()) < 4
+                or not (after.intent or after.service or after.when.said_anything)
+            ):
+                if task is not None and state.task_question:
+                    self.ask(turn, state.task_question)
+                else:
+                    self.ask(turn, "How can I help you today?", aside=True)
+                return
+            text, u = rest, after  # "Is this a machine? Whatever. Can I get a battery tomorrow?": the request too
         checking = checking_in(text)
         if checking:  # "can you hear me?", "how are you today?": a word back, then the question in hand
             turn.say("Yes, I can hear you." if checking == "line" else "I'm doing well, thanks for asking!")

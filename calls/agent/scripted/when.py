@@ -562,6 +562,9 @@ def _clock(s, part, *, expect_time):
     match = re.search(r"\bquarter (to|of|till) (\d{1,2})\b", s)
     if match:
         return _resolved(int(match[2]) - 1, 45, None, part), match.start()
+    match = re.search(r"\b(5|10|20|25) (?:minutes )?(?:to|till|til) (\d{1,2})\b(?! (?:minutes?|days?|weeks?)\b)", s)
+    if match and 1 <= int(match[2]) <= 12:  # "ten to nine": 8:50
+        return _resolved(int(match[2]) - 1 or 12, 60 - int(match[1]), None, part), match.start()
     match = re.search(r"\b(\d{1,2}):(\d{2})(?: (am|pm))?\b", s)
     if match:
         return _resolved(int(match[1]), int(match[2]), match[3], part), match.start()
