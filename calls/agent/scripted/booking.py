@@ -633,16 +633,20 @@ def _follow_up(desk, b, done, turn):
     """One question about the booking just made, asked once it is safe (a caller who hangs up
     loses nothing): which car, when that is not known, or else whether they wait for it."""
     caller = desk.state.caller
-    if desk.state.later is not None or b.moving or b.replacing or b.busy:
-        return False  # the other request of the breath comes first; of several booked, no one question
+    if b.moving or b.replacing or b.busy:
+        return False  # of several booked, no one question
     if b.whose_car and not b.vehicle_id and desk.can("add_vehicle"):  # "my mom's car": which it is
         desk.ask(turn, f"And what is {b.whose_car}? The year, make and model is plenty.")
         desk.state.awaiting = "new_car"
         return True
     if b.new_name and not b.vehicle_id and desk.can("add_vehicle"):
-        desk.ask(turn, WHICH_CAR)  # a new customer who named no car: what is coming in
+        desk.ask(
+            turn, WHICH_CAR
+        )  # a new customer who named no car: what is coming in (before the breath's other request)
         desk.state.awaiting = "new_car"
         return True
+    if desk.state.later is not None:
+        return False  # the other request of the breath comes first
     if not desk.can("update_appointment"):
         return False
     cars = [v for v in caller.vehicles if v.get("vehicle_id")]

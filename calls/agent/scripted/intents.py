@@ -336,7 +336,8 @@ BY_TEXT = re.compile(
 # "Could you tell Bernie that Gwen says thanks?", "pass my thanks on to Mike": word for someone at the shop.
 TELL_SOMEONE = re.compile(
     r"\b(?:tell|let) (?!me\b|us\b|you\b|them\b|him\b|her\b|it\b|that\b|the\b|my\b|your\b|whoever\b)[a-z]+ "
-    r"(?:that|know)\b|\bpass (?:it|this|that|a message|my thanks|on my thanks|along my thanks) (?:on |along )?to [a-z]+\b"
+    r"(?:that|know)\b|\bpass (?:it|this|that|a message|a note|word|my thanks|on my thanks|along my thanks)"
+    r" (?:on |along )?to [a-z]+\b|\b(?:leave|give) (?:a message|a note|word) (?:for|to) [a-z]+\b"
 )
 # "What does a tire rotation run?", "what would new pads set me back": a price, by the job's name.
 RUNS = re.compile(

@@ -382,6 +382,7 @@ ASKED_FOR = re.compile(
     rf"|\b(?i:need|want|like|i'd like|could you get|can you get) {_NAME} (?i:to) (?i:call|ring|phone|text|get back|give me)\b"
     rf"|\b(?i:is) {_NAME} (?i:around|in|there|available|working today|in today)\b"
     rf"|\b(?i:message|note|word) (?i:for|to) {_NAME}\b|\b(?i:tell|let) {_NAME} (?i:that|know)\b"
+    rf"|\b(?i:pass) (?i:it|this|that|a message|a note|word|my thanks) (?i:on |along )?(?i:to) {_NAME}\b"
 )
 
 
