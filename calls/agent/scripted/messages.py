@@ -115,13 +115,17 @@ def offer(desk, turn, question=OFFER, *, aside=False):
 
 def without_caller_id(desk, turn, u, sorry):
     """A request no one without caller ID can make here ("cancel my Thursday oil change"): `sorry`
-    and the offer of a message the first time; asked again, the message is taken, never the same
-    refusal in a loop."""
-    if desk.state.no_id_offered:
+    and the offer of a message; asked again, the offer in other words; a third time, the message is
+    taken. Never the same refusal in a loop."""
+    desk.state.no_id_offered += 1
+    if desk.state.no_id_offered > 2:
         start(desk, turn, reason=desk.state.unclear or u.text, request=u.text)
         return
-    desk.state.no_id_offered = True
     desk.state.unclear = u.text  # what the message is about, if the caller takes one
+    if desk.state.no_id_offered == 2:
+        turn.say("Without caller ID I really can't change anything here myself, but an advisor can.")
+        offer(desk, turn, "Shall I take a message so they can call you back about it?")
+        return
     turn.say(sorry)
     offer(desk, turn)
 

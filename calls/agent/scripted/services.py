@@ -6,9 +6,11 @@ Each family below ties symptoms and everyday names to the words a service name w
 """
 
 import re
+from datetime import date
 from types import SimpleNamespace
 
 from calls.agent.scripted.car_names import car_in
+from calls.agent.scripted.when import parse_when
 from calls.agent.scripted.words import has_any, normalize
 from calls.agent.tools.service_words import named_service
 
@@ -256,5 +258,7 @@ def unlisted_job(text, service_names):
     single = re.sub(r"(?<=[a-z])s\b", "", job)  # "hybrids", "Subarus"
     if has_any(job, NOT_A_JOB) or has_any(single, NOT_A_JOB) or car_in(job) or car_in(single):
         return None
+    if parse_when(job, date.today(), expect_time=True).said_anything or re.search(r"\d", job):
+        return None  # "can you do Tuesday at 10?", "could you do the 15th?", "noon": a time, not a job
     listed = [SimpleNamespace(name=name) for name in service_names]
     return job if named_service(job, listed) is None else None  # the shop_info tool's own matching

@@ -167,7 +167,7 @@ class Conversation:
     car_in_talk: str | None = None  # the vehicle of the order last talked about ("is that cool?" is about it)
     last_booked: dict | None = None  # the appointment this call booked last: "make that 3:30" moves it
     said: str = ""  # everything said on this call so far
-    no_id_offered: bool = False  # a message offered once already for want of caller ID
+    no_id_offered: int = 0  # how often a message was offered for want of caller ID
     later: str | None = None  # the other request of a breath that held two, taken up once the first is done
     later_after: list = field(default_factory=list)  # and the ones after it ("move all three"), each in turn
 
