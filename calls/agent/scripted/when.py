@@ -246,7 +246,6 @@ def _digitized(text, *, expect_time=False):
     """Normalized text with number words as digits and ordinals as "14th"; when something happened
     to the car ("the light came on this morning") is not a day the caller is asking for."""
     text = _TENS_THEN_HOUR.sub(r"\1 or ", text)  # "seven-thirty, eight": no 7:38
-    text = _HOUR_THEN_HALF.sub(r"\1ish", text)  # "like one, one-thirty": one, roughly
     s = _WHEN_IT_HAPPENED.sub("", normalize(_without_greeting(text)))
     s = WHEN_YOU_OPEN.sub("early morning", s)  # "whenever you open": the first time of the day
     s = re.sub(r"\bfirst thing\b", "earliest morning", s)
