@@ -206,12 +206,11 @@ def test_an_unreadable_summary_reads_as_never_run(settings, tmp_path, caplog):
 @pytest.fixture
 def evaluation_without_a_database(monkeypatch):
     """The command as it runs, but the scenarios' results made up and no throwaway database."""
-    from django.db import connection
+    from contextlib import nullcontext
 
     from calls.management.commands import evaluate_calls
 
-    monkeypatch.setattr(evaluate_calls.Command, "_throwaway_database", lambda self, verbosity: "unused")
-    monkeypatch.setattr(connection.creation, "destroy_test_db", lambda *args, **kwargs: None)
+    monkeypatch.setattr(evaluate_calls.database, "throwaway", lambda: nullcontext("unused"))
     monkeypatch.setattr(evaluate_calls.run, "run_all", lambda chosen, **kwargs: RESULTS)
 
 

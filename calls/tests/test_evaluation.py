@@ -206,9 +206,12 @@ def test_the_shipped_scenarios_load_and_are_many():
     assert len(loaded) >= 150, len(loaded)
 
 
-@pytest.mark.timeout(600)  # some 550 calls, each in a freshly built shop
+@pytest.mark.timeout(600)  # over 1,100 calls, each in a freshly built shop
 def test_the_scripted_receptionist_ends_at_least_95_percent_of_the_shipped_calls_right():
-    results = run.run_all(scenarios.load())
+    # Two processes (this machine's cores), each in a throwaway PostgreSQL database of its own.
+    shipped = scenarios.load()
+    results = run.run_all(shipped, jobs=2)
+    assert [r.id for r in results] == [s.id for s in shipped]
     failed = [f"{r.id}: {r.failures}" for r in results if not r.passed]
     assert run.pass_rate(results) >= 0.95, "\n".join(failed)
 
@@ -253,7 +256,24 @@ mentions = ["a sentence no receptionist says"]
     assert "one.toml" in done.stdout and "impossible" in done.stdout
     results = json.loads(out.read_text())
     assert [(r["id"], r["passed"]) for r in results["results"]] == [("book-wednesday", True), ("impossible", False)]
-    assert not list(tmp_path.glob("evaluate_calls*")), "the throwaway database is dropped"
+    assert not list(tmp_path.glob("evaluation_*")), "the throwaway database is dropped"
+
+
+def test_the_shops_own_cache_is_not_touched_by_an_evaluation():
+    """The evaluation's shop has the demo shop's time zone and the cast's phone numbers: none of
+    it may reach the cache the shop's calls read (Redis here, as in production)."""
+    from django.core.cache import cache
+
+    from crm.phone_cache import cache_key
+    from scheduling.shop_settings import TIME_ZONE_CACHE_KEY
+
+    dana = shop.CAST["dana"].phone
+    cache.set(TIME_ZONE_CACHE_KEY, "Europe/Lisbon")
+    cache.set(cache_key(dana), "missing")  # the real shop has nobody with Dana's number
+    [result] = run.run_all([scenario(BOOK_WEDNESDAY)])
+    assert result.passed, result.failures
+    assert cache.get(TIME_ZONE_CACHE_KEY) == "Europe/Lisbon"
+    assert cache.get(cache_key(dana)) == "missing"
 
 
 def test_while_held_nothing_is_queued_and_what_would_have_been_is_kept():

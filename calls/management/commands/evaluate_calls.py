@@ -1,13 +1,12 @@
 """Play caller scenarios against the receptionist and report how many calls ended right."""
 
-import os
+from contextlib import nullcontext
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 
 from calls import last_evaluation
-from calls.evaluation import run, scenarios
+from calls.evaluation import database, run, scenarios
 
 
 class Command(BaseCommand):
@@ -46,6 +45,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", dest="json_path", default="", help="Also write every result, with its transcript, here."
         )
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=1,
+            help="Text mode: share the scenarios among this many processes, each with a throwaway "
+            "database of its own (default 1; the machine's cores is the most that helps).",
+        )
         parser.add_argument("--threshold", type=float, default=0.95, help="Lowest passing share (default 0.95).")
         parser.add_argument(
             "--show",
@@ -54,30 +60,37 @@ class Command(BaseCommand):
             help="Print the transcripts of failed calls (default), of all, or none.",
         )
 
-    def handle(self, *, files, brain, voice, match, json_path, threshold, show, verbosity, **options):
+    def handle(self, *, files, brain, voice, match, json_path, threshold, show, jobs, verbosity, **options):
         try:
             chosen = [s for s in scenarios.load(files) if match in s.id]
         except scenarios.ScenarioError as exc:
             raise CommandError(str(exc)) from None
         if not chosen:
             raise CommandError("No scenario matched.")
-        database = self._throwaway_database(verbosity)
-        try:
+        if jobs < 1:
+            raise CommandError("--jobs is a number of processes: 1 or more.")
+        if voice and jobs > 1:
+            raise CommandError("--voice plays whole calls in real time, one at a time; leave --jobs out.")
+        if voice and brain != "scripted":
+            raise CommandError("--voice uses the server's own engines (VOICE_BRAIN and the keys); leave --brain out.")
+        # With --jobs each process makes its own throwaway database; this one then needs none.
+        with database.throwaway() if jobs == 1 else nullcontext(None) as shops:
+            if verbosity:
+                self.stderr.write(
+                    f"Evaluating in a throwaway database (not {shops})."
+                    if shops
+                    else f"Evaluating in {jobs} processes, each in a throwaway database."
+                )
             progress = self._progress if verbosity else None
-            if voice:
-                if brain != "scripted":
-                    raise CommandError(
-                        "--voice uses the server's own engines (VOICE_BRAIN and the keys); leave --brain out."
-                    )
-                from calls.evaluation.voice import run_all_voice
+            try:
+                if voice:
+                    from calls.evaluation.voice import run_all_voice
 
-                results = run_all_voice(chosen, progress=progress)
-            else:
-                results = run.run_all(chosen, brain=brain, progress=progress)
-        except (scenarios.ScenarioError, ValueError) as exc:
-            raise CommandError(str(exc)) from None
-        finally:
-            connection.creation.destroy_test_db(database, verbosity=0)
+                    results = run_all_voice(chosen, progress=progress)
+                else:
+                    results = run.run_all(chosen, brain=brain, progress=progress, jobs=jobs)
+            except (scenarios.ScenarioError, ValueError) as exc:
+                raise CommandError(str(exc)) from None
         for result in results:
             if show == "all" or (show == "failures" and not result.passed):
                 self._transcript(result)
@@ -91,19 +104,6 @@ class Command(BaseCommand):
         rate = run.pass_rate(results)
         if rate < threshold:
             raise CommandError(f"{rate:.1%} of calls ended right, below the threshold of {threshold:.0%}.")
-
-    def _throwaway_database(self, verbosity):
-        """A database of its own, made and migrated now and dropped at the end (as `manage.py
-        testserver` does): on SQLite a file, on PostgreSQL `test_<name>` (needs CREATEDB)."""
-        if connection.vendor == "sqlite":
-            connection.settings_dict.setdefault("TEST", {})
-            name = f"evaluate_calls-{os.getpid()}.sqlite3"  # runs at the same time get their own
-            connection.settings_dict["TEST"]["NAME"] = str(Path(connection.settings_dict["NAME"]).with_name(name))
-        old = connection.settings_dict["NAME"]
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-        if verbosity:
-            self.stderr.write(f"Evaluating in a throwaway database (not {old}).")
-        return old
 
     def _progress(self, result):
         mark = "pass" if result.passed else "FAIL"
