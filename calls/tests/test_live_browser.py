@@ -66,10 +66,13 @@ def collected_static(tmp_path_factory):
     return data_dir
 
 
-@pytest.fixture
-def page_server(transactional_db, collected_static, tmp_path):
-    """The ASGI app under the production server in its own process, on the test database and the same Redis."""
-    with server_process(tmp_path / "page-server.log", DATA_DIR=str(collected_static), DEBUG="false") as url:
+@pytest.fixture(scope="module")
+def page_server(django_db_setup, collected_static, tmp_path_factory):
+    """The ASGI app under the production server in its own process, on the test database and the
+    same Redis: one per test module (a start costs seconds), as a shop's server outlives its
+    records; the tests' own (transaction=True) are flushed between them."""
+    log = tmp_path_factory.mktemp("page-server") / "page-server.log"
+    with server_process(log, DATA_DIR=str(collected_static), DEBUG="false") as url:
         yield url
 
 
