@@ -26,7 +26,7 @@ from calls.agent.scripted.booking_words import (
     vehicles_meant,
 )
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import I_CALL_BACK, NOT_NOW, drops_off, waits_at_shop
+from calls.agent.scripted.intents import I_CALL_BACK, NOT_NOW, asks_whether_to_wait, drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom, match_service, names, unlisted_job
@@ -47,7 +47,12 @@ def start(desk, u, turn, *, service=None):
         return _carry_on(desk, current, u, turn)  # "I need to get it in": the booking in hand goes on
     if not caller.caller_id:
         return messages.without_caller_id(desk, turn, u, "I'm sorry, I can't book appointments without caller ID.")
-    b = Booking(service=service or u.service, waiter=waits_at_shop(u.text), drop_off=drops_off(u.text))
+    b = Booking(
+        service=service or u.service,
+        waiter=waits_at_shop(u.text),
+        drop_off=drops_off(u.text),
+        wait_asked=asks_whether_to_wait(u.text),
+    )
     if b.service is None and desk.state.offer_service and BACK_TO_IT.search(u.said):
         b.service = desk.state.offer_service  # "never mind" to the brake price, then "they're loud, get me in"
     own_whens = []
@@ -83,6 +88,11 @@ def start(desk, u, turn, *, service=None):
     whose = SOMEONE_ELSES.search(u.said) if vehicle is None else None
     if whose:  # "this is actually for my mom's car, not mine": not the one car on file
         b.whose_car = f"your {whose['who']}'s {whose['kind']}"
+    elif vehicle is None and (whose := SOMEONE_ELSES_SAID.search(u.said)):
+        # "this isn't for my car, it's for my husband's ... His Jeep needs brake pads"
+        named = car_in(u.text)
+        kind = named.make if named and named.make and not _a_make_on_file(named.make, caller.vehicles) else "car"
+        b.whose_car = f"your {whose['who']}'s {kind}"
     if vehicle is None and len(caller.vehicles) == 1 and not whose:
         vehicle = caller.vehicles[0]
     per_car = cars_per_request(u.text, desk.service_names(), caller.vehicles) if b.also else {}
@@ -112,6 +122,19 @@ SOMEONE_ELSES = re.compile(
     r"|grandmother|grandpa|grandfather|aunt|uncle|girlfriend|boyfriend|partner|fiancee?|neighbou?r|friend|roommate"
     r"|mother-in-law|father-in-law|stepdad|stepmom|boss)'s (?P<kind>car|truck|van|minivan|suv|vehicle|jeep)\b"
 )
+# ... or told apart from the car: "it's for my husband's, he's hopeless on the phone. His Jeep ..."
+SOMEONE_ELSES_SAID = re.compile(
+    r"\b(?:for|it's|its|it is|this is) (?:my|our) (?P<who>mom|mum|mother|dad|father|wife|husband|son|daughter|kid"
+    r"|sister|brother|grandma|grandmother|grandpa|grandfather|aunt|uncle|girlfriend|boyfriend|partner|fiancee?"
+    r"|neighbou?r|friend|roommate|mother-in-law|father-in-law|stepdad|stepmom|boss)'s\b"
+    r"(?! (?:appointment|name|number|phone|birthday|account|place|house|work|job)\b)"
+)
+
+
+def _a_make_on_file(make, vehicles):
+    return any(normalize(make) in normalize(v.get("vehicle") or "") for v in vehicles)
+
+
 SAME_VISIT = ("while it's in", "while it's there", "while it is in", "while it's at the shop", "same visit",
               "while you have it", "while you've got it", "while the car's there", "same time")  # fmt: skip
 BACK_TO_IT = re.compile(r"\b(?:it|that|them|they|they're|those|that one)\b")
@@ -287,7 +310,7 @@ def answer(desk, b, u, turn):
         return False  # a yes to the offer of a message, not to the booking
     misses = b.misses
     u = _about_this_one(desk, b, u)
-    if _other_vehicle(desk, b, u, turn):
+    if _other_vehicle(desk, b, u, turn) or _a_car_not_on_file(desk, b, u, turn):
         return True
     if _answer(desk, b, u, turn):
         if b.misses == misses:
@@ -490,6 +513,31 @@ def _other_vehicle(desk, b, u, turn):
     return True
 
 
+def _a_car_not_on_file(desk, b, u, turn):
+    """ "No, not my CR-V, it's his Jeep. A 2014 Jeep Grand Cherokee." to the read-back naming the
+    caller's one car on file: the car named (or "your son's car", asked after) instead, read back."""
+    if b.stage != "confirm" or b.moving or b.replacing or not b.vehicle_id or b.also:
+        return False
+    car = _car_not_on_file(desk, u.text)
+    whose = SOMEONE_ELSES.search(u.said) or SOMEONE_ELSES_SAID.search(u.said)
+    if car is None and whose is None:
+        return False
+    b.vehicle_id = None
+    if car is not None:
+        b.new_car, b.vehicle, b.whose_car = car, car.spoken, None
+    else:
+        b.vehicle, b.whose_car = None, f"your {whose['who']}'s {whose.groupdict().get('kind') or 'car'}"
+    if u.when.said_anything and not _confirms_the_time(b, u):
+        return False  # "... and make it Saturday": the rest of the answer still counts
+    confirm(desk, b, turn)
+    return True
+
+
+def _confirms_the_time(b, u):
+    w = u.when
+    return w.day in (None, b.chosen.date()) and w.clock in (None, b.chosen.time())
+
+
 def _confirmed(desk, b, u, turn):
     w = u.when
     same = w.day in (None, b.chosen.date()) and w.clock in (None, b.chosen.time()) and not w.asap
@@ -617,6 +665,10 @@ def booked(desk, results, turn):
         desk.state.last_booked = {
             "appointment_id": done.get("appointment_id"), "service": b.service, "start": done["start"],
             "vehicle_id": b.vehicle_id, "vehicle": b.vehicle, "when": b.when, "minutes": b.minutes,
+            # "can I wait, or do I have to leave it?" asked: whether they wait is asked after the car
+            "wait_unknown": (b.wait_asked or desk.state.wait_asked_for == b.service)
+            and bool(done.get("wait_at_shop"))
+            and not (b.waiter or b.drop_off),
         }  # fmt: skip
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
         if b.also:
@@ -636,7 +688,10 @@ def _follow_up(desk, b, done, turn):
     if b.moving or b.replacing or b.busy:
         return False  # of several booked, no one question
     if b.whose_car and not b.vehicle_id and desk.can("add_vehicle"):  # "my mom's car": which it is
-        desk.ask(turn, f"And what is {b.whose_car}? The year, make and model is plenty.")
+        if b.whose_car.endswith(("car", "truck", "van", "minivan", "suv", "vehicle")):
+            desk.ask(turn, f"And what is {b.whose_car}? The year, make and model is plenty.")
+        else:  # "your husband's Jeep": its make said already
+            desk.ask(turn, f"And what year and model is {b.whose_car}?")
         desk.state.awaiting = "new_car"
         return True
     if b.new_name and not b.vehicle_id and desk.can("add_vehicle"):
@@ -656,6 +711,7 @@ def _follow_up(desk, b, done, turn):
         desk.state.awaiting = "booking_car"
         return True
     if done.get("wait_at_shop") and not (b.waiter or b.drop_off):
+        (desk.state.last_booked or {}).pop("wait_unknown", None)  # asked now, not again after a car
         desk.ask(turn, WAIT_OR_DROP)
         desk.state.awaiting = "wait_or_drop"
         return True
@@ -762,6 +818,11 @@ def car_noted(desk, results, turn):
         turn.say(f"Thanks, I've put the {vehicle} on the appointment.")
     else:
         turn.say("I couldn't note the car just now, but the appointment is booked.")
+    booked = desk.state.last_booked or {}
+    if booked.pop("wait_unknown", False) and booked.get("appointment_id") and desk.can("update_appointment"):
+        desk.ask(turn, WAIT_OR_DROP)
+        desk.state.awaiting = "wait_or_drop"
+        return
     desk.anything_else(turn)
 
 

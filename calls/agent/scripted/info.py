@@ -441,6 +441,8 @@ def _say_duration(desk, found, text, turn):
         desk.state.unclear = text.strip()
         return messages.offer(desk, turn, ADVISOR_TIME, aside=True)
     turn.say(found["how_long"], _waiting(found))
+    if found.get("wait_at_shop") and intents.asks_whether_to_wait(text):
+        desk.state.wait_asked_for = found["service"]  # once it is booked: will they wait, or drop it off?
     _say_also(desk, text, "duration", turn)
     _offer_booking(desk, found["service"], turn)
 

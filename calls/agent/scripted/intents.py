@@ -541,5 +541,21 @@ def waits_at_shop(text):
     return has_any(said, WAIT_AT_SHOP) and not has_any(said, DROP_OFF)
 
 
+# "Can I wait, or do I have to leave it?": asked, neither chosen (they are asked once it is booked).
+WAIT_OR_LEAVE_ASKED = (
+    "wait or", "or do i have to leave", "or do i need to leave", "or do i leave", "drop it off or", "leave it or",
+    "or should i leave", "or should i drop",
+)  # fmt: skip
+
+
+def asks_whether_to_wait(text):
+    """ "Can I just sit there and wait, or do I have to leave it?": asked, not chosen."""
+    said = normalize(text)
+    return has_any(said, WAIT_OR_LEAVE_ASKED) or (
+        has_any(said, DURATION) and not has_any(said, WAIT_AT_SHOP + DROP_OFF) and "wait" in said
+    )
+
+
 def drops_off(text):
-    return has_any(normalize(text), DROP_OFF)
+    said = normalize(text)
+    return has_any(said, DROP_OFF) and not has_any(said, WAIT_OR_LEAVE_ASKED)

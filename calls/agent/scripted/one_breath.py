@@ -67,9 +67,17 @@ def split(text, services, today, intent):
             if kind != "question" and not (kind is None and i < first_asked and detect(p) in QUESTIONS)
         ]
         job = match_service(" ".join(rest), services) or named  # not the A/C whose price was asked
+        asked = [p for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
+        job_asked = []
+        if (service or job) and detect(asked[0]) not in JOB_QUESTIONS:
+            # "Are you open already? ... I need an alignment tomorrow. Can I just sit there and
+            # wait?": the shop's question now, the job's own with the booking, which answers it
+            job_asked = [p for p in asked[1:] if detect(p) in JOB_QUESTIONS]
+            asked = [p for p in asked if p not in job_asked]
+            rest = [p for p in pieces if p in rest or p in job_asked]
         # the question now ("how much is that again?": the job's); the rest ("Tuesday, noonish.") with the task
-        now = [_about(p, service or job, services) for p, kind in zip(pieces, kinds, strict=True) if kind == "question"]
-        later = [_for_job(p, job, services) for p in rest]
+        now = [_about(p, service or job, services) for p in asked]
+        later = [p if p in job_asked else _for_job(p, job, services) for p in rest]
         return " ".join(now), " ".join(later)
     return text, None
 

@@ -671,6 +671,11 @@ class Receptionist:
         if state.later is None or state.task is not None or turn.calls:
             return False
         text, state.later = state.later, (state.later_after.pop(0) if state.later_after else None)
+        now, rest = one_breath.split(text, self.service_names(), self.today(), self.utterance(text).intent)
+        if rest:  # "... I need an alignment tomorrow. Can I just wait for it?" kept after the hours: the question first
+            if state.later is not None:
+                state.later_after.insert(0, state.later)
+            text, state.later = now, rest
         u = self.utterance(text)
         if info.said_already(self, u) or one_breath.KEEPS.search(text):  # answered already, or "keep that one"
             return False

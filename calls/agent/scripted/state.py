@@ -36,6 +36,7 @@ class Booking:
     unlisted: str | None = None  # a job asked about that the shop does not list ("towing"), said once
     waiter: bool = False
     drop_off: bool = False  # the caller said they will leave the car (not asked again)
+    wait_asked: bool = False  # "can I wait, or do I have to leave it?": whether they wait is asked once booked
     vehicle_id: int | None = None
     vehicle: str | None = None
     new_car: object = None  # a car the caller named that is not on file (car_names.Car): added, then booked on
@@ -149,6 +150,7 @@ class Conversation:
     task: object = None
     awaiting: str | None = None  # what a bare yes/no answers: anything_else | take_message | book_service | book_new
     offer_service: str | None = None
+    wait_asked_for: str | None = None  # the service the caller asked whether they can wait for
     appointments: list | None = None  # the caller's upcoming ones, as get_upcoming_appointments last said
     unclear: str | None = None  # what the caller said that we could not handle (a message's reason)
     pending: Pending | None = None
