@@ -26,7 +26,7 @@ from calls.agent.scripted.booking_words import (
     vehicles_meant,
 )
 from calls.agent.scripted.car_names import car_in
-from calls.agent.scripted.intents import I_CALL_BACK, NOT_NOW, asks_whether_to_wait, drops_off, waits_at_shop
+from calls.agent.scripted.intents import I_CALL_BACK, NOT_NOW, asks_whether_to_wait, detect, drops_off, waits_at_shop
 from calls.agent.scripted.names import heard_name, remember
 from calls.agent.scripted.readback import choose, confirm, offer_message, spoken_service
 from calls.agent.scripted.services import is_symptom, match_service, names, unlisted_job
@@ -464,6 +464,32 @@ def _picked(b, u):
     if picked is None and u.first_choice is not None:  # "Eleven, if that's open. Otherwise after lunch."
         picked = schedule.pick(u.first_choice, b.offered, near=near)
     return picked
+
+
+SWITCHED = ("instead", "rather", "make it", "switch", "change it", "swap")
+
+
+def switched_and_asked_how_long(desk, b, u, turn):
+    """ "Can we make it a coolant flush instead of the oil change? Still Monday morning. How long
+    does a coolant flush take?": the booking takes the new service, and how long it takes is said
+    with its times (True); not a switch with a question (False)."""
+    if b.moving or b.stage not in ("day", "offered", "confirm") or not has_any(u.said, SWITCHED):
+        return False
+    told = " ".join(s for s in re.split(r"(?<=[.?!])\s+", u.text) if detect(s) != "duration").strip()
+    # the service switched to, in the words that switch: not "since the rotation last time" after them
+    switch = next((c for c in map(normalize, re.split(r"[.,;!?]", told)) if has_any(c, SWITCHED)), "")
+    names = desk.service_names()
+    target = named_instead(switch, names) or match_service(switch, names)
+    if not target or target == b.service:
+        return False
+    rest = desk.utterance(told)
+    if rest.when.said_anything:  # "Same afternoon.", "Still Monday morning."
+        b.when = rest.when.merged_over(b.when)
+    elif b.chosen:
+        b.when = When(day=b.chosen.date(), clock=b.chosen.time())
+    b.service, b.chosen, b.offered, b.say_how_long = target, None, [], True
+    advance(desk, b, turn)
+    return True
 
 
 def about_this(b, u):

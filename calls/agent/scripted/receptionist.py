@@ -356,6 +356,13 @@ class Receptionist:
             if after is not None and flow.answer(self, task, after, turn):
                 state.misses = 0
                 return
+        if (
+            u.intent == "duration"
+            and isinstance(task, Booking)
+            and booking.switched_and_asked_how_long(self, task, u, turn)
+        ):
+            state.misses = 0
+            return
         if u.intent in info.TOPICS and task is not None:
             info.ask_shop(self, u.intent, booking.about_this(task, u), turn)  # an aside, then back to the task
             return

@@ -139,6 +139,10 @@ def checked(desk, results, turn):
     if "error" in found:
         return schedule_trouble(desk, b, found, turn)
     minutes = b.minutes = found.get("duration_minutes") or 0
+    if b.say_how_long and minutes:  # asked beside the switch to this service
+        b.say_how_long = False
+        service = spoken_service(b)
+        turn.say(f"{service[:1].upper()}{service[1:]} takes about {_say_duration(minutes)}.")
     slots = [s for s in _future(desk, found) if s not in b.taken and not _clashes(b, s, minutes)]
     if not w.asap and w.span_days == 1 and _outside_hours(desk, b, turn):
         w = b.when

@@ -36,6 +36,7 @@ class Booking:
     unlisted: str | None = None  # a job asked about that the shop does not list ("towing"), said once
     waiter: bool = False
     drop_off: bool = False  # the caller said they will leave the car (not asked again)
+    say_how_long: bool = False  # "... instead? How long does that take?": said when its slots come back
     wait_asked: bool = False  # "can I wait, or do I have to leave it?": whether they wait is asked once booked
     vehicle_id: int | None = None
     vehicle: str | None = None
