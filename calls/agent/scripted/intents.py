@@ -288,7 +288,7 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
         ),
     ),
     ("price", PRICE, ()),
-    ("services", SERVICES, ()),
+    ("services", SERVICES, ("loaner", "loaners", "rental", "courtesy car", "shuttle")),  # "do you do loaners?"
     ("loaners", LOANERS, ()),
     ("payment", PAYMENT, ("check engine", "check my", "check the", "check on")),
     ("location", LOCATION, ()),
@@ -343,6 +343,8 @@ TELL_SOMEONE = re.compile(
 RUNS = re.compile(
     r"\bwhat(?:'s| is| does| do| would| will| did) (?:a |an |the |my |your |some )?(?!hours?\b|time\b|days?\b)"
     r"(?:[\w-]+ ){1,3}(?:run|cost|go for|set me back)(?: me| us| you)?\b"
+    # ... and asked inside another sentence: "remind me what a rotation runs", "I forget what pads cost"
+    r"|\bwhat (?:a |an |the |some |new )?(?:[\w-]+ ){0,2}[\w-]+ (?:runs|costs|goes for|run|cost|go for)\b(?! on\b| out\b)"
 )
 
 

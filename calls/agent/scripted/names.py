@@ -122,10 +122,21 @@ def heard_name(text, *, volunteered=False):
     text = re.sub(
         r"(?:,?\s*\b(?:and )?(?:the |my )?(?:last name|surname)(?: is|'s)?)?\s*\bhyphenated\b[:,]?", ",", text
     )
+    text = SELF_ROLE.sub(" ", text).strip() or text  # "It's under my name, I'm the contact. Raymond Achebe"
     if volunteered:
         return _introduced(text)
     name = _parse(_strip_leads(text))
     return name or _introduced(text)
+
+
+# Who the caller is to the booking, said beside the name: "it's under my name", "put it under me",
+# "I'm the contact", "I'm her dad", "I'm the one bringing it in": no part of the name.
+SELF_ROLE = re.compile(
+    r"(?:^|(?<=[.,;!?]))\s*(?:(?:it's|it is|just|so|yeah|and) )?(?:(?:put it|book it|it's|it is) )?"
+    r"(?:under (?:my name|me)\b|(?:i'm|i am) (?:the|a|an|her|his|their|paying|bringing|dropping|gonna|going)\b[^.,;!?]*)"
+    r"[.,;!?]?",
+    re.IGNORECASE,
+)
 
 
 def _without_email(text):
