@@ -397,7 +397,14 @@ def _answer(desk, b, u, turn):
             base = b.when
             if len({s.date() for s in b.offered}) == 1:
                 base = replace(base, day=b.offered[0].date(), span_days=1, asap=False)
-            b.when = u.when.merged_over(base)
+            when = u.when.merged_over(base)
+            nearest = _nearest_offered(b, when)
+            if nearest is not None and when == b.when:
+                # "Thursday, around noon, either side of lunch is fine", asked again to the times
+                # offered for it: the one nearest, not the same offer round and round
+                choose(desk, b, nearest, turn)
+                return True
+            b.when = when
             advance(desk, b, turn)
             return True
         if u.no:
@@ -492,6 +499,17 @@ def switched_and_asked_how_long(desk, b, u, turn):
     return True
 
 
+def _nearest_offered(b, when):
+    """Of the times offered on the day asked, the one nearest the time asked (the earlier of two as near)."""
+    if not (when.clock and b.offered):
+        return None
+    on_the_day = [s for s in b.offered if when.day in (None, s.date())]
+    if not on_the_day:
+        return None
+    wanted = when.clock.hour * 60 + when.clock.minute
+    return min(on_the_day, key=lambda s: (abs(s.hour * 60 + s.minute - wanted), s))
+
+
 def about_this(b, u):
     """A question about "that" while booking (its price) is about the service being booked."""
     if not isinstance(b, Booking) or u.service or not b.service:
@@ -570,6 +588,8 @@ def _confirmed(desk, b, u, turn):
     same = same and schedule.fits(w, b.chosen)  # "I meant the afternoon" at a morning read-back
     if u.yes and not (w.day or w.clock or w.part or w.after or w.before):
         same = True  # "Yes, the earliest one, book it." to the earliest time read back
+    if u.yes and w.clock and b.when and w.clock == b.when.clock and w.day in (None, b.chosen.date()):
+        same = True  # "Thursday around noon, go ahead" to 1 PM, the nearest to noon read back for it
     if (
         u.yes
         and w.day

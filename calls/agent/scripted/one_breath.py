@@ -55,7 +55,9 @@ def split(text, services, today, intent):
     if "task" not in kinds or "question" not in kinds:
         return text, None
     if intent in (*TASKS, "book"):
-        service = next((match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None)
+        service = _corrected_service(pieces, services) or next(
+            (match_service(p, services) for p, k in zip(pieces, kinds, strict=True) if k == "task"), None
+        )
         later = [_about(p, service, services) for p, k in zip(pieces, kinds, strict=True) if k == "question"]
         return text, " ".join(later)
     if intent in QUESTIONS:
@@ -177,6 +179,19 @@ def _kind(piece, services, today, *, named=None, day_told=False):
         return "task"  # "Can you swap it out tomorrow, noonish?", the battery named before
     if intent == "book" and named and parse_when(piece, today).said_anything:
         return "task"  # "Can I bring it in Thursday at nine?", the check engine light told before
+    return None
+
+
+CORRECTED = re.compile(r"\b(?:instead|rather|make (?:it|that)|switch (?:it|that) to|change (?:it|that) to)\b", re.I)
+
+
+def _corrected_service(pieces, services):
+    """ "A coolant flush Thursday. Actually, scratch the coolant ... do the transmission fluid
+    service instead. What's that gonna run me?": the service the caller settled on, or None."""
+    for piece in reversed(pieces):
+        for clause in reversed(re.split(r"[,;]", piece)):
+            if CORRECTED.search(clause) and (service := match_service(clause, services)):
+                return service
     return None
 
 

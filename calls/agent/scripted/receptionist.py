@@ -552,6 +552,8 @@ class Receptionist:
                 self.state.later = later
                 u = self.utterance(now) if now != u.text else u
         intent = u.intent
+        if intent == "cancel" and self._scratches_a_request(u):
+            intent = "book"  # "... a coolant flush Thursday. Actually, scratch the coolant, do the transmission service instead"
         if intent is None and self._about_another_day(u):
             intent = "hours"  # "Tomorrow we're open 9 to noon." "And Sunday?"
         if intent is None and self._about_another_car(u):
@@ -662,6 +664,16 @@ class Receptionist:
             return
         self.ask(turn, ANYTHING_ELSE)
         self.state.awaiting = "anything_else"
+
+    def _scratches_a_request(self, u):
+        """ "Scratch the coolant, do the transmission fluid service instead": a booking asked for and
+        corrected in one breath, by a caller with no appointment that could be cancelled."""
+        return (
+            self.state.task is None
+            and not self.state.caller.upcoming
+            and u.service is not None
+            and has_any(u.said, ("instead", "rather", "make it", "change it to", "switch it to"))
+        )
 
     def _car_in_shop(self, u, turn, *, whole=True):
         """The car in the shop, and a booking or a move asked in the same breath kept for after it."""
