@@ -63,6 +63,22 @@ def named_instead(said, names):
     return None
 
 
+def switched_to(said, names):
+    """The service a correction settles on: named before "instead of" ("an alignment instead of the
+    rotation") or just before "instead" ("scratch the rotation, it's pulling, do an alignment
+    instead"), or None."""
+    found = named_instead(said, names)
+    if found:
+        return found
+    for match in reversed(list(re.finditer(r"\binstead\b", said))):
+        words = said[: match.start()].split()
+        for size in range(1, min(5, len(words)) + 1):  # the nearest words first
+            service = match_service(" ".join(words[-size:]), names)
+            if service:
+                return service
+    return None
+
+
 def name_in_first_clauses(text):
     """ "Tomas Novak. T-O-M-A-S, Novak with a K.": the name in the longest run of leading clauses that
     reads as one, when a spelling hint after it ("with a K") reads as none. A name taken back in the

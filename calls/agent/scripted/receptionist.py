@@ -20,6 +20,7 @@ from calls.agent.scripted import (
     repair_speech,
     vehicles,
 )
+from calls.agent.scripted.booking_words import switched_to
 from calls.agent.scripted.car_names import car_in
 from calls.agent.scripted.emails import email_in
 from calls.agent.scripted.intents import (
@@ -239,7 +240,8 @@ class Receptionist:
     def service_in(self, said):
         """The service asked for; of a correction ("an oil change, no, a tire rotation"), the latest."""
         names = self.service_names()
-        return match_service(latest_statement(said), names) or match_service(said, names)
+        # "... scratch the rotation, it's pulling left, do an alignment instead": the one switched to
+        return switched_to(said, names) or match_service(latest_statement(said), names) or match_service(said, names)
 
     def hear(self, text, turn):
         state = self.state

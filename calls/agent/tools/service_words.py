@@ -51,7 +51,7 @@ OTHER_JOBS = frozenset(
 )
 # Everyday names of common jobs, and how the start of a word in a service's name for that job reads.
 EVERYDAY_NAMES = (
-    (("brake", "brakes", "brake job"), ("brake",)),
+    (("brake", "brakes", "brake job", "pads", "pad job"), ("brake",)),  # "I forget what pads cost"
     (("oil", "lube"), ("oil", "lube")),
     (
         ("check engine", "engine light", "diagnostic", "diagnostics", "diagnosis", "diagnose"),
