@@ -398,6 +398,8 @@ def _answer(desk, b, u, turn):
             if len({s.date() for s in b.offered}) == 1:
                 base = replace(base, day=b.offered[0].date(), span_days=1, asap=False)
             when = u.when.merged_over(base)
+            if has_any(u.said, schedule.ANY) and not (when.clock or when.edge or when.asap):
+                when = replace(when, edge="first")  # "Thursday afternoon, whatever's open": its first time
             nearest = _nearest_offered(b, when)
             if nearest is not None and when == b.when:
                 # "Thursday, around noon, either side of lunch is fine", asked again to the times

@@ -178,6 +178,9 @@ SLOT_STILL_OPEN = (
     "if that time's still open", "if that slot's still open", "you're probably closed", "you guys are probably closed",
     "i know you're closed", "i know you guys are closed", "i know you're probably", "i know it's late",
     "you're probably closing", "i know it's after hours",
+    # a time taken as it comes, not the hours: "Tuesday morning, whatever's open"
+    "whatever's open", "whatever is open", "whichever's open", "whichever is open", "whatever you have open",
+    "whatever you've got open", "whatever you got open", "whatever's still open", "anything that's open",
 )  # fmt: skip
 DURATION = (  # how long a job takes, and whether the caller can wait for it
     "how long", "how long's", "how longs", "how long'll", "how much time", "how many hours", "how many minutes", "take long", "takes long", "how quick",
@@ -187,6 +190,8 @@ DURATION = (  # how long a job takes, and whether the caller can wait for it
     "can i sit", "could i sit", "can i just sit", "could i just sit", "sit and wait", "sit there while",
     "all day thing", "all day job", "all day deal", "take all day", "takes all day", "an all day",
     "wait for it or", "wait around", "can i hang out", "could i hang out",
+    "will i be able to wait", "would i be able to wait", "thing i can wait", "something i can wait",
+    "thing you can wait", "something you can wait",
 )  # fmt: skip
 VEHICLE_KINDS = (  # kinds of vehicle a shop may not take: asked about even beside a service's name
     "hybrid", "hybrids", "prius", "plug in", "electric", "electric car", "ev", "evs", "tesla", "teslas",

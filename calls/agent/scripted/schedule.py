@@ -362,6 +362,10 @@ def pick(u, offered, *, near=None):
         vague = not (w.day or w.part or w.after or w.before)
         if vague and has_any(said, ANY):
             return offered[0]
+        if has_any(said, ANY):  # "Tuesday morning, whatever's open": the first of those that fit
+            fitting = [s for s in offered if fits(w, s) and w.day in (None, s.date())]
+            if fitting:
+                return fitting[0]
     if w.clock:
         matches = [s for s in offered if s.time() == w.clock and (w.day is None or s.date() == w.day)]
         if not matches and w.clock.hour > 12:  # "the 9" heard as 9 PM by the afternoon rule

@@ -463,6 +463,21 @@ def _relative(s, today):
 _NOT_A_TIME = r"(?! ?(?:th|/|days?|weeks?|of|people|cars?|minutes?|hours?|miles?|years?|hundred|grand|thousand|bucks|dollars|percent)\b)"
 
 
+PARTS_SAID = re.compile(r"\b(mornings|afternoons|evenings)\b")
+
+
+def _not_then(s, match):
+    """ "I can't do mornings", "mornings are bad", "mornings I've got the kids", "afternoons I work": a
+    part of the day ruled out."""
+    before = s[max(0, match.start() - 40) : match.start()]
+    after = s[match.end() : match.end() + 30]
+    return bool(
+        re.search(r"\b(?:can't|cannot|can not|not|no|don't|never|hate|won't|couldn't)\b(?:\s+\w+){0,3}\s*$", before)
+        or re.match(r"\s*(?:are|is|were|'re)\s+(?:bad|out|no good|tough|hard|impossible|a no|not)\b", after)
+        or re.match(r"\s*(?:i(?! mean\b)|i've|i'm|i have|i got|we|we've)\b", after)
+    )
+
+
 def _time(s, *, expect_time):
     """(time, part of day, (after, before), problem)."""
     part = None
@@ -472,6 +487,9 @@ def _time(s, *, expect_time):
         part = "afternoon"
     if re.search(r"\b(evening|tonight|after work)\b", s):
         part = "evening"
+    if part is None:  # "Tuesday's best, mornings"; not "I can't do mornings anymore", nor "afternoons I work"
+        plural = [m for m in PARTS_SAID.finditer(s) if not _not_then(s, m)]
+        part = plural[0][1].removesuffix("s") if len(plural) == 1 else None
     if re.search(r"\bmidnight\b", s):
         return None, part, (None, None), "We're not open at midnight."
     between = _between(s, part)
