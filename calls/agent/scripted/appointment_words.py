@@ -493,9 +493,11 @@ def _when_tail(words, today):
             and found.day
             and w.day
             and w.day != found.day
-            and not re.match(r"(?:the )?day after\b", " ".join(words[-count:]))
+            and not re.match(
+                r"(?:the )?day after\b|(?:(?:a|an|one|two|\d+) )?(?:days?|weeks?) from\b", " ".join(words[-count:])
+            )
         ):
-            break  # "Tuesday ... Friday": two days; but "the day after tomorrow" is one
+            break  # "Tuesday ... Friday": two days; but "the day after tomorrow", "a week from today" are one
         best, found = count, w
     return best
 

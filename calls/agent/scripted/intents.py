@@ -91,6 +91,12 @@ RESCHEDULE = (
     "push my", "another day", "another time", "switch my", "bump my", "move that", "bump that", "bump it",
     "bump the", "push that", "push the", "move one", "move an appointment", "move a booking", "change one of my",
     "switch one of my", "push one of my", "bump one of my", "change an appointment", "reschedule one",
+    # "I need to move Monday's alignment to Tuesday": the appointment named by its day
+    *(
+        f"{verb} {day}'s"
+        for verb in ("move", "push", "bump", "shift", "switch", "change")
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow")
+    ),
 )  # fmt: skip
 LIST = (
     "when is my", "when's my", "what time is my", "do i have an appointment", "do i have any", "my appointments",

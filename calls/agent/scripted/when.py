@@ -449,12 +449,14 @@ def _relative(s, today):
         r"\bin (a|an|1|2|3|4|5|6|7|8|9|10|a couple of|a couple|a few) (days?|weeks?)\b(?! from (?!today|now)\w)", s
     )
     match = match or re.search(r"\b(a|1|2|3|4) (days?|weeks?) from (?:today|now)\b", s)
+    # "... to a | week from today": a words' cut may leave the article behind
+    match = match or re.search(r"^()(week) from (?:today|now)\b", s)
     if match:
-        count = {"a": 1, "an": 1, "a couple of": 2, "a couple": 2, "a few": 3}.get(match[1]) or int(match[1])
+        count = {"": 1, "a": 1, "an": 1, "a couple of": 2, "a couple": 2, "a few": 3}.get(match[1]) or int(match[1])
         return today + timedelta(days=count * _UNITS[match[2]]), 1, None
-    match = re.search(r"\b(a|1|2) weeks? from tomorrow\b", s)
+    match = re.search(r"\b(a|1|2)? ?weeks? from tomorrow\b", s)
     if match:
-        return today + timedelta(days=1 + 7 * (1 if match[1] == "a" else int(match[1]))), 1, None
+        return today + timedelta(days=1 + 7 * (int(match[1]) if (match[1] or "a").isdigit() else 1)), 1, None
     return None
 
 
