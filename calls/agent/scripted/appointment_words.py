@@ -15,7 +15,7 @@ from calls.agent.scripted.services import FAMILIES, match_service
 from calls.agent.scripted.speech import WEEKDAY_NAMES
 from calls.agent.scripted.tool_times import local_time
 from calls.agent.scripted.when import parse_when
-from calls.agent.scripted.words import has_any, has_phrase, normalize
+from calls.agent.scripted.words import has_any, has_phrase, latest_statement, normalize
 
 ALL = (
     "both", "all of them", "all of my", "all my", "all the appointments", "all three", "all 3", "all two",
@@ -86,6 +86,9 @@ def pick(text, options, today, *, services=(), current=None, everything=False, w
     one" is then another); `everything`: "both"/"all" may choose several; `which`: the part of
     the words that says which (for a move, without its new time)."""
     said = normalize(text)
+    later = latest_statement(said)  # "cancel everything this week. Wait, no. Just cancel the oil change"
+    if later != said and _named_anything(_keep_clause(later)[0], options, today, services):
+        said = later
     meant, kept = _keep_clause(said)
     which_said = _keep_clause(normalize(which))[0] if which is not None else meant
     pool = options
@@ -387,7 +390,13 @@ def _keep_clause(said):
     match = KEEP_CLAUSE.search(said)
     if not match:
         return said, ""
-    return said[: match.start()].strip(), said[match.end() :].strip()
+    meant, kept = said[: match.start()].strip(), said[match.end() :].strip()
+    # "... cancel everything this week. Wait, no. Keep the inspection. Just cancel the oil change
+    # tomorrow": what is cancelled after the keep is what is meant, and it takes back the "everything"
+    again = re.search(r"\b(?:just|only|but|and)? ?cancel\b", kept)
+    if again and not NOT_CANCEL.search(kept[: again.end()]):
+        return kept[again.start() :].strip(), kept[: again.start()].strip()
+    return meant, kept
 
 
 def _named_anything(said, options, today, services):

@@ -309,6 +309,8 @@ def intercept(desk, task, u, turn):
         return True
     if isinstance(task, Cancellation) and task.stage == "confirm" and u.yes:
         return answer(desk, task, u, turn)
+    if isinstance(task, Cancellation) and task.stage == "confirm" and task.also and _only_some(desk, task, u, turn):
+        return True
     if not (isinstance(task, Booking) and task.moving) or task.stage == "writing":
         return False
     if keeps_it(u.text) and not u.when.said_anything:
@@ -425,6 +427,21 @@ def answer(desk, task, u, turn):
         desk.anything_else(turn)
         return True
     return False
+
+
+def _only_some(desk, task, u, turn):
+    """ "Hmm, actually, only the rotation. Leave the alignment, don't cancel that one." to the
+    read-back of several: the read-back again, of those meant (True); nothing narrowed (False)."""
+    if not has_any(u.said, ONLY_THESE + ("leave", "keep", "don't cancel")):
+        return False
+    both = [task.appointment, *task.also]
+    meant = _without_kept(u.text)
+    only = pick(NOT_THIS.sub(" ", meant), both, desk.today(), services=desk.service_names())
+    if not (only.named and 0 < len(only.chosen) < len(both)):
+        return False
+    task.appointment, task.also = only.chosen[0], list(only.chosen[1:])
+    _confirm(desk, task, turn)
+    return True
 
 
 ONLY_THESE = ("just", "only", "not the", "not my", "not both", "that one", "this one")

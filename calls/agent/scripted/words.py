@@ -38,7 +38,7 @@ NO = frozenset({
 # Where a caller takes back what they just said: the words after the last one are what they want
 # ("Tuesday at eight, actually, can we do ten?"; "an oil change, no wait, a tire rotation").
 CORRECTIONS = (
-    "actually", "no wait", "wait no", "oh wait", "no sorry", "sorry i meant", "sorry i mean", "i meant", "i mean",
+    "actually", "no wait", "wait no", "oh wait", "no sorry", "sorry no", "sorry i meant", "sorry i mean", "i meant", "i mean",
     "make that", "make it", "scratch that", "or rather", "on second thought", "change that to", "let's say",
 )  # fmt: skip
 
