@@ -733,8 +733,8 @@ def _follow_up(desk, b, done, turn):
     """One question about the booking just made, asked once it is safe (a caller who hangs up
     loses nothing): which car, when that is not known, or else whether they wait for it."""
     caller = desk.state.caller
-    if b.moving or b.replacing or b.busy:
-        return False  # of several booked, no one question
+    if b.moving or b.replacing or (b.busy and not (b.new_name and not b.vehicle_id)):
+        return False  # of several booked, no one question; but a new caller's car, once, after the last
     if b.whose_car and not b.vehicle_id and desk.can("add_vehicle"):  # "my mom's car": which it is
         if b.whose_car.endswith(("car", "truck", "van", "minivan", "suv", "vehicle")):
             desk.ask(turn, f"And what is {b.whose_car}? The year, make and model is plenty.")
