@@ -37,6 +37,9 @@ CLAUSE_BREAK = re.compile(r"[,;?.!]|\b(?:and|also|plus)\b", re.IGNORECASE)
 def ask_shop(desk, intent, u, turn):
     if intent in ("price", "duration"):
         return ask_about_job(desk, intent, u.text, turn)
+    if desk.state.later is None and desk.state.task is None:
+        # "Do you work on electric cars? ... And what's an oil change run?": the job's question next
+        desk.state.later = _job_question_beside(u.text, intent)
     if intent == "services" and u.service and desk.can("shop_info"):
         return ask_about_job(desk, intent, u.text, turn)  # "do you do alignments?": that one, if listed
     desk.state.asked = (intent, u.text)
@@ -52,6 +55,18 @@ def ask_shop(desk, intent, u, turn):
     if not known:
         turn.call("shop_info", topic=intent, **({} if intent == "services" else {"question": u.text}))
     turn.then = answered
+
+
+def _job_question_beside(text, first):
+    """A price or how-long question asked in a sentence of its own beside a question about the
+    shop (`first`), or None."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+", text or "") if s.strip()]
+    if len(sentences) < 2:
+        return None
+    asked = [s for s in sentences if intents.detect(s) in ("price", "duration") and intents.detect(s) != first]
+    if not asked or all(intents.detect(s) in ("price", "duration") for s in sentences):
+        return None
+    return " ".join(asked)
 
 
 def sounds_like_question(text):

@@ -170,6 +170,13 @@ PAYMENT = (
     "cheque",
     "cheques",
     "venmo",
+    "finance",
+    "payment plan",
+    "cards only",
+    "credit cards",
+    "take cards",
+    "take credit",
+    "zelle",
 )  # not "can you check?"
 HOURS_QUESTIONS = (  # before a booking's words: "are you open over lunch? could I drop off a key?"
     "are you open", "are you guys open", "you guys open", "are y'all open", "is the shop open", "over lunch",
@@ -304,7 +311,11 @@ INTENTS = (  # (intent, phrases that say it, phrases that rule it out), after "p
         ),
     ),
     ("price", PRICE, ()),
-    ("services", SERVICES, ("loaner", "loaners", "rental", "courtesy car", "shuttle")),  # "do you do loaners?"
+    (  # "do you do loaners?", "do you do financing?": not a job
+        "services",
+        SERVICES,
+        ("loaner", "loaners", "rental", "courtesy car", "shuttle", "financing", "finance", "payment plan"),
+    ),
     ("loaners", LOANERS, ()),
     ("payment", PAYMENT, ("check engine", "check my", "check the", "check on")),
     ("location", LOCATION, ()),
