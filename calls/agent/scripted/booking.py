@@ -301,6 +301,9 @@ def capture(desk, b, u, turn):
     if b.full_name_asked and said_before and len(name.full.split()) == 1 and name.full != said_before:
         name = replace(name, full=f"{name.full} {said_before}")  # "Eleanor", after "Mrs. Pruitt"
     remember(desk, name)  # b.new_name too; a spelled name is spelled back in the read-back
+    car = _car_not_on_file(desk, u.text) if not (b.vehicle_id or b.new_car or b.also) else None
+    if car is not None:  # "Theo Marchetti ... And it's a 2017 Nissan Altima": not asked again after
+        b.new_car, b.vehicle, b.whose_car = car, car.spoken, None
     confirm(desk, b, turn)
     return True
 
