@@ -374,6 +374,9 @@ TELL_SOMEONE = re.compile(
 RUNS = re.compile(
     r"\bwhat(?:'s| is| does| do| would| will| did) (?:a |an |the |my |your |some )?(?!hours?\b|time\b|days?\b)"
     r"(?:[\w-]+ ){1,3}(?:run|cost|go for|set me back)(?: me| us| you)?\b"
+    # "is it gonna be the full hundred and forty-nine?", "will it be the whole 149?": an amount asked
+    r"|\b(?:is it|it's|will it be|gonna be|going to be|is that) (?:gonna be |going to be )?the (?:full|whole|entire) "
+    r"(?:\d+|(?:one |a )?hundred|two hundred|three hundred|price|amount)\b"
     # ... and asked inside another sentence: "remind me what a rotation runs", "I forget what pads cost"
     r"|\bwhat (?:a |an |the |some |new )?(?:[\w-]+ ){0,2}[\w-]+ (?:runs|costs|goes for|run|cost|go for)\b(?! on\b| out\b)"
 )

@@ -2,10 +2,13 @@
 that says the read-back again ("yes, no coolant flush"), fewer lines named than were read back
 ("yes, pads and rotors": those two only); then approve_work and decline_work with their words."""
 
+import re
+
 from calls.agent.scripted import messages
-from calls.agent.scripted.repair_speech import announcement
+from calls.agent.scripted.repair_speech import announcement, promised_when
+from calls.agent.scripted.repair_words import asks_after_car
 from calls.agent.scripted.state import CarInShop
-from calls.agent.scripted.words import has_any, is_yes
+from calls.agent.scripted.words import has_any, is_yes, normalize
 from calls.agent.scripted.work_decisions import reason_in
 
 OFFER = "I can take a message for an advisor to call you back. Would you like me to do that?"
@@ -93,4 +96,13 @@ def written(desk, results, turn):
         return
     if isinstance(task, CarInShop) and task.message:  # what only an advisor can settle, asked for
         return messages.start(desk, turn, reason=task.message)
+    if isinstance(task, CarInShop) and task.order.get("promised_at") and _when_asked(task.words):
+        # "... do the wipers too. When will it be done?": the decision, then when it is planned
+        when = promised_when(task.order["promised_at"], desk.now().date())
+        turn.say(f"We're planning to have it ready {when}.")
     desk.anything_else(turn)
+
+
+def _when_asked(words):
+    asked = " ".join(s for s in re.split(r"(?<=[.?!])\s+|\s+/\s+", words or "") if s.rstrip().endswith("?"))
+    return bool(asked) and asks_after_car(normalize(asked)) and not has_any(normalize(asked), ("how much", "cost"))
