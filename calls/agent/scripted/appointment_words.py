@@ -285,6 +285,19 @@ def names_another(text, options, today, current, *, services=()):
     return chosen if chosen is not None and chosen["appointment_id"] != current["appointment_id"] else None
 
 
+CANCEL_CLAUSE = re.compile(r"\bcancel\b([^,.;!?]*)[,.;!?]?", re.IGNORECASE)
+
+
+def names_one_cancelled(text, cancelled, moving, today, services=()):
+    """ "Yes. Cancel Friday, brakes Wednesday at one." while moving the brakes: the words after
+    "cancel" (up to a comma) name an appointment this call has cancelled already."""
+    clause = CANCEL_CLAUSE.search(text or "")
+    if not cancelled or clause is None or not clause[1].strip():
+        return False
+    found = pick(clause[1], [*cancelled, moving], today, services=services)
+    return found.one is not None and found.one["appointment_id"] != moving["appointment_id"]
+
+
 # --- a move: which one, and to when -------------------------------------------------------
 
 

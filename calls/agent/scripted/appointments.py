@@ -13,6 +13,7 @@ from calls.agent.scripted.appointment_words import (
     keeps_it,
     move_target,
     names_another,
+    names_one_cancelled,
     no_longer_needed,
     pick,
     split_move,
@@ -290,6 +291,7 @@ def cancelled(desk, results, turn):
 def _forget(desk, done):
     known = desk.state.appointments or []
     desk.state.appointments = [a for a in known if a["appointment_id"] != done.get("appointment_id")]
+    desk.state.cancelled += [a for a in known if a["appointment_id"] == done.get("appointment_id")]
 
 
 # --- the caller's answers ---------------------------------------------------------------
@@ -356,6 +358,8 @@ def _switches(desk, task, u, turn):
     options = desk.state.appointments or []
     if isinstance(task, Booking) and task.moving and task.stage != "writing" and wants_cancel(u.text):
         other = names_another(u.text, options, desk.today(), task.moving, services=desk.service_names())
+        if names_one_cancelled(u.text, desk.state.cancelled, task.moving, desk.today(), desk.service_names()):
+            return False  # "Yes. Cancel Friday, brakes Wednesday at one.": the one cancelled already, said again
         c = Cancellation(stage="confirm", appointment=other or task.moving, reason=_reason(u.text), said=u.text)
         desk.state.task = c
         _confirm(desk, c, turn)
@@ -396,6 +400,9 @@ def answer(desk, task, u, turn):
         return False
     options = desk.state.appointments or [task.appointment]
     text = _without_kept(u.text)  # "Yes. Only the brakes. The oil change on Friday, that one I keep."
+    if not task.also and YES_FIRST.match(u.said) and _cancels_this_one(desk, task, u.text, options):
+        # "Yes. Cancel Friday, brakes Wednesday at one.": this one, the rest is the other request
+        text = u.text.split(",")[0]
     other = None if task.also else names_another(text, options, desk.today(), task.appointment)
     several = pick(text, options, desk.today(), everything=True)
     if other is None and several.several and len(several.chosen) > 1 and not task.also:
@@ -427,6 +434,15 @@ def answer(desk, task, u, turn):
         desk.anything_else(turn)
         return True
     return False
+
+
+def _cancels_this_one(desk, task, text, options):
+    """ "Yes. Cancel Friday, ...": the words after "cancel", up to the comma, name the one read back."""
+    clause = re.search(r"\bcancel\b([^,.;!?]*)", text or "", re.IGNORECASE)
+    if clause is None or not clause[1].strip():
+        return False
+    found = pick(clause[1], options, desk.today(), services=desk.service_names())
+    return found.one is not None and found.one["appointment_id"] == task.appointment["appointment_id"]
 
 
 def _only_some(desk, task, u, turn):

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from calls.agent.scripted import messages, schedule
-from calls.agent.scripted.appointment_words import SAME_TIME
+from calls.agent.scripted.appointment_words import CANCEL_CLAUSE, SAME_TIME, names_one_cancelled
 from calls.agent.scripted.booking_words import (
     ADDED,
     ADDING,
@@ -311,6 +311,8 @@ def capture(desk, b, u, turn):
 def answer(desk, b, u, turn):
     if u.yes and desk.state.awaiting == "take_message":
         return False  # a yes to the offer of a message, not to the booking
+    if b.moving and names_one_cancelled(u.text, desk.state.cancelled, b.moving, desk.today(), desk.service_names()):
+        u = desk.utterance(CANCEL_CLAUSE.sub(" ", u.text, count=1))  # "Yes. Cancel Friday, brakes Wednesday at one."
     misses = b.misses
     u = _about_this_one(desk, b, u)
     if _other_vehicle(desk, b, u, turn) or _a_car_not_on_file(desk, b, u, turn):
@@ -722,6 +724,9 @@ def booked(desk, results, turn):
             and not (b.waiter or b.drop_off),
         }  # fmt: skip
         turn.say(f"You're all set. {_capital(spoken_service(b))} on {say_moment(local_time(done['start']))}.")
+        if desk.state.leaving:  # "Yep, book it. Gotta run, bye!": nothing more asked
+            desk.state.leaving = False
+            return desk.goodbye(turn)
         if b.also:
             return _book_next(desk, b, local_time(done["start"]), turn)
         if not _follow_up(desk, b, done, turn):

@@ -91,6 +91,7 @@ RESCHEDULE = (
     "push my", "another day", "another time", "switch my", "bump my", "move that", "bump that", "bump it",
     "bump the", "push that", "push the", "move one", "move an appointment", "move a booking", "change one of my",
     "switch one of my", "push one of my", "bump one of my", "change an appointment", "reschedule one",
+    "slide the", "slide my", "slide it", "slide that", "shift the", "shift my", "shift it",
     # "I need to move Monday's alignment to Tuesday": the appointment named by its day
     *(
         f"{verb} {day}'s"

@@ -292,7 +292,10 @@ class Receptionist:
                 self.anything_else(turn)
             return
         asks_back = u.when.said_anything and text.rstrip().endswith("?")  # "so I'm all set for Tuesday?"
-        if is_goodbye(text) and not asks_back and not (task and (u.when.said_anything or messages.agrees(u))):
+        leaving = is_goodbye(text) and isinstance(task, Booking) and task.stage == "confirm" and u.yes
+        if leaving and self.heard_question():
+            state.leaving = True  # "Yep, book it. Sorry, gotta run, my bus is here. Bye!": booked, then goodbye
+        elif is_goodbye(text) and not asks_back and not (task and (u.when.said_anything or messages.agrees(u))):
             self.goodbye(turn)
             return
         if is_greeting(text) and not task:

@@ -152,6 +152,8 @@ class Conversation:
     awaiting: str | None = None  # what a bare yes/no answers: anything_else | take_message | book_service | book_new
     offer_service: str | None = None
     wait_asked_for: str | None = None  # the service the caller asked whether they can wait for
+    cancelled: list = field(default_factory=list)  # the appointments this call cancelled
+    leaving: bool = False  # "Yep, book it. Sorry, gotta run. Bye!": booked, then goodbye, nothing more asked
     appointments: list | None = None  # the caller's upcoming ones, as get_upcoming_appointments last said
     unclear: str | None = None  # what the caller said that we could not handle (a message's reason)
     pending: Pending | None = None
