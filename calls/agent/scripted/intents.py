@@ -215,7 +215,8 @@ VEHICLE_KINDS = (  # kinds of vehicle a shop may not take: asked about even besi
 )  # fmt: skip
 WARRANTY = (
     "warranty", "guarantee", "guaranteed", "is that covered", "is it covered", "are they covered", "be covered",
-    "still covered", "covered under", "covered by you", "does that cover", "does it cover",
+    "still covered", "covered under", "covered by you", "does that cover", "does it cover", "am i covered",
+    "are we covered", "is he covered", "is she covered",
 )  # fmt: skip
 LOANERS = (
     "loaner", "loaners", "rental", "rentals", "shuttle", "ride", "courtesy car", "loan car", "borrow a car",

@@ -430,6 +430,8 @@ class Receptionist:
         state = self.state
         if state.task is not None or state.asked[0] != "price" or u.when.day or u.when.clock:
             return False
+        if state.awaiting in ("new_car", "booking_car", "wait_or_drop"):
+            return False  # "It's his, a 2011 Toyota RAV4": the car asked for, not an amount
         return bool(MONEY_TALK.search(u.said)) and (not u.service or u.service == self.service_in(state.asked[1]))
 
     def _about_another_car(self, u):

@@ -5,7 +5,7 @@ that says the read-back again ("yes, no coolant flush"), fewer lines named than 
 import re
 
 from calls.agent.scripted import messages
-from calls.agent.scripted.repair_speech import announcement, promised_when
+from calls.agent.scripted.repair_speech import announcement, promised_when, total_estimate
 from calls.agent.scripted.repair_words import asks_after_car
 from calls.agent.scripted.state import CarInShop
 from calls.agent.scripted.words import has_any, is_yes, normalize
@@ -96,6 +96,9 @@ def written(desk, results, turn):
         return
     if isinstance(task, CarInShop) and task.message:  # what only an advisor can settle, asked for
         return messages.start(desk, turn, reason=task.message)
+    figure = total_estimate(task.approve) if isinstance(task, CarInShop) and len(task.approve) > 1 else None
+    if figure and _total_asked(task.words):  # "What's that gonna come to, the brakes and rotors together?"
+        turn.say(f"Together that's an estimated {figure}.")
     if isinstance(task, CarInShop) and task.order.get("promised_at") and _when_asked(task.words):
         # "... do the wipers too. When will it be done?": the decision, then when it is planned
         when = promised_when(task.order["promised_at"], desk.now().date())
@@ -103,6 +106,17 @@ def written(desk, results, turn):
     desk.anything_else(turn)
 
 
+def _asked(words):
+    return normalize(" ".join(s for s in re.split(r"(?<=[.?!])\s+|\s+/\s+", words or "") if s.rstrip().endswith("?")))
+
+
 def _when_asked(words):
-    asked = " ".join(s for s in re.split(r"(?<=[.?!])\s+|\s+/\s+", words or "") if s.rstrip().endswith("?"))
-    return bool(asked) and asks_after_car(normalize(asked)) and not has_any(normalize(asked), ("how much", "cost"))
+    asked = _asked(words)
+    return bool(asked) and asks_after_car(asked) and not has_any(asked, ("how much", "cost", *TOTAL_ASKED))
+
+
+TOTAL_ASKED = ("come to", "comes to", "together", "total", "add up", "adds up", "altogether", "all in", "all of that")
+
+
+def _total_asked(words):
+    return has_any(_asked(words), TOTAL_ASKED)
