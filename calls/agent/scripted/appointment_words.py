@@ -87,7 +87,8 @@ def pick(text, options, today, *, services=(), current=None, everything=False, w
     the words that says which (for a move, without its new time)."""
     said = normalize(text)
     later = latest_statement(said)  # "cancel everything this week. Wait, no. Just cancel the oil change"
-    if later != said and _named_anything(_keep_clause(later)[0], options, today, services):
+    # not "... Move it. Put it on Wednesday, right before the oil change": a time told by another one
+    if later != said and _named_anything(TOLD_BY.sub(" ", _keep_clause(later)[0]), options, today, services):
         said = later
     meant, kept = _keep_clause(said)
     which_said = _keep_clause(normalize(which))[0] if which is not None else meant
@@ -285,6 +286,9 @@ def names_another(text, options, today, current, *, services=()):
     return chosen if chosen is not None and chosen["appointment_id"] != current["appointment_id"] else None
 
 
+TOLD_BY = re.compile(
+    r"\b(?:right |just )?(?:before|after|ahead of|behind|until|till|when|with)\s+(?:the|my|your)\s+[\w/-]+(?:\s+[\w-]+)?"
+)
 CANCEL_CLAUSE = re.compile(r"\bcancel\b([^,.;!?]*)[,.;!?]?", re.IGNORECASE)
 
 

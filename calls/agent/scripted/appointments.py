@@ -325,12 +325,26 @@ def intercept(desk, task, u, turn):
         return False  # "the Thursday one" is a time offered
     # "Yes, please. Just the inspection, the tire rotation stays.": the one kept is not the one meant
     other = names_another(_without_kept(u.text), options, desk.today(), task.moving, services=desk.service_names())
-    if other is None:
+    if other is None or _time_by(u.said, other):
         return False
     asked_before = task.when if task.when and task.when.day else None
     target = move_target(u.text, other, desk.today(), apart=True) or asked_before
     booking.start_move(desk, other, target or parse_when("", desk.today()), turn)
     return True
+
+
+def _time_by(said, other):
+    """ "Whatever finishes right when the oil change starts", "just before the oil change": a time
+    told by the other appointment, not a switch to moving it."""
+    name = normalize(other["service"]).split()[0]
+    return (
+        re.search(
+            rf"\b(?:before|after|when|until|till|ahead of|behind|next to|right before|right after)\b"
+            rf"(?:\s+\w+){{0,2}}\s+{re.escape(name)}",
+            said,
+        )
+        is not None
+    )
 
 
 WHICH_CAR_ASKED = re.compile(

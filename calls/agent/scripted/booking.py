@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from calls.agent.scripted import messages, schedule
-from calls.agent.scripted.appointment_words import CANCEL_CLAUSE, SAME_TIME, names_one_cancelled
+from calls.agent.scripted.appointment_words import CANCEL_CLAUSE, SAME_TIME, move_target, names_one_cancelled
 from calls.agent.scripted.booking_words import (
     ADDED,
     ADDING,
@@ -311,6 +311,11 @@ def capture(desk, b, u, turn):
 def answer(desk, b, u, turn):
     if u.yes and desk.state.awaiting == "take_message":
         return False  # a yes to the offer of a message, not to the booking
+    if b.moving and u.intent == "reschedule" and b.stage in ("day", "offered"):
+        # "Move tomorrow's brake appointment to Monday afternoon" said again: the day it goes to
+        target = move_target(u.text, b.moving, desk.today())
+        if target is not None and target.said_anything:
+            u = replace(u, when=target)
     if b.moving and names_one_cancelled(u.text, desk.state.cancelled, b.moving, desk.today(), desk.service_names()):
         u = desk.utterance(CANCEL_CLAUSE.sub(" ", u.text, count=1))  # "Yes. Cancel Friday, brakes Wednesday at one."
     misses = b.misses

@@ -33,7 +33,8 @@ ANY = (
     "whichever", "doesn't matter", "does not matter", "don't mind", "don't care", "whatever's open",
     "whatever is open", "whatever works", "whatever you have", "whatever's available", "whatever is available",
     "whatever's good", "whatever is easiest", "you pick", "you choose", "up to you", "anything works",
-    "all good", "all of those work", "they all work", "any time works", "any of these",
+    "all good", "all of those work", "they all work", "any time works", "any of these", "any time after",
+    "anytime after", "any time before", "anytime before", "any time in the",
 )  # fmt: skip
 FAR_AHEAD_DAYS = 30  # nothing at all free this far out is more likely the booking horizon than a full day
 
