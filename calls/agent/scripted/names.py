@@ -124,12 +124,14 @@ def heard_name(text, *, volunteered=False):
     )
     text = SELF_ROLE.sub(" ", text).strip() or text  # "It's under my name, I'm the contact. Raymond Achebe"
     text = SPELLED_AFTER_IS.sub(r"\1, \2", text)  # "Marchetti's M-A-R-C-H-E-T-T-I": Marchetti is spelled so
+    text = HYPHEN_SAID.sub(r"\1-\2", text)  # "Mensah, hyphen, Boateng": Mensah-Boateng
     if volunteered:
         return _introduced(text)
     name = _parse(_strip_leads(text))
     return name or _introduced(text)
 
 
+HYPHEN_SAID = re.compile(r"\b([A-Za-z][a-z']+),? (?:hyphen|dash),? ([A-Za-z][a-z']+)\b")
 SPELLED_AFTER_IS = re.compile(r"\b([A-Za-z]{2,})'s ((?:[A-Za-z]-){2,}[A-Za-z])\b")
 # Who the caller is to the booking, said beside the name: "it's under my name", "put it under me",
 # "I'm the contact", "I'm her dad", "I'm the one bringing it in": no part of the name.
