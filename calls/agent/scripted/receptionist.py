@@ -42,6 +42,7 @@ from calls.agent.scripted.intents import (
     without_farewell_taken_back,
 )
 from calls.agent.scripted.phone_numbers import phone_number
+from calls.agent.scripted.repair_words import asks_after_car
 from calls.agent.scripted.services import match_service, unlisted_job
 from calls.agent.scripted.speech import is_plural, say_moment, service_phrase
 from calls.agent.scripted.state import (
@@ -583,6 +584,11 @@ class Receptionist:
                 asked = "Please have someone call me back about rebooking the appointment."  # the advisor's note
             self.state.later = asked
             appointments.start(self, u, turn, purpose="cancel")
+        elif intent == "message" and whole and (first := self._car_asked_before_message(u)):
+            # "When can I pick up the Camry? ... Is there any way I can get a loaner? I'd like somebody
+            # to call me about that.": where the car stands now, the message next
+            self.state.later = u.text[len(first) :].strip()
+            self._car_in_shop(self.utterance(first), turn, whole=False)
         elif intent == "message":
             messages.start(self, turn, request=u.text)
         elif repair_orders.wanted(self, u):  # the car in the shop: its status, the work, pickup
@@ -671,6 +677,17 @@ class Receptionist:
             return
         self.ask(turn, ANYTHING_ELSE)
         self.state.awaiting = "anything_else"
+
+    def _car_asked_before_message(self, u):
+        """The words that ask after the caller's car in the shop, said before asking for a call
+        back (the first sentence), or None."""
+        if self.state.caller.cars_in_shop <= 0 or self.state.task is not None:
+            return None
+        sentences = re.split(r"(?<=[.?!])\s+", u.text.strip())
+        first = sentences[0] if len(sentences) > 1 else ""
+        if not first.rstrip().endswith("?") or detect(first) == "message" or not asks_after_car(normalize(first)):
+            return None
+        return first
 
     def _scratches_a_request(self, u):
         """ "Scratch the coolant, do the transmission fluid service instead": a booking asked for and
