@@ -448,7 +448,7 @@ def _relative(s, today):
     match = re.search(
         r"\bin (a|an|1|2|3|4|5|6|7|8|9|10|a couple of|a couple|a few) (days?|weeks?)\b(?! from (?!today|now)\w)", s
     )
-    match = match or re.search(r"\b(a|1|2|3|4) (days?|weeks?) from (?:today|now)\b", s)
+    match = match or re.search(r"\b(a|1|2|3|4|5|6|7|8|9|10|11|12|13|14) (days?|weeks?) (?:from (?:today|now)|out)\b", s)
     # "... to a | week from today": a words' cut may leave the article behind
     match = match or re.search(r"^()(week) from (?:today|now)\b", s)
     if match:
@@ -581,6 +581,9 @@ def _clock(s, part, *, expect_time):
     match = re.search(r"\bquarter (to|of|till) (\d{1,2})\b", s)
     if match:
         return _resolved(int(match[2]) - 1, 45, None, part), match.start()
+    match = re.search(r"\b(5|10|20|25) (?:minutes )?(?:past|after) (\d{1,2})\b(?! (?:minutes?|days?|weeks?)\b)", s)
+    if match and 1 <= int(match[2]) <= 12:  # "twenty past nine": 9:20
+        return _resolved(int(match[2]), int(match[1]), None, part), match.start()
     match = re.search(r"\b(5|10|20|25) (?:minutes )?(?:to|till|til) (\d{1,2})\b(?! (?:minutes?|days?|weeks?)\b)", s)
     if match and 1 <= int(match[2]) <= 12:  # "ten to nine": 8:50
         return _resolved(int(match[2]) - 1 or 12, 60 - int(match[1]), None, part), match.start()
