@@ -53,29 +53,26 @@ def named_instead(said, names):
     """The service named just before "instead of" ("so I think I need an alignment instead of the
     rotation"), or None."""
     match = INSTEAD_OF.search(said)
-    if not match:
-        return None
-    words = said[: match.start()].split()
-    for size in range(1, min(6, len(words)) + 1):  # the nearest words first
-        service = match_service(" ".join(words[-size:]), names)
-        if service:
-            return service
-    return None
+    return _named_just_before(said, match.start(), names, words=6) if match else None
 
 
 def switched_to(said, names):
     """The service a correction settles on: named before "instead of" ("an alignment instead of the
     rotation") or just before "instead" ("scratch the rotation, it's pulling, do an alignment
     instead"), or None."""
-    found = named_instead(said, names)
-    if found:
-        return found
-    for match in reversed(list(re.finditer(r"\binstead\b", said))):
-        words = said[: match.start()].split()
-        for size in range(1, min(5, len(words)) + 1):  # the nearest words first
-            service = match_service(" ".join(words[-size:]), names)
-            if service:
-                return service
+    ends = [m.start() for m in reversed(list(re.finditer(r"\binstead\b", said)))]
+    return named_instead(said, names) or next(
+        (found for end in ends if (found := _named_just_before(said, end, names, words=5))), None
+    )
+
+
+def _named_just_before(said, end, names, *, words):
+    """The service named in the last `words` words before position `end`, the nearest words first."""
+    before = said[:end].split()
+    for size in range(1, min(words, len(before)) + 1):
+        service = match_service(" ".join(before[-size:]), names)
+        if service:
+            return service
     return None
 
 
